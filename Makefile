@@ -1,0 +1,51 @@
+# The two commands: `make run` (set up, serve the API and the reconciler on SQLite with the
+# simulated cloud) and `make test` (set up, lint, type-check and run every test).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export VERTICE_HOME ?= $(CURDIR)/var
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck pytest postgres clean help
+
+help:
+	@echo "make run      set up and serve the API + reconciler on 127.0.0.1:8080 (SQLite, sim cloud)"
+	@echo "make test     set up and run ruff, mypy, import contracts and the whole test suite"
+	@echo "make install  create .venv and install the core and every plugin (editable)"
+
+$(STAMP): pyproject.toml $(PLUGINS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,postgresql,cockroachdb]' $(addprefix -e ,$(addsuffix [test],$(PLUGIN_DIRS)))
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/vertice db upgrade
+	$(BIN)/vertice init
+	$(BIN)/vertice serve --bind 127.0.0.1:8080
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL did not start" >&2; exit 1
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports setup.cfg
+
+typecheck: install
+	$(BIN)/mypy vertice_core vertice_api vertice_drivers
+
+pytest: install postgres
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,56 @@
+"""`create_app(ctx)`: the Falcon application of vertice, with every route.
+
+The app takes its collaborators (`AppContext`) and builds nothing global, as
+in Falcon's tutorial. Domain errors map to HTTP in `vertice_api.errors`.
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from vertice_api import errors
+from vertice_api.auth import AuthMiddleware, TokenCache
+from vertice_api.context import AppContext
+from vertice_api.resources import assemblies, catalog, meta, plans, tenancy
+
+
+def create_app(ctx: AppContext) -> falcon.App[falcon.Request, falcon.Response]:
+    """The WSGI application serving `/v3/...` for the installation in `ctx`."""
+    cache = TokenCache(ctx.token_cache_seconds)
+    app = falcon.App(middleware=[AuthMiddleware(ctx.store, cache)])
+    # Bodies are read by vertice_api.http (limits, media types, messages), not by Falcon.
+    app.req_options.strip_url_path_trailing_slash = True
+    errors.install(app)
+    for path, resource in routes(ctx, cache):
+        app.add_route(path, resource)
+    return app
+
+
+def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
+    """Every route of the API and its resource (the OpenAPI test walks this list)."""
+    return [
+        ("/healthz", meta.Health(ctx)),
+        ("/v3/openapi.json", meta.OpenApi()),
+        ("/v3/platform", meta.Platform()),
+        ("/v3/drivers", meta.Drivers(ctx)),
+        ("/v3/plan_factory", plans.PlanFactory(ctx)),
+        ("/v3/plan/{name}", plans.PlanItem(ctx)),
+        ("/v3/assembly_factory", assemblies.AssemblyFactory(ctx)),
+        ("/v3/assembly/{assembly_id}", assemblies.AssemblyItem(ctx)),
+        ("/v3/assembly/{assembly_id}/events", assemblies.AssemblyEvents(ctx)),
+        ("/v3/component/{component_id}", assemblies.ComponentItem(ctx)),
+        ("/v3/regions", catalog.Regions(ctx)),
+        ("/v3/regions/{name}", catalog.RegionItem(ctx)),
+        ("/v3/flavors", catalog.Flavors(ctx)),
+        ("/v3/flavors/{name}", catalog.FlavorItem(ctx)),
+        ("/v3/sshkeys", tenancy.SshKeys(ctx)),
+        ("/v3/sshkeys/{name}", tenancy.SshKeyItem(ctx)),
+        ("/v3/projects", tenancy.Projects(ctx, cache)),
+        ("/v3/projects/{name}", tenancy.ProjectItem(ctx, cache)),
+        ("/v3/projects/{name}/members", tenancy.ProjectMembers(ctx, cache)),
+        ("/v3/projects/{name}/members/{user}", tenancy.ProjectMember(ctx, cache)),
+        ("/v3/users", tenancy.Users(ctx)),
+        ("/v3/users/{name}", tenancy.UserItem(ctx, cache)),
+        ("/v3/tokens", tenancy.Tokens(ctx)),
+        ("/v3/tokens/{token_id}", tenancy.TokenItem(ctx, cache)),
+    ]

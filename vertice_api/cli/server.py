@@ -1,0 +1,138 @@
+"""Server-side commands: they work on the local installation's database directly."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from vertice_core.config import Config
+
+
+def _store(config: Config):  # type: ignore[no-untyped-def]
+    from vertice_core.store import Store
+
+    return Store(config.database_url)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True, help="Revision to upgrade to.")
+def upgrade(revision: str) -> None:
+    """Bring the database schema up to date (creates the SQLite file if needed)."""
+    from vertice_core.errors import ConfigurationError
+    from vertice_core.store import migrate
+
+    config = Config.from_env()
+    try:
+        store = _store(config)
+        migrate.upgrade(store.engine, revision)
+        click.echo(f"database at revision {migrate.current(store.engine)}")
+    except ConfigurationError as exc:
+        _fail(exc.description)
+
+
+@db.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Take the schema down to REVISION (`base` removes every table)."""
+    from vertice_core.store import migrate
+
+    store = _store(Config.from_env())
+    migrate.downgrade(store.engine, revision)
+    click.echo(f"database at revision {migrate.current(store.engine) or 'base'}")
+
+
+@db.command()
+def current() -> None:
+    """Show the revision the database is at, and the newest one."""
+    from vertice_core.store import migrate
+
+    store = _store(Config.from_env())
+    click.echo(f"current: {migrate.current(store.engine) or 'none (empty database)'}")
+    click.echo(f"head:    {migrate.head()}")
+
+
+@click.command()
+def init() -> None:
+    """Seed the built-ins and, on first start, create the admin user and print its token."""
+    from vertice_core import builtins
+    from vertice_core.accounts import create_user
+    from vertice_core.convert import make_converter
+    from vertice_core.store.repositories import UserRepository
+
+    config = Config.from_env()
+    store = _store(config)
+    for line in builtins.seed(store, make_converter()):
+        click.echo(f"added {line}")
+    with store.write() as session:
+        if UserRepository(session).admins():
+            click.echo("admin user exists (its token was shown when it was created)")
+            return
+        created = create_user(session, "admin", admin=True)
+    click.echo(f"created user 'admin' with project {created.project.name!r}")
+    click.echo("its API token (shown only this once; keep it):")
+    click.echo(created.token)
+
+
+@click.group()
+def users() -> None:
+    """Manage users of the local installation."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+def users_create(name: str, admin: bool) -> None:
+    """Create user NAME with a first project; print the new token alone on the last line."""
+    from vertice_core.accounts import create_user
+    from vertice_core.convert import make_converter, structure
+    from vertice_core.errors import VerticeError
+    from vertice_core.model.tenancy import UserRequest
+
+    try:
+        structure(make_converter(), {"name": name, "admin": admin}, UserRequest)
+        with _store(Config.from_env()).write() as session:
+            created = create_user(session, name, admin=admin)
+    except VerticeError as exc:
+        _fail(exc.description)
+        return
+    click.echo(f"created user {name!r} with project {created.project.name!r}")
+    click.echo(created.token)
+
+
+@click.command()
+def drivers() -> None:
+    """List installed drivers, their version, capabilities and any load error."""
+    from vertice_core.registry import DriverRegistry
+
+    reports = DriverRegistry().report()
+    if not reports:
+        click.echo("no drivers installed")
+        return
+    for r in reports:
+        state = f"ERROR: {r.error}" if r.error else "ok"
+        caps = ", ".join(r.capabilities) or "-"
+        click.echo(f"{r.cloud_type:<12} {r.distribution} {r.version:<10} {state}  [{caps}]")
+
+
+@click.command()
+@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to serve on.")
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+def serve(bind: str, workers: int) -> None:
+    """Serve the API under gunicorn (the reconciler runs beside it)."""
+    from vertice_api.serve import run
+
+    run(Config.from_env(), bind=bind, workers=workers)
+
+
+COMMANDS = [db, init, users, drivers, serve]

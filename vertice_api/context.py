@@ -1,0 +1,42 @@
+"""The collaborators every API resource is given: built once in `create_app`'s caller."""
+
+from __future__ import annotations
+
+import attrs
+import cattrs
+import pluggy
+
+from vertice_core.config import Config
+from vertice_core.crypto import SecretBox
+from vertice_core.registry import DriverRegistry
+from vertice_core.store import Store
+
+
+@attrs.frozen
+class AppContext:
+    """What the API needs: settings, the store, the converter, the secret box, drivers, hooks."""
+
+    config: Config
+    store: Store
+    converter: cattrs.Converter
+    box: SecretBox
+    registry: DriverRegistry
+    plugins: pluggy.PluginManager
+    #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
+    token_cache_seconds: float = 5.0
+
+
+def build_context(config: Config, *, load_plugins: bool = True) -> AppContext:
+    """The context of an installation from its config (opens the database engine)."""
+    from vertice_core.convert import make_converter
+    from vertice_core.crypto import load_key
+    from vertice_core.hooks import make_plugin_manager
+
+    return AppContext(
+        config=config,
+        store=Store(config.database_url),
+        converter=make_converter(),
+        box=SecretBox(load_key(config)),
+        registry=DriverRegistry(),
+        plugins=make_plugin_manager(load_entry_points=load_plugins),
+    )

@@ -1,0 +1,159 @@
+"""Request helpers shared by the resources: bodies, query parameters, ETags, errors.
+
+Bodies are read here, not by Falcon's media handlers, so every resource gets
+the same limits and messages: a wrong media type is a 415 naming the accepted
+ones, a body over 1 MiB a 413, malformed JSON or YAML a 400 naming the
+position of the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import falcon
+
+MAX_BODY = 1024 * 1024
+JSON_TYPES = ("application/json",)
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+JSON_PATCH = "application/json-patch+json"
+
+#: Paging defaults and the cap of `items_per_page`.
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+
+def media_type(req: falcon.Request) -> str:
+    """The request's media type without parameters, lower-cased ('' if none)."""
+    return (req.content_type or "").split(";", 1)[0].strip().lower()
+
+
+def read_body(req: falcon.Request, accepted: Iterable[str] = JSON_TYPES) -> Any:
+    """The parsed body of `req`, in one of the `accepted` media types."""
+    accepted = tuple(accepted)
+    kind = media_type(req)
+    if kind not in accepted:
+        raise falcon.HTTPUnsupportedMediaType(
+            description=f"the body must be {' or '.join(accepted)}, not {kind or 'untyped'}"
+        )
+    if req.content_length is not None and req.content_length > MAX_BODY:
+        raise _too_large()
+    raw = req.bounded_stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise _too_large()
+    if not raw.strip():
+        raise falcon.HTTPBadRequest(title="Bad request", description="the request body is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise falcon.HTTPBadRequest(
+            title="Malformed body", description="the body is not valid UTF-8"
+        ) from None
+    return _parse_yaml(text) if kind in YAML_TYPES else parse_json(text)
+
+
+def parse_json(text: str) -> Any:
+    """Parse JSON strictly (no NaN or Infinity), as a 400 naming the position on failure."""
+
+    def reject(constant: str) -> Any:
+        raise ValueError(f"{constant} is not valid JSON")
+
+    try:
+        return json.loads(text, parse_constant=reject)
+    except json.JSONDecodeError as exc:
+        raise falcon.HTTPBadRequest(
+            title="Malformed JSON",
+            description=f"{exc.msg} at line {exc.lineno} column {exc.colno}",
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise falcon.HTTPBadRequest(title="Malformed JSON", description=str(exc)) from None
+
+
+def _parse_yaml(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        position = f" at line {where.line + 1} column {where.column + 1}" if where else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise falcon.HTTPBadRequest(
+            title="Malformed YAML", description=f"{problem}{position}"
+        ) from None
+
+
+def _too_large() -> falcon.HTTPError:
+    return falcon.HTTPContentTooLarge(
+        description=f"the body is larger than {MAX_BODY} bytes (1 MiB)"
+    )
+
+
+def param_values(req: falcon.Request, name: str) -> list[str]:
+    """Every value of a query parameter, repeated or comma-separated."""
+    values = req.get_param_as_list(name) or []
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def int_param(req: falcon.Request, name: str, default: int, minimum: int = 0) -> int:
+    """An integer query parameter >= `minimum`, as a 400 naming it when malformed."""
+    raw = req.get_param(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise falcon.HTTPBadRequest(
+            title="Invalid query parameter",
+            description=f"{name} must be an integer, not {raw!r}",
+        ) from None
+    if value < minimum:
+        raise falcon.HTTPBadRequest(
+            title="Invalid query parameter", description=f"{name} must be at least {minimum}"
+        )
+    return value
+
+
+def paging(req: falcon.Request) -> tuple[int, int]:
+    """`(start_index, items_per_page)` with the page size capped at `MAX_PAGE`."""
+    start = int_param(req, "start_index", 0)
+    size = int_param(req, "items_per_page", DEFAULT_PAGE, minimum=1)
+    return start, min(size, MAX_PAGE)
+
+
+def select_attributes(req: falcon.Request, document: Mapping[str, Any]) -> dict[str, Any]:
+    """`document` cut down to the attributes named by `select_attr`, if any."""
+    wanted = param_values(req, "select_attr")
+    if not wanted:
+        return dict(document)
+    unknown = [name for name in wanted if name not in document]
+    if unknown:
+        raise falcon.HTTPBadRequest(
+            title="Invalid query parameter",
+            description=f"select_attr names unknown attribute(s): {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(document))}",
+        )
+    return {name: document[name] for name in wanted}
+
+
+def respond(req: falcon.Request, resp: falcon.Response, document: Mapping[str, Any]) -> None:
+    """Send `document` as JSON, honouring `select_attr`."""
+    resp.media = select_attributes(req, document)
+
+
+def etag_of(generation: int) -> str:
+    """The ETag of an assembly's spec version."""
+    return f'"{generation}"'
+
+
+def check_if_match(req: falcon.Request, current: str) -> None:
+    """412 when `If-Match` is present and names none of the current ETag."""
+    if_match = req.get_header("If-Match")
+    if if_match is None:
+        return
+    tags = [t.strip() for t in if_match.split(",")]
+    if "*" not in tags and current not in tags:
+        raise falcon.HTTPPreconditionFailed(
+            description=f"If-Match {if_match} does not match the current ETag {current}"
+        )

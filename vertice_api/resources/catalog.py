@@ -1,0 +1,238 @@
+"""Regions and flavors: `/v3/regions[/{name}]`, `/v3/flavors[/{name}]`.
+
+Everyone lists what they may launch on; administrators create, replace and
+delete. A region's settings and credentials are validated against the driver
+of its cloud type (without importing the driver's SDK); credentials are sealed
+before they are stored and never returned.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import falcon
+
+from vertice_api import views
+from vertice_api.auth import principal_of
+from vertice_api.context import AppContext
+from vertice_api.http import read_body, respond
+from vertice_core.convert import structure, unstructure
+from vertice_core.errors import Conflict, InvalidInput, NotFound, Problem, UnavailableError
+from vertice_core.model.cloud import Flavor, Region
+from vertice_core.store.repositories import FlavorRepository, RegionRepository
+from vertice_core.store.tables import RegionRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+def _with_name(body: Any, name: str) -> Any:
+    if isinstance(body, dict):
+        body.setdefault("name", name)
+    return body
+
+
+def _same_name(given: str, name: str) -> None:
+    if given != name:
+        raise InvalidInput.at("$.name", f"must be {name!r}, the name in the URI")
+
+
+def region_columns(ctx: AppContext, body: Any, existing: RegionRow | None = None) -> dict[str, Any]:
+    """The columns of a region from a request body, validated against its driver.
+
+    On a replace (`existing` given), omitted credentials keep the stored ones
+    as long as the cloud type stays the same.
+    """
+    region = structure(ctx.converter, body, Region)
+    try:
+        info = ctx.registry.info(region.cloud_type)
+    except UnavailableError as exc:
+        raise InvalidInput.at("$.cloud_type", str(exc)) from None
+    problems: list[Problem] = []
+    settings: Any = None
+    credentials: Any = None
+    try:
+        settings = structure(ctx.converter, region.settings, info.settings, "$.settings")
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+    keep = (
+        existing is not None
+        and isinstance(body, dict)
+        and "credentials" not in body
+        and existing.cloud_type == region.cloud_type
+    )
+    if not keep:
+        try:
+            credentials = structure(
+                ctx.converter, region.credentials, info.credentials, "$.credentials"
+            )
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InvalidInput(problems)
+    columns: dict[str, Any] = {
+        "name": region.name,
+        "cloud_type": region.cloud_type,
+        "provider_region": region.provider_region,
+        "endpoint": region.endpoint,
+        "description": region.description,
+        "settings": unstructure(ctx.converter, settings),
+    }
+    if not keep:
+        secrets = unstructure(ctx.converter, credentials)
+        columns["sealed_credentials"] = ctx.box.seal_json(secrets)
+        columns["credential_fields"] = sorted(k for k, v in secrets.items() if v not in ("", None))
+    return columns
+
+
+def _region(session: Session, name: str) -> RegionRow:
+    row = RegionRepository(session).get(name)
+    if row is None:
+        raise NotFound(f"there is no region named {name!r}")
+    return row
+
+
+class Regions:
+    """`/v3/regions`: list (everyone), create (admins)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        admin = principal_of(req).admin
+        with self.ctx.store.read() as session:
+            items = [views.region(r, admin=admin) for r in RegionRepository(session).all()]
+        respond(req, resp, views.listing("/v3/regions", "regions", "Regions to launch in", items))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal_of(req).require_admin()
+        columns = region_columns(self.ctx, read_body(req))
+        with self.ctx.store.write() as session:
+            regions = RegionRepository(session)
+            if regions.get(columns["name"]) is not None:
+                raise Conflict(f"a region named {columns['name']!r} already exists")
+            document = views.region(regions.add(**columns), admin=True)
+        resp.status = falcon.HTTP_201
+        resp.location = document["uri"]
+        resp.media = document
+
+
+class RegionItem:
+    """`/v3/regions/{name}`: read (everyone); replace and delete (admins)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        with self.ctx.store.read() as session:
+            respond(req, resp, views.region(_region(session, name), admin=principal_of(req).admin))
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        principal_of(req).require_admin()
+        body = _with_name(read_body(req), name)
+        with self.ctx.store.write() as session:
+            row = _region(session, name)
+            columns = region_columns(self.ctx, body, existing=row)
+            _same_name(columns.pop("name"), name)
+            if columns["cloud_type"] != row.cloud_type:
+                users = RegionRepository(session).used_by(name)
+                if users:
+                    raise Conflict(
+                        f"region {name!r} cannot change cloud type while assemblies use it: "
+                        + ", ".join(users)
+                    )
+            resp.media = views.region(RegionRepository(session).update(row, **columns), admin=True)
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        principal_of(req).require_admin()
+        with self.ctx.store.write() as session:
+            regions = RegionRepository(session)
+            row = _region(session, name)
+            users = regions.used_by(name)
+            if users:
+                raise Conflict(f"region {name!r} is still used by assemblies: {', '.join(users)}")
+            regions.delete(row)
+        resp.status = falcon.HTTP_204
+
+
+def flavor_columns(ctx: AppContext, session: Session, body: Any) -> dict[str, Any]:
+    """The columns of a flavor from a request body; every region it names must exist."""
+    flavor = structure(ctx.converter, body, Flavor)
+    known = set(RegionRepository(session).names())
+    problems = [
+        Problem(f"$.regions[{i}]", f"there is no region named {r!r}")
+        for i, r in enumerate(flavor.regions)
+        if r not in known
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    return attrs.asdict(flavor)
+
+
+class Flavors:
+    """`/v3/flavors`: list (everyone; `?region=` keeps those offered there), create (admins)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        region = req.get_param("region")
+        with self.ctx.store.read() as session:
+            rows = FlavorRepository(session).all()
+        items = [
+            views.flavor(r) for r in rows if region is None or not r.regions or region in r.regions
+        ]
+        respond(req, resp, views.listing("/v3/flavors", "flavors", "Flavors to launch with", items))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal_of(req).require_admin()
+        body = read_body(req)
+        with self.ctx.store.write() as session:
+            columns = flavor_columns(self.ctx, session, body)
+            flavors = FlavorRepository(session)
+            if flavors.get(columns["name"]) is not None:
+                raise Conflict(f"a flavor named {columns['name']!r} already exists")
+            document = views.flavor(flavors.add(**columns))
+        resp.status = falcon.HTTP_201
+        resp.location = document["uri"]
+        resp.media = document
+
+
+class FlavorItem:
+    """`/v3/flavors/{name}`: read (everyone); replace and delete (admins)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        with self.ctx.store.read() as session:
+            row = FlavorRepository(session).get(name)
+            if row is None:
+                raise NotFound(f"there is no flavor named {name!r}")
+            respond(req, resp, views.flavor(row))
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        principal_of(req).require_admin()
+        body = _with_name(read_body(req), name)
+        with self.ctx.store.write() as session:
+            flavors = FlavorRepository(session)
+            row = flavors.get(name)
+            if row is None:
+                raise NotFound(f"there is no flavor named {name!r}")
+            columns = flavor_columns(self.ctx, session, body)
+            _same_name(columns.pop("name"), name)
+            resp.media = views.flavor(flavors.update(row, **columns))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        principal_of(req).require_admin()
+        with self.ctx.store.write() as session:
+            flavors = FlavorRepository(session)
+            row = flavors.get(name)
+            if row is None:
+                raise NotFound(f"there is no flavor named {name!r}")
+            users = flavors.used_by(name)
+            if users:
+                raise Conflict(f"flavor {name!r} is still used by assemblies: {', '.join(users)}")
+            flavors.delete(row)
+        resp.status = falcon.HTTP_204

@@ -1,0 +1,69 @@
+"""Resources about the service: `/healthz`, `/v3/platform`, `/v3/openapi.json`, `/v3/drivers`."""
+
+from __future__ import annotations
+
+import falcon
+
+from vertice_api import openapi, views
+from vertice_api.auth import principal_of
+from vertice_api.context import AppContext
+from vertice_api.http import respond
+
+
+class Health:
+    """`/healthz`: 200 when the database answers, 503 otherwise. No token needed."""
+
+    public = True
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        problem = self.ctx.store.ping()
+        if problem:
+            resp.status = falcon.HTTP_503
+            resp.media = {"status": "unavailable", "database": problem}
+            return
+        resp.media = {"status": "ok", "database": "ok"}
+
+
+class Platform:
+    """`/v3/platform`: the CAMP platform resource, with the URIs of the collections."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        respond(req, resp, views.platform())
+
+
+class OpenApi:
+    """`/v3/openapi.json`: the OpenAPI 3.1 document of this API. No token needed."""
+
+    public = True
+
+    def __init__(self) -> None:
+        self._document = openapi.document()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._document
+
+
+class Drivers:
+    """`/v3/drivers`: installed drivers, versions, capabilities, load errors (admins)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal_of(req).require_admin()
+        items = [
+            {
+                "name": r.cloud_type,
+                "cloud_type": r.cloud_type,
+                "distribution": r.distribution,
+                "version": r.version,
+                "capabilities": r.capabilities,
+                "description": r.description,
+                "error": r.error,
+            }
+            for r in self.ctx.registry.report()
+        ]
+        respond(req, resp, views.listing("/v3/drivers", "drivers", "Installed drivers", items))

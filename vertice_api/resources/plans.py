@@ -1,0 +1,115 @@
+"""Plans: `/v3/plan_factory` and `/v3/plan/{name}` (admins write, everyone reads)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from vertice_api import views
+from vertice_api.auth import principal_of
+from vertice_api.context import AppContext
+from vertice_api.http import JSON_TYPES, YAML_TYPES, paging, read_body, respond
+from vertice_core.convert import structure, unstructure
+from vertice_core.errors import BadRequest, Conflict, InvalidInput, NotFound
+from vertice_core.model.camp import CAMP_VERSIONS, Plan
+from vertice_core.store.repositories import PlanRepository
+
+PLAN_TYPES = JSON_TYPES + YAML_TYPES
+
+
+def parse_plan(ctx: AppContext, body: Any) -> Plan:
+    """A plan from a request body: 400 for a missing or unsupported camp_version, else 422s."""
+    if isinstance(body, dict):
+        version = body.get("camp_version")
+        if version is None:
+            raise BadRequest(f"camp_version is required; supported: {', '.join(CAMP_VERSIONS)}")
+        if version not in CAMP_VERSIONS:
+            raise BadRequest(
+                f"camp_version {version!r} is not supported; supported: {', '.join(CAMP_VERSIONS)}"
+            )
+    return structure(ctx.converter, body, Plan)
+
+
+class PlanFactory:
+    """`/v3/plan_factory`: the plans (built-in and registered)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        start, per_page = paging(req)
+        with self.ctx.store.read() as session:
+            rows = PlanRepository(session).all()
+        items = [views.plan_item(row) for row in rows[start : start + per_page]]
+        respond(
+            req,
+            resp,
+            views.collection(
+                "/v3/plan_factory",
+                "plan_factory",
+                description="Collection of Plan",
+                items=items,
+                total=len(rows),
+                start=start,
+                per_page=per_page,
+            ),
+        )
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal_of(req).require_admin()
+        plan = parse_plan(self.ctx, read_body(req, accepted=PLAN_TYPES))
+        with self.ctx.store.write() as session:
+            plans = PlanRepository(session)
+            if plans.get(plan.name) is not None:
+                raise Conflict(f"a plan named {plan.name!r} already exists")
+            row = plans.add(
+                name=plan.name, builtin=False, document=unstructure(self.ctx.converter, plan)
+            )
+            document = views.plan(row)
+        resp.status = falcon.HTTP_201
+        resp.location = document["uri"]
+        resp.media = document
+
+
+class PlanItem:
+    """`/v3/plan/{name}`: read; admins replace (PUT) and delete."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        with self.ctx.store.read() as session:
+            row = PlanRepository(session).get(name)
+            if row is None:
+                raise NotFound(f"there is no plan named {name!r}")
+            respond(req, resp, views.plan(row))
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        principal_of(req).require_admin()
+        body = read_body(req, accepted=PLAN_TYPES)
+        if isinstance(body, dict):
+            body.setdefault("name", name)
+        plan = parse_plan(self.ctx, body)
+        if plan.name != name:
+            raise InvalidInput.at("$.name", f"must be {name!r}, the plan's name in the URI")
+        with self.ctx.store.write() as session:
+            plans = PlanRepository(session)
+            row = plans.get(name)
+            if row is None:
+                raise NotFound(f"there is no plan named {name!r}")
+            plans.update(row, document=unstructure(self.ctx.converter, plan))
+            resp.media = views.plan(row)
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        principal_of(req).require_admin()
+        with self.ctx.store.write() as session:
+            plans = PlanRepository(session)
+            row = plans.get(name)
+            if row is None:
+                raise NotFound(f"there is no plan named {name!r}")
+            users = plans.used_by(name)
+            if users:
+                raise Conflict(f"plan {name!r} is still used by assemblies: {', '.join(users)}")
+            plans.delete(row)
+        resp.status = falcon.HTTP_204

@@ -1,0 +1,341 @@
+"""Who owns what: `/v3/sshkeys`, `/v3/projects`, `/v3/users`, `/v3/tokens`.
+
+A user sees their own projects' keys and projects; administrators see all.
+A resource of a project the caller is not a member of answers 404, exactly
+like a missing one. Users are managed by administrators; tokens by their
+owner (administrators may issue and revoke anyone's).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+import falcon
+
+from vertice_api import views
+from vertice_api.auth import Principal, TokenCache, principal_of
+from vertice_api.context import AppContext
+from vertice_api.declare import fingerprint, project_id_for
+from vertice_api.http import read_body, respond
+from vertice_core.accounts import create_user, issue_token
+from vertice_core.convert import structure
+from vertice_core.errors import Conflict, NotFound
+from vertice_core.ids import heroku_name
+from vertice_core.model.tenancy import MemberChange, SshKey, TokenRequest, UserRequest
+from vertice_core.model.types import Name
+from vertice_core.store.repositories import (
+    ProjectRepository,
+    SshKeyRepository,
+    TokenRepository,
+    UserRepository,
+)
+from vertice_core.store.tables import ProjectRow, SshKeyRow, TokenRow, UserRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+@attrs.frozen
+class _KeyRequest:
+    name: Name
+    public_key: str
+    project: Name | None = None
+
+
+@attrs.frozen
+class _ProjectRequest:
+    name: Name | None = None
+    description: str = ""
+
+
+def _project_names(session: Session) -> dict[str, str]:
+    return {p.id: p.name for p in ProjectRepository(session).all()}
+
+
+def _scoped_project_ids(
+    session: Session, principal: Principal, name: str | None
+) -> list[str] | None:
+    """The project ids a listing covers: `?project=NAME` if visible, else the caller's scope."""
+    if name is None:
+        return principal.scope
+    row = ProjectRepository(session).by_name(name)
+    if row is None or (principal.scope is not None and row.id not in principal.project_ids):
+        raise NotFound(f"there is no project named {name!r}")
+    return [row.id]
+
+
+class SshKeys:
+    """`/v3/sshkeys`: the caller's stored SSH keys (`?project=` narrows)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal = principal_of(req)
+        with self.ctx.store.read() as session:
+            scope = _scoped_project_ids(session, principal, req.get_param("project"))
+            names = _project_names(session)
+            rows = SshKeyRepository(session).in_projects(scope)
+            items = [views.ssh_key(r, names.get(r.project_id, "")) for r in rows]
+        respond(req, resp, views.listing("/v3/sshkeys", "sshkeys", "Stored SSH keys", items))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal = principal_of(req)
+        body = read_body(req)
+        request = structure(self.ctx.converter, body, _KeyRequest)
+        key = structure(
+            self.ctx.converter, {"name": request.name, "public_key": request.public_key}, SshKey
+        )
+        with self.ctx.store.write() as session:
+            project_id = project_id_for(session, principal, request.project)
+            keys = SshKeyRepository(session)
+            if keys.get([project_id], key.name) is not None:
+                raise Conflict(f"the project already has an SSH key named {key.name!r}")
+            public_key = key.public_key.strip()
+            row = keys.create(project_id, key.name, public_key, fingerprint(public_key))
+            document = views.ssh_key(row, _project_names(session)[project_id])
+        resp.status = falcon.HTTP_201
+        resp.location = document["uri"]
+        resp.media = document
+
+
+class SshKeyItem:
+    """`/v3/sshkeys/{name}`: read or delete one of the caller's keys (`?project=` picks)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def _find(self, session: Session, req: falcon.Request, name: str) -> tuple[SshKeyRow, str]:
+        scope = _scoped_project_ids(session, principal_of(req), req.get_param("project"))
+        row = SshKeyRepository(session).get(scope, name)
+        if row is None:
+            raise NotFound(f"there is no SSH key named {name!r}")
+        return row, _project_names(session).get(row.project_id, "")
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        with self.ctx.store.read() as session:
+            row, project = self._find(session, req, name)
+            respond(req, resp, views.ssh_key(row, project))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        with self.ctx.store.write() as session:
+            row, _ = self._find(session, req, name)
+            SshKeyRepository(session).delete(row)
+        resp.status = falcon.HTTP_204
+
+
+class _ProjectsBase:
+    def __init__(self, ctx: AppContext, cache: TokenCache) -> None:
+        self.ctx = ctx
+        self.cache = cache
+
+    def _visible(self, session: Session, principal: Principal, name: str) -> ProjectRow:
+        row = ProjectRepository(session).by_name(name)
+        if row is None or (principal.scope is not None and row.id not in principal.project_ids):
+            raise NotFound(f"there is no project named {name!r}")
+        return row
+
+
+class Projects(_ProjectsBase):
+    """`/v3/projects`: the caller's projects (admins: all); create one (you become a member)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal = principal_of(req)
+        with self.ctx.store.read() as session:
+            projects = ProjectRepository(session)
+            rows = projects.all() if principal.admin else projects.by_ids(principal.project_ids)
+            items = [views.project(r, projects.member_names(r.id)) for r in rows]
+        respond(req, resp, views.listing("/v3/projects", "projects", "Projects", items))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal = principal_of(req)
+        request = structure(self.ctx.converter, read_body(req), _ProjectRequest)
+        with self.ctx.store.write() as session:
+            projects = ProjectRepository(session)
+            name = request.name or heroku_name()
+            if projects.by_name(name) is not None:
+                raise Conflict(f"a project named {name!r} already exists")
+            row = projects.create(name, request.description)
+            projects.add_member(row.id, principal.user_id)
+            document = views.project(row, projects.member_names(row.id))
+        self.cache.clear()
+        resp.status = falcon.HTTP_201
+        resp.location = document["uri"]
+        resp.media = document
+
+
+class ProjectItem(_ProjectsBase):
+    """`/v3/projects/{name}`: read; delete once it holds no assembly."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        with self.ctx.store.read() as session:
+            row = self._visible(session, principal_of(req), name)
+            members = ProjectRepository(session).member_names(row.id)
+            respond(req, resp, views.project(row, members))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        with self.ctx.store.write() as session:
+            projects = ProjectRepository(session)
+            row = self._visible(session, principal_of(req), name)
+            if projects.has_assemblies(row.id):
+                raise Conflict(f"project {name!r} still has assemblies; delete them first")
+            projects.delete(row)
+        self.cache.clear()
+        resp.status = falcon.HTTP_204
+
+
+class ProjectMembers(_ProjectsBase):
+    """`/v3/projects/{name}/members`: add a member (members and admins may)."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        change = structure(self.ctx.converter, read_body(req), MemberChange)
+        with self.ctx.store.write() as session:
+            row = self._visible(session, principal_of(req), name)
+            user = UserRepository(session).by_name(change.user)
+            if user is None:
+                raise NotFound(f"there is no user named {change.user!r}")
+            projects = ProjectRepository(session)
+            projects.add_member(row.id, user.id)
+            resp.media = views.project(row, projects.member_names(row.id))
+        self.cache.clear()
+
+
+class ProjectMember(_ProjectsBase):
+    """`/v3/projects/{name}/members/{user}`: remove a member."""
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str, user: str) -> None:
+        with self.ctx.store.write() as session:
+            row = self._visible(session, principal_of(req), name)
+            found = UserRepository(session).by_name(user)
+            if found is None or not ProjectRepository(session).remove_member(row.id, found.id):
+                raise NotFound(f"{user!r} is not a member of project {name!r}")
+        self.cache.clear()
+        resp.status = falcon.HTTP_204
+
+
+def _user_document(session: Session, row: UserRow) -> dict[str, object]:
+    projects = ProjectRepository(session)
+    names = [p.name for p in projects.by_ids(projects.ids_of_member(row.id))]
+    return views.user(row, names)
+
+
+class Users:
+    """`/v3/users`: administrators list and create users (a new user gets a project and token)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal_of(req).require_admin()
+        with self.ctx.store.read() as session:
+            items = [_user_document(session, u) for u in UserRepository(session).all()]
+        respond(req, resp, views.listing("/v3/users", "users", "Users", items))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal_of(req).require_admin()
+        request = structure(self.ctx.converter, read_body(req), UserRequest)
+        with self.ctx.store.write() as session:
+            created = create_user(session, request.name, admin=request.admin)
+            document = _user_document(session, created.user)
+        document["token"] = created.token
+        resp.status = falcon.HTTP_201
+        resp.location = str(document["uri"])
+        resp.media = document
+
+
+class UserItem:
+    """`/v3/users/{name}`: a user reads themself, administrators anyone; admins delete."""
+
+    def __init__(self, ctx: AppContext, cache: TokenCache) -> None:
+        self.ctx = ctx
+        self.cache = cache
+
+    def _find(self, session: Session, principal: Principal, name: str) -> UserRow:
+        row = UserRepository(session).by_name(name)
+        if row is None or (not principal.admin and row.id != principal.user_id):
+            raise NotFound(f"there is no user named {name!r}")
+        return row
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        with self.ctx.store.read() as session:
+            row = self._find(session, principal_of(req), name)
+            respond(req, resp, _user_document(session, row))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        principal = principal_of(req)
+        principal.require_admin()
+        with self.ctx.store.write() as session:
+            users = UserRepository(session)
+            row = self._find(session, principal, name)
+            if row.admin and users.admins() <= 1:
+                raise Conflict("the last administrator cannot be deleted")
+            users.delete(row)
+        self.cache.clear()
+        resp.status = falcon.HTTP_204
+
+
+class Tokens:
+    """`/v3/tokens`: the caller's tokens (admins: `?user=`); issue a new one (shown once)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def _owner(self, session: Session, principal: Principal, name: str | None) -> UserRow:
+        users = UserRepository(session)
+        if name is None or name == principal.name:
+            row = users.by_name(principal.name)
+        else:
+            principal.require_admin()
+            row = users.by_name(name)
+        if row is None:
+            raise NotFound(f"there is no user named {name!r}")
+        return row
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal = principal_of(req)
+        with self.ctx.store.read() as session:
+            owner = self._owner(session, principal, req.get_param("user"))
+            items = [views.token(t, owner.name) for t in TokenRepository(session).of_user(owner.id)]
+        respond(req, resp, views.listing("/v3/tokens", "tokens", "API tokens", items))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        principal = principal_of(req)
+        request = structure(self.ctx.converter, read_body(req), TokenRequest)
+        with self.ctx.store.write() as session:
+            owner = self._owner(session, principal, request.user)
+            token, row = issue_token(
+                session, owner, name=request.name, expires_in=request.expires_in
+            )
+            document = views.token(row, owner.name)
+        document["token"] = token
+        resp.status = falcon.HTTP_201
+        resp.location = document["uri"]
+        resp.media = document
+
+
+class TokenItem:
+    """`/v3/tokens/{id}`: read or revoke a token (its owner, or an admin)."""
+
+    def __init__(self, ctx: AppContext, cache: TokenCache) -> None:
+        self.ctx = ctx
+        self.cache = cache
+
+    def _find(self, session: Session, principal: Principal, token_id: str) -> tuple[TokenRow, str]:
+        row = TokenRepository(session).get(token_id)
+        if row is None or (not principal.admin and row.user_id != principal.user_id):
+            raise NotFound(f"there is no token {token_id!r}")
+        owner = session.get(UserRow, row.user_id)
+        return row, owner.name if owner else ""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, token_id: str) -> None:
+        with self.ctx.store.read() as session:
+            row, owner = self._find(session, principal_of(req), token_id)
+            respond(req, resp, views.token(row, owner))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, token_id: str) -> None:
+        with self.ctx.store.write() as session:
+            row, _ = self._find(session, principal_of(req), token_id)
+            TokenRepository(session).delete(row)
+        self.cache.clear()
+        resp.status = falcon.HTTP_204

@@ -1,0 +1,347 @@
+"""The one cattrs converter of vertice: JSON-ready data <-> model, with readable errors.
+
+`make_converter()` is the only place a converter is built; callers create one
+at start-up (in `create_app` or `main`) and pass it on. The converter is
+strict: a string is not silently turned into a number, a list is not accepted
+where an object is expected, and unknown fields are rejected. `structure`
+turns every failure into `InvalidInput`, whose problems carry the JSON path of
+each wrong field (`$.services[0].name`), so the API can answer one 422 that
+lists them all.
+
+Two spellings of the design document are accepted on input and never
+emitted: `tags` written as a bracketed string (`"[linux, ubuntu]"`, any field
+typed `Tags`) and a capitalised `Characteristics` key.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.cols import is_mapping, is_sequence, list_structure_factory, mapping_structure_factory
+from cattrs.errors import ForbiddenExtraKeysError
+from cattrs.gen import make_dict_structure_fn
+
+from vertice_core.errors import InvalidInput, Problem
+from vertice_core.model import camp
+from vertice_core.model.types import (
+    Fraction,
+    Name,
+    NonNegative,
+    NonNegativeFloat,
+    Password,
+    Positive,
+    PublicKeyText,
+    Tags,
+    name_problem,
+    password_problem,
+    public_key_problem,
+)
+
+T = TypeVar("T")
+
+
+class _Invalid(ValueError):
+    """A value failed a check; its message is shown to the client as is."""
+
+
+def _strict_str(value: Any, _: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"must be a string, not {_json_type(value)}")
+    return value
+
+
+def _strict_int(value: Any, _: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(f"must be an integer, not {_json_type(value)}")
+    return value
+
+
+def _strict_float(value: Any, _: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid(f"must be a number, not {_json_type(value)}")
+    return float(value)
+
+
+def _strict_bool(value: Any, _: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"must be true or false, not {_json_type(value)}")
+    return value
+
+
+def _structure_enum(value: Any, type_: type[enum.Enum]) -> enum.Enum:
+    try:
+        return type_(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in type_)
+        raise _Invalid(f"must be one of {allowed}") from None
+
+
+def _enum_aware(strict: Callable[[Any, Any], T]) -> Callable[[Any, Any], Any]:
+    def hook(value: Any, type_: Any) -> Any:
+        if isinstance(type_, type) and issubclass(type_, enum.Enum):
+            return _structure_enum(value, type_)
+        return strict(value, type_)
+
+    return hook
+
+
+def _checked(
+    base: Callable[[Any, Any], T], problem: Callable[[T], str | None]
+) -> Callable[[Any, Any], T]:
+    """A hook that converts with `base` and then applies a value check."""
+
+    def hook(value: Any, type_: Any) -> T:
+        converted = base(value, type_)
+        message = problem(converted)
+        if message:
+            raise _Invalid(message)
+        return converted
+
+    return hook
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _tags(value: Any, _: Any) -> list[str]:
+    """Tags as a list of strings, or the design document's `"[a, b]"` string form."""
+    if isinstance(value, str):
+        inner = value.strip()
+        if inner.startswith("[") and inner.endswith("]"):
+            inner = inner[1:-1]
+        return [t.strip().strip("'\"") for t in inner.split(",") if t.strip()]
+    if not isinstance(value, list):
+        raise _Invalid(f"must be an array of strings, not {_json_type(value)}")
+    bad = [i for i, tag in enumerate(value) if not isinstance(tag, str)]
+    if bad:
+        raise _Invalid(f"must be an array of strings (item {bad[0]} is not a string)")
+    return list(value)
+
+
+def _lowercase_keys(*keys: str) -> Callable[[Any], Any]:
+    """Rename capitalised spellings of `keys` (`Characteristics`) to their lower-case form."""
+
+    def normalise(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        renamed = dict(value)
+        for key in keys:
+            for variant in (key.capitalize(), key.upper()):
+                if variant in renamed and key not in renamed:
+                    renamed[key] = renamed.pop(variant)
+        return renamed
+
+    return normalise
+
+
+_NORMALISERS: dict[type, Callable[[Any], Any]] = {
+    camp.Service: _lowercase_keys("characteristics"),
+    camp.Plan: _lowercase_keys("tags", "services", "artifacts"),
+}
+
+
+def _is_tagged_union(type_: Any) -> bool:
+    """A union of attrs classes that each declare a `kind: Literal[...]` field."""
+    if typing.get_origin(type_) not in (typing.Union, types.UnionType):
+        return False
+    members = [m for m in typing.get_args(type_) if m is not type(None)]
+    return len(members) > 1 and all(attrs.has(m) and _kind_of(m) is not None for m in members)
+
+
+def _kind_of(cls: type) -> str | None:
+    hints = typing.get_type_hints(cls)
+    kind = hints.get("kind")
+    if typing.get_origin(kind) is typing.Literal:
+        (value,) = typing.get_args(kind)
+        return str(value)
+    return None
+
+
+def make_converter() -> cattrs.Converter:
+    """Build the converter. Call once at start-up and pass the result on."""
+    conv = cattrs.Converter(forbid_extra_keys=True)
+    _register_scalars(conv)
+    _register_containers(conv)
+    conv.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value
+    )
+    return conv
+
+
+def _register_scalars(conv: cattrs.Converter) -> None:
+    """Strict primitives, constrained NewTypes, enums and date-times."""
+    # cattrs consults singledispatch first, so a hook on `str` also receives StrEnums
+    # (and one on `int` IntEnums): those hooks hand enums on to `_structure_enum`.
+    conv.register_structure_hook(str, _enum_aware(_strict_str))
+    conv.register_structure_hook(int, _enum_aware(_strict_int))
+    conv.register_structure_hook(float, _strict_float)
+    conv.register_structure_hook(bool, _strict_bool)
+    conv.register_structure_hook(enum.Enum, _structure_enum)
+    conv.register_structure_hook(Name, _checked(_strict_str, name_problem))
+    conv.register_structure_hook(
+        Positive, _checked(_strict_int, lambda v: None if v >= 1 else "must be at least 1")
+    )
+    conv.register_structure_hook(
+        NonNegative, _checked(_strict_int, lambda v: None if v >= 0 else "must not be negative")
+    )
+    conv.register_structure_hook(
+        NonNegativeFloat,
+        _checked(_strict_float, lambda v: None if v >= 0 else "must not be negative"),
+    )
+    conv.register_structure_hook(
+        Fraction,
+        _checked(_strict_float, lambda v: None if 0 <= v <= 1 else "must be between 0 and 1"),
+    )
+    conv.register_structure_hook(PublicKeyText, _checked(_strict_str, public_key_problem))
+    conv.register_structure_hook(Password, _checked(_strict_str, password_problem))
+    conv.register_structure_hook(Tags, _tags)
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_unstructure_hook(datetime, _unstructure_datetime)
+
+
+def _register_containers(conv: cattrs.Converter) -> None:
+    """attrs classes, lists, mappings and tagged unions, each checking its JSON shape first."""
+
+    def attrs_factory(cls: type) -> Callable[[Any, Any], Any]:
+        generated: Callable[[Any, Any], Any] = make_dict_structure_fn(
+            cls, conv, _cattrs_forbid_extra_keys=True
+        )
+        normalise = _NORMALISERS.get(cls)
+
+        def hook(value: Any, type_: Any) -> Any:
+            if not isinstance(value, dict):
+                raise _Invalid(f"must be an object, not {_json_type(value)}")
+            if normalise is not None:
+                value = normalise(value)
+            return generated(value, type_)
+
+        return hook
+
+    conv.register_structure_hook_factory(attrs.has, attrs_factory)
+
+    def list_factory(type_: Any) -> Callable[[Any, Any], Any]:
+        generated = list_structure_factory(type_, conv)
+
+        def hook(value: Any, t: Any) -> Any:
+            if not isinstance(value, list):
+                raise _Invalid(f"must be an array, not {_json_type(value)}")
+            return generated(value, t)
+
+        return hook
+
+    conv.register_structure_hook_factory(
+        lambda t: is_sequence(t) and getattr(t, "__origin__", None) is list, list_factory
+    )
+
+    def mapping_factory(type_: Any) -> Callable[[Any, Any], Any]:
+        generated = mapping_structure_factory(type_, conv)
+        key_type = (typing.get_args(type_) or (str,))[0]
+
+        def hook(value: Any, t: Any) -> Any:
+            if not isinstance(value, dict):
+                raise _Invalid(f"must be an object, not {_json_type(value)}")
+            if key_type is str and not all(isinstance(k, str) for k in value):
+                raise _Invalid("keys must be strings")
+            return generated(value, t)
+
+        return hook
+
+    conv.register_structure_hook_factory(is_mapping, mapping_factory)
+
+    def union_factory(type_: Any) -> Callable[[Any, Any], Any]:
+        members = [m for m in typing.get_args(type_) if m is not type(None)]
+        optional = len(members) < len(typing.get_args(type_))
+        by_kind = {_kind_of(m): m for m in members}
+        allowed = ", ".join(repr(k) for k in by_kind)
+
+        def hook(value: Any, _: Any) -> Any:
+            if value is None and optional:
+                return None
+            if not isinstance(value, dict):
+                raise _Invalid(f"must be an object, not {_json_type(value)}")
+            member = by_kind.get(value.get("kind"))
+            if member is None:
+                raise _Invalid(f"'kind' must be one of {allowed}")
+            return conv.structure(value, member)
+
+        return hook
+
+    conv.register_structure_hook_factory(_is_tagged_union, union_factory)
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise _Invalid(f"must be an ISO 8601 date-time string, not {_json_type(value)}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Invalid(f"{value!r} is not an ISO 8601 date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    return format_time(value)
+
+
+def format_time(value: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, to the second's microsecond."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _format_exception(exc: BaseException, type_: type | None) -> str:
+    if isinstance(exc, _Invalid):
+        return str(exc)
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return "unknown field(s): " + ", ".join(sorted(exc.extra_fields))
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, ValueError | TypeError) and str(exc):
+        return str(exc)
+    name = getattr(type_, "__name__", None)
+    return f"invalid value for {name}" if name else "invalid value"
+
+
+def problems_of(exc: BaseException, path: str = "$") -> list[Problem]:
+    """The validation problems inside a cattrs exception, each with its JSON path."""
+    found: list[Problem] = []
+    for line in cattrs.transform_error(exc, path=path, format_exception=_format_exception):
+        message, _, where = line.rpartition(" @ ")
+        found.append(Problem(where or path, message or line))
+    return found
+
+
+def structure(conv: cattrs.Converter, data: Any, cls: type[T], path: str = "$") -> T:
+    """Structure `data` into `cls`, raising `InvalidInput` that lists every problem."""
+    try:
+        return conv.structure(data, cls)
+    except (cattrs.BaseValidationError, _Invalid, ValueError, TypeError, KeyError) as exc:
+        raise InvalidInput(problems_of(exc, path)) from None
+
+
+def unstructure(conv: cattrs.Converter, obj: Any) -> Any:
+    """JSON-ready data of a model object (enums as values, times as ISO 8601)."""
+    return conv.unstructure(obj)

@@ -1,0 +1,268 @@
+"""The MultiCloud driver interface: what a driver must do, in types.
+
+A driver serves one region of one cloud type. The reconciler constructs it
+with a `RegionConfig` (the region's settings and decrypted credentials) and
+calls only the verbs below. A driver holds its SDK client and nothing else:
+the reconciler owns status, retries and polling.
+
+The contract, checked by `vertice_drivers.testkit`:
+
+* `observe()` lists every instance this installation manages in the region,
+  in one paged listing filtered by the installation tag, never one call per
+  instance. Instances the cloud still lists as terminated may be returned
+  with state `TERMINATED`.
+* `create(spec)` is idempotent on `spec.key`: the key goes into the instance's
+  name or tags and into the cloud's own idempotency token where it has one;
+  a second call with the same key returns the instance the first one made.
+  It does not wait for boot.
+* `delete`, `start`, `stop`, `reboot` are idempotent: deleting an instance
+  that is already gone succeeds.
+* Errors are `vertice_core.errors.DriverError` subclasses, never SDK types.
+
+A driver is published as an entry point in group `vertice.drivers` whose name
+is the cloud type and whose object is a `DriverInfo`. The module holding the
+`DriverInfo` must not import the SDK: the registry reads it to validate region
+settings and to list drivers, and imports `DriverInfo.factory` only when a
+region of that type is reconciled.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import importlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import attrs
+
+from vertice_core.model.status import InstanceState
+
+__all__ = [
+    "TAG_ASSEMBLY",
+    "TAG_INSTALLATION",
+    "TAG_KEY",
+    "TAG_PROJECT",
+    "Capability",
+    "CloudFlavor",
+    "CloudImage",
+    "Driver",
+    "DriverInfo",
+    "Instance",
+    "InstanceSpec",
+    "InstanceState",
+    "NoCredentials",
+    "NoSettings",
+    "RegionConfig",
+    "SizeSpec",
+]
+
+#: Tag (label) names every managed instance carries. Lower-case with hyphens: valid
+#: as AWS/Azure tags, GCE labels and Docker labels alike.
+TAG_INSTALLATION = "vertice-installation"
+TAG_ASSEMBLY = "vertice-assembly"
+TAG_KEY = "vertice-key"
+TAG_PROJECT = "vertice-project"
+
+
+class Capability(enum.StrEnum):
+    """What a driver can do beyond the mandatory verbs; the testkit checks each claim."""
+
+    #: `stop` and `start` keep the instance (and its disk); without it they raise TerminalError.
+    START_STOP = "start_stop"
+    #: `reboot` restarts the instance in place.
+    REBOOT = "reboot"
+    #: Observed instances carry a public IPv4 address.
+    PUBLIC_IPV4 = "public_ipv4"
+    #: Observed instances carry a private IPv4 address.
+    PRIVATE_IPV4 = "private_ipv4"
+    #: Ports of the spec are published and reported as `Instance.access`.
+    PUBLISH_PORTS = "publish_ports"
+    #: An SSH public key in the spec reaches the instance.
+    SSH_KEY = "ssh_key"
+    #: A root password in the spec reaches the instance.
+    ROOT_PASSWORD = "root_password"  # noqa: S105 -- a name, not a secret
+    #: The cloud itself deduplicates creates by a token (not only the driver's lookup).
+    IDEMPOTENCY_TOKEN = "idempotency_token"  # noqa: S105 -- a name, not a secret
+
+
+@attrs.frozen
+class SizeSpec:
+    """The flavor an instance is created with."""
+
+    name: str
+    cpu: int
+    ram: int
+    disk: int
+
+
+@attrs.frozen
+class InstanceSpec:
+    """Everything a driver needs to create one instance."""
+
+    #: The idempotency key: unique per installation, stable across retries and crashes.
+    key: str
+    assembly_id: str
+    #: The assembly's human name (for display names; not unique).
+    name: str
+    project: str
+    plan: str
+    #: The plan's logical image; the driver maps it to a cloud image (region settings).
+    image: str
+    size: SizeSpec
+    #: Tags the instance must carry (installation, assembly, key, project).
+    tags: Mapping[str, str]
+    ssh_public_key: str = ""
+    root_password: str = attrs.field(default="", repr=False)
+    ports: tuple[int, ...] = ()
+    env: Mapping[str, str] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class Instance:
+    """One managed instance as the cloud reports it."""
+
+    key: str
+    cloud_id: str
+    state: InstanceState
+    public_ipv4: str = ""
+    private_ipv4: str = ""
+    #: `host:port` addresses of published ports.
+    access: tuple[str, ...] = ()
+    tags: Mapping[str, str] = attrs.Factory(dict)
+    created_at: datetime | None = None
+
+    @property
+    def assembly_id(self) -> str:
+        """The assembly the instance belongs to, from its tags ('' if untagged)."""
+        return self.tags.get(TAG_ASSEMBLY, "")
+
+
+@attrs.frozen
+class CloudFlavor:
+    """A size the cloud offers."""
+
+    name: str
+    cpu: int
+    ram: int
+    disk: int = 0
+
+
+@attrs.frozen
+class CloudImage:
+    """An image the cloud offers."""
+
+    id: str
+    name: str
+    description: str = ""
+
+
+@attrs.frozen
+class NoSettings:
+    """Settings class of a driver that takes no settings."""
+
+
+@attrs.frozen
+class NoCredentials:
+    """Credentials class of a driver that needs no credentials."""
+
+
+@attrs.frozen
+class RegionConfig:
+    """What a driver is constructed with: one region's settings, structured and decrypted."""
+
+    name: str
+    cloud_type: str
+    installation_id: str
+    provider_region: str = ""
+    endpoint: str = ""
+    #: An instance of the driver's `DriverInfo.settings` class.
+    settings: Any = attrs.Factory(NoSettings)
+    #: An instance of the driver's `DriverInfo.credentials` class (decrypted; never log it).
+    credentials: Any = attrs.field(factory=NoCredentials, repr=False)
+    #: The installation's state folder (`VERTICE_HOME`), for drivers that keep files.
+    home: Path = Path("var")
+
+
+class Driver(abc.ABC):
+    """The interface every driver implements. One instance serves one region.
+
+    Methods may be called from several threads at once; a driver whose SDK
+    client is not thread-safe must guard it.
+    """
+
+    #: The `DriverInfo` the driver was loaded from (set by `DriverInfo.load`).
+    info: ClassVar[DriverInfo]
+
+    def __init__(self, region: RegionConfig) -> None:
+        self.region = region
+
+    @abc.abstractmethod
+    def observe(self) -> Iterable[Instance]:
+        """Every instance of this installation in the region, in one paged listing."""
+
+    @abc.abstractmethod
+    def create(self, spec: InstanceSpec) -> Instance:
+        """Create the instance for `spec.key`, or return the one that already has that key."""
+
+    @abc.abstractmethod
+    def delete(self, cloud_id: str) -> None:
+        """Delete the instance; an instance that is already gone is a success."""
+
+    @abc.abstractmethod
+    def start(self, cloud_id: str) -> None:
+        """Start a stopped instance (a running one is left alone)."""
+
+    @abc.abstractmethod
+    def stop(self, cloud_id: str) -> None:
+        """Stop a running instance (a stopped one is left alone)."""
+
+    @abc.abstractmethod
+    def reboot(self, cloud_id: str) -> None:
+        """Restart the instance in place."""
+
+    @abc.abstractmethod
+    def flavors(self) -> list[CloudFlavor]:
+        """The sizes the cloud offers in this region."""
+
+    @abc.abstractmethod
+    def images(self) -> list[CloudImage]:
+        """The images the cloud offers in this region."""
+
+    def close(self) -> None:  # noqa: B027 -- an optional hook, empty by default
+        """Release the SDK client's resources."""
+
+
+@attrs.frozen
+class DriverInfo:
+    """The entry point object of a driver: cheap to import, no SDK inside.
+
+    `factory` names the `Driver` subclass as `"package.module:Class"`; it is
+    imported by `load()` only when a region of this type is used.
+    """
+
+    cloud_type: str
+    factory: str
+    capabilities: frozenset[Capability] = frozenset()
+    #: attrs class of the region's `settings` (validated by the converter; unknown keys: 422).
+    settings: type = NoSettings
+    #: attrs class of the region's `credentials` (sealed at rest, never returned).
+    credentials: type = NoCredentials
+    #: Top-level modules the driver imports (its SDK), checked without importing them.
+    requires: tuple[str, ...] = ()
+    description: str = ""
+
+    def load(self) -> type[Driver]:
+        """Import and return the driver class."""
+        module_name, _, attr = self.factory.partition(":")
+        cls = getattr(importlib.import_module(module_name), attr)
+        if not (isinstance(cls, type) and issubclass(cls, Driver)):
+            raise TypeError(f"{self.factory} is not a vertice Driver class")
+        cls.info = self
+        return cls
+
+    def secret_fields(self) -> list[str]:
+        """Names of the credential fields (shown as set/unset, never as values)."""
+        return [field.name for field in attrs.fields(self.credentials)]

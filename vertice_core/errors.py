@@ -1,0 +1,141 @@
+"""Every exception the core raises.
+
+Two families live here:
+
+* **Request errors** (`VerticeError` subclasses) describe why a declaration or a
+  lookup cannot be honoured. The API maps each class to one HTTP status in one
+  place; the CLI prints their message. None of them carries a secret.
+* **Driver errors** (`DriverError` subclasses) are what a driver raises instead
+  of its SDK's exceptions. The reconciler only needs to know which of three
+  classes an error belongs to: *transient* (retry with backoff), *terminal* (the
+  spec cannot work here; wait for a change) or *unavailable* (the driver cannot
+  work at all: SDK missing, credentials rejected).
+
+This module imports nothing of the project, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+class VerticeError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    title = "Error"
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class NotFound(VerticeError):
+    """A resource does not exist, or exists in a project the caller cannot see."""
+
+    title = "Not found"
+
+
+class Conflict(VerticeError):
+    """The request collides with the current state (a name in use, a plan still used)."""
+
+    title = "Conflict"
+
+
+class BadRequest(VerticeError):
+    """The request is malformed in a way that is not a field-level validation problem."""
+
+    title = "Bad request"
+
+
+class Forbidden(VerticeError):
+    """The caller is known but may not do this (admin-only route, refused admission)."""
+
+    title = "Forbidden"
+
+
+class PreconditionFailed(VerticeError):
+    """An `If-Match` precondition did not hold: someone changed the resource meanwhile."""
+
+    title = "Precondition failed"
+
+
+class ConfigurationError(VerticeError):
+    """The installation is misconfigured (a bad database URL, an unreadable key file)."""
+
+    title = "Configuration error"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: where in the document (a JSON path) and what is wrong."""
+
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+class InvalidInput(VerticeError):
+    """A document failed validation; `problems` names every field that is wrong."""
+
+    title = "Invalid input"
+
+    def __init__(self, problems: Iterable[Problem], description: str | None = None) -> None:
+        self.problems: Sequence[Problem] = tuple(problems)
+        text = description or "; ".join(f"{p.path}: {p.message}" for p in self.problems)
+        super().__init__(text or "the document is invalid")
+
+    @classmethod
+    def at(cls, path: str, message: str) -> InvalidInput:
+        """A single problem at one path."""
+        return cls([Problem(path, message)])
+
+
+class DriverError(Exception):
+    """Base of the errors a driver raises; `reason` is a short CamelCase word."""
+
+    reason = "DriverError"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason is not None:
+            self.reason = reason
+
+
+class TransientError(DriverError):
+    """The call may work later (network, 5xx, throttling, a cloud not ready yet)."""
+
+    reason = "CloudUnavailable"
+
+
+class Throttled(TransientError):
+    """The cloud asked us to slow down."""
+
+    reason = "Throttled"
+
+
+class TerminalError(DriverError):
+    """The spec cannot work in this region as it stands; retrying will not help."""
+
+    reason = "InvalidSpec"
+
+
+class QuotaExceeded(TerminalError):
+    """The account or the cloud has no capacity left for this spec."""
+
+    reason = "QuotaExceeded"
+
+
+class UnavailableError(DriverError):
+    """The driver cannot work at all: its SDK is missing or the credentials are rejected."""
+
+    reason = "DriverUnavailable"
+
+
+class AuthFailed(UnavailableError):
+    """The cloud rejected the region's credentials."""
+
+    reason = "AuthFailed"

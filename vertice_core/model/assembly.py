@@ -1,0 +1,124 @@
+"""Assemblies: what a user declares, and the spec vertice keeps for the reconciler.
+
+`AssemblyDeclaration` is the body of `POST /v3/assembly_factory`. The API
+resolves it (plan, region, flavor, launch credential) into an `AssemblySpec`,
+the declared state the reconciler drives the cloud towards. Power state and
+restarts are desired state, not commands: `desired_state` says whether the
+instance should run, and raising `restart_count` asks for one restart.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Literal
+
+import attrs
+
+from vertice_core.model.camp import Component, Metadata
+from vertice_core.model.types import Name, NonNegative, Password, PublicKeyText, Tags
+
+
+class PowerState(enum.StrEnum):
+    """What a user may ask an assembly's instances to be."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+class DesiredState(enum.StrEnum):
+    """What the reconciler drives an assembly towards; `deleted` is set by DELETE."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"
+    DELETED = "deleted"
+
+
+@attrs.frozen
+class SshKeyRef:
+    """Launch with an SSH key stored in the project."""
+
+    kind: Literal["ssh_key"]
+    name: Name
+
+
+@attrs.frozen
+class SshPublicKey:
+    """Launch with a new SSH public key given inline."""
+
+    kind: Literal["ssh_public_key"]
+    public_key: PublicKeyText
+
+
+@attrs.frozen
+class RootPassword:
+    """Launch with a root password (encrypted at rest, never returned)."""
+
+    kind: Literal["root_password"]
+    password: Password
+
+
+Credential = SshKeyRef | SshPublicKey | RootPassword
+
+#: Attribute paths of an assembly that may ever change after creation.
+PATCHABLE_PATHS = ("/name", "/description", "/tags", "/desired_state", "/restart_count")
+
+
+def default_metadata() -> Metadata:
+    """Metadata of an assembly declared without any: everything patchable is mutable."""
+    return Metadata(
+        type_definition="/v3/type_definitions/assembly",
+        mutable=list(PATCHABLE_PATHS),
+        consumer_mutable=list(PATCHABLE_PATHS),
+    )
+
+
+@attrs.frozen
+class AssemblyDeclaration:
+    """The body of `POST /v3/assembly_factory`."""
+
+    name: Name
+    plan_uri: str
+    region: Name
+    flavor: Name
+    description: str = ""
+    tags: Tags = attrs.Factory(lambda: Tags([]))
+    credential: Credential | None = None
+    components: list[Component] = attrs.Factory(list)
+    desired_state: PowerState = PowerState.RUNNING
+    metadata: Metadata | None = None
+    #: The project to declare in; defaults to the caller's first project.
+    project: Name | None = None
+
+
+class CredentialKind(enum.StrEnum):
+    """How the launch credential reaches the instance."""
+
+    NONE = "none"
+    SSH_KEY = "ssh_key"
+    SSH_PUBLIC_KEY = "ssh_public_key"
+    ROOT_PASSWORD = "root_password"  # noqa: S105 -- a name, not a secret
+
+
+@attrs.frozen
+class LaunchCredential:
+    """The stored form of a launch credential: the password only ever sealed."""
+
+    kind: CredentialKind = CredentialKind.NONE
+    key_name: str = ""
+    public_key: str = ""
+    #: A Fernet token of the root password; plaintext never reaches the store.
+    sealed_password: str = ""
+
+
+@attrs.frozen
+class AssemblySpec:
+    """The declared state of an assembly, as stored and as the reconciler reads it."""
+
+    plan: Name
+    region: Name
+    flavor: Name
+    credential: LaunchCredential = attrs.Factory(LaunchCredential)
+    components: list[Component] = attrs.Factory(list)
+    desired_state: DesiredState = DesiredState.RUNNING
+    restart_count: NonNegative = NonNegative(0)
+    metadata: Metadata = attrs.Factory(default_metadata)

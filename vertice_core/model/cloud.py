@@ -1,0 +1,50 @@
+"""The operator's side of the house: regions (cloud settings) and flavors.
+
+A region is what the design document calls *cloud settings*: a name shown in
+the launch panel, the cloud type (which driver serves it), the provider's own
+region or cluster, an endpoint and the credentials that cloud needs. The
+driver of the cloud type declares which settings and credentials it accepts;
+`settings` and `credentials` are validated against that declaration before a
+region is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from vertice_core.model.types import Name, NonNegative, NonNegativeFloat, Positive
+
+
+@attrs.frozen
+class Region:
+    """Where assemblies can run: one cloud account in one provider region or cluster."""
+
+    name: Name
+    cloud_type: Name
+    provider_region: str = ""
+    endpoint: str = ""
+    description: str = ""
+    settings: dict[str, Any] = attrs.Factory(dict)
+    #: Secrets (access keys, passwords). Encrypted at rest, never returned by the API.
+    credentials: dict[str, Any] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class Flavor:
+    """A size users pick at launch: CPUs, RAM in MiB, disk in GiB and a price per hour."""
+
+    name: Name
+    cpu: Positive
+    ram: Positive
+    disk: NonNegative
+    #: Region names the flavor is offered in; empty means every region.
+    regions: list[Name] = attrs.Factory(list)
+    price_per_hour: NonNegativeFloat = NonNegativeFloat(0.0)
+    currency: str = "USD"
+    description: str = ""
+
+    def offered_in(self, region: str) -> bool:
+        """True when users may launch this flavor in `region`."""
+        return not self.regions or region in self.regions

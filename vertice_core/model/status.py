@@ -1,0 +1,101 @@
+"""What vertice observed: phases, conditions, instances and events.
+
+Status is written only by the reconciler and read by everyone. It is kept
+apart from the declared spec so a spec change never races a status write.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import attrs
+
+
+class Phase(enum.StrEnum):
+    """The coarse lifecycle of an assembly."""
+
+    PENDING = "PENDING"
+    SCHEDULED = "SCHEDULED"
+    LAUNCHING = "LAUNCHING"
+    RUNNING = "RUNNING"
+    STOPPED = "STOPPED"
+    DELETING = "DELETING"
+    DELETED = "DELETED"
+    FAILED = "FAILED"
+
+
+class InstanceState(enum.StrEnum):
+    """The one small set of states every driver maps its cloud's states onto."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    TERMINATED = "terminated"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+
+
+class ConditionStatus(enum.StrEnum):
+    """Whether a condition holds (Kubernetes spelling)."""
+
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+@attrs.frozen
+class Condition:
+    """One observed fact (`Ready`, `Synced`) and when it last changed."""
+
+    type: str
+    status: ConditionStatus
+    last_transition_time: datetime
+    reason: str = ""
+    message: str = ""
+
+
+@attrs.frozen
+class InstanceView:
+    """One cloud instance of an assembly as last observed."""
+
+    key: str
+    cloud_id: str
+    state: InstanceState
+    public_ipv4: str = ""
+    private_ipv4: str = ""
+    #: Addresses a client reaches the workload at, as `host:port` (published ports).
+    access: list[str] = attrs.Factory(list)
+
+
+@attrs.frozen
+class AssemblyStatus:
+    """Everything the reconciler reports about one assembly."""
+
+    phase: Phase = Phase.PENDING
+    reason: str = ""
+    message: str = ""
+    conditions: list[Condition] = attrs.Factory(list)
+    observed_generation: int = 0
+    instances: list[InstanceView] = attrs.Factory(list)
+
+
+class EventType(enum.StrEnum):
+    """Severity of an event."""
+
+    NORMAL = "Normal"
+    WARNING = "Warning"
+
+
+@attrs.frozen
+class Event:
+    """Something that happened to an assembly or a region (a phase change, a ghost removed)."""
+
+    time: datetime
+    type: EventType
+    reason: str
+    message: str
+    assembly_id: str | None = None
+    project: str | None = None
+    region: str | None = None
+    id: int | None = None

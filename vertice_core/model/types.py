@@ -1,0 +1,78 @@
+"""Constrained scalar types used by the model.
+
+They are `NewType`s, so at run time they are plain `str`/`int`/`float`; the
+converter registers one structure hook per type that enforces the constraint
+and reports a readable message at the field's JSON path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NewType
+
+#: A resource name: it appears in URIs, cloud tags and container names.
+Name = NewType("Name", str)
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+NAME_RULE = "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+#: Free-form labels. The converter also accepts the design document's `"[a, b]"` form.
+Tags = NewType("Tags", list[str])
+
+#: An integer >= 1 (CPUs, MiB of RAM).
+Positive = NewType("Positive", int)
+#: An integer >= 0 (GiB of disk, counters).
+NonNegative = NewType("NonNegative", int)
+#: A number in [0, 1] (rates of injected faults).
+Fraction = NewType("Fraction", float)
+#: A number >= 0 (prices, latencies in seconds).
+NonNegativeFloat = NewType("NonNegativeFloat", float)
+
+
+def name_problem(value: str) -> str | None:
+    """Why `value` is not a valid `Name`, or None when it is."""
+    if NAME_PATTERN.fullmatch(value):
+        return None
+    return f"{value!r} is not a valid name ({NAME_RULE})"
+
+
+#: An OpenSSH public key line: `ssh-ed25519 AAAA... comment`.
+PublicKeyText = NewType("PublicKeyText", str)
+PUBLIC_KEY_TYPES = (
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+)
+
+#: A root password for a launch: 8 to 128 printable characters.
+Password = NewType("Password", str)
+
+
+def public_key_problem(value: str) -> str | None:
+    """Why `value` is not an OpenSSH public key line, or None when it is."""
+    import base64
+    import binascii
+
+    parts = value.strip().split()
+    if len(parts) < 2 or parts[0] not in PUBLIC_KEY_TYPES:
+        return "must be an OpenSSH public key line such as 'ssh-ed25519 AAAA... comment'"
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except (binascii.Error, ValueError):
+        return "the key's base64 body is malformed"
+    # The blob starts with the length-prefixed key type; it must repeat the first word.
+    if len(blob) < 4 or blob[4 : 4 + int.from_bytes(blob[:4], "big")] != parts[0].encode():
+        return "the key's body does not match its type"
+    return None
+
+
+def password_problem(value: str) -> str | None:
+    """Why `value` is not an acceptable root password, or None when it is."""
+    if not 8 <= len(value) <= 128:
+        return "must be 8 to 128 characters long"
+    if not value.isprintable():
+        return "must contain printable characters only"
+    return None

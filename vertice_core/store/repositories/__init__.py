@@ -1,0 +1,34 @@
+"""Repositories: the only way code outside the store reads and writes rows.
+
+Each repository wraps one `Session` and never commits; the caller owns the
+transaction (`with store.write() as session: ...`).
+"""
+
+from vertice_core.store.repositories.assemblies import AssemblyRepository, Page
+from vertice_core.store.repositories.catalog import (
+    FlavorRepository,
+    PlanRepository,
+    RegionRepository,
+)
+from vertice_core.store.repositories.events import EventRepository
+from vertice_core.store.repositories.tenancy import (
+    ProjectRepository,
+    SettingRepository,
+    SshKeyRepository,
+    TokenRepository,
+    UserRepository,
+)
+
+__all__ = [
+    "AssemblyRepository",
+    "EventRepository",
+    "FlavorRepository",
+    "Page",
+    "PlanRepository",
+    "ProjectRepository",
+    "RegionRepository",
+    "SettingRepository",
+    "SshKeyRepository",
+    "TokenRepository",
+    "UserRepository",
+]

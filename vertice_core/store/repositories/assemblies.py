@@ -1,0 +1,109 @@
+"""Assemblies as the API sees them: declare, read, page, change the spec, mark deleted.
+
+The reconciler's side of the table (due work, leases, status writes) lives in
+`vertice_core.store.repositories.work`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session
+
+from vertice_core.store.tables import AssemblyRow, LeaseRow, utcnow
+
+#: Sort keys of the assembly collection and the columns they order by.
+SORTS: dict[str, tuple[Any, ...]] = {
+    "name": (AssemblyRow.name,),
+    "created_at": (AssemblyRow.created_at,),
+    "status": (AssemblyRow.phase, AssemblyRow.name),
+}
+
+
+@attrs.frozen
+class Page:
+    """One page of a collection and the size of the whole."""
+
+    total: int
+    rows: Sequence[AssemblyRow]
+
+
+class AssemblyRepository:
+    """Assemblies, scoped to the projects a caller may see."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, **values: Any) -> AssemblyRow:
+        """Insert a declared assembly, due now, with its lease row."""
+        now = utcnow()
+        row = AssemblyRow(created_at=now, updated_at=now, due_at=time.time(), **values)
+        self.session.add(row)
+        self.session.flush()
+        self.session.add(LeaseRow(assembly_id=row.id, holder="", expires_at=0.0))
+        return row
+
+    def get(self, assembly_id: str, project_ids: Sequence[str] | None) -> AssemblyRow | None:
+        """The assembly, if it belongs to one of `project_ids` (None: any project)."""
+        row = self.session.get(AssemblyRow, assembly_id)
+        if row is None or (project_ids is not None and row.project_id not in project_ids):
+            return None
+        return row
+
+    def name_taken(self, project_id: str, name: str) -> bool:
+        """True if the project already has an assembly called `name`."""
+        return (
+            self.session.scalar(
+                select(AssemblyRow.id)
+                .where(AssemblyRow.project_id == project_id)
+                .where(AssemblyRow.name == name)
+            )
+            is not None
+        )
+
+    def page(
+        self,
+        project_ids: Sequence[str] | None,
+        *,
+        sort: str = "name",
+        descending: bool = False,
+        start: int = 0,
+        limit: int = 50,
+    ) -> Page:
+        """One page of the caller's assemblies, sorted by `sort`."""
+        scope: list[ColumnElement[bool]] = []
+        if project_ids is not None:
+            scope.append(AssemblyRow.project_id.in_(project_ids))
+        total = self.session.scalar(select(func.count()).select_from(AssemblyRow).where(*scope))
+        columns = (*SORTS[sort], AssemblyRow.id)
+        order = [c.desc() for c in columns] if descending else list(columns)
+        rows = self.session.scalars(
+            select(AssemblyRow).where(*scope).order_by(*order).offset(start).limit(limit)
+        ).all()
+        return Page(total=total or 0, rows=rows)
+
+    def change_spec(self, row: AssemblyRow, expected_generation: int, **values: Any) -> bool:
+        """Change spec columns and bump the generation, if nobody changed it meanwhile.
+
+        The row becomes due at once, so the reconciler picks the change up.
+        """
+        result = self.session.execute(
+            update(AssemblyRow)
+            .where(AssemblyRow.id == row.id)
+            .where(AssemblyRow.generation == expected_generation)
+            .values(
+                generation=expected_generation + 1,
+                updated_at=utcnow(),
+                due_at=time.time(),
+                **values,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            return False
+        self.session.refresh(row)
+        return True

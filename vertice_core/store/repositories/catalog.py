@@ -1,0 +1,93 @@
+"""What operators offer: plans, regions and flavors, each keyed by its name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vertice_core.store.tables import AssemblyRow, FlavorRow, PlanRow, RegionRow, utcnow
+
+RowT = TypeVar("RowT", PlanRow, RegionRow, FlavorRow)
+
+
+class _NamedRepository(Generic[RowT]):
+    """Rows whose primary key is their name, and which assemblies refer to."""
+
+    row_type: type[RowT]
+    #: The assembly column that refers to this row's name.
+    used_by_column: ClassVar[Any]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, name: str) -> RowT | None:
+        """The row called `name`, or None."""
+        return self.session.get(self.row_type, name)
+
+    def all(self) -> Sequence[RowT]:
+        """Every row, by name."""
+        return self.session.scalars(select(self.row_type).order_by(self.row_type.name)).all()
+
+    def names(self) -> list[str]:
+        """Every name, sorted."""
+        return list(self.session.scalars(select(self.row_type.name).order_by(self.row_type.name)))
+
+    def add(self, **values: Any) -> RowT:
+        """Insert a new row (the caller checks the name is free)."""
+        now = utcnow()
+        row = self.row_type(created_at=now, updated_at=now, **values)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def update(self, row: RowT, **values: Any) -> RowT:
+        """Change columns of `row`."""
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.updated_at = utcnow()
+        self.session.flush()
+        return row
+
+    def used_by(self, name: str, limit: int = 20) -> list[str]:
+        """Names of (up to `limit`) assemblies that still use the row called `name`."""
+        return list(
+            self.session.scalars(
+                select(AssemblyRow.name)
+                .where(self.used_by_column == name)
+                .order_by(AssemblyRow.name)
+                .limit(limit)
+            )
+        )
+
+    def delete(self, row: RowT) -> None:
+        """Remove the row (check `used_by` first)."""
+        self.session.delete(row)
+        self.session.flush()
+
+
+class PlanRepository(_NamedRepository[PlanRow]):
+    """CAMP plans."""
+
+    row_type = PlanRow
+    used_by_column = AssemblyRow.plan_name
+
+
+class RegionRepository(_NamedRepository[RegionRow]):
+    """Regions (cloud settings)."""
+
+    row_type = RegionRow
+    used_by_column = AssemblyRow.region_name
+
+    def cloud_types(self) -> list[str]:
+        """The distinct cloud types of the configured regions."""
+        return list(self.session.scalars(select(RegionRow.cloud_type).distinct()))
+
+
+class FlavorRepository(_NamedRepository[FlavorRow]):
+    """Flavors."""
+
+    row_type = FlavorRow
+    used_by_column = AssemblyRow.flavor_name

@@ -1,0 +1,272 @@
+"""The SQLAlchemy 2 tables of vertice.
+
+One declarative base with one constraint naming convention. Types stay
+portable across SQLite, PostgreSQL and CockroachDB: strings, integers,
+floats, booleans, JSON and timestamps only.
+
+The assembly row keeps three groups of columns apart:
+
+* the **spec** (what the user declared, versioned by `generation`), written by
+  the API only;
+* the **status** (phase, conditions, instances, `observed_generation`),
+  written by the reconciler only;
+* the reconciler's **bookkeeping** (when the row is due, the write-ahead
+  create marker, the instance incarnation, how many restarts were carried out).
+
+Scheduling columns hold epoch seconds (floats): they are compared in the
+reconciler's hottest queries, and a float compares the same on every engine.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+NAME = 63
+ID = 32
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every engine (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every vertice table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class SettingRow(Base):
+    """Installation-wide values (the installation id)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """A user of the API."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME), unique=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProjectRow(Base):
+    """A project: the owner of assemblies, SSH keys and events."""
+
+    __tablename__ = "projects"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MembershipRow(Base):
+    """A user's membership of a project."""
+
+    __tablename__ = "memberships"
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TokenRow(Base):
+    """An API token. Only its SHA-256 digest is stored."""
+
+    __tablename__ = "tokens"
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PlanRow(Base):
+    """A CAMP plan, stored as the converter's JSON of `model.Plan`."""
+
+    __tablename__ = "plans"
+    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegionRow(Base):
+    """A region (cloud settings). Credentials are one sealed (encrypted) JSON object."""
+
+    __tablename__ = "regions"
+    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    cloud_type: Mapped[str] = mapped_column(String(NAME))
+    provider_region: Mapped[str] = mapped_column(String(255), default="")
+    endpoint: Mapped[str] = mapped_column(String(1024), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sealed_credentials: Mapped[str] = mapped_column(Text, default="")
+    #: Names of the credential fields that are set (shown instead of their values).
+    credential_fields: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FlavorRow(Base):
+    """A flavor users launch with."""
+
+    __tablename__ = "flavors"
+    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    cpu: Mapped[int] = mapped_column(Integer)
+    ram: Mapped[int] = mapped_column(Integer)
+    disk: Mapped[int] = mapped_column(Integer)
+    regions: Mapped[list[Any]] = mapped_column(default=list)
+    price_per_hour: Mapped[float] = mapped_column(Float, default=0.0)
+    currency: Mapped[str] = mapped_column(String(8), default="USD")
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SshKeyRow(Base):
+    """An SSH public key stored in a project."""
+
+    __tablename__ = "ssh_keys"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    public_key: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssemblyRow(Base):
+    """An assembly: its declared spec, its observed status and the reconciler's bookkeeping."""
+
+    __tablename__ = "assemblies"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name"),
+        Index("ix_assemblies_region_name", "region_name"),
+        Index("ix_assemblies_due_at", "due_at"),
+    )
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # -- spec: written by the API --
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    plan_name: Mapped[str] = mapped_column(ForeignKey("plans.name"), index=True)
+    region_name: Mapped[str] = mapped_column(ForeignKey("regions.name"))
+    flavor_name: Mapped[str] = mapped_column(ForeignKey("flavors.name"), index=True)
+    #: Components, launch credential (sealed) and metadata, as the converter's JSON.
+    spec: Mapped[dict[str, Any]]
+    desired_state: Mapped[str] = mapped_column(String(16), default="running")
+    restart_count: Mapped[int] = mapped_column(Integer, default=0)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+
+    # -- status: written by the reconciler --
+    phase: Mapped[str] = mapped_column(String(16), default="PENDING", index=True)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    #: Conditions and instances, as the converter's JSON of `AssemblyStatus`.
+    status: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    observed_generation: Mapped[int] = mapped_column(Integer, default=0)
+
+    # -- bookkeeping: written by the reconciler --
+    #: Epoch seconds at which the reconciler should look at the row; NULL: at region resync.
+    due_at: Mapped[float | None] = mapped_column(Float, default=None)
+    #: Consecutive transient failures (drives the backoff).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Bumped whenever the instance is replaced; part of the instance key.
+    incarnation: Mapped[int] = mapped_column(Integer, default=1)
+    #: How many restart requests have been carried out.
+    restarts_done: Mapped[int] = mapped_column(Integer, default=0)
+    #: Write-ahead create marker: the key being created and when (epoch seconds).
+    create_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    create_started_at: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class LeaseRow(Base):
+    """Which reconciler works on an assembly, until when. One row per assembly."""
+
+    __tablename__ = "leases"
+    assembly_id: Mapped[str] = mapped_column(
+        ForeignKey("assemblies.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str] = mapped_column(String(255), default="")
+    expires_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class EventRow(Base):
+    """Something that happened. Events outlive their assembly, so there is no FK to it."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_assembly_id_id", "assembly_id", "id"),
+        Index("ix_events_project_id_id", "project_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    time: Mapped[datetime] = mapped_column(default=utcnow)
+    project_id: Mapped[str | None] = mapped_column(String(ID), default=None)
+    assembly_id: Mapped[str | None] = mapped_column(String(ID), default=None)
+    region_name: Mapped[str | None] = mapped_column(String(NAME), default=None)
+    type: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text, default="")

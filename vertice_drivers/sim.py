@@ -1,0 +1,276 @@
+"""The simulated cloud (`cloud_type` `sim`): a real driver for the embedded default region.
+
+It keeps its instances in its own SQLite file (`$VERTICE_HOME/sim.db` unless
+the region's `path` says otherwise), so they survive restarts of vertice. It
+behaves like a cloud where it matters to the reconciler, and can be made to
+misbehave like one, per region (all off by default):
+
+| setting                 | effect                                                        |
+|-------------------------|---------------------------------------------------------------|
+| `latency`               | seconds every API call takes (each observe page is a call)     |
+| `boot_time`             | seconds from create/start/reboot until the instance runs       |
+| `transient_error_rate`  | share of calls that fail with a transient error; a failing     |
+|                         | create fails after making the instance half of the time (a     |
+|                         | lost response), which exercises idempotency                    |
+| `ghost_delete_rate`     | share of deletes acknowledged but not carried out (ghosts)     |
+| `spontaneous_stop_rate` | share of instances that stop on their own once, a little       |
+|                         | after they boot (a host reboot)                                |
+| `capacity`              | most live instances the account holds; more is QuotaExceeded   |
+| `images`                | if not empty, the only images a create accepts (else terminal) |
+| `address`               | the public address instances report (e.g. `127.0.0.1`)        |
+| `account`               | the namespace of instances inside the file                     |
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from vertice_core.driver import (
+    TAG_INSTALLATION,
+    TAG_KEY,
+    Capability,
+    CloudFlavor,
+    CloudImage,
+    Driver,
+    DriverInfo,
+    Instance,
+    InstanceSpec,
+    RegionConfig,
+)
+from vertice_core.errors import QuotaExceeded, TerminalError, TransientError
+from vertice_core.model.status import InstanceState
+from vertice_core.model.types import Fraction, NonNegativeFloat, Positive
+from vertice_drivers.simcloud import SimCloud
+
+_STATES = {
+    "pending": InstanceState.PENDING,
+    "running": InstanceState.RUNNING,
+    "stopped": InstanceState.STOPPED,
+    "terminated": InstanceState.TERMINATED,
+}
+
+#: How long after boot a spontaneous stop may strike, in seconds.
+STOP_WINDOW = (0.5, 3.0)
+
+
+@attrs.frozen
+class SimSettings:
+    """The knobs of a simulated region."""
+
+    latency: NonNegativeFloat = NonNegativeFloat(0.0)
+    boot_time: NonNegativeFloat = NonNegativeFloat(0.0)
+    transient_error_rate: Fraction = Fraction(0.0)
+    ghost_delete_rate: Fraction = Fraction(0.0)
+    spontaneous_stop_rate: Fraction = Fraction(0.0)
+    capacity: Positive | None = None
+    page_size: Positive = Positive(1000)
+    images: list[str] = attrs.Factory(list)
+    address: str = ""
+    account: str = "default"
+    path: str = ""
+    seed: int | None = None
+
+
+DRIVER = DriverInfo(
+    cloud_type="sim",
+    factory="vertice_drivers.sim:SimDriver",
+    capabilities=frozenset(
+        {
+            Capability.START_STOP,
+            Capability.REBOOT,
+            Capability.PUBLIC_IPV4,
+            Capability.PRIVATE_IPV4,
+            Capability.PUBLISH_PORTS,
+            Capability.SSH_KEY,
+            Capability.ROOT_PASSWORD,
+            Capability.IDEMPOTENCY_TOKEN,
+        }
+    ),
+    settings=SimSettings,
+    description="The simulated cloud: instances in a local SQLite file, with fault injection",
+)
+
+FLAVORS = [
+    CloudFlavor("sim.small", 1, 1024, 10),
+    CloudFlavor("sim.medium", 2, 4096, 40),
+    CloudFlavor("sim.large", 4, 8192, 80),
+]
+IMAGES = [
+    CloudImage("sim-ubuntu-14.04", "1_virtualmachine_ubuntu", "Ubuntu 14.04 (simulated)"),
+    CloudImage("sim-tomcat-8", "2_application_java", "Tomcat on Java 8 (simulated)"),
+    CloudImage("sim-apache-2.4", "3_webserver_apache", "Apache httpd 2.4 (simulated)"),
+]
+
+#: One SimCloud per file and process, so threads share per-thread connections.
+_clouds: dict[Path, SimCloud] = {}
+_clouds_lock = threading.Lock()
+
+
+def cloud_at(path: Path) -> SimCloud:
+    """The simulated cloud kept in `path` (one object per file in a process)."""
+    with _clouds_lock:
+        cloud = _clouds.get(path)
+        if cloud is None:
+            cloud = _clouds[path] = SimCloud(path)
+        return cloud
+
+
+def sim_path(region: RegionConfig) -> Path:
+    """The file a sim region keeps its instances in."""
+    settings: SimSettings = region.settings
+    return Path(settings.path) if settings.path else region.home / "sim.db"
+
+
+class SimDriver(Driver):
+    """The `sim` driver."""
+
+    def __init__(self, region: RegionConfig) -> None:
+        super().__init__(region)
+        self.settings: SimSettings = region.settings
+        self.cloud = cloud_at(sim_path(region))
+        self._random = random.Random(self.settings.seed)  # noqa: S311 -- simulation, not security
+        self._random_lock = threading.Lock()
+
+    # -- the simulated API's behaviour --
+
+    def _chance(self, rate: float) -> bool:
+        if rate <= 0:
+            return False
+        with self._random_lock:
+            return self._random.random() < rate
+
+    def _call(self, verb: str) -> None:
+        """Every API call: its latency, then perhaps a transient failure."""
+        if self.settings.latency:
+            time.sleep(self.settings.latency)
+        if self._chance(self.settings.transient_error_rate):
+            raise TransientError(f"sim: {verb} failed (injected transient error)")
+
+    def _instance(self, item: dict[str, Any]) -> Instance:
+        tags = item["tags"]
+        return Instance(
+            key=item["key"],
+            cloud_id=item["id"],
+            state=_STATES.get(item["state"], InstanceState.UNKNOWN),
+            public_ipv4=item["public_ip"],
+            private_ipv4=item["private_ip"],
+            access=tuple(item["ports"]),
+            tags=tags,
+        )
+
+    def _existing(self, cloud_id: str) -> dict[str, Any] | None:
+        return self.cloud.get(self.settings.account, cloud_id, time.time())
+
+    # -- the driver interface --
+
+    def observe(self) -> Iterator[Instance]:
+        after = ""
+        while True:
+            self._call("observe")
+            page = self.cloud.page(
+                self.settings.account,
+                self.region.installation_id,
+                after,
+                self.settings.page_size,
+                time.time(),
+            )
+            for item in page:
+                yield self._instance(item)
+            if len(page) < self.settings.page_size:
+                return
+            after = page[-1]["id"]
+
+    def create(self, spec: InstanceSpec) -> Instance:
+        self._call("create")
+        lose_response = self._chance(self.settings.transient_error_rate / 2)
+        now = time.time()
+        account = self.settings.account
+        found = self.cloud.live_by_key(account, spec.key, now)
+        if found is None:
+            if self.settings.images and spec.image not in self.settings.images:
+                raise TerminalError(
+                    f"sim: image {spec.image!r} does not exist here "
+                    f"(images: {', '.join(self.settings.images)})",
+                    reason="ImageNotFound",
+                )
+            capacity = self.settings.capacity
+            if capacity is not None and self.cloud.count_live(account) >= capacity:
+                raise QuotaExceeded(f"sim: the account holds at most {capacity} instances")
+            boot_at = now + self.settings.boot_time
+            stop_at = None
+            if self._chance(self.settings.spontaneous_stop_rate):
+                with self._random_lock:
+                    stop_at = boot_at + self._random.uniform(*STOP_WINDOW)
+            tags = {**spec.tags, TAG_KEY: spec.key}
+            found = self.cloud.insert(
+                account=account,
+                key=spec.key,
+                tags=tags,
+                installation=tags.get(TAG_INSTALLATION, ""),
+                image=spec.image,
+                size=spec.size.name,
+                boot_at=boot_at,
+                now=now,
+                public_ip=self.settings.address or _public_ip(spec.key),
+                ports=list(spec.ports),
+                stop_at=stop_at,
+            ) or self.cloud.live_by_key(account, spec.key, now)
+            if found is None:
+                raise TransientError("sim: the instance vanished while it was created")
+        if lose_response:
+            raise TransientError("sim: create timed out (injected; the instance may exist)")
+        return self._instance(found)
+
+    def delete(self, cloud_id: str) -> None:
+        self._call("delete")
+        if self._chance(self.settings.ghost_delete_rate):
+            return  # acknowledged, not carried out: the instance lives on as a ghost
+        self.cloud.terminate(self.settings.account, cloud_id, time.time())
+
+    def start(self, cloud_id: str) -> None:
+        self._call("start")
+        item = self._existing(cloud_id)
+        if item is None or item["state"] == "terminated":
+            raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
+        if item["state"] == "stopped":
+            boot_at = time.time() + self.settings.boot_time
+            self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
+
+    def stop(self, cloud_id: str) -> None:
+        self._call("stop")
+        item = self._existing(cloud_id)
+        if item is None or item["state"] == "terminated":
+            raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
+        if item["state"] != "stopped":
+            self.cloud.set_state(self.settings.account, cloud_id, "stopped")
+
+    def reboot(self, cloud_id: str) -> None:
+        self._call("reboot")
+        item = self._existing(cloud_id)
+        if item is None or item["state"] == "terminated":
+            raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
+        boot_at = time.time() + self.settings.boot_time
+        self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
+
+    def flavors(self) -> list[CloudFlavor]:
+        self._call("flavors")
+        return list(FLAVORS)
+
+    def images(self) -> list[CloudImage]:
+        self._call("images")
+        if self.settings.images:
+            return [CloudImage(name, name) for name in self.settings.images]
+        return list(IMAGES)
+
+
+def _public_ip(key: str) -> str:
+    """A stable documentation-range address (RFC 5737 TEST-NET-3) for a key."""
+    value = sum(key.encode()) % 250 + 2
+    return f"203.0.113.{value}"

@@ -1,0 +1,224 @@
+"""The simulated cloud's data: instances kept in their own SQLite file.
+
+This is the "cloud" side of the `sim` driver: a tiny instance store that
+survives restarts of vertice and can be shared by several processes (two
+reconcilers, a test that plants a ghost). Instance state advances with time:
+a pending instance is running once its boot time has passed, so no process
+has to run the cloud. Rows of deleted instances stay `terminated` for a
+minute, as real clouds list them for a while, then disappear.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+#: How long a terminated instance is still listed, in seconds.
+TERMINATED_LISTED_FOR = 60.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS instances (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    installation TEXT NOT NULL,
+    key TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    image TEXT NOT NULL,
+    size TEXT NOT NULL,
+    state TEXT NOT NULL,
+    boot_at REAL NOT NULL,
+    created_at REAL NOT NULL,
+    private_ip TEXT NOT NULL,
+    public_ip TEXT NOT NULL,
+    ports TEXT NOT NULL,
+    stop_at REAL,
+    deleted_at REAL
+);
+CREATE INDEX IF NOT EXISTS ix_instances_listing ON instances (account, installation, id);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_instances_live_key
+    ON instances (account, key) WHERE state != 'terminated';
+"""
+
+COLUMNS = (
+    "id, account, installation, key, tags, image, size, state, boot_at, created_at, "
+    "private_ip, public_ip, ports, stop_at, deleted_at"
+)
+
+
+class SimCloud:
+    """The instances of one simulated-cloud file; safe to use from many threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connection() as db:
+            db.executescript(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            self._local.db = db
+        return db
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = db.execute(sql, params)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return cursor
+
+    def advance(self, row: sqlite3.Row, now: float) -> dict[str, Any]:
+        """A row as a dict, with time-driven transitions applied (and stored if they stop it)."""
+        item = dict(row)
+        if item["state"] == "pending" and now >= item["boot_at"]:
+            item["state"] = "running"
+        stop_at = item["stop_at"]
+        if item["state"] == "running" and stop_at is not None and now >= stop_at:
+            # The host rebooted under the instance: it is down until someone starts it.
+            self._write(
+                "UPDATE instances SET state='stopped', stop_at=NULL WHERE id=? AND stop_at=?",
+                (item["id"], stop_at),
+            )
+            item["state"] = "stopped"
+            item["stop_at"] = None
+        item["tags"] = json.loads(item["tags"])
+        item["ports"] = json.loads(item["ports"])
+        return item
+
+    def page(
+        self, account: str, installation: str, after: str, size: int, now: float
+    ) -> list[dict[str, Any]]:
+        """One page of an installation's instances with ids after `after`."""
+        self._purge(now)
+        rows = self._connection().execute(
+            f"SELECT {COLUMNS} FROM instances WHERE account=? AND installation=? AND id>? "  # noqa: S608
+            "ORDER BY id LIMIT ?",
+            (account, installation, after, size),
+        )
+        return [self.advance(row, now) for row in rows.fetchall()]
+
+    def _purge(self, now: float) -> None:
+        # Cheap: the partial condition only matches rows deleted over a minute ago.
+        self._connection().execute(
+            "DELETE FROM instances WHERE state='terminated' AND deleted_at < ?",
+            (now - TERMINATED_LISTED_FOR,),
+        )
+
+    def live_by_key(self, account: str, key: str, now: float) -> dict[str, Any] | None:
+        """The instance of `key` that is not terminated, if any."""
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT {COLUMNS} FROM instances WHERE account=? AND key=? "  # noqa: S608
+                "AND state!='terminated'",
+                (account, key),
+            )
+            .fetchone()
+        )
+        return self.advance(row, now) if row else None
+
+    def get(self, account: str, instance_id: str, now: float) -> dict[str, Any] | None:
+        """One instance by id, if it exists in `account`."""
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT {COLUMNS} FROM instances WHERE account=? AND id=?",  # noqa: S608
+                (account, instance_id),
+            )
+            .fetchone()
+        )
+        return self.advance(row, now) if row else None
+
+    def count_live(self, account: str) -> int:
+        """How many instances of the account are not terminated."""
+        row = (
+            self._connection()
+            .execute(
+                "SELECT COUNT(*) FROM instances WHERE account=? AND state!='terminated'", (account,)
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+    def insert(
+        self,
+        *,
+        account: str,
+        key: str,
+        tags: Mapping[str, str],
+        installation: str,
+        image: str,
+        size: str,
+        boot_at: float,
+        now: float,
+        public_ip: str,
+        ports: list[int],
+        stop_at: float | None,
+    ) -> dict[str, Any] | None:
+        """Insert a pending instance; None if a live one with `key` appeared meanwhile."""
+        instance_id = f"sim-{secrets.token_hex(6)}"
+        number = int(instance_id[-4:], 16)
+        private_ip = f"10.{number % 200 + 20}.{number >> 8}.{number % 250 + 2}"
+        access = [f"{public_ip}:{port}" for port in ports]
+        try:
+            self._write(
+                f"INSERT INTO instances ({COLUMNS}) VALUES "  # noqa: S608
+                "(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    instance_id, account, installation, key, json.dumps(dict(tags)), image, size,
+                    boot_at, now, private_ip, public_ip, json.dumps(access), stop_at,
+                ),
+            )  # fmt: skip
+        except sqlite3.IntegrityError:
+            return None
+        return self.get(account, instance_id, now)
+
+    def set_state(
+        self, account: str, instance_id: str, state: str, *, boot_at: float | None = None
+    ) -> None:
+        """Move an instance to `state` (pending ones boot at `boot_at`)."""
+        if boot_at is None:
+            self._write(
+                "UPDATE instances SET state=? WHERE account=? AND id=? AND state!='terminated'",
+                (state, account, instance_id),
+            )
+        else:
+            self._write(
+                "UPDATE instances SET state=?, boot_at=? WHERE account=? AND id=? "
+                "AND state!='terminated'",
+                (state, boot_at, account, instance_id),
+            )
+
+    def terminate(self, account: str, instance_id: str, now: float) -> None:
+        """Terminate an instance (it is listed as terminated for a minute)."""
+        self._write(
+            "UPDATE instances SET state='terminated', deleted_at=? WHERE account=? AND id=? "
+            "AND state!='terminated'",
+            (now, account, instance_id),
+        )
+
+    def all_rows(self, account: str) -> Iterator[dict[str, Any]]:
+        """Every instance of the account, whatever its installation (for tests and tools)."""
+        now = time.time()
+        rows = self._connection().execute(
+            f"SELECT {COLUMNS} FROM instances WHERE account=? ORDER BY id",  # noqa: S608
+            (account,),
+        )
+        for row in rows.fetchall():
+            yield self.advance(row, now)
