@@ -24,7 +24,8 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         from vertice_api.app import create_app
@@ -46,6 +47,8 @@ def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
         "loglevel": "info",
         "proc_name": "vertice-api",
         "graceful_timeout": 10,
+        # gunicorn >= 25.1 opens a control socket under ~/.gunicorn by default; not ours.
+        "control_socket_disable": True,
     }
 
 
