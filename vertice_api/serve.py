@@ -1,17 +1,41 @@
-"""`vertice serve`: the API under gunicorn.
+"""`vertice serve`: the API under gunicorn and exactly one reconciler beside it.
 
-gunicorn is driven through its `BaseApplication` API, so the configuration
-lives here and each worker builds its own `AppContext` (engine, pool) after
-the fork.
+`run()` is a small supervisor with two children:
+
+* the API: `vertice serve --api-only`, a gunicorn master with its workers (each
+  worker builds its own `AppContext` after the fork; workers never reconcile);
+* the reconciler: `vertice reconcile --identity serve-...`, restarted (with a
+  growing delay) whenever it dies. Its lease identity is stable for this
+  installation and host, so a restarted reconciler takes over the assemblies
+  its predecessor had claimed at once instead of waiting for the leases to
+  expire: only one `vertice serve` may run per `VERTICE_HOME`.
+
+SIGTERM or Ctrl-C stops both children cleanly; if the API dies, everything
+stops and the exit status says so.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import time
+from types import FrameType
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from vertice_core.config import Config
+
+log = logging.getLogger("vertice.serve")
+
+#: Seconds to wait for a child to stop after SIGTERM before it is killed.
+STOP_TIMEOUT = 20.0
+#: Longest delay between two restarts of a reconciler that keeps dying.
+MAX_RESTART_DELAY = 30.0
 
 
 class ApiServer(BaseApplication):  # type: ignore[misc]
@@ -52,6 +76,76 @@ def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
     }
 
 
-def run(config: Config, *, bind: str, workers: int) -> None:
-    """Serve until SIGTERM or Ctrl-C."""
+def run_api(config: Config, *, bind: str, workers: int) -> None:
+    """Serve the API alone until SIGTERM or Ctrl-C."""
     ApiServer(config, gunicorn_options(bind, workers)).run()
+
+
+def serve_identity(config: Config) -> str:
+    """The lease identity of the reconciler that `vertice serve` runs for this home."""
+    digest = hashlib.sha1(str(config.home).encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"serve-{socket.gethostname()}-{digest}"
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "vertice_api.cli", *args]
+
+
+class Supervisor:
+    """Runs the API and the reconciler as children and keeps the reconciler alive."""
+
+    def __init__(self, config: Config, *, bind: str, workers: int) -> None:
+        self.api_command = _cli("serve", "--api-only", "--bind", bind, "--workers", str(workers))
+        self.reconciler_command = _cli("reconcile", "--identity", serve_identity(config))
+        self.stopping = False
+        self.restarts = 0
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping the API and the reconciler", signum)
+        self.stopping = True
+
+    def run(self) -> int:
+        """Supervise until a signal or the API's exit; return the exit status."""
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        api = subprocess.Popen(self.api_command)  # noqa: S603 -- our own interpreter and CLI
+        reconciler = subprocess.Popen(self.reconciler_command)  # noqa: S603
+        started = time.monotonic()
+        next_restart = 0.0
+        status = 0
+        while not self.stopping:
+            if api.poll() is not None:
+                log.error("the API exited with status %s; stopping", api.returncode)
+                status = api.returncode or 1
+                break
+            if reconciler.poll() is not None and time.monotonic() >= next_restart:
+                if time.monotonic() - started > MAX_RESTART_DELAY * 2:
+                    self.restarts = 0  # it ran for a while: not a crash loop
+                delay = min(MAX_RESTART_DELAY, 2.0**self.restarts)
+                log.warning(
+                    "the reconciler exited with status %s; restarting it", reconciler.returncode
+                )
+                self.restarts += 1
+                next_restart = time.monotonic() + delay
+                reconciler = subprocess.Popen(self.reconciler_command)  # noqa: S603
+                started = time.monotonic()
+            time.sleep(0.2)
+        for child in (reconciler, api):
+            _terminate(child)
+        return status
+
+
+def _terminate(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is not None:
+        return
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def run(config: Config, *, bind: str, workers: int) -> int:
+    """`vertice serve`: the API and one reconciler, until SIGTERM or Ctrl-C."""
+    return Supervisor(config, bind=bind, workers=workers).run()

@@ -111,7 +111,7 @@ class DriverRegistry:
             cloud_type,
             invoke_on_load=False,
             on_load_failure_callback=on_failure,
-            warn_on_missing_entrypoint=False,
+            on_missing_entrypoints_callback=lambda _names: None,
         )
         if failures or not manager.extensions:
             detail = f"{type(failures[0]).__name__}: {failures[0]}" if failures else "not loaded"

@@ -128,11 +128,41 @@ def drivers() -> None:
 @click.command()
 @click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to serve on.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
-def serve(bind: str, workers: int) -> None:
-    """Serve the API under gunicorn (the reconciler runs beside it)."""
-    from vertice_api.serve import run
+@click.option(
+    "--api-only", is_flag=True, help="Serve the API without a reconciler (run those apart)."
+)
+def serve(bind: str, workers: int, api_only: bool) -> None:
+    """Serve the API under gunicorn, with one reconciler beside it (restarted if it dies)."""
+    from vertice_api import serve as server
 
-    run(Config.from_env(), bind=bind, workers=workers)
+    config = Config.from_env()
+    _logging()
+    if api_only:
+        server.run_api(config, bind=bind, workers=workers)
+        return
+    sys.exit(server.run(config, bind=bind, workers=workers))
 
 
-COMMANDS = [db, init, users, drivers, serve]
+@click.command()
+@click.option(
+    "--identity",
+    default=None,
+    help="Lease identity (default: host-pid-random). Must be unique among running reconcilers.",
+)
+def reconcile(identity: str | None) -> None:
+    """Run the reconcile loop until SIGTERM or Ctrl-C."""
+    from vertice_core.reconcile.main import run
+
+    _logging()
+    run(Config.from_env(), holder=identity)
+
+
+def _logging() -> None:
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
+    )
+
+
+COMMANDS = [db, init, users, drivers, serve, reconcile]

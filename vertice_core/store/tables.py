@@ -225,6 +225,8 @@ class AssemblyRow(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     #: Conditions and instances, as the converter's JSON of `AssemblyStatus`.
     status: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: A digest of phase, reason, message and `status`, so an unchanged status is not rewritten.
+    status_digest: Mapped[str] = mapped_column(String(40), default="")
     observed_generation: Mapped[int] = mapped_column(Integer, default=0)
 
     # -- bookkeeping: written by the reconciler --

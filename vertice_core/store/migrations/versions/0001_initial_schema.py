@@ -120,6 +120,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=255), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("status", sa.JSON(), nullable=False),
+        sa.Column("status_digest", sa.String(length=40), nullable=False),
         sa.Column("observed_generation", sa.Integer(), nullable=False),
         sa.Column("due_at", sa.Float(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),

@@ -1,0 +1,55 @@
+"""Building and running a reconciler process (`vertice reconcile`, and `vertice serve`'s child)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from vertice_core import builtins
+from vertice_core.config import Config
+from vertice_core.convert import make_converter
+from vertice_core.crypto import SecretBox, load_key
+from vertice_core.hooks import make_plugin_manager
+from vertice_core.reconcile.loop import Reconciler
+from vertice_core.reconcile.settings import ReconcilerSettings
+from vertice_core.registry import DriverRegistry
+from vertice_core.store import Store
+
+log = logging.getLogger("vertice.reconcile")
+
+
+def build(
+    config: Config, *, settings: ReconcilerSettings | None = None, holder: str | None = None
+) -> Reconciler:
+    """A reconciler for the installation in `config`."""
+    store = Store(config.database_url)
+    return Reconciler(
+        store,
+        registry=DriverRegistry(),
+        converter=make_converter(),
+        box=SecretBox(load_key(config)),
+        plugins=make_plugin_manager(),
+        installation_id=builtins.installation_id(store),
+        home=config.home,
+        settings=settings or ReconcilerSettings.from_env(),
+        holder=holder,
+    )
+
+
+def run(config: Config, *, holder: str | None = None) -> None:
+    """Run the loop until SIGTERM or SIGINT, then stop cleanly."""
+    reconciler = build(config, holder=holder)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping after the passes in flight", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("reconciler %s started", reconciler.holder)
+    reconciler.run_forever(stop)
+    reconciler.store.dispose()
+    log.info("reconciler %s stopped", reconciler.holder)

@@ -1,0 +1,413 @@
+"""One pass over one region: observe once, plan every assembly, act, write what changed.
+
+The order matters. The region is observed *before* its assemblies are read,
+so every instance in the snapshot was created after its assembly row was
+committed: an instance whose assembly is not in the rows read afterwards is a
+ghost (its assembly was removed, or it was started behind our back with our
+tags) and is deleted. Assemblies that need work are claimed with leases,
+re-read, re-planned and acted upon; assemblies whose status did not change
+cost no write at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from vertice_core.driver import TAG_PROJECT, Driver, Instance, InstanceSpec
+from vertice_core.errors import DriverError, TerminalError
+from vertice_core.model.assembly import DesiredState
+from vertice_core.model.status import EventType, InstanceState, Phase
+from vertice_core.reconcile import status
+from vertice_core.reconcile.calls import CallPool
+from vertice_core.reconcile.plan import Action, Decision, Desired, Verb, plan_actions
+from vertice_core.reconcile.settings import ReconcilerSettings
+from vertice_core.store.repositories.work import StatusWrite, WorkItem
+
+log = logging.getLogger("vertice.reconcile")
+
+
+@attrs.frozen
+class RegionResult:
+    """What a pass over a region did (for the loop's scheduling and for tests)."""
+
+    region: str
+    #: True while something is in transition: observe again after `poll`.
+    busy: bool = False
+    observed: int = 0
+    acted: int = 0
+    written: int = 0
+    ghosts: int = 0
+    removed: int = 0
+    error: str | None = None
+
+
+def desired_of(item: WorkItem) -> Desired:
+    """The planner's view of a work item."""
+    return Desired(
+        assembly_id=item.id,
+        desired=DesiredState(item.desired_state),
+        generation=item.generation,
+        observed_generation=item.observed_generation,
+        restart_count=item.restart_count,
+        restarts_done=item.restarts_done,
+        incarnation=item.incarnation,
+        phase=Phase(item.phase),
+        create_key=item.create_key,
+        create_started_at=item.create_started_at,
+    )
+
+
+def report_of(
+    item: WorkItem, decision: Decision, error: DriverError | None = None, retry_in: float = 0.0
+) -> status.Report:
+    """The status report of an assembly after a decision and the outcome of its actions."""
+    desired = DesiredState(item.desired_state)
+    instances = status.instances_of([decision.instance] if decision.instance else [])
+    if isinstance(error, TerminalError):
+        return status.Report(
+            Phase.FAILED,
+            error.reason,
+            error.message,
+            False,
+            error.reason,
+            False,
+            error.reason,
+            error.message,
+            instances,
+        )
+    phase = decision.phase
+    ready = status.is_ready(phase, desired)
+    if error is not None:
+        message = f"{error.message} (retrying in {retry_in:.0f}s)"
+        return status.Report(
+            phase,
+            decision.reason,
+            message,
+            ready,
+            decision.reason if not ready else "AsDeclared",
+            False,
+            error.reason,
+            message,
+            instances,
+        )
+    return status.Report(
+        phase,
+        decision.reason,
+        "",
+        ready,
+        "AsDeclared" if ready else decision.reason,
+        True,
+        "Reconciled",
+        "",
+        instances,
+    )
+
+
+@attrs.define
+class _Work:
+    """One assembly being worked on in this pass."""
+
+    item: WorkItem
+    decision: Decision
+    spec: InstanceSpec | None = None
+    errors: list[DriverError] = attrs.Factory(list)
+    created: Instance | None = None
+    failed_verbs: set[Verb] = attrs.Factory(set)
+
+
+class RegionPass:
+    """A pass over one region. Build one per pass; `run()` returns what it did."""
+
+    def __init__(
+        self,
+        *,
+        region: str,
+        cloud_type: str,
+        driver: Driver,
+        calls: CallPool,
+        settings: ReconcilerSettings,
+        store_ops: Any,
+        rng: random.Random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.region = region
+        self.cloud_type = cloud_type
+        self.driver = driver
+        self.calls = calls
+        self.settings = settings
+        self.ops = store_ops
+        self.rng = rng
+        self.clock = clock
+
+    def run(self) -> RegionResult:
+        """Observe, plan, act and write for every assembly of the region."""
+        observed = self.calls.run(
+            self.cloud_type,
+            "observe",
+            lambda: list(self.driver.observe()),
+            self.settings.observe_timeout,
+        )
+        now = self.clock()
+        items = self.ops.region_items(self.region)
+        by_assembly: dict[str, list[Instance]] = defaultdict(list)
+        for instance in observed:
+            by_assembly[instance.assembly_id].append(instance)
+        known = {item.id for item in items}
+        ghosts = [
+            i
+            for i in observed
+            if i.assembly_id not in known and i.state is not InstanceState.TERMINATED
+        ]
+        wanted: list[str] = []
+        busy = bool(ghosts)
+        for item in items:
+            if self._backing_off(item, now):
+                continue
+            decision = plan_actions(
+                desired_of(item), by_assembly.get(item.id, ()), now=now, grace=self.settings.grace
+            )
+            if self._needs_work(item, decision, now):
+                wanted.append(item.id)
+            busy = busy or decision.busy
+        if ghosts:
+            self._remove_ghosts(ghosts)
+        result = RegionResult(self.region, busy=busy, observed=len(observed), ghosts=len(ghosts))
+        if not wanted:
+            return result
+        return self._work_on(wanted, by_assembly, result)
+
+    # -- selection --
+
+    @staticmethod
+    def _backing_off(item: WorkItem, now: float) -> bool:
+        """A transient failure's backoff is running (and the spec did not change since)."""
+        return (
+            item.attempts > 0
+            and item.due_at is not None
+            and item.due_at > now
+            and item.generation == item.observed_generation
+        )
+
+    @staticmethod
+    def _needs_work(item: WorkItem, decision: Decision, now: float) -> bool:
+        """Whether the assembly must be claimed: something to do, or something to write."""
+        if item.due_at is not None and item.due_at <= now:
+            return True
+        if item.generation != item.observed_generation or decision.actions or decision.gone:
+            return True
+        if decision.incarnation != item.incarnation or decision.restarts_done != item.restarts_done:
+            return True
+        if item.create_key is not None and decision.instance is not None:
+            return True  # the created instance is now listed: clear the marker
+        return report_of(item, decision).digest() != item.status_digest
+
+    # -- acting --
+
+    def _work_on(
+        self,
+        wanted: list[str],
+        by_assembly: Mapping[str, Sequence[Instance]],
+        result: RegionResult,
+    ) -> RegionResult:
+        now = self.clock()
+        claimed = self.ops.claim(wanted, now)
+        if not claimed:
+            return result
+        fresh = [i for i in self.ops.items(sorted(claimed)) if i.id in claimed]
+        works = [
+            _Work(
+                item,
+                plan_actions(
+                    desired_of(item),
+                    by_assembly.get(item.id, ()),
+                    now=now,
+                    grace=self.settings.grace,
+                ),
+            )
+            for item in fresh
+        ]
+        creating = [w for w in works if any(a.verb is Verb.CREATE for a in w.decision.actions)]
+        if creating:
+            specs = self.ops.instance_specs([(w.item.id, self._create_key(w)) for w in creating])
+            for w in creating:
+                w.spec = specs[w.item.id]
+            self.ops.mark_creating([(w.item.id, self._create_key(w), now) for w in creating])
+        self._act(works)
+        return self._finish(works, result, now)
+
+    @staticmethod
+    def _create_key(work: _Work) -> str:
+        return next(a.target for a in work.decision.actions if a.verb is Verb.CREATE)
+
+    def _act(self, works: list[_Work]) -> None:
+        calls: list[tuple[str, str, Callable[[], Any]]] = []
+        owners: list[tuple[_Work, Action]] = []
+        for work in works:
+            for action in work.decision.actions:
+                calls.append((self.cloud_type, action.verb.value, self._call_for(work, action)))
+                owners.append((work, action))
+        results = self.calls.run_all(calls, self.settings.call_timeout)
+        for (work, action), value in zip(owners, results, strict=True):
+            if isinstance(value, DriverError):
+                work.errors.append(value)
+                work.failed_verbs.add(action.verb)
+            elif action.verb is Verb.CREATE and isinstance(value, Instance):
+                work.created = value
+
+    def _call_for(self, work: _Work, action: Action) -> Callable[[], Any]:
+        driver = self.driver
+        if action.verb is Verb.CREATE:
+            spec = work.spec
+            assert spec is not None
+            return lambda: driver.create(spec)
+        verbs: dict[Verb, Callable[[str], None]] = {
+            Verb.START: driver.start,
+            Verb.STOP: driver.stop,
+            Verb.REBOOT: driver.reboot,
+            Verb.DELETE: driver.delete,
+        }
+        method = verbs[action.verb]
+        return lambda: method(action.target)
+
+    def _remove_ghosts(self, ghosts: list[Instance]) -> None:
+        calls = [
+            (self.cloud_type, "delete", _bound(self.driver.delete, g.cloud_id)) for g in ghosts
+        ]
+        results = self.calls.run_all(calls, self.settings.call_timeout)
+        events = []
+        for ghost, value in zip(ghosts, results, strict=True):
+            failed = isinstance(value, DriverError)
+            events.append(
+                {
+                    "assembly_id": ghost.assembly_id or None,
+                    "project_id": ghost.tags.get(TAG_PROJECT) or None,
+                    "region_name": self.region,
+                    "type": EventType.WARNING.value,
+                    "reason": "GhostDeleteFailed" if failed else "GhostRemoved",
+                    "message": f"instance {ghost.cloud_id} (key {ghost.key!r}) belongs to no "
+                    f"assembly; " + (f"delete failed: {value}" if failed else "delete requested"),
+                }
+            )
+        self.ops.record_events(events)
+
+    # -- writing --
+
+    def _finish(self, works: list[_Work], result: RegionResult, now: float) -> RegionResult:
+        writes: list[StatusWrite] = []
+        events: list[dict[str, Any]] = []
+        removed: list[str] = []
+        busy = result.busy
+        previous = self.ops.statuses([w.item.id for w in works])
+        for work in works:
+            item, decision = work.item, work.decision
+            busy = busy or decision.busy
+            if decision.gone:
+                removed.append(item.id)
+                events.append(
+                    self._event(item, EventType.NORMAL, "Deleted", "the cloud shows no instance")
+                )
+                continue
+            before = previous.get(item.id, {})
+            write, report = self._outcome(work, before, now)
+            writes.append(write)
+            if report.digest() != item.status_digest:
+                events.extend(
+                    status.change_events(
+                        item.phase,
+                        report,
+                        before,
+                        assembly_id=item.id,
+                        project_id=item.project_id,
+                        region=self.region,
+                    )
+                )
+        self.ops.commit_pass(writes, events, removed)
+        return attrs.evolve(
+            result,
+            busy=busy,
+            acted=sum(1 for w in works if w.decision.actions),
+            written=len(writes),
+            removed=len(removed),
+        )
+
+    def _event(self, item: WorkItem, kind: EventType, reason: str, message: str) -> dict[str, Any]:
+        return {
+            "assembly_id": item.id,
+            "project_id": item.project_id,
+            "region_name": self.region,
+            "type": kind.value,
+            "reason": reason,
+            "message": message,
+        }
+
+    def _outcome(
+        self, work: _Work, before: Mapping[str, Any], now: float
+    ) -> tuple[StatusWrite, status.Report]:
+        item, decision = work.item, work.decision
+        decision = self._with_created(work, decision)
+        error = _worst(work.errors)
+        terminal = isinstance(error, TerminalError)
+        attempts = 0 if error is None or terminal else item.attempts + 1
+        retry_in = 0.0
+        due_at: float | None = None
+        if attempts:
+            retry_in = status.backoff(
+                attempts - 1,
+                base=self.settings.backoff_base,
+                cap=self.settings.backoff_cap,
+                rng=self.rng,
+            )
+            due_at = now + retry_in
+        report = report_of(item, decision, error, retry_in)
+        create_key, create_at = item.create_key, item.create_started_at
+        if Verb.CREATE in {a.verb for a in decision.actions}:
+            create_key = self._create_key(work)
+            # A create that succeeded may not be listed yet: the grace period applies.
+            # One that failed is retried after the backoff instead (the key keeps it safe).
+            create_at = now if Verb.CREATE not in work.failed_verbs else None
+        elif decision.instance is not None and decision.instance.key == create_key:
+            create_key, create_at = None, None
+        restarts = (
+            item.restarts_done if Verb.REBOOT in work.failed_verbs else decision.restarts_done
+        )
+        write = StatusWrite(
+            id=item.id,
+            generation=item.generation,
+            phase=report.phase.value,
+            reason=report.reason,
+            message=report.message,
+            status=status.status_document(report, before, status.now_utc()),
+            status_digest=report.digest(),
+            attempts=attempts,
+            due_at=due_at,
+            incarnation=decision.incarnation,
+            restarts_done=restarts,
+            create_key=create_key,
+            create_started_at=create_at,
+        )
+        return write, report
+
+    @staticmethod
+    def _with_created(work: _Work, decision: Decision) -> Decision:
+        if work.created is not None and decision.instance is None:
+            return attrs.evolve(decision, instance=work.created)
+        return decision
+
+
+def _worst(errors: Sequence[DriverError]) -> DriverError | None:
+    """The error that decides the outcome: a terminal one wins over transient ones."""
+    for error in errors:
+        if isinstance(error, TerminalError):
+            return error
+    return errors[0] if errors else None
+
+
+def _bound(method: Callable[[str], None], argument: str) -> Callable[[], None]:
+    return lambda: method(argument)

@@ -1,0 +1,49 @@
+"""The reconciler's knobs, with defaults for a small installation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import attrs
+
+
+@attrs.frozen
+class ReconcilerSettings:
+    """How often, how fast and how patiently the loop works (seconds unless said)."""
+
+    #: Every region is observed at least this often when nothing changes (jittered).
+    resync: float = 60.0
+    #: Share of `resync` by which each region's resync is jittered (+/-).
+    jitter: float = 0.2
+    #: While something is in transition in a region, it is observed again this soon.
+    poll: float = 1.0
+    #: The loop looks for newly due work at least this often.
+    idle_wait: float = 0.25
+    #: After a create, the cloud may not list the instance for this long.
+    grace: float = 30.0
+    #: Driver calls in flight at once (per reconciler process).
+    workers: int = 256
+    #: Regions worked on at once.
+    region_workers: int = 8
+    #: A driver call that takes longer counts as a transient failure.
+    call_timeout: float = 60.0
+    #: An observe (all pages) that takes longer counts as a transient failure.
+    observe_timeout: float = 120.0
+    #: How long a claimed assembly stays with this reconciler without renewal.
+    lease_ttl: float = 300.0
+    #: First retry delay after a transient failure, doubled per failure...
+    backoff_base: float = 1.0
+    #: ...up to this cap.
+    backoff_cap: float = 300.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ReconcilerSettings:
+        """Defaults overridden by `VERTICE_RECONCILE_<FIELD>` variables (e.g. `..._RESYNC=10`)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, float | int] = {}
+        for field in attrs.fields(cls):
+            raw = env.get(f"VERTICE_RECONCILE_{field.name.upper()}")
+            if raw:
+                values[field.name] = int(raw) if field.type in (int, "int") else float(raw)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,65 @@
+"""Building the `InstanceSpec` a driver creates from, out of the stored declaration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import cattrs
+
+from vertice_core.convert import structure
+from vertice_core.crypto import SecretBox
+from vertice_core.driver import (
+    TAG_ASSEMBLY,
+    TAG_INSTALLATION,
+    TAG_KEY,
+    TAG_PROJECT,
+    InstanceSpec,
+    SizeSpec,
+)
+from vertice_core.model.camp import Plan
+from vertice_core.store.repositories.work import SpecRow
+from vertice_core.store.tables import FlavorRow
+
+
+def managed_tags(
+    installation_id: str, assembly_id: str, key: str, project_id: str
+) -> dict[str, str]:
+    """The tags every managed instance carries."""
+    return {
+        TAG_INSTALLATION: installation_id,
+        TAG_ASSEMBLY: assembly_id,
+        TAG_KEY: key,
+        TAG_PROJECT: project_id,
+    }
+
+
+def instance_spec(
+    row: SpecRow,
+    key: str,
+    *,
+    plan_document: Mapping[str, Any],
+    flavor: FlavorRow,
+    project: str,
+    installation_id: str,
+    converter: cattrs.Converter,
+    box: SecretBox,
+) -> InstanceSpec:
+    """The spec of the instance `key` of the assembly in `row`."""
+    plan = structure(converter, dict(plan_document), Plan)
+    credential = row.spec.get("credential") or {}
+    sealed = credential.get("sealed_password") or ""
+    return InstanceSpec(
+        key=key,
+        assembly_id=row.id,
+        name=row.name,
+        project=project,
+        plan=plan.name,
+        image=plan.image(),
+        size=SizeSpec(flavor.name, flavor.cpu, flavor.ram, flavor.disk),
+        tags=managed_tags(installation_id, row.id, key, row.project_id),
+        ssh_public_key=credential.get("public_key") or "",
+        root_password=box.open(sealed) if sealed else "",
+        ports=tuple(plan.ports()),
+        env=plan.settings("env"),
+    )

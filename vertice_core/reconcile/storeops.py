@@ -1,0 +1,133 @@
+"""The database work of a reconcile pass, each step one short transaction.
+
+`PassStore` is what `RegionPass` talks to: it knows the reconciler's lease
+identity, builds instance specs from stored declarations (decrypting launch
+passwords in memory), and hands every recorded event to the plugins' event
+hook once the transaction that stored it has committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import cattrs
+import pluggy
+
+from vertice_core.crypto import SecretBox
+from vertice_core.driver import InstanceSpec
+from vertice_core.model.status import Event, EventType
+from vertice_core.reconcile.specs import instance_spec
+from vertice_core.reconcile.status import now_utc
+from vertice_core.store import Store
+from vertice_core.store.repositories.work import StatusWrite, WorkItem, WorkRepository
+
+
+class PassStore:
+    """The store operations of the reconcile loop, for one reconciler identity."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        holder: str,
+        lease_ttl: float,
+        installation_id: str,
+        converter: cattrs.Converter,
+        box: SecretBox,
+        plugins: pluggy.PluginManager,
+    ) -> None:
+        self.store = store
+        self.holder = holder
+        self.lease_ttl = lease_ttl
+        self.installation_id = installation_id
+        self.converter = converter
+        self.box = box
+        self.plugins = plugins
+
+    def region_items(self, region: str) -> list[WorkItem]:
+        with self.store.read() as session:
+            return WorkRepository(session).region_items(region)
+
+    def items(self, ids: Sequence[str]) -> list[WorkItem]:
+        with self.store.read() as session:
+            return WorkRepository(session).items(ids)
+
+    def statuses(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        with self.store.read() as session:
+            return WorkRepository(session).statuses(ids)
+
+    def claim(self, ids: Sequence[str], now: float) -> set[str]:
+        with self.store.write() as session:
+            return WorkRepository(session).claim(ids, self.holder, now, self.lease_ttl)
+
+    def release(self, ids: Sequence[str]) -> None:
+        with self.store.write() as session:
+            WorkRepository(session).release(ids, self.holder)
+
+    def mark_creating(self, markers: Sequence[tuple[str, str, float]]) -> None:
+        """Write-ahead: commit the create markers before any create is issued."""
+        with self.store.write() as session:
+            WorkRepository(session).mark_creating(markers)
+
+    def instance_specs(self, wanted: Sequence[tuple[str, str]]) -> dict[str, InstanceSpec]:
+        """`{assembly id: spec}` for `(assembly id, key)` pairs about to be created."""
+        with self.store.read() as session:
+            work = WorkRepository(session)
+            rows = work.spec_rows([assembly_id for assembly_id, _ in wanted])
+            plans = work.plan_documents({row.plan_name for row in rows.values()})
+            flavors = work.flavors({row.flavor_name for row in rows.values()})
+            projects = work.project_names({row.project_id for row in rows.values()})
+        return {
+            assembly_id: instance_spec(
+                rows[assembly_id],
+                key,
+                plan_document=plans[rows[assembly_id].plan_name],
+                flavor=flavors[rows[assembly_id].flavor_name],
+                project=projects.get(rows[assembly_id].project_id, ""),
+                installation_id=self.installation_id,
+                converter=self.converter,
+                box=self.box,
+            )
+            for assembly_id, key in wanted
+        }
+
+    def commit_pass(
+        self,
+        writes: Sequence[StatusWrite],
+        events: Sequence[dict[str, Any]],
+        removed: Sequence[str],
+    ) -> None:
+        """Write outcomes, events and removals, release the leases: one transaction."""
+        now = now_utc().timestamp()
+        with self.store.write() as session:
+            work = WorkRepository(session)
+            work.write_status(writes, now)
+            work.add_events(events)
+            work.remove(removed)
+            work.release([w.id for w in writes], self.holder)
+        self._announce(events)
+
+    def record_events(self, events: Sequence[dict[str, Any]]) -> None:
+        """Store events that belong to no assembly write (ghosts)."""
+        if not events:
+            return
+        with self.store.write() as session:
+            WorkRepository(session).add_events(events)
+        self._announce(events)
+
+    def _announce(self, events: Sequence[dict[str, Any]]) -> None:
+        hook = self.plugins.hook.vertice_event_recorded
+        if not hook.get_hookimpls():
+            return
+        time = now_utc()
+        for row in events:
+            event = Event(
+                time=time,
+                type=EventType(row["type"]),
+                reason=row["reason"],
+                message=row["message"],
+                assembly_id=row.get("assembly_id"),
+                region=row.get("region_name"),
+            )
+            hook(event=event, project_id=row.get("project_id"))

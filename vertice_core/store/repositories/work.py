@@ -1,0 +1,281 @@
+"""The reconciler's side of the assemblies table: due work, leases, status writes.
+
+Written with SQLAlchemy Core and in batches: a pass over a region reads all of
+its assemblies in one query, claims the ones that need work in a few
+`UPDATE ... RETURNING` statements, and writes every outcome with one
+executemany. Nothing is written for an assembly whose status did not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar, cast
+
+import attrs
+from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from vertice_core.store.tables import (
+    AssemblyRow,
+    EventRow,
+    FlavorRow,
+    LeaseRow,
+    PlanRow,
+    ProjectRow,
+    RegionRow,
+    utcnow,
+)
+
+T = TypeVar("T")
+
+#: Ids per IN-list or per lease claim; well under every engine's bind limit.
+CHUNK = 500
+
+ASSEMBLIES = cast(Table, AssemblyRow.__table__)
+LEASES = cast(Table, LeaseRow.__table__)
+_A = ASSEMBLIES.c
+
+
+def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """`items` in slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@attrs.frozen
+class WorkItem:
+    """The columns the planner needs about one assembly (no spec documents)."""
+
+    id: str
+    project_id: str
+    generation: int
+    observed_generation: int
+    desired_state: str
+    restart_count: int
+    restarts_done: int
+    incarnation: int
+    phase: str
+    attempts: int
+    due_at: float | None
+    create_key: str | None
+    create_started_at: float | None
+    status_digest: str
+
+
+_WORK_COLUMNS = [getattr(_A, f.name) for f in attrs.fields(WorkItem)]
+
+
+@attrs.frozen
+class SpecRow:
+    """What a create needs about one assembly, besides its plan and flavor."""
+
+    id: str
+    name: str
+    project_id: str
+    plan_name: str
+    flavor_name: str
+    spec: dict[str, Any]
+
+
+@attrs.frozen
+class StatusWrite:
+    """One assembly's new status and bookkeeping, written at the end of a pass."""
+
+    id: str
+    #: The generation the pass planned with; becomes `observed_generation`.
+    generation: int
+    phase: str
+    reason: str
+    message: str
+    status: dict[str, Any]
+    status_digest: str
+    attempts: int
+    due_at: float | None
+    incarnation: int
+    restarts_done: int
+    create_key: str | None
+    create_started_at: float | None
+
+
+class WorkRepository:
+    """Queries and batched writes of the reconcile loop."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def regions(self) -> Sequence[RegionRow]:
+        """Every configured region."""
+        return self.session.scalars(select(RegionRow).order_by(RegionRow.name)).all()
+
+    def due_regions(self, now: float) -> dict[str, int]:
+        """Regions with assemblies due by `now`, and how many."""
+        rows = self.session.execute(
+            select(_A.region_name, func.count()).where(_A.due_at <= now).group_by(_A.region_name)
+        )
+        return {str(region): int(count) for region, count in rows}
+
+    def oldest_due(self, now: float) -> float | None:
+        """The earliest due time of any assembly due by `now` (queue lag)."""
+        value = self.session.scalar(select(func.min(_A.due_at)).where(_A.due_at <= now))
+        return float(value) if value is not None else None
+
+    def region_items(self, region: str) -> list[WorkItem]:
+        """Every assembly of `region`, as the planner sees it."""
+        rows = self.session.execute(select(*_WORK_COLUMNS).where(_A.region_name == region))
+        return [WorkItem(*row) for row in rows]
+
+    def items(self, ids: Sequence[str]) -> list[WorkItem]:
+        """The assemblies with these ids, re-read (after a claim)."""
+        found: list[WorkItem] = []
+        for part in chunked(ids):
+            rows = self.session.execute(select(*_WORK_COLUMNS).where(_A.id.in_(part)))
+            found.extend(WorkItem(*row) for row in rows)
+        return found
+
+    def claim(self, ids: Sequence[str], holder: str, now: float, ttl: float) -> set[str]:
+        """Take the leases of `ids` that are free, expired or already ours; return those won."""
+        won: set[str] = set()
+        table = LEASES
+        for part in chunked(ids):
+            result = self.session.execute(
+                update(table)
+                .where(table.c.assembly_id.in_(part))
+                .where(or_(table.c.expires_at < now, table.c.holder == holder))
+                .values(holder=holder, expires_at=now + ttl)
+                .returning(table.c.assembly_id)
+            )
+            won.update(row[0] for row in result)
+        return won
+
+    def release(self, ids: Iterable[str], holder: str) -> None:
+        """Give back leases this holder took."""
+        table = LEASES
+        id_list = list(ids)
+        for part in chunked(id_list):
+            self.session.execute(
+                update(table)
+                .where(table.c.assembly_id.in_(part))
+                .where(table.c.holder == holder)
+                .values(expires_at=0.0)
+            )
+
+    def statuses(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored `status` documents of these assemblies."""
+        found: dict[str, dict[str, Any]] = {}
+        for part in chunked(ids):
+            for assembly_id, document in self.session.execute(
+                select(_A.id, _A.status).where(_A.id.in_(part))
+            ):
+                found[assembly_id] = document or {}
+        return found
+
+    def spec_rows(self, ids: Sequence[str]) -> dict[str, SpecRow]:
+        """What creates need about these assemblies."""
+        found: dict[str, SpecRow] = {}
+        columns = (_A.id, _A.name, _A.project_id, _A.plan_name, _A.flavor_name, _A.spec)
+        for part in chunked(ids):
+            for row in self.session.execute(select(*columns).where(_A.id.in_(part))):
+                found[row[0]] = SpecRow(*row)
+        return found
+
+    def plan_documents(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Plan documents by name."""
+        rows = self.session.execute(
+            select(PlanRow.name, PlanRow.document).where(PlanRow.name.in_(list(names)))
+        )
+        return {str(name): dict(document) for name, document in rows}
+
+    def flavors(self, names: Iterable[str]) -> dict[str, FlavorRow]:
+        """Flavor rows by name."""
+        rows = self.session.scalars(select(FlavorRow).where(FlavorRow.name.in_(list(names))))
+        return {row.name: row for row in rows}
+
+    def project_names(self, ids: Iterable[str]) -> dict[str, str]:
+        """Project names by id."""
+        rows = self.session.execute(
+            select(ProjectRow.id, ProjectRow.name).where(ProjectRow.id.in_(list(ids)))
+        )
+        return {str(project_id): str(name) for project_id, name in rows}
+
+    def mark_creating(self, markers: Sequence[tuple[str, str, float]]) -> None:
+        """Write-ahead: record `(assembly id, key, time)` before the creates are issued."""
+        if not markers:
+            return
+        self.session.execute(
+            update(ASSEMBLIES)
+            .where(_A.id == bindparam("b_id"))
+            .values(
+                create_key=bindparam("b_key"),
+                create_started_at=bindparam("b_at"),
+                phase=case((_A.phase == "PENDING", "SCHEDULED"), else_=_A.phase),
+            ),
+            [{"b_id": i, "b_key": k, "b_at": t} for i, k, t in markers],
+        )
+
+    def write_status(self, writes: Sequence[StatusWrite], now: float) -> None:
+        """Write every outcome of a pass in one executemany.
+
+        `observed_generation` becomes the generation the pass planned with. If the
+        API changed the spec meanwhile (the generation moved on), the row stays
+        due now instead of taking the pass's next due time.
+        """
+        if not writes:
+            return
+        self.session.execute(
+            update(ASSEMBLIES)
+            .where(_A.id == bindparam("b_id"))
+            .values(
+                phase=bindparam("b_phase"),
+                reason=bindparam("b_reason"),
+                message=bindparam("b_message"),
+                status=bindparam("b_status"),
+                status_digest=bindparam("b_digest"),
+                observed_generation=bindparam("b_generation"),
+                attempts=bindparam("b_attempts"),
+                due_at=case(
+                    (_A.generation == bindparam("b_generation"), bindparam("b_due")),
+                    else_=now,
+                ),
+                incarnation=bindparam("b_incarnation"),
+                restarts_done=bindparam("b_restarts"),
+                create_key=bindparam("b_key"),
+                create_started_at=bindparam("b_key_at"),
+            ),
+            [
+                {
+                    "b_id": w.id,
+                    "b_phase": w.phase,
+                    "b_reason": w.reason[:255],
+                    "b_message": w.message,
+                    "b_status": w.status,
+                    "b_digest": w.status_digest,
+                    "b_generation": w.generation,
+                    "b_attempts": w.attempts,
+                    "b_due": w.due_at,
+                    "b_incarnation": w.incarnation,
+                    "b_restarts": w.restarts_done,
+                    "b_key": w.create_key,
+                    "b_key_at": w.create_started_at,
+                }
+                for w in writes
+            ],
+        )
+
+    def add_events(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Append events (dicts of `EventRow` columns) in one statement."""
+        if rows:
+            self.session.execute(insert(EventRow), [{"time": utcnow(), **row} for row in rows])
+
+    def remove(self, ids: Sequence[str]) -> None:
+        """Delete assemblies whose cloud side is confirmed gone (their leases go with them)."""
+        for part in chunked(ids):
+            self.session.execute(delete(LEASES).where(LEASES.c.assembly_id.in_(part)))
+            self.session.execute(delete(ASSEMBLIES).where(_A.id.in_(part)))
+
+    def existing(self, ids: Iterable[str]) -> set[str]:
+        """Which of these assembly ids have a row (in any region)."""
+        id_list = list(ids)
+        found: set[str] = set()
+        for part in chunked(id_list):
+            found.update(self.session.scalars(select(_A.id).where(_A.id.in_(part))))
+        return found
