@@ -19,6 +19,7 @@ misbehave like one, per region (all off by default):
 | `images`                | if not empty, the only images a create accepts (else terminal) |
 | `address`               | the public address instances report (e.g. `127.0.0.1`)        |
 | `account`               | the namespace of instances inside the file                     |
+| `audit`                 | record every call (verb, target) in the file's `calls` table  |
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from vertice_core.driver import (
 from vertice_core.errors import QuotaExceeded, TerminalError, TransientError
 from vertice_core.model.status import InstanceState
 from vertice_core.model.types import Fraction, NonNegativeFloat, Positive
-from vertice_drivers.simcloud import SimCloud
+from vertice_drivers.simcloud import Full, SimCloud
 
 _STATES = {
     "pending": InstanceState.PENDING,
@@ -76,6 +77,7 @@ class SimSettings:
     account: str = "default"
     path: str = ""
     seed: int | None = None
+    audit: bool = False
 
 
 DRIVER = DriverInfo(
@@ -146,8 +148,10 @@ class SimDriver(Driver):
         with self._random_lock:
             return self._random.random() < rate
 
-    def _call(self, verb: str) -> None:
+    def _call(self, verb: str, target: str = "") -> None:
         """Every API call: its latency, then perhaps a transient failure."""
+        if self.settings.audit:
+            self.cloud.audit(self.settings.account, verb, target)
         if self.settings.latency:
             time.sleep(self.settings.latency)
         if self._chance(self.settings.transient_error_rate):
@@ -188,7 +192,7 @@ class SimDriver(Driver):
             after = page[-1]["id"]
 
     def create(self, spec: InstanceSpec) -> Instance:
-        self._call("create")
+        self._call("create", spec.key)
         lose_response = self._chance(self.settings.transient_error_rate / 2)
         now = time.time()
         account = self.settings.account
@@ -200,16 +204,13 @@ class SimDriver(Driver):
                     f"(images: {', '.join(self.settings.images)})",
                     reason="ImageNotFound",
                 )
-            capacity = self.settings.capacity
-            if capacity is not None and self.cloud.count_live(account) >= capacity:
-                raise QuotaExceeded(f"sim: the account holds at most {capacity} instances")
             boot_at = now + self.settings.boot_time
             stop_at = None
             if self._chance(self.settings.spontaneous_stop_rate):
                 with self._random_lock:
                     stop_at = boot_at + self._random.uniform(*STOP_WINDOW)
             tags = {**spec.tags, TAG_KEY: spec.key}
-            found = self.cloud.insert(
+            inserted = self.cloud.insert(
                 account=account,
                 key=spec.key,
                 tags=tags,
@@ -221,7 +222,17 @@ class SimDriver(Driver):
                 public_ip=self.settings.address or _public_ip(spec.key),
                 ports=list(spec.ports),
                 stop_at=stop_at,
-            ) or self.cloud.live_by_key(account, spec.key, now)
+                launch={
+                    "ssh_public_key": spec.ssh_public_key,
+                    "root_password": spec.root_password,
+                },
+                capacity=self.settings.capacity,
+            )
+            if isinstance(inserted, Full):
+                raise QuotaExceeded(
+                    f"sim: the account holds at most {self.settings.capacity} instances"
+                )
+            found = inserted or self.cloud.live_by_key(account, spec.key, now)
             if found is None:
                 raise TransientError("sim: the instance vanished while it was created")
         if lose_response:
@@ -229,13 +240,13 @@ class SimDriver(Driver):
         return self._instance(found)
 
     def delete(self, cloud_id: str) -> None:
-        self._call("delete")
+        self._call("delete", cloud_id)
         if self._chance(self.settings.ghost_delete_rate):
             return  # acknowledged, not carried out: the instance lives on as a ghost
         self.cloud.terminate(self.settings.account, cloud_id, time.time())
 
     def start(self, cloud_id: str) -> None:
-        self._call("start")
+        self._call("start", cloud_id)
         item = self._existing(cloud_id)
         if item is None or item["state"] == "terminated":
             raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
@@ -244,7 +255,7 @@ class SimDriver(Driver):
             self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
 
     def stop(self, cloud_id: str) -> None:
-        self._call("stop")
+        self._call("stop", cloud_id)
         item = self._existing(cloud_id)
         if item is None or item["state"] == "terminated":
             raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
@@ -252,12 +263,16 @@ class SimDriver(Driver):
             self.cloud.set_state(self.settings.account, cloud_id, "stopped")
 
     def reboot(self, cloud_id: str) -> None:
-        self._call("reboot")
+        self._call("reboot", cloud_id)
         item = self._existing(cloud_id)
         if item is None or item["state"] == "terminated":
             raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
         boot_at = time.time() + self.settings.boot_time
         self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
+
+    def launch_data(self, cloud_id: str) -> dict[str, str]:
+        """What an instance received at launch (tests look into the simulated instance)."""
+        return self.cloud.launch_data(self.settings.account, cloud_id)
 
     def flavors(self) -> list[CloudFlavor]:
         self._call("flavors")

@@ -38,12 +38,27 @@ CREATE TABLE IF NOT EXISTS instances (
     public_ip TEXT NOT NULL,
     ports TEXT NOT NULL,
     stop_at REAL,
-    deleted_at REAL
+    deleted_at REAL,
+    launch TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    verb TEXT NOT NULL,
+    target TEXT NOT NULL,
+    at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_instances_listing ON instances (account, installation, id);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_instances_live_key
     ON instances (account, key) WHERE state != 'terminated';
 """
+
+
+class Full:
+    """The answer of `insert` when the account is at capacity."""
+
+
+FULL = Full()
 
 COLUMNS = (
     "id, account, installation, key, tags, image, size, state, boot_at, created_at, "
@@ -72,10 +87,17 @@ class SimCloud:
             self._local.db = db
         return db
 
-    def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+    def _write(
+        self, sql: str, params: tuple[Any, ...], *, room: tuple[str, int] | None = None
+    ) -> sqlite3.Cursor | None:
+        """Run one write in its own transaction; with `room=(account, capacity)`, only if
+        the account holds fewer live instances than `capacity` (else None)."""
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")
         try:
+            if room is not None and self.count_live(room[0]) >= room[1]:
+                db.execute("ROLLBACK")
+                return None
             cursor = db.execute(sql, params)
         except BaseException:
             db.execute("ROLLBACK")
@@ -145,6 +167,17 @@ class SimCloud:
         )
         return self.advance(row, now) if row else None
 
+    def launch_data(self, account: str, instance_id: str) -> dict[str, str]:
+        """What the instance received at launch (the cloud-init a real cloud would get)."""
+        row = (
+            self._connection()
+            .execute(
+                "SELECT launch FROM instances WHERE account=? AND id=?", (account, instance_id)
+            )
+            .fetchone()
+        )
+        return dict(json.loads(row[0])) if row else {}
+
     def count_live(self, account: str) -> int:
         """How many instances of the account are not terminated."""
         row = (
@@ -170,23 +203,33 @@ class SimCloud:
         public_ip: str,
         ports: list[int],
         stop_at: float | None,
-    ) -> dict[str, Any] | None:
-        """Insert a pending instance; None if a live one with `key` appeared meanwhile."""
+        launch: Mapping[str, str],
+        capacity: int | None = None,
+    ) -> dict[str, Any] | Full | None:
+        """Insert a pending instance.
+
+        None if a live one with `key` appeared meanwhile; `FULL` if the account already
+        holds `capacity` live instances (checked in the same transaction).
+        """
         instance_id = f"sim-{secrets.token_hex(6)}"
         number = int(instance_id[-4:], 16)
         private_ip = f"10.{number % 200 + 20}.{number >> 8}.{number % 250 + 2}"
         access = [f"{public_ip}:{port}" for port in ports]
         try:
-            self._write(
-                f"INSERT INTO instances ({COLUMNS}) VALUES "  # noqa: S608
-                "(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, NULL)",
+            done = self._write(
+                f"INSERT INTO instances ({COLUMNS}, launch) VALUES "  # noqa: S608
+                "(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, NULL, ?)",
                 (
                     instance_id, account, installation, key, json.dumps(dict(tags)), image, size,
                     boot_at, now, private_ip, public_ip, json.dumps(access), stop_at,
+                    json.dumps(dict(launch)),
                 ),
+                room=(account, capacity) if capacity is not None else None,
             )  # fmt: skip
         except sqlite3.IntegrityError:
             return None
+        if done is None:
+            return FULL
         return self.get(account, instance_id, now)
 
     def set_state(
@@ -212,6 +255,20 @@ class SimCloud:
             "AND state!='terminated'",
             (now, account, instance_id),
         )
+
+    def audit(self, account: str, verb: str, target: str) -> None:
+        """Append one API call to the audit log (when the region asks for one)."""
+        self._write(
+            "INSERT INTO calls (account, verb, target, at) VALUES (?, ?, ?, ?)",
+            (account, verb, target, time.time()),
+        )
+
+    def audited(self, account: str) -> list[tuple[str, str]]:
+        """Every audited call of the account as `(verb, target)`, oldest first."""
+        rows = self._connection().execute(
+            "SELECT verb, target FROM calls WHERE account=? ORDER BY id", (account,)
+        )
+        return [(verb, target) for verb, target in rows.fetchall()]
 
     def all_rows(self, account: str) -> Iterator[dict[str, Any]]:
         """Every instance of the account, whatever its installation (for tests and tools)."""

@@ -76,3 +76,32 @@ def _converge(reconciler: Reconciler, done: Callable[[], bool], timeout: float =
 def converge() -> Callable[..., int]:
     """`converge(reconciler, done, timeout)`: run passes until `done()` holds."""
     return _converge
+
+
+@pytest.fixture
+def phases(ctx: AppContext) -> Callable[[], dict[str, int]]:
+    """`phases()`: how many assemblies are in each phase (read from the store)."""
+    from collections import Counter
+
+    from vertice_core.store.repositories import AssemblyRepository
+
+    def count() -> dict[str, int]:
+        with ctx.store.read() as session:
+            page = AssemblyRepository(session).page(None, limit=100_000)
+            return dict(Counter(row.phase for row in page.rows))
+
+    return count
+
+
+@pytest.fixture
+def sim_cloud(ctx: AppContext) -> Any:
+    """The `local` region's simulated cloud (its file under the test's home)."""
+    from vertice_drivers.sim import cloud_at
+
+    return cloud_at(ctx.config.home / "sim.db")
+
+
+@pytest.fixture
+def fast_settings() -> ReconcilerSettings:
+    """Reconciler settings for tests: short periods, small pools."""
+    return FAST

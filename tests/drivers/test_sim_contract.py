@@ -1,0 +1,46 @@
+"""The simulated cloud passes the driver contract (vertice_drivers.testkit)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vertice_core.driver import RegionConfig
+from vertice_drivers.sim import DRIVER, SimDriver, SimSettings
+from vertice_drivers.testkit import DriverContract
+
+
+def sim_driver(home: Path, installation: str = "vti-testkit", **settings) -> SimDriver:
+    cls = DRIVER.load()
+    return cls(
+        RegionConfig(
+            name="local",
+            cloud_type="sim",
+            installation_id=installation,
+            settings=SimSettings(**settings),
+            home=home,
+        )
+    )
+
+
+class TestSimContract(DriverContract):
+    settle_timeout = 10.0
+    settle_interval = 0.02
+
+    @pytest.fixture
+    def driver(self, tmp_path):
+        return sim_driver(tmp_path, boot_time=0.05)
+
+    @pytest.fixture
+    def foreign_driver(self, tmp_path):
+        return sim_driver(tmp_path, installation="vti-someone-else")
+
+    @pytest.fixture
+    def unreachable_driver(self, tmp_path):
+        return sim_driver(tmp_path, transient_error_rate=1.0)
+
+    @pytest.fixture
+    def launch_data(self, driver):
+        return lambda instance: json.dumps(driver.launch_data(instance.cloud_id))
