@@ -147,7 +147,14 @@ class RegionPass:
         self.clock = clock
 
     def run(self) -> RegionResult:
-        """Observe, plan, act and write for every assembly of the region."""
+        """Read the region's assemblies, observe once, plan, act, write what changed.
+
+        The assemblies are read *before* the observation: a row that anyone wrote
+        after this read (another reconciler, the API) may reflect a newer view of
+        the cloud than our snapshot, so it is left for the next pass (see
+        `_work_on`). Ghosts are confirmed with a second read after the observation.
+        """
+        items = self.ops.region_items(self.region)
         observed = self.calls.run(
             self.cloud_type,
             "observe",
@@ -155,17 +162,11 @@ class RegionPass:
             self.settings.observe_timeout,
         )
         now = self.clock()
-        items = self.ops.region_items(self.region)
         by_assembly: dict[str, list[Instance]] = defaultdict(list)
         for instance in observed:
             by_assembly[instance.assembly_id].append(instance)
-        known = {item.id for item in items}
-        ghosts = [
-            i
-            for i in observed
-            if i.assembly_id not in known and i.state is not InstanceState.TERMINATED
-        ]
-        wanted: list[str] = []
+        ghosts = self._ghosts(observed, {item.id for item in items})
+        wanted: dict[str, WorkItem] = {}
         busy = bool(ghosts)
         for item in items:
             if self._backing_off(item, now):
@@ -174,7 +175,7 @@ class RegionPass:
                 desired_of(item), by_assembly.get(item.id, ()), now=now, grace=self.settings.grace
             )
             if self._needs_work(item, decision, now):
-                wanted.append(item.id)
+                wanted[item.id] = item
             busy = busy or decision.busy
         if ghosts:
             self._remove_ghosts(ghosts)
@@ -182,6 +183,21 @@ class RegionPass:
         if not wanted:
             return result
         return self._work_on(wanted, by_assembly, result)
+
+    def _ghosts(self, observed: Sequence[Instance], known: set[str]) -> list[Instance]:
+        """Live instances whose assembly does not exist (checked again after observing)."""
+        unknown = [
+            i
+            for i in observed
+            if i.assembly_id not in known and i.state is not InstanceState.TERMINATED
+        ]
+        if not unknown:
+            return []
+        # Rows declared while we observed are not ghosts: the snapshot cannot hold an
+        # instance of an assembly committed after it, but it can hold one of an assembly
+        # declared after our first read. A second read settles it.
+        existing = self.ops.existing({i.assembly_id for i in unknown})
+        return [i for i in unknown if i.assembly_id not in existing]
 
     # -- selection --
 
@@ -212,15 +228,22 @@ class RegionPass:
 
     def _work_on(
         self,
-        wanted: list[str],
+        wanted: Mapping[str, WorkItem],
         by_assembly: Mapping[str, Sequence[Instance]],
         result: RegionResult,
     ) -> RegionResult:
         now = self.clock()
-        claimed = self.ops.claim(wanted, now)
+        claimed = self.ops.claim(sorted(wanted), now)
         if not claimed:
-            return result
+            return attrs.evolve(result, busy=True)
         fresh = [i for i in self.ops.items(sorted(claimed)) if i.id in claimed]
+        # Someone wrote these rows since our first read: their view may be newer than our
+        # snapshot of the cloud. Leave them to the next pass, which observes again.
+        moved = {i.id for i in fresh if i != wanted[i.id]}
+        if moved:
+            self.ops.release(sorted(moved))
+            fresh = [i for i in fresh if i.id not in moved]
+            result = attrs.evolve(result, busy=True)
         works = [
             _Work(
                 item,

@@ -53,6 +53,10 @@ class PassStore:
         with self.store.read() as session:
             return WorkRepository(session).items(ids)
 
+    def existing(self, ids: set[str]) -> set[str]:
+        with self.store.read() as session:
+            return WorkRepository(session).existing(ids)
+
     def statuses(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         with self.store.read() as session:
             return WorkRepository(session).statuses(ids)
