@@ -17,6 +17,8 @@ misbehave like one, per region (all off by default):
 |                         | after they boot (a host reboot)                                |
 | `capacity`              | most live instances the account holds; more is QuotaExceeded   |
 | `images`                | if not empty, the only images a create accepts (else terminal) |
+| `listing_delay`         | seconds before a new instance appears in listings (eventual    |
+|                         | consistency)                                                   |
 | `address`               | the public address instances report (e.g. `127.0.0.1`)        |
 | `account`               | the namespace of instances inside the file                     |
 | `audit`                 | record every call (verb, target) in the file's `calls` table  |
@@ -71,6 +73,7 @@ class SimSettings:
     ghost_delete_rate: Fraction = Fraction(0.0)
     spontaneous_stop_rate: Fraction = Fraction(0.0)
     capacity: Positive | None = None
+    listing_delay: NonNegativeFloat = NonNegativeFloat(0.0)
     page_size: Positive = Positive(1000)
     images: list[str] = attrs.Factory(list)
     address: str = ""
@@ -184,6 +187,7 @@ class SimDriver(Driver):
                 after,
                 self.settings.page_size,
                 time.time(),
+                self.settings.listing_delay,
             )
             for item in page:
                 yield self._instance(item)

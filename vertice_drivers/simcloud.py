@@ -124,14 +124,24 @@ class SimCloud:
         return item
 
     def page(
-        self, account: str, installation: str, after: str, size: int, now: float
+        self,
+        account: str,
+        installation: str,
+        after: str,
+        size: int,
+        now: float,
+        listing_delay: float = 0.0,
     ) -> list[dict[str, Any]]:
-        """One page of an installation's instances with ids after `after`."""
+        """One page of an installation's instances with ids after `after`.
+
+        Instances younger than `listing_delay` seconds are not listed yet (an
+        eventually consistent listing, as some clouds have).
+        """
         self._purge(now)
         rows = self._connection().execute(
             f"SELECT {COLUMNS} FROM instances WHERE account=? AND installation=? AND id>? "  # noqa: S608
-            "ORDER BY id LIMIT ?",
-            (account, installation, after, size),
+            "AND created_at<=? ORDER BY id LIMIT ?",
+            (account, installation, after, now - listing_delay, size),
         )
         return [self.advance(row, now) for row in rows.fetchall()]
 

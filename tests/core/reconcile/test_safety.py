@@ -1,0 +1,147 @@
+"""Safety properties: eventual consistency, leases, installations sharing a cloud, hooks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+import attrs
+import pytest
+
+from vertice_core import builtins
+from vertice_core.convert import make_converter
+from vertice_core.hooks import hookimpl
+from vertice_core.reconcile.loop import Reconciler
+from vertice_core.store import Store, migrate
+from vertice_core.store.repositories import RegionRepository
+
+
+def test_a_late_listing_does_not_cause_a_second_create(
+    alice, make_reconciler, converge, configure_sim, phases, sim_cloud
+):
+    configure_sim(listing_delay=0.5, audit=True)
+    for i in range(5):
+        alice.declare(f"web{i}")
+    converge(make_reconciler(), lambda: phases() == {"RUNNING": 5})
+    creates = Counter(t for v, t in sim_cloud.audited("default") if v == "create")
+    assert len(creates) == 5
+    assert set(creates.values()) == {1}
+
+
+def test_leases_of_a_dead_reconciler_are_taken_over_when_they_expire(
+    alice, make_reconciler, converge, phases, fast_settings
+):
+    uris = [alice.declare(f"web{i}").headers["location"] for i in range(3)]
+    ids = [u.rsplit("/", 1)[1] for u in uris]
+    dead = make_reconciler(attrs.evolve(fast_settings, lease_ttl=1.0), holder="dead")
+    assert dead.ops.claim(ids, time.time()) == set(ids)  # claimed, then it "died"
+    survivor = make_reconciler(holder="survivor")
+    for _ in range(5):
+        survivor.run_pass()
+    assert phases() == {"PENDING": 3}, "acted on assemblies another reconciler still held"
+    time.sleep(1.1)
+    converge(survivor, lambda: phases() == {"RUNNING": 3})
+
+
+@pytest.fixture
+def second_installation(ctx, tmp_path):
+    """Another vertice installation (own database, own id) whose sim region shares our file."""
+    store = Store(f"sqlite:///{tmp_path / 'other.db'}")
+    migrate.upgrade(store.engine)
+    builtins.seed(store, make_converter())
+    shared = str(ctx.config.home / "sim.db")
+    for target in (store, ctx.store):
+        with target.write() as session:
+            regions = RegionRepository(session)
+            regions.update(regions.get("local"), settings={"path": shared})
+    yield store
+    store.dispose()
+
+
+def test_two_installations_sharing_one_account_never_touch_each_other(
+    ctx, alice, make_reconciler, converge, phases, sim_cloud, second_installation
+):
+    from vertice_core.accounts import create_user
+    from vertice_core.store.repositories import AssemblyRepository
+
+    for i in range(3):
+        alice.declare(f"ours{i}")
+    with second_installation.write() as session:
+        theirs = create_user(session, "carol")
+        for i in range(2):
+            AssemblyRepository(session).create(
+                id=f"asm-theirs{i}", project_id=theirs.project.id, name=f"theirs{i}",
+                plan_name="1_virtualmachine_ubuntu", region_name="local", flavor_name="small",
+                spec={"components": [], "credential": {"kind": "none"}, "metadata": {}},
+            )  # fmt: skip
+    ours = make_reconciler()
+    other = Reconciler(
+        second_installation, registry=ctx.registry, converter=ctx.converter, box=ctx.box,
+        plugins=ctx.plugins, installation_id=builtins.installation_id(second_installation),
+        home=ctx.config.home, settings=ours.settings,
+    )  # fmt: skip
+    try:
+        for _ in range(40):
+            ours.run_pass()
+            other.run_pass()
+        assert phases() == {"RUNNING": 3}
+        live = [r for r in sim_cloud.all_rows("default") if r["state"] == "running"]
+        owners = Counter(r["tags"]["vertice-installation"] for r in live)
+        assert owners == {
+            builtins.installation_id(ctx.store): 3,
+            builtins.installation_id(second_installation): 2,
+        }
+    finally:
+        other.close()
+
+
+class Recorder:
+    """A plugin that records events and refuses assemblies named `forbidden`."""
+
+    def __init__(self) -> None:
+        self.events = []
+        self.lifecycle = []
+        self.lock = threading.Lock()
+
+    @hookimpl
+    def vertice_event_recorded(self, event, project_id):
+        with self.lock:
+            self.events.append((event.reason, event.assembly_id, project_id))
+
+    @hookimpl
+    def vertice_admit_assembly(self, request):
+        return "names like that are not allowed here" if request.name == "forbidden" else None
+
+    @hookimpl
+    def vertice_reconciler_started(self, holder):
+        self.lifecycle.append(("started", holder))
+
+    @hookimpl
+    def vertice_reconciler_stopped(self, holder):
+        self.lifecycle.append(("stopped", holder))
+
+
+def test_hooks_see_admission_events_and_the_loop(ctx, alice, make_reconciler, phases):
+    recorder = Recorder()
+    ctx.plugins.register(recorder)
+    refused = alice.declare("forbidden")
+    assert refused.status_code == 403
+    assert "not allowed" in refused.json["description"]
+    uri = alice.declare("allowed").headers["location"]
+    assembly_id = uri.rsplit("/", 1)[1]
+
+    reconciler = make_reconciler(holder="hooked")
+    stop = threading.Event()
+    loop = threading.Thread(target=reconciler.run_forever, args=(stop,))
+    loop.start()
+    deadline = time.monotonic() + 30
+    while phases() != {"RUNNING": 1} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    loop.join(timeout=30)
+    assert phases() == {"RUNNING": 1}
+    reasons = [reason for reason, asm, _ in recorder.events if asm == assembly_id]
+    assert "Running" in reasons
+    assert all(project for _, asm, project in recorder.events if asm == assembly_id)
+    assert recorder.lifecycle == [("started", "hooked"), ("stopped", "hooked")]
