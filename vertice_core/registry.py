@@ -100,20 +100,24 @@ class DriverRegistry:
 
     def _load_info(self, cloud_type: str) -> DriverInfo:
         from stevedore import DriverManager
+        from stevedore.exception import NoMatches
 
         failures: list[BaseException] = []
 
         def on_failure(_manager: Any, _ep: Any, exc: BaseException) -> None:
             failures.append(exc)
 
-        manager = DriverManager(
-            self.namespace,
-            cloud_type,
-            invoke_on_load=False,
-            on_load_failure_callback=on_failure,
-            on_missing_entrypoints_callback=lambda _names: None,
-        )
-        if failures or not manager.extensions:
+        try:
+            manager = DriverManager(
+                self.namespace,
+                cloud_type,
+                invoke_on_load=False,
+                on_load_failure_callback=on_failure,
+                on_missing_entrypoints_callback=lambda _names: None,
+            )
+        except NoMatches:
+            manager = None
+        if failures or manager is None or not manager.extensions:
             detail = f"{type(failures[0]).__name__}: {failures[0]}" if failures else "not loaded"
             raise UnavailableError(f"the {cloud_type!r} driver failed to load ({detail})")
         info = manager.driver
