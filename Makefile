@@ -40,7 +40,7 @@ lint: install
 	$(BIN)/lint-imports setup.cfg
 
 typecheck: install
-	$(BIN)/mypy vertice_core vertice_api vertice_drivers
+	$(BIN)/mypy vertice_core vertice_api vertice_drivers vertice_testing
 
 pytest: install postgres
 	$(BIN)/pytest -n 2 --dist loadgroup

@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 from click.testing import CliRunner
+from stevedore import ExtensionManager
 
 from vertice_api.cli import main
 from vertice_core.errors import UnavailableError
@@ -39,6 +40,8 @@ def fake_plugins(tmp_path, monkeypatch):
         )
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    # stevedore caches each namespace's entry points for the life of the process.
+    monkeypatch.setattr(ExtensionManager, "ENTRY_POINT_CACHE", {})
     return tmp_path
 
 
