@@ -73,6 +73,9 @@ class SimCloud:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        # Threads of one process queue here instead of in SQLite's busy handler, which
+        # sleeps in growing steps (up to 100 ms) and makes a busy cloud crawl.
+        self._write_lock = threading.Lock()
         with self._connection() as db:
             db.executescript(_SCHEMA)
 
@@ -93,6 +96,16 @@ class SimCloud:
         """Run one write in its own transaction; with `room=(account, capacity)`, only if
         the account holds fewer live instances than `capacity` (else None)."""
         db = self._connection()
+        with self._write_lock:
+            return self._write_locked(db, sql, params, room)
+
+    def _write_locked(
+        self,
+        db: sqlite3.Connection,
+        sql: str,
+        params: tuple[Any, ...],
+        room: tuple[str, int] | None,
+    ) -> sqlite3.Cursor | None:
         db.execute("BEGIN IMMEDIATE")
         try:
             if room is not None and self.count_live(room[0]) >= room[1]:

@@ -9,11 +9,12 @@ cannot stop its thread, so the worker stays busy until the call returns.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from vertice_core.errors import DriverError, TransientError
@@ -49,29 +50,48 @@ class CallPool:
         calls: Sequence[tuple[str, str, Callable[[], T]]],
         timeout: float,
     ) -> list[T | DriverError]:
-        """Run `(cloud_type, verb, fn)` calls; each result is a value or a DriverError."""
+        """Run `(cloud_type, verb, fn)` calls; each result is a value or a DriverError.
+
+        Completions arrive through a queue (one callback per call), so waiting for
+        thousands of calls costs O(n), not a scan of every pending future per wake-up.
+        """
         timers = [_Timed() for _ in calls]
-        futures: list[Future[T]] = [
-            self._pool.submit(self._invoke, timer, cloud_type, verb, fn)
-            for timer, (cloud_type, verb, fn) in zip(timers, calls, strict=True)
-        ]
+        finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+        futures: list[Future[T]] = []
+        for i, (timer, (cloud_type, verb, fn)) in enumerate(zip(timers, calls, strict=True)):
+            future = self._pool.submit(self._invoke, timer, cloud_type, verb, fn)
+            future.add_done_callback(_notifier(finished, i))
+            futures.append(future)
         results: dict[int, T | DriverError] = {}
-        pending = {future: i for i, future in enumerate(futures)}
+        pending = set(range(len(calls)))
+        next_check = time.monotonic() + min(1.0, timeout)
         while pending:
-            done, _ = wait(pending, timeout=min(1.0, timeout), return_when=FIRST_COMPLETED)
-            for future in done:
-                results[pending.pop(future)] = _result(future)
-            now = time.monotonic()
-            for future, i in list(pending.items()):
-                started = timers[i].started
-                if started is not None and now - started > timeout:
-                    cloud_type, verb, _ = calls[i]
+            try:
+                index = finished.get(timeout=min(1.0, timeout))
+            except queue.Empty:
+                index = None
+            if index is not None and index in pending:
+                pending.discard(index)
+                results[index] = _result(futures[index])
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + min(1.0, timeout)
+                for late in self._timed_out(pending, timers, timeout):
+                    cloud_type, verb, _ = calls[late]
                     self._count(cloud_type, verb, "timeout")
-                    results[i] = TransientError(
+                    results[late] = TransientError(
                         f"{verb} did not answer within {timeout:.0f}s", reason="Timeout"
                     )
-                    del pending[future]
+                    pending.discard(late)
         return [results[i] for i in range(len(calls))]
+
+    @staticmethod
+    def _timed_out(pending: set[int], timers: Sequence[_Timed], timeout: float) -> list[int]:
+        now = time.monotonic()
+        return [
+            i
+            for i in pending
+            if (started := timers[i].started) is not None and now - started > timeout
+        ]
 
     def run(self, cloud_type: str, verb: str, fn: Callable[[], T], timeout: float) -> T:
         """Run one call and return its value, raising its DriverError."""
@@ -99,6 +119,11 @@ class CallPool:
     def shutdown(self) -> None:
         """Stop taking calls; do not wait for calls that hang."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _notifier(finished: queue.SimpleQueue[int], index: int) -> Callable[[Future[Any]], None]:
+    """A done-callback that reports `index` as finished."""
+    return lambda _future: finished.put(index)
 
 
 def _result(future: Future[Any]) -> Any:
