@@ -11,11 +11,13 @@ minute, as real clouds list them for a while, then disappear.
 from __future__ import annotations
 
 import json
+import queue
 import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +75,9 @@ class SimCloud:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        # Threads of one process queue here instead of in SQLite's busy handler, which
-        # sleeps in growing steps (up to 100 ms) and makes a busy cloud crawl.
-        self._write_lock = threading.Lock()
         with self._connection() as db:
             db.executescript(_SCHEMA)
+        self._writer = _Writer(self)
 
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -92,33 +92,17 @@ class SimCloud:
 
     def _write(
         self, sql: str, params: tuple[Any, ...], *, room: tuple[str, int] | None = None
-    ) -> sqlite3.Cursor | None:
-        """Run one write in its own transaction; with `room=(account, capacity)`, only if
-        the account holds fewer live instances than `capacity` (else None)."""
-        db = self._connection()
-        with self._write_lock:
-            return self._write_locked(db, sql, params, room)
+    ) -> bool:
+        """Run one write; with `room=(account, capacity)`, only if the account holds fewer
+        live instances than `capacity`. False when there was no room.
 
-    def _write_locked(
-        self,
-        db: sqlite3.Connection,
-        sql: str,
-        params: tuple[Any, ...],
-        room: tuple[str, int] | None,
-    ) -> sqlite3.Cursor | None:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if room is not None and self.count_live(room[0]) >= room[1]:
-                db.execute("ROLLBACK")
-                return None
-            cursor = db.execute(sql, params)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return cursor
+        Writes from every thread of the process go through one writer thread that
+        commits them in batches (group commit), as a cloud's database would: one SQLite
+        transaction per write, with hundreds of threads, is a lock convoy.
+        """
+        return self._writer.submit(sql, params, room).result()
 
-    def advance(self, row: sqlite3.Row, now: float) -> dict[str, Any]:
+    def advance(self, row: sqlite3.Row | Mapping[str, Any], now: float) -> dict[str, Any]:
         """A row as a dict, with time-driven transitions applied (and stored if they stop it)."""
         item = dict(row)
         if item["state"] == "pending" and now >= item["boot_at"]:
@@ -239,7 +223,7 @@ class SimCloud:
         private_ip = f"10.{number % 200 + 20}.{number >> 8}.{number % 250 + 2}"
         access = [f"{public_ip}:{port}" for port in ports]
         try:
-            done = self._write(
+            room = self._write(
                 f"INSERT INTO instances ({COLUMNS}, launch) VALUES "  # noqa: S608
                 "(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, NULL, ?)",
                 (
@@ -251,9 +235,16 @@ class SimCloud:
             )  # fmt: skip
         except sqlite3.IntegrityError:
             return None
-        if done is None:
+        if not room:
             return FULL
-        return self.get(account, instance_id, now)
+        row = {
+            "id": instance_id, "account": account, "installation": installation, "key": key,
+            "tags": json.dumps(dict(tags)), "image": image, "size": size, "state": "pending",
+            "boot_at": boot_at, "created_at": now, "private_ip": private_ip,
+            "public_ip": public_ip, "ports": json.dumps(access), "stop_at": stop_at,
+            "deleted_at": None,
+        }  # fmt: skip
+        return self.advance(row, now)
 
     def set_state(
         self, account: str, instance_id: str, state: str, *, boot_at: float | None = None
@@ -302,3 +293,65 @@ class SimCloud:
         )
         for row in rows.fetchall():
             yield self.advance(row, now)
+
+
+class _Writer:
+    """The writer thread of a SimCloud: batches queued writes into one transaction."""
+
+    #: Most writes committed together.
+    BATCH = 500
+
+    def __init__(self, cloud: SimCloud) -> None:
+        self.cloud = cloud
+        self.queue: queue.SimpleQueue[tuple[str, tuple[Any, ...], Any, Future[bool]]] = (
+            queue.SimpleQueue()
+        )
+        self.thread = threading.Thread(target=self._run, name="sim-writer", daemon=True)
+        self.thread.start()
+
+    def submit(
+        self, sql: str, params: tuple[Any, ...], room: tuple[str, int] | None
+    ) -> Future[bool]:
+        """Queue a write; the future says whether it was done (False: no room)."""
+        future: Future[bool] = Future()
+        self.queue.put((sql, params, room, future))
+        return future
+
+    def _run(self) -> None:
+        db = self.cloud._connection()
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < self.BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._commit(db, batch)
+
+    def _commit(
+        self,
+        db: sqlite3.Connection,
+        batch: list[tuple[str, tuple[Any, ...], Any, Future[bool]]],
+    ) -> None:
+        outcomes: list[tuple[Future[bool], bool | BaseException]] = []
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for sql, params, room, future in batch:
+                try:
+                    if room is not None and self.cloud.count_live(room[0]) >= room[1]:
+                        outcomes.append((future, False))
+                        continue
+                    db.execute(sql, params)
+                    outcomes.append((future, True))
+                except sqlite3.Error as exc:  # this write alone fails (a duplicate key)
+                    outcomes.append((future, exc))
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:  # the transaction failed: every write in it did
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            outcomes = [(future, exc) for *_, future in batch]
+        for future, outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)

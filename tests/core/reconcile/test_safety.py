@@ -34,13 +34,17 @@ def test_leases_of_a_dead_reconciler_are_taken_over_when_they_expire(
 ):
     uris = [alice.declare(f"web{i}").headers["location"] for i in range(3)]
     ids = [u.rsplit("/", 1)[1] for u in uris]
-    dead = make_reconciler(attrs.evolve(fast_settings, lease_ttl=1.0), holder="dead")
-    assert dead.ops.claim(ids, time.time()) == set(ids)  # claimed, then it "died"
+    ttl = 3.0
+    dead = make_reconciler(attrs.evolve(fast_settings, lease_ttl=ttl), holder="dead")
+    claimed_at = time.time()
+    assert dead.ops.claim(ids, claimed_at) == set(ids)  # claimed, then it "died"
     survivor = make_reconciler(holder="survivor")
-    for _ in range(5):
+    passes = 0
+    while time.time() < claimed_at + ttl - 1.0 or passes == 0:
         survivor.run_pass()
-    assert phases() == {"PENDING": 3}, "acted on assemblies another reconciler still held"
-    time.sleep(1.1)
+        passes += 1
+        assert phases() == {"PENDING": 3}, "acted on assemblies another reconciler still held"
+    time.sleep(max(0.0, claimed_at + ttl - time.time()) + 0.1)
     converge(survivor, lambda: phases() == {"RUNNING": 3})
 
 
