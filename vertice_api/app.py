@@ -11,13 +11,14 @@ import falcon
 from vertice_api import errors
 from vertice_api.auth import AuthMiddleware, TokenCache
 from vertice_api.context import AppContext
+from vertice_api.http import RejectNulInUrl
 from vertice_api.resources import assemblies, catalog, meta, plans, tenancy
 
 
 def create_app(ctx: AppContext) -> falcon.App[falcon.Request, falcon.Response]:
     """The WSGI application serving `/v3/...` for the installation in `ctx`."""
     cache = TokenCache(ctx.token_cache_seconds)
-    app = falcon.App(middleware=[AuthMiddleware(ctx.store, cache)])
+    app = falcon.App(middleware=(RejectNulInUrl(), AuthMiddleware(ctx.store, cache)))
     # Bodies are read by vertice_api.http (limits, media types, messages), not by Falcon.
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)

@@ -71,7 +71,10 @@ MANAGED_COMPONENTS = (
 
 def plan_name_of(uri: str) -> str:
     """The plan name in a plan URI: `/v3/plan/NAME`, `http://host/v3/plan/NAME` or `NAME`."""
-    path = urlparse(uri).path.rstrip("/")
+    try:
+        path = urlparse(uri).path.rstrip("/")
+    except ValueError:  # an unbalanced IPv6 host, `http://[::1`
+        path = "/"
     for prefix in ("/v3/plan/", "/plan/"):
         if path.startswith(prefix):
             return path[len(prefix) :]

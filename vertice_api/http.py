@@ -9,12 +9,18 @@ position of the problem.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 import falcon
 
+from vertice_core.model.types import MAX_INT
+
 MAX_BODY = 1024 * 1024
+#: How deeply a body's arrays and objects may nest.
+MAX_DEPTH = 64
 JSON_TYPES = ("application/json",)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 JSON_PATCH = "application/json-patch+json"
@@ -50,7 +56,32 @@ def read_body(req: falcon.Request, accepted: Iterable[str] = JSON_TYPES) -> Any:
         raise falcon.HTTPBadRequest(
             title="Malformed body", description="the body is not valid UTF-8"
         ) from None
-    return _parse_yaml(text) if kind in YAML_TYPES else parse_json(text)
+    document = _parse_yaml(text) if kind in YAML_TYPES else parse_json(text)
+    check_storable(document)
+    return document
+
+
+def check_storable(document: Any) -> None:
+    """400 unless `document` is plain JSON data that can be stored and sent back as UTF-8."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise falcon.HTTPBadRequest(
+                title="Malformed body", description=f"the body nests deeper than {MAX_DEPTH} levels"
+            )
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    try:
+        json.dumps(document, allow_nan=False, ensure_ascii=False).encode()
+    except (TypeError, ValueError) as exc:  # YAML dates, .inf and sets; unpaired surrogates
+        raise falcon.HTTPBadRequest(
+            title="Malformed body",
+            description=f"the body holds a value JSON cannot represent ({exc}); "
+            "quote dates and write numbers and text as JSON does",
+        ) from None
 
 
 def parse_json(text: str) -> Any:
@@ -59,8 +90,14 @@ def parse_json(text: str) -> Any:
     def reject(constant: str) -> Any:
         raise ValueError(f"{constant} is not valid JSON")
 
+    def finite(literal: str) -> float:
+        value = float(literal)
+        if not math.isfinite(value):
+            raise ValueError(f"the number {literal} is out of range")
+        return value
+
     try:
-        return json.loads(text, parse_constant=reject)
+        return json.loads(text, parse_constant=reject, parse_float=finite)
     except json.JSONDecodeError as exc:
         raise falcon.HTTPBadRequest(
             title="Malformed JSON",
@@ -74,7 +111,7 @@ def _parse_yaml(text: str) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         position = f" at line {where.line + 1} column {where.column + 1}" if where else ""
@@ -82,6 +119,9 @@ def _parse_yaml(text: str) -> Any:
         raise falcon.HTTPBadRequest(
             title="Malformed YAML", description=f"{problem}{position}"
         ) from None
+    except (ValueError, RecursionError) as exc:  # an integer of 5000 digits, deep nesting
+        raise falcon.HTTPBadRequest(title="Malformed YAML", description=str(exc)) from None
+    return document
 
 
 def _too_large() -> falcon.HTTPError:
@@ -96,8 +136,10 @@ def param_values(req: falcon.Request, name: str) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def int_param(req: falcon.Request, name: str, default: int, minimum: int = 0) -> int:
-    """An integer query parameter >= `minimum`, as a 400 naming it when malformed."""
+def int_param(
+    req: falcon.Request, name: str, default: int, minimum: int = 0, maximum: int = MAX_INT
+) -> int:
+    """An integer query parameter in `[minimum, maximum]`, as a 400 naming it when malformed."""
     raw = req.get_param(name)
     if raw is None or raw == "":
         return default
@@ -111,6 +153,10 @@ def int_param(req: falcon.Request, name: str, default: int, minimum: int = 0) ->
     if value < minimum:
         raise falcon.HTTPBadRequest(
             title="Invalid query parameter", description=f"{name} must be at least {minimum}"
+        )
+    if value > maximum:
+        raise falcon.HTTPBadRequest(
+            title="Invalid query parameter", description=f"{name} must be at most {maximum}"
         )
     return value
 
@@ -157,3 +203,13 @@ def check_if_match(req: falcon.Request, current: str) -> None:
         raise falcon.HTTPPreconditionFailed(
             description=f"If-Match {if_match} does not match the current ETag {current}"
         )
+
+
+class RejectNulInUrl:
+    """A 400 for a NUL character in the path or the query: PostgreSQL cannot compare one."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if "\x00" in req.path or "\x00" in unquote_plus(req.query_string):
+            raise falcon.HTTPBadRequest(
+                title="Bad request", description="the URL holds a NUL character (%00)"
+            )

@@ -16,6 +16,7 @@ typed `Tags`) and a capitalised `Characteristics` key.
 from __future__ import annotations
 
 import enum
+import json
 import types
 import typing
 from collections.abc import Callable
@@ -31,7 +32,13 @@ from cattrs.gen import make_dict_structure_fn
 from vertice_core.errors import InvalidInput, Problem
 from vertice_core.model import camp
 from vertice_core.model.types import (
+    ENDPOINT_MAX,
+    LABEL_MAX,
+    MAX_INT,
+    Currency,
+    Endpoint,
     Fraction,
+    Label,
     Name,
     NonNegative,
     NonNegativeFloat,
@@ -39,6 +46,8 @@ from vertice_core.model.types import (
     Positive,
     PublicKeyText,
     Tags,
+    currency_problem,
+    length_problem,
     name_problem,
     password_problem,
     public_key_problem,
@@ -54,10 +63,15 @@ class _Invalid(ValueError):
 def _strict_str(value: Any, _: Any) -> str:
     if not isinstance(value, str):
         raise _Invalid(f"must be a string, not {_json_type(value)}")
+    if "\x00" in value:  # PostgreSQL cannot store it in a text column
+        raise _Invalid("must not contain a NUL character (\\u0000)")
     return value
 
 
 def _strict_int(value: Any, _: Any) -> int:
+    # JSON has one number type: `3.0` is the integer 3 (as JSON Schema's `integer` says).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Invalid(f"must be an integer, not {_json_type(value)}")
     return value
@@ -105,6 +119,17 @@ def _checked(
         return converted
 
     return hook
+
+
+def _int_range(minimum: int, too_small: str) -> Callable[[int], str | None]:
+    """A check of an integer in `[minimum, MAX_INT]`: larger ones fit no INTEGER column."""
+
+    def problem(value: int) -> str | None:
+        if value < minimum:
+            return too_small
+        return f"must be at most {MAX_INT}" if value > MAX_INT else None
+
+    return problem
 
 
 def _json_type(value: Any) -> str:
@@ -199,10 +224,10 @@ def _register_scalars(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(enum.Enum, _structure_enum)
     conv.register_structure_hook(Name, _checked(_strict_str, name_problem))
     conv.register_structure_hook(
-        Positive, _checked(_strict_int, lambda v: None if v >= 1 else "must be at least 1")
+        Positive, _checked(_strict_int, _int_range(1, "must be at least 1"))
     )
     conv.register_structure_hook(
-        NonNegative, _checked(_strict_int, lambda v: None if v >= 0 else "must not be negative")
+        NonNegative, _checked(_strict_int, _int_range(0, "must not be negative"))
     )
     conv.register_structure_hook(
         NonNegativeFloat,
@@ -214,6 +239,9 @@ def _register_scalars(conv: cattrs.Converter) -> None:
     )
     conv.register_structure_hook(PublicKeyText, _checked(_strict_str, public_key_problem))
     conv.register_structure_hook(Password, _checked(_strict_str, password_problem))
+    conv.register_structure_hook(Label, _checked(_strict_str, length_problem(LABEL_MAX)))
+    conv.register_structure_hook(Endpoint, _checked(_strict_str, length_problem(ENDPOINT_MAX)))
+    conv.register_structure_hook(Currency, _checked(_strict_str, currency_problem))
     conv.register_structure_hook(Tags, _tags)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(datetime, _unstructure_datetime)
@@ -312,11 +340,16 @@ def format_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+#: Marks the message of unknown fields, which `problems_of` splits into one problem per field.
+_UNKNOWN_FIELDS = "\x00unknown-fields:"
+
+
 def _format_exception(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, _Invalid):
         return str(exc)
     if isinstance(exc, ForbiddenExtraKeysError):
-        return "unknown field(s): " + ", ".join(sorted(exc.extra_fields))
+        known = [f.name for f in attrs.fields(exc.cl)] if attrs.has(exc.cl) else []
+        return _UNKNOWN_FIELDS + json.dumps([sorted(exc.extra_fields), known])
     if isinstance(exc, KeyError):
         return "required field missing"
     if isinstance(exc, ValueError | TypeError) and str(exc):
@@ -330,8 +363,19 @@ def problems_of(exc: BaseException, path: str = "$") -> list[Problem]:
     found: list[Problem] = []
     for line in cattrs.transform_error(exc, path=path, format_exception=_format_exception):
         message, _, where = line.rpartition(" @ ")
+        if message.startswith(_UNKNOWN_FIELDS):
+            # One problem per unknown field, at the field's own path.
+            extra, known = json.loads(message[len(_UNKNOWN_FIELDS) :])
+            allowed = f"; known fields: {', '.join(known)}" if known else ""
+            found.extend(Problem(_child(where, name), f"unknown field{allowed}") for name in extra)
+            continue
         found.append(Problem(where or path, message or line))
     return found
+
+
+def _child(path: str, name: str) -> str:
+    """The JSON path of member `name` of the object at `path` (cattrs' spelling)."""
+    return f"{path}.{name}" if name.isidentifier() else f"{path}[{name!r}]"
 
 
 def structure(conv: cattrs.Converter, data: Any, cls: type[T], path: str = "$") -> T:

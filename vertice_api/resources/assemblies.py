@@ -174,7 +174,8 @@ class ComponentItem:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, component_id: str) -> None:
         assembly_id, _, index_text = component_id.rpartition(".")
-        if not assembly_id or not index_text.isdigit():
+        # isdigit() alone also holds for '²', which int() refuses.
+        if not assembly_id or not (index_text.isascii() and index_text.isdigit()):
             raise NotFound(f"there is no component {component_id!r}")
         index = int(index_text)
         with self.ctx.store.read() as session:

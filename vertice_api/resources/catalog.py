@@ -179,6 +179,8 @@ class Flavors:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         region = req.get_param("region")
         with self.ctx.store.read() as session:
+            if region is not None and RegionRepository(session).get(region) is None:
+                raise InvalidInput.at("?region", f"there is no region named {region!r}")
             rows = FlavorRepository(session).all()
         items = [
             views.flavor(r) for r in rows if region is None or not r.regions or region in r.regions

@@ -22,6 +22,8 @@ def parse_plan(ctx: AppContext, body: Any) -> Plan:
     """A plan from a request body: 400 for a missing or unsupported camp_version, else 422s."""
     if isinstance(body, dict):
         version = body.get("camp_version")
+        if isinstance(version, float):  # YAML reads an unquoted `camp_version: 1.2` as a number
+            version = body["camp_version"] = str(version)
         if version is None:
             raise BadRequest(f"camp_version is required; supported: {', '.join(CAMP_VERSIONS)}")
         if version not in CAMP_VERSIONS:

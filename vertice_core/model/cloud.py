@@ -14,7 +14,15 @@ from typing import Any
 
 import attrs
 
-from vertice_core.model.types import Name, NonNegative, NonNegativeFloat, Positive
+from vertice_core.model.types import (
+    Currency,
+    Endpoint,
+    Label,
+    Name,
+    NonNegative,
+    NonNegativeFloat,
+    Positive,
+)
 
 
 @attrs.frozen
@@ -23,8 +31,8 @@ class Region:
 
     name: Name
     cloud_type: Name
-    provider_region: str = ""
-    endpoint: str = ""
+    provider_region: Label = Label("")
+    endpoint: Endpoint = Endpoint("")
     description: str = ""
     settings: dict[str, Any] = attrs.Factory(dict)
     #: Secrets (access keys, passwords). Encrypted at rest, never returned by the API.
@@ -42,7 +50,7 @@ class Flavor:
     #: Region names the flavor is offered in; empty means every region.
     regions: list[Name] = attrs.Factory(list)
     price_per_hour: NonNegativeFloat = NonNegativeFloat(0.0)
-    currency: str = "USD"
+    currency: Currency = Currency("USD")
     description: str = ""
 
     def offered_in(self, region: str) -> bool:

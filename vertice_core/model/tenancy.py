@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import attrs
 
-from vertice_core.model.types import Name, NonNegative, PublicKeyText
+from vertice_core.model.types import Label, Name, NonNegative, PublicKeyText
 
 
 @attrs.frozen
@@ -39,7 +39,7 @@ class SshKey:
 class TokenRequest:
     """A request for a new API token (`POST /v3/tokens`)."""
 
-    name: str = ""
+    name: Label = Label("")
     #: Lifetime in seconds; None means the token does not expire.
     expires_in: NonNegative | None = None
     #: Admins may issue a token for another user.

@@ -8,6 +8,7 @@ and reports a readable message at the field's JSON path.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import NewType
 
 #: A resource name: it appears in URIs, cloud tags and container names.
@@ -17,6 +18,9 @@ NAME_RULE = "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or
 
 #: Free-form labels. The converter also accepts the design document's `"[a, b]"` form.
 Tags = NewType("Tags", list[str])
+
+#: The largest integer a count, size or lifetime may be: what a signed 32-bit column holds.
+MAX_INT = 2**31 - 1
 
 #: An integer >= 1 (CPUs, MiB of RAM).
 Positive = NewType("Positive", int)
@@ -49,6 +53,32 @@ PUBLIC_KEY_TYPES = (
 
 #: A root password for a launch: 8 to 128 printable characters.
 Password = NewType("Password", str)
+
+#: A short free text (a token's name, a provider's region): at most 255 characters.
+Label = NewType("Label", str)
+LABEL_MAX = 255
+#: Where a cloud's API answers (a URL or host:port): at most 1024 characters.
+Endpoint = NewType("Endpoint", str)
+ENDPOINT_MAX = 1024
+#: An ISO 4217 currency code: three capital letters such as `USD`.
+Currency = NewType("Currency", str)
+CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
+
+
+def length_problem(limit: int) -> Callable[[str], str | None]:
+    """A check that a string holds at most `limit` characters (what its column stores)."""
+
+    def problem(value: str) -> str | None:
+        return f"must be at most {limit} characters long" if len(value) > limit else None
+
+    return problem
+
+
+def currency_problem(value: str) -> str | None:
+    """Why `value` is not an ISO 4217 currency code, or None when it is."""
+    if CURRENCY_PATTERN.fullmatch(value):
+        return None
+    return f"{value!r} is not a currency code (three capital letters such as 'USD')"
 
 
 def public_key_problem(value: str) -> str | None:

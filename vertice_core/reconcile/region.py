@@ -222,6 +222,8 @@ class RegionPass:
             return True
         if item.create_key is not None and decision.instance is not None:
             return True  # the created instance is now listed: clear the marker
+        if decision.phase is Phase.FAILED and item.phase == Phase.FAILED.value:
+            return False  # a terminal failure keeps its reason and message until the spec changes
         return report_of(item, decision).digest() != item.status_digest
 
     # -- acting --

@@ -56,7 +56,9 @@ class _NamedRepository(Generic[RowT]):
         return list(
             self.session.scalars(
                 select(AssemblyRow.name)
-                .where(self.used_by_column == name)
+                # Read through the class: on an instance the mapped attribute's descriptor
+                # would look for a mapped object and fail.
+                .where(type(self).used_by_column == name)
                 .order_by(AssemblyRow.name)
                 .limit(limit)
             )

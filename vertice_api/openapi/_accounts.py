@@ -1,0 +1,84 @@
+"""The operations of who owns what: `/v3/sshkeys`, `/v3/projects`, `/v3/users`, `/v3/tokens`."""
+
+from __future__ import annotations
+
+from vertice_api.openapi._build import Json, param_ref, path_param, ref
+from vertice_api.openapi._paths import NAME, Paths, change, create, remove
+
+
+def tenancy(paths: Paths) -> dict[str, Json]:
+    """SSH keys and projects (with their members): what a user's resources belong to."""
+    project = param_ref("project")
+    name = path_param("name", "The resource's name.", NAME)
+    member = path_param("user", "The member's user name.", NAME)
+    return {
+        "/v3/sshkeys": {
+            "get": paths.get("listSshKeys", "The caller's SSH keys", "sshkeys",
+                             "SshKeyCollection", parameters=[project], errors=[404]),
+            "post": create("createSshKey", "Store an SSH public key", "sshkeys", "SshKeyInput",
+                           "SshKey", errors=[404, 409]),
+        },
+        "/v3/sshkeys/{name}": {
+            "parameters": [name, project],
+            "get": paths.get("getSshKey", "Read an SSH key", "sshkeys", "SshKey", errors=[404]),
+            "delete": remove("deleteSshKey", "Delete an SSH key", "sshkeys", errors=[404]),
+        },
+        "/v3/projects": {
+            "get": paths.get("listProjects", "The caller's projects (administrators: all)",
+                             "projects", "ProjectCollection"),
+            "post": create("createProject", "Create a project (the caller becomes a member)",
+                           "projects", "ProjectInput", "Project", errors=[409]),
+        },
+        "/v3/projects/{name}": {
+            "parameters": [name],
+            "get": paths.get("getProject", "Read a project", "projects", "Project",
+                             errors=[404]),
+            "delete": remove("deleteProject", "Delete a project without assemblies",
+                             "projects", errors=[404, 409]),
+        },
+        "/v3/projects/{name}/members": {
+            "parameters": [name],
+            "post": change("addProjectMember", "Add a member (members and administrators)",
+                           "projects", ref("MemberChange"), "Project", errors=[404]),
+        },
+        "/v3/projects/{name}/members/{user}": {
+            "parameters": [name, member],
+            "delete": remove("removeProjectMember", "Remove a member", "projects",
+                             errors=[404]),
+        },
+    }  # fmt: skip
+
+
+def accounts(paths: Paths) -> dict[str, Json]:
+    """Users and their API tokens."""
+    name = path_param("name", "The user's name.", NAME)
+    token_id = path_param("token_id", "The token's id.",
+                          {"type": "string", "pattern": "^tok-[0-9a-f]{16}$"})  # fmt: skip
+    return {
+        "/v3/users": {
+            "get": paths.get("listUsers", "List users (administrators)", "users",
+                             "UserCollection", errors=[403]),
+            "post": create("createUser", "Create a user with a project and a token "
+                           "(administrators)", "users", "UserInput", "NewUser",
+                           errors=[403, 409]),
+        },
+        "/v3/users/{name}": {
+            "parameters": [name],
+            "get": paths.get("getUser", "Read a user (yourself; administrators: anyone)",
+                             "users", "User", errors=[404]),
+            "delete": remove("deleteUser", "Delete a user (administrators; never the last "
+                             "administrator)", "users", errors=[403, 404, 409]),
+        },
+        "/v3/tokens": {
+            "get": paths.get("listTokens", "The caller's tokens", "tokens", "TokenCollection",
+                             parameters=[param_ref("user")], errors=[403, 404]),
+            "post": create("createToken", "Issue a token (shown once)", "tokens", "TokenInput",
+                           "NewToken", errors=[403, 404]),
+        },
+        "/v3/tokens/{token_id}": {
+            "parameters": [token_id],
+            "get": paths.get("getToken", "Read a token's metadata", "tokens", "Token",
+                             errors=[404]),
+            "delete": remove("revokeToken", "Revoke a token", "tokens", errors=[404]),
+        },
+    }  # fmt: skip

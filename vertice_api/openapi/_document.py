@@ -1,0 +1,108 @@
+"""`document()`: the OpenAPI 3.1 document, assembled from paths and components."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vertice_api.openapi._accounts import accounts, tenancy
+from vertice_api.openapi._build import ERROR_RESPONSES, JSON, REASONS, Json, ref, string
+from vertice_api.openapi._paths import Paths, selection, shared_parameters
+from vertice_api.openapi._requests import request_schemas
+from vertice_api.openapi._resources import resource_schemas
+from vertice_core import __version__
+
+DESCRIPTION = """\
+vertice declares what should run where (CAMP 1.2 plans and assemblies) and keeps
+the clouds matching. Every route except `/healthz` and this document needs a
+bearer token (`Authorization: Bearer vt_...`). Errors are JSON objects with a
+`title` and a `description`; a 422 adds `problems`, each naming a field by its
+JSON path. Request bodies are at most 1 MiB.
+"""
+
+
+#: The groups of operations, in the order of `app.routes`.
+TAGS = ("meta", "plans", "assemblies", "regions", "flavors", "sshkeys", "projects", "users",
+        "tokens")  # fmt: skip
+
+
+def _selections(resources: dict[str, Json]) -> dict[str, Json]:
+    """The GET variants of the resource schemas: same attributes, none required."""
+    variants = {}
+    for name, schema in resources.items():
+        # Resources and collections: the objects with a CAMP `type` (what a GET answers).
+        if "const" in schema.get("properties", {}).get("type", {}):
+            variant = {k: v for k, v in schema.items() if k != "required"}
+            variant["description"] = (
+                f"A {name}: every attribute, or only those `select_attr` names."
+            )
+            variants[selection(name)] = variant
+    return variants
+
+
+def _error_responses() -> dict[str, Json]:
+    answers = {}
+    for status, name in ERROR_RESPONSES.items():
+        schema = ref("InvalidInputError") if status == 422 else ref("Error")
+        answer: Json = {"description": REASONS[status], "content": {JSON: {"schema": schema}}}
+        if status == 401:
+            answer["headers"] = {
+                "WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}
+            }
+        answers[name] = answer
+    return answers
+
+
+def _headers() -> dict[str, Json]:
+    return {
+        "Location": {
+            "description": "The URI of the new resource.",
+            "required": True,
+            "schema": string(),
+        },
+        "ETag": {
+            "description": "The version of the assembly's spec, for If-Match.",
+            "required": True,
+            "schema": string(pattern='^"[0-9]+"$'),
+        },
+        "WWW-Authenticate": {"description": "`Bearer`", "required": True, "schema": string()},
+    }
+
+
+def _paths(resources: dict[str, Json]) -> dict[str, Json]:
+    """Every path of the API and its operations, in the order of `app.routes`."""
+    builder = Paths(resources)
+    return {
+        **builder.meta(),
+        **builder.plans(),
+        **builder.assemblies(),
+        **builder.catalog(),
+        **tenancy(builder),
+        **accounts(builder),
+    }
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API."""
+    resources = resource_schemas()
+    schemas = {**resources, **_selections(resources), **request_schemas()}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "vertice", "version": __version__, "description": DESCRIPTION},
+        "security": [{"bearer": []}],
+        "tags": [{"name": tag} for tag in TAGS],
+        "paths": _paths(resources),
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token (`vt_...`) from `vertice init`, "
+                    "`vertice users create` or `POST /v3/tokens`.",
+                },
+            },
+            "schemas": dict(sorted(schemas.items())),
+            "parameters": shared_parameters(),
+            "responses": _error_responses(),
+            "headers": _headers(),
+        },
+    }

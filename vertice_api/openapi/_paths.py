@@ -1,0 +1,248 @@
+"""The operations of the service, plan, assembly and catalog routes, and their helpers.
+
+Each operation lists every status it can answer; `_build.operation` adds the
+ones implied by its shape (400, 401, and 413/415/422 for a body). A GET
+honours `select_attr`, so it answers a `...Selection` schema: the resource's
+attributes, all present unless `select_attr` picks some.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from vertice_api.http import JSON_PATCH, JSON_TYPES, YAML_TYPES
+from vertice_api.openapi._build import (
+    JSON,
+    Json,
+    body,
+    operation,
+    param_ref,
+    path_param,
+    ref,
+    response,
+    select_attr,
+    string,
+)
+from vertice_core.model.types import MAX_INT, NAME_PATTERN
+
+NAME = {"type": "string", "pattern": f"^{NAME_PATTERN.pattern}$"}
+ASSEMBLY_ID = {"type": "string", "pattern": "^asm-[0-9a-f]{16}$"}
+PAGING = (param_ref("start_index"), param_ref("items_per_page"))
+ETAG = ("ETag",)
+SORTS = ("+name", "-name", "+created_at", "-created_at", "+status", "-status")
+
+
+def selection(name: str) -> str:
+    """The name of the GET variant of resource schema `name` (nothing required)."""
+    return f"{name}Selection"
+
+
+def shared_parameters() -> dict[str, Json]:
+    """The parameters several operations share, under `components/parameters`."""
+    index = {"type": "integer", "minimum": 0, "maximum": MAX_INT}
+
+    def query(name: str, description: str, schema: Json) -> Json:
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": schema}  # fmt: skip
+
+    return {
+        "start_index": query("start_index", "Index of the first item (0-based).", index),
+        "items_per_page": query(
+            "items_per_page",
+            "Items per page (default 50; larger values are capped at 500).",
+            {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+        ),
+        "after": query("after", "Only events with a larger id (the last one you read).", index),
+        "sort": query(
+            "sort", "Order of the items (default `+name`).", {"type": "string", "enum": list(SORTS)}
+        ),
+        "project": query("project", "A project of the caller (by name); unknown: 404.", NAME),
+        "user": query("user", "Another user's tokens (administrators only).", NAME),
+        "region": query("region", "Only flavors offered in this region; unknown: 422.", NAME),
+        "If-Match": {
+            "name": "If-Match",
+            "in": "header",
+            "required": False,
+            "description": "Act only if the assembly's ETag is one of these (or `*`); else 412.",
+            "schema": string(),
+        },
+    }
+
+
+def create(
+    operation_id: str,
+    summary: str,
+    tag: str,
+    given: str,
+    answer: str,
+    *,
+    errors: Iterable[int] = (),
+    media_types: Sequence[str] = (JSON,),
+    headers: Sequence[str] = (),
+) -> Json:
+    """A POST of a `given` document that creates a resource: 201 with `Location`."""
+    return operation(
+        operation_id, summary, tag=tag, errors=errors,
+        request=body(ref(given), media_types),
+        ok={201: response(201, ref(answer), ("Location", *headers))},
+    )  # fmt: skip
+
+
+def change(
+    operation_id: str,
+    summary: str,
+    tag: str,
+    given: Json,
+    answer: str,
+    *,
+    errors: Iterable[int] = (),
+    media_types: Sequence[str] = (JSON,),
+    parameters: Sequence[Json] = (),
+    headers: Sequence[str] = (),
+) -> Json:
+    """A PUT, PATCH or POST of a `given` body that answers 200 with the changed `answer`."""
+    return operation(
+        operation_id, summary, tag=tag, errors=errors, parameters=parameters,
+        request=body(given, media_types), ok={200: response(200, ref(answer), headers)},
+    )  # fmt: skip
+
+
+def remove(operation_id: str, summary: str, tag: str, *, errors: Iterable[int] = ()) -> Json:
+    """A DELETE that answers 204 without a body."""
+    return operation(operation_id, summary, tag=tag, errors=errors, ok={204: response(204)})
+
+
+class Paths:
+    """Builds the operations, knowing the resource schemas (for `select_attr`)."""
+
+    def __init__(self, resources: dict[str, Json]) -> None:
+        self.resources = resources
+
+    def get(
+        self,
+        operation_id: str,
+        summary: str,
+        tag: str,
+        schema: str,
+        *,
+        errors: Sequence[int] = (),
+        parameters: Sequence[Json] = (),
+        headers: Sequence[str] = (),
+    ) -> Json:
+        """A GET of the resource `schema`, honouring `select_attr`."""
+        attributes = list(self.resources[schema]["properties"])
+        return operation(
+            operation_id, summary, tag=tag, errors=errors,
+            parameters=[*parameters, select_attr(attributes)],
+            ok={200: response(200, ref(selection(schema)), headers)},
+        )  # fmt: skip
+
+    def meta(self) -> dict[str, Json]:
+        """`/healthz`, `/v3/openapi.json`, `/v3/platform`, `/v3/drivers`."""
+        health = response(200, ref("Health"), description="The database answers.")
+        down = response(503, ref("Health"))
+        document = response(200, ref("OpenApiDocument"), description="This document.")
+        return {
+            "/healthz": {"get": operation("health", "Liveness and database check", tag="meta",
+                                          public=True, ok={200: health, 503: down})},
+            "/v3/openapi.json": {"get": operation("openapi", "This OpenAPI document", tag="meta",
+                                                  public=True, ok={200: document})},
+            "/v3/platform": {"get": self.get("getPlatform", "The CAMP platform resource",
+                                             "meta", "Platform")},
+            "/v3/drivers": {"get": self.get("listDrivers", "Installed drivers (administrators)",
+                                            "meta", "DriverCollection", errors=[403])},
+        }  # fmt: skip
+
+    def plans(self) -> dict[str, Json]:
+        """`/v3/plan_factory`, `/v3/plan/{name}`: JSON or YAML bodies."""
+        types = JSON_TYPES + YAML_TYPES
+        return {
+            "/v3/plan_factory": {
+                "get": self.get("listPlans", "List plans", "plans", "PlanCollection",
+                                parameters=PAGING),
+                "post": create("createPlan", "Register a plan (administrators)", "plans",
+                               "PlanInput", "Plan", errors=[403, 409], media_types=types),
+            },
+            "/v3/plan/{name}": {
+                "parameters": [path_param("name", "The plan's name.", NAME)],
+                "get": self.get("getPlan", "Read a plan", "plans", "Plan", errors=[404]),
+                "put": change("replacePlan", "Replace a plan (administrators)", "plans",
+                              ref("PlanReplacement"), "Plan", errors=[403, 404],
+                              media_types=types),
+                "delete": remove("deletePlan", "Delete a plan no assembly uses (administrators)",
+                                 "plans", errors=[403, 404, 409]),
+            },
+        }  # fmt: skip
+
+    def assemblies(self) -> dict[str, Json]:
+        """`/v3/assembly_factory`, `/v3/assembly/{id}[/events]`, `/v3/component/{id}`."""
+        assembly_id = path_param("assembly_id", "The assembly's id.", ASSEMBLY_ID)
+        component_id = path_param(
+            "component_id",
+            "`<assembly id>.<index>`",
+            {"type": "string", "pattern": r"^asm-[0-9a-f]{16}\.[0-9]+$"},
+        )
+        if_match = param_ref("If-Match")
+        deleted = response(
+            202,
+            ref("Assembly"),
+            ETAG,
+            "Accepted: the assembly is marked deleted; the reconciler removes it from the cloud.",
+        )
+        return {
+            "/v3/assembly_factory": {
+                "get": self.get("listAssemblies", "List the caller's assemblies", "assemblies",
+                                "AssemblyCollection", parameters=[param_ref("sort"), *PAGING]),
+                "post": create("declareAssembly", "Declare an assembly from a plan",
+                               "assemblies", "AssemblyDeclaration", "Assembly",
+                               errors=[403, 404, 409], headers=ETAG),
+            },
+            "/v3/assembly/{assembly_id}": {
+                "parameters": [assembly_id],
+                "get": self.get("getAssembly", "Read an assembly", "assemblies", "Assembly",
+                                errors=[404], headers=ETAG),
+                "patch": change("patchAssembly", "Change name, description, tags or desired "
+                                "state", "assemblies", ref("JsonPatch"), "Assembly",
+                                errors=[403, 404, 409, 412], media_types=(JSON_PATCH,),
+                                parameters=[if_match], headers=ETAG),
+                "delete": operation("deleteAssembly", "Delete an assembly (any phase)",
+                                    tag="assemblies", parameters=[if_match], errors=[404, 412],
+                                    ok={202: deleted}),
+            },
+            "/v3/assembly/{assembly_id}/events": {
+                "parameters": [assembly_id],
+                "get": self.get("listEvents", "Events of an assembly, oldest first",
+                                "assemblies", "EventCollection", errors=[404],
+                                parameters=[param_ref("after"), param_ref("items_per_page")]),
+            },
+            "/v3/component/{component_id}": {
+                "parameters": [component_id],
+                "get": self.get("getComponent", "Read a component of an assembly",
+                                "assemblies", "Component", errors=[404]),
+            },
+        }  # fmt: skip
+
+    def catalog(self) -> dict[str, Json]:
+        """`/v3/regions[/{name}]`, `/v3/flavors[/{name}]`: everyone reads, admins write."""
+        paths: dict[str, Json] = {}
+        for plural, kind in (("regions", "Region"), ("flavors", "Flavor")):
+            title = kind.lower()
+            listing = [param_ref("region")] if plural == "flavors" else []
+            # Changing a region's cloud type while assemblies use it is a conflict.
+            replace_errors = [403, 404, 409] if plural == "regions" else [403, 404]
+            paths[f"/v3/{plural}"] = {
+                "get": self.get(f"list{kind}s", f"List {plural}", plural, f"{kind}Collection",
+                                parameters=listing, errors=[422] if listing else []),
+                "post": create(f"create{kind}", f"Create a {title} (administrators)", plural,
+                               f"{kind}Input", kind, errors=[403, 409]),
+            }  # fmt: skip
+            paths[f"/v3/{plural}/{{name}}"] = {
+                "parameters": [path_param("name", f"The {title}'s name.", NAME)],
+                "get": self.get(f"get{kind}", f"Read a {title}", plural, kind, errors=[404]),
+                "put": change(f"replace{kind}", f"Replace a {title} (administrators)", plural,
+                              ref(f"{kind}Replacement"), kind, errors=replace_errors),
+                "delete": remove(f"delete{kind}",
+                                 f"Delete a {title} no assembly uses (administrators)", plural,
+                                 errors=[403, 404, 409]),
+            }  # fmt: skip
+        return paths

@@ -1,0 +1,274 @@
+"""Component schemas of what the API accepts: the model classes as the converter reads them.
+
+The converter rejects unknown fields, so every request object is closed
+(`additionalProperties: false`). Constrained scalars follow
+`vertice_core.model.types`; checks JSON Schema cannot express (an SSH key's
+body, whether a named region exists, a driver's settings) are said in words
+and answered with a 422 that names the field.
+"""
+
+from __future__ import annotations
+
+from vertice_api.declare import MANAGED_COMPONENTS
+from vertice_api.openapi._build import (
+    Json,
+    array,
+    boolean,
+    enum,
+    integer,
+    keyed_object,
+    nullable,
+    obj,
+    ref,
+    string,
+    text,
+    without,
+)
+from vertice_core.model.assembly import PATCHABLE_PATHS, PowerState
+from vertice_core.model.camp import CAMP_VERSIONS, ComponentTag
+from vertice_core.model.types import (
+    CURRENCY_PATTERN,
+    ENDPOINT_MAX,
+    LABEL_MAX,
+    MAX_INT,
+    NAME_PATTERN,
+    NAME_RULE,
+    PUBLIC_KEY_TYPES,
+)
+
+
+def _scalars() -> dict[str, Json]:
+    return {
+        "Name": string(NAME_RULE, pattern=f"^{NAME_PATTERN.pattern}$"),
+        "Tags": {
+            "description": "Labels: an array of strings, or one string in the design "
+            'document\'s form `"[linux, ubuntu]"`.',
+            "anyOf": [array(string()), string()],
+        },
+        "PublicKey": text(
+            "An OpenSSH public key line (`ssh-ed25519 AAAA... comment`) whose base64 body "
+            "holds a key of the named type; one of: " + ", ".join(PUBLIC_KEY_TYPES),
+        ),
+    }
+
+
+def _plan_input() -> Json:
+    artifact = obj(
+        {
+            "name": text(),
+            "description": text(),
+            "artifact_type": text(),
+            "content": keyed_object(),
+            "requirements": array(keyed_object()),
+        }
+    )
+    service = obj(
+        {
+            "name": text(),
+            "description": text(),
+            "href": text(),
+            "characteristics": array(
+                keyed_object(),
+                "Objects with a `type` and any keys; the key may also be spelled "
+                "`Characteristics`.",
+            ),
+        },
+        ("name",),
+    )
+    plan = obj(
+        {
+            "name": ref("Name"),
+            "camp_version": {
+                "description": "Missing or unsupported: 400. YAML's unquoted `1.2` is a number.",
+                "enum": [*CAMP_VERSIONS, *(float(v) for v in CAMP_VERSIONS)],
+            },
+            "description": text(),
+            "tags": ref("Tags"),
+            "origin": text(),
+            "artifacts": array(ref("ArtifactInput")),
+            "services": array(ref("ServiceInput")),
+        },
+        ("name", "camp_version"),
+        description="A CAMP plan (JSON or YAML). `Tags`, `Services` and `Artifacts` are "
+        "accepted for their lower-case keys.",
+    )
+    return {
+        "ArtifactInput": artifact,
+        "ServiceInput": service,
+        "PlanInput": plan,
+        "PlanReplacement": without(plan, "name"),
+    }
+
+
+def _assembly_input() -> Json:
+    declarable = [t.value for t in ComponentTag if t not in MANAGED_COMPONENTS]
+    component = obj(
+        {
+            "tag": enum(declarable, "Other components are filled by vertice."),
+            "name": text(),
+            "description": text(),
+            "attributes": keyed_object(),
+        },
+        ("tag",),
+    )
+    metadata = obj(
+        {
+            "type_definition": text(),
+            "mutable": array(enum(PATCHABLE_PATHS)),
+            "consumer_mutable": array(enum(PATCHABLE_PATHS)),
+        },
+        description="Which paths administrators (`mutable`) and owners (`consumer_mutable`) "
+        "may PATCH; by default every patchable path.",
+    )
+    credentials = {
+        "SshKeyCredential": obj(
+            {"kind": {"const": "ssh_key"}, "name": ref("Name")},
+            ("kind", "name"),
+            description="An SSH key stored in the project (`/v3/sshkeys`).",
+        ),
+        "SshPublicKeyCredential": obj(
+            {"kind": {"const": "ssh_public_key"}, "public_key": ref("PublicKey")},
+            ("kind", "public_key"),
+        ),
+        "RootPasswordCredential": obj(
+            {
+                "kind": {"const": "root_password"},
+                "password": text(
+                    "8 to 128 printable characters; encrypted at rest, never returned.",
+                    minLength=8,
+                    maxLength=128,
+                ),
+            },
+            ("kind", "password"),
+        ),
+    }
+    declaration = obj(
+        {
+            "name": ref("Name"),
+            "plan_uri": string(
+                "The plan: `/v3/plan/NAME`, an absolute URI of it, or `NAME`; unknown: 404.",
+                pattern=f"^((https?://[A-Za-z0-9.-]+(:[0-9]+)?)?/v3/plan/)?{NAME_PATTERN.pattern}$",
+            ),
+            "region": ref("Name"),
+            "flavor": ref("Name"),
+            "description": text(),
+            "tags": ref("Tags"),
+            "credential": nullable({"oneOf": [ref(name) for name in credentials]}),
+            "components": array(ref("ComponentInput")),
+            "desired_state": enum(s.value for s in PowerState),
+            "metadata": nullable(ref("MetadataInput")),
+            "project": nullable(ref("Name")),
+        },
+        ("name", "plan_uri", "region", "flavor"),
+        description="An assembly to declare. The region and flavor must exist (and the "
+        "flavor be offered in the region), else 422.",
+    )
+    patch_path = string(
+        "An attribute the assembly's metadata lets the caller change, or a path inside it.",
+        pattern="^/(" + "|".join(p.strip("/") for p in PATCHABLE_PATHS) + ")(/.*)?$",
+    )
+    patch = array(
+        {
+            "oneOf": [
+                obj(
+                    {"op": enum(["add", "replace", "test"]), "path": patch_path, "value": {}},
+                    ("op", "path", "value"),
+                    closed=False,
+                ),
+                obj({"op": {"const": "remove"}, "path": patch_path}, ("op", "path"), closed=False),
+                obj(
+                    {"op": enum(["move", "copy"]), "from": patch_path, "path": patch_path},
+                    ("op", "from", "path"),
+                    closed=False,
+                ),
+            ]
+        },
+        "A JSON Patch (RFC 6902) of the assembly's name, description, tags, desired_state "
+        "(`running` or `stopped`) and restart_count (raise it by one to restart).",
+    )
+    return {
+        "ComponentInput": component,
+        "MetadataInput": metadata,
+        **credentials,
+        "AssemblyDeclaration": declaration,
+        "JsonPatch": patch,
+    }
+
+
+def _catalog_input() -> Json:
+    region = obj(
+        {
+            "name": ref("Name"),
+            "cloud_type": string(
+                "The cloud type of an installed driver (`GET /v3/drivers`); else 422.",
+                pattern=f"^{NAME_PATTERN.pattern}$",
+            ),
+            "provider_region": text("The provider's own region or cluster.", maxLength=LABEL_MAX),
+            "endpoint": text("The cloud's API: a URL or host:port.", maxLength=ENDPOINT_MAX),
+            "description": text(),
+            "settings": keyed_object("Validated against the driver's settings."),
+            "credentials": keyed_object(
+                "Validated against the driver's credentials; encrypted at rest, never "
+                "returned. Omitted on a replace: the stored ones are kept."
+            ),
+        },
+        ("name", "cloud_type"),
+    )
+    flavor = obj(
+        {
+            "name": ref("Name"),
+            "cpu": integer(minimum=1, maximum=MAX_INT),
+            "ram": integer("MiB", minimum=1, maximum=MAX_INT),
+            "disk": integer("GiB", minimum=0, maximum=MAX_INT),
+            "regions": array(ref("Name"), "Existing regions; empty means every region."),
+            "price_per_hour": {"type": "number", "minimum": 0},
+            "currency": string(
+                "ISO 4217 code (default USD).", pattern=f"^{CURRENCY_PATTERN.pattern}$"
+            ),
+            "description": text(),
+        },
+        ("name", "cpu", "ram", "disk"),
+    )
+    return {
+        "RegionInput": region,
+        "RegionReplacement": without(region, "name"),
+        "FlavorInput": flavor,
+        "FlavorReplacement": without(flavor, "name"),
+    }
+
+
+def _tenancy_input() -> Json:
+    return {
+        "SshKeyInput": obj(
+            {"name": ref("Name"), "public_key": ref("PublicKey"), "project": nullable(ref("Name"))},
+            ("name", "public_key"),
+            description="`project` defaults to the caller's first project.",
+        ),
+        "ProjectInput": obj(
+            {"name": nullable(ref("Name")), "description": text()},
+            description="Without a name, a heroku-style one is made up.",
+        ),
+        "MemberChange": obj({"user": ref("Name")}, ("user",)),
+        "UserInput": obj({"name": ref("Name"), "admin": boolean()}, ("name",)),
+        "TokenInput": obj(
+            {
+                "name": text(maxLength=LABEL_MAX),
+                "expires_in": nullable(
+                    integer("Seconds; null: never.", minimum=0, maximum=MAX_INT)
+                ),
+                "user": nullable(ref("Name")),
+            },
+            description="`user` (administrators only) issues the token for another user.",
+        ),
+    }
+
+
+def request_schemas() -> dict[str, Json]:
+    """Every component schema of a request body, by name."""
+    return {
+        **_scalars(),
+        **_plan_input(),
+        **_assembly_input(),
+        **_catalog_input(),
+        **_tenancy_input(),
+    }

@@ -1,0 +1,296 @@
+"""Component schemas of what the API returns: the documents of `vertice_api.views`.
+
+Every resource starts with the CAMP common attributes; every collection adds
+the paging counters and its items. Objects the API builds are closed
+(`additionalProperties: false`) and every attribute is required unless
+listed as optional, so an attribute added to (or dropped from) a view
+without being documented here fails the schemathesis run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from vertice_api.openapi._build import (
+    Json,
+    array,
+    boolean,
+    enum,
+    free_object,
+    integer,
+    nullable,
+    obj,
+    ref,
+    string,
+    time,
+)
+from vertice_api.views import SKEW
+from vertice_core.model.assembly import CredentialKind, DesiredState
+from vertice_core.model.camp import ComponentTag
+from vertice_core.model.status import ConditionStatus, EventType, InstanceState, Phase
+
+
+def record(
+    properties: dict[str, Json], optional: Iterable[str] = (), description: str = ""
+) -> Json:
+    """A closed object whose properties are all present except the `optional` ones."""
+    skip = set(optional)
+    return obj(properties, [p for p in properties if p not in skip], description=description)
+
+
+def resource(type_: str, properties: dict[str, Json], optional: Iterable[str] = ()) -> Json:
+    """A resource: the CAMP common attributes (`type` is `type_`) and `properties`."""
+    common: dict[str, Json] = {
+        "uri": string("The resource's URI, relative to the server."),
+        "name": string(),
+        "type": {"const": type_},
+        "description": string(),
+        "tags": array(string()),
+        "representation_skew": enum(sorted(set(SKEW.values()) | {"NONE"})),
+    }
+    return record({**common, **properties}, optional)
+
+
+def collection(type_: str, item: str) -> Json:
+    """A CAMP collection of `item` documents: common attributes, paging counters, items."""
+    counters = {name: integer(minimum=0) for name in ("total_items", "items_per_page",
+                                                      "start_index")}  # fmt: skip
+    return resource(type_, {**counters, "items": array(ref(item))})
+
+
+def _service_parts() -> dict[str, Json]:
+    uris = ("assemblies", "plans", "regions", "flavors", "sshkeys", "projects", "users",
+            "tokens", "drivers", "openapi")  # fmt: skip
+    platform = resource(
+        "platform",
+        {"specification_version": string(), "implementation_version": string(),
+         **{f"{name}_uri": string() for name in uris}},
+    )  # fmt: skip
+    error = record({"title": string(), "description": string("What is wrong, in words.")})
+    problem = record(
+        {"path": string("JSON path of the field, such as `$.services[0].name`."),
+         "message": string()},
+    )  # fmt: skip
+    invalid = record(
+        {"title": string(), "description": string(), "problems": array(ref("Problem"))}
+    )
+    health = record(
+        {"status": enum(["ok", "unavailable"]),
+         "database": string("`ok`, or why the database does not answer.")},
+    )  # fmt: skip
+    document = obj(
+        {"openapi": string(), "info": free_object(), "paths": free_object()},
+        ("openapi", "info", "paths"),
+        closed=False,
+    )
+    return {"Error": error, "Problem": problem, "InvalidInputError": invalid, "Health": health,
+            "OpenApiDocument": document, "Platform": platform}  # fmt: skip
+
+
+def _plan_parts() -> dict[str, Json]:
+    artifact = record(
+        {"name": string(), "description": string(), "artifact_type": string(),
+         "content": free_object(), "requirements": array(free_object())},
+    )  # fmt: skip
+    service = record(
+        {"name": string(), "description": string(), "href": string(),
+         "characteristics": array(free_object("A `type` and any keys."))},
+    )  # fmt: skip
+    plan = resource(
+        "plan",
+        {
+            "camp_version": string(),
+            "origin": string(),
+            "artifacts": array(ref("Artifact")),
+            "services": array(ref("Service")),
+            "builtin": boolean("Shipped with vertice."),
+            "created_at": time(),
+            "updated_at": time(),
+        },
+    )
+    item = record({"uri": string(), "name": string(), "description": string()})
+    return {"Artifact": artifact, "Service": service, "Plan": plan, "PlanItem": item,
+            "PlanCollection": collection("plan_factory", "PlanItem")}  # fmt: skip
+
+
+def _status_parts() -> dict[str, Json]:
+    condition = record(
+        {
+            "type": string("`Ready` or `Synced`."),
+            "status": enum(s.value for s in ConditionStatus),
+            "last_transition_time": time(),
+            "reason": string(),
+            "message": string(),
+        }
+    )
+    instance = record(
+        {
+            "key": string(),
+            "cloud_id": string(),
+            "state": enum(s.value for s in InstanceState),
+            "public_ipv4": string(),
+            "private_ipv4": string(),
+            "access": array(string("`host:port`")),
+        }
+    )
+    status = record(
+        {
+            "phase": enum(p.value for p in Phase),
+            "reason": string(),
+            "message": string(),
+            "conditions": array(ref("Condition")),
+            "observed_generation": integer(minimum=0),
+            "instances": array(ref("Instance")),
+        }
+    )
+    event = record(
+        {
+            "id": integer(minimum=1),
+            "time": time(),
+            "type": enum(t.value for t in EventType),
+            "reason": string(),
+            "message": string(),
+            "assembly_uri": nullable(string()),
+            "region": nullable(string()),
+        }
+    )
+    return {"Condition": condition, "Instance": instance, "AssemblyStatus": status,
+            "Event": event, "EventCollection": collection("events", "Event")}  # fmt: skip
+
+
+def _assembly_parts() -> dict[str, Json]:
+    credential = record(
+        {
+            "kind": enum(k.value for k in CredentialKind),
+            "name": string("The stored SSH key's name."),
+            "public_key": string(),
+            "password_set": boolean("A root password is stored (it is never returned)."),
+        },
+        optional=("name", "public_key", "password_set"),
+        description="The launch credential without its secret.",
+    )
+    metadata = record(
+        {"type_definition": string(), "mutable": array(string()),
+         "consumer_mutable": array(string())},
+        description="Which attribute paths administrators (`mutable`) and owners "
+        "(`consumer_mutable`) may change with PATCH.",
+    )  # fmt: skip
+    assembly = resource(
+        "assembly",
+        {
+            "id": string(),
+            "external_management_resource": string(),
+            "plan_uri": string(),
+            "region": string(),
+            "flavor": string(),
+            "project": string(),
+            "desired_state": enum(s.value for s in DesiredState),
+            "restart_count": integer(minimum=0),
+            "generation": integer("Version of the declared spec (the ETag).", minimum=1),
+            "credential": ref("CredentialView"),
+            "components": array(ref("Link")),
+            "operation_collection": array(free_object()),
+            "sensor_collection": array(free_object()),
+            "metadata": ref("MetadataView"),
+            "status": ref("AssemblyStatus"),
+            "events_uri": string(),
+            "created_at": time(),
+            "updated_at": time(),
+        },
+    )
+    item = record({"uri": string(), "name": string(), "status": enum(p.value for p in Phase)})
+    component = resource(
+        "component",
+        {
+            "tag": enum(t.value for t in ComponentTag),
+            "observed": boolean("Its facts come from observing the cloud."),
+            "attributes": free_object("Declared attributes, filled with observed facts."),
+            "assembly_uri": string(),
+        },
+    )
+    return {
+        "CredentialView": credential, "MetadataView": metadata,
+        "Link": record({"href": string(), "target_name": string()}),
+        "Assembly": assembly, "AssemblyItem": item,
+        "AssemblyCollection": collection("assembly_factory", "AssemblyItem"),
+        "Component": component,
+    }  # fmt: skip
+
+
+def _catalog_parts() -> dict[str, Json]:
+    admin_only = "Administrators only."
+    region = resource(
+        "region",
+        {
+            "cloud_type": string(),
+            "provider_region": string(),
+            "endpoint": string(admin_only),
+            "settings": free_object(admin_only),
+            "credentials_set": array(
+                string(), "Administrators only: which credential fields are set (never values)."
+            ),
+            "created_at": time(admin_only),
+            "updated_at": time(admin_only),
+        },
+        optional=("endpoint", "settings", "credentials_set", "created_at", "updated_at"),
+    )
+    flavor = resource(
+        "flavor",
+        {
+            "cpu": integer(minimum=1),
+            "ram": integer("MiB", minimum=1),
+            "disk": integer("GiB", minimum=0),
+            "regions": array(string(), "Regions it is offered in; empty means every region."),
+            "price_per_hour": {"type": "number", "minimum": 0},
+            "currency": string(),
+        },
+    )
+    driver = record(
+        {
+            "name": string(),
+            "cloud_type": string(),
+            "distribution": string(),
+            "version": string(),
+            "capabilities": array(string()),
+            "description": string(),
+            "error": nullable(string("Why the driver cannot be used.")),
+        }
+    )
+    return {
+        "Region": region, "RegionCollection": collection("regions", "Region"),
+        "Flavor": flavor, "FlavorCollection": collection("flavors", "Flavor"),
+        "Driver": driver, "DriverCollection": collection("drivers", "Driver"),
+    }  # fmt: skip
+
+
+def _tenancy_parts() -> dict[str, Json]:
+    ssh_key = resource(
+        "sshkey",
+        {"public_key": string(), "fingerprint": string(), "project": string(),
+         "created_at": time()},
+    )  # fmt: skip
+    project = resource("project", {"members": array(string()), "created_at": time()})
+    user = {"admin": boolean(), "projects": array(string()), "created_at": time()}
+    token = {"id": string(), "user": string(), "created_at": time(),
+             "expires_at": nullable(time())}  # fmt: skip
+    secret = {"token": string("The new API token, shown only in this answer.")}
+    return {
+        "SshKey": ssh_key, "SshKeyCollection": collection("sshkeys", "SshKey"),
+        "Project": project, "ProjectCollection": collection("projects", "Project"),
+        "User": resource("user", user), "NewUser": resource("user", {**user, **secret}),
+        "UserCollection": collection("users", "User"),
+        "Token": resource("token", token), "NewToken": resource("token", {**token, **secret}),
+        "TokenCollection": collection("tokens", "Token"),
+    }  # fmt: skip
+
+
+def resource_schemas() -> dict[str, Json]:
+    """Every component schema of a response, by name."""
+    return {
+        **_service_parts(),
+        **_plan_parts(),
+        **_status_parts(),
+        **_assembly_parts(),
+        **_catalog_parts(),
+        **_tenancy_parts(),
+    }
