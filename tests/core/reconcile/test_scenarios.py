@@ -152,6 +152,7 @@ def test_a_terminal_error_fails_and_waits_for_a_spec_change(
     for _ in range(3):
         reconciler.run_pass()
     assert phases() == {"FAILED": 1}
+    assert alice.get(uri).json["status"]["reason"] == "ImageNotFound"  # the reason stays
 
     configure_sim()
     patch = [{"op": "replace", "path": "/description", "value": "retry please"}]
