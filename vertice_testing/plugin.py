@@ -8,7 +8,10 @@ every driver plugin's tests share one harness:
 * the app: `ctx` (built-ins seeded), `client`, and API users `admin`, `alice`,
   `bob` (`vertice_testing.api.Api`);
 * the reconciler: `make_reconciler(settings=FAST, holder=None)`,
-  `converge(reconciler, done, timeout)`, `phases()`, `fast_settings`.
+  `converge(reconciler, done, timeout)`, `phases()`, `fast_settings`;
+* the real server: `live_server`, a `vertice serve` (gunicorn and the
+  reconciler) on a free port of 127.0.0.1 for a fresh installation
+  (`vertice_testing.server.LiveServer`).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from vertice_testing.databases import (
     drop_postgres_database,
     truncate,
 )
+from vertice_testing.server import LiveServer, running_server
 
 #: Reconciler settings for tests: short periods, small pools.
 FAST = ReconcilerSettings(
@@ -224,3 +228,10 @@ def phases(ctx: AppContext) -> Callable[[], dict[str, int]]:
             return dict(Counter(row.phase for row in page.rows))
 
     return count
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """`vertice serve` for a fresh installation (SQLite under tmp_path), stopped at the end."""
+    with running_server(tmp_path / "live") as server:
+        yield server

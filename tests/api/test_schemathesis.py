@@ -12,21 +12,14 @@ included), since generated requests rarely name one.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import attrs
-import httpx
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+
+from vertice_testing.server import LiveServer
 
 pytestmark = pytest.mark.slow
 
@@ -51,74 +44,13 @@ SEMANTIC_422 = [
 ]
 
 
-@attrs.frozen
-class Server:
-    """A running `vertice serve` and the admin token of its installation."""
-
-    url: str
-    token: str
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _vertice(*args: str, env: dict[str, str]) -> str:
-    command = [str(Path(sys.executable).with_name("vertice")), *args]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"vertice serve exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"vertice serve did not become healthy:\n{log.read_text()}")
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(live_server: LiveServer) -> LiveServer:
     """`vertice serve` on a fresh installation (SQLite under tmp_path)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERTICE_")}
-    env["VERTICE_HOME"] = str(tmp_path / "home")
-    _vertice("db", "upgrade", env=env)
-    token = _vertice("init", env=env).strip().splitlines()[-1]
-    assert token.startswith("vt_"), token
-    url = f"http://127.0.0.1:{_free_port()}"
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("vertice")), "serve", "--bind", url[7:]],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_until_healthy(url, process, log)
-        yield Server(url, token)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    # A 500 is logged with its traceback; so is any other crash of the server meanwhile.
-    assert "Traceback" not in log.read_text(), log.read_text()
+    return live_server
 
 
-def _config(server: Server) -> SchemathesisConfig:
+def _config(server: LiveServer) -> SchemathesisConfig:
     semantic = {
         "include-name": SEMANTIC_422,
         "checks": {
@@ -141,7 +73,7 @@ def _config(server: Server) -> SchemathesisConfig:
 
 
 @pytest.fixture
-def api_schema(server: Server) -> schemathesis.schemas.BaseSchema:
+def api_schema(server: LiveServer) -> schemathesis.schemas.BaseSchema:
     """The document as the server serves it, set up to call that server."""
     return schemathesis.openapi.from_url(f"{server.url}/v3/openapi.json", config=_config(server))
 
@@ -200,7 +132,7 @@ class Walk:
         return response.json() if response.content else None
 
 
-def test_resources_in_use_conform_to_the_document(server: Server, api_schema: Any) -> None:
+def test_resources_in_use_conform_to_the_document(server: LiveServer, api_schema: Any) -> None:
     """Known-good requests over real resources: the 2xx documents, ETags, events, components.
 
     Generated requests rarely name a resource that exists, so this walk makes sure the

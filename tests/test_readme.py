@@ -1,0 +1,52 @@
+"""The README's commands are true: the two commands open it, and its walk-through runs.
+
+The walk-through block (between `walkthrough:start` and `walkthrough:end`) is run
+with bash, as written, against a real `vertice serve` (gunicorn and the
+reconciler) on a free port of 127.0.0.1; only the base URL is substituted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def walkthrough() -> str:
+    """The shell block of the walk-through."""
+    section = README.split("<!-- walkthrough:start -->", 1)[1].split("<!-- walkthrough:end -->")[0]
+    match = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert match, "the walk-through has no ```sh block"
+    return match.group(1)
+
+
+def test_the_readme_begins_with_the_two_commands():
+    first_block = re.search(r"```sh\n(.*?)```", README, re.S)
+    assert first_block
+    commands = [line.split()[0:2] for line in first_block.group(1).splitlines() if line.strip()]
+    assert ["make", "run"] in commands
+    assert ["make", "test"] in commands
+    assert README.index("make run") < README.index("## A first deployment")
+
+
+@pytest.mark.slow
+def test_the_walkthrough_runs_against_a_real_server(live_server):
+    script = walkthrough().replace("http://127.0.0.1:8080", live_server.url)
+    done = subprocess.run(
+        ["bash", "-eu", "-c", script],
+        env={**os.environ, "TOKEN": live_server.token},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert re.search(r"^/v3/assembly/asm-[0-9a-f]{16}$", done.stdout, re.M), done.stdout
+    assert '"phase": "RUNNING"' in done.stdout
+    assert '"reason": "Stopped"' in done.stdout or "STOPPED" in done.stdout

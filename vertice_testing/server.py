@@ -1,0 +1,101 @@
+"""A real `vertice serve` (gunicorn and the reconciler) on 127.0.0.1, for tests.
+
+`running_server(home)` prepares a fresh installation exactly as a user does
+(`vertice db upgrade`, `vertice init`, whose last line is the admin token),
+starts `vertice serve` on a free port in its own process group, waits for
+`/healthz`, and stops the whole group at the end. A traceback in the server's
+log fails the test: a 500 or a crash is logged with one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+import httpx
+
+
+@attrs.frozen
+class LiveServer:
+    """A running `vertice serve`: its base URL, the admin token, its environment."""
+
+    url: str
+    token: str
+    env: Mapping[str, str]
+    log: Path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def vertice_command() -> Path:
+    """The `vertice` console script of the running interpreter's environment."""
+    return Path(sys.executable).with_name("vertice")
+
+
+def vertice(*args: str, env: Mapping[str, str]) -> str:
+    """Run `vertice ARGS` and return its output (fails the test on a non-zero exit)."""
+    done = subprocess.run(
+        [str(vertice_command()), *args], env=dict(env), capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"vertice {' '.join(args)}: {done.stderr}"
+    return done.stdout
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"vertice serve exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"vertice serve did not become healthy:\n{log.read_text()}")
+
+
+@contextmanager
+def running_server(home: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
+    """A fresh installation under `home`, served on a free port until the block ends."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERTICE_")}
+    env["VERTICE_HOME"] = str(home)
+    env.update(extra_env or {})
+    vertice("db", "upgrade", env=env)
+    token = vertice("init", env=env).strip().splitlines()[-1]
+    assert token.startswith("vt_"), token
+    url = f"http://127.0.0.1:{free_port()}"
+    log = home / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(vertice_command()), "serve", "--bind", url.removeprefix("http://")],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_healthy(url, process, log)
+        yield LiveServer(url=url, token=token, env=env, log=log)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    text = log.read_text()
+    assert "Traceback" not in text, text
