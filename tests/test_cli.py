@@ -1,0 +1,86 @@
+"""The server-side commands of the `vertice` CLI on a local installation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from vertice_api.cli import main
+from vertice_core.crypto import token_digest
+from vertice_core.store import Store
+from vertice_core.store.repositories import (
+    FlavorRepository,
+    PlanRepository,
+    RegionRepository,
+    UserRepository,
+)
+
+
+@pytest.fixture
+def cli(tmp_path, empty_db_url, monkeypatch):
+    monkeypatch.setenv("VERTICE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VERTICE_DATABASE_URL", empty_db_url)
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(main, list(args))
+        assert result.exit_code == code, result.output
+        return result.output
+
+    run.url = empty_db_url  # type: ignore[attr-defined]
+    return run
+
+
+def test_init_is_idempotent_and_shows_the_admin_token_once(cli):
+    assert "head:" in cli("db", "current")
+    cli("db", "upgrade")
+    first = cli("init")
+    token = first.strip().splitlines()[-1]
+    assert token.startswith("vt_")
+    second = cli("init")
+    assert "vt_" not in second
+    assert "added" not in second
+    store = Store(cli.url)
+    with store.read() as session:
+        assert UserRepository(session).by_token(token_digest(token), datetime.now(UTC))
+        assert len(PlanRepository(session).all()) == 3
+        assert RegionRepository(session).get("local").cloud_type == "sim"
+        assert {f.name for f in FlavorRepository(session).all()} == {"small", "medium", "large"}
+    store.dispose()
+
+
+def test_users_create_prints_the_token_alone_on_the_last_line(cli):
+    cli("db", "upgrade")
+    output = cli("users", "create", "carol", "--admin")
+    lines = output.strip().splitlines()
+    assert lines[-1].startswith("vt_")
+    assert lines[-1] == lines[-1].strip()
+    assert "carol" in lines[0]
+    store = Store(cli.url)
+    with store.read() as session:
+        assert UserRepository(session).by_name("carol").admin
+    store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("users", "create", "not a name"), "not a valid name"),
+        (("users", "create", "twice"), "already exists"),
+    ],
+)
+def test_bad_input_is_one_clear_line(cli, args, message):
+    cli("db", "upgrade")
+    cli("users", "create", "twice")
+    output = cli(*args, code=1)
+    assert message in output
+    assert "Traceback" not in output
+
+
+def test_downgrade_to_base_and_back(cli):
+    cli("db", "upgrade")
+    assert "base" in cli("db", "downgrade", "base")
+    assert "current: none" in cli("db", "current")
+    cli("db", "upgrade")
