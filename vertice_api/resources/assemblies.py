@@ -18,6 +18,7 @@ from vertice_api.http import (
     read_body,
     respond,
 )
+from vertice_api.resources.named import created
 from vertice_core.errors import BadRequest, NotFound
 from vertice_core.model.camp import ComponentTag
 from vertice_core.store.repositories import (
@@ -94,10 +95,8 @@ class AssemblyFactory:
         with self.ctx.store.write() as session:
             row = declare.declare(self.ctx, session, principal, body)
             document = views.assembly(row, _project_name(session, row))
-        resp.status = falcon.HTTP_201
-        resp.location = document["uri"]
         resp.etag = etag_of(row.generation)
-        resp.media = document
+        created(resp, document)
 
 
 class AssemblyItem:

@@ -17,8 +17,9 @@ from vertice_api import views
 from vertice_api.auth import principal_of
 from vertice_api.context import AppContext
 from vertice_api.http import read_body, respond
+from vertice_api.resources.named import created, delete_unused, ensure_free, existing
 from vertice_core.convert import structure, unstructure
-from vertice_core.errors import Conflict, InvalidInput, NotFound, Problem, UnavailableError
+from vertice_core.errors import Conflict, InvalidInput, Problem, UnavailableError
 from vertice_core.model.cloud import Flavor, Region
 from vertice_core.store.repositories import FlavorRepository, RegionRepository
 from vertice_core.store.tables import RegionRow
@@ -87,10 +88,7 @@ def region_columns(ctx: AppContext, body: Any, existing: RegionRow | None = None
 
 
 def _region(session: Session, name: str) -> RegionRow:
-    row = RegionRepository(session).get(name)
-    if row is None:
-        raise NotFound(f"there is no region named {name!r}")
-    return row
+    return existing(RegionRepository(session), name, "region")
 
 
 class Regions:
@@ -110,12 +108,9 @@ class Regions:
         columns = region_columns(self.ctx, read_body(req))
         with self.ctx.store.write() as session:
             regions = RegionRepository(session)
-            if regions.get(columns["name"]) is not None:
-                raise Conflict(f"a region named {columns['name']!r} already exists")
+            ensure_free(regions, columns["name"], "region")
             document = views.region(regions.add(**columns), admin=True)
-        resp.status = falcon.HTTP_201
-        resp.location = document["uri"]
-        resp.media = document
+        created(resp, document)
 
 
 class RegionItem:
@@ -147,12 +142,7 @@ class RegionItem:
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         principal_of(req).require_admin()
         with self.ctx.store.write() as session:
-            regions = RegionRepository(session)
-            row = _region(session, name)
-            users = regions.used_by(name)
-            if users:
-                raise Conflict(f"region {name!r} is still used by assemblies: {', '.join(users)}")
-            regions.delete(row)
+            delete_unused(RegionRepository(session), name, "region")
         resp.status = falcon.HTTP_204
 
 
@@ -193,12 +183,9 @@ class Flavors:
         with self.ctx.store.write() as session:
             columns = flavor_columns(self.ctx, session, body)
             flavors = FlavorRepository(session)
-            if flavors.get(columns["name"]) is not None:
-                raise Conflict(f"a flavor named {columns['name']!r} already exists")
+            ensure_free(flavors, columns["name"], "flavor")
             document = views.flavor(flavors.add(**columns))
-        resp.status = falcon.HTTP_201
-        resp.location = document["uri"]
-        resp.media = document
+        created(resp, document)
 
 
 class FlavorItem:
@@ -209,19 +196,14 @@ class FlavorItem:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         with self.ctx.store.read() as session:
-            row = FlavorRepository(session).get(name)
-            if row is None:
-                raise NotFound(f"there is no flavor named {name!r}")
-            respond(req, resp, views.flavor(row))
+            respond(req, resp, views.flavor(existing(FlavorRepository(session), name, "flavor")))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         principal_of(req).require_admin()
         body = _with_name(read_body(req), name)
         with self.ctx.store.write() as session:
             flavors = FlavorRepository(session)
-            row = flavors.get(name)
-            if row is None:
-                raise NotFound(f"there is no flavor named {name!r}")
+            row = existing(flavors, name, "flavor")
             columns = flavor_columns(self.ctx, session, body)
             _same_name(columns.pop("name"), name)
             resp.media = views.flavor(flavors.update(row, **columns))
@@ -229,12 +211,5 @@ class FlavorItem:
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         principal_of(req).require_admin()
         with self.ctx.store.write() as session:
-            flavors = FlavorRepository(session)
-            row = flavors.get(name)
-            if row is None:
-                raise NotFound(f"there is no flavor named {name!r}")
-            users = flavors.used_by(name)
-            if users:
-                raise Conflict(f"flavor {name!r} is still used by assemblies: {', '.join(users)}")
-            flavors.delete(row)
+            delete_unused(FlavorRepository(session), name, "flavor")
         resp.status = falcon.HTTP_204

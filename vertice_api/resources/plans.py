@@ -10,8 +10,9 @@ from vertice_api import views
 from vertice_api.auth import principal_of
 from vertice_api.context import AppContext
 from vertice_api.http import JSON_TYPES, YAML_TYPES, paging, read_body, respond
+from vertice_api.resources.named import created, delete_unused, ensure_free, existing
 from vertice_core.convert import structure, unstructure
-from vertice_core.errors import BadRequest, Conflict, InvalidInput, NotFound
+from vertice_core.errors import BadRequest, InvalidInput
 from vertice_core.model.camp import CAMP_VERSIONS, Plan
 from vertice_core.store.repositories import PlanRepository
 
@@ -63,15 +64,12 @@ class PlanFactory:
         plan = parse_plan(self.ctx, read_body(req, accepted=PLAN_TYPES))
         with self.ctx.store.write() as session:
             plans = PlanRepository(session)
-            if plans.get(plan.name) is not None:
-                raise Conflict(f"a plan named {plan.name!r} already exists")
+            ensure_free(plans, plan.name, "plan")
             row = plans.add(
                 name=plan.name, builtin=False, document=unstructure(self.ctx.converter, plan)
             )
             document = views.plan(row)
-        resp.status = falcon.HTTP_201
-        resp.location = document["uri"]
-        resp.media = document
+        created(resp, document)
 
 
 class PlanItem:
@@ -82,10 +80,7 @@ class PlanItem:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         with self.ctx.store.read() as session:
-            row = PlanRepository(session).get(name)
-            if row is None:
-                raise NotFound(f"there is no plan named {name!r}")
-            respond(req, resp, views.plan(row))
+            respond(req, resp, views.plan(existing(PlanRepository(session), name, "plan")))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         principal_of(req).require_admin()
@@ -97,21 +92,12 @@ class PlanItem:
             raise InvalidInput.at("$.name", f"must be {name!r}, the plan's name in the URI")
         with self.ctx.store.write() as session:
             plans = PlanRepository(session)
-            row = plans.get(name)
-            if row is None:
-                raise NotFound(f"there is no plan named {name!r}")
+            row = existing(plans, name, "plan")
             plans.update(row, document=unstructure(self.ctx.converter, plan))
             resp.media = views.plan(row)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         principal_of(req).require_admin()
         with self.ctx.store.write() as session:
-            plans = PlanRepository(session)
-            row = plans.get(name)
-            if row is None:
-                raise NotFound(f"there is no plan named {name!r}")
-            users = plans.used_by(name)
-            if users:
-                raise Conflict(f"plan {name!r} is still used by assemblies: {', '.join(users)}")
-            plans.delete(row)
+            delete_unused(PlanRepository(session), name, "plan")
         resp.status = falcon.HTTP_204

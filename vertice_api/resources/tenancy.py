@@ -18,6 +18,7 @@ from vertice_api.auth import Principal, TokenCache, principal_of
 from vertice_api.context import AppContext
 from vertice_api.declare import fingerprint, project_id_for
 from vertice_api.http import read_body, respond
+from vertice_api.resources.named import created
 from vertice_core.accounts import create_user, issue_token
 from vertice_core.convert import structure
 from vertice_core.errors import Conflict, NotFound
@@ -95,9 +96,7 @@ class SshKeys:
             public_key = key.public_key.strip()
             row = keys.create(project_id, key.name, public_key, fingerprint(public_key))
             document = views.ssh_key(row, _project_names(session)[project_id])
-        resp.status = falcon.HTTP_201
-        resp.location = document["uri"]
-        resp.media = document
+        created(resp, document)
 
 
 class SshKeyItem:
@@ -160,9 +159,7 @@ class Projects(_ProjectsBase):
             projects.add_member(row.id, principal.user_id)
             document = views.project(row, projects.member_names(row.id))
         self.cache.clear()
-        resp.status = falcon.HTTP_201
-        resp.location = document["uri"]
-        resp.media = document
+        created(resp, document)
 
 
 class ProjectItem(_ProjectsBase):
@@ -236,12 +233,10 @@ class Users:
         principal_of(req).require_admin()
         request = structure(self.ctx.converter, read_body(req), UserRequest)
         with self.ctx.store.write() as session:
-            created = create_user(session, request.name, admin=request.admin)
-            document = _user_document(session, created.user)
-        document["token"] = created.token
-        resp.status = falcon.HTTP_201
-        resp.location = str(document["uri"])
-        resp.media = document
+            new = create_user(session, request.name, admin=request.admin)
+            document = _user_document(session, new.user)
+        document["token"] = new.token
+        created(resp, document)
 
 
 class UserItem:
@@ -309,9 +304,7 @@ class Tokens:
             )
             document = views.token(row, owner.name)
         document["token"] = token
-        resp.status = falcon.HTTP_201
-        resp.location = document["uri"]
-        resp.media = document
+        created(resp, document)
 
 
 class TokenItem:
