@@ -1,0 +1,50 @@
+"""The AWS driver passes the driver contract (vertice_drivers.testkit) against moto's EC2."""
+
+from __future__ import annotations
+
+import pytest
+
+from vertice_drivers.testkit import DriverContract
+
+
+# One driver per module, not per test: every test uses keys of its own, and building a
+# boto3 client takes a good part of a second.
+@pytest.fixture(scope="module")
+def ours(moto_server, settings_json, driver_builder):
+    driver = driver_builder(moto_server.url, settings_json())
+    yield driver
+    driver.close()
+
+
+@pytest.fixture(scope="module")
+def theirs(moto_server, settings_json, driver_builder):
+    driver = driver_builder(moto_server.url, settings_json(), installation="vti-someone-else")
+    yield driver
+    driver.close()
+
+
+class TestAwsContract(DriverContract):
+    settle_timeout = 10.0
+    settle_interval = 0.05
+
+    @pytest.fixture
+    def driver(self, ours):
+        return ours
+
+    @pytest.fixture
+    def foreign_driver(self, theirs):
+        return theirs
+
+    @pytest.fixture
+    def unreachable_driver(self, make_driver, closed_port):
+        return make_driver(endpoint=f"http://127.0.0.1:{closed_port}")
+
+    @pytest.fixture
+    def unauthorized_driver(self, moto, make_driver):
+        # moto checks keys against its IAM once authentication is on: this key is unknown.
+        moto.authenticate(True)
+        return make_driver(credentials={"access_key_id": "AKIAWRONG", "secret_access_key": "x"})
+
+    @pytest.fixture
+    def launch_data(self, driver):
+        return lambda instance: driver.launch_data(instance.cloud_id)

@@ -1,0 +1,193 @@
+"""The `aws` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images.
+
+One EC2 client per region (boto3 clients are thread-safe). Every instance
+vertice launches carries the installation's id, the assembly's id and the
+instance's key as tags; `observe` lists them with one paginated
+`DescribeInstances` filtered by the installation tag. `create` uses the key
+as EC2's `ClientToken`, and first looks for a live instance with the key's
+tag, because not every EC2-compatible endpoint honours the token (moto does
+not).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from vertice_core.driver import (
+    TAG_INSTALLATION,
+    TAG_KEY,
+    CloudFlavor,
+    CloudImage,
+    Driver,
+    Instance,
+    InstanceSpec,
+    RegionConfig,
+)
+from vertice_driver_aws import AwsSettings
+from vertice_driver_aws.client import call, call_unless_absent, client_token, make_client
+from vertice_driver_aws.translate import LIVE_STATES, instance_of, run_arguments, tags_of
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ec2.literals import InstanceTypeType
+    from mypy_boto3_ec2.type_defs import FilterTypeDef, ImageTypeDef, InstanceTypeInfoTypeDef
+
+#: Most instance types or image ids one describe call may name.
+_BATCH = 100
+
+
+class AwsDriver(Driver):
+    """The `aws` driver: EC2 instances through boto3."""
+
+    def __init__(self, region: RegionConfig) -> None:
+        super().__init__(region)
+        self.settings: AwsSettings = region.settings
+        self.client: EC2Client = make_client(region)
+
+    def _mine(self) -> FilterTypeDef:
+        return {"Name": f"tag:{TAG_INSTALLATION}", "Values": [self.region.installation_id]}
+
+    def _ours(self, instance: Instance) -> bool:
+        # Checked again here: an EC2-compatible endpoint may ignore filters.
+        return bool(instance.key) and (
+            instance.tags.get(TAG_INSTALLATION) == self.region.installation_id
+        )
+
+    def observe(self) -> list[Instance]:
+        """Every instance of this installation in the region, all states, in pages."""
+        paginator = self.client.get_paginator("describe_instances")
+
+        def listing() -> list[Instance]:
+            pages = paginator.paginate(
+                Filters=[self._mine()], PaginationConfig={"PageSize": self.settings.page_size}
+            )
+            return [
+                instance_of(item)
+                for page in pages
+                for reservation in page.get("Reservations", [])
+                for item in reservation.get("Instances", [])
+            ]
+
+        return [i for i in call("describe_instances", listing) if self._ours(i)]
+
+    def live_by_key(self, key: str) -> Instance | None:
+        """The oldest live instance tagged with `key` (None when there is none)."""
+        filters: list[FilterTypeDef] = [
+            self._mine(),
+            {"Name": f"tag:{TAG_KEY}", "Values": [key]},
+            {"Name": "instance-state-name", "Values": list(LIVE_STATES)},
+        ]
+        reply = call("describe_instances", lambda: self.client.describe_instances(Filters=filters))
+        found = [
+            instance_of(item)
+            for reservation in reply.get("Reservations", [])
+            for item in reservation.get("Instances", [])
+        ]
+        live = sorted(
+            (i for i in found if self._ours(i) and i.key == key),
+            key=lambda i: (i.created_at is None, i.created_at, i.cloud_id),
+        )
+        return live[0] if live else None
+
+    def create(self, spec: InstanceSpec) -> Instance:
+        """Launch the instance of `spec.key`, or return the live one that has the key."""
+        existing = self.live_by_key(spec.key)
+        if existing is not None:
+            return existing
+        arguments = run_arguments(spec, self.settings, client_token(spec.key))
+        reply = call("run_instances", lambda: self.client.run_instances(**arguments))
+        return instance_of(reply["Instances"][0], fallback_tags=tags_of(spec))
+
+    def delete(self, cloud_id: str) -> None:
+        """Terminate the instance; one that does not exist (any more) is a success."""
+        call_unless_absent(
+            "terminate_instances", lambda: self.client.terminate_instances(InstanceIds=[cloud_id])
+        )
+
+    def start(self, cloud_id: str) -> None:
+        """Start a stopped instance (EC2 leaves a running one alone)."""
+        call("start_instances", lambda: self.client.start_instances(InstanceIds=[cloud_id]))
+
+    def stop(self, cloud_id: str) -> None:
+        """Stop a running instance (EC2 leaves a stopped one alone)."""
+        call("stop_instances", lambda: self.client.stop_instances(InstanceIds=[cloud_id]))
+
+    def reboot(self, cloud_id: str) -> None:
+        """Reboot the instance in place (same id, same disks, same addresses)."""
+        call("reboot_instances", lambda: self.client.reboot_instances(InstanceIds=[cloud_id]))
+
+    def flavors(self) -> list[CloudFlavor]:
+        """The instance types the settings map flavors to, or every type of the region."""
+        wanted = sorted(set(self.settings.instance_types.values()))
+
+        def listing() -> list[InstanceTypeInfoTypeDef]:
+            if not wanted:
+                paginator = self.client.get_paginator("describe_instance_types")
+                return [i for page in paginator.paginate() for i in page["InstanceTypes"]]
+            return [
+                item
+                for batch in _batches(wanted)
+                for item in self.client.describe_instance_types(
+                    InstanceTypes=cast("list[InstanceTypeType]", batch)
+                )["InstanceTypes"]
+            ]
+
+        flavors = [
+            CloudFlavor(
+                name=str(item.get("InstanceType", "")),
+                cpu=int(item.get("VCpuInfo", {}).get("DefaultVCpus", 0)),
+                ram=int(item.get("MemoryInfo", {}).get("SizeInMiB", 0)),
+                disk=int(item.get("InstanceStorageInfo", {}).get("TotalSizeInGB", 0)),
+            )
+            for item in call("describe_instance_types", listing)
+        ]
+        return sorted(flavors, key=lambda f: (f.cpu, f.ram, f.name))
+
+    def images(self) -> list[CloudImage]:
+        """The mapped AMIs (named by their plan image), then those of `image_owners`."""
+        plan_image = {ami: name for name, ami in sorted(self.settings.images.items())}
+
+        def listing() -> list[ImageTypeDef]:
+            items = [
+                item
+                for batch in _batches(sorted(plan_image))
+                for item in self.client.describe_images(ImageIds=batch)["Images"]
+            ]
+            if self.settings.image_owners:
+                paginator = self.client.get_paginator("describe_images")
+                pages = paginator.paginate(Owners=list(self.settings.image_owners))
+                items.extend(i for page in pages for i in page["Images"])
+            return items
+
+        images: dict[str, CloudImage] = {}
+        for item in call("describe_images", listing):
+            ami = item.get("ImageId", "")
+            if ami and ami not in images:
+                label = item.get("Name", "") or ami
+                images[ami] = CloudImage(
+                    id=ami,
+                    name=plan_image.get(ami, label),
+                    description=item.get("Description", "") or label,
+                )
+        return list(images.values())
+
+    def launch_data(self, cloud_id: str) -> str:
+        """The user data the instance was launched with, decoded (tests read it back)."""
+        import base64
+
+        reply = call(
+            "describe_instance_attribute",
+            lambda: self.client.describe_instance_attribute(
+                InstanceId=cloud_id, Attribute="userData"
+            ),
+        )
+        encoded = reply.get("UserData", {}).get("Value", "")
+        return base64.b64decode(encoded).decode() if encoded else ""
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()
+
+
+def _batches(items: list[str]) -> list[list[str]]:
+    return [items[i : i + _BATCH] for i in range(0, len(items), _BATCH)]

@@ -1,0 +1,138 @@
+"""Between vertice's types and EC2's shapes: states, instances, and a spec's launch arguments.
+
+Pure functions, no I/O: what `run_instances` is asked for a spec (image and
+instance type from the region settings, tags, cloud-init user data carrying
+the launch credential), and what an EC2 instance document means to vertice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from vertice_core.driver import TAG_KEY, Instance, InstanceSpec
+from vertice_core.errors import TerminalError
+from vertice_core.model.status import InstanceState
+from vertice_driver_aws import AwsSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import InstanceTypeDef
+
+#: EC2 instance states onto vertice's. `shutting-down` cannot be undone, so it counts as
+#: terminated; `stopping` is a transition like `pending` (start would be refused meanwhile).
+STATES: Mapping[str, InstanceState] = {
+    "pending": InstanceState.PENDING,
+    "running": InstanceState.RUNNING,
+    "stopping": InstanceState.PENDING,
+    "stopped": InstanceState.STOPPED,
+    "shutting-down": InstanceState.TERMINATED,
+    "terminated": InstanceState.TERMINATED,
+}
+
+#: The EC2 states of an instance that still counts as the key's instance.
+LIVE_STATES = ("pending", "running", "stopping", "stopped")
+
+#: The tag EC2's console shows as an instance's name.
+NAME_TAG = "Name"
+
+
+def state_of(name: str) -> InstanceState:
+    """vertice's state for an EC2 state name (`unknown` for a name EC2 may add later)."""
+    return STATES.get(name, InstanceState.UNKNOWN)
+
+
+def instance_of(item: InstanceTypeDef, fallback_tags: Mapping[str, str] | None = None) -> Instance:
+    """vertice's view of one EC2 instance document."""
+    tags = {tag["Key"]: tag["Value"] for tag in item.get("Tags", []) if "Key" in tag}
+    if not tags and fallback_tags:
+        tags = dict(fallback_tags)  # some endpoints omit tags from RunInstances' reply
+    return Instance(
+        key=tags.get(TAG_KEY, ""),
+        cloud_id=item["InstanceId"],
+        state=state_of(item.get("State", {}).get("Name", "")),
+        public_ipv4=item.get("PublicIpAddress", ""),
+        private_ipv4=item.get("PrivateIpAddress", ""),
+        tags=tags,
+        created_at=item.get("LaunchTime"),
+    )
+
+
+def image_for(spec: InstanceSpec, settings: AwsSettings) -> str:
+    """The AMI of the spec's plan image (mapped in the settings, or an AMI id itself)."""
+    mapped = settings.images.get(spec.image)
+    if mapped:
+        return mapped
+    if spec.image.startswith("ami-"):
+        return spec.image
+    known = ", ".join(sorted(settings.images)) or "none"
+    raise TerminalError(
+        f"aws: no AMI is configured for image {spec.image!r} in this region "
+        f"(mapped images: {known})",
+        reason="ImageNotMapped",
+    )
+
+
+def instance_type_for(spec: InstanceSpec, settings: AwsSettings) -> str:
+    """The EC2 instance type of the spec's flavor (mapped, or the flavor's own name)."""
+    mapped = settings.instance_types.get(spec.size.name)
+    if mapped:
+        return mapped
+    if "." in spec.size.name:
+        return spec.size.name
+    known = ", ".join(sorted(settings.instance_types)) or "none"
+    raise TerminalError(
+        f"aws: no instance type is configured for flavor {spec.size.name!r} in this region "
+        f"(mapped flavors: {known})",
+        reason="FlavorNotMapped",
+    )
+
+
+def tags_of(spec: InstanceSpec) -> dict[str, str]:
+    """The tags an instance of `spec` carries: vertice's ids, its key, and a display name."""
+    return {NAME_TAG: spec.name, **spec.tags, TAG_KEY: spec.key}
+
+
+def user_data(spec: InstanceSpec) -> str | None:
+    """cloud-init user data carrying the spec's SSH key or root password (None if neither)."""
+    config: dict[str, Any] = {}
+    if spec.ssh_public_key:
+        config["ssh_authorized_keys"] = [spec.ssh_public_key.strip()]
+        config["disable_root"] = False
+    if spec.root_password:
+        config["chpasswd"] = {
+            "expire": False,
+            "users": [{"name": "root", "password": spec.root_password, "type": "text"}],
+        }
+        config["ssh_pwauth"] = True
+    if not config:
+        return None
+    # JSON is YAML: no YAML library is needed to write a cloud-config document.
+    return "#cloud-config\n" + json.dumps(config, indent=2, sort_keys=True) + "\n"
+
+
+def run_arguments(spec: InstanceSpec, settings: AwsSettings, token: str) -> dict[str, Any]:
+    """The keyword arguments of `run_instances` for one instance of `spec`."""
+    tags = [{"Key": k, "Value": v} for k, v in sorted(tags_of(spec).items())]
+    arguments: dict[str, Any] = {
+        "ImageId": image_for(spec, settings),
+        "InstanceType": instance_type_for(spec, settings),
+        "MinCount": 1,
+        "MaxCount": 1,
+        "ClientToken": token,
+        "TagSpecifications": [
+            {"ResourceType": "instance", "Tags": tags},
+            {"ResourceType": "volume", "Tags": tags},
+        ],
+        "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
+    }
+    data = user_data(spec)
+    if data is not None:
+        arguments["UserData"] = data
+    if settings.subnet_id:
+        arguments["SubnetId"] = settings.subnet_id
+    if settings.security_group_ids:
+        arguments["SecurityGroupIds"] = list(settings.security_group_ids)
+    if settings.key_name:
+        arguments["KeyName"] = settings.key_name
+    return arguments
