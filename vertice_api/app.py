@@ -12,13 +12,20 @@ from vertice_api import errors
 from vertice_api.auth import AuthMiddleware, TokenCache
 from vertice_api.context import AppContext
 from vertice_api.http import RejectNulInUrl
+from vertice_api.observe import MetricsResource, RequestMetrics
 from vertice_api.resources import assemblies, catalog, meta, plans, tenancy
 
 
 def create_app(ctx: AppContext) -> falcon.App[falcon.Request, falcon.Response]:
     """The WSGI application serving `/v3/...` for the installation in `ctx`."""
     cache = TokenCache(ctx.token_cache_seconds)
-    app = falcon.App(middleware=(RejectNulInUrl(), AuthMiddleware(ctx.store, cache)))
+    app = falcon.App(
+        middleware=(
+            RequestMetrics(ctx.metrics),
+            RejectNulInUrl(),
+            AuthMiddleware(ctx.store, cache),
+        )
+    )
     # Bodies are read by vertice_api.http (limits, media types, messages), not by Falcon.
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
@@ -31,6 +38,7 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
     """Every route of the API and its resource (the OpenAPI test walks this list)."""
     return [
         ("/healthz", meta.Health(ctx)),
+        ("/metrics", MetricsResource(ctx)),
         ("/v3/openapi.json", meta.OpenApi()),
         ("/v3/platform", meta.Platform()),
         ("/v3/drivers", meta.Drivers(ctx)),

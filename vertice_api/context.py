@@ -8,6 +8,7 @@ import pluggy
 
 from vertice_core.config import Config
 from vertice_core.crypto import SecretBox
+from vertice_core.metrics import Metrics
 from vertice_core.registry import DriverRegistry
 from vertice_core.store import Store
 
@@ -22,6 +23,7 @@ class AppContext:
     box: SecretBox
     registry: DriverRegistry
     plugins: pluggy.PluginManager
+    metrics: Metrics = attrs.field(factory=Metrics)
     #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
     token_cache_seconds: float = 5.0
 
@@ -32,9 +34,13 @@ def build_context(config: Config, *, load_plugins: bool = True) -> AppContext:
     from vertice_core.crypto import load_key
     from vertice_core.hooks import make_plugin_manager
 
+    metrics = Metrics()
+    store = Store(config.database_url)
+    store.on_statement(metrics.count_statement)
     return AppContext(
         config=config,
-        store=Store(config.database_url),
+        store=store,
+        metrics=metrics,
         converter=make_converter(),
         box=SecretBox(load_key(config)),
         registry=DriverRegistry(),

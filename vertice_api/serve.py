@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -58,9 +61,32 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
         return create_app(build_context(self.config_obj))
 
 
+def _worker_exited(_server: Any, worker: Any) -> None:
+    """gunicorn's `child_exit` hook: drop a dead worker's live gauges from the metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def metrics_dir(config: Config) -> Path:
+    """The folder every process of `vertice serve` writes its metrics to (emptied at start)."""
+    return config.home / "metrics"
+
+
+def prepare_metrics_dir(config: Config) -> None:
+    """Point prometheus-client's multiprocess mode at a fresh folder (unless already set)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    folder = metrics_dir(config)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
     """The gunicorn settings of `vertice serve`."""
     return {
+        "child_exit": _worker_exited,
         "bind": bind,
         "workers": workers,
         "worker_class": "gthread",
@@ -78,6 +104,7 @@ def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
 
 def run_api(config: Config, *, bind: str, workers: int) -> None:
     """Serve the API alone until SIGTERM or Ctrl-C."""
+    prepare_metrics_dir(config)
     ApiServer(config, gunicorn_options(bind, workers)).run()
 
 
@@ -148,4 +175,5 @@ def _terminate(child: subprocess.Popen[bytes]) -> None:
 
 def run(config: Config, *, bind: str, workers: int) -> int:
     """`vertice serve`: the API and one reconciler, until SIGTERM or Ctrl-C."""
+    prepare_metrics_dir(config)  # inherited by both children
     return Supervisor(config, bind=bind, workers=workers).run()

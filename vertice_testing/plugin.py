@@ -34,6 +34,7 @@ from vertice_core.config import Config
 from vertice_core.convert import make_converter
 from vertice_core.crypto import SecretBox
 from vertice_core.hooks import make_plugin_manager
+from vertice_core.metrics import Metrics
 from vertice_core.reconcile.loop import Reconciler
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.registry import DriverRegistry
@@ -128,7 +129,10 @@ def ctx(config: Config, store: Store) -> AppContext:
     """The API's collaborators, with the built-ins seeded."""
     converter = make_converter()
     builtins.seed(store, converter)
+    metrics = Metrics()
+    store.on_statement(metrics.count_statement)
     return AppContext(
+        metrics=metrics,
         config=config,
         store=store,
         converter=converter,
@@ -190,6 +194,7 @@ def make_reconciler(ctx: AppContext) -> Iterator[Callable[..., Reconciler]]:
             home=ctx.config.home,
             settings=settings,
             holder=holder,
+            metrics=ctx.metrics,
         )
         made.append(reconciler)
         return reconciler

@@ -138,13 +138,19 @@ class Paths:
         )  # fmt: skip
 
     def meta(self) -> dict[str, Json]:
-        """`/healthz`, `/v3/openapi.json`, `/v3/platform`, `/v3/drivers`."""
+        """`/healthz`, `/metrics`, `/v3/openapi.json`, `/v3/platform`, `/v3/drivers`."""
         health = response(200, ref("Health"), description="The database answers.")
+        exposition = {
+            "description": "The metrics of every process, in Prometheus' text format.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
         down = response(503, ref("Health"))
         document = response(200, ref("OpenApiDocument"), description="This document.")
         return {
             "/healthz": {"get": operation("health", "Liveness and database check", tag="meta",
                                           public=True, ok={200: health, 503: down})},
+            "/metrics": {"get": operation("metrics", "Prometheus metrics", tag="meta",
+                                          public=True, ok={200: exposition})},
             "/v3/openapi.json": {"get": operation("openapi", "This OpenAPI document", tag="meta",
                                                   public=True, ok={200: document})},
             "/v3/platform": {"get": self.get("getPlatform", "The CAMP platform resource",

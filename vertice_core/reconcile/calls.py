@@ -1,4 +1,4 @@
-"""Driver calls in a bounded worker pool, each bounded by a timeout.
+"""Driver calls in a bounded worker pool, each bounded by a timeout, each counted.
 
 A call that raises anything but a `DriverError` is a driver bug; it is turned
 into a transient error (and logged) so that no driver can take the loop down.
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from vertice_core.errors import DriverError, TransientError
+from vertice_core.metrics import Metrics
 
 log = logging.getLogger("vertice.reconcile")
 
@@ -36,14 +35,16 @@ class _Timed:
 class CallPool:
     """Runs driver calls concurrently; counts calls by cloud type, verb and outcome."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, metrics: Metrics) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vertice-call")
-        self.counts: Counter[tuple[str, str, str]] = Counter()
-        self._lock = threading.Lock()
+        self.metrics = metrics
 
-    def _count(self, cloud_type: str, verb: str, outcome: str) -> None:
-        with self._lock:
-            self.counts[(cloud_type, verb, outcome)] += 1
+    def _count(
+        self, cloud_type: str, verb: str, outcome: str, seconds: float | None = None
+    ) -> None:
+        self.metrics.driver_calls.labels(cloud_type, verb, outcome).inc()
+        if seconds is not None:
+            self.metrics.driver_seconds.labels(cloud_type, verb).observe(seconds)
 
     def run_all(
         self,
@@ -101,19 +102,19 @@ class CallPool:
         return result
 
     def _invoke(self, timer: _Timed, cloud_type: str, verb: str, fn: Callable[[], T]) -> T:
-        timer.started = time.monotonic()
+        timer.started = started = time.monotonic()
         try:
             value = fn()
         except DriverError as exc:
-            self._count(cloud_type, verb, type(exc).__name__)
+            self._count(cloud_type, verb, type(exc).__name__, time.monotonic() - started)
             raise
         except Exception as exc:
-            self._count(cloud_type, verb, "bug")
+            self._count(cloud_type, verb, "bug", time.monotonic() - started)
             log.exception("the %s driver raised a non-driver error in %s", cloud_type, verb)
             raise TransientError(
                 f"{verb} failed unexpectedly: {type(exc).__name__}: {exc}", reason="DriverBug"
             ) from exc
-        self._count(cloud_type, verb, "ok")
+        self._count(cloud_type, verb, "ok", time.monotonic() - started)
         return value
 
     def shutdown(self) -> None:

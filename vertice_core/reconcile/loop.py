@@ -25,6 +25,7 @@ import pluggy
 
 from vertice_core.crypto import SecretBox
 from vertice_core.errors import DriverError
+from vertice_core.metrics import Metrics
 from vertice_core.reconcile.calls import CallPool
 from vertice_core.reconcile.drivers import RegionDrivers
 from vertice_core.reconcile.region import RegionPass, RegionResult
@@ -68,6 +69,7 @@ class Reconciler:
         settings: ReconcilerSettings | None = None,
         holder: str | None = None,
         clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
     ) -> None:
         from pathlib import Path
 
@@ -76,8 +78,9 @@ class Reconciler:
         self.holder = holder or default_identity()
         self.plugins = plugins
         self.clock = clock
+        self.metrics = metrics or Metrics()
         self.rng = random.Random()  # noqa: S311 -- jitter, not security
-        self.calls = CallPool(self.settings.workers)
+        self.calls = CallPool(self.settings.workers, self.metrics)
         self.drivers = RegionDrivers(
             registry, converter, box, installation_id=installation_id, home=Path(home)
         )
@@ -109,6 +112,9 @@ class Reconciler:
             work = WorkRepository(session)
             regions = work.regions()
             due = work.due_regions(now)
+            oldest = work.oldest_due(now) if due else None
+        self.metrics.queue_depth.set(sum(due.values()))
+        self.metrics.queue_lag.set(now - oldest if oldest is not None else 0.0)
         chosen = []
         for region in regions:
             clock = self._regions.setdefault(region.name, _RegionClock())
@@ -138,6 +144,15 @@ class Reconciler:
 
     def reconcile_region(self, region: RegionRow) -> RegionResult:
         """One pass over `region`; driver failures are recorded, never raised."""
+        started = time.monotonic()
+        result = self._reconcile_region(region)
+        self.metrics.pass_seconds.labels(region.name).observe(time.monotonic() - started)
+        self.metrics.passes.labels(region.name, "error" if result.error else "ok").inc()
+        if result.ghosts:
+            self.metrics.ghosts.labels(region.name).inc(result.ghosts)
+        return result
+
+    def _reconcile_region(self, region: RegionRow) -> RegionResult:
         try:
             driver = self.drivers.get(region)
             result = RegionPass(

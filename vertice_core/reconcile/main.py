@@ -12,6 +12,7 @@ from vertice_core.config import Config
 from vertice_core.convert import make_converter
 from vertice_core.crypto import SecretBox, load_key
 from vertice_core.hooks import make_plugin_manager
+from vertice_core.metrics import Metrics
 from vertice_core.reconcile.loop import Reconciler
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.registry import DriverRegistry
@@ -25,6 +26,8 @@ def build(
 ) -> Reconciler:
     """A reconciler for the installation in `config`."""
     store = Store(config.database_url)
+    metrics = Metrics()
+    store.on_statement(metrics.count_statement)
     return Reconciler(
         store,
         registry=DriverRegistry(),
@@ -35,6 +38,7 @@ def build(
         home=config.home,
         settings=settings or ReconcilerSettings.from_env(),
         holder=holder,
+        metrics=metrics,
     )
 
 

@@ -15,7 +15,7 @@ when it ends and rolls back on an exception.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -102,6 +102,17 @@ class Store:
         """A session whose transaction commits at the end of the block."""
         with self._writer() as session, session.begin():
             yield session
+
+    def on_statement(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(sql)` before every statement any of the store's engines runs."""
+
+        def before(
+            _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+        ) -> None:
+            callback(statement)
+
+        for engine in {self.engine, self.write_engine}:
+            event.listen(engine, "before_cursor_execute", before)
 
     def ping(self) -> str | None:
         """None when the database answers a trivial query, else the error's class name."""

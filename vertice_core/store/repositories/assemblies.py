@@ -86,6 +86,13 @@ class AssemblyRepository:
         ).all()
         return Page(total=total or 0, rows=rows)
 
+    def count_by_phase(self) -> dict[str, int]:
+        """How many assemblies are in each phase (every project)."""
+        rows = self.session.execute(
+            select(AssemblyRow.phase, func.count()).group_by(AssemblyRow.phase)
+        )
+        return {str(phase): int(count) for phase, count in rows}
+
     def change_spec(self, row: AssemblyRow, expected_generation: int, **values: Any) -> bool:
         """Change spec columns and bump the generation, if nobody changed it meanwhile.
 

@@ -1,0 +1,46 @@
+"""`GET /metrics`: the control plane's own metrics in Prometheus' text format."""
+
+from __future__ import annotations
+
+import re
+
+
+def value(text: str, series: str) -> float:
+    """The value of one series line (`name{labels}`) in an exposition."""
+    match = re.search(rf"^{re.escape(series)} (\S+)$", text, re.M)
+    assert match, f"{series} not in:\n{text}"
+    return float(match.group(1))
+
+
+def test_metrics_need_no_token_and_count_requests_calls_and_phases(
+    client, alice, make_reconciler, converge, phases
+):
+    uri = alice.declare("web-1").headers["location"]
+    assert alice.get(uri).status_code == 200
+    converge(make_reconciler(), lambda: phases() == {"RUNNING": 1})
+    scraped = client.simulate_get("/metrics")
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain")
+    text = scraped.text
+    assert (
+        value(
+            text,
+            'vertice_http_requests_total{method="POST",route="/v3/assembly_factory",status="201"}',
+        )
+        == 1
+    )
+    assert (
+        value(
+            text,
+            'vertice_http_requests_total{method="GET",route="/v3/assembly/{assembly_id}",status="200"}',
+        )
+        >= 1
+    )
+    assert (
+        value(text, 'vertice_driver_calls_total{cloud_type="sim",outcome="ok",verb="create"}') == 1
+    )
+    assert value(text, 'vertice_reconcile_passes_total{outcome="ok",region="local"}') >= 2
+    assert value(text, 'vertice_assemblies{phase="RUNNING"}') == 1
+    assert value(text, 'vertice_db_statements_total{kind="write"}') > 0
+    assert "vertice_driver_call_seconds_bucket" in text
+    assert "vertice_reconcile_queue_depth" in text

@@ -1,0 +1,70 @@
+"""The API's own metrics: a middleware timing every request, and `GET /metrics`.
+
+`/metrics` answers in Prometheus' text exposition format with the values of
+every process of the installation (multiprocess mode under `vertice serve`),
+plus `vertice_assemblies{phase=...}`, counted in the database when scraped.
+It needs no token: it carries counts, never tenants' data.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import falcon
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from vertice_api.context import AppContext
+from vertice_core.metrics import Metrics, exposition
+from vertice_core.store.repositories import AssemblyRepository
+
+
+class RequestMetrics:
+    """Counts and times every request by route template, method and status."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.started = time.perf_counter()
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, succeeded: bool
+    ) -> None:
+        started = getattr(req.context, "started", None)
+        if started is None:
+            return
+        route = req.uri_template or "unmatched"
+        status = resp.status.split(" ", 1)[0] if isinstance(resp.status, str) else str(resp.status)
+        self.metrics.http_requests.labels(route, req.method, status).inc()
+        self.metrics.http_seconds.labels(route, req.method).observe(time.perf_counter() - started)
+
+
+class _Phases:
+    """A collector of how many assemblies are in each phase, read at scrape time."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("vertice_assemblies", "Assemblies by phase", labels=["phase"])
+        with self.ctx.store.read() as session:
+            for phase, count in AssemblyRepository(session).count_by_phase().items():
+                family.add_metric([phase], count)
+        yield family
+
+
+class MetricsResource:
+    """`/metrics`: the installation's metrics in Prometheus' exposition format."""
+
+    public = True
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.phases = _Phases(ctx)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = CONTENT_TYPE_LATEST
+        resp.data = exposition(self.ctx.metrics, [self.phases])

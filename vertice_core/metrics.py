@@ -1,0 +1,99 @@
+"""The control plane's own metrics, in Prometheus' terms (prometheus-client).
+
+Build one `Metrics` per process (in `main` or `create_app`) and pass it on;
+nothing registers globally. Under `vertice serve` every process (the API's
+gunicorn workers and the reconciler) writes its values to files in
+`PROMETHEUS_MULTIPROC_DIR` (prometheus-client's multiprocess mode, chosen by
+that variable when the library is first imported), and the API's `/metrics`
+adds them up, so every worker and the reconciler count. Without that
+variable the values live in `Metrics.registry`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+#: Latency buckets (seconds) for HTTP requests and driver calls.
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+def multiprocess_dir() -> str | None:
+    """The folder multiprocess metrics are written to, if this process uses one."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class Metrics:
+    """Every metric vertice exports."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.http_requests = Counter(
+            "vertice_http_requests", "HTTP requests served", ["route", "method", "status"],
+            registry=r,
+        )  # fmt: skip
+        self.http_seconds = Histogram(
+            "vertice_http_request_seconds", "HTTP request latency", ["route", "method"],
+            buckets=BUCKETS, registry=r,
+        )  # fmt: skip
+        self.passes = Counter(
+            "vertice_reconcile_passes", "Reconcile passes over a region", ["region", "outcome"],
+            registry=r,
+        )  # fmt: skip
+        self.pass_seconds = Histogram(
+            "vertice_reconcile_pass_seconds", "Duration of a pass over a region", ["region"],
+            buckets=BUCKETS, registry=r,
+        )  # fmt: skip
+        self.queue_depth = Gauge(
+            "vertice_reconcile_queue_depth", "Assemblies due now", registry=r,
+            multiprocess_mode="livemax",
+        )  # fmt: skip
+        self.queue_lag = Gauge(
+            "vertice_reconcile_queue_lag_seconds", "How long the oldest due assembly has waited",
+            registry=r, multiprocess_mode="livemax",
+        )  # fmt: skip
+        self.driver_calls = Counter(
+            "vertice_driver_calls", "Driver calls", ["cloud_type", "verb", "outcome"], registry=r
+        )
+        self.driver_seconds = Histogram(
+            "vertice_driver_call_seconds", "Driver call latency", ["cloud_type", "verb"],
+            buckets=BUCKETS, registry=r,
+        )  # fmt: skip
+        self.ghosts = Counter(
+            "vertice_ghosts_removed", "Ghost instances deleted", ["region"], registry=r
+        )
+        self.db_statements = Counter(
+            "vertice_db_statements", "SQL statements executed", ["kind"], registry=r
+        )
+
+    def count_statement(self, statement: str) -> None:
+        """Count one SQL statement as a read, a write or other (transactions, pragmas)."""
+        head = statement.lstrip()[:6].upper()
+        if head == "SELECT":
+            kind = "read"
+        elif head in ("INSERT", "UPDATE", "DELETE"):
+            kind = "write"
+        else:
+            kind = "other"
+        self.db_statements.labels(kind).inc()
+
+
+def exposition(metrics: Metrics, extra: Iterable[object] = ()) -> bytes:
+    """The text exposition of every process's metrics (or this process's alone)."""
+    folder = multiprocess_dir()
+    registry = CollectorRegistry()
+    if folder:
+        MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
+    else:
+        registry = metrics.registry
+    for collector in extra:
+        registry.register(collector)  # type: ignore[arg-type]
+    try:
+        return bytes(generate_latest(registry))
+    finally:
+        for collector in extra:
+            registry.unregister(collector)  # type: ignore[arg-type]
