@@ -8,14 +8,16 @@ export VERTICE_HOME ?= $(CURDIR)/var
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
+PLUGIN_PACKAGES := $(patsubst %/__init__.py,%,$(wildcard plugins/*/vertice_driver_*/__init__.py))
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres clean help
+.PHONY: install run test lint typecheck pytest postgres system-packages bench bench-quick clean help
 
 help:
 	@echo "make run      set up and serve the API + reconciler on 127.0.0.1:8080 (SQLite, sim cloud)"
 	@echo "make test     set up and run ruff, mypy, import contracts and the whole test suite"
 	@echo "make install  create .venv and install the core and every plugin (editable)"
+	@echo "make bench    run the benchmarks at full size (make bench-quick: a tenth, < 3 min)"
 
 $(STAMP): pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,16 +36,35 @@ postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL did not start" >&2; exit 1
 
+# Debian packages the tests and benchmarks run: a Docker engine and busybox (the docker
+# plugin's peer and its test image) and wrk (the API benchmark). Installed only when missing;
+# `apt-get update` only if the install fails.
+DEBIAN_PACKAGES := docker.io busybox-static wrk
+system-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing || \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; }; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports setup.cfg
 
 typecheck: install
-	$(BIN)/mypy vertice_core vertice_api vertice_drivers vertice_testing
+	$(BIN)/mypy vertice_core vertice_api vertice_drivers vertice_testing bench $(PLUGIN_PACKAGES)
 
-pytest: install postgres
-	$(BIN)/pytest -n 2 --dist loadgroup
+pytest: install postgres system-packages
+	$(BIN)/pytest -n 2
+
+# Benchmarks: full size (the targets' size) and a tenth of it. Figures go to var/bench/.
+bench: install postgres system-packages
+	$(BIN)/python -m bench --size full
+
+bench-quick: install postgres system-packages
+	$(BIN)/python -m bench --size quick
 
 test: lint typecheck pytest
 

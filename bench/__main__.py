@@ -1,0 +1,55 @@
+"""`python -m bench [--size full|quick|tiny] [SCENARIO ...]`: run the benchmarks.
+
+Scenarios: converge (SQLite, then PostgreSQL; idle follows on SQLite), declare,
+api, footprint, chaos. Prints one line per figure and a summary, and writes
+the figures as JSON under `var/bench/` (or `--out`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.report import Figure, Report
+from bench.scenarios import api, chaos, converge, declare, footprint
+from bench.sizes import SIZES, Size
+
+SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
+    "converge": lambda size: converge.run(size, "sqlite") + converge.run(size, "postgresql"),
+    "declare": declare.run,
+    "api": api.run,
+    "footprint": footprint.run,
+    "chaos": chaos.run,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen scenarios; exit 1 if one of them failed to run (not for a missed target)."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--out", type=Path, default=Path("var/bench"))
+    parser.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, []], default=[])
+    args = parser.parse_args(argv)
+    size = SIZES[args.size]
+    report = Report(size.name)
+    broken = []
+    for name in args.scenarios or list(SCENARIOS):
+        print(f"# {name} ({size.name})", flush=True)
+        try:
+            report.extend(SCENARIOS[name](size))
+        except Exception:
+            broken.append(name)
+            traceback.print_exc()
+    print(report.summary())
+    print(f"figures written to {report.write(args.out)}")
+    if broken:
+        print("scenarios that could not run: " + ", ".join(broken))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""A throw-away installation for a scenario: its database, its sim region, its processes.
+
+Everything a scenario measures runs as the user would run it: `vertice
+reconcile` and `vertice serve --api-only` are real processes, with the
+metrics of each written to the installation's multiprocess folder, read here
+with prometheus-client. CPU and memory come from `/proc`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.fernet import Fernet
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from vertice_core import builtins
+from vertice_core.accounts import create_user
+from vertice_core.convert import make_converter
+from vertice_core.ids import new_id
+from vertice_core.store import Store, migrate
+from vertice_core.store.repositories import AssemblyRepository, RegionRepository
+from vertice_drivers.sim import cloud_at
+from vertice_testing.databases import create_postgres_database, drop_postgres_database
+from vertice_testing.server import free_port
+
+TICKS = os.sysconf("SC_CLK_TCK")
+SPEC = {
+    "components": [],
+    "credential": {"kind": "none", "key_name": "", "public_key": "", "sealed_password": ""},
+    "metadata": {"type_definition": "", "mutable": [], "consumer_mutable": []},
+}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of `/proc/PID/status` in MB (`VmRSS`, or `VmHWM` for the peak)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of `pid`."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        ppid = next((ln.split()[1] for ln in text.splitlines() if ln.startswith("PPid:")), "")
+        if ppid == str(pid):
+            found.append(int(status.parent.name))
+    return found
+
+
+class Installation:
+    """A fresh installation on SQLite or PostgreSQL, under a temporary home."""
+
+    def __init__(self, engine: str = "sqlite") -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="vertice-bench-"))
+        self.engine = engine
+        if engine == "sqlite":
+            self.url = f"sqlite:///{self.home / 'vertice.db'}"
+        else:
+            self.url = create_postgres_database()
+        self.key = Fernet.generate_key().decode()
+        self.metrics_dir = self.home / "metrics"
+        self.metrics_dir.mkdir()
+        self.store = Store(self.url)
+        migrate.upgrade(self.store.engine)
+        builtins.seed(self.store, make_converter())
+        with self.store.write() as session:
+            created = create_user(session, "bench", admin=True)
+        self.project_id = created.project.id
+        self.token = created.token
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def env(self, **reconcile: float) -> dict[str, str]:
+        """The environment of this installation's processes."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VERTICE_", "PROMETHEUS"))}
+        env.update(
+            VERTICE_HOME=str(self.home),
+            VERTICE_DATABASE_URL=self.url,
+            VERTICE_SECRET_KEY=self.key,
+            PROMETHEUS_MULTIPROC_DIR=str(self.metrics_dir),
+        )
+        env.update({f"VERTICE_RECONCILE_{k.upper()}": str(v) for k, v in reconcile.items()})
+        return env
+
+    # -- the simulated cloud --
+
+    def configure_sim(self, **settings: Any) -> None:
+        """Set the `local` region's sim knobs."""
+        with self.store.write() as session:
+            regions = RegionRepository(session)
+            row = regions.get("local")
+            assert row is not None
+            regions.update(row, settings=settings)
+
+    def sim_calls(self) -> Counter[str]:
+        """Calls the sim audited, by verb."""
+        return Counter(verb for verb, _ in cloud_at(self.home / "sim.db").audited("default"))
+
+    def sim_instances(self) -> list[dict[str, Any]]:
+        """Every instance of the sim, with its state and tags."""
+        return list(cloud_at(self.home / "sim.db").all_rows("default"))
+
+    # -- declarations and phases --
+
+    def declare(self, count: int, prefix: str = "a") -> float:
+        """Store `count` declared assemblies in one transaction; return when it committed."""
+        rows = [
+            {
+                "id": new_id("asm"),
+                "project_id": self.project_id,
+                "name": f"{prefix}{i:05d}",
+                "plan_name": "1_virtualmachine_ubuntu",
+                "region_name": "local",
+                "flavor_name": "small",
+                "spec": SPEC,
+            }
+            for i in range(count)
+        ]
+        with self.store.write() as session:
+            AssemblyRepository(session).create_many(rows)
+        return time.monotonic()
+
+    def phases(self) -> dict[str, int]:
+        """How many assemblies are in each phase."""
+        with self.store.read() as session:
+            return AssemblyRepository(session).count_by_phase()
+
+    def wait_for(self, check: Callable[[], bool], timeout: float, interval: float = 0.1) -> float:
+        """Poll `check()` until it holds; return when it did (monotonic). Fails on timeout."""
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not reached within {timeout:.0f}s: {self.phases()}")
+            time.sleep(interval)
+        return time.monotonic()
+
+    # -- processes --
+
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start `vertice ARGS` in its own process group, logging to the home."""
+        log = (self.home / f"{args[0]}-{len(self.processes)}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vertice_api.cli", *args],
+            env=env or self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def reconciler(self, **reconcile: float) -> subprocess.Popen[bytes]:
+        """Start `vertice reconcile`, and wait until it has made its first pass."""
+        process = self.start("reconcile", "--identity", "bench", env=self.env(**reconcile))
+        self.wait_for(lambda: self.metric("vertice_reconcile_passes_total") > 0, timeout=60)
+        return process
+
+    @contextmanager
+    def api(self, workers: int = 2) -> Iterator[str]:
+        """`vertice serve --api-only` on a free port; yields its base URL."""
+        url = f"http://127.0.0.1:{free_port()}"
+        process = self.start(
+            "serve", "--api-only", "--bind", url.removeprefix("http://"), "--workers", str(workers)
+        )
+        try:
+            wait_healthy(url)
+            yield url
+        finally:
+            stop(process)
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum over every process of the samples of `name` that carry `labels`."""
+        wanted = set(labels.items())
+        return sum(
+            value for key, value in self.metrics().get(name, {}).items() if wanted <= set(key)
+        )
+
+    def metrics(self) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+        """Every sample of every process's metrics: name -> labels -> value."""
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(self.metrics_dir))  # type: ignore[no-untyped-call]
+        found: dict[str, dict[tuple[tuple[str, str], ...], float]] = defaultdict(dict)
+        for family in registry.collect():
+            for sample in family.samples:
+                found[sample.name][tuple(sorted(sample.labels.items()))] = sample.value
+        return found
+
+    def close(self) -> None:
+        """Stop every process, drop the database, remove the home."""
+        for process in self.processes:
+            stop(process)
+        self.store.dispose()
+        if self.engine != "sqlite":
+            drop_postgres_database(self.url)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a process group; SIGKILL it if it does not stop within 30 s."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def wait_healthy(url: str, timeout: float = 60) -> None:
+    """Wait until `url/healthz` answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not become healthy")

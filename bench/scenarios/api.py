@@ -1,0 +1,90 @@
+"""`api`: requests per second and latency of the API against a bare Falcon app.
+
+Every endpoint runs under gunicorn with two workers on 127.0.0.1 and is
+driven by wrk (2 threads, 32 connections): (a) the bare app, (b) an
+authenticated `GET /v3/assembly/{id}` with many assemblies stored, (c) a page
+of the assembly collection sorted by name, (d) `POST /v3/assembly_factory`.
+The figures that matter are the ratios to (a), measured in the same run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import httpx
+
+from bench import wrk
+from bench.installation import Installation, stop
+from bench.report import Figure
+from bench.sizes import Size
+from vertice_core.store.repositories import AssemblyRepository
+from vertice_testing.server import free_port
+
+
+def run(size: Size) -> list[Figure]:
+    """The four endpoints, their rates, latencies, ratios and errors."""
+    if not wrk.available():
+        raise RuntimeError("wrk is not installed (make bench installs Debian's package)")
+    inst = Installation("sqlite")
+    try:
+        bare_url = f"http://127.0.0.1:{free_port()}"
+        bare = subprocess.Popen(
+            [sys.executable, "-m", "bench.bare", "--bind", bare_url.removeprefix("http://")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        try:
+            wait_healthy_bare(bare_url)
+            baseline = wrk.run(f"{bare_url}/bare", size.api_seconds)
+        finally:
+            stop(bare)
+        inst.declare(size.api_assemblies)
+        with inst.store.read() as session:
+            one = AssemblyRepository(session).page(None, limit=1, start=size.api_assemblies // 2)
+        target = f"/v3/assembly/{one.rows[0].id}"
+        script = inst.home / "post.lua"
+        script.write_text(wrk.POST_SCRIPT.replace("TOKEN", inst.token))
+        with inst.api() as url:
+            item = wrk.run(url + target, size.api_seconds, token=inst.token)
+            page = wrk.run(
+                url + "/v3/assembly_factory?items_per_page=50&sort=%2Bname",
+                size.api_seconds, token=inst.token,
+            )  # fmt: skip
+            post = wrk.run(url + "/v3/assembly_factory", size.api_seconds, script=script)
+        return figures(baseline, item, page, post)
+    finally:
+        inst.close()
+
+
+def wait_healthy_bare(url: str) -> None:
+    """The bare app has no /healthz; its one route will do."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/bare", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+def figures(
+    bare: wrk.WrkResult, item: wrk.WrkResult, page: wrk.WrkResult, post: wrk.WrkResult
+) -> list[Figure]:
+    """Rates, latencies and ratios of the four endpoints."""
+    found = [Figure("api.bare.rps", bare.requests_per_second, "req/s")]
+    for name, result, ratio_target in (
+        ("get", item, 0.5),
+        ("page", page, 0.25),
+        ("post", post, None),
+    ):
+        found += [
+            Figure(f"api.{name}.rps", result.requests_per_second, "req/s"),
+            Figure(f"api.{name}.ratio", result.requests_per_second / bare.requests_per_second,
+                   "x bare", ratio_target, op=">="),
+            Figure(f"api.{name}.p50", result.p50_ms, "ms"),
+            Figure(f"api.{name}.p99", result.p99_ms, "ms", 25.0 if name == "get" else None),
+            Figure(f"api.{name}.non_2xx", result.non_2xx + result.errors, "responses", 0.0),
+        ]  # fmt: skip
+    return found

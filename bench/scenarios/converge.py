@@ -1,0 +1,77 @@
+"""`converge` and `idle`: many assemblies onto a slow sim region, then nothing changing.
+
+Converge: N assemblies are declared (stored in one transaction) while one
+`vertice reconcile` runs against a sim region with 100 ms API latency and 2 s
+boot time; the figure is the time from that commit to all RUNNING. Idle: the
+same installation, left alone for a few resync periods; nothing should be
+written and the cloud should only be listed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from bench.installation import Installation, cpu_seconds, memory_mb
+from bench.report import Figure
+from bench.sizes import Size
+
+PAGE = 1000
+
+
+def run(size: Size, engine: str) -> list[Figure]:
+    """Converge on `engine` (and, on SQLite, measure the idle cost after)."""
+    inst = Installation(engine)
+    try:
+        inst.configure_sim(latency=0.1, boot_time=2.0, page_size=PAGE, audit=True)
+        process = inst.reconciler(resync=size.idle_resync, poll=0.5)
+        n = size.converge
+        statements0 = inst.metric("vertice_db_statements_total")
+        cpu0 = cpu_seconds(process.pid)
+        declared = inst.declare(n)
+        done = inst.wait_for(lambda: inst.phases().get("RUNNING", 0) == n, timeout=600)
+        cpu1 = cpu_seconds(process.pid)
+        statements = inst.metric("vertice_db_statements_total") - statements0
+        calls = inst.sim_calls()
+        others = sum(count for verb, count in calls.items() if verb not in ("observe", "create"))
+        prefix = f"converge.{engine}"
+        figures = [
+            Figure(f"{prefix}.seconds", done - declared, "s", 15.0 if engine == "sqlite" else 20.0,
+                   note=f"{n} assemblies, 100 ms latency, 2 s boot"),
+            Figure(f"{prefix}.cpu", cpu1 - cpu0, "s", note="reconciler CPU seconds"),
+            Figure(f"{prefix}.peak_rss", memory_mb(process.pid, "VmHWM"), "MB", 250.0),
+            Figure(f"{prefix}.creates_per_assembly", calls["create"] / n, "calls", 1.0),
+            Figure(f"{prefix}.other_calls_per_assembly", others / n, "calls", 0.0,
+                   note="no per-assembly describe"),
+            Figure(f"{prefix}.observe_pages", calls["observe"], "calls"),
+            Figure(f"{prefix}.statements_per_assembly", statements / n, "statements"),
+        ]  # fmt: skip
+        if engine == "sqlite":
+            figures += idle(inst, process.pid, size)
+        return figures
+    finally:
+        inst.close()
+
+
+def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
+    """The cost of resyncs when nothing changes."""
+    n = size.converge
+    time.sleep(size.idle_resync * 1.5)  # let the last transitions settle
+    passes0 = inst.metric("vertice_reconcile_passes_total")
+    writes0 = inst.metric("vertice_db_statements_total", kind="write")
+    calls0 = inst.sim_calls()
+    cpu0 = cpu_seconds(pid)
+    time.sleep(size.idle_resync * size.idle_periods)
+    cpu = cpu_seconds(pid) - cpu0
+    passes = inst.metric("vertice_reconcile_passes_total") - passes0
+    writes = inst.metric("vertice_db_statements_total", kind="write") - writes0
+    calls = inst.sim_calls() - calls0
+    resyncs = max(passes, 1)
+    pages = math.ceil(n / PAGE)
+    return [
+        Figure("idle.cpu_per_assembly_per_resync", cpu / (n * resyncs) * 1e6, "us", 50.0,
+               note=f"{n} assemblies, {resyncs:.0f} resyncs of {size.idle_resync:.0f}s"),
+        Figure("idle.db_writes_per_resync", writes / resyncs, "statements", 0.0),
+        Figure("idle.cloud_calls_per_resync", sum(calls.values()) / resyncs, "calls",
+               float(pages), note=f"observe pages: {pages} per resync"),
+    ]  # fmt: skip

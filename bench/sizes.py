@@ -1,0 +1,29 @@
+"""How big each scenario is: `full` (the targets' size), `quick` (a tenth), `tiny` (tests)."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Size:
+    """The sizes of one benchmark run."""
+
+    name: str
+    converge: int
+    idle_resync: float
+    idle_periods: int
+    declare: int
+    declare_clients: int
+    api_assemblies: int
+    api_seconds: int
+    chaos: int
+    chaos_resync: float
+    repeats: int
+
+
+SIZES = {
+    "full": Size("full", 10_000, 10.0, 6, 10_000, 8, 10_000, 10, 2_000, 5.0, 3),
+    "quick": Size("quick", 1_000, 2.0, 4, 1_000, 8, 1_000, 2, 200, 2.0, 3),
+    "tiny": Size("tiny", 20, 1.0, 2, 20, 2, 20, 1, 20, 1.0, 1),
+}

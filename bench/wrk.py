@@ -1,0 +1,78 @@
+"""Running `wrk` (Debian's package) and reading its report."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import attrs
+
+#: A wrk script that POSTs a new, uniquely named assembly on every request.
+POST_SCRIPT = """
+local PLAN = "/v3/plan/1_virtualmachine_ubuntu"
+local counter = 0
+local thread_id = 0
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  thread_id = id
+end
+function request()
+  counter = counter + 1
+  local body = string.format('{"name": "w%d-%d", "plan_uri": "' .. PLAN .. '", ' ..
+    '"region": "local", "flavor": "small"}', thread_id, counter)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+                                  ["Authorization"] = "Bearer TOKEN"}, body)
+end
+"""
+
+
+@attrs.frozen
+class WrkResult:
+    """What wrk measured."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    errors: int
+
+
+def available() -> bool:
+    """Whether wrk is installed."""
+    return shutil.which("wrk") is not None
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run(
+    url: str, seconds: int, *, token: str | None = None, script: Path | None = None
+) -> WrkResult:
+    """wrk with 2 threads and 32 connections for `seconds` against `url`."""
+    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
+    if token:
+        command += ["-H", f"Authorization: Bearer {token}"]
+    if script:
+        command += ["-s", str(script)]
+    out = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
+    ).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return WrkResult(
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(latency["50"]),
+        p99_ms=_ms(latency["99"]),
+        requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        non_2xx=int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
+        errors=sum(int(g) for g in errors.groups()) if errors else 0,
+    )

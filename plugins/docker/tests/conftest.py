@@ -1,0 +1,222 @@
+"""The peer of the docker driver's tests: a real Docker Engine, started here when none runs.
+
+`docker_engine` (session) uses the engine of `VERTICE_TEST_DOCKER_HOST` if that
+is set, else the one answering on `/tmp/vtdocker-<uid>/docker.sock`; when
+nothing answers there it starts Debian's `dockerd` on that folder
+(`vertice_driver_docker.testing.engine`). Concurrent sessions (pytest-xdist
+workers) share that engine; the last one to finish stops it, with its
+containers, if the tests started it. With no registry reachable,
+`busybox_image` imports a local image (`localhost/busybox:latest`, busybox
+`httpd` on port 8080 as its command).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import pytest
+from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
+from vertice_driver_docker.testing.busybox import BUSYBOX, import_busybox
+from vertice_driver_docker.testing.engine import LocalEngine, existing_engine, shared_engine
+
+from vertice_core import builtins
+from vertice_core.driver import TAG_INSTALLATION, RegionConfig
+
+IMAGE = "localhost/busybox:latest"
+
+
+def _missing(what: str, hint: str) -> None:
+    """Skip without the engine's packages; in CI (where `make test` installs them), fail."""
+    message = f"{what} is not installed ({hint})"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[LocalEngine]:
+    """The engine the tests run against (started for the run when none answers)."""
+    given = os.environ.get("VERTICE_TEST_DOCKER_HOST")
+    if given:
+        yield LocalEngine(given)
+        return
+    folder = Path(f"/tmp/vtdocker-{os.getuid()}")  # short: a unix socket path limit
+    dockerd = shutil.which("dockerd")
+    if dockerd is None and existing_engine(folder) is None:
+        _missing("dockerd", "`make test` installs Debian's docker.io")
+    with contextlib.ExitStack() as stack:
+        try:
+            engine = stack.enter_context(shared_engine(folder, dockerd))
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def engine_client(docker_engine: LocalEngine) -> Iterator[docker.DockerClient]:
+    """A plain SDK client of the engine (to look behind the driver's back)."""
+    client = docker.DockerClient(base_url=docker_engine.base_url, version="auto")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def busybox_image(engine_client: docker.DockerClient) -> str:
+    """`localhost/busybox:latest`: static busybox, `httpd -f -p 8080 -h /www` as its command."""
+    if not BUSYBOX.exists():
+        _missing(str(BUSYBOX), "`make test` installs Debian's busybox-static")
+    return import_busybox(engine_client, IMAGE)
+
+
+@pytest.fixture
+def tls_engine(docker_engine: LocalEngine) -> LocalEngine:
+    """The engine, if it has a TLS port (one started by these tests does)."""
+    if not docker_engine.tls_url:
+        pytest.skip("this engine was not started by the tests: it has no TLS port")
+    return docker_engine
+
+
+_installations = itertools.count(1)
+
+
+def unique_installation() -> str:
+    """An installation id no other test of this run uses."""
+    return f"vti-dt{os.getpid()}x{next(_installations)}"
+
+
+@pytest.fixture
+def make_driver(
+    docker_engine: LocalEngine,
+    busybox_image: str,
+    engine_client: docker.DockerClient,
+    tmp_path: Path,
+) -> Iterator[Callable[..., Any]]:
+    """Build docker drivers on the test engine; their containers are removed afterwards."""
+    made: list[Any] = []
+
+    def make(
+        installation: str = "",
+        credentials: DockerCredentials | None = None,
+        **settings: Any,
+    ) -> Any:
+        values: dict[str, Any] = {
+            "base_url": docker_engine.base_url,
+            "public_address": "127.0.0.1",
+            "stop_timeout": 2,
+            "timeout": 10,
+            **settings,
+        }
+        region = RegionConfig(
+            name="dock",
+            cloud_type="docker",
+            installation_id=installation or unique_installation(),
+            settings=DockerSettings(**values),
+            credentials=credentials or DockerCredentials(),
+            home=tmp_path,
+        )
+        driver = DRIVER.load()(region)
+        made.append(driver)
+        return driver
+
+    yield make
+    for driver in made:
+        driver.close()
+        remove_labelled(engine_client, driver.region.installation_id)
+
+
+def remove_labelled(client: docker.DockerClient, installation: str) -> None:
+    """Remove every container labelled with `installation`."""
+    label = f"{TAG_INSTALLATION}={installation}"
+    for container in client.containers.list(all=True, sparse=True, filters={"label": label}):
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True)
+
+
+# -- end to end: a docker region and a plan through the API --
+
+PLAN_NAME = "9_container_busybox"
+PLAN = {
+    "name": PLAN_NAME,
+    "camp_version": "1.2",
+    "description": "busybox httpd in a container",
+    "services": [
+        {
+            "name": "web",
+            "characteristics": [
+                {"type": "org.vertice.container::image", "name": "busybox-web"},
+                {"type": "org.vertice.container::env", "http.port": "8080"},
+            ],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def installation(ctx: Any, engine_client: docker.DockerClient) -> Iterator[str]:
+    """The test installation's id; its containers are removed afterwards."""
+    found = builtins.installation_id(ctx.store)
+    yield found
+    remove_labelled(engine_client, found)
+
+
+@pytest.fixture
+def docker_region(
+    admin: Any, docker_engine: LocalEngine, busybox_image: str, installation: str
+) -> Callable[..., dict[str, Any]]:
+    """`docker_region(name, credentials=None, **settings)`: an admin configures a docker region.
+
+    Its defaults: the test engine's unix socket, ports published on 127.0.0.1, the
+    plan image `busybox-web` mapped to the busybox image, and a 2 s stop timeout.
+    """
+
+    def configure(
+        name: str = "dock", credentials: dict[str, str] | None = None, **settings: Any
+    ) -> dict[str, Any]:
+        body = {
+            "name": name,
+            "cloud_type": "docker",
+            "provider_region": "engine",
+            "description": "the test engine",
+            "settings": {
+                "base_url": docker_engine.base_url,
+                "public_address": "127.0.0.1",
+                "stop_timeout": 2,
+                "images": {"busybox-web": busybox_image},
+                **settings,
+            },
+            "credentials": credentials or {},
+        }
+        created = admin.post("/v3/regions", body)
+        assert created.status_code == 201, created.json
+        document: dict[str, Any] = created.json
+        return document
+
+    return configure
+
+
+@pytest.fixture
+def busybox_plan(admin: Any) -> str:
+    """The URI of a plan that runs the busybox image with `http.port` 8080 published."""
+    created = admin.post("/v3/plan_factory", PLAN)
+    assert created.status_code == 201, created.json
+    return f"/v3/plan/{PLAN_NAME}"
+
+
+@pytest.fixture
+def declare(alice: Any, busybox_plan: str) -> Callable[..., str]:
+    """`declare(name, region="dock")`: alice declares a busybox assembly; returns its URI."""
+
+    def declare_one(name: str, region: str = "dock", **fields: Any) -> str:
+        result = alice.declare(name, plan_uri=busybox_plan, region=region, **fields)
+        assert result.status_code == 201, result.json
+        return str(result.headers["location"])
+
+    return declare_one

@@ -1,0 +1,71 @@
+"""The docker driver passes the driver contract (vertice_drivers.testkit) against a real engine."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+
+import pytest
+
+from vertice_core.driver import SizeSpec
+from vertice_drivers.testkit import DriverContract, default_spec
+
+
+def read_file(driver, cloud_id: str, path: str) -> str:
+    """A file of the container's filesystem, read through the engine ('' if missing)."""
+    import docker.errors
+
+    try:
+        stream, _ = driver.engine.client().api.get_archive(cloud_id, path)
+    except docker.errors.NotFound:
+        return ""
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+        (member,) = archive.getmembers()
+        handle = archive.extractfile(member)
+        assert handle is not None
+        return handle.read().decode()
+
+
+class TestDockerContract(DriverContract):
+    settle_timeout = 30.0
+    settle_interval = 0.1
+
+    @pytest.fixture
+    def driver(self, make_driver):
+        return make_driver()
+
+    @pytest.fixture
+    def make_spec(self, driver, busybox_image):
+        def make(key, **changes):
+            changes.setdefault("image", busybox_image)
+            changes.setdefault("size", SizeSpec("small", 1, 256, 0))
+            return default_spec(driver.region.installation_id, key, **changes)
+
+        return make
+
+    @pytest.fixture
+    def foreign_driver(self, make_driver):
+        return make_driver(installation="vti-someone-else")
+
+    @pytest.fixture
+    def unauthorized_driver(self, make_driver, tls_engine):
+        """The TLS port, with a client certificate the engine's CA did not sign."""
+        return make_driver(
+            base_url=tls_engine.tls_url, credentials=tls_engine.credentials("rogue-")
+        )
+
+    @pytest.fixture
+    def unreachable_driver(self, make_driver, tmp_path):
+        return make_driver(base_url=f"unix://{tmp_path}/no-engine.sock")
+
+    @pytest.fixture
+    def launch_data(self, driver):
+        """The launch files, read back from the container's filesystem."""
+
+        def read(instance):
+            return "\n".join(
+                read_file(driver, instance.cloud_id, path)
+                for path in ("/root/.ssh/authorized_keys", "/run/secrets/vertice/root_password")
+            )
+
+        return read

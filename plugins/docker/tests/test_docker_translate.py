@@ -1,0 +1,225 @@
+"""The docker driver's pure parts as tables: states, names, create arguments, errors, settings."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tarfile
+
+import attrs
+import docker.errors
+import pytest
+import requests
+from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
+from vertice_driver_docker.client import translate
+from vertice_driver_docker.translate import (
+    container_name,
+    create_arguments,
+    default_public_address,
+    instance_of,
+    launch_archive,
+    published,
+    state_of,
+)
+
+from vertice_core.convert import make_converter, structure
+from vertice_core.driver import TAG_KEY, InstanceState, SizeSpec
+from vertice_core.errors import (
+    AuthFailed,
+    InvalidInput,
+    TerminalError,
+    Throttled,
+    TransientError,
+    UnavailableError,
+)
+from vertice_drivers.testkit import TEST_PASSWORD, TEST_PUBLIC_KEY, default_spec
+
+
+@pytest.mark.parametrize(
+    ("engine_state", "state"),
+    [
+        ("created", InstanceState.ERROR),
+        ("running", InstanceState.RUNNING),
+        ("paused", InstanceState.STOPPED),
+        ("restarting", InstanceState.PENDING),
+        ("exited", InstanceState.STOPPED),
+        ("dead", InstanceState.ERROR),
+        ("removing", InstanceState.TERMINATED),
+        ("something-new", InstanceState.UNKNOWN),
+    ],
+)
+def test_container_states_map_onto_instance_states(engine_state, state):
+    assert state_of(engine_state) is state
+
+
+def test_names_are_valid_container_names_unique_per_installation_and_key():
+    assert container_name("vti-0a1b", "asm-x7-1") == "vt-vti-0a1b-asm-x7-1"
+    assert container_name("vti-0a1b", "a b/c") == "vt-vti-0a1b-a-b-c"
+    assert container_name("vti-1", "k") != container_name("vti-2", "k")
+
+
+def test_create_arguments_carry_labels_limits_ports_env_and_init():
+    spec = default_spec(
+        "vti-1", "asm-1-1", image="web", size=SizeSpec("s", 2, 512, 0), ports=(8080, 9090),
+        env={"http.port": "8080"},
+    )  # fmt: skip
+    settings = DockerSettings(images={"web": "localhost/busybox:latest"}, network="vtnet")
+    arguments = create_arguments(spec, settings, "vt-x")
+    assert arguments["image"] == "localhost/busybox:latest"
+    assert arguments["name"] == "vt-x"
+    assert arguments["labels"] == {**spec.tags, TAG_KEY: "asm-1-1"}
+    assert arguments["ports"] == {"8080/tcp": None, "9090/tcp": None}
+    assert arguments["environment"] == {"http.port": "8080"}
+    assert (arguments["nano_cpus"], arguments["mem_limit"]) == (2_000_000_000, 512 * 2**20)
+    assert arguments["init"] is True
+    assert arguments["network"] == "vtnet"
+    unmapped = create_arguments(attrs.evolve(spec, image="x:1"), settings, "n")
+    assert unmapped["image"] == "x:1"
+
+
+def test_launch_credentials_become_private_files_not_environment():
+    spec = default_spec("vti-1", "k-1", ssh_public_key=TEST_PUBLIC_KEY, root_password=TEST_PASSWORD)
+    assert launch_archive(default_spec("vti-1", "k-1")) is None
+    with tarfile.open(fileobj=io.BytesIO(launch_archive(spec) or b"")) as archive:
+        members = {m.name: m for m in archive.getmembers()}
+        assert members["root/.ssh"].isdir() and members["root/.ssh"].mode == 0o700
+        keys = members["root/.ssh/authorized_keys"]
+        assert keys.mode == 0o600
+        assert archive.extractfile(keys).read().decode() == TEST_PUBLIC_KEY + "\n"
+        password = members["run/secrets/vertice/root_password"]
+        assert password.mode == 0o400
+        assert archive.extractfile(password).read().decode() == TEST_PASSWORD
+    assert TEST_PASSWORD not in str(create_arguments(spec, DockerSettings(), "n"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "address"),
+    [
+        (DockerSettings(), "127.0.0.1"),
+        (DockerSettings(base_url="tcp://10.1.2.3:2376"), "10.1.2.3"),
+        (DockerSettings(base_url="tcp://engine.example:2376"), "engine.example"),
+        (DockerSettings(base_url="tcp://engine:2376", public_address="203.0.113.9"), "203.0.113.9"),
+    ],
+)
+def test_the_published_address_defaults_to_the_engines_host(settings, address):
+    assert default_public_address(settings) == address
+
+
+def test_published_ports_prefer_ipv4_bindings_and_skip_unpublished_ones():
+    ports = [
+        {"IP": "::", "PrivatePort": 8080, "PublicPort": 32769, "Type": "tcp"},
+        {"IP": "0.0.0.0", "PrivatePort": 8080, "PublicPort": 32770, "Type": "tcp"},
+        {"IP": "::", "PrivatePort": 9090, "PublicPort": 32771, "Type": "tcp"},
+        {"PrivatePort": 22, "Type": "tcp"},
+        {"IP": "0.0.0.0", "PrivatePort": 53, "PublicPort": 32772, "Type": "udp"},
+    ]
+    assert published(ports, "127.0.0.1") == ("127.0.0.1:32770", "127.0.0.1:32771")
+    assert published(ports[:1], "::1") == ("[::1]:32769",)
+
+
+def test_a_listed_container_becomes_an_instance():
+    summary = {
+        "Id": "c0ffee",
+        "Names": ["/vt-x"],
+        "State": "running",
+        "Created": 1_700_000_000,
+        "Labels": {TAG_KEY: "asm-1-1", "vertice-assembly": "asm-1"},
+        "Ports": [{"IP": "0.0.0.0", "PrivatePort": 8080, "PublicPort": 40000, "Type": "tcp"}],
+        "NetworkSettings": {"Networks": {"bridge": {"IPAddress": "172.17.0.5"}}},
+    }
+    instance = instance_of(summary, "127.0.0.1")
+    assert (instance.key, instance.cloud_id, instance.state) == ("asm-1-1", "c0ffee", "running")
+    assert (instance.public_ipv4, instance.private_ipv4) == ("127.0.0.1", "172.17.0.5")
+    assert instance.access == ("127.0.0.1:40000",)
+    assert instance.assembly_id == "asm-1"
+    assert instance.created_at is not None
+    assert instance_of(summary, "engine.example").public_ipv4 == ""
+
+
+def api_error(status: int, explanation: str, cls=docker.errors.APIError):
+    response = requests.Response()
+    response.status_code = status
+    return cls(f"{status}", response=response, explanation=explanation)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "reason"),
+    [
+        (api_error(401, "unauthorized"), AuthFailed, "AuthFailed"),
+        (api_error(403, "authorization denied by plugin"), AuthFailed, "AuthFailed"),
+        (api_error(404, "No such image: x", docker.errors.ImageNotFound), TerminalError,
+         "ImageNotFound"),
+        (api_error(404, "No such container: c", docker.errors.NotFound), TerminalError, "NotFound"),
+        (api_error(409, "cannot start a paused container"), TransientError, "Conflict"),
+        (api_error(429, "too many requests"), Throttled, "Throttled"),
+        (api_error(500, "driver failed programming"), TransientError, "CloudUnavailable"),
+        (api_error(503, "unavailable"), TransientError, "CloudUnavailable"),
+        (api_error(400, "No command specified"), TerminalError, "InvalidSpec"),
+        (requests.exceptions.ConnectionError("refused"), TransientError, "EngineDown"),
+        (requests.exceptions.ReadTimeout("slow"), TransientError, "EngineDown"),
+        (FileNotFoundError(2, "No such file"), TransientError, "EngineDown"),
+        (requests.exceptions.SSLError("bad certificate"), AuthFailed, "AuthFailed"),
+        (docker.errors.TLSParameterError("no key"), UnavailableError, "RegionMisconfigured"),
+        (docker.errors.DockerException("Invalid bind address"), UnavailableError,
+         "RegionMisconfigured"),
+    ],
+)  # fmt: skip
+def test_sdk_errors_are_classified(error, kind, reason):
+    translated = translate(error, "observe")
+    assert type(translated) is kind
+    assert translated.reason == reason
+    assert translated.message.startswith("docker: observe")
+
+
+def test_a_failed_version_negotiation_is_classified_by_its_cause():
+    wrapped = docker.errors.DockerException("Error while fetching server API version")
+    wrapped.__cause__ = requests.exceptions.ConnectionError("refused")
+    assert translate(wrapped, "observe").reason == "EngineDown"
+
+
+@pytest.mark.parametrize(
+    ("settings", "credentials", "paths"),
+    [
+        ({"base_url": "http://engine:2375"}, {}, ["$.settings"]),
+        ({"timeout": 0, "bogus": 1}, {}, ["$.settings.bogus", "$.settings.timeout"]),
+        ({}, {"client_cert": "PEM"}, ["$.credentials"]),
+    ],
+)
+def test_region_settings_are_validated_with_readable_paths(settings, credentials, paths):
+    converter = make_converter()
+    problems = []
+    for data, cls, path in (
+        (settings, DRIVER.settings, "$.settings"),
+        (credentials, DRIVER.credentials, "$.credentials"),
+    ):
+        try:
+            structure(converter, data, cls, path)
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+    assert sorted(p.path for p in problems) == paths
+
+
+def test_valid_settings_structure():
+    converter = make_converter()
+    data = {
+        "base_url": "tcp://127.0.0.1:2376",
+        "public_address": "127.0.0.1",
+        "images": {"web": "localhost/busybox:latest"},
+        "max_containers": 10,
+    }
+    settings = structure(converter, data, DockerSettings)
+    assert settings.images == {"web": "localhost/busybox:latest"}
+    assert structure(converter, {}, DockerCredentials) == DockerCredentials()
+    assert DRIVER.secret_fields() == ["ca_cert", "client_cert", "client_key"]
+
+
+def test_the_entry_point_module_does_not_import_the_sdk():
+    script = (
+        "import sys, vertice_driver_docker as d; d.DRIVER.settings; "
+        "print('docker' in sys.modules, 'requests' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.split() == ["False", "False"], result.stderr

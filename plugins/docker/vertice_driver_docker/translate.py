@@ -1,0 +1,180 @@
+"""Between vertice's words and the engine's: states, names, create arguments, listings.
+
+Pure functions on plain data (the JSON the engine's API speaks); nothing here
+calls the engine, so it is all tested as tables.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import re
+import tarfile
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from vertice_core.driver import TAG_KEY, Instance, InstanceSpec, InstanceState
+from vertice_driver_docker import DockerSettings
+
+#: The engine's container states (`State` in a listing) and what they mean to vertice.
+#: `paused` counts as stopped, so the reconciler starts (unpauses) it when the spec says
+#: running. `created` is a container vertice made but never started: a crash between the
+#: engine's create and start, or a start the engine refused. Its launch files may be
+#: missing, so it counts as broken and the reconciler replaces it.
+STATES: Mapping[str, InstanceState] = {
+    "created": InstanceState.ERROR,
+    "running": InstanceState.RUNNING,
+    "paused": InstanceState.STOPPED,
+    "restarting": InstanceState.PENDING,
+    "exited": InstanceState.STOPPED,
+    "dead": InstanceState.ERROR,
+    "removing": InstanceState.TERMINATED,
+}
+
+#: What a container name may hold (the engine's rule), and the prefix of vertice's names.
+_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
+NAME_PREFIX = "vt"
+
+#: Where launch credentials are written inside the container.
+AUTHORIZED_KEYS = "root/.ssh/authorized_keys"
+ROOT_PASSWORD_FILE = "run/secrets/vertice/root_password"  # noqa: S105 -- a path
+
+MIB = 1024 * 1024
+
+
+def state_of(engine_state: str) -> InstanceState:
+    """The instance state of an engine container state (unknown ones: UNKNOWN)."""
+    return STATES.get(engine_state.lower(), InstanceState.UNKNOWN)
+
+
+def container_name(installation_id: str, key: str) -> str:
+    """The container's name: unique per installation and key, so the engine refuses a second.
+
+    The engine answers 409 Conflict to a create whose name is taken, which is
+    how a repeated create finds the first one's container.
+    """
+    return _NAME_UNSAFE.sub("-", f"{NAME_PREFIX}-{installation_id}-{key}")
+
+
+def image_reference(settings: DockerSettings, plan_image: str) -> str:
+    """The image reference a plan image runs as (the region's mapping, else itself)."""
+    return settings.images.get(plan_image, plan_image)
+
+
+def create_arguments(spec: InstanceSpec, settings: DockerSettings, name: str) -> dict[str, Any]:
+    """The keyword arguments of `containers.create` for `spec`."""
+    arguments: dict[str, Any] = {
+        "image": image_reference(settings, spec.image),
+        "name": name,
+        "labels": {**spec.tags, TAG_KEY: spec.key},
+        "environment": dict(spec.env),
+        "ports": {f"{port}/tcp": None for port in spec.ports},
+        "nano_cpus": spec.size.cpu * 1_000_000_000,
+        "mem_limit": spec.size.ram * MIB,
+        # An init process as PID 1 forwards SIGTERM and reaps children: stop is prompt.
+        "init": True,
+        "detach": True,
+    }
+    if settings.network:
+        arguments["network"] = settings.network
+    return arguments
+
+
+def launch_archive(spec: InstanceSpec) -> bytes | None:
+    """A tar of the launch credentials to copy into the container's `/` (None if none).
+
+    The SSH key goes to `/root/.ssh/authorized_keys` (mode 0600, folder 0700), the root
+    password to `/run/secrets/vertice/root_password` (0400): files, not environment
+    variables, so `docker inspect` never shows them.
+    """
+    files: list[tuple[str, bytes, int]] = []
+    if spec.ssh_public_key:
+        files.append((AUTHORIZED_KEYS, spec.ssh_public_key.strip().encode() + b"\n", 0o600))
+    if spec.root_password:
+        files.append((ROOT_PASSWORD_FILE, spec.root_password.encode(), 0o400))
+    if not files:
+        return None
+    buffer = io.BytesIO()
+    now = time.time()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        folders = sorted({p for path, _, _ in files for p in _parents(path)})
+        for folder in folders:
+            info = tarfile.TarInfo(folder)
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o700, now
+            archive.addfile(info)
+        for path, content, mode in files:
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.mtime = len(content), mode, now
+            archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def default_public_address(settings: DockerSettings) -> str:
+    """Where published ports are reachable: the setting, else the engine's host."""
+    if settings.public_address:
+        return settings.public_address
+    if settings.base_url.startswith("tcp://"):
+        host = settings.base_url.removeprefix("tcp://").rsplit(":", 1)[0]
+        return host.strip("[]") or "127.0.0.1"
+    return "127.0.0.1"
+
+
+def is_ipv4(text: str) -> bool:
+    """Whether `text` is an IPv4 address."""
+    try:
+        return isinstance(ipaddress.ip_address(text), ipaddress.IPv4Address)
+    except ValueError:
+        return False
+
+
+def instance_of(summary: Mapping[str, Any], public_address: str) -> Instance:
+    """The instance a container of the engine's listing (`GET /containers/json`) stands for."""
+    labels: dict[str, str] = dict(summary.get("Labels") or {})
+    names = summary.get("Names") or [""]
+    created = summary.get("Created")
+    return Instance(
+        key=labels.get(TAG_KEY) or names[0].lstrip("/"),
+        cloud_id=str(summary["Id"]),
+        state=state_of(str(summary.get("State", ""))),
+        public_ipv4=public_address if is_ipv4(public_address) else "",
+        private_ipv4=private_ipv4(summary),
+        access=published(summary.get("Ports") or [], public_address),
+        tags=labels,
+        created_at=datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None,
+    )
+
+
+def private_ipv4(summary: Mapping[str, Any]) -> str:
+    """The container's address on its (first) network, '' when it has none (stopped)."""
+    networks = (summary.get("NetworkSettings") or {}).get("Networks") or {}
+    for name in sorted(networks):
+        address = (networks[name] or {}).get("IPAddress") or ""
+        if address:
+            return str(address)
+    return ""
+
+
+def published(ports: list[Mapping[str, Any]], public_address: str) -> tuple[str, ...]:
+    """`host:port` of each published TCP port, ordered by the container's port.
+
+    The engine binds a port on IPv4 and IPv6 (sometimes to different host ports);
+    the IPv4 binding is the one reported.
+    """
+    ipv4: dict[int, int] = {}
+    ipv6: dict[int, int] = {}
+    for port in ports:
+        public, private = port.get("PublicPort"), port.get("PrivatePort")
+        if not public or not isinstance(private, int) or port.get("Type", "tcp") != "tcp":
+            continue
+        family = ipv6 if ":" in str(port.get("IP", "")) else ipv4
+        family.setdefault(private, int(public))
+    chosen = {**ipv6, **ipv4}
+    host = f"[{public_address}]" if ":" in public_address else public_address
+    return tuple(f"{host}:{chosen[private]}" for private in sorted(chosen))
