@@ -1,0 +1,49 @@
+"""The benchmarks cannot rot: every scenario runs at a tiny size (no timing asserts here)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LINE = re.compile(r"^[a-z_.]+ -?[\d.e+-]+ \S+ (-|[<>]=[\d.e+-]+) (pass|miss|-)(  # .*)?$")
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_scenario_runs_at_a_tiny_size(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--size", "tiny", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    figures = [
+        ln
+        for ln in done.stdout.splitlines()
+        if not ln.startswith(("#", "summary", "missed", "figures"))
+    ]
+    assert figures
+    assert all(LINE.match(line) for line in figures), [ln for ln in figures if not LINE.match(ln)]
+    (written,) = tmp_path.glob("bench-tiny-*.json")
+    document = json.loads(written.read_text())
+    names = {f["name"] for f in document["figures"]}
+    for expected in (
+        "converge.sqlite.seconds",
+        "converge.postgresql.seconds",
+        "idle.db_writes_per_resync",
+        "declare.rate",
+        "api.get.ratio",
+        "footprint.cli_help",
+        "chaos.ghosts_left",
+    ):
+        assert expected in names
+    assert "summary:" in done.stdout
