@@ -37,9 +37,10 @@ postgres:
 	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL did not start" >&2; exit 1
 
 # Debian packages the tests and benchmarks run: a Docker engine and busybox (the docker
-# plugin's peer and its test image) and wrk (the API benchmark). Installed only when missing;
+# plugin's peer and its test image), wrk (the API benchmark), Prometheus and node_exporter
+# (the service-discovery test). Installed only when missing;
 # `apt-get update` only if the install fails.
-DEBIAN_PACKAGES := docker.io busybox-static wrk
+DEBIAN_PACKAGES := docker.io busybox-static wrk prometheus prometheus-node-exporter
 system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

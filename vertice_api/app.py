@@ -13,7 +13,7 @@ from vertice_api.auth import AuthMiddleware, TokenCache
 from vertice_api.context import AppContext
 from vertice_api.http import RejectNulInUrl
 from vertice_api.observe import MetricsResource, RequestMetrics
-from vertice_api.resources import assemblies, catalog, meta, plans, tenancy
+from vertice_api.resources import assemblies, catalog, discovery, meta, plans, tenancy
 
 
 def create_app(ctx: AppContext) -> falcon.App[falcon.Request, falcon.Response]:
@@ -42,6 +42,7 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
         ("/v3/openapi.json", meta.OpenApi()),
         ("/v3/platform", meta.Platform()),
         ("/v3/drivers", meta.Drivers(ctx)),
+        ("/v3/sd/prometheus", discovery.PrometheusTargets(ctx)),
         ("/v3/plan_factory", plans.PlanFactory(ctx)),
         ("/v3/plan/{name}", plans.PlanItem(ctx)),
         ("/v3/assembly_factory", assemblies.AssemblyFactory(ctx)),

@@ -186,6 +186,7 @@ def declare(ctx: AppContext, session: Session, principal: Principal, body: Any) 
         components=_components(decl.components, decl.flavor, decl.region),
         desired_state=DesiredState(decl.desired_state.value),
         metadata=_metadata(decl.metadata),
+        metrics_port=decl.metrics_port,
     )
     assemblies = AssemblyRepository(session)
     if assemblies.name_taken(project_id, decl.name):
@@ -209,9 +210,9 @@ def declare(ctx: AppContext, session: Session, principal: Principal, body: Any) 
 
 
 def stored_spec(ctx: AppContext, spec: AssemblySpec) -> dict[str, Any]:
-    """The `spec` column of an assembly: components, credential and metadata."""
+    """The `spec` column of an assembly: components, credential, metadata, metrics port."""
     document = unstructure(ctx.converter, spec)
-    return {k: document[k] for k in ("components", "credential", "metadata")}
+    return {k: document[k] for k in ("components", "credential", "metadata", "metrics_port")}
 
 
 def spec_of(ctx: AppContext, row: AssemblyRow) -> AssemblySpec:

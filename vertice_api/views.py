@@ -281,6 +281,7 @@ def assembly(row: AssemblyRow, project_name: str) -> dict[str, Any]:
         operation_collection=[],
         sensor_collection=[],
         metadata=spec.get("metadata", {}),
+        metrics_port=spec.get("metrics_port"),
         status=status(row),
         events_uri=f"{assembly_uri(row.id)}/events",
         created_at=format_time(row.created_at),

@@ -43,6 +43,7 @@ from vertice_core.model.types import (
     NonNegative,
     NonNegativeFloat,
     Password,
+    Port,
     Positive,
     PublicKeyText,
     Tags,
@@ -236,6 +237,10 @@ def _register_scalars(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(
         Fraction,
         _checked(_strict_float, lambda v: None if 0 <= v <= 1 else "must be between 0 and 1"),
+    )
+    conv.register_structure_hook(
+        Port,
+        _checked(_strict_int, lambda v: None if 1 <= v <= 65535 else "must be a port, 1 to 65535"),
     )
     conv.register_structure_hook(PublicKeyText, _checked(_strict_str, public_key_problem))
     conv.register_structure_hook(Password, _checked(_strict_str, password_problem))

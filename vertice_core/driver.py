@@ -118,6 +118,9 @@ class InstanceSpec:
     root_password: str = attrs.field(default="", repr=False)
     ports: tuple[int, ...] = ()
     env: Mapping[str, str] = attrs.Factory(dict)
+    #: When not 0, the instance should run node_exporter on this port (the plan asks for
+    #: metrics); VM drivers do it with `vertice_drivers.cloudinit`.
+    metrics_port: int = 0
 
 
 @attrs.frozen

@@ -157,6 +157,9 @@ class Paths:
                                              "meta", "Platform")},
             "/v3/drivers": {"get": self.get("listDrivers", "Installed drivers (administrators)",
                                             "meta", "DriverCollection", errors=[403])},
+            "/v3/sd/prometheus": {"get": operation(
+                "prometheusTargets", "Prometheus HTTP service discovery of RUNNING instances",
+                tag="meta", ok={200: response(200, ref("PrometheusTargets"))})},
         }  # fmt: skip
 
     def plans(self) -> dict[str, Json]:

@@ -158,6 +158,11 @@ def _assembly_input() -> Json:
             "desired_state": enum(s.value for s in PowerState),
             "metadata": nullable(ref("MetadataInput")),
             "project": nullable(ref("Name")),
+            "metrics_port": nullable(
+                integer(
+                    "Where the metrics exporter listens (overrides the plan's).", 1, maximum=65535
+                )
+            ),
         },
         ("name", "plan_uri", "region", "flavor"),
         description="An assembly to declare. The region and flavor must exist (and the "

@@ -192,6 +192,7 @@ def _assembly_parts() -> dict[str, Json]:
             "operation_collection": array(free_object()),
             "sensor_collection": array(free_object()),
             "metadata": ref("MetadataView"),
+            "metrics_port": nullable(integer("The declared metrics port, if any.", 1)),
             "status": ref("AssemblyStatus"),
             "events_uri": string(),
             "created_at": time(),
@@ -256,7 +257,15 @@ def _catalog_parts() -> dict[str, Json]:
             "error": nullable(string("Why the driver cannot be used.")),
         }
     )
+    target_group = obj(
+        {
+            "targets": array(string("`address:port` of the instance's metrics exporter.")),
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        ("targets", "labels"),
+    )
     return {
+        "PrometheusTargets": array(target_group, "Prometheus' HTTP SD format."),
         "Region": region, "RegionCollection": collection("regions", "Region"),
         "Flavor": flavor, "FlavorCollection": collection("flavors", "Flavor"),
         "Driver": driver, "DriverCollection": collection("drivers", "Driver"),

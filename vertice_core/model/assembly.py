@@ -15,7 +15,7 @@ from typing import Literal
 import attrs
 
 from vertice_core.model.camp import Component, Metadata
-from vertice_core.model.types import Name, NonNegative, Password, PublicKeyText, Tags
+from vertice_core.model.types import Name, NonNegative, Password, Port, PublicKeyText, Tags
 
 
 class PowerState(enum.StrEnum):
@@ -88,6 +88,8 @@ class AssemblyDeclaration:
     metadata: Metadata | None = None
     #: The project to declare in; defaults to the caller's first project.
     project: Name | None = None
+    #: Where the instance's metrics exporter listens, overriding the plan's `::metrics`.
+    metrics_port: Port | None = None
 
 
 class CredentialKind(enum.StrEnum):
@@ -122,3 +124,4 @@ class AssemblySpec:
     desired_state: DesiredState = DesiredState.RUNNING
     restart_count: NonNegative = NonNegative(0)
     metadata: Metadata = attrs.Factory(default_metadata)
+    metrics_port: Port | None = None

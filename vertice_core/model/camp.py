@@ -19,6 +19,9 @@ from vertice_core.model.types import Name, Tags
 #: The CAMP specification versions a plan may declare.
 CAMP_VERSIONS = ("1.2",)
 
+#: node_exporter's port, where metrics are scraped unless a plan or assembly says otherwise.
+DEFAULT_METRICS_PORT = 9100
+
 #: A characteristic: `{"type": "org.megam.java::env", "http.port": "8080"}`.
 Characteristic = dict[str, Any]
 
@@ -89,6 +92,21 @@ class Plan:
         """
         explicit = self.settings("image").get("name")
         return explicit or str(self.name)
+
+    def metrics_port(self) -> int | None:
+        """The port of the exporter the plan asks instances to run (node_exporter), or None.
+
+        A `::metrics` characteristic asks for metrics: `{"type": "...::metrics",
+        "port": "9100"}`; without a port, node_exporter's default 9100 is meant.
+        """
+        found = list(self.characteristics("metrics"))
+        if not found:
+            return None
+        port = self.settings("metrics").get("port", "9100")
+        try:
+            return int(port)
+        except ValueError:
+            return DEFAULT_METRICS_PORT
 
     def ports(self) -> list[int]:
         """Ports the plan's services listen on (the `::env` characteristic's `*.port` keys)."""

@@ -26,6 +26,9 @@ MAX_INT = 2**31 - 1
 Positive = NewType("Positive", int)
 #: An integer >= 0 (GiB of disk, counters).
 NonNegative = NewType("NonNegative", int)
+#: A TCP port, 1 to 65535.
+Port = NewType("Port", int)
+
 #: A number in [0, 1] (rates of injected faults).
 Fraction = NewType("Fraction", float)
 #: A number >= 0 (prices, latencies in seconds).

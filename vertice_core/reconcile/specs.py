@@ -62,4 +62,5 @@ def instance_spec(
         root_password=box.open(sealed) if sealed else "",
         ports=tuple(plan.ports()),
         env=plan.settings("env"),
+        metrics_port=row.spec.get("metrics_port") or plan.metrics_port() or 0,
     )

@@ -10,7 +10,8 @@ from vertice_core.driver import SizeSpec
 from vertice_core.errors import TerminalError
 from vertice_core.model.status import InstanceState
 from vertice_driver_aws import AwsSettings
-from vertice_driver_aws.translate import run_arguments, state_of, user_data
+from vertice_driver_aws.translate import run_arguments, state_of
+from vertice_drivers.cloudinit import cloud_config
 from vertice_drivers.testkit import TEST_PASSWORD, TEST_PUBLIC_KEY, default_spec
 
 SETTINGS = AwsSettings(
@@ -59,7 +60,7 @@ def test_the_launch_credential_travels_as_cloud_config():
     spec = default_spec(
         "vti-1", "asm-1-1", ssh_public_key=TEST_PUBLIC_KEY, root_password=TEST_PASSWORD
     )
-    text = user_data(spec)
+    text = cloud_config(spec)
     assert text is not None and text.startswith("#cloud-config\n")
     config = yaml.safe_load(text)
     assert config["ssh_authorized_keys"] == [TEST_PUBLIC_KEY]

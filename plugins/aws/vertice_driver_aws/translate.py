@@ -7,7 +7,6 @@ the launch credential), and what an EC2 instance document means to vertice.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from vertice_core.driver import TAG_KEY, Instance, InstanceSpec
 from vertice_core.errors import TerminalError
 from vertice_core.model.status import InstanceState
 from vertice_driver_aws import AwsSettings
+from vertice_drivers.cloudinit import cloud_config
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import InstanceTypeDef
@@ -93,24 +93,6 @@ def tags_of(spec: InstanceSpec) -> dict[str, str]:
     return {NAME_TAG: spec.name, **spec.tags, TAG_KEY: spec.key}
 
 
-def user_data(spec: InstanceSpec) -> str | None:
-    """cloud-init user data carrying the spec's SSH key or root password (None if neither)."""
-    config: dict[str, Any] = {}
-    if spec.ssh_public_key:
-        config["ssh_authorized_keys"] = [spec.ssh_public_key.strip()]
-        config["disable_root"] = False
-    if spec.root_password:
-        config["chpasswd"] = {
-            "expire": False,
-            "users": [{"name": "root", "password": spec.root_password, "type": "text"}],
-        }
-        config["ssh_pwauth"] = True
-    if not config:
-        return None
-    # JSON is YAML: no YAML library is needed to write a cloud-config document.
-    return "#cloud-config\n" + json.dumps(config, indent=2, sort_keys=True) + "\n"
-
-
 def run_arguments(spec: InstanceSpec, settings: AwsSettings, token: str) -> dict[str, Any]:
     """The keyword arguments of `run_instances` for one instance of `spec`."""
     tags = [{"Key": k, "Value": v} for k, v in sorted(tags_of(spec).items())]
@@ -126,7 +108,7 @@ def run_arguments(spec: InstanceSpec, settings: AwsSettings, token: str) -> dict
         ],
         "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
     }
-    data = user_data(spec)
+    data = cloud_config(spec)
     if data is not None:
         arguments["UserData"] = data
     if settings.subnet_id:

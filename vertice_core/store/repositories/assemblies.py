@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from vertice_core.store.tables import AssemblyRow, LeaseRow, utcnow
+from vertice_core.store.tables import AssemblyRow, LeaseRow, ProjectRow, RegionRow, utcnow
 
 #: Sort keys of the assembly collection and the columns they order by.
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -46,6 +46,25 @@ class AssemblyRepository:
         self.session.flush()
         self.session.add(LeaseRow(assembly_id=row.id, holder="", expires_at=0.0))
         return row
+
+    def create_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert many declared assemblies (dicts of columns with `id`), due now, in batches.
+
+        The bulk path of `create` for tools and benchmarks: two executemany statements.
+        """
+        if not rows:
+            return
+        now, due = utcnow(), time.time()
+        defaults = {"created_at": now, "updated_at": now, "due_at": due, "description": "",
+                    "tags": [], "desired_state": "running", "restart_count": 0, "generation": 1,
+                    "phase": "PENDING", "reason": "", "message": "", "status": {},
+                    "status_digest": "", "observed_generation": 0, "attempts": 0,
+                    "incarnation": 1, "restarts_done": 0}  # fmt: skip
+        self.session.execute(insert(AssemblyRow), [{**defaults, **row} for row in rows])
+        self.session.execute(
+            insert(LeaseRow),
+            [{"assembly_id": row["id"], "holder": "", "expires_at": 0.0} for row in rows],
+        )
 
     def get(self, assembly_id: str, project_ids: Sequence[str] | None) -> AssemblyRow | None:
         """The assembly, if it belongs to one of `project_ids` (None: any project)."""
@@ -85,6 +104,23 @@ class AssemblyRepository:
             select(AssemblyRow).where(*scope).order_by(*order).offset(start).limit(limit)
         ).all()
         return Page(total=total or 0, rows=rows)
+
+    def running_with_context(
+        self, project_ids: Sequence[str] | None
+    ) -> Sequence[tuple[AssemblyRow, str, str]]:
+        """RUNNING assemblies in scope with their project's name and region's cloud type."""
+        query = (
+            select(AssemblyRow, ProjectRow.name, RegionRow.cloud_type)
+            .join(ProjectRow, ProjectRow.id == AssemblyRow.project_id)
+            .join(RegionRow, RegionRow.name == AssemblyRow.region_name)
+            .where(AssemblyRow.phase == "RUNNING")
+            .order_by(AssemblyRow.id)
+        )
+        if project_ids is not None:
+            query = query.where(AssemblyRow.project_id.in_(project_ids))
+        return [
+            (row, str(project), str(cloud)) for row, project, cloud in self.session.execute(query)
+        ]
 
     def count_by_phase(self) -> dict[str, int]:
         """How many assemblies are in each phase (every project)."""
