@@ -44,5 +44,5 @@ def build_context(config: Config, *, load_plugins: bool = True) -> AppContext:
         converter=make_converter(),
         box=SecretBox(load_key(config)),
         registry=DriverRegistry(),
-        plugins=make_plugin_manager(load_entry_points=load_plugins),
+        plugins=make_plugin_manager(load_entry_points=load_plugins, config=config),
     )

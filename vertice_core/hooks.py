@@ -1,23 +1,30 @@
 """pluggy hook specifications: vertice's 1:N extension points.
 
 Plugins are found through entry-point group `vertice.plugins` (each entry
-point's object is a module or class with `@hookimpl` functions). Hook names
+point's object is a module or object with `@hookimpl` functions, or a factory
+`make(config)` returning one, or None to stay off). Hook names
 start with `vertice_`. Build the plugin manager with `make_plugin_manager()`
 in `main` or `create_app` and pass it on; there is no global one.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import logging
+import types
 from collections.abc import Iterable
 from typing import Any
 
 import pluggy
 
+from vertice_core.config import Config
 from vertice_core.model.assembly import AssemblySpec
 from vertice_core.model.status import Event
 
 PROJECT = "vertice"
 PLUGIN_NAMESPACE = "vertice.plugins"
+
+log = logging.getLogger("vertice.plugins")
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -75,16 +82,39 @@ class HookSpecs:
 
 
 def make_plugin_manager(
-    extra: Iterable[Any] = (), *, load_entry_points: bool = True
+    extra: Iterable[Any] = (),
+    *,
+    load_entry_points: bool = True,
+    config: Config | None = None,
 ) -> pluggy.PluginManager:
-    """A plugin manager with vertice's specs, the installed plugins and `extra` ones."""
+    """A plugin manager with vertice's specs, the installed plugins and `extra` ones.
+
+    An entry point of group `vertice.plugins` names either a plugin (a module
+    or an object with `@hookimpl` methods) or a factory `make(config)` that
+    returns one, or None when its configuration leaves it off. A plugin that
+    fails to load is logged and left out; it never stops the others.
+    """
     manager = pluggy.PluginManager(PROJECT)
     manager.add_hookspecs(HookSpecs)
     if load_entry_points:
-        manager.load_setuptools_entrypoints(PLUGIN_NAMESPACE)
+        for entry in importlib.metadata.entry_points(group=PLUGIN_NAMESPACE):
+            plugin = _load_plugin(entry, config)
+            if plugin is not None and manager.get_plugin(entry.name) is None:
+                manager.register(plugin, name=entry.name)
     for plugin in extra:
         manager.register(plugin)
     return manager
+
+
+def _load_plugin(entry: importlib.metadata.EntryPoint, config: Config | None) -> Any:
+    try:
+        loaded = entry.load()
+        if isinstance(loaded, types.ModuleType) or not callable(loaded):
+            return loaded
+        return loaded(config) if config is not None else None
+    except Exception:  # a broken plugin is reported, never fatal to the rest
+        log.exception("the plugin %r (%s) failed to load", entry.name, entry.value)
+        return None
 
 
 def refusal(manager: pluggy.PluginManager, request: AdmissionRequest) -> str | None:

@@ -9,6 +9,7 @@ every driver plugin's tests share one harness:
   `bob` (`vertice_testing.api.Api`);
 * the reconciler: `make_reconciler(settings=FAST, holder=None)`,
   `converge(reconciler, done, timeout)`, `phases()`, `fast_settings`;
+* the simulated `local` region: `configure_sim(**settings)`, `sim_cloud`;
 * the real server: `live_server`, a `vertice serve` (gunicorn and the
   reconciler) on a free port of 127.0.0.1 for a fresh installation
   (`vertice_testing.server.LiveServer`).
@@ -21,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import falcon.testing
 import pytest
@@ -39,7 +41,7 @@ from vertice_core.reconcile.loop import Reconciler
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.registry import DriverRegistry
 from vertice_core.store import Store, migrate
-from vertice_core.store.repositories import AssemblyRepository
+from vertice_core.store.repositories import AssemblyRepository, RegionRepository
 from vertice_testing.api import Api
 from vertice_testing.databases import (
     ENGINES,
@@ -240,3 +242,25 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     """`vertice serve` for a fresh installation (SQLite under tmp_path), stopped at the end."""
     with running_server(tmp_path / "live") as server:
         yield server
+
+
+@pytest.fixture
+def configure_sim(ctx: AppContext) -> Callable[..., None]:
+    """Set the `local` sim region's knobs (latency, faults...)."""
+
+    def configure(**settings: Any) -> None:
+        with ctx.store.write() as session:
+            regions = RegionRepository(session)
+            row = regions.get("local")
+            assert row is not None
+            regions.update(row, settings=settings)
+
+    return configure
+
+
+@pytest.fixture
+def sim_cloud(ctx: AppContext) -> Any:
+    """The `local` region's simulated cloud (its file under the test's home)."""
+    from vertice_drivers.sim import cloud_at
+
+    return cloud_at(ctx.config.home / "sim.db")

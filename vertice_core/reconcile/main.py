@@ -33,7 +33,7 @@ def build(
         registry=DriverRegistry(),
         converter=make_converter(),
         box=SecretBox(load_key(config)),
-        plugins=make_plugin_manager(),
+        plugins=make_plugin_manager(config=config),
         installation_id=builtins.installation_id(store),
         home=config.home,
         settings=settings or ReconcilerSettings.from_env(),

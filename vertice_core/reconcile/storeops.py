@@ -125,6 +125,9 @@ class PassStore:
         if not hook.get_hookimpls():
             return
         time = now_utc()
+        ids = {row["project_id"] for row in events if row.get("project_id")}
+        with self.store.read() as session:
+            names = WorkRepository(session).project_names(ids) if ids else {}
         for row in events:
             event = Event(
                 time=time,
@@ -132,6 +135,7 @@ class PassStore:
                 reason=row["reason"],
                 message=row["message"],
                 assembly_id=row.get("assembly_id"),
+                project=names.get(row.get("project_id") or ""),
                 region=row.get("region_name"),
             )
             hook(event=event, project_id=row.get("project_id"))

@@ -1,0 +1,84 @@
+"""The email notifier: a real SMTP server (aiosmtpd) on 127.0.0.1 receives the mails."""
+
+from __future__ import annotations
+
+import email
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from vertice_notify.filters import EventFilter
+from vertice_notify.mail import MailNotifier, SmtpSettings, plugin
+from vertice_testing.server import free_port
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def test_mails_use_a_template_per_event_type(
+    ctx, alice, smtp, make_reconciler, converge, phases, tmp_path
+):
+    inbox, port = smtp
+    (tmp_path / "Running.txt").write_text("Subject: up: $assembly_id\n\n$message in $region\n")
+    settings = SmtpSettings(
+        host="127.0.0.1", port=port, sender="vertice@test", to=("ops@test",), templates=tmp_path
+    )
+    notifier = MailNotifier(settings, EventFilter(reasons=frozenset({"Running", "Failed"})))
+    ctx.plugins.register(notifier)
+    uri = alice.declare("web-1").headers["location"]
+    converge(make_reconciler(), lambda: phases() == {"RUNNING": 1})
+    assert notifier.outbox.join()
+    (mail,) = inbox.messages
+    assert mail["Subject"] == f"up: {uri.rsplit('/', 1)[1]}"
+    assert mail["To"] == "ops@test"
+    assert "in local" in mail.get_payload()
+
+
+def test_a_failure_gets_the_shipped_failure_template(
+    ctx, alice, smtp, make_reconciler, converge, phases, configure_sim
+):
+    inbox, port = smtp
+    configure_sim(images=["nothing-you-have"])
+    notifier = MailNotifier(
+        SmtpSettings(host="127.0.0.1", port=port, to=("ops@test",)),
+        EventFilter(severities=frozenset({"Warning"}), reasons=frozenset({"Failed"})),
+    )
+    ctx.plugins.register(notifier)
+    alice.declare("web-1")
+    converge(make_reconciler(), lambda: phases() == {"FAILED": 1})
+    assert notifier.outbox.join()
+    (mail,) = inbox.messages
+    assert " ".join(mail["Subject"].split()).startswith("[vertice] FAILED")  # long: folded
+    assert "ImageNotFound" in mail.get_payload() or "nothing-you-have" in mail.get_payload()
+
+
+def test_configuration(ctx, monkeypatch):
+    assert plugin(ctx.config) is None
+    monkeypatch.setenv("VERTICE_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("VERTICE_SMTP_TO", "a@x, b@x")
+    monkeypatch.setenv("VERTICE_SMTP_PASSWORD", "not-in-repr")
+    notifier = plugin(ctx.config)
+    assert notifier is not None
+    assert notifier.settings.to == ("a@x", "b@x")
+    assert "not-in-repr" not in repr(notifier.settings)

@@ -1,0 +1,74 @@
+"""The webhook notifier: POST every event as JSON, signed with an HMAC.
+
+Switched on by `VERTICE_WEBHOOK_URL`. The body is the event document
+(`vertice_notify.payload`); the header `X-Vertice-Signature` is
+`sha256=<hex HMAC-SHA256 of the body>` keyed with `VERTICE_WEBHOOK_SECRET`
+(when set), so a receiver can check the sender. `VERTICE_WEBHOOK_PROJECTS`,
+`_EVENTS` and `_SEVERITIES` filter (comma-separated project names, event
+reasons, `Normal`/`Warning`). Deliveries retry with backoff on a background
+thread and never block the reconciler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+
+import httpx
+
+from vertice_core.config import Config
+from vertice_core.hooks import hookimpl
+from vertice_core.model.status import Event
+from vertice_notify.filters import EventFilter
+from vertice_notify.payload import event_document
+from vertice_notify.queue import Outbox
+
+SIGNATURE_HEADER = "X-Vertice-Signature"
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The signature header's value of `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookNotifier:
+    """Posts events to one URL."""
+
+    def __init__(self, url: str, secret: str, events: EventFilter, timeout: float = 5.0) -> None:
+        self.url = url
+        self.secret = secret
+        self.filter = events
+        self.timeout = timeout
+        self.outbox = Outbox("webhook", self._post)
+        self._http: httpx.Client | None = None
+
+    def _post(self, body: bytes) -> None:
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.timeout)
+        headers = {"Content-Type": "application/json", "User-Agent": "vertice-webhook"}
+        if self.secret:
+            headers[SIGNATURE_HEADER] = signature(self.secret, body)
+        self._http.post(self.url, content=body, headers=headers).raise_for_status()
+
+    @hookimpl
+    def vertice_event_recorded(self, event: Event, project_id: str | None) -> None:
+        """Queue the event for delivery if the filter lets it through."""
+        if self.filter.accepts(event):
+            body = json.dumps(event_document(event, project_id), sort_keys=True).encode()
+            self.outbox.offer(body)
+
+
+def plugin(config: Config) -> WebhookNotifier | None:
+    """The entry point: a notifier when `VERTICE_WEBHOOK_URL` is set, else None."""
+    env = os.environ
+    url = env.get("VERTICE_WEBHOOK_URL")
+    if not url:
+        return None
+    return WebhookNotifier(
+        url,
+        env.get("VERTICE_WEBHOOK_SECRET", ""),
+        EventFilter.from_env(env, "VERTICE_WEBHOOK"),
+        timeout=float(env.get("VERTICE_WEBHOOK_TIMEOUT", "5")),
+    )
