@@ -32,6 +32,15 @@ class Principal:
     admin: bool
     #: Ids of the user's projects, oldest membership first.
     project_ids: tuple[str, ...]
+    #: The names of those projects, in the same order.
+    project_names: tuple[str, ...] = ()
+
+    def project_name(self, project_id: str) -> str | None:
+        """The name of one of the caller's projects (None if it is not theirs)."""
+        for pid, name in zip(self.project_ids, self.project_names, strict=False):
+            if pid == project_id:
+                return name
+        return None
 
     @property
     def scope(self) -> list[str] | None:
@@ -116,8 +125,12 @@ class AuthMiddleware:
             user = UserRepository(session).by_token(digest, datetime.now(UTC))
             if user is None:
                 return None
-            projects = ProjectRepository(session).ids_of_member(user.id)
-            return Principal(user.id, user.name, user.admin, tuple(projects))
+            repository = ProjectRepository(session)
+            ids = repository.ids_of_member(user.id)
+            names = {p.id: p.name for p in repository.by_ids(ids)}
+            return Principal(
+                user.id, user.name, user.admin, tuple(ids), tuple(names.get(i, "") for i in ids)
+            )
 
 
 def _unauthorized(description: str) -> falcon.HTTPUnauthorized:

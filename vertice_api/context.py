@@ -6,6 +6,7 @@ import attrs
 import cattrs
 import pluggy
 
+from vertice_api.catalog import CatalogCache
 from vertice_core.config import Config
 from vertice_core.crypto import SecretBox
 from vertice_core.metrics import Metrics
@@ -24,6 +25,12 @@ class AppContext:
     registry: DriverRegistry
     plugins: pluggy.PluginManager
     metrics: Metrics = attrs.field(factory=Metrics)
+    #: Names of plans, regions and flavors, cached per worker (built from `store`).
+    catalog: CatalogCache = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "catalog", CatalogCache(self.store))
+
     #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
     token_cache_seconds: float = 5.0
 

@@ -48,10 +48,7 @@ from vertice_core.model.camp import Component, ComponentTag, Metadata
 from vertice_core.model.types import Name, NonNegative, Tags
 from vertice_core.store.repositories import (
     AssemblyRepository,
-    FlavorRepository,
-    PlanRepository,
     ProjectRepository,
-    RegionRepository,
     SshKeyRepository,
 )
 from vertice_core.store.tables import AssemblyRow
@@ -163,16 +160,16 @@ def declare(ctx: AppContext, session: Session, principal: Principal, body: Any) 
     """Validate a declaration, admit it and store the assembly (due for reconciling now)."""
     decl = structure(ctx.converter, body, AssemblyDeclaration)
     plan_name = plan_name_of(decl.plan_uri)
-    if PlanRepository(session).get(plan_name) is None:
+    if not ctx.catalog.has_plan(plan_name):
         raise NotFound(f"there is no plan named {plan_name!r}")
     project_id = project_id_for(session, principal, decl.project)
     problems = []
-    if RegionRepository(session).get(decl.region) is None:
+    if not ctx.catalog.has_region(decl.region):
         problems.append(Problem("$.region", f"there is no region named {decl.region!r}"))
-    flavor = FlavorRepository(session).get(decl.flavor)
-    if flavor is None:
+    offered_in = ctx.catalog.flavor_regions(decl.flavor)
+    if offered_in is None:
         problems.append(Problem("$.flavor", f"there is no flavor named {decl.flavor!r}"))
-    elif flavor.regions and decl.region not in flavor.regions:
+    elif offered_in and decl.region not in offered_in:
         problems.append(
             Problem("$.flavor", f"flavor {decl.flavor!r} is not offered in region {decl.region!r}")
         )
@@ -188,14 +185,9 @@ def declare(ctx: AppContext, session: Session, principal: Principal, body: Any) 
         metadata=_metadata(decl.metadata),
         metrics_port=decl.metrics_port,
     )
-    assemblies = AssemblyRepository(session)
-    if assemblies.name_taken(project_id, decl.name):
-        raise Conflict(f"the project already has an assembly named {decl.name!r}")
-    project = ProjectRepository(session).by_ids([project_id])[0]
-    _admit(
-        ctx, AdmissionRequest(user=principal.name, project=project.name, name=decl.name, spec=spec)
-    )
-    return assemblies.create(
+    project = principal.project_name(project_id) or _project_name(session, project_id)
+    _admit(ctx, AdmissionRequest(user=principal.name, project=project, name=decl.name, spec=spec))
+    return AssemblyRepository(session).create(
         id=new_id("asm"),
         project_id=project_id,
         name=decl.name,
@@ -207,6 +199,10 @@ def declare(ctx: AppContext, session: Session, principal: Principal, body: Any) 
         desired_state=spec.desired_state.value,
         spec=stored_spec(ctx, spec),
     )
+
+
+def _project_name(session: Session, project_id: str) -> str:
+    return ProjectRepository(session).by_ids([project_id])[0].name
 
 
 def stored_spec(ctx: AppContext, spec: AssemblySpec) -> dict[str, Any]:

@@ -26,6 +26,8 @@ class RequestMetrics:
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
+        # `labels()` costs more than the increment; each combination is looked up once.
+        self._series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.started = time.perf_counter()
@@ -38,8 +40,15 @@ class RequestMetrics:
             return
         route = req.uri_template or "unmatched"
         status = resp.status.split(" ", 1)[0] if isinstance(resp.status, str) else str(resp.status)
-        self.metrics.http_requests.labels(route, req.method, status).inc()
-        self.metrics.http_seconds.labels(route, req.method).observe(time.perf_counter() - started)
+        key = (route, req.method, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                self.metrics.http_requests.labels(route, req.method, status),
+                self.metrics.http_seconds.labels(route, req.method),
+            )
+        series[0].inc()
+        series[1].observe(time.perf_counter() - started)
 
 
 class _Phases:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from vertice_core import __version__
 from vertice_core.convert import format_time
@@ -29,6 +29,12 @@ from vertice_core.store.tables import (
 )
 
 V3 = "/v3"
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+#: An assembly as the ORM loads it, or a Core row of the assemblies table (same attributes).
+AssemblyLike: TypeAlias = "AssemblyRow | Row[Any]"
 
 #: CAMP's representation_skew from an assembly's phase.
 SKEW = {
@@ -215,12 +221,12 @@ def assembly_uri(assembly_id: str) -> str:
     return f"{V3}/assembly/{assembly_id}"
 
 
-def assembly_item(row: AssemblyRow) -> dict[str, Any]:
+def assembly_item(row: AssemblyLike) -> dict[str, Any]:
     """An assembly as an item of the assembly factory (the design document's shape)."""
     return {"uri": assembly_uri(row.id), "name": row.name, "status": row.phase}
 
 
-def status(row: AssemblyRow) -> dict[str, Any]:
+def status(row: AssemblyLike) -> dict[str, Any]:
     """The observed status of an assembly."""
     stored = row.status or {}
     return {
@@ -247,7 +253,7 @@ def credential(spec: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def component_links(row: AssemblyRow) -> list[dict[str, str]]:
+def component_links(row: AssemblyLike) -> list[dict[str, str]]:
     """CAMP links to an assembly's components."""
     return [
         {"href": f"{V3}/component/{row.id}.{i}", "target_name": c.get("name") or c["tag"]}
@@ -255,7 +261,7 @@ def component_links(row: AssemblyRow) -> list[dict[str, str]]:
     ]
 
 
-def assembly(row: AssemblyRow, project_name: str) -> dict[str, Any]:
+def assembly(row: AssemblyLike, project_name: str) -> dict[str, Any]:
     """An assembly: spec, status, instances and links to its components."""
     spec = row.spec
     doc = common(

@@ -70,6 +70,16 @@ class Metrics:
             "vertice_db_statements", "SQL statements executed", ["kind"], registry=r
         )
 
+    def value(self, name: str, **labels: str) -> float:
+        """The current value of one sample of this process (0 if it was never set)."""
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+    def calls(self, cloud_type: str, verb: str, outcome: str = "ok") -> float:
+        """How many driver calls of `verb` ended with `outcome` in this process."""
+        return self.value(
+            "vertice_driver_calls_total", cloud_type=cloud_type, verb=verb, outcome=outcome
+        )
+
     def count_statement(self, statement: str) -> None:
         """Count one SQL statement as a read, a write or other (transactions, pragmas)."""
         head = statement.lstrip()[:6].upper()

@@ -28,7 +28,7 @@ from vertice_core.store.repositories import (
     ProjectRepository,
     RegionRepository,
 )
-from vertice_core.store.repositories.assemblies import SORTS
+from vertice_core.store.repositories.views import SORTS, AssemblyViews
 from vertice_core.store.tables import AssemblyRow
 
 if TYPE_CHECKING:
@@ -70,11 +70,11 @@ class AssemblyFactory:
         principal = principal_of(req)
         sort, descending = parse_sort(req.get_param("sort"))
         start, per_page = paging(req)
-        with self.ctx.store.read() as session:
-            page = AssemblyRepository(session).page(
+        with self.ctx.store.connect() as connection:
+            page = AssemblyViews(connection).page(
                 principal.scope, sort=sort, descending=descending, start=start, limit=per_page
             )
-            items = [views.assembly_item(row) for row in page.rows]
+        items = [views.assembly_item(row) for row in page.rows]
         respond(
             req,
             resp,
@@ -94,7 +94,8 @@ class AssemblyFactory:
         body = read_body(req)
         with self.ctx.store.write() as session:
             row = declare.declare(self.ctx, session, principal, body)
-            document = views.assembly(row, _project_name(session, row))
+            project = principal.project_name(row.project_id) or _project_name(session, row)
+        document = views.assembly(row, project)
         resp.etag = etag_of(row.generation)
         created(resp, document)
 
@@ -106,11 +107,12 @@ class AssemblyItem:
         self.ctx = ctx
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
-        with self.ctx.store.read() as session:
-            row = _load(session, principal_of(req), assembly_id)
-            document = views.assembly(row, _project_name(session, row))
+        with self.ctx.store.connect() as connection:
+            row = AssemblyViews(connection).one(assembly_id, principal_of(req).scope)
+        if row is None:
+            raise NotFound(f"there is no assembly {assembly_id!r}")
         resp.etag = etag_of(row.generation)
-        respond(req, resp, document)
+        respond(req, resp, views.assembly(row, row.project_name))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         principal = principal_of(req)

@@ -104,6 +104,7 @@ class Regions:
         respond(req, resp, views.listing("/v3/regions", "regions", "Regions to launch in", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.ctx.catalog.invalidate()
         principal_of(req).require_admin()
         columns = region_columns(self.ctx, read_body(req))
         with self.ctx.store.write() as session:
@@ -124,6 +125,7 @@ class RegionItem:
             respond(req, resp, views.region(_region(session, name), admin=principal_of(req).admin))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self.ctx.catalog.invalidate()
         principal_of(req).require_admin()
         body = _with_name(read_body(req), name)
         with self.ctx.store.write() as session:
@@ -140,6 +142,7 @@ class RegionItem:
             resp.media = views.region(RegionRepository(session).update(row, **columns), admin=True)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self.ctx.catalog.invalidate()
         principal_of(req).require_admin()
         with self.ctx.store.write() as session:
             delete_unused(RegionRepository(session), name, "region")
@@ -178,6 +181,7 @@ class Flavors:
         respond(req, resp, views.listing("/v3/flavors", "flavors", "Flavors to launch with", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.ctx.catalog.invalidate()
         principal_of(req).require_admin()
         body = read_body(req)
         with self.ctx.store.write() as session:
@@ -199,6 +203,7 @@ class FlavorItem:
             respond(req, resp, views.flavor(existing(FlavorRepository(session), name, "flavor")))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self.ctx.catalog.invalidate()
         principal_of(req).require_admin()
         body = _with_name(read_body(req), name)
         with self.ctx.store.write() as session:
@@ -209,6 +214,7 @@ class FlavorItem:
             resp.media = views.flavor(flavors.update(row, **columns))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self.ctx.catalog.invalidate()
         principal_of(req).require_admin()
         with self.ctx.store.write() as session:
             delete_unused(FlavorRepository(session), name, "flavor")

@@ -60,6 +60,7 @@ class PlanFactory:
         )
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.ctx.catalog.invalidate()
         principal_of(req).require_admin()
         plan = parse_plan(self.ctx, read_body(req, accepted=PLAN_TYPES))
         with self.ctx.store.write() as session:
@@ -83,6 +84,7 @@ class PlanItem:
             respond(req, resp, views.plan(existing(PlanRepository(session), name, "plan")))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self.ctx.catalog.invalidate()
         principal_of(req).require_admin()
         body = read_body(req, accepted=PLAN_TYPES)
         if isinstance(body, dict):
@@ -97,6 +99,7 @@ class PlanItem:
             resp.media = views.plan(row)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self.ctx.catalog.invalidate()
         principal_of(req).require_admin()
         with self.ctx.store.write() as session:
             delete_unused(PlanRepository(session), name, "plan")

@@ -5,8 +5,9 @@ SQLite needs them: `read()` for work that only reads and `write()` for work
 that changes rows. On SQLite a write transaction starts with
 `BEGIN IMMEDIATE`, so it waits for the write lock up front (busy timeout)
 instead of failing half-way when another process committed meanwhile; reads
-run in WAL mode beside writers. On PostgreSQL and CockroachDB both are plain
-transactions.
+run in autocommit (no BEGIN/ROLLBACK round trips), beside writers in WAL
+mode. On PostgreSQL and CockroachDB writes are plain transactions and reads
+autocommit too.
 
 Callers own the transaction: a `with store.write() as session:` block commits
 when it ends and rolls back on an exception.
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,8 +34,10 @@ _DIALECT_PACKAGES = {
 }
 
 
-def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
-    """An engine for `url`; on SQLite, `immediate` makes every transaction BEGIN IMMEDIATE."""
+def make_engine(url: str, *, begin: str | None = "BEGIN", **kwargs: Any) -> Engine:
+    """An engine for `url`. On SQLite, `begin` is what starts each transaction:
+    `BEGIN`, `BEGIN IMMEDIATE` (take the write lock up front), or None (autocommit:
+    every statement is its own snapshot)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -51,11 +54,11 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
 
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
-    _configure_sqlite(engine, immediate=immediate)
+    _configure_sqlite(engine, begin=begin)
     return engine
 
 
-def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+def _configure_sqlite(engine: Engine, *, begin: str | None) -> None:
     # pysqlite's own transaction handling is bypassed (the SQLAlchemy docs' recipe):
     # we emit BEGIN ourselves so that a write transaction can take the lock up front.
     @event.listens_for(engine, "connect")
@@ -68,9 +71,12 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    if begin is None:
+        return
+
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.exec_driver_sql(begin)
 
 
 class Store:
@@ -78,12 +84,20 @@ class Store:
 
     def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
+        #: Transactions as the dialect does them (migrations, tools).
         self.engine = make_engine(url, **engine_options)
         if self.engine.dialect.name == "sqlite":
-            self.write_engine = make_engine(url, immediate=True, **engine_options)
+            self.write_engine = make_engine(url, begin="BEGIN IMMEDIATE", **engine_options)
+            self.read_engine = make_engine(url, begin=None, **engine_options)
         else:
             self.write_engine = self.engine
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+            self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        #: The engines that own pools (an option engine shares its parent's).
+        self._engines = list(
+            {id(e): e for e in (self.engine, self.write_engine, self.read_engine)
+             if type(e) is Engine}.values()
+        )  # fmt: skip
+        self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
@@ -93,9 +107,20 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; it never commits."""
+        """A session for reading, in autocommit: each statement sees the latest commit.
+
+        No transaction is opened (no BEGIN, no ROLLBACK round trips), so two
+        statements of one `read()` may see different commits; code that needs
+        one consistent snapshot reads inside `write()`.
+        """
         with self._reader() as session:
             yield session
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection in autocommit, for the hottest single-statement reads."""
+        with self.read_engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -111,7 +136,7 @@ class Store:
         ) -> None:
             callback(statement)
 
-        for engine in {self.engine, self.write_engine}:
+        for engine in self._engines:
             event.listen(engine, "before_cursor_execute", before)
 
     def ping(self) -> str | None:
@@ -125,6 +150,5 @@ class Store:
 
     def dispose(self) -> None:
         """Close every pooled connection (call before forking or at shutdown)."""
-        self.engine.dispose()
-        if self.write_engine is not self.engine:
-            self.write_engine.dispose()
+        for engine in self._engines:
+            engine.dispose()

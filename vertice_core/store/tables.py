@@ -200,6 +200,10 @@ class AssemblyRow(Base):
         UniqueConstraint("project_id", "name"),
         Index("ix_assemblies_region_name", "region_name"),
         Index("ix_assemblies_due_at", "due_at"),
+        # The collection's sort orders, so a page is read in index order (no sort of all).
+        Index("ix_assemblies_name_id", "name", "id"),
+        Index("ix_assemblies_created_at_id", "created_at", "id"),
+        Index("ix_assemblies_phase_name_id", "phase", "name", "id"),
     )
     id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
@@ -220,7 +224,7 @@ class AssemblyRow(Base):
     generation: Mapped[int] = mapped_column(Integer, default=1)
 
     # -- status: written by the reconciler --
-    phase: Mapped[str] = mapped_column(String(16), default="PENDING", index=True)
+    phase: Mapped[str] = mapped_column(String(16), default="PENDING")
     reason: Mapped[str] = mapped_column(String(255), default="")
     message: Mapped[str] = mapped_column(Text, default="")
     #: Conditions and instances, as the converter's JSON of `AssemblyStatus`.

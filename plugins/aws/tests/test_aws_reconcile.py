@@ -53,7 +53,7 @@ def test_an_assembly_lives_its_whole_life_on_ec2(
     assert moto_instances({"vertice-assembly": body["id"]})[0]["State"]["Name"] == "running"
 
     def reboots() -> int:
-        return reconciler.calls.counts[("aws", "reboot", "ok")]
+        return reconciler.metrics.calls("aws", "reboot")
 
     patch(alice, uri, "/restart_count", 1)
     converge(reconciler, lambda: reboots() == 1 and phases() == {"RUNNING": 1})
@@ -66,7 +66,7 @@ def test_an_assembly_lives_its_whole_life_on_ec2(
     (gone,) = moto_instances({"vertice-assembly": body["id"]})
     assert gone["InstanceId"] == item["InstanceId"]  # one instance for the whole life
     assert gone["State"]["Name"] == "terminated"
-    assert reconciler.calls.counts[("aws", "create", "ok")] == 1
+    assert reconciler.metrics.calls("aws", "create") == 1
 
 
 def test_a_ghost_is_terminated_and_foreign_instances_are_never_touched(
@@ -119,7 +119,7 @@ def test_what_happens_behind_vertices_back_is_undone(
     ec2.stop_instances(InstanceIds=[first["cloud_id"]])  # a host reboot, say
     converge(
         reconciler,
-        lambda: reconciler.calls.counts[("aws", "start", "ok")] == 1 and phases() == {"RUNNING": 1},
+        lambda: reconciler.metrics.calls("aws", "start") == 1 and phases() == {"RUNNING": 1},
     )
     assert alice.get(uri).json["status"]["instances"][0]["cloud_id"] == first["cloud_id"]
 

@@ -12,8 +12,10 @@ from typing import Any
 
 import attrs
 from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from vertice_core.errors import Conflict
 from vertice_core.store.tables import AssemblyRow, LeaseRow, ProjectRow, RegionRow, utcnow
 
 #: Sort keys of the assembly collection and the columns they order by.
@@ -39,32 +41,44 @@ class AssemblyRepository:
         self.session = session
 
     def create(self, **values: Any) -> AssemblyRow:
-        """Insert a declared assembly, due now, with its lease row."""
-        now = utcnow()
-        row = AssemblyRow(created_at=now, updated_at=now, due_at=time.time(), **values)
-        self.session.add(row)
-        self.session.flush()
-        self.session.add(LeaseRow(assembly_id=row.id, holder="", expires_at=0.0))
-        return row
+        """Insert a declared assembly, due now, with its lease row (two Core INSERTs).
 
-    def create_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert many declared assemblies (dicts of columns with `id`), due now, in batches.
+        Returns the row as it was stored (not attached to the session). A name
+        the project already uses is a `Conflict`, as is a plan, region or flavor
+        deleted meanwhile (the foreign keys refuse it).
+        """
+        (row,) = self.create_many([values])
+        return AssemblyRow(**row)
 
-        The bulk path of `create` for tools and benchmarks: two executemany statements.
+    def create_many(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert declared assemblies (dicts of columns with `id`), due now: two executemany.
+
+        Returns every column of each stored row.
         """
         if not rows:
-            return
+            return []
         now, due = utcnow(), time.time()
         defaults = {"created_at": now, "updated_at": now, "due_at": due, "description": "",
                     "tags": [], "desired_state": "running", "restart_count": 0, "generation": 1,
                     "phase": "PENDING", "reason": "", "message": "", "status": {},
                     "status_digest": "", "observed_generation": 0, "attempts": 0,
-                    "incarnation": 1, "restarts_done": 0}  # fmt: skip
-        self.session.execute(insert(AssemblyRow), [{**defaults, **row} for row in rows])
+                    "incarnation": 1, "restarts_done": 0, "create_key": None,
+                    "create_started_at": None}  # fmt: skip
+        full = [{**defaults, **row} for row in rows]
+        try:
+            self.session.execute(insert(AssemblyRow), full)
+        except IntegrityError as exc:
+            if "unique" in str(exc.orig).lower():
+                names = ", ".join(repr(r["name"]) for r in rows)
+                raise Conflict(f"the project already has an assembly named {names}") from None
+            raise Conflict(
+                "the assembly's project, plan, region or flavor was deleted meanwhile"
+            ) from None
         self.session.execute(
             insert(LeaseRow),
             [{"assembly_id": row["id"], "holder": "", "expires_at": 0.0} for row in rows],
         )
+        return full
 
     def get(self, assembly_id: str, project_ids: Sequence[str] | None) -> AssemblyRow | None:
         """The assembly, if it belongs to one of `project_ids` (None: any project)."""

@@ -1,0 +1,80 @@
+"""The API's hottest reads, in SQLAlchemy Core on an autocommit connection.
+
+`GET /v3/assembly/{id}` and the assembly collection are what clients poll.
+These queries take a `Connection` (`Store.connect()`), not a session: one
+statement each (the project's name joined in), no ORM identity map, no
+transaction round trips. Rows have the assembly's columns as attributes, and
+`project_name`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import attrs
+from sqlalchemy import Connection, Row, Table, bindparam, func, select
+
+from vertice_core.store.tables import AssemblyRow, ProjectRow
+
+ASSEMBLIES = cast(Table, AssemblyRow.__table__)
+PROJECTS = cast(Table, ProjectRow.__table__)
+_A = ASSEMBLIES.c
+
+#: Sort keys of the assembly collection and the columns they order by.
+SORTS: dict[str, tuple[Any, ...]] = {
+    "name": (_A.name,),
+    "created_at": (_A.created_at,),
+    "status": (_A.phase, _A.name),
+}
+
+
+#: Built once: SQLAlchemy memoizes a statement's cache key, so reusing it skips that work.
+_ONE = (
+    select(ASSEMBLIES, PROJECTS.c.name.label("project_name"))
+    .join(PROJECTS, PROJECTS.c.id == _A.project_id)
+    .where(_A.id == bindparam("assembly_id"))
+)
+
+
+@attrs.frozen
+class ItemPage:
+    """One page of the collection (id, name, phase of each item) and the size of the whole."""
+
+    total: int
+    rows: Sequence[Row[Any]]
+
+
+class AssemblyViews:
+    """Read-only, single-statement queries of assemblies for the API."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def one(self, assembly_id: str, project_ids: Sequence[str] | None) -> Row[Any] | None:
+        """The assembly with its project's name, if it is in one of `project_ids`."""
+        row = self.connection.execute(_ONE, {"assembly_id": assembly_id}).first()
+        if row is None or (project_ids is not None and row.project_id not in project_ids):
+            return None
+        return row
+
+    def page(
+        self,
+        project_ids: Sequence[str] | None,
+        *,
+        sort: str = "name",
+        descending: bool = False,
+        start: int = 0,
+        limit: int = 50,
+    ) -> ItemPage:
+        """A page of `(id, name, phase)` in index order, and the total (a counting query)."""
+        query = select(_A.id, _A.name, _A.phase)
+        count = select(func.count()).select_from(ASSEMBLIES)
+        if project_ids is not None:
+            query = query.where(_A.project_id.in_(project_ids))
+            count = count.where(_A.project_id.in_(project_ids))
+        columns = (*SORTS[sort], _A.id)
+        order = [c.desc() for c in columns] if descending else list(columns)
+        rows = self.connection.execute(query.order_by(*order).offset(start).limit(limit)).all()
+        total = int(self.connection.execute(count).scalar_one())
+        return ItemPage(total=total, rows=rows)
