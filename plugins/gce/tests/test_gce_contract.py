@@ -1,0 +1,53 @@
+"""The GCE driver passes the driver contract (vertice_drivers.testkit) against the Compute peer.
+
+The peer's replies follow the recorded `instances.get`, `instances.list` and
+`instances.insert` operation documents of `fixtures/gce/` (see the templates
+in `plugins/gce/conftest.py`).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from vertice_drivers.testkit import DriverContract
+
+
+# One driver per module, not per test: every test uses keys of its own.
+@pytest.fixture(scope="module")
+def ours(compute_server, driver_builder):
+    driver = driver_builder(compute_server.url)
+    yield driver
+    driver.close()
+
+
+@pytest.fixture(scope="module")
+def theirs(compute_server, driver_builder):
+    driver = driver_builder(compute_server.url, installation="vti-someone-else")
+    yield driver
+    driver.close()
+
+
+class TestGceContract(DriverContract):
+    settle_timeout = 10.0
+    settle_interval = 0.05
+
+    @pytest.fixture
+    def driver(self, ours):
+        return ours
+
+    @pytest.fixture
+    def foreign_driver(self, theirs):
+        return theirs
+
+    @pytest.fixture
+    def unreachable_driver(self, make_driver, closed_port):
+        return make_driver(endpoint=f"http://127.0.0.1:{closed_port}")
+
+    @pytest.fixture
+    def unauthorized_driver(self, make_driver, rogue_service_account):
+        # A well-formed key the peer does not know: its signed calls get 401 authError.
+        return make_driver(key_json=rogue_service_account.json)
+
+    @pytest.fixture
+    def launch_data(self, driver):
+        return lambda instance: driver.launch_data(instance.cloud_id)

@@ -1,0 +1,282 @@
+"""The `gce` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images.
+
+One set of REST clients per region (zone). Every instance vertice creates is
+named from its key and carries the installation's id, the assembly's id, the
+key and the project as labels; `observe` lists them with one paged
+`instances.list` filtered by the installation label.
+
+Operations are never waited on: `create` does not wait for boot, and neither
+does any other verb; the next observation tells. `create` sends GCE's own
+idempotency token, a `request_id` derived from the key, so a retried insert
+returns the first insert's operation instead of creating again. What that
+operation says decides the outcome:
+
+* still PENDING or RUNNING: the instance is on its way (a pending instance);
+* DONE: the instance is fetched and returned; if it is gone since (deleted
+  behind vertice's back), the insert is retried under a new request id;
+* DONE with an error: reported as the create's error while the failure is
+  recent (`failed_insert_window`); a later create of the key retries under a
+  new request id derived from the failed operation, so every reconciler
+  derives the same id and a retry still never creates twice.
+
+A name that is already taken (409 alreadyExists, when the request id was
+forgotten) is adopted when the instance has this installation's key label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from google.cloud import compute_v1
+
+from vertice_core.driver import (
+    TAG_INSTALLATION,
+    CloudFlavor,
+    CloudImage,
+    Driver,
+    Instance,
+    InstanceSpec,
+    RegionConfig,
+)
+from vertice_core.errors import TerminalError, TransientError, UnavailableError
+from vertice_core.model.status import InstanceState
+from vertice_driver_gce import GceSettings
+from vertice_driver_gce.client import (
+    AlreadyExists,
+    call,
+    call_unless_absent,
+    make_clients,
+    operation_error,
+    project_of,
+    request_id,
+    zone_of,
+)
+from vertice_driver_gce.images import RETIRED, image_path, list_images, resolve_image
+from vertice_driver_gce.translate import (
+    instance_name,
+    instance_of,
+    instance_resource,
+    label_value,
+    metadata_of,
+)
+
+#: Most inserts one `create` sends while moving past failed or vanished earlier attempts.
+_ATTEMPTS = 4
+
+
+class GceDriver(Driver):
+    """The `gce` driver: Compute Engine instances of one zone, through the REST API."""
+
+    def __init__(self, region: RegionConfig) -> None:
+        super().__init__(region)
+        self.settings: GceSettings = region.settings
+        self.zone = zone_of(region)
+        self.project = project_of(region)
+        if not self.project:
+            raise UnavailableError(
+                f"region {region.name!r} names no project: set settings.project or use a "
+                "service-account key with a project_id",
+                reason="RegionMisconfigured",
+            )
+        self.instances, self.machine_types, self.images_client = make_clients(region)
+        self.timeout = self.settings.timeout
+
+    def _ours(self, instance: Instance) -> bool:
+        # Checked again here: an endpoint may ignore the filter.
+        return bool(instance.key) and (
+            instance.tags.get(TAG_INSTALLATION) == self.region.installation_id
+        )
+
+    def observe(self) -> list[Instance]:
+        """Every instance of this installation in the zone, all states, in pages."""
+        request = compute_v1.ListInstancesRequest(
+            project=self.project,
+            zone=self.zone,
+            filter=f'labels.{TAG_INSTALLATION} = "{label_value(self.region.installation_id)}"',
+            max_results=self.settings.page_size,
+        )
+
+        def listing() -> list[Instance]:
+            pages = self.instances.list(request=request, timeout=self.timeout, retry=None)
+            return [instance_of(item) for item in pages]
+
+        return [i for i in call("instances.list", listing) if self._ours(i)]
+
+    def get(self, name: str) -> compute_v1.Instance | None:
+        """The instance document of `name` (None when GCE does not know it)."""
+        request = compute_v1.GetInstanceRequest(project=self.project, zone=self.zone, instance=name)
+        found: list[compute_v1.Instance] = []
+        present = call_unless_absent(
+            "instances.get",
+            lambda: found.append(
+                self.instances.get(request=request, timeout=self.timeout, retry=None)
+            ),
+        )
+        return found[0] if present else None
+
+    def create(self, spec: InstanceSpec) -> Instance:
+        """Insert the instance of `spec.key` (idempotent by request id and name); no waiting."""
+        body = instance_resource(spec, self.settings, self.zone)
+        after = ""
+        for _ in range(_ATTEMPTS):
+            request = compute_v1.InsertInstanceRequest(
+                project=self.project,
+                zone=self.zone,
+                instance_resource=body,
+                request_id=request_id(self.region.installation_id, spec.key, after),
+            )
+            try:
+                operation = self._insert(request)
+            except AlreadyExists:
+                return self._adopt(spec)
+            outcome = self._outcome(spec, operation)
+            if isinstance(outcome, Instance):
+                return outcome
+            after = outcome
+        raise TransientError(
+            f"gce: instances.insert of {spec.key!r}: {_ATTEMPTS} attempts ended without an "
+            "instance",
+            reason="InsertNotSettled",
+        )
+
+    def _insert(self, request: compute_v1.InsertInstanceRequest) -> compute_v1.Operation:
+        return call(
+            "instances.insert",
+            lambda: self.instances.insert_unary(request=request, timeout=self.timeout, retry=None),
+            not_found="ResourceNotFound",
+        )
+
+    def _outcome(self, spec: InstanceSpec, operation: compute_v1.Operation) -> Instance | str:
+        """The instance an insert's operation stands for, or the operation to move past."""
+        name = instance_name(spec.key)
+        if operation.status != compute_v1.Operation.Status.DONE:
+            return Instance(
+                key=spec.key, cloud_id=name, state=InstanceState.PENDING, tags=dict(spec.tags)
+            )
+        error = operation_error(operation, "instances.insert")
+        if error is None:
+            item = self.get(name)
+            # Inserted by this key's request id, and deleted since: insert again.
+            return instance_of(item) if item is not None else operation.name
+        if isinstance(error, AlreadyExists):
+            return self._adopt(spec)
+        if self._recent(operation):
+            raise error
+        return operation.name
+
+    def _recent(self, operation: compute_v1.Operation) -> bool:
+        try:
+            ended = datetime.fromisoformat(operation.end_time)
+        except ValueError:
+            return True
+        age = (datetime.now(UTC) - ended).total_seconds()
+        return age < self.settings.failed_insert_window
+
+    def _adopt(self, spec: InstanceSpec) -> Instance:
+        """The instance that already has the key's name, if it is this key's."""
+        name = instance_name(spec.key)
+        item = self.get(name)
+        if item is None:
+            raise TransientError(
+                f"gce: instance {name!r} exists and vanished again (being deleted?)",
+                reason="InstanceNotFound",
+            )
+        found = instance_of(item)
+        if not (self._ours(found) and found.key == spec.key):
+            raise TerminalError(
+                f"gce: an instance named {name!r} already exists in zone {self.zone} and is "
+                f"not vertice's instance of key {spec.key!r}",
+                reason="NameTaken",
+            )
+        return found
+
+    def _act(self, action: str, method: Callable[..., compute_v1.Operation], name: str) -> None:
+        """Call an instance verb (`stop_unary`...) on `name`; its operation is not waited on."""
+        fields = {"project": self.project, "zone": self.zone, "instance": name}
+        call(action, lambda: method(**fields, timeout=self.timeout, retry=None))
+
+    def delete(self, cloud_id: str) -> None:
+        """Delete the instance; one that does not exist (any more) is a success."""
+        request = compute_v1.DeleteInstanceRequest(
+            project=self.project, zone=self.zone, instance=cloud_id
+        )
+        call_unless_absent(
+            "instances.delete",
+            lambda: self.instances.delete_unary(request=request, timeout=self.timeout, retry=None),
+        )
+
+    def start(self, cloud_id: str) -> None:
+        """Start a stopped instance, resume a suspended one (a running one is left alone)."""
+        item = self.get(cloud_id)
+        if item is None:
+            raise TransientError(
+                f"gce: instances.start: instance {cloud_id!r} is not known",
+                reason="InstanceNotFound",
+            )
+        if item.status in ("RUNNING", "PROVISIONING", "STAGING"):
+            return
+        if item.status == "SUSPENDED":
+            self._act("instances.resume", self.instances.resume_unary, cloud_id)
+            return
+        self._act("instances.start", self.instances.start_unary, cloud_id)
+
+    def stop(self, cloud_id: str) -> None:
+        """Stop a running instance (GCE leaves a stopped one alone)."""
+        self._act("instances.stop", self.instances.stop_unary, cloud_id)
+
+    def reboot(self, cloud_id: str) -> None:
+        """Reset the instance in place (same name, same disks, same addresses)."""
+        self._act("instances.reset", self.instances.reset_unary, cloud_id)
+
+    def flavors(self) -> list[CloudFlavor]:
+        """The zone's machine types the settings map flavors to (all offered ones when none is)."""
+        wanted = set(self.settings.machine_types.values())
+        request = compute_v1.ListMachineTypesRequest(
+            project=self.project, zone=self.zone, max_results=500
+        )
+
+        def listing() -> list[compute_v1.MachineType]:
+            pages = self.machine_types.list(request=request, timeout=self.timeout, retry=None)
+            if wanted:
+                return [item for item in pages if item.name in wanted]
+            return [item for item in pages if item.deprecated.state not in RETIRED]
+
+        flavors = [
+            CloudFlavor(name=item.name, cpu=item.guest_cpus, ram=item.memory_mb)
+            for item in call("machineTypes.list", listing, not_found="ResourceNotFound")
+        ]
+        return sorted(flavors, key=lambda f: (f.cpu, f.ram, f.name))
+
+    def images(self) -> list[CloudImage]:
+        """The mapped images (named by their plan image), then those of `image_projects`."""
+        images: dict[str, CloudImage] = {}
+        for plan_image, path in sorted(self.settings.images.items()):
+            item = resolve_image(self.images_client, path, self.project, self.timeout)
+            if item is not None:
+                images[image_path(item)] = CloudImage(
+                    id=image_path(item),
+                    name=plan_image,
+                    description=item.description or item.name,
+                )
+        for project in self.settings.image_projects or [self.project]:
+            for item in list_images(self.images_client, project, self.timeout):
+                images.setdefault(
+                    image_path(item),
+                    CloudImage(
+                        id=image_path(item), name=item.name, description=item.description or ""
+                    ),
+                )
+        return list(images.values())
+
+    def launch_data(self, cloud_id: str) -> str:
+        """The metadata the instance was launched with, as text (tests read it back)."""
+        item = self.get(cloud_id)
+        if item is None:
+            return ""
+        return "\n".join(f"{k}: {v}" for k, v in sorted(metadata_of(item).items()))
+
+    def close(self) -> None:
+        """Close the clients' HTTP sessions."""
+        for client in (self.instances, self.machine_types, self.images_client):
+            client.transport.close()  # type: ignore[no-untyped-call]
