@@ -1,0 +1,52 @@
+"""The OpenNebula driver passes the driver contract (vertice_drivers.testkit) against the peer.
+
+The peer answers as oned does (see `one_peer.py`); its VM documents follow
+`one_xsd/vm.xsd` and the recorded `python_oca_fixtures/vm.xml`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from vertice_drivers.testkit import DriverContract
+
+
+# One driver per module, not per test: every test uses keys of its own.
+@pytest.fixture(scope="module")
+def ours(one_server, settings_json, driver_builder):
+    driver = driver_builder(one_server.url, settings_json())
+    yield driver
+    driver.close()
+
+
+@pytest.fixture(scope="module")
+def theirs(one_server, settings_json, driver_builder):
+    driver = driver_builder(one_server.url, settings_json(), installation="vti-someone-else")
+    yield driver
+    driver.close()
+
+
+class TestOpenNebulaContract(DriverContract):
+    settle_timeout = 10.0
+    settle_interval = 0.02
+
+    @pytest.fixture
+    def driver(self, peer, ours):
+        return ours
+
+    @pytest.fixture
+    def foreign_driver(self, theirs):
+        return theirs
+
+    @pytest.fixture
+    def unreachable_driver(self, make_driver, closed_port):
+        return make_driver(endpoint=f"http://127.0.0.1:{closed_port}/RPC2")
+
+    @pytest.fixture
+    def unauthorized_driver(self, make_driver):
+        # oned answers AUTHENTICATION (0x100) to a wrong password.
+        return make_driver(credentials={"user": "oneadmin", "password": "wrong"})
+
+    @pytest.fixture
+    def launch_data(self, driver):
+        return lambda instance: driver.launch_data(instance.cloud_id)
