@@ -55,7 +55,7 @@ lint: install
 	$(BIN)/lint-imports setup.cfg
 
 typecheck: install
-	$(BIN)/mypy vertice_core vertice_api vertice_drivers vertice_testing vertice_notify bench $(PLUGIN_PACKAGES)
+	$(BIN)/mypy vertice_core vertice_api vertice_drivers vertice_testing vertice_notify bench $(PLUGIN_PACKAGES) docs/driver-template/vertice_driver_example
 
 pytest: install postgres system-packages
 	$(BIN)/pytest -n 2

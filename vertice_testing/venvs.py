@@ -1,0 +1,61 @@
+"""Fresh virtual environments for tests of what a user installs: the core and one plugin.
+
+`core_wheel()` builds the core's wheel from this checkout once; `Venv` makes
+a new environment, installs into it and runs its commands.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+#: The repository this package was installed (editable) from.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*command: str | Path, cwd: Path = ROOT, timeout: float = 900) -> str:
+    """Run a command; its output, or an AssertionError with the end of it."""
+    done = subprocess.run(
+        [str(c) for c in command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, f"{command}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def core_wheel(folder: Path) -> Path:
+    """A wheel of the core (`vertice`) built from this checkout into `folder`."""
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", folder, ROOT)
+    (wheel,) = folder.glob("vertice-*.whl")
+    return wheel
+
+
+class Venv:
+    """A new virtual environment holding the core (with PostgreSQL support) and pytest."""
+
+    def __init__(self, path: Path, wheel: Path) -> None:
+        self.path = path
+        run(sys.executable, "-m", "venv", path)
+        self.pip("install", f"vertice[postgresql] @ {wheel.as_uri()}", "pytest")
+
+    def bin(self, name: str) -> Path:
+        """A command of the environment."""
+        return self.path / "bin" / name
+
+    def pip(self, *args: str | Path) -> str:
+        """`pip ARGS` in the environment (quietly)."""
+        return run(self.bin("pip"), *args[:1], "--quiet", *args[1:])
+
+    def run(self, name: str, *args: str | Path, cwd: Path = ROOT) -> str:
+        """Run the environment's `name` command."""
+        return run(self.bin(name), *args, cwd=cwd)
+
+    def drivers(self) -> dict[str, str]:
+        """`vertice drivers` of the environment: cloud type -> its line."""
+        listing = self.run("vertice", "drivers")
+        return {line.split()[0]: line for line in listing.splitlines() if line.strip()}
