@@ -20,13 +20,13 @@ from typing import Any
 
 import attrs
 
-from vertice_core.driver import TAG_PROJECT, Driver, Instance, InstanceSpec
-from vertice_core.errors import DriverError, TerminalError
-from vertice_core.model.assembly import DesiredState
+from vertice_core.driver import TAG_PROJECT, Driver, Instance
+from vertice_core.errors import DriverError
 from vertice_core.model.status import EventType, InstanceState, Phase
 from vertice_core.reconcile import status
 from vertice_core.reconcile.calls import CallPool
-from vertice_core.reconcile.plan import Action, Decision, Desired, Verb, plan_actions
+from vertice_core.reconcile.outcome import Work, create_key_of, desired_of, outcome, report_of
+from vertice_core.reconcile.plan import Action, Decision, Verb, plan_actions
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.store.repositories.work import StatusWrite, WorkItem
 
@@ -46,80 +46,6 @@ class RegionResult:
     ghosts: int = 0
     removed: int = 0
     error: str | None = None
-
-
-def desired_of(item: WorkItem) -> Desired:
-    """The planner's view of a work item."""
-    return Desired(
-        assembly_id=item.id,
-        desired=DesiredState(item.desired_state),
-        generation=item.generation,
-        observed_generation=item.observed_generation,
-        restart_count=item.restart_count,
-        restarts_done=item.restarts_done,
-        incarnation=item.incarnation,
-        phase=Phase(item.phase),
-        create_key=item.create_key,
-        create_started_at=item.create_started_at,
-    )
-
-
-def report_of(
-    item: WorkItem, decision: Decision, error: DriverError | None = None, retry_in: float = 0.0
-) -> status.Report:
-    """The status report of an assembly after a decision and the outcome of its actions."""
-    desired = DesiredState(item.desired_state)
-    instances = status.instances_of([decision.instance] if decision.instance else [])
-    if isinstance(error, TerminalError):
-        return status.Report(
-            Phase.FAILED,
-            error.reason,
-            error.message,
-            False,
-            error.reason,
-            False,
-            error.reason,
-            error.message,
-            instances,
-        )
-    phase = decision.phase
-    ready = status.is_ready(phase, desired)
-    if error is not None:
-        message = f"{error.message} (retrying in {retry_in:.0f}s)"
-        return status.Report(
-            phase,
-            decision.reason,
-            message,
-            ready,
-            decision.reason if not ready else "AsDeclared",
-            False,
-            error.reason,
-            message,
-            instances,
-        )
-    return status.Report(
-        phase,
-        decision.reason,
-        "",
-        ready,
-        "AsDeclared" if ready else decision.reason,
-        True,
-        "Reconciled",
-        "",
-        instances,
-    )
-
-
-@attrs.define
-class _Work:
-    """One assembly being worked on in this pass."""
-
-    item: WorkItem
-    decision: Decision
-    spec: InstanceSpec | None = None
-    errors: list[DriverError] = attrs.Factory(list)
-    created: Instance | None = None
-    failed_verbs: set[Verb] = attrs.Factory(set)
 
 
 class RegionPass:
@@ -247,7 +173,7 @@ class RegionPass:
             fresh = [i for i in fresh if i.id not in moved]
             result = attrs.evolve(result, busy=True)
         works = [
-            _Work(
+            Work(
                 item,
                 plan_actions(
                     desired_of(item),
@@ -260,20 +186,16 @@ class RegionPass:
         ]
         creating = [w for w in works if any(a.verb is Verb.CREATE for a in w.decision.actions)]
         if creating:
-            specs = self.ops.instance_specs([(w.item.id, self._create_key(w)) for w in creating])
+            specs = self.ops.instance_specs([(w.item.id, create_key_of(w)) for w in creating])
             for w in creating:
                 w.spec = specs[w.item.id]
-            self.ops.mark_creating([(w.item.id, self._create_key(w), now) for w in creating])
+            self.ops.mark_creating([(w.item.id, create_key_of(w), now) for w in creating])
         self._act(works)
         return self._finish(works, result, now)
 
-    @staticmethod
-    def _create_key(work: _Work) -> str:
-        return next(a.target for a in work.decision.actions if a.verb is Verb.CREATE)
-
-    def _act(self, works: list[_Work]) -> None:
+    def _act(self, works: list[Work]) -> None:
         calls: list[tuple[str, str, Callable[[], Any]]] = []
-        owners: list[tuple[_Work, Action]] = []
+        owners: list[tuple[Work, Action]] = []
         for work in works:
             for action in work.decision.actions:
                 calls.append((self.cloud_type, action.verb.value, self._call_for(work, action)))
@@ -286,7 +208,7 @@ class RegionPass:
             elif action.verb is Verb.CREATE and isinstance(value, Instance):
                 work.created = value
 
-    def _call_for(self, work: _Work, action: Action) -> Callable[[], Any]:
+    def _call_for(self, work: Work, action: Action) -> Callable[[], Any]:
         driver = self.driver
         if action.verb is Verb.CREATE:
             spec = work.spec
@@ -324,7 +246,7 @@ class RegionPass:
 
     # -- writing --
 
-    def _finish(self, works: list[_Work], result: RegionResult, now: float) -> RegionResult:
+    def _finish(self, works: list[Work], result: RegionResult, now: float) -> RegionResult:
         writes: list[StatusWrite] = []
         events: list[dict[str, Any]] = []
         removed: list[str] = []
@@ -340,7 +262,7 @@ class RegionPass:
                 )
                 continue
             before = previous.get(item.id, {})
-            write, report = self._outcome(work, before, now)
+            write, report = outcome(work, before, now, settings=self.settings, rng=self.rng)
             writes.append(write)
             if report.digest() != item.status_digest:
                 events.extend(
@@ -371,67 +293,6 @@ class RegionPass:
             "reason": reason,
             "message": message,
         }
-
-    def _outcome(
-        self, work: _Work, before: Mapping[str, Any], now: float
-    ) -> tuple[StatusWrite, status.Report]:
-        item, decision = work.item, work.decision
-        decision = self._with_created(work, decision)
-        error = _worst(work.errors)
-        terminal = isinstance(error, TerminalError)
-        attempts = 0 if error is None or terminal else item.attempts + 1
-        retry_in = 0.0
-        due_at: float | None = None
-        if attempts:
-            retry_in = status.backoff(
-                attempts - 1,
-                base=self.settings.backoff_base,
-                cap=self.settings.backoff_cap,
-                rng=self.rng,
-            )
-            due_at = now + retry_in
-        report = report_of(item, decision, error, retry_in)
-        create_key, create_at = item.create_key, item.create_started_at
-        if Verb.CREATE in {a.verb for a in decision.actions}:
-            create_key = self._create_key(work)
-            # A create that succeeded may not be listed yet: the grace period applies.
-            # One that failed is retried after the backoff instead (the key keeps it safe).
-            create_at = now if Verb.CREATE not in work.failed_verbs else None
-        elif decision.instance is not None and decision.instance.key == create_key:
-            create_key, create_at = None, None
-        restarts = (
-            item.restarts_done if Verb.REBOOT in work.failed_verbs else decision.restarts_done
-        )
-        write = StatusWrite(
-            id=item.id,
-            generation=item.generation,
-            phase=report.phase.value,
-            reason=report.reason,
-            message=report.message,
-            status=status.status_document(report, before, status.now_utc()),
-            status_digest=report.digest(),
-            attempts=attempts,
-            due_at=due_at,
-            incarnation=decision.incarnation,
-            restarts_done=restarts,
-            create_key=create_key,
-            create_started_at=create_at,
-        )
-        return write, report
-
-    @staticmethod
-    def _with_created(work: _Work, decision: Decision) -> Decision:
-        if work.created is not None and decision.instance is None:
-            return attrs.evolve(decision, instance=work.created)
-        return decision
-
-
-def _worst(errors: Sequence[DriverError]) -> DriverError | None:
-    """The error that decides the outcome: a terminal one wins over transient ones."""
-    for error in errors:
-        if isinstance(error, TerminalError):
-            return error
-    return errors[0] if errors else None
 
 
 def _bound(method: Callable[[str], None], argument: str) -> Callable[[], None]:
