@@ -8,7 +8,7 @@ line instead of a traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -47,9 +47,12 @@ class Client:
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url = url.rstrip("/")
-        self.http = httpx.Client(
-            base_url=self.url, headers=headers, timeout=timeout, transport=transport
-        )
+        try:
+            self.http = httpx.Client(
+                base_url=self.url, headers=headers, timeout=timeout, transport=transport
+            )
+        except httpx.InvalidURL as exc:
+            raise ApiError(0, "Invalid URL", f"{url!r} is not a valid URL: {exc}") from None
 
     def request(
         self,
@@ -69,31 +72,47 @@ class Client:
             sent["Content-Type"] = media_type
         try:
             response = self.http.request(method, path, content=content, params=params, headers=sent)
-        except httpx.HTTPError as exc:
-            raise ApiError(0, "Unreachable", f"{self.url}: {exc}") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise ApiError(0, "Unreachable", f"cannot reach {self.url}: {exc}") from None
         if response.status_code >= 400:
             raise _error(response)
         return response
 
     def get(self, path: str, **params: Any) -> Any:
         """GET a document."""
-        return self.request("GET", path, params=params or None).json()
+        return document_of(self.request("GET", path, params=params or None))
+
+    def get_with_etag(self, path: str, **params: Any) -> tuple[Any, str | None]:
+        """GET a document and its `ETag` (to send back as `If-Match`)."""
+        response = self.request("GET", path, params=params or None)
+        return document_of(response), response.headers.get("ETag")
+
+    def items(self, path: str, page_size: int = 500, **params: Any) -> Iterator[Any]:
+        """Every item of a CAMP collection, page after page (`start_index`, `items_per_page`)."""
+        start = 0
+        while True:
+            page = self.get(path, start_index=start, items_per_page=page_size, **params)
+            items = page.get("items", []) if isinstance(page, dict) else []
+            yield from items
+            start += len(items)
+            if not items or start >= int(page.get("total_items", start)):
+                return
 
     def post(self, path: str, body: Any) -> Any:
         """POST a JSON document; the created resource."""
-        return self.request("POST", path, body=body).json()
+        return document_of(self.request("POST", path, body=body))
 
     def patch(self, path: str, operations: list[dict[str, Any]], etag: str | None = None) -> Any:
         """Apply a JSON Patch (with `If-Match` when `etag` is given)."""
         headers = {"If-Match": etag} if etag else None
-        return self.request(
-            "PATCH", path, body=operations, media_type=JSON_PATCH, headers=headers
-        ).json()
+        return document_of(
+            self.request("PATCH", path, body=operations, media_type=JSON_PATCH, headers=headers)
+        )
 
     def delete(self, path: str) -> Any:
         """DELETE a resource; its last representation, if the API sends one."""
         response = self.request("DELETE", path)
-        return response.json() if response.content else None
+        return document_of(response) if response.content else None
 
     def declare(self, declaration: Mapping[str, Any]) -> Any:
         """Declare an assembly (`POST /v3/assembly_factory`)."""
@@ -110,11 +129,26 @@ class Client:
         self.close()
 
 
+def document_of(response: httpx.Response) -> Any:
+    """The JSON body of a successful answer (an `ApiError` if it is not JSON)."""
+    try:
+        return response.json()
+    except ValueError:
+        raise ApiError(
+            0,  # no answer of a vertice API: status 0, like a server that does not answer
+            "Not a vertice API",
+            f"{response.request.url} answered with something else than JSON; "
+            "is the URL the base URL of a vertice API?",
+        ) from None
+
+
 def _error(response: httpx.Response) -> ApiError:
     try:
         document = response.json()
     except ValueError:
-        return ApiError(response.status_code, response.reason_phrase, response.text[:200])
+        document = None
+    if not isinstance(document, dict):  # not an answer of vertice: a proxy, another server
+        return ApiError(response.status_code, response.reason_phrase, response.text[:200].strip())
     problems = tuple(
         (str(p.get("path", "")), str(p.get("message", ""))) for p in document.get("problems", [])
     )

@@ -82,7 +82,7 @@ def figures(
         found += [
             Figure(f"api.{name}.rps", result.requests_per_second, "req/s"),
             Figure(f"api.{name}.ratio", result.requests_per_second / bare.requests_per_second,
-                   "x bare", ratio_target, op=">="),
+                   "ratio", ratio_target, op=">=", note="to the bare app"),
             Figure(f"api.{name}.p50", result.p50_ms, "ms"),
             Figure(f"api.{name}.p99", result.p99_ms, "ms", 25.0 if name == "get" else None),
             Figure(f"api.{name}.non_2xx", result.non_2xx + result.errors, "responses", 0.0),

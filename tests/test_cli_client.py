@@ -1,0 +1,324 @@
+"""The `vertice` client commands drive assemblies through a real `vertice serve`.
+
+One server (gunicorn and the reconciler, on SQLite) serves the whole module;
+every test uses its own assembly names. The commands run in-process with
+click's CliRunner, or as the `vertice` console script, and talk real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from vertice_api.client import ApiError, Client
+from vertice_testing.cli import VerticeCli
+from vertice_testing.server import LiveServer, running_server
+
+pytestmark = pytest.mark.slow
+
+PLAN = "/v3/plan/1_virtualmachine_ubuntu"
+#: A fast reconciler, so that convergence takes a fraction of a second.
+FAST = {"VERTICE_RECONCILE_POLL": "0.2", "VERTICE_RECONCILE_IDLE_WAIT": "0.05"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with running_server(tmp_path_factory.mktemp("cli-live"), FAST) as live:
+        with Client(live.url, live.token) as api:
+            # `booting`: instances take a second to boot, so a wait sees phases change.
+            api.post(
+                "/v3/regions",
+                {"name": "booting", "cloud_type": "sim", "settings": {"boot_time": 1}},
+            )
+            api.post(
+                "/v3/regions",
+                {"name": "broken", "cloud_type": "sim", "settings": {"images": ["no-such-image"]}},
+            )
+            api.post(
+                "/v3/regions", {"name": "slow", "cloud_type": "sim", "settings": {"boot_time": 120}}
+            )
+        yield live
+
+
+@pytest.fixture
+def api(server: LiveServer) -> Iterator[Client]:
+    with Client(server.url, server.token) as client:
+        yield client
+
+
+@pytest.fixture
+def cli(server: LiveServer, tmp_path: Path) -> VerticeCli:
+    return VerticeCli(server.url, server.token, tmp_path / "config")
+
+
+def declaration(name: str, region: str = "local", **extra: Any) -> dict[str, Any]:
+    return {"name": name, "plan_uri": PLAN, "region": region, "flavor": "small", **extra}
+
+
+def write(path: Path, document: Any, fmt: str = "json") -> str:
+    if fmt == "yaml":
+        text = "---\n".join(yaml.safe_dump(d) for d in document)
+    else:
+        text = json.dumps(document)
+    path.write_text(text)
+    return str(path)
+
+
+def assembly(api: Client, name: str) -> dict[str, Any]:
+    matches = [i for i in api.items("/v3/assembly_factory") if i["name"] == name]
+    assert len(matches) == 1, matches
+    document: dict[str, Any] = api.get(matches[0]["uri"])
+    return document
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def test_apply_json_waits_through_the_phases_to_running(cli, api, tmp_path):
+    path = write(tmp_path / "web.json", declaration("json-1", "booting", tags=["web"]))
+    out = lines(cli("apply", "-f", path, "--wait").stdout)
+    assert out[0].startswith("json-1 created (asm-")
+    assert out[-1] == "json-1: RUNNING (Running)"
+    assert any(line.startswith("json-1: LAUNCHING") for line in out[1:-1]), out
+    document = assembly(api, "json-1")
+    assert document["status"]["phase"] == "RUNNING"
+    assert document["tags"] == ["web"]
+
+
+def test_apply_yaml_of_many_shows_a_progress_bar(cli, api, tmp_path):
+    names = [f"many-{i}" for i in range(5)]
+    # A list in the first YAML document, single declarations in the next ones.
+    documents = [[declaration(n) for n in names[:3]], declaration(names[3]), declaration(names[4])]
+    path = write(tmp_path / "many.yaml", documents, "yaml")
+    out = lines(cli("apply", "-f", path, "--wait").stdout)
+    assert [line.split()[0] for line in out[:5]] == names
+    assert all(" created (asm-" in line for line in out[:5])
+    bars = out[5:]
+    assert bars[0].endswith("/5 converged")
+    assert bars[-1] == f"[{'#' * 30}] 5/5 converged"
+    assert not any(": RUNNING" in line for line in bars)  # a bar, not a line per change
+    assert {assembly(api, n)["status"]["phase"] for n in names} == {"RUNNING"}
+
+
+def test_apply_again_patches_what_changed_and_warns_about_the_rest(cli, api, tmp_path):
+    path = write(tmp_path / "a.json", declaration("upd-1"))
+    cli("apply", "-f", path, "--wait")
+    before = assembly(api, "upd-1")
+    changed = declaration("upd-1", description="second", tags=["x", "y"], desired_state="stopped")
+    changed["flavor"] = "large"  # not patchable
+    result = cli("apply", "-f", write(tmp_path / "b.yaml", [changed], "yaml"), "--wait")
+    out = lines(result.stdout)
+    assert out[0] == "upd-1 configured (description, tags, desired_state)"
+    assert out[-1] == "upd-1: STOPPED (Stopped)"
+    assert "warning: upd-1: flavor" in result.stderr
+    after = assembly(api, "upd-1")
+    assert after["id"] == before["id"]
+    assert after["generation"] == before["generation"] + 1
+    assert (after["description"], after["tags"], after["desired_state"]) == (
+        "second",
+        ["x", "y"],
+        "stopped",
+    )
+    assert after["flavor"] == "small"
+    again = cli("apply", "-f", str(tmp_path / "b.yaml"))
+    assert lines(again.stdout) == ["upd-1 unchanged"]
+    assert assembly(api, "upd-1")["generation"] == after["generation"]
+
+
+def test_get_assemblies_as_a_table_json_and_yaml(cli, api, tmp_path):
+    cli(
+        "apply",
+        "-f",
+        write(tmp_path / "g.json", [declaration("get-1"), declaration("get-2")]),
+        "--wait",
+    )
+    table = lines(cli("get", "assemblies").stdout)
+    assert table[0].split() == ["NAME", "PHASE", "REGION", "FLAVOR", "ADDRESSES", "AGE"]
+    row = next(line.split() for line in table if line.startswith("get-1 "))
+    address = assembly(api, "get-1")["status"]["instances"][0]["public_ipv4"]
+    assert row[:5] == ["get-1", "RUNNING", "local", "small", address]
+    assert row[5][-1] in "smhd"
+    as_json = json.loads(cli("get", "assemblies", "get-1", "get-2", "-o", "json").stdout)
+    assert [d["name"] for d in as_json] == ["get-1", "get-2"]
+    assert as_json[0]["status"]["phase"] == "RUNNING"
+    as_yaml = yaml.safe_load(cli("get", "assembly", "get-2", "--output", "yaml").stdout)
+    assert as_yaml == [assembly(api, "get-2")]
+
+
+def test_describe_shows_spec_status_instances_and_events(cli, api, tmp_path):
+    cli(
+        "apply",
+        "-f",
+        write(tmp_path / "d.json", declaration("desc-1", description="shown")),
+        "--wait",
+    )
+    text = cli("describe", "assembly", "desc-1").stdout
+    document = assembly(api, "desc-1")
+    instance = document["status"]["instances"][0]
+    for expected in (
+        "Name:          desc-1",
+        f"ID:            {document['id']}",
+        "Description:   shown",
+        "Plan:          1_virtualmachine_ubuntu",
+        "Region:        local",
+        "Phase:         RUNNING (Running)",
+        "Conditions:",
+        "Instances:",
+        instance["key"],
+        instance["public_ipv4"],
+        "LAUNCHING -> RUNNING",
+    ):
+        assert expected in text, expected
+    assert [line.split()[0] for line in text.split("Conditions:")[1].splitlines()[2:4]] == [
+        "Ready",
+        "Synced",
+    ]
+
+
+def test_stop_start_restart_and_delete_wait_for_their_phase(cli, api, tmp_path):
+    cli("apply", "-f", write(tmp_path / "l.json", declaration("life-1", "booting")), "--wait")
+    stopped = lines(cli("stop", "life-1", "--wait").stdout)
+    assert stopped[0] == "life-1: stop requested"
+    assert stopped[-1] == "life-1: STOPPED (Stopped)"
+    assert assembly(api, "life-1")["desired_state"] == "stopped"
+    assert lines(cli("stop", "life-1").stdout) == ["life-1: already desired stopped"]
+
+    started = lines(cli("start", "life-1", "--wait").stdout)
+    assert started[-1] == "life-1: RUNNING (Running)"
+    assert any("LAUNCHING (Starting)" in line or "(Booting)" in line for line in started)
+
+    generation = assembly(api, "life-1")["generation"]
+    restarted = lines(cli("restart", "life-1", "--wait").stdout)
+    assert restarted[0] == "life-1: restart requested (restart_count 1)"
+    assert restarted[-1] == "life-1: RUNNING (Running)"
+    after = assembly(api, "life-1")
+    assert after["restart_count"] == 1
+    assert after["status"]["observed_generation"] == generation + 1
+
+    deleted = lines(cli("delete", "life-1", "--wait").stdout)
+    assert deleted[0] == "life-1: delete requested"
+    assert deleted[-1] == "life-1: deleted"
+    with pytest.raises(ApiError) as gone:
+        api.get(after["uri"])
+    assert gone.value.status == 404
+
+
+def test_restart_sends_if_match_and_retries_after_a_concurrent_change(
+    cli, api, tmp_path, monkeypatch
+):
+    cli("apply", "-f", write(tmp_path / "r.json", declaration("race-1")), "--wait")
+    uri = assembly(api, "race-1")["uri"]
+    original = Client.patch
+    sent: list[str | None] = []
+
+    def patch_after_someone_else(self, path, operations, etag=None):
+        sent.append(etag)
+        if len(sent) == 1:  # someone changes the assembly between our read and our write
+            original(api, uri, [{"op": "replace", "path": "/description", "value": "meanwhile"}])
+        return original(self, path, operations, etag)
+
+    monkeypatch.setattr(Client, "patch", patch_after_someone_else)
+    out = lines(cli("restart", "race-1").stdout)
+    assert out == ["race-1: restart requested (restart_count 1)"]
+    assert len(sent) == 2 and sent[0] and sent[1] and sent[0] != sent[1]  # 412, re-read, retry
+    after = assembly(api, "race-1")
+    assert (after["restart_count"], after["description"]) == (1, "meanwhile")
+
+
+def test_a_failed_assembly_fails_the_wait(cli, tmp_path):
+    result = cli(
+        "apply", "-f", write(tmp_path / "f.json", declaration("fail-1", "broken")), "--wait", code=1
+    )
+    assert "fail-1: FAILED (ImageNotFound)" in result.stdout
+    assert result.stderr.startswith("error: fail-1: FAILED (ImageNotFound): sim: image")
+
+
+def test_a_wait_that_runs_out_of_time_exits_3(cli, tmp_path):
+    path = write(tmp_path / "s.json", declaration("slow-1", "slow"))
+    started = time.monotonic()
+    result = cli("apply", "-f", path, "--wait", "--timeout", "1.5", code=3)
+    assert time.monotonic() - started < 10
+    assert "error: timed out after 1.5s waiting for slow-1: LAUNCHING (Booting)" in result.stderr
+    cli("delete", "slow-1", "--wait", "--timeout", "30")
+
+
+def test_a_typo_among_names_changes_nothing(cli, api, tmp_path):
+    cli("apply", "-f", write(tmp_path / "t.json", declaration("typo-1")), "--wait")
+    result = cli("stop", "typo-1", "typo-nope", code=1)
+    assert result.stderr == "error: there is no assembly named 'typo-nope'\n"
+    assert assembly(api, "typo-1")["desired_state"] == "running"
+
+
+def test_a_name_in_two_projects_needs_project(cli, server, api, tmp_path):
+    from vertice_testing.server import vertice
+
+    created = vertice("users", "create", "dana", env=server.env).strip().splitlines()
+    dana = cli.with_token(created[-1])
+    dana_project = created[0].split("project ")[1].strip("'")
+    path = write(tmp_path / "dup.json", declaration("dup-1"))
+    dana("apply", "-f", path)
+    cli("apply", "-f", path)  # the admin's own project
+    result = cli("describe", "assembly", "dup-1", code=1)
+    assert "'dup-1' names 2 assemblies" in result.stderr
+    assert "pass --project" in result.stderr
+    assert dana_project in result.stderr
+    text = cli("describe", "assembly", "dup-1", "--project", dana_project).stdout
+    assert f"Project:       {dana_project}" in text
+    # apply finds the one in the project the declaration goes to, and updates it
+    changed = write(tmp_path / "dup2.json", declaration("dup-1", description="dana's"))
+    out = cli("apply", "-f", changed, "--project", dana_project).stdout
+    assert out == "dup-1 configured (description)\n"
+    dana_copy = json.loads(dana("get", "assemblies", "dup-1", "-o", "json").stdout)[0]
+    assert dana_copy["description"] == "dana's"
+    # dana alone sees one dup-1: no ambiguity for her
+    assert "dup-1" in dana("get", "assemblies").stdout
+    cli("delete", "dup-1", "--project", dana_project, "--wait")
+    cli("delete", "dup-1", "--wait")
+
+
+def test_events_follow_prints_new_events_until_interrupted(cli, tmp_path):
+    cli("apply", "-f", write(tmp_path / "e.json", declaration("follow-1")), "--wait")
+    follower = cli.popen("events", "follow-1", "--follow", "--interval", "0.2")
+    seen: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(
+        target=lambda: [seen.put(line) for line in follower.stdout], daemon=True
+    )
+    reader.start()
+    try:
+        assert "PENDING -> LAUNCHING" in seen.get(timeout=30)  # the history comes first
+        cli("stop", "follow-1")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                line = seen.get(timeout=1)
+            except queue.Empty:
+                continue
+            if "RUNNING -> STOPPED" in line:
+                break
+        else:
+            pytest.fail("the follower never showed the stop")
+    finally:
+        follower.send_signal(signal.SIGINT)
+        code = follower.wait(timeout=10)
+    assert code == 0
+    assert "Traceback" not in follower.stderr.read()
+
+
+def test_events_follow_ends_when_the_assembly_is_gone(cli, tmp_path):
+    cli("apply", "-f", write(tmp_path / "g.json", declaration("gone-1")), "--wait")
+    follower = cli.popen("events", "gone-1", "--follow", "--interval", "0.2")
+    time.sleep(1)
+    cli("delete", "gone-1", "--wait")
+    out, err = follower.communicate(timeout=30)
+    assert follower.returncode == 0, err
+    assert out.splitlines()[-1] == "gone-1 is gone"

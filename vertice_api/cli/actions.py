@@ -1,0 +1,114 @@
+"""`stop`, `start`, `restart`, `delete`: desired state, written through the API.
+
+Actions are desired state, not commands: stop and start replace
+`desired_state` with a JSON Patch, restart raises `restart_count` by one
+(with `If-Match`, so two restarts racing are both counted, never merged),
+delete asks for deletion (202). Every name is resolved before anything is
+changed, so a typo changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import click
+
+from vertice_api.cli.assemblies import Directory, Document
+from vertice_api.cli.client import names_argument, project_option
+from vertice_api.cli.connect import client_command, open_client
+from vertice_api.cli.wait import Tracked, wait_for, wait_options
+
+if TYPE_CHECKING:
+    from vertice_api.client import Client
+
+#: How often restart re-reads and retries when someone changed the assembly meanwhile (412).
+RESTART_ATTEMPTS = 3
+
+Act = Callable[["Client", Document, "str | None"], tuple[Document, str]]
+
+
+def _run(names: tuple[str, ...], project: str | None, wait: bool, timeout: float, act: Act) -> None:
+    with open_client(click.get_current_context()) as client:
+        directory = Directory(client)
+        found = [directory.find(name, project) for name in dict.fromkeys(names)]
+        tracked = []
+        for document, etag in found:
+            changed, line = act(client, document, etag)
+            click.echo(line)
+            tracked.append(changed)
+        if wait:
+            until = "gone" if act is _delete else "ready"
+            wait_for(client, [Tracked.of(d, until) for d in tracked], timeout)
+
+
+def _desired(state: str, verb: str) -> Act:
+    def act(client: Client, document: Document, etag: str | None) -> tuple[Document, str]:
+        """Replace the desired state, unless it is already the one asked for."""
+        name = document["name"]
+        if document.get("desired_state") == state:
+            return document, f"{name}: already desired {state}"
+        operations = [{"op": "replace", "path": "/desired_state", "value": state}]
+        return client.patch(document["uri"], operations, etag), f"{name}: {verb} requested"
+
+    return act
+
+
+def _restart(client: Client, document: Document, etag: str | None) -> tuple[Document, str]:
+    from vertice_api.client import ApiError
+
+    attempts = 1
+    while True:
+        count = int(document.get("restart_count", 0)) + 1
+        operations = [{"op": "replace", "path": "/restart_count", "value": count}]
+        try:
+            patched = client.patch(document["uri"], operations, etag)
+        except ApiError as exc:
+            if exc.status != 412 or attempts == RESTART_ATTEMPTS:
+                raise
+            attempts += 1
+            document, etag = client.get_with_etag(document["uri"])
+            continue
+        return patched, f"{document['name']}: restart requested (restart_count {count})"
+
+
+def _delete(client: Client, document: Document, _etag: str | None) -> tuple[Document, str]:
+    answer = client.delete(document["uri"])
+    return answer or document, f"{document['name']}: delete requested"
+
+
+def _action(name: str, act: Act, summary: str) -> click.Command:
+    @click.command(name, help=summary)
+    @names_argument
+    @project_option
+    @wait_options
+    @client_command
+    def command(names: tuple[str, ...], project: str | None, wait: bool, timeout: float) -> None:
+        """Act on every named assembly, then wait if asked."""
+        _run(names, project, wait, timeout, act)
+
+    return command
+
+
+stop = _action(
+    "stop",
+    _desired("stopped", "stop"),
+    "Stop assemblies NAMES: their desired state becomes stopped.",
+)
+start = _action(
+    "start",
+    _desired("running", "start"),
+    "Start assemblies NAMES: their desired state becomes running.",
+)
+restart = _action(
+    "restart",
+    _restart,
+    "Restart assemblies NAMES once (restart_count + 1).",
+)
+delete = _action(
+    "delete",
+    _delete,
+    "Delete assemblies NAMES, in any phase.",
+)
+
+COMMANDS = [stop, start, restart, delete]

@@ -1,0 +1,197 @@
+"""Assemblies by name, and `apply`: declare what a file says, or update what already exists.
+
+The API addresses assemblies by id; people use names. `Directory` reads the
+caller's assembly listing once and resolves a name to one assembly, asking for
+`--project` when the name is used in several of the caller's projects.
+`apply` POSTs each declaration; when the project already has an assembly of
+that name (409), it sends a JSON Patch of the patchable attributes that
+differ instead, guarded by `If-Match`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from vertice_api.cli.connect import Failure
+from vertice_api.cli.output import plan_name
+
+if TYPE_CHECKING:
+    from vertice_api.client import Client
+
+#: What `apply` may change on an existing assembly (the API's patchable paths, but the name,
+#: which is how the declaration finds the assembly, and restart_count, which `restart` raises).
+PATCHED = ("description", "tags", "desired_state")
+#: What cannot change in place: shown as a warning when the file says otherwise.
+FIXED = ("plan_uri", "region", "flavor", "metrics_port")
+ASSEMBLY_ID = re.compile(r"asm-[0-9a-f]{16}")
+
+Document = dict[str, Any]
+
+
+class NoSuchAssembly(Failure):
+    """No assembly of the caller has that name."""
+
+
+class Directory:
+    """The caller's assemblies, found by name (the `/v3/assembly_factory` listing, read once)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._listing: list[Document] | None = None
+
+    def listing(self) -> list[Document]:
+        """Every assembly the caller sees: `uri`, `name` and `status`, sorted by name."""
+        if self._listing is None:
+            self._listing = list(self.client.items("/v3/assembly_factory", sort="+name"))
+        return self._listing
+
+    def documents(self) -> list[Document]:
+        """The full document of every assembly in the listing (skipping those gone since)."""
+        from vertice_api.client import ApiError
+
+        found = []
+        for item in self.listing():
+            try:
+                found.append(self.client.get(item["uri"]))
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+        return found
+
+    def find(self, name: str, project: str | None = None) -> tuple[Document, str | None]:
+        """The one assembly called `name` (in `project`, if given), and its ETag."""
+        from vertice_api.client import ApiError
+
+        uris = [item["uri"] for item in self.listing() if item.get("name") == name]
+        if not uris and ASSEMBLY_ID.fullmatch(name):
+            uris = [f"/v3/assembly/{name}"]  # an id works too
+        found = []
+        for uri in uris:
+            try:
+                found.append(self.client.get_with_etag(uri))
+            except ApiError as exc:
+                if exc.status != 404:  # deleted meanwhile
+                    raise
+        if project is not None:
+            found = [(d, etag) for d, etag in found if d.get("project") == project]
+        if not found:
+            where = f" in project {project!r}" if project else ""
+            raise NoSuchAssembly(f"there is no assembly named {name!r}{where}")
+        if len(found) > 1:
+            projects = ", ".join(sorted(str(d.get("project")) for d, _ in found))
+            raise Failure(
+                f"{name!r} names {len(found)} assemblies (in projects {projects}); "
+                "pass --project to say which"
+            )
+        return found[0]
+
+
+def load(source: str) -> list[Document]:
+    """The declarations in a JSON or YAML file (`-`: standard input).
+
+    A file holds one declaration, a list of them, or (YAML) several documents.
+    """
+    where = "standard input" if source == "-" else source
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Failure(f"cannot read {where}: {exc}") from None
+    documents = _parse(text, where, json_only=source.endswith(".json"))
+    declarations: list[Any] = []
+    for document in documents:
+        declarations.extend(document if isinstance(document, list) else [document])
+    if not declarations:
+        raise Failure(f"{where} holds no declaration")
+    for number, declaration in enumerate(declarations, 1):
+        if not isinstance(declaration, dict):
+            raise Failure(f"{where}: declaration {number} is not an object of attributes")
+        try:
+            json.dumps(declaration, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise Failure(
+                f"{where}: declaration {number} holds a value JSON cannot represent ({exc}); "
+                "quote dates and times"
+            ) from None
+    return declarations
+
+
+def _parse(text: str, where: str, *, json_only: bool) -> list[Any]:
+    if json_only or text.lstrip().startswith(("{", "[")):
+        try:
+            return [json.loads(text)]
+        except json.JSONDecodeError as exc:
+            if json_only:
+                raise Failure(
+                    f"{where}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                ) from None
+    import yaml
+
+    try:
+        return [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        position = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise Failure(f"{where}: not valid YAML: {problem}{position}") from None
+
+
+def label(declaration: Mapping[str, Any], number: int) -> str:
+    """How messages name a declaration: its name, else its position in the file."""
+    name = declaration.get("name")
+    return name if isinstance(name, str) and name else f"declaration {number}"
+
+
+def apply(client: Client, directory: Directory, declaration: Document) -> tuple[Document, str]:
+    """Declare the assembly, or update the existing one of that name; its document and a line."""
+    from vertice_api.client import ApiError
+
+    name = declaration.get("name")
+    try:
+        created = client.declare(declaration)
+    except ApiError as exc:
+        if exc.status != 409 or not isinstance(name, str):
+            raise
+        try:
+            document, etag = directory.find(name, declaration.get("project"))
+        except NoSuchAssembly:
+            raise exc from None  # the conflict was about something else: show it
+        return update(client, document, etag, declaration)
+    return created, f"{name} created ({created.get('id')})"
+
+
+def update(
+    client: Client, document: Document, etag: str | None, declaration: Mapping[str, Any]
+) -> tuple[Document, str]:
+    """Patch what differs among the patchable attributes; warn about the fixed ones."""
+    name = document["name"]
+    fixed = [
+        key
+        for key in FIXED
+        if key in declaration and _fixed_value(key, declaration[key]) != _fixed_value(key, document)
+    ]
+    if fixed:
+        click.echo(
+            f"warning: {name}: {', '.join(fixed)} differ(s) from the file but cannot change "
+            "in place (delete the assembly and apply again to change it)",
+            err=True,
+        )
+    changed = [k for k in PATCHED if k in declaration and declaration[k] != document.get(k)]
+    if not changed:
+        return document, f"{name} unchanged"
+    operations = [{"op": "replace", "path": f"/{k}", "value": declaration[k]} for k in changed]
+    patched = client.patch(document["uri"], operations, etag)
+    return patched, f"{name} configured ({', '.join(changed)})"
+
+
+def _fixed_value(key: str, source: Any) -> Any:
+    value = source.get(key) if isinstance(source, Mapping) else source
+    if key == "plan_uri":
+        return plan_name({"plan_uri": value})
+    return value

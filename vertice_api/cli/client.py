@@ -1,0 +1,240 @@
+"""Client commands: talk to a vertice API over HTTP (`plans`, `apply`, `get`, `stop`...).
+
+Assemblies are named as people name them; `assemblies.Directory` finds their
+ids. Every command takes `--url`/`--token` (see `connect`), shows API errors
+as one line, and the commands that change an assembly take `--wait`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from vertice_api.cli import output
+from vertice_api.cli.assemblies import Directory, Document, apply, label, load
+from vertice_api.cli.connect import Failure, client_command, explain, open_client
+from vertice_api.cli.wait import Tracked, wait_for, wait_options
+
+if TYPE_CHECKING:
+    from vertice_api.client import Client
+
+#: Events shown by `describe`.
+RECENT_EVENTS = 10
+EVENTS_PAGE = 500
+
+
+def _client() -> Client:
+    return open_client(click.get_current_context())
+
+
+def complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion of assembly names (nothing when the API cannot be asked)."""
+    try:
+        with open_client(ctx, timeout=3) as client:
+            names = [str(item.get("name")) for item in Directory(client).listing()]
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
+project_option = click.option(
+    "--project", metavar="NAME", help="The project of the assemblies (when a name is ambiguous)."
+)
+names_argument = click.argument("names", nargs=-1, required=True, shell_complete=complete_names)
+
+
+def _listing(path: str, fmt: str, render: Callable[[list[Document]], str], **params: Any) -> None:
+    with _client() as client:
+        items = list(client.items(path, **params))
+    if fmt != "table":
+        click.echo(output.dump(items, fmt))
+    elif items:
+        click.echo(render(items))
+    else:
+        click.echo("(none)", err=True)
+
+
+@click.command()
+@output.output_option
+@client_command
+def plans(fmt: str) -> None:
+    """List the plans assemblies are made from."""
+    _listing("/v3/plan_factory", fmt, output.plans_table)
+
+
+@click.command()
+@output.output_option
+@client_command
+def regions(fmt: str) -> None:
+    """List the regions to launch in, with their cloud type."""
+    _listing("/v3/regions", fmt, output.regions_table)
+
+
+@click.command()
+@click.option("--region", metavar="NAME", help="Only the flavors offered in this region.")
+@output.output_option
+@client_command
+def flavors(region: str | None, fmt: str) -> None:
+    """List flavors: CPUs, RAM (MiB), disk (GiB), price per hour."""
+    params = {"region": region} if region else {}
+    _listing("/v3/flavors", fmt, output.flavors_table, **params)
+
+
+@click.command("apply")
+@click.option(
+    "-f",
+    "--filename",
+    "source",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="JSON or YAML file of one declaration, a list, or YAML documents (- reads stdin).",
+)
+@click.option(
+    "--project", metavar="NAME", help="Declare in this project (where the file names none)."
+)
+@wait_options
+@client_command
+def apply_command(source: str, project: str | None, wait: bool, timeout: float) -> None:
+    """Declare or update assemblies from a JSON or YAML file.
+
+    Each declaration is POSTed to the API. An assembly whose name the
+    project already uses gets the file's description, tags and desired_state
+    through a JSON Patch instead; plan, region and flavor cannot change in
+    place (a warning says so).
+    """
+    declarations = load(source)
+    tracked, failed = [], []
+    with _client() as client:
+        from vertice_api.client import ApiError
+
+        directory = Directory(client)
+        for number, declaration in enumerate(declarations, 1):
+            if project and "project" not in declaration:
+                declaration["project"] = project
+            try:
+                document, line = apply(client, directory, declaration)
+            except (ApiError, Failure) as exc:
+                message = explain(exc) if isinstance(exc, ApiError) else exc.message
+                failed.append(f"{label(declaration, number)}: {message}")
+                if len(declarations) > 1:
+                    Failure(failed[-1]).show()
+                continue
+            click.echo(line)
+            tracked.append(Tracked.of(document))
+        if wait and tracked:
+            wait_for(client, tracked, timeout)
+    if len(declarations) == 1 and failed:
+        raise Failure(failed[0])
+    if failed:
+        raise Failure(f"{len(failed)} of {len(declarations)} declarations failed")
+
+
+class _Kinds(click.Group):
+    """A group whose one command, `assemblies`, also answers to `assembly` and `asm`."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command `cmd_name`, singular or plural."""
+        if cmd_name in ("assembly", "asm"):
+            cmd_name = "assemblies"
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Kinds)
+def get() -> None:
+    """List assemblies (`vertice get assemblies`)."""
+
+
+@get.command("assemblies")
+@click.argument("names", nargs=-1, shell_complete=complete_names)
+@project_option
+@output.output_option
+@client_command
+def get_assemblies(names: tuple[str, ...], project: str | None, fmt: str) -> None:
+    """List assemblies (all, or NAMES): name, phase, region, flavor, addresses, age."""
+    with _client() as client:
+        directory = Directory(client)
+        documents: list[Document]
+        if names:
+            documents = [directory.find(name, project)[0] for name in names]
+        else:
+            documents = directory.documents()
+            if project:
+                documents = [d for d in documents if d.get("project") == project]
+    if fmt != "table":
+        click.echo(output.dump(documents, fmt))
+    elif documents:
+        click.echo(output.assemblies_table(documents))
+    else:
+        click.echo("no assemblies", err=True)
+
+
+@click.group(cls=_Kinds)
+def describe() -> None:
+    """Show an assembly in detail (`vertice describe assembly NAME`)."""
+
+
+@describe.command("assemblies")
+@click.argument("name", shell_complete=complete_names)
+@project_option
+@client_command
+def describe_assembly(name: str, project: str | None) -> None:
+    """Show an assembly: spec, status, conditions, instances and recent events."""
+    with _client() as client:
+        document, _ = Directory(client).find(name, project)
+        events = _events(client, document)[-RECENT_EVENTS:]
+    click.echo(output.describe(document, events))
+
+
+def _events(client: Client, document: Document, after: int = 0) -> list[Document]:
+    """Every event of the assembly after the id `after`, oldest first."""
+    found: list[Document] = []
+    while True:
+        page = client.get(document["events_uri"], after=after, items_per_page=EVENTS_PAGE)
+        items = page.get("items", [])
+        found.extend(items)
+        if len(items) < EVENTS_PAGE:
+            return found
+        after = int(items[-1]["id"])
+
+
+@click.command()
+@click.argument("name", shell_complete=complete_names)
+@project_option
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new events (Ctrl-C stops).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
+    default=1.0,
+    show_default=True,
+    help="With --follow: seconds between two looks.",
+)
+@client_command
+def events(name: str, project: str | None, follow: bool, interval: float) -> None:
+    """Show an assembly's events, oldest first; --follow for new ones."""
+    from vertice_api.client import ApiError
+
+    with _client() as client:
+        document, _ = Directory(client).find(name, project)
+        found = _events(client, document)
+        for line in output.events_lines(found):
+            click.echo(line)
+        last = int(found[-1]["id"]) if found else 0
+        try:
+            while follow:
+                time.sleep(interval)
+                try:
+                    found = _events(client, document, after=last)
+                except ApiError as exc:
+                    if exc.status != 404:
+                        raise
+                    click.echo(f"{name} is gone")
+                    return
+                for line in output.events_lines(found):
+                    click.echo(line)
+                last = int(found[-1]["id"]) if found else last
+        except KeyboardInterrupt:
+            return  # Ctrl-C is how one stops following

@@ -1,0 +1,213 @@
+"""How the client commands print: aligned tables, JSON or YAML documents, ages, descriptions.
+
+Pure functions from API documents to text; the commands echo what they return.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+#: The `-o/--output` option of the listing commands.
+FORMATS = ("table", "json", "yaml")
+
+
+def output_option(func: Any) -> Any:
+    """`-o/--output table|json|yaml` (the parameter `fmt`)."""
+    return click.option(
+        "-o",
+        "--output",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Print a table, or the API's documents as JSON or YAML.",
+    )(func)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Columns aligned by the widest cell; the last column is not padded."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for row in cells:
+        padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
+        lines.append("   ".join([*padded, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def dump(document: Any, fmt: str) -> str:
+    """`document` as indented JSON or block-style YAML."""
+    if fmt == "yaml":
+        import yaml
+
+        return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True)).rstrip("\n")
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO 8601 time of the API (None if absent or unreadable)."""
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def age(text: str | None, now: datetime | None = None) -> str:
+    """How long ago `text` was, as kubectl shows it: `42s`, `5m`, `3h`, `12d`."""
+    then = parse_time(text)
+    if then is None:
+        return "-"
+    seconds = max(0, int(((now or datetime.now(UTC)) - then).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def addresses(document: Mapping[str, Any]) -> str:
+    """The public, else private, IPv4 addresses of an assembly's instances."""
+    found = [
+        i.get("public_ipv4") or i.get("private_ipv4")
+        for i in document.get("status", {}).get("instances", [])
+    ]
+    return ",".join(a for a in found if a) or "-"
+
+
+def plan_name(document: Mapping[str, Any]) -> str:
+    """The plan an assembly was made from (the last part of its `plan_uri`)."""
+    return str(document.get("plan_uri", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+def plans_table(items: Sequence[Mapping[str, Any]]) -> str:
+    """`plans`: name and description."""
+    return table(["NAME", "DESCRIPTION"], [[p.get("name"), p.get("description")] for p in items])
+
+
+def regions_table(items: Sequence[Mapping[str, Any]]) -> str:
+    """`regions`: name, cloud type, the provider's region and description."""
+    keys = ("name", "cloud_type", "provider_region", "description")
+    return table(
+        ["NAME", "CLOUD TYPE", "PROVIDER REGION", "DESCRIPTION"],
+        [[r.get(k) or "-" for k in keys] for r in items],
+    )
+
+
+def flavors_table(items: Sequence[Mapping[str, Any]]) -> str:
+    """`flavors`: name, CPUs, RAM (MiB), disk (GiB), regions, price per hour."""
+    rows = [
+        [
+            f.get("name"),
+            f.get("cpu"),
+            f.get("ram"),
+            f.get("disk"),
+            ",".join(f.get("regions", [])) or "all",
+            f"{f.get('price_per_hour', 0)} {f.get('currency', '')}",
+        ]
+        for f in items
+    ]
+    return table(["NAME", "CPU", "RAM", "DISK", "REGIONS", "PRICE/HOUR"], rows)
+
+
+def assemblies_table(documents: Sequence[Mapping[str, Any]]) -> str:
+    """`get assemblies`: name, phase, region, flavor, addresses, age (and project when mixed)."""
+    projects = {d.get("project") for d in documents}
+    headers = ["NAME", "PHASE", "REGION", "FLAVOR", "ADDRESSES", "AGE"]
+    rows = [
+        [
+            d["name"],
+            d.get("status", {}).get("phase", "-"),
+            d.get("region", "-"),
+            d.get("flavor", "-"),
+            addresses(d),
+            age(d.get("created_at")),
+        ]
+        for d in documents
+    ]
+    if len(projects) > 1:
+        headers.insert(1, "PROJECT")
+        for row, d in zip(rows, documents, strict=True):
+            row.insert(1, d.get("project", "-"))
+    return table(headers, rows)
+
+
+def events_lines(events: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Events one per line, in columns that need no look-ahead (for `--follow`)."""
+    return [
+        f"{e.get('time', '')}  {e.get('type', ''):<7}  {e.get('reason', ''):<14}  "
+        f"{e.get('message', '')}".rstrip()
+        for e in events
+    ]
+
+
+def _field(label: str, value: Any) -> str:
+    return f"{label + ':':<15}{'' if value is None else value}"
+
+
+def describe(document: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> str:
+    """`describe assembly`: spec, status, conditions, instances and recent events."""
+    status = document.get("status", {})
+    credential = document.get("credential", {})
+    shown_credential = credential.get("kind", "none") + (
+        f" ({credential['name']})" if credential.get("name") else ""
+    )
+    created = document.get("created_at")
+    reason = f" ({status.get('reason')})" if status.get("reason") else ""
+    lines = [
+        _field("Name", document.get("name")),
+        _field("ID", document.get("id")),
+        _field("Project", document.get("project")),
+        _field("Description", document.get("description")),
+        _field("Tags", ", ".join(document.get("tags", []))),
+        _field("Plan", plan_name(document)),
+        _field("Region", document.get("region")),
+        _field("Flavor", document.get("flavor")),
+        _field("Credential", shown_credential),
+        _field("Desired state", document.get("desired_state")),
+        _field("Restarts", document.get("restart_count")),
+        _field(
+            "Generation",
+            f"{document.get('generation')} (observed {status.get('observed_generation')})",
+        ),
+        _field("Created", f"{created} ({age(created)} ago)"),
+        _field("Phase", f"{status.get('phase')}{reason}"),
+        _field("Message", status.get("message") or ""),
+        "Conditions:",
+        _indent(_conditions(status.get("conditions", []))),
+        "Instances:",
+        _indent(_instances(status.get("instances", []))),
+        f"Events (last {len(events)}):" if events else "Events:",
+        _indent("\n".join(events_lines(events)) if events else "(none)"),
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _conditions(conditions: Sequence[Mapping[str, Any]]) -> str:
+    if not conditions:
+        return "(none yet)"
+    keys = ("type", "status", "reason", "last_transition_time", "message")
+    return table(
+        ["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"],
+        [[c.get(k) for k in keys] for c in conditions],
+    )
+
+
+def _instances(instances: Sequence[Mapping[str, Any]]) -> str:
+    if not instances:
+        return "(none)"
+    keys = ("key", "cloud_id", "state", "public_ipv4", "private_ipv4")
+    return table(
+        ["KEY", "CLOUD ID", "STATE", "PUBLIC IPV4", "PRIVATE IPV4"],
+        [[i.get(k) or "-" for k in keys] for i in instances],
+    )
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
