@@ -130,3 +130,14 @@ def test_a_user_lists_only_their_projects(alice, bob):
     bob.declare("theirs")
     assert names(alice.get("/v3/assembly_factory")) == ["mine"]
     assert names(bob.get("/v3/assembly_factory")) == ["theirs"]
+
+
+def test_the_collection_filters_by_name(alice, bob):
+    for name in ("web", "db"):
+        assert alice.declare(name).status_code == 201
+    assert bob.declare("web").status_code == 201
+    page = alice.get("/v3/assembly_factory", params={"name": "web"})
+    assert page.status_code == 200
+    assert [i["name"] for i in page.json["items"]] == ["web"]
+    assert page.json["total_items"] == 1
+    assert alice.get("/v3/assembly_factory", params={"name": "nothing"}).json["items"] == []

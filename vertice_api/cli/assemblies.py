@@ -69,7 +69,11 @@ class Directory:
         """The one assembly called `name` (in `project`, if given), and its ETag."""
         from vertice_api.client import ApiError
 
-        uris = [item["uri"] for item in self.listing() if item.get("name") == name]
+        if self._listing is None:  # ask the API for that name alone
+            named = self.client.items("/v3/assembly_factory", name=name)
+            uris = [item["uri"] for item in named if item.get("name") == name]
+        else:
+            uris = [item["uri"] for item in self.listing() if item.get("name") == name]
         if not uris and ASSEMBLY_ID.fullmatch(name):
             uris = [f"/v3/assembly/{name}"]  # an id works too
         found = []

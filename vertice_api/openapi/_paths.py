@@ -59,6 +59,7 @@ def shared_parameters() -> dict[str, Json]:
         "project": query("project", "A project of the caller (by name); unknown: 404.", NAME),
         "user": query("user", "Another user's tokens (administrators only).", NAME),
         "region": query("region", "Only flavors offered in this region; unknown: 422.", NAME),
+        "name": query("name", "Only the assemblies of this name.", NAME),
         "If-Match": {
             "name": "If-Match",
             "in": "header",
@@ -201,7 +202,8 @@ class Paths:
         return {
             "/v3/assembly_factory": {
                 "get": self.get("listAssemblies", "List the caller's assemblies", "assemblies",
-                                "AssemblyCollection", parameters=[param_ref("sort"), *PAGING]),
+                                "AssemblyCollection",
+                                parameters=[param_ref("sort"), *PAGING, param_ref("name")]),
                 "post": create("declareAssembly", "Declare an assembly from a plan",
                                "assemblies", "AssemblyDeclaration", "Assembly",
                                errors=[403, 404, 409], headers=ETAG),

@@ -72,7 +72,12 @@ class AssemblyFactory:
         start, per_page = paging(req)
         with self.ctx.store.connect() as connection:
             page = AssemblyViews(connection).page(
-                principal.scope, sort=sort, descending=descending, start=start, limit=per_page
+                principal.scope,
+                sort=sort,
+                descending=descending,
+                start=start,
+                limit=per_page,
+                name=req.get_param("name"),
             )
         items = [views.assembly_item(row) for row in page.rows]
         respond(

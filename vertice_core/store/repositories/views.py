@@ -66,13 +66,20 @@ class AssemblyViews:
         descending: bool = False,
         start: int = 0,
         limit: int = 50,
+        name: str | None = None,
     ) -> ItemPage:
-        """A page of `(id, name, phase)` in index order, and the total (a counting query)."""
+        """A page of `(id, name, phase)` in index order, and the total (a counting query).
+
+        `name` keeps only the assemblies of that name (one per project at most).
+        """
         query = select(_A.id, _A.name, _A.phase)
         count = select(func.count()).select_from(ASSEMBLIES)
         if project_ids is not None:
             query = query.where(_A.project_id.in_(project_ids))
             count = count.where(_A.project_id.in_(project_ids))
+        if name is not None:
+            query = query.where(_A.name == name)
+            count = count.where(_A.name == name)
         columns = (*SORTS[sort], _A.id)
         order = [c.desc() for c in columns] if descending else list(columns)
         rows = self.connection.execute(query.order_by(*order).offset(start).limit(limit)).all()
