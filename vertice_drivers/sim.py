@@ -200,45 +200,49 @@ class SimDriver(Driver):
         lose_response = self._chance(self.settings.transient_error_rate / 2)
         now = time.time()
         account = self.settings.account
-        found = self.cloud.live_by_key(account, spec.key, now)
-        if found is None:
-            if self.settings.images and spec.image not in self.settings.images:
+        # Insert first: a key that already has a live instance makes the insert fail on
+        # the unique index, and that instance is returned (one query in the usual case).
+        if self.settings.images and spec.image not in self.settings.images:
+            existing = self.cloud.live_by_key(account, spec.key, now)
+            if existing is None:
                 raise TerminalError(
                     f"sim: image {spec.image!r} does not exist here "
                     f"(images: {', '.join(self.settings.images)})",
                     reason="ImageNotFound",
                 )
-            boot_at = now + self.settings.boot_time
-            stop_at = None
-            if self._chance(self.settings.spontaneous_stop_rate):
-                with self._random_lock:
-                    stop_at = boot_at + self._random.uniform(*STOP_WINDOW)
-            tags = {**spec.tags, TAG_KEY: spec.key}
-            inserted = self.cloud.insert(
-                account=account,
-                key=spec.key,
-                tags=tags,
-                installation=tags.get(TAG_INSTALLATION, ""),
-                image=spec.image,
-                size=spec.size.name,
-                boot_at=boot_at,
-                now=now,
-                public_ip=self.settings.address or _public_ip(spec.key),
-                ports=list(spec.ports),
-                stop_at=stop_at,
-                launch={
-                    "ssh_public_key": spec.ssh_public_key,
-                    "root_password": spec.root_password,
-                },
-                capacity=self.settings.capacity,
+            return self._instance(existing)
+        boot_at = now + self.settings.boot_time
+        stop_at = None
+        if self._chance(self.settings.spontaneous_stop_rate):
+            with self._random_lock:
+                stop_at = boot_at + self._random.uniform(*STOP_WINDOW)
+        tags = {**spec.tags, TAG_KEY: spec.key}
+        inserted = self.cloud.insert(
+            account=account,
+            key=spec.key,
+            tags=tags,
+            installation=tags.get(TAG_INSTALLATION, ""),
+            image=spec.image,
+            size=spec.size.name,
+            boot_at=boot_at,
+            now=now,
+            public_ip=self.settings.address or _public_ip(spec.key),
+            ports=list(spec.ports),
+            stop_at=stop_at,
+            launch={
+                "ssh_public_key": spec.ssh_public_key,
+                "root_password": spec.root_password,
+            },
+            capacity=self.settings.capacity,
+        )
+        found = None if isinstance(inserted, Full) else inserted
+        found = found or self.cloud.live_by_key(account, spec.key, now)
+        if found is None and isinstance(inserted, Full):
+            raise QuotaExceeded(
+                f"sim: the account holds at most {self.settings.capacity} instances"
             )
-            if isinstance(inserted, Full):
-                raise QuotaExceeded(
-                    f"sim: the account holds at most {self.settings.capacity} instances"
-                )
-            found = inserted or self.cloud.live_by_key(account, spec.key, now)
-            if found is None:
-                raise TransientError("sim: the instance vanished while it was created")
+        if found is None:
+            raise TransientError("sim: the instance vanished while it was created")
         if lose_response:
             raise TransientError("sim: create timed out (injected; the instance may exist)")
         return self._instance(found)

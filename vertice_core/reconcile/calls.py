@@ -13,7 +13,7 @@ import queue
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from vertice_core.errors import DriverError, TransientError
 from vertice_core.metrics import Metrics
@@ -46,53 +46,26 @@ class CallPool:
         if seconds is not None:
             self.metrics.driver_seconds.labels(cloud_type, verb).observe(seconds)
 
+    def submit(
+        self, calls: Sequence[tuple[str, str, Callable[[], T]]], timeout: float
+    ) -> Pending[T]:
+        """Start `(cloud_type, verb, fn)` calls; collect them with `Pending.results()`."""
+        pending: Pending[T] = Pending(self, calls, timeout)
+        for i, (timer, (cloud_type, verb, fn)) in enumerate(
+            zip(pending.timers, calls, strict=True)
+        ):
+            future = self._pool.submit(self._invoke, timer, cloud_type, verb, fn)
+            future.add_done_callback(_notifier(pending.finished, i))
+            pending.futures.append(future)
+        return pending
+
     def run_all(
         self,
         calls: Sequence[tuple[str, str, Callable[[], T]]],
         timeout: float,
     ) -> list[T | DriverError]:
-        """Run `(cloud_type, verb, fn)` calls; each result is a value or a DriverError.
-
-        Completions arrive through a queue (one callback per call), so waiting for
-        thousands of calls costs O(n), not a scan of every pending future per wake-up.
-        """
-        timers = [_Timed() for _ in calls]
-        finished: queue.SimpleQueue[int] = queue.SimpleQueue()
-        futures: list[Future[T]] = []
-        for i, (timer, (cloud_type, verb, fn)) in enumerate(zip(timers, calls, strict=True)):
-            future = self._pool.submit(self._invoke, timer, cloud_type, verb, fn)
-            future.add_done_callback(_notifier(finished, i))
-            futures.append(future)
-        results: dict[int, T | DriverError] = {}
-        pending = set(range(len(calls)))
-        next_check = time.monotonic() + min(1.0, timeout)
-        while pending:
-            try:
-                index = finished.get(timeout=min(1.0, timeout))
-            except queue.Empty:
-                index = None
-            if index is not None and index in pending:
-                pending.discard(index)
-                results[index] = _result(futures[index])
-            if time.monotonic() >= next_check:
-                next_check = time.monotonic() + min(1.0, timeout)
-                for late in self._timed_out(pending, timers, timeout):
-                    cloud_type, verb, _ = calls[late]
-                    self._count(cloud_type, verb, "timeout")
-                    results[late] = TransientError(
-                        f"{verb} did not answer within {timeout:.0f}s", reason="Timeout"
-                    )
-                    pending.discard(late)
-        return [results[i] for i in range(len(calls))]
-
-    @staticmethod
-    def _timed_out(pending: set[int], timers: Sequence[_Timed], timeout: float) -> list[int]:
-        now = time.monotonic()
-        return [
-            i
-            for i in pending
-            if (started := timers[i].started) is not None and now - started > timeout
-        ]
+        """Run calls and wait for them; each result is a value or a DriverError."""
+        return self.submit(calls, timeout).results()
 
     def run(self, cloud_type: str, verb: str, fn: Callable[[], T], timeout: float) -> T:
         """Run one call and return its value, raising its DriverError."""
@@ -120,6 +93,71 @@ class CallPool:
     def shutdown(self) -> None:
         """Stop taking calls; do not wait for calls that hang."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class Pending(Generic[T]):
+    """Calls submitted together: poll with `done()`, collect with `results()`.
+
+    Completions arrive through a queue (one callback per call), so waiting for
+    thousands of calls costs O(n), not a scan of every pending future per wake-up.
+    """
+
+    def __init__(
+        self, pool: CallPool, calls: Sequence[tuple[str, str, Callable[[], T]]], timeout: float
+    ) -> None:
+        self.pool = pool
+        self.calls = calls
+        self.timeout = timeout
+        self.timers = [_Timed() for _ in calls]
+        self.finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self.futures: list[Future[T]] = []
+        self._results: dict[int, T | DriverError] = {}
+        self._pending = set(range(len(calls)))
+        self._next_check = time.monotonic() + min(1.0, timeout)
+
+    def _collect(self, wait: float | None) -> None:
+        try:
+            index: int | None = (
+                self.finished.get(timeout=wait) if wait else self.finished.get_nowait()
+            )
+        except queue.Empty:
+            index = None
+        while index is not None:
+            if index in self._pending:
+                self._pending.discard(index)
+                self._results[index] = _result(self.futures[index])
+            try:
+                index = self.finished.get_nowait()
+            except queue.Empty:
+                index = None
+        if time.monotonic() >= self._next_check:
+            self._next_check = time.monotonic() + min(1.0, self.timeout)
+            self._expire()
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for late in [
+            i
+            for i in self._pending
+            if (started := self.timers[i].started) is not None and now - started > self.timeout
+        ]:
+            cloud_type, verb, _ = self.calls[late]
+            self.pool._count(cloud_type, verb, "timeout")
+            self._results[late] = TransientError(
+                f"{verb} did not answer within {self.timeout:.0f}s", reason="Timeout"
+            )
+            self._pending.discard(late)
+
+    def done(self) -> bool:
+        """Whether every call has a result (without waiting)."""
+        self._collect(None)
+        return not self._pending
+
+    def results(self) -> list[T | DriverError]:
+        """Wait for every call; a value or a DriverError each, in the order submitted."""
+        while self._pending:
+            self._collect(min(1.0, self.timeout))
+        return [self._results[i] for i in range(len(self.calls))]
 
 
 def _notifier(finished: queue.SimpleQueue[int], index: int) -> Callable[[Future[Any]], None]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -24,11 +24,11 @@ from vertice_core.driver import TAG_PROJECT, Driver, Instance
 from vertice_core.errors import DriverError
 from vertice_core.model.status import EventType, InstanceState, Phase
 from vertice_core.reconcile import status
-from vertice_core.reconcile.calls import CallPool
+from vertice_core.reconcile.calls import CallPool, Pending
 from vertice_core.reconcile.outcome import Work, create_key_of, desired_of, outcome, report_of
 from vertice_core.reconcile.plan import Action, Decision, Verb, plan_actions
 from vertice_core.reconcile.settings import ReconcilerSettings
-from vertice_core.store.repositories.work import StatusWrite, WorkItem
+from vertice_core.store.repositories.work import StatusWrite, WorkItem, chunked
 
 log = logging.getLogger("vertice.reconcile")
 
@@ -46,6 +46,22 @@ class RegionResult:
     ghosts: int = 0
     removed: int = 0
     error: str | None = None
+
+
+@attrs.define
+class _Batch:
+    """A chunk of a pass in flight: its work, its calls and when it was planned."""
+
+    works: list[Work]
+    owners: list[tuple[Work, Action]]
+    pending: Pending[Any] | None
+    now: float
+    #: Some of the chunk was not claimed, or moved meanwhile: look again soon.
+    skipped: bool
+
+    def ready(self) -> bool:
+        """Whether its calls are all answered (without waiting)."""
+        return self.pending is None or self.pending.done()
 
 
 class RegionPass:
@@ -160,18 +176,43 @@ class RegionPass:
         by_assembly: Mapping[str, Sequence[Instance]],
         result: RegionResult,
     ) -> RegionResult:
+        """Claim, act and write in batches, pipelined: while a batch's driver calls run,
+        the next batch is claimed and submitted, and finished batches are written."""
+        busy = result.busy
+        totals = {"acted": 0, "written": 0, "removed": 0}
+        in_flight: deque[_Batch] = deque()
+        for chunk in chunked(sorted(wanted), self.settings.batch):
+            batch = self._prepare(chunk, wanted, by_assembly)
+            busy = busy or batch.skipped
+            in_flight.append(batch)
+            while in_flight and in_flight[0].ready():
+                busy = self._complete(in_flight.popleft(), totals) or busy
+        while in_flight:
+            busy = self._complete(in_flight.popleft(), totals) or busy
+        return attrs.evolve(
+            result,
+            busy=busy,
+            acted=totals["acted"],
+            written=totals["written"],
+            removed=totals["removed"],
+        )
+
+    def _prepare(
+        self,
+        chunk: Sequence[str],
+        wanted: Mapping[str, WorkItem],
+        by_assembly: Mapping[str, Sequence[Instance]],
+    ) -> _Batch:
+        """Claim a chunk, re-read and re-plan it, record create markers, submit its calls."""
         now = self.clock()
-        claimed = self.ops.claim(sorted(wanted), now)
-        if not claimed:
-            return attrs.evolve(result, busy=True)
-        fresh = [i for i in self.ops.items(sorted(claimed)) if i.id in claimed]
+        claimed = self.ops.claim(chunk, now)
+        fresh = [i for i in self.ops.items(sorted(claimed)) if i.id in claimed] if claimed else []
         # Someone wrote these rows since our first read: their view may be newer than our
         # snapshot of the cloud. Leave them to the next pass, which observes again.
         moved = {i.id for i in fresh if i != wanted[i.id]}
         if moved:
             self.ops.release(sorted(moved))
             fresh = [i for i in fresh if i.id not in moved]
-            result = attrs.evolve(result, busy=True)
         works = [
             Work(
                 item,
@@ -190,23 +231,29 @@ class RegionPass:
             for w in creating:
                 w.spec = specs[w.item.id]
             self.ops.mark_creating([(w.item.id, create_key_of(w), now) for w in creating])
-        self._act(works)
-        return self._finish(works, result, now)
+        owners = [(work, action) for work in works for action in work.decision.actions]
+        calls = [(self.cloud_type, a.verb.value, self._call_for(w, a)) for w, a in owners]
+        pending = self.calls.submit(calls, self.settings.call_timeout) if calls else None
+        skipped = len(fresh) < len(chunk)
+        return _Batch(works=works, owners=owners, pending=pending, now=now, skipped=skipped)
 
-    def _act(self, works: list[Work]) -> None:
-        calls: list[tuple[str, str, Callable[[], Any]]] = []
-        owners: list[tuple[Work, Action]] = []
-        for work in works:
-            for action in work.decision.actions:
-                calls.append((self.cloud_type, action.verb.value, self._call_for(work, action)))
-                owners.append((work, action))
-        results = self.calls.run_all(calls, self.settings.call_timeout)
-        for (work, action), value in zip(owners, results, strict=True):
-            if isinstance(value, DriverError):
-                work.errors.append(value)
-                work.failed_verbs.add(action.verb)
-            elif action.verb is Verb.CREATE and isinstance(value, Instance):
-                work.created = value
+    def _complete(self, batch: _Batch, totals: dict[str, int]) -> bool:
+        """Wait for a batch's calls, write its outcomes; whether anything is in transition."""
+        if batch.pending is not None:
+            results = batch.pending.results()
+            for (work, action), value in zip(batch.owners, results, strict=True):
+                if isinstance(value, DriverError):
+                    work.errors.append(value)
+                    work.failed_verbs.add(action.verb)
+                elif action.verb is Verb.CREATE and isinstance(value, Instance):
+                    work.created = value
+        if not batch.works:
+            return False
+        busy, written, removed = self._finish(batch.works, batch.now)
+        totals["acted"] += sum(1 for w in batch.works if w.decision.actions)
+        totals["written"] += written
+        totals["removed"] += removed
+        return busy
 
     def _call_for(self, work: Work, action: Action) -> Callable[[], Any]:
         driver = self.driver
@@ -246,12 +293,14 @@ class RegionPass:
 
     # -- writing --
 
-    def _finish(self, works: list[Work], result: RegionResult, now: float) -> RegionResult:
+    def _finish(self, works: list[Work], now: float) -> tuple[bool, int, int]:
+        """Write a batch's outcomes and events; `(busy, written, removed)`."""
         writes: list[StatusWrite] = []
         events: list[dict[str, Any]] = []
         removed: list[str] = []
-        busy = result.busy
-        previous = self.ops.statuses([w.item.id for w in works])
+        busy = False
+        # Only rows that have a status have one to carry condition times over from.
+        previous = self.ops.statuses([w.item.id for w in works if w.item.status_digest])
         for work in works:
             item, decision = work.item, work.decision
             busy = busy or decision.busy
@@ -276,13 +325,7 @@ class RegionPass:
                     )
                 )
         self.ops.commit_pass(writes, events, removed)
-        return attrs.evolve(
-            result,
-            busy=busy,
-            acted=sum(1 for w in works if w.decision.actions),
-            written=len(writes),
-            removed=len(removed),
-        )
+        return busy, len(writes), len(removed)
 
     def _event(self, item: WorkItem, kind: EventType, reason: str, message: str) -> dict[str, Any]:
         return {

@@ -24,6 +24,8 @@ class ReconcilerSettings:
     grace: float = 30.0
     #: Driver calls in flight at once (per reconciler process).
     workers: int = 256
+    #: Assemblies claimed, submitted and written together; batches are pipelined.
+    batch: int = 500
     #: Regions worked on at once.
     region_workers: int = 8
     #: A driver call that takes longer counts as a transient failure.

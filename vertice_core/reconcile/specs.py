@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-import cattrs
-
-from vertice_core.convert import structure
 from vertice_core.crypto import SecretBox
 from vertice_core.driver import (
     TAG_ASSEMBLY,
@@ -38,15 +32,13 @@ def instance_spec(
     row: SpecRow,
     key: str,
     *,
-    plan_document: Mapping[str, Any],
+    plan: Plan,
     flavor: FlavorRow,
     project: str,
     installation_id: str,
-    converter: cattrs.Converter,
     box: SecretBox,
 ) -> InstanceSpec:
     """The spec of the instance `key` of the assembly in `row`."""
-    plan = structure(converter, dict(plan_document), Plan)
     credential = row.spec.get("credential") or {}
     sealed = credential.get("sealed_password") or ""
     return InstanceSpec(

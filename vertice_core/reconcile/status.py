@@ -11,7 +11,6 @@ condition.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -40,8 +39,17 @@ class Report:
     instances: tuple[dict[str, Any], ...]
 
     def digest(self) -> str:
-        """A stable digest of the report (what `status_digest` stores)."""
-        text = json.dumps(attrs.astuple(self), sort_keys=True, default=str)
+        """A stable digest of the report (what `status_digest` stores).
+
+        Computed for every assembly of every pass, so it is kept cheap: the repr of
+        plain values (instance views are dicts built with their keys in one order).
+        """
+        text = repr(
+            (
+                self.phase.value, self.reason, self.message, self.ready, self.ready_reason,
+                self.synced, self.synced_reason, self.synced_message, self.instances,
+            )
+        )  # fmt: skip
         return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 

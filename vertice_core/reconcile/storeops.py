@@ -14,8 +14,10 @@ from typing import Any
 import cattrs
 import pluggy
 
+from vertice_core.convert import structure
 from vertice_core.crypto import SecretBox
 from vertice_core.driver import InstanceSpec
+from vertice_core.model.camp import Plan
 from vertice_core.model.status import Event, EventType
 from vertice_core.reconcile.specs import instance_spec
 from vertice_core.reconcile.status import now_utc
@@ -82,15 +84,15 @@ class PassStore:
             plans = work.plan_documents({row.plan_name for row in rows.values()})
             flavors = work.flavors({row.flavor_name for row in rows.values()})
             projects = work.project_names({row.project_id for row in rows.values()})
+        structured = {name: structure(self.converter, doc, Plan) for name, doc in plans.items()}
         return {
             assembly_id: instance_spec(
                 rows[assembly_id],
                 key,
-                plan_document=plans[rows[assembly_id].plan_name],
+                plan=structured[rows[assembly_id].plan_name],
                 flavor=flavors[rows[assembly_id].flavor_name],
                 project=projects.get(rows[assembly_id].project_id, ""),
                 installation_id=self.installation_id,
-                converter=self.converter,
                 box=self.box,
             )
             for assembly_id, key in wanted
