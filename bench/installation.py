@@ -58,20 +58,6 @@ def memory_mb(pid: int, field: str = "VmRSS") -> float:
     return 0.0
 
 
-def children(pid: int) -> list[int]:
-    """The child processes of `pid`."""
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        ppid = next((ln.split()[1] for ln in text.splitlines() if ln.startswith("PPid:")), "")
-        if ppid == str(pid):
-            found.append(int(status.parent.name))
-    return found
-
-
 class Installation:
     """A fresh installation on SQLite or PostgreSQL, under a temporary home."""
 

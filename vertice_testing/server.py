@@ -25,12 +25,35 @@ import httpx
 
 @attrs.frozen
 class LiveServer:
-    """A running `vertice serve`: its base URL, the admin token, its environment."""
+    """A running `vertice serve`: its base URL, the admin token, its environment, its pid."""
 
     url: str
     token: str
     env: Mapping[str, str]
     log: Path
+    pid: int = 0
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (from /proc)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        ppid = next((ln.split()[1] for ln in text.splitlines() if ln.startswith("PPid:")), "")
+        if ppid == str(pid):
+            found.append(int(status.parent.name))
+    return found
+
+
+def command_line(pid: int) -> str:
+    """A process's command line ('' once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 def free_port() -> int:
@@ -89,7 +112,7 @@ def running_server(home: Path, extra_env: Mapping[str, str] | None = None) -> It
         )
     try:
         _wait_until_healthy(url, process, log)
-        yield LiveServer(url=url, token=token, env=env, log=log)
+        yield LiveServer(url=url, token=token, env=env, log=log, pid=process.pid)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -10,9 +10,10 @@ import time
 
 import httpx
 
-from bench.installation import Installation, children, memory_mb
+from bench.installation import Installation, memory_mb
 from bench.report import Figure, median_of
 from bench.sizes import Size
+from vertice_testing.server import children
 
 SDKS = ("boto3", "botocore", "azure", "google", "SoftLayer", "pyone", "docker")
 

@@ -43,6 +43,9 @@ def make_engine(url: str, *, begin: str | None = "BEGIN", **kwargs: Any) -> Engi
     except ArgumentError:
         raise ConfigurationError(f"the database URL {url!r} is not a valid URL") from None
     backend = parsed.get_backend_name()
+    if parsed.drivername in ("postgresql", "cockroachdb"):
+        # The driver vertice installs is psycopg 3; SQLAlchemy's default would be psycopg2.
+        parsed = parsed.set(drivername=f"{parsed.drivername}+psycopg")
     needed = _DIALECT_PACKAGES.get(backend)
     if needed and importlib.util.find_spec(needed[0]) is None:
         raise ConfigurationError(f"a {backend} database needs {needed[0]}: {needed[1]}")

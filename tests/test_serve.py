@@ -1,0 +1,64 @@
+"""`vertice serve`: the API and exactly one reconciler, kept alive, stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import httpx
+import pytest
+
+from vertice_testing.server import children, command_line, running_server
+
+pytestmark = pytest.mark.slow
+
+
+def reconcilers(pid: int) -> list[int]:
+    return [c for c in children(pid) if "reconcile" in command_line(c)]
+
+
+def wait(check, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("not reached in time")
+
+
+def test_a_dead_reconciler_is_restarted_and_carries_on(live_server):
+    (first,) = wait(lambda: reconcilers(live_server.pid))
+    os.kill(first, signal.SIGKILL)
+    (second,) = wait(lambda: [p for p in reconcilers(live_server.pid) if p != first])
+    assert second != first
+    headers = {"Authorization": f"Bearer {live_server.token}"}
+    declared = httpx.post(
+        f"{live_server.url}/v3/assembly_factory",
+        json={"name": "after-crash", "plan_uri": "/v3/plan/1_virtualmachine_ubuntu",
+              "region": "local", "flavor": "small"},
+        headers=headers,
+    )  # fmt: skip
+    assert declared.status_code == 201
+    uri = f"{live_server.url}{declared.headers['location']}?select_attr=status"
+    wait(lambda: httpx.get(uri, headers=headers).json()["status"]["phase"] == "RUNNING")
+    assert len(reconcilers(live_server.pid)) == 1
+
+
+def test_sigterm_to_serve_stops_the_api_and_the_reconciler(tmp_path):
+    with running_server(tmp_path / "home") as server:
+        descendants = wait(lambda: children(server.pid))
+        grandchildren = [g for c in descendants for g in children(c)]
+        os.kill(server.pid, signal.SIGTERM)  # the supervisor alone, as systemd would
+        wait(lambda: not os.path.exists(f"/proc/{server.pid}") or _zombie(server.pid), 40)
+        for pid in descendants + grandchildren:
+            assert not command_line(pid), f"{pid} still runs: {command_line(pid)}"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return any(line.startswith("State:\tZ") for line in status)
+    except OSError:
+        return True
