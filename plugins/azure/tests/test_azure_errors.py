@@ -1,0 +1,215 @@
+"""Error mapping end to end: what the assembly shows, retries with backoff, and the loop lives on.
+
+No recording holds an ARM error reply, so the peer writes ARM's documented
+`CloudError` shape (`{"error": {"code", "message"}}`, which azure-core parses)
+with Azure's own codes and wording: 409 OperationNotAllowed for a core quota,
+404 PlatformImageNotFound, 400 InvalidResourceReference, 403
+AuthorizationFailed, 429, 503. Token refusals are Microsoft Entra's
+(`invalid_client`, AADSTS7000215). Successful replies follow the recorded files
+as in the other tests (VM GET/PUT of the SDK's recorded exchange, the recorded
+instance view and NIC).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import attrs
+import pytest
+
+from vertice_driver_azure.testing.account import CLIENT, SECRET, TENANT
+
+# The error paths are the driver's and the loop's, not the database's: the lifecycle test
+# runs on both engines; these run on SQLite alone to keep the suite quick.
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
+
+
+def patch(api, uri, path, value):
+    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
+    assert result.status_code == 200, result.json
+
+
+def status(api, uri):
+    return api.get(uri).json["status"]
+
+
+def test_a_core_quota_fails_the_assembly_with_azures_words_and_the_loop_goes_on(
+    alice, azure_region, azure, make_reconciler, converge, phases
+):
+    azure_region()
+    azure.arm.cores_quota = 0  # Azure answers 409 OperationNotAllowed, naming the quota
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    local = alice.declare("elsewhere").headers["location"]  # the simulated `local` region
+    reconciler = make_reconciler()
+    converge(reconciler, lambda: phases() == {"FAILED": 1, "RUNNING": 1})
+    shown = status(alice, uri)
+    assert shown["reason"] == "QuotaExceeded"
+    assert "OperationNotAllowed" in shown["message"] and "Current Limit: 0" in shown["message"]
+    assert status(alice, local)["phase"] == "RUNNING"
+    for _ in range(3):  # terminal: no retry until the spec changes
+        reconciler.run_pass()
+    assert azure.count("virtualMachines.createOrUpdate") == 1
+
+    azure.arm.cores_quota = 8
+    patch(alice, uri, "/description", "the quota was raised")
+    converge(reconciler, lambda: phases() == {"RUNNING": 2})
+
+
+def test_a_secret_the_tenant_refuses_shows_until_the_admin_fixes_it(
+    admin, alice, azure_region, azure, make_reconciler, converge, phases, synced
+):
+    azure_region(secret=SECRET + "-expired")
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    local = alice.declare("elsewhere").headers["location"]
+    reconciler = make_reconciler()
+    converge(
+        reconciler,
+        lambda: (
+            synced(alice, uri).get("reason") == "AuthFailed"
+            and status(alice, local)["phase"] == "RUNNING"
+        ),
+    )
+    assert "AADSTS7000215" in synced(alice, uri)["message"]
+    assert status(alice, uri)["phase"] != "RUNNING"
+    assert azure.count("virtualMachines.list") == 0  # no token, no Resource Manager call
+
+    region = admin.get("/v3/regions/azure-test").json
+    body = {k: region[k] for k in ("cloud_type", "provider_region", "endpoint", "settings")}
+    body["credentials"] = {"tenant_id": TENANT, "client_id": CLIENT, "client_secret": SECRET}
+    assert admin.put("/v3/regions/azure-test", body).status_code == 200
+    converge(reconciler, lambda: phases() == {"RUNNING": 2}, timeout=30)
+
+
+def test_a_principal_without_a_role_is_reported_as_an_auth_failure(
+    alice, azure_region, azure, make_reconciler, converge, synced
+):
+    azure_region()
+    azure.forbidden.add(CLIENT)  # its calls get 403 AuthorizationFailed
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    converge(make_reconciler(), lambda: synced(alice, uri).get("reason") == "AuthFailed")
+    assert "403 AuthorizationFailed" in synced(alice, uri)["message"]
+
+
+def test_throttling_is_retried_with_backoff_until_it_works(
+    alice, azure_region, azure, make_reconciler, converge, phases, synced, fast_settings
+):
+    azure_region()
+    azure.fail(
+        "virtualMachines.createOrUpdate", status=429, code="TooManyRequests",
+        message="The request is being throttled.", times=3,
+    )  # fmt: skip
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    reconciler = make_reconciler(attrs.evolve(fast_settings, backoff_base=0.4, backoff_cap=5.0))
+    converge(reconciler, lambda: synced(alice, uri).get("reason") == "Throttled")
+    condition = synced(alice, uri)
+    assert condition["status"] == "False"
+    assert "429 TooManyRequests" in condition["message"] and "retrying in" in condition["message"]
+    converge(reconciler, lambda: phases() == {"RUNNING": 1}, timeout=30)
+    assert synced(alice, uri)["status"] == "True"
+    attempts = azure.times("virtualMachines.createOrUpdate")
+    assert len(attempts) == 4, attempts  # three throttled, then the one that worked
+    # backoff(n) = base * 2**n * uniform(0.5, 1): at least 0.2 s, then 0.4 s, then 0.8 s.
+    assert attempts[-1] - attempts[0] >= 1.2, attempts
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
+    assert gaps[2] >= 0.6, gaps
+
+
+def test_an_endpoint_that_goes_down_is_retried_until_it_is_back(
+    alice, azure_region, azure, make_reconciler, converge, phases, synced
+):
+    azure_region()
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    reconciler = make_reconciler()
+    converge(reconciler, lambda: phases() == {"RUNNING": 1})
+
+    azure.stop()
+    patch(alice, uri, "/desired_state", "stopped")
+    converge(reconciler, lambda: synced(alice, uri).get("reason") == "CloudUnavailable")
+    assert "cannot be reached" in synced(alice, uri)["message"]
+    assert status(alice, uri)["phase"] == "RUNNING"  # nothing observed, nothing changed
+
+    azure.start()  # same port again
+    converge(reconciler, lambda: phases() == {"STOPPED": 1}, timeout=30)
+
+
+def test_server_errors_slow_replies_and_a_vm_not_known_yet_are_retried(
+    alice, azure_region, azure, make_reconciler, converge, phases, synced
+):
+    azure_region(read_timeout=0.5)
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    reconciler = make_reconciler()
+    azure.fail("virtualMachines.list", status=503, code="ServiceUnavailable", times=1)
+    converge(reconciler, lambda: phases() == {"RUNNING": 1})
+    assert azure.count("virtualMachines.list", "ServiceUnavailable") == 1
+
+    azure.fail("virtualMachines.listAll", delay=3.0, times=1)  # longer than the read timeout
+    patch(alice, uri, "/description", "look again")
+    converge(reconciler, lambda: synced(alice, uri).get("reason") == "CloudUnavailable")
+    assert "cannot be reached" in synced(alice, uri)["message"]
+    converge(reconciler, lambda: synced(alice, uri).get("status") == "True")
+
+    # A VM Azure does not know (yet): 404 ResourceNotFound, as ARM words it.
+    azure.fail(
+        "virtualMachines.deallocate", status=404, code="ResourceNotFound", times=1,
+        message="The Resource 'Microsoft.Compute/virtualMachines/x' was not found.",
+    )  # fmt: skip
+    patch(alice, uri, "/desired_state", "stopped")
+    converge(reconciler, lambda: synced(alice, uri).get("reason") == "InstanceNotFound")
+    converge(reconciler, lambda: phases() == {"STOPPED": 1})
+    assert azure.count("virtualMachines.deallocate") >= 2
+
+
+def test_a_vm_whose_provisioning_fails_is_replaced(
+    alice, azure_region, azure, make_reconciler, converge, phases
+):
+    azure_region()
+    # Azure accepts the PUT (201), then the operation ends Failed and the VM shows
+    # ProvisioningState/failed: a broken VM, deleted and made again under a new key.
+    azure.fail("virtualMachines.createOrUpdate", operation_error="AllocationFailed", times=1)
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    reconciler = make_reconciler()
+    converge(reconciler, lambda: phases() == {"RUNNING": 1} and len(azure.arm.vms) == 1)
+    (shown,) = status(alice, uri)["instances"]
+    assert shown["key"].endswith("-2")
+    (first,) = azure.targets("virtualMachines.delete")
+    assert first.endswith("-1")
+
+
+@pytest.mark.parametrize(
+    ("settings", "reason", "named"),
+    [
+        ({"images": {}}, "ImageNotMapped", "1_virtualmachine_ubuntu"),
+        ({"vm_sizes": {"small": "Standard_Nope"}}, "InvalidParameter", "Standard_Nope"),
+        (
+            {"images": {"1_virtualmachine_ubuntu": "Canonical:NoSuchOffer:1:latest"}},
+            "PlatformImageNotFound",
+            "Canonical:NoSuchOffer:1:latest",
+        ),
+        ({"subnet": "missing"}, "InvalidResourceReference", "subnets/missing"),
+    ],
+)
+def test_what_the_region_cannot_launch_fails_with_a_clear_reason(
+    alice, azure_region, make_reconciler, converge, phases, settings, reason, named
+):
+    azure_region(**settings)
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    converge(make_reconciler(), lambda: phases() == {"FAILED": 1})
+    shown = status(alice, uri)
+    assert shown["reason"] == reason
+    assert named in shown["message"]
+
+
+def test_a_resource_group_that_does_not_exist_is_a_region_problem(
+    alice, azure_region, azure, make_reconciler, converge, synced, phases
+):
+    azure_region()
+    azure.fail(
+        "virtualMachines.list", status=404, code="ResourceGroupNotFound",
+        message="Resource group 'vertice-rg' could not be found.",
+    )  # fmt: skip
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    reconciler = make_reconciler()
+    converge(reconciler, lambda: synced(alice, uri).get("reason") == "ResourceGroupNotFound")
+    assert "could not be found" in synced(alice, uri)["message"]
+    azure.clear()  # the administrator made the group
+    converge(reconciler, lambda: phases() == {"RUNNING": 1}, timeout=30)
