@@ -142,6 +142,7 @@ class SimDriver(Driver):
         self.cloud = cloud_at(sim_path(region))
         self._random = random.Random(self.settings.seed)  # noqa: S311 -- simulation, not security
         self._random_lock = threading.Lock()
+        self._seen: dict[str, tuple[str, Instance]] = {}
 
     # -- the simulated API's behaviour --
 
@@ -161,16 +162,22 @@ class SimDriver(Driver):
             raise TransientError(f"sim: {verb} failed (injected transient error)")
 
     def _instance(self, item: dict[str, Any]) -> Instance:
-        tags = item["tags"]
-        return Instance(
+        # The same object while nothing changed: observing 10k instances stays cheap,
+        # and callers comparing two listings find unchanged instances by identity.
+        seen = self._seen.get(item["id"])
+        if seen is not None and seen[0] == item["state"]:
+            return seen[1]
+        instance = Instance(
             key=item["key"],
             cloud_id=item["id"],
             state=_STATES.get(item["state"], InstanceState.UNKNOWN),
             public_ipv4=item["public_ip"],
             private_ipv4=item["private_ip"],
             access=tuple(item["ports"]),
-            tags=tags,
+            tags=item["tags"],
         )
+        self._seen[item["id"]] = (item["state"], instance)
+        return instance
 
     def _existing(self, cloud_id: str) -> dict[str, Any] | None:
         return self.cloud.get(self.settings.account, cloud_id, time.time())
@@ -179,6 +186,7 @@ class SimDriver(Driver):
 
     def observe(self) -> Iterator[Instance]:
         after = ""
+        listed: set[str] = set()
         while True:
             self._call("observe")
             page = self.cloud.page(
@@ -190,8 +198,11 @@ class SimDriver(Driver):
                 self.settings.listing_delay,
             )
             for item in page:
+                listed.add(item["id"])
                 yield self._instance(item)
             if len(page) < self.settings.page_size:
+                # Forget instances no longer listed (purged), so the memo stays small.
+                self._seen = {k: v for k, v in self._seen.items() if k in listed}
                 return
             after = page[-1]["id"]
 

@@ -75,6 +75,7 @@ class SimCloud:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._parsed: dict[str, tuple[dict[str, str], list[str]]] = {}
         with self._connection() as db:
             db.executescript(_SCHEMA)
         self._writer = _Writer(self)
@@ -116,8 +117,14 @@ class SimCloud:
             )
             item["state"] = "stopped"
             item["stop_at"] = None
-        item["tags"] = json.loads(item["tags"])
-        item["ports"] = json.loads(item["ports"])
+        # Tags and ports never change after the insert: parse them once per instance.
+        parsed = self._parsed.get(item["id"])
+        if parsed is None:
+            parsed = self._parsed[item["id"]] = (
+                json.loads(item["tags"]),
+                json.loads(item["ports"]),
+            )
+        item["tags"], item["ports"] = parsed
         return item
 
     def page(
@@ -134,7 +141,8 @@ class SimCloud:
         Instances younger than `listing_delay` seconds are not listed yet (an
         eventually consistent listing, as some clouds have).
         """
-        self._purge(now)
+        if not after:
+            self._purge(now)
         rows = self._connection().execute(
             f"SELECT {COLUMNS} FROM instances WHERE account=? AND installation=? AND id>? "  # noqa: S608
             "AND created_at<=? ORDER BY id LIMIT ?",

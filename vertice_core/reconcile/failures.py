@@ -34,6 +34,7 @@ def record_region_failure(reconciler: Reconciler, region: str, error: DriverErro
     events: list[dict[str, Any]] = []
     for item in items:
         before = previous.get(item.id, {})
+        prior = status.prior_of(item)
         retry_in = status.backoff(
             item.attempts, base=settings.backoff_base, cap=settings.backoff_cap, rng=reconciler.rng
         )
@@ -58,7 +59,7 @@ def record_region_failure(reconciler: Reconciler, region: str, error: DriverErro
                 phase=phase.value,
                 reason=error.reason,
                 message=message,
-                status=status.status_document(report, before, status.now_utc()),
+                status=status.status_document(report, prior, now),
                 status_digest=report.digest(),
                 attempts=item.attempts + 1,
                 due_at=now + retry_in,
@@ -66,6 +67,10 @@ def record_region_failure(reconciler: Reconciler, region: str, error: DriverErro
                 restarts_done=item.restarts_done,
                 create_key=item.create_key,
                 create_started_at=item.create_started_at,
+                ready=report.ready,
+                ready_since=prior.since("Ready", report.ready, now),
+                synced=False,
+                synced_since=prior.since("Synced", False, now),
             )
         )
         if report.digest() != item.status_digest:
@@ -73,7 +78,7 @@ def record_region_failure(reconciler: Reconciler, region: str, error: DriverErro
                 status.change_events(
                     item.phase,
                     report,
-                    before,
+                    prior,
                     assembly_id=item.id,
                     project_id=item.project_id,
                     region=region,

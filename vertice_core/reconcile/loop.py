@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import attrs
 import cattrs
@@ -98,6 +99,8 @@ class Reconciler:
             max_workers=self.settings.region_workers, thread_name_prefix="vertice-region"
         )
         self._running: dict[str, Future[RegionResult]] = {}
+        #: Per region: assemblies found settled, and what was seen of them (see RegionPass).
+        self._settled: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     # -- scheduling --
@@ -164,6 +167,7 @@ class Reconciler:
                 store_ops=self.ops,
                 rng=self.rng,
                 clock=self.clock,
+                settled=self._settled.setdefault(region.name, {}),
             ).run()
         except DriverError as exc:
             self._schedule(region.name, None, failed=True)

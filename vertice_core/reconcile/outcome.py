@@ -9,8 +9,7 @@ the restarts carried out, the incarnation.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import attrs
 
@@ -105,7 +104,6 @@ def create_key_of(work: Work) -> str:
 
 def outcome(
     work: Work,
-    before: Mapping[str, Any],
     now: float,
     *,
     settings: ReconcilerSettings,
@@ -128,6 +126,7 @@ def outcome(
         )
         due_at = now + retry_in
     report = report_of(item, decision, error, retry_in)
+    prior = status.prior_of(item)
     create_key, create_at = item.create_key, item.create_started_at
     if Verb.CREATE in {a.verb for a in decision.actions}:
         create_key = create_key_of(work)
@@ -143,7 +142,7 @@ def outcome(
         phase=report.phase.value,
         reason=report.reason,
         message=report.message,
-        status=status.status_document(report, before, status.now_utc()),
+        status=status.status_document(report, prior, now),
         status_digest=report.digest(),
         attempts=attempts,
         due_at=due_at,
@@ -151,6 +150,10 @@ def outcome(
         restarts_done=restarts,
         create_key=create_key,
         create_started_at=create_at,
+        ready=report.ready,
+        ready_since=prior.since("Ready", report.ready, now),
+        synced=report.synced,
+        synced_since=prior.since("Synced", report.synced, now),
     )
     return write, report
 

@@ -78,6 +78,7 @@ class RegionPass:
         store_ops: Any,
         rng: random.Random,
         clock: Callable[[], float] = time.time,
+        settled: dict[str, tuple[tuple[Any, ...], list[Instance]]] | None = None,
     ) -> None:
         self.region = region
         self.cloud_type = cloud_type
@@ -87,6 +88,9 @@ class RegionPass:
         self.ops = store_ops
         self.rng = rng
         self.clock = clock
+        #: Assemblies a previous pass found settled, with the row and instances it saw
+        #: (kept by the reconciler between passes; the idle pass skips planning them).
+        self.settled = settled if settled is not None else {}
 
     def run(self) -> RegionResult:
         """Read the region's assemblies, observe once, plan, act, write what changed.
@@ -96,7 +100,7 @@ class RegionPass:
         the cloud than our snapshot, so it is left for the next pass (see
         `_work_on`). Ghosts are confirmed with a second read after the observation.
         """
-        items = self.ops.region_items(self.region)
+        rows = self.ops.region_rows(self.region)
         observed = self.calls.run(
             self.cloud_type,
             "observe",
@@ -107,24 +111,37 @@ class RegionPass:
         by_assembly: dict[str, list[Instance]] = defaultdict(list)
         for instance in observed:
             by_assembly[instance.assembly_id].append(instance)
-        ghosts = self._ghosts(observed, {item.id for item in items})
+        ghosts = self._ghosts(observed, {row[0] for row in rows})
         wanted: dict[str, WorkItem] = {}
+        acting: set[str] = set()
         busy = bool(ghosts)
-        for item in items:
+        settled: dict[str, tuple[tuple[Any, ...], list[Instance]]] = {}
+        for row in rows:
+            instances = by_assembly.get(row[0], [])
+            known = self.settled.get(row[0])
+            if known is not None and known[0] == row and known[1] == instances:
+                # Nothing moved since a pass found nothing to do: the plan would agree.
+                settled[row[0]] = known
+                continue
+            item = WorkItem(*row)
             if self._backing_off(item, now):
                 continue
-            decision = plan_actions(
-                desired_of(item), by_assembly.get(item.id, ()), now=now, grace=self.settings.grace
-            )
+            decision = plan_actions(desired_of(item), instances, now=now, grace=self.settings.grace)
             if self._needs_work(item, decision, now):
                 wanted[item.id] = item
+                if decision.actions:
+                    acting.add(item.id)
+            elif not decision.busy and _timeless(item):
+                settled[item.id] = (row, instances)
             busy = busy or decision.busy
+        self.settled.clear()
+        self.settled.update(settled)
         if ghosts:
             self._remove_ghosts(ghosts)
         result = RegionResult(self.region, busy=busy, observed=len(observed), ghosts=len(ghosts))
         if not wanted:
             return result
-        return self._work_on(wanted, by_assembly, result)
+        return self._work_on(wanted, acting, by_assembly, result)
 
     def _ghosts(self, observed: Sequence[Instance], known: set[str]) -> list[Instance]:
         """Live instances whose assembly does not exist (checked again after observing)."""
@@ -173,18 +190,25 @@ class RegionPass:
     def _work_on(
         self,
         wanted: Mapping[str, WorkItem],
+        acting: set[str],
         by_assembly: Mapping[str, Sequence[Instance]],
         result: RegionResult,
     ) -> RegionResult:
-        """Claim, act and write in batches, pipelined: while a batch's driver calls run,
-        the next batch is claimed and submitted, and finished batches are written."""
+        """Act and write in batches. Batches with driver calls are pipelined: while their
+        calls run, the next ones are claimed and submitted, and the assemblies that only
+        need their status written are settled, each chunk in one transaction."""
         busy = result.busy
         totals = {"acted": 0, "written": 0, "removed": 0}
         in_flight: deque[_Batch] = deque()
-        for chunk in chunked(sorted(wanted), self.settings.batch):
+        for chunk in chunked(sorted(acting), self.settings.batch):
             batch = self._prepare(chunk, wanted, by_assembly)
             busy = busy or batch.skipped
             in_flight.append(batch)
+            while in_flight and in_flight[0].ready():
+                busy = self._complete(in_flight.popleft(), totals) or busy
+        quiet = sorted(set(wanted) - acting)
+        for chunk in chunked(quiet, self.settings.batch * 4):
+            busy = self._settle(chunk, wanted, by_assembly, totals) or busy
             while in_flight and in_flight[0].ready():
                 busy = self._complete(in_flight.popleft(), totals) or busy
         while in_flight:
@@ -196,6 +220,40 @@ class RegionPass:
             written=totals["written"],
             removed=totals["removed"],
         )
+
+    def _settle(
+        self,
+        chunk: Sequence[str],
+        wanted: Mapping[str, WorkItem],
+        by_assembly: Mapping[str, Sequence[Instance]],
+        totals: dict[str, int],
+    ) -> bool:
+        """Write the status of assemblies that need no driver call: one transaction
+        claims them, re-reads them, writes their outcome and releases them."""
+        now = self.clock()
+        state = {"busy": False}
+
+        def decide(
+            fresh: Sequence[WorkItem],
+        ) -> tuple[list[StatusWrite], list[dict[str, Any]], list[str]]:
+            works = []
+            for item in fresh:
+                decision = plan_actions(
+                    desired_of(item), by_assembly.get(item.id, ()), now=now,
+                    grace=self.settings.grace,
+                )  # fmt: skip
+                if item != wanted[item.id] or decision.actions:
+                    state["busy"] = True  # changed meanwhile: the next pass looks again
+                    continue
+                works.append(Work(item, decision))
+            busy, writes, events, removed = self._outcomes(works, now)
+            state["busy"] = state["busy"] or busy
+            return writes, events, removed
+
+        written, removed, complete = self.ops.settle(chunk, now, decide)
+        totals["written"] += written
+        totals["removed"] += removed
+        return state["busy"] or not complete
 
     def _prepare(
         self,
@@ -295,12 +353,18 @@ class RegionPass:
 
     def _finish(self, works: list[Work], now: float) -> tuple[bool, int, int]:
         """Write a batch's outcomes and events; `(busy, written, removed)`."""
+        busy, writes, events, removed = self._outcomes(works, now)
+        self.ops.commit_pass(writes, events, removed)
+        return busy, len(writes), len(removed)
+
+    def _outcomes(
+        self, works: Sequence[Work], now: float
+    ) -> tuple[bool, list[StatusWrite], list[dict[str, Any]], list[str]]:
+        """The writes, events and removals of worked-on assemblies (no I/O)."""
         writes: list[StatusWrite] = []
         events: list[dict[str, Any]] = []
         removed: list[str] = []
         busy = False
-        # Only rows that have a status have one to carry condition times over from.
-        previous = self.ops.statuses([w.item.id for w in works if w.item.status_digest])
         for work in works:
             item, decision = work.item, work.decision
             busy = busy or decision.busy
@@ -310,22 +374,20 @@ class RegionPass:
                     self._event(item, EventType.NORMAL, "Deleted", "the cloud shows no instance")
                 )
                 continue
-            before = previous.get(item.id, {})
-            write, report = outcome(work, before, now, settings=self.settings, rng=self.rng)
+            write, report = outcome(work, now, settings=self.settings, rng=self.rng)
             writes.append(write)
             if report.digest() != item.status_digest:
                 events.extend(
                     status.change_events(
                         item.phase,
                         report,
-                        before,
+                        status.prior_of(item),
                         assembly_id=item.id,
                         project_id=item.project_id,
                         region=self.region,
                     )
                 )
-        self.ops.commit_pass(writes, events, removed)
-        return busy, len(writes), len(removed)
+        return busy, writes, events, removed
 
     def _event(self, item: WorkItem, kind: EventType, reason: str, message: str) -> dict[str, Any]:
         return {
@@ -336,6 +398,11 @@ class RegionPass:
             "reason": reason,
             "message": message,
         }
+
+
+def _timeless(item: WorkItem) -> bool:
+    """Whether the plan of this item cannot change with time alone (no grace, no backoff)."""
+    return item.create_key is None and item.attempts == 0 and item.due_at is None
 
 
 def _bound(method: Callable[[str], None], argument: str) -> Callable[[], None]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,30 +72,37 @@ def is_ready(phase: Phase, desired: DesiredState) -> bool:
     )
 
 
+@attrs.frozen
+class Prior:
+    """The conditions as the store holds them: a flag and since when (None: never set)."""
+
+    ready: bool | None = None
+    ready_since: float | None = None
+    synced: bool | None = None
+    synced_since: float | None = None
+
+    def since(self, kind: str, value: bool, now: float) -> float:
+        """When condition `kind` took `value`: kept while unchanged, else now."""
+        flag, since = (
+            (self.ready, self.ready_since) if kind == "Ready" else (self.synced, self.synced_since)
+        )
+        return since if flag is value and since is not None else now
+
+
 def _condition(
-    kind: str,
-    status: bool,
-    *,
-    reason: str,
-    message: str,
-    previous: Mapping[str, Any] | None,
-    now: str,
+    kind: str, status: bool, *, reason: str, message: str, since: float
 ) -> dict[str, Any]:
-    value = "True" if status else "False"
-    since = previous["last_transition_time"] if previous and previous["status"] == value else now
     return {
         "type": kind,
-        "status": value,
+        "status": "True" if status else "False",
         "reason": reason,
         "message": message,
-        "last_transition_time": since,
+        "last_transition_time": format_time(datetime.fromtimestamp(since, UTC)),
     }
 
 
-def status_document(report: Report, previous: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def status_document(report: Report, prior: Prior, now: float) -> dict[str, Any]:
     """The `status` column: conditions (transition times kept when unchanged) and instances."""
-    stamp = format_time(now)
-    before = {c["type"]: c for c in previous.get("conditions", [])}
     return {
         "conditions": [
             _condition(
@@ -103,16 +110,14 @@ def status_document(report: Report, previous: Mapping[str, Any], now: datetime) 
                 report.ready,
                 reason=report.ready_reason,
                 message="",
-                previous=before.get("Ready"),
-                now=stamp,
+                since=prior.since("Ready", report.ready, now),
             ),
             _condition(
                 "Synced",
                 report.synced,
                 reason=report.synced_reason,
                 message=report.synced_message,
-                previous=before.get("Synced"),
-                now=stamp,
+                since=prior.since("Synced", report.synced, now),
             ),
         ],
         "instances": list(report.instances),
@@ -122,7 +127,7 @@ def status_document(report: Report, previous: Mapping[str, Any], now: datetime) 
 def change_events(
     old_phase: str,
     report: Report,
-    previous: Mapping[str, Any],
+    prior: Prior,
     *,
     assembly_id: str,
     project_id: str,
@@ -142,13 +147,12 @@ def change_events(
                 + (report.message or report.reason),
             }
         )
-    before = {c["type"]: c["status"] for c in previous.get("conditions", [])}
-    for kind, value, reason, message in (
-        ("Ready", report.ready, report.ready_reason, ""),
-        ("Synced", report.synced, report.synced_reason, report.synced_message),
+    for kind, value, before, reason, message in (
+        ("Ready", report.ready, prior.ready, report.ready_reason, ""),
+        ("Synced", report.synced, prior.synced, report.synced_reason, report.synced_message),
     ):
-        text = "True" if value else "False"
-        if before.get(kind) != text:
+        if before is not value:
+            text = "True" if value else "False"
             events.append(
                 {
                     **base,
@@ -164,6 +168,11 @@ def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> fl
     """Seconds to wait after `attempts` consecutive failures: exponential, jittered, capped."""
     delay = min(cap, base * (2 ** min(attempts, 30)))
     return float(delay * rng.uniform(0.5, 1.0))
+
+
+def prior_of(item: Any) -> Prior:
+    """The stored conditions of a work item."""
+    return Prior(item.ready, item.ready_since, item.synced, item.synced_since)
 
 
 def now_utc() -> datetime:

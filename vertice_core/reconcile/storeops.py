@@ -8,7 +8,7 @@ hook once the transaction that stored it has committed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import cattrs
@@ -50,6 +50,10 @@ class PassStore:
     def region_items(self, region: str) -> list[WorkItem]:
         with self.store.read() as session:
             return WorkRepository(session).region_items(region)
+
+    def region_rows(self, region: str) -> Sequence[tuple[Any, ...]]:
+        with self.store.read() as session:
+            return WorkRepository(session).region_rows(region)
 
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
         with self.store.read() as session:
@@ -113,6 +117,32 @@ class PassStore:
             work.remove(removed)
             work.release([w.id for w in writes], self.holder)
         self._announce(events)
+
+    def settle(
+        self,
+        ids: Sequence[str],
+        now: float,
+        decide: Callable[
+            [Sequence[WorkItem]],
+            tuple[list[StatusWrite], list[dict[str, Any]], list[str]],
+        ],
+    ) -> tuple[int, int, bool]:
+        """Claim `ids`, let `decide(items)` compute their writes, write
+        them and release, all in one transaction (for work that calls no driver).
+
+        Returns `(written, removed, every id was claimed)`.
+        """
+        with self.store.write() as session:
+            work = WorkRepository(session)
+            claimed = work.claim(ids, self.holder, now, self.lease_ttl)
+            items = [i for i in work.items(sorted(claimed)) if i.id in claimed]
+            writes, events, removed = decide(items)
+            work.write_status(writes, now)
+            work.add_events(events)
+            work.remove(removed)
+            work.release(sorted(claimed), self.holder)
+        self._announce(events)
+        return len(writes), len(removed), len(claimed) == len(ids)
 
     def record_events(self, events: Sequence[dict[str, Any]]) -> None:
         """Store events that belong to no assembly write (ghosts)."""

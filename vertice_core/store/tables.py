@@ -232,6 +232,12 @@ class AssemblyRow(Base):
     #: A digest of phase, reason, message and `status`, so an unchanged status is not rewritten.
     status_digest: Mapped[str] = mapped_column(String(40), default="")
     observed_generation: Mapped[int] = mapped_column(Integer, default=0)
+    #: The conditions as flags with their transition times (epoch seconds), so a pass
+    #: can tell what changed without reading the status document back.
+    ready: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    ready_since: Mapped[float | None] = mapped_column(Float, default=None)
+    synced: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    synced_since: Mapped[float | None] = mapped_column(Float, default=None)
 
     # -- bookkeeping: written by the reconciler --
     #: Epoch seconds at which the reconciler should look at the row; NULL: at region resync.

@@ -63,7 +63,8 @@ class AssemblyRepository:
                     "phase": "PENDING", "reason": "", "message": "", "status": {},
                     "status_digest": "", "observed_generation": 0, "attempts": 0,
                     "incarnation": 1, "restarts_done": 0, "create_key": None,
-                    "create_started_at": None}  # fmt: skip
+                    "create_started_at": None, "ready": None, "ready_since": None,
+                    "synced": None, "synced_since": None}  # fmt: skip
         full = [{**defaults, **row} for row in rows]
         try:
             self.session.execute(insert(AssemblyRow), full)

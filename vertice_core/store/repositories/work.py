@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar, cast
 
 import attrs
-from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from vertice_core.store.tables import (
@@ -32,6 +32,7 @@ T = TypeVar("T")
 CHUNK = 500
 
 ASSEMBLIES = cast(Table, AssemblyRow.__table__)
+EVENTS = cast(Table, EventRow.__table__)
 LEASES = cast(Table, LeaseRow.__table__)
 _A = ASSEMBLIES.c
 
@@ -60,6 +61,10 @@ class WorkItem:
     create_key: str | None
     create_started_at: float | None
     status_digest: str
+    ready: bool | None
+    ready_since: float | None
+    synced: bool | None
+    synced_since: float | None
 
 
 _WORK_COLUMNS = [getattr(_A, f.name) for f in attrs.fields(WorkItem)]
@@ -95,13 +100,23 @@ class StatusWrite:
     restarts_done: int
     create_key: str | None
     create_started_at: float | None
+    ready: bool
+    ready_since: float
+    synced: bool
+    synced_since: float
 
 
 class WorkRepository:
-    """Queries and batched writes of the reconcile loop."""
+    """Queries and batched writes of the reconcile loop (SQLAlchemy Core, no ORM)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    @property
+    def _db(self) -> Connection:
+        # Core statements on the session's connection: the ORM's bulk machinery would
+        # only add work to executemany of plain rows.
+        return self.session.connection()
 
     def regions(self) -> Sequence[RegionRow]:
         """Every configured region."""
@@ -109,7 +124,7 @@ class WorkRepository:
 
     def due_regions(self, now: float) -> dict[str, int]:
         """Regions with assemblies due by `now`, and how many."""
-        rows = self.session.execute(
+        rows = self._db.execute(
             select(_A.region_name, func.count()).where(_A.due_at <= now).group_by(_A.region_name)
         )
         return {str(region): int(count) for region, count in rows}
@@ -121,14 +136,19 @@ class WorkRepository:
 
     def region_items(self, region: str) -> list[WorkItem]:
         """Every assembly of `region`, as the planner sees it."""
-        rows = self.session.execute(select(*_WORK_COLUMNS).where(_A.region_name == region))
-        return [WorkItem(*row) for row in rows]
+        return [WorkItem(*row) for row in self.region_rows(region)]
+
+    def region_rows(self, region: str) -> Sequence[tuple[Any, ...]]:
+        """Every assembly of `region` as plain tuples of `WorkItem`'s fields (cheapest)."""
+        return (
+            self._db.execute(select(*_WORK_COLUMNS).where(_A.region_name == region)).tuples().all()
+        )
 
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
         """The assemblies with these ids, re-read (after a claim)."""
         found: list[WorkItem] = []
         for part in chunked(ids):
-            rows = self.session.execute(select(*_WORK_COLUMNS).where(_A.id.in_(part)))
+            rows = self._db.execute(select(*_WORK_COLUMNS).where(_A.id.in_(part)))
             found.extend(WorkItem(*row) for row in rows)
         return found
 
@@ -137,7 +157,7 @@ class WorkRepository:
         won: set[str] = set()
         table = LEASES
         for part in chunked(ids):
-            result = self.session.execute(
+            result = self._db.execute(
                 update(table)
                 .where(table.c.assembly_id.in_(part))
                 .where(or_(table.c.expires_at < now, table.c.holder == holder))
@@ -152,7 +172,7 @@ class WorkRepository:
         table = LEASES
         id_list = list(ids)
         for part in chunked(id_list):
-            self.session.execute(
+            self._db.execute(
                 update(table)
                 .where(table.c.assembly_id.in_(part))
                 .where(table.c.holder == holder)
@@ -163,7 +183,7 @@ class WorkRepository:
         """The stored `status` documents of these assemblies."""
         found: dict[str, dict[str, Any]] = {}
         for part in chunked(ids):
-            for assembly_id, document in self.session.execute(
+            for assembly_id, document in self._db.execute(
                 select(_A.id, _A.status).where(_A.id.in_(part))
             ):
                 found[assembly_id] = document or {}
@@ -174,13 +194,13 @@ class WorkRepository:
         found: dict[str, SpecRow] = {}
         columns = (_A.id, _A.name, _A.project_id, _A.plan_name, _A.flavor_name, _A.spec)
         for part in chunked(ids):
-            for row in self.session.execute(select(*columns).where(_A.id.in_(part))):
+            for row in self._db.execute(select(*columns).where(_A.id.in_(part))):
                 found[row[0]] = SpecRow(*row)
         return found
 
     def plan_documents(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Plan documents by name."""
-        rows = self.session.execute(
+        rows = self._db.execute(
             select(PlanRow.name, PlanRow.document).where(PlanRow.name.in_(list(names)))
         )
         return {str(name): dict(document) for name, document in rows}
@@ -192,7 +212,7 @@ class WorkRepository:
 
     def project_names(self, ids: Iterable[str]) -> dict[str, str]:
         """Project names by id."""
-        rows = self.session.execute(
+        rows = self._db.execute(
             select(ProjectRow.id, ProjectRow.name).where(ProjectRow.id.in_(list(ids)))
         )
         return {str(project_id): str(name) for project_id, name in rows}
@@ -201,7 +221,7 @@ class WorkRepository:
         """Write-ahead: record `(assembly id, key, time)` before the creates are issued."""
         if not markers:
             return
-        self.session.execute(
+        self._db.execute(
             update(ASSEMBLIES)
             .where(_A.id == bindparam("b_id"))
             .values(
@@ -221,7 +241,7 @@ class WorkRepository:
         """
         if not writes:
             return
-        self.session.execute(
+        self._db.execute(
             update(ASSEMBLIES)
             .where(_A.id == bindparam("b_id"))
             .values(
@@ -240,6 +260,10 @@ class WorkRepository:
                 restarts_done=bindparam("b_restarts"),
                 create_key=bindparam("b_key"),
                 create_started_at=bindparam("b_key_at"),
+                ready=bindparam("b_ready"),
+                ready_since=bindparam("b_ready_since"),
+                synced=bindparam("b_synced"),
+                synced_since=bindparam("b_synced_since"),
             ),
             [
                 {
@@ -256,6 +280,10 @@ class WorkRepository:
                     "b_restarts": w.restarts_done,
                     "b_key": w.create_key,
                     "b_key_at": w.create_started_at,
+                    "b_ready": w.ready,
+                    "b_ready_since": w.ready_since,
+                    "b_synced": w.synced,
+                    "b_synced_since": w.synced_since,
                 }
                 for w in writes
             ],
@@ -264,13 +292,14 @@ class WorkRepository:
     def add_events(self, rows: Sequence[dict[str, Any]]) -> None:
         """Append events (dicts of `EventRow` columns) in one statement."""
         if rows:
-            self.session.execute(insert(EventRow), [{"time": utcnow(), **row} for row in rows])
+            now = utcnow()
+            self._db.execute(insert(EVENTS), [{"time": now, **row} for row in rows])
 
     def remove(self, ids: Sequence[str]) -> None:
         """Delete assemblies whose cloud side is confirmed gone (their leases go with them)."""
         for part in chunked(ids):
-            self.session.execute(delete(LEASES).where(LEASES.c.assembly_id.in_(part)))
-            self.session.execute(delete(ASSEMBLIES).where(_A.id.in_(part)))
+            self._db.execute(delete(LEASES).where(LEASES.c.assembly_id.in_(part)))
+            self._db.execute(delete(ASSEMBLIES).where(_A.id.in_(part)))
 
     def existing(self, ids: Iterable[str]) -> set[str]:
         """Which of these assembly ids have a row (in any region)."""
