@@ -59,7 +59,11 @@ def shared_parameters() -> dict[str, Json]:
         "project": query("project", "A project of the caller (by name); unknown: 404.", NAME),
         "user": query("user", "Another user's tokens (administrators only).", NAME),
         "region": query("region", "Only flavors offered in this region; unknown: 422.", NAME),
-        "name": query("name", "Only the assemblies of this name.", NAME),
+        "name": query(
+            "name",
+            "Only the assemblies of this name (none match an invalid name).",
+            {"type": "string"},
+        ),
         "If-Match": {
             "name": "If-Match",
             "in": "header",
