@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LINE = re.compile(r"^[a-z_.]+ -?[\d.e+-]+ \S+ (-|[<>]=[\d.e+-]+) (pass|miss|-)(  # .*)?$")
+LINE = re.compile(r"^[a-z0-9_.]+ -?[\d.e+-]+ \S+ (-|[<>]=[\d.e+-]+) (pass|miss|-)(  # .*)?$")
 
 pytestmark = pytest.mark.slow
 
