@@ -25,6 +25,7 @@ import httpx
 from cryptography.fernet import Fernet
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import text
 
 from vertice_core import builtins
 from vertice_core.accounts import create_user
@@ -129,6 +130,11 @@ class Installation:
         with self.store.write() as session:
             AssemblyRepository(session).create_many(rows)
         return time.monotonic()
+
+    def stored(self) -> int:
+        """How many assemblies are stored (one counting query)."""
+        with self.store.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM assemblies")).scalar_one())
 
     def phases(self) -> dict[str, int]:
         """How many assemblies are in each phase."""

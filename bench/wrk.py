@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -32,6 +33,12 @@ end
 """
 
 
+def post_script(path: Path, token: str) -> Path:
+    """Write the POST script, authenticated with `token`, to `path`."""
+    path.write_text(POST_SCRIPT.replace("TOKEN", token))
+    return path
+
+
 @attrs.frozen
 class WrkResult:
     """What wrk measured."""
@@ -40,6 +47,7 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     requests: int
+    seconds: float
     non_2xx: int
     errors: int
 
@@ -54,18 +62,25 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run(
+def start(
     url: str, seconds: int, *, token: str | None = None, script: Path | None = None
-) -> WrkResult:
-    """wrk with 2 threads and 32 connections for `seconds` against `url`."""
+) -> subprocess.Popen[str]:
+    """Start wrk with 2 threads and 32 connections for `seconds` against `url`."""
     command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
     if script:
         command += ["-s", str(script)]
-    out = subprocess.run(
-        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
-    ).stdout
+    return subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True)
+
+
+def finish(process: subprocess.Popen[str], *, interrupt: bool = False) -> WrkResult:
+    """Wait for wrk (or stop it early with SIGINT, as Ctrl-C would) and read its report."""
+    if interrupt:
+        process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=660)
+    if process.returncode != 0:
+        raise RuntimeError(f"wrk failed with exit code {process.returncode}: {out[-500:]}")
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return WrkResult(
@@ -73,6 +88,14 @@ def run(
         p50_ms=_ms(latency["50"]),
         p99_ms=_ms(latency["99"]),
         requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        seconds=_ms(re.search(r"requests in ([\d.]+\w+),", out).group(1)) / 1000,  # type: ignore[union-attr]
         non_2xx=int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
         errors=sum(int(g) for g in errors.groups()) if errors else 0,
     )
+
+
+def run(
+    url: str, seconds: int, *, token: str | None = None, script: Path | None = None
+) -> WrkResult:
+    """wrk with 2 threads and 32 connections for `seconds` against `url`."""
+    return finish(start(url, seconds, token=token, script=script))

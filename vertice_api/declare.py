@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -156,7 +157,7 @@ def _admit(ctx: AppContext, request: AdmissionRequest) -> None:
         raise Forbidden(f"the assembly was not admitted: {reason}")
 
 
-def declare(ctx: AppContext, session: Session, principal: Principal, body: Any) -> AssemblyRow:
+def declare(ctx: AppContext, session: Session, principal: Principal, body: Any) -> SimpleNamespace:
     """Validate a declaration, admit it and store the assembly (due for reconciling now)."""
     decl = structure(ctx.converter, body, AssemblyDeclaration)
     plan_name = plan_name_of(decl.plan_uri)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from vertice_core import __version__
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Row
 
 #: An assembly as the ORM loads it, or a Core row of the assemblies table (same attributes).
-AssemblyLike: TypeAlias = "AssemblyRow | Row[Any]"
+AssemblyLike: TypeAlias = "AssemblyRow | Row[Any] | SimpleNamespace"
 
 #: CAMP's representation_skew from an assembly's phase.
 SKEW = {

@@ -4,22 +4,28 @@ Cloud credentials and root passwords are sealed with one Fernet key, taken
 from `VERTICE_SECRET_KEY` or from a key file created on first use (mode 0600).
 API tokens are random and long, so a plain SHA-256 digest is enough to store
 them: the token itself is shown once and never kept.
+
+`cryptography` is imported on the first seal or open, not before: it weighs
+about 9 MB per process, and most API workers never touch a secret.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING, Any
 
 from vertice_core.config import Config
 from vertice_core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 TOKEN_PREFIX = "vt_"  # noqa: S105 -- a name, not a secret
 
@@ -28,12 +34,25 @@ class SecretBox:
     """Seals and opens secrets with the installation's Fernet key."""
 
     def __init__(self, key: str | bytes) -> None:
+        # The check Fernet makes, without importing it: 32 url-safe base64-encoded bytes.
         try:
-            self._fernet = Fernet(key)
-        except (ValueError, TypeError):
+            raw = base64.urlsafe_b64decode(key)
+        except (binascii.Error, ValueError, TypeError):
+            raw = b""
+        if len(raw) != 32:
             raise ConfigurationError(
                 "the secret key is not a valid Fernet key (32 url-safe base64-encoded bytes)"
-            ) from None
+            )
+        self._key = key
+        self._made: Fernet | None = None
+
+    @property
+    def _fernet(self) -> Fernet:
+        if self._made is None:
+            from cryptography.fernet import Fernet
+
+            self._made = Fernet(self._key)
+        return self._made
 
     def seal(self, plaintext: str) -> str:
         """An opaque token of `plaintext`."""
@@ -41,6 +60,8 @@ class SecretBox:
 
     def open(self, sealed: str) -> str:
         """The plaintext of a token made by `seal`."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken:
@@ -70,7 +91,7 @@ def load_key(config: Config) -> str:
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key().decode()
+    key = new_key()
     # O_EXCL: two processes starting together must not write two different keys.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -79,6 +100,11 @@ def load_key(config: Config) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key
+
+
+def new_key() -> str:
+    """A new Fernet key (what `Fernet.generate_key()` makes)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 def new_token() -> str:

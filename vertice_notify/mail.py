@@ -14,7 +14,6 @@ line `Subject: ...`, then the body; fields are those of the event document
 from __future__ import annotations
 
 import os
-import smtplib
 import string
 from email.message import EmailMessage
 from importlib import resources
@@ -79,6 +78,8 @@ class MailNotifier:
 
     def _send(self, message: EmailMessage) -> None:
         s = self.settings
+        import smtplib  # only when a mail goes out
+
         with smtplib.SMTP(s.host, s.port, timeout=10) as smtp:
             if s.starttls:
                 smtp.starttls()

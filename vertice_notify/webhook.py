@@ -15,8 +15,7 @@ import hashlib
 import hmac
 import json
 import os
-
-import httpx
+from typing import TYPE_CHECKING
 
 from vertice_core.config import Config
 from vertice_core.hooks import hookimpl
@@ -24,6 +23,9 @@ from vertice_core.model.status import Event
 from vertice_notify.filters import EventFilter
 from vertice_notify.payload import event_document
 from vertice_notify.queue import Outbox
+
+if TYPE_CHECKING:
+    import httpx
 
 SIGNATURE_HEADER = "X-Vertice-Signature"
 
@@ -46,6 +48,8 @@ class WebhookNotifier:
 
     def _post(self, body: bytes) -> None:
         if self._http is None:
+            import httpx  # only once there is something to send: it weighs ~8 MB per process
+
             self._http = httpx.Client(timeout=self.timeout)
         headers = {"Content-Type": "application/json", "User-Agent": "vertice-webhook"}
         if self.secret:

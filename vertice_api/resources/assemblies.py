@@ -55,7 +55,7 @@ def _load(session: Session, principal: Principal, assembly_id: str) -> AssemblyR
     return row
 
 
-def _project_name(session: Session, row: AssemblyRow) -> str:
+def _project_name(session: Session, row: views.AssemblyLike) -> str:
     projects = ProjectRepository(session).by_ids([row.project_id])
     return projects[0].name if projects else ""
 

@@ -16,16 +16,21 @@ when it ends and rolls back on an exception.
 from __future__ import annotations
 
 import importlib.util
+import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vertice_core.errors import ConfigurationError
+from vertice_core.store.fastread import LISTENERS
+from vertice_core.store.writelock import WriteLock
 
 #: The dialect packages a URL's scheme needs, for a clear error when one is missing.
 _DIALECT_PACKAGES = {
@@ -53,8 +58,6 @@ def make_engine(url: str, *, begin: str | None = "BEGIN", **kwargs: Any) -> Engi
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(parsed, **kwargs)
     if parsed.database and parsed.database != ":memory:":
-        from pathlib import Path
-
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
     _configure_sqlite(engine, begin=begin)
@@ -89,9 +92,13 @@ class Store:
         self.url = url
         #: Transactions as the dialect does them (migrations, tools).
         self.engine = make_engine(url, **engine_options)
+        self._write_lock: WriteLock | None = None
         if self.engine.dialect.name == "sqlite":
             self.write_engine = make_engine(url, begin="BEGIN IMMEDIATE", **engine_options)
             self.read_engine = make_engine(url, begin=None, **engine_options)
+            database = self.engine.url.database
+            if database and database != ":memory:":
+                self._write_lock = WriteLock(Path(database + ".writelock"))
         else:
             self.write_engine = self.engine
             self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -101,6 +108,12 @@ class Store:
              if type(e) is Engine}.values()
         )  # fmt: skip
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+        #: The connection each thread keeps for `connect()`, and all of them (to dispose).
+        self._kept = threading.local()
+        self._kept_all: list[Connection] = []
+        self._kept_lock = threading.Lock()
+        #: What `on_statement` registered, for reads that bypass the engine (`fastread`).
+        self._listeners: list[Callable[[str], None]] = []
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
@@ -121,18 +134,53 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A Core connection in autocommit, for the hottest single-statement reads."""
-        with self.read_engine.connect() as connection:
+        """A Core connection in autocommit, for the hottest single-statement reads.
+
+        Each thread keeps its connection open between blocks: checking one out
+        of the pool and returning it costs about as much as the read itself.
+        An autocommit connection holds no lock and no snapshot while it waits.
+        A connection the database dropped is replaced on the next block, and so is
+        one inherited through a fork.
+        """
+        kept = self._kept
+        connection: Connection | None = getattr(kept, "connection", None)
+        if (
+            connection is None
+            or connection.closed
+            or connection.invalidated
+            or kept.pid != os.getpid()  # inherited through a fork: never share a connection
+        ):
+            connection = self.read_engine.connect()
+            connection.info[LISTENERS] = self._listeners
+            kept.connection, kept.pid = connection, os.getpid()
+            with self._kept_lock:
+                self._kept_all.append(connection)
+        try:
             yield connection
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                kept.connection = None
+            raise
+        finally:
+            if connection.in_transaction():
+                connection.rollback()  # only bookkeeping: the DBAPI connection autocommits
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session whose transaction commits at the end of the block."""
-        with self._writer() as session, session.begin():
+        """A session whose transaction commits at the end of the block.
+
+        On a SQLite file, writers queue on a `WriteLock` first (see its module).
+        """
+        if self._write_lock is None:
+            with self._writer() as session, session.begin():
+                yield session
+            return
+        with self._write_lock.held(), self._writer() as session, session.begin():
             yield session
 
     def on_statement(self, callback: Callable[[str], None]) -> None:
         """Call `callback(sql)` before every statement any of the store's engines runs."""
+        self._listeners.append(callback)
 
         def before(
             _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
@@ -153,5 +201,10 @@ class Store:
 
     def dispose(self) -> None:
         """Close every pooled connection (call before forking or at shutdown)."""
+        with self._kept_lock:
+            kept, self._kept_all = self._kept_all, []
+        for connection in kept:
+            connection.close()
+        self._kept = threading.local()
         for engine in self._engines:
             engine.dispose()

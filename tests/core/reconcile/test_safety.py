@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from types import SimpleNamespace
 
 import attrs
 import pytest
@@ -85,11 +86,17 @@ def test_two_installations_sharing_one_account_never_touch_each_other(
         plugins=ctx.plugins, installation_id=builtins.installation_id(second_installation),
         home=ctx.config.home, settings=ours.settings,
     )  # fmt: skip
+    # One "pass" runs a pass of each installation; the instances boot in sim time.
+    both = SimpleNamespace(
+        settings=ours.settings, run_pass=lambda: (ours.run_pass(), other.run_pass())
+    )
+
+    def theirs_running() -> bool:
+        with second_installation.read() as session:
+            return AssemblyRepository(session).count_by_phase() == {"RUNNING": 2}
+
     try:
-        for _ in range(40):
-            ours.run_pass()
-            other.run_pass()
-        assert phases() == {"RUNNING": 3}
+        converge(both, lambda: phases() == {"RUNNING": 3} and theirs_running(), timeout=30)
         live = [r for r in sim_cloud.all_rows("default") if r["state"] == "running"]
         owners = Counter(r["tags"]["vertice-installation"] for r in live)
         assert owners == {

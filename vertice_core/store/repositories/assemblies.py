@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import attrs
@@ -40,15 +41,16 @@ class AssemblyRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def create(self, **values: Any) -> AssemblyRow:
+    def create(self, **values: Any) -> SimpleNamespace:
         """Insert a declared assembly, due now, with its lease row (two Core INSERTs).
 
-        Returns the row as it was stored (not attached to the session). A name
-        the project already uses is a `Conflict`, as is a plan, region or flavor
-        deleted meanwhile (the foreign keys refuse it).
+        Returns the columns as they were stored, as attributes of a plain
+        namespace (building an ORM instance would cost more than the INSERT).
+        A name the project already uses is a `Conflict`, as is a plan, region
+        or flavor deleted meanwhile (the foreign keys refuse it).
         """
         (row,) = self.create_many([values])
-        return AssemblyRow(**row)
+        return SimpleNamespace(**row)
 
     def create_many(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Insert declared assemblies (dicts of columns with `id`), due now: two executemany.
@@ -66,8 +68,9 @@ class AssemblyRepository:
                     "create_started_at": None, "ready": None, "ready_since": None,
                     "synced": None, "synced_since": None}  # fmt: skip
         full = [{**defaults, **row} for row in rows]
+        connection = self.session.connection()
         try:
-            self.session.execute(insert(AssemblyRow), full)
+            connection.execute(insert(AssemblyRow), full)
         except IntegrityError as exc:
             if "unique" in str(exc.orig).lower():
                 names = ", ".join(repr(r["name"]) for r in rows)
@@ -75,7 +78,7 @@ class AssemblyRepository:
             raise Conflict(
                 "the assembly's project, plan, region or flavor was deleted meanwhile"
             ) from None
-        self.session.execute(
+        connection.execute(
             insert(LeaseRow),
             [{"assembly_id": row["id"], "holder": "", "expires_at": 0.0} for row in rows],
         )

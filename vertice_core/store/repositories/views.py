@@ -10,11 +10,13 @@ transaction round trips. Rows have the assembly's columns as attributes, and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any, cast
 
 import attrs
 from sqlalchemy import Connection, Row, Table, bindparam, func, select
 
+from vertice_core.store.fastread import FastQuery
 from vertice_core.store.tables import AssemblyRow, ProjectRow
 
 ASSEMBLIES = cast(Table, AssemblyRow.__table__)
@@ -29,8 +31,8 @@ SORTS: dict[str, tuple[Any, ...]] = {
 }
 
 
-#: Built once: SQLAlchemy memoizes a statement's cache key, so reusing it skips that work.
-_ONE = (
+#: Compiled once per dialect and run on the DBAPI cursor (see `fastread`).
+_ONE = FastQuery(
     select(ASSEMBLIES, PROJECTS.c.name.label("project_name"))
     .join(PROJECTS, PROJECTS.c.id == _A.project_id)
     .where(_A.id == bindparam("assembly_id"))
@@ -51,9 +53,9 @@ class AssemblyViews:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def one(self, assembly_id: str, project_ids: Sequence[str] | None) -> Row[Any] | None:
+    def one(self, assembly_id: str, project_ids: Sequence[str] | None) -> SimpleNamespace | None:
         """The assembly with its project's name, if it is in one of `project_ids`."""
-        row = self.connection.execute(_ONE, {"assembly_id": assembly_id}).first()
+        row = _ONE.first(self.connection, assembly_id=assembly_id)
         if row is None or (project_ids is not None and row.project_id not in project_ids):
             return None
         return row
