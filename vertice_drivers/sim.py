@@ -189,7 +189,7 @@ class SimDriver(Driver):
         listed: set[str] = set()
         while True:
             self._call("observe")
-            page = self.cloud.page(
+            page, more = self.cloud.page(
                 self.settings.account,
                 self.region.installation_id,
                 after,
@@ -200,7 +200,7 @@ class SimDriver(Driver):
             for item in page:
                 listed.add(item["id"])
                 yield self._instance(item)
-            if len(page) < self.settings.page_size:
+            if not more:
                 # Forget instances no longer listed (purged), so the memo stays small.
                 self._seen = {k: v for k, v in self._seen.items() if k in listed}
                 return

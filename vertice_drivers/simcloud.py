@@ -135,20 +135,25 @@ class SimCloud:
         size: int,
         now: float,
         listing_delay: float = 0.0,
-    ) -> list[dict[str, Any]]:
-        """One page of an installation's instances with ids after `after`.
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of an installation's instances with ids after `after`, and whether
+        more follow (as a cloud returns a next-page token only when there is a next page).
 
         Instances younger than `listing_delay` seconds are not listed yet (an
         eventually consistent listing, as some clouds have).
         """
         if not after:
             self._purge(now)
-        rows = self._connection().execute(
-            f"SELECT {COLUMNS} FROM instances WHERE account=? AND installation=? AND id>? "  # noqa: S608
-            "AND created_at<=? ORDER BY id LIMIT ?",
-            (account, installation, after, now - listing_delay, size),
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {COLUMNS} FROM instances WHERE account=? AND installation=? AND id>? "  # noqa: S608
+                "AND created_at<=? ORDER BY id LIMIT ?",
+                (account, installation, after, now - listing_delay, size + 1),
+            )
+            .fetchall()
         )
-        return [self.advance(row, now) for row in rows.fetchall()]
+        return [self.advance(row, now) for row in rows[:size]], len(rows) > size
 
     def _purge(self, now: float) -> None:
         # Cheap: the partial condition only matches rows deleted over a minute ago.

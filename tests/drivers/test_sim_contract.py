@@ -9,7 +9,7 @@ import pytest
 
 from vertice_core.driver import RegionConfig
 from vertice_drivers.sim import DRIVER, SimDriver, SimSettings
-from vertice_drivers.testkit import DriverContract
+from vertice_drivers.testkit import DriverContract, default_spec, unique_key
 
 
 def sim_driver(home: Path, installation: str = "vti-testkit", **settings) -> SimDriver:
@@ -44,3 +44,13 @@ class TestSimContract(DriverContract):
     @pytest.fixture
     def launch_data(self, driver):
         return lambda instance: json.dumps(driver.launch_data(instance.cloud_id))
+
+
+@pytest.mark.parametrize(("instances", "pages"), [(4, 2), (5, 3), (0, 1)])
+def test_a_listing_asks_for_a_next_page_only_when_there_is_one(tmp_path, instances, pages):
+    driver = sim_driver(tmp_path, page_size=2, audit=True)
+    for i in range(instances):
+        driver.create(default_spec("vti-testkit", unique_key(f"page{i}")))
+    assert len(list(driver.observe())) == instances
+    calls = [verb for verb, _ in driver.cloud.audited("default")]
+    assert calls.count("observe") == pages
