@@ -99,3 +99,20 @@ def run(
 ) -> WrkResult:
     """wrk with 2 threads and 32 connections for `seconds` against `url`."""
     return finish(start(url, seconds, token=token, script=script))
+
+
+def median_run(
+    url: str, seconds: int, repeats: int, *, token: str | None = None, script: Path | None = None
+) -> WrkResult:
+    """`repeats` runs of wrk; the one with the median rate, with the non-2xx responses and
+    socket errors of all of them (one bad response in any run shows)."""
+    runs = sorted(
+        (run(url, seconds, token=token, script=script) for _ in range(max(repeats, 1))),
+        key=lambda r: r.requests_per_second,
+    )
+    middle = runs[len(runs) // 2]
+    return attrs.evolve(
+        middle,
+        non_2xx=sum(r.non_2xx for r in runs),
+        errors=sum(r.errors for r in runs),
+    )

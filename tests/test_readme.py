@@ -48,5 +48,5 @@ def test_the_walkthrough_runs_against_a_real_server(live_server):
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert re.search(r"^/v3/assembly/asm-[0-9a-f]{16}$", done.stdout, re.M), done.stdout
-    assert '"phase": "RUNNING"' in done.stdout
-    assert '"reason": "Stopped"' in done.stdout or "STOPPED" in done.stdout
+    assert '"phase":"RUNNING"' in done.stdout
+    assert '"phase":"STOPPED"' in done.stdout or '"reason":"Stopped"' in done.stdout

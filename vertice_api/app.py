@@ -7,11 +7,12 @@ in Falcon's tutorial. Domain errors map to HTTP in `vertice_api.errors`.
 from __future__ import annotations
 
 import falcon
+import orjson
 
 from vertice_api import errors
 from vertice_api.auth import AuthMiddleware, TokenCache
 from vertice_api.context import AppContext
-from vertice_api.http import RejectNulInUrl
+from vertice_api.http import RejectNulInUrl, dump_json
 from vertice_api.observe import MetricsResource, RequestMetrics
 from vertice_api.resources import assemblies, catalog, discovery, meta, plans, tenancy
 
@@ -28,6 +29,9 @@ def create_app(ctx: AppContext) -> falcon.App[falcon.Request, falcon.Response]:
     )
     # Bodies are read by vertice_api.http (limits, media types, messages), not by Falcon.
     app.req_options.strip_url_path_trailing_slash = True
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(
+        dumps=dump_json, loads=orjson.loads
+    )
     errors.install(app)
     for path, resource in routes(ctx, cache):
         app.add_route(path, resource)

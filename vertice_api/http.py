@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import falcon
+import orjson
 
 from vertice_core.model.types import MAX_INT
 
@@ -82,6 +83,15 @@ def check_storable(document: Any) -> None:
             description=f"the body holds a value JSON cannot represent ({exc}); "
             "quote dates and write numbers and text as JSON does",
         ) from None
+
+
+def dump_json(document: Any) -> bytes:
+    """A response body: orjson (a tenth of the stdlib's time), or the stdlib for what
+    orjson refuses (integers beyond 64 bits, which free-form plan documents may hold)."""
+    try:
+        return orjson.dumps(document)
+    except TypeError:
+        return json.dumps(document, ensure_ascii=False).encode()
 
 
 def parse_json(text: str) -> Any:

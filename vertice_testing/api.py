@@ -50,6 +50,21 @@ class Api:
             path, headers=self.headers(kwargs.pop("headers", None)), **kwargs
         )
 
+    def replace(self, uri: str, path: str, value: Any) -> None:
+        """PATCH one `replace` operation onto the assembly at `uri`; it must succeed."""
+        result = self.patch(uri, [{"op": "replace", "path": path, "value": value}])
+        assert result.status_code == 200, result.json
+
+    def status(self, uri: str) -> dict[str, Any]:
+        """The `status` of the assembly at `uri`."""
+        status: dict[str, Any] = self.get(uri).json["status"]
+        return status
+
+    def condition(self, uri: str, kind: str) -> dict[str, Any]:
+        """One condition (`Ready`, `Synced`) of the assembly at `uri`; empty before the first."""
+        conditions = self.status(uri)["conditions"]
+        return next((c for c in conditions if c["type"] == kind), {})
+
     def declare(self, name: str = "web-1", **fields: Any) -> falcon.testing.Result:
         """POST a valid assembly declaration (fields override the defaults)."""
         body = {

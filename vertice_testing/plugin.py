@@ -226,6 +226,12 @@ def converge() -> Callable[..., int]:
 
 
 @pytest.fixture
+def synced() -> Callable[[Api, str], dict[str, Any]]:
+    """`synced(api, uri)`: the assembly's `Synced` condition (empty before the first pass)."""
+    return lambda api, uri: api.condition(uri, "Synced")
+
+
+@pytest.fixture
 def phases(ctx: AppContext) -> Callable[[], dict[str, int]]:
     """`phases()`: how many assemblies are in each phase (read from the store)."""
 

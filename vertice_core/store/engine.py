@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -48,6 +49,7 @@ def make_engine(url: str, *, begin: str | None = "BEGIN", **kwargs: Any) -> Engi
     except ArgumentError:
         raise ConfigurationError(f"the database URL {url!r} is not a valid URL") from None
     backend = parsed.get_backend_name()
+    kwargs.setdefault("json_deserializer", orjson.loads)  # JSON columns, read back faster
     if parsed.drivername in ("postgresql", "cockroachdb"):
         # The driver vertice installs is psycopg 3; SQLAlchemy's default would be psycopg2.
         parsed = parsed.set(drivername=f"{parsed.drivername}+psycopg")

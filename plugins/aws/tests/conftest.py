@@ -237,18 +237,6 @@ def aws_region(
     return configure
 
 
-def condition(api: Any, uri: str, kind: str = "Synced") -> dict[str, Any]:
-    """One condition of an assembly's status (empty before the first pass)."""
-    conditions = api.get(uri).json["status"]["conditions"]
-    return next((c for c in conditions if c["type"] == kind), {})
-
-
-@pytest.fixture
-def synced() -> Callable[[Any, str], dict[str, Any]]:
-    """`synced(api, uri)`: the assembly's `Synced` condition."""
-    return condition
-
-
 def instances_of(ec2: Any, tags: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Every instance moto holds (all states) whose tags include `tags`."""
     tags = tags or {}

@@ -14,18 +14,11 @@ import itertools
 import attrs
 import pytest
 
+from vertice_testing.scenarios import outage_is_retried_until_back
+
 # The error paths are the driver's and the loop's, not the database's: the lifecycle and
 # crash tests run on both engines; these run on SQLite alone to keep the suite quick.
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
-
-
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
-def status(api, uri):
-    return api.get(uri).json["status"]
 
 
 def test_quota_fails_the_assembly_with_the_reason_and_the_loop_goes_on(
@@ -41,18 +34,18 @@ def test_quota_fails_the_assembly_with_the_reason_and_the_loop_goes_on(
     local = alice.declare("elsewhere").headers["location"]  # the simulated `local` region
     reconciler = make_reconciler()
     converge(reconciler, lambda: phases() == {"FAILED": 1, "RUNNING": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == "QuotaExceeded"
     assert (
         "InstanceLimitExceeded" in shown["message"] and "instance limit of 20" in shown["message"]
     )
-    assert status(alice, local)["phase"] == "RUNNING"
+    assert alice.status(local)["phase"] == "RUNNING"
     for _ in range(3):  # terminal: no retry until the spec changes
         reconciler.run_pass()
     assert fault_proxy.count("RunInstances") == 1
 
     fault_proxy.clear()
-    patch(alice, uri, "/description", "the limit was raised")
+    alice.replace(uri, "/description", "the limit was raised")
     converge(reconciler, lambda: phases() == {"RUNNING": 2})
 
 
@@ -93,11 +86,11 @@ def test_rejected_credentials_show_on_the_assembly_until_the_admin_fixes_them(
         reconciler,
         lambda: (
             synced(alice, uri).get("reason") == "AuthFailed"
-            and status(alice, local)["phase"] == "RUNNING"
+            and alice.status(local)["phase"] == "RUNNING"
         ),
     )
     assert "AuthFailure" in synced(alice, uri)["message"]
-    assert status(alice, uri)["phase"] != "RUNNING"
+    assert alice.status(uri)["phase"] != "RUNNING"
 
     body = {"cloud_type": "aws", "provider_region": "us-east-1", "endpoint": moto.url,
             "settings": settings_json(), "credentials": good_key}  # fmt: skip
@@ -118,21 +111,11 @@ def test_a_key_without_ec2_permissions_is_reported_as_an_auth_failure(
 
 
 def test_an_endpoint_that_goes_down_is_retried_until_it_is_back(
-    alice, aws_region, fault_proxy, make_reconciler, converge, phases, synced
+    alice, aws_region, fault_proxy, make_reconciler, converge, phases
 ):
     aws_region(endpoint=fault_proxy.url)
     uri = alice.declare("web", region="aws-test").headers["location"]
-    reconciler = make_reconciler()
-    converge(reconciler, lambda: phases() == {"RUNNING": 1})
-
-    fault_proxy.stop()
-    patch(alice, uri, "/desired_state", "stopped")
-    converge(reconciler, lambda: synced(alice, uri).get("reason") == "CloudUnavailable")
-    assert "cannot be reached" in synced(alice, uri)["message"]
-    assert status(alice, uri)["phase"] == "RUNNING"  # nothing observed, nothing changed
-
-    fault_proxy.start()  # same port again
-    converge(reconciler, lambda: phases() == {"STOPPED": 1}, timeout=30)
+    outage_is_retried_until_back(alice, uri, fault_proxy, make_reconciler(), converge, phases)
 
 
 def test_a_server_error_and_a_not_yet_consistent_instance_are_retried(
@@ -149,12 +132,12 @@ def test_a_server_error_and_a_not_yet_consistent_instance_are_retried(
     assert fault_proxy.count("DescribeInstances", "InternalError") == 1
 
     # Right after a launch EC2 may not know the instance yet: InvalidInstanceID.NotFound.
-    cloud_id = status(alice, uri)["instances"][0]["cloud_id"]
+    cloud_id = alice.status(uri)["instances"][0]["cloud_id"]
     fault_proxy.fail(
         "StopInstances", status=400, code="InvalidInstanceID.NotFound",
         message=f"The instance ID '{cloud_id}' does not exist", times=1,
     )  # fmt: skip
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: synced(alice, uri).get("reason") == "InstanceNotFound")
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     assert fault_proxy.count("StopInstances") >= 2
@@ -166,6 +149,6 @@ def test_an_unmapped_image_fails_with_a_clear_reason(
     aws_region(images={})
     uri = alice.declare("web", region="aws-test").headers["location"]
     converge(make_reconciler(), lambda: phases() == {"FAILED": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == "ImageNotMapped"
     assert "1_virtualmachine_ubuntu" in shown["message"]

@@ -2,38 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import pytest
 
-from vertice_core.registry import DriverRegistry
-
-
-def test_the_entry_point_is_found_and_its_module_does_not_import_boto3():
-    code = (
-        "import sys\n"
-        "from vertice_core.registry import DriverRegistry\n"
-        "info = DriverRegistry().info('aws')\n"
-        "assert info.settings.__name__ == 'AwsSettings', info\n"
-        "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_vertice_drivers_lists_it_as_usable(tmp_path):
-    listing = subprocess.run(
-        [sys.executable, "-m", "vertice_api.cli", "drivers"],
-        env={"VERTICE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    (line,) = [row for row in listing.splitlines() if row.startswith("aws ")]
-    assert "vertice-driver-aws" in line and " ok " in line and "start_stop" in line
-
-
-def test_the_driver_class_loads_through_the_registry():
-    cls = DriverRegistry().driver_class("aws")
-    assert cls.__name__ == "AwsDriver" and cls.info.cloud_type == "aws"
+from vertice_testing.packaging import PluginPackaging
 
 
 def region(**changes):
@@ -61,8 +32,17 @@ def test_settings_are_validated_with_the_fields_path(admin):
     assert "$.credentials.secret_access_key" in str(result.json)
 
 
-def test_credentials_are_sealed_and_never_returned(admin):
-    created = admin.post("/v3/regions", region())
-    assert created.status_code == 201, created.json
-    shown = admin.get("/v3/regions/aws-x")
-    assert "s3cr3t" not in shown.text and "AKIAEXAMPLE" not in shown.text
+class TestAwsPlugin(PluginPackaging):
+    cloud_type = "aws"
+    distribution = "vertice-driver-aws"
+    driver_class = "AwsDriver"
+    settings_class = "AwsSettings"
+    sdk_modules = ("boto3", "botocore")
+
+    @pytest.fixture
+    def region_body(self):
+        return region()
+
+    @pytest.fixture
+    def secrets(self):
+        return ["s3cr3t", "AKIAEXAMPLE"]

@@ -12,11 +12,6 @@ from vertice_drivers.testkit import TEST_PUBLIC_KEY
 pytestmark = pytest.mark.slow
 
 
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
 def test_an_assembly_lives_its_whole_life_on_ec2(
     alice, aws_region, make_reconciler, converge, phases, ec2, moto_instances
 ):
@@ -44,18 +39,18 @@ def test_an_assembly_lives_its_whole_life_on_ec2(
     user_data = base64.b64decode(data["UserData"]["Value"]).decode()
     assert user_data.startswith("#cloud-config") and TEST_PUBLIC_KEY in user_data
 
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     assert moto_instances({"vertice-assembly": body["id"]})[0]["State"]["Name"] == "stopped"
 
-    patch(alice, uri, "/desired_state", "running")
+    alice.replace(uri, "/desired_state", "running")
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
     assert moto_instances({"vertice-assembly": body["id"]})[0]["State"]["Name"] == "running"
 
     def reboots() -> int:
         return reconciler.metrics.calls("aws", "reboot")
 
-    patch(alice, uri, "/restart_count", 1)
+    alice.replace(uri, "/restart_count", 1)
     converge(reconciler, lambda: reboots() == 1 and phases() == {"RUNNING": 1})
     for _ in range(3):  # a restart request is carried out once
         reconciler.run_pass()

@@ -166,17 +166,6 @@ def azure_region(admin: Any, azure: Any) -> Callable[..., str]:
 
 
 @pytest.fixture
-def synced() -> Callable[[Any, str], dict[str, Any]]:
-    """`synced(api, uri)`: the assembly's `Synced` condition (empty before the first pass)."""
-
-    def condition(api: Any, uri: str) -> dict[str, Any]:
-        conditions = api.get(uri).json["status"]["conditions"]
-        return next((c for c in conditions if c["type"] == "Synced"), {})
-
-    return condition
-
-
-@pytest.fixture
 def driver_calls() -> Callable[..., float]:
     """`driver_calls(reconciler, verb, outcome="ok")`: how often the loop called the driver."""
 

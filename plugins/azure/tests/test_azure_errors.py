@@ -18,19 +18,11 @@ import attrs
 import pytest
 
 from vertice_driver_azure.testing.account import CLIENT, SECRET, TENANT
+from vertice_testing.scenarios import outage_is_retried_until_back
 
 # The error paths are the driver's and the loop's, not the database's: the lifecycle test
 # runs on both engines; these run on SQLite alone to keep the suite quick.
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
-
-
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
-def status(api, uri):
-    return api.get(uri).json["status"]
 
 
 def test_a_core_quota_fails_the_assembly_with_azures_words_and_the_loop_goes_on(
@@ -42,16 +34,16 @@ def test_a_core_quota_fails_the_assembly_with_azures_words_and_the_loop_goes_on(
     local = alice.declare("elsewhere").headers["location"]  # the simulated `local` region
     reconciler = make_reconciler()
     converge(reconciler, lambda: phases() == {"FAILED": 1, "RUNNING": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == "QuotaExceeded"
     assert "OperationNotAllowed" in shown["message"] and "Current Limit: 0" in shown["message"]
-    assert status(alice, local)["phase"] == "RUNNING"
+    assert alice.status(local)["phase"] == "RUNNING"
     for _ in range(3):  # terminal: no retry until the spec changes
         reconciler.run_pass()
     assert azure.count("virtualMachines.createOrUpdate") == 1
 
     azure.arm.cores_quota = 8
-    patch(alice, uri, "/description", "the quota was raised")
+    alice.replace(uri, "/description", "the quota was raised")
     converge(reconciler, lambda: phases() == {"RUNNING": 2})
 
 
@@ -66,11 +58,11 @@ def test_a_secret_the_tenant_refuses_shows_until_the_admin_fixes_it(
         reconciler,
         lambda: (
             synced(alice, uri).get("reason") == "AuthFailed"
-            and status(alice, local)["phase"] == "RUNNING"
+            and alice.status(local)["phase"] == "RUNNING"
         ),
     )
     assert "AADSTS7000215" in synced(alice, uri)["message"]
-    assert status(alice, uri)["phase"] != "RUNNING"
+    assert alice.status(uri)["phase"] != "RUNNING"
     assert azure.count("virtualMachines.list") == 0  # no token, no Resource Manager call
 
     region = admin.get("/v3/regions/azure-test").json
@@ -115,21 +107,11 @@ def test_throttling_is_retried_with_backoff_until_it_works(
 
 
 def test_an_endpoint_that_goes_down_is_retried_until_it_is_back(
-    alice, azure_region, azure, make_reconciler, converge, phases, synced
+    alice, azure_region, azure, make_reconciler, converge, phases
 ):
     azure_region()
     uri = alice.declare("web", region="azure-test").headers["location"]
-    reconciler = make_reconciler()
-    converge(reconciler, lambda: phases() == {"RUNNING": 1})
-
-    azure.stop()
-    patch(alice, uri, "/desired_state", "stopped")
-    converge(reconciler, lambda: synced(alice, uri).get("reason") == "CloudUnavailable")
-    assert "cannot be reached" in synced(alice, uri)["message"]
-    assert status(alice, uri)["phase"] == "RUNNING"  # nothing observed, nothing changed
-
-    azure.start()  # same port again
-    converge(reconciler, lambda: phases() == {"STOPPED": 1}, timeout=30)
+    outage_is_retried_until_back(alice, uri, azure, make_reconciler(), converge, phases)
 
 
 def test_server_errors_slow_replies_and_a_vm_not_known_yet_are_retried(
@@ -143,7 +125,7 @@ def test_server_errors_slow_replies_and_a_vm_not_known_yet_are_retried(
     assert azure.count("virtualMachines.list", "ServiceUnavailable") == 1
 
     azure.fail("virtualMachines.listAll", delay=3.0, times=1)  # longer than the read timeout
-    patch(alice, uri, "/description", "look again")
+    alice.replace(uri, "/description", "look again")
     converge(reconciler, lambda: synced(alice, uri).get("reason") == "CloudUnavailable")
     assert "cannot be reached" in synced(alice, uri)["message"]
     converge(reconciler, lambda: synced(alice, uri).get("status") == "True")
@@ -153,7 +135,7 @@ def test_server_errors_slow_replies_and_a_vm_not_known_yet_are_retried(
         "virtualMachines.deallocate", status=404, code="ResourceNotFound", times=1,
         message="The Resource 'Microsoft.Compute/virtualMachines/x' was not found.",
     )  # fmt: skip
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: synced(alice, uri).get("reason") == "InstanceNotFound")
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     assert azure.count("virtualMachines.deallocate") >= 2
@@ -169,7 +151,7 @@ def test_a_vm_whose_provisioning_fails_is_replaced(
     uri = alice.declare("web", region="azure-test").headers["location"]
     reconciler = make_reconciler()
     converge(reconciler, lambda: phases() == {"RUNNING": 1} and len(azure.arm.vms) == 1)
-    (shown,) = status(alice, uri)["instances"]
+    (shown,) = alice.status(uri)["instances"]
     assert shown["key"].endswith("-2")
     (first,) = azure.targets("virtualMachines.delete")
     assert first.endswith("-1")
@@ -194,7 +176,7 @@ def test_what_the_region_cannot_launch_fails_with_a_clear_reason(
     azure_region(**settings)
     uri = alice.declare("web", region="azure-test").headers["location"]
     converge(make_reconciler(), lambda: phases() == {"FAILED": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == reason
     assert named in shown["message"]
 

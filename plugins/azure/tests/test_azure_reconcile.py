@@ -26,11 +26,6 @@ pytestmark = pytest.mark.slow
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
 def test_an_assembly_lives_its_whole_life_on_azure(
     alice, azure_region, make_reconciler, converge, phases, azure, peer_vms, driver_calls
 ):
@@ -62,15 +57,15 @@ def test_an_assembly_lives_its_whole_life_on_azure(
     assert data.startswith("#cloud-config") and TEST_PUBLIC_KEY in data
     assert azure.count("virtualMachines.createOrUpdate") == 1
 
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     assert azure.vm(GROUP, vm.doc["name"]).power == "deallocated"  # the default stop_mode
 
-    patch(alice, uri, "/desired_state", "running")
+    alice.replace(uri, "/desired_state", "running")
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
     assert azure.vm(GROUP, vm.doc["name"]).power == "running"
 
-    patch(alice, uri, "/restart_count", 1)
+    alice.replace(uri, "/restart_count", 1)
     converge(reconciler, lambda: azure.count("virtualMachines.restart") == 1)
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
     for _ in range(3):  # a restart request is carried out once
@@ -144,12 +139,12 @@ def test_what_happens_behind_vertices_back_is_undone(
         lambda: azure.count("virtualMachines.start") == 1 and phases() == {"RUNNING": 1},
     )
 
-    patch(alice, uri, "/desired_state", "stopped")  # stop_mode power_off: stopped, not deallocated
+    alice.replace(uri, "/desired_state", "stopped")  # stop_mode power_off: stopped, not deallocated
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     assert azure.vm(GROUP, name).power == "stopped"
     assert azure.count("virtualMachines.powerOff") >= 1
     assert azure.count("virtualMachines.deallocate") == 0
-    patch(alice, uri, "/desired_state", "running")
+    alice.replace(uri, "/desired_state", "running")
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
 
     first_vm = azure.vm(GROUP, name).doc["properties"]["vmId"]

@@ -33,11 +33,6 @@ def fetch(address: str, timeout: float = 20.0) -> str:
             time.sleep(0.1)
 
 
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
 def test_an_assembly_runs_as_a_container_through_every_action(
     alice, installation, docker_region, declare, make_reconciler, converge, engine_client
 ):
@@ -63,18 +58,18 @@ def test_an_assembly_runs_as_a_container_through_every_action(
     assert container.attrs["HostConfig"]["NanoCpus"] == 1_000_000_000  # flavor small: 1 CPU
     assert container.attrs["HostConfig"]["Memory"] == 1024 * 2**20  # ...and 1024 MiB
 
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: phase_of(alice, uri) == "STOPPED")
     container.reload()
     assert container.status == "exited"
 
-    patch(alice, uri, "/desired_state", "running")
+    alice.replace(uri, "/desired_state", "running")
     converge(reconciler, lambda: phase_of(alice, uri) == "RUNNING")
     container.reload()
     assert container.status == "running"
     started = container.attrs["State"]["StartedAt"]
 
-    patch(alice, uri, "/restart_count", 1)
+    alice.replace(uri, "/restart_count", 1)
 
     def restarted() -> bool:
         container.reload()

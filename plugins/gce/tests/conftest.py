@@ -215,18 +215,6 @@ def gce_region(admin: Any, compute: Any, service_account: Any) -> Callable[..., 
     return configure
 
 
-def condition(api: Any, uri: str, kind: str = "Synced") -> dict[str, Any]:
-    """One condition of an assembly's status (empty before the first pass)."""
-    conditions = api.get(uri).json["status"]["conditions"]
-    return next((c for c in conditions if c["type"] == kind), {})
-
-
-@pytest.fixture
-def synced() -> Callable[[Any, str], dict[str, Any]]:
-    """`synced(api, uri)`: the assembly's `Synced` condition."""
-    return condition
-
-
 @pytest.fixture
 def driver_calls() -> Callable[..., float]:
     """`driver_calls(reconciler, verb, outcome="ok")`: how often the loop called the driver."""

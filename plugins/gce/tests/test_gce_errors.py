@@ -17,20 +17,13 @@ import itertools
 import attrs
 import pytest
 
+from vertice_testing.scenarios import outage_is_retried_until_back
+
 # The error paths are the driver's and the loop's, not the database's: the lifecycle tests
 # run on both engines; these run on SQLite alone to keep the suite quick.
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 QUOTA = "Quota 'CPUS' exceeded.  Limit: 24.0 in region us-central1."
-
-
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
-def status(api, uri):
-    return api.get(uri).json["status"]
 
 
 def test_quota_fails_the_assembly_with_the_reason_and_the_loop_goes_on(
@@ -42,16 +35,16 @@ def test_quota_fails_the_assembly_with_the_reason_and_the_loop_goes_on(
     local = alice.declare("elsewhere").headers["location"]  # the simulated `local` region
     reconciler = make_reconciler()
     converge(reconciler, lambda: phases() == {"FAILED": 1, "RUNNING": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == "QuotaExceeded"
     assert "quotaExceeded" in shown["message"] and "Limit: 24.0" in shown["message"]
-    assert status(alice, local)["phase"] == "RUNNING"
+    assert alice.status(local)["phase"] == "RUNNING"
     for _ in range(3):  # terminal: no retry until the spec changes
         reconciler.run_pass()
     assert compute.count("instances.insert") == 1
 
     compute.clear()
-    patch(alice, uri, "/description", "the quota was raised")
+    alice.replace(uri, "/description", "the quota was raised")
     converge(reconciler, lambda: phases() == {"RUNNING": 2})
 
 
@@ -66,13 +59,13 @@ def test_a_quota_the_operation_reports_later_fails_the_assembly_too(
     # After the grace period the reconciler creates again: the same request id replays the
     # failed operation, and its error becomes the assembly's reason.
     converge(reconciler, lambda: phases() == {"FAILED": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == "QuotaExceeded" and "QUOTA_EXCEEDED" in shown["message"]
     assert len(set(compute.sent_request_ids())) == 1
 
     compute.clear()
     compute.skew = -120.0  # the failure is older than the window now
-    patch(alice, uri, "/description", "the quota was raised")
+    alice.replace(uri, "/description", "the quota was raised")
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
     assert len(set(compute.sent_request_ids())) == 2  # the retry went out under a new id
 
@@ -114,11 +107,11 @@ def test_a_key_the_cloud_does_not_know_shows_until_the_admin_fixes_it(
         reconciler,
         lambda: (
             synced(alice, uri).get("reason") == "AuthFailed"
-            and status(alice, local)["phase"] == "RUNNING"
+            and alice.status(local)["phase"] == "RUNNING"
         ),
     )
     assert "401 authError" in synced(alice, uri)["message"]
-    assert status(alice, uri)["phase"] != "RUNNING"
+    assert alice.status(uri)["phase"] != "RUNNING"
 
     region = admin.get("/v3/regions/gce-test").json
     body = {k: region[k] for k in ("cloud_type", "provider_region", "endpoint", "settings")}
@@ -138,21 +131,11 @@ def test_a_key_without_permissions_is_reported_as_an_auth_failure(
 
 
 def test_an_endpoint_that_goes_down_is_retried_until_it_is_back(
-    alice, gce_region, compute, make_reconciler, converge, phases, synced
+    alice, gce_region, compute, make_reconciler, converge, phases
 ):
     gce_region()
     uri = alice.declare("web", region="gce-test").headers["location"]
-    reconciler = make_reconciler()
-    converge(reconciler, lambda: phases() == {"RUNNING": 1})
-
-    compute.stop()
-    patch(alice, uri, "/desired_state", "stopped")
-    converge(reconciler, lambda: synced(alice, uri).get("reason") == "CloudUnavailable")
-    assert "cannot be reached" in synced(alice, uri)["message"]
-    assert status(alice, uri)["phase"] == "RUNNING"  # nothing observed, nothing changed
-
-    compute.start()  # same port again
-    converge(reconciler, lambda: phases() == {"STOPPED": 1}, timeout=30)
+    outage_is_retried_until_back(alice, uri, compute, make_reconciler(), converge, phases)
 
 
 def test_server_errors_slow_replies_and_a_not_yet_known_instance_are_retried(
@@ -166,7 +149,7 @@ def test_server_errors_slow_replies_and_a_not_yet_known_instance_are_retried(
     assert compute.count("instances.list", "backendError") == 1
 
     compute.fail("instances.list", delay=3.0, times=1)  # longer than the region's timeout
-    patch(alice, uri, "/description", "look again")
+    alice.replace(uri, "/description", "look again")
     converge(reconciler, lambda: synced(alice, uri).get("reason") == "CloudUnavailable")
     assert "timed out" in synced(alice, uri)["message"]
     converge(reconciler, lambda: synced(alice, uri).get("status") == "True")
@@ -174,7 +157,7 @@ def test_server_errors_slow_replies_and_a_not_yet_known_instance_are_retried(
     # An instance GCE does not know (yet): the recorded 404 reply of instances.get.
     gone = "zones_us-central1-b_instances_libcloud-lb-demo-www-002.json"
     compute.fail("instances.stop", status=404, body_file=gone, times=1)
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: synced(alice, uri).get("reason") == "InstanceNotFound")
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     assert compute.count("instances.stop") >= 2
@@ -198,6 +181,6 @@ def test_what_the_region_cannot_launch_fails_with_a_clear_reason(
     gce_region(**settings)
     uri = alice.declare("web", region="gce-test").headers["location"]
     converge(make_reconciler(), lambda: phases() == {"FAILED": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == reason
     assert named in shown["message"]

@@ -3,40 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from vertice_core.registry import DriverRegistry
+import pytest
 
-
-def test_the_entry_point_is_found_and_its_module_does_not_import_google():
-    code = (
-        "import sys\n"
-        "from vertice_core.registry import DriverRegistry\n"
-        "info = DriverRegistry().info('gce')\n"
-        "assert info.settings.__name__ == 'GceSettings', info\n"
-        "loaded = [m for m in sys.modules if m.startswith(('google.cloud', 'google.auth',"
-        " 'google.api_core', 'google.oauth2'))]\n"
-        "assert not loaded, loaded\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_vertice_drivers_lists_it_as_usable(tmp_path):
-    listing = subprocess.run(
-        [sys.executable, "-m", "vertice_api.cli", "drivers"],
-        env={"VERTICE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    (line,) = [row for row in listing.splitlines() if row.startswith("gce ")]
-    assert "vertice-driver-gce" in line and " ok " in line and "idempotency_token" in line
-
-
-def test_the_driver_class_loads_through_the_registry():
-    cls = DriverRegistry().driver_class("gce")
-    assert cls.__name__ == "GceDriver" and cls.info.cloud_type == "gce"
+from vertice_testing.packaging import PluginPackaging
 
 
 def region(service_account, **changes):
@@ -91,8 +61,18 @@ def test_a_key_that_is_no_service_account_key_is_refused(admin, service_account)
         ], problems
 
 
-def test_credentials_are_sealed_and_never_returned(admin, service_account):
-    created = admin.post("/v3/regions", region(service_account))
-    assert created.status_code == 201, created.json
-    shown = admin.get("/v3/regions/gce-x")
-    assert "PRIVATE KEY" not in shown.text and service_account.email not in shown.text
+class TestGcePlugin(PluginPackaging):
+    cloud_type = "gce"
+    distribution = "vertice-driver-gce"
+    driver_class = "GceDriver"
+    settings_class = "GceSettings"
+    sdk_modules = ("google.cloud", "google.auth", "google.api_core", "google.oauth2")
+    capability = "idempotency_token"
+
+    @pytest.fixture
+    def region_body(self, service_account):
+        return region(service_account)
+
+    @pytest.fixture
+    def secrets(self, service_account):
+        return ["PRIVATE KEY", service_account.email]

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.slow
 PROJECT, ZONE = "vertice-test", "us-central1-a"
 
 
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
 def test_an_assembly_lives_its_whole_life_on_gce(
     alice,
     gce_region,
@@ -62,18 +57,18 @@ def test_an_assembly_lives_its_whole_life_on_gce(
     (request_id,) = compute.sent_request_ids()
     assert len(request_id) == 36
 
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     assert peer_instance(item["name"])["status"] == "TERMINATED"  # GCE's word for stopped
 
-    patch(alice, uri, "/desired_state", "running")
+    alice.replace(uri, "/desired_state", "running")
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
     assert peer_instance(item["name"])["status"] == "RUNNING"
 
     def resets() -> int:
         return compute.count("instances.reset")
 
-    patch(alice, uri, "/restart_count", 1)
+    alice.replace(uri, "/restart_count", 1)
     converge(reconciler, lambda: resets() == 1 and phases() == {"RUNNING": 1})
     for _ in range(3):  # a restart request is carried out once
         reconciler.run_pass()

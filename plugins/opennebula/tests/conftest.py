@@ -36,6 +36,7 @@ from vertice_driver_opennebula import (
     OpenNebulaCredentials,
     OpenNebulaSettings,
 )
+from vertice_testing.peers import for_the_session, fresh_for_a_test
 
 #: Recorded OpenNebula documents and schemas (see SOURCES.md beside them).
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "opennebula"
@@ -51,22 +52,13 @@ def fixtures() -> Path:
 @pytest.fixture(scope="session")
 def one_server() -> Iterator[OnePeer]:
     """The oned peer on a free port of 127.0.0.1, for the whole session."""
-    peer = OnePeer()
-    peer.start()
-    yield peer
-    peer.stop()
+    yield from for_the_session(OnePeer())
 
 
 @pytest.fixture
 def peer(one_server: OnePeer) -> Iterator[OnePeer]:
     """The peer, emptied before the test (and listening again after it)."""
-    if not one_server.running:
-        one_server.start()
-    one_server.reset()
-    yield one_server
-    one_server.clear()
-    if not one_server.running:
-        one_server.start()
+    yield from fresh_for_a_test(one_server)
 
 
 @pytest.fixture
@@ -217,18 +209,6 @@ def one_region(admin: Any, peer: OnePeer) -> Callable[..., str]:
         return name
 
     return configure
-
-
-def condition(api: Any, uri: str, kind: str = "Synced") -> dict[str, Any]:
-    """One condition of an assembly's status (empty before the first pass)."""
-    conditions = api.get(uri).json["status"]["conditions"]
-    return next((c for c in conditions if c["type"] == kind), {})
-
-
-@pytest.fixture
-def synced() -> Callable[[Any, str], dict[str, Any]]:
-    """`synced(api, uri)`: the assembly's `Synced` condition."""
-    return condition
 
 
 def calls_made(reconciler: Any, verb: str, outcome: str = "ok") -> int:

@@ -12,18 +12,11 @@ from __future__ import annotations
 
 import pytest
 
+from vertice_testing.scenarios import outage_is_retried_until_back
+
 # The error paths are the driver's and the loop's, not the database's: the lifecycle test
 # runs on both engines; these run on SQLite alone to keep the suite quick.
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
-
-
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
-def status(api, uri):
-    return api.get(uri).json["status"]
 
 
 def test_quota_fails_the_assembly_with_the_reason_and_the_loop_goes_on(
@@ -35,16 +28,16 @@ def test_quota_fails_the_assembly_with_the_reason_and_the_loop_goes_on(
     local = alice.declare("elsewhere").headers["location"]  # the simulated `local` region
     reconciler = make_reconciler()
     converge(reconciler, lambda: phases() == {"FAILED": 1, "RUNNING": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == "QuotaExceeded"
     assert "limit of 0 reached for VMS quota" in shown["message"] and "0x4000" in shown["message"]
-    assert status(alice, local)["phase"] == "RUNNING"
+    assert alice.status(local)["phase"] == "RUNNING"
     for _ in range(3):  # terminal: no retry until the spec changes
         reconciler.run_pass()
     assert peer.count("one.template.instantiate") == 1
 
     cloud.vm_quota = None
-    patch(alice, uri, "/description", "the quota was raised")
+    alice.replace(uri, "/description", "the quota was raised")
     converge(reconciler, lambda: phases() == {"RUNNING": 2})
 
 
@@ -59,11 +52,11 @@ def test_rejected_credentials_show_on_the_assembly_until_the_admin_fixes_them(
         reconciler,
         lambda: (
             synced(alice, uri).get("reason") == "AuthFailed"
-            and status(alice, local)["phase"] == "RUNNING"
+            and alice.status(local)["phase"] == "RUNNING"
         ),
     )
     assert "User couldn't be authenticated" in synced(alice, uri)["message"]
-    assert status(alice, uri)["phase"] != "RUNNING"
+    assert alice.status(uri)["phase"] != "RUNNING"
 
     body = {"cloud_type": "opennebula", "endpoint": peer.url, "settings": settings_json(),
             "credentials": {"user": "oneadmin", "password": "opennebula"}}  # fmt: skip
@@ -82,21 +75,11 @@ def test_a_user_without_the_right_to_create_is_reported_as_not_authorized(
 
 
 def test_an_endpoint_that_goes_down_is_retried_until_it_is_back(
-    alice, one_region, peer, make_reconciler, converge, phases, synced
+    alice, one_region, peer, make_reconciler, converge, phases
 ):
     one_region()
     uri = alice.declare("web", region="one-test").headers["location"]
-    reconciler = make_reconciler()
-    converge(reconciler, lambda: phases() == {"RUNNING": 1})
-
-    peer.stop()
-    patch(alice, uri, "/desired_state", "stopped")
-    converge(reconciler, lambda: synced(alice, uri).get("reason") == "CloudUnavailable")
-    assert "cannot be reached" in synced(alice, uri)["message"]
-    assert status(alice, uri)["phase"] == "RUNNING"  # nothing observed, nothing changed
-
-    peer.start()  # same port again
-    converge(reconciler, lambda: phases() == {"STOPPED": 1}, timeout=30)
+    outage_is_retried_until_back(alice, uri, peer, make_reconciler(), converge, phases)
 
 
 def test_server_errors_and_a_slow_oned_are_retried(
@@ -110,7 +93,7 @@ def test_server_errors_and_a_slow_oned_are_retried(
     assert sum(1 for _, _, outcome in peer.calls if outcome == "http 503") == 3
 
     peer.fail("one.vmpool.infoextended", delay=3.0, times=1)  # past the read timeout
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: "did not answer in time" in synced(alice, uri).get("message", ""))
     assert synced(alice, uri)["reason"] == "CloudUnavailable"
     converge(reconciler, lambda: phases() == {"STOPPED": 1}, timeout=30)
@@ -123,12 +106,12 @@ def test_a_locked_or_vanished_vm_is_retried(
     uri = alice.declare("web", region="one-test").headers["location"]
     reconciler = make_reconciler()
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
-    vm_id = int(status(alice, uri)["instances"][0]["cloud_id"])
+    vm_id = int(alice.status(uri)["instances"][0]["cloud_id"])
 
     # Request.cc's LOCKED format: "[<method>] The resource <object> is locked. [<id>]."
     locked = f"[one.vm.action] The resource virtual machine is locked. [{vm_id}]."
     peer.fail("one.vm.action", code=0x8000, message=locked, times=2)
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: synced(alice, uri).get("reason") == "Locked")
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     assert peer.count("one.vm.action", "0x8000") == 2
@@ -136,7 +119,7 @@ def test_a_locked_or_vanished_vm_is_retried(
     # NO_EXISTS for the VM itself, for a moment (a read that raced an operator's recover).
     missing = f"[one.vm.info] Error getting virtual machine [{vm_id}]."
     peer.fail("one.vm.info", code=0x400, message=missing, times=1)
-    patch(alice, uri, "/desired_state", "running")
+    alice.replace(uri, "/desired_state", "running")
     converge(reconciler, lambda: synced(alice, uri).get("reason") == "InstanceNotFound")
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
 
@@ -154,6 +137,6 @@ def test_a_template_the_region_cannot_instantiate_fails_with_a_clear_reason(
     one_region(**settings)
     uri = alice.declare("web", region="one-test").headers["location"]
     converge(make_reconciler(), lambda: phases() == {"FAILED": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == reason
     assert named in shown["message"]

@@ -2,39 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import pytest
 
-from vertice_core.registry import DriverRegistry
-
-
-def test_the_entry_point_is_found_and_its_module_does_not_import_pyone():
-    code = (
-        "import sys\n"
-        "from vertice_core.registry import DriverRegistry\n"
-        "info = DriverRegistry().info('opennebula')\n"
-        "assert info.settings.__name__ == 'OpenNebulaSettings', info\n"
-        "assert 'pyone' not in sys.modules and 'lxml' not in sys.modules\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_vertice_drivers_lists_it_as_usable(tmp_path):
-    listing = subprocess.run(
-        [sys.executable, "-m", "vertice_api.cli", "drivers"],
-        env={"VERTICE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    (line,) = [row for row in listing.splitlines() if row.startswith("opennebula ")]
-    assert "vertice-driver-opennebula" in line and " ok " in line and "start_stop" in line
-    assert "idempotency_token" not in line  # OpenNebula has none: the driver looks up by key
-
-
-def test_the_driver_class_loads_through_the_registry():
-    cls = DriverRegistry().driver_class("opennebula")
-    assert cls.__name__ == "OpenNebulaDriver" and cls.info.cloud_type == "opennebula"
+from vertice_testing.packaging import PluginPackaging
 
 
 def region(**changes):
@@ -66,8 +36,17 @@ def test_settings_are_validated_with_the_fields_path(admin):
     assert "$.credentials.password" in str(result.json)
 
 
-def test_credentials_are_sealed_and_never_returned(admin):
-    created = admin.post("/v3/regions", region())
-    assert created.status_code == 201, created.json
-    shown = admin.get("/v3/regions/one-x")
-    assert "s3cr3t-pw" not in shown.text
+class TestOpenNebulaPlugin(PluginPackaging):
+    cloud_type = "opennebula"
+    distribution = "vertice-driver-opennebula"
+    driver_class = "OpenNebulaDriver"
+    settings_class = "OpenNebulaSettings"
+    sdk_modules = ("pyone", "lxml")
+
+    @pytest.fixture
+    def region_body(self):
+        return region()
+
+    @pytest.fixture
+    def secrets(self):
+        return ["s3cr3t-pw"]

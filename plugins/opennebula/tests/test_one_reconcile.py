@@ -18,11 +18,6 @@ pytestmark = pytest.mark.slow
 ACTIVE, POWEROFF, DONE, RUNNING = 3, 8, 6, 3
 
 
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
 def test_an_assembly_lives_its_whole_life_on_opennebula(
     alice, one_region, make_reconciler, converge, phases, peer, cloud, driver_calls
 ):
@@ -51,15 +46,15 @@ def test_an_assembly_lives_its_whole_life_on_opennebula(
     user_data = base64.b64decode(context["USER_DATA"]).decode()
     assert user_data.startswith("#cloud-config") and TEST_PUBLIC_KEY in user_data
 
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     assert (vm.state, peer.actions(vm.id)[-1]) == (POWEROFF, ("poweroff", "ok"))
 
-    patch(alice, uri, "/desired_state", "running")
+    alice.replace(uri, "/desired_state", "running")
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
     assert (vm.state, vm.lcm, peer.actions(vm.id)[-1]) == (ACTIVE, RUNNING, ("resume", "ok"))
 
-    patch(alice, uri, "/restart_count", 1)
+    alice.replace(uri, "/restart_count", 1)
     converge(reconciler, lambda: vm.reboots == 1 and phases() == {"RUNNING": 1})
     for _ in range(3):  # a restart request is carried out once
         reconciler.run_pass()

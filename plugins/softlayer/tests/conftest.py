@@ -36,6 +36,7 @@ with warnings.catch_warnings():
 from vertice_core.convert import make_converter, structure
 from vertice_core.driver import TAG_ASSEMBLY, TAG_INSTALLATION, TAG_KEY, TAG_PROJECT, RegionConfig
 from vertice_driver_softlayer import DRIVER, SoftLayerCredentials, SoftLayerSettings
+from vertice_testing.peers import for_the_session, fresh_for_a_test
 
 CREDENTIALS = {"username": USERNAME, "api_key": API_KEY}
 DATACENTER = "dal13"
@@ -46,22 +47,13 @@ DOMAIN = "vertice.internal"
 @pytest.fixture(scope="session")
 def softlayer_server() -> Iterator[SoftLayerPeer]:
     """The peer on a free port of 127.0.0.1, for the whole session."""
-    peer = SoftLayerPeer()
-    peer.start()
-    yield peer
-    peer.stop()
+    yield from for_the_session(SoftLayerPeer())
 
 
 @pytest.fixture
 def peer(softlayer_server: SoftLayerPeer) -> Iterator[SoftLayerPeer]:
     """The peer, emptied before the test (and listening again after it)."""
-    if not softlayer_server.running:
-        softlayer_server.start()
-    softlayer_server.reset()
-    yield softlayer_server
-    softlayer_server.clear()
-    if not softlayer_server.running:
-        softlayer_server.start()
+    yield from fresh_for_a_test(softlayer_server)
 
 
 @pytest.fixture
@@ -196,15 +188,3 @@ def softlayer_region(admin: Any, peer: SoftLayerPeer) -> Callable[..., str]:
         return name
 
     return configure
-
-
-def condition(api: Any, uri: str, kind: str = "Synced") -> dict[str, Any]:
-    """One condition of an assembly's status (empty before the first pass)."""
-    conditions = api.get(uri).json["status"]["conditions"]
-    return next((c for c in conditions if c["type"] == kind), {})
-
-
-@pytest.fixture
-def synced() -> Callable[[Any, str], dict[str, Any]]:
-    """`synced(api, uri)`: the assembly's `Synced` condition."""
-    return condition

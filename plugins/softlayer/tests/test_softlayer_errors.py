@@ -19,18 +19,11 @@ import attrs
 import pytest
 from softlayer_peer import API_KEY
 
+from vertice_testing.scenarios import outage_is_retried_until_back
+
 # The error paths are the driver's and the loop's, not the database's: the lifecycle test
 # runs on both engines; these run on SQLite alone to keep the suite quick.
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
-
-
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
-def status(api, uri):
-    return api.get(uri).json["status"]
 
 
 def test_rejected_credentials_show_on_the_assembly_until_the_admin_fixes_them(
@@ -44,12 +37,12 @@ def test_rejected_credentials_show_on_the_assembly_until_the_admin_fixes_them(
         reconciler,
         lambda: (
             synced(alice, uri).get("reason") == "AuthFailed"
-            and status(alice, local)["phase"] == "RUNNING"
+            and alice.status(local)["phase"] == "RUNNING"
         ),
     )
     message = synced(alice, uri)["message"]
     assert "SoftLayer_Exception_InvalidLegacyToken" in message and "Invalid API token" in message
-    assert status(alice, uri)["phase"] != "RUNNING"
+    assert alice.status(uri)["phase"] != "RUNNING"
     assert peer.count("createObject") == 0
 
     body = {"cloud_type": "softlayer", "provider_region": "dal13", "endpoint": peer.url,
@@ -68,16 +61,16 @@ def test_a_full_account_fails_the_assembly_with_the_reason_and_the_loop_goes_on(
     local = alice.declare("elsewhere").headers["location"]
     reconciler = make_reconciler()
     converge(reconciler, lambda: phases() == {"FAILED": 1, "RUNNING": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == "QuotaExceeded"
     assert "maximum number of virtual guests (0)" in shown["message"]
-    assert status(alice, local)["phase"] == "RUNNING"
+    assert alice.status(local)["phase"] == "RUNNING"
     for _ in range(3):  # terminal: no retry until the spec changes
         reconciler.run_pass()
     assert peer.count("createObject") == 1
 
     account.max_guests = None
-    patch(alice, uri, "/description", "the limit was raised")
+    alice.replace(uri, "/description", "the limit was raised")
     converge(reconciler, lambda: phases() == {"RUNNING": 2})
 
 
@@ -110,13 +103,13 @@ def test_a_guest_softlayer_does_not_know_for_a_moment_is_retried(
     uri = alice.declare("web", region="sl-test").headers["location"]
     reconciler = make_reconciler()
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
-    guest_id = status(alice, uri)["instances"][0]["cloud_id"]
+    guest_id = alice.status(uri)["instances"][0]["cloud_id"]
 
     peer.fail(
         "powerOffSoft", code="SoftLayer_Exception_ObjectNotFound",
         message=f"Unable to find object with id of '{guest_id}'.", times=2,
     )  # fmt: skip
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: synced(alice, uri).get("reason") == "InstanceNotFound")
     assert "Unable to find object" in synced(alice, uri)["message"]
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
@@ -135,33 +128,23 @@ def test_server_errors_dropped_connections_and_a_slow_softlayer_are_retried(
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
 
     peer.fail("getVirtualGuests", http="drop", times=1)
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: "cannot be reached" in synced(alice, uri).get("message", ""))
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
 
     peer.fail("getVirtualGuests", delay=2.0, times=1)  # past the read timeout
-    patch(alice, uri, "/desired_state", "running")
+    alice.replace(uri, "/desired_state", "running")
     converge(reconciler, lambda: "did not answer in time" in synced(alice, uri).get("message", ""))
     assert synced(alice, uri)["reason"] == "CloudUnavailable"
     converge(reconciler, lambda: phases() == {"RUNNING": 1}, timeout=30)
 
 
 def test_an_endpoint_that_goes_down_is_retried_until_it_is_back(
-    alice, softlayer_region, peer, make_reconciler, converge, phases, synced
+    alice, softlayer_region, peer, make_reconciler, converge, phases
 ):
     softlayer_region()
     uri = alice.declare("web", region="sl-test").headers["location"]
-    reconciler = make_reconciler()
-    converge(reconciler, lambda: phases() == {"RUNNING": 1})
-
-    peer.stop()
-    patch(alice, uri, "/desired_state", "stopped")
-    converge(reconciler, lambda: synced(alice, uri).get("reason") == "CloudUnavailable")
-    assert "cannot be reached" in synced(alice, uri)["message"]
-    assert status(alice, uri)["phase"] == "RUNNING"  # nothing observed, nothing changed
-
-    peer.start()  # same port again
-    converge(reconciler, lambda: phases() == {"STOPPED": 1}, timeout=30)
+    outage_is_retried_until_back(alice, uri, peer, make_reconciler(), converge, phases)
 
 
 def test_an_order_whose_tagging_failed_is_adopted_by_its_name_not_ordered_twice(
@@ -177,7 +160,7 @@ def test_an_order_whose_tagging_failed_is_adopted_by_its_name_not_ordered_twice(
     for _ in range(3):
         reconciler.run_pass()
     assert peer.count("createObject") == 1
-    (shown,) = status(alice, uri)["instances"]
+    (shown,) = alice.status(uri)["instances"]
     (guest,) = account.by_hostname(shown["key"])  # the hostname is the key
     assert guest.tags == [] and shown["cloud_id"] == str(guest.id)
 
@@ -210,6 +193,6 @@ def test_an_order_softlayer_cannot_take_fails_with_a_clear_reason(
         peer.fail("createObject", code=refusal[0], message=refusal[1])
     uri = alice.declare("web", region="sl-test").headers["location"]
     converge(make_reconciler(), lambda: phases() == {"FAILED": 1})
-    shown = status(alice, uri)
+    shown = alice.status(uri)
     assert shown["reason"] == reason
     assert named in shown["message"]

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.slow
 DOMAIN = "vertice.internal"
 
 
-def patch(api, uri, path, value):
-    result = api.patch(uri, [{"op": "replace", "path": path, "value": value}])
-    assert result.status_code == 200, result.json
-
-
 def test_an_assembly_lives_its_whole_life_on_softlayer(
     ctx, alice, softlayer_region, make_reconciler, converge, phases, peer, account
 ):
@@ -54,15 +49,15 @@ def test_an_assembly_lives_its_whole_life_on_softlayer(
     (user_data,) = order["userData"]
     assert user_data["value"].startswith("#cloud-config") and TEST_PUBLIC_KEY in user_data["value"]
 
-    patch(alice, uri, "/desired_state", "stopped")
+    alice.replace(uri, "/desired_state", "stopped")
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     assert guest.power == "HALTED" and peer.count("powerOffSoft") == 1
 
-    patch(alice, uri, "/desired_state", "running")
+    alice.replace(uri, "/desired_state", "running")
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
     assert guest.power == "RUNNING" and peer.count("powerOn") == 1
 
-    patch(alice, uri, "/restart_count", 1)
+    alice.replace(uri, "/restart_count", 1)
     converge(reconciler, lambda: guest.reboots == 1 and phases() == {"RUNNING": 1})
     for _ in range(3):  # a restart request is carried out once
         reconciler.run_pass()

@@ -9,12 +9,13 @@ transaction round trips. Rows have the assembly's columns as attributes, and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, cast
 
 import attrs
-from sqlalchemy import Connection, Row, Table, bindparam, func, select
+from sqlalchemy import Connection, Row, Select, Table, bindparam, func, select
 
 from vertice_core.store.fastread import FastQuery
 from vertice_core.store.tables import AssemblyRow, ProjectRow
@@ -74,16 +75,32 @@ class AssemblyViews:
 
         `name` keeps only the assemblies of that name (one per project at most).
         """
-        query = select(_A.id, _A.name, _A.phase)
-        count = select(func.count()).select_from(ASSEMBLIES)
+        query, count = _page_statements(sort, descending, project_ids is not None, name is not None)
+        values: dict[str, Any] = {"start": start, "limit": limit}
         if project_ids is not None:
-            query = query.where(_A.project_id.in_(project_ids))
-            count = count.where(_A.project_id.in_(project_ids))
+            values["projects"] = list(project_ids)
         if name is not None:
-            query = query.where(_A.name == name)
-            count = count.where(_A.name == name)
-        columns = (*SORTS[sort], _A.id)
-        order = [c.desc() for c in columns] if descending else list(columns)
-        rows = self.connection.execute(query.order_by(*order).offset(start).limit(limit)).all()
-        total = int(self.connection.execute(count).scalar_one())
+            values["name"] = name
+        rows = self.connection.execute(query, values).all()
+        total = int(self.connection.execute(count, values).scalar_one())
         return ItemPage(total=total, rows=rows)
+
+
+@functools.cache
+def _page_statements(
+    sort: str, descending: bool, scoped: bool, named: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """The page and count statements of one shape, built once: SQLAlchemy memoizes a
+    statement's cache key, so a reused statement skips rebuilding and re-keying it."""
+    query = select(_A.id, _A.name, _A.phase)
+    count = select(func.count()).select_from(ASSEMBLIES)
+    if scoped:
+        query = query.where(_A.project_id.in_(bindparam("projects", expanding=True)))
+        count = count.where(_A.project_id.in_(bindparam("projects", expanding=True)))
+    if named:
+        query = query.where(_A.name == bindparam("name"))
+        count = count.where(_A.name == bindparam("name"))
+    columns = (*SORTS[sort], _A.id)
+    order = [c.desc() for c in columns] if descending else list(columns)
+    query = query.order_by(*order).offset(bindparam("start")).limit(bindparam("limit"))
+    return query, count
