@@ -6,6 +6,7 @@ import re
 import shutil
 import signal
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -20,13 +21,15 @@ function setup(thread)
   thread:set("id", #threads)
   table.insert(threads, thread)
 end
+local prefix = "w"
 function init(args)
   thread_id = id
+  prefix = args[1] or "w"
 end
 function request()
   counter = counter + 1
-  local body = string.format('{"name": "w%d-%d", "plan_uri": "' .. PLAN .. '", ' ..
-    '"region": "local", "flavor": "small"}', thread_id, counter)
+  local body = string.format('{"name": "%s-%d-%d", "plan_uri": "' .. PLAN .. '", ' ..
+    '"region": "local", "flavor": "small"}', prefix, thread_id, counter)
   return wrk.format("POST", nil, {["Content-Type"] = "application/json",
                                   ["Authorization"] = "Bearer TOKEN"}, body)
 end
@@ -63,15 +66,22 @@ def _ms(text: str) -> float:
 
 
 def start(
-    url: str, seconds: int, *, token: str | None = None, script: Path | None = None
+    url: str,
+    seconds: int,
+    *,
+    token: str | None = None,
+    script: Path | None = None,
+    args: Sequence[str] = (),
 ) -> subprocess.Popen[str]:
-    """Start wrk with 2 threads and 32 connections for `seconds` against `url`."""
+    """Start wrk with 2 threads and 32 connections for `seconds` against `url`
+    (`args` go to the script's `init`)."""
     command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
     if script:
         command += ["-s", str(script)]
-    return subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True)
+    extra = ["--", *args] if args else []
+    return subprocess.Popen([*command, url, *extra], stdout=subprocess.PIPE, text=True)
 
 
 def finish(process: subprocess.Popen[str], *, interrupt: bool = False) -> WrkResult:
@@ -95,19 +105,28 @@ def finish(process: subprocess.Popen[str], *, interrupt: bool = False) -> WrkRes
 
 
 def run(
-    url: str, seconds: int, *, token: str | None = None, script: Path | None = None
+    url: str,
+    seconds: int,
+    *,
+    token: str | None = None,
+    script: Path | None = None,
+    args: Sequence[str] = (),
 ) -> WrkResult:
     """wrk with 2 threads and 32 connections for `seconds` against `url`."""
-    return finish(start(url, seconds, token=token, script=script))
+    return finish(start(url, seconds, token=token, script=script, args=args))
 
 
 def median_run(
     url: str, seconds: int, repeats: int, *, token: str | None = None, script: Path | None = None
 ) -> WrkResult:
     """`repeats` runs of wrk; the one with the median rate, with the non-2xx responses and
-    socket errors of all of them (one bad response in any run shows)."""
+    socket errors of all of them (one bad response in any run shows). Each run's script
+    gets its own prefix (`r0`, `r1`...), so that POSTed names never repeat."""
     runs = sorted(
-        (run(url, seconds, token=token, script=script) for _ in range(max(repeats, 1))),
+        (
+            run(url, seconds, token=token, script=script, args=[f"r{i}"])
+            for i in range(max(repeats, 1))
+        ),
         key=lambda r: r.requests_per_second,
     )
     middle = runs[len(runs) // 2]

@@ -57,11 +57,15 @@ def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
     """The cost of resyncs when nothing changes."""
     n = size.converge
     time.sleep(size.idle_resync * 1.5)  # let the last transitions settle
+    # The window opens and closes just after a pass ended, so that it holds whole passes:
+    # a pass cut by the window would count its calls without being counted itself.
+    after_a_pass(inst, size)
     passes0 = inst.metric("vertice_reconcile_passes_total")
     writes0 = inst.metric("vertice_db_statements_total", kind="write")
     calls0 = inst.sim_calls()
     cpu0 = cpu_seconds(pid)
-    time.sleep(size.idle_resync * size.idle_periods)
+    time.sleep(size.idle_resync * (size.idle_periods - 1))
+    after_a_pass(inst, size)
     cpu = cpu_seconds(pid) - cpu0
     passes = inst.metric("vertice_reconcile_passes_total") - passes0
     writes = inst.metric("vertice_db_statements_total", kind="write") - writes0
@@ -75,3 +79,13 @@ def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
         Figure("idle.cloud_calls_per_resync", sum(calls.values()) / resyncs, "calls",
                float(pages), note=f"observe pages: {pages} per resync"),
     ]  # fmt: skip
+
+
+def after_a_pass(inst: Installation, size: Size) -> None:
+    """Return as soon as the reconciler finishes its next pass."""
+    done = inst.metric("vertice_reconcile_passes_total")
+    inst.wait_for(
+        lambda: inst.metric("vertice_reconcile_passes_total") > done,
+        timeout=size.idle_resync * 3,
+        interval=0.02,
+    )
