@@ -155,8 +155,8 @@ class Store:
             connection = self.read_engine.connect()
             connection.info[LISTENERS] = self._listeners
             kept.connection, kept.pid = connection, os.getpid()
-            with self._kept_lock:
-                self._kept_all.append(connection)
+            with self._kept_lock:  # (dropping the closed ones: a long life sees many)
+                self._kept_all = [c for c in self._kept_all if not c.closed] + [connection]
         try:
             yield connection
         except DBAPIError as exc:
