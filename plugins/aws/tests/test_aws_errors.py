@@ -9,12 +9,15 @@ recorded `fixtures/ec2/run_instances_idem_mismatch.xml`.
 
 from __future__ import annotations
 
-import itertools
-
 import attrs
 import pytest
 
-from vertice_testing.scenarios import outage_is_retried_until_back
+from vertice_testing.scenarios import (
+    outage_is_retried_until_back,
+    rejected_credentials_show,
+    replace_credentials,
+    throttling_is_backed_off,
+)
 
 # The error paths are the driver's and the loop's, not the database's: the lifecycle and
 # crash tests run on both engines; these run on SQLite alone to keep the suite quick.
@@ -50,7 +53,7 @@ def test_quota_fails_the_assembly_with_the_reason_and_the_loop_goes_on(
 
 
 def test_throttling_is_retried_with_backoff_until_it_works(
-    alice, aws_region, fault_proxy, make_reconciler, converge, phases, synced, fast_settings
+    alice, aws_region, fault_proxy, make_reconciler, converge, phases, fast_settings
 ):
     aws_region(endpoint=fault_proxy.url)
     fault_proxy.fail(
@@ -59,42 +62,23 @@ def test_throttling_is_retried_with_backoff_until_it_works(
     )  # fmt: skip
     uri = alice.declare("web", region="aws-test").headers["location"]
     reconciler = make_reconciler(attrs.evolve(fast_settings, backoff_base=0.4, backoff_cap=5.0))
-    converge(reconciler, lambda: synced(alice, uri).get("reason") == "Throttled")
-    condition = synced(alice, uri)
-    assert condition["status"] == "False"
-    assert "RequestLimitExceeded" in condition["message"] and "retrying in" in condition["message"]
-    converge(reconciler, lambda: phases() == {"RUNNING": 1}, timeout=30)
-    assert synced(alice, uri)["status"] == "True"
-    attempts = fault_proxy.times("RunInstances")
-    assert len(attempts) == 4, attempts  # three throttled, then the one that worked
-    gaps = [b - a for a, b in itertools.pairwise(attempts)]
-    # backoff(n) = base * 2**n * uniform(0.5, 1), counted from the start of the pass that
-    # failed (a little before its call): at least about 0.2 s, then 0.4 s, then 0.8 s.
-    assert gaps[0] >= 0.15 and gaps[1] >= 0.3 and gaps[2] >= 0.6, gaps
+    throttling_is_backed_off(
+        alice, uri, reconciler, converge, phases,
+        says="RequestLimitExceeded", attempts=lambda: fault_proxy.times("RunInstances"),
+    )  # fmt: skip
 
 
 def test_rejected_credentials_show_on_the_assembly_until_the_admin_fixes_them(
-    admin, alice, moto, aws_region, make_reconciler, converge, phases, synced, settings_json
+    admin, alice, moto, aws_region, make_reconciler, converge, phases
 ):
     good_key = moto.iam_key(allow_ec2=True)
     moto.authenticate(True)
     aws_region(credentials={"access_key_id": "AKIAWRONGWRONGWRONG", "secret_access_key": "nope"})
-    uri = alice.declare("web", region="aws-test").headers["location"]
-    local = alice.declare("elsewhere").headers["location"]
     reconciler = make_reconciler()
-    converge(
-        reconciler,
-        lambda: (
-            synced(alice, uri).get("reason") == "AuthFailed"
-            and alice.status(local)["phase"] == "RUNNING"
-        ),
-    )
-    assert "AuthFailure" in synced(alice, uri)["message"]
-    assert alice.status(uri)["phase"] != "RUNNING"
+    message = rejected_credentials_show(alice, "aws-test", reconciler, converge)
+    assert "AuthFailure" in message
 
-    body = {"cloud_type": "aws", "provider_region": "us-east-1", "endpoint": moto.url,
-            "settings": settings_json(), "credentials": good_key}  # fmt: skip
-    assert admin.put("/v3/regions/aws-test", body).status_code == 200
+    replace_credentials(admin, "aws-test", good_key)
     converge(reconciler, lambda: phases() == {"RUNNING": 2}, timeout=30)
 
 

@@ -12,12 +12,15 @@ it knows.
 
 from __future__ import annotations
 
-import itertools
-
 import attrs
 import pytest
 
-from vertice_testing.scenarios import outage_is_retried_until_back
+from vertice_testing.scenarios import (
+    outage_is_retried_until_back,
+    rejected_credentials_show,
+    replace_credentials,
+    throttling_is_backed_off,
+)
 
 # The error paths are the driver's and the loop's, not the database's: the lifecycle tests
 # run on both engines; these run on SQLite alone to keep the suite quick.
@@ -71,7 +74,7 @@ def test_a_quota_the_operation_reports_later_fails_the_assembly_too(
 
 
 def test_throttling_is_retried_with_backoff_until_it_works(
-    alice, gce_region, compute, make_reconciler, converge, phases, synced, fast_settings
+    alice, gce_region, compute, make_reconciler, converge, phases, fast_settings
 ):
     gce_region()
     compute.fail(
@@ -80,43 +83,22 @@ def test_throttling_is_retried_with_backoff_until_it_works(
     )  # fmt: skip
     uri = alice.declare("web", region="gce-test").headers["location"]
     reconciler = make_reconciler(attrs.evolve(fast_settings, backoff_base=0.4, backoff_cap=5.0))
-    converge(reconciler, lambda: synced(alice, uri).get("reason") == "Throttled")
-    condition = synced(alice, uri)
-    assert condition["status"] == "False"
-    assert "rateLimitExceeded" in condition["message"] and "retrying in" in condition["message"]
-    converge(reconciler, lambda: phases() == {"RUNNING": 1}, timeout=30)
-    assert synced(alice, uri)["status"] == "True"
-    attempts = compute.times("instances.insert")
-    assert len(attempts) == 4, attempts  # three throttled, then the one that worked
-    # backoff(n) = base * 2**n * uniform(0.5, 1): at least 0.2 s, then 0.4 s, then 0.8 s,
-    # each counted from the start of the pass that failed (a little before its call).
-    assert attempts[-1] - attempts[0] >= 1.2, attempts
-    gaps = [b - a for a, b in itertools.pairwise(attempts)]
-    assert gaps[2] >= 0.6, gaps
+    throttling_is_backed_off(
+        alice, uri, reconciler, converge, phases,
+        says="rateLimitExceeded", attempts=lambda: compute.times("instances.insert"),
+    )  # fmt: skip
 
 
 def test_a_key_the_cloud_does_not_know_shows_until_the_admin_fixes_it(
-    admin, alice, gce_region, compute, make_reconciler, converge, phases, synced,
+    admin, alice, gce_region, compute, make_reconciler, converge, phases,
     rogue_service_account, service_account,
 ):  # fmt: skip
     gce_region(key_json=rogue_service_account.json)
-    uri = alice.declare("web", region="gce-test").headers["location"]
-    local = alice.declare("elsewhere").headers["location"]
     reconciler = make_reconciler()
-    converge(
-        reconciler,
-        lambda: (
-            synced(alice, uri).get("reason") == "AuthFailed"
-            and alice.status(local)["phase"] == "RUNNING"
-        ),
-    )
-    assert "401 authError" in synced(alice, uri)["message"]
-    assert alice.status(uri)["phase"] != "RUNNING"
+    message = rejected_credentials_show(alice, "gce-test", reconciler, converge)
+    assert "401 authError" in message
 
-    region = admin.get("/v3/regions/gce-test").json
-    body = {k: region[k] for k in ("cloud_type", "provider_region", "endpoint", "settings")}
-    body["credentials"] = {"service_account_json": service_account.json}
-    assert admin.put("/v3/regions/gce-test", body).status_code == 200
+    replace_credentials(admin, "gce-test", {"service_account_json": service_account.json})
     converge(reconciler, lambda: phases() == {"RUNNING": 2}, timeout=30)
 
 

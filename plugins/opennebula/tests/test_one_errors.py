@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import pytest
 
-from vertice_testing.scenarios import outage_is_retried_until_back
+from vertice_testing.scenarios import (
+    outage_is_retried_until_back,
+    rejected_credentials_show,
+    replace_credentials,
+)
 
 # The error paths are the driver's and the loop's, not the database's: the lifecycle test
 # runs on both engines; these run on SQLite alone to keep the suite quick.
@@ -42,25 +46,14 @@ def test_quota_fails_the_assembly_with_the_reason_and_the_loop_goes_on(
 
 
 def test_rejected_credentials_show_on_the_assembly_until_the_admin_fixes_them(
-    admin, alice, one_region, peer, make_reconciler, converge, phases, synced, settings_json
+    admin, alice, one_region, peer, make_reconciler, converge, phases
 ):
     one_region(credentials={"user": "oneadmin", "password": "not-the-password"})
-    uri = alice.declare("web", region="one-test").headers["location"]
-    local = alice.declare("elsewhere").headers["location"]
     reconciler = make_reconciler()
-    converge(
-        reconciler,
-        lambda: (
-            synced(alice, uri).get("reason") == "AuthFailed"
-            and alice.status(local)["phase"] == "RUNNING"
-        ),
-    )
-    assert "User couldn't be authenticated" in synced(alice, uri)["message"]
-    assert alice.status(uri)["phase"] != "RUNNING"
+    message = rejected_credentials_show(alice, "one-test", reconciler, converge)
+    assert "User couldn't be authenticated" in message
 
-    body = {"cloud_type": "opennebula", "endpoint": peer.url, "settings": settings_json(),
-            "credentials": {"user": "oneadmin", "password": "opennebula"}}  # fmt: skip
-    assert admin.put("/v3/regions/one-test", body).status_code == 200
+    replace_credentials(admin, "one-test", {"user": "oneadmin", "password": "opennebula"})
     converge(reconciler, lambda: phases() == {"RUNNING": 2}, timeout=30)
 
 

@@ -19,7 +19,11 @@ import attrs
 import pytest
 from softlayer_peer import API_KEY
 
-from vertice_testing.scenarios import outage_is_retried_until_back
+from vertice_testing.scenarios import (
+    outage_is_retried_until_back,
+    rejected_credentials_show,
+    replace_credentials,
+)
 
 # The error paths are the driver's and the loop's, not the database's: the lifecycle test
 # runs on both engines; these run on SQLite alone to keep the suite quick.
@@ -27,28 +31,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], in
 
 
 def test_rejected_credentials_show_on_the_assembly_until_the_admin_fixes_them(
-    admin, alice, softlayer_region, peer, make_reconciler, converge, phases, synced, settings_json
+    admin, alice, softlayer_region, peer, make_reconciler, converge, phases
 ):
     softlayer_region(credentials={"username": "vertice", "api_key": "revoked"})
-    uri = alice.declare("web", region="sl-test").headers["location"]
-    local = alice.declare("elsewhere").headers["location"]  # the simulated `local` region
     reconciler = make_reconciler()
-    converge(
-        reconciler,
-        lambda: (
-            synced(alice, uri).get("reason") == "AuthFailed"
-            and alice.status(local)["phase"] == "RUNNING"
-        ),
-    )
-    message = synced(alice, uri)["message"]
+    message = rejected_credentials_show(alice, "sl-test", reconciler, converge)
     assert "SoftLayer_Exception_InvalidLegacyToken" in message and "Invalid API token" in message
-    assert alice.status(uri)["phase"] != "RUNNING"
     assert peer.count("createObject") == 0
 
-    body = {"cloud_type": "softlayer", "provider_region": "dal13", "endpoint": peer.url,
-            "settings": settings_json(),
-            "credentials": {"username": "vertice", "api_key": API_KEY}}  # fmt: skip
-    assert admin.put("/v3/regions/sl-test", body).status_code == 200
+    replace_credentials(admin, "sl-test", {"username": "vertice", "api_key": API_KEY})
     converge(reconciler, lambda: phases() == {"RUNNING": 2}, timeout=30)
 
 
