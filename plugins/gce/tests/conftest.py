@@ -1,4 +1,4 @@
-"""Service-account keys, drivers and regions pointed at the Compute peer (`../conftest.py`).
+"""Service-account keys, drivers and regions pointed at the Compute peer (`../gce_compute_peer.py`).
 
 * `service_account` (session): an RSA key as GCE's JSON key file; the peer
   (`compute_server`, overridden here) accepts its signature and no other, so
@@ -82,7 +82,7 @@ def rogue_service_account() -> ServiceAccount:
 
 @pytest.fixture(scope="session")
 def compute_server(compute_server: Any, service_account: ServiceAccount) -> Any:
-    """The peer of `plugins/gce/conftest.py`, accepting calls signed by `service_account` only."""
+    """The Compute peer, accepting calls signed by `service_account` only."""
     compute_server.accept(service_account.email, service_account.public_pem)
     return compute_server
 

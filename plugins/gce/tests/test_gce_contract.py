@@ -2,7 +2,7 @@
 
 The peer's replies follow the recorded `instances.get`, `instances.list` and
 `instances.insert` operation documents of `fixtures/gce/` (see the templates
-in `plugins/gce/conftest.py`).
+in `plugins/gce/gce_compute_peer.py`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,564 @@
+"""The peer of the GCE driver's tests: a small Compute Engine REST server, kept in memory.
+
+No emulator of Compute Engine exists, so this is one: a `ThreadingHTTPServer`
+on 127.0.0.1 answering the paths google-cloud-compute's REST transport calls
+(`/compute/v1/projects/{p}/zones/{z}/instances[/{name}[/start|stop|reset|
+resume]]`, `.../operations/{op}[/wait]`, `.../machineTypes`,
+`/global/images[/{name}|/family/{f}]`). Its documents are the recorded
+replies in `../shared/fixtures/gce/` used as templates (see `TEMPLATES`):
+int64 fields as decimal strings, errors as `{"error": {"code", "message",
+"errors": [{"reason"}]}}`. Instances move PROVISIONING -> STAGING -> RUNNING,
+STOPPING -> TERMINATED, STOPPING -> gone with time (`boot`, `halt`); their
+operations PENDING -> RUNNING -> DONE alongside. A name in use is a 409, a
+repeated `requestId` gives the first operation back, `list` honours a label
+filter and `pageToken` paging. When keys are registered (`accept`), every call
+needs a bearer JWT signed by one of them (what a service-account key sends).
+
+Tests inject faults per action (`fail`): an error reply (written, or a recorded
+file), a slow reply, or an insert whose operation fails later; `stop()` takes
+the server down and `start()` brings it back on the same port.
+"""
+
+from __future__ import annotations
+
+import copy
+import http.server
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import google.auth.exceptions
+import google.auth.jwt
+
+#: Recorded Compute Engine replies (see SOURCES.md beside them), in `shared/` beside the repo.
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "gce"
+BASE = "https://www.googleapis.com/compute/v1"
+TEMPLATES = {
+    "instance": "zones_us-central1-a_instances_node-name.json",
+    "list": "zones_us-central1-a_instances.json",
+    "operation": "zones_us-central1-a_instances_post.json",
+    "operation_failed": "zones_us_central1_a_operations_operation_setMachineType_notstopped.json",
+    "not_found": "zones_us-central1-b_instances_libcloud-lb-demo-www-002.json",
+    "machine_types": "zones_us-central1-a_machineTypes.json",
+    "images": "global_images.json",
+    "debian_images": "projects_debian-cloud_global_images.json",
+    "family_not_found": "global_images_family_notfound.json",
+}
+_TERM = re.compile(r'\s*(?:AND\s+)?\(?\s*labels\.([a-z][-a-z0-9_]*)\s*=\s*"?([-a-z0-9_]*)"?\s*\)?')
+_NAME = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
+#: The HTTP status a failed operation reports for an error code (else the recorded 400).
+_OPERATION_STATUS = {
+    "QUOTA_EXCEEDED": (403, "FORBIDDEN"),
+    "ZONE_RESOURCE_POOL_EXHAUSTED": (503, "SERVICE UNAVAILABLE"),
+    "RESOURCE_ALREADY_EXISTS": (409, "CONFLICT"),
+    "INTERNAL_ERROR": (500, "INTERNAL SERVER ERROR"),
+}
+
+
+def recorded(name: str) -> Any:
+    """A recorded reply, parsed (`name` a key of TEMPLATES or a file name)."""
+    return json.loads((FIXTURES / TEMPLATES.get(name, name)).read_text())
+
+
+def error_body(code: int, reason: str, message: str) -> dict[str, Any]:
+    """An error reply, in the shape of the recorded not-found reply."""
+    body = recorded("not_found")
+    body["error"].update(code=code, message=message)
+    body["error"]["errors"] = [{"domain": "global", "reason": reason, "message": message}]
+    return body
+
+
+def _int64() -> str:
+    return str(secrets.randbelow(9 * 10**18) + 10**18)
+
+
+def _stamp(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")
+
+
+@attrs.define
+class Fault:
+    """How the peer answers one action: an error reply, a held-back reply, a failing operation."""
+
+    status: int = 500
+    reason: str = "backendError"
+    message: str = "Internal error. Please try again or contact Google Support."
+    #: A recorded reply to serve verbatim instead of a written error.
+    body_file: str = ""
+    #: Seconds to hold the reply back (the call takes effect first).
+    delay: float = 0.0
+    #: instances.insert only: accept, then end the operation DONE with this error code.
+    operation_error: str = ""
+    #: How many calls it applies to (None: all of them).
+    times: int | None = None
+
+
+class Refused(Exception):
+    """An error reply to send."""
+
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.body = error_body(code, reason, message)
+        self.code = code
+
+
+@attrs.define
+class _Op:
+    doc: dict[str, Any]
+    started: float
+    duration: float
+    error: tuple[str, str] | None = None
+
+
+class ComputePeer:
+    """Compute Engine's REST API for instances, in memory, with faults on cue."""
+
+    def __init__(self) -> None:
+        self.boot = 0.3  # seconds from insert/start to RUNNING
+        self.halt = 0.2  # seconds from stop/delete to TERMINATED/gone
+        self.instances: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._plans: dict[tuple[str, str, str], list[tuple[float, str | None]]] = {}
+        self.operations: dict[str, _Op] = {}
+        self.request_ids: dict[str, str] = {}
+        self.faults: dict[str, Fault] = {}
+        self.keys: dict[str, str] = {}  # service-account email -> public key (PEM)
+        self.forbidden: set[str] = set()  # emails whose calls get 403
+        #: Every call: (action, monotonic time, fate, requestId, target name).
+        self.calls: list[tuple[str, float, str, str, str]] = []
+        self.lock = threading.RLock()
+        self._release = threading.Event()
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self.port = 0
+        self.skew = 0.0  # seconds added to the wall clock of operation times
+        self._serial = 0
+
+    def reset(self) -> None:
+        """Forget every instance and operation."""
+        with self.lock:
+            self.instances.clear()
+            self._plans.clear()
+            self.operations.clear()
+            self.request_ids.clear()
+            self.calls.clear()
+
+    @property
+    def url(self) -> str:
+        """The endpoint to give the SDK (`ClientOptions(api_endpoint=...)`)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- what tests do --
+
+    def fail(self, action: str, **fault: Any) -> None:
+        """Answer `action` (`instances.insert`, `instances.list`...) with a fault."""
+        with self.lock:
+            self.faults[action] = Fault(**fault)
+
+    def clear(self) -> None:
+        """No faults any more; held-back replies go now."""
+        with self.lock:
+            self.faults.clear()
+            self._release.set()
+            self._release = threading.Event()
+
+    def accept(self, email: str, public_pem: str) -> None:
+        """Require signed calls from now on, and accept this service account's key."""
+        self.keys[email] = public_pem
+
+    def count(self, action: str, fate: str | None = None) -> int:
+        """How many calls of `action` arrived (with that fate: `ok`, a reason, `delayed`)."""
+        with self.lock:
+            return sum(1 for a, _, f, _, _ in self.calls if a == action and fate in (None, f))
+
+    def times(self, action: str) -> list[float]:
+        """When the calls of `action` arrived (monotonic seconds)."""
+        with self.lock:
+            return [t for a, t, _, _, _ in self.calls if a == action]
+
+    def sent_request_ids(self, action: str = "instances.insert") -> list[str]:
+        """The `requestId` of every call of `action`, in order."""
+        with self.lock:
+            return [r for a, _, _, r, _ in self.calls if a == action]
+
+    def targets(self, action: str) -> set[str]:
+        """The instance names `action` was called on."""
+        with self.lock:
+            return {n for a, _, _, _, n in self.calls if a == action}
+
+    def plant(self, project: str, zone: str, name: str, labels: dict[str, str]) -> None:
+        """An instance made behind vertice's back, RUNNING at once."""
+        with self.lock:
+            self._insert(project, zone, {"name": name, "labels": labels}, boot=0.0)
+
+    def instance(self, project: str, zone: str, name: str) -> dict[str, Any] | None:
+        """The current document of an instance (None when the peer has none of that name)."""
+        with self.lock:
+            self._settle()
+            found = self.instances.get((project, zone, name))
+            return copy.deepcopy(found) if found else None
+
+    def set_status(self, project: str, zone: str, name: str, status: str) -> None:
+        """Put an instance in any status at once (a host event, a suspend...)."""
+        with self.lock:
+            self._settle()
+            self.instances[(project, zone, name)]["status"] = status
+            self._plans.pop((project, zone, name), None)
+
+    # -- the model --
+
+    def _settle(self) -> None:
+        now = time.monotonic()
+        for ident, plan in list(self._plans.items()):
+            while plan and plan[0][0] <= now:
+                _, status = plan.pop(0)
+                if status is None:
+                    self.instances.pop(ident, None)
+                else:
+                    self.instances[ident]["status"] = status
+            if not plan:
+                del self._plans[ident]
+
+    def _schedule(self, ident: tuple[str, str, str], steps: list[tuple[str | None, float]]) -> None:
+        now, plan = time.monotonic(), []
+        for status, after in steps:
+            plan.append((now + after, status))
+        self._plans[ident] = plan
+        if plan and plan[0][0] <= now:
+            self._settle()
+
+    def _operation(
+        self, kind: str, ident: tuple[str, str, str], duration: float, error: str = ""
+    ) -> dict[str, Any]:
+        project, zone, name = ident
+        doc = recorded("operation")  # the recorded instances.insert reply
+        op_name = f"operation-{int(time.time() * 1000)}-{secrets.token_hex(6)}"
+        zone_url = f"{BASE}/projects/{project}/zones/{zone}"
+        found = self.instances.get(ident)
+        doc.update(
+            id=_int64(),
+            name=op_name,
+            operationType=kind,
+            insertTime=_stamp(time.time() + self.skew),
+            startTime=_stamp(time.time() + self.skew),
+            selfLink=f"{zone_url}/operations/{op_name}",
+            targetLink=f"{zone_url}/instances/{name}",
+            targetId=found["id"] if found else _int64(),
+            zone=zone_url,
+        )
+        failure = (error, f"{error}: the operation failed") if error else None
+        self.operations[op_name] = _Op(doc, time.monotonic(), duration, failure)
+        return self._op_view(op_name)
+
+    def _op_view(self, name: str) -> dict[str, Any]:
+        op = self.operations[name]
+        doc = copy.deepcopy(op.doc)
+        elapsed = time.monotonic() - op.started
+        if elapsed >= op.duration:
+            done = recorded("operation_failed" if op.error else "operation")
+            doc.update(status="DONE", progress=100)
+            doc["endTime"] = _stamp(time.time() - elapsed + op.duration + self.skew)
+            if op.error:  # shaped like the recorded failed setMachineType operation
+                doc["error"] = {"errors": [{"code": op.error[0], "message": op.error[1]}]}
+                status, text = _OPERATION_STATUS.get(
+                    op.error[0], (done["httpErrorStatusCode"], done["httpErrorMessage"])
+                )
+                doc.update(httpErrorStatusCode=status, httpErrorMessage=text)
+        elif elapsed >= op.duration / 3:
+            doc.update(status="RUNNING", progress=50)
+        return doc
+
+    def _insert(self, project: str, zone: str, body: dict[str, Any], boot: float) -> dict[str, Any]:
+        name = str(body.get("name", ""))
+        ident = (project, zone, name)
+        doc = recorded("instance")  # the recorded instances.get reply
+        zone_url = f"{BASE}/projects/{project}/zones/{zone}"
+        nic = doc["networkInterfaces"][0]
+        self._serial += 1
+        number = self._serial
+        nic["networkIP"] = f"10.128.{number // 250}.{number % 250 + 2}"
+        wanted = (body.get("networkInterfaces") or [{"accessConfigs": [{}]}])[0]
+        network = wanted.get("network", "global/networks/default")
+        nic["network"] = f"{BASE}/projects/{project}/{network}"
+        nic["accessConfigs"][0]["natIP"] = f"34.{number // 250 + 1}.{number % 250}.7"
+        if not wanted.get("accessConfigs"):
+            nic["accessConfigs"] = []
+        doc.update(
+            id=_int64(),
+            name=name,
+            description=body.get("description", ""),
+            creationTimestamp=_stamp(time.time()),
+            labels=dict(body.get("labels", {})),
+            zone=zone_url,
+            selfLink=f"{zone_url}/instances/{name}",
+            status="PROVISIONING",
+        )
+        doc["metadata"]["items"] = list((body.get("metadata") or {}).get("items", []))
+        doc["disks"][0]["source"] = f"{zone_url}/disks/{name}"
+        if body.get("machineType"):
+            doc["machineType"] = f"{zone_url}/machineTypes/{body['machineType'].rsplit('/')[-1]}"
+        self.instances[ident] = doc
+        self._schedule(ident, [("STAGING", boot / 2), ("RUNNING", boot)])
+        return doc
+
+    def insert(
+        self, project: str, zone: str, body: dict[str, Any], fault: Fault | None
+    ) -> dict[str, Any]:
+        """instances.insert: 409 for a name in use, the first operation for a known requestId."""
+        name = str(body.get("name", ""))
+        if not _NAME.fullmatch(name):
+            raise Refused(400, "invalid", f"Invalid value for field 'resource.name': '{name}'.")
+        machine = str(body.get("machineType", "")).rsplit("/", 1)[-1]
+        if machine not in {m["name"] for m in recorded("machine_types")["items"]}:
+            raise Refused(
+                400, "invalid", f"Invalid value for field 'resource.machineType': '{machine}'. "
+                f"Machine type with name '{machine}' does not exist in zone '{zone}'.",
+            )  # fmt: skip
+        for disk in body.get("disks", []):
+            image = (disk.get("initializeParams") or {}).get("sourceImage", "")
+            if image and self.image(image, project) is None:
+                raise Refused(404, "notFound", f"The resource '{image}' was not found")
+        if (project, zone, name) in self.instances:
+            raise Refused(
+                409, "alreadyExists",
+                f"The resource 'projects/{project}/zones/{zone}/instances/{name}' already exists",
+            )  # fmt: skip
+        if fault is not None and fault.operation_error:
+            return self._operation(
+                "insert", (project, zone, name), self.boot, fault.operation_error
+            )
+        self._insert(project, zone, body, self.boot)
+        return self._operation("insert", (project, zone, name), self.boot)
+
+    def act(self, verb: str, ident: tuple[str, str, str]) -> dict[str, Any]:
+        """delete, start, stop, reset, resume: the instance moves on, an operation tells."""
+        found = self.instances.get(ident)
+        if found is None:
+            raise Refused(
+                404, "notFound", f"The resource 'projects/{ident[0]}/zones/{ident[1]}/instances/"
+                f"{ident[2]}' was not found",
+            )  # fmt: skip
+        status = found["status"]
+        steps: list[tuple[str | None, float]] = []
+        deleting = any(step is None for _, step in self._plans.get(ident, []))
+        if verb == "delete" and not deleting:
+            found["status"] = "STOPPING"
+            steps = [(None, self.halt)]
+        elif verb == "stop" and status not in ("TERMINATED", "STOPPED", "STOPPING"):
+            found["status"] = "STOPPING"
+            steps = [("TERMINATED", self.halt)]
+        elif verb in ("start", "resume") and status != "RUNNING":
+            wanted = "SUSPENDED" if verb == "resume" else "TERMINATED"
+            if status != wanted:
+                raise Refused(400, "resourceNotReady", f"The resource '{ident[2]}' is not ready")
+            found["status"] = "STAGING"
+            steps = [("RUNNING", self.boot / 2)]
+        elif verb == "reset":
+            if status != "RUNNING":
+                raise Refused(400, "resourceNotReady", f"The resource '{ident[2]}' is not ready")
+            found["lastStartTimestamp"] = _stamp(time.time())
+        if steps:
+            self._schedule(ident, steps)
+        return self._operation(verb, ident, self.halt if steps else 0.0)
+
+    def listing(self, project: str, zone: str, query: dict[str, str]) -> dict[str, Any]:
+        """instances.list: a label filter, `maxResults` and `pageToken` paging."""
+        wanted: dict[str, str] = {}
+        text = query.get("filter", "")
+        while text.strip():
+            match = _TERM.match(text)
+            if match is None or not match.group(0):
+                raise Refused(400, "invalid", f"Invalid value for field 'filter': '{text}'.")
+            wanted[match[1]] = match[2]
+            text = text[match.end() :]
+        items = [
+            doc
+            for (p, z, _), doc in sorted(self.instances.items())
+            if (p, z) == (project, zone)
+            and all(doc.get("labels", {}).get(k) == v for k, v in wanted.items())
+        ]
+        size = min(int(query.get("maxResults", 500)), 500)
+        start = int(query.get("pageToken") or 0)
+        reply = recorded("list")  # the recorded instances.list reply
+        reply.update(
+            id=f"projects/{project}/zones/{zone}/instances",
+            selfLink=f"{BASE}/projects/{project}/zones/{zone}/instances",
+            items=copy.deepcopy(items[start : start + size]),
+        )
+        if start + size < len(items):
+            reply["nextPageToken"] = str(start + size)
+        if not reply["items"]:
+            del reply["items"]  # GCE leaves an empty list out
+        return reply
+
+    def image(self, path: str, project: str) -> dict[str, Any] | None:
+        """The recorded image a path names (`.../global/images/[family/]N`), if any."""
+        owner_match = re.search(r"projects/([^/]+)/", path)
+        owner = owner_match[1] if owner_match else project
+        items = recorded("debian_images" if owner == "debian-cloud" else "images")["items"]
+        name = path.rsplit("/", 1)[-1]
+        if "/family/" in path:
+            family = [i for i in items if i.get("family") == name and "deprecated" not in i]
+            return family[-1] if family else None
+        return next((i for i in items if i["name"] == name), None)
+
+    # -- HTTP --
+
+    def _take(self, action: str, rid: str, target: str) -> Fault | None:
+        with self.lock:
+            fault = self.faults.get(action)
+            if fault is not None and fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    del self.faults[action]
+            fate = "ok" if fault is None else (fault.reason if not fault.delay else "delayed")
+            if fault is not None and fault.operation_error:
+                fate = fault.operation_error
+            self.calls.append((action, time.monotonic(), fate, rid, target))
+            return fault
+
+    def _authorize(self, header: str) -> None:
+        if not self.keys:
+            return
+        token = header.removeprefix("Bearer ").strip()
+        try:
+            claims = google.auth.jwt.decode(token, certs=list(self.keys.values()), verify=True)
+        except (ValueError, google.auth.exceptions.GoogleAuthError):
+            raise Refused(
+                401, "authError", "Request had invalid authentication credentials. Expected "
+                "OAuth 2 access token, login cookie or other valid authentication credential.",
+            ) from None  # fmt: skip
+        if claims.get("iss") in self.forbidden:
+            raise Refused(403, "forbidden", "Required 'compute.instances.list' permission")
+
+    def handle(
+        self, method: str, path: str, body: bytes, auth: str
+    ) -> tuple[int, Any, Fault | None]:
+        """Route one request; return the status, the document and the fault that applied."""
+        url = urllib.parse.urlsplit(path)
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
+        parts = url.path.removeprefix("/compute/v1/projects/").split("/")
+        project, rest = parts[0], parts[1:]
+        action, ident = _action(method, project, rest)
+        rid = query.get("requestId", "")
+        fault = self._take(action, rid, ident[2])
+        if action == "zoneOperations.wait" and ident[2] in self.operations:
+            op = self.operations[ident[2]]  # wait (at most 2 s) until the operation is DONE
+            time.sleep(max(0.0, min(2.0, op.started + op.duration - time.monotonic())))
+        if fault is not None and not fault.delay and not fault.operation_error:
+            if fault.body_file:
+                return fault.status, recorded(fault.body_file), fault
+            return fault.status, error_body(fault.status, fault.reason, fault.message), fault
+        try:
+            self._authorize(auth)
+            with self.lock:
+                self._settle()
+                if rid and rid in self.request_ids:
+                    return 200, self._op_view(self.request_ids[rid]), fault
+                doc = self._route(action, ident, query, body, fault)
+                if rid and doc.get("kind") == "compute#operation":
+                    self.request_ids[rid] = doc["name"]
+            return 200, doc, fault
+        except Refused as refused:
+            return refused.code, refused.body, fault
+
+    def _route(
+        self,
+        action: str,
+        ident: tuple[str, str, str],
+        query: dict[str, str],
+        body: bytes,
+        fault: Fault | None,
+    ) -> dict[str, Any]:
+        project, zone, name = ident
+        if action == "instances.list":
+            return self.listing(project, zone, query)
+        if action == "instances.insert":
+            return self.insert(project, zone, json.loads(body or b"{}"), fault)
+        if action == "instances.get":
+            if ident not in self.instances:
+                raise Refused(404, "notFound", f"The resource '{name}' was not found")
+            return copy.deepcopy(self.instances[ident])
+        if action.startswith("instances."):
+            return self.act(action.removeprefix("instances."), ident)
+        if action.startswith("zoneOperations."):
+            if name not in self.operations:
+                raise Refused(404, "notFound", f"The resource '{name}' was not found")
+            return self._op_view(name)
+        if action == "machineTypes.list":
+            return recorded("machine_types")  # served as recorded
+        if action == "images.list":
+            return recorded("debian_images" if project == "debian-cloud" else "images")
+        found = self.image(f"projects/{project}/{name}", project)
+        if found is None:
+            raise Refused(
+                404, "notFound", f"The resource 'projects/{project}/{name}' was not found"
+            )
+        return found
+
+    def start(self) -> None:
+        """Listen (again) on the peer's port (a free one the first time)."""
+        peer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                auth = self.headers.get("Authorization", "")
+                status, doc, fault = peer.handle(self.command, self.path, body, auth)
+                if fault is not None and fault.delay:
+                    peer._release.wait(fault.delay)
+                payload = json.dumps(doc).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json; charset=UTF-8")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a timeout test)
+
+            do_GET = do_POST = do_DELETE = _serve
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop listening: calls now fail to connect, as to an endpoint that is down."""
+        with self.lock:
+            self._release.set()
+            self._release = threading.Event()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def _action(method: str, project: str, rest: list[str]) -> tuple[str, tuple[str, str, str]]:
+    """The API method a request calls (`instances.insert`...) and its target."""
+    if rest[:1] == ["global"]:
+        if len(rest) == 2:
+            return "images.list", (project, "", "")
+        kind = "images.getFromFamily" if rest[2] == "family" else "images.get"
+        return kind, (project, "", "/".join(rest[1:]))
+    zone, collection, tail = rest[1], rest[2], rest[3:]
+    if collection == "operations":
+        verb = "wait" if tail[1:] == ["wait"] else "get"
+        return f"zoneOperations.{verb}", (project, zone, tail[0])
+    if collection == "machineTypes":
+        return "machineTypes.list", (project, zone, "")
+    if not tail:
+        return ("instances.insert" if method == "POST" else "instances.list"), (project, zone, "")
+    if len(tail) == 2:
+        return f"instances.{tail[1]}", (project, zone, tail[0])
+    verb = {"GET": "get", "DELETE": "delete"}[method]
+    return f"instances.{verb}", (project, zone, tail[0])
