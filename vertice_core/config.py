@@ -8,6 +8,7 @@ database, the secret key file and the simulated cloud's file.
 | `VERTICE_HOME`         | `./var`                              |
 | `VERTICE_DATABASE_URL` | `sqlite:///$VERTICE_HOME/vertice.db` |
 | `VERTICE_SECRET_KEY`   | the key in `$VERTICE_HOME/secret.key`, created on first use |
+| `VERTICE_MAX_REPLICAS` | `100`: the most instances one assembly may declare |
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Config:
     database_url: str
     #: A Fernet key given by the environment; None means "use the key file under home".
     secret_key: str | None = None
+    #: The most instances one assembly may declare (`replicas` above it is refused).
+    max_replicas: int = 100
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -34,9 +37,28 @@ class Config:
         env = os.environ if environ is None else environ
         home = Path(env.get("VERTICE_HOME") or "var").resolve()
         url = env.get("VERTICE_DATABASE_URL") or f"sqlite:///{home / 'vertice.db'}"
-        return cls(home=home, database_url=url, secret_key=env.get("VERTICE_SECRET_KEY") or None)
+        return cls(
+            home=home,
+            database_url=url,
+            secret_key=env.get("VERTICE_SECRET_KEY") or None,
+            max_replicas=_positive(env, "VERTICE_MAX_REPLICAS", 100),
+        )
 
     @property
     def key_file(self) -> Path:
         """The file the secret key is kept in when the environment gives none."""
         return self.home / "secret.key"
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    """A positive integer setting; a wrong value stops the start with a clear message."""
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {text!r}")
+    return value

@@ -60,7 +60,17 @@ class RootPassword:
 Credential = SshKeyRef | SshPublicKey | RootPassword
 
 #: Attribute paths of an assembly that may ever change after creation.
-PATCHABLE_PATHS = ("/name", "/description", "/tags", "/desired_state", "/restart_count")
+PATCHABLE_PATHS = (
+    "/name",
+    "/description",
+    "/tags",
+    "/desired_state",
+    "/restart_count",
+    "/replicas",
+)
+
+#: Instances an assembly runs unless it says otherwise.
+DEFAULT_REPLICAS = 1
 
 
 def default_metadata() -> Metadata:
@@ -90,6 +100,9 @@ class AssemblyDeclaration:
     project: Name | None = None
     #: Where the instance's metrics exporter listens, overriding the plan's `::metrics`.
     metrics_port: Port | None = None
+    #: How many instances to run (0: scaled to zero). The upper bound is the
+    #: installation's `max_replicas` (checked by the service layer, not the type).
+    replicas: NonNegative = NonNegative(DEFAULT_REPLICAS)
 
 
 class CredentialKind(enum.StrEnum):
@@ -125,3 +138,4 @@ class AssemblySpec:
     restart_count: NonNegative = NonNegative(0)
     metadata: Metadata = attrs.Factory(default_metadata)
     metrics_port: Port | None = None
+    replicas: NonNegative = NonNegative(DEFAULT_REPLICAS)

@@ -62,6 +62,8 @@ class InstanceView:
     key: str
     cloud_id: str
     state: InstanceState
+    #: The instance's place in the assembly (0 .. replicas-1; higher while scaling down).
+    ordinal: int = 0
     public_ipv4: str = ""
     private_ipv4: str = ""
     #: Addresses a client reaches the workload at, as `host:port` (published ports).
@@ -78,6 +80,11 @@ class AssemblyStatus:
     conditions: list[Condition] = attrs.Factory(list)
     observed_generation: int = 0
     instances: list[InstanceView] = attrs.Factory(list)
+    #: Instances declared, instances Ready, instances made from the current declaration
+    #: (the Kubernetes Deployment's counts).
+    replicas: int = 1
+    ready_replicas: int = 0
+    updated_replicas: int = 0
 
 
 class EventType(enum.StrEnum):

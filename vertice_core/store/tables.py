@@ -10,8 +10,12 @@ The assembly row keeps three groups of columns apart:
   the API only;
 * the **status** (phase, conditions, instances, `observed_generation`),
   written by the reconciler only;
-* the reconciler's **bookkeeping** (when the row is due, the write-ahead
-  create marker, the instance incarnation, how many restarts were carried out).
+* the reconciler's **bookkeeping** (when the row is due, how many restarts
+  every instance has carried out).
+
+An assembly runs `replicas` instances. Each has a row in `instances`, keyed by
+(assembly, ordinal): its own key and incarnation, its write-ahead create
+marker, and what was last observed of it.
 
 Scheduling columns hold epoch seconds (floats): they are compared in the
 reconciler's hottest queries, and a float compares the same on every engine.
@@ -221,6 +225,8 @@ class AssemblyRow(Base):
     spec: Mapped[dict[str, Any]]
     desired_state: Mapped[str] = mapped_column(String(16), default="running")
     restart_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: How many instances should run (0: scaled to zero).
+    replicas: Mapped[int] = mapped_column(Integer, default=1)
     generation: Mapped[int] = mapped_column(Integer, default=1)
 
     # -- status: written by the reconciler --
@@ -244,13 +250,43 @@ class AssemblyRow(Base):
     due_at: Mapped[float | None] = mapped_column(Float, default=None)
     #: Consecutive transient failures (drives the backoff).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    #: Bumped whenever the instance is replaced; part of the instance key.
+    #: How many restart requests every instance has carried out.
+    restarts_done: Mapped[int] = mapped_column(Integer, default=0)
+    # Moved to `instances` (ordinal 0); dropped once the reconciler reads them there.
     incarnation: Mapped[int] = mapped_column(Integer, default=1)
-    #: How many restart requests have been carried out.
+    create_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    create_started_at: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class InstanceRow(Base):
+    """One instance of an assembly, by ordinal. Written by the reconciler only.
+
+    The row is written (with its create marker) *before* the instance is created,
+    and removed once the cloud shows no live instance with its key and the
+    ordinal is no longer wanted, so every instance vertice creates has a row.
+    """
+
+    __tablename__ = "instances"
+    assembly_id: Mapped[str] = mapped_column(
+        ForeignKey("assemblies.id", ondelete="CASCADE"), primary_key=True
+    )
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Bumped whenever the instance is replaced; part of its key.
+    incarnation: Mapped[int] = mapped_column(Integer, default=1)
+    #: The idempotency key of the current incarnation (see `reconcile.plan.instance_key`).
+    key: Mapped[str] = mapped_column(String(128))
+    #: How many restart requests this instance has carried out.
     restarts_done: Mapped[int] = mapped_column(Integer, default=0)
     #: Write-ahead create marker: the key being created and when (epoch seconds).
     create_key: Mapped[str | None] = mapped_column(String(128), default=None)
     create_started_at: Mapped[float | None] = mapped_column(Float, default=None)
+    #: What was last observed: the cloud's id, the state ('' before the first sighting).
+    cloud_id: Mapped[str] = mapped_column(String(255), default="")
+    state: Mapped[str] = mapped_column(String(16), default="")
+    public_ipv4: Mapped[str] = mapped_column(String(64), default="")
+    private_ipv4: Mapped[str] = mapped_column(String(64), default="")
+    #: When `state` last changed (epoch seconds).
+    since: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class LeaseRow(Base):

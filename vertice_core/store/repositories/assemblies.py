@@ -64,8 +64,8 @@ class AssemblyRepository:
                     "tags": [], "desired_state": "running", "restart_count": 0, "generation": 1,
                     "phase": "PENDING", "reason": "", "message": "", "status": {},
                     "status_digest": "", "observed_generation": 0, "attempts": 0,
-                    "incarnation": 1, "restarts_done": 0, "create_key": None,
-                    "create_started_at": None, "ready": None, "ready_since": None,
+                    "replicas": 1, "restarts_done": 0, "ready": None, "ready_since": None,
+                    "incarnation": 1, "create_key": None, "create_started_at": None,
                     "synced": None, "synced_since": None}  # fmt: skip
         full = [{**defaults, **row} for row in rows]
         connection = self.session.connection()
