@@ -1,8 +1,9 @@
 """`python -m bench [--size full|quick|tiny] [SCENARIO ...]`: run the benchmarks.
 
 Scenarios: converge (SQLite, then PostgreSQL; idle follows on SQLite), declare,
-api, footprint, chaos. Prints one line per figure and a summary, and writes
-the figures as JSON under `var/bench/` (or `--out`).
+api, footprint, chaos, replicas (SQLite, then PostgreSQL; scaling on SQLite).
+Prints one line per figure and a summary, and writes the figures as JSON under
+`var/bench/` (or `--out`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.report import Figure, Report
-from bench.scenarios import api, chaos, converge, declare, footprint
+from bench.scenarios import api, chaos, converge, declare, footprint, replicas
 from bench.sizes import SIZES, Size
 
 SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
@@ -23,6 +24,7 @@ SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
     "api": api.run,
     "footprint": footprint.run,
     "chaos": chaos.run,
+    "replicas": lambda size: replicas.run(size, "sqlite") + replicas.run(size, "postgresql"),
 }
 
 

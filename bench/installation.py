@@ -113,7 +113,7 @@ class Installation:
 
     # -- declarations and phases --
 
-    def declare(self, count: int, prefix: str = "a") -> float:
+    def declare(self, count: int, prefix: str = "a", replicas: int = 1) -> float:
         """Store `count` declared assemblies in one transaction; return when it committed."""
         rows = [
             {
@@ -124,12 +124,34 @@ class Installation:
                 "region_name": "local",
                 "flavor_name": "small",
                 "spec": SPEC,
+                "replicas": replicas,
             }
             for i in range(count)
         ]
         with self.store.write() as session:
             AssemblyRepository(session).create_many(rows)
         return time.monotonic()
+
+    def scale_all(self, replicas: int) -> float:
+        """Scale every assembly to `replicas` in one transaction (what a PATCH of
+        `/replicas` writes: the count, a new generation, due now); return when committed."""
+        with self.store.connect() as connection, connection.begin():
+            connection.execute(
+                text(
+                    "UPDATE assemblies SET replicas = :r, generation = generation + 1,"
+                    " due_at = :now"
+                ),
+                {"r": replicas, "now": time.time()},
+            )
+        return time.monotonic()
+
+    def running_instances(self) -> int:
+        """Instances the sim shows running."""
+        return sum(1 for row in self.sim_instances() if row["state"] == "running")
+
+    def live_instances(self) -> int:
+        """Instances the sim shows in any state but terminated."""
+        return sum(1 for row in self.sim_instances() if row["state"] != "terminated")
 
     def stored(self) -> int:
         """How many assemblies are stored (one counting query)."""

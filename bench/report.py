@@ -21,7 +21,7 @@ class Figure:
     value: float
     unit: str
     target: float | None = None
-    #: "<=" or ">=": how the value must compare with the target to pass.
+    #: "<=", ">=" or "==": how the value must compare with the target to pass.
     op: str = "<="
     note: str = ""
 
@@ -30,7 +30,10 @@ class Figure:
         """`pass`, `miss`, or `-` for a figure without a target."""
         if self.target is None:
             return "-"
-        ok = self.value <= self.target if self.op == "<=" else self.value >= self.target
+        if self.op == "==":
+            ok = self.value == self.target
+        else:
+            ok = self.value <= self.target if self.op == "<=" else self.value >= self.target
         return "pass" if ok else "miss"
 
     def line(self) -> str:

@@ -20,10 +20,14 @@ class Size:
     chaos: int
     chaos_resync: float
     repeats: int
+    #: Assemblies of `replica_count` replicas each (converge), and assemblies scaled 1 -> 5 -> 1.
+    replica_assemblies: int
+    replica_count: int
+    scaled: int
 
 
 SIZES = {
-    "full": Size("full", 10_000, 10.0, 6, 10_000, 8, 10_000, 10, 2_000, 5.0, 3),
-    "quick": Size("quick", 1_000, 2.0, 4, 1_000, 8, 1_000, 2, 200, 2.0, 3),
-    "tiny": Size("tiny", 20, 1.0, 2, 20, 2, 20, 1, 20, 1.0, 1),
+    "full": Size("full", 10_000, 10.0, 6, 10_000, 8, 10_000, 10, 2_000, 5.0, 3, 1_000, 10, 1_000),
+    "quick": Size("quick", 1_000, 2.0, 4, 1_000, 8, 1_000, 2, 200, 2.0, 3, 100, 10, 100),
+    "tiny": Size("tiny", 20, 1.0, 2, 20, 2, 20, 1, 20, 1.0, 1, 2, 10, 4),
 }

@@ -198,8 +198,17 @@ def declare(ctx: AppContext, session: Session, principal: Principal, body: Any) 
         region_name=decl.region,
         flavor_name=decl.flavor,
         desired_state=spec.desired_state.value,
+        replicas=_bounded(ctx, decl.replicas),
         spec=stored_spec(ctx, spec),
     )
+
+
+def _bounded(ctx: AppContext, replicas: int) -> int:
+    if replicas > ctx.config.max_replicas:
+        raise InvalidInput.at(
+            "$.replicas", f"at most {ctx.config.max_replicas} replicas, not {replicas}"
+        )
+    return replicas
 
 
 def _project_name(session: Session, project_id: str) -> str:
@@ -237,6 +246,7 @@ class _Patchable:
     tags: Tags
     desired_state: PowerState
     restart_count: NonNegative
+    replicas: NonNegative
 
 
 def patch(
@@ -262,6 +272,7 @@ def patch(
         "tags": list(row.tags),
         "desired_state": row.desired_state,
         "restart_count": row.restart_count,
+        "replicas": row.replicas,
     }
     try:
         changed = jsonpatch.JsonPatch(operations).apply(current)
@@ -278,6 +289,7 @@ def patch(
         "tags": list(result.tags),
         "desired_state": result.desired_state.value,
         "restart_count": result.restart_count,
+        "replicas": _bounded(ctx, result.replicas),
     }
     if values == current:
         return False

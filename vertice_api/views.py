@@ -237,6 +237,9 @@ def status(row: AssemblyLike) -> dict[str, Any]:
         "conditions": stored.get("conditions", []),
         "observed_generation": row.observed_generation,
         "instances": stored.get("instances", []),
+        "replicas": stored.get("replicas", row.replicas),
+        "ready_replicas": stored.get("ready_replicas", 0),
+        "updated_replicas": stored.get("updated_replicas", 0),
     }
 
 
@@ -282,6 +285,7 @@ def assembly(row: AssemblyLike, project_name: str) -> dict[str, Any]:
         project=project_name,
         desired_state=row.desired_state,
         restart_count=row.restart_count,
+        replicas=row.replicas,
         generation=row.generation,
         credential=credential(spec),
         components=component_links(row),

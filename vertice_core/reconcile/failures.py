@@ -3,27 +3,37 @@
 Nothing can be decided for a region that cannot be observed, but the users of
 its assemblies should see why nothing happens. Every assembly that was due is
 claimed and marked not Synced with the error's reason, and backs off like any
-transient failure; its phase and instances stay as they were.
+transient failure; its phase, instances and counts stay as they were. The
+writes are built by the same `outcome.write_of` as every other status write.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import random
+from collections.abc import Callable
+from typing import Any
 
 from vertice_core.errors import DriverError
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import Phase
 from vertice_core.reconcile import status
+from vertice_core.reconcile.outcome import write_of
+from vertice_core.reconcile.settings import ReconcilerSettings
+from vertice_core.reconcile.storeops import PassStore
 from vertice_core.store.repositories.work import StatusWrite
 
-if TYPE_CHECKING:
-    from vertice_core.reconcile.loop import Reconciler
 
-
-def record_region_failure(reconciler: Reconciler, region: str, error: DriverError) -> None:
+def record_region_failure(
+    ops: PassStore,
+    region: str,
+    error: DriverError,
+    *,
+    settings: ReconcilerSettings,
+    rng: random.Random,
+    clock: Callable[[], float],
+) -> None:
     """Mark the region's due assemblies as not synced because of `error`."""
-    ops, settings = reconciler.ops, reconciler.settings
-    now = reconciler.clock()
+    now = clock()
     due = [i for i in ops.region_items(region) if i.due_at is not None and i.due_at <= now]
     if not due:
         return
@@ -34,9 +44,8 @@ def record_region_failure(reconciler: Reconciler, region: str, error: DriverErro
     events: list[dict[str, Any]] = []
     for item in items:
         before = previous.get(item.id, {})
-        prior = status.prior_of(item)
         retry_in = status.backoff(
-            item.attempts, base=settings.backoff_base, cap=settings.backoff_cap, rng=reconciler.rng
+            item.attempts, base=settings.backoff_base, cap=settings.backoff_cap, rng=rng
         )
         message = f"region {region}: {error.message} (retrying in {retry_in:.0f}s)"
         phase = Phase(item.phase)
@@ -51,26 +60,20 @@ def record_region_failure(reconciler: Reconciler, region: str, error: DriverErro
             synced_reason=error.reason,
             synced_message=message,
             instances=tuple(before.get("instances", [])),
+            replicas=item.replicas,
+            ready_replicas=int(before.get("ready_replicas", 0)),
+            updated_replicas=int(before.get("updated_replicas", 0)),
         )
         writes.append(
-            StatusWrite(
-                id=item.id,
+            write_of(
+                item,
+                report,
+                now,
                 generation=item.observed_generation,
-                phase=phase.value,
-                reason=error.reason,
-                message=message,
-                status=status.status_document(report, prior, now),
-                status_digest=report.digest(),
                 attempts=item.attempts + 1,
                 due_at=now + retry_in,
-                incarnation=item.incarnation,
                 restarts_done=item.restarts_done,
-                create_key=item.create_key,
-                create_started_at=item.create_started_at,
-                ready=report.ready,
-                ready_since=prior.since("Ready", report.ready, now),
-                synced=False,
-                synced_since=prior.since("Synced", False, now),
+                slots=None,
             )
         )
         if report.digest() != item.status_digest:
@@ -78,7 +81,7 @@ def record_region_failure(reconciler: Reconciler, region: str, error: DriverErro
                 status.change_events(
                     item.phase,
                     report,
-                    prior,
+                    status.prior_of(item),
                     assembly_id=item.id,
                     project_id=item.project_id,
                     region=region,

@@ -29,6 +29,7 @@ from vertice_core.errors import DriverError
 from vertice_core.metrics import Metrics
 from vertice_core.reconcile.calls import CallPool
 from vertice_core.reconcile.drivers import RegionDrivers
+from vertice_core.reconcile.failures import record_region_failure
 from vertice_core.reconcile.region import RegionPass, RegionResult
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.reconcile.status import backoff
@@ -185,9 +186,9 @@ class Reconciler:
 
     def _region_failed(self, region: RegionRow, error: DriverError) -> None:
         """Tell the due assemblies of a region why nothing happens, and back them off."""
-        from vertice_core.reconcile.failures import record_region_failure
-
-        record_region_failure(self, region.name, error)
+        record_region_failure(
+            self.ops, region.name, error, settings=self.settings, rng=self.rng, clock=self.clock
+        )
 
     def run_pass(self, *, wait: bool = True) -> list[RegionResult]:
         """Start a pass on every region that is due; with `wait`, return their results."""

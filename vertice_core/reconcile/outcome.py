@@ -1,9 +1,11 @@
 """What a pass writes for one assembly: its status report and its bookkeeping. Pure.
 
 `report_of` turns a decision (and the error its actions met, if any) into a
-`Report`; `outcome` adds what the reconciler remembers for next time: the
-backoff after a transient failure, the create marker and its grace period,
-the restarts carried out, the incarnation.
+`Report`; `slots_after` gives the rows of the assembly's instances after it
+(incarnations, create markers and their grace period, restarts carried out,
+what was seen of each instance); `outcome` adds what the reconciler remembers
+for next time, such as the backoff after a transient failure. Every status
+write, including a whole region's failure, is built by `write_of`.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import attrs
 from vertice_core.driver import Instance, InstanceSpec
 from vertice_core.errors import DriverError, TerminalError
 from vertice_core.model.assembly import DesiredState
-from vertice_core.model.status import Phase
+from vertice_core.model.status import InstanceState, Phase
 from vertice_core.reconcile import status
-from vertice_core.reconcile.plan import Decision, Desired, Verb
+from vertice_core.reconcile.plan import Decision, Desired, Member, Slot, Verb, instance_key
 from vertice_core.reconcile.settings import ReconcilerSettings
-from vertice_core.store.repositories.work import StatusWrite, WorkItem
+from vertice_core.store.repositories.work import InstanceSlot, StatusWrite, WorkItem
 
 
 def desired_of(item: WorkItem) -> Desired:
@@ -31,12 +33,26 @@ def desired_of(item: WorkItem) -> Desired:
         generation=item.generation,
         observed_generation=item.observed_generation,
         restart_count=item.restart_count,
-        restarts_done=item.restarts_done,
-        incarnation=item.incarnation,
         phase=Phase(item.phase),
-        create_key=item.create_key,
-        create_started_at=item.create_started_at,
+        replicas=item.replicas,
+        slots=tuple(
+            Slot(s.ordinal, s.incarnation, s.restarts_done, s.create_key, s.create_started_at)
+            for s in item.slots
+        ),
     )
+
+
+def _counts(item: WorkItem, decision: Decision) -> tuple[int, int, int]:
+    """`(replicas, ready, updated)`: instances declared, as declared, live at a wanted
+    ordinal. Every live instance runs the current declaration until declarations can
+    change what an instance runs (revisions), so updated counts the live ones."""
+    desired = DesiredState(item.desired_state)
+    wanted = [m for m in decision.members if m.wanted]
+    ready = sum(1 for m in wanted if status.is_ready(m.phase, desired) and m.instance)
+    updated = sum(
+        1 for m in wanted if m.instance and m.instance.state is not InstanceState.TERMINATED
+    )
+    return item.replicas, ready, updated
 
 
 def report_of(
@@ -44,45 +60,28 @@ def report_of(
 ) -> status.Report:
     """The status report of an assembly after a decision and the outcome of its actions."""
     desired = DesiredState(item.desired_state)
-    instances = status.instances_of([decision.instance] if decision.instance else [])
+    instances = status.instances_of(
+        [(m.slot.ordinal, m.instance) for m in decision.members if m.instance is not None]
+    )
+    counts = _counts(item, decision)
     if isinstance(error, TerminalError):
         return status.Report(
-            Phase.FAILED,
-            error.reason,
-            error.message,
-            False,
-            error.reason,
-            False,
-            error.reason,
-            error.message,
-            instances,
-        )
+            Phase.FAILED, error.reason, error.message, False, error.reason, False,
+            error.reason, error.message, instances, *counts,
+        )  # fmt: skip
     phase = decision.phase
     ready = status.is_ready(phase, desired)
     if error is not None:
         message = f"{error.message} (retrying in {retry_in:.0f}s)"
         return status.Report(
-            phase,
-            decision.reason,
-            message,
-            ready,
-            decision.reason if not ready else "AsDeclared",
-            False,
-            error.reason,
-            message,
-            instances,
-        )
+            phase, decision.reason, message, ready,
+            decision.reason if not ready else "AsDeclared", False, error.reason, message,
+            instances, *counts,
+        )  # fmt: skip
     return status.Report(
-        phase,
-        decision.reason,
-        "",
-        ready,
-        "AsDeclared" if ready else decision.reason,
-        True,
-        "Reconciled",
-        "",
-        instances,
-    )
+        phase, decision.reason, "", ready, "AsDeclared" if ready else decision.reason, True,
+        "Reconciled", "", instances, *counts,
+    )  # fmt: skip
 
 
 @attrs.define
@@ -91,15 +90,108 @@ class Work:
 
     item: WorkItem
     decision: Decision
-    spec: InstanceSpec | None = None
+    #: The specs of the instances to create, by ordinal.
+    specs: dict[int, InstanceSpec] = attrs.Factory(dict)
     errors: list[DriverError] = attrs.Factory(list)
-    created: Instance | None = None
-    failed_verbs: set[Verb] = attrs.Factory(set)
+    #: Instances the creates returned, by ordinal.
+    created: dict[int, Instance] = attrs.Factory(dict)
+    #: `(verb, ordinal)` of the calls that failed.
+    failed: set[tuple[Verb, int]] = attrs.Factory(set)
 
 
-def create_key_of(work: Work) -> str:
-    """The key the work's create action is for."""
-    return next(a.target for a in work.decision.actions if a.verb is Verb.CREATE)
+def creates_of(decision: Decision) -> list[tuple[int, str]]:
+    """`(ordinal, key)` of the decision's create actions."""
+    return [(a.ordinal, a.target) for a in decision.actions if a.verb is Verb.CREATE]
+
+
+def slots_after(
+    item: WorkItem,
+    decision: Decision,
+    now: float,
+    *,
+    failed: frozenset[tuple[Verb, int]] | set[tuple[Verb, int]] = frozenset(),
+) -> tuple[InstanceSlot, ...]:
+    """The instance rows of an assembly once the decision's actions are done.
+
+    A create issued sets the marker (and its grace period) unless it failed, when it is
+    retried after the backoff instead (the key keeps it safe); an instance listed under
+    the marker's key clears it. A reboot that failed leaves the restarts as they were.
+    """
+    stored = {s.ordinal: s for s in item.slots}
+    creating = {ordinal for ordinal, _ in creates_of(decision)}
+    return tuple(
+        _slot_row(item.id, m, stored.get(m.slot.ordinal), now, creating, failed)
+        for m in decision.members
+    )
+
+
+def _slot_row(
+    assembly_id: str,
+    member: Member,
+    before: InstanceSlot | None,
+    now: float,
+    creating: set[int],
+    failed: frozenset[tuple[Verb, int]] | set[tuple[Verb, int]],
+) -> InstanceSlot:
+    slot, instance = member.slot, member.instance
+    key = instance_key(assembly_id, slot.incarnation, slot.ordinal)
+    create_key, create_at = slot.create_key, slot.create_started_at
+    if slot.ordinal in creating:
+        create_key = key
+        create_at = None if (Verb.CREATE, slot.ordinal) in failed else now
+    elif instance is not None and instance.key == create_key:
+        create_key, create_at = None, None
+    restarts = slot.restarts_done
+    if before is not None and (Verb.REBOOT, slot.ordinal) in failed:
+        restarts = before.restarts_done
+    state = instance.state.value if instance is not None else ""
+    since = before.since if before is not None and before.state == state else now
+    return InstanceSlot(
+        ordinal=slot.ordinal,
+        incarnation=slot.incarnation,
+        key=key,
+        restarts_done=restarts,
+        create_key=create_key,
+        create_started_at=create_at,
+        cloud_id=instance.cloud_id if instance is not None else "",
+        state=state,
+        public_ipv4=instance.public_ipv4 if instance is not None else "",
+        private_ipv4=instance.private_ipv4 if instance is not None else "",
+        since=since,
+    )
+
+
+def write_of(
+    item: WorkItem,
+    report: status.Report,
+    now: float,
+    *,
+    generation: int,
+    attempts: int,
+    due_at: float | None,
+    restarts_done: int,
+    slots: tuple[InstanceSlot, ...] | None,
+) -> StatusWrite:
+    """The status write of one assembly: its report, with the conditions' transition
+    times carried over from the stored ones, and the bookkeeping given."""
+    prior = status.prior_of(item)
+    return StatusWrite(
+        id=item.id,
+        generation=generation,
+        phase=report.phase.value,
+        reason=report.reason,
+        message=report.message,
+        status=status.status_document(report, prior, now),
+        status_digest=report.digest(),
+        attempts=attempts,
+        due_at=due_at,
+        restarts_done=restarts_done,
+        ready=report.ready,
+        ready_since=prior.since("Ready", report.ready, now),
+        synced=report.synced,
+        synced_since=prior.since("Synced", report.synced, now),
+        slots=slots,
+    )
 
 
 def outcome(
@@ -110,8 +202,8 @@ def outcome(
     rng: random.Random,
 ) -> tuple[StatusWrite, status.Report]:
     """The status write of one assembly after its actions, and its report."""
-    item, decision = work.item, work.decision
-    decision = _with_created(work, decision)
+    item = work.item
+    decision = _with_created(work)
     error = _worst(work.errors)
     terminal = isinstance(error, TerminalError)
     attempts = 0 if error is None or terminal else item.attempts + 1
@@ -119,49 +211,38 @@ def outcome(
     due_at: float | None = None
     if attempts:
         retry_in = status.backoff(
-            attempts - 1,
-            base=settings.backoff_base,
-            cap=settings.backoff_cap,
-            rng=rng,
+            attempts - 1, base=settings.backoff_base, cap=settings.backoff_cap, rng=rng
         )
         due_at = now + retry_in
     report = report_of(item, decision, error, retry_in)
-    prior = status.prior_of(item)
-    create_key, create_at = item.create_key, item.create_started_at
-    if Verb.CREATE in {a.verb for a in decision.actions}:
-        create_key = create_key_of(work)
-        # A create that succeeded may not be listed yet: the grace period applies.
-        # One that failed is retried after the backoff instead (the key keeps it safe).
-        create_at = now if Verb.CREATE not in work.failed_verbs else None
-    elif decision.instance is not None and decision.instance.key == create_key:
-        create_key, create_at = None, None
-    restarts = item.restarts_done if Verb.REBOOT in work.failed_verbs else decision.restarts_done
-    write = StatusWrite(
-        id=item.id,
+    slots = slots_after(item, decision, now, failed=work.failed)
+    wanted = [s for s in slots if s.ordinal < item.replicas]
+    write = write_of(
+        item,
+        report,
+        now,
         generation=item.generation,
-        phase=report.phase.value,
-        reason=report.reason,
-        message=report.message,
-        status=status.status_document(report, prior, now),
-        status_digest=report.digest(),
         attempts=attempts,
         due_at=due_at,
-        incarnation=decision.incarnation,
-        restarts_done=restarts,
-        create_key=create_key,
-        create_started_at=create_at,
-        ready=report.ready,
-        ready_since=prior.since("Ready", report.ready, now),
-        synced=report.synced,
-        synced_since=prior.since("Synced", report.synced, now),
+        restarts_done=min((s.restarts_done for s in wanted), default=item.restart_count),
+        # Creates wrote their markers ahead (`mark_creating`): the stored rows are no longer
+        # `item.slots`, so they are written whatever the comparison says.
+        slots=slots if slots != item.slots or creates_of(decision) else None,
     )
     return write, report
 
 
-def _with_created(work: Work, decision: Decision) -> Decision:
-    if work.created is not None and decision.instance is None:
-        return attrs.evolve(decision, instance=work.created)
-    return decision
+def _with_created(work: Work) -> Decision:
+    """The decision, with the instances the creates returned given to their members."""
+    if not work.created:
+        return work.decision
+    members = tuple(
+        attrs.evolve(m, instance=work.created[m.slot.ordinal])
+        if m.instance is None and m.slot.ordinal in work.created
+        else m
+        for m in work.decision.members
+    )
+    return attrs.evolve(work.decision, members=members)
 
 
 def _worst(errors: Sequence[DriverError]) -> DriverError | None:

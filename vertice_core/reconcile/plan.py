@@ -1,16 +1,23 @@
-"""The pure heart of the reconciler: from (spec, observed instances, markers) to actions.
+"""The pure heart of the reconciler: from (spec, observed instances, slots) to actions.
 
 `plan_actions` does no I/O and keeps no state; it is tested as a table
-(`tests/core/reconcile/test_plan.py`). Given one assembly's declared state and
-what the cloud shows for it, it decides what to do now:
+(`tests/core/reconcile/test_plan.py`, `test_plan_replicas.py`). An assembly
+runs `replicas` instances, one per *ordinal* `0 .. replicas-1`; each ordinal
+has a *slot* (a row of the instances table) with its incarnation, restarts and
+write-ahead create marker. Given the declared state and everything the cloud
+shows for the assembly, it decides what to do now:
 
-* create the missing instance (unless a recent create of the same key may not
-  be listed yet: the grace period);
-* adopt an instance found by key (a crash between create and its record);
-* start a stopped instance whose spec says running (the host-reboot case);
-* stop a running one whose spec says stopped;
-* reboot once per restart request;
-* delete every instance when the spec says deleted, and extra instances always;
+* per wanted ordinal, as for a single instance: create the missing instance
+  (unless a recent create of the same key may not be listed yet: the grace
+  period), adopt an instance found by key (a crash between create and its
+  record), start a stopped one whose spec says running (the host-reboot case),
+  stop a running one whose spec says stopped, reboot once per restart request,
+  replace a broken or vanished one under a new incarnation;
+* delete the instances of ordinals at or above `replicas` (scale down: those
+  that never became ready first, then the highest ordinal first) and drop
+  their slots once the cloud shows nothing for them;
+* delete every instance no slot owns (an older incarnation), and every
+  instance when the spec says deleted;
 * nothing when all agrees.
 
 It also says which phase the assembly is in and whether the loop should look
@@ -21,7 +28,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import Any
 
 import attrs
 
@@ -42,10 +48,24 @@ class Verb(enum.StrEnum):
 
 @attrs.frozen
 class Action:
-    """One driver call: a verb and its target (the key for create, else the cloud id)."""
+    """One driver call: a verb, its target (the key for create, else the cloud id) and
+    the ordinal it is for (-1: an instance no slot owns)."""
 
     verb: Verb
     target: str
+    ordinal: int = 0
+
+
+@attrs.frozen
+class Slot:
+    """The bookkeeping of one ordinal (a row of the instances table)."""
+
+    ordinal: int
+    incarnation: int = 1
+    restarts_done: int = 0
+    #: Write-ahead marker: the key a create was issued for, and when (epoch seconds).
+    create_key: str | None = None
+    create_started_at: float | None = None
 
 
 @attrs.frozen
@@ -57,22 +77,37 @@ class Desired:
     generation: int
     observed_generation: int
     restart_count: int
-    restarts_done: int
-    incarnation: int
     phase: Phase
-    #: Write-ahead marker: the key a create was issued for, and when (epoch seconds).
-    create_key: str | None = None
-    create_started_at: float | None = None
-
-    @property
-    def key(self) -> str:
-        """The instance key of the current incarnation."""
-        return instance_key(self.assembly_id, self.incarnation)
+    replicas: int = 1
+    #: The stored slots, in ordinal order (ordinals without a row use `Slot(ordinal)`).
+    slots: tuple[Slot, ...] = ()
 
 
-def instance_key(assembly_id: str, incarnation: int) -> str:
-    """The idempotency key of an assembly's instance: unique per incarnation."""
-    return f"{assembly_id}-{incarnation}"
+def instance_key(assembly_id: str, incarnation: int, ordinal: int = 0) -> str:
+    """The idempotency key of one instance: unique per ordinal and incarnation.
+
+    Ordinal 0 keeps the key of single-instance assemblies (`<id>-<incarnation>`), so an
+    upgraded installation adopts what it runs; other ordinals are `<id>-r<ordinal>i<n>`.
+    The part after the id never holds a hyphen: drivers that can only read a key back
+    from a name (SoftLayer's hostnames) find the assembly id before the last hyphen.
+    """
+    if ordinal == 0:
+        return f"{assembly_id}-{incarnation}"
+    return f"{assembly_id}-r{ordinal}i{incarnation}"
+
+
+@attrs.frozen
+class Member:
+    """The decision for one ordinal: its slot after the decision and what it has."""
+
+    slot: Slot
+    phase: Phase
+    reason: str
+    busy: bool
+    #: The live instance of the slot's key (None when there is none yet).
+    instance: Instance | None = None
+    #: False for an ordinal at or above `replicas`, on its way out.
+    wanted: bool = True
 
 
 @attrs.frozen
@@ -81,11 +116,9 @@ class Decision:
 
     actions: tuple[Action, ...]
     phase: Phase
-    #: The instance the assembly has (None when there is none yet).
-    instance: Instance | None = None
-    #: The incarnation after this decision (bumped when the instance is replaced).
-    incarnation: int = 1
-    #: Restart requests carried out once these actions succeed.
+    #: One entry per ordinal that keeps a slot after this decision, in ordinal order.
+    members: tuple[Member, ...] = ()
+    #: Restart requests every wanted instance has carried out once these actions succeed.
     restarts_done: int = 0
     #: A human reason for the phase (`Creating`, `Starting`, `WaitingForCloud`...).
     reason: str = ""
@@ -104,149 +137,210 @@ def plan_actions(
 ) -> Decision:
     """Decide what to do for one assembly given every instance the cloud shows for it."""
     live = _live(instances)
-    base: dict[str, Any] = {"incarnation": want.incarnation, "restarts_done": want.restarts_done}
     if want.desired is DesiredState.DELETED:
         if not live:
-            return Decision((), Phase.DELETED, reason="Deleted", gone=True, **base)
-        deletes = tuple(Action(Verb.DELETE, i.cloud_id) for i in live)
-        return Decision(deletes, Phase.DELETING, reason="Deleting", busy=True, **base)
+            return Decision((), Phase.DELETED, reason="Deleted", gone=True)
+        deletes = tuple(Action(Verb.DELETE, i.cloud_id, _owner(want, i)) for i in live)
+        return Decision(deletes, Phase.DELETING, reason="Deleting", busy=True)
 
-    key = want.key
-    mine = [i for i in live if i.key == key]
-    current = mine[0] if mine else None
-    extras = tuple(Action(Verb.DELETE, i.cloud_id) for i in live if i is not current)
+    wanted = range(want.replicas)
+    stored = {s.ordinal: s for s in want.slots}
+    slots = [stored.get(o) or Slot(o) for o in wanted]
+    slots += [s for o, s in sorted(stored.items()) if o >= want.replicas]
+    owned = {instance_key(want.assembly_id, s.incarnation, s.ordinal): s.ordinal for s in slots}
+    extras = tuple(Action(Verb.DELETE, i.cloud_id, -1) for i in live if owned.get(i.key) is None)
+    by_ordinal: dict[int, list[Instance]] = {}
+    for i in instances:
+        ordinal = owned.get(i.key)
+        if ordinal is not None:
+            by_ordinal.setdefault(ordinal, []).append(i)
 
     if want.phase is Phase.FAILED and want.observed_generation == want.generation:
-        # A terminal failure waits for a spec change; only extras are cleaned up.
-        return Decision(
-            extras,
-            Phase.FAILED,
-            instance=current,
-            reason="WaitingForSpecChange",
-            incarnation=want.incarnation,
-            restarts_done=want.restart_count,
+        return _failed(want, slots, by_ordinal, extras)
+
+    members: list[Member] = []
+    actions: list[Action] = list(extras)
+    leaving: list[tuple[Member, Action]] = []
+    for slot in slots:
+        found = by_ordinal.get(slot.ordinal, [])
+        if slot.ordinal < want.replicas:
+            member, acts = _one(want, slot, found, now=now, grace=grace)
+            members.append(member)
+            actions.extend(acts)
+            continue
+        kept = _leaving(want, slot, found, now=now, grace=grace)
+        if kept is not None:
+            members.append(kept[0])
+            leaving.extend((kept[0], a) for a in kept[1])
+    # Scale down: instances that never became ready go first, then the highest ordinal.
+    leaving.sort(key=lambda pair: (_was_ready(pair[0]), -pair[0].slot.ordinal))
+    actions.extend(action for _, action in leaving)
+    scaling_down = any(not m.wanted for m in members)
+    return _aggregate(want, tuple(members), tuple(actions), scaling_down=scaling_down)
+
+
+def _owner(want: Desired, instance: Instance) -> int:
+    for slot in want.slots:
+        if instance.key == instance_key(want.assembly_id, slot.incarnation, slot.ordinal):
+            return slot.ordinal
+    return -1
+
+
+def _was_ready(member: Member) -> bool:
+    return member.instance is not None and member.instance.state is InstanceState.RUNNING
+
+
+def _failed(
+    want: Desired,
+    slots: list[Slot],
+    by_ordinal: dict[int, list[Instance]],
+    extras: tuple[Action, ...],
+) -> Decision:
+    """A terminal failure waits for a spec change; only extras are cleaned up."""
+    members = []
+    for slot in slots:
+        live = _live(by_ordinal.get(slot.ordinal, []))
+        if slot.ordinal >= want.replicas and not live and slot.create_key is None:
+            continue
+        members.append(
+            Member(
+                attrs.evolve(slot, restarts_done=want.restart_count),
+                Phase.FAILED,
+                "WaitingForSpecChange",
+                False,
+                instance=live[0] if live else None,
+                wanted=slot.ordinal < want.replicas,
+            )
         )
+    return Decision(
+        extras,
+        Phase.FAILED,
+        members=tuple(members),
+        restarts_done=want.restart_count,
+        reason="WaitingForSpecChange",
+        busy=bool(extras),
+    )
+
+
+def _leaving(
+    want: Desired, slot: Slot, found: list[Instance], *, now: float, grace: float
+) -> tuple[Member, list[Action]] | None:
+    """An ordinal at or above `replicas`: delete its instance; None once its slot can go."""
+    live = _live(found)
+    if live:
+        member = Member(slot, Phase.DELETING, "ScalingDown", True, instance=live[0], wanted=False)
+        return member, [Action(Verb.DELETE, i.cloud_id, slot.ordinal) for i in live]
+    recent = slot.create_started_at is not None and now - slot.create_started_at < grace
+    if recent:
+        # A create just issued may not be listed yet: keep the slot until it shows or
+        # the grace period ends, so its instance is deleted rather than left as a ghost.
+        return Member(slot, Phase.DELETING, "WaitingForCloud", True, wanted=False), []
+    return None
+
+
+def _one(
+    want: Desired, slot: Slot, found: list[Instance], *, now: float, grace: float
+) -> tuple[Member, list[Action]]:
+    """The single-instance plan of one wanted ordinal (`found`: instances of its key)."""
+    live = _live(found)
+    current = live[0] if live else None
+    dupes = [Action(Verb.DELETE, i.cloud_id, slot.ordinal) for i in live[1:]]
     if current is None:
-        return _without_instance(want, instances, extras, now=now, grace=grace)
+        member, acts = _without_instance(want, slot, found, now=now, grace=grace)
+        return member, dupes + acts
     if current.state is InstanceState.ERROR:
         # A broken instance is replaced: delete it, and the next key creates anew.
-        actions = (*extras, Action(Verb.DELETE, current.cloud_id))
-        return Decision(
-            actions,
-            Phase.LAUNCHING,
-            instance=current,
-            incarnation=want.incarnation + 1,
-            restarts_done=want.restarts_done,
-            reason="ReplacingBrokenInstance",
-            busy=True,
-        )
+        nxt = attrs.evolve(slot, incarnation=slot.incarnation + 1, create_key=None,
+                           create_started_at=None)  # fmt: skip
+        member = Member(nxt, Phase.LAUNCHING, "ReplacingBrokenInstance", True, instance=current)
+        return member, [*dupes, Action(Verb.DELETE, current.cloud_id, slot.ordinal)]
     if want.desired is DesiredState.RUNNING:
-        return _should_run(want, current, extras)
-    return _should_stop(want, current, extras)
+        member, acts = _should_run(want, slot, current)
+    else:
+        member, acts = _should_stop(want, slot, current)
+    return member, dupes + acts
 
 
 def _without_instance(
-    want: Desired,
-    instances: Sequence[Instance],
-    extras: tuple[Action, ...],
-    *,
-    now: float,
-    grace: float,
-) -> Decision:
-    """No live instance has the current key: create one, or wait for a recent create."""
-    key = want.key
-    if any(i.key == key for i in instances):
+    want: Desired, slot: Slot, found: list[Instance], *, now: float, grace: float
+) -> tuple[Member, list[Action]]:
+    """No live instance has the slot's key: create one, or wait for a recent create."""
+    key = instance_key(want.assembly_id, slot.incarnation, slot.ordinal)
+    done = attrs.evolve(slot, restarts_done=want.restart_count)  # a restart of nothing is moot
+    if found:
         # The key's instance is terminated (someone deleted it behind our back, or the
         # cloud lost it). Clouds keep idempotency tokens of terminated instances, so the
         # replacement needs a new key.
-        nxt = attrs.evolve(want, incarnation=want.incarnation + 1, create_key=None)
-        return attrs.evolve(
-            _without_instance(nxt, (), extras, now=now, grace=grace),
-            incarnation=nxt.incarnation,
-        )
+        nxt = attrs.evolve(done, incarnation=slot.incarnation + 1, create_key=None,
+                           create_started_at=None)  # fmt: skip
+        return _without_instance(want, nxt, [], now=now, grace=grace)
     recent = (
-        want.create_key == key
-        and want.create_started_at is not None
-        and now - want.create_started_at < grace
+        slot.create_key == key
+        and slot.create_started_at is not None
+        and now - slot.create_started_at < grace
     )
-    done = want.restart_count  # a restart of an instance that does not exist yet is moot
     if recent:
-        return Decision(
-            extras,
-            Phase.LAUNCHING,
-            incarnation=want.incarnation,
-            restarts_done=done,
-            reason="WaitingForCloud",
-            busy=True,
-        )
-    return Decision(
-        (*extras, Action(Verb.CREATE, key)),
-        Phase.LAUNCHING,
-        incarnation=want.incarnation,
-        restarts_done=done,
-        reason="Creating",
-        busy=True,
+        return Member(done, Phase.LAUNCHING, "WaitingForCloud", True), []
+    return (
+        Member(done, Phase.LAUNCHING, "Creating", True),
+        [Action(Verb.CREATE, key, slot.ordinal)],
     )
 
 
-def _should_run(want: Desired, current: Instance, extras: tuple[Action, ...]) -> Decision:
-    base: dict[str, Any] = {"instance": current, "incarnation": want.incarnation}
+def _should_run(want: Desired, slot: Slot, current: Instance) -> tuple[Member, list[Action]]:
+    done = attrs.evolve(slot, restarts_done=want.restart_count)
     if current.state is InstanceState.STOPPED:
-        return Decision(
-            (*extras, Action(Verb.START, current.cloud_id)),
-            Phase.LAUNCHING,
-            restarts_done=want.restart_count,
-            reason="Starting",
-            busy=True,
-            **base,
-        )
+        member = Member(done, Phase.LAUNCHING, "Starting", True, instance=current)
+        return member, [Action(Verb.START, current.cloud_id, slot.ordinal)]
     if current.state is InstanceState.RUNNING:
-        if want.restart_count > want.restarts_done:
-            return Decision(
-                (*extras, Action(Verb.REBOOT, current.cloud_id)),
-                Phase.RUNNING,
-                restarts_done=want.restart_count,
-                reason="Restarting",
-                busy=True,
-                **base,
-            )
-        return Decision(
-            extras,
-            Phase.RUNNING,
-            restarts_done=want.restarts_done,
-            reason="Running",
-            busy=bool(extras),
-            **base,
-        )
+        if want.restart_count > slot.restarts_done:
+            member = Member(done, Phase.RUNNING, "Restarting", True, instance=current)
+            return member, [Action(Verb.REBOOT, current.cloud_id, slot.ordinal)]
+        return Member(slot, Phase.RUNNING, "Running", False, instance=current), []
     # pending or unknown: booting, or the cloud does not say yet
-    return Decision(
-        extras,
-        Phase.LAUNCHING,
-        restarts_done=want.restarts_done,
-        reason="Booting",
-        busy=True,
-        **base,
-    )
+    return Member(slot, Phase.LAUNCHING, "Booting", True, instance=current), []
 
 
-def _should_stop(want: Desired, current: Instance, extras: tuple[Action, ...]) -> Decision:
+def _should_stop(want: Desired, slot: Slot, current: Instance) -> tuple[Member, list[Action]]:
     # A restart asked while the spec says stopped is satisfied by the stop itself.
-    base: dict[str, Any] = {"instance": current, "incarnation": want.incarnation}
+    done = attrs.evolve(slot, restarts_done=want.restart_count)
     if current.state is InstanceState.STOPPED:
-        return Decision(
-            extras,
-            Phase.STOPPED,
-            restarts_done=want.restart_count,
-            reason="Stopped",
-            busy=bool(extras),
-            **base,
-        )
+        return Member(done, Phase.STOPPED, "Stopped", False, instance=current), []
     phase = Phase.RUNNING if current.state is InstanceState.RUNNING else Phase.LAUNCHING
-    return Decision(
-        (*extras, Action(Verb.STOP, current.cloud_id)),
-        phase,
-        restarts_done=want.restart_count,
-        reason="Stopping",
-        busy=True,
-        **base,
-    )
+    member = Member(done, phase, "Stopping", True, instance=current)
+    return member, [Action(Verb.STOP, current.cloud_id, slot.ordinal)]
+
+
+def _aggregate(
+    want: Desired,
+    members: tuple[Member, ...],
+    actions: tuple[Action, ...],
+    *,
+    scaling_down: bool,
+) -> Decision:
+    """The assembly's phase and reason from its members' (like a Deployment's status).
+
+    Some wanted instance launching: LAUNCHING; else some running: RUNNING (all of them
+    when the spec says running); else STOPPED. Scaled to zero: RUNNING or STOPPED as
+    declared. The reason is that of the lowest ordinal in the assembly's phase that is
+    in transition, else of the lowest ordinal.
+    """
+    wanted = [m for m in members if m.wanted]
+    busy = bool(actions) or any(m.busy for m in members)
+    restarts = min((m.slot.restarts_done for m in wanted), default=want.restart_count)
+    if not wanted:
+        phase = Phase.STOPPED if want.desired is DesiredState.STOPPED else Phase.RUNNING
+        reason = "ScalingDown" if scaling_down else "ScaledToZero"
+        return Decision(actions, phase, members, restarts, reason, busy)
+    phases = {m.phase for m in wanted}
+    if Phase.LAUNCHING in phases:
+        phase = Phase.LAUNCHING
+    elif Phase.RUNNING in phases:
+        phase = Phase.RUNNING
+    else:
+        phase = Phase.STOPPED
+    moving = [m for m in wanted if m.phase is phase and m.busy]
+    reason = (moving or wanted)[0].reason
+    if scaling_down and not moving:
+        reason = "ScalingDown"
+    return Decision(actions, phase, members, restarts, reason, busy)

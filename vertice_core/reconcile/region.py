@@ -25,10 +25,17 @@ from vertice_core.errors import DriverError
 from vertice_core.model.status import EventType, InstanceState, Phase
 from vertice_core.reconcile import status
 from vertice_core.reconcile.calls import CallPool, Pending
-from vertice_core.reconcile.outcome import Work, create_key_of, desired_of, outcome, report_of
+from vertice_core.reconcile.outcome import (
+    Work,
+    creates_of,
+    desired_of,
+    outcome,
+    report_of,
+    slots_after,
+)
 from vertice_core.reconcile.plan import Action, Decision, Verb, plan_actions
 from vertice_core.reconcile.settings import ReconcilerSettings
-from vertice_core.store.repositories.work import StatusWrite, WorkItem, chunked
+from vertice_core.store.repositories.work import InstanceSlot, StatusWrite, WorkItem, chunked
 
 log = logging.getLogger("vertice.reconcile")
 
@@ -78,7 +85,7 @@ class RegionPass:
         store_ops: Any,
         rng: random.Random,
         clock: Callable[[], float] = time.time,
-        settled: dict[str, tuple[tuple[Any, ...], list[Instance]]] | None = None,
+        settled: dict[str, tuple[Any, ...]] | None = None,
     ) -> None:
         self.region = region
         self.cloud_type = cloud_type
@@ -100,7 +107,7 @@ class RegionPass:
         the cloud than our snapshot, so it is left for the next pass (see
         `_work_on`). Ghosts are confirmed with a second read after the observation.
         """
-        rows = self.ops.region_rows(self.region)
+        rows, slots = self.ops.region_rows(self.region)
         observed = self.calls.run(
             self.cloud_type,
             "observe",
@@ -115,15 +122,16 @@ class RegionPass:
         wanted: dict[str, WorkItem] = {}
         acting: set[str] = set()
         busy = bool(ghosts)
-        settled: dict[str, tuple[tuple[Any, ...], list[Instance]]] = {}
+        settled: dict[str, tuple[Any, ...]] = {}
         for row in rows:
             instances = by_assembly.get(row[0], [])
-            known = self.settled.get(row[0])
-            if known is not None and known[0] == row and known[1] == instances:
+            mine = slots.get(row[0], ())
+            seen = (row, mine, instances)
+            if self.settled.get(row[0]) == seen:
                 # Nothing moved since a pass found nothing to do: the plan would agree.
-                settled[row[0]] = known
+                settled[row[0]] = seen
                 continue
-            item = WorkItem(*row)
+            item = WorkItem.of(row, mine)
             if self._backing_off(item, now):
                 continue
             decision = plan_actions(desired_of(item), instances, now=now, grace=self.settings.grace)
@@ -132,7 +140,7 @@ class RegionPass:
                 if decision.actions:
                     acting.add(item.id)
             elif not decision.busy and _timeless(item):
-                settled[item.id] = (row, instances)
+                settled[item.id] = seen
             busy = busy or decision.busy
         self.settled.clear()
         self.settled.update(settled)
@@ -177,10 +185,10 @@ class RegionPass:
             return True
         if item.generation != item.observed_generation or decision.actions or decision.gone:
             return True
-        if decision.incarnation != item.incarnation or decision.restarts_done != item.restarts_done:
+        if decision.restarts_done != item.restarts_done:
             return True
-        if item.create_key is not None and decision.instance is not None:
-            return True  # the created instance is now listed: clear the marker
+        if slots_after(item, decision, now) != item.slots:
+            return True  # a marker to clear, an incarnation moved on, an instance changed
         if decision.phase is Phase.FAILED and item.phase == Phase.FAILED.value:
             return False  # a terminal failure keeps its reason and message until the spec changes
         return report_of(item, decision).digest() != item.status_digest
@@ -283,12 +291,22 @@ class RegionPass:
             )
             for item in fresh
         ]
-        creating = [w for w in works if any(a.verb is Verb.CREATE for a in w.decision.actions)]
-        if creating:
-            specs = self.ops.instance_specs([(w.item.id, create_key_of(w)) for w in creating])
-            for w in creating:
-                w.spec = specs[w.item.id]
-            self.ops.mark_creating([(w.item.id, create_key_of(w), now) for w in creating])
+        wanted_specs = [
+            (w.item.id, ordinal, key) for w in works for ordinal, key in creates_of(w.decision)
+        ]
+        if wanted_specs:
+            specs = self.ops.instance_specs(wanted_specs)
+            markers: list[tuple[str, InstanceSlot]] = []
+            for w in works:
+                creating = {ordinal for ordinal, _ in creates_of(w.decision)}
+                for ordinal in creating:
+                    w.specs[ordinal] = specs[(w.item.id, ordinal)]
+                markers.extend(
+                    (w.item.id, slot)
+                    for slot in slots_after(w.item, w.decision, now)
+                    if slot.ordinal in creating
+                )
+            self.ops.mark_creating(markers)
         owners = [(work, action) for work in works for action in work.decision.actions]
         calls = [(self.cloud_type, a.verb.value, self._call_for(w, a)) for w, a in owners]
         pending = self.calls.submit(calls, self.settings.call_timeout) if calls else None
@@ -302,9 +320,9 @@ class RegionPass:
             for (work, action), value in zip(batch.owners, results, strict=True):
                 if isinstance(value, DriverError):
                     work.errors.append(value)
-                    work.failed_verbs.add(action.verb)
+                    work.failed.add((action.verb, action.ordinal))
                 elif action.verb is Verb.CREATE and isinstance(value, Instance):
-                    work.created = value
+                    work.created[action.ordinal] = value
         if not batch.works:
             return False
         busy, written, removed = self._finish(batch.works, batch.now)
@@ -316,8 +334,7 @@ class RegionPass:
     def _call_for(self, work: Work, action: Action) -> Callable[[], Any]:
         driver = self.driver
         if action.verb is Verb.CREATE:
-            spec = work.spec
-            assert spec is not None
+            spec = work.specs[action.ordinal]
             return lambda: driver.create(spec)
         verbs: dict[Verb, Callable[[str], None]] = {
             Verb.START: driver.start,
@@ -402,7 +419,9 @@ class RegionPass:
 
 def _timeless(item: WorkItem) -> bool:
     """Whether the plan of this item cannot change with time alone (no grace, no backoff)."""
-    return item.create_key is None and item.attempts == 0 and item.due_at is None
+    return (
+        item.attempts == 0 and item.due_at is None and all(s.create_key is None for s in item.slots)
+    )
 
 
 def _bound(method: Callable[[str], None], argument: str) -> Callable[[], None]:

@@ -32,19 +32,24 @@ def instance_spec(
     row: SpecRow,
     key: str,
     *,
+    ordinal: int = 0,
     plan: Plan,
     flavor: FlavorRow,
     project: str,
     installation_id: str,
     box: SecretBox,
 ) -> InstanceSpec:
-    """The spec of the instance `key` of the assembly in `row`."""
+    """The spec of the instance `key` (at `ordinal`) of the assembly in `row`.
+
+    The instance is named after the assembly, with `-<ordinal>` from the second on, so
+    a cloud's console tells the replicas apart.
+    """
     credential = row.spec.get("credential") or {}
     sealed = credential.get("sealed_password") or ""
     return InstanceSpec(
         key=key,
         assembly_id=row.id,
-        name=row.name,
+        name=row.name if ordinal == 0 else f"{row.name}-{ordinal}",
         project=project,
         plan=plan.name,
         image=plan.image(),

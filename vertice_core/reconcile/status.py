@@ -37,6 +37,10 @@ class Report:
     synced_reason: str
     synced_message: str
     instances: tuple[dict[str, Any], ...]
+    #: Instances declared, as declared (Ready), live at a wanted ordinal (updated).
+    replicas: int = 1
+    ready_replicas: int = 0
+    updated_replicas: int = 0
 
     def digest(self) -> str:
         """A stable digest of the report (what `status_digest` stores).
@@ -48,14 +52,16 @@ class Report:
             (
                 self.phase.value, self.reason, self.message, self.ready, self.ready_reason,
                 self.synced, self.synced_reason, self.synced_message, self.instances,
+                self.replicas, self.ready_replicas, self.updated_replicas,
             )
         )  # fmt: skip
         return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def instance_view(instance: Instance) -> dict[str, Any]:
+def instance_view(instance: Instance, ordinal: int = 0) -> dict[str, Any]:
     """The status document's view of one instance."""
     return {
+        "ordinal": ordinal,
         "key": instance.key,
         "cloud_id": instance.cloud_id,
         "state": instance.state.value,
@@ -121,6 +127,9 @@ def status_document(report: Report, prior: Prior, now: float) -> dict[str, Any]:
             ),
         ],
         "instances": list(report.instances),
+        "replicas": report.replicas,
+        "ready_replicas": report.ready_replicas,
+        "updated_replicas": report.updated_replicas,
     }
 
 
@@ -133,7 +142,11 @@ def change_events(
     project_id: str,
     region: str,
 ) -> list[dict[str, Any]]:
-    """Events (as `EventRow` columns) for every change of phase or condition."""
+    """Events (as `EventRow` columns) for every change of phase or condition.
+
+    Routine transitions are `Normal`: a new assembly not Ready yet, a scale-up launching.
+    A `Warning` says something went wrong: a failure, or an error keeping it unsynced.
+    """
     events: list[dict[str, Any]] = []
     base = {"assembly_id": assembly_id, "project_id": project_id, "region_name": region}
     if report.phase.value != old_phase:
@@ -153,10 +166,11 @@ def change_events(
     ):
         if before is not value:
             text = "True" if value else "False"
+            trouble = not value and (report.phase is Phase.FAILED or not report.synced)
             events.append(
                 {
                     **base,
-                    "type": (EventType.NORMAL if value else EventType.WARNING).value,
+                    "type": (EventType.WARNING if trouble else EventType.NORMAL).value,
                     "reason": f"{kind}{text}",
                     "message": f"{kind} is {text}: {message or reason}",
                 }
@@ -180,6 +194,6 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def instances_of(found: Sequence[Instance]) -> tuple[dict[str, Any], ...]:
-    """The status views of the instances an assembly has."""
-    return tuple(instance_view(i) for i in found)
+def instances_of(found: Sequence[tuple[int, Instance]]) -> tuple[dict[str, Any], ...]:
+    """The status views of the instances an assembly has, from `(ordinal, instance)`."""
+    return tuple(instance_view(instance, ordinal) for ordinal, instance in found)

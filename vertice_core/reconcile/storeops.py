@@ -22,7 +22,12 @@ from vertice_core.model.status import Event, EventType
 from vertice_core.reconcile.specs import instance_spec
 from vertice_core.reconcile.status import now_utc
 from vertice_core.store import Store
-from vertice_core.store.repositories.work import StatusWrite, WorkItem, WorkRepository
+from vertice_core.store.repositories.work import (
+    InstanceSlot,
+    StatusWrite,
+    WorkItem,
+    WorkRepository,
+)
 
 
 class PassStore:
@@ -51,9 +56,14 @@ class PassStore:
         with self.store.read() as session:
             return WorkRepository(session).region_items(region)
 
-    def region_rows(self, region: str) -> Sequence[tuple[Any, ...]]:
+    def region_rows(
+        self, region: str
+    ) -> tuple[Sequence[tuple[Any, ...]], dict[str, tuple[InstanceSlot, ...]]]:
+        """The region's assemblies (as `WorkItem` tuples without slots) and their slots,
+        read in one transaction."""
         with self.store.read() as session:
-            return WorkRepository(session).region_rows(region)
+            work = WorkRepository(session)
+            return work.region_rows(region), work.region_slots(region)
 
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
         with self.store.read() as session:
@@ -75,31 +85,35 @@ class PassStore:
         with self.store.write() as session:
             WorkRepository(session).release(ids, self.holder)
 
-    def mark_creating(self, markers: Sequence[tuple[str, str, float]]) -> None:
+    def mark_creating(self, markers: Sequence[tuple[str, InstanceSlot]]) -> None:
         """Write-ahead: commit the create markers before any create is issued."""
         with self.store.write() as session:
             WorkRepository(session).mark_creating(markers)
 
-    def instance_specs(self, wanted: Sequence[tuple[str, str]]) -> dict[str, InstanceSpec]:
-        """`{assembly id: spec}` for `(assembly id, key)` pairs about to be created."""
+    def instance_specs(
+        self, wanted: Sequence[tuple[str, int, str]]
+    ) -> dict[tuple[str, int], InstanceSpec]:
+        """`{(assembly id, ordinal): spec}` for `(assembly id, ordinal, key)` about to be
+        created."""
         with self.store.read() as session:
             work = WorkRepository(session)
-            rows = work.spec_rows([assembly_id for assembly_id, _ in wanted])
+            rows = work.spec_rows(sorted({assembly_id for assembly_id, _, _ in wanted}))
             plans = work.plan_documents({row.plan_name for row in rows.values()})
             flavors = work.flavors({row.flavor_name for row in rows.values()})
             projects = work.project_names({row.project_id for row in rows.values()})
         structured = {name: structure(self.converter, doc, Plan) for name, doc in plans.items()}
         return {
-            assembly_id: instance_spec(
+            (assembly_id, ordinal): instance_spec(
                 rows[assembly_id],
                 key,
+                ordinal=ordinal,
                 plan=structured[rows[assembly_id].plan_name],
                 flavor=flavors[rows[assembly_id].flavor_name],
                 project=projects.get(rows[assembly_id].project_id, ""),
                 installation_id=self.installation_id,
                 box=self.box,
             )
-            for assembly_id, key in wanted
+            for assembly_id, ordinal, key in wanted
         }
 
     def commit_pass(

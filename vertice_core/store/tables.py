@@ -252,10 +252,6 @@ class AssemblyRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: How many restart requests every instance has carried out.
     restarts_done: Mapped[int] = mapped_column(Integer, default=0)
-    # Moved to `instances` (ordinal 0); dropped once the reconciler reads them there.
-    incarnation: Mapped[int] = mapped_column(Integer, default=1)
-    create_key: Mapped[str | None] = mapped_column(String(128), default=None)
-    create_started_at: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class InstanceRow(Base):

@@ -60,7 +60,8 @@ def test_killed_after_create_before_its_outcome_is_recorded(
     assert creates == [f"{assembly_id}-1"]
     (made,) = containers_of(engine_client, assembly_id)
     (item,) = dead.ops.items([assembly_id])
-    assert item.create_key == f"{assembly_id}-1"  # the write-ahead marker, and no outcome
+    (slot,) = item.slots
+    assert slot.create_key == f"{assembly_id}-1"  # the write-ahead marker, and no outcome
     assert phase_of(alice, uri) != "RUNNING"
 
     fresh = make_reconciler(holder="fresh")

@@ -7,7 +7,7 @@ import pytest
 from vertice_core.driver import TAG_ASSEMBLY, Instance
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import InstanceState, Phase
-from vertice_core.reconcile.plan import Action, Desired, Verb, plan_actions
+from vertice_core.reconcile.plan import Action, Desired, Slot, Verb, plan_actions
 
 NOW = 1_000.0
 GRACE = 30.0
@@ -15,20 +15,30 @@ A = "asm-1"
 
 
 def want(**changes) -> Desired:
+    """One assembly with one replica; the slot fields set its ordinal 0's row."""
+    slot = {
+        k: changes.pop(k)
+        for k in ("incarnation", "restarts_done", "create_key", "create_started_at")
+        if k in changes
+    }
     fields = {
         "assembly_id": A,
         "desired": DesiredState.RUNNING,
         "generation": 1,
         "observed_generation": 0,
         "restart_count": 0,
-        "restarts_done": 0,
-        "incarnation": 1,
         "phase": Phase.PENDING,
-        "create_key": None,
-        "create_started_at": None,
+        "slots": (Slot(0, **slot),),
     }
     fields.update(changes)
     return Desired(**fields)
+
+
+def fact(decision, field):
+    """A field of the decision, or of its only member's slot (incarnation)."""
+    if field == "incarnation":
+        return decision.members[0].slot.incarnation
+    return getattr(decision, field)
 
 
 def inst(state: InstanceState, key: str = f"{A}-1", cloud_id: str = "i-1") -> Instance:
@@ -110,7 +120,7 @@ CASES = [
         "delete when the spec says deleted",
         want(desired=DesiredState.DELETED),
         [inst(RUNNING), inst(STOPPED, key=f"{A}-0", cloud_id="i-0")],
-        [Action(Verb.DELETE, "i-1"), Action(Verb.DELETE, "i-0")],
+        [Action(Verb.DELETE, "i-1"), Action(Verb.DELETE, "i-0", -1)],
         Phase.DELETING,
         {},
     ),
@@ -134,7 +144,7 @@ CASES = [
         "an extra instance of an older incarnation is deleted",
         want(incarnation=2),
         [inst(RUNNING, key=f"{A}-2", cloud_id="i-2"), inst(RUNNING, key=f"{A}-1", cloud_id="i-1")],
-        [Action(Verb.DELETE, "i-1")],
+        [Action(Verb.DELETE, "i-1", -1)],
         Phase.RUNNING,
         {},
     ),
@@ -181,4 +191,4 @@ def test_plan(case, desired, instances, actions, phase, extra):
     assert list(decision.actions) == actions
     assert decision.phase is phase
     for field, value in extra.items():
-        assert getattr(decision, field) == value, field
+        assert fact(decision, field) == value, field

@@ -104,3 +104,42 @@ def test_two_reconcilers_on_postgresql_never_create_twice(
     assert len(creates) == 300
     assert set(creates.values()) == {1}, "some key was created by both reconcilers"
     assert len(list(sim_cloud.all_rows("default"))) == 300
+
+
+def test_sigkill_during_a_scale_up_leaves_no_duplicate_and_no_gap(
+    ctx, alice, configure_sim, phases, sim_cloud
+):
+    from vertice_core.reconcile.plan import instance_key
+
+    configure_sim(latency=0.1, boot_time=0.2)
+    uris = [alice.declare(f"asm{i:02d}").headers["location"] for i in range(30)]
+    env = reconciler_env(ctx, workers=4)
+    first = start(env, "crashy")
+    try:
+        wait_for(lambda: phases() == {"RUNNING": 30}, timeout=120)
+    finally:
+        stop(first)
+    for uri in uris:
+        alice.replace(uri, "/replicas", 5)
+    rng = random.Random(5)
+    for _ in range(8):
+        process = start(env, "crashy")
+        time.sleep(rng.uniform(0.5, 1.5))
+        process.kill()  # SIGKILL in the middle of the scale-up
+        process.wait()
+
+    def running() -> list[dict]:
+        return [r for r in sim_cloud.all_rows("default") if r["state"] == "running"]
+
+    final = start(env, "crashy")
+    try:
+        wait_for(lambda: phases() == {"RUNNING": 30} and len(running()) == 150, timeout=180)
+    finally:
+        stop(final)
+    live = [r for r in sim_cloud.all_rows("default") if r["state"] != "terminated"]
+    keys = Counter(r["tags"]["vertice-key"] for r in live)
+    assert set(keys.values()) == {1}, "a key got a second instance"
+    expected = {
+        instance_key(uri.rsplit("/", 1)[1], 1, ordinal) for uri in uris for ordinal in range(5)
+    }
+    assert set(keys) == expected, "an ordinal is missing or one was replaced needlessly"

@@ -65,7 +65,6 @@ class AssemblyRepository:
                     "phase": "PENDING", "reason": "", "message": "", "status": {},
                     "status_digest": "", "observed_generation": 0, "attempts": 0,
                     "replicas": 1, "restarts_done": 0, "ready": None, "ready_since": None,
-                    "incarnation": 1, "create_key": None, "create_started_at": None,
                     "synced": None, "synced_since": None}  # fmt: skip
         full = [{**defaults, **row} for row in rows]
         connection = self.session.connection()

@@ -19,6 +19,7 @@ from vertice_core.store.tables import (
     AssemblyRow,
     EventRow,
     FlavorRow,
+    InstanceRow,
     LeaseRow,
     PlanRow,
     ProjectRow,
@@ -34,7 +35,9 @@ CHUNK = 500
 ASSEMBLIES = cast(Table, AssemblyRow.__table__)
 EVENTS = cast(Table, EventRow.__table__)
 LEASES = cast(Table, LeaseRow.__table__)
+INSTANCES = cast(Table, InstanceRow.__table__)
 _A = ASSEMBLIES.c
+_I = INSTANCES.c
 
 
 def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -44,8 +47,29 @@ def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 @attrs.frozen
+class InstanceSlot:
+    """One row of the instances table: an ordinal's bookkeeping and its last sighting."""
+
+    ordinal: int
+    incarnation: int
+    key: str
+    restarts_done: int = 0
+    create_key: str | None = None
+    create_started_at: float | None = None
+    cloud_id: str = ""
+    state: str = ""
+    public_ipv4: str = ""
+    private_ipv4: str = ""
+    since: float | None = None
+
+
+_SLOT_COLUMNS = [getattr(_I, f.name) for f in attrs.fields(InstanceSlot)]
+
+
+@attrs.frozen
 class WorkItem:
-    """The columns the planner needs about one assembly (no spec documents)."""
+    """The columns the planner needs about one assembly (no spec documents), and the
+    rows of its instances in ordinal order."""
 
     id: str
     project_id: str
@@ -54,20 +78,24 @@ class WorkItem:
     desired_state: str
     restart_count: int
     restarts_done: int
-    incarnation: int
+    replicas: int
     phase: str
     attempts: int
     due_at: float | None
-    create_key: str | None
-    create_started_at: float | None
     status_digest: str
     ready: bool | None
     ready_since: float | None
     synced: bool | None
     synced_since: float | None
+    slots: tuple[InstanceSlot, ...] = ()
+
+    @classmethod
+    def of(cls, row: Sequence[Any], slots: tuple[InstanceSlot, ...] = ()) -> WorkItem:
+        """A work item from a row of the work columns and the assembly's instance rows."""
+        return cls(*row, slots)  # type: ignore[call-arg]  # the row holds every other field
 
 
-_WORK_COLUMNS = [getattr(_A, f.name) for f in attrs.fields(WorkItem)]
+_WORK_COLUMNS = [getattr(_A, f.name) for f in attrs.fields(WorkItem) if f.name != "slots"]
 
 
 @attrs.frozen
@@ -96,14 +124,13 @@ class StatusWrite:
     status_digest: str
     attempts: int
     due_at: float | None
-    incarnation: int
     restarts_done: int
-    create_key: str | None
-    create_started_at: float | None
     ready: bool
     ready_since: float
     synced: bool
     synced_since: float
+    #: The instance rows after the pass, or None when they did not change.
+    slots: tuple[InstanceSlot, ...] | None = None
 
 
 class WorkRepository:
@@ -136,20 +163,39 @@ class WorkRepository:
 
     def region_items(self, region: str) -> list[WorkItem]:
         """Every assembly of `region`, as the planner sees it."""
-        return [WorkItem(*row) for row in self.region_rows(region)]
+        slots = self.region_slots(region)
+        return [WorkItem.of(row, slots.get(row[0], ())) for row in self.region_rows(region)]
 
     def region_rows(self, region: str) -> Sequence[tuple[Any, ...]]:
-        """Every assembly of `region` as plain tuples of `WorkItem`'s fields (cheapest)."""
+        """Every assembly of `region` as plain tuples of `WorkItem`'s fields but `slots`
+        (cheapest)."""
         return (
             self._db.execute(select(*_WORK_COLUMNS).where(_A.region_name == region)).tuples().all()
         )
 
+    def region_slots(self, region: str) -> dict[str, tuple[InstanceSlot, ...]]:
+        """The instance rows of every assembly of `region`, by assembly id, in ordinal order."""
+        rows = self._db.execute(
+            select(_I.assembly_id, *_SLOT_COLUMNS)
+            .join(ASSEMBLIES, _A.id == _I.assembly_id)
+            .where(_A.region_name == region)
+            .order_by(_I.assembly_id, _I.ordinal)
+        )
+        return _group_slots(rows)
+
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
-        """The assemblies with these ids, re-read (after a claim)."""
+        """The assemblies with these ids and their instance rows, re-read (after a claim)."""
         found: list[WorkItem] = []
         for part in chunked(ids):
+            slots = _group_slots(
+                self._db.execute(
+                    select(_I.assembly_id, *_SLOT_COLUMNS)
+                    .where(_I.assembly_id.in_(part))
+                    .order_by(_I.assembly_id, _I.ordinal)
+                )
+            )
             rows = self._db.execute(select(*_WORK_COLUMNS).where(_A.id.in_(part)))
-            found.extend(WorkItem(*row) for row in rows)
+            found.extend(WorkItem.of(row, slots.get(row[0], ())) for row in rows)
         return found
 
     def claim(self, ids: Sequence[str], holder: str, now: float, ttl: float) -> set[str]:
@@ -217,20 +263,41 @@ class WorkRepository:
         )
         return {str(project_id): str(name) for project_id, name in rows}
 
-    def mark_creating(self, markers: Sequence[tuple[str, str, float]]) -> None:
-        """Write-ahead: record `(assembly id, key, time)` before the creates are issued."""
+    def mark_creating(self, markers: Sequence[tuple[str, InstanceSlot]]) -> None:
+        """Write-ahead: record `(assembly id, slot with its create marker)` before the
+        creates are issued; a PENDING assembly becomes SCHEDULED."""
         if not markers:
             return
+        self._replace_slots(markers)
         self._db.execute(
             update(ASSEMBLIES)
             .where(_A.id == bindparam("b_id"))
-            .values(
-                create_key=bindparam("b_key"),
-                create_started_at=bindparam("b_at"),
-                phase=case((_A.phase == "PENDING", "SCHEDULED"), else_=_A.phase),
-            ),
-            [{"b_id": i, "b_key": k, "b_at": t} for i, k, t in markers],
+            .where(_A.phase == "PENDING")
+            .values(phase="SCHEDULED"),
+            [{"b_id": i} for i in sorted({i for i, _ in markers})],
         )
+
+    def _replace_slots(self, slots: Sequence[tuple[str, InstanceSlot]]) -> None:
+        """Write these instance rows, replacing the rows of the same (assembly, ordinal)."""
+        self._db.execute(
+            delete(INSTANCES)
+            .where(_I.assembly_id == bindparam("b_id"))
+            .where(_I.ordinal == bindparam("b_ordinal")),
+            [{"b_id": i, "b_ordinal": s.ordinal} for i, s in slots],
+        )
+        self._db.execute(
+            insert(INSTANCES), [{"assembly_id": i, **attrs.asdict(s)} for i, s in slots]
+        )
+
+    def write_slots(self, writes: Sequence[StatusWrite]) -> None:
+        """Make the instance rows of these assemblies exactly the writes' `slots` (for
+        the writes whose slots changed)."""
+        changed = [w for w in writes if w.slots is not None]
+        for part in chunked([w.id for w in changed]):
+            self._db.execute(delete(INSTANCES).where(_I.assembly_id.in_(part)))
+        rows = [{"assembly_id": w.id, **attrs.asdict(s)} for w in changed for s in w.slots or ()]
+        if rows:
+            self._db.execute(insert(INSTANCES), rows)
 
     def write_status(self, writes: Sequence[StatusWrite], now: float) -> None:
         """Write every outcome of a pass in one executemany.
@@ -241,6 +308,7 @@ class WorkRepository:
         """
         if not writes:
             return
+        self.write_slots(writes)
         self._db.execute(
             update(ASSEMBLIES)
             .where(_A.id == bindparam("b_id"))
@@ -256,10 +324,7 @@ class WorkRepository:
                     (_A.generation == bindparam("b_generation"), bindparam("b_due")),
                     else_=now,
                 ),
-                incarnation=bindparam("b_incarnation"),
                 restarts_done=bindparam("b_restarts"),
-                create_key=bindparam("b_key"),
-                create_started_at=bindparam("b_key_at"),
                 ready=bindparam("b_ready"),
                 ready_since=bindparam("b_ready_since"),
                 synced=bindparam("b_synced"),
@@ -276,10 +341,7 @@ class WorkRepository:
                     "b_generation": w.generation,
                     "b_attempts": w.attempts,
                     "b_due": w.due_at,
-                    "b_incarnation": w.incarnation,
                     "b_restarts": w.restarts_done,
-                    "b_key": w.create_key,
-                    "b_key_at": w.create_started_at,
                     "b_ready": w.ready,
                     "b_ready_since": w.ready_since,
                     "b_synced": w.synced,
@@ -299,6 +361,7 @@ class WorkRepository:
         """Delete assemblies whose cloud side is confirmed gone (their leases go with them)."""
         for part in chunked(ids):
             self._db.execute(delete(LEASES).where(LEASES.c.assembly_id.in_(part)))
+            self._db.execute(delete(INSTANCES).where(_I.assembly_id.in_(part)))
             self._db.execute(delete(ASSEMBLIES).where(_A.id.in_(part)))
 
     def existing(self, ids: Iterable[str]) -> set[str]:
@@ -308,3 +371,11 @@ class WorkRepository:
         for part in chunked(id_list):
             found.update(self.session.scalars(select(_A.id).where(_A.id.in_(part))))
         return found
+
+
+def _group_slots(rows: Iterable[Any]) -> dict[str, tuple[InstanceSlot, ...]]:
+    """`(assembly id, *slot columns)` rows, in assembly and ordinal order, grouped."""
+    grouped: dict[str, list[InstanceSlot]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(InstanceSlot(*row[1:]))
+    return {assembly_id: tuple(slots) for assembly_id, slots in grouped.items()}

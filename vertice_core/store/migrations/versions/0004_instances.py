@@ -12,7 +12,8 @@ Revises: 0003
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,8 +66,20 @@ def _with_replicas(spec: Any) -> Any:
     return {**spec, "metadata": metadata} if changed else None
 
 
+@contextlib.contextmanager
+def _leases_kept(bind: sa.Connection) -> Iterator[None]:
+    """Keep the leases across a batch alter of the assemblies table (see `upgrade`)."""
+    leases = sa.table(
+        "leases", sa.column("assembly_id"), sa.column("holder"), sa.column("expires_at")
+    )
+    kept = [dict(row._mapping) for row in bind.execute(sa.select(leases))]
+    yield
+    bind.execute(leases.delete())
+    if kept:
+        bind.execute(leases.insert(), kept)
+
+
 def upgrade() -> None:
-    _instances_table()
     assemblies = sa.table(
         "assemblies",
         sa.column("id", sa.String),
@@ -95,40 +108,55 @@ def upgrade() -> None:
             assemblies.c.spec,
         )
     ).all()
-    if rows:
-        bind.execute(
-            instances.insert(),
-            [
-                {
-                    "assembly_id": r.id, "ordinal": 0, "incarnation": r.incarnation,
-                    "key": f"{r.id}-{r.incarnation}", "restarts_done": r.restarts_done,
-                    "create_key": r.create_key, "create_started_at": r.create_started_at,
-                    "cloud_id": "", "state": "", "public_ipv4": "", "private_ipv4": "",
-                    "since": None,
-                }
-                for r in rows
-            ],
-        )  # fmt: skip
-        for r in rows:
-            spec = _with_replicas(r.spec)
-            if spec is not None:
-                bind.execute(assemblies.update().where(assemblies.c.id == r.id).values(spec=spec))
-    with op.batch_alter_table("assemblies") as batch:
+    # The assemblies table first: on SQLite a batch alter copies it and drops the old one,
+    # and with foreign keys on, that drop empties the tables referring to it (cascade).
+    with _leases_kept(bind), op.batch_alter_table("assemblies") as batch:
         batch.add_column(sa.Column("replicas", sa.Integer(), nullable=False, server_default="1"))
+        for name in MOVED:
+            batch.drop_column(name)
+    _instances_table()
+    if not rows:
+        return
+    bind.execute(
+        instances.insert(),
+        [
+            {
+                "assembly_id": r.id, "ordinal": 0, "incarnation": r.incarnation,
+                "key": f"{r.id}-{r.incarnation}", "restarts_done": r.restarts_done,
+                "create_key": r.create_key, "create_started_at": r.create_started_at,
+                "cloud_id": "", "state": "", "public_ipv4": "", "private_ipv4": "",
+                "since": None,
+            }
+            for r in rows
+        ],
+    )  # fmt: skip
+    for r in rows:
+        spec = _with_replicas(r.spec)
+        if spec is not None:
+            bind.execute(assemblies.update().where(assemblies.c.id == r.id).values(spec=spec))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("assemblies") as batch:
-        batch.drop_column("replicas")
+    """Back to one instance per assembly: ordinal 0's bookkeeping returns to the row
+    (other ordinals' instances become ghosts, removed by the older reconciler)."""
     bind = op.get_bind()
-    bind.execute(
+    kept = bind.execute(
         sa.text(
-            "UPDATE assemblies SET incarnation = COALESCE((SELECT i.incarnation FROM instances i"
-            " WHERE i.assembly_id = assemblies.id AND i.ordinal = 0), 1),"
-            " create_key = (SELECT i.create_key FROM instances i"
-            " WHERE i.assembly_id = assemblies.id AND i.ordinal = 0),"
-            " create_started_at = (SELECT i.create_started_at FROM instances i"
-            " WHERE i.assembly_id = assemblies.id AND i.ordinal = 0)"
+            "SELECT assembly_id, incarnation, create_key, create_started_at FROM instances"
+            " WHERE ordinal = 0"
         )
-    )
+    ).all()
     op.drop_table("instances")
+    with _leases_kept(bind), op.batch_alter_table("assemblies") as batch:
+        batch.drop_column("replicas")
+        batch.add_column(sa.Column("incarnation", sa.Integer(), nullable=False, server_default="1"))
+        batch.add_column(sa.Column("create_key", sa.String(length=128), nullable=True))
+        batch.add_column(sa.Column("create_started_at", sa.Float(), nullable=True))
+    for row in kept:
+        bind.execute(
+            sa.text(
+                "UPDATE assemblies SET incarnation = :n, create_key = :k, create_started_at = :t"
+                " WHERE id = :a"
+            ),
+            {"n": row[1], "k": row[2], "t": row[3], "a": row[0]},
+        )
