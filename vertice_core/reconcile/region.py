@@ -107,7 +107,7 @@ class RegionPass:
         the cloud than our snapshot, so it is left for the next pass (see
         `_work_on`). Ghosts are confirmed with a second read after the observation.
         """
-        rows, slots = self.ops.region_rows(self.region)
+        rows = self.ops.region_rows(self.region)
         observed = self.calls.run(
             self.cloud_type,
             "observe",
@@ -123,15 +123,21 @@ class RegionPass:
         acting: set[str] = set()
         busy = bool(ghosts)
         settled: dict[str, tuple[Any, ...]] = {}
+        moving = []
         for row in rows:
-            instances = by_assembly.get(row[0], [])
-            mine = slots.get(row[0], ())
-            seen = (row, mine, instances)
+            seen = (row, by_assembly.get(row[0], []))
             if self.settled.get(row[0]) == seen:
                 # Nothing moved since a pass found nothing to do: the plan would agree.
                 settled[row[0]] = seen
-                continue
-            item = WorkItem.of(row, mine)
+            else:
+                moving.append(row)
+        # The instance rows only of assemblies that may need work: an idle pass reads none.
+        # Rows are written with a lease held, and the claim re-reads them before acting.
+        slots = self.ops.slots([row[0] for row in moving]) if moving else {}
+        for row in moving:
+            instances = by_assembly.get(row[0], [])
+            seen = (row, instances)
+            item = WorkItem.of(row, slots.get(row[0], ()))
             if self._backing_off(item, now):
                 continue
             decision = plan_actions(desired_of(item), instances, now=now, grace=self.settings.grace)

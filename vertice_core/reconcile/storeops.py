@@ -56,14 +56,13 @@ class PassStore:
         with self.store.read() as session:
             return WorkRepository(session).region_items(region)
 
-    def region_rows(
-        self, region: str
-    ) -> tuple[Sequence[tuple[Any, ...]], dict[str, tuple[InstanceSlot, ...]]]:
-        """The region's assemblies (as `WorkItem` tuples without slots) and their slots,
-        read in one transaction."""
+    def region_rows(self, region: str) -> Sequence[tuple[Any, ...]]:
         with self.store.read() as session:
-            work = WorkRepository(session)
-            return work.region_rows(region), work.region_slots(region)
+            return WorkRepository(session).region_rows(region)
+
+    def slots(self, ids: Sequence[str]) -> dict[str, tuple[InstanceSlot, ...]]:
+        with self.store.read() as session:
+            return WorkRepository(session).slots(ids)
 
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
         with self.store.read() as session:

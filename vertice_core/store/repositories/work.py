@@ -183,17 +183,26 @@ class WorkRepository:
         )
         return _group_slots(rows)
 
+    def slots(self, ids: Sequence[str]) -> dict[str, tuple[InstanceSlot, ...]]:
+        """The instance rows of these assemblies, by assembly id, in ordinal order."""
+        found: dict[str, tuple[InstanceSlot, ...]] = {}
+        for part in chunked(ids):
+            found.update(
+                _group_slots(
+                    self._db.execute(
+                        select(_I.assembly_id, *_SLOT_COLUMNS)
+                        .where(_I.assembly_id.in_(part))
+                        .order_by(_I.assembly_id, _I.ordinal)
+                    )
+                )
+            )
+        return found
+
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
         """The assemblies with these ids and their instance rows, re-read (after a claim)."""
         found: list[WorkItem] = []
         for part in chunked(ids):
-            slots = _group_slots(
-                self._db.execute(
-                    select(_I.assembly_id, *_SLOT_COLUMNS)
-                    .where(_I.assembly_id.in_(part))
-                    .order_by(_I.assembly_id, _I.ordinal)
-                )
-            )
+            slots = self.slots(part)
             rows = self._db.execute(select(*_WORK_COLUMNS).where(_A.id.in_(part)))
             found.extend(WorkItem.of(row, slots.get(row[0], ())) for row in rows)
         return found
