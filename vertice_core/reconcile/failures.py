@@ -20,6 +20,7 @@ from vertice_core.reconcile import status
 from vertice_core.reconcile.outcome import write_of
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.reconcile.storeops import PassStore
+from vertice_core.runtime import backoff
 from vertice_core.store.repositories.work import StatusWrite
 
 
@@ -44,7 +45,7 @@ def record_region_failure(
     events: list[dict[str, Any]] = []
     for item in items:
         before = previous.get(item.id, {})
-        retry_in = status.backoff(
+        retry_in = backoff(
             item.attempts, base=settings.backoff_base, cap=settings.backoff_cap, rng=rng
         )
         message = f"region {region}: {error.message} (retrying in {retry_in:.0f}s)"

@@ -22,6 +22,7 @@ from vertice_core.model.status import InstanceState, Phase
 from vertice_core.reconcile import status
 from vertice_core.reconcile.plan import Decision, Desired, Member, Slot, Verb, instance_key
 from vertice_core.reconcile.settings import ReconcilerSettings
+from vertice_core.runtime import backoff
 from vertice_core.store.repositories.work import InstanceSlot, StatusWrite, WorkItem
 
 
@@ -210,7 +211,7 @@ def outcome(
     retry_in = 0.0
     due_at: float | None = None
     if attempts:
-        retry_in = status.backoff(
+        retry_in = backoff(
             attempts - 1, base=settings.backoff_base, cap=settings.backoff_cap, rng=rng
         )
         due_at = now + retry_in

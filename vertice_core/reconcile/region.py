@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -24,7 +24,6 @@ from vertice_core.driver import TAG_PROJECT, Driver, Instance
 from vertice_core.errors import DriverError
 from vertice_core.model.status import EventType, InstanceState, Phase
 from vertice_core.reconcile import status
-from vertice_core.reconcile.calls import CallPool, Pending
 from vertice_core.reconcile.outcome import (
     Work,
     creates_of,
@@ -35,7 +34,9 @@ from vertice_core.reconcile.outcome import (
 )
 from vertice_core.reconcile.plan import Action, Decision, Verb, plan_actions
 from vertice_core.reconcile.settings import ReconcilerSettings
-from vertice_core.store.repositories.work import InstanceSlot, StatusWrite, WorkItem, chunked
+from vertice_core.runtime import CallPool, Pending, Pipeline
+from vertice_core.store.leases import chunked
+from vertice_core.store.repositories.work import InstanceSlot, StatusWrite, WorkItem
 
 log = logging.getLogger("vertice.reconcile")
 
@@ -213,20 +214,16 @@ class RegionPass:
         need their status written are settled, each chunk in one transaction."""
         busy = result.busy
         totals = {"acted": 0, "written": 0, "removed": 0}
-        in_flight: deque[_Batch] = deque()
+        pipeline: Pipeline[_Batch] = Pipeline(lambda batch: self._complete(batch, totals))
         for chunk in chunked(sorted(acting), self.settings.batch):
             batch = self._prepare(chunk, wanted, by_assembly)
             busy = busy or batch.skipped
-            in_flight.append(batch)
-            while in_flight and in_flight[0].ready():
-                busy = self._complete(in_flight.popleft(), totals) or busy
+            pipeline.add(batch)
         quiet = sorted(set(wanted) - acting)
         for chunk in chunked(quiet, self.settings.batch * 4):
             busy = self._settle(chunk, wanted, by_assembly, totals) or busy
-            while in_flight and in_flight[0].ready():
-                busy = self._complete(in_flight.popleft(), totals) or busy
-        while in_flight:
-            busy = self._complete(in_flight.popleft(), totals) or busy
+            pipeline.poll()
+        busy = pipeline.drain() or busy
         return attrs.evolve(
             result,
             busy=busy,

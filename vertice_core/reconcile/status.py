@@ -11,7 +11,6 @@ condition.
 from __future__ import annotations
 
 import hashlib
-import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -176,12 +175,6 @@ def change_events(
                 }
             )
     return events
-
-
-def backoff(attempts: int, *, base: float, cap: float, rng: random.Random) -> float:
-    """Seconds to wait after `attempts` consecutive failures: exponential, jittered, capped."""
-    delay = min(cap, base * (2 ** min(attempts, 30)))
-    return float(delay * rng.uniform(0.5, 1.0))
 
 
 def prior_of(item: Any) -> Prior:

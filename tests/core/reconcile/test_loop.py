@@ -60,7 +60,7 @@ def test_idle_pass_writes_nothing(alice, ctx, make_reconciler, converge):
     converge(reconciler, lambda: {phase_of(alice, u) for u in uris} == {"RUNNING"})
     before = [alice.get(u).json for u in uris]
     for _ in range(3):
-        for region in reconciler.due_regions(float("inf")):
-            result = reconciler.reconcile_region(region)
+        for region in reconciler.runtime.due_targets(float("inf")):
+            result = reconciler.runtime.run_target(region)
             assert result.written == 0 and result.acted == 0, result
     assert [alice.get(u).json for u in uris] == before

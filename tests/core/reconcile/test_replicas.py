@@ -107,8 +107,7 @@ def test_scale_up_creates_each_new_ordinal_once_and_leaves_the_first_alone(
         instance_key(assembly, 1, 1),
     }
     # Routine scaling is no cause for alarm: no Warning events.
-    events = alice.get(uri + "/events").json
-    items = events["items"] if isinstance(events, dict) else events
+    items = alice.get(uri + "/events").json["items"]
     assert [e for e in items if e["type"] == "Warning"] == []
     assert len(items) < 12
 
@@ -155,3 +154,16 @@ def test_scaled_to_zero_is_running_and_ready_with_no_instance(
     assert (status["replicas"], status["ready_replicas"]) == (0, 0)
     assert alice.condition(uri, "Ready")["status"] == "True"
     assert live(sim_cloud) == []
+
+
+def test_a_hundred_replicas_starting_make_a_handful_of_normal_events(
+    alice, make_reconciler, converge, configure_sim, sim_cloud
+):
+    configure_sim(boot_time=0.2)
+    uri = alice.declare("fleet", replicas=100).headers["location"]
+    converge(make_reconciler(), lambda: all_ready(alice, [uri], 100), timeout=120)
+    assert len(live(sim_cloud)) == 100
+    items = alice.get(uri + "/events").json["items"]
+    assert len(items) <= 6, [(e["reason"], e["message"]) for e in items]
+    assert {e["type"] for e in items} == {"Normal"}
+    assert {"Launching", "Running", "ReadyTrue"} <= {e["reason"] for e in items}

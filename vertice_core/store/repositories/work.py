@@ -8,13 +8,14 @@ executemany. Nothing is written for an assembly whose status did not change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import attrs
-from sqlalchemy import Connection, Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from vertice_core.store.leases import Leases, chunked
 from vertice_core.store.tables import (
     AssemblyRow,
     EventRow,
@@ -27,23 +28,13 @@ from vertice_core.store.tables import (
     utcnow,
 )
 
-T = TypeVar("T")
-
-#: Ids per IN-list or per lease claim; well under every engine's bind limit.
-CHUNK = 500
-
 ASSEMBLIES = cast(Table, AssemblyRow.__table__)
 EVENTS = cast(Table, EventRow.__table__)
 LEASES = cast(Table, LeaseRow.__table__)
 INSTANCES = cast(Table, InstanceRow.__table__)
 _A = ASSEMBLIES.c
 _I = INSTANCES.c
-
-
-def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """`items` in slices of at most `size`."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+_LEASES = Leases(LEASES, LEASES.c.assembly_id)
 
 
 @attrs.frozen
@@ -209,30 +200,11 @@ class WorkRepository:
 
     def claim(self, ids: Sequence[str], holder: str, now: float, ttl: float) -> set[str]:
         """Take the leases of `ids` that are free, expired or already ours; return those won."""
-        won: set[str] = set()
-        table = LEASES
-        for part in chunked(ids):
-            result = self._db.execute(
-                update(table)
-                .where(table.c.assembly_id.in_(part))
-                .where(or_(table.c.expires_at < now, table.c.holder == holder))
-                .values(holder=holder, expires_at=now + ttl)
-                .returning(table.c.assembly_id)
-            )
-            won.update(row[0] for row in result)
-        return won
+        return _LEASES.claim(self._db, ids, holder, now, ttl)
 
     def release(self, ids: Iterable[str], holder: str) -> None:
         """Give back leases this holder took."""
-        table = LEASES
-        id_list = list(ids)
-        for part in chunked(id_list):
-            self._db.execute(
-                update(table)
-                .where(table.c.assembly_id.in_(part))
-                .where(table.c.holder == holder)
-                .values(expires_at=0.0)
-            )
+        _LEASES.release(self._db, ids, holder)
 
     def statuses(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored `status` documents of these assemblies."""

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from vertice_core.errors import DriverError, TransientError
 from vertice_core.metrics import Metrics
 
-log = logging.getLogger("vertice.reconcile")
+log = logging.getLogger("vertice.runtime")
 
 T = TypeVar("T")
 

@@ -1,0 +1,161 @@
+"""Which targets to look at now, and one pass over each, several at a time.
+
+A target is looked at when one of its rows is due (its spec changed, a retry
+time came), at its periodic resync (every `resync` seconds, jittered, so
+targets do not all resync together), or soon again (`poll`) while something
+in it is in transition. Passes over different targets run concurrently, one
+pass per target at a time. The runtime never dies of what a controller does:
+a target whose pass raises is backed off exponentially, with jitter.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Generic
+
+import attrs
+
+from vertice_core.errors import DriverError
+from vertice_core.metrics import Metrics
+from vertice_core.runtime.backoff import backoff
+from vertice_core.runtime.controller import Controller, R
+
+log = logging.getLogger("vertice.runtime")
+
+
+@attrs.frozen
+class RuntimeSettings:
+    """How often and how patiently targets are looked at (seconds)."""
+
+    resync: float = 60.0
+    jitter: float = 0.2
+    poll: float = 1.0
+    idle_wait: float = 0.25
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    #: Targets worked on at once.
+    target_workers: int = 8
+
+
+@attrs.define
+class _Clock:
+    """When a target is next looked at without due work, and its failure count."""
+
+    next_look: float = 0.0
+    failures: int = 0
+
+
+class Runtime(Generic[R]):
+    """Schedules one controller's targets and runs its passes."""
+
+    def __init__(
+        self,
+        controller: Controller[R],
+        settings: RuntimeSettings,
+        *,
+        metrics: Metrics,
+        rng: random.Random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.controller = controller
+        self.settings = settings
+        self.metrics = metrics
+        self.rng = rng
+        self.clock = clock
+        self._clocks: dict[str, _Clock] = {}
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.target_workers, thread_name_prefix=f"vertice-{controller.name}"
+        )
+        self._running: dict[str, Future[R]] = {}
+        self._lock = threading.Lock()
+
+    def _jittered(self, period: float) -> float:
+        spread = self.settings.jitter
+        return period * self.rng.uniform(1 - spread, 1 + spread)
+
+    def due_targets(self, now: float) -> list[str]:
+        """The targets to look at now: due rows (unless backing off), or their time came."""
+        due = self.controller.due(now)
+        self.metrics.queue_depth.set(sum(due.counts.values()))
+        self.metrics.queue_lag.set(now - due.oldest if due.oldest is not None else 0.0)
+        chosen = []
+        for target in due.targets:
+            clock = self._clocks.setdefault(target, _Clock())
+            if (target in due.counts and clock.failures == 0) or clock.next_look <= now:
+                chosen.append(target)
+        return chosen
+
+    def _schedule(self, target: str, result: R | None) -> None:
+        """The next look at `target`: after a backoff if its pass failed (`result` None),
+        soon if it is busy, at the jittered resync otherwise."""
+        now = self.clock()
+        clock = self._clocks.setdefault(target, _Clock())
+        if result is None:
+            clock.failures += 1
+            clock.next_look = now + backoff(
+                clock.failures - 1,
+                base=self.settings.backoff_base,
+                cap=self.settings.backoff_cap,
+                rng=self.rng,
+            )
+            return
+        clock.failures = 0
+        clock.next_look = now + (
+            self.settings.poll if result.busy else self._jittered(self.settings.resync)
+        )
+
+    def run_target(self, target: str) -> R:
+        """One pass over `target`; its failures are recorded and scheduled, never raised."""
+        started = time.monotonic()
+        result = self._run(target)
+        self.metrics.pass_seconds.labels(target).observe(time.monotonic() - started)
+        self.metrics.passes.labels(target, "error" if result.error else "ok").inc()
+        return result
+
+    def _run(self, target: str) -> R:
+        try:
+            result = self.controller.run_target(target)
+        except DriverError as exc:
+            self._schedule(target, None)
+            log.warning("%s %s: %s (%s)", self.controller.name, target, exc.message, exc.reason)
+            self.controller.target_failed(target, exc)
+            return self.controller.error_result(target, f"{exc.reason}: {exc.message}")
+        except Exception:
+            self._schedule(target, None)
+            log.exception("%s %s: the pass failed", self.controller.name, target)
+            return self.controller.error_result(target, "the pass failed; see the log")
+        self._schedule(target, result)
+        return result
+
+    def run_pass(self, *, wait: bool = True) -> list[R]:
+        """Start a pass on every target that is due; with `wait`, return their results."""
+        started: list[Future[R]] = []
+        for target in self.due_targets(self.clock()):
+            with self._lock:
+                running = self._running.get(target)
+                if running is not None and not running.done():
+                    continue
+                future = self._pool.submit(self.run_target, target)
+                self._running[target] = future
+            started.append(future)
+        if not wait:
+            return []
+        return [future.result() for future in started]
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Run passes until `stop` is set; then wait for the passes in flight."""
+        while not stop.is_set():
+            try:
+                self.run_pass(wait=False)
+            except Exception:  # the database may be briefly unavailable
+                log.exception("a pass could not start; retrying")
+            stop.wait(self.settings.idle_wait)
+
+    def close(self) -> None:
+        """Wait for the passes in flight and stop the pool."""
+        self._pool.shutdown(wait=True)
