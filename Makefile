@@ -19,9 +19,14 @@ help:
 	@echo "make install  create .venv and install the core and every plugin (editable)"
 	@echo "make bench    run the benchmarks at full size (make bench-quick: a tenth, < 3 min)"
 
+# The core's distribution is `vertice-core`; it was named `vertice` before, which is an
+# unrelated project on the package index: a .venv made then still holds it (and the
+# checkout its editable metadata), so drop both.
 $(STAMP): pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip uninstall --quiet --yes vertice 2>/dev/null || true
+	rm -rf vertice.egg-info
 	$(BIN)/python -m pip install --quiet -e '.[test,postgresql,cockroachdb]' $(addprefix -e ,$(addsuffix [test],$(PLUGIN_DIRS)))
 	touch $(STAMP)
 

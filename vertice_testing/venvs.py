@@ -6,6 +6,7 @@ a new environment, installs into it and runs its commands.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -28,10 +29,20 @@ def run(*command: str | Path, cwd: Path = ROOT, timeout: float = 900) -> str:
     return done.stdout
 
 
+#: Lists the environment's distributions as JSON: canonical name -> [version, requirements].
+_DISTRIBUTIONS = """
+import importlib.metadata, json, re
+print(json.dumps({
+    re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): [d.version, d.requires or []]
+    for d in importlib.metadata.distributions()
+}))
+"""
+
+
 def core_wheel(folder: Path) -> Path:
-    """A wheel of the core (`vertice`) built from this checkout into `folder`."""
+    """A wheel of the core (`vertice-core`) built from this checkout into `folder`."""
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", folder, ROOT)
-    (wheel,) = folder.glob("vertice-*.whl")
+    (wheel,) = folder.glob("vertice_core-*.whl")
     return wheel
 
 
@@ -41,7 +52,7 @@ class Venv:
     def __init__(self, path: Path, wheel: Path) -> None:
         self.path = path
         run(sys.executable, "-m", "venv", path)
-        self.pip("install", f"vertice[postgresql] @ {wheel.as_uri()}", "pytest")
+        self.pip("install", f"vertice-core[postgresql] @ {wheel.as_uri()}", "pytest")
 
     def bin(self, name: str) -> Path:
         """A command of the environment."""
@@ -54,6 +65,13 @@ class Venv:
     def run(self, name: str, *args: str | Path, cwd: Path = ROOT) -> str:
         """Run the environment's `name` command."""
         return run(self.bin(name), *args, cwd=cwd)
+
+    def distributions(self) -> dict[str, tuple[str, list[str]]]:
+        """The installed distributions: canonical name -> (version, its requirements)."""
+        # Not from the checkout: `python -c` puts the working folder on sys.path, and the
+        # editable installs' metadata there would count as installed.
+        found = json.loads(self.run("python", "-c", _DISTRIBUTIONS, cwd=self.path))
+        return {name: (version, requires) for name, (version, requires) in found.items()}
 
     def drivers(self) -> dict[str, str]:
         """`vertice drivers` of the environment: cloud type -> its line."""
