@@ -9,6 +9,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
 PLUGIN_PACKAGES := $(patsubst %/__init__.py,%,$(wildcard plugins/*/vertice_driver_*/__init__.py))
+# The tests' peers that are packages of their own beside a plugin's tests (not in its wheel).
+TEST_PEERS := $(patsubst %/__init__.py,%,$(wildcard plugins/*/tests/*_peer/__init__.py))
 STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint typecheck pytest postgres system-packages bench bench-quick clean help
@@ -60,7 +62,7 @@ lint: install
 	$(BIN)/lint-imports setup.cfg
 
 typecheck: install
-	$(BIN)/mypy vertice_core vertice_api vertice_drivers vertice_testing vertice_notify bench $(PLUGIN_PACKAGES) docs/driver-template/vertice_driver_example
+	$(BIN)/mypy vertice_core vertice_api vertice_drivers vertice_testing vertice_notify bench $(PLUGIN_PACKAGES) $(TEST_PEERS) docs/driver-template/vertice_driver_example
 
 pytest: install postgres system-packages
 	$(BIN)/pytest -n 2
@@ -74,5 +76,7 @@ bench-quick: install postgres system-packages
 
 test: lint typecheck pytest
 
+# Also setuptools' build folders: a module removed from the sources stays in build/lib and
+# in every wheel built in place afterwards.
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build plugins/*/build

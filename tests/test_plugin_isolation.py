@@ -1,15 +1,15 @@
 """Each driver plugin works alone: a fresh venv with the core and that one plugin.
 
 For every distribution under `plugins/`, a new virtual environment gets the core
-(`vertice-core[postgresql]`, built from this checkout) and the plugin with its test
-extra, and nothing else of the project. There, `vertice drivers` must list the
-plugin without error (and no other plugin), and the plugin's driver contract
+(`vertice-core[postgresql]`, built from this checkout) and the plugin's wheel with
+its test extra, and nothing else of the project. There, `vertice drivers` must list
+the plugin without error (and no other plugin), and the plugin's driver contract
 tests (its `DriverContract` subclass, against its peer) must pass.
 
-The plugin must find the core by its own name: it requires `vertice-core` with a
-bound that the core's version satisfies and the next minor version does not, and
-installing it next to the local core brings in no distribution named `vertice`
-(that name on the package index belongs to an unrelated project).
+The plugin must find the core by its own name: its installed metadata requires
+`vertice-core` with a bound that the core's version meets and the next minor version
+does not, and installing it next to the local core brings in no distribution named
+`vertice` (that name on the package index belongs to an unrelated project).
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from vertice_testing.venvs import ROOT, Venv, core_wheel
+from vertice_testing.wheels import assert_requires_the_core, build_wheel
 
 PLUGINS = sorted(p.parent for p in ROOT.glob("plugins/*/pyproject.toml"))
 
@@ -35,33 +34,20 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def distribution_of(project: Path) -> str:
-    """The canonical distribution name a project folder's pyproject.toml declares."""
-    return canonicalize_name(
-        tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
-    )
-
-
-def assert_requires_the_core(requires: list[str], core_version: str) -> None:
-    """One unconditional `vertice-core` requirement, compatible with `core_version` only
-    (its next minor version excluded), and no requirement of `vertice` at all."""
-    requirements = [Requirement(r) for r in requires]
-    names = {canonicalize_name(r.name) for r in requirements}
-    assert "vertice" not in names, requires
-    (core,) = [r for r in requirements if canonicalize_name(r.name) == "vertice-core"]
-    assert core.marker is None, core  # not only with an extra
-    version = Version(core_version)
-    assert core.specifier.contains(version), (core, core_version)
-    assert not core.specifier.contains(Version(f"{version.major}.{version.minor + 1}")), core
+    """The canonical distribution name that a project folder's pyproject.toml declares."""
+    declared = tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
+    return canonicalize_name(declared)
 
 
 @pytest.mark.parametrize("plugin", PLUGINS, ids=[p.name for p in PLUGINS])
 def test_core_and_one_plugin_alone(plugin: Path, wheel: Path, tmp_path: Path) -> None:
     venv = Venv(tmp_path / "venv", wheel)
-    venv.pip("install", f"{plugin}[test]")
+    name = distribution_of(plugin)
+    venv.pip("install", f"{name}[test] @ {build_wheel(plugin, tmp_path / 'plugin').as_uri()}")
     installed = venv.distributions()
     assert "vertice" not in installed, "the package index's unrelated `vertice` came in"
     core_version, _ = installed["vertice-core"]
-    _, requires = installed[distribution_of(plugin)]
+    _, requires = installed[name]
     assert_requires_the_core(requires, core_version)
     drivers = venv.drivers()
     assert set(drivers) == {"sim", plugin.name}, drivers

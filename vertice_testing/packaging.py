@@ -8,7 +8,10 @@ valid region body and the secret strings in it. The tests then check that
   (drivers are imported lazily: `vertice --help` and the API must stay light);
 - `vertice drivers` lists the plugin as usable, with a capability it declares;
 - the driver class loads through the registry;
-- a region's credentials are accepted, sealed, and never shown by the API.
+- a region's credentials are accepted, sealed, and never shown by the API;
+- the wheel a user's `pip install` gets holds the driver's package and
+  nothing else (no test peer, fake or test module), and requires
+  `vertice-core` with a compatible-version bound, never `vertice`.
 
 Checks particular to a cloud (its settings' validation) stay in the plugin's
 own module, beside the subclass.
@@ -16,13 +19,22 @@ own module, beside the subclass.
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
 from vertice_core.registry import DriverRegistry
+from vertice_testing.wheels import (
+    assert_requires_the_core,
+    build_wheel,
+    peers_and_tests_in,
+    wheel_files,
+    wheel_requires,
+)
 
 
 class PluginPackaging:
@@ -38,6 +50,9 @@ class PluginPackaging:
     sdk_modules: ClassVar[tuple[str, ...]]
     #: One capability `vertice drivers` must list for the driver.
     capability: ClassVar[str] = "start_stop"
+    #: The plugin's project folder (its pyproject.toml); by default the parent of the
+    #: folder of the test module (`<project>/tests/test_<cloud>_plugin.py`).
+    project: ClassVar[Path | None] = None
 
     @pytest.fixture
     def region_body(self) -> dict[str, Any]:
@@ -88,3 +103,17 @@ class PluginPackaging:
         for shown in (created.text, admin.get(f"/v3/regions/{region_body['name']}").text):
             leaked = [secret for secret in secrets if secret in shown]
             assert not leaked, leaked
+
+    def test_its_wheel_holds_the_driver_alone_and_requires_the_core(
+        self, request: pytest.FixtureRequest, tmp_path: Path
+    ) -> None:
+        project = self.project or request.path.resolve().parents[1]
+        assert (project / "pyproject.toml").is_file(), f"set `project`: {project} has none"
+        (entry,) = importlib.metadata.entry_points(group="vertice.drivers", name=self.cloud_type)
+        package = entry.module.split(".")[0]
+        wheel = build_wheel(project, tmp_path)
+        files = wheel_files(wheel)
+        assert {f.split("/")[0] for f in files if ".dist-info/" not in f} == {package}, files
+        found = peers_and_tests_in(files)
+        assert not found, f"test support in the wheel: {found}"
+        assert_requires_the_core(wheel_requires(wheel), importlib.metadata.version("vertice-core"))

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from vertice_testing.wheels import build_wheel
+
 #: The repository this package was installed (editable) from.
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,8 +43,8 @@ print(json.dumps({
 
 def core_wheel(folder: Path) -> Path:
     """A wheel of the core (`vertice-core`) built from this checkout into `folder`."""
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", folder, ROOT)
-    (wheel,) = folder.glob("vertice_core-*.whl")
+    wheel = build_wheel(ROOT, folder)
+    assert wheel.name.startswith("vertice_core-"), wheel
     return wheel
 
 

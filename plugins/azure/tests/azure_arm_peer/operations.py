@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from vertice_driver_azure.testing.documents import Recorded
+from azure_arm_peer.documents import Recorded
 
 
 def stamp(at: float | None = None) -> str:

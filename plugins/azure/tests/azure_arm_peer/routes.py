@@ -15,8 +15,8 @@ from typing import Any
 
 import attrs
 
-from vertice_driver_azure.testing.arm import ArmModel
-from vertice_driver_azure.testing.checks import Refused
+from azure_arm_peer.arm import ArmModel
+from azure_arm_peer.checks import Refused
 
 _VERBS = {"start", "powerOff", "deallocate", "restart"}
 _NETWORK = {"networkinterfaces": "networkInterfaces", "publicipaddresses": "publicIPAddresses"}

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vertice_driver_azure.testing.peer import AzurePeer
+from azure_arm_peer.peer import AzurePeer
 
 SUBSCRIPTION = "99999999-9999-9999-9999-999999999999"
 TENANT = "77777777-7777-7777-7777-777777777777"
 CLIENT = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
-SECRET = "vertice-tests-client-secret"  # noqa: S105 -- a test value
+SECRET = "vertice-tests-client-secret"
 GROUP = "vertice-rg"
 NETWORK = "vertice-net"
 SUBNET = "default"

@@ -30,8 +30,8 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from docker_engine_peer.pki import make_pki
 from vertice_driver_docker import DockerCredentials
-from vertice_driver_docker.testing.pki import make_pki
 
 #: A file in the folder saying the engine there was started by tests (and may be stopped).
 STARTED_BY_TESTS = "started-by-tests"
@@ -98,7 +98,7 @@ def start_engine(dockerd: str, folder: Path, timeout: float = 60.0) -> int:
         *("--tlscert", str(pki / "server-cert.pem"), "--tlskey", str(pki / "server-key.pem")),
     ]
     log = folder / "dockerd.log"
-    started = subprocess.run(  # noqa: S603 -- a fixed command line, quoted
+    started = subprocess.run(
         ["/bin/sh", "-c", f"{shlex.join(command)} >{shlex.quote(str(log))} 2>&1 & echo $!"],
         capture_output=True,
         text=True,

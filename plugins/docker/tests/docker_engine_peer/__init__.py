@@ -9,7 +9,8 @@
 * `busybox`: an image made from the host's static busybox, serving a page with
   busybox `httpd` on port 8080.
 
-Used by the plugin's own tests (`plugins/docker/tests/conftest.py`); it needs
+Used by the plugin's own tests (`plugins/docker/tests/conftest.py`), beside
+which it lives, outside the driver's package and its wheel; it needs
 `cryptography` (a dependency of vertice) and Debian's `docker.io` and
 `busybox-static` packages.
 """

@@ -22,10 +22,10 @@ from typing import Any
 
 import attrs
 
-from vertice_driver_azure.testing.checks import Refused, check_quota, check_vm
-from vertice_driver_azure.testing.documents import Recorded, statuses
-from vertice_driver_azure.testing.network import Addresses, make_network, plant_body
-from vertice_driver_azure.testing.operations import Operations, stamp
+from azure_arm_peer.checks import Refused, check_quota, check_vm
+from azure_arm_peer.documents import Recorded, statuses
+from azure_arm_peer.network import Addresses, make_network, plant_body
+from azure_arm_peer.operations import Operations, stamp
 
 #: Marketplace images the recordings show (publisher, offer, sku); any version is known.
 RECORDED_IMAGES = {("Canonical", "UbuntuServer", "16.04.0-LTS"), ("OpenLogic", "CentOS", "7.3")}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from vertice_driver_azure.testing.documents import Recorded, public_ip
+from azure_arm_peer.documents import Recorded, public_ip
 
 
 class Addresses:

@@ -35,16 +35,16 @@ from typing import Any
 
 import attrs
 
-from vertice_driver_azure.testing.arm import ArmModel, Vm
-from vertice_driver_azure.testing.checks import Refused
-from vertice_driver_azure.testing.documents import (
+from azure_arm_peer.arm import ArmModel, Vm
+from azure_arm_peer.checks import Refused
+from azure_arm_peer.documents import (
     Recorded,
     aad_error,
     error_body,
     openid_configuration,
 )
-from vertice_driver_azure.testing.routes import Reply, Request, action_of, route
-from vertice_driver_azure.testing.tls import server_context
+from azure_arm_peer.routes import Reply, Request, action_of, route
+from azure_arm_peer.tls import server_context
 
 
 @attrs.define

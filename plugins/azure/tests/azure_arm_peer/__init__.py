@@ -1,7 +1,8 @@
 """Test support for the azure driver: a local Azure Resource Manager peer, over HTTPS.
 
 No emulator of Azure exists, so this is one, made for the plugin's own tests
-(`plugins/azure/conftest.py`):
+(`plugins/azure/conftest.py`). It lives beside them, outside the driver's
+package, so it is not part of the wheel a user installs:
 
 * `tls`: a self-signed certificate for 127.0.0.1 (made with `cryptography`),
   because azure-core sends bearer tokens over TLS only;
