@@ -1,8 +1,9 @@
 """Each driver plugin works alone: a fresh venv with the core and that one plugin.
 
 For every distribution under `plugins/`, a new virtual environment gets the core
-(`vertice-core[postgresql]`, built from this checkout) and the plugin's wheel with
-its test extra, and nothing else of the project. There, `vertice drivers` must list
+(`vertice-core[postgresql]`) and the test harness (`vertice-testing`), both built
+from this checkout, and the plugin's wheel with its test extra, and nothing else of
+the project. There, `vertice drivers` must list
 the plugin without error (and no other plugin), and the plugin's driver contract
 tests (its `DriverContract` subclass, against its peer) must pass.
 
@@ -20,17 +21,18 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from vertice_testing.venvs import ROOT, Venv, core_wheel
+from vertice_testing.venvs import Venv, checkout_wheels
 from vertice_testing.wheels import assert_requires_the_core, build_wheel
 
+ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = sorted(p.parent for p in ROOT.glob("plugins/*/pyproject.toml"))
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return core_wheel(tmp_path_factory.mktemp("wheel"))
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return checkout_wheels(ROOT, tmp_path_factory.mktemp("wheels"))
 
 
 def distribution_of(project: Path) -> str:
@@ -40,8 +42,8 @@ def distribution_of(project: Path) -> str:
 
 
 @pytest.mark.parametrize("plugin", PLUGINS, ids=[p.name for p in PLUGINS])
-def test_core_and_one_plugin_alone(plugin: Path, wheel: Path, tmp_path: Path) -> None:
-    venv = Venv(tmp_path / "venv", wheel)
+def test_core_and_one_plugin_alone(plugin: Path, wheels: tuple[Path, Path], tmp_path: Path) -> None:
+    venv = Venv(tmp_path / "venv", *wheels)
     name = distribution_of(plugin)
     venv.pip("install", f"{name}[test] @ {build_wheel(plugin, tmp_path / 'plugin').as_uri()}")
     installed = venv.distributions()
@@ -52,4 +54,4 @@ def test_core_and_one_plugin_alone(plugin: Path, wheel: Path, tmp_path: Path) ->
     drivers = venv.drivers()
     assert set(drivers) == {"sim", plugin.name}, drivers
     assert "ERROR" not in drivers[plugin.name], drivers
-    venv.run("pytest", plugin / "tests", "-q", "-p", "no:cacheprovider", "-k", "Contract")
+    venv.run("pytest", plugin / "tests", "-q", "-p", "no:cacheprovider", "-k", "Contract", cwd=ROOT)

@@ -32,6 +32,9 @@ from vertice_core.convert import make_converter, structure
 from vertice_core.driver import RegionConfig
 from vertice_driver_azure import DRIVER, AzureCredentials, AzureSettings
 
+#: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
+pytest_plugins = ["vertice_testing.plugin"]
+
 #: The plan image of the built-in plans, mapped to the image of the recorded exchange.
 IMAGE = "Canonical:UbuntuServer:16.04.0-LTS:latest"
 #: The VM size of each built-in flavor (sizes of the recorded `vmSizes` listing).

@@ -35,6 +35,9 @@ from vertice_core import builtins
 from vertice_core.driver import TAG_INSTALLATION, RegionConfig
 from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
 
+#: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
+pytest_plugins = ["vertice_testing.plugin"]
+
 IMAGE = "localhost/busybox:latest"
 
 

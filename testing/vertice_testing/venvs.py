@@ -1,7 +1,9 @@
 """Fresh virtual environments for tests of what a user installs: the core and one plugin.
 
-`core_wheel()` builds the core's wheel from this checkout once; `Venv` makes
-a new environment, installs into it and runs its commands.
+`checkout_wheels(checkout, folder)` builds the wheels of the core
+(`vertice-core`) and of this harness (`vertice-testing`) from a vertice
+checkout; `Venv` makes a new environment holding them, installs into it and
+runs its commands.
 """
 
 from __future__ import annotations
@@ -13,11 +15,8 @@ from pathlib import Path
 
 from vertice_testing.wheels import build_wheel
 
-#: The repository this package was installed (editable) from.
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def run(*command: str | Path, cwd: Path = ROOT, timeout: float = 900) -> str:
+def run(*command: str | Path, cwd: Path | None = None, timeout: float = 900) -> str:
     """Run a command; its output, or an AssertionError with the end of it."""
     done = subprocess.run(
         [str(c) for c in command],
@@ -41,20 +40,29 @@ print(json.dumps({
 """
 
 
-def core_wheel(folder: Path) -> Path:
-    """A wheel of the core (`vertice-core`) built from this checkout into `folder`."""
-    wheel = build_wheel(ROOT, folder)
-    assert wheel.name.startswith("vertice_core-"), wheel
-    return wheel
+def checkout_wheels(checkout: Path, folder: Path) -> tuple[Path, Path]:
+    """The wheels of the core (`vertice-core`) and of the test harness (`vertice-testing`),
+    built from the vertice checkout `checkout` into `folder`."""
+    core = build_wheel(checkout, folder / "core")
+    harness = build_wheel(checkout / "testing", folder / "testing")
+    assert core.name.startswith("vertice_core-"), core
+    assert harness.name.startswith("vertice_testing-"), harness
+    return core, harness
 
 
 class Venv:
-    """A new virtual environment holding the core (with PostgreSQL support) and pytest."""
+    """A new virtual environment holding the core (with PostgreSQL support), the test
+    harness and pytest, from the wheels of `checkout_wheels`."""
 
-    def __init__(self, path: Path, wheel: Path) -> None:
+    def __init__(self, path: Path, core: Path, harness: Path) -> None:
         self.path = path
         run(sys.executable, "-m", "venv", path)
-        self.pip("install", f"vertice-core[postgresql] @ {wheel.as_uri()}", "pytest")
+        self.pip(
+            "install",
+            f"vertice-core[postgresql] @ {core.as_uri()}",
+            f"vertice-testing @ {harness.as_uri()}",
+            "pytest",
+        )
 
     def bin(self, name: str) -> Path:
         """A command of the environment."""
@@ -64,15 +72,15 @@ class Venv:
         """`pip ARGS` in the environment (quietly)."""
         return run(self.bin("pip"), *args[:1], "--quiet", *args[1:])
 
-    def run(self, name: str, *args: str | Path, cwd: Path = ROOT) -> str:
-        """Run the environment's `name` command."""
-        return run(self.bin(name), *args, cwd=cwd)
+    def run(self, name: str, *args: str | Path, cwd: Path | None = None) -> str:
+        """Run the environment's `name` command (in `cwd`, by default the environment's folder)."""
+        return run(self.bin(name), *args, cwd=cwd or self.path)
 
     def distributions(self) -> dict[str, tuple[str, list[str]]]:
         """The installed distributions: canonical name -> (version, its requirements)."""
-        # Not from the checkout: `python -c` puts the working folder on sys.path, and the
-        # editable installs' metadata there would count as installed.
-        found = json.loads(self.run("python", "-c", _DISTRIBUTIONS, cwd=self.path))
+        # Run in the environment's folder, not in a checkout: `python -c` puts the working
+        # folder on sys.path, and the editable installs' metadata there would count.
+        found = json.loads(self.run("python", "-c", _DISTRIBUTIONS))
         return {name: (version, requires) for name, (version, requires) in found.items()}
 
     def drivers(self) -> dict[str, str]:

@@ -1,7 +1,9 @@
-"""The pytest plugin of vertice (entry point `pytest11`): fixtures for end-to-end tests.
+"""The pytest plugin of vertice's test harness: fixtures for end-to-end tests.
 
-Loaded automatically wherever vertice is installed, so the core's tests and
-every driver plugin's tests share one harness:
+Opt-in: a test suite loads it with `pytest_plugins = ["vertice_testing.plugin"]`
+in its conftest.py (no `pytest11` entry point, so installing vertice-testing
+changes no other pytest run). The core's tests, every driver plugin's tests and
+a third party's driver tests share this one harness:
 
 * databases: `db_url` is parametrized over SQLite and PostgreSQL, so a test
   that takes it runs on both; `empty_db_url` has no tables at all;
