@@ -16,7 +16,7 @@ tokens over plain HTTP), and hands each test an emptied peer:
 * `peer_certificate` (session): the PEM file to trust (`ca_bundle`);
 * `recorded` (session): the recorded documents themselves.
 
-Its replies are built from the recorded files in `../shared/fixtures/`
+Its replies are built from the recorded files in `tests/fixtures/`
 (`azure_arm/` and `azure_sdk_python/`, see SOURCES.md there).
 """
 
@@ -36,8 +36,8 @@ from azure_arm_peer.documents import Recorded
 from azure_arm_peer.peer import AzurePeer
 from azure_arm_peer.tls import self_signed
 
-#: Recorded replies (see SOURCES.md beside them), in `shared/` beside the repository.
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+#: Recorded replies (see SOURCES.md beside them).
+FIXTURES = Path(__file__).resolve().parent / "tests" / "fixtures"
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ package, so it is not part of the wheel a user installs:
 
 * `tls`: a self-signed certificate for 127.0.0.1 (made with `cryptography`),
   because azure-core sends bearer tokens over TLS only;
-* `documents`: the recorded replies (`shared/fixtures/azure_arm/` and the
-  recorded SDK exchange in `shared/fixtures/azure_sdk_python/`) used as
+* `documents`: the recorded replies (`tests/fixtures/azure_arm/` and the
+  recorded SDK exchange in `tests/fixtures/azure_sdk_python/`) used as
   templates of every document the peer serves;
 * `arm`: the model: virtual machines with their NICs and public IPs,
   provisioning and power states that move with time, long-running operations

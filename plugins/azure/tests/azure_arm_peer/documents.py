@@ -1,6 +1,6 @@
 """The recorded Azure replies, as templates of the documents the peer serves.
 
-Two recordings are used (see `shared/fixtures/SOURCES.md`):
+Two recordings are used (see `tests/fixtures/SOURCES.md`):
 
 * `azure_sdk_python/test_mgmt_compute.test_virtual_machines_operations.yaml`,
   the Azure SDK's own recorded exchange with Resource Manager: the VM PUT
