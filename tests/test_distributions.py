@@ -6,6 +6,9 @@ fixtures. The harness is its own distribution (`vertice-testing`, built from
 `testing/`): it holds `vertice_testing` alone, registers no `pytest11` entry
 point either (a suite opts in from its conftest.py), and requires the core it
 was made with.
+
+Every distribution of the repository carries the project's licence text
+(Apache-2.0, as each pyproject declares) in its folder, so its wheel does too.
 """
 
 from __future__ import annotations
@@ -61,3 +64,12 @@ def test_the_harness_is_its_own_opt_in_distribution(wheels: tuple[Path, Path]) -
     with zipfile.ZipFile(harness) as archive:
         assert not [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
     assert_requires_the_core(wheel_requires(harness), version_of(core))
+
+
+def test_every_distribution_carries_the_licence(wheels: tuple[Path, Path]) -> None:
+    licence = (ROOT / "LICENSE").read_text()
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+    projects = [ROOT, ROOT / "testing", *(p.parent for p in ROOT.glob("plugins/*/pyproject.toml"))]
+    assert [p for p in projects if (p / "LICENSE").read_text() != licence] == []
+    for wheel in wheels:
+        assert [f for f in wheel_files(wheel) if f.endswith(".dist-info/licenses/LICENSE")], wheel
