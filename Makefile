@@ -9,6 +9,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
 PLUGIN_PACKAGES := $(patsubst %/__init__.py,%,$(wildcard plugins/*/vertice_driver_*/__init__.py))
+# The tests' peers that are packages of their own beside a plugin's tests (not in its wheel).
+TEST_PEERS := $(patsubst %/__init__.py,%,$(wildcard plugins/*/tests/*_peer/__init__.py))
 STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint typecheck pytest postgres system-packages bench bench-quick clean help
@@ -16,13 +18,18 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make run      set up and serve the API + reconciler on 127.0.0.1:8080 (SQLite, sim cloud)"
 	@echo "make test     set up and run ruff, mypy, import contracts and the whole test suite"
-	@echo "make install  create .venv and install the core and every plugin (editable)"
+	@echo "make install  create .venv and install the core, its test harness and every plugin (editable)"
 	@echo "make bench    run the benchmarks at full size (make bench-quick: a tenth, < 3 min)"
 
-$(STAMP): pyproject.toml $(PLUGINS)
+# The core's distribution is `vertice-core`; it was named `vertice` before, which is an
+# unrelated project on the package index: a .venv made then still holds it (and the
+# checkout its editable metadata), so drop both.
+$(STAMP): pyproject.toml testing/pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgresql,cockroachdb]' $(addprefix -e ,$(addsuffix [test],$(PLUGIN_DIRS)))
+	$(BIN)/python -m pip uninstall --quiet --yes vertice 2>/dev/null || true
+	rm -rf vertice.egg-info
+	$(BIN)/python -m pip install --quiet -e '.[test,postgresql,cockroachdb]' -e ./testing $(addprefix -e ,$(addsuffix [test],$(PLUGIN_DIRS)))
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -55,7 +62,7 @@ lint: install
 	$(BIN)/lint-imports setup.cfg
 
 typecheck: install
-	$(BIN)/mypy vertice_core vertice_api vertice_drivers vertice_testing vertice_notify bench $(PLUGIN_PACKAGES) docs/driver-template/vertice_driver_example
+	$(BIN)/mypy vertice_core vertice_api vertice_drivers testing/vertice_testing vertice_notify bench $(PLUGIN_PACKAGES) $(TEST_PEERS) docs/driver-template/vertice_driver_example
 
 pytest: install postgres system-packages
 	$(BIN)/pytest -n 2
@@ -69,5 +76,7 @@ bench-quick: install postgres system-packages
 
 test: lint typecheck pytest
 
+# Also setuptools' build folders: a module removed from the sources stays in build/lib and
+# in every wheel built in place afterwards.
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build plugins/*/build testing/build

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 
+import vertice_core
 from vertice_api.cli import main
 from vertice_core.crypto import token_digest
 from vertice_core.store import Store
@@ -31,6 +33,13 @@ def cli(tmp_path, empty_db_url, monkeypatch):
 
     run.url = empty_db_url  # type: ignore[attr-defined]
     return run
+
+
+def test_version_is_the_core_distributions():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.split()[-1] == importlib.metadata.version("vertice-core")
+    assert result.output.split()[-1] == vertice_core.__version__
 
 
 def test_init_is_idempotent_and_shows_the_admin_token_once(cli):

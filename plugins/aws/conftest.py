@@ -3,7 +3,7 @@
 moto answers every EC2 call it understands, and never with quota, throttling
 or server errors. The proxy forwards to moto, but answers the EC2 actions a
 test chooses with an error envelope shaped like the recorded
-`../shared/fixtures/ec2/run_instances_idem_mismatch.xml`
+`tests/fixtures/run_instances_idem_mismatch.xml`
 (`<Response><Errors><Error><Code>...`), or with a recorded reply verbatim;
 it can hold moto's reply back (the call still takes effect), and it can go
 down and come back on the same port.
@@ -27,8 +27,8 @@ from typing import Any
 import attrs
 import pytest
 
-#: Recorded EC2 replies (see SOURCES.md beside them), in `shared/` beside the repository.
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "ec2"
+#: Recorded EC2 replies (see SOURCES.md beside them).
+FIXTURES = Path(__file__).resolve().parent / "tests" / "fixtures"
 
 
 @attrs.define
@@ -47,7 +47,7 @@ class Fault:
 
 
 def error_envelope(code: str, message: str) -> bytes:
-    """An EC2 error reply, in the shape of fixtures/ec2/run_instances_idem_mismatch.xml."""
+    """An EC2 error reply, in the shape of tests/fixtures/run_instances_idem_mismatch.xml."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error>"

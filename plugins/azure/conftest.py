@@ -1,37 +1,43 @@
 """The peer of the Azure driver's tests: Resource Manager and Microsoft Entra over HTTPS.
 
-No emulator of Azure exists, so `vertice_driver_azure.testing` is one (see its
-modules). This conftest starts it for the session on a free port of
-127.0.0.1, with a self-signed certificate for 127.0.0.1 made here with
-`cryptography` (azure-core refuses to send bearer tokens over plain HTTP), and
-hands each test an emptied peer:
+No emulator of Azure exists, so `tests/azure_arm_peer` is one (see its
+modules; it lives beside the tests, not in the driver's package, so a user's
+install of the driver never gets it). This conftest puts `tests/` on
+`sys.path` (tests run with `--import-mode=importlib`), starts the peer for
+the session on a free port of 127.0.0.1, with a self-signed certificate for
+127.0.0.1 made here with `cryptography` (azure-core refuses to send bearer
+tokens over plain HTTP), and hands each test an emptied peer:
 
 * `azure_server` (session): the peer, knowing the service principal and the
-  subnet of `vertice_driver_azure.testing.account`;
+  subnet of `azure_arm_peer.account`;
 * `azure` (per test): the same peer, emptied first; faults, timings, quota
   and permissions back to their defaults after the test, and started again if
   the test stopped it;
 * `peer_certificate` (session): the PEM file to trust (`ca_bundle`);
 * `recorded` (session): the recorded documents themselves.
 
-Its replies are built from the recorded files in `../shared/fixtures/`
+Its replies are built from the recorded files in `tests/fixtures/`
 (`azure_arm/` and `azure_sdk_python/`, see SOURCES.md there).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from vertice_driver_azure.testing.account import account_peer
-from vertice_driver_azure.testing.documents import Recorded
-from vertice_driver_azure.testing.peer import AzurePeer
-from vertice_driver_azure.testing.tls import self_signed
+if str(Path(__file__).resolve().parent / "tests") not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent / "tests"))
 
-#: Recorded replies (see SOURCES.md beside them), in `shared/` beside the repository.
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+from azure_arm_peer.account import account_peer
+from azure_arm_peer.documents import Recorded
+from azure_arm_peer.peer import AzurePeer
+from azure_arm_peer.tls import self_signed
+
+#: Recorded replies (see SOURCES.md beside them).
+FIXTURES = Path(__file__).resolve().parent / "tests" / "fixtures"
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ on 127.0.0.1 answering the paths google-cloud-compute's REST transport calls
 (`/compute/v1/projects/{p}/zones/{z}/instances[/{name}[/start|stop|reset|
 resume]]`, `.../operations/{op}[/wait]`, `.../machineTypes`,
 `/global/images[/{name}|/family/{f}]`). Its documents are the recorded
-replies in `../shared/fixtures/gce/` used as templates (see `TEMPLATES`):
+replies in `tests/fixtures/` used as templates (see `TEMPLATES`):
 int64 fields as decimal strings, errors as `{"error": {"code", "message",
 "errors": [{"reason"}]}}`. Instances move PROVISIONING -> STAGING -> RUNNING,
 STOPPING -> TERMINATED, STOPPING -> gone with time (`boot`, `halt`); their
@@ -37,8 +37,8 @@ import attrs
 import google.auth.exceptions
 import google.auth.jwt
 
-#: Recorded Compute Engine replies (see SOURCES.md beside them), in `shared/` beside the repo.
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "gce"
+#: Recorded Compute Engine replies (see SOURCES.md beside them).
+FIXTURES = Path(__file__).resolve().parent / "tests" / "fixtures"
 BASE = "https://www.googleapis.com/compute/v1"
 TEMPLATES = {
     "instance": "zones_us-central1-a_instances_node-name.json",
@@ -49,7 +49,6 @@ TEMPLATES = {
     "machine_types": "zones_us-central1-a_machineTypes.json",
     "images": "global_images.json",
     "debian_images": "projects_debian-cloud_global_images.json",
-    "family_not_found": "global_images_family_notfound.json",
 }
 _TERM = re.compile(r'\s*(?:AND\s+)?\(?\s*labels\.([a-z][-a-z0-9_]*)\s*=\s*"?([-a-z0-9_]*)"?\s*\)?')
 _NAME = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")

@@ -52,7 +52,7 @@ def test_drivers_for_admins(admin):
     sim = next(i for i in result.json["items"] if i["cloud_type"] == "sim")
     assert sim["error"] is None
     assert "start_stop" in sim["capabilities"]
-    assert sim["distribution"] == "vertice"
+    assert sim["distribution"] == "vertice-core"
 
 
 def test_drivers_forbidden_to_users(alice):

@@ -38,7 +38,7 @@ class _Sections(click.Group):
 
 
 @click.group(cls=_Sections, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="vertice")
+@click.version_option(package_name="vertice-core")
 def main() -> None:
     """vertice: declare what should run where; vertice makes the clouds match."""
 

@@ -35,8 +35,8 @@ from vertice_core.store.writelock import WriteLock
 
 #: The dialect packages a URL's scheme needs, for a clear error when one is missing.
 _DIALECT_PACKAGES = {
-    "postgresql": ("psycopg", "pip install 'vertice[postgresql]'"),
-    "cockroachdb": ("sqlalchemy_cockroachdb", "pip install 'vertice[cockroachdb]'"),
+    "postgresql": ("psycopg", "pip install 'vertice-core[postgresql]'"),
+    "cockroachdb": ("sqlalchemy_cockroachdb", "pip install 'vertice-core[cockroachdb]'"),
 }
 
 

@@ -29,6 +29,9 @@ from vertice_core.convert import make_converter, structure
 from vertice_core.driver import RegionConfig
 from vertice_driver_aws import DRIVER, AwsCredentials, AwsSettings
 
+#: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
+pytest_plugins = ["vertice_testing.plugin"]
+
 AWS_REGION = "us-east-1"
 DUMMY = {"access_key_id": "testing", "secret_access_key": "testing"}
 #: The EC2 instance type of each built-in flavor in the tests' regions.

@@ -1,6 +1,6 @@
 """The driver's verbs beyond the contract: on moto, and on recorded EC2 replies.
 
-Recorded replies come from `/work/shared/fixtures/ec2/` (see SOURCES.md
+Recorded replies come from `fixtures/` beside this file (see SOURCES.md
 there); the fault proxy serves them verbatim in place of moto's answer, so
 botocore parses exactly what EC2 once sent.
 """

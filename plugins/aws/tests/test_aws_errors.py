@@ -4,7 +4,7 @@ moto produces the authentication failures (its IAM checks keys once
 authentication is on) and unreachable endpoints (the fault proxy goes down).
 It never answers with quota, throttling or server errors, so the fault proxy
 answers those in moto's stead with EC2 error envelopes shaped like the
-recorded `fixtures/ec2/run_instances_idem_mismatch.xml`.
+recorded `fixtures/run_instances_idem_mismatch.xml`.
 """
 
 from __future__ import annotations

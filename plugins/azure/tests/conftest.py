@@ -19,10 +19,7 @@ from typing import Any
 
 import pytest
 
-from vertice_core.convert import make_converter, structure
-from vertice_core.driver import RegionConfig
-from vertice_driver_azure import DRIVER, AzureCredentials, AzureSettings
-from vertice_driver_azure.testing.account import (
+from azure_arm_peer.account import (
     CLIENT,
     GROUP,
     LOCATION,
@@ -31,6 +28,12 @@ from vertice_driver_azure.testing.account import (
     SUBSCRIPTION,
     TENANT,
 )
+from vertice_core.convert import make_converter, structure
+from vertice_core.driver import RegionConfig
+from vertice_driver_azure import DRIVER, AzureCredentials, AzureSettings
+
+#: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
+pytest_plugins = ["vertice_testing.plugin"]
 
 #: The plan image of the built-in plans, mapped to the image of the recorded exchange.
 IMAGE = "Canonical:UbuntuServer:16.04.0-LTS:latest"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from vertice_driver_azure.testing.account import SECRET
+from azure_arm_peer.account import SECRET
 from vertice_drivers.testkit import DriverContract
 
 

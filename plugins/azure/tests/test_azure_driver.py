@@ -13,8 +13,8 @@ import time
 
 import attrs
 
+from azure_arm_peer.account import GROUP, LOCATION, NETWORK, SUBNET
 from vertice_core.model.status import InstanceState
-from vertice_driver_azure.testing.account import GROUP, LOCATION, NETWORK, SUBNET
 from vertice_driver_azure.translate import vm_body
 from vertice_drivers.testkit import TEST_PASSWORD, default_spec
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from vertice_driver_azure.testing.account import CLIENT, SECRET, TENANT
+from azure_arm_peer.account import CLIENT, SECRET, TENANT
 from vertice_testing.scenarios import (
     outage_is_retried_until_back,
     rejected_credentials_show,

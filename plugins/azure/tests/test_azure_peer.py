@@ -20,7 +20,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 from azure.mgmt.compute import ComputeManagementClient
 
-from vertice_driver_azure.testing.account import GROUP, SUBSCRIPTION
+from azure_arm_peer.account import GROUP, SUBSCRIPTION
 from vertice_driver_azure.translate import vm_body
 from vertice_drivers.testkit import default_spec
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vertice_driver_azure.testing.account import CLIENT, SECRET, SUBSCRIPTION, TENANT
+from azure_arm_peer.account import CLIENT, SECRET, SUBSCRIPTION, TENANT
 from vertice_testing.packaging import PluginPackaging
 
 

@@ -18,8 +18,8 @@ import base64
 
 import pytest
 
+from azure_arm_peer.account import GROUP, LOCATION, NETWORK, SUBNET
 from vertice_core import builtins
-from vertice_driver_azure.testing.account import GROUP, LOCATION, NETWORK, SUBNET
 from vertice_drivers.testkit import TEST_PASSWORD, TEST_PUBLIC_KEY
 
 pytestmark = pytest.mark.slow

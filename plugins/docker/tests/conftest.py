@@ -3,7 +3,8 @@
 `docker_engine` (session) uses the engine of `VERTICE_TEST_DOCKER_HOST` if that
 is set, else the one answering on `/tmp/vtdocker-<uid>/docker.sock`; when
 nothing answers there it starts Debian's `dockerd` on that folder
-(`vertice_driver_docker.testing.engine`). Concurrent sessions (pytest-xdist
+(`docker_engine_peer.engine`, beside this file and put on `sys.path` here: tests
+run with `--import-mode=importlib`). Concurrent sessions (pytest-xdist
 workers) share that engine; the last one to finish stops it, with its
 containers, if the tests started it. With no registry reachable,
 `busybox_image` imports a local image (`localhost/busybox:latest`, busybox
@@ -16,6 +17,7 @@ import contextlib
 import itertools
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,12 +25,18 @@ from typing import Any
 import docker
 import docker.errors
 import pytest
-from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
-from vertice_driver_docker.testing.busybox import BUSYBOX, import_busybox
-from vertice_driver_docker.testing.engine import LocalEngine, existing_engine, shared_engine
 
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent))
+
+from docker_engine_peer.busybox import BUSYBOX, import_busybox
+from docker_engine_peer.engine import LocalEngine, existing_engine, shared_engine
 from vertice_core import builtins
 from vertice_core.driver import TAG_INSTALLATION, RegionConfig
+from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
+
+#: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
+pytest_plugins = ["vertice_testing.plugin"]
 
 IMAGE = "localhost/busybox:latest"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from vertice_driver_docker.driver import DockerDriver
 
 from vertice_core.driver import TAG_ASSEMBLY
+from vertice_driver_docker.driver import DockerDriver
 
 
 class Crash(BaseException):

@@ -7,11 +7,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from vertice_driver_docker.testing.busybox import PAGE
-from vertice_driver_docker.translate import container_name
 
+from docker_engine_peer.busybox import PAGE
 from vertice_core.driver import TAG_INSTALLATION, TAG_KEY, InstanceState, SizeSpec
 from vertice_core.errors import QuotaExceeded, TerminalError
+from vertice_driver_docker.translate import container_name
 from vertice_drivers.testkit import default_spec, unique_key
 
 SMALL = SizeSpec("small", 1, 256, 0)

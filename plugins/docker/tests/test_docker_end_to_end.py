@@ -7,8 +7,8 @@ import urllib.request
 
 import docker.errors
 import pytest
-from vertice_driver_docker.testing.busybox import PAGE
 
+from docker_engine_peer.busybox import PAGE
 from vertice_core.driver import TAG_ASSEMBLY, TAG_INSTALLATION, TAG_KEY, TAG_PROJECT
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import attrs
 import pytest
-from vertice_driver_docker.testing.engine import free_port
 
+from docker_engine_peer.engine import free_port
 from vertice_core.errors import AuthFailed, Throttled, TransientError
 
 HOP_HEADERS = {"connection", "transfer-encoding", "content-length", "keep-alive"}

@@ -11,17 +11,6 @@ import attrs
 import docker.errors
 import pytest
 import requests
-from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
-from vertice_driver_docker.client import translate
-from vertice_driver_docker.translate import (
-    container_name,
-    create_arguments,
-    default_public_address,
-    instance_of,
-    launch_archive,
-    published,
-    state_of,
-)
 
 from vertice_core.convert import make_converter, structure
 from vertice_core.driver import TAG_KEY, InstanceState, SizeSpec
@@ -32,6 +21,17 @@ from vertice_core.errors import (
     Throttled,
     TransientError,
     UnavailableError,
+)
+from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
+from vertice_driver_docker.client import translate
+from vertice_driver_docker.translate import (
+    container_name,
+    create_arguments,
+    default_public_address,
+    instance_of,
+    launch_archive,
+    published,
+    state_of,
 )
 from vertice_drivers.testkit import TEST_PASSWORD, TEST_PUBLIC_KEY, default_spec
 

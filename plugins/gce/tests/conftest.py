@@ -28,6 +28,9 @@ from vertice_core.convert import make_converter, structure
 from vertice_core.driver import RegionConfig
 from vertice_driver_gce import DRIVER, GceCredentials, GceSettings
 
+#: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
+pytest_plugins = ["vertice_testing.plugin"]
+
 ZONE = "us-central1-a"
 PROJECT = "vertice-test"
 #: A plan image mapped to an image of the recorded debian-cloud listing.

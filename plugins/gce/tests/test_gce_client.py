@@ -2,7 +2,7 @@
 
 The API errors are built the way google-api-core builds them from a REST
 reply (`format_http_response_error`, from a body shaped like the recorded
-`fixtures/gce/zones_us-central1-b_instances_libcloud-lb-demo-www-002.json`),
+`fixtures/zones_us-central1-b_instances_libcloud-lb-demo-www-002.json`),
 so `translate` sees exactly what the SDK raises; the failed operations are
 the recorded `..._operation_setMachineType_notstopped.json` with its codes
 changed.
@@ -36,7 +36,7 @@ from vertice_driver_gce.client import (
     translate,
 )
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "gce"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def api_error(status: int, reason: str, message: str = "what GCE said") -> gexc.GoogleAPICallError:

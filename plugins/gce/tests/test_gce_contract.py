@@ -1,7 +1,7 @@
 """The GCE driver passes the driver contract (vertice_drivers.testkit) against the Compute peer.
 
 The peer's replies follow the recorded `instances.get`, `instances.list` and
-`instances.insert` operation documents of `fixtures/gce/` (see the templates
+`instances.insert` operation documents of `fixtures/` (see the templates
 in `plugins/gce/gce_compute_peer.py`).
 """
 

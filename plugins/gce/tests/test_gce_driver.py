@@ -1,6 +1,6 @@
 """The driver's verbs beyond the contract: idempotency, paging, recorded replies, images, flavors.
 
-Recorded replies come from `/work/shared/fixtures/gce/` (see SOURCES.md
+Recorded replies come from `fixtures/` beside this file (see SOURCES.md
 there); the peer serves them verbatim (`fail(..., status=200, body_file=...)`)
 so google-cloud-compute parses exactly what GCE once sent.
 """

@@ -1,7 +1,7 @@
 """Error mapping end to end: what the assembly shows, retries with backoff, and the loop lives on.
 
 Error replies are written in the shape of the recorded
-`fixtures/gce/zones_us-central1-b_instances_libcloud-lb-demo-www-002.json`
+`fixtures/zones_us-central1-b_instances_libcloud-lb-demo-www-002.json`
 (`{"error": {"code", "message", "errors": [{"domain", "reason", "message"}]}}`);
 failed operations in the shape of the recorded
 `zones_us_central1_a_operations_operation_setMachineType_notstopped.json`

@@ -1,7 +1,7 @@
 """The peer speaks Compute Engine's REST API as the SDK and the recorded replies expect.
 
 These tests keep the peer honest: its documents carry every field of the
-recorded replies they follow (`fixtures/gce/`), int64 fields as decimal
+recorded replies they follow (`fixtures/`), int64 fields as decimal
 strings, operations that move PENDING -> RUNNING -> DONE as the SDK's own
 `ZoneOperationsClient` sees them, and calls that must be signed.
 """
@@ -22,7 +22,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.cloud import compute_v1
 from google.oauth2 import service_account as sa
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "gce"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PROJECT, ZONE = "vertice-test", "us-central1-a"
 
 

@@ -1,7 +1,7 @@
 """End to end on the Compute peer: API -> store -> reconciler -> `gce` driver -> peer, and back.
 
 The peer's instance documents follow the recorded
-`fixtures/gce/zones_us-central1-a_instances_node-name.json` (RUNNING, with a
+`fixtures/zones_us-central1-a_instances_node-name.json` (RUNNING, with a
 ONE_TO_ONE_NAT access config), a stopped one the recorded
 `zones_us_central1_a_instances_stopped_node.json` (status TERMINATED).
 """

@@ -27,7 +27,7 @@ from vertice_driver_gce.translate import (
 )
 from vertice_drivers.testkit import TEST_PASSWORD, TEST_PUBLIC_KEY, default_spec
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "gce"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SETTINGS = GceSettings(
     images={"1_virtualmachine_ubuntu": "projects/debian-cloud/global/images/family/debian-12"},
     machine_types={"small": "e2-small"},

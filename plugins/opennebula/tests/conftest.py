@@ -38,8 +38,11 @@ from vertice_driver_opennebula import (
 )
 from vertice_testing.peers import for_the_session, fresh_for_a_test
 
+#: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
+pytest_plugins = ["vertice_testing.plugin"]
+
 #: Recorded OpenNebula documents and schemas (see SOURCES.md beside them).
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "opennebula"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ONEADMIN = {"user": "oneadmin", "password": "opennebula"}
 
 

@@ -9,7 +9,7 @@ It follows oned's own rules where the driver depends on them:
   system attributes of vm.xsd's TEMPLATE and moves every other attribute
   (SCHED_REQUIREMENTS, vertice's VERTICE_*) to the USER_TEMPLATE;
 * error messages use the formats of `src/rm/Request.cc` recorded in
-  `fixtures/opennebula/vm_state_codes.json`.
+  `fixtures/vm_state_codes.json`.
 
 Transitions (PENDING -> PROLOG -> BOOT -> RUNNING, SHUTDOWN -> EPILOG -> DONE...)
 each take `step` seconds and are applied lazily whenever the cloud is touched.

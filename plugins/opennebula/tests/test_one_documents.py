@@ -1,4 +1,4 @@
-"""The peer's documents validate against OpenNebula's XSD (`fixtures/opennebula/one_xsd/`).
+"""The peer's documents validate against OpenNebula's XSD (`fixtures/one_xsd/`).
 
 oned writes its documents without a namespace; the schemas declare
 `targetNamespace="http://opennebula.org/XMLSchema"` (elementFormDefault

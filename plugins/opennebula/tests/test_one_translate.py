@@ -1,6 +1,6 @@
 """The pure translations: a spec's extra template, and recorded VM documents as instances.
 
-Recorded documents come from `fixtures/opennebula/` (see SOURCES.md there) and
+Recorded documents come from `fixtures/` (see SOURCES.md there) and
 are bound by pyone exactly as it binds oned's replies.
 """
 

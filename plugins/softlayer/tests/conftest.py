@@ -38,6 +38,9 @@ from vertice_core.driver import TAG_ASSEMBLY, TAG_INSTALLATION, TAG_KEY, TAG_PRO
 from vertice_driver_softlayer import DRIVER, SoftLayerCredentials, SoftLayerSettings
 from vertice_testing.peers import for_the_session, fresh_for_a_test
 
+#: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
+pytest_plugins = ["vertice_testing.plugin"]
+
 CREDENTIALS = {"username": USERNAME, "api_key": API_KEY}
 DATACENTER = "dal13"
 INSTALLATION = "vti-softlayer-tests"

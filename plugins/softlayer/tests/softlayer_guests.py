@@ -8,7 +8,7 @@ filter (the properties vertice filters on), object mask and `resultLimit`.
 
 Time is counted in listings: each first page of `getVirtualGuests` moves every
 transaction one step on, so a test's pace never depends on a clock. Documents
-follow the recorded replies in `../shared/fixtures/softlayer/`:
+follow the recorded replies in `fixtures/`:
 `v3__SoftLayer_Virtual_Guest_createObject.xml` (the order's reply: powerState
 HALTED, no provisionDate), `v3_SoftLayer_Account_getVirtualGuests.xml` and
 `v3__SoftLayer_Virtual_Guest_getObject.xml` (a provisioned guest: powerState

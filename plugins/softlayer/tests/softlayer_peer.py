@@ -14,7 +14,7 @@ still answer from the SDK's fixtures, after the same check.
 Every request is recorded (`MockableTransport.calls`). A test can make a method
 fail with a fault, with an HTTP 5xx (the server's own 555 reply), with a dropped
 connection, or answer late; serve a recorded reply from
-`../shared/fixtures/softlayer/` verbatim; or take the whole server down.
+`fixtures/` verbatim; or take the whole server down.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from SoftLayer.transports import FixtureTransport
 from softlayer_documents import fault, mask_names
 from softlayer_guests import GuestAccount
 
-#: Recorded SoftLayer replies (see SOURCES.md beside them), in `shared/` beside the repository.
-RECORDED = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "softlayer"
+#: Recorded SoftLayer replies (see SOURCES.md beside them).
+RECORDED = Path(__file__).resolve().parent / "fixtures"
 USERNAME, API_KEY = "vertice", "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 ACCOUNT, GUEST = "SoftLayer_Account", "SoftLayer_Virtual_Guest"
 

@@ -1,6 +1,6 @@
 """The driver's verbs beyond the contract: idempotency, paging, requests, recorded replies.
 
-Recorded replies come from `/work/shared/fixtures/softlayer/` (see SOURCES.md
+Recorded replies come from `fixtures/` beside this file (see SOURCES.md
 there); the peer serves them verbatim in place of its own answer, so the SDK
 parses exactly what SoftLayer once sent.
 """

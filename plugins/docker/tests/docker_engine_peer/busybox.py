@@ -1,0 +1,49 @@
+"""A test image without a registry: the host's static busybox, serving a page with `httpd`."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+from pathlib import Path
+
+import docker
+
+#: Debian's busybox-static.
+BUSYBOX = Path("/bin/busybox")
+#: The page the image's httpd serves at `/`.
+PAGE = "vertice busybox httpd works\n"
+
+
+def busybox_rootfs(page: str = PAGE) -> bytes:
+    """A tar of a root filesystem: `/bin/busybox` with its applet links, `/www/index.html`."""
+    listing = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as rootfs:
+        for folder, mode in (("bin", 0o755), ("www", 0o755), ("tmp", 0o1777)):
+            info = tarfile.TarInfo(folder)
+            info.type, info.mode = tarfile.DIRTYPE, mode
+            rootfs.addfile(info)
+        rootfs.add(str(BUSYBOX), arcname="bin/busybox")
+        for applet in listing.stdout.split():
+            if applet != "busybox":
+                link = tarfile.TarInfo(f"bin/{applet}")
+                link.type, link.linkname = tarfile.SYMTYPE, "busybox"
+                rootfs.addfile(link)
+        content = page.encode()
+        info = tarfile.TarInfo("www/index.html")
+        info.size, info.mode = len(content), 0o644
+        rootfs.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def import_busybox(client: docker.DockerClient, image: str) -> str:
+    """Import the busybox rootfs as `image` (a full `localhost/name:tag` reference)."""
+    repository, tag = image.rsplit(":", 1)
+    client.api.import_image_from_data(
+        busybox_rootfs(),
+        repository=repository,
+        tag=tag,
+        changes=["ENV PATH=/bin", 'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]'],
+    )
+    return image
