@@ -18,9 +18,10 @@ session string `user:password` comes first and is checked on every call.
 
 Tests make it misbehave: `fail(method, code=..., message=..., times=...)`
 answers a method with an error code, `delay=` holds its reply back,
-`http_status=` answers at the HTTP level (a proxy's 503); `fts = False` makes
-searches fail as on a backend without full-text search; `readers` may only
-read (AUTHORIZATION); `stop()`/`start()` take it down and back on the same
+`http_status=` answers at the HTTP level (a proxy's 503); `backend` is the SQL
+backend oned runs on (`BACKENDS`: MySQL searches, SQLite answers a search filter
+with INTERNAL as 6.10+ does, or in the older words); `readers` may only read
+(AUTHORIZATION); `stop()`/`start()` take it down and back on the same
 port; the VMs' own misbehaviour lives in `one_cloud`.
 """
 
@@ -38,6 +39,14 @@ from one_documents import pool_document, template_pool, vm_document
 from one_templates import parse_template
 
 AUTHENTICATION = 0x100
+#: oned's SQL backends -> what it answers (INTERNAL) to a search filter ("": it searches).
+BACKENDS = {
+    "mysql": "",
+    # OpenNebula 6.10+ and 7.x on their default backend (RequestManagerPoolInfoFilter.cc).
+    "sqlite": "JSON query search is not supported by the SQL backend",
+    # OpenNebula 5.x to 6.8 on SQLite.
+    "sqlite-before-6.10": "Full text search is not supported by the SQL backend",
+}
 WRITES = ("one.vm.allocate", "one.vm.action", "one.vm.update", "one.template.instantiate")
 
 
@@ -107,7 +116,8 @@ class OnePeer:
         self.cloud = OneCloud(self.step)
         self.users = {"oneadmin": "opennebula", "viewer": "viewer"}
         self.readers = {"viewer"}
-        self.fts = True
+        #: The SQL backend oned runs on (a key of `BACKENDS`).
+        self.backend = "mysql"
         #: Called as `hook(method, params)` after every call is carried out, before the reply.
         self.hooks: list[Any] = []
         self.clear()
@@ -232,10 +242,9 @@ class OnePeer:
     def _pool(self, method: str, params: tuple[Any, ...], extended: bool) -> str:
         _flag, start, end, state, *rest = params
         query = str(rest[0]) if rest else ""
-        if query and not self.fts:
-            raise OneFailure(
-                INTERNAL, f"[{method}] Full text search is not supported by the SQL backend"
-            )
+        refusal = BACKENDS[self.backend]
+        if query and refusal:
+            raise OneFailure(INTERNAL, f"[{method}] {refusal}")
         with self.cloud.lock:
             return pool_document(self.cloud.listing(start, end, state, query), extended)
 

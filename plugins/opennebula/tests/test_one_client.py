@@ -22,7 +22,7 @@ from vertice_core.errors import (
     TransientError,
     UnavailableError,
 )
-from vertice_driver_opennebula.client import NoSuchObject, call
+from vertice_driver_opennebula.client import NoSuchObject, SearchUnsupported, call
 
 # (oned's code, its message, vertice error class, reason)
 TABLE = [
@@ -35,6 +35,10 @@ TABLE = [
      "for state PENDING", TransientError, "IncorrectInstanceState"),
     (0x1000, "[one.vm.action] Wrong action: reboot-softly.", TerminalError, "InvalidRequest"),
     (0x2000, "[one.vm.action] Internal error", TransientError, "CloudUnavailable"),
+    (0x2000, "[one.vmpool.infoextended] JSON query search is not supported by the SQL backend",
+     SearchUnsupported, "CloudUnavailable"),
+    (0x2000, "[one.vmpool.infoextended] Full text search is not supported by the SQL backend",
+     SearchUnsupported, "CloudUnavailable"),
     (0x4000, "[one.vm.action] Error allocating a new virtual machine. User [0] : user [0] "
      "limit of 1 reached for VMS quota in VM.", QuotaExceeded, "QuotaExceeded"),
     (0x8000, "[one.vm.action] The resource virtual machine is locked. [0].", TransientError,

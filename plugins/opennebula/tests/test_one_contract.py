@@ -50,3 +50,16 @@ class TestOpenNebulaContract(DriverContract):
     @pytest.fixture
     def launch_data(self, driver):
         return lambda instance: driver.launch_data(instance.cloud_id)
+
+
+class TestOpenNebulaContractOnSqlite(TestOpenNebulaContract):
+    """The contract again on oned 6.10+ with its default SQLite backend: no search filter."""
+
+    @pytest.fixture
+    def driver(self, peer, make_driver):
+        peer.backend = "sqlite"
+        return make_driver()
+
+    @pytest.fixture
+    def foreign_driver(self, peer, make_driver):
+        return make_driver(installation="vti-someone-else")

@@ -64,14 +64,52 @@ def test_observe_narrows_the_listing_with_oneds_search(make_driver, peer, plant,
     assert queries[-1] == "VM.USER_TEMPLATE.VERTICE_INSTALLATION=vti-one-tests"
 
 
-def test_a_backend_without_search_is_listed_unfiltered_from_then_on(make_driver, peer, plant):
-    peer.fts = False  # oned on SQLite: INTERNAL "Full text search is not supported..."
+@pytest.mark.parametrize("backend", ["sqlite", "sqlite-before-6.10"])
+def test_a_backend_without_search_is_listed_unfiltered_from_then_on(
+    make_driver, peer, cloud, plant, managed, backend
+):
+    # oned on SQLite answers a search filter with INTERNAL (0x2000): since 6.10 "JSON query
+    # search is not supported by the SQL backend", before "Full text search is not supported".
+    peer.backend = backend
     driver = make_driver()
-    (mine,) = launch(driver, 1)
+    (mine,) = launch(driver, 1)  # create looks the key up first: the first refusal is here
     plant("unmarked")
-    assert [i.key for i in driver.observe()] == [mine.key]  # the attributes are checked
-    assert [i.key for i in driver.observe()] == [mine.key]
+    plant("theirs", **managed("vti-someone-else", "asm-x", "asm-x-1"))
+    plant("another-key", **managed("vti-one-tests", "asm-y", "asm-y-1"))
+    assert {i.key for i in driver.observe()} == {mine.key, "asm-y-1"}  # checked on our side
+    assert driver.live_by_key(mine.key).cloud_id == mine.cloud_id
+    assert driver.live_by_key("asm-nothing-1") is None
     assert peer.count("one.vmpool.infoextended", "0x2000") == 1  # asked once, then not again
+    queries = [params[4] for m, params, o in peer.calls if m == "one.vmpool.infoextended"]
+    assert queries[1:] == [""] * (len(queries) - 1)
+
+    vm_id = int(mine.cloud_id)
+    settle(cloud, vm_id, ACTIVE, RUNNING)
+    driver.delete(mine.cloud_id)
+    settle(cloud, vm_id, DONE)
+    driver.delete(mine.cloud_id)  # gone: a success
+    assert {i.key for i in driver.observe()} == {"asm-y-1"}
+
+
+def test_a_searching_backend_keeps_its_filter(make_driver, peer):
+    peer.backend = "mysql"
+    driver = make_driver()
+    launch(driver, 2)
+    assert len(driver.observe()) == 2
+    queries = [params[4] for m, params, _ in peer.calls if m == "one.vmpool.infoextended"]
+    assert queries and all(q.startswith("VM.USER_TEMPLATE.VERTICE_") for q in queries)
+
+
+def test_another_internal_error_does_not_turn_the_search_off(make_driver, peer):
+    driver = make_driver()
+    launch(driver, 1)
+    peer.fail("one.vmpool.infoextended", code=0x2000, message="[one.vmpool.infoextended] "
+              "Internal error", times=1)  # fmt: skip
+    with pytest.raises(TransientError, match="Internal error"):
+        driver.observe()
+    assert len(driver.observe()) == 1
+    queries = [params[4] for m, params, o in peer.calls if m == "one.vmpool.infoextended"]
+    assert queries[-1] == "VM.USER_TEMPLATE.VERTICE_INSTALLATION=vti-one-tests"
 
 
 def test_create_finds_the_keys_vm_instead_of_instantiating_again(make_driver, peer, cloud):

@@ -12,7 +12,7 @@ the code and every call the driver makes runs through `call(action, fn)`:
 | 0x0400 NO_EXISTS                    | NoSuchObject (transient; the driver decides)    |
 | 0x0800 ACTION (wrong state)         | transient, IncorrectInstanceState               |
 | 0x1000 XML_RPC_API                  | TerminalError, InvalidRequest                   |
-| 0x2000 INTERNAL                     | transient (SearchUnsupported for the FTS error) |
+| 0x2000 INTERNAL                     | transient (SearchUnsupported: no search backend)|
 | 0x4000 ALLOCATE (quota, capacity)   | QuotaExceeded (terminal)                        |
 | 0x8000 LOCKED                       | transient, Locked                               |
 | HTTP 401/403                        | AuthFailed                                      |
@@ -29,6 +29,7 @@ never passes `timeout` to pyone: it sends each request itself through its own
 
 from __future__ import annotations
 
+import re
 import xml.parsers.expat
 import xmlrpc.client
 from collections.abc import Callable
@@ -61,8 +62,10 @@ INTERNAL = 0x2000
 ALLOCATE = 0x4000
 LOCKED = 0x8000
 
-#: What oned answers (INTERNAL) to a search filter when its SQL backend cannot search.
-FTS_UNSUPPORTED = "Full text search is not supported"
+#: What oned answers (INTERNAL, 0x2000) to a search filter its SQL backend cannot run:
+#: "JSON query search is not supported by the SQL backend" since 6.10 (SQLite, the
+#: default backend), "Full text search is not supported by the SQL backend" before.
+SEARCH_UNSUPPORTED = re.compile(r"\bsearch is not supported\b", re.IGNORECASE)
 
 T = TypeVar("T")
 
@@ -214,7 +217,7 @@ CODES: dict[int, tuple[type[DriverError], str | None]] = {
 def _call_error(exc: OneCallError, action: str) -> DriverError:
     message = " ".join(exc.message.split())
     text = f"opennebula: {action}: {message} (error {exc.code:#x})"
-    if exc.code == INTERNAL and FTS_UNSUPPORTED in message:
+    if exc.code == INTERNAL and SEARCH_UNSUPPORTED.search(message):
         return SearchUnsupported(text)
     # REPLICATION (an HA follower without a leader) and codes oned may add later: retried.
     cls, reason = CODES.get(exc.code, (TransientError, "OpenNebulaError"))
