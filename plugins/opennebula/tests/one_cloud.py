@@ -98,8 +98,11 @@ class OneCloud:
         self.vms: dict[int, Vm] = {}
         self.next_id = 0
         self.leases: dict[int, set[int]] = {net: set() for net in NETWORKS}
-        #: The most VMs (not DONE) the user may have: instantiate beyond it fails (ALLOCATE).
+        #: The most VMs (not DONE) the user may have: instantiate beyond it fails.
         self.vm_quota: int | None = None
+        #: The code of that failure: ALLOCATE, or AUTHORIZATION (oned's quota authorization
+        #: answers so, with the bare quota message).
+        self.quota_code = ALLOCATE
         self.templates: dict[int, dict[str, Any]] = {
             0: base_template("ubuntu-22.04", "Ubuntu 22.04 LTS", image=0, cpu="1", memory="1024"),
             1: base_template("alma-9", "AlmaLinux 9", image=1, cpu="2", memory="2048"),
@@ -159,13 +162,14 @@ class OneCloud:
             if self.vm_quota is not None:
                 live = sum(1 for vm in self.vms.values() if vm.state != DONE and vm.uid == uid)
                 if live >= self.vm_quota:
-                    # Request.cc's ALLOCATE format; the detail follows Quotas' "limit ... reached".
-                    raise OneFailure(
-                        ALLOCATE,
-                        f"[{method}] Error allocating a new virtual machine. "
+                    # Request.cc's formats; the detail follows Quotas' "limit ... reached".
+                    detail = (
                         f"User [{uid}] : user [{uid}] limit of {self.vm_quota} reached for VMS "
-                        "quota in VM.",
+                        "quota in VM."
                     )
+                    if self.quota_code == ALLOCATE:
+                        detail = f"Error allocating a new virtual machine. {detail}"
+                    raise OneFailure(self.quota_code, f"[{method}] {detail}")
             vm_id, self.next_id = self.next_id, self.next_id + 1
             system = {k: v for k, v in body.items() if k in SYSTEM_ATTRIBUTES}
             custom = {k: v for k, v in body.items() if k not in SYSTEM_ATTRIBUTES and k != "NAME"}

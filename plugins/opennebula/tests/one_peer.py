@@ -22,7 +22,8 @@ answers a method with an error code, `delay=` holds its reply back,
 backend oned runs on (`BACKENDS`: MySQL searches, SQLite answers a search filter
 with INTERNAL as 6.10+ does, or in the older words); `readers` may only read
 (AUTHORIZATION); `stop()`/`start()` take it down and back on the same
-port; the VMs' own misbehaviour lives in `one_cloud`.
+port; the VMs' own misbehaviour and the quota (`vm_quota`, `quota_code`) live in
+`one_cloud`.
 """
 
 from __future__ import annotations

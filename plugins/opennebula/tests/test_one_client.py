@@ -41,6 +41,11 @@ TABLE = [
      SearchUnsupported, "CloudUnavailable"),
     (0x4000, "[one.vm.action] Error allocating a new virtual machine. User [0] : user [0] "
      "limit of 1 reached for VMS quota in VM.", QuotaExceeded, "QuotaExceeded"),
+    # oned's quota authorization answers AUTHORIZATION with the bare quota message.
+    (0x200, "[one.template.instantiate] User [0] : user [0] limit of 48 reached for VMS quota "
+     "in VM.", QuotaExceeded, "QuotaExceeded"),
+    (0x200, "[one.vm.action] User [2] : group [1] limit of 4096 reached for MEMORY quota in VM.",
+     QuotaExceeded, "QuotaExceeded"),
     (0x8000, "[one.vm.action] The resource virtual machine is locked. [0].", TransientError,
      "Locked"),
     (0x10000, "[one.vm.action] Cannot replicate log record on followers", TransientError,

@@ -3,7 +3,8 @@
 The peer produces oned's answers (`[false, message, code, id]`, messages in the
 formats of `vm_state_codes.json`, i.e. Request.cc's `failure_response`):
 AUTHENTICATION for a wrong password, AUTHORIZATION for a read-only user,
-NO_EXISTS for a missing template or VM, ALLOCATE for an exhausted quota,
+NO_EXISTS for a missing template or VM, ALLOCATE or AUTHORIZATION for an
+exhausted quota,
 LOCKED and ACTION when told to; an HTTP 503 as a proxy before oned would; a
 reply held back past the read timeout; and no answer at all once stopped.
 """
@@ -43,6 +44,35 @@ def test_quota_fails_the_assembly_with_the_reason_and_the_loop_goes_on(
     cloud.vm_quota = None
     alice.replace(uri, "/description", "the quota was raised")
     converge(reconciler, lambda: phases() == {"RUNNING": 2})
+
+
+def test_a_quota_oned_answers_as_authorization_fails_that_assembly_not_the_region(
+    alice, one_region, peer, cloud, make_reconciler, converge, phases, synced
+):
+    # oned's quota authorization answers AUTHORIZATION (0x200) with the bare quota message.
+    one_region()
+    cloud.vm_quota, cloud.quota_code = 1, 0x200
+    web = alice.declare("web", region="one-test").headers["location"]
+    reconciler = make_reconciler()
+    converge(reconciler, lambda: phases() == {"RUNNING": 1})
+    over = alice.declare("db", region="one-test").headers["location"]
+    converge(reconciler, lambda: phases() == {"RUNNING": 1, "FAILED": 1})
+    shown = alice.status(over)
+    assert shown["reason"] == "QuotaExceeded"
+    assert "limit of 1 reached for VMS quota" in shown["message"] and "0x200" in shown["message"]
+    assert peer.count("one.template.instantiate", "0x200") == 1
+    for _ in range(3):  # terminal for that create: not tried again
+        reconciler.run_pass()
+    assert peer.count("one.template.instantiate", "0x200") == 1
+
+    # The region is not taken for one with bad credentials: its other assemblies go on.
+    alice.replace(web, "/desired_state", "stopped")
+    converge(reconciler, lambda: phases() == {"STOPPED": 1, "FAILED": 1})
+    assert synced(alice, web)["status"] == "True"
+    assert alice.delete(web).status_code == 202
+    converge(reconciler, lambda: phases() == {"FAILED": 1})
+    alice.replace(over, "/description", "room was made")
+    converge(reconciler, lambda: phases() == {"RUNNING": 1})
 
 
 def test_rejected_credentials_show_on_the_assembly_until_the_admin_fixes_them(

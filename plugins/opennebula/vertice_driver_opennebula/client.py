@@ -9,6 +9,7 @@ the code and every call the driver makes runs through `call(action, fn)`:
 |-------------------------------------|-------------------------------------------------|
 | 0x0100 AUTHENTICATION               | AuthFailed (unavailable)                        |
 | 0x0200 AUTHORIZATION                | AuthFailed (unavailable), reason NotAuthorized  |
+| any code, a quota message           | QuotaExceeded (terminal)                        |
 | 0x0400 NO_EXISTS                    | NoSuchObject (transient; the driver decides)    |
 | 0x0800 ACTION (wrong state)         | transient, IncorrectInstanceState               |
 | 0x1000 XML_RPC_API                  | TerminalError, InvalidRequest                   |
@@ -66,6 +67,10 @@ LOCKED = 0x8000
 #: "JSON query search is not supported by the SQL backend" since 6.10 (SQLite, the
 #: default backend), "Full text search is not supported by the SQL backend" before.
 SEARCH_UNSUPPORTED = re.compile(r"\bsearch is not supported\b", re.IGNORECASE)
+#: How oned's quota checks word an exceeded quota (`Quotas::check_quota` and friends):
+#: "User [0] : user [0] limit of 48 reached for VMS quota in VM." whatever the code that
+#: carries it (ALLOCATE from some calls, AUTHORIZATION from others).
+QUOTA = re.compile(r"limit of \S+ reached for \S+ quota", re.IGNORECASE)
 
 T = TypeVar("T")
 
@@ -219,6 +224,8 @@ def _call_error(exc: OneCallError, action: str) -> DriverError:
     text = f"opennebula: {action}: {message} (error {exc.code:#x})"
     if exc.code == INTERNAL and SEARCH_UNSUPPORTED.search(message):
         return SearchUnsupported(text)
+    if QUOTA.search(message):  # before the code: oned sends quotas as AUTHORIZATION too
+        return QuotaExceeded(text)
     # REPLICATION (an HA follower without a leader) and codes oned may add later: retried.
     cls, reason = CODES.get(exc.code, (TransientError, "OpenNebulaError"))
     return cls(text, reason=reason)
