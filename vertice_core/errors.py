@@ -112,9 +112,26 @@ class TransientError(DriverError):
 
 
 class Throttled(TransientError):
-    """The cloud asked us to slow down."""
+    """The cloud asked us to slow down; `retry_after`: the seconds it asked us to wait, if it said.
+
+    The reconciler waits at least that long (its `backoff_cap` at most) before it tries
+    again, on the assembly or, when a whole pass failed, on the region.
+    """
 
     reason = "Throttled"
+
+    def __init__(
+        self, message: str, *, reason: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, reason=reason)
+        self.retry_after = retry_after
+
+
+def wait_asked(error: BaseException | None, cap: float) -> float:
+    """The seconds a throttling `error` asked to wait (0 for any other error), at most `cap`."""
+    if isinstance(error, Throttled) and error.retry_after is not None:
+        return min(max(error.retry_after, 0.0), cap)
+    return 0.0
 
 
 class TerminalError(DriverError):

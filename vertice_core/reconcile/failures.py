@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from vertice_core.errors import DriverError
+from vertice_core.errors import DriverError, wait_asked
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import Phase
 from vertice_core.reconcile import status
@@ -45,8 +45,9 @@ def record_region_failure(
     events: list[dict[str, Any]] = []
     for item in items:
         before = previous.get(item.id, {})
-        retry_in = backoff(
-            item.attempts, base=settings.backoff_base, cap=settings.backoff_cap, rng=rng
+        retry_in = max(
+            backoff(item.attempts, base=settings.backoff_base, cap=settings.backoff_cap, rng=rng),
+            wait_asked(error, settings.backoff_cap),  # a throttle's Retry-After
         )
         message = f"region {region}: {error.message} (retrying in {retry_in:.0f}s)"
         phase = Phase(item.phase)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import attrs
 
 from vertice_core.driver import Instance, InstanceSpec
-from vertice_core.errors import DriverError, TerminalError
+from vertice_core.errors import DriverError, TerminalError, wait_asked
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import InstanceState, Phase
 from vertice_core.reconcile import status
@@ -211,8 +211,9 @@ def outcome(
     retry_in = 0.0
     due_at: float | None = None
     if attempts:
-        retry_in = backoff(
-            attempts - 1, base=settings.backoff_base, cap=settings.backoff_cap, rng=rng
+        retry_in = max(
+            backoff(attempts - 1, base=settings.backoff_base, cap=settings.backoff_cap, rng=rng),
+            wait_asked(error, settings.backoff_cap),  # a throttle's Retry-After
         )
         due_at = now + retry_in
     report = report_of(item, decision, error, retry_in)

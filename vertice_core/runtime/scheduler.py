@@ -20,7 +20,7 @@ from typing import Generic
 
 import attrs
 
-from vertice_core.errors import DriverError
+from vertice_core.errors import DriverError, wait_asked
 from vertice_core.metrics import Metrics
 from vertice_core.runtime.backoff import backoff
 from vertice_core.runtime.controller import Controller, R
@@ -90,18 +90,22 @@ class Runtime(Generic[R]):
                 chosen.append(target)
         return chosen
 
-    def _schedule(self, target: str, result: R | None) -> None:
-        """The next look at `target`: after a backoff if its pass failed (`result` None),
-        soon if it is busy, at the jittered resync otherwise."""
+    def _schedule(self, target: str, result: R | None, error: DriverError | None = None) -> None:
+        """The next look at `target`: after a backoff if its pass failed (`result` None; no
+        sooner than a throttling `error` asked), soon if it is busy, at the jittered resync
+        otherwise."""
         now = self.clock()
         clock = self._clocks.setdefault(target, _Clock())
         if result is None:
             clock.failures += 1
-            clock.next_look = now + backoff(
-                clock.failures - 1,
-                base=self.settings.backoff_base,
-                cap=self.settings.backoff_cap,
-                rng=self.rng,
+            clock.next_look = now + max(
+                backoff(
+                    clock.failures - 1,
+                    base=self.settings.backoff_base,
+                    cap=self.settings.backoff_cap,
+                    rng=self.rng,
+                ),
+                wait_asked(error, self.settings.backoff_cap),
             )
             return
         clock.failures = 0
@@ -121,7 +125,7 @@ class Runtime(Generic[R]):
         try:
             result = self.controller.run_target(target)
         except DriverError as exc:
-            self._schedule(target, None)
+            self._schedule(target, None, exc)
             log.warning("%s %s: %s (%s)", self.controller.name, target, exc.message, exc.reason)
             self.controller.target_failed(target, exc)
             return self.controller.error_result(target, f"{exc.reason}: {exc.message}")

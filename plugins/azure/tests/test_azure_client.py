@@ -33,6 +33,10 @@ START = "virtualMachines.start"
         (403, "", "", START, AuthFailed, "AuthFailed"),
         (429, "TooManyRequests", "", START, Throttled, "Throttled"),
         (429, "SubscriptionRequestsThrottled", "", CREATE, Throttled, "Throttled"),
+        # Compute throttles start/stop/restart with 429 OperationNotAllowed.
+        (429, "OperationNotAllowed", "too many requests", START, Throttled, "Throttled"),
+        (429, "OperationNotAllowed", "", "virtualMachines.powerOff", Throttled, "Throttled"),
+        (429, "OperationNotAllowed", "", "virtualMachines.restart", Throttled, "Throttled"),
         (409, "QuotaExceeded", "", CREATE, QuotaExceeded, "QuotaExceeded"),
         (409, "OperationNotAllowed", "exceeding approved cores quota", CREATE, QuotaExceeded,
          "QuotaExceeded"),

@@ -91,6 +91,52 @@ def test_throttling_is_retried_with_backoff_until_it_works(
     )  # fmt: skip
 
 
+THROTTLED_ACTION = (
+    "Operation 'deallocate' is not allowed: the number of requests exceeded the limit. "
+    "Retry after the time given in Retry-After."
+)
+
+
+def test_a_throttled_action_waits_its_retry_after_then_works(
+    alice, azure_region, azure, make_reconciler, converge, phases, synced, fast_settings
+):
+    # Compute answers start/stop/restart with 429 OperationNotAllowed and a Retry-After.
+    azure_region()
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    # A tiny backoff: only the Retry-After can space the attempts by seconds.
+    quick = attrs.evolve(fast_settings, backoff_base=0.01, backoff_cap=5.0)
+    reconciler = make_reconciler(quick)
+    converge(reconciler, lambda: phases() == {"RUNNING": 1})
+    azure.fail(
+        "virtualMachines.deallocate", status=429, code="OperationNotAllowed",
+        message=THROTTLED_ACTION, headers={"Retry-After": "2"}, times=1,
+    )  # fmt: skip
+    alice.replace(uri, "/desired_state", "stopped")
+    converge(reconciler, lambda: synced(alice, uri).get("reason") == "Throttled")
+    shown = synced(alice, uri)
+    assert "429 OperationNotAllowed" in shown["message"] and "retrying in 2s" in shown["message"]
+    converge(reconciler, lambda: phases() == {"STOPPED": 1}, timeout=30)
+    first, second = azure.times("virtualMachines.deallocate")[:2]
+    assert second - first >= 1.9, (first, second)
+
+
+def test_a_throttled_listing_backs_the_region_off_for_its_retry_after(
+    alice, azure_region, azure, make_reconciler, converge, phases, fast_settings
+):
+    azure_region()
+    uri = alice.declare("web", region="azure-test").headers["location"]
+    quick = attrs.evolve(fast_settings, backoff_base=0.01, backoff_cap=5.0)
+    reconciler = make_reconciler(quick)
+    azure.fail(
+        "virtualMachines.list", status=429, code="TooManyRequests",
+        message="The request is being throttled.", headers={"Retry-After": "2"}, times=1,
+    )  # fmt: skip
+    converge(reconciler, lambda: phases() == {"RUNNING": 1}, timeout=30)
+    first, second = azure.times("virtualMachines.list")[:2]
+    assert second - first >= 1.9, (first, second)
+    assert alice.status(uri)["phase"] == "RUNNING"
+
+
 def test_an_endpoint_that_goes_down_is_retried_until_it_is_back(
     alice, azure_region, azure, make_reconciler, converge, phases
 ):

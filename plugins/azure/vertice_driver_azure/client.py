@@ -8,7 +8,8 @@ exceptions of azure-core and azure-identity into
 |--------------------------------------------------------------|----------------------------------|
 | a token refused (`invalid_client`, unknown tenant...),       | AuthFailed (unavailable)         |
 | 401 InvalidAuthenticationToken, 403 AuthorizationFailed      |                                  |
-| 429, TooManyRequests, SubscriptionRequestsThrottled          | Throttled (transient)            |
+| 429 (whatever its code: OperationNotAllowed on a verb too),  | Throttled (transient), waiting   |
+| TooManyRequests, SubscriptionRequestsThrottled               | at least its Retry-After         |
 | QuotaExceeded, SkuNotAvailable, AllocationFailed...;         | QuotaExceeded (terminal)         |
 | OperationNotAllowed on create or naming a quota              |                                  |
 | OperationNotAllowed on a verb, other 409s                    | transient (a VM in transition)   |
@@ -188,10 +189,24 @@ def _message(exc: BaseException) -> str:
     return " ".join(str(text).split())
 
 
-def classify(status: int, code: str, message: str, action: str) -> DriverError:
+def retry_after(exc: BaseException) -> float | None:
+    """The seconds an error reply's `Retry-After` header asks to wait (None: it says none)."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After", "")) or None
+    except (TypeError, ValueError):  # absent, or an HTTP date (ARM sends seconds)
+        return None
+
+
+def classify(
+    status: int, code: str, message: str, action: str, wait: float | None = None
+) -> DriverError:
     """The vertice error for an ARM error reply (`status`, `code`) to `action`.
 
     The rules are tried in order (the module's table); the first that matches decides.
+    A 429 is a throttle whatever its code (Compute answers OperationNotAllowed with it on
+    start/stop/restart); `wait` is its Retry-After.
     """
     label = f"{status} {code}".strip() if status else code
     text = f"azure: {action}: {label}: {message}"
@@ -200,8 +215,8 @@ def classify(status: int, code: str, message: str, action: str) -> DriverError:
         action == CREATE or "quota" in message.lower()
     )
     rules: list[tuple[bool, Callable[[], DriverError]]] = [
+        (status == 429 or code in THROTTLE_CODES, lambda: Throttled(text, retry_after=wait)),
         (in_transition, lambda: TransientError(text, reason="OperationNotAllowed")),
-        (status == 429 or code in THROTTLE_CODES, lambda: Throttled(text)),
         (code in QUOTA_CODES, lambda: QuotaExceeded(text)),
         (code in AUTH_CODES or status in (401, 403), lambda: AuthFailed(text)),
         (code in REGION_CODES, lambda: UnavailableError(text, reason=code)),
@@ -270,7 +285,8 @@ def translate(exc: Exception, action: str) -> DriverError:
             return classify(401, error_code(exc), _message(exc), action)
         return _token_error(exc, action)
     if isinstance(exc, HttpResponseError) and exc.status_code:
-        return classify(int(exc.status_code), error_code(exc), _message(exc), action)
+        status, code = int(exc.status_code), error_code(exc)
+        return classify(status, code, _message(exc), action, retry_after(exc))
     if _unreachable(exc):
         return TransientError(f"azure: {action}: the endpoint cannot be reached ({_message(exc)})")
     return TransientError(f"azure: {action} failed: {type(exc).__name__}: {_message(exc)}")
