@@ -13,14 +13,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from vertice_core.errors import DriverError, wait_asked
+from vertice_core.errors import DriverError
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import Phase
 from vertice_core.reconcile import status
 from vertice_core.reconcile.outcome import write_of
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.reconcile.storeops import PassStore
-from vertice_core.runtime import backoff
+from vertice_core.runtime import retry_delay
 from vertice_core.store.repositories.work import StatusWrite
 
 
@@ -45,9 +45,12 @@ def record_region_failure(
     events: list[dict[str, Any]] = []
     for item in items:
         before = previous.get(item.id, {})
-        retry_in = max(
-            backoff(item.attempts, base=settings.backoff_base, cap=settings.backoff_cap, rng=rng),
-            wait_asked(error, settings.backoff_cap),  # a throttle's Retry-After
+        retry_in = retry_delay(
+            item.attempts,
+            base=settings.backoff_base,
+            cap=settings.backoff_cap,
+            rng=rng,
+            error=error,
         )
         message = f"region {region}: {error.message} (retrying in {retry_in:.0f}s)"
         phase = Phase(item.phase)

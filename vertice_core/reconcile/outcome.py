@@ -16,13 +16,13 @@ from collections.abc import Sequence
 import attrs
 
 from vertice_core.driver import Instance, InstanceSpec
-from vertice_core.errors import DriverError, TerminalError, wait_asked
+from vertice_core.errors import DriverError, TerminalError
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import InstanceState, Phase
 from vertice_core.reconcile import status
 from vertice_core.reconcile.plan import Decision, Desired, Member, Slot, Verb, instance_key
 from vertice_core.reconcile.settings import ReconcilerSettings
-from vertice_core.runtime import backoff
+from vertice_core.runtime import retry_delay
 from vertice_core.store.repositories.work import InstanceSlot, StatusWrite, WorkItem
 
 
@@ -211,9 +211,12 @@ def outcome(
     retry_in = 0.0
     due_at: float | None = None
     if attempts:
-        retry_in = max(
-            backoff(attempts - 1, base=settings.backoff_base, cap=settings.backoff_cap, rng=rng),
-            wait_asked(error, settings.backoff_cap),  # a throttle's Retry-After
+        retry_in = retry_delay(
+            attempts - 1,
+            base=settings.backoff_base,
+            cap=settings.backoff_cap,
+            rng=rng,
+            error=error,
         )
         due_at = now + retry_in
     report = report_of(item, decision, error, retry_in)

@@ -20,9 +20,9 @@ from typing import Generic
 
 import attrs
 
-from vertice_core.errors import DriverError, wait_asked
+from vertice_core.errors import DriverError
 from vertice_core.metrics import Metrics
-from vertice_core.runtime.backoff import backoff
+from vertice_core.runtime.backoff import retry_delay
 from vertice_core.runtime.controller import Controller, R
 
 log = logging.getLogger("vertice.runtime")
@@ -98,14 +98,12 @@ class Runtime(Generic[R]):
         clock = self._clocks.setdefault(target, _Clock())
         if result is None:
             clock.failures += 1
-            clock.next_look = now + max(
-                backoff(
-                    clock.failures - 1,
-                    base=self.settings.backoff_base,
-                    cap=self.settings.backoff_cap,
-                    rng=self.rng,
-                ),
-                wait_asked(error, self.settings.backoff_cap),
+            clock.next_look = now + retry_delay(
+                clock.failures - 1,
+                base=self.settings.backoff_base,
+                cap=self.settings.backoff_cap,
+                rng=self.rng,
+                error=error,
             )
             return
         clock.failures = 0
