@@ -8,15 +8,6 @@ makes a write stale.
 
 from __future__ import annotations
 
-import pytest
-
-
-@pytest.fixture
-def uri(alice):
-    created = alice.declare("web-1")
-    assert created.status_code == 201, created.json
-    return created.headers["location"]
-
 
 def test_if_none_match_with_the_current_etag_is_304_without_a_body(alice, uri):
     etag = alice.get(uri).headers["etag"]
