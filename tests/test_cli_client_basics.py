@@ -421,6 +421,8 @@ def test_describe_lists_instances_by_ordinal():
     ]  # fmt: skip
     text = describe({"replicas": 3, "status": {"instances": instances, "ready_replicas": 2}}, [])
     assert "Replicas:      3 declared, 2 ready, 0 up to date" in text
+    older = describe({"status": {"instances": [], "replicas": 1}}, [])  # an API before replicas
+    assert "Replicas:      1 declared, 0 ready, 0 up to date" in older
     rows = [line.split() for line in text.split("Instances:")[1].splitlines()[1:5]]
     assert rows == [
         ["ORDINAL", "STATE", "PUBLIC", "IPV4", "PRIVATE", "IPV4", "KEY", "CLOUD", "ID"],

@@ -116,11 +116,15 @@ def flavors_table(items: Sequence[Mapping[str, Any]]) -> str:
     return table(["NAME", "CPU", "RAM", "DISK", "REGIONS", "PRICE/HOUR"], rows)
 
 
+def declared_replicas(document: Mapping[str, Any]) -> Any:
+    """How many instances an assembly declares (an API before replicas: its status says)."""
+    return document.get("replicas", document.get("status", {}).get("replicas", 1))
+
+
 def ready(document: Mapping[str, Any]) -> str:
     """Ready instances of the declared ones, as kubectl shows them: `2/3`."""
-    status = document.get("status", {})
-    declared = document.get("replicas", status.get("replicas", 1))
-    return f"{status.get('ready_replicas', 0)}/{declared}"
+    ready_replicas = document.get("status", {}).get("ready_replicas", 0)
+    return f"{ready_replicas}/{declared_replicas(document)}"
 
 
 def assemblies_table(documents: Sequence[Mapping[str, Any]]) -> str:
@@ -183,7 +187,7 @@ def describe(document: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -
         _field("Restarts", document.get("restart_count")),
         _field(
             "Replicas",
-            f"{document.get('replicas')} declared, {status.get('ready_replicas', 0)} ready, "
+            f"{declared_replicas(document)} declared, {status.get('ready_replicas', 0)} ready, "
             f"{status.get('updated_replicas', 0)} up to date",
         ),
         _field(
