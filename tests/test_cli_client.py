@@ -143,11 +143,11 @@ def test_get_assemblies_as_a_table_json_and_yaml(cli, api, tmp_path):
         "--wait",
     )
     table = lines(cli("get", "assemblies").stdout)
-    assert table[0].split() == ["NAME", "PHASE", "REGION", "FLAVOR", "ADDRESSES", "AGE"]
+    assert table[0].split() == ["NAME", "READY", "PHASE", "REGION", "FLAVOR", "ADDRESSES", "AGE"]
     row = next(line.split() for line in table if line.startswith("get-1 "))
     address = assembly(api, "get-1")["status"]["instances"][0]["public_ipv4"]
-    assert row[:5] == ["get-1", "RUNNING", "local", "small", address]
-    assert row[5][-1] in "smhd"
+    assert row[:6] == ["get-1", "1/1", "RUNNING", "local", "small", address]
+    assert row[6][-1] in "smhd"
     as_json = json.loads(cli("get", "assemblies", "get-1", "get-2", "-o", "json").stdout)
     assert [d["name"] for d in as_json] == ["get-1", "get-2"]
     assert as_json[0]["status"]["phase"] == "RUNNING"
@@ -172,13 +172,18 @@ def test_describe_shows_spec_status_instances_and_events(cli, api, tmp_path):
         "Plan:          1_virtualmachine_ubuntu",
         "Region:        local",
         "Phase:         RUNNING (Running)",
+        "Replicas:      1 declared, 1 ready, 1 up to date",
         "Conditions:",
         "Instances:",
-        instance["key"],
-        instance["public_ipv4"],
         "LAUNCHING -> RUNNING",
     ):
         assert expected in text, expected
+    rows = text.split("Instances:")[1].splitlines()
+    assert rows[1].split()[:4] == ["ORDINAL", "STATE", "PUBLIC", "IPV4"]
+    assert rows[2].split() == [
+        "0", "running", instance["public_ipv4"], instance["private_ipv4"] or "-",
+        instance["key"], instance["cloud_id"],
+    ]  # fmt: skip
     assert [line.split()[0] for line in text.split("Conditions:")[1].splitlines()[2:4]] == [
         "Ready",
         "Synced",
@@ -322,3 +327,78 @@ def test_events_follow_ends_when_the_assembly_is_gone(cli, tmp_path):
     out, err = follower.communicate(timeout=30)
     assert follower.returncode == 0, err
     assert out.splitlines()[-1] == "gone-1 is gone"
+
+
+def test_scale_patches_replicas_with_if_match(cli, api, tmp_path, monkeypatch):
+    cli("apply", "-f", write(tmp_path / "s.json", declaration("scale-1")), "--wait")
+    before = assembly(api, "scale-1")
+    original = Client.patch
+    sent: list[tuple[list[dict[str, Any]], str | None]] = []
+
+    def patch_after_someone_else(self, path, operations, etag=None):
+        sent.append((operations, etag))
+        if len(sent) == 1:  # someone changes the assembly between our read and our write
+            original(api, path, [{"op": "replace", "path": "/description", "value": "meanwhile"}])
+        return original(self, path, operations, etag)
+
+    monkeypatch.setattr(Client, "patch", patch_after_someone_else)
+    out = lines(cli("scale", "scale-1", "--replicas", "3").stdout)
+    assert out == ["scale-1: scale to 3 requested"]
+    assert [ops for ops, _ in sent] == [[{"op": "replace", "path": "/replicas", "value": 3}]] * 2
+    assert sent[0][1] and sent[1][1] and sent[0][1] != sent[1][1]  # 412, re-read, retry
+    after = assembly(api, "scale-1")
+    assert (after["replicas"], after["description"]) == (3, "meanwhile")
+    assert after["generation"] == before["generation"] + 2
+    monkeypatch.undo()
+    assert lines(cli("scale", "scale-1", "--replicas", "3").stdout) == [
+        "scale-1: already 3 replicas"
+    ]
+    cli("delete", "scale-1", "--wait")
+
+
+def test_scale_refuses_bad_numbers_and_changes_nothing(cli, api, tmp_path):
+    cli("apply", "-f", write(tmp_path / "b.json", declaration("scale-bad")))
+    generation = assembly(api, "scale-bad")["generation"]
+    for value in ("-1", "two", "1.5"):
+        assert (
+            "Invalid value for '--replicas'"
+            in cli("scale", "scale-bad", "--replicas", value, code=2).stderr
+        )
+    assert "Missing option '--replicas'" in cli("scale", "scale-bad", code=2).stderr
+    over = cli("scale", "scale-bad", "--replicas", "101", code=1)
+    assert over.stderr.startswith("error: 422 Invalid input: $.replicas: must be at most 100")
+    assert over.stderr.count("\n") == 1
+    assert assembly(api, "scale-bad")["generation"] == generation
+    assert cli("scale", "scale-nope", "--replicas", "1", code=1).stderr == (
+        "error: there is no assembly named 'scale-nope'\n"
+    )
+
+
+def test_apply_patches_replicas_of_an_existing_assembly(cli, api, tmp_path):
+    cli("apply", "-f", write(tmp_path / "a.json", declaration("rep-1")))
+    out = lines(
+        cli("apply", "-f", write(tmp_path / "b.json", declaration("rep-1", replicas=4))).stdout
+    )
+    assert out == ["rep-1 configured (replicas)"]
+    assert assembly(api, "rep-1")["replicas"] == 4
+    fresh = lines(
+        cli("apply", "-f", write(tmp_path / "c.json", declaration("rep-0", replicas=0))).stdout
+    )
+    assert fresh[0].startswith("rep-0 created (asm-")
+    assert assembly(api, "rep-0")["replicas"] == 0
+
+
+def test_scale_waits_until_every_replica_is_ready(cli, api, tmp_path):
+    """Needs the reconciler that runs `replicas` instances."""
+    cli("apply", "-f", write(tmp_path / "w.json", declaration("grow-1", "booting")), "--wait")
+    out = lines(cli("scale", "grow-1", "--replicas", "3", "--wait", "--timeout", "60").stdout)
+    assert out[0] == "grow-1: scale to 3 requested"
+    assert out[-1].endswith("[3/3 ready]")
+    assert any("/3 ready]" in line and not line.endswith("[3/3 ready]") for line in out[1:-1])
+    table = lines(cli("get", "assemblies", "grow-1").stdout)
+    assert table[1].split()[:2] == ["grow-1", "3/3"]
+    described = cli("describe", "assembly", "grow-1").stdout.split("Instances:")[1]
+    assert [row.split()[0] for row in described.splitlines()[2:5]] == ["0", "1", "2"]
+    down = lines(cli("scale", "grow-1", "--replicas", "1", "--wait", "--timeout", "60").stdout)
+    assert down[-1].endswith("[1/1 ready]")
+    assert len(assembly(api, "grow-1")["status"]["instances"]) == 1

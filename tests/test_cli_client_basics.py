@@ -22,7 +22,7 @@ import pytest
 
 from vertice_api.cli import main
 from vertice_api.cli.connect import checked_url, explain
-from vertice_api.cli.output import age, parse_time, table
+from vertice_api.cli.output import age, describe, parse_time, ready, table
 from vertice_api.client import ApiError
 from vertice_testing.cli import VerticeCli
 from vertice_testing.server import LiveServer, free_port, running_server
@@ -286,7 +286,8 @@ def every_command(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tu
 
 def test_every_command_has_help(cli):
     commands = list(every_command(main))
-    for expected in ("login", "plans", "apply", "get", "describe", "restart", "completion"):
+    for expected in ("login", "plans", "apply", "get", "describe", "restart", "scale",
+                     "completion"):  # fmt: skip
         assert (expected,) in commands
     assert ("get", "assemblies") in commands
     for path in [(), *commands]:
@@ -392,3 +393,40 @@ def test_explain(error, line):
 
 def test_checked_url_strips_the_trailing_slash():
     assert checked_url("https://api.example.com/") == "https://api.example.com"
+
+
+# -- replicas in tables --
+
+
+@pytest.mark.parametrize(
+    ("document", "shown"),
+    [
+        ({"replicas": 3, "status": {"ready_replicas": 2, "replicas": 3}}, "2/3"),
+        ({"replicas": 0, "status": {"ready_replicas": 0, "replicas": 1}}, "0/0"),
+        ({"status": {"ready_replicas": 1, "replicas": 1}}, "1/1"),  # an older API
+        ({}, "0/1"),
+    ],
+)
+def test_ready_is_ready_of_declared_instances(document, shown):
+    assert ready(document) == shown
+
+
+def test_describe_lists_instances_by_ordinal():
+    instances = [
+        {"ordinal": 2, "state": "pending", "key": "k2", "cloud_id": "c2"},
+        {"ordinal": 0, "state": "running", "public_ipv4": "203.0.113.1", "key": "k0",
+         "cloud_id": "c0", "private_ipv4": "10.0.0.1"},
+        {"ordinal": 1, "state": "running", "private_ipv4": "10.0.0.2", "key": "k1",
+         "cloud_id": "c1"},
+    ]  # fmt: skip
+    text = describe({"replicas": 3, "status": {"instances": instances, "ready_replicas": 2}}, [])
+    assert "Replicas:      3 declared, 2 ready, 0 up to date" in text
+    older = describe({"status": {"instances": [], "replicas": 1}}, [])  # an API before replicas
+    assert "Replicas:      1 declared, 0 ready, 0 up to date" in older
+    rows = [line.split() for line in text.split("Instances:")[1].splitlines()[1:5]]
+    assert rows == [
+        ["ORDINAL", "STATE", "PUBLIC", "IPV4", "PRIVATE", "IPV4", "KEY", "CLOUD", "ID"],
+        ["0", "running", "203.0.113.1", "10.0.0.1", "k0", "c0"],
+        ["1", "running", "-", "10.0.0.2", "k1", "c1"],
+        ["2", "pending", "-", "-", "k2", "c2"],
+    ]

@@ -32,6 +32,7 @@ RELABEL = [
     ("__meta_vertice_cloud_type", "cloud_type"),
     ("__meta_vertice_plan", "plan"),
     ("__meta_vertice_flavor", "flavor"),
+    ("__meta_vertice_instance", "replica"),
 ]
 
 
@@ -145,6 +146,7 @@ def test_prometheus_discovers_and_scrapes_vertice_instances(live_server, node_ex
     (group,) = httpx.get(f"{base}/v3/sd/prometheus", headers=headers).json()
     assert group["targets"] == [f"127.0.0.1:{node_exporter}"]
     assert group["labels"]["__meta_vertice_assembly"] == assembly
+    assert group["labels"]["__meta_vertice_instance"] == "0"
     assert httpx.get(f"{base}/v3/sd/prometheus").status_code == 401
 
     def discovered() -> dict[str, Any]:
@@ -166,6 +168,7 @@ def test_prometheus_discovers_and_scrapes_vertice_instances(live_server, node_ex
     (sample,) = wait(series)
     assert sample["metric"]["project"]
     assert sample["metric"]["flavor"] == "small"
+    assert sample["metric"]["replica"] == "0"
 
     def own_metrics_scraped() -> list[dict[str, Any]]:
         query = {"query": 'up{job="vertice"} == 1'}

@@ -43,7 +43,7 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
     return [
         ("/healthz", meta.Health(ctx)),
         ("/metrics", MetricsResource(ctx)),
-        ("/v3/openapi.json", meta.OpenApi()),
+        ("/v3/openapi.json", meta.OpenApi(ctx.config.max_replicas)),
         ("/v3/platform", meta.Platform()),
         ("/v3/drivers", meta.Drivers(ctx)),
         ("/v3/sd/prometheus", discovery.PrometheusTargets(ctx)),

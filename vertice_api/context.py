@@ -6,17 +6,19 @@ import attrs
 import cattrs
 import pluggy
 
-from vertice_api.catalog import CatalogCache
 from vertice_core.config import Config
 from vertice_core.crypto import SecretBox
 from vertice_core.metrics import Metrics
 from vertice_core.registry import DriverRegistry
+from vertice_core.service import AssemblyService, ServiceContext
+from vertice_core.service.catalog import CatalogCache
 from vertice_core.store import Store
 
 
 @attrs.frozen
 class AppContext:
-    """What the API needs: settings, the store, the converter, the secret box, drivers, hooks."""
+    """What the API needs: settings, the store, the converter, the secret box, drivers, hooks,
+    and the service layer built from them."""
 
     config: Config
     store: Store
@@ -27,9 +29,23 @@ class AppContext:
     metrics: Metrics = attrs.field(factory=Metrics)
     #: Names of plans, regions and flavors, cached per worker (built from `store`).
     catalog: CatalogCache = attrs.field(init=False)
+    #: What the service layer is built with (from the fields above).
+    service: ServiceContext = attrs.field(init=False)
+    #: The assemblies' operations.
+    assemblies: AssemblyService = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "catalog", CatalogCache(self.store))
+        catalog = CatalogCache(self.store)
+        service = ServiceContext(
+            config=self.config,
+            converter=self.converter,
+            box=self.box,
+            plugins=self.plugins,
+            catalog=catalog,
+        )
+        object.__setattr__(self, "catalog", catalog)
+        object.__setattr__(self, "service", service)
+        object.__setattr__(self, "assemblies", AssemblyService(service))
 
     #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
     token_cache_seconds: float = 5.0

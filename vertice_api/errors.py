@@ -1,12 +1,17 @@
 """Domain errors to HTTP, in one place, and one JSON shape for every error.
 
 Every error body is `{"title": ..., "description": ...}`; a 422 adds
-`"problems": [{"path": "$.name", "message": ...}, ...]`.
+`"problems": [{"path": "$.name", "message": ...}, ...]`. A domain error this
+table does not know, and any other exception, is a bug: it is logged with its
+traceback and the request's id (the client's `X-Request-ID`, else a new one,
+sent back in that header) and answered with a 500 that reveals nothing else.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from typing import Any
 
 import falcon
@@ -15,27 +20,39 @@ from vertice_core import errors
 
 log = logging.getLogger("vertice.api")
 
-STATUS = {
+#: The HTTP status of each domain error (the first class an error is an instance of wins).
+STATUS: dict[type[errors.VerticeError], str] = {
     errors.NotFound: falcon.HTTP_404,
     errors.Conflict: falcon.HTTP_409,
-    errors.BadRequest: falcon.HTTP_400,
     errors.Forbidden: falcon.HTTP_403,
-    errors.PreconditionFailed: falcon.HTTP_412,
+    errors.StaleVersion: falcon.HTTP_412,
     errors.InvalidInput: falcon.HTTP_422,
-    errors.ConfigurationError: falcon.HTTP_500,
 }
+
+REQUEST_ID = "X-Request-ID"
+#: What a client's request id may look like to be logged and sent back as is.
+_REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def request_id(req: falcon.Request) -> str:
+    """The client's `X-Request-ID` when it is a plain token, else a new random one."""
+    given = req.get_header(REQUEST_ID)
+    if given and _REQUEST_ID_PATTERN.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
 
 
 def handle_vertice_error(
-    req: falcon.Request, resp: falcon.Response, exc: errors.VerticeError, _params: Any
+    req: falcon.Request, resp: falcon.Response, exc: errors.VerticeError, params: Any
 ) -> None:
-    """Answer a domain error with its status and a JSON body."""
-    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), falcon.HTTP_400)
+    """Answer a domain error with its status and a JSON body (a bug if it has none)."""
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), None)
+    if status is None:
+        handle_unexpected(req, resp, exc, params)
+        return
     body: dict[str, Any] = {"title": exc.title, "description": exc.description}
     if isinstance(exc, errors.InvalidInput):
         body["problems"] = [p.as_dict() for p in exc.problems]
-    if status == falcon.HTTP_500:
-        log.error("%s %s: %s", req.method, req.path, exc.description)
     resp.status = status
     resp.media = body
 
@@ -43,14 +60,23 @@ def handle_vertice_error(
 def handle_unexpected(
     req: falcon.Request, resp: falcon.Response, exc: Exception, _params: Any
 ) -> None:
-    """A bug: log it with its traceback, answer a 500 that reveals nothing."""
+    """A bug: log it with its traceback and the request id, answer a 500 that reveals nothing."""
     if isinstance(exc, falcon.HTTPError):
         raise exc
-    log.exception("unhandled error on %s %s", req.method, req.path)
+    rid = request_id(req)
+    log.error(
+        "unhandled error on %s %s (request id %s)",
+        req.method,
+        req.path,
+        rid,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
     resp.status = falcon.HTTP_500
+    resp.set_header(REQUEST_ID, rid)
     resp.media = {
         "title": "Internal server error",
-        "description": "the server failed to handle the request; the error is logged",
+        "description": f"the server failed to handle the request; the error is logged "
+        f"with request id {rid}",
     }
 
 

@@ -1,4 +1,4 @@
-"""Request helpers shared by the resources: bodies, query parameters, ETags, errors.
+"""Request helpers shared by the resources: bodies, query parameters, ETags, preconditions.
 
 Bodies are read here, not by Falcon's media handlers, so every resource gets
 the same limits and messages: a wrong media type is a 415 naming the accepted
@@ -18,6 +18,7 @@ import falcon
 import orjson
 
 from vertice_core.model.types import MAX_INT
+from vertice_core.service.records import StoredAssembly
 
 MAX_BODY = 1024 * 1024
 #: How deeply a body's arrays and objects may nest.
@@ -198,21 +199,47 @@ def respond(req: falcon.Request, resp: falcon.Response, document: Mapping[str, A
     resp.media = select_attributes(req, document)
 
 
-def etag_of(generation: int) -> str:
-    """The ETag of an assembly's spec version."""
-    return f'"{generation}"'
+def assembly_etag(stored: StoredAssembly) -> str:
+    """An assembly's ETag: its spec version (generation), then its status version.
+
+    It changes whenever the document could: with the spec, and whenever the
+    reconciler writes a new status. A write's `If-Match` is compared with the
+    first part only, so a status update alone never fails a write.
+    """
+    return f'"{stored.assembly.generation}.{stored.status_version}"'
 
 
-def check_if_match(req: falcon.Request, current: str) -> None:
-    """412 when `If-Match` is present and names none of the current ETag."""
-    if_match = req.get_header("If-Match")
-    if if_match is None:
-        return
-    tags = [t.strip() for t in if_match.split(",")]
-    if "*" not in tags and current not in tags:
-        raise falcon.HTTPPreconditionFailed(
-            description=f"If-Match {if_match} does not match the current ETag {current}"
-        )
+def expected_generations(req: falcon.Request) -> frozenset[int] | None:
+    """The spec versions the request's `If-Match` names (None: no precondition, or `*`).
+
+    Strong entity tags only (`"7"` or `"7.<status>"`); anything else names no version,
+    so a request that sends only such tags is refused as stale.
+    """
+    header = req.get_header("If-Match")
+    if header is None:
+        return None
+    found = set()
+    for raw in header.split(","):
+        tag = raw.strip()
+        if tag == "*":
+            return None
+        if len(tag) >= 2 and tag[0] == tag[-1] == '"':
+            version = tag[1:-1].split(".", 1)[0]
+            if version.isascii() and version.isdigit():
+                found.add(int(version))
+    return frozenset(found)
+
+
+def not_modified(req: falcon.Request, etag: str) -> bool:
+    """Whether `If-None-Match` names `etag` (weak comparison) or is `*`: answer 304."""
+    header = req.get_header("If-None-Match")
+    if header is None:
+        return False
+    for raw in header.split(","):
+        tag = raw.strip()
+        if tag == "*" or tag.removeprefix("W/") == etag:
+            return True
+    return False
 
 
 class RejectNulInUrl:

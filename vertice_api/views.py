@@ -1,24 +1,29 @@
 """Representations: stored rows to the JSON documents the API returns.
 
 Every resource carries the CAMP common attributes (`uri`, `name`, `type`,
-`description`, `tags`, `representation_skew`). Secrets never appear: regions
+`description`, `tags`, `representation_skew`). An assembly's document is the
+converter's form of its record (`vertice_core.model.assembly.Assembly`), so
+an attribute added to the record shows here without a change to this module;
+the CAMP attributes and links are added here. Secrets never appear: regions
 show which credential fields are set, assemblies which kind of launch
 credential they use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any
+
+import cattrs
 
 from vertice_core import __version__
-from vertice_core.convert import format_time
-from vertice_core.model.camp import OBSERVED_COMPONENTS, ComponentTag
+from vertice_core.convert import format_time, unstructure
+from vertice_core.model.assembly import Assembly
+from vertice_core.model.camp import OBSERVED_COMPONENTS
 from vertice_core.model.status import Phase
+from vertice_core.service.observed import ObservedComponent
 from vertice_core.store.tables import (
-    AssemblyRow,
     EventRow,
     FlavorRow,
     PlanRow,
@@ -30,12 +35,6 @@ from vertice_core.store.tables import (
 )
 
 V3 = "/v3"
-
-if TYPE_CHECKING:
-    from sqlalchemy import Row
-
-#: An assembly as the ORM loads it, or a Core row of the assemblies table (same attributes).
-AssemblyLike: TypeAlias = "AssemblyRow | Row[Any] | SimpleNamespace"
 
 #: CAMP's representation_skew from an assembly's phase.
 SKEW = {
@@ -222,107 +221,56 @@ def assembly_uri(assembly_id: str) -> str:
     return f"{V3}/assembly/{assembly_id}"
 
 
-def assembly_item(row: AssemblyLike) -> dict[str, Any]:
+def assembly_item(row: Any) -> dict[str, Any]:
     """An assembly as an item of the assembly factory (the design document's shape)."""
     return {"uri": assembly_uri(row.id), "name": row.name, "status": row.phase}
 
 
-def status(row: AssemblyLike) -> dict[str, Any]:
-    """The observed status of an assembly."""
-    stored = row.status or {}
-    return {
-        "phase": row.phase,
-        "reason": row.reason,
-        "message": row.message,
-        "conditions": stored.get("conditions", []),
-        "observed_generation": row.observed_generation,
-        "instances": stored.get("instances", []),
-        "replicas": stored.get("replicas", row.replicas),
-        "ready_replicas": stored.get("ready_replicas", 0),
-        "updated_replicas": stored.get("updated_replicas", 0),
-    }
-
-
-def credential(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The launch credential without its secret: its kind, and the key if one."""
-    stored = spec.get("credential") or {}
-    kind = stored.get("kind", "none")
-    shown: dict[str, Any] = {"kind": kind}
-    if stored.get("key_name"):
-        shown["name"] = stored["key_name"]
-    if stored.get("public_key"):
-        shown["public_key"] = stored["public_key"]
-    if kind == "root_password":
-        shown["password_set"] = bool(stored.get("sealed_password"))
-    return shown
-
-
-def component_links(row: AssemblyLike) -> list[dict[str, str]]:
+def component_links(record: Assembly) -> list[dict[str, str]]:
     """CAMP links to an assembly's components."""
     return [
-        {"href": f"{V3}/component/{row.id}.{i}", "target_name": c.get("name") or c["tag"]}
-        for i, c in enumerate(row.spec.get("components", []))
+        {"href": f"{V3}/component/{record.id}.{i}", "target_name": c.name or c.tag.value}
+        for i, c in enumerate(record.components)
     ]
 
 
-def assembly(row: AssemblyLike, project_name: str) -> dict[str, Any]:
-    """An assembly: spec, status, instances and links to its components."""
-    spec = row.spec
+def assembly(converter: cattrs.Converter, record: Assembly) -> dict[str, Any]:
+    """An assembly: the converter's form of the record (spec and status, secrets left out),
+    with the CAMP attributes and the links to its plan, components and events."""
     doc = common(
-        assembly_uri(row.id),
-        row.name,
+        assembly_uri(record.id),
+        record.name,
         "assembly",
-        description=row.description,
-        tags=row.tags,
-        skew=SKEW.get(Phase(row.phase), "UNKNOWN"),
+        skew=SKEW.get(record.status.phase, "UNKNOWN"),
     )
+    doc.update(unstructure(converter, record))
     doc.update(
-        id=row.id,
         external_management_resource="",
-        plan_uri=f"{V3}/plan/{row.plan_name}",
-        region=row.region_name,
-        flavor=row.flavor_name,
-        project=project_name,
-        desired_state=row.desired_state,
-        restart_count=row.restart_count,
-        replicas=row.replicas,
-        generation=row.generation,
-        credential=credential(spec),
-        components=component_links(row),
+        plan_uri=f"{V3}/plan/{record.plan}",
+        components=component_links(record),
         operation_collection=[],
         sensor_collection=[],
-        metadata=spec.get("metadata", {}),
-        metrics_port=spec.get("metrics_port"),
-        status=status(row),
-        events_uri=f"{assembly_uri(row.id)}/events",
-        created_at=format_time(row.created_at),
-        updated_at=format_time(row.updated_at),
+        events_uri=f"{assembly_uri(record.id)}/events",
     )
     return doc
 
 
-def component(
-    row: AssemblyRow,
-    index: int,
-    declared: Mapping[str, Any],
-    observed: Mapping[str, Any],
-) -> dict[str, Any]:
+def component(found: ObservedComponent) -> dict[str, Any]:
     """One component of an assembly: what was declared, filled with what was observed."""
-    tag = ComponentTag(declared["tag"])
-    attributes = dict(declared.get("attributes", {}))
-    attributes.update(observed)
+    declared = found.component
+    tag = declared.tag
     doc = common(
-        f"{V3}/component/{row.id}.{index}",
-        declared.get("name") or tag.value,
+        f"{V3}/component/{found.assembly_id}.{found.index}",
+        declared.name or tag.value,
         "component",
-        description=declared.get("description", ""),
-        skew="NONE" if tag not in OBSERVED_COMPONENTS or observed else "UNKNOWN",
+        description=declared.description,
+        skew="NONE" if tag not in OBSERVED_COMPONENTS or found.observed else "UNKNOWN",
     )
     doc.update(
         tag=tag.value,
         observed=tag in OBSERVED_COMPONENTS,
-        attributes=attributes,
-        assembly_uri=assembly_uri(row.id),
+        attributes={**declared.attributes, **found.observed},
+        assembly_uri=assembly_uri(found.assembly_id),
     )
     return doc
 
@@ -338,8 +286,3 @@ def event(row: EventRow) -> dict[str, Any]:
         "assembly_uri": assembly_uri(row.assembly_id) if row.assembly_id else None,
         "region": row.region_name,
     }
-
-
-def addresses(instances: Iterable[Mapping[str, Any]], field: str) -> list[str]:
-    """The non-empty `field` of every observed instance."""
-    return [i[field] for i in instances if i.get(field)]

@@ -1,4 +1,5 @@
-"""Creating users with their first project and token: shared by the CLI and the API."""
+"""Creating users with their first project and token: the mechanics, with no say on who may
+(`vertice_core.service.accounts` adds that)."""
 
 from __future__ import annotations
 

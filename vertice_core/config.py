@@ -19,6 +19,9 @@ from pathlib import Path
 
 import attrs
 
+#: The most instances one assembly may declare unless `VERTICE_MAX_REPLICAS` says otherwise.
+DEFAULT_MAX_REPLICAS = 100
+
 
 @attrs.frozen
 class Config:
@@ -29,7 +32,7 @@ class Config:
     #: A Fernet key given by the environment; None means "use the key file under home".
     secret_key: str | None = None
     #: The most instances one assembly may declare (`replicas` above it is refused).
-    max_replicas: int = 100
+    max_replicas: int = DEFAULT_MAX_REPLICAS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -41,7 +44,7 @@ class Config:
             home=home,
             database_url=url,
             secret_key=env.get("VERTICE_SECRET_KEY") or None,
-            max_replicas=_positive(env, "VERTICE_MAX_REPLICAS", 100),
+            max_replicas=_positive(env, "VERTICE_MAX_REPLICAS", DEFAULT_MAX_REPLICAS),
         )
 
     @property

@@ -11,6 +11,9 @@ lists them all.
 Two spellings of the design document are accepted on input and never
 emitted: `tags` written as a bracketed string (`"[linux, ubuntu]"`, any field
 typed `Tags`) and a capitalised `Characteristics` key.
+
+On output, a stored `Assembly` leaves out what the API shows as links (its
+plan and components), and a `CredentialSummary` the parts its kind has not.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ import attrs
 import cattrs
 from cattrs.cols import is_mapping, is_sequence, list_structure_factory, mapping_structure_factory
 from cattrs.errors import ForbiddenExtraKeysError
-from cattrs.gen import make_dict_structure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from vertice_core.errors import InvalidInput, Problem
 from vertice_core.model import camp
+from vertice_core.model.assembly import Assembly, CredentialSummary
 from vertice_core.model.types import (
     ENDPOINT_MAX,
     LABEL_MAX,
@@ -211,7 +215,27 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value
     )
+    _register_documents(conv)
     return conv
+
+
+def _register_documents(conv: cattrs.Converter) -> None:
+    """How stored resources look on the wire (what differs from their attributes)."""
+    conv.register_unstructure_hook(
+        CredentialSummary,
+        make_dict_unstructure_fn(
+            CredentialSummary,
+            conv,
+            _cattrs_omit_if_default=True,
+            kind=override(omit_if_default=False),
+        ),
+    )
+    conv.register_unstructure_hook(
+        Assembly,
+        make_dict_unstructure_fn(
+            Assembly, conv, plan=override(omit=True), components=override(omit=True)
+        ),
+    )
 
 
 def _register_scalars(conv: cattrs.Converter) -> None:

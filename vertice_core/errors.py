@@ -2,9 +2,10 @@
 
 Two families live here:
 
-* **Request errors** (`VerticeError` subclasses) describe why a declaration or a
-  lookup cannot be honoured. The API maps each class to one HTTP status in one
-  place; the CLI prints their message. None of them carries a secret.
+* **Domain errors** (`VerticeError` subclasses) describe why a declaration, a
+  change or a lookup cannot be honoured, in the domain's words (nothing here
+  knows HTTP). The API maps each class to one HTTP status in one place
+  (`vertice_api.errors`); the CLI prints their message. None carries a secret.
 * **Driver errors** (`DriverError` subclasses) are what a driver raises instead
   of its SDK's exceptions. The reconciler only needs to know which of three
   classes an error belongs to: *transient* (retry with backoff), *terminal* (the
@@ -42,22 +43,24 @@ class Conflict(VerticeError):
     title = "Conflict"
 
 
-class BadRequest(VerticeError):
-    """The request is malformed in a way that is not a field-level validation problem."""
-
-    title = "Bad request"
-
-
 class Forbidden(VerticeError):
     """The caller is known but may not do this (admin-only route, refused admission)."""
 
     title = "Forbidden"
 
 
-class PreconditionFailed(VerticeError):
-    """An `If-Match` precondition did not hold: someone changed the resource meanwhile."""
+class StaleVersion(VerticeError):
+    """The caller named a version of the resource that is no longer the current one.
 
-    title = "Precondition failed"
+    A write that says which spec version it was made from (the API's `If-Match`)
+    is refused when someone changed the spec since; `current` is the version now.
+    """
+
+    title = "Stale version"
+
+    def __init__(self, description: str, current: int) -> None:
+        super().__init__(description)
+        self.current = current
 
 
 class ConfigurationError(VerticeError):

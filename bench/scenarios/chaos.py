@@ -54,5 +54,5 @@ def _delete_a_tenth(inst: Installation) -> int:
         rows = assemblies.page(None, limit=10**7).rows
         doomed = rows[: max(1, len(rows) // 10)]
         for row in doomed:
-            assemblies.change_spec(row, row.generation, desired_state="deleted")
+            assemblies.change_spec(row.id, row.generation, desired_state="deleted")
     return len(doomed)

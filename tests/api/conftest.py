@@ -1,9 +1,10 @@
 """Helpers of the API tests: table snapshots, SSH keys, a cloud type with credentials.
 
 `snapshot()` reads every table of the store, so a test can check that a
-rejected request changed nothing. `vault_registry` knows one more cloud type
-than the installed drivers, `vault`, whose regions need an access and a secret
-key: a module that tests credentials overrides `ctx` to use it.
+rejected request changed nothing; `uri` is an assembly of alice's, just
+declared. `vault_registry` knows one more cloud type than the installed
+drivers, `vault`, whose regions need an access and a secret key: a module
+that tests credentials overrides `ctx` to use it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def read_tables(store: Store) -> Snapshot:
             table.name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
             for table in Base.metadata.sorted_tables
         }
+
+
+@pytest.fixture
+def uri(alice: Any) -> str:
+    """The URI of alice's assembly `web-1`, just declared."""
+    created = alice.declare("web-1")
+    assert created.status_code == 201, created.json
+    location: str = created.headers["location"]
+    return location
 
 
 @pytest.fixture

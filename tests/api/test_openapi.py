@@ -135,7 +135,27 @@ def test_request_objects_reject_unknown_fields():
         assert schemas[name]["additionalProperties"] is False, name
 
 
-def test_served_document_equals_document_and_needs_no_token(client):
+def test_served_document_equals_document_and_needs_no_token(client, ctx):
     served = client.simulate_get("/v3/openapi.json")
     assert served.status_code == 200
-    assert served.json == document()
+    assert served.json == document(ctx.config.max_replicas)
+
+
+def test_the_replicas_bound_is_the_installations():
+    declaration = document(7)["components"]["schemas"]["AssemblyDeclaration"]
+    assert declaration["properties"]["replicas"]["maximum"] == 7
+    assert declaration["properties"]["replicas"]["minimum"] == 0
+
+
+def test_the_assembly_document_has_exactly_the_documented_attributes(
+    alice, make_reconciler, converge
+):
+    uri = alice.declare("web-1").headers["location"]
+    converge(make_reconciler(), lambda: alice.status(uri)["phase"] == "RUNNING")
+    body = alice.get(uri).json
+    schemas = document()["components"]["schemas"]
+    assert set(body) == set(schemas["Assembly"]["properties"])
+    assert set(body["status"]) == set(schemas["AssemblyStatus"]["properties"])
+    assert set(body["status"]["conditions"][0]) == set(schemas["Condition"]["properties"])
+    assert set(body["status"]["instances"][0]) == set(schemas["Instance"]["properties"])
+    assert set(body["credential"]) <= set(schemas["CredentialView"]["properties"])

@@ -102,4 +102,4 @@ def test_a_broken_driver_does_not_stop_the_others(
     assert status["phase"] == "PENDING"
     assert "an_sdk_that_is_not_installed" in status["message"]
     with ctx.store.read() as session:
-        assert AssemblyRepository(session).get(stuck.rsplit("/", 1)[1], None).attempts >= 1
+        assert AssemblyRepository(session).one(stuck.rsplit("/", 1)[1], None).attempts >= 1

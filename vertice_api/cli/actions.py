@@ -1,10 +1,10 @@
-"""`stop`, `start`, `restart`, `delete`: desired state, written through the API.
+"""`stop`, `start`, `restart`, `delete`, `scale`: desired state, written through the API.
 
 Actions are desired state, not commands: stop and start replace
 `desired_state` with a JSON Patch, restart raises `restart_count` by one
 (with `If-Match`, so two restarts racing are both counted, never merged),
-delete asks for deletion (202). Every name is resolved before anything is
-changed, so a typo changes nothing.
+delete asks for deletion (202), scale replaces `replicas` (with `If-Match`).
+Every name is resolved before anything is changed, so a typo changes nothing.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING
 import click
 
 from vertice_api.cli.assemblies import Directory, Document
-from vertice_api.cli.client import names_argument, project_option
+from vertice_api.cli.client import complete_names, names_argument, project_option
 from vertice_api.cli.connect import client_command, open_client
 from vertice_api.cli.wait import Tracked, wait_for, wait_options
 
 if TYPE_CHECKING:
     from vertice_api.client import Client
 
-#: How often restart re-reads and retries when someone changed the assembly meanwhile (412).
-RESTART_ATTEMPTS = 3
+#: How often restart and scale re-read and retry when someone changed the assembly
+#: meanwhile (412).
+ATTEMPTS = 3
 
 Act = Callable[["Client", Document, "str | None"], tuple[Document, str]]
 
@@ -54,22 +55,38 @@ def _desired(state: str, verb: str) -> Act:
     return act
 
 
-def _restart(client: Client, document: Document, etag: str | None) -> tuple[Document, str]:
+def _patch_current(
+    client: Client,
+    document: Document,
+    etag: str | None,
+    operations: Callable[[Document], list[dict[str, object]]],
+) -> Document:
+    """PATCH what `operations` makes of the document, with `If-Match`; when someone changed
+    the assembly meanwhile (412), read it again and retry, up to `ATTEMPTS` times."""
     from vertice_api.client import ApiError
 
     attempts = 1
     while True:
-        count = int(document.get("restart_count", 0)) + 1
-        operations = [{"op": "replace", "path": "/restart_count", "value": count}]
         try:
-            patched = client.patch(document["uri"], operations, etag)
+            patched: Document = client.patch(document["uri"], operations(document), etag)
         except ApiError as exc:
-            if exc.status != 412 or attempts == RESTART_ATTEMPTS:
+            if exc.status != 412 or attempts == ATTEMPTS:
                 raise
             attempts += 1
             document, etag = client.get_with_etag(document["uri"])
             continue
-        return patched, f"{document['name']}: restart requested (restart_count {count})"
+        return patched
+
+
+def _restart(client: Client, document: Document, etag: str | None) -> tuple[Document, str]:
+    def raised(current: Document) -> list[dict[str, object]]:
+        count = int(current.get("restart_count", 0)) + 1
+        return [{"op": "replace", "path": "/restart_count", "value": count}]
+
+    patched = _patch_current(client, document, etag, raised)
+    return patched, (
+        f"{document['name']}: restart requested (restart_count {patched['restart_count']})"
+    )
 
 
 def _delete(client: Client, document: Document, _etag: str | None) -> tuple[Document, str]:
@@ -111,4 +128,39 @@ delete = _action(
     "Delete assemblies NAMES, in any phase.",
 )
 
-COMMANDS = [stop, start, restart, delete]
+
+@click.command("scale")
+@click.argument("name", shell_complete=complete_names)
+@click.option(
+    "--replicas",
+    type=click.IntRange(min=0),
+    required=True,
+    metavar="N",
+    help="How many instances should run (0 stops and removes them all).",
+)
+@project_option
+@wait_options
+@client_command
+def scale(name: str, replicas: int, project: str | None, wait: bool, timeout: float) -> None:
+    """Scale assembly NAME to N instances.
+
+    With --wait, waits until N instances are ready and the assembly is Ready
+    and Synced, showing each change.
+    """
+    with open_client(click.get_current_context()) as client:
+        document, etag = Directory(client).find(name, project)
+        if document.get("replicas") == replicas:
+            click.echo(f"{name}: already {replicas} replicas")
+        else:
+            document = _patch_current(
+                client,
+                document,
+                etag,
+                lambda _: [{"op": "replace", "path": "/replicas", "value": replicas}],
+            )
+            click.echo(f"{name}: scale to {replicas} requested")
+        if wait:
+            wait_for(client, [Tracked.of(document, replicas=replicas)], timeout)
+
+
+COMMANDS = [stop, start, restart, delete, scale]

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 #: What `apply` may change on an existing assembly (the API's patchable paths, but the name,
 #: which is how the declaration finds the assembly, and restart_count, which `restart` raises).
-PATCHED = ("description", "tags", "desired_state")
+PATCHED = ("description", "tags", "desired_state", "replicas")
 #: What cannot change in place: shown as a warning when the file says otherwise.
 FIXED = ("plan_uri", "region", "flavor", "metrics_port")
 ASSEMBLY_ID = re.compile(r"asm-[0-9a-f]{16}")

@@ -101,9 +101,9 @@ def apply_command(source: str, project: str | None, wait: bool, timeout: float) 
     """Declare or update assemblies from a JSON or YAML file.
 
     Each declaration is POSTed to the API. An assembly whose name the
-    project already uses gets the file's description, tags and desired_state
-    through a JSON Patch instead; plan, region and flavor cannot change in
-    place (a warning says so).
+    project already uses gets the file's description, tags, desired_state and
+    replicas through a JSON Patch instead; plan, region and flavor cannot
+    change in place (a warning says so).
     """
     declarations = load(source)
     tracked, failed = [], []
@@ -123,7 +123,11 @@ def apply_command(source: str, project: str | None, wait: bool, timeout: float) 
                     Failure(failed[-1]).show()
                 continue
             click.echo(line)
-            tracked.append(Tracked.of(document))
+            # A file that names replicas waits for that many ready instances too.
+            replicas = declaration.get("replicas")
+            tracked.append(
+                Tracked.of(document, replicas=replicas if type(replicas) is int else None)
+            )
         if wait and tracked:
             wait_for(client, tracked, timeout)
     if len(declarations) == 1 and failed:
@@ -153,7 +157,8 @@ def get() -> None:
 @output.output_option
 @client_command
 def get_assemblies(names: tuple[str, ...], project: str | None, fmt: str) -> None:
-    """List assemblies (all, or NAMES): name, phase, region, flavor, addresses, age."""
+    """List assemblies (all, or NAMES): name, ready/declared instances, phase, region, flavor,
+    addresses, age."""
     with _client() as client:
         directory = Directory(client)
         documents: list[Document]

@@ -116,13 +116,26 @@ def flavors_table(items: Sequence[Mapping[str, Any]]) -> str:
     return table(["NAME", "CPU", "RAM", "DISK", "REGIONS", "PRICE/HOUR"], rows)
 
 
+def declared_replicas(document: Mapping[str, Any]) -> Any:
+    """How many instances an assembly declares (an API before replicas: its status says)."""
+    return document.get("replicas", document.get("status", {}).get("replicas", 1))
+
+
+def ready(document: Mapping[str, Any]) -> str:
+    """Ready instances of the declared ones, as kubectl shows them: `2/3`."""
+    ready_replicas = document.get("status", {}).get("ready_replicas", 0)
+    return f"{ready_replicas}/{declared_replicas(document)}"
+
+
 def assemblies_table(documents: Sequence[Mapping[str, Any]]) -> str:
-    """`get assemblies`: name, phase, region, flavor, addresses, age (and project when mixed)."""
+    """`get assemblies`: name, ready/declared instances, phase, region, flavor, addresses, age
+    (and project when mixed)."""
     projects = {d.get("project") for d in documents}
-    headers = ["NAME", "PHASE", "REGION", "FLAVOR", "ADDRESSES", "AGE"]
+    headers = ["NAME", "READY", "PHASE", "REGION", "FLAVOR", "ADDRESSES", "AGE"]
     rows = [
         [
             d["name"],
+            ready(d),
             d.get("status", {}).get("phase", "-"),
             d.get("region", "-"),
             d.get("flavor", "-"),
@@ -173,6 +186,11 @@ def describe(document: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -
         _field("Desired state", document.get("desired_state")),
         _field("Restarts", document.get("restart_count")),
         _field(
+            "Replicas",
+            f"{declared_replicas(document)} declared, {status.get('ready_replicas', 0)} ready, "
+            f"{status.get('updated_replicas', 0)} up to date",
+        ),
+        _field(
             "Generation",
             f"{document.get('generation')} (observed {status.get('observed_generation')})",
         ),
@@ -202,10 +220,11 @@ def _conditions(conditions: Sequence[Mapping[str, Any]]) -> str:
 def _instances(instances: Sequence[Mapping[str, Any]]) -> str:
     if not instances:
         return "(none)"
-    keys = ("key", "cloud_id", "state", "public_ipv4", "private_ipv4")
+    keys = ("state", "public_ipv4", "private_ipv4", "key", "cloud_id")
+    ordered = sorted(instances, key=lambda i: (i.get("ordinal", 0), i.get("key", "")))
     return table(
-        ["KEY", "CLOUD ID", "STATE", "PUBLIC IPV4", "PRIVATE IPV4"],
-        [[i.get(k) or "-" for k in keys] for i in instances],
+        ["ORDINAL", "STATE", "PUBLIC IPV4", "PRIVATE IPV4", "KEY", "CLOUD ID"],
+        [[i.get("ordinal", 0), *(i.get(k) or "-" for k in keys)] for i in ordered],
     )
 
 

@@ -1,4 +1,8 @@
-"""Server-side commands: they work on the local installation's database directly."""
+"""Server-side commands: they work on the local installation's database directly.
+
+What they change goes through the same service layer as the API's requests
+(`vertice_core.service`), acting as the installation's operator.
+"""
 
 from __future__ import annotations
 
@@ -66,20 +70,19 @@ def current() -> None:
 def init() -> None:
     """Seed the built-ins and, on first start, create the admin user and print its token."""
     from vertice_core import builtins
-    from vertice_core.accounts import create_user
     from vertice_core.convert import make_converter
-    from vertice_core.store.repositories import UserRepository
+    from vertice_core.service import accounts
 
     config = Config.from_env()
     store = _store(config)
     for line in builtins.seed(store, make_converter()):
         click.echo(f"added {line}")
     with store.write() as session:
-        if UserRepository(session).admins():
-            click.echo("admin user exists (its token was shown when it was created)")
-            return
-        created = create_user(session, "admin", admin=True)
-    click.echo(f"created user 'admin' with project {created.project.name!r}")
+        created = accounts.first_admin(session)
+    if created is None:
+        click.echo("admin user exists (its token was shown when it was created)")
+        return
+    click.echo(f"created user {created.user.name!r} with project {created.project.name!r}")
     click.echo("its API token (shown only this once; keep it):")
     click.echo(created.token)
 
@@ -94,15 +97,15 @@ def users() -> None:
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
 def users_create(name: str, admin: bool) -> None:
     """Create user NAME with a first project; print the new token alone on the last line."""
-    from vertice_core.accounts import create_user
     from vertice_core.convert import make_converter, structure
     from vertice_core.errors import VerticeError
     from vertice_core.model.tenancy import UserRequest
+    from vertice_core.service import Caller, accounts
 
     try:
-        structure(make_converter(), {"name": name, "admin": admin}, UserRequest)
+        request = structure(make_converter(), {"name": name, "admin": admin}, UserRequest)
         with _store(Config.from_env()).write() as session:
-            created = create_user(session, name, admin=admin)
+            created = accounts.create_user(session, Caller.operator(), request)
     except VerticeError as exc:
         _fail(exc.description)
         return

@@ -2,9 +2,10 @@
 
 An assembly has converged when the reconciler has seen its latest spec
 (`status.observed_generation` >= the generation our write produced) and both
-its `Ready` and `Synced` conditions are true; a deleted one when the API
-answers 404. A FAILED phase at that generation is a failure. One or a few
-assemblies show every phase change as a line; many show a progress bar
+its `Ready` and `Synced` conditions are true (and, when a number of replicas
+was asked for, as many instances are ready); a deleted one when the API answers 404.
+A FAILED phase at that generation is a failure. One or a few assemblies
+show every phase change as a line; many show a progress bar
 (redrawn on a terminal, a line per step otherwise) and only their failures.
 """
 
@@ -55,11 +56,18 @@ class Tracked:
     generation: int
     until: str = "ready"
     shown: str = ""
+    #: How many ready instances to wait for (None: whatever the assembly declares).
+    replicas: int | None = None
 
     @classmethod
-    def of(cls, document: Mapping[str, Any], until: str = "ready") -> Tracked:
+    def of(
+        cls, document: Mapping[str, Any], until: str = "ready", *, replicas: int | None = None
+    ) -> Tracked:
         """Track the assembly `document` as a write just returned it."""
-        return cls(document["name"], document["uri"], int(document["generation"]), until)
+        return cls(
+            document["name"], document["uri"], int(document["generation"]), until,
+            replicas=replicas,
+        )  # fmt: skip
 
 
 def _condition(status: Mapping[str, Any], kind: str) -> bool:
@@ -87,11 +95,16 @@ def look(client: Client, tracked: Tracked) -> tuple[str, str]:
         line += f" ({status['reason']})"
     if status.get("message"):
         line += f": {status['message']}"
+    counted = True
+    if tracked.replicas is not None:
+        ready = int(status.get("ready_replicas") or 0)
+        line += f" [{ready}/{tracked.replicas} ready]"
+        counted = ready == tracked.replicas
     seen = int(status.get("observed_generation") or 0) >= tracked.generation
     if tracked.until == "ready" and seen:
         if phase == "FAILED":
             return "failed", line
-        if _condition(status, "Ready") and _condition(status, "Synced"):
+        if counted and _condition(status, "Ready") and _condition(status, "Synced"):
             return "done", line
     return "waiting", line
 

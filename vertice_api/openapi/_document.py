@@ -10,6 +10,7 @@ from vertice_api.openapi._paths import Paths, selection, shared_parameters
 from vertice_api.openapi._requests import request_schemas
 from vertice_api.openapi._resources import resource_schemas
 from vertice_core import __version__
+from vertice_core.config import DEFAULT_MAX_REPLICAS
 
 DESCRIPTION = """\
 vertice declares what should run where (CAMP 1.2 plans and assemblies) and keeps
@@ -60,9 +61,12 @@ def _headers() -> dict[str, Json]:
             "schema": string(),
         },
         "ETag": {
-            "description": "The version of the assembly's spec, for If-Match.",
+            "description": "The assembly's version: its spec version (the generation), a dot, "
+            "and its status version. It changes whenever the document does; send it back as "
+            "If-None-Match to get a 304 while nothing changed, or as If-Match to change the "
+            "spec only if nobody else did (only the generation is compared).",
             "required": True,
-            "schema": string(pattern='^"[0-9]+"$'),
+            "schema": string(pattern='^"[0-9]+\\.[0-9a-f]+"$'),
         },
         "WWW-Authenticate": {"description": "`Bearer`", "required": True, "schema": string()},
     }
@@ -81,10 +85,11 @@ def _paths(resources: dict[str, Json]) -> dict[str, Json]:
     }
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the API."""
+def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API (of an installation whose assemblies may run at
+    most `max_replicas` instances)."""
     resources = resource_schemas()
-    schemas = {**resources, **_selections(resources), **request_schemas()}
+    schemas = {**resources, **_selections(resources), **request_schemas(max_replicas)}
     return {
         "openapi": "3.1.0",
         "info": {"title": "vertice", "version": __version__, "description": DESCRIPTION},

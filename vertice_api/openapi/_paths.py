@@ -68,7 +68,16 @@ def shared_parameters() -> dict[str, Json]:
             "name": "If-Match",
             "in": "header",
             "required": False,
-            "description": "Act only if the assembly's ETag is one of these (or `*`); else 412.",
+            "description": "Act only if one of these ETags (or `*`) names the assembly's "
+            "current spec version (the generation, before the dot); else 412.",
+            "schema": string(),
+        },
+        "If-None-Match": {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "description": "Answer 304 without a body if one of these ETags (or `*`) is the "
+            "assembly's current one.",
             "schema": string(),
         },
     }
@@ -133,13 +142,18 @@ class Paths:
         errors: Sequence[int] = (),
         parameters: Sequence[Json] = (),
         headers: Sequence[str] = (),
+        conditional: bool = False,
     ) -> Json:
-        """A GET of the resource `schema`, honouring `select_attr`."""
+        """A GET of the resource `schema`, honouring `select_attr` (and `If-None-Match` when
+        `conditional`: a 304 without a body)."""
         attributes = list(self.resources[schema]["properties"])
+        ok = {200: response(200, ref(selection(schema)), headers)}
+        if conditional:
+            ok[304] = response(304, None, headers)
+            parameters = [*parameters, param_ref("If-None-Match")]
         return operation(
             operation_id, summary, tag=tag, errors=errors,
-            parameters=[*parameters, select_attr(attributes)],
-            ok={200: response(200, ref(selection(schema)), headers)},
+            parameters=[*parameters, select_attr(attributes)], ok=ok,
         )  # fmt: skip
 
     def meta(self) -> dict[str, Json]:
@@ -215,9 +229,10 @@ class Paths:
             "/v3/assembly/{assembly_id}": {
                 "parameters": [assembly_id],
                 "get": self.get("getAssembly", "Read an assembly", "assemblies", "Assembly",
-                                errors=[404], headers=ETAG),
-                "patch": change("patchAssembly", "Change name, description, tags or desired "
-                                "state", "assemblies", ref("JsonPatch"), "Assembly",
+                                errors=[404], headers=ETAG, conditional=True),
+                "patch": change("patchAssembly", "Change name, description, tags, desired "
+                                "state, restarts or replicas", "assemblies", ref("JsonPatch"),
+                                "Assembly",
                                 errors=[403, 404, 409, 412], media_types=(JSON_PATCH,),
                                 parameters=[if_match], headers=ETAG),
                 "delete": operation("deleteAssembly", "Delete an assembly (any phase)",

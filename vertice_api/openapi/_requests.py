@@ -9,7 +9,6 @@ and answered with a 422 that names the field.
 
 from __future__ import annotations
 
-from vertice_api.declare import MANAGED_COMPONENTS
 from vertice_api.openapi._build import (
     Json,
     array,
@@ -35,6 +34,7 @@ from vertice_core.model.types import (
     NAME_RULE,
     PUBLIC_KEY_TYPES,
 )
+from vertice_core.service.resolve import MANAGED_COMPONENTS
 
 
 def _scalars() -> dict[str, Json]:
@@ -100,7 +100,7 @@ def _plan_input() -> Json:
     }
 
 
-def _assembly_input() -> Json:
+def _assembly_input(max_replicas: int) -> Json:
     declarable = [t.value for t in ComponentTag if t not in MANAGED_COMPONENTS]
     component = obj(
         {
@@ -163,6 +163,12 @@ def _assembly_input() -> Json:
                     "Where the metrics exporter listens (overrides the plan's).", 1, maximum=65535
                 )
             ),
+            "replicas": integer(
+                "How many instances to run (default 1; 0: scaled to zero). At most the "
+                "installation's VERTICE_MAX_REPLICAS.",
+                0,
+                maximum=max_replicas,
+            ),
         },
         ("name", "plan_uri", "region", "flavor"),
         description="An assembly to declare. The region and flavor must exist (and the "
@@ -189,7 +195,8 @@ def _assembly_input() -> Json:
             ]
         },
         "A JSON Patch (RFC 6902) of the assembly's name, description, tags, desired_state "
-        "(`running` or `stopped`) and restart_count (raise it by one to restart).",
+        "(`running` or `stopped`), restart_count (raise it by one to restart) and replicas "
+        "(how many instances run: scale).",
     )
     return {
         "ComponentInput": component,
@@ -268,12 +275,13 @@ def _tenancy_input() -> Json:
     }
 
 
-def request_schemas() -> dict[str, Json]:
-    """Every component schema of a request body, by name."""
+def request_schemas(max_replicas: int) -> dict[str, Json]:
+    """Every component schema of a request body, by name (`max_replicas`: the bound of an
+    assembly's `replicas` in this installation)."""
     return {
         **_scalars(),
         **_plan_input(),
-        **_assembly_input(),
+        **_assembly_input(max_replicas),
         **_catalog_input(),
         **_tenancy_input(),
     }

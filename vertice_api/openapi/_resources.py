@@ -125,15 +125,14 @@ def _status_parts() -> dict[str, Json]:
     )
     instance = record(
         {
-            "ordinal": integer("The instance's place in the assembly.", minimum=0),
             "key": string(),
             "cloud_id": string(),
             "state": enum(s.value for s in InstanceState),
+            "ordinal": integer("The instance's place in the assembly, from 0.", minimum=0),
             "public_ipv4": string(),
             "private_ipv4": string(),
             "access": array(string("`host:port`")),
-        },
-        optional=("ordinal",),  # status written before replicas existed has none
+        }
     )
     status = record(
         {
@@ -143,9 +142,9 @@ def _status_parts() -> dict[str, Json]:
             "conditions": array(ref("Condition")),
             "observed_generation": integer(minimum=0),
             "instances": array(ref("Instance")),
-            "replicas": integer("Instances declared.", minimum=0),
-            "ready_replicas": integer("Instances as declared.", minimum=0),
-            "updated_replicas": integer("Instances made from the current declaration.", 0),
+            "replicas": integer("Instances declared, as the reconciler last saw.", minimum=0),
+            "ready_replicas": integer("Instances that are as declared.", minimum=0),
+            "updated_replicas": integer("Instances made from the current declaration.", minimum=0),
         }
     )
     event = record(
@@ -191,8 +190,10 @@ def _assembly_parts() -> dict[str, Json]:
             "project": string(),
             "desired_state": enum(s.value for s in DesiredState),
             "restart_count": integer(minimum=0),
-            "replicas": integer("How many instances to run.", minimum=0),
-            "generation": integer("Version of the declared spec (the ETag).", minimum=1),
+            "replicas": integer("How many instances should run (0: scaled to zero).", minimum=0),
+            "generation": integer(
+                "Version of the declared spec (the ETag's first part).", minimum=1
+            ),
             "credential": ref("CredentialView"),
             "components": array(ref("Link")),
             "operation_collection": array(free_object()),

@@ -1,38 +1,33 @@
-"""Assemblies, their events and their components: `/v3/assembly_factory`, `/v3/assembly/...`."""
+"""Assemblies, their events and their components: `/v3/assembly_factory`, `/v3/assembly/...`.
+
+HTTP only: bodies, media types, query parameters, ETags, preconditions and
+status codes. What a declaration, a patch or a delete does is the service
+layer's (`vertice_core.service.assemblies`).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import falcon
 
-from vertice_api import declare, views
-from vertice_api.auth import Principal, principal_of
+from vertice_api import views
+from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
 from vertice_api.http import (
     JSON_PATCH,
-    check_if_match,
-    etag_of,
+    assembly_etag,
+    expected_generations,
     int_param,
+    not_modified,
     paging,
     read_body,
     respond,
 )
 from vertice_api.resources.named import created
-from vertice_core.errors import BadRequest, NotFound
-from vertice_core.model.camp import ComponentTag
-from vertice_core.store.repositories import (
-    AssemblyRepository,
-    EventRepository,
-    FlavorRepository,
-    ProjectRepository,
-    RegionRepository,
-)
+from vertice_core.convert import structure
+from vertice_core.errors import NotFound
+from vertice_core.model.assembly import AssemblyDeclaration
+from vertice_core.service import StoredAssembly, observed
 from vertice_core.store.repositories.views import SORTS, AssemblyViews
-from vertice_core.store.tables import AssemblyRow
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 SORT_HELP = "+name, -name, +created_at, -created_at, +status or -status"
 
@@ -44,20 +39,17 @@ def parse_sort(raw: str | None) -> tuple[str, bool]:
     descending = raw.startswith("-")
     key = raw[1:] if raw[:1] in "+- " else raw
     if key not in SORTS:
-        raise BadRequest(f"sort must be one of {SORT_HELP}, not {raw!r}")
+        raise falcon.HTTPBadRequest(
+            title="Invalid query parameter",
+            description=f"sort must be one of {SORT_HELP}, not {raw!r}",
+        )
     return key, descending
 
 
-def _load(session: Session, principal: Principal, assembly_id: str) -> AssemblyRow:
-    row = AssemblyRepository(session).get(assembly_id, principal.scope)
-    if row is None:
-        raise NotFound(f"there is no assembly {assembly_id!r}")
-    return row
-
-
-def _project_name(session: Session, row: views.AssemblyLike) -> str:
-    projects = ProjectRepository(session).by_ids([row.project_id])
-    return projects[0].name if projects else ""
+def _answer(ctx: AppContext, resp: falcon.Response, stored: StoredAssembly) -> None:
+    """The assembly's document and its ETag."""
+    resp.etag = assembly_etag(stored)
+    resp.media = views.assembly(ctx.converter, stored.assembly)
 
 
 class AssemblyFactory:
@@ -67,12 +59,12 @@ class AssemblyFactory:
         self.ctx = ctx
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal = principal_of(req)
+        caller = caller_of(req)
         sort, descending = parse_sort(req.get_param("sort"))
         start, per_page = paging(req)
         with self.ctx.store.connect() as connection:
             page = AssemblyViews(connection).page(
-                principal.scope,
+                caller.scope,
                 sort=sort,
                 descending=descending,
                 start=start,
@@ -95,53 +87,46 @@ class AssemblyFactory:
         )
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal = principal_of(req)
-        body = read_body(req)
+        caller = caller_of(req)
+        declaration = structure(self.ctx.converter, read_body(req), AssemblyDeclaration)
         with self.ctx.store.write() as session:
-            row = declare.declare(self.ctx, session, principal, body)
-            project = principal.project_name(row.project_id) or _project_name(session, row)
-        document = views.assembly(row, project)
-        resp.etag = etag_of(row.generation)
-        created(resp, document)
+            stored = self.ctx.assemblies.declare(session, caller, declaration)
+        resp.etag = assembly_etag(stored)
+        created(resp, views.assembly(self.ctx.converter, stored.assembly))
 
 
 class AssemblyItem:
-    """`/v3/assembly/{id}`: read, patch (JSON Patch), delete (202, any phase)."""
+    """`/v3/assembly/{id}`: read (ETag, If-None-Match), patch (JSON Patch, If-Match),
+    delete (202, any phase; If-Match)."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         with self.ctx.store.connect() as connection:
-            row = AssemblyViews(connection).one(assembly_id, principal_of(req).scope)
-        if row is None:
-            raise NotFound(f"there is no assembly {assembly_id!r}")
-        resp.etag = etag_of(row.generation)
-        respond(req, resp, views.assembly(row, row.project_name))
+            stored = self.ctx.assemblies.read(connection, caller_of(req), assembly_id)
+        resp.etag = etag = assembly_etag(stored)
+        if not_modified(req, etag):
+            resp.status = falcon.HTTP_304
+            return
+        respond(req, resp, views.assembly(self.ctx.converter, stored.assembly))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
-        principal = principal_of(req)
+        caller = caller_of(req)
         operations = read_body(req, accepted=(JSON_PATCH,))
         with self.ctx.store.write() as session:
-            row = _load(session, principal, assembly_id)
-            check_if_match(req, etag_of(row.generation))
-            declare.patch(self.ctx, session, principal, row, operations)
-            document = views.assembly(row, _project_name(session, row))
-        resp.etag = etag_of(row.generation)
-        resp.media = document
+            stored = self.ctx.assemblies.patch(
+                session, caller, assembly_id, operations, expected=expected_generations(req)
+            )
+        _answer(self.ctx, resp, stored)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         with self.ctx.store.write() as session:
-            row = _load(session, principal_of(req), assembly_id)
-            check_if_match(req, etag_of(row.generation))
-            if row.desired_state != "deleted":
-                AssemblyRepository(session).change_spec(
-                    row, row.generation, desired_state="deleted"
-                )
-            document = views.assembly(row, _project_name(session, row))
+            stored = self.ctx.assemblies.delete(
+                session, caller_of(req), assembly_id, expected=expected_generations(req)
+            )
         resp.status = falcon.HTTP_202
-        resp.etag = etag_of(row.generation)
-        resp.media = document
+        _answer(self.ctx, resp, stored)
 
 
 class AssemblyEvents:
@@ -154,8 +139,9 @@ class AssemblyEvents:
         after = int_param(req, "after", 0)
         _, per_page = paging(req)
         with self.ctx.store.read() as session:
-            _load(session, principal_of(req), assembly_id)
-            rows = EventRepository(session).of_assembly(assembly_id, after=after, limit=per_page)
+            rows = observed.events(
+                session, caller_of(req), assembly_id, after=after, limit=per_page
+            )
             items = [views.event(row) for row in rows]
         respond(
             req,
@@ -180,45 +166,10 @@ class ComponentItem:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, component_id: str) -> None:
         assembly_id, _, index_text = component_id.rpartition(".")
-        # isdigit() alone also holds for '²', which int() refuses.
-        if not assembly_id or not (index_text.isascii() and index_text.isdigit()):
+        # isdigit() alone also holds for '²', which int() refuses; no assembly has 10**9.
+        digits = index_text.isascii() and index_text.isdigit() and len(index_text) <= 9
+        if not assembly_id or not digits:
             raise NotFound(f"there is no component {component_id!r}")
-        index = int(index_text)
         with self.ctx.store.read() as session:
-            try:
-                row = _load(session, principal_of(req), assembly_id)
-            except NotFound:
-                raise NotFound(f"there is no component {component_id!r}") from None
-            components = row.spec.get("components", [])
-            if index >= len(components):
-                raise NotFound(f"there is no component {component_id!r}")
-            declared = components[index]
-            observed = self._observed(session, row, ComponentTag(declared["tag"]))
-        respond(req, resp, views.component(row, index, declared, observed))
-
-    def _observed(self, session: Session, row: AssemblyRow, tag: ComponentTag) -> dict[str, Any]:
-        instances = (row.status or {}).get("instances", [])
-        if tag is ComponentTag.NETWORK_PUBLIC_IPV4:
-            return {"ipv4": views.addresses(instances, "public_ipv4")}
-        if tag is ComponentTag.NETWORK_PRIVATE_IPV4:
-            return {"ipv4": views.addresses(instances, "private_ipv4")}
-        if tag is ComponentTag.REGION:
-            region = RegionRepository(session).get(row.region_name)
-            return {
-                "region": row.region_name,
-                "cloud_type": region.cloud_type if region else "",
-                "provider_region": region.provider_region if region else "",
-            }
-        if tag is ComponentTag.FLAVOR:
-            flavor = FlavorRepository(session).get(row.flavor_name)
-            if flavor is None:
-                return {"flavor": row.flavor_name}
-            return {
-                "flavor": flavor.name,
-                "cpu": flavor.cpu,
-                "ram": flavor.ram,
-                "disk": flavor.disk,
-            }
-        if tag is ComponentTag.SECURITY:
-            return views.credential(row.spec)
-        return {}
+            found = observed.component(session, caller_of(req), assembly_id, int(index_text))
+        respond(req, resp, views.component(found))

@@ -14,7 +14,7 @@ import attrs
 import falcon
 
 from vertice_api import views
-from vertice_api.auth import principal_of
+from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
 from vertice_api.http import read_body, respond
 from vertice_api.resources.named import created, delete_unused, ensure_free, existing
@@ -98,14 +98,14 @@ class Regions:
         self.ctx = ctx
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        admin = principal_of(req).admin
+        admin = caller_of(req).admin
         with self.ctx.store.read() as session:
             items = [views.region(r, admin=admin) for r in RegionRepository(session).all()]
         respond(req, resp, views.listing("/v3/regions", "regions", "Regions to launch in", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.ctx.catalog.invalidate()
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         columns = region_columns(self.ctx, read_body(req))
         with self.ctx.store.write() as session:
             regions = RegionRepository(session)
@@ -122,11 +122,11 @@ class RegionItem:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         with self.ctx.store.read() as session:
-            respond(req, resp, views.region(_region(session, name), admin=principal_of(req).admin))
+            respond(req, resp, views.region(_region(session, name), admin=caller_of(req).admin))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         self.ctx.catalog.invalidate()
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         body = _with_name(read_body(req), name)
         with self.ctx.store.write() as session:
             row = _region(session, name)
@@ -143,7 +143,7 @@ class RegionItem:
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         self.ctx.catalog.invalidate()
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         with self.ctx.store.write() as session:
             delete_unused(RegionRepository(session), name, "region")
         resp.status = falcon.HTTP_204
@@ -182,7 +182,7 @@ class Flavors:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.ctx.catalog.invalidate()
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         body = read_body(req)
         with self.ctx.store.write() as session:
             columns = flavor_columns(self.ctx, session, body)
@@ -204,7 +204,7 @@ class FlavorItem:
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         self.ctx.catalog.invalidate()
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         body = _with_name(read_body(req), name)
         with self.ctx.store.write() as session:
             flavors = FlavorRepository(session)
@@ -215,7 +215,7 @@ class FlavorItem:
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         self.ctx.catalog.invalidate()
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         with self.ctx.store.write() as session:
             delete_unused(FlavorRepository(session), name, "flavor")
         resp.status = falcon.HTTP_204

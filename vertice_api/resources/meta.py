@@ -5,7 +5,7 @@ from __future__ import annotations
 import falcon
 
 from vertice_api import openapi, views
-from vertice_api.auth import principal_of
+from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
 from vertice_api.http import respond
 
@@ -39,8 +39,8 @@ class OpenApi:
 
     public = True
 
-    def __init__(self) -> None:
-        self._document = openapi.document()
+    def __init__(self, max_replicas: int) -> None:
+        self._document = openapi.document(max_replicas)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self._document
@@ -53,7 +53,7 @@ class Drivers:
         self.ctx = ctx
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         items = [
             {
                 "name": r.cloud_type,

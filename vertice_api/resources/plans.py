@@ -7,12 +7,12 @@ from typing import Any
 import falcon
 
 from vertice_api import views
-from vertice_api.auth import principal_of
+from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
 from vertice_api.http import JSON_TYPES, YAML_TYPES, paging, read_body, respond
 from vertice_api.resources.named import created, delete_unused, ensure_free, existing
 from vertice_core.convert import structure, unstructure
-from vertice_core.errors import BadRequest, InvalidInput
+from vertice_core.errors import InvalidInput
 from vertice_core.model.camp import CAMP_VERSIONS, Plan
 from vertice_core.store.repositories import PlanRepository
 
@@ -26,12 +26,16 @@ def parse_plan(ctx: AppContext, body: Any) -> Plan:
         if isinstance(version, float):  # YAML reads an unquoted `camp_version: 1.2` as a number
             version = body["camp_version"] = str(version)
         if version is None:
-            raise BadRequest(f"camp_version is required; supported: {', '.join(CAMP_VERSIONS)}")
+            raise _bad_version(f"camp_version is required; supported: {', '.join(CAMP_VERSIONS)}")
         if version not in CAMP_VERSIONS:
-            raise BadRequest(
+            raise _bad_version(
                 f"camp_version {version!r} is not supported; supported: {', '.join(CAMP_VERSIONS)}"
             )
     return structure(ctx.converter, body, Plan)
+
+
+def _bad_version(description: str) -> falcon.HTTPBadRequest:
+    return falcon.HTTPBadRequest(title="Bad request", description=description)
 
 
 class PlanFactory:
@@ -61,7 +65,7 @@ class PlanFactory:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.ctx.catalog.invalidate()
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         plan = parse_plan(self.ctx, read_body(req, accepted=PLAN_TYPES))
         with self.ctx.store.write() as session:
             plans = PlanRepository(session)
@@ -85,7 +89,7 @@ class PlanItem:
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         self.ctx.catalog.invalidate()
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         body = read_body(req, accepted=PLAN_TYPES)
         if isinstance(body, dict):
             body.setdefault("name", name)
@@ -100,7 +104,7 @@ class PlanItem:
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         self.ctx.catalog.invalidate()
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         with self.ctx.store.write() as session:
             delete_unused(PlanRepository(session), name, "plan")
         resp.status = falcon.HTTP_204

@@ -14,17 +14,18 @@ import attrs
 import falcon
 
 from vertice_api import views
-from vertice_api.auth import Principal, TokenCache, principal_of
+from vertice_api.auth import TokenCache, caller_of
 from vertice_api.context import AppContext
-from vertice_api.declare import fingerprint, project_id_for
 from vertice_api.http import read_body, respond
 from vertice_api.resources.named import created
-from vertice_core.accounts import create_user, issue_token
 from vertice_core.convert import structure
 from vertice_core.errors import Conflict, NotFound
 from vertice_core.ids import heroku_name
 from vertice_core.model.tenancy import MemberChange, SshKey, TokenRequest, UserRequest
 from vertice_core.model.types import Name
+from vertice_core.service import accounts
+from vertice_core.service.caller import Caller
+from vertice_core.service.keys import add_key
 from vertice_core.store.repositories import (
     ProjectRepository,
     SshKeyRepository,
@@ -54,14 +55,12 @@ def _project_names(session: Session) -> dict[str, str]:
     return {p.id: p.name for p in ProjectRepository(session).all()}
 
 
-def _scoped_project_ids(
-    session: Session, principal: Principal, name: str | None
-) -> list[str] | None:
+def _scoped_project_ids(session: Session, caller: Caller, name: str | None) -> list[str] | None:
     """The project ids a listing covers: `?project=NAME` if visible, else the caller's scope."""
     if name is None:
-        return principal.scope
+        return caller.scope
     row = ProjectRepository(session).by_name(name)
-    if row is None or (principal.scope is not None and row.id not in principal.project_ids):
+    if row is None or not caller.sees(row.id):
         raise NotFound(f"there is no project named {name!r}")
     return [row.id]
 
@@ -73,29 +72,24 @@ class SshKeys:
         self.ctx = ctx
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal = principal_of(req)
+        caller = caller_of(req)
         with self.ctx.store.read() as session:
-            scope = _scoped_project_ids(session, principal, req.get_param("project"))
+            scope = _scoped_project_ids(session, caller, req.get_param("project"))
             names = _project_names(session)
             rows = SshKeyRepository(session).in_projects(scope)
             items = [views.ssh_key(r, names.get(r.project_id, "")) for r in rows]
         respond(req, resp, views.listing("/v3/sshkeys", "sshkeys", "Stored SSH keys", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal = principal_of(req)
+        caller = caller_of(req)
         body = read_body(req)
         request = structure(self.ctx.converter, body, _KeyRequest)
         key = structure(
             self.ctx.converter, {"name": request.name, "public_key": request.public_key}, SshKey
         )
         with self.ctx.store.write() as session:
-            project_id = project_id_for(session, principal, request.project)
-            keys = SshKeyRepository(session)
-            if keys.get([project_id], key.name) is not None:
-                raise Conflict(f"the project already has an SSH key named {key.name!r}")
-            public_key = key.public_key.strip()
-            row = keys.create(project_id, key.name, public_key, fingerprint(public_key))
-            document = views.ssh_key(row, _project_names(session)[project_id])
+            row = add_key(session, caller, key, request.project)
+            document = views.ssh_key(row, _project_names(session)[row.project_id])
         created(resp, document)
 
 
@@ -106,7 +100,7 @@ class SshKeyItem:
         self.ctx = ctx
 
     def _find(self, session: Session, req: falcon.Request, name: str) -> tuple[SshKeyRow, str]:
-        scope = _scoped_project_ids(session, principal_of(req), req.get_param("project"))
+        scope = _scoped_project_ids(session, caller_of(req), req.get_param("project"))
         row = SshKeyRepository(session).get(scope, name)
         if row is None:
             raise NotFound(f"there is no SSH key named {name!r}")
@@ -129,9 +123,9 @@ class _ProjectsBase:
         self.ctx = ctx
         self.cache = cache
 
-    def _visible(self, session: Session, principal: Principal, name: str) -> ProjectRow:
+    def _visible(self, session: Session, caller: Caller, name: str) -> ProjectRow:
         row = ProjectRepository(session).by_name(name)
-        if row is None or (principal.scope is not None and row.id not in principal.project_ids):
+        if row is None or not caller.sees(row.id):
             raise NotFound(f"there is no project named {name!r}")
         return row
 
@@ -140,15 +134,15 @@ class Projects(_ProjectsBase):
     """`/v3/projects`: the caller's projects (admins: all); create one (you become a member)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal = principal_of(req)
+        caller = caller_of(req)
         with self.ctx.store.read() as session:
             projects = ProjectRepository(session)
-            rows = projects.all() if principal.admin else projects.by_ids(principal.project_ids)
+            rows = projects.all() if caller.admin else projects.by_ids(caller.project_ids)
             items = [views.project(r, projects.member_names(r.id)) for r in rows]
         respond(req, resp, views.listing("/v3/projects", "projects", "Projects", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal = principal_of(req)
+        caller = caller_of(req)
         request = structure(self.ctx.converter, read_body(req), _ProjectRequest)
         with self.ctx.store.write() as session:
             projects = ProjectRepository(session)
@@ -156,7 +150,7 @@ class Projects(_ProjectsBase):
             if projects.by_name(name) is not None:
                 raise Conflict(f"a project named {name!r} already exists")
             row = projects.create(name, request.description)
-            projects.add_member(row.id, principal.user_id)
+            projects.add_member(row.id, caller.user_id)
             document = views.project(row, projects.member_names(row.id))
         self.cache.clear()
         created(resp, document)
@@ -167,14 +161,14 @@ class ProjectItem(_ProjectsBase):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         with self.ctx.store.read() as session:
-            row = self._visible(session, principal_of(req), name)
+            row = self._visible(session, caller_of(req), name)
             members = ProjectRepository(session).member_names(row.id)
             respond(req, resp, views.project(row, members))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         with self.ctx.store.write() as session:
             projects = ProjectRepository(session)
-            row = self._visible(session, principal_of(req), name)
+            row = self._visible(session, caller_of(req), name)
             if projects.has_assemblies(row.id):
                 raise Conflict(f"project {name!r} still has assemblies; delete them first")
             projects.delete(row)
@@ -188,7 +182,7 @@ class ProjectMembers(_ProjectsBase):
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         change = structure(self.ctx.converter, read_body(req), MemberChange)
         with self.ctx.store.write() as session:
-            row = self._visible(session, principal_of(req), name)
+            row = self._visible(session, caller_of(req), name)
             user = UserRepository(session).by_name(change.user)
             if user is None:
                 raise NotFound(f"there is no user named {change.user!r}")
@@ -203,7 +197,7 @@ class ProjectMember(_ProjectsBase):
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str, user: str) -> None:
         with self.ctx.store.write() as session:
-            row = self._visible(session, principal_of(req), name)
+            row = self._visible(session, caller_of(req), name)
             found = UserRepository(session).by_name(user)
             if found is None or not ProjectRepository(session).remove_member(row.id, found.id):
                 raise NotFound(f"{user!r} is not a member of project {name!r}")
@@ -224,16 +218,16 @@ class Users:
         self.ctx = ctx
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal_of(req).require_admin()
+        caller_of(req).require_admin()
         with self.ctx.store.read() as session:
             items = [_user_document(session, u) for u in UserRepository(session).all()]
         respond(req, resp, views.listing("/v3/users", "users", "Users", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal_of(req).require_admin()
+        caller = caller_of(req)
         request = structure(self.ctx.converter, read_body(req), UserRequest)
         with self.ctx.store.write() as session:
-            new = create_user(session, request.name, admin=request.admin)
+            new = accounts.create_user(session, caller, request)
             document = _user_document(session, new.user)
         document["token"] = new.token
         created(resp, document)
@@ -246,23 +240,23 @@ class UserItem:
         self.ctx = ctx
         self.cache = cache
 
-    def _find(self, session: Session, principal: Principal, name: str) -> UserRow:
+    def _find(self, session: Session, caller: Caller, name: str) -> UserRow:
         row = UserRepository(session).by_name(name)
-        if row is None or (not principal.admin and row.id != principal.user_id):
+        if row is None or (not caller.admin and row.id != caller.user_id):
             raise NotFound(f"there is no user named {name!r}")
         return row
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         with self.ctx.store.read() as session:
-            row = self._find(session, principal_of(req), name)
+            row = self._find(session, caller_of(req), name)
             respond(req, resp, _user_document(session, row))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        principal = principal_of(req)
-        principal.require_admin()
+        caller = caller_of(req)
+        caller.require_admin()
         with self.ctx.store.write() as session:
             users = UserRepository(session)
-            row = self._find(session, principal, name)
+            row = self._find(session, caller, name)
             if row.admin and users.admins() <= 1:
                 raise Conflict("the last administrator cannot be deleted")
             users.delete(row)
@@ -276,34 +270,20 @@ class Tokens:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    def _owner(self, session: Session, principal: Principal, name: str | None) -> UserRow:
-        users = UserRepository(session)
-        if name is None or name == principal.name:
-            row = users.by_name(principal.name)
-        else:
-            principal.require_admin()
-            row = users.by_name(name)
-        if row is None:
-            raise NotFound(f"there is no user named {name!r}")
-        return row
-
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal = principal_of(req)
+        caller = caller_of(req)
         with self.ctx.store.read() as session:
-            owner = self._owner(session, principal, req.get_param("user"))
+            owner = accounts.token_owner(session, caller, req.get_param("user"))
             items = [views.token(t, owner.name) for t in TokenRepository(session).of_user(owner.id)]
         respond(req, resp, views.listing("/v3/tokens", "tokens", "API tokens", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        principal = principal_of(req)
+        caller = caller_of(req)
         request = structure(self.ctx.converter, read_body(req), TokenRequest)
         with self.ctx.store.write() as session:
-            owner = self._owner(session, principal, request.user)
-            token, row = issue_token(
-                session, owner, name=request.name, expires_in=request.expires_in
-            )
-            document = views.token(row, owner.name)
-        document["token"] = token
+            issued = accounts.issue_token(session, caller, request)
+            document = views.token(issued.row, issued.owner.name)
+        document["token"] = issued.token
         created(resp, document)
 
 
@@ -314,21 +294,21 @@ class TokenItem:
         self.ctx = ctx
         self.cache = cache
 
-    def _find(self, session: Session, principal: Principal, token_id: str) -> tuple[TokenRow, str]:
+    def _find(self, session: Session, caller: Caller, token_id: str) -> tuple[TokenRow, str]:
         row = TokenRepository(session).get(token_id)
-        if row is None or (not principal.admin and row.user_id != principal.user_id):
+        if row is None or (not caller.admin and row.user_id != caller.user_id):
             raise NotFound(f"there is no token {token_id!r}")
         owner = session.get(UserRow, row.user_id)
         return row, owner.name if owner else ""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, token_id: str) -> None:
         with self.ctx.store.read() as session:
-            row, owner = self._find(session, principal_of(req), token_id)
+            row, owner = self._find(session, caller_of(req), token_id)
             respond(req, resp, views.token(row, owner))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, token_id: str) -> None:
         with self.ctx.store.write() as session:
-            row, _ = self._find(session, principal_of(req), token_id)
+            row, _ = self._find(session, caller_of(req), token_id)
             TokenRepository(session).delete(row)
         self.cache.clear()
         resp.status = falcon.HTTP_204

@@ -6,10 +6,12 @@ differ without the model knowing.
 """
 
 from vertice_core.model.assembly import (
+    Assembly,
     AssemblyDeclaration,
     AssemblySpec,
     Credential,
     CredentialKind,
+    CredentialSummary,
     DesiredState,
     LaunchCredential,
     PowerState,
@@ -44,6 +46,7 @@ from vertice_core.model.types import Fraction, Name, NonNegative, Positive
 __all__ = [
     "CAMP_VERSIONS",
     "Artifact",
+    "Assembly",
     "AssemblyDeclaration",
     "AssemblySpec",
     "AssemblyStatus",
@@ -53,6 +56,7 @@ __all__ = [
     "ConditionStatus",
     "Credential",
     "CredentialKind",
+    "CredentialSummary",
     "DesiredState",
     "Event",
     "EventType",

@@ -1,20 +1,27 @@
 """Assemblies: what a user declares, and the spec vertice keeps for the reconciler.
 
-`AssemblyDeclaration` is the body of `POST /v3/assembly_factory`. The API
-resolves it (plan, region, flavor, launch credential) into an `AssemblySpec`,
-the declared state the reconciler drives the cloud towards. Power state and
-restarts are desired state, not commands: `desired_state` says whether the
-instance should run, and raising `restart_count` asks for one restart.
+`AssemblyDeclaration` is the body of `POST /v3/assembly_factory`. The service
+layer resolves it (plan, region, flavor, launch credential) into an
+`AssemblySpec`, the declared state the reconciler drives the cloud towards.
+Power state, restarts and the number of instances are desired state, not
+commands: `desired_state` says whether the instances should run, raising
+`restart_count` asks for one restart, `replicas` says how many should exist.
+
+`Assembly` is a stored assembly as reads return it: its identity, its spec
+without secrets and its observed status. The API's assembly document is its
+converter form, so an attribute added here shows in every answer.
 """
 
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Literal
 
 import attrs
 
 from vertice_core.model.camp import Component, Metadata
+from vertice_core.model.status import AssemblyStatus
 from vertice_core.model.types import Name, NonNegative, Password, Port, PublicKeyText, Tags
 
 
@@ -139,3 +146,41 @@ class AssemblySpec:
     metadata: Metadata = attrs.Factory(default_metadata)
     metrics_port: Port | None = None
     replicas: NonNegative = NonNegative(DEFAULT_REPLICAS)
+
+
+@attrs.frozen
+class CredentialSummary:
+    """A launch credential as reads show it: its kind and public parts, never a secret."""
+
+    kind: CredentialKind = CredentialKind.NONE
+    #: The stored SSH key's name (kind `ssh_key`).
+    name: str | None = None
+    public_key: str | None = None
+    #: Whether a root password is stored (kind `root_password`); the password never is shown.
+    password_set: bool | None = None
+
+
+@attrs.frozen
+class Assembly:
+    """A stored assembly: identity, declared spec (secrets left out) and observed status."""
+
+    id: str
+    name: str
+    project: str
+    plan: str
+    region: str
+    flavor: str
+    description: str = ""
+    tags: list[str] = attrs.Factory(list)
+    desired_state: DesiredState = DesiredState.RUNNING
+    restart_count: int = 0
+    replicas: int = DEFAULT_REPLICAS
+    #: The version of the declared spec: raised by every change of it.
+    generation: int = 1
+    credential: CredentialSummary = attrs.Factory(CredentialSummary)
+    components: list[Component] = attrs.Factory(list)
+    metadata: Metadata = attrs.Factory(default_metadata)
+    metrics_port: int | None = None
+    status: AssemblyStatus = attrs.Factory(AssemblyStatus)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

@@ -1,6 +1,9 @@
-"""Assemblies as the API sees them: declare, read, page, change the spec, mark deleted.
+"""Assemblies as the service layer sees them: declare, read, page, change the spec.
 
-The reconciler's side of the table (due work, leases, status writes) lives in
+Reading one assembly has one path, `AssemblyViews.one` (one statement, the
+project's name joined in); `AssemblyRepository.one` runs it on the session's
+connection, inside the caller's transaction. The reconciler's side of the
+table (due work, leases, status writes) lives in
 `vertice_core.store.repositories.work`.
 """
 
@@ -17,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vertice_core.errors import Conflict
+from vertice_core.store.repositories.views import AssemblyViews
 from vertice_core.store.tables import AssemblyRow, LeaseRow, ProjectRow, RegionRow, utcnow
 
 #: Sort keys of the assembly collection and the columns they order by.
@@ -83,12 +87,10 @@ class AssemblyRepository:
         )
         return full
 
-    def get(self, assembly_id: str, project_ids: Sequence[str] | None) -> AssemblyRow | None:
-        """The assembly, if it belongs to one of `project_ids` (None: any project)."""
-        row = self.session.get(AssemblyRow, assembly_id)
-        if row is None or (project_ids is not None and row.project_id not in project_ids):
-            return None
-        return row
+    def one(self, assembly_id: str, project_ids: Sequence[str] | None) -> SimpleNamespace | None:
+        """The assembly with its project's name, if it belongs to one of `project_ids`
+        (None: any project), read in the session's transaction."""
+        return AssemblyViews(self.session.connection()).one(assembly_id, project_ids)
 
     def name_taken(self, project_id: str, name: str) -> bool:
         """True if the project already has an assembly called `name`."""
@@ -125,12 +127,13 @@ class AssemblyRepository:
     def running_with_context(
         self, project_ids: Sequence[str] | None
     ) -> Sequence[tuple[AssemblyRow, str, str]]:
-        """RUNNING assemblies in scope with their project's name and region's cloud type."""
+        """Assemblies in scope that should run, with their project's name and region's cloud
+        type (whichever of their instances run is in their status)."""
         query = (
             select(AssemblyRow, ProjectRow.name, RegionRow.cloud_type)
             .join(ProjectRow, ProjectRow.id == AssemblyRow.project_id)
             .join(RegionRow, RegionRow.name == AssemblyRow.region_name)
-            .where(AssemblyRow.phase == "RUNNING")
+            .where(AssemblyRow.desired_state == "running")
             .order_by(AssemblyRow.id)
         )
         if project_ids is not None:
@@ -146,14 +149,15 @@ class AssemblyRepository:
         )
         return {str(phase): int(count) for phase, count in rows}
 
-    def change_spec(self, row: AssemblyRow, expected_generation: int, **values: Any) -> bool:
+    def change_spec(self, assembly_id: str, expected_generation: int, **values: Any) -> bool:
         """Change spec columns and bump the generation, if nobody changed it meanwhile.
 
-        The row becomes due at once, so the reconciler picks the change up.
+        The row becomes due at once, so the reconciler picks the change up. False
+        when the generation moved on (read the row again).
         """
         result = self.session.execute(
             update(AssemblyRow)
-            .where(AssemblyRow.id == row.id)
+            .where(AssemblyRow.id == assembly_id)
             .where(AssemblyRow.generation == expected_generation)
             .values(
                 generation=expected_generation + 1,
@@ -163,7 +167,4 @@ class AssemblyRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        if not getattr(result, "rowcount", 0):
-            return False
-        self.session.refresh(row)
-        return True
+        return bool(getattr(result, "rowcount", 0))

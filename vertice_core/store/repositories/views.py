@@ -1,6 +1,8 @@
 """The API's hottest reads, in SQLAlchemy Core on an autocommit connection.
 
 `GET /v3/assembly/{id}` and the assembly collection are what clients poll.
+`AssemblyViews.one` is the one read of an assembly: the API's GET, and the
+service layer's writes (on their session's connection) all go through it.
 These queries take a `Connection` (`Store.connect()`), not a session: one
 statement each (the project's name joined in), no ORM identity map, no
 transaction round trips. Rows have the assembly's columns as attributes, and

@@ -1,7 +1,7 @@
-"""A per-worker cache of what declarations refer to: plan, region and flavor names.
+"""A per-process cache of what declarations refer to: plan, region and flavor names.
 
 Declaring an assembly checks that its plan, region and flavor exist. They
-change rarely, so each API worker keeps their names (and each flavor's
+change rarely, so each process (an API worker) keeps their names (and each flavor's
 regions) for a few seconds instead of asking the database on every POST. A
 name the cache does not know makes it reload at once, so something just
 created is never refused; something just deleted is still caught by the

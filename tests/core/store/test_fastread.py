@@ -1,0 +1,89 @@
+"""The one read of an assembly bypasses SQLAlchemy's execution (`fastread`), measured to be
+needed for `GET /v3/assembly/{id}` to hold half a bare Falcon app's rate. It relies on
+SQLAlchemy details a release may change: how a compiled statement exposes its SQL and
+parameter order, and each type's result processor per dialect. These tests fail when an
+upgrade changes any of that, on each engine, before a wrong value reaches a client."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import update
+
+from vertice_core.store.repositories.views import _ONE, AssemblyViews
+from vertice_core.store.tables import AssemblyRow
+
+STATUS = {
+    "conditions": [{"type": "Ready", "status": "True", "reason": "Running", "message": "ü",
+                    "last_transition_time": "2026-12-04T05:00:00Z"}],
+    "instances": [{"key": "k", "cloud_id": "c", "state": "running", "ordinal": 0,
+                   "public_ipv4": "203.0.113.1", "private_ipv4": "", "access": ["h:80"]}],
+    "replicas": 1, "ready_replicas": 1, "updated_replicas": 1,
+}  # fmt: skip
+
+
+def stored(ctx, alice) -> str:
+    """An assembly whose columns hold every type the table uses: text, JSON, numbers,
+    booleans, floats, timestamps and NULLs."""
+    assembly_id: str = alice.declare(
+        "fast-1", description="ünïcode", tags=["a", "b"], metrics_port=9200
+    ).json["id"]
+    with ctx.store.write() as session:
+        session.execute(
+            update(AssemblyRow)
+            .where(AssemblyRow.id == assembly_id)
+            .values(phase="RUNNING", status=STATUS, ready=True, ready_since=1.5, synced=False,
+                    due_at=None, observed_generation=1)
+        )  # fmt: skip
+    return assembly_id
+
+
+def through_sqlalchemy(ctx, assembly_id: str) -> dict[str, Any]:
+    with ctx.store.connect() as connection:
+        row = connection.execute(_ONE.statement, {"assembly_id": assembly_id}).first()
+    assert row is not None
+    return dict(row._mapping)
+
+
+def test_the_bypass_reads_exactly_what_sqlalchemy_reads(ctx, alice):
+    assembly_id = stored(ctx, alice)
+    expected = through_sqlalchemy(ctx, assembly_id)
+    with ctx.store.connect() as connection:
+        fast = vars(AssemblyViews(connection).one(assembly_id, None))
+    assert fast == expected
+    assert {k: type(v) for k, v in fast.items()} == {k: type(v) for k, v in expected.items()}
+    assert fast["status"] == STATUS
+    assert fast["created_at"].tzinfo is not None
+    assert isinstance(fast["created_at"], datetime)
+    assert fast["created_at"] <= datetime.now(UTC)
+    assert (fast["ready"], fast["synced"], fast["ready_since"]) == (True, False, 1.5)
+
+
+def test_the_sqlalchemy_details_the_bypass_uses_are_there(ctx):
+    """If this fails after upgrading SQLAlchemy, read `vertice_core/store/fastread.py`
+    again against the new release before changing anything else."""
+    dialect = ctx.store.read_engine.dialect
+    compiled = _ONE.statement.compile(dialect=dialect)
+    assert isinstance(compiled.string, str) and "FROM assemblies" in compiled.string
+    if compiled.positional:
+        assert list(compiled.positiontup or []) == ["assembly_id"], sqlalchemy.__version__
+    else:
+        assert "assembly_id" in compiled.string
+    for column in _ONE.statement.selected_columns:
+        method = column.type.dialect_impl(dialect).result_processor
+        assert list(inspect.signature(method).parameters) == ["dialect", "coltype"], (
+            column,
+            sqlalchemy.__version__,
+        )
+
+
+def test_other_projects_and_missing_ids_read_nothing(ctx, alice):
+    assembly_id = stored(ctx, alice)
+    with ctx.store.connect() as connection:
+        views = AssemblyViews(connection)
+        assert views.one(assembly_id, ["prj-someone-else"]) is None
+        assert views.one("asm-0000000000000000", None) is None
+        assert views.one(assembly_id, None).name == "fast-1"

@@ -1,0 +1,15 @@
+"""Admission: the plugins' say on a new or changed assembly, before anything is stored."""
+
+from __future__ import annotations
+
+import pluggy
+
+from vertice_core.errors import Forbidden
+from vertice_core.hooks import AdmissionRequest, refusal
+
+
+def admit(plugins: pluggy.PluginManager, request: AdmissionRequest) -> None:
+    """Ask every admission hook; `Forbidden` with the first refusal's reason."""
+    reason = refusal(plugins, request)
+    if reason:
+        raise Forbidden(f"the assembly was not admitted: {reason}")

@@ -1,0 +1,213 @@
+"""Assemblies: declare, read, patch, scale and delete, for any caller of the domain.
+
+`AssemblyService` is built once per process from the `ServiceContext` and
+called by the API, the CLI's server-side commands and tests alike. Each
+write takes the caller's session (the caller owns the transaction), checks
+what the caller may do, validates everything before it writes anything, asks
+the admission hooks, bumps the spec's generation and returns the assembly as
+it now stands. A write may name the generations it was made from
+(`expected`); when the assembly has moved on, it is refused (`StaleVersion`).
+No cloud is called: the reconciler makes the change real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from vertice_core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from vertice_core.hooks import AdmissionRequest
+from vertice_core.ids import new_id
+from vertice_core.model.assembly import AssemblyDeclaration, AssemblySpec, DesiredState
+from vertice_core.model.types import Name, NonNegative
+from vertice_core.service import resolve
+from vertice_core.service.admission import admit
+from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
+from vertice_core.service.records import Row, StoredAssembly, spec_of, stored_assembly, stored_spec
+from vertice_core.store.repositories import AssemblyRepository
+from vertice_core.store.repositories.views import AssemblyViews
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    from vertice_core.service.caller import Caller
+    from vertice_core.service.context import ServiceContext
+
+
+class AssemblyService:
+    """Every operation on assemblies (see the module's docstring)."""
+
+    def __init__(self, svc: ServiceContext) -> None:
+        self.svc = svc
+
+    def read(self, connection: Connection, caller: Caller, assembly_id: str) -> StoredAssembly:
+        """The assembly as it stands (a read-only connection suffices: one statement)."""
+        row = AssemblyViews(connection).one(assembly_id, caller.scope)
+        return stored_assembly(_visible(row, assembly_id))
+
+    def declare(
+        self, session: Session, caller: Caller, declaration: AssemblyDeclaration
+    ) -> StoredAssembly:
+        """Resolve, admit and store a new assembly (generation 1, due for reconciling now)."""
+        svc = self.svc
+        plan = resolve.plan_of(svc, declaration)
+        project_id = resolve.project_id_for(session, caller, declaration.project)
+        problems = resolve.placement_problems(svc, declaration)
+        if problems:
+            raise InvalidInput(problems)
+        spec = AssemblySpec(
+            plan=Name(plan),
+            region=declaration.region,
+            flavor=declaration.flavor,
+            credential=resolve.credential(svc, session, project_id, declaration.credential),
+            components=resolve.components(
+                declaration.components, declaration.flavor, declaration.region
+            ),
+            desired_state=DesiredState(declaration.desired_state.value),
+            metadata=resolve.metadata(declaration.metadata),
+            metrics_port=declaration.metrics_port,
+            replicas=declaration.replicas,
+        )
+        project = resolve.project_name(session, caller, project_id)
+        admit(
+            svc.plugins,
+            AdmissionRequest(user=caller.name, project=project, name=declaration.name, spec=spec),
+        )
+        row = AssemblyRepository(session).create(
+            id=new_id("asm"),
+            project_id=project_id,
+            name=declaration.name,
+            description=declaration.description,
+            tags=list(declaration.tags),
+            plan_name=plan,
+            region_name=declaration.region,
+            flavor_name=declaration.flavor,
+            desired_state=spec.desired_state.value,
+            replicas=spec.replicas,
+            spec=stored_spec(svc.converter, spec),
+        )
+        return stored_assembly(row, project)
+
+    def patch(
+        self,
+        session: Session,
+        caller: Caller,
+        assembly_id: str,
+        operations: Any,
+        *,
+        expected: Collection[int] | None = None,
+    ) -> StoredAssembly:
+        """Apply a JSON Patch to the attributes the assembly's metadata lets the caller change."""
+        row = self._changeable(session, caller, assembly_id, expected)
+        allowed = allowed_paths(row.spec.get("metadata", {}), caller.admin)
+        values = apply_patch(self.svc.converter, patchable(row), operations, allowed)
+        return self._change(session, caller, row, values)
+
+    def scale(
+        self,
+        session: Session,
+        caller: Caller,
+        assembly_id: str,
+        replicas: int,
+        *,
+        expected: Collection[int] | None = None,
+    ) -> StoredAssembly:
+        """Declare how many instances the assembly runs: what `PATCH /replicas` does."""
+        row = self._changeable(session, caller, assembly_id, expected)
+        if "/replicas" not in allowed_paths(row.spec.get("metadata", {}), caller.admin):
+            raise Forbidden("the assembly's metadata does not let you change /replicas")
+        if isinstance(replicas, bool) or not isinstance(replicas, int):
+            raise InvalidInput.at("$.replicas", "must be an integer")
+        return self._change(session, caller, row, {**patchable(row), "replicas": replicas})
+
+    def delete(
+        self,
+        session: Session,
+        caller: Caller,
+        assembly_id: str,
+        *,
+        expected: Collection[int] | None = None,
+    ) -> StoredAssembly:
+        """Ask for the assembly's deletion (any phase; again is a no-op). The reconciler
+        removes its instances, then its row."""
+        repository = AssemblyRepository(session)
+        row = _visible(repository.one(assembly_id, caller.scope), assembly_id)
+        _check_version(row, expected)
+        if row.desired_state == DesiredState.DELETED:
+            return stored_assembly(row)
+        if not repository.change_spec(row.id, row.generation, desired_state="deleted"):
+            raise Conflict("the assembly changed meanwhile; read it again and retry")
+        return stored_assembly(_visible(repository.one(row.id, None), assembly_id))
+
+    def _changeable(
+        self,
+        session: Session,
+        caller: Caller,
+        assembly_id: str,
+        expected: Collection[int] | None,
+    ) -> Row:
+        row = _visible(AssemblyRepository(session).one(assembly_id, caller.scope), assembly_id)
+        _check_version(row, expected)
+        if row.desired_state == DesiredState.DELETED:
+            raise Conflict("the assembly is being deleted; it can no longer be changed")
+        return row
+
+    def _change(
+        self, session: Session, caller: Caller, row: Row, values: dict[str, Any]
+    ) -> StoredAssembly:
+        """Validate, admit and store new values of the patchable attributes."""
+        current = patchable(row)
+        if values == current:
+            return stored_assembly(row)
+        if values["restart_count"] < row.restart_count:
+            raise InvalidInput.at("$.restart_count", "restart_count can only grow")
+        if values["replicas"] != row.replicas:
+            problem = resolve.replicas_problem(values["replicas"], self.svc.config.max_replicas)
+            if problem is not None:
+                raise InvalidInput([problem])
+        repository = AssemblyRepository(session)
+        if values["name"] != row.name and repository.name_taken(row.project_id, values["name"]):
+            raise Conflict(f"the project already has an assembly named {values['name']!r}")
+        previous = spec_of(self.svc.converter, row)
+        admit(
+            self.svc.plugins,
+            AdmissionRequest(
+                user=caller.name,
+                project=row.project_name,
+                name=values["name"],
+                spec=attrs.evolve(
+                    previous,
+                    desired_state=DesiredState(values["desired_state"]),
+                    restart_count=NonNegative(values["restart_count"]),
+                    replicas=NonNegative(values["replicas"]),
+                ),
+                assembly_id=row.id,
+                previous=previous,
+            ),
+        )
+        if not repository.change_spec(row.id, row.generation, **values):
+            raise Conflict("the assembly changed meanwhile; read it again and retry")
+        return stored_assembly(_visible(repository.one(row.id, None), row.id))
+
+
+def patchable(row: Row) -> dict[str, Any]:
+    """The current values of an assembly's patchable attributes."""
+    return {field: list(row.tags) if field == "tags" else getattr(row, field) for field in FIELDS}
+
+
+def _visible(row: Row | None, assembly_id: str) -> Row:
+    if row is None:
+        raise NotFound(f"there is no assembly {assembly_id!r}")
+    return row
+
+
+def _check_version(row: Row, expected: Collection[int] | None) -> None:
+    if expected is not None and row.generation not in expected:
+        raise StaleVersion(
+            f"the assembly changed since the version you named: it is at generation "
+            f"{row.generation}; read it again and retry",
+            current=row.generation,
+        )

@@ -1,0 +1,95 @@
+"""Applying a JSON Patch (RFC 6902) to the attributes of an assembly a caller may change.
+
+The patch works on a small document of the patchable attributes, limited to
+the paths the assembly's metadata lets this caller change (`consumer_mutable`
+for its owners, `mutable` as well for administrators). The result is
+validated as a whole, and every problem names its JSON path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import cattrs
+import jsonpatch
+import jsonpointer
+
+from vertice_core.convert import structure
+from vertice_core.errors import Conflict, InvalidInput, Problem
+from vertice_core.model.assembly import PowerState
+from vertice_core.model.types import Name, NonNegative, Tags
+
+#: The patchable attributes of an assembly, in the order of `PATCHABLE_PATHS`.
+FIELDS = ("name", "description", "tags", "desired_state", "restart_count", "replicas")
+
+
+@attrs.frozen
+class Patchable:
+    """The attributes of an assembly a JSON Patch may change, validated after patching."""
+
+    name: Name
+    description: str
+    tags: Tags
+    desired_state: PowerState
+    restart_count: NonNegative
+    replicas: NonNegative
+
+
+def allowed_paths(metadata: Mapping[str, Any], admin: bool) -> set[str]:
+    """The paths a caller may change: the owners' list, and the administrators' for admins."""
+    allowed = set(metadata.get("consumer_mutable", []))
+    if admin:
+        allowed |= set(metadata.get("mutable", []))
+    return allowed
+
+
+def apply_patch(
+    converter: cattrs.Converter,
+    current: Mapping[str, Any],
+    operations: Any,
+    allowed: set[str],
+) -> dict[str, Any]:
+    """The patchable attributes after `operations`, validated (`InvalidInput`, or a
+    `Conflict` when a `test` operation fails)."""
+    if not isinstance(operations, list):
+        raise InvalidInput.at("$", "a JSON Patch document must be an array of operations")
+    check_paths(operations, allowed)
+    try:
+        changed = jsonpatch.JsonPatch(operations).apply(dict(current))
+    except jsonpatch.JsonPatchTestFailed as exc:
+        raise Conflict(f"a test operation failed: {exc}") from None
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        raise InvalidInput.at("$", f"the patch cannot be applied: {exc}") from None
+    result = structure(converter, changed, Patchable)
+    return {
+        "name": result.name,
+        "description": result.description,
+        "tags": list(result.tags),
+        "desired_state": result.desired_state.value,
+        "restart_count": result.restart_count,
+        "replicas": result.replicas,
+    }
+
+
+def check_paths(operations: Sequence[Any], allowed: set[str]) -> None:
+    """`InvalidInput` naming every operation whose `path` or `from` is not allowed."""
+    problems = []
+    for i, op in enumerate(operations):
+        if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+            problems.append(Problem(f"$[{i}]", "an operation is an object with 'op' and 'path'"))
+            continue
+        for field in ("path", "from"):
+            path = op.get(field)
+            if field == "from" and path is None:
+                continue
+            if not isinstance(path, str) or not any(
+                path == a or path.startswith(a + "/") for a in allowed
+            ):
+                permitted = ", ".join(sorted(allowed)) or "none"
+                problems.append(
+                    Problem(f"$[{i}].{field}", f"{path!r} may not be changed; allowed: {permitted}")
+                )
+    if problems:
+        raise InvalidInput(problems)

@@ -1,0 +1,203 @@
+"""Stored assembly rows as the domain's typed records, and the version of what they show.
+
+A row of the assemblies table (with its project's name) becomes an `Assembly`
+record: the spec without its secrets and the status the reconciler wrote.
+Status documents are read leniently: a key the reconciler did not write yet
+takes its default, and the replica counts of a status written before
+replicas existed are computed from its instances list (`ready_replicas`: the
+instances in the declared power state; `updated_replicas`: every instance
+listed, since nothing was ever replaced in place before). Until a status is
+written, `replicas` is the declared number and the other counts are 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+import cattrs
+
+from vertice_core.convert import structure, unstructure
+from vertice_core.model.assembly import (
+    Assembly,
+    AssemblySpec,
+    CredentialKind,
+    CredentialSummary,
+    DesiredState,
+)
+from vertice_core.model.camp import Component, ComponentTag, Metadata
+from vertice_core.model.status import (
+    AssemblyStatus,
+    Condition,
+    ConditionStatus,
+    InstanceState,
+    InstanceView,
+    Phase,
+)
+
+#: The columns of the assemblies table as the store returns them (with `project_name`).
+Row = Any
+
+# Enum members by value: a dict lookup costs a tenth of calling the enum, and every read
+# of an assembly (the API's hottest path) makes a dozen of them.
+_STATES = {state.value: state for state in InstanceState}
+_TAGS = {tag.value: tag for tag in ComponentTag}
+_PHASES = {phase.value: phase for phase in Phase}
+_DESIRED = {state.value: state for state in DesiredState}
+_KINDS = {kind.value: kind for kind in CredentialKind}
+_CONDITIONS = {status.value: status for status in ConditionStatus}
+
+
+@attrs.frozen
+class StoredAssembly:
+    """An assembly as read, with the version of its status (it changes whenever what the
+    status shows does), so that a reader can tell whether anything changed since."""
+
+    assembly: Assembly
+    status_version: str
+
+
+def stored_assembly(row: Row, project: str | None = None) -> StoredAssembly:
+    """The record of a stored row (its project's name from `project`, else the row)."""
+    return StoredAssembly(assembly_of(row, project), status_version(row))
+
+
+def status_version(row: Row) -> str:
+    """A short digest of everything the status shows that the reconciler may change.
+
+    `status_digest` covers the status document; the phase is also moved on its own
+    (when a create is marked), and the conditions' flags and transition times and
+    `observed_generation` are columns of their own.
+    """
+    state = (row.phase, row.observed_generation, row.status_digest, row.ready,
+             row.ready_since, row.synced, row.synced_since)  # fmt: skip
+    return hashlib.blake2b(repr(state).encode(), digest_size=6).hexdigest()
+
+
+def assembly_of(row: Row, project: str | None = None) -> Assembly:
+    """The `Assembly` record of a stored row."""
+    spec = row.spec or {}
+    return Assembly(
+        id=row.id,
+        name=row.name,
+        project=row.project_name if project is None else project,
+        plan=row.plan_name,
+        region=row.region_name,
+        flavor=row.flavor_name,
+        description=row.description,
+        tags=list(row.tags),
+        desired_state=_DESIRED[row.desired_state],
+        restart_count=row.restart_count,
+        replicas=row.replicas,
+        generation=row.generation,
+        credential=credential_summary(spec.get("credential") or {}),
+        components=components_of(spec),
+        metadata=_metadata(spec.get("metadata") or {}),
+        metrics_port=spec.get("metrics_port"),
+        status=status_of(row),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def credential_summary(stored: Mapping[str, Any]) -> CredentialSummary:
+    """The launch credential without its secret: its kind, and the key if one."""
+    kind = _KINDS[stored.get("kind", "none")]
+    return CredentialSummary(
+        kind=kind,
+        name=stored.get("key_name") or None,
+        public_key=stored.get("public_key") or None,
+        password_set=bool(stored.get("sealed_password"))
+        if kind is CredentialKind.ROOT_PASSWORD
+        else None,
+    )
+
+
+def components_of(spec: Mapping[str, Any]) -> list[Component]:
+    """The components of a stored spec, in their stored order."""
+    return [
+        Component(
+            _TAGS[c["tag"]], c.get("name", ""), c.get("description", ""), c.get("attributes") or {}
+        )
+        for c in spec.get("components", [])
+    ]
+
+
+def _metadata(stored: Mapping[str, Any]) -> Metadata:
+    return Metadata(
+        type_definition=stored.get("type_definition", ""),
+        mutable=list(stored.get("mutable", [])),
+        consumer_mutable=list(stored.get("consumer_mutable", [])),
+    )
+
+
+def status_of(row: Row) -> AssemblyStatus:
+    """The observed status of a stored row (see the module's note on missing counts)."""
+    stored = row.status or {}
+    instances = [_instance(i) for i in stored.get("instances", [])]
+    in_declared_state = sum(1 for i in instances if i.state.value == row.desired_state)
+    return AssemblyStatus(
+        phase=_PHASES[row.phase],
+        reason=row.reason,
+        message=row.message,
+        conditions=[_condition(c) for c in stored.get("conditions", [])],
+        observed_generation=row.observed_generation,
+        instances=instances,
+        replicas=_count(stored, "replicas", row.replicas),
+        ready_replicas=_count(stored, "ready_replicas", in_declared_state),
+        updated_replicas=_count(stored, "updated_replicas", len(instances)),
+    )
+
+
+def _count(stored: Mapping[str, Any], key: str, otherwise: int) -> int:
+    value = stored.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else otherwise
+
+
+def _instance(stored: Mapping[str, Any]) -> InstanceView:
+    return InstanceView(
+        key=stored.get("key", ""),
+        cloud_id=stored.get("cloud_id", ""),
+        state=_STATES.get(stored.get("state", ""), InstanceState.UNKNOWN),
+        ordinal=stored.get("ordinal", 0),
+        public_ipv4=stored.get("public_ipv4", ""),
+        private_ipv4=stored.get("private_ipv4", ""),
+        access=list(stored.get("access", [])),
+    )
+
+
+def _condition(stored: Mapping[str, Any]) -> Condition:
+    return Condition(
+        type=stored.get("type", ""),
+        status=_CONDITIONS.get(stored.get("status", ""), ConditionStatus.UNKNOWN),
+        last_transition_time=datetime.fromisoformat(stored["last_transition_time"]),
+        reason=stored.get("reason", ""),
+        message=stored.get("message", ""),
+    )
+
+
+def spec_of(converter: cattrs.Converter, row: Row) -> AssemblySpec:
+    """The `AssemblySpec` of a stored row (what admission hooks see)."""
+    return structure(
+        converter,
+        {
+            **row.spec,
+            "plan": row.plan_name,
+            "region": row.region_name,
+            "flavor": row.flavor_name,
+            "desired_state": row.desired_state,
+            "restart_count": row.restart_count,
+            "replicas": row.replicas,
+        },
+        AssemblySpec,
+    )
+
+
+def stored_spec(converter: cattrs.Converter, spec: AssemblySpec) -> dict[str, Any]:
+    """The `spec` column of an assembly: components, credential, metadata, metrics port
+    (the rest of the spec has columns of its own)."""
+    document = unstructure(converter, spec)
+    return {k: document[k] for k in ("components", "credential", "metadata", "metrics_port")}

@@ -1,0 +1,177 @@
+"""Resolving what a declaration names: plan, project, region, flavor, launch credential.
+
+Each function turns a name or a value the user gave into what the store
+keeps, or says precisely what is wrong with it (an `InvalidInput` naming the
+field's JSON path, a `NotFound` for an unknown plan). Nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import attrs
+
+from vertice_core.errors import InvalidInput, NotFound, Problem
+from vertice_core.model.assembly import (
+    PATCHABLE_PATHS,
+    AssemblyDeclaration,
+    CredentialKind,
+    LaunchCredential,
+    RootPassword,
+    SshKeyRef,
+    SshPublicKey,
+    default_metadata,
+)
+from vertice_core.model.camp import Component, ComponentTag, Metadata
+from vertice_core.store.repositories import ProjectRepository, SshKeyRepository
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from vertice_core.service.caller import Caller
+    from vertice_core.service.context import ServiceContext
+
+#: Components vertice fills itself; a declaration may not name them.
+MANAGED_COMPONENTS = (
+    ComponentTag.FLAVOR,
+    ComponentTag.REGION,
+    ComponentTag.SECURITY,
+    ComponentTag.NETWORK_PUBLIC_IPV4,
+    ComponentTag.NETWORK_PRIVATE_IPV4,
+)
+
+
+def plan_name_of(uri: str) -> str:
+    """The plan name in a plan URI: `/v3/plan/NAME`, `http://host/v3/plan/NAME` or `NAME`."""
+    try:
+        path = urlparse(uri).path.rstrip("/")
+    except ValueError:  # an unbalanced IPv6 host, `http://[::1`
+        path = "/"
+    for prefix in ("/v3/plan/", "/plan/"):
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    if "/" not in path and path:
+        return path
+    raise InvalidInput.at("$.plan_uri", f"{uri!r} is not a plan URI such as /v3/plan/NAME")
+
+
+def project_id_for(session: Session, caller: Caller, name: str | None) -> str:
+    """The id of the project a write goes to: `name` if the caller may use it, else theirs."""
+    if name is None:
+        return caller.default_project()
+    row = ProjectRepository(session).by_name(name)
+    if row is None or not caller.sees(row.id):
+        raise InvalidInput.at("$.project", f"you have no project named {name!r}")
+    return row.id
+
+
+def project_name(session: Session, caller: Caller, project_id: str) -> str:
+    """The name of a project (from the caller's own list when it is one of theirs)."""
+    known = caller.project_name(project_id)
+    if known is not None:
+        return known
+    found = ProjectRepository(session).by_ids([project_id])
+    return found[0].name if found else ""
+
+
+def replicas_problem(replicas: int, maximum: int) -> Problem | None:
+    """Why `replicas` cannot be declared here (the installation's bound), or None."""
+    if replicas < 0:
+        return Problem("$.replicas", "must not be negative")
+    if replicas > maximum:
+        return Problem(
+            "$.replicas",
+            f"must be at most {maximum}, the most instances one assembly may run here "
+            "(VERTICE_MAX_REPLICAS)",
+        )
+    return None
+
+
+def placement_problems(svc: ServiceContext, declaration: AssemblyDeclaration) -> list[Problem]:
+    """What is wrong with the region, flavor and replicas a declaration names."""
+    problems = []
+    if not svc.catalog.has_region(declaration.region):
+        problems.append(Problem("$.region", f"there is no region named {declaration.region!r}"))
+    offered_in = svc.catalog.flavor_regions(declaration.flavor)
+    if offered_in is None:
+        problems.append(Problem("$.flavor", f"there is no flavor named {declaration.flavor!r}"))
+    elif offered_in and declaration.region not in offered_in:
+        problems.append(
+            Problem(
+                "$.flavor",
+                f"flavor {declaration.flavor!r} is not offered in region {declaration.region!r}",
+            )
+        )
+    bound = replicas_problem(declaration.replicas, svc.config.max_replicas)
+    if bound is not None:
+        problems.append(bound)
+    return problems
+
+
+def plan_of(svc: ServiceContext, declaration: AssemblyDeclaration) -> str:
+    """The name of the plan a declaration names; `NotFound` if there is no such plan."""
+    name = plan_name_of(declaration.plan_uri)
+    if not svc.catalog.has_plan(name):
+        raise NotFound(f"there is no plan named {name!r}")
+    return name
+
+
+def metadata(given: Metadata | None) -> Metadata:
+    """The metadata to store: the default, or the given one if it names patchable paths only."""
+    if given is None:
+        return default_metadata()
+    problems = [
+        Problem(f"$.metadata.{field}[{i}]", f"{path!r} is not patchable; patchable: "
+                + ", ".join(PATCHABLE_PATHS))
+        for field in ("mutable", "consumer_mutable")
+        for i, path in enumerate(getattr(given, field))
+        if path not in PATCHABLE_PATHS
+    ]  # fmt: skip
+    if problems:
+        raise InvalidInput(problems)
+    return attrs.evolve(
+        given, type_definition=given.type_definition or "/v3/type_definitions/assembly"
+    )
+
+
+def components(declared: list[Component], flavor: str, region: str) -> list[Component]:
+    """The components to store: the ones vertice manages, then the declared ones."""
+    problems = [
+        Problem(f"$.components[{i}].tag", f"{c.tag.value!r} components are filled by vertice")
+        for i, c in enumerate(declared)
+        if c.tag in MANAGED_COMPONENTS
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    managed = [
+        Component(ComponentTag.FLAVOR, name=flavor),
+        Component(ComponentTag.REGION, name=region),
+        Component(ComponentTag.SECURITY, name="launch credential"),
+        Component(ComponentTag.NETWORK_PUBLIC_IPV4, name="public ipv4"),
+        Component(ComponentTag.NETWORK_PRIVATE_IPV4, name="private ipv4"),
+    ]
+    return managed + declared
+
+
+def credential(
+    svc: ServiceContext,
+    session: Session,
+    project_id: str,
+    given: SshKeyRef | SshPublicKey | RootPassword | None,
+) -> LaunchCredential:
+    """The launch credential to store: a stored key looked up, a password sealed."""
+    if given is None:
+        return LaunchCredential()
+    if isinstance(given, SshKeyRef):
+        key = SshKeyRepository(session).get([project_id], given.name)
+        if key is None:
+            raise InvalidInput.at("$.credential.name", f"the project has no SSH key {given.name!r}")
+        return LaunchCredential(
+            kind=CredentialKind.SSH_KEY, key_name=key.name, public_key=key.public_key
+        )
+    if isinstance(given, SshPublicKey):
+        return LaunchCredential(kind=CredentialKind.SSH_PUBLIC_KEY, public_key=given.public_key)
+    return LaunchCredential(
+        kind=CredentialKind.ROOT_PASSWORD, sealed_password=svc.box.seal(given.password)
+    )
