@@ -23,7 +23,12 @@ from vertice_core.reconcile import status
 from vertice_core.reconcile.plan import Decision, Desired, Member, Slot, Verb, instance_key
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.runtime import retry_delay
-from vertice_core.store.repositories.work import InstanceSlot, StatusWrite, WorkItem
+from vertice_core.store.repositories.work import (
+    InstanceSlot,
+    SlotChanges,
+    StatusWrite,
+    WorkItem,
+)
 
 
 def desired_of(item: WorkItem) -> Desired:
@@ -145,7 +150,7 @@ def _slot_row(
     restarts = slot.restarts_done
     if before is not None and (Verb.REBOOT, slot.ordinal) in failed:
         restarts = before.restarts_done
-    state = instance.state.value if instance is not None else ""
+    state: str = instance.state if instance is not None else ""  # a StrEnum is its value
     since = before.since if before is not None and before.state == state else now
     return InstanceSlot(
         ordinal=slot.ordinal,
@@ -171,7 +176,7 @@ def write_of(
     attempts: int,
     due_at: float | None,
     restarts_done: int,
-    slots: tuple[InstanceSlot, ...] | None,
+    slots: SlotChanges | None,
 ) -> StatusWrite:
     """The status write of one assembly: its report, with the conditions' transition
     times carried over from the stored ones, and the bookkeeping given."""
@@ -230,9 +235,11 @@ def outcome(
         attempts=attempts,
         due_at=due_at,
         restarts_done=min((s.restarts_done for s in wanted), default=item.restart_count),
-        # Creates wrote their markers ahead (`mark_creating`): the stored rows are no longer
-        # `item.slots`, so they are written whatever the comparison says.
-        slots=slots if slots != item.slots or creates_of(decision) else None,
+        # Creates wrote their markers ahead (`mark_creating`): those rows are rewritten
+        # whatever `item.slots` (read before) says.
+        slots=SlotChanges.between(
+            item.slots, slots, {ordinal for ordinal, _ in creates_of(decision)}
+        ),
     )
     return write, report
 

@@ -83,6 +83,26 @@ class Desired:
     slots: tuple[Slot, ...] = ()
 
 
+# Enum members bound once: an attribute lookup on an enum class goes through a descriptor,
+# and the planner runs for every assembly of every pass.
+_I_PENDING, _I_RUNNING, _I_STOPPED = (
+    InstanceState.PENDING,
+    InstanceState.RUNNING,
+    InstanceState.STOPPED,
+)
+_I_TERMINATED, _I_ERROR = InstanceState.TERMINATED, InstanceState.ERROR
+_P_LAUNCHING, _P_RUNNING, _P_STOPPED = Phase.LAUNCHING, Phase.RUNNING, Phase.STOPPED
+_P_DELETING, _P_DELETED, _P_FAILED = Phase.DELETING, Phase.DELETED, Phase.FAILED
+_D_RUNNING, _D_STOPPED, _D_DELETED = (
+    DesiredState.RUNNING,
+    DesiredState.STOPPED,
+    DesiredState.DELETED,
+)
+_V_CREATE, _V_START, _V_STOP, _V_REBOOT, _V_DELETE = (
+    Verb.CREATE, Verb.START, Verb.STOP, Verb.REBOOT, Verb.DELETE,
+)  # fmt: skip
+
+
 def instance_key(assembly_id: str, incarnation: int, ordinal: int = 0) -> str:
     """The idempotency key of one instance: unique per ordinal and incarnation.
 
@@ -129,7 +149,7 @@ class Decision:
 
 
 def _live(instances: Sequence[Instance]) -> list[Instance]:
-    return [i for i in instances if i.state is not InstanceState.TERMINATED]
+    return [i for i in instances if i.state is not _I_TERMINATED]
 
 
 def plan_actions(
@@ -137,25 +157,25 @@ def plan_actions(
 ) -> Decision:
     """Decide what to do for one assembly given every instance the cloud shows for it."""
     live = _live(instances)
-    if want.desired is DesiredState.DELETED:
+    if want.desired is _D_DELETED:
         if not live:
-            return Decision((), Phase.DELETED, reason="Deleted", gone=True)
-        deletes = tuple(Action(Verb.DELETE, i.cloud_id, _owner(want, i)) for i in live)
-        return Decision(deletes, Phase.DELETING, reason="Deleting", busy=True)
+            return Decision((), _P_DELETED, reason="Deleted", gone=True)
+        deletes = tuple(Action(_V_DELETE, i.cloud_id, _owner(want, i)) for i in live)
+        return Decision(deletes, _P_DELETING, reason="Deleting", busy=True)
 
     wanted = range(want.replicas)
     stored = {s.ordinal: s for s in want.slots}
     slots = [stored.get(o) or Slot(o) for o in wanted]
     slots += [s for o, s in sorted(stored.items()) if o >= want.replicas]
     owned = {instance_key(want.assembly_id, s.incarnation, s.ordinal): s.ordinal for s in slots}
-    extras = tuple(Action(Verb.DELETE, i.cloud_id, -1) for i in live if owned.get(i.key) is None)
+    extras = tuple(Action(_V_DELETE, i.cloud_id, -1) for i in live if owned.get(i.key) is None)
     by_ordinal: dict[int, list[Instance]] = {}
     for i in instances:
         ordinal = owned.get(i.key)
         if ordinal is not None:
             by_ordinal.setdefault(ordinal, []).append(i)
 
-    if want.phase is Phase.FAILED and want.observed_generation == want.generation:
+    if want.phase is _P_FAILED and want.observed_generation == want.generation:
         return _failed(want, slots, by_ordinal, extras)
 
     members: list[Member] = []
@@ -187,7 +207,7 @@ def _owner(want: Desired, instance: Instance) -> int:
 
 
 def _was_ready(member: Member) -> bool:
-    return member.instance is not None and member.instance.state is InstanceState.RUNNING
+    return member.instance is not None and member.instance.state is _I_RUNNING
 
 
 def _failed(
@@ -205,7 +225,7 @@ def _failed(
         members.append(
             Member(
                 attrs.evolve(slot, restarts_done=want.restart_count),
-                Phase.FAILED,
+                _P_FAILED,
                 "WaitingForSpecChange",
                 False,
                 instance=live[0] if live else None,
@@ -214,7 +234,7 @@ def _failed(
         )
     return Decision(
         extras,
-        Phase.FAILED,
+        _P_FAILED,
         members=tuple(members),
         restarts_done=want.restart_count,
         reason="WaitingForSpecChange",
@@ -228,13 +248,13 @@ def _leaving(
     """An ordinal at or above `replicas`: delete its instance; None once its slot can go."""
     live = _live(found)
     if live:
-        member = Member(slot, Phase.DELETING, "ScalingDown", True, instance=live[0], wanted=False)
-        return member, [Action(Verb.DELETE, i.cloud_id, slot.ordinal) for i in live]
+        member = Member(slot, _P_DELETING, "ScalingDown", True, instance=live[0], wanted=False)
+        return member, [Action(_V_DELETE, i.cloud_id, slot.ordinal) for i in live]
     recent = slot.create_started_at is not None and now - slot.create_started_at < grace
     if recent:
         # A create just issued may not be listed yet: keep the slot until it shows or
         # the grace period ends, so its instance is deleted rather than left as a ghost.
-        return Member(slot, Phase.DELETING, "WaitingForCloud", True, wanted=False), []
+        return Member(slot, _P_DELETING, "WaitingForCloud", True, wanted=False), []
     return None
 
 
@@ -244,17 +264,17 @@ def _one(
     """The single-instance plan of one wanted ordinal (`found`: instances of its key)."""
     live = _live(found)
     current = live[0] if live else None
-    dupes = [Action(Verb.DELETE, i.cloud_id, slot.ordinal) for i in live[1:]]
+    dupes = [Action(_V_DELETE, i.cloud_id, slot.ordinal) for i in live[1:]]
     if current is None:
         member, acts = _without_instance(want, slot, found, now=now, grace=grace)
         return member, dupes + acts
-    if current.state is InstanceState.ERROR:
+    if current.state is _I_ERROR:
         # A broken instance is replaced: delete it, and the next key creates anew.
         nxt = attrs.evolve(slot, incarnation=slot.incarnation + 1, create_key=None,
                            create_started_at=None)  # fmt: skip
-        member = Member(nxt, Phase.LAUNCHING, "ReplacingBrokenInstance", True, instance=current)
-        return member, [*dupes, Action(Verb.DELETE, current.cloud_id, slot.ordinal)]
-    if want.desired is DesiredState.RUNNING:
+        member = Member(nxt, _P_LAUNCHING, "ReplacingBrokenInstance", True, instance=current)
+        return member, [*dupes, Action(_V_DELETE, current.cloud_id, slot.ordinal)]
+    if want.desired is _D_RUNNING:
         member, acts = _should_run(want, slot, current)
     else:
         member, acts = _should_stop(want, slot, current)
@@ -266,7 +286,7 @@ def _without_instance(
 ) -> tuple[Member, list[Action]]:
     """No live instance has the slot's key: create one, or wait for a recent create."""
     key = instance_key(want.assembly_id, slot.incarnation, slot.ordinal)
-    done = attrs.evolve(slot, restarts_done=want.restart_count)  # a restart of nothing is moot
+    done = _done(slot, want.restart_count)  # a restart of nothing is moot
     if found:
         # The key's instance is terminated (someone deleted it behind our back, or the
         # cloud lost it). Clouds keep idempotency tokens of terminated instances, so the
@@ -280,35 +300,42 @@ def _without_instance(
         and now - slot.create_started_at < grace
     )
     if recent:
-        return Member(done, Phase.LAUNCHING, "WaitingForCloud", True), []
+        return Member(done, _P_LAUNCHING, "WaitingForCloud", True), []
     return (
-        Member(done, Phase.LAUNCHING, "Creating", True),
-        [Action(Verb.CREATE, key, slot.ordinal)],
+        Member(done, _P_LAUNCHING, "Creating", True),
+        [Action(_V_CREATE, key, slot.ordinal)],
     )
 
 
+def _done(slot: Slot, restart_count: int) -> Slot:
+    """The slot with every restart request carried out (itself when it already is)."""
+    if slot.restarts_done == restart_count:
+        return slot
+    return attrs.evolve(slot, restarts_done=restart_count)
+
+
 def _should_run(want: Desired, slot: Slot, current: Instance) -> tuple[Member, list[Action]]:
-    done = attrs.evolve(slot, restarts_done=want.restart_count)
-    if current.state is InstanceState.STOPPED:
-        member = Member(done, Phase.LAUNCHING, "Starting", True, instance=current)
-        return member, [Action(Verb.START, current.cloud_id, slot.ordinal)]
-    if current.state is InstanceState.RUNNING:
+    done = _done(slot, want.restart_count)
+    if current.state is _I_STOPPED:
+        member = Member(done, _P_LAUNCHING, "Starting", True, instance=current)
+        return member, [Action(_V_START, current.cloud_id, slot.ordinal)]
+    if current.state is _I_RUNNING:
         if want.restart_count > slot.restarts_done:
-            member = Member(done, Phase.RUNNING, "Restarting", True, instance=current)
-            return member, [Action(Verb.REBOOT, current.cloud_id, slot.ordinal)]
-        return Member(slot, Phase.RUNNING, "Running", False, instance=current), []
+            member = Member(done, _P_RUNNING, "Restarting", True, instance=current)
+            return member, [Action(_V_REBOOT, current.cloud_id, slot.ordinal)]
+        return Member(slot, _P_RUNNING, "Running", False, instance=current), []
     # pending or unknown: booting, or the cloud does not say yet
-    return Member(slot, Phase.LAUNCHING, "Booting", True, instance=current), []
+    return Member(slot, _P_LAUNCHING, "Booting", True, instance=current), []
 
 
 def _should_stop(want: Desired, slot: Slot, current: Instance) -> tuple[Member, list[Action]]:
     # A restart asked while the spec says stopped is satisfied by the stop itself.
-    done = attrs.evolve(slot, restarts_done=want.restart_count)
-    if current.state is InstanceState.STOPPED:
-        return Member(done, Phase.STOPPED, "Stopped", False, instance=current), []
-    phase = Phase.RUNNING if current.state is InstanceState.RUNNING else Phase.LAUNCHING
+    done = _done(slot, want.restart_count)
+    if current.state is _I_STOPPED:
+        return Member(done, _P_STOPPED, "Stopped", False, instance=current), []
+    phase = _P_RUNNING if current.state is _I_RUNNING else _P_LAUNCHING
     member = Member(done, phase, "Stopping", True, instance=current)
-    return member, [Action(Verb.STOP, current.cloud_id, slot.ordinal)]
+    return member, [Action(_V_STOP, current.cloud_id, slot.ordinal)]
 
 
 def _aggregate(
@@ -329,16 +356,16 @@ def _aggregate(
     busy = bool(actions) or any(m.busy for m in members)
     restarts = min((m.slot.restarts_done for m in wanted), default=want.restart_count)
     if not wanted:
-        phase = Phase.STOPPED if want.desired is DesiredState.STOPPED else Phase.RUNNING
+        phase = _P_STOPPED if want.desired is _D_STOPPED else _P_RUNNING
         reason = "ScalingDown" if scaling_down else "ScaledToZero"
         return Decision(actions, phase, members, restarts, reason, busy)
     phases = {m.phase for m in wanted}
-    if Phase.LAUNCHING in phases:
-        phase = Phase.LAUNCHING
-    elif Phase.RUNNING in phases:
-        phase = Phase.RUNNING
+    if _P_LAUNCHING in phases:
+        phase = _P_LAUNCHING
+    elif _P_RUNNING in phases:
+        phase = _P_RUNNING
     else:
-        phase = Phase.STOPPED
+        phase = _P_STOPPED
     moving = [m for m in wanted if m.phase is phase and m.busy]
     reason = (moving or wanted)[0].reason
     if scaling_down and not moving:

@@ -299,13 +299,14 @@ class RegionPass:
         ]
         if wanted_specs:
             specs = self.ops.instance_specs(wanted_specs)
-            markers: list[tuple[str, InstanceSlot]] = []
+            markers: list[tuple[str, InstanceSlot, bool]] = []
             for w in works:
                 creating = {ordinal for ordinal, _ in creates_of(w.decision)}
                 for ordinal in creating:
                     w.specs[ordinal] = specs[(w.item.id, ordinal)]
+                stored = {slot.ordinal for slot in w.item.slots}
                 markers.extend(
-                    (w.item.id, slot)
+                    (w.item.id, slot, slot.ordinal in stored)
                     for slot in slots_after(w.item, w.decision, now)
                     if slot.ordinal in creating
                 )

@@ -84,7 +84,7 @@ class PassStore:
         with self.store.write() as session:
             WorkRepository(session).release(ids, self.holder)
 
-    def mark_creating(self, markers: Sequence[tuple[str, InstanceSlot]]) -> None:
+    def mark_creating(self, markers: Sequence[tuple[str, InstanceSlot, bool]]) -> None:
         """Write-ahead: commit the create markers before any create is issued."""
         with self.store.write() as session:
             WorkRepository(session).mark_creating(markers)

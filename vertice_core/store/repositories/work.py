@@ -55,6 +55,8 @@ class InstanceSlot:
 
 
 _SLOT_COLUMNS = [getattr(_I, f.name) for f in attrs.fields(InstanceSlot)]
+#: The columns an update of an instance row sets (all but its key).
+_SLOT_VALUES = [f.name for f in attrs.fields(InstanceSlot) if f.name != "ordinal"]
 
 
 @attrs.frozen
@@ -120,8 +122,40 @@ class StatusWrite:
     ready_since: float
     synced: bool
     synced_since: float
-    #: The instance rows after the pass, or None when they did not change.
-    slots: tuple[InstanceSlot, ...] | None = None
+    #: What changed in the assembly's instance rows (None: nothing).
+    slots: SlotChanges | None = None
+
+
+@attrs.frozen
+class SlotChanges:
+    """The instance rows of one assembly to insert, to update (by ordinal), to delete."""
+
+    inserts: tuple[InstanceSlot, ...] = ()
+    updates: tuple[InstanceSlot, ...] = ()
+    deletes: tuple[int, ...] = ()
+
+    @classmethod
+    def between(
+        cls,
+        stored: Sequence[InstanceSlot],
+        after: Sequence[InstanceSlot],
+        rewritten: frozenset[int] | set[int] = frozenset(),
+    ) -> SlotChanges | None:
+        """The changes from the `stored` rows to `after`; ordinals in `rewritten` were
+        written since `stored` was read (create markers), so they exist and are updated."""
+        before = {slot.ordinal: slot for slot in stored}
+        existing = before.keys() | rewritten
+        kept = {slot.ordinal for slot in after}
+        changes = cls(
+            inserts=tuple(s for s in after if s.ordinal not in existing),
+            updates=tuple(
+                s
+                for s in after
+                if s.ordinal in existing and (s.ordinal in rewritten or before.get(s.ordinal) != s)
+            ),
+            deletes=tuple(sorted(o for o in existing if o not in kept)),
+        )
+        return changes if changes.inserts or changes.updates or changes.deletes else None
 
 
 class WorkRepository:
@@ -244,41 +278,63 @@ class WorkRepository:
         )
         return {str(project_id): str(name) for project_id, name in rows}
 
-    def mark_creating(self, markers: Sequence[tuple[str, InstanceSlot]]) -> None:
-        """Write-ahead: record `(assembly id, slot with its create marker)` before the
-        creates are issued; a PENDING assembly becomes SCHEDULED."""
+    def mark_creating(self, markers: Sequence[tuple[str, InstanceSlot, bool]]) -> None:
+        """Write-ahead: record `(assembly id, slot with its create marker, whether its row
+        exists)` before the creates are issued; a PENDING assembly becomes SCHEDULED."""
         if not markers:
             return
-        self._replace_slots(markers)
+        self._write_slots(
+            [(i, s) for i, s, exists in markers if not exists],
+            [(i, s) for i, s, exists in markers if exists],
+            [],
+        )
         self._db.execute(
             update(ASSEMBLIES)
             .where(_A.id == bindparam("b_id"))
             .where(_A.phase == "PENDING")
             .values(phase="SCHEDULED"),
-            [{"b_id": i} for i in sorted({i for i, _ in markers})],
+            [{"b_id": i} for i in sorted({i for i, _, _ in markers})],
         )
 
-    def _replace_slots(self, slots: Sequence[tuple[str, InstanceSlot]]) -> None:
-        """Write these instance rows, replacing the rows of the same (assembly, ordinal)."""
-        self._db.execute(
-            delete(INSTANCES)
-            .where(_I.assembly_id == bindparam("b_id"))
-            .where(_I.ordinal == bindparam("b_ordinal")),
-            [{"b_id": i, "b_ordinal": s.ordinal} for i, s in slots],
-        )
-        self._db.execute(
-            insert(INSTANCES), [{"assembly_id": i, **attrs.asdict(s)} for i, s in slots]
-        )
+    def _write_slots(
+        self,
+        inserts: Sequence[tuple[str, InstanceSlot]],
+        updates: Sequence[tuple[str, InstanceSlot]],
+        deletes: Sequence[tuple[str, int]],
+    ) -> None:
+        """Insert, update (by assembly and ordinal) and delete instance rows: one
+        executemany each."""
+        by_key = (_I.assembly_id == bindparam("b_id")) & (_I.ordinal == bindparam("b_ordinal"))
+        if deletes:
+            self._db.execute(
+                delete(INSTANCES).where(by_key),
+                [{"b_id": i, "b_ordinal": o} for i, o in deletes],
+            )
+        if updates:
+            self._db.execute(
+                update(INSTANCES)
+                .where(by_key)
+                .values({name: bindparam(f"b_{name}") for name in _SLOT_VALUES}),
+                [
+                    {"b_id": i, "b_ordinal": s.ordinal,
+                     **{f"b_{name}": getattr(s, name) for name in _SLOT_VALUES}}
+                    for i, s in updates
+                ],
+            )  # fmt: skip
+        if inserts:
+            self._db.execute(
+                insert(INSTANCES), [{"assembly_id": i, **attrs.asdict(s)} for i, s in inserts]
+            )
 
     def write_slots(self, writes: Sequence[StatusWrite]) -> None:
-        """Make the instance rows of these assemblies exactly the writes' `slots` (for
-        the writes whose slots changed)."""
-        changed = [w for w in writes if w.slots is not None]
-        for part in chunked([w.id for w in changed]):
-            self._db.execute(delete(INSTANCES).where(_I.assembly_id.in_(part)))
-        rows = [{"assembly_id": w.id, **attrs.asdict(s)} for w in changed for s in w.slots or ()]
-        if rows:
-            self._db.execute(insert(INSTANCES), rows)
+        """Write the changes of the writes' instance rows."""
+        changed = [(w.id, w.slots) for w in writes if w.slots is not None]
+        if changed:
+            self._write_slots(
+                [(i, s) for i, c in changed for s in c.inserts],
+                [(i, s) for i, c in changed for s in c.updates],
+                [(i, o) for i, c in changed for o in c.deletes],
+            )
 
     def write_status(self, writes: Sequence[StatusWrite], now: float) -> None:
         """Write every outcome of a pass in one executemany.
