@@ -23,12 +23,8 @@ from vertice_core.reconcile import status
 from vertice_core.reconcile.plan import Decision, Desired, Member, Slot, Verb, instance_key
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.runtime import retry_delay
-from vertice_core.store.repositories.work import (
-    InstanceSlot,
-    SlotChanges,
-    StatusWrite,
-    WorkItem,
-)
+from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges
+from vertice_core.store.repositories.work import StatusWrite, WorkItem
 
 
 def desired_of(item: WorkItem) -> Desired:

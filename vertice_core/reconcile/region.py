@@ -36,7 +36,8 @@ from vertice_core.reconcile.plan import Action, Decision, Verb, plan_actions
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.runtime import CallPool, Pending, Pipeline
 from vertice_core.store.leases import chunked
-from vertice_core.store.repositories.work import InstanceSlot, StatusWrite, WorkItem
+from vertice_core.store.repositories.slots import InstanceSlot
+from vertice_core.store.repositories.work import StatusWrite, WorkItem
 
 log = logging.getLogger("vertice.reconcile")
 

@@ -22,12 +22,8 @@ from vertice_core.model.status import Event, EventType
 from vertice_core.reconcile.specs import instance_spec
 from vertice_core.reconcile.status import now_utc
 from vertice_core.store import Store
-from vertice_core.store.repositories.work import (
-    InstanceSlot,
-    StatusWrite,
-    WorkItem,
-    WorkRepository,
-)
+from vertice_core.store.repositories.slots import InstanceSlot
+from vertice_core.store.repositories.work import StatusWrite, WorkItem, WorkRepository
 
 
 class PassStore:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table, bindparam, case, delete, func, insert,
 from sqlalchemy.orm import Session
 
 from vertice_core.store.leases import Leases, chunked
+from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges, SlotRows
 from vertice_core.store.tables import (
     AssemblyRow,
     EventRow,
@@ -35,28 +36,6 @@ INSTANCES = cast(Table, InstanceRow.__table__)
 _A = ASSEMBLIES.c
 _I = INSTANCES.c
 _LEASES = Leases(LEASES, LEASES.c.assembly_id)
-
-
-@attrs.frozen
-class InstanceSlot:
-    """One row of the instances table: an ordinal's bookkeeping and its last sighting."""
-
-    ordinal: int
-    incarnation: int
-    key: str
-    restarts_done: int = 0
-    create_key: str | None = None
-    create_started_at: float | None = None
-    cloud_id: str = ""
-    state: str = ""
-    public_ipv4: str = ""
-    private_ipv4: str = ""
-    since: float | None = None
-
-
-_SLOT_COLUMNS = [getattr(_I, f.name) for f in attrs.fields(InstanceSlot)]
-#: The columns an update of an instance row sets (all but its key).
-_SLOT_VALUES = [f.name for f in attrs.fields(InstanceSlot) if f.name != "ordinal"]
 
 
 @attrs.frozen
@@ -126,38 +105,6 @@ class StatusWrite:
     slots: SlotChanges | None = None
 
 
-@attrs.frozen
-class SlotChanges:
-    """The instance rows of one assembly to insert, to update (by ordinal), to delete."""
-
-    inserts: tuple[InstanceSlot, ...] = ()
-    updates: tuple[InstanceSlot, ...] = ()
-    deletes: tuple[int, ...] = ()
-
-    @classmethod
-    def between(
-        cls,
-        stored: Sequence[InstanceSlot],
-        after: Sequence[InstanceSlot],
-        rewritten: frozenset[int] | set[int] = frozenset(),
-    ) -> SlotChanges | None:
-        """The changes from the `stored` rows to `after`; ordinals in `rewritten` were
-        written since `stored` was read (create markers), so they exist and are updated."""
-        before = {slot.ordinal: slot for slot in stored}
-        existing = before.keys() | rewritten
-        kept = {slot.ordinal for slot in after}
-        changes = cls(
-            inserts=tuple(s for s in after if s.ordinal not in existing),
-            updates=tuple(
-                s
-                for s in after
-                if s.ordinal in existing and (s.ordinal in rewritten or before.get(s.ordinal) != s)
-            ),
-            deletes=tuple(sorted(o for o in existing if o not in kept)),
-        )
-        return changes if changes.inserts or changes.updates or changes.deletes else None
-
-
 class WorkRepository:
     """Queries and batched writes of the reconcile loop (SQLAlchemy Core, no ORM)."""
 
@@ -199,29 +146,12 @@ class WorkRepository:
         )
 
     def region_slots(self, region: str) -> dict[str, tuple[InstanceSlot, ...]]:
-        """The instance rows of every assembly of `region`, by assembly id, in ordinal order."""
-        rows = self._db.execute(
-            select(_I.assembly_id, *_SLOT_COLUMNS)
-            .join(ASSEMBLIES, _A.id == _I.assembly_id)
-            .where(_A.region_name == region)
-            .order_by(_I.assembly_id, _I.ordinal)
-        )
-        return _group_slots(rows)
+        """The instance rows of every assembly of `region`, by assembly id."""
+        return SlotRows(self._db).of_region(region)
 
     def slots(self, ids: Sequence[str]) -> dict[str, tuple[InstanceSlot, ...]]:
         """The instance rows of these assemblies, by assembly id, in ordinal order."""
-        found: dict[str, tuple[InstanceSlot, ...]] = {}
-        for part in chunked(ids):
-            found.update(
-                _group_slots(
-                    self._db.execute(
-                        select(_I.assembly_id, *_SLOT_COLUMNS)
-                        .where(_I.assembly_id.in_(part))
-                        .order_by(_I.assembly_id, _I.ordinal)
-                    )
-                )
-            )
-        return found
+        return SlotRows(self._db).of(ids)
 
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
         """The assemblies with these ids and their instance rows, re-read (after a claim)."""
@@ -283,7 +213,7 @@ class WorkRepository:
         exists)` before the creates are issued; a PENDING assembly becomes SCHEDULED."""
         if not markers:
             return
-        self._write_slots(
+        SlotRows(self._db).write(
             [(i, s) for i, s, exists in markers if not exists],
             [(i, s) for i, s, exists in markers if exists],
             [],
@@ -296,41 +226,11 @@ class WorkRepository:
             [{"b_id": i} for i in sorted({i for i, _, _ in markers})],
         )
 
-    def _write_slots(
-        self,
-        inserts: Sequence[tuple[str, InstanceSlot]],
-        updates: Sequence[tuple[str, InstanceSlot]],
-        deletes: Sequence[tuple[str, int]],
-    ) -> None:
-        """Insert, update (by assembly and ordinal) and delete instance rows: one
-        executemany each."""
-        by_key = (_I.assembly_id == bindparam("b_id")) & (_I.ordinal == bindparam("b_ordinal"))
-        if deletes:
-            self._db.execute(
-                delete(INSTANCES).where(by_key),
-                [{"b_id": i, "b_ordinal": o} for i, o in deletes],
-            )
-        if updates:
-            self._db.execute(
-                update(INSTANCES)
-                .where(by_key)
-                .values({name: bindparam(f"b_{name}") for name in _SLOT_VALUES}),
-                [
-                    {"b_id": i, "b_ordinal": s.ordinal,
-                     **{f"b_{name}": getattr(s, name) for name in _SLOT_VALUES}}
-                    for i, s in updates
-                ],
-            )  # fmt: skip
-        if inserts:
-            self._db.execute(
-                insert(INSTANCES), [{"assembly_id": i, **attrs.asdict(s)} for i, s in inserts]
-            )
-
     def write_slots(self, writes: Sequence[StatusWrite]) -> None:
         """Write the changes of the writes' instance rows."""
         changed = [(w.id, w.slots) for w in writes if w.slots is not None]
         if changed:
-            self._write_slots(
+            SlotRows(self._db).write(
                 [(i, s) for i, c in changed for s in c.inserts],
                 [(i, s) for i, c in changed for s in c.updates],
                 [(i, o) for i, c in changed for o in c.deletes],
@@ -408,11 +308,3 @@ class WorkRepository:
         for part in chunked(id_list):
             found.update(self.session.scalars(select(_A.id).where(_A.id.in_(part))))
         return found
-
-
-def _group_slots(rows: Iterable[Any]) -> dict[str, tuple[InstanceSlot, ...]]:
-    """`(assembly id, *slot columns)` rows, in assembly and ordinal order, grouped."""
-    grouped: dict[str, list[InstanceSlot]] = {}
-    for row in rows:
-        grouped.setdefault(row[0], []).append(InstanceSlot(*row[1:]))
-    return {assembly_id: tuple(slots) for assembly_id, slots in grouped.items()}

@@ -1,0 +1,151 @@
+"""The rows of the instances table: one per assembly and ordinal, read and written in batches.
+
+An instance row holds an ordinal's bookkeeping (incarnation, key, restarts, the
+write-ahead create marker) and what was last seen of its instance. The
+reconciler reads them with its work items and writes only what changed: rows
+to insert, to update by (assembly, ordinal), to delete, one executemany each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+import attrs
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+
+from vertice_core.store.leases import chunked
+from vertice_core.store.tables import AssemblyRow, InstanceRow
+
+INSTANCES = cast(Table, InstanceRow.__table__)
+_A = cast(Table, AssemblyRow.__table__).c
+_I = INSTANCES.c
+
+
+@attrs.frozen
+class InstanceSlot:
+    """One row of the instances table: an ordinal's bookkeeping and its last sighting."""
+
+    ordinal: int
+    incarnation: int
+    key: str
+    restarts_done: int = 0
+    create_key: str | None = None
+    create_started_at: float | None = None
+    cloud_id: str = ""
+    state: str = ""
+    public_ipv4: str = ""
+    private_ipv4: str = ""
+    since: float | None = None
+
+
+_SLOT_COLUMNS = [getattr(_I, f.name) for f in attrs.fields(InstanceSlot)]
+#: The columns an update of an instance row sets (all but its key).
+_SLOT_VALUES = [f.name for f in attrs.fields(InstanceSlot) if f.name != "ordinal"]
+
+
+_SLOT_COLUMNS = [getattr(_I, f.name) for f in attrs.fields(InstanceSlot)]
+#: The columns an update of an instance row sets (all but its key).
+_SLOT_VALUES = [f.name for f in attrs.fields(InstanceSlot) if f.name != "ordinal"]
+
+
+@attrs.frozen
+class SlotChanges:
+    """The instance rows of one assembly to insert, to update (by ordinal), to delete."""
+
+    inserts: tuple[InstanceSlot, ...] = ()
+    updates: tuple[InstanceSlot, ...] = ()
+    deletes: tuple[int, ...] = ()
+
+    @classmethod
+    def between(
+        cls,
+        stored: Sequence[InstanceSlot],
+        after: Sequence[InstanceSlot],
+        rewritten: frozenset[int] | set[int] = frozenset(),
+    ) -> SlotChanges | None:
+        """The changes from the `stored` rows to `after`; ordinals in `rewritten` were
+        written since `stored` was read (create markers), so they exist and are updated."""
+        before = {slot.ordinal: slot for slot in stored}
+        existing = before.keys() | rewritten
+        kept = {slot.ordinal for slot in after}
+        changes = cls(
+            inserts=tuple(s for s in after if s.ordinal not in existing),
+            updates=tuple(
+                s
+                for s in after
+                if s.ordinal in existing and (s.ordinal in rewritten or before.get(s.ordinal) != s)
+            ),
+            deletes=tuple(sorted(o for o in existing if o not in kept)),
+        )
+        return changes if changes.inserts or changes.updates or changes.deletes else None
+
+
+class SlotRows:
+    """Reads and writes of instance rows on one connection (the caller's transaction)."""
+
+    def __init__(self, db: Connection) -> None:
+        self._db = db
+
+    def of_region(self, region: str) -> dict[str, tuple[InstanceSlot, ...]]:
+        """The instance rows of every assembly of `region`, by assembly id, in ordinal order."""
+        rows = self._db.execute(
+            select(_I.assembly_id, *_SLOT_COLUMNS)
+            .join(AssemblyRow, _A.id == _I.assembly_id)
+            .where(_A.region_name == region)
+            .order_by(_I.assembly_id, _I.ordinal)
+        )
+        return _group_slots(rows)
+
+    def of(self, ids: Sequence[str]) -> dict[str, tuple[InstanceSlot, ...]]:
+        """The instance rows of these assemblies, by assembly id, in ordinal order."""
+        found: dict[str, tuple[InstanceSlot, ...]] = {}
+        for part in chunked(ids):
+            found.update(
+                _group_slots(
+                    self._db.execute(
+                        select(_I.assembly_id, *_SLOT_COLUMNS)
+                        .where(_I.assembly_id.in_(part))
+                        .order_by(_I.assembly_id, _I.ordinal)
+                    )
+                )
+            )
+        return found
+
+    def write(
+        self,
+        inserts: Sequence[tuple[str, InstanceSlot]],
+        updates: Sequence[tuple[str, InstanceSlot]],
+        deletes: Sequence[tuple[str, int]],
+    ) -> None:
+        """Insert, update (by assembly and ordinal) and delete instance rows: one
+        executemany each."""
+        by_key = (_I.assembly_id == bindparam("b_id")) & (_I.ordinal == bindparam("b_ordinal"))
+        if deletes:
+            self._db.execute(
+                delete(INSTANCES).where(by_key),
+                [{"b_id": i, "b_ordinal": o} for i, o in deletes],
+            )
+        if updates:
+            self._db.execute(
+                update(INSTANCES)
+                .where(by_key)
+                .values({name: bindparam(f"b_{name}") for name in _SLOT_VALUES}),
+                [
+                    {"b_id": i, "b_ordinal": s.ordinal,
+                     **{f"b_{name}": getattr(s, name) for name in _SLOT_VALUES}}
+                    for i, s in updates
+                ],
+            )  # fmt: skip
+        if inserts:
+            self._db.execute(
+                insert(INSTANCES), [{"assembly_id": i, **attrs.asdict(s)} for i, s in inserts]
+            )
+
+
+def _group_slots(rows: Iterable[Any]) -> dict[str, tuple[InstanceSlot, ...]]:
+    """`(assembly id, *slot columns)` rows, in assembly and ordinal order, grouped."""
+    grouped: dict[str, list[InstanceSlot]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(InstanceSlot(*row[1:]))
+    return {assembly_id: tuple(slots) for assembly_id, slots in grouped.items()}
