@@ -122,6 +122,7 @@ class RegionPass:
             by_assembly[instance.assembly_id].append(instance)
         ghosts = self._ghosts(observed, {row[0] for row in rows})
         wanted: dict[str, WorkItem] = {}
+        planned: dict[str, Decision] = {}
         acting: set[str] = set()
         busy = bool(ghosts)
         settled: dict[str, tuple[Any, ...]] = {}
@@ -145,6 +146,7 @@ class RegionPass:
             decision = plan_actions(desired_of(item), instances, now=now, grace=self.settings.grace)
             if self._needs_work(item, decision, now):
                 wanted[item.id] = item
+                planned[item.id] = decision
                 if decision.actions:
                     acting.add(item.id)
             elif not decision.busy and _timeless(item):
@@ -157,7 +159,7 @@ class RegionPass:
         result = RegionResult(self.region, busy=busy, observed=len(observed), ghosts=len(ghosts))
         if not wanted:
             return result
-        return self._work_on(wanted, acting, by_assembly, result)
+        return self._work_on(wanted, planned, acting, result)
 
     def _ghosts(self, observed: Sequence[Instance], known: set[str]) -> list[Instance]:
         """Live instances whose assembly does not exist (checked again after observing)."""
@@ -206,23 +208,28 @@ class RegionPass:
     def _work_on(
         self,
         wanted: Mapping[str, WorkItem],
+        planned: Mapping[str, Decision],
         acting: set[str],
-        by_assembly: Mapping[str, Sequence[Instance]],
         result: RegionResult,
     ) -> RegionResult:
         """Act and write in batches. Batches with driver calls are pipelined: while their
         calls run, the next ones are claimed and submitted, and the assemblies that only
-        need their status written are settled, each chunk in one transaction."""
+        need their status written are settled, each chunk in one transaction.
+
+        Each claimed assembly is re-read; one that nobody wrote since the pass read it
+        keeps the decision planned then (the same rows and the same snapshot of the
+        cloud plan the same; a grace period that ended meanwhile waits for the next
+        pass). One that moved is left to the next pass."""
         busy = result.busy
         totals = {"acted": 0, "written": 0, "removed": 0}
         pipeline: Pipeline[_Batch] = Pipeline(lambda batch: self._complete(batch, totals))
         for chunk in chunked(sorted(acting), self.settings.batch):
-            batch = self._prepare(chunk, wanted, by_assembly)
+            batch = self._prepare(chunk, wanted, planned)
             busy = busy or batch.skipped
             pipeline.add(batch)
         quiet = sorted(set(wanted) - acting)
         for chunk in chunked(quiet, self.settings.batch * 4):
-            busy = self._settle(chunk, wanted, by_assembly, totals) or busy
+            busy = self._settle(chunk, wanted, planned, totals) or busy
             pipeline.poll()
         busy = pipeline.drain() or busy
         return attrs.evolve(
@@ -237,7 +244,7 @@ class RegionPass:
         self,
         chunk: Sequence[str],
         wanted: Mapping[str, WorkItem],
-        by_assembly: Mapping[str, Sequence[Instance]],
+        planned: Mapping[str, Decision],
         totals: dict[str, int],
     ) -> bool:
         """Write the status of assemblies that need no driver call: one transaction
@@ -250,14 +257,10 @@ class RegionPass:
         ) -> tuple[list[StatusWrite], list[dict[str, Any]], list[str]]:
             works = []
             for item in fresh:
-                decision = plan_actions(
-                    desired_of(item), by_assembly.get(item.id, ()), now=now,
-                    grace=self.settings.grace,
-                )  # fmt: skip
-                if item != wanted[item.id] or decision.actions:
+                if item != wanted[item.id]:
                     state["busy"] = True  # changed meanwhile: the next pass looks again
                     continue
-                works.append(Work(item, decision))
+                works.append(Work(item, planned[item.id]))
             busy, writes, events, removed = self._outcomes(works, now)
             state["busy"] = state["busy"] or busy
             return writes, events, removed
@@ -271,9 +274,9 @@ class RegionPass:
         self,
         chunk: Sequence[str],
         wanted: Mapping[str, WorkItem],
-        by_assembly: Mapping[str, Sequence[Instance]],
+        planned: Mapping[str, Decision],
     ) -> _Batch:
-        """Claim a chunk, re-read and re-plan it, record create markers, submit its calls."""
+        """Claim a chunk, re-read it, record create markers, submit its calls."""
         now = self.clock()
         claimed = self.ops.claim(chunk, now)
         fresh = [i for i in self.ops.items(sorted(claimed)) if i.id in claimed] if claimed else []
@@ -283,18 +286,7 @@ class RegionPass:
         if moved:
             self.ops.release(sorted(moved))
             fresh = [i for i in fresh if i.id not in moved]
-        works = [
-            Work(
-                item,
-                plan_actions(
-                    desired_of(item),
-                    by_assembly.get(item.id, ()),
-                    now=now,
-                    grace=self.settings.grace,
-                ),
-            )
-            for item in fresh
-        ]
+        works = [Work(item, planned[item.id]) for item in fresh]
         wanted_specs = [
             (w.item.id, ordinal, key) for w in works for ordinal, key in creates_of(w.decision)
         ]

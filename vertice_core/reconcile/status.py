@@ -10,6 +10,7 @@ condition.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import EventType, Phase
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a __dict__ for the digest's cache
 class Report:
     """An assembly's status as a pass sees it, without any timestamps."""
 
@@ -41,12 +42,17 @@ class Report:
     ready_replicas: int = 0
     updated_replicas: int = 0
 
-    def digest(self) -> str:
-        """A stable digest of the report (what `status_digest` stores).
+    @functools.cached_property
+    def _digest(self) -> str:
+        return self._compute_digest()
 
-        Computed for every assembly of every pass, so it is kept cheap: the repr of
-        plain values (instance views are dicts built with their keys in one order).
-        """
+    def digest(self) -> str:
+        """A stable digest of the report (what `status_digest` stores), computed once."""
+        return self._digest
+
+    def _compute_digest(self) -> str:
+        """Computed for every assembly of every pass, so it is kept cheap: the repr of
+        plain values (instance views are dicts built with their keys in one order)."""
         text = repr(
             (
                 self.phase.value, self.reason, self.message, self.ready, self.ready_reason,

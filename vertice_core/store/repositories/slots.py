@@ -3,7 +3,7 @@
 An instance row holds an ordinal's bookkeeping (incarnation, key, restarts, the
 write-ahead create marker) and what was last seen of its instance. The
 reconciler reads them with its work items and writes only what changed: rows
-to insert, to update by (assembly, ordinal), to delete, one executemany each.
+to insert, to update by (assembly, ordinal), to delete, one statement each.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import attrs
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, select
 
+from vertice_core.store.bulk import insert_rows, update_rows
 from vertice_core.store.leases import chunked
 from vertice_core.store.tables import AssemblyRow, InstanceRow
 
@@ -40,13 +41,6 @@ class InstanceSlot:
 
 
 _SLOT_COLUMNS = [getattr(_I, f.name) for f in attrs.fields(InstanceSlot)]
-#: The columns an update of an instance row sets (all but its key).
-_SLOT_VALUES = [f.name for f in attrs.fields(InstanceSlot) if f.name != "ordinal"]
-
-
-_SLOT_COLUMNS = [getattr(_I, f.name) for f in attrs.fields(InstanceSlot)]
-#: The columns an update of an instance row sets (all but its key).
-_SLOT_VALUES = [f.name for f in attrs.fields(InstanceSlot) if f.name != "ordinal"]
 
 
 @attrs.frozen
@@ -119,28 +113,19 @@ class SlotRows:
         deletes: Sequence[tuple[str, int]],
     ) -> None:
         """Insert, update (by assembly and ordinal) and delete instance rows: one
-        executemany each."""
-        by_key = (_I.assembly_id == bindparam("b_id")) & (_I.ordinal == bindparam("b_ordinal"))
+        statement each (see `vertice_core.store.bulk`)."""
         if deletes:
+            by_key = (_I.assembly_id == bindparam("b_id")) & (_I.ordinal == bindparam("b_ordinal"))
             self._db.execute(
                 delete(INSTANCES).where(by_key),
                 [{"b_id": i, "b_ordinal": o} for i, o in deletes],
             )
-        if updates:
-            self._db.execute(
-                update(INSTANCES)
-                .where(by_key)
-                .values({name: bindparam(f"b_{name}") for name in _SLOT_VALUES}),
-                [
-                    {"b_id": i, "b_ordinal": s.ordinal,
-                     **{f"b_{name}": getattr(s, name) for name in _SLOT_VALUES}}
-                    for i, s in updates
-                ],
-            )  # fmt: skip
-        if inserts:
-            self._db.execute(
-                insert(INSTANCES), [{"assembly_id": i, **attrs.asdict(s)} for i, s in inserts]
-            )
+        update_rows(self._db, INSTANCES, ("assembly_id", "ordinal"), _rows(updates))
+        insert_rows(self._db, INSTANCES, _rows(inserts))
+
+
+def _rows(slots: Sequence[tuple[str, InstanceSlot]]) -> list[dict[str, Any]]:
+    return [{"assembly_id": i, **attrs.asdict(s)} for i, s in slots]
 
 
 def _group_slots(rows: Iterable[Any]) -> dict[str, tuple[InstanceSlot, ...]]:

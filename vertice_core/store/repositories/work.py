@@ -12,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import attrs
-from sqlalchemy import Connection, Table, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from vertice_core.store.bulk import update_rows
 from vertice_core.store.leases import Leases, chunked
 from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges, SlotRows
 from vertice_core.store.tables import (
@@ -218,13 +219,12 @@ class WorkRepository:
             [(i, s) for i, s, exists in markers if exists],
             [],
         )
-        self._db.execute(
-            update(ASSEMBLIES)
-            .where(_A.id == bindparam("b_id"))
-            .where(_A.phase == "PENDING")
-            .values(phase="SCHEDULED"),
-            [{"b_id": i} for i in sorted({i for i, _, _ in markers})],
-        )
+        for part in chunked(sorted({i for i, _, _ in markers})):
+            self._db.execute(
+                update(ASSEMBLIES)
+                .where(_A.id.in_(part), _A.phase == "PENDING")
+                .values(phase="SCHEDULED")
+            )
 
     def write_slots(self, writes: Sequence[StatusWrite]) -> None:
         """Write the changes of the writes' instance rows."""
@@ -237,7 +237,7 @@ class WorkRepository:
             )
 
     def write_status(self, writes: Sequence[StatusWrite], now: float) -> None:
-        """Write every outcome of a pass in one executemany.
+        """Write every outcome of a pass in one statement (`vertice_core.store.bulk`).
 
         `observed_generation` becomes the generation the pass planned with. If the
         API changed the spec meanwhile (the generation moved on), the row stays
@@ -246,47 +246,36 @@ class WorkRepository:
         if not writes:
             return
         self.write_slots(writes)
-        self._db.execute(
-            update(ASSEMBLIES)
-            .where(_A.id == bindparam("b_id"))
-            .values(
-                phase=bindparam("b_phase"),
-                reason=bindparam("b_reason"),
-                message=bindparam("b_message"),
-                status=bindparam("b_status"),
-                status_digest=bindparam("b_digest"),
-                observed_generation=bindparam("b_generation"),
-                attempts=bindparam("b_attempts"),
-                due_at=case(
-                    (_A.generation == bindparam("b_generation"), bindparam("b_due")),
-                    else_=now,
-                ),
-                restarts_done=bindparam("b_restarts"),
-                ready=bindparam("b_ready"),
-                ready_since=bindparam("b_ready_since"),
-                synced=bindparam("b_synced"),
-                synced_since=bindparam("b_synced_since"),
-            ),
+        update_rows(
+            self._db,
+            ASSEMBLIES,
+            ("id",),
             [
                 {
-                    "b_id": w.id,
-                    "b_phase": w.phase,
-                    "b_reason": w.reason[:255],
-                    "b_message": w.message,
-                    "b_status": w.status,
-                    "b_digest": w.status_digest,
-                    "b_generation": w.generation,
-                    "b_attempts": w.attempts,
-                    "b_due": w.due_at,
-                    "b_restarts": w.restarts_done,
-                    "b_ready": w.ready,
-                    "b_ready_since": w.ready_since,
-                    "b_synced": w.synced,
-                    "b_synced_since": w.synced_since,
+                    "id": w.id,
+                    "phase": w.phase,
+                    "reason": w.reason[:255],
+                    "message": w.message,
+                    "status": w.status,
+                    "status_digest": w.status_digest,
+                    "observed_generation": w.generation,
+                    "attempts": w.attempts,
+                    "due_at": w.due_at,
+                    "restarts_done": w.restarts_done,
+                    "ready": w.ready,
+                    "ready_since": w.ready_since,
+                    "synced": w.synced,
+                    "synced_since": w.synced_since,
                 }
                 for w in writes
             ],
         )
+        for part in chunked([w.id for w in writes]):
+            self._db.execute(
+                update(ASSEMBLIES)
+                .where(_A.id.in_(part), _A.generation != _A.observed_generation)
+                .values(due_at=now)
+            )
 
     def add_events(self, rows: Sequence[dict[str, Any]]) -> None:
         """Append events (dicts of `EventRow` columns) in one statement."""
