@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -371,6 +372,12 @@ def format_time(value: datetime) -> str:
 
 #: Marks the message of unknown fields, which `problems_of` splits into one problem per field.
 _UNKNOWN_FIELDS = "\x00unknown-fields:"
+#: Marks the message of an attrs validator about one field, which `problems_of` reports at
+#: the field's path. Validators raise `ValueError("<field>: <problem>")` (the convention of
+#: every settings class; see docs/drivers.md): attrs runs them once the object is built,
+#: so cattrs alone would report them at the object's path.
+_FIELD = "\x00field:"
+_FIELD_MESSAGE = re.compile(r"([a-z_][a-z0-9_]*): (.+)", re.DOTALL)
 
 
 def _format_exception(exc: BaseException, type_: type | None) -> str:
@@ -381,6 +388,8 @@ def _format_exception(exc: BaseException, type_: type | None) -> str:
         return _UNKNOWN_FIELDS + json.dumps([sorted(exc.extra_fields), known])
     if isinstance(exc, KeyError):
         return "required field missing"
+    if type(exc) is ValueError and (named := _FIELD_MESSAGE.fullmatch(str(exc))):
+        return _FIELD + json.dumps(list(named.groups()))
     if isinstance(exc, ValueError | TypeError) and str(exc):
         return str(exc)
     name = getattr(type_, "__name__", None)
@@ -397,6 +406,10 @@ def problems_of(exc: BaseException, path: str = "$") -> list[Problem]:
             extra, known = json.loads(message[len(_UNKNOWN_FIELDS) :])
             allowed = f"; known fields: {', '.join(known)}" if known else ""
             found.extend(Problem(_child(where, name), f"unknown field{allowed}") for name in extra)
+            continue
+        if message.startswith(_FIELD):
+            name, problem = json.loads(message[len(_FIELD) :])
+            found.append(Problem(_child(where or path, name), problem))
             continue
         found.append(Problem(where or path, message or line))
     return found
