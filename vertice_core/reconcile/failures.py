@@ -52,7 +52,7 @@ def record_region_failure(
             rng=rng,
             error=error,
         )
-        message = f"region {region}: {error.message} (retrying in {retry_in:.0f}s)"
+        message = f"region {region}: {error.message} {status.retrying(retry_in, now)}"
         phase = Phase(item.phase)
         ready = status.is_ready(phase, DesiredState(item.desired_state))
         report = status.Report(

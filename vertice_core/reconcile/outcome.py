@@ -58,7 +58,11 @@ def _counts(item: WorkItem, decision: Decision) -> tuple[int, int, int]:
 
 
 def report_of(
-    item: WorkItem, decision: Decision, error: DriverError | None = None, retry_in: float = 0.0
+    item: WorkItem,
+    decision: Decision,
+    error: DriverError | None = None,
+    retry_in: float = 0.0,
+    now: float = 0.0,
 ) -> status.Report:
     """The status report of an assembly after a decision and the outcome of its actions."""
     desired = DesiredState(item.desired_state)
@@ -74,7 +78,7 @@ def report_of(
     phase = decision.phase
     ready = status.is_ready(phase, desired)
     if error is not None:
-        message = f"{error.message} (retrying in {retry_in:.0f}s)"
+        message = f"{error.message} {status.retrying(retry_in, now)}"
         return status.Report(
             phase, decision.reason, message, ready,
             decision.reason if not ready else "AsDeclared", False, error.reason, message,
@@ -220,7 +224,7 @@ def outcome(
             error=error,
         )
         due_at = now + retry_in
-    report = report_of(item, decision, error, retry_in)
+    report = report_of(item, decision, error, retry_in, now)
     slots = slots_after(item, decision, now, failed=work.failed)
     wanted = [s for s in slots if s.ordinal < item.replicas]
     write = write_of(

@@ -63,6 +63,13 @@ class Report:
         return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
+def retrying(retry_in: float, now: float) -> str:
+    """How a message says when the next attempt is: relative, and absolute so that
+    messages written at different moments (the status, an earlier event) agree."""
+    at = datetime.fromtimestamp(round(now + retry_in), UTC)
+    return f"(retrying in {retry_in:.0f}s, at {at.strftime('%H:%M:%SZ')})"
+
+
 def instance_view(instance: Instance, ordinal: int = 0) -> dict[str, Any]:
     """The status document's view of one instance."""
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -187,3 +188,27 @@ def test_a_hanging_call_is_bounded_and_retried(
     monkeypatch.setattr(SimDriver, "create", original)
     release.set()
     converge(reconciler, lambda: phases() == {"RUNNING": 1})
+
+
+def test_retry_messages_name_the_time_of_the_next_attempt(
+    alice, make_reconciler, converge, configure_sim
+):
+    """The status is rewritten at every failed attempt, the SyncedFalse event only at the
+    first: both say when the attempt they announce runs, so they can be read together."""
+    configure_sim(transient_error_rate=1.0, seed=3)
+    body = alice.declare("web").json
+    reconciler = make_reconciler()
+
+    def attempts() -> int:
+        message = alice.get(body["uri"]).json["status"]["message"]
+        return len(re.findall(r"retrying in \d+s, at \d\d:\d\d:\d\dZ\)", message))
+
+    converge(reconciler, lambda: attempts() == 1)
+    first = alice.get(body["uri"]).json["status"]["message"]
+    events = alice.get(body["events_uri"]).json["items"]
+    synced = [e for e in events if e["reason"] == "SyncedFalse"]
+    assert len(synced) == 1 and synced[0]["message"].endswith(first)
+    # Later attempts rewrite the status with their own time; the event keeps the first one's.
+    converge(reconciler, lambda: alice.get(body["uri"]).json["status"]["message"] != first)
+    events = alice.get(body["events_uri"]).json["items"]
+    assert [e["message"] for e in events if e["reason"] == "SyncedFalse"] == [synced[0]["message"]]
