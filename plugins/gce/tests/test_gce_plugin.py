@@ -59,9 +59,9 @@ def test_a_key_that_is_no_service_account_key_is_refused(admin, service_account)
         result = admin.post("/v3/regions", body)
         assert result.status_code == 422, text
         problems = result.json["problems"]
-        assert problems == [
-            {"path": "$.credentials.service_account_json", "message": says}
-        ], problems
+        assert problems == [{"path": "$.credentials.service_account_json", "message": says}], (
+            problems
+        )
 
 
 class TestGcePlugin(PluginPackaging):
