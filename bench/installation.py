@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -214,14 +215,25 @@ class Installation:
         )
 
     def metrics(self) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
-        """Every sample of every process's metrics: name -> labels -> value."""
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=str(self.metrics_dir))  # type: ignore[no-untyped-call]
-        found: dict[str, dict[tuple[tuple[str, str], ...], float]] = defaultdict(dict)
-        for family in registry.collect():
-            for sample in family.samples:
-                found[sample.name][tuple(sorted(sample.labels.items()))] = sample.value
-        return found
+        """Every sample of every process's metrics: name -> labels -> value.
+
+        A process that is starting may have created its metrics file without sizing it
+        yet (prometheus_client then fails on an empty buffer): read again shortly."""
+        for attempt in range(20):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=str(self.metrics_dir))  # type: ignore[no-untyped-call]
+            found: dict[str, dict[tuple[tuple[str, str], ...], float]] = defaultdict(dict)
+            try:
+                for family in registry.collect():
+                    for sample in family.samples:
+                        found[sample.name][tuple(sorted(sample.labels.items()))] = sample.value
+            except struct.error:
+                if attempt == 19:
+                    raise
+                time.sleep(0.05)
+                continue
+            return found
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         """Stop every process, drop the database, remove the home."""
