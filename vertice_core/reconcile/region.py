@@ -87,7 +87,7 @@ class RegionPass:
         store_ops: Any,
         rng: random.Random,
         clock: Callable[[], float] = time.time,
-        settled: dict[str, tuple[Any, ...]] | None = None,
+        settled: dict[str, tuple[tuple[Any, ...], bool]] | None = None,
     ) -> None:
         self.region = region
         self.cloud_type = cloud_type
@@ -98,7 +98,8 @@ class RegionPass:
         self.rng = rng
         self.clock = clock
         #: Assemblies a previous pass found settled, with the row and instances it saw
-        #: (kept by the reconciler between passes; the idle pass skips planning them).
+        #: and whether it was still busy (booting) then; kept by the reconciler between
+        #: passes, a pass skips planning these until their row or instances move.
         self.settled = settled if settled is not None else {}
 
     def run(self) -> RegionResult:
@@ -125,13 +126,16 @@ class RegionPass:
         planned: dict[str, Decision] = {}
         acting: set[str] = set()
         busy = bool(ghosts)
-        settled: dict[str, tuple[Any, ...]] = {}
+        settled: dict[str, tuple[tuple[Any, ...], bool]] = {}
         moving = []
         for row in rows:
             seen = (row, by_assembly.get(row[0], []))
-            if self.settled.get(row[0]) == seen:
-                # Nothing moved since a pass found nothing to do: the plan would agree.
-                settled[row[0]] = seen
+            known = self.settled.get(row[0])
+            if known is not None and known[0] == seen:
+                # Nothing moved since a pass found nothing to do: the plan would agree
+                # (and an instance that was booting then is booting still).
+                settled[row[0]] = known
+                busy = busy or known[1]
             else:
                 moving.append(row)
         # The instance rows only of assemblies that may need work: an idle pass reads none.
@@ -149,8 +153,8 @@ class RegionPass:
                 planned[item.id] = decision
                 if decision.actions:
                     acting.add(item.id)
-            elif not decision.busy and _timeless(item):
-                settled[item.id] = seen
+            elif _timeless(item):
+                settled[item.id] = (seen, decision.busy)
             busy = busy or decision.busy
         self.settled.clear()
         self.settled.update(settled)

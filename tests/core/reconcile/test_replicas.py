@@ -167,3 +167,26 @@ def test_a_hundred_replicas_starting_make_a_handful_of_normal_events(
     assert len(items) <= 6, [(e["reason"], e["message"]) for e in items]
     assert {e["type"] for e in items} == {"Normal"}
     assert {"Launching", "Running", "ReadyTrue"} <= {e["reason"] for e in items}
+
+
+def test_booting_assembly_is_not_replanned_until_the_cloud_or_its_row_moves(
+    alice, make_reconciler, converge, configure_sim, sim_cloud
+):
+    configure_sim(boot_time=1.5)
+    uri = alice.declare("web", replicas=3).headers["location"]
+    reconciler = make_reconciler()
+    (region,) = reconciler.runtime.due_targets(float("inf"))
+    reconciler.runtime.run_target(region)  # the creates
+    assert len(live(sim_cloud)) == 3
+    reconciler.runtime.run_target(region)  # the instances are listed: the markers clear
+    quiet = reconciler.runtime.run_target(region)  # plans the rows just written; writes nothing
+    assert (quiet.written, quiet.acted) == (0, 0), quiet
+    read: list[list[str]] = []
+    slots = reconciler.controller.ops.slots
+    reconciler.controller.ops.slots = lambda ids: read.append(list(ids)) or slots(ids)
+    result = reconciler.runtime.run_target(region)
+    assert read == [], "a booting assembly whose row and instances did not move was re-planned"
+    assert result.busy, "an assembly still booting keeps the region polled"
+    assert alice.status(uri)["phase"] == "LAUNCHING"
+    converge(reconciler, lambda: all_ready(alice, [uri], 3))
+    assert read, "the instances that finished booting moved the assembly: it was planned again"
