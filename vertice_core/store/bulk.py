@@ -79,9 +79,11 @@ def _marker(db: Connection) -> str:
 
 
 def _unnest(db: Connection, table: Table, names: Sequence[str]) -> str:
-    """`unnest(%s::T1[], ...) AS v(name1, ...)`, typed by the table's columns."""
+    """`unnest(%b::T1[], ...) AS v(name1, ...)`, typed by the table's columns."""
     q = db.dialect.identifier_preparer.quote
-    typed = ", ".join(f"%s::{table.c[name].type.compile(dialect=db.dialect)}[]" for name in names)
+    # %b: psycopg sends the arrays in binary; its text format escapes every element
+    # with a regular expression (20 ms for 1,000 rows of five columns; binary 2.6 ms).
+    typed = ", ".join(f"%b::{table.c[name].type.compile(dialect=db.dialect)}[]" for name in names)
     return f"unnest({typed}) AS v({', '.join(q(name) for name in names)})"
 
 
