@@ -38,3 +38,17 @@ def test_blank_select_attr_entries_are_ignored(alice):
     assert alice.get("/v3/platform", params={"select_attr": ","}).json == whole
     picked = alice.get("/v3/platform", params={"select_attr": "name,,uri"})
     assert picked.json == {"name": "vertice", "uri": "/v3/platform"}
+
+
+def test_a_plan_holding_an_integer_beyond_64_bits_is_stored_and_read_back_exactly(admin):
+    # orjson refuses to write such an integer (this was a 500) and reads one as a float.
+    big = 2**70 + 1
+    plan = {
+        "name": "9_big_numbers",
+        "camp_version": "1.2",
+        "services": [{"name": "s", "characteristics": [{"type": "x::n", "n": big}]}],
+    }
+    created = admin.post("/v3/plan_factory", plan)
+    assert created.status_code == 201, created.json
+    (characteristic,) = admin.get("/v3/plan/9_big_numbers").json["services"][0]["characteristics"]
+    assert characteristic["n"] == big and isinstance(characteristic["n"], int)

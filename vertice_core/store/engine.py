@@ -16,6 +16,7 @@ when it ends and rolls back on an exception.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -40,6 +41,24 @@ _DIALECT_PACKAGES = {
 }
 
 
+def _dump_json(value: Any) -> str:
+    """JSON text of a column's value: orjson, or the json module for what orjson refuses
+    (integers beyond 64 bits, which a user's plan document may hold). That text starts
+    with a space, which JSON allows and orjson never writes: `_load_json` reads it with
+    the json module, since orjson would read such an integer as an inexact float."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return " " + json.dumps(value)
+
+
+def _load_json(text: str | bytes) -> Any:
+    """A column's JSON value (see `_dump_json`)."""
+    if text[:1] in (" ", b" "):
+        return json.loads(text)
+    return orjson.loads(text)
+
+
 def make_engine(url: str, *, begin: str | None = "BEGIN", **kwargs: Any) -> Engine:
     """An engine for `url`. On SQLite, `begin` is what starts each transaction:
     `BEGIN`, `BEGIN IMMEDIATE` (take the write lock up front), or None (autocommit:
@@ -49,7 +68,10 @@ def make_engine(url: str, *, begin: str | None = "BEGIN", **kwargs: Any) -> Engi
     except ArgumentError:
         raise ConfigurationError(f"the database URL {url!r} is not a valid URL") from None
     backend = parsed.get_backend_name()
-    kwargs.setdefault("json_deserializer", orjson.loads)  # JSON columns, read back faster
+    # JSON columns with orjson: read back faster, and written ~5x faster than the json
+    # module (serialising statuses was 5% of the reconciler's CPU in a converge).
+    kwargs.setdefault("json_deserializer", _load_json)
+    kwargs.setdefault("json_serializer", _dump_json)
     if parsed.drivername in ("postgresql", "cockroachdb"):
         # The driver vertice installs is psycopg 3; SQLAlchemy's default would be psycopg2.
         parsed = parsed.set(drivername=f"{parsed.drivername}+psycopg")

@@ -115,10 +115,13 @@ class Mirror:
         )
 
     def run_target(self, target: str) -> Any:
-        seen = self.world.read(target)  # observe once; a DriverError fails the target
-        now = time.time()
+        # The rows first, then the world: a row another process writes after this read
+        # is caught by the re-read under the lease below. Read after observing, a row
+        # written just before the read would pair a new status with an old observation.
         with self.store.connect() as db:
             rows = db.execute(select(MIRRORS).where(MIRRORS.c.target == target)).all()
+        seen = self.world.read(target)  # observe once; a DriverError fails the target
+        now = time.time()
         todo = [
             r
             for r in rows

@@ -54,6 +54,8 @@ def test_inserts_and_updates_many_rows_in_one_statement_each(store):
                      "doc": {"n": 70}},
                     {"id": "a8", "part": 0, "key": "eight", "order": None, "flag": True,
                      "doc": {}},
+                    {"id": "a9", "part": 0, "key": 'q"u,o{t}e\\ ', "order": -0.5,
+                     "flag": False, "doc": {"big": 2**70 + 1, "s": 'x"y,{z}'}},
                     {"id": "nope", "part": 0, "key": "x", "order": 1.0, "flag": True,
                      "doc": {}},  # matches no row: changes nothing
                 ],
@@ -65,6 +67,8 @@ def test_inserts_and_updates_many_rows_in_one_statement_each(store):
         assert rows[("a7", 0)] == ("k7-0", None, False, {"n": 7, "tags": ["x"]})
         assert rows[("a8", 0)] == ("eight", None, True, {})
         assert rows[("a8", 1)] == ("k8-1", None, False, {"n": 8, "tags": ["x"]})
+        # characters an array's text format must escape; an integer beyond 64 bits
+        assert rows[("a9", 0)] == ('q"u,o{t}e\\ ', -0.5, False, {"big": 2**70 + 1, "s": 'x"y,{z}'})
         assert ("nope", 0) not in rows
     finally:
         with store.write() as session:

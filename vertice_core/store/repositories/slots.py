@@ -8,6 +8,7 @@ to insert, to update by (assembly, ordinal), to delete, one statement each.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
@@ -125,7 +126,13 @@ class SlotRows:
 
 
 def _rows(slots: Sequence[tuple[str, InstanceSlot]]) -> list[dict[str, Any]]:
-    return [{"assembly_id": i, **attrs.asdict(s)} for i, s in slots]
+    """Rows of `INSTANCES` (attrs.asdict took a quarter of a batch's write)."""
+    names, values = _SLOT_NAMES, _SLOT_VALUES
+    return [dict(zip(names, (i, *values(s)), strict=True)) for i, s in slots]
+
+
+_SLOT_NAMES = ("assembly_id", *(f.name for f in attrs.fields(InstanceSlot)))
+_SLOT_VALUES = operator.attrgetter(*_SLOT_NAMES[1:])
 
 
 def _group_slots(rows: Iterable[Any]) -> dict[str, tuple[InstanceSlot, ...]]:

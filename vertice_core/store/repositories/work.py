@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import attrs
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from vertice_core.store.bulk import update_rows
+from vertice_core.store.bulk import insert_rows, update_rows
 from vertice_core.store.leases import Leases, chunked
 from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges, SlotRows
 from vertice_core.store.tables import (
@@ -281,7 +281,11 @@ class WorkRepository:
         """Append events (dicts of `EventRow` columns) in one statement."""
         if rows:
             now = utcnow()
-            self._db.execute(insert(EVENTS), [{"time": now, **row} for row in rows])
+            shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in rows:  # one statement per set of columns (they are all alike today)
+                shapes.setdefault(tuple(row), []).append({"time": now, **row})
+            for same in shapes.values():
+                insert_rows(self._db, EVENTS, same)
 
     def remove(self, ids: Sequence[str]) -> None:
         """Delete assemblies whose cloud side is confirmed gone (their leases go with them)."""
