@@ -8,7 +8,7 @@ export VERTICE_HOME ?= $(CURDIR)/var
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
-PLUGIN_PACKAGES := $(patsubst %/__init__.py,%,$(wildcard plugins/*/vertice_driver_*/__init__.py))
+PLUGIN_PACKAGES := $(patsubst %/__init__.py,%,$(wildcard plugins/*/vertice_driver_*/__init__.py plugins/*/vertice_router_*/__init__.py))
 # The tests' peers that are packages of their own beside a plugin's tests (not in its wheel).
 TEST_PEERS := $(patsubst %/__init__.py,%,$(wildcard plugins/*/tests/*_peer/__init__.py))
 STAMP := $(VENV)/.installed
@@ -45,9 +45,9 @@ postgres:
 
 # Debian packages the tests and benchmarks run: a Docker engine and busybox (the docker
 # plugin's peer and its test image), wrk (the API benchmark), Prometheus and node_exporter
-# (the service-discovery test). Installed only when missing;
+# (the service-discovery test), Caddy (the first router's peer). Installed only when missing;
 # `apt-get update` only if the install fails.
-DEBIAN_PACKAGES := docker.io busybox-static wrk prometheus prometheus-node-exporter
+DEBIAN_PACKAGES := docker.io busybox-static wrk prometheus prometheus-node-exporter caddy
 system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
