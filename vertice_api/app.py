@@ -15,6 +15,7 @@ from vertice_api.context import AppContext
 from vertice_api.http import RejectNulInUrl, dump_json
 from vertice_api.observe import MetricsResource, RequestMetrics
 from vertice_api.resources import assemblies, catalog, discovery, meta, plans, tenancy
+from vertice_api.resources import routes as routes_
 
 
 def create_app(ctx: AppContext) -> falcon.App[falcon.Request, falcon.Response]:
@@ -57,6 +58,8 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
         ("/v3/regions/{name}", catalog.RegionItem(ctx)),
         ("/v3/flavors", catalog.Flavors(ctx)),
         ("/v3/flavors/{name}", catalog.FlavorItem(ctx)),
+        ("/v3/routes", routes_.Routes(ctx)),
+        ("/v3/routes/{route_id}", routes_.RouteItem(ctx)),
         ("/v3/sshkeys", tenancy.SshKeys(ctx)),
         ("/v3/sshkeys/{name}", tenancy.SshKeyItem(ctx)),
         ("/v3/projects", tenancy.Projects(ctx, cache)),

@@ -12,6 +12,7 @@ from vertice_core.metrics import Metrics
 from vertice_core.registry import DriverRegistry
 from vertice_core.service import AssemblyService, ServiceContext
 from vertice_core.service.catalog import CatalogCache
+from vertice_core.service.routes import RouteService
 from vertice_core.store import Store
 
 
@@ -33,6 +34,8 @@ class AppContext:
     service: ServiceContext = attrs.field(init=False)
     #: The assemblies' operations.
     assemblies: AssemblyService = attrs.field(init=False)
+    #: The routes' operations.
+    routes: RouteService = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         catalog = CatalogCache(self.store)
@@ -46,6 +49,7 @@ class AppContext:
         object.__setattr__(self, "catalog", catalog)
         object.__setattr__(self, "service", service)
         object.__setattr__(self, "assemblies", AssemblyService(service))
+        object.__setattr__(self, "routes", RouteService(service))
 
     #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
     token_cache_seconds: float = 5.0

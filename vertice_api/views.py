@@ -23,6 +23,7 @@ from vertice_core.model.assembly import Assembly
 from vertice_core.model.camp import OBSERVED_COMPONENTS
 from vertice_core.model.status import Phase
 from vertice_core.service.observed import ObservedComponent
+from vertice_core.service.routes import StoredRoute
 from vertice_core.store.tables import (
     EventRow,
     FlavorRow,
@@ -286,3 +287,31 @@ def event(row: EventRow) -> dict[str, Any]:
         "assembly_uri": assembly_uri(row.assembly_id) if row.assembly_id else None,
         "region": row.region_name,
     }
+
+
+def route(stored: StoredRoute) -> dict[str, Any]:
+    """A route (its certificate and key are never shown)."""
+    doc = common(f"{V3}/routes/{stored.id}", stored.hostname, "route")
+    status = stored.status
+    doc.update(
+        id=stored.id,
+        project=stored.project,
+        hostname=stored.hostname,
+        path_prefix=stored.path_prefix,
+        assembly_uri=f"{V3}/assembly/{stored.assembly_id}",
+        port=stored.port,
+        tls=stored.tls,
+        balancing=stored.balancing,
+        url=stored.url,
+        generation=stored.generation,
+        created_at=format_time(stored.created_at),
+        status={
+            "phase": stored.phase,
+            "message": stored.message,
+            "observed_generation": int(status.get("observed_generation", 0)),
+            "upstreams": list(status.get("upstreams", [])),
+            "router": str(status.get("router", "")),
+            "conditions": list(status.get("conditions", [])),
+        },
+    )
+    return doc

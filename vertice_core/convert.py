@@ -43,19 +43,23 @@ from vertice_core.model.types import (
     Currency,
     Endpoint,
     Fraction,
+    Hostname,
     Label,
     Name,
     NonNegative,
     NonNegativeFloat,
     Password,
+    PathPrefix,
     Port,
     Positive,
     PublicKeyText,
     Tags,
     currency_problem,
+    hostname_problem,
     length_problem,
     name_problem,
     password_problem,
+    path_prefix_problem,
     public_key_problem,
 )
 
@@ -272,6 +276,8 @@ def _register_scalars(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(Label, _checked(_strict_str, length_problem(LABEL_MAX)))
     conv.register_structure_hook(Endpoint, _checked(_strict_str, length_problem(ENDPOINT_MAX)))
     conv.register_structure_hook(Currency, _checked(_strict_str, currency_problem))
+    conv.register_structure_hook(Hostname, _checked(_strict_str, hostname_problem))
+    conv.register_structure_hook(PathPrefix, _checked(_strict_str, path_prefix_problem))
     conv.register_structure_hook(Tags, _tags)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(datetime, _unstructure_datetime)

@@ -21,7 +21,7 @@ by `vertice_drivers.router_testkit`:
   with no routes: the next pass applies them all again.
 * Errors are `vertice_core.errors.DriverError` subclasses: `TransientError`
   when the proxy does not answer (the target is retried with backoff),
-  `PermanentError` when it refuses what was asked (a bad certificate).
+  `TerminalError` when it refuses what was asked (a bad certificate).
 
 A router is published as an entry point in group `vertice.routers` whose name
 is the router type (`caddy`) and whose object is a `RouterInfo`; the module
@@ -31,7 +31,6 @@ holding it must be cheap to import.
 from __future__ import annotations
 
 import abc
-import enum
 import hashlib
 import importlib
 import json
@@ -39,36 +38,20 @@ from typing import Any, ClassVar
 
 import attrs
 
+from vertice_core.model.route import Balancing, TlsMode
+
 __all__ = [
     "ROUTER_NAMESPACE",
     "Balancing",
+    "RouteSpec",
     "Router",
     "RouterConfig",
     "RouterInfo",
-    "RouteSpec",
     "TlsMode",
     "spec_digest",
 ]
 
 ROUTER_NAMESPACE = "vertice.routers"
-
-
-class TlsMode(enum.StrEnum):
-    """How a route's hostname is served."""
-
-    #: HTTPS with a certificate from the proxy's own CA (no public ACME needed).
-    INTERNAL = "internal"
-    #: Plain HTTP only.
-    OFF = "off"
-    #: HTTPS with the certificate and key the user provided.
-    PROVIDED = "provided"
-
-
-class Balancing(enum.StrEnum):
-    """How requests are spread over a route's upstreams."""
-
-    ROUND_ROBIN = "round_robin"
-    LEAST_CONNECTIONS = "least_conn"
 
 
 @attrs.frozen

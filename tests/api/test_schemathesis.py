@@ -29,7 +29,8 @@ MAX_EXAMPLES = 10
 ADMIN = "admin"
 
 #: Operations whose validity depends on data a JSON Schema cannot know: whether the
-#: named region, flavor, project or driver exists, what a driver's settings are, and
+#: named region, flavor, project or driver exists, what a driver's settings are, whether
+#: a route's tls mode matches the certificate it carries, and
 #: whether an SSH key's base64 body holds a key. A schema-valid request may get a 422
 #: there (naming the field); everywhere else a schema-valid request must succeed or be a
 #: 401/403/404/409.
@@ -41,6 +42,7 @@ SEMANTIC_422 = [
     "POST /v3/flavors",
     "PUT /v3/flavors/{name}",
     "POST /v3/sshkeys",
+    "POST /v3/routes",
 ]
 
 
@@ -177,6 +179,14 @@ def test_resources_in_use_conform_to_the_document(server: LiveServer, api_schema
             path_parameters={"component_id": f"{declared['id']}.{index}"},
         )
     call("GET /v3/assembly_factory", 200, query={"sort": "-created_at", "items_per_page": 1})
+    route = call(
+        "POST /v3/routes",
+        201,
+        body={"hostname": "web.example.test", "assembly": "web-1", "port": 80, "tls": "off"},
+    )
+    call("GET /v3/routes/{route_id}", 200, path_parameters={"route_id": route["id"]})
+    call("GET /v3/routes", 200)
+    call("DELETE /v3/routes/{route_id}", 204, path_parameters={"route_id": route["id"]})
     patch = [{"op": "replace", "path": "/desired_state", "value": "stopped"}]
     call(
         "PATCH /v3/assembly/{assembly_id}",

@@ -109,3 +109,37 @@ def password_problem(value: str) -> str | None:
     if not value.isprintable():
         return "must contain printable characters only"
     return None
+
+
+#: A DNS hostname a route serves: lower-case labels of letters, digits and '-'.
+Hostname = NewType("Hostname", str)
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def hostname_problem(value: str) -> str | None:
+    """Why `value` is not a valid `Hostname` (lower case, 253 characters at most)."""
+    if not value or len(value) > 253:
+        return f"{value[:64]!r} is not a hostname (1 to 253 characters)"
+    if value != value.lower():
+        return f"{value!r} is not a hostname (write it in lower case)"
+    if not all(_LABEL.fullmatch(label) for label in value.split(".")):
+        return (
+            f"{value!r} is not a hostname (dot-separated labels of 1 to 63 letters, digits "
+            "or '-', not starting or ending with '-')"
+        )
+    return None
+
+
+#: The path prefix a route serves: "" (every path) or "/" followed by URL path characters.
+PathPrefix = NewType("PathPrefix", str)
+_PATH = re.compile(r"(/[A-Za-z0-9._~!$&'()+,;=:@%-]+)+")
+
+
+def path_prefix_problem(value: str) -> str | None:
+    """Why `value` is not a valid `PathPrefix` (no trailing '/', no wildcard, 200 at most)."""
+    if value == "" or (len(value) <= 200 and _PATH.fullmatch(value)):
+        return None
+    return (
+        f"{value[:64]!r} is not a path prefix ('' or segments such as '/api/v1': '/' then "
+        "URL path characters, no trailing '/', no '*' or '?', 200 characters at most)"
+    )

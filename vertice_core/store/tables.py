@@ -314,3 +314,47 @@ class EventRow(Base):
     type: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class RouteRow(Base):
+    """A route: a hostname (and path prefix) a reverse proxy sends to an assembly's port.
+
+    The spec is written by the API, the status and bookkeeping by the route
+    controller. There is no foreign key to the assembly: a route outlives it
+    (and says so in its status) until its owner deletes it.
+    """
+
+    __tablename__ = "routes"
+    __table_args__ = (
+        UniqueConstraint("hostname"),
+        Index("ix_routes_project_id_hostname", "project_id", "hostname"),
+        Index("ix_routes_assembly_id", "assembly_id"),
+        Index("ix_routes_due_at", "due_at"),
+    )
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # -- spec: written by the API --
+    hostname: Mapped[str] = mapped_column(String(253))
+    path_prefix: Mapped[str] = mapped_column(String(200), default="")
+    assembly_id: Mapped[str] = mapped_column(String(ID))
+    port: Mapped[int] = mapped_column(Integer)
+    tls: Mapped[str] = mapped_column(String(16), default="internal")
+    balancing: Mapped[str] = mapped_column(String(16), default="round_robin")
+    #: The certificate and key of `tls: provided`, sealed ("" otherwise).
+    sealed_tls: Mapped[str] = mapped_column(Text, default="")
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+
+    # -- status: written by the route controller --
+    phase: Mapped[str] = mapped_column(String(16), default="PENDING")
+    message: Mapped[str] = mapped_column(Text, default="")
+    #: Conditions, upstreams and the router, as the converter's JSON of `RouteStatus`.
+    status: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status_digest: Mapped[str] = mapped_column(String(40), default="")
+    observed_generation: Mapped[int] = mapped_column(Integer, default=0)
+
+    # -- bookkeeping: written by the route controller --
+    due_at: Mapped[float | None] = mapped_column(Float, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,6 +11,7 @@ from vertice_core.store.repositories.catalog import (
     RegionRepository,
 )
 from vertice_core.store.repositories.events import EventRepository
+from vertice_core.store.repositories.routes import RouteRepository
 from vertice_core.store.repositories.tenancy import (
     ProjectRepository,
     SettingRepository,
@@ -27,6 +28,7 @@ __all__ = [
     "PlanRepository",
     "ProjectRepository",
     "RegionRepository",
+    "RouteRepository",
     "SettingRepository",
     "SshKeyRepository",
     "TokenRepository",

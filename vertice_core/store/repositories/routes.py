@@ -1,0 +1,99 @@
+"""Routes: declared by the API, their status written by the route controller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from vertice_core.ids import new_id
+from vertice_core.store.tables import AssemblyRow, RouteRow, utcnow
+
+
+class RouteRepository:
+    """Rows of `routes`; the caller owns the transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, **values: Any) -> RouteRow:
+        """Insert a route (the caller checked the hostname is free)."""
+        now = utcnow()
+        row = RouteRow(id=new_id("rte"), created_at=now, updated_at=now, **values)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get(self, route_id: str, scope: Sequence[str] | None) -> RouteRow | None:
+        """The route with `route_id` if it is in one of the `scope` projects (None: any)."""
+        row = self.session.get(RouteRow, route_id)
+        if row is None or (scope is not None and row.project_id not in scope):
+            return None
+        return row
+
+    def by_hostname(self, hostname: str) -> RouteRow | None:
+        """The route that holds `hostname`, in any project."""
+        return self.session.scalars(select(RouteRow).where(RouteRow.hostname == hostname)).first()
+
+    def in_projects(self, scope: Sequence[str] | None) -> Sequence[RouteRow]:
+        """The routes of the `scope` projects (None: every project), by hostname."""
+        query = select(RouteRow).order_by(RouteRow.hostname)
+        if scope is not None:
+            query = query.where(RouteRow.project_id.in_(scope))
+        return self.session.scalars(query).all()
+
+    def assembly_in(self, project_id: str, ref: str) -> str | None:
+        """The id of the project's assembly named (or with id) `ref`, or None."""
+        column = AssemblyRow.id if ref.startswith("asm-") else AssemblyRow.name
+        query = select(AssemblyRow.id).where(AssemblyRow.project_id == project_id, column == ref)
+        return self.session.scalar(query)
+
+    def of_assembly(self, assembly_id: str) -> Sequence[RouteRow]:
+        """The routes in front of one assembly, by hostname."""
+        query = select(RouteRow).where(RouteRow.assembly_id == assembly_id)
+        return self.session.scalars(query.order_by(RouteRow.hostname)).all()
+
+    def delete(self, row: RouteRow) -> None:
+        """Remove a route (the controller removes it from the proxy at its next pass)."""
+        self.session.delete(row)
+        self.session.flush()
+
+    # -- the route controller's reads and writes --
+
+    def all(self) -> Sequence[RouteRow]:
+        """Every route, by id."""
+        return self.session.scalars(select(RouteRow).order_by(RouteRow.id)).all()
+
+    def ids(self) -> set[str]:
+        """The id of every route."""
+        return set(self.session.scalars(select(RouteRow.id)))
+
+    def assemblies(self, ids: Iterable[str]) -> dict[str, AssemblyRow]:
+        """The assemblies with these ids (missing ones are left out)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = self.session.scalars(select(AssemblyRow).where(AssemblyRow.id.in_(wanted)))
+        return {row.id: row for row in rows}
+
+    def write_status(self, route_id: str, generation: int, **values: Any) -> bool:
+        """Write a route's status if it still has `generation` (the API may have changed it)."""
+        result = self.session.execute(
+            update(RouteRow)
+            .where(RouteRow.id == route_id, RouteRow.generation == generation)
+            .values(observed_generation=generation, **values)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def count_due(self, now: float) -> int:
+        """How many routes are due (never looked at, or their retry is due)."""
+        query = select(RouteRow.id).where(
+            (RouteRow.observed_generation != RouteRow.generation) | (RouteRow.due_at <= now)
+        )
+        return len(self.session.scalars(query).all())
+
+    def remove_all(self) -> None:
+        """Delete every route (tests and tools)."""
+        self.session.execute(delete(RouteRow))
