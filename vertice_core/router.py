@@ -118,6 +118,11 @@ class Router(abc.ABC):
     def remove(self, route_id: str) -> None:
         """Stop serving the route; one that is not there is a success."""
 
+    def url(self, spec: RouteSpec) -> str:
+        """Where clients reach the route (routers on non-default ports add the port)."""
+        scheme = "http" if spec.tls is TlsMode.OFF else "https"
+        return f"{scheme}://{spec.hostname}{spec.path_prefix or '/'}"
+
     def close(self) -> None:  # noqa: B027 -- an optional hook, empty by default
         """Release the client's resources."""
 

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy.exc import IntegrityError
 
 from vertice_core.errors import Conflict, InvalidInput, NotFound
 from vertice_core.model.route import RouteInput, TlsMode
@@ -76,20 +75,18 @@ class RouteService:
         sealed = ""
         if route.tls is TlsMode.PROVIDED:
             sealed = self.svc.box.seal_json({"certificate": route.certificate, "key": route.key})
-        try:
-            with session.begin_nested():
-                row = routes.create(
-                    project_id=project_id,
-                    hostname=route.hostname,
-                    path_prefix=route.path_prefix,
-                    assembly_id=assembly,
-                    port=route.port,
-                    tls=route.tls.value,
-                    balancing=route.balancing.value,
-                    sealed_tls=sealed,
-                )
-        except IntegrityError:  # declared by someone else since the check above
-            raise Conflict(f"the hostname {route.hostname!r} is taken") from None
+        row = routes.create(
+            project_id=project_id,
+            hostname=route.hostname,
+            path_prefix=route.path_prefix,
+            assembly_id=assembly,
+            port=route.port,
+            tls=route.tls.value,
+            balancing=route.balancing.value,
+            sealed_tls=sealed,
+        )
+        if row is None:  # declared by someone else since the check above
+            raise Conflict("hostname taken")
         return _stored(session, caller, row)
 
     def visible(self, session: Session, caller: Caller, project: str | None) -> list[StoredRoute]:

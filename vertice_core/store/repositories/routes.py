@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vertice_core.ids import new_id
@@ -18,12 +19,15 @@ class RouteRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def create(self, **values: Any) -> RouteRow:
-        """Insert a route (the caller checked the hostname is free)."""
+    def create(self, **values: Any) -> RouteRow | None:
+        """Insert a route; None when its hostname was taken meanwhile (the unique index)."""
         now = utcnow()
         row = RouteRow(id=new_id("rte"), created_at=now, updated_at=now, **values)
-        self.session.add(row)
-        self.session.flush()
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            return None
         return row
 
     def get(self, route_id: str, scope: Sequence[str] | None) -> RouteRow | None:
@@ -87,12 +91,20 @@ class RouteRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def count_due(self, now: float) -> int:
-        """How many routes are due (never looked at, or their retry is due)."""
-        query = select(RouteRow.id).where(
-            (RouteRow.observed_generation != RouteRow.generation) | (RouteRow.due_at <= now)
+    def watch(self) -> list[tuple[str, bool, float | None, str | None]]:
+        """Per route: its id, whether its spec changed since the controller wrote its
+        status, its retry time, and its assembly's status digest (None: no assembly)."""
+        query = (
+            select(
+                RouteRow.id,
+                RouteRow.generation != RouteRow.observed_generation,
+                RouteRow.due_at,
+                AssemblyRow.status_digest,
+            )
+            .select_from(RouteRow)
+            .outerjoin(AssemblyRow, AssemblyRow.id == RouteRow.assembly_id)
         )
-        return len(self.session.scalars(query).all())
+        return [(r[0], bool(r[1]), r[2], r[3]) for r in self.session.execute(query)]
 
     def remove_all(self) -> None:
         """Delete every route (tests and tools)."""

@@ -1,0 +1,341 @@
+"""The route controller: one target per router; each pass makes the proxy serve the routes.
+
+A pass (`RouteController.run_target`) reads every route with its assembly (rows
+first), observes the proxy **once**, plans with `routing.plan.plan_pass`,
+applies the routes whose live fingerprint differs, removes the routes the
+installation put there and no longer declares (after reading the routes again,
+so one declared during the pass is not taken for a leftover), and writes each
+route's status if it changed. Everything is level-based: a proxy restarted
+with an empty configuration is found empty by the next pass and given every
+route again.
+
+Passes are idempotent, so two reconciler processes sharing a database may both
+run one: they apply the same specs and write the same statuses. Rows are not
+leased, unlike assemblies: a proxy's configuration has no create to protect.
+
+A route is looked at again when its spec changes, when its retry is due, and
+when its assembly's status changes (instances come and go), besides the resync.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+import cattrs
+
+from vertice_core.convert import structure
+from vertice_core.crypto import SecretBox
+from vertice_core.errors import DriverError, TerminalError
+from vertice_core.metrics import Metrics
+from vertice_core.model.camp import Plan
+from vertice_core.model.route import RoutePhase
+from vertice_core.router import Router, RouteSpec
+from vertice_core.routing.plan import RouteDecision, RouteFacts, plan_pass
+from vertice_core.runtime import CallPool, Due, backoff
+from vertice_core.store import Store
+from vertice_core.store.repositories import PlanRepository, RouteRepository
+from vertice_core.store.tables import AssemblyRow, RouteRow
+
+log = logging.getLogger("vertice.routes")
+
+#: The target a controller without a router reports (its routes say none is configured).
+NO_ROUTER = "(no router)"
+
+
+@attrs.frozen
+class RouteResult:
+    """What a pass over one router did."""
+
+    router: str
+    busy: bool = False
+    error: str | None = None
+    applied: int = 0
+    removed: int = 0
+    written: int = 0
+
+
+@attrs.frozen
+class RouterTarget:
+    """The configured router: its name and the plugin instance serving it."""
+
+    name: str
+    router: Router
+
+
+class RouteController:
+    """Routes made real in a reverse proxy (see the module's docstring)."""
+
+    name = "routes"
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        target: RouterTarget | None,
+        converter: cattrs.Converter,
+        box: SecretBox,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        call_timeout: float = 30.0,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 300.0,
+        workers: int = 8,
+    ) -> None:
+        self.store = store
+        self.target = target
+        self.converter = converter
+        self.box = box
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 -- jitter, not security
+        self.calls = CallPool(workers, metrics)
+        self.call_timeout = call_timeout
+        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
+        #: Per route, the status digest of its assembly when the last pass read it.
+        self._seen: dict[str, str | None] = {}
+        self._plan_ports: dict[str, tuple[int, ...]] = {}
+
+    @property
+    def router_name(self) -> str:
+        return self.target.name if self.target is not None else NO_ROUTER
+
+    # -- the runtime's contract --
+
+    def due(self, now: float) -> Due:
+        """The router, and how many routes need a look (spec, retry or assembly moved)."""
+        with self.store.read() as session:
+            rows = RouteRepository(session).watch()
+        due = [
+            (route_id, at)
+            for route_id, changed, at, digest in rows
+            if changed or (at is not None and at <= now) or self._seen.get(route_id, "") != digest
+        ]
+        oldest = min((at for _, at in due if at is not None), default=None)
+        counts = {self.router_name: len(due)} if due else {}
+        return Due(targets=[self.router_name], counts=counts, oldest=oldest)
+
+    def run_target(self, target: str) -> RouteResult:
+        """One pass over the router (see the module's docstring)."""
+        facts, rows, digests = self._read()
+        if self.target is None:
+            message = "no router is configured (VERTICE_ROUTER, see docs/routes.md)"
+            written = self._write(rows, dict.fromkeys(rows, (RoutePhase.PENDING, message, ())))
+            self._seen = digests
+            return RouteResult(target, written=written)
+        router = self.target.router
+        live = self.calls.run("router", "observe", router.observe, self.call_timeout)
+        plan = plan_pass(facts, live, router.fingerprint)
+        outcomes = self._apply([d for d in plan.decisions if d.apply])
+        removed = self._remove(plan.remove)
+        now = self.clock()
+        statuses: dict[str, tuple[RoutePhase, str, tuple[str, ...]]] = {}
+        retry: dict[str, float] = {}
+        busy = False
+        for decision in plan.decisions:
+            route_id = decision.spec.id
+            failure = outcomes.get(route_id)
+            if failure is None:
+                statuses[route_id] = (decision.phase, decision.message, decision.spec.upstreams)
+            elif isinstance(failure, TerminalError):
+                statuses[route_id] = (RoutePhase.FAILED, f"the proxy refused the route: "
+                                      f"{failure.message}", ())  # fmt: skip
+            else:
+                attempts = rows[route_id].attempts + 1
+                delay = backoff(attempts - 1, base=self.backoff_base, cap=self.backoff_cap,
+                                rng=self.rng)  # fmt: skip
+                retry[route_id] = now + delay
+                why = f"the proxy did not take the route: {failure.message}"
+                statuses[route_id] = (RoutePhase.PENDING, f"{why} (retrying in {delay:.0f}s)", ())
+                busy = True
+        written = self._write(rows, statuses, retry)
+        self._seen = digests
+        applied = sum(1 for d in plan.decisions if d.apply) - len(outcomes)
+        return RouteResult(target, busy=busy, applied=applied, removed=removed, written=written)
+
+    def target_failed(self, target: str, error: DriverError) -> None:
+        """The proxy did not answer: every route says so (and stays as it was served)."""
+        _, rows, _ = self._read()
+        message = f"the router {target} does not answer: {error.message}"
+        self._write(rows, dict.fromkeys(rows, (RoutePhase.PENDING, message, ())))
+
+    def error_result(self, target: str, message: str) -> RouteResult:
+        return RouteResult(target, error=message)
+
+    def close(self) -> None:
+        self.calls.shutdown()
+        if self.target is not None:
+            self.target.router.close()
+
+    # -- reading --
+
+    def _read(self) -> tuple[list[RouteFacts], dict[str, RouteRow], dict[str, str | None]]:
+        """Every route with what the plan needs of its assembly, the rows, and the
+        assemblies' status digests (what `due` compares)."""
+        with self.store.read() as session:
+            repo = RouteRepository(session)
+            rows = {row.id: row for row in repo.all()}
+            assemblies = repo.assemblies(r.assembly_id for r in rows.values())
+            plans = PlanRepository(session)
+            facts = [self._facts(row, assemblies.get(row.assembly_id), plans) for row in
+                     rows.values()]  # fmt: skip
+            session.expunge_all()
+        digests = {
+            row.id: (assemblies[row.assembly_id].status_digest
+                     if row.assembly_id in assemblies else None)
+            for row in rows.values()
+        }  # fmt: skip
+        return facts, rows, digests
+
+    def _facts(self, row: RouteRow, assembly: AssemblyRow | None, plans: Any) -> RouteFacts:
+        secret = self.box.open_json(row.sealed_tls) if row.sealed_tls else {}
+        instances: list[Mapping[str, Any]] = []
+        ports: tuple[int, ...] = ()
+        if assembly is not None:
+            instances = list((assembly.status or {}).get("instances") or [])
+            ports = self._ports(assembly.plan_name, plans)
+        return RouteFacts(
+            id=row.id, hostname=row.hostname, path_prefix=row.path_prefix, port=row.port,
+            tls=row.tls, balancing=row.balancing, assembly_id=row.assembly_id,
+            assembly_exists=assembly is not None, instances=instances, plan_ports=ports,
+            certificate=secret.get("certificate", ""), key=secret.get("key", ""),
+        )  # fmt: skip
+
+    def _ports(self, plan_name: str, plans: Any) -> tuple[int, ...]:
+        """The ports a plan publishes (plans do not change while assemblies use them)."""
+        if plan_name not in self._plan_ports:
+            plan = plans.get(plan_name)
+            parsed = structure(self.converter, plan.document, Plan) if plan else None
+            self._plan_ports[plan_name] = tuple(parsed.ports()) if parsed else ()
+        return self._plan_ports[plan_name]
+
+    # -- acting --
+
+    def _apply(self, decisions: list[RouteDecision]) -> dict[str, DriverError]:
+        """Apply the changed routes, a few at a time; the failures by route id."""
+        assert self.target is not None
+        router = self.target.router
+        calls = [("router", "apply", _applier(router, d.spec)) for d in decisions]
+        results = self.calls.run_all(calls, self.call_timeout) if calls else []
+        failures = {}
+        for decision, result in zip(decisions, results, strict=True):
+            if isinstance(result, DriverError):
+                log.warning("route %s: %s (%s)", decision.spec.id, result.message, result.reason)
+                failures[decision.spec.id] = result
+        return failures
+
+    def _remove(self, route_ids: Iterable[str]) -> int:
+        """Remove the routes the proxy serves for us that no row declares (read again)."""
+        candidates = list(route_ids)
+        if not candidates:
+            return 0
+        assert self.target is not None
+        with self.store.read() as session:
+            declared = RouteRepository(session).ids()
+        leftovers = [r for r in candidates if r not in declared]
+        router = self.target.router
+        calls = [("router", "remove", _remover(router, r)) for r in leftovers]
+        results = self.calls.run_all(calls, self.call_timeout)
+        return sum(1 for r in results if not isinstance(r, DriverError))
+
+    # -- writing --
+
+    def _write(
+        self,
+        rows: Mapping[str, RouteRow],
+        statuses: Mapping[str, tuple[RoutePhase, str, tuple[str, ...]]],
+        retry: Mapping[str, float] | None = None,
+    ) -> int:
+        """Write each route's status that changed (one transaction)."""
+        retry = retry or {}
+        written = 0
+        with self.store.write() as session:
+            repo = RouteRepository(session)
+            for route_id, (phase, message, upstreams) in statuses.items():
+                row = rows[route_id]
+                status = self._status(row, phase, message, upstreams)
+                digest = _digest(phase.value, message, status)
+                due_at = retry.get(route_id)
+                attempts = row.attempts + 1 if due_at is not None else 0
+                unchanged = (
+                    digest == row.status_digest
+                    and row.observed_generation == row.generation
+                    and (due_at, attempts) == (row.due_at, row.attempts)
+                )
+                if unchanged:
+                    continue
+                written += repo.write_status(
+                    route_id, row.generation, phase=phase.value, message=message,
+                    status=status, status_digest=digest, due_at=due_at, attempts=attempts,
+                )  # fmt: skip
+        return written
+
+    def _status(
+        self, row: RouteRow, phase: RoutePhase, message: str, upstreams: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The status document of a route (conditions keep their transition times)."""
+        ready = phase is RoutePhase.READY and bool(upstreams)
+        synced = phase is RoutePhase.READY
+        before = {c.get("type"): c for c in (row.status or {}).get("conditions", [])}
+        conditions = [
+            _condition(before.get("Synced"), "Synced", synced,
+                       "Served" if synced else phase.value.capitalize(), message),
+            _condition(before.get("Ready"), "Ready", ready,
+                       "Serving" if ready else "NoUpstream", message),
+        ]  # fmt: skip
+        url = ""
+        if self.target is not None:
+            url = self.target.router.url(_spec_of(row))
+        return {
+            "observed_generation": row.generation,
+            "upstreams": list(upstreams),
+            "router": self.router_name,
+            "url": url,
+            "conditions": conditions,
+        }
+
+
+def _spec_of(row: RouteRow) -> RouteSpec:
+    from vertice_core.model.route import Balancing, TlsMode
+
+    return RouteSpec(row.id, row.hostname, row.path_prefix, (), TlsMode(row.tls),
+                     Balancing(row.balancing))  # fmt: skip
+
+
+def _condition(
+    before: Mapping[str, Any] | None, kind: str, value: bool, reason: str, message: str
+) -> dict[str, Any]:
+    status = "True" if value else "False"
+    since = (
+        before.get("last_transition_time") if before and before.get("status") == status else None
+    )
+    if since is None:
+        from vertice_core.convert import format_time
+        from vertice_core.reconcile.status import now_utc
+
+        since = format_time(now_utc())
+    return {"type": kind, "status": status, "last_transition_time": since, "reason": reason,
+            "message": message}  # fmt: skip
+
+
+def _digest(phase: str, message: str, status: Mapping[str, Any]) -> str:
+    """A digest of what a status says, transition times left out."""
+    comparable = {**status, "conditions": [
+        {k: v for k, v in c.items() if k != "last_transition_time"} for c in status["conditions"]
+    ]}  # fmt: skip
+    text = json.dumps([phase, message, comparable], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _applier(router: Router, spec: RouteSpec) -> Callable[[], None]:
+    return lambda: router.apply(spec)
+
+
+def _remover(router: Router, route_id: str) -> Callable[[], None]:
+    return lambda: router.remove(route_id)

@@ -1,0 +1,113 @@
+"""The pure planning of a route pass: what to apply, what to remove, what each route says.
+
+No I/O: the controller reads the routes, their assemblies and the proxy's live
+configuration, and this module decides. Tested as a table
+(`tests/core/routing/test_route_plan.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from vertice_core.model.route import Balancing, RoutePhase, TlsMode
+from vertice_core.router import RouteSpec
+
+
+@attrs.frozen
+class RouteFacts:
+    """What the pass read of one route and the assembly behind it."""
+
+    id: str
+    hostname: str
+    path_prefix: str
+    port: int
+    tls: str
+    balancing: str
+    #: The assembly's id, and whether it still exists.
+    assembly_id: str
+    assembly_exists: bool
+    #: The assembly's status instances (`instance_view` documents).
+    instances: Sequence[Mapping[str, Any]] = ()
+    #: The ports the assembly's plan publishes, sorted (how `access` is ordered).
+    plan_ports: Sequence[int] = ()
+    certificate: str = attrs.field(default="", repr=False)
+    key: str = attrs.field(default="", repr=False)
+
+
+@attrs.frozen
+class RouteDecision:
+    """What the pass does for one route, and the status it writes if that works."""
+
+    spec: RouteSpec
+    #: Whether the proxy must be told (what it serves differs from the spec).
+    apply: bool
+    phase: RoutePhase
+    message: str
+
+
+@attrs.frozen
+class PassPlan:
+    """The decisions of a pass: one per declared route, and the routes to remove."""
+
+    decisions: tuple[RouteDecision, ...]
+    #: Ids of routes the proxy serves for this installation that are not declared.
+    remove: tuple[str, ...]
+
+
+def upstream_of(instance: Mapping[str, Any], port: int, plan_ports: Sequence[int]) -> str | None:
+    """Where the proxy reaches `port` of a running instance, or None.
+
+    A port the plan publishes is reached at its published address (`access` lists
+    them in the order of the plan's sorted ports); any other port at the instance's
+    private address (a network the proxy shares with the instances), else its public one.
+    """
+    if instance.get("state") != "running":
+        return None
+    access = list(instance.get("access") or [])
+    if port in plan_ports:
+        index = list(plan_ports).index(port)
+        if index < len(access):
+            return str(access[index])
+    address = instance.get("private_ipv4") or instance.get("public_ipv4")
+    return f"{address}:{port}" if address else None
+
+
+def spec_of(route: RouteFacts) -> RouteSpec:
+    """The spec the proxy should serve for a route."""
+    found = (upstream_of(i, route.port, route.plan_ports) for i in route.instances)
+    upstreams = tuple(sorted({u for u in found if u}))
+    return RouteSpec(
+        id=route.id,
+        hostname=route.hostname,
+        path_prefix=route.path_prefix,
+        upstreams=upstreams,
+        tls=TlsMode(route.tls),
+        balancing=Balancing(route.balancing),
+        certificate=route.certificate,
+        key=route.key,
+    )
+
+
+def plan_pass(
+    routes: Sequence[RouteFacts],
+    live: Mapping[str, str],
+    fingerprint: Callable[[RouteSpec], str],
+) -> PassPlan:
+    """Decide a pass: apply each route whose live fingerprint differs, remove the undeclared."""
+    decisions = []
+    for route in routes:
+        spec = spec_of(route)
+        apply = live.get(route.id) != fingerprint(spec)
+        if not route.assembly_exists:
+            message = f"the assembly {route.assembly_id} no longer exists: the proxy answers 503"
+        elif not spec.upstreams:
+            message = f"no running instance serves port {route.port}: the proxy answers 503"
+        else:
+            count = len(spec.upstreams)
+            message = f"served by {count} instance{'s' if count > 1 else ''}"
+        decisions.append(RouteDecision(spec, apply, RoutePhase.READY, message))
+    declared = {route.id for route in routes}
+    return PassPlan(tuple(decisions), tuple(sorted(set(live) - declared)))
