@@ -42,10 +42,10 @@ import attrs
 __all__ = [
     "ROUTER_NAMESPACE",
     "Balancing",
+    "RouteSpec",
     "Router",
     "RouterConfig",
     "RouterInfo",
-    "RouteSpec",
     "TlsMode",
     "spec_digest",
 ]
