@@ -214,9 +214,14 @@ class RouterContract:
         assert self.served_by(request_through, host, "/api/v1/x") == other_upstream.name
         assert self.served_by(request_through, host, "/apix") == ""
         assert self.served_by(request_through, host, "/") == ""
-        # A catch-all route for the same host, applied after, does not shadow the prefix.
-        rest = route_spec(host, upstream)
-        router.apply(rest)
+        # A catch-all route for the same host does not shadow the prefix, applied after it...
+        router.apply(route_spec(host, upstream))
+        assert self.served_by(request_through, host, "/api/v1") == other_upstream.name
+        assert self.served_by(request_through, host, "/other") == upstream.name
+        # ... or before it.
+        host = _host("prefix-after")
+        router.apply(route_spec(host, upstream))
+        router.apply(route_spec(host, other_upstream, path_prefix="/api"))
         assert self.served_by(request_through, host, "/api/v1") == other_upstream.name
         assert self.served_by(request_through, host, "/other") == upstream.name
 
