@@ -9,10 +9,13 @@ database, the secret key file and the simulated cloud's file.
 | `VERTICE_DATABASE_URL` | `sqlite:///$VERTICE_HOME/vertice.db` |
 | `VERTICE_SECRET_KEY`   | the key in `$VERTICE_HOME/secret.key`, created on first use |
 | `VERTICE_MAX_REPLICAS` | `100`: the most instances one assembly may declare |
+| `VERTICE_ROUTER`       | unset: no proxy (routes stay pending); `caddy`: the router type |
+| `VERTICE_ROUTER_SETTINGS` | `{}`: the router's settings, a JSON object (see docs/routes.md) |
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +36,10 @@ class Config:
     secret_key: str | None = None
     #: The most instances one assembly may declare (`replicas` above it is refused).
     max_replicas: int = DEFAULT_MAX_REPLICAS
+    #: The type of the installation's reverse proxy (a `vertice.routers` entry point), if any.
+    router_type: str | None = None
+    #: That router's settings (structured by the router's settings class when it is loaded).
+    router_settings: Mapping[str, object] = attrs.field(factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -45,6 +52,8 @@ class Config:
             database_url=url,
             secret_key=env.get("VERTICE_SECRET_KEY") or None,
             max_replicas=_positive(env, "VERTICE_MAX_REPLICAS", DEFAULT_MAX_REPLICAS),
+            router_type=env.get("VERTICE_ROUTER") or None,
+            router_settings=_json_object(env, "VERTICE_ROUTER_SETTINGS"),
         )
 
     @property
@@ -64,4 +73,18 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
         value = 0
     if value < 1:
         raise ValueError(f"{name} must be a positive integer, not {text!r}")
+    return value
+
+
+def _json_object(env: Mapping[str, str], name: str) -> dict[str, object]:
+    """A setting holding a JSON object; a wrong value stops the start with a clear message."""
+    text = env.get(name)
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a JSON object, not {type(value).__name__}")
     return value

@@ -187,7 +187,9 @@ def make_reconciler(ctx: AppContext) -> Iterator[Callable[..., Reconciler]]:
     """Build reconcilers on the test's database (closed at the end)."""
     made: list[Reconciler] = []
 
-    def make(settings: ReconcilerSettings = FAST, holder: str | None = None) -> Reconciler:
+    def make(
+        settings: ReconcilerSettings = FAST, holder: str | None = None, router: Any = None
+    ) -> Reconciler:
         reconciler = Reconciler(
             ctx.store,
             registry=ctx.registry,
@@ -199,6 +201,7 @@ def make_reconciler(ctx: AppContext) -> Iterator[Callable[..., Reconciler]]:
             settings=settings,
             holder=holder,
             metrics=ctx.metrics,
+            router=router,
         )
         made.append(reconciler)
         return reconciler

@@ -30,6 +30,7 @@ from vertice_core.reconcile.region import RegionPass, RegionResult
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.reconcile.storeops import PassStore
 from vertice_core.registry import DriverRegistry
+from vertice_core.routing.controller import RouteController, RouteResult, RouterTarget
 from vertice_core.runtime import CallPool, Due, Runtime, RuntimeSettings
 from vertice_core.store import Store
 from vertice_core.store.repositories.work import WorkRepository
@@ -147,6 +148,7 @@ class Reconciler:
         holder: str | None = None,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
+        router: RouterTarget | None = None,
     ) -> None:
         self.store = store
         self.settings = settings or ReconcilerSettings()
@@ -182,21 +184,48 @@ class Reconciler:
             rng=self.rng,
             clock=clock,
         )  # fmt: skip
+        #: The route controller: the installation's reverse proxy (if one is configured)
+        #: made to serve the routes, on its own runtime.
+        self.routes = RouteController(
+            store, target=router, converter=converter, box=box, metrics=self.metrics,
+            clock=clock, rng=self.rng, call_timeout=s.call_timeout,
+            backoff_base=s.backoff_base, backoff_cap=s.backoff_cap,
+        )  # fmt: skip
+        self.route_runtime: Runtime[RouteResult] = Runtime(
+            self.routes,
+            RuntimeSettings(
+                resync=s.resync, jitter=s.jitter, poll=s.poll, idle_wait=s.idle_wait,
+                backoff_base=s.backoff_base, backoff_cap=s.backoff_cap, target_workers=1,
+            ),
+            metrics=self.metrics, rng=self.rng, clock=clock, queue_metrics=False,
+        )  # fmt: skip
 
     def run_pass(self, *, wait: bool = True) -> list[RegionResult]:
         """Start a pass on every region that is due; with `wait`, return their results."""
         return self.runtime.run_pass(wait=wait)
 
+    def run_route_pass(self) -> list[RouteResult]:
+        """A pass of the route controller, if it is due (tests and tools)."""
+        return self.route_runtime.run_pass(wait=True)
+
     def run_forever(self, stop: threading.Event) -> None:
-        """Run passes until `stop` is set; then finish the passes in flight."""
+        """Run passes of both controllers until `stop` is set; then finish those in flight."""
         self.plugins.hook.vertice_reconciler_started(holder=self.holder)
+        routes = threading.Thread(
+            target=self.route_runtime.run_forever, args=(stop,), name="vertice-routes"
+        )
+        routes.start()
         try:
             self.runtime.run_forever(stop)
         finally:
+            stop.set()
+            routes.join()
             self.close()
             self.plugins.hook.vertice_reconciler_stopped(holder=self.holder)
 
     def close(self) -> None:
-        """Wait for passes in flight, stop the pools, close the drivers."""
+        """Wait for passes in flight, stop the pools, close the drivers and the router."""
         self.runtime.close()
         self.controller.close()
+        self.route_runtime.close()
+        self.routes.close()

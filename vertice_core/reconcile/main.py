@@ -16,6 +16,7 @@ from vertice_core.metrics import Metrics
 from vertice_core.reconcile.loop import Reconciler
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.registry import DriverRegistry
+from vertice_core.routing.routers import build_router
 from vertice_core.store import Store
 
 log = logging.getLogger("vertice.reconcile")
@@ -28,17 +29,20 @@ def build(
     store = Store(config.database_url)
     metrics = Metrics()
     store.on_statement(metrics.count_statement)
+    converter = make_converter()
+    installation = builtins.installation_id(store)
     return Reconciler(
         store,
         registry=DriverRegistry(),
-        converter=make_converter(),
+        converter=converter,
         box=SecretBox(load_key(config)),
         plugins=make_plugin_manager(config=config),
-        installation_id=builtins.installation_id(store),
+        installation_id=installation,
         home=config.home,
         settings=settings or ReconcilerSettings.from_env(),
         holder=holder,
         metrics=metrics,
+        router=build_router(config, converter, installation),
     )
 
 

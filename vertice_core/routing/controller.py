@@ -255,6 +255,8 @@ class RouteController:
         """Write each route's status that changed (one transaction)."""
         retry = retry or {}
         written = 0
+        if not statuses:
+            return 0
         with self.store.write() as session:
             repo = RouteRepository(session)
             for route_id, (phase, message, upstreams) in statuses.items():

@@ -61,8 +61,12 @@ class Runtime(Generic[R]):
         metrics: Metrics,
         rng: random.Random,
         clock: Callable[[], float] = time.time,
+        queue_metrics: bool = True,
     ) -> None:
         self.controller = controller
+        #: Whether this runtime sets the queue depth and lag gauges (one runtime per process
+        #: does: they are not labelled by controller).
+        self.queue_metrics = queue_metrics
         self.settings = settings
         self.metrics = metrics
         self.rng = rng
@@ -81,8 +85,9 @@ class Runtime(Generic[R]):
     def due_targets(self, now: float) -> list[str]:
         """The targets to look at now: due rows (unless backing off), or their time came."""
         due = self.controller.due(now)
-        self.metrics.queue_depth.set(sum(due.counts.values()))
-        self.metrics.queue_lag.set(now - due.oldest if due.oldest is not None else 0.0)
+        if self.queue_metrics:
+            self.metrics.queue_depth.set(sum(due.counts.values()))
+            self.metrics.queue_lag.set(now - due.oldest if due.oldest is not None else 0.0)
         chosen = []
         for target in due.targets:
             clock = self._clocks.setdefault(target, _Clock())

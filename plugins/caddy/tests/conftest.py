@@ -40,6 +40,8 @@ def caddy(caddy_proxy: Caddy) -> Iterator[Caddy]:
     yield from fresh_for_a_test(caddy_proxy)
 
 
+pytest_plugins = ["vertice_testing.plugin"]
+
 _installations = itertools.count(1)
 
 

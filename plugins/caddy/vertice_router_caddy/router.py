@@ -70,6 +70,13 @@ class CaddyRouter(Router):
         self._write_tls(config, spec.id, want, have)
         self._write_route(config, spec.id, server, route_object(spec, self.installation), have)
 
+    def url(self, spec: RouteSpec) -> str:
+        """The route's URL, with the port when it is not the scheme's default."""
+        plain = spec.tls is TlsMode.OFF
+        port = self.settings.http_port if plain else self.settings.https_port
+        shown = "" if port == (80 if plain else 443) else f":{port}"
+        return f"{'http' if plain else 'https'}://{spec.hostname}{shown}{spec.path_prefix or '/'}"
+
     def remove(self, route_id: str) -> None:
         _check_id(route_id)
         self.admin.call("DELETE", f"/id/{route_tag(self.installation, route_id)}", missing_ok=True)
