@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from vertice_api.cli import routes
 from vertice_api.cli.assemblies import Directory, Document
 from vertice_api.cli.client import complete_names, names_argument, project_option
 from vertice_api.cli.connect import client_command, open_client
@@ -122,11 +123,20 @@ restart = _action(
     _restart,
     "Restart assemblies NAMES once (restart_count + 1).",
 )
-delete = _action(
-    "delete",
-    _delete,
-    "Delete assemblies NAMES, in any phase.",
-)
+
+
+@click.command("delete")
+@names_argument
+@project_option
+@wait_options
+@client_command
+def delete(names: tuple[str, ...], project: str | None, wait: bool, timeout: float) -> None:
+    """Delete assemblies NAMES, in any phase; `delete route HOSTNAME...` deletes routes."""
+    if len(names) > 1 and names[0] in ("route", "routes"):
+        with open_client(click.get_current_context()) as client:
+            routes.delete(client, names[1:])
+        return
+    _run(names, project, wait, timeout, _delete)
 
 
 @click.command("scale")

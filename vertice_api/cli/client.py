@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vertice_api.cli import output
+from vertice_api.cli import output, routes
 from vertice_api.cli.assemblies import Directory, Document, apply, label, load
 from vertice_api.cli.connect import Failure, client_command, explain, open_client
 from vertice_api.cli.wait import Tracked, wait_for, wait_options
@@ -98,7 +98,8 @@ def flavors(region: str | None, fmt: str) -> None:
 @wait_options
 @client_command
 def apply_command(source: str, project: str | None, wait: bool, timeout: float) -> None:
-    """Declare or update assemblies from a JSON or YAML file.
+    """Declare or update assemblies (and routes: documents with `kind: route`) from a JSON
+    or YAML file.
 
     Each declaration is POSTed to the API. An assembly whose name the
     project already uses gets the file's description, tags, desired_state and
@@ -115,6 +116,10 @@ def apply_command(source: str, project: str | None, wait: bool, timeout: float) 
             if project and "project" not in declaration:
                 declaration["project"] = project
             try:
+                if declaration.get("kind") == routes.KIND:
+                    _, line = routes.apply(client, declaration)
+                    click.echo(line)
+                    continue
                 document, line = apply(client, directory, declaration)
             except (ApiError, Failure) as exc:
                 message = explain(exc) if isinstance(exc, ApiError) else exc.message
@@ -137,18 +142,20 @@ def apply_command(source: str, project: str | None, wait: bool, timeout: float) 
 
 
 class _Kinds(click.Group):
-    """A group whose one command, `assemblies`, also answers to `assembly` and `asm`."""
+    """A group of kinds: `assemblies` (also `assembly`, `asm`) and `routes` (also `route`)."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command `cmd_name`, singular or plural."""
         if cmd_name in ("assembly", "asm"):
             cmd_name = "assemblies"
+        elif cmd_name == "route":
+            cmd_name = "routes"
         return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=_Kinds)
 def get() -> None:
-    """List assemblies (`vertice get assemblies`)."""
+    """List assemblies or routes (`vertice get assemblies`, `vertice get routes`)."""
 
 
 @get.command("assemblies")
@@ -178,7 +185,8 @@ def get_assemblies(names: tuple[str, ...], project: str | None, fmt: str) -> Non
 
 @click.group(cls=_Kinds)
 def describe() -> None:
-    """Show an assembly in detail (`vertice describe assembly NAME`)."""
+    """Show an assembly or a route in detail (`vertice describe assembly NAME`,
+    `vertice describe route HOSTNAME`)."""
 
 
 @describe.command("assemblies")
@@ -243,3 +251,7 @@ def events(name: str, project: str | None, follow: bool, interval: float) -> Non
                 last = int(found[-1]["id"]) if found else last
         except KeyboardInterrupt:
             return  # Ctrl-C is how one stops following
+
+
+get.add_command(routes.routes)
+describe.add_command(routes.describe_route)

@@ -160,7 +160,7 @@ def events_lines(events: Sequence[Mapping[str, Any]]) -> list[str]:
     ]
 
 
-def _field(label: str, value: Any) -> str:
+def field(label: str, value: Any) -> str:
     return f"{label + ':':<15}{'' if value is None else value}"
 
 
@@ -174,40 +174,40 @@ def describe(document: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -
     created = document.get("created_at")
     reason = f" ({status.get('reason')})" if status.get("reason") else ""
     lines = [
-        _field("Name", document.get("name")),
-        _field("ID", document.get("id")),
-        _field("Project", document.get("project")),
-        _field("Description", document.get("description")),
-        _field("Tags", ", ".join(document.get("tags", []))),
-        _field("Plan", plan_name(document)),
-        _field("Region", document.get("region")),
-        _field("Flavor", document.get("flavor")),
-        _field("Credential", shown_credential),
-        _field("Desired state", document.get("desired_state")),
-        _field("Restarts", document.get("restart_count")),
-        _field(
+        field("Name", document.get("name")),
+        field("ID", document.get("id")),
+        field("Project", document.get("project")),
+        field("Description", document.get("description")),
+        field("Tags", ", ".join(document.get("tags", []))),
+        field("Plan", plan_name(document)),
+        field("Region", document.get("region")),
+        field("Flavor", document.get("flavor")),
+        field("Credential", shown_credential),
+        field("Desired state", document.get("desired_state")),
+        field("Restarts", document.get("restart_count")),
+        field(
             "Replicas",
             f"{declared_replicas(document)} declared, {status.get('ready_replicas', 0)} ready, "
             f"{status.get('updated_replicas', 0)} up to date",
         ),
-        _field(
+        field(
             "Generation",
             f"{document.get('generation')} (observed {status.get('observed_generation')})",
         ),
-        _field("Created", f"{created} ({age(created)} ago)"),
-        _field("Phase", f"{status.get('phase')}{reason}"),
-        _field("Message", status.get("message") or ""),
+        field("Created", f"{created} ({age(created)} ago)"),
+        field("Phase", f"{status.get('phase')}{reason}"),
+        field("Message", status.get("message") or ""),
         "Conditions:",
-        _indent(_conditions(status.get("conditions", []))),
+        indent(conditions_table(status.get("conditions", []))),
         "Instances:",
-        _indent(_instances(status.get("instances", []))),
+        indent(_instances(status.get("instances", []))),
         f"Events (last {len(events)}):" if events else "Events:",
-        _indent("\n".join(events_lines(events)) if events else "(none)"),
+        indent("\n".join(events_lines(events)) if events else "(none)"),
     ]
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _conditions(conditions: Sequence[Mapping[str, Any]]) -> str:
+def conditions_table(conditions: Sequence[Mapping[str, Any]]) -> str:
     if not conditions:
         return "(none yet)"
     keys = ("type", "status", "reason", "last_transition_time", "message")
@@ -228,5 +228,5 @@ def _instances(instances: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _indent(text: str) -> str:
+def indent(text: str) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines())

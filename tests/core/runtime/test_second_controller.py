@@ -231,9 +231,11 @@ def run_until(runtime: Runtime[Any], done, timeout: float = 20) -> None:
         time.sleep(SETTINGS.idle_wait)
 
 
-def make(store: Store, world: World, holder: str = "one") -> tuple[Runtime[Any], Mirror]:
+def make(
+    store: Store, world: World, holder: str = "one", settings: RuntimeSettings = SETTINGS
+) -> tuple[Runtime[Any], Mirror]:
     controller = Mirror(store, world, holder, Metrics())
-    runtime = Runtime(controller, SETTINGS, metrics=Metrics(), rng=random.Random(2))
+    runtime = Runtime(controller, settings, metrics=Metrics(), rng=random.Random(2))
     return runtime, controller
 
 
@@ -255,7 +257,9 @@ def test_a_failing_target_is_backed_off_and_its_rows_are_told(mirror_store):
     world = World()
     declare(mirror_store, 6)
     world.down.add("west")
-    runtime, controller = make(mirror_store, world)
+    # A backoff of 1 to 2 s: the next pass comes well within it, even on a loaded machine.
+    slow_retry = attrs.evolve(SETTINGS, backoff_base=2, backoff_cap=2)
+    runtime, controller = make(mirror_store, world, settings=slow_retry)
     try:
         results = runtime.run_pass()
         assert sorted(r.error is not None for r in results) == [False, True]

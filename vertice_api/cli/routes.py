@@ -1,0 +1,141 @@
+"""Route commands: `vertice routes`, `get routes`, `describe route`, `delete route`, and
+the routes of `apply -f` (documents with `kind: route`).
+
+A route is named by its hostname (unique in the installation) or its id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from vertice_api.cli import output
+from vertice_api.cli.connect import Failure, client_command, open_client
+
+if TYPE_CHECKING:
+    from vertice_api.client import Client
+
+Document = dict[str, Any]
+
+#: The `kind` that marks a route in a file given to `apply -f`.
+KIND = "route"
+
+
+def find(client: Client, ref: str) -> Document:
+    """The caller's route with hostname (or id) `ref`; a one-line error when there is none."""
+    for item in client.items("/v3/routes"):
+        if ref in (item.get("hostname"), item.get("id")):
+            return dict(item)
+    raise Failure(f"no route {ref!r} (vertice routes lists yours)")
+
+
+def table(items: Sequence[Mapping[str, Any]]) -> str:
+    """Routes as a table: hostname, path, assembly, port, TLS, phase, upstreams, URL."""
+    rows = [
+        [
+            r.get("hostname"),
+            r.get("path_prefix") or "/",
+            str(r.get("assembly_uri", "")).rsplit("/", 1)[-1],
+            r.get("port"),
+            r.get("tls"),
+            r.get("status", {}).get("phase"),
+            len(r.get("status", {}).get("upstreams", [])),
+            r.get("url"),
+        ]
+        for r in items
+    ]
+    headers = ["HOSTNAME", "PATH", "ASSEMBLY", "PORT", "TLS", "PHASE", "UPSTREAMS", "URL"]
+    return output.table(headers, rows)
+
+
+def describe_text(route: Mapping[str, Any]) -> str:
+    """`describe route`: the declaration, where it is reached, and how the proxy serves it."""
+    status = route.get("status", {})
+    field = output.field
+    lines = [
+        field("Hostname", route.get("hostname")),
+        field("ID", route.get("id")),
+        field("Project", route.get("project")),
+        field("Path prefix", route.get("path_prefix") or "(every path)"),
+        field("Assembly", route.get("assembly_uri")),
+        field("Port", route.get("port")),
+        field("TLS", route.get("tls")),
+        field("Balancing", route.get("balancing")),
+        field("URL", route.get("url")),
+        field("Router", status.get("router") or "-"),
+        field("Phase", status.get("phase")),
+        field("Message", status.get("message") or ""),
+        "Upstreams:",
+        *(f"  {u}" for u in status.get("upstreams", []) or ["(none)"]),
+        "Conditions:",
+        output.indent(output.conditions_table(status.get("conditions", []))),
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def apply(client: Client, declaration: Mapping[str, Any]) -> tuple[Document, str]:
+    """Declare the route of a file; one with the same declaration already there is unchanged."""
+    from vertice_api.client import ApiError
+
+    body = {k: v for k, v in declaration.items() if k != "kind"}
+    hostname = body.get("hostname")
+    try:
+        created = client.post("/v3/routes", body)
+    except ApiError as exc:
+        if exc.status != 409 or not isinstance(hostname, str):
+            raise
+        existing = _mine(client, hostname)
+        if existing is None or not _same(existing, body):
+            raise
+        return existing, f"route {hostname} unchanged"
+    return created, f"route {hostname} created ({created.get('id')})"
+
+
+def _mine(client: Client, hostname: str) -> Document | None:
+    try:
+        return find(client, hostname)
+    except Failure:
+        return None
+
+
+def _same(existing: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
+    """Whether a declared route says what the file does (the assembly by name or id)."""
+    defaults = {"path_prefix": "", "tls": "internal", "balancing": "round_robin"}
+    for key in ("port", "path_prefix", "tls", "balancing"):
+        if body.get(key, defaults.get(key)) != existing.get(key):
+            return False
+    return True
+
+
+def delete(client: Client, refs: Sequence[str]) -> None:
+    """Delete the named routes, one line each."""
+    for ref in refs:
+        route = find(client, ref)
+        client.delete(route["uri"])
+        click.echo(f"route {route['hostname']}: deleted")
+
+
+@click.command("routes")
+@output.output_option
+@client_command
+def routes(fmt: str) -> None:
+    """List your routes: hostname, path, assembly, port, TLS, phase, upstreams, URL."""
+    with open_client(click.get_current_context()) as client:
+        items = list(client.items("/v3/routes"))
+    if fmt != "table":
+        click.echo(output.dump(items, fmt))
+    elif items:
+        click.echo(table(items))
+    else:
+        click.echo("no routes", err=True)
+
+
+@click.command("routes")
+@click.argument("ref", metavar="HOSTNAME")
+@client_command
+def describe_route(ref: str) -> None:
+    """Show a route: its declaration, URL, upstreams and conditions."""
+    with open_client(click.get_current_context()) as client:
+        click.echo(describe_text(find(client, ref)))
