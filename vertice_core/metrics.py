@@ -48,6 +48,10 @@ class Metrics:
             "vertice_reconcile_pass_seconds", "Duration of a pass over a region", ["region"],
             buckets=BUCKETS, registry=r,
         )  # fmt: skip
+        self.route_passes = Counter(
+            "vertice_route_passes", "Route controller passes over a router", ["router", "outcome"],
+            registry=r,
+        )  # fmt: skip
         self.queue_depth = Gauge(
             "vertice_reconcile_queue_depth", "Assemblies due now", registry=r,
             multiprocess_mode="livemax",

@@ -197,7 +197,7 @@ class Reconciler:
                 resync=s.resync, jitter=s.jitter, poll=s.poll, idle_wait=s.idle_wait,
                 backoff_base=s.backoff_base, backoff_cap=s.backoff_cap, target_workers=1,
             ),
-            metrics=self.metrics, rng=self.rng, clock=clock, queue_metrics=False,
+            metrics=self.metrics, rng=self.rng, clock=clock, passes=self.metrics.route_passes,
         )  # fmt: skip
 
     def run_pass(self, *, wait: bool = True) -> list[RegionResult]:

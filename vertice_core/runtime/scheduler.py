@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Generic
+from typing import Any, Generic
 
 import attrs
 
@@ -61,12 +61,13 @@ class Runtime(Generic[R]):
         metrics: Metrics,
         rng: random.Random,
         clock: Callable[[], float] = time.time,
-        queue_metrics: bool = True,
+        passes: Any = None,
     ) -> None:
         self.controller = controller
-        #: Whether this runtime sets the queue depth and lag gauges (one runtime per process
-        #: does: they are not labelled by controller).
-        self.queue_metrics = queue_metrics
+        #: The counter of this runtime's passes (target, outcome). None: the assembly
+        #: controller's `vertice_reconcile_*` metrics, with the pass durations and the queue
+        #: gauges (not labelled by controller, so a second controller leaves them alone).
+        self.passes = passes
         self.settings = settings
         self.metrics = metrics
         self.rng = rng
@@ -85,7 +86,7 @@ class Runtime(Generic[R]):
     def due_targets(self, now: float) -> list[str]:
         """The targets to look at now: due rows (unless backing off), or their time came."""
         due = self.controller.due(now)
-        if self.queue_metrics:
+        if self.passes is None:
             self.metrics.queue_depth.set(sum(due.counts.values()))
             self.metrics.queue_lag.set(now - due.oldest if due.oldest is not None else 0.0)
         chosen = []
@@ -120,8 +121,12 @@ class Runtime(Generic[R]):
         """One pass over `target`; its failures are recorded and scheduled, never raised."""
         started = time.monotonic()
         result = self._run(target)
+        outcome = "error" if result.error else "ok"
+        if self.passes is not None:
+            self.passes.labels(target, outcome).inc()
+            return result
         self.metrics.pass_seconds.labels(target).observe(time.monotonic() - started)
-        self.metrics.passes.labels(target, "error" if result.error else "ok").inc()
+        self.metrics.passes.labels(target, outcome).inc()
         return result
 
     def _run(self, target: str) -> R:
