@@ -21,7 +21,16 @@ class AdminClient:
     """One proxy's admin API (`/config/...`, `/id/...`)."""
 
     def __init__(self, base_url: str, timeout: float) -> None:
-        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+        # No keep-alive: Caddy may replace its admin server when a configuration change
+        # loads, closing idle connections; a request sent on one then fails with a
+        # ReadError although Caddy never saw it (twice in the plugin-isolation test of a
+        # loaded `make test`).
+        # A new connection per call costs a fraction of a millisecond on loopback.
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
 
     def close(self) -> None:
         self.http.close()
