@@ -218,6 +218,18 @@ def test_stop_start_restart_and_delete_wait_for_their_phase(cli, api, tmp_path):
     assert gone.value.status == 404
 
 
+def test_replace_waits_until_every_instance_is_new(cli, api, tmp_path):
+    cli("apply", "-f", write(tmp_path / "rp.json", declaration("roll-1", replicas=2)), "--wait")
+    before = {i["key"] for i in assembly(api, "roll-1")["status"]["instances"]}
+    out = lines(cli("replace", "roll-1", "--wait").stdout)
+    assert out[0] == "roll-1: replacement requested (replace_count 1)"
+    assert out[-1].endswith("[2/2 replaced]"), out
+    after = assembly(api, "roll-1")
+    keys = {i["key"] for i in after["status"]["instances"]}
+    assert len(keys) == 2 and not keys & before
+    assert after["status"]["updated_replicas"] == 2
+
+
 def test_restart_sends_if_match_and_retries_after_a_concurrent_change(
     cli, api, tmp_path, monkeypatch
 ):

@@ -302,6 +302,7 @@ def route(stored: StoredRoute) -> dict[str, Any]:
         port=stored.port,
         tls=stored.tls,
         balancing=stored.balancing,
+        health_check=stored.health_check,
         url=stored.url,
         generation=stored.generation,
         created_at=format_time(stored.created_at),

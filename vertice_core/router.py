@@ -14,7 +14,11 @@ by `vertice_drivers.router_testkit`:
   It is pure (no I/O).
 * `apply(spec)` makes the proxy serve `spec` (create or replace), without a
   restart and without dropping connections to other routes. It is
-  idempotent.
+  idempotent. The proxy balances over `spec.upstreams` as `spec.balancing`
+  says, checks them actively when `spec.health_check` is set and always
+  passively (an upstream a request could not reach is left out for a while and
+  the request is tried on another), so an instance that dies between two
+  passes costs no failed request while another can serve it.
 * `remove(route_id)` stops serving the route; one that is not there is a
   success.
 * A proxy that was restarted with an empty configuration is simply observed
@@ -38,11 +42,12 @@ from typing import Any, ClassVar
 
 import attrs
 
-from vertice_core.model.route import Balancing, TlsMode
+from vertice_core.model.route import Balancing, HealthCheck, TlsMode
 
 __all__ = [
     "ROUTER_NAMESPACE",
     "Balancing",
+    "HealthCheck",
     "RouteSpec",
     "Router",
     "RouterConfig",
@@ -69,6 +74,8 @@ class RouteSpec:
     upstreams: tuple[str, ...]
     tls: TlsMode = TlsMode.INTERNAL
     balancing: Balancing = Balancing.ROUND_ROBIN
+    #: The active health check of each upstream (None: passive checks only).
+    health_check: HealthCheck | None = None
     #: PEM of the certificate chain and key when `tls` is `provided` (never log them).
     certificate: str = attrs.field(default="", repr=False)
     key: str = attrs.field(default="", repr=False)

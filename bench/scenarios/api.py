@@ -17,11 +17,11 @@ import time
 
 import httpx
 
-from bench import wrk
 from bench.installation import Installation, stop
 from bench.report import Figure
 from bench.sizes import Size
 from vertice_core.store.repositories import AssemblyRepository
+from vertice_testing import wrk
 from vertice_testing.server import free_port
 
 #: Seconds of load, not measured, before the first figure of a server: both workers

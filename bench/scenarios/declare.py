@@ -16,11 +16,11 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench import wrk
 from bench.installation import Installation
 from bench.report import Figure
 from bench.sizes import Size
 from vertice_api.client import Client
+from vertice_testing import wrk
 
 
 def run(size: Size) -> list[Figure]:

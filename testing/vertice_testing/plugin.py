@@ -65,6 +65,7 @@ FAST = ReconcilerSettings(
     call_timeout=10,
     observe_timeout=10,
     lease_ttl=30,
+    drain=0.5,
 )
 
 

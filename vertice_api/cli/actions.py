@@ -1,8 +1,9 @@
-"""`stop`, `start`, `restart`, `delete`, `scale`: desired state, written through the API.
+"""`stop`, `start`, `restart`, `replace`, `delete`, `scale`: desired state, through the API.
 
 Actions are desired state, not commands: stop and start replace
 `desired_state` with a JSON Patch, restart raises `restart_count` by one
 (with `If-Match`, so two restarts racing are both counted, never merged),
+replace raises `replace_count` the same way (every instance replaced, one at a time),
 delete asks for deletion (202), scale replaces `replicas` (with `If-Match`).
 Every name is resolved before anything is changed, so a typo changes nothing.
 """
@@ -40,7 +41,7 @@ def _run(names: tuple[str, ...], project: str | None, wait: bool, timeout: float
             click.echo(line)
             tracked.append(changed)
         if wait:
-            until = "gone" if act is _delete else "ready"
+            until = {_delete: "gone", _replace: "replaced"}.get(act, "ready")
             wait_for(client, [Tracked.of(d, until) for d in tracked], timeout)
 
 
@@ -79,15 +80,22 @@ def _patch_current(
         return patched
 
 
-def _restart(client: Client, document: Document, etag: str | None) -> tuple[Document, str]:
-    def raised(current: Document) -> list[dict[str, object]]:
-        count = int(current.get("restart_count", 0)) + 1
-        return [{"op": "replace", "path": "/restart_count", "value": count}]
+def _raise(field: str, verb: str) -> Act:
+    """An action that raises the counter `field` by one (with `If-Match`, retried)."""
 
-    patched = _patch_current(client, document, etag, raised)
-    return patched, (
-        f"{document['name']}: restart requested (restart_count {patched['restart_count']})"
-    )
+    def act(client: Client, document: Document, etag: str | None) -> tuple[Document, str]:
+        def raised(current: Document) -> list[dict[str, object]]:
+            count = int(current.get(field, 0)) + 1
+            return [{"op": "replace", "path": f"/{field}", "value": count}]
+
+        patched = _patch_current(client, document, etag, raised)
+        return patched, f"{document['name']}: {verb} requested ({field} {patched[field]})"
+
+    return act
+
+
+_restart = _raise("restart_count", "restart")
+_replace = _raise("replace_count", "replacement")
 
 
 def _delete(client: Client, document: Document, _etag: str | None) -> tuple[Document, str]:
@@ -122,6 +130,13 @@ restart = _action(
     "restart",
     _restart,
     "Restart assemblies NAMES once (restart_count + 1).",
+)
+replace = _action(
+    "replace",
+    _replace,
+    "Replace every instance of assemblies NAMES, one at a time: each new instance runs "
+    "before the old one is drained and deleted (replace_count + 1). With --wait, until "
+    "every instance is new.",
 )
 
 
@@ -173,4 +188,4 @@ def scale(name: str, replicas: int, project: str | None, wait: bool, timeout: fl
             wait_for(client, [Tracked.of(document, replicas=replicas)], timeout)
 
 
-COMMANDS = [stop, start, restart, delete, scale]
+COMMANDS = [stop, start, restart, replace, delete, scale]

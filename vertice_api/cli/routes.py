@@ -63,6 +63,7 @@ def describe_text(route: Mapping[str, Any]) -> str:
         field("Port", route.get("port")),
         field("TLS", route.get("tls")),
         field("Balancing", route.get("balancing")),
+        field("Health check", _health(route.get("health_check"))),
         field("URL", route.get("url")),
         field("Router", status.get("router") or "-"),
         field("Phase", status.get("phase")),
@@ -100,13 +101,25 @@ def _mine(client: Client, hostname: str) -> Document | None:
         return None
 
 
+def _health(check: Any) -> str:
+    """A route's active health check on one line, or `-`."""
+    if not isinstance(check, Mapping):
+        return "-"
+    return (
+        f"GET {check.get('path')} every {check.get('interval')}s (timeout {check.get('timeout')}s)"
+    )
+
+
 def _same(existing: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
     """Whether a declared route says what the file does (the assembly by name or id)."""
     defaults = {"path_prefix": "", "tls": "internal", "balancing": "round_robin"}
     for key in ("port", "path_prefix", "tls", "balancing"):
         if body.get(key, defaults.get(key)) != existing.get(key):
             return False
-    return True
+    given, stored = body.get("health_check"), existing.get("health_check")
+    if not isinstance(given, Mapping) or not isinstance(stored, Mapping):
+        return given == stored
+    return {"interval": 5.0, "timeout": 2.0, **given} == stored
 
 
 def delete(client: Client, refs: Sequence[str]) -> None:

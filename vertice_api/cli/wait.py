@@ -96,12 +96,18 @@ def look(client: Client, tracked: Tracked) -> tuple[str, str]:
     if status.get("message"):
         line += f": {status['message']}"
     counted = True
-    if tracked.replicas is not None:
+    if tracked.until == "replaced":
+        # A rolling replacement: every instance new, and the old ones gone.
+        updated = int(status.get("updated_replicas") or 0)
+        declared = int(status.get("replicas") or 0)
+        line += f" [{updated}/{declared} replaced]"
+        counted = updated == declared and len(status.get("instances") or []) == declared
+    elif tracked.replicas is not None:
         ready = int(status.get("ready_replicas") or 0)
         line += f" [{ready}/{tracked.replicas} ready]"
         counted = ready == tracked.replicas
     seen = int(status.get("observed_generation") or 0) >= tracked.generation
-    if tracked.until == "ready" and seen:
+    if tracked.until in ("ready", "replaced") and seen:
         if phase == "FAILED":
             return "failed", line
         if counted and _condition(status, "Ready") and _condition(status, "Synced"):

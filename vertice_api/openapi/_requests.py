@@ -195,8 +195,9 @@ def _assembly_input(max_replicas: int) -> Json:
             ]
         },
         "A JSON Patch (RFC 6902) of the assembly's name, description, tags, desired_state "
-        "(`running` or `stopped`), restart_count (raise it by one to restart) and replicas "
-        "(how many instances run: scale).",
+        "(`running` or `stopped`), restart_count (raise it by one to restart), replicas "
+        "(how many instances run: scale) and replace_count (raise it by one to replace every "
+        "instance, one at a time).",
     )
     return {
         "ComponentInput": component,

@@ -132,6 +132,9 @@ def _status_parts() -> dict[str, Json]:
             "public_ipv4": string(),
             "private_ipv4": string(),
             "access": array(string("`host:port`")),
+            "draining": boolean(
+                "On its way out (scale down, or replaced): routes no longer send it requests."
+            ),
         }
     )
     status = record(
@@ -191,6 +194,11 @@ def _assembly_parts() -> dict[str, Json]:
             "desired_state": enum(s.value for s in DesiredState),
             "restart_count": integer(minimum=0),
             "replicas": integer("How many instances should run (0: scaled to zero).", minimum=0),
+            "replace_count": integer(
+                "Raise it by one to replace every instance, one at a time (a rolling "
+                "replacement: each new instance runs before the old one is drained).",
+                minimum=0,
+            ),
             "generation": integer(
                 "Version of the declared spec (the ETag's first part).", minimum=1
             ),

@@ -17,7 +17,7 @@ from vertice_api.openapi._build import (
 )
 from vertice_api.openapi._paths import Paths, create, remove
 from vertice_api.openapi._resources import collection, resource
-from vertice_core.model.route import PEM_MAX, Balancing, RoutePhase, TlsMode
+from vertice_core.model.route import HEALTH_PATH_MAX, PEM_MAX, Balancing, RoutePhase, TlsMode
 
 HOSTNAME = (
     r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -62,6 +62,7 @@ def route_requests() -> dict[str, Json]:
                             "`internal`: the proxy's own CA; `provided`: give "
                             "`certificate` and `key`."),
                 "balancing": enum([b.value for b in Balancing]),
+                "health_check": nullable(ref("HealthCheck")),
                 "certificate": text("PEM certificate chain (tls `provided` only; write-only).",
                                     maxLength=PEM_MAX),
                 "key": text("PEM private key (tls `provided` only; never returned).",
@@ -70,6 +71,18 @@ def route_requests() -> dict[str, Json]:
             },
             ("hostname", "assembly", "port"),
             description="`project` defaults to the caller's first project.",
+        ),
+        "HealthCheck": obj(
+            {
+                "path": string("Requested of each instance; a 2xx or 3xx answer is healthy.",
+                               pattern="^/[^\\s?#*]*$", maxLength=HEALTH_PATH_MAX),
+                "interval": {"type": "number", "minimum": 0.1, "maximum": 3600,
+                             "description": "Seconds between two checks (default 5)."},
+                "timeout": {"type": "number", "minimum": 0.1, "maximum": 60,
+                            "description": "Seconds a check may take (default 2)."},
+            },
+            ("path",),
+            description="The proxy's active health check of each instance of a route.",
         ),
     }  # fmt: skip
 
@@ -98,6 +111,7 @@ def route_resources() -> dict[str, Json]:
             "port": integer(minimum=1),
             "tls": enum([t.value for t in TlsMode]),
             "balancing": enum([b.value for b in Balancing]),
+            "health_check": nullable(ref("HealthCheck")),
             "url": string("Where the route is reached."),
             "generation": integer(minimum=1),
             "created_at": time(),

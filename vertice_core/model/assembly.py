@@ -5,7 +5,8 @@ layer resolves it (plan, region, flavor, launch credential) into an
 `AssemblySpec`, the declared state the reconciler drives the cloud towards.
 Power state, restarts and the number of instances are desired state, not
 commands: `desired_state` says whether the instances should run, raising
-`restart_count` asks for one restart, `replicas` says how many should exist.
+`restart_count` asks for one restart, `replicas` says how many should exist,
+raising `replace_count` asks for every instance to be replaced, one at a time.
 
 `Assembly` is a stored assembly as reads return it: its identity, its spec
 without secrets and its observed status. The API's assembly document is its
@@ -74,6 +75,7 @@ PATCHABLE_PATHS = (
     "/desired_state",
     "/restart_count",
     "/replicas",
+    "/replace_count",
 )
 
 #: Instances an assembly runs unless it says otherwise.
@@ -146,6 +148,7 @@ class AssemblySpec:
     metadata: Metadata = attrs.Factory(default_metadata)
     metrics_port: Port | None = None
     replicas: NonNegative = NonNegative(DEFAULT_REPLICAS)
+    replace_count: NonNegative = NonNegative(0)
 
 
 @attrs.frozen
@@ -175,6 +178,8 @@ class Assembly:
     desired_state: DesiredState = DesiredState.RUNNING
     restart_count: int = 0
     replicas: int = DEFAULT_REPLICAS
+    #: Raised by one to replace every instance, one at a time (a rolling replacement).
+    replace_count: int = 0
     #: The version of the declared spec: raised by every change of it.
     generation: int = 1
     credential: CredentialSummary = attrs.Factory(CredentialSummary)

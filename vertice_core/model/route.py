@@ -46,6 +46,45 @@ class RoutePhase(enum.StrEnum):
     FAILED = "FAILED"
 
 
+#: The most characters a health check's path may hold.
+HEALTH_PATH_MAX = 200
+
+
+def _health_path(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if (
+        not value.startswith("/")
+        or len(value) > HEALTH_PATH_MAX
+        or any(c.isspace() or c in "#?*" for c in value)
+    ):
+        raise ValueError(
+            f"{attribute.name}: must be a path such as /healthz ({HEALTH_PATH_MAX} characters "
+            f"at most, no spaces, '?', '#' or '*')"
+        )
+
+
+def _seconds(low: float, high: float) -> Callable[[object, attrs.Attribute[float], float], None]:
+    def check(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+        if not low <= value <= high:
+            raise ValueError(f"{attribute.name}: must be from {low:g} to {high:g} seconds")
+
+    return check
+
+
+@attrs.frozen
+class HealthCheck:
+    """The active health check the proxy runs against each upstream of a route.
+
+    An upstream that does not answer `path` with a 2xx or 3xx within `timeout`
+    gets no requests until it does again. Besides it, the proxy always checks
+    passively: an upstream a request could not reach gets none for a while, and the
+    request is tried on another one.
+    """
+
+    path: str = attrs.field(validator=_health_path)
+    interval: float = attrs.field(default=5.0, validator=_seconds(0.1, 3600))
+    timeout: float = attrs.field(default=2.0, validator=_seconds(0.1, 60))
+
+
 #: The most characters a PEM certificate chain or key may hold.
 PEM_MAX = 65536
 
@@ -75,6 +114,8 @@ class RouteInput:
     path_prefix: PathPrefix = PathPrefix("")
     tls: TlsMode = TlsMode.INTERNAL
     balancing: Balancing = Balancing.ROUND_ROBIN
+    #: The proxy's active health check of each instance (none: passive checks only).
+    health_check: HealthCheck | None = None
     #: PEM certificate chain and key, for `tls: provided` only (write-only).
     certificate: str = attrs.field(default="", repr=False, validator=_pem("CERTIFICATE"))
     key: str = attrs.field(default="", repr=False, validator=_pem(""))

@@ -68,6 +68,8 @@ class InstanceView:
     private_ipv4: str = ""
     #: Addresses a client reaches the workload at, as `host:port` (published ports).
     access: list[str] = attrs.Factory(list)
+    #: On its way out (scale down, or replaced): routes no longer send it requests.
+    draining: bool = False
 
 
 @attrs.frozen

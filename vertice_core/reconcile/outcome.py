@@ -27,8 +27,9 @@ from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges
 from vertice_core.store.repositories.work import StatusWrite, WorkItem
 
 
-def desired_of(item: WorkItem) -> Desired:
-    """The planner's view of a work item."""
+def desired_of(item: WorkItem, drain: float = 0.0) -> Desired:
+    """The planner's view of a work item (`drain`: seconds an instance on its way out
+    is drained first; the pass gives it to assemblies with a route in front)."""
     return Desired(
         assembly_id=item.id,
         desired=DesiredState(item.desired_state),
@@ -37,22 +38,32 @@ def desired_of(item: WorkItem) -> Desired:
         restart_count=item.restart_count,
         phase=Phase(item.phase),
         replicas=item.replicas,
-        slots=tuple(
-            Slot(s.ordinal, s.incarnation, s.restarts_done, s.create_key, s.create_started_at)
-            for s in item.slots
-        ),
+        slots=tuple(_slot(s) for s in item.slots),
+        replace_count=item.replace_count,
+        drain=drain,
     )
 
 
+def _slot(row: InstanceSlot) -> Slot:
+    """The planner's view of an instance row."""
+    return Slot(
+        row.ordinal, row.incarnation, row.restarts_done, row.create_key,
+        row.create_started_at, row.replaced_done, row.retiring, row.drain_started_at,
+    )  # fmt: skip
+
+
 def _counts(item: WorkItem, decision: Decision) -> tuple[int, int, int]:
-    """`(replicas, ready, updated)`: instances declared, as declared, live at a wanted
-    ordinal. Every live instance runs the current declaration until declarations can
-    change what an instance runs (revisions), so updated counts the live ones."""
+    """`(replicas, ready, updated)`: instances declared, as declared, and live at a
+    wanted ordinal with every replacement asked for carried out."""
     desired = DesiredState(item.desired_state)
     wanted = [m for m in decision.members if m.wanted]
     ready = sum(1 for m in wanted if status.is_ready(m.phase, desired) and m.instance)
     updated = sum(
-        1 for m in wanted if m.instance and m.instance.state is not InstanceState.TERMINATED
+        1
+        for m in wanted
+        if m.instance
+        and m.instance.state is not InstanceState.TERMINATED
+        and m.slot.replaced_done >= item.replace_count
     )
     return item.replicas, ready, updated
 
@@ -66,9 +77,7 @@ def report_of(
 ) -> status.Report:
     """The status report of an assembly after a decision and the outcome of its actions."""
     desired = DesiredState(item.desired_state)
-    instances = status.instances_of(
-        [(m.slot.ordinal, m.instance) for m in decision.members if m.instance is not None]
-    )
+    instances = status.instances_of(decision.members)
     counts = _counts(item, decision)
     if isinstance(error, TerminalError):
         return status.Report(
@@ -164,6 +173,9 @@ def _slot_row(
         public_ipv4=instance.public_ipv4 if instance is not None else "",
         private_ipv4=instance.private_ipv4 if instance is not None else "",
         since=since,
+        replaced_done=slot.replaced_done,
+        retiring=slot.retiring,
+        drain_started_at=slot.drain_started_at,
     )
 
 

@@ -15,7 +15,13 @@ shows for the assembly, it decides what to do now:
   replace a broken or vanished one under a new incarnation;
 * delete the instances of ordinals at or above `replicas` (scale down: those
   that never became ready first, then the highest ordinal first) and drop
-  their slots once the cloud shows nothing for them;
+  their slots once the cloud shows nothing for them; a running one is first
+  *drained* for `drain` seconds (taken out of the routes in front of the
+  assembly, so requests in flight finish) when `drain` is not 0;
+* replace every instance, one ordinal at a time, when `replace_count` is
+  raised (a rolling replacement): the new incarnation is created beside the
+  old one (the *retiring* one), and once it runs the old one is drained and
+  deleted, so the assembly never serves with fewer instances than declared;
 * delete every instance no slot owns (an older incarnation), and every
   instance when the spec says deleted;
 * nothing when all agrees.
@@ -66,6 +72,13 @@ class Slot:
     #: Write-ahead marker: the key a create was issued for, and when (epoch seconds).
     create_key: str | None = None
     create_started_at: float | None = None
+    #: Replacement requests (`replace_count`) this ordinal has carried out.
+    replaced_done: int = 0
+    #: The incarnation being replaced: it serves until the new one runs, then drains.
+    retiring: int | None = None
+    #: When the instance on its way out (scale down, or the retiring one) was drained:
+    #: taken out of the routes; it is deleted `drain` seconds later.
+    drain_started_at: float | None = None
 
 
 @attrs.frozen
@@ -81,6 +94,11 @@ class Desired:
     replicas: int = 1
     #: The stored slots, in ordinal order (ordinals without a row use `Slot(ordinal)`).
     slots: tuple[Slot, ...] = ()
+    #: Raised by one to replace every instance, one ordinal at a time.
+    replace_count: int = 0
+    #: Seconds a running instance on its way out is drained before it is deleted
+    #: (0: deleted at once; the reconciler drains only assemblies with a route).
+    drain: float = 0.0
 
 
 # Enum members bound once: an attribute lookup on an enum class goes through a descriptor,
@@ -128,6 +146,11 @@ class Member:
     instance: Instance | None = None
     #: False for an ordinal at or above `replicas`, on its way out.
     wanted: bool = True
+    #: The live instance of the slot's retiring incarnation (a rolling replacement).
+    retiring: Instance | None = None
+    #: Whether the instance on its way out (`instance` of an unwanted ordinal, else
+    #: `retiring`) is drained: routes no longer send it requests.
+    draining: bool = False
 
 
 @attrs.frozen
@@ -165,15 +188,28 @@ def plan_actions(
 
     wanted = range(want.replicas)
     stored = {s.ordinal: s for s in want.slots}
-    slots = [stored.get(o) or Slot(o) for o in wanted]
+    # A new ordinal runs the current declaration: it has nothing to replace.
+    slots = [stored.get(o) or Slot(o, replaced_done=want.replace_count) for o in wanted]
     slots += [s for o, s in sorted(stored.items()) if o >= want.replicas]
     owned = {instance_key(want.assembly_id, s.incarnation, s.ordinal): s.ordinal for s in slots}
-    extras = tuple(Action(_V_DELETE, i.cloud_id, -1) for i in live if owned.get(i.key) is None)
+    retiring = {
+        instance_key(want.assembly_id, s.retiring, s.ordinal): s.ordinal
+        for s in slots
+        if s.retiring is not None
+    }
+    extras = tuple(
+        Action(_V_DELETE, i.cloud_id, -1)
+        for i in live
+        if owned.get(i.key) is None and i.key not in retiring
+    )
     by_ordinal: dict[int, list[Instance]] = {}
+    old_by_ordinal: dict[int, list[Instance]] = {}
     for i in instances:
         ordinal = owned.get(i.key)
         if ordinal is not None:
             by_ordinal.setdefault(ordinal, []).append(i)
+        elif i.key in retiring:
+            old_by_ordinal.setdefault(retiring[i.key], []).append(i)
 
     if want.phase is _P_FAILED and want.observed_generation == want.generation:
         return _failed(want, slots, by_ordinal, extras)
@@ -181,14 +217,23 @@ def plan_actions(
     members: list[Member] = []
     actions: list[Action] = list(extras)
     leaving: list[tuple[Member, Action]] = []
-    for slot in slots:
+    rolling = _next_to_roll(want, slots, by_ordinal)
+    for stored_slot in slots:
+        slot = stored_slot
         found = by_ordinal.get(slot.ordinal, [])
+        old = old_by_ordinal.get(slot.ordinal, [])
         if slot.ordinal < want.replicas:
+            if slot.ordinal == rolling:
+                # Start replacing: the current incarnation retires, a new one is created.
+                slot, found, old = _roll(want, slot), [], found
             member, acts = _one(want, slot, found, now=now, grace=grace)
+            if slot.retiring is not None:
+                member, more = _retire(want, member, _live(old), now=now)
+                acts = acts + more
             members.append(member)
             actions.extend(acts)
             continue
-        kept = _leaving(want, slot, found, now=now, grace=grace)
+        kept = _leaving(want, slot, found + old, now=now, grace=grace)
         if kept is not None:
             members.append(kept[0])
             leaving.extend((kept[0], a) for a in kept[1])
@@ -197,6 +242,72 @@ def plan_actions(
     actions.extend(action for _, action in leaving)
     scaling_down = any(not m.wanted for m in members)
     return _aggregate(want, tuple(members), tuple(actions), scaling_down=scaling_down)
+
+
+def _next_to_roll(
+    want: Desired, slots: Sequence[Slot], by_ordinal: dict[int, list[Instance]]
+) -> int | None:
+    """The ordinal whose replacement starts now, or None.
+
+    One ordinal at a time, and only while every wanted ordinal runs: a replacement
+    adds an instance before it takes one away, so the assembly never serves with
+    fewer instances than declared. A stopped assembly is replaced when it runs again.
+    """
+    if want.desired is not _D_RUNNING:
+        return None
+    wanted = [s for s in slots if s.ordinal < want.replicas]
+    if any(s.retiring is not None for s in wanted):
+        return None
+    behind = [s.ordinal for s in wanted if s.replaced_done < want.replace_count]
+    if not behind:
+        return None
+    for slot in wanted:
+        running = [i for i in by_ordinal.get(slot.ordinal, []) if i.state is _I_RUNNING]
+        if not running:
+            return None
+    return behind[0]
+
+
+def _roll(want: Desired, slot: Slot) -> Slot:
+    """The slot of an ordinal whose replacement starts: a new incarnation, the old retiring."""
+    return attrs.evolve(
+        slot,
+        incarnation=slot.incarnation + 1,
+        retiring=slot.incarnation,
+        replaced_done=want.replace_count,
+        create_key=None,
+        create_started_at=None,
+        drain_started_at=None,
+    )
+
+
+def _retire(
+    want: Desired, member: Member, old: list[Instance], *, now: float
+) -> tuple[Member, list[Action]]:
+    """A replacement in progress: the old instance serves until the new one runs, then it
+    is drained for `drain` seconds and deleted; the slot forgets it once it is gone."""
+    slot = member.slot
+    if not old:
+        done = attrs.evolve(slot, retiring=None, drain_started_at=None)
+        return attrs.evolve(member, slot=done), []
+    current, dupes = old[0], [Action(_V_DELETE, i.cloud_id, slot.ordinal) for i in old[1:]]
+    serving = member.phase is _P_RUNNING and not member.busy
+    if want.desired is _D_RUNNING and not serving:
+        # The new instance is on its way: the old one still serves, so the ordinal runs.
+        phase = _P_RUNNING if current.state is _I_RUNNING else member.phase
+        waiting = attrs.evolve(member, phase=phase, reason="Replacing", busy=True,
+                               retiring=current)  # fmt: skip
+        return waiting, dupes
+    drained = current.state is not _I_RUNNING or want.desired is not _D_RUNNING
+    started = slot.drain_started_at if slot.drain_started_at is not None else now
+    if not drained and want.drain > 0 and now - started < want.drain:
+        slot = attrs.evolve(slot, drain_started_at=started)
+        draining = attrs.evolve(member, slot=slot, reason="Draining", busy=True,
+                                retiring=current, draining=True)  # fmt: skip
+        return draining, dupes
+    deleting = attrs.evolve(member, slot=slot, reason="Replacing", busy=True, retiring=current,
+                            draining=True)  # fmt: skip
+    return deleting, [*dupes, Action(_V_DELETE, current.cloud_id, slot.ordinal)]
 
 
 def _owner(want: Desired, instance: Instance) -> int:
@@ -245,10 +356,23 @@ def _failed(
 def _leaving(
     want: Desired, slot: Slot, found: list[Instance], *, now: float, grace: float
 ) -> tuple[Member, list[Action]] | None:
-    """An ordinal at or above `replicas`: delete its instance; None once its slot can go."""
+    """An ordinal at or above `replicas`: drain its running instance for `drain` seconds
+    (others go at once), then delete it; None once its slot can go."""
     live = _live(found)
     if live:
-        member = Member(slot, _P_DELETING, "ScalingDown", True, instance=live[0], wanted=False)
+        started = slot.drain_started_at if slot.drain_started_at is not None else now
+        running = any(i.state is _I_RUNNING for i in live)
+        if running and want.drain > 0 and now - started < want.drain:
+            slot = attrs.evolve(slot, drain_started_at=started)
+            member = Member(slot, _P_DELETING, "Draining", True, instance=live[0],
+                            wanted=False, draining=True)  # fmt: skip
+            return member, [
+                Action(_V_DELETE, i.cloud_id, slot.ordinal)
+                for i in live
+                if i.state is not _I_RUNNING
+            ]
+        member = Member(slot, _P_DELETING, "ScalingDown", True, instance=live[0], wanted=False,
+                        draining=True)  # fmt: skip
         return member, [Action(_V_DELETE, i.cloud_id, slot.ordinal) for i in live]
     recent = slot.create_started_at is not None and now - slot.create_started_at < grace
     if recent:
@@ -301,6 +425,8 @@ def _without_instance(
     )
     if recent:
         return Member(done, _P_LAUNCHING, "WaitingForCloud", True), []
+    # What is created runs the current declaration: it has nothing left to replace.
+    done = attrs.evolve(done, replaced_done=max(done.replaced_done, want.replace_count))
     return (
         Member(done, _P_LAUNCHING, "Creating", True),
         [Action(_V_CREATE, key, slot.ordinal)],

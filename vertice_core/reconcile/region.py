@@ -141,13 +141,17 @@ class RegionPass:
         # The instance rows only of assemblies that may need work: an idle pass reads none.
         # Rows are written with a lease held, and the claim re-reads them before acting.
         slots = self.ops.slots([row[0] for row in moving]) if moving else {}
+        routed = self.ops.routed(self.region) if moving else set()
         for row in moving:
             instances = by_assembly.get(row[0], [])
             seen = (row, instances)
             item = WorkItem.of(row, slots.get(row[0], ()))
             if self._backing_off(item, now):
                 continue
-            decision = plan_actions(desired_of(item), instances, now=now, grace=self.settings.grace)
+            drain = self.settings.drain if item.id in routed else 0.0
+            decision = plan_actions(
+                desired_of(item, drain), instances, now=now, grace=self.settings.grace
+            )
             if self._needs_work(item, decision, now):
                 wanted[item.id] = item
                 planned[item.id] = decision
@@ -419,9 +423,12 @@ class RegionPass:
 
 
 def _timeless(item: WorkItem) -> bool:
-    """Whether the plan of this item cannot change with time alone (no grace, no backoff)."""
+    """Whether the plan of this item cannot change with time alone (no grace, no backoff,
+    no drain running)."""
     return (
-        item.attempts == 0 and item.due_at is None and all(s.create_key is None for s in item.slots)
+        item.attempts == 0
+        and item.due_at is None
+        and all(s.create_key is None and s.drain_started_at is None for s in item.slots)
     )
 
 

@@ -38,6 +38,10 @@ class ReconcilerSettings:
     backoff_base: float = 1.0
     #: ...up to this cap.
     backoff_cap: float = 300.0
+    #: An instance of an assembly with a route in front of it, on its way out (scale
+    #: down, or replaced), is taken out of the routes and deleted this much later, so
+    #: the requests it is serving finish.
+    drain: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ReconcilerSettings:

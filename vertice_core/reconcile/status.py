@@ -22,6 +22,7 @@ from vertice_core.convert import format_time
 from vertice_core.driver import Instance
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import EventType, Phase
+from vertice_core.reconcile.plan import Member
 
 
 @attrs.frozen(slots=False)  # a __dict__ for the digest's cache
@@ -70,9 +71,10 @@ def retrying(retry_in: float, now: float) -> str:
     return f"(retrying in {retry_in:.0f}s, at {at.strftime('%H:%M:%SZ')})"
 
 
-def instance_view(instance: Instance, ordinal: int = 0) -> dict[str, Any]:
-    """The status document's view of one instance."""
-    return {
+def instance_view(instance: Instance, ordinal: int = 0, draining: bool = False) -> dict[str, Any]:
+    """The status document's view of one instance. `draining` (only there when true):
+    the instance is on its way out, and routes no longer send it requests."""
+    view = {
         "ordinal": ordinal,
         "key": instance.key,
         "cloud_id": instance.cloud_id,
@@ -81,6 +83,9 @@ def instance_view(instance: Instance, ordinal: int = 0) -> dict[str, Any]:
         "private_ipv4": instance.private_ipv4,
         "access": list(instance.access),
     }
+    if draining:
+        view["draining"] = True
+    return view
 
 
 def is_ready(phase: Phase, desired: DesiredState) -> bool:
@@ -200,6 +205,13 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def instances_of(found: Sequence[tuple[int, Instance]]) -> tuple[dict[str, Any], ...]:
-    """The status views of the instances an assembly has, from `(ordinal, instance)`."""
-    return tuple(instance_view(instance, ordinal) for ordinal, instance in found)
+def instances_of(members: Sequence[Member]) -> tuple[dict[str, Any], ...]:
+    """The status views of the instances an assembly has, in ordinal order: each
+    member's instance, and the instance it is replacing while there is one."""
+    views = []
+    for m in members:
+        if m.instance is not None:
+            views.append(instance_view(m.instance, m.slot.ordinal, m.draining and not m.wanted))
+        if m.retiring is not None:
+            views.append(instance_view(m.retiring, m.slot.ordinal, m.draining))
+    return tuple(views)

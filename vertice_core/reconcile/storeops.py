@@ -60,6 +60,10 @@ class PassStore:
         with self.store.read() as session:
             return WorkRepository(session).slots(ids)
 
+    def routed(self, region: str) -> set[str]:
+        with self.store.read() as session:
+            return WorkRepository(session).routed(region)
+
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
         with self.store.read() as session:
             return WorkRepository(session).items(ids)

@@ -35,7 +35,7 @@ from vertice_core.crypto import SecretBox
 from vertice_core.errors import DriverError, TerminalError
 from vertice_core.metrics import Metrics
 from vertice_core.model.camp import Plan
-from vertice_core.model.route import RoutePhase
+from vertice_core.model.route import HealthCheck, RoutePhase
 from vertice_core.router import Router, RouteSpec
 from vertice_core.routing.plan import RouteDecision, RouteFacts, plan_pass
 from vertice_core.runtime import CallPool, Due, backoff
@@ -204,6 +204,7 @@ class RouteController:
             id=row.id, hostname=row.hostname, path_prefix=row.path_prefix, port=row.port,
             tls=row.tls, balancing=row.balancing, assembly_id=row.assembly_id,
             assembly_exists=assembly is not None, instances=instances, plan_ports=ports,
+            health_check=HealthCheck(**row.health_check) if row.health_check else None,
             certificate=secret.get("certificate", ""), key=secret.get("key", ""),
         )  # fmt: skip
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from vertice_core.model.route import Balancing, RoutePhase, TlsMode
+from vertice_core.model.route import Balancing, HealthCheck, RoutePhase, TlsMode
 from vertice_core.router import RouteSpec
 
 
@@ -33,6 +33,7 @@ class RouteFacts:
     instances: Sequence[Mapping[str, Any]] = ()
     #: The ports the assembly's plan publishes, sorted (how `access` is ordered).
     plan_ports: Sequence[int] = ()
+    health_check: HealthCheck | None = None
     certificate: str = attrs.field(default="", repr=False)
     key: str = attrs.field(default="", repr=False)
 
@@ -58,13 +59,14 @@ class PassPlan:
 
 
 def upstream_of(instance: Mapping[str, Any], port: int, plan_ports: Sequence[int]) -> str | None:
-    """Where the proxy reaches `port` of a running instance, or None.
+    """Where the proxy reaches `port` of a running instance, or None (not running, or
+    draining: on its way out, so requests go to the others while its own finish).
 
     A port the plan publishes is reached at its published address (`access` lists
     them in the order of the plan's sorted ports); any other port at the instance's
     private address (a network the proxy shares with the instances), else its public one.
     """
-    if instance.get("state") != "running":
+    if instance.get("state") != "running" or instance.get("draining"):
         return None
     access = list(instance.get("access") or [])
     if port in plan_ports:
@@ -86,6 +88,7 @@ def spec_of(route: RouteFacts) -> RouteSpec:
         upstreams=upstreams,
         tls=TlsMode(route.tls),
         balancing=Balancing(route.balancing),
+        health_check=route.health_check,
         certificate=route.certificate,
         key=route.key,
     )

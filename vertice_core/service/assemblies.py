@@ -164,6 +164,8 @@ class AssemblyService:
             return stored_assembly(row)
         if values["restart_count"] < row.restart_count:
             raise InvalidInput.at("$.restart_count", "restart_count can only grow")
+        if values["replace_count"] < row.replace_count:
+            raise InvalidInput.at("$.replace_count", "replace_count can only grow")
         if values["replicas"] != row.replicas:
             problem = resolve.replicas_problem(values["replicas"], self.svc.config.max_replicas)
             if problem is not None:
@@ -183,6 +185,7 @@ class AssemblyService:
                     desired_state=DesiredState(values["desired_state"]),
                     restart_count=NonNegative(values["restart_count"]),
                     replicas=NonNegative(values["replicas"]),
+                    replace_count=NonNegative(values["replace_count"]),
                 ),
                 assembly_id=row.id,
                 previous=previous,

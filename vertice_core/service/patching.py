@@ -22,7 +22,15 @@ from vertice_core.model.assembly import PowerState
 from vertice_core.model.types import Name, NonNegative, Tags
 
 #: The patchable attributes of an assembly, in the order of `PATCHABLE_PATHS`.
-FIELDS = ("name", "description", "tags", "desired_state", "restart_count", "replicas")
+FIELDS = (
+    "name",
+    "description",
+    "tags",
+    "desired_state",
+    "restart_count",
+    "replicas",
+    "replace_count",
+)
 
 
 @attrs.frozen
@@ -35,6 +43,7 @@ class Patchable:
     desired_state: PowerState
     restart_count: NonNegative
     replicas: NonNegative
+    replace_count: NonNegative
 
 
 def allowed_paths(metadata: Mapping[str, Any], admin: bool) -> set[str]:
@@ -70,6 +79,7 @@ def apply_patch(
         "desired_state": result.desired_state.value,
         "restart_count": result.restart_count,
         "replicas": result.replicas,
+        "replace_count": result.replace_count,
     }
 
 

@@ -92,6 +92,7 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         desired_state=_DESIRED[row.desired_state],
         restart_count=row.restart_count,
         replicas=row.replicas,
+        replace_count=row.replace_count,
         generation=row.generation,
         credential=credential_summary(spec.get("credential") or {}),
         components=components_of(spec),
@@ -166,6 +167,7 @@ def _instance(stored: Mapping[str, Any]) -> InstanceView:
         public_ipv4=stored.get("public_ipv4", ""),
         private_ipv4=stored.get("private_ipv4", ""),
         access=list(stored.get("access", [])),
+        draining=stored.get("draining", False) is True,
     )
 
 
@@ -191,6 +193,7 @@ def spec_of(converter: cattrs.Converter, row: Row) -> AssemblySpec:
             "desired_state": row.desired_state,
             "restart_count": row.restart_count,
             "replicas": row.replicas,
+            "replace_count": row.replace_count,
         },
         AssemblySpec,
     )

@@ -39,6 +39,8 @@ class StoredRoute:
     port: int
     tls: str
     balancing: str
+    #: The active health check (`path`, `interval`, `timeout`), or None.
+    health_check: dict[str, Any] | None
     generation: int
     created_at: datetime
     phase: str
@@ -83,6 +85,7 @@ class RouteService:
             port=route.port,
             tls=route.tls.value,
             balancing=route.balancing.value,
+            health_check=attrs.asdict(route.health_check) if route.health_check else None,
             sealed_tls=sealed,
         )
         if row is None:  # declared by someone else since the check above
@@ -142,6 +145,7 @@ def _stored(session: Session, caller: Caller, row: RouteRow) -> StoredRoute:
         port=row.port,
         tls=row.tls,
         balancing=row.balancing,
+        health_check=dict(row.health_check) if row.health_check else None,
         generation=row.generation,
         created_at=row.created_at,
         phase=row.phase,

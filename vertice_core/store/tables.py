@@ -227,6 +227,8 @@ class AssemblyRow(Base):
     restart_count: Mapped[int] = mapped_column(Integer, default=0)
     #: How many instances should run (0: scaled to zero).
     replicas: Mapped[int] = mapped_column(Integer, default=1)
+    #: Raised by one to replace every instance, one at a time (a rolling replacement).
+    replace_count: Mapped[int] = mapped_column(Integer, default=0)
     generation: Mapped[int] = mapped_column(Integer, default=1)
 
     # -- status: written by the reconciler --
@@ -283,6 +285,12 @@ class InstanceRow(Base):
     private_ipv4: Mapped[str] = mapped_column(String(64), default="")
     #: When `state` last changed (epoch seconds).
     since: Mapped[float | None] = mapped_column(Float, default=None)
+    #: Replacement requests (`replace_count`) this ordinal has carried out.
+    replaced_done: Mapped[int] = mapped_column(Integer, default=0)
+    #: The incarnation being replaced (it serves until the new one runs), or NULL.
+    retiring: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: When the instance on its way out was taken out of the routes (epoch seconds).
+    drain_started_at: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class LeaseRow(Base):
@@ -343,6 +351,8 @@ class RouteRow(Base):
     port: Mapped[int] = mapped_column(Integer)
     tls: Mapped[str] = mapped_column(String(16), default="internal")
     balancing: Mapped[str] = mapped_column(String(16), default="round_robin")
+    #: The active health check (`HealthCheck` as JSON), or NULL.
+    health_check: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     #: The certificate and key of `tls: provided`, sealed ("" otherwise).
     sealed_tls: Mapped[str] = mapped_column(Text, default="")
     generation: Mapped[int] = mapped_column(Integer, default=1)

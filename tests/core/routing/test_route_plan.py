@@ -34,6 +34,9 @@ def instance(state="running", access=(), private="10.0.0.5", public="203.0.113.5
         (instance(state="pending", access=["127.0.0.1:1"]), 80, [80], None),
         (instance(state="stopped"), 80, [80], None),
         (instance(state="error"), 80, [80], None),
+        # a draining instance (scaled down, or replaced) receives no new requests
+        ({**instance(access=["127.0.0.1:1"]), "draining": True}, 80, [80], None),
+        ({**instance(access=["127.0.0.1:1"]), "draining": False}, 80, [80], "127.0.0.1:1"),
     ],
 )
 def test_upstream_of_an_instance(given, port, plan_ports, expected):

@@ -20,8 +20,8 @@ def row(**changes: Any) -> SimpleNamespace:
         "id": "asm-0000000000000001", "name": "web-1", "project_name": "proj",
         "plan_name": "1_virtualmachine_ubuntu", "region_name": "local", "flavor_name": "small",
         "description": "", "tags": [], "desired_state": "running", "restart_count": 0,
-        "replicas": 3, "generation": 1, "spec": {}, "phase": "PENDING", "reason": "",
-        "message": "", "status": {}, "status_digest": "", "observed_generation": 0,
+        "replicas": 3, "replace_count": 0, "generation": 1, "spec": {}, "phase": "PENDING",
+        "reason": "", "message": "", "status": {}, "status_digest": "", "observed_generation": 0,
         "ready": None, "ready_since": None, "synced": None, "synced_since": None,
         "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC),
     }  # fmt: skip

@@ -39,6 +39,9 @@ class InstanceSlot:
     public_ipv4: str = ""
     private_ipv4: str = ""
     since: float | None = None
+    replaced_done: int = 0
+    retiring: int | None = None
+    drain_started_at: float | None = None
 
 
 _SLOT_COLUMNS = [getattr(_I, f.name) for f in attrs.fields(InstanceSlot)]

@@ -27,6 +27,7 @@ from vertice_core.store.tables import (
     PlanRow,
     ProjectRow,
     RegionRow,
+    RouteRow,
     utcnow,
 )
 
@@ -36,6 +37,7 @@ LEASES = cast(Table, LeaseRow.__table__)
 INSTANCES = cast(Table, InstanceRow.__table__)
 _A = ASSEMBLIES.c
 _I = INSTANCES.c
+_R = cast(Table, RouteRow.__table__).c
 _LEASES = Leases(LEASES, LEASES.c.assembly_id)
 
 
@@ -60,6 +62,7 @@ class WorkItem:
     ready_since: float | None
     synced: bool | None
     synced_since: float | None
+    replace_count: int
     slots: tuple[InstanceSlot, ...] = ()
 
     @classmethod
@@ -153,6 +156,16 @@ class WorkRepository:
     def slots(self, ids: Sequence[str]) -> dict[str, tuple[InstanceSlot, ...]]:
         """The instance rows of these assemblies, by assembly id, in ordinal order."""
         return SlotRows(self._db).of(ids)
+
+    def routed(self, region: str) -> set[str]:
+        """The assemblies of `region` with a route in front of them (drained on the way out)."""
+        rows = self._db.execute(
+            select(_R.assembly_id)
+            .join(AssemblyRow, _A.id == _R.assembly_id)
+            .where(_A.region_name == region)
+            .distinct()
+        )
+        return {str(assembly_id) for (assembly_id,) in rows}
 
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
         """The assemblies with these ids and their instance rows, re-read (after a claim)."""

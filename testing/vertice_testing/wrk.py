@@ -1,4 +1,5 @@
-"""Running `wrk` (Debian's package) and reading its report."""
+"""Running `wrk` (Debian's package) and reading its report: the benchmarks' load, and the
+load of the tests that count failed requests through a proxy."""
 
 from __future__ import annotations
 
@@ -72,12 +73,16 @@ def start(
     token: str | None = None,
     script: Path | None = None,
     args: Sequence[str] = (),
+    connections: int = 32,
+    headers: Sequence[str] = (),
 ) -> subprocess.Popen[str]:
-    """Start wrk with 2 threads and 32 connections for `seconds` against `url`
-    (`args` go to the script's `init`)."""
-    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
+    """Start wrk with 2 threads and `connections` connections for `seconds` against `url`
+    (`args` go to the script's `init`; `headers` are `Name: value` lines)."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
+    for header in headers:
+        command += ["-H", header]
     if script:
         command += ["-s", str(script)]
     extra = ["--", *args] if args else []
