@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import itertools
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,7 @@ import attrs
 import pytest
 
 from vertice_core.errors import TransientError
-from vertice_core.router import Router, RouteSpec, TlsMode
+from vertice_core.router import HealthCheck, Router, RouteSpec, TlsMode
 
 __all__ = ["RouterContract", "Upstream", "route_spec", "serve_upstream"]
 
@@ -39,6 +40,8 @@ __all__ = ["RouterContract", "Upstream", "route_spec", "serve_upstream"]
 Requester = Callable[[str, str, bool], tuple[int, str]]
 
 _counter = itertools.count(1)
+#: The path upstreams answer 503 on when they are unhealthy.
+HEALTH_PATH = "/healthz"
 
 
 @attrs.frozen
@@ -50,12 +53,14 @@ class Upstream:
 
 
 class _NamedHandler(http.server.BaseHTTPRequestHandler):
-    """Answers every GET with the server's name (and the path, after a newline)."""
+    """Answers every GET with the server's name (and the path, after a newline); an
+    unhealthy server answers its health check path `/healthz` with a 503."""
 
     def do_GET(self) -> None:
         name: str = self.server.name  # type: ignore[attr-defined]
+        healthy: bool = self.server.healthy  # type: ignore[attr-defined]
         body = f"{name}\n{self.path}".encode()
-        self.send_response(200)
+        self.send_response(200 if healthy or self.path != HEALTH_PATH else 503)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -66,10 +71,12 @@ class _NamedHandler(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve_upstream(name: str) -> Iterator[Upstream]:
-    """Serve `name` on a free 127.0.0.1 port in a thread, until the block ends."""
+def serve_upstream(name: str, healthy: bool = True) -> Iterator[Upstream]:
+    """Serve `name` on a free 127.0.0.1 port in a thread, until the block ends
+    (`healthy=False`: `/healthz` answers 503, every other path 200)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NamedHandler)
     server.name = name  # type: ignore[attr-defined]
+    server.healthy = healthy  # type: ignore[attr-defined]
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name=f"upstream-{name}", daemon=True)
     thread.start()
@@ -79,6 +86,13 @@ def serve_upstream(name: str) -> Iterator[Upstream]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def _free_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound and released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def route_spec(hostname: str, *upstreams: Upstream, **changes: Any) -> RouteSpec:
@@ -199,6 +213,32 @@ class RouterContract:
         router.apply(spec)
         seen = {self.served_by(request_through, spec.hostname) for _ in range(9)}
         assert seen == {upstream.name, other_upstream.name, third_upstream.name}
+
+    def test_an_unreachable_upstream_fails_no_request(
+        self, router: Router, upstream: Upstream, request_through: Requester
+    ) -> None:
+        # An instance that died between two passes: nothing listens at its address.
+        dead = Upstream("dead", f"127.0.0.1:{_free_port()}")
+        spec = route_spec(_host("dead"), upstream, dead)
+        router.apply(spec)
+        self.eventually(lambda: self.served_by(request_through, spec.hostname), "served")
+        served = [self.served_by(request_through, spec.hostname) for _ in range(10)]
+        assert served == [upstream.name] * 10
+
+    def test_an_upstream_failing_its_health_check_gets_no_requests(
+        self, router: Router, upstream: Upstream, request_through: Requester
+    ) -> None:
+        with serve_upstream("sick", healthy=False) as sick:
+            check = HealthCheck(HEALTH_PATH, interval=0.2, timeout=1.0)
+            spec = route_spec(_host("health"), upstream, sick, health_check=check)
+            router.apply(spec)
+            assert router.observe()[spec.id] == router.fingerprint(spec)
+
+            def only_the_healthy_one() -> bool:
+                served = {self.served_by(request_through, spec.hostname) for _ in range(6)}
+                return served == {upstream.name}
+
+            self.eventually(only_the_healthy_one, "requests go to the healthy upstream only")
 
     def test_path_prefix_routes_only_that_prefix(
         self,

@@ -3,7 +3,10 @@
 What vertice writes for one route:
 
 * a route object in server `vertice_http` (tls `off`) or `vertice_https`
-  (tls `internal`/`provided`), tagged `@id` `vertice_<installation>_<route id>`;
+  (tls `internal`/`provided`), tagged `@id` `vertice_<installation>_<route id>`:
+  a `reverse_proxy` over the upstreams that retries unreachable upstreams on
+  another for `TRY_DURATION`, checks them passively and, when the route says
+  so, actively (or a 503 `static_response` without upstreams);
 * for tls `internal`, an automation policy for the hostname with the
   `internal` issuer; for tls `provided`, a `load_pem` certificate; either is
   tagged `@id` `vertice_<installation>_<route id>_tls`.
@@ -22,8 +25,13 @@ from typing import Any
 
 import attrs
 
-from vertice_core.router import Balancing, RouteSpec, TlsMode
+from vertice_core.router import Balancing, HealthCheck, RouteSpec, TlsMode
 
+#: How long a request is tried on other upstreams when its upstream cannot be reached.
+TRY_DURATION = "5s"
+TRY_INTERVAL = "100ms"
+#: How long an upstream a request could not reach gets no requests.
+FAIL_DURATION = "10s"
 HTTP_SERVER = "vertice_http"
 HTTPS_SERVER = "vertice_https"
 SERVERS = (HTTP_SERVER, HTTPS_SERVER)
@@ -83,7 +91,14 @@ def route_object(spec: RouteSpec, installation: str) -> dict[str, Any]:
         handler = {
             "handler": "reverse_proxy",
             "upstreams": [{"dial": address} for address in spec.upstreams],
-            "load_balancing": {"selection_policy": {"policy": _policy(spec.balancing)}},
+            "load_balancing": {
+                "selection_policy": {"policy": _policy(spec.balancing)},
+                # A request whose upstream cannot be reached (an instance that just died,
+                # or has not started listening) is tried on another for this long.
+                "try_duration": TRY_DURATION,
+                "try_interval": TRY_INTERVAL,
+            },
+            "health_checks": _health_checks(spec.health_check),
         }
     else:
         handler = {"handler": "static_response", "status_code": 503, "body": "no upstream\n"}
@@ -93,6 +108,24 @@ def route_object(spec: RouteSpec, installation: str) -> dict[str, Any]:
         "handle": [handler],
         "terminal": True,
     }
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as a Go duration string (what Caddy's JSON takes and gives back)."""
+    return f"{round(seconds * 1000)}ms"
+
+
+def _health_checks(check: HealthCheck | None) -> dict[str, Any]:
+    """Passive checks always (an upstream a request could not reach is left out for
+    `FAIL_DURATION`); active ones when the route declares a check."""
+    checks: dict[str, Any] = {"passive": {"fail_duration": FAIL_DURATION, "max_fails": 1}}
+    if check is not None:
+        checks["active"] = {
+            "uri": check.path,
+            "interval": _duration(check.interval),
+            "timeout": _duration(check.timeout),
+        }
+    return checks
 
 
 def _policy(balancing: Balancing) -> str:

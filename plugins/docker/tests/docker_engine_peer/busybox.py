@@ -13,14 +13,19 @@ import docker
 BUSYBOX = Path("/bin/busybox")
 #: The page the image's httpd serves at `/`.
 PAGE = "vertice busybox httpd works\n"
+#: A CGI script the image's httpd runs at `/cgi-bin/whoami`: it answers the container's
+#: hostname, so a test can tell which replica answered a request.
+WHOAMI = '#!/bin/sh\necho "Content-Type: text/plain"\necho\nhostname\n'
 
 
 def busybox_rootfs(page: str = PAGE) -> bytes:
-    """A tar of a root filesystem: `/bin/busybox` with its applet links, `/www/index.html`."""
+    """A tar of a root filesystem: `/bin/busybox` with its applet links, `/www/index.html`
+    and `/www/cgi-bin/whoami`."""
     listing = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as rootfs:
-        for folder, mode in (("bin", 0o755), ("www", 0o755), ("tmp", 0o1777)):
+        for folder, mode in (("bin", 0o755), ("www", 0o755), ("www/cgi-bin", 0o755),
+                             ("tmp", 0o1777)):  # fmt: skip
             info = tarfile.TarInfo(folder)
             info.type, info.mode = tarfile.DIRTYPE, mode
             rootfs.addfile(info)
@@ -30,10 +35,12 @@ def busybox_rootfs(page: str = PAGE) -> bytes:
                 link = tarfile.TarInfo(f"bin/{applet}")
                 link.type, link.linkname = tarfile.SYMTYPE, "busybox"
                 rootfs.addfile(link)
-        content = page.encode()
-        info = tarfile.TarInfo("www/index.html")
-        info.size, info.mode = len(content), 0o644
-        rootfs.addfile(info, io.BytesIO(content))
+        for name, text, mode in (("www/index.html", page, 0o644),
+                                 ("www/cgi-bin/whoami", WHOAMI, 0o755)):  # fmt: skip
+            content = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(content), mode
+            rootfs.addfile(info, io.BytesIO(content))
     return buffer.getvalue()
 
 

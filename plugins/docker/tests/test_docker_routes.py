@@ -1,0 +1,218 @@
+"""Replicas on the real Docker Engine behind a real Caddy, with the reconciler running.
+
+The assembly's containers run busybox `httpd`; a route sends `web.vertice.test`
+to their port 8080 through Caddy (Debian's package, on reserved 127.0.0.1
+ports). The reconciler runs as it does in production (`run_forever`: both
+controllers, each on its runtime) in a thread. While the assembly is scaled
+down and every instance replaced, and while a container is killed behind
+vertice's back, two loads send requests through Caddy:
+
+* `wrk` (Debian's package): no answer may be an error (a 502 from an instance
+  deleted while it served, a 503 from a route left without upstreams). Its
+  socket errors are printed, not asserted: Caddy 2.6 closes connections each
+  time it loads a configuration (every admin API change, see docs/routes.md),
+  and wrk does not send a request again on a connection closed before its answer.
+* `vertice_testing.load.Load`, which does, as browsers do: no request may fail.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+
+from vertice_core.router import RouterConfig
+from vertice_core.routing.controller import RouterTarget
+from vertice_core.routing.routers import router_info
+from vertice_testing import wrk
+from vertice_testing.caddy import Caddy, caddy_binary
+from vertice_testing.load import Load
+from vertice_testing.plugin import FAST
+
+pytestmark = pytest.mark.slow
+
+HOST = "web.vertice.test"
+#: How long an instance on its way out is drained: long enough for the route controller
+#: to take it out of Caddy and for the requests in flight to finish.
+DRAIN = 1.5
+WRK_CONNECTIONS, CLIENT_CONNECTIONS = 4, 2
+
+
+@pytest.fixture
+def caddy(tmp_path) -> Iterator[Caddy]:
+    """A Caddy of this test's own (skipped without the binary; failed in CI)."""
+    if caddy_binary() is None or not wrk.available():
+        message = "caddy or wrk is not installed (`make test` installs Debian's packages)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    proxy = Caddy(tmp_path / "caddy")
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def running(alice, installation, docker_region, declare, make_reconciler, caddy):
+    """`running(replicas)`: alice's assembly `web` of busybox containers behind a route,
+    and the reconciler running in a thread (stopped at the end); returns the URIs of the
+    assembly and of the route."""
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def start(replicas: int) -> tuple[str, str]:
+        docker_region()
+        uri = declare("web", replicas=replicas)
+        info = router_info("caddy")
+        settings = info.settings(admin=caddy.admin_url, http_port=caddy.http_port,
+                                 https_port=caddy.https_port, listen_host="127.0.0.1")  # fmt: skip
+        router = info.load()(RouterConfig("default", "caddy", installation, settings))
+        reconciler = make_reconciler(
+            settings=attrs.evolve(FAST, drain=DRAIN), router=RouterTarget("default", router)
+        )
+        created = alice.post("/v3/routes", {"hostname": HOST, "assembly": "web", "port": 8080,
+                                            "tls": "off"})  # fmt: skip
+        assert created.status_code == 201, created.json
+        thread = threading.Thread(target=reconciler.run_forever, args=(stop,), daemon=True)
+        thread.start()
+        threads.append(thread)
+        return uri, created.json["uri"]
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(30)
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not so after {timeout}s")
+
+
+def serving(alice, uris: tuple[str, str], count: int) -> Callable[[], bool]:
+    """Whether the assembly runs `count` instances, none draining, all as declared,
+    and the route sends requests to exactly those."""
+
+    uri, route_uri = uris
+
+    def check() -> bool:
+        assembly = alice.get(uri).json
+        status = assembly["status"]
+        instances = status["instances"]
+        if len(instances) != count or any(i["draining"] for i in instances):
+            return False
+        if status["updated_replicas"] != count or assembly["status"]["phase"] != "RUNNING":
+            return False
+        route = alice.get(route_uri).json
+        addresses = sorted(i["access"][0] for i in instances if i["state"] == "running")
+        return route["status"]["upstreams"] == addresses
+
+    return check
+
+
+def whoami(caddy: Caddy) -> str:
+    """The hostname of the container that answered a request sent through Caddy."""
+    answer = httpx.get(f"http://127.0.0.1:{caddy.http_port}/cgi-bin/whoami",
+                       headers={"Host": HOST}, timeout=5)  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    return answer.text.strip()
+
+
+@attrs.define
+class Loads:
+    """wrk and a retrying client, both sending requests through Caddy."""
+
+    wrk: Any
+    client: Load
+
+    @classmethod
+    def start(cls, caddy: Caddy) -> Loads:
+        process = wrk.start(f"http://127.0.0.1:{caddy.http_port}/", 120,
+                            connections=WRK_CONNECTIONS, headers=[f"Host: {HOST}"])  # fmt: skip
+        client = Load(caddy.http_port, HOST, connections=CLIENT_CONNECTIONS)
+        return cls(process, client.start())
+
+    def stop(self) -> tuple[Any, Any]:
+        client = self.client.stop()
+        measured = wrk.finish(self.wrk, interrupt=True)
+        print(f"wrk: {measured}; client: {client}")
+        return measured, client
+
+
+def assert_nothing_failed(measured: Any, client: Any) -> None:
+    assert measured.requests > 100 and client.ok > 100, (measured, client)
+    assert measured.non_2xx == 0, measured
+    assert client.failures == {}, client
+
+
+def assert_at_most_in_flight_failed(measured: Any, client: Any) -> None:
+    """A killed container takes the requests it was answering with it (a response
+    already under way cannot be sent again): at most one per connection may fail."""
+    assert measured.requests > 100 and client.ok > 100, (measured, client)
+    assert measured.non_2xx <= WRK_CONNECTIONS, measured
+    assert client.failed <= CLIENT_CONNECTIONS, client
+
+
+def test_requests_through_caddy_reach_every_replica(alice, caddy, running, engine_client):
+    uris = running(3)
+    uri = uris[0]
+    wait_for(serving(alice, uris, 3), "three replicas behind the route")
+    answered = {whoami(caddy) for _ in range(12)}
+    containers = {engine_client.containers.get(i["cloud_id"]).attrs["Config"]["Hostname"]
+                  for i in alice.get(uri).json["status"]["instances"]}  # fmt: skip
+    assert answered == containers
+
+
+def test_scaling_down_and_replacing_every_instance_under_load_fail_no_request(
+    alice, caddy, running
+):
+    uris = running(5)
+    uri = uris[0]
+    wait_for(serving(alice, uris, 5), "five replicas behind the route")
+    before = {i["key"] for i in alice.get(uri).json["status"]["instances"]}
+    started = time.monotonic()
+    loads = Loads.start(caddy)
+
+    alice.replace(uri, "/replicas", 2)
+    wait_for(serving(alice, uris, 2), "scaled down to two")
+    alice.replace(uri, "/replace_count", 1)
+    wait_for(
+        lambda: (
+            serving(alice, uris, 2)()
+            and not before & {i["key"] for i in alice.get(uri).json["status"]["instances"]}
+        ),
+        "every instance replaced",
+    )
+    time.sleep(max(0.0, 10 - (time.monotonic() - started)))  # at least 10 s of load
+    assert_nothing_failed(*loads.stop())
+
+
+def test_a_container_killed_behind_our_back_leaves_the_pool_and_runs_again(
+    alice, caddy, running, engine_client
+):
+    uris = running(2)
+    uri = uris[0]
+    wait_for(serving(alice, uris, 2), "two replicas behind the route")
+    victim = alice.get(uri).json["status"]["instances"][0]
+    loads = Loads.start(caddy)
+    time.sleep(1)
+    engine_client.containers.get(victim["cloud_id"]).kill()
+
+    def back() -> bool:
+        instances = alice.get(uri).json["status"]["instances"]
+        return serving(alice, uris, 2)() and all(i["state"] == "running" for i in instances)
+
+    wait_for(back, "the killed container's ordinal runs again")
+    time.sleep(1)
+    assert_at_most_in_flight_failed(*loads.stop())
