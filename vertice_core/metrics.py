@@ -52,6 +52,9 @@ class Metrics:
             "vertice_route_passes", "Route controller passes over a router", ["router", "outcome"],
             registry=r,
         )  # fmt: skip
+        self.probe_passes = Counter(
+            "vertice_probe_passes", "Prober passes", ["target", "outcome"], registry=r,
+        )  # fmt: skip
         self.queue_depth = Gauge(
             "vertice_reconcile_queue_depth", "Assemblies due now", registry=r,
             multiprocess_mode="livemax",

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 #: which is how the declaration finds the assembly, and restart_count, which `restart` raises).
 PATCHED = ("description", "tags", "desired_state", "replicas")
 #: What cannot change in place: shown as a warning when the file says otherwise.
-FIXED = ("plan_uri", "region", "flavor", "metrics_port")
+FIXED = ("plan_uri", "region", "flavor", "metrics_port", "probe")
+#: A probe's defaults, so that a file naming fewer fields compares with the stored probe.
+PROBE_DEFAULTS = {"path": "", "interval": 10.0, "timeout": 2.0, "failure_threshold": 3}
 ASSEMBLY_ID = re.compile(r"asm-[0-9a-f]{16}")
 
 Document = dict[str, Any]
@@ -198,4 +200,6 @@ def _fixed_value(key: str, source: Any) -> Any:
     value = source.get(key) if isinstance(source, Mapping) else source
     if key == "plan_uri":
         return plan_name({"plan_uri": value})
+    if key == "probe" and isinstance(value, Mapping):
+        return {**PROBE_DEFAULTS, **value}
     return value

@@ -116,6 +116,18 @@ def flavors_table(items: Sequence[Mapping[str, Any]]) -> str:
     return table(["NAME", "CPU", "RAM", "DISK", "REGIONS", "PRICE/HOUR"], rows)
 
 
+def _probe(probe: Any) -> str:
+    """An assembly's probe on one line, or `-`."""
+    if not isinstance(probe, Mapping):
+        return "-"
+    what = f"GET {probe.get('path')}" if probe.get("path") else "TCP"
+    return (
+        f"{what} on port {probe.get('port')} every {probe.get('interval')}s "
+        f"(timeout {probe.get('timeout')}s, replaced after {probe.get('failure_threshold')} "
+        "failures)"
+    )
+
+
 def declared_replicas(document: Mapping[str, Any]) -> Any:
     """How many instances an assembly declares (an API before replicas: its status says)."""
     return document.get("replicas", document.get("status", {}).get("replicas", 1))
@@ -185,6 +197,7 @@ def describe(document: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -
         field("Credential", shown_credential),
         field("Desired state", document.get("desired_state")),
         field("Restarts", document.get("restart_count")),
+        field("Probe", _probe(document.get("probe"))),
         field(
             "Replicas",
             f"{declared_replicas(document)} declared, {status.get('ready_replicas', 0)} ready, "

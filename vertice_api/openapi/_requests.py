@@ -28,6 +28,7 @@ from vertice_core.model.camp import CAMP_VERSIONS, ComponentTag
 from vertice_core.model.types import (
     CURRENCY_PATTERN,
     ENDPOINT_MAX,
+    HEALTH_PATH_MAX,
     LABEL_MAX,
     MAX_INT,
     NAME_PATTERN,
@@ -163,6 +164,7 @@ def _assembly_input(max_replicas: int) -> Json:
                     "Where the metrics exporter listens (overrides the plan's).", 1, maximum=65535
                 )
             ),
+            "probe": nullable(ref("Probe")),
             "replicas": integer(
                 "How many instances to run (default 1; 0: scaled to zero). At most the "
                 "installation's VERTICE_MAX_REPLICAS.",
@@ -205,6 +207,35 @@ def _assembly_input(max_replicas: int) -> Json:
         **credentials,
         "AssemblyDeclaration": declaration,
         "JsonPatch": patch,
+        "Probe": obj(
+            {
+                "port": integer("The instances' port to probe.", 1, maximum=65535),
+                "path": string(
+                    "An HTTP probe's path (a 2xx or 3xx answer passes); '' "
+                    "opens a TCP connection instead.",
+                    maxLength=HEALTH_PATH_MAX,
+                ),
+                "interval": {
+                    "type": "number",
+                    "minimum": 0.1,
+                    "maximum": 3600,
+                    "description": "Seconds between two probes (default 10).",
+                },
+                "timeout": {
+                    "type": "number",
+                    "minimum": 0.1,
+                    "maximum": 60,
+                    "description": "Seconds a probe may take (default 2).",
+                },
+                "failure_threshold": integer(
+                    "Failures in a row that replace the instance (default 3).", 1, maximum=100
+                ),
+            },
+            ("port",),
+            description="How the instances are checked: an instance is ready (routes send "
+            "it requests) once its last probe passed, and replaced after `failure_threshold` "
+            "failures in a row.",
+        ),
     }
 
 

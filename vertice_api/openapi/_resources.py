@@ -135,6 +135,10 @@ def _status_parts() -> dict[str, Json]:
             "draining": boolean(
                 "On its way out (scale down, or replaced): routes no longer send it requests."
             ),
+            "ready": boolean(
+                "Routes send it requests: it runs, is not draining, and passed its last probe "
+                "(if the assembly declares one)."
+            ),
         }
     )
     status = record(
@@ -208,6 +212,7 @@ def _assembly_parts() -> dict[str, Json]:
             "sensor_collection": array(free_object()),
             "metadata": ref("MetadataView"),
             "metrics_port": nullable(integer("The declared metrics port, if any.", 1)),
+            "probe": nullable(ref("Probe")),
             "status": ref("AssemblyStatus"),
             "events_uri": string(),
             "created_at": time(),

@@ -22,6 +22,7 @@ from typing import Literal
 import attrs
 
 from vertice_core.model.camp import Component, Metadata
+from vertice_core.model.probe import Probe
 from vertice_core.model.status import AssemblyStatus
 from vertice_core.model.types import Name, NonNegative, Password, Port, PublicKeyText, Tags
 
@@ -112,6 +113,8 @@ class AssemblyDeclaration:
     #: How many instances to run (0: scaled to zero). The upper bound is the
     #: installation's `max_replicas` (checked by the service layer, not the type).
     replicas: NonNegative = NonNegative(DEFAULT_REPLICAS)
+    #: How the instances are checked (`vertice_core.model.probe`); none: running is ready.
+    probe: Probe | None = None
 
 
 class CredentialKind(enum.StrEnum):
@@ -149,6 +152,7 @@ class AssemblySpec:
     metrics_port: Port | None = None
     replicas: NonNegative = NonNegative(DEFAULT_REPLICAS)
     replace_count: NonNegative = NonNegative(0)
+    probe: Probe | None = None
 
 
 @attrs.frozen
@@ -186,6 +190,7 @@ class Assembly:
     components: list[Component] = attrs.Factory(list)
     metadata: Metadata = attrs.Factory(default_metadata)
     metrics_port: int | None = None
+    probe: Probe | None = None
     status: AssemblyStatus = attrs.Factory(AssemblyStatus)
     created_at: datetime | None = None
     updated_at: datetime | None = None

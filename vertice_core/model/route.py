@@ -14,7 +14,17 @@ from collections.abc import Callable
 
 import attrs
 
-from vertice_core.model.types import Hostname, Name, PathPrefix, Port
+from vertice_core.model.types import (
+    HEALTH_PATH_MAX,
+    Hostname,
+    Name,
+    PathPrefix,
+    Port,
+    request_path,
+    seconds_between,
+)
+
+__all__ = ["HEALTH_PATH_MAX", "Balancing", "HealthCheck", "RouteInput", "RoutePhase", "TlsMode"]
 
 
 class TlsMode(enum.StrEnum):
@@ -46,30 +56,6 @@ class RoutePhase(enum.StrEnum):
     FAILED = "FAILED"
 
 
-#: The most characters a health check's path may hold.
-HEALTH_PATH_MAX = 200
-
-
-def _health_path(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if (
-        not value.startswith("/")
-        or len(value) > HEALTH_PATH_MAX
-        or any(c.isspace() or c in "#?*" for c in value)
-    ):
-        raise ValueError(
-            f"{attribute.name}: must be a path such as /healthz ({HEALTH_PATH_MAX} characters "
-            f"at most, no spaces, '?', '#' or '*')"
-        )
-
-
-def _seconds(low: float, high: float) -> Callable[[object, attrs.Attribute[float], float], None]:
-    def check(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-        if not low <= value <= high:
-            raise ValueError(f"{attribute.name}: must be from {low:g} to {high:g} seconds")
-
-    return check
-
-
 @attrs.frozen
 class HealthCheck:
     """The active health check the proxy runs against each upstream of a route.
@@ -80,9 +66,9 @@ class HealthCheck:
     request is tried on another one.
     """
 
-    path: str = attrs.field(validator=_health_path)
-    interval: float = attrs.field(default=5.0, validator=_seconds(0.1, 3600))
-    timeout: float = attrs.field(default=2.0, validator=_seconds(0.1, 60))
+    path: str = attrs.field(validator=request_path)
+    interval: float = attrs.field(default=5.0, validator=seconds_between(0.1, 3600))
+    timeout: float = attrs.field(default=2.0, validator=seconds_between(0.1, 60))
 
 
 #: The most characters a PEM certificate chain or key may hold.

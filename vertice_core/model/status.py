@@ -70,6 +70,9 @@ class InstanceView:
     access: list[str] = attrs.Factory(list)
     #: On its way out (scale down, or replaced): routes no longer send it requests.
     draining: bool = False
+    #: Routes send it requests: it runs, is not draining, and passed its last probe
+    #: (if the assembly declares one).
+    ready: bool = False
 
 
 @attrs.frozen

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from typing import NewType
 
+import attrs
+
 #: A resource name: it appears in URIs, cloud tags and container names.
 Name = NewType("Name", str)
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -143,3 +145,32 @@ def path_prefix_problem(value: str) -> str | None:
         f"{value[:64]!r} is not a path prefix ('' or segments such as '/api/v1': '/' then "
         "URL path characters, no trailing '/', no '*' or '?', 200 characters at most)"
     )
+
+
+#: The most characters the path of a health check or probe may hold.
+HEALTH_PATH_MAX = 200
+
+
+def request_path(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    """An attrs validator: a path such as `/healthz` that a check requests."""
+    if (
+        not value.startswith("/")
+        or len(value) > HEALTH_PATH_MAX
+        or any(c.isspace() or c in "#?*" for c in value)
+    ):
+        raise ValueError(
+            f"{attribute.name}: must be a path such as /healthz ({HEALTH_PATH_MAX} characters "
+            f"at most, no spaces, '?', '#' or '*')"
+        )
+
+
+def seconds_between(
+    low: float, high: float
+) -> Callable[[object, attrs.Attribute[float], float], None]:
+    """An attrs validator: a number of seconds from `low` to `high`."""
+
+    def check(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+        if not low <= value <= high:
+            raise ValueError(f"{attribute.name}: must be from {low:g} to {high:g} seconds")
+
+    return check

@@ -24,6 +24,7 @@ import pluggy
 from vertice_core.crypto import SecretBox
 from vertice_core.errors import DriverError
 from vertice_core.metrics import Metrics
+from vertice_core.probing.controller import ProbeController, ProbeResult
 from vertice_core.reconcile.drivers import RegionDrivers
 from vertice_core.reconcile.failures import record_region_failure
 from vertice_core.reconcile.region import RegionPass, RegionResult
@@ -200,6 +201,18 @@ class Reconciler:
             metrics=self.metrics, rng=self.rng, clock=clock, passes=self.metrics.route_passes,
         )  # fmt: skip
 
+        #: The prober: the instances of assemblies with a probe, checked on their own runtime.
+        self.probes = ProbeController(store, converter=converter, metrics=self.metrics,
+                                      clock=clock)  # fmt: skip
+        self.probe_runtime: Runtime[ProbeResult] = Runtime(
+            self.probes,
+            RuntimeSettings(
+                resync=s.resync, jitter=s.jitter, poll=s.poll, idle_wait=s.idle_wait,
+                backoff_base=s.backoff_base, backoff_cap=s.backoff_cap, target_workers=1,
+            ),
+            metrics=self.metrics, rng=self.rng, clock=clock, passes=self.metrics.probe_passes,
+        )  # fmt: skip
+
     def run_pass(self, *, wait: bool = True) -> list[RegionResult]:
         """Start a pass on every region that is due; with `wait`, return their results."""
         return self.runtime.run_pass(wait=wait)
@@ -208,18 +221,26 @@ class Reconciler:
         """A pass of the route controller, if it is due (tests and tools)."""
         return self.route_runtime.run_pass(wait=True)
 
+    def run_probe_pass(self) -> list[ProbeResult]:
+        """A pass of the prober, if it is due (tests and tools)."""
+        return self.probe_runtime.run_pass(wait=True)
+
     def run_forever(self, stop: threading.Event) -> None:
-        """Run passes of both controllers until `stop` is set; then finish those in flight."""
+        """Run passes of every controller until `stop` is set; then finish those in flight.
+        The assembly controller runs in this thread, the others in a thread each."""
         self.plugins.hook.vertice_reconciler_started(holder=self.holder)
-        routes = threading.Thread(
-            target=self.route_runtime.run_forever, args=(stop,), name="vertice-routes"
-        )
-        routes.start()
+        others = [
+            threading.Thread(target=runtime.run_forever, args=(stop,), name=f"vertice-{name}")
+            for name, runtime in (("routes", self.route_runtime), ("probes", self.probe_runtime))
+        ]
+        for thread in others:
+            thread.start()
         try:
             self.runtime.run_forever(stop)
         finally:
             stop.set()
-            routes.join()
+            for thread in others:
+                thread.join()
             self.close()
             self.plugins.hook.vertice_reconciler_stopped(holder=self.holder)
 
@@ -229,3 +250,5 @@ class Reconciler:
         self.controller.close()
         self.route_runtime.close()
         self.routes.close()
+        self.probe_runtime.close()
+        self.probes.close()

@@ -11,7 +11,7 @@ write, including a whole region's failure, is built by `write_of`.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -20,16 +20,28 @@ from vertice_core.errors import DriverError, TerminalError
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import InstanceState, Phase
 from vertice_core.reconcile import status
-from vertice_core.reconcile.plan import Decision, Desired, Member, Slot, Verb, instance_key
+from vertice_core.reconcile.plan import (
+    Decision,
+    Desired,
+    Health,
+    Member,
+    Slot,
+    Verb,
+    instance_key,
+)
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.runtime import retry_delay
+from vertice_core.store.repositories.probes import ProbeState
 from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges
 from vertice_core.store.repositories.work import StatusWrite, WorkItem
 
 
-def desired_of(item: WorkItem, drain: float = 0.0) -> Desired:
+def desired_of(
+    item: WorkItem, drain: float = 0.0, probes: Mapping[int, ProbeState] | None = None
+) -> Desired:
     """The planner's view of a work item (`drain`: seconds an instance on its way out
-    is drained first; the pass gives it to assemblies with a route in front)."""
+    is drained first, for assemblies with a route in front; `probes`: the prober's
+    findings by ordinal)."""
     return Desired(
         assembly_id=item.id,
         desired=DesiredState(item.desired_state),
@@ -41,6 +53,11 @@ def desired_of(item: WorkItem, drain: float = 0.0) -> Desired:
         slots=tuple(_slot(s) for s in item.slots),
         replace_count=item.replace_count,
         drain=drain,
+        probed=item.probed,
+        health={
+            ordinal: Health(p.key, p.failures, p.ready, p.threshold, p.message)
+            for ordinal, p in (probes or {}).items()
+        },
     )
 
 
@@ -57,7 +74,7 @@ def _counts(item: WorkItem, decision: Decision) -> tuple[int, int, int]:
     wanted ordinal with every replacement asked for carried out."""
     desired = DesiredState(item.desired_state)
     wanted = [m for m in decision.members if m.wanted]
-    ready = sum(1 for m in wanted if status.is_ready(m.phase, desired) and m.instance)
+    ready = sum(1 for m in wanted if status.is_ready(m.phase, desired) and m.instance and m.ready)
     updated = sum(
         1
         for m in wanted

@@ -142,6 +142,7 @@ class RegionPass:
         # Rows are written with a lease held, and the claim re-reads them before acting.
         slots = self.ops.slots([row[0] for row in moving]) if moving else {}
         routed = self.ops.routed(self.region) if moving else set()
+        probes = self.ops.probe_states(self.region) if moving else {}
         for row in moving:
             instances = by_assembly.get(row[0], [])
             seen = (row, instances)
@@ -150,7 +151,10 @@ class RegionPass:
                 continue
             drain = self.settings.drain if item.id in routed else 0.0
             decision = plan_actions(
-                desired_of(item, drain), instances, now=now, grace=self.settings.grace
+                desired_of(item, drain, probes.get(item.id)),
+                instances,
+                now=now,
+                grace=self.settings.grace,
             )
             if self._needs_work(item, decision, now):
                 wanted[item.id] = item
@@ -398,6 +402,15 @@ class RegionPass:
                 continue
             write, report = outcome(work, now, settings=self.settings, rng=self.rng)
             writes.append(write)
+            events.extend(
+                status.unhealthy_events(
+                    work.decision.members,
+                    work.failed,
+                    assembly_id=item.id,
+                    project_id=item.project_id,
+                    region=self.region,
+                )
+            )
             if report.digest() != item.status_digest:
                 events.extend(
                     status.change_events(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from vertice_core.convert import format_time
 from vertice_core.driver import Instance
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import EventType, Phase
-from vertice_core.reconcile.plan import Member
+from vertice_core.reconcile.decision import UNHEALTHY, Member, Verb
 
 
 @attrs.frozen(slots=False)  # a __dict__ for the digest's cache
@@ -71,9 +71,12 @@ def retrying(retry_in: float, now: float) -> str:
     return f"(retrying in {retry_in:.0f}s, at {at.strftime('%H:%M:%SZ')})"
 
 
-def instance_view(instance: Instance, ordinal: int = 0, draining: bool = False) -> dict[str, Any]:
+def instance_view(
+    instance: Instance, ordinal: int = 0, draining: bool = False, ready: bool = True
+) -> dict[str, Any]:
     """The status document's view of one instance. `draining` (only there when true):
-    the instance is on its way out, and routes no longer send it requests."""
+    the instance is on its way out, and routes no longer send it requests; `ready`
+    (only there when false): it runs, but has not passed its probe."""
     view = {
         "ordinal": ordinal,
         "key": instance.key,
@@ -85,6 +88,8 @@ def instance_view(instance: Instance, ordinal: int = 0, draining: bool = False) 
     }
     if draining:
         view["draining"] = True
+    if not ready:
+        view["ready"] = False
     return view
 
 
@@ -195,6 +200,33 @@ def change_events(
     return events
 
 
+def unhealthy_events(
+    members: Sequence[Member],
+    failed: Collection[tuple[Verb, int]],
+    *,
+    assembly_id: str,
+    project_id: str,
+    region: str,
+) -> list[dict[str, Any]]:
+    """A Warning (as `EventRow` columns) for each instance the pass is replacing because
+    it failed its probe too often (and whose delete did not fail)."""
+    return [
+        {
+            "assembly_id": assembly_id,
+            "project_id": project_id,
+            "region_name": region,
+            "type": EventType.WARNING.value,
+            "reason": "InstanceUnhealthy",
+            "message": f"instance {m.instance.cloud_id} (ordinal {m.slot.ordinal}) failed its "
+            f"probe {m.note}: replacing it",
+        }
+        for m in members
+        if m.reason == UNHEALTHY
+        and m.instance is not None
+        and (Verb.DELETE, m.slot.ordinal) not in failed
+    ]
+
+
 def prior_of(item: Any) -> Prior:
     """The stored conditions of a work item."""
     return Prior(item.ready, item.ready_since, item.synced, item.synced_since)
@@ -211,7 +243,9 @@ def instances_of(members: Sequence[Member]) -> tuple[dict[str, Any], ...]:
     views = []
     for m in members:
         if m.instance is not None:
-            views.append(instance_view(m.instance, m.slot.ordinal, m.draining and not m.wanted))
+            views.append(
+                instance_view(m.instance, m.slot.ordinal, m.draining and not m.wanted, m.ready)
+            )
         if m.retiring is not None:
             views.append(instance_view(m.retiring, m.slot.ordinal, m.draining))
     return tuple(views)

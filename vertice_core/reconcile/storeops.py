@@ -22,6 +22,7 @@ from vertice_core.model.status import Event, EventType
 from vertice_core.reconcile.specs import instance_spec
 from vertice_core.reconcile.status import now_utc
 from vertice_core.store import Store
+from vertice_core.store.repositories.probes import ProbeRepository, ProbeState
 from vertice_core.store.repositories.slots import InstanceSlot
 from vertice_core.store.repositories.work import StatusWrite, WorkItem, WorkRepository
 
@@ -59,6 +60,10 @@ class PassStore:
     def slots(self, ids: Sequence[str]) -> dict[str, tuple[InstanceSlot, ...]]:
         with self.store.read() as session:
             return WorkRepository(session).slots(ids)
+
+    def probe_states(self, region: str) -> dict[str, dict[int, ProbeState]]:
+        with self.store.read() as session:
+            return ProbeRepository(session).of_region(region)
 
     def routed(self, region: str) -> set[str]:
         with self.store.read() as session:

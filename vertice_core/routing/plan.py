@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from vertice_core.model.route import Balancing, HealthCheck, RoutePhase, TlsMode
+from vertice_core.reach import address_of
 from vertice_core.router import RouteSpec
 
 
@@ -59,22 +60,17 @@ class PassPlan:
 
 
 def upstream_of(instance: Mapping[str, Any], port: int, plan_ports: Sequence[int]) -> str | None:
-    """Where the proxy reaches `port` of a running instance, or None (not running, or
-    draining: on its way out, so requests go to the others while its own finish).
+    """Where the proxy reaches `port` of an instance that should get requests, or None.
 
-    A port the plan publishes is reached at its published address (`access` lists
-    them in the order of the plan's sorted ports); any other port at the instance's
-    private address (a network the proxy shares with the instances), else its public one.
+    Requests go to running instances that are not draining (on their way out, so
+    requests go to the others while their own finish) and not known unready (their
+    probe has not passed); see `vertice_core.reach.address_of` for the address.
     """
     if instance.get("state") != "running" or instance.get("draining"):
         return None
-    access = list(instance.get("access") or [])
-    if port in plan_ports:
-        index = list(plan_ports).index(port)
-        if index < len(access):
-            return str(access[index])
-    address = instance.get("private_ipv4") or instance.get("public_ipv4")
-    return f"{address}:{port}" if address else None
+    if instance.get("ready") is False:
+        return None
+    return address_of(instance, port, plan_ports)
 
 
 def spec_of(route: RouteFacts) -> RouteSpec:

@@ -70,6 +70,7 @@ class AssemblyService:
             metadata=resolve.metadata(declaration.metadata),
             metrics_port=declaration.metrics_port,
             replicas=declaration.replicas,
+            probe=declaration.probe,
         )
         project = resolve.project_name(session, caller, project_id)
         admit(
@@ -87,6 +88,7 @@ class AssemblyService:
             flavor_name=declaration.flavor,
             desired_state=spec.desired_state.value,
             replicas=spec.replicas,
+            probe=attrs.asdict(spec.probe) if spec.probe is not None else None,
             spec=stored_spec(svc.converter, spec),
         )
         return stored_assembly(row, project)

@@ -29,6 +29,7 @@ from vertice_core.model.assembly import (
     DesiredState,
 )
 from vertice_core.model.camp import Component, ComponentTag, Metadata
+from vertice_core.model.probe import Probe
 from vertice_core.model.status import (
     AssemblyStatus,
     Condition,
@@ -98,6 +99,7 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         components=components_of(spec),
         metadata=_metadata(spec.get("metadata") or {}),
         metrics_port=spec.get("metrics_port"),
+        probe=Probe(**row.probe) if row.probe else None,
         status=status_of(row),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -168,6 +170,9 @@ def _instance(stored: Mapping[str, Any]) -> InstanceView:
         private_ipv4=stored.get("private_ipv4", ""),
         access=list(stored.get("access", [])),
         draining=stored.get("draining", False) is True,
+        ready=stored.get("state") == "running"
+        and stored.get("draining") is not True
+        and stored.get("ready") is not False,
     )
 
 
@@ -194,6 +199,7 @@ def spec_of(converter: cattrs.Converter, row: Row) -> AssemblySpec:
             "restart_count": row.restart_count,
             "replicas": row.replicas,
             "replace_count": row.replace_count,
+            "probe": row.probe,
         },
         AssemblySpec,
     )

@@ -229,6 +229,8 @@ class AssemblyRow(Base):
     replicas: Mapped[int] = mapped_column(Integer, default=1)
     #: Raised by one to replace every instance, one at a time (a rolling replacement).
     replace_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: The instances' probe (`Probe` as JSON), or NULL: what the prober reads.
+    probe: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
     generation: Mapped[int] = mapped_column(Integer, default=1)
 
     # -- status: written by the reconciler --
@@ -293,6 +295,30 @@ class InstanceRow(Base):
     drain_started_at: Mapped[float | None] = mapped_column(Float, default=None)
 
 
+class ProbeRow(Base):
+    """The last probes of one instance of an assembly, by ordinal. Written by the prober.
+
+    `key` names the instance probed: a row of an older incarnation says nothing
+    about the current one. The reconciler reads `ready` (routes send requests to
+    the instance) and whether `failures` reached `threshold` (replace it).
+    """
+
+    __tablename__ = "probes"
+    assembly_id: Mapped[str] = mapped_column(
+        ForeignKey("assemblies.id", ondelete="CASCADE"), primary_key=True
+    )
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128))
+    #: Failures in a row (0 after a probe that passed).
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    ready: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The probe's `failure_threshold` when it was written.
+    threshold: Mapped[int] = mapped_column(Integer, default=3)
+    checked_at: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Why the last probe failed ("" when it passed).
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
 class LeaseRow(Base):
     """Which reconciler works on an assembly, until when. One row per assembly."""
 
@@ -352,7 +378,9 @@ class RouteRow(Base):
     tls: Mapped[str] = mapped_column(String(16), default="internal")
     balancing: Mapped[str] = mapped_column(String(16), default="round_robin")
     #: The active health check (`HealthCheck` as JSON), or NULL.
-    health_check: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    health_check: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), default=None
+    )
     #: The certificate and key of `tls: provided`, sealed ("" otherwise).
     sealed_tls: Mapped[str] = mapped_column(Text, default="")
     generation: Mapped[int] = mapped_column(Integer, default=1)

@@ -11,7 +11,15 @@ import attrs
 
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import Phase
-from vertice_core.reconcile.plan import Action, Slot, Verb, instance_key, plan_actions
+from vertice_core.reconcile.plan import (
+    UNHEALTHY,
+    Action,
+    Health,
+    Slot,
+    Verb,
+    instance_key,
+    plan_actions,
+)
 from vertice_core.reconcile.status import instances_of
 
 from .test_plan_replicas import GRACE, NOW, PENDING, RUNNING, create, delete, inst, want
@@ -129,3 +137,50 @@ def test_scaling_down_an_ordinal_being_replaced_removes_both_of_its_instances():
     desired = want(1, Slot(0, replaced_done=1), rolling, replace_count=1)
     decision = plan_actions(desired, [inst(0), inst(1, RUNNING, 2), inst(1)], now=NOW, grace=GRACE)
     assert set(decision.actions) == {delete(1, 2), delete(1, 1)}
+
+
+# -- probes: readiness and replacement --
+
+
+def healthy(ordinal: int, incarnation: int = 1, failures: int = 0, ready: bool = True) -> Health:
+    key = instance_key("asm-1", incarnation, ordinal)
+    return Health(key, failures, ready, threshold=3, message="GET / answered 500")
+
+
+def test_a_probed_instance_is_ready_only_once_its_last_probe_passed():
+    probed = want(2, Slot(0), Slot(1), probed=True, health={0: healthy(0)})
+    decision = plan_actions(probed, [inst(0), inst(1)], now=NOW, grace=GRACE)
+    assert decision.actions == ()
+    assert [m.ready for m in decision.members] == [True, False]  # ordinal 1: never probed
+    views = instances_of(decision.members)
+    assert ["ready" in v for v in views] == [False, True] and views[1]["ready"] is False
+    # A finding about an older incarnation says nothing about the current instance.
+    older = attrs.evolve(probed, health={0: healthy(0), 1: healthy(1, incarnation=0)})
+    assert not plan_actions(older, [inst(0), inst(1)], now=NOW, grace=GRACE).members[1].ready
+
+
+def test_an_instance_failing_its_probe_threshold_times_is_replaced():
+    failing = want(1, Slot(0), probed=True, health={0: healthy(0, failures=2, ready=False)})
+    still = plan_actions(failing, [inst(0)], now=NOW, grace=GRACE)
+    assert still.actions == () and not still.members[0].ready
+    assert still.phase is Phase.RUNNING
+
+    failed = attrs.evolve(failing, health={0: healthy(0, failures=3, ready=False)})
+    decision = plan_actions(failed, [inst(0)], now=NOW, grace=GRACE)
+    assert list(decision.actions) == [delete(0)]
+    assert decision.members[0].slot.incarnation == 2
+    assert decision.members[0].reason == UNHEALTHY
+    assert "3 times in a row (GET / answered 500)" in decision.members[0].note
+
+
+def test_a_replacement_drains_the_old_instance_only_once_the_new_one_is_ready():
+    rolling = Slot(0, incarnation=2, retiring=1, replaced_done=1)
+    desired = want(1, rolling, replace_count=1, drain=DRAIN, probed=True, health={})
+    cloud = [inst(0, RUNNING, 2), inst(0)]
+    waiting = plan_actions(desired, cloud, now=NOW, grace=GRACE)
+    assert waiting.actions == () and draining(waiting) == []
+    assert (waiting.reason, waiting.members[0].slot.drain_started_at) == ("Replacing", None)
+
+    ready = attrs.evolve(desired, health={0: healthy(0, incarnation=2)})
+    drain = plan_actions(ready, cloud, now=NOW, grace=GRACE)
+    assert draining(drain) == [(0, "i-0.1")]

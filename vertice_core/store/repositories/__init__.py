@@ -11,6 +11,7 @@ from vertice_core.store.repositories.catalog import (
     RegionRepository,
 )
 from vertice_core.store.repositories.events import EventRepository
+from vertice_core.store.repositories.probes import ProbeRepository, ProbeState
 from vertice_core.store.repositories.routes import RouteRepository
 from vertice_core.store.repositories.tenancy import (
     ProjectRepository,
@@ -26,6 +27,8 @@ __all__ = [
     "FlavorRepository",
     "Page",
     "PlanRepository",
+    "ProbeRepository",
+    "ProbeState",
     "ProjectRepository",
     "RegionRepository",
     "RouteRepository",

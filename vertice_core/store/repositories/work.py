@@ -63,6 +63,8 @@ class WorkItem:
     synced: bool | None
     synced_since: float | None
     replace_count: int
+    #: Whether the assembly declares a probe.
+    probed: bool = False
     slots: tuple[InstanceSlot, ...] = ()
 
     @classmethod
@@ -71,7 +73,11 @@ class WorkItem:
         return cls(*row, slots)  # type: ignore[call-arg]  # the row holds every other field
 
 
-_WORK_COLUMNS = [getattr(_A, f.name) for f in attrs.fields(WorkItem) if f.name != "slots"]
+_WORK_COLUMNS = [
+    _A.probe.is_not(None).label("probed") if f.name == "probed" else getattr(_A, f.name)
+    for f in attrs.fields(WorkItem)
+    if f.name != "slots"
+]
 
 
 @attrs.frozen

@@ -1,7 +1,7 @@
-"""Rolling replacements, draining and health checks: `replace_count` on assemblies; per
-instance row the replacements carried out, the incarnation retiring and when its drain
-started; a route's active health check. Assemblies whose metadata lets `/replicas` be
-patched may patch `/replace_count` too.
+"""Rolling replacements, draining, health checks and probes: `replace_count` and `probe`
+on assemblies; per instance row the replacements carried out, the incarnation retiring
+and when its drain started; a route's active health check; the probes table. Assemblies
+whose metadata lets `/replicas` be patched may patch `/replace_count` too.
 
 Revision ID: 0006
 Revises: 0005
@@ -35,6 +35,22 @@ def _with_replace_count(spec: Any) -> Any:
     return {**spec, "metadata": metadata} if changed else None
 
 
+def _probes_table() -> None:
+    op.create_table(
+        "probes",
+        sa.Column("assembly_id", sa.String(length=32), nullable=False),
+        sa.Column("ordinal", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=128), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("ready", sa.Boolean(), nullable=False),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("checked_at", sa.Float(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["assembly_id"], ["assemblies.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("assembly_id", "ordinal"),
+    )
+
+
 def upgrade() -> None:
     # Plain ALTER TABLE ... ADD COLUMN (no batch copy: on SQLite, copying the assemblies
     # table would cascade-delete the rows referring to it).
@@ -45,6 +61,8 @@ def upgrade() -> None:
     op.add_column("instances", sa.Column("retiring", sa.Integer(), nullable=True))
     op.add_column("instances", sa.Column("drain_started_at", sa.Float(), nullable=True))
     op.add_column("routes", sa.Column("health_check", sa.JSON(), nullable=True))
+    op.add_column("assemblies", sa.Column("probe", sa.JSON(), nullable=True))
+    _probes_table()
     assemblies = sa.table("assemblies", sa.column("id", sa.String), sa.column("spec", sa.JSON))
     bind = op.get_bind()
     for row in bind.execute(sa.select(assemblies.c.id, assemblies.c.spec)).all():
@@ -55,6 +73,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later, PostgreSQL), for the same reason.
+    op.drop_table("probes")
+    op.drop_column("assemblies", "probe")
     op.drop_column("routes", "health_check")
     op.drop_column("instances", "drain_started_at")
     op.drop_column("instances", "retiring")
