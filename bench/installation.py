@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from vertice_core.accounts import create_user
 from vertice_core.convert import make_converter
 from vertice_core.ids import new_id
 from vertice_core.store import Store, migrate
-from vertice_core.store.repositories import AssemblyRepository, RegionRepository
+from vertice_core.store.repositories import AssemblyRepository, RegionRepository, RouteRepository
 from vertice_drivers.sim import cloud_at
 from vertice_testing.databases import create_postgres_database, drop_postgres_database
 from vertice_testing.server import free_port
@@ -132,6 +132,26 @@ class Installation:
         with self.store.write() as session:
             AssemblyRepository(session).create_many(rows)
         return time.monotonic()
+
+    def declare_routes(
+        self, targets: Sequence[tuple[str, str]], port: int, tls: str = "off"
+    ) -> float:
+        """Store a route per (hostname, assembly id) in one transaction, as the API's
+        declaration stores them (due for the route controller); return when committed."""
+        with self.store.write() as session:
+            routes = RouteRepository(session)
+            for hostname, assembly_id in targets:
+                created = routes.create(project_id=self.project_id, hostname=hostname,
+                                        assembly_id=assembly_id, port=port, tls=tls)  # fmt: skip
+                if created is None:
+                    raise RuntimeError(f"hostname {hostname} is taken")
+        return time.monotonic()
+
+    def assembly_ids(self) -> list[str]:
+        """The id of every stored assembly, by name."""
+        with self.store.connect() as connection:
+            found = connection.execute(text("SELECT id FROM assemblies ORDER BY name"))
+            return [str(row[0]) for row in found]
 
     def scale_all(self, replicas: int) -> float:
         """Scale every assembly to `replicas` in one transaction (what a PATCH of
