@@ -39,6 +39,7 @@ from vertice_testing.databases import create_postgres_database, drop_postgres_da
 from vertice_testing.server import free_port
 
 TICKS = os.sysconf("SC_CLK_TCK")
+UBUNTU = "1_virtualmachine_ubuntu"
 SPEC = {
     "components": [],
     "credential": {"kind": "none", "key_name": "", "public_key": "", "sealed_password": ""},
@@ -114,14 +115,20 @@ class Installation:
 
     # -- declarations and phases --
 
-    def declare(self, count: int, prefix: str = "a", replicas: int = 1) -> float:
+    def declare(
+        self,
+        count: int,
+        prefix: str = "a",
+        replicas: int = 1,
+        plan: str = "1_virtualmachine_ubuntu",
+    ) -> float:
         """Store `count` declared assemblies in one transaction; return when it committed."""
         rows = [
             {
                 "id": new_id("asm"),
                 "project_id": self.project_id,
                 "name": f"{prefix}{i:05d}",
-                "plan_name": "1_virtualmachine_ubuntu",
+                "plan_name": plan,
                 "region_name": "local",
                 "flavor_name": "small",
                 "spec": SPEC,
