@@ -13,14 +13,13 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from vertice_api.client import ApiError, Client
-from vertice_testing.cli import FAST_RECONCILER, VerticeCli, lines, write
+from vertice_testing.cli import FAST_RECONCILER, lines, write
 from vertice_testing.server import LiveServer, running_server
 
 pytestmark = pytest.mark.slow
@@ -45,17 +44,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
                 "/v3/regions", {"name": "slow", "cloud_type": "sim", "settings": {"boot_time": 120}}
             )
         yield live
-
-
-@pytest.fixture
-def api(server: LiveServer) -> Iterator[Client]:
-    with Client(server.url, server.token) as client:
-        yield client
-
-
-@pytest.fixture
-def cli(server: LiveServer, tmp_path: Path) -> VerticeCli:
-    return VerticeCli(server.url, server.token, tmp_path / "config")
 
 
 def declaration(name: str, region: str = "local", **extra: Any) -> dict[str, Any]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from vertice_api.client import Client
-from vertice_testing.cli import FAST_RECONCILER, VerticeCli, lines, write
+from vertice_testing.cli import FAST_RECONCILER, lines, write
 from vertice_testing.server import LiveServer, running_server
 
 pytestmark = pytest.mark.slow
@@ -20,17 +18,6 @@ pytestmark = pytest.mark.slow
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with running_server(tmp_path_factory.mktemp("cli-routes"), FAST_RECONCILER) as live:
         yield live
-
-
-@pytest.fixture
-def api(server: LiveServer) -> Iterator[Client]:
-    with Client(server.url, server.token) as client:
-        yield client
-
-
-@pytest.fixture
-def cli(server: LiveServer, tmp_path: Path) -> VerticeCli:
-    return VerticeCli(server.url, server.token, tmp_path / "config")
 
 
 def declaration(name: str) -> dict[str, str]:
