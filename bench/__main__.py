@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.report import Figure, Report
-from bench.scenarios import api, chaos, converge, declare, footprint, replicas
+from bench.scenarios import api, chaos, converge, declare, footprint, replicas, routes
 from bench.sizes import SIZES, Size
 
 SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
@@ -25,6 +25,7 @@ SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
     "footprint": footprint.run,
     "chaos": chaos.run,
     "replicas": lambda size: replicas.run(size, "sqlite") + replicas.run(size, "postgresql"),
+    "routes": routes.run,
 }
 
 

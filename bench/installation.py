@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,13 @@ from vertice_core.accounts import create_user
 from vertice_core.convert import make_converter
 from vertice_core.ids import new_id
 from vertice_core.store import Store, migrate
-from vertice_core.store.repositories import AssemblyRepository, RegionRepository
+from vertice_core.store.repositories import AssemblyRepository, RegionRepository, RouteRepository
 from vertice_drivers.sim import cloud_at
 from vertice_testing.databases import create_postgres_database, drop_postgres_database
 from vertice_testing.server import free_port
 
 TICKS = os.sysconf("SC_CLK_TCK")
+UBUNTU = "1_virtualmachine_ubuntu"
 SPEC = {
     "components": [],
     "credential": {"kind": "none", "key_name": "", "public_key": "", "sealed_password": ""},
@@ -114,14 +115,20 @@ class Installation:
 
     # -- declarations and phases --
 
-    def declare(self, count: int, prefix: str = "a", replicas: int = 1) -> float:
+    def declare(
+        self,
+        count: int,
+        prefix: str = "a",
+        replicas: int = 1,
+        plan: str = "1_virtualmachine_ubuntu",
+    ) -> float:
         """Store `count` declared assemblies in one transaction; return when it committed."""
         rows = [
             {
                 "id": new_id("asm"),
                 "project_id": self.project_id,
                 "name": f"{prefix}{i:05d}",
-                "plan_name": "1_virtualmachine_ubuntu",
+                "plan_name": plan,
                 "region_name": "local",
                 "flavor_name": "small",
                 "spec": SPEC,
@@ -132,6 +139,26 @@ class Installation:
         with self.store.write() as session:
             AssemblyRepository(session).create_many(rows)
         return time.monotonic()
+
+    def declare_routes(
+        self, targets: Sequence[tuple[str, str]], port: int, tls: str = "off"
+    ) -> float:
+        """Store a route per (hostname, assembly id) in one transaction, as the API's
+        declaration stores them (due for the route controller); return when committed."""
+        with self.store.write() as session:
+            routes = RouteRepository(session)
+            for hostname, assembly_id in targets:
+                created = routes.create(project_id=self.project_id, hostname=hostname,
+                                        assembly_id=assembly_id, port=port, tls=tls)  # fmt: skip
+                if created is None:
+                    raise RuntimeError(f"hostname {hostname} is taken")
+        return time.monotonic()
+
+    def assembly_ids(self) -> list[str]:
+        """The id of every stored assembly, by name."""
+        with self.store.connect() as connection:
+            found = connection.execute(text("SELECT id FROM assemblies ORDER BY name"))
+            return [str(row[0]) for row in found]
 
     def scale_all(self, replicas: int) -> float:
         """Scale every assembly to `replicas` in one transaction (what a PATCH of

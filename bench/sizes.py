@@ -24,10 +24,15 @@ class Size:
     replica_assemblies: int
     replica_count: int
     scaled: int
+    #: Routes declared into a real Caddy, and seconds of wrk direct and through it.
+    routes: int
+    proxy_seconds: int
 
 
 SIZES = {
-    "full": Size("full", 10_000, 10.0, 6, 10_000, 8, 10_000, 10, 2_000, 5.0, 3, 1_000, 10, 1_000),
-    "quick": Size("quick", 1_000, 2.0, 4, 1_000, 8, 1_000, 2, 200, 2.0, 3, 100, 10, 100),
-    "tiny": Size("tiny", 20, 1.0, 2, 20, 2, 20, 1, 20, 1.0, 1, 2, 10, 4),
+    "full": Size(
+        "full", 10_000, 10.0, 6, 10_000, 8, 10_000, 10, 2_000, 5.0, 3, 1_000, 10, 1_000, 1_000, 10
+    ),
+    "quick": Size("quick", 1_000, 2.0, 4, 1_000, 8, 1_000, 2, 200, 2.0, 3, 100, 10, 100, 100, 3),
+    "tiny": Size("tiny", 20, 1.0, 2, 20, 2, 20, 1, 20, 1.0, 1, 2, 10, 4, 20, 1),
 }

@@ -48,6 +48,11 @@ def test_every_scenario_runs_at_a_tiny_size(tmp_path):
         "replicas.converge.postgresql.seconds",
         "replicas.scale_up.creates",
         "replicas.scale_down.deletes",
+        "routes.converge.seconds",
+        "routes.converge.config_reads",
+        "routes.steady.config_reads",
+        "routes.steady.pass_seconds",
+        "routes.proxied.ratio",
     ):
         assert expected in names
     assert "summary:" in done.stdout

@@ -13,26 +13,23 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from vertice_api.client import ApiError, Client
-from vertice_testing.cli import VerticeCli
+from vertice_testing.cli import FAST_RECONCILER, lines, write
 from vertice_testing.server import LiveServer, running_server
 
 pytestmark = pytest.mark.slow
 
 PLAN = "/v3/plan/1_virtualmachine_ubuntu"
-#: A fast reconciler, so that convergence takes a fraction of a second.
-FAST = {"VERTICE_RECONCILE_POLL": "0.2", "VERTICE_RECONCILE_IDLE_WAIT": "0.05"}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with running_server(tmp_path_factory.mktemp("cli-live"), FAST) as live:
+    with running_server(tmp_path_factory.mktemp("cli-live"), FAST_RECONCILER) as live:
         with Client(live.url, live.token) as api:
             # `booting`: instances take a second to boot, so a wait sees phases change.
             api.post(
@@ -49,28 +46,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-@pytest.fixture
-def api(server: LiveServer) -> Iterator[Client]:
-    with Client(server.url, server.token) as client:
-        yield client
-
-
-@pytest.fixture
-def cli(server: LiveServer, tmp_path: Path) -> VerticeCli:
-    return VerticeCli(server.url, server.token, tmp_path / "config")
-
-
 def declaration(name: str, region: str = "local", **extra: Any) -> dict[str, Any]:
     return {"name": name, "plan_uri": PLAN, "region": region, "flavor": "small", **extra}
-
-
-def write(path: Path, document: Any, fmt: str = "json") -> str:
-    if fmt == "yaml":
-        text = "---\n".join(yaml.safe_dump(d) for d in document)
-    else:
-        text = json.dumps(document)
-    path.write_text(text)
-    return str(path)
 
 
 def assembly(api: Client, name: str) -> dict[str, Any]:
@@ -78,10 +55,6 @@ def assembly(api: Client, name: str) -> dict[str, Any]:
     assert len(matches) == 1, matches
     document: dict[str, Any] = api.get(matches[0]["uri"])
     return document
-
-
-def lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.strip()]
 
 
 def test_apply_json_waits_through_the_phases_to_running(cli, api, tmp_path):
@@ -414,43 +387,3 @@ def test_scale_waits_until_every_replica_is_ready(cli, api, tmp_path):
     down = lines(cli("scale", "grow-1", "--replicas", "1", "--wait", "--timeout", "60").stdout)
     assert down[-1].endswith("[1/1 ready]")
     assert len(assembly(api, "grow-1")["status"]["instances"]) == 1
-
-
-def test_routes_apply_list_describe_and_delete(cli, api, tmp_path):
-    cli("apply", "-f", write(tmp_path / "r.json", declaration("routed-1")), "--wait")
-    route = {"kind": "route", "hostname": "routed.example.test", "assembly": "routed-1",
-             "port": 8080, "tls": "off"}  # fmt: skip
-    path = write(tmp_path / "route.yaml", [route], "yaml")
-    first = lines(cli("apply", "-f", path).stdout)
-    assert len(first) == 1 and first[0].startswith("route routed.example.test created (rte-")
-    assert lines(cli("apply", "-f", path).stdout) == ["route routed.example.test unchanged"]
-
-    listed = lines(cli("routes").stdout)
-    assert listed[0].split() == ["HOSTNAME", "PATH", "ASSEMBLY", "PORT", "TLS", "PHASE",
-                                 "UPSTREAMS", "URL"]  # fmt: skip
-    row = next(line.split() for line in listed[1:] if line.startswith("routed.example.test"))
-    assert row[3:6] == ["8080", "off", "PENDING"]
-    assert row[-1] == "http://routed.example.test/"
-    assert lines(cli("get", "routes").stdout) == listed
-    as_json = json.loads(cli("routes", "-o", "json").stdout)
-    assert [r["hostname"] for r in as_json] == ["routed.example.test"]
-
-    described = cli("describe", "route", "routed.example.test").stdout
-    assert "Hostname:      routed.example.test" in described
-    assert "no router is configured" in described
-    assert "Upstreams:\n  (none)" in described
-
-    changed = write(tmp_path / "changed.json", {**route, "port": 9090})
-    refused = cli.run("apply", "-f", changed)
-    assert refused.returncode != 0 and "taken" in refused.stderr
-
-    assert lines(cli("delete", "route", "routed.example.test").stdout) == [
-        "route routed.example.test: deleted"
-    ]
-    missing = cli.run("describe", "route", "routed.example.test")
-    assert missing.returncode != 0
-    assert (
-        missing.stderr.strip()
-        == "error: no route 'routed.example.test' (vertice routes lists yours)"
-    )
-    assert api.get("/v3/routes")["items"] == []

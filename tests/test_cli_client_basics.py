@@ -37,11 +37,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def cli(server: LiveServer, tmp_path: Path) -> VerticeCli:
-    return VerticeCli(server.url, server.token, tmp_path / "config")
-
-
-@pytest.fixture
 def anonymous(server: LiveServer, tmp_path: Path) -> VerticeCli:
     """A user with no VERTICE_URL nor VERTICE_TOKEN: only a config file can help."""
     return VerticeCli(None, None, tmp_path / "config")

@@ -23,6 +23,7 @@ from vertice_core.model.assembly import Assembly
 from vertice_core.model.camp import OBSERVED_COMPONENTS
 from vertice_core.model.status import Phase
 from vertice_core.service.observed import ObservedComponent
+from vertice_core.service.records import RouteInFront, StoredAssembly
 from vertice_core.service.routes import StoredRoute
 from vertice_core.store.tables import (
     EventRow,
@@ -235,9 +236,11 @@ def component_links(record: Assembly) -> list[dict[str, str]]:
     ]
 
 
-def assembly(converter: cattrs.Converter, record: Assembly) -> dict[str, Any]:
+def assembly(converter: cattrs.Converter, stored: StoredAssembly) -> dict[str, Any]:
     """An assembly: the converter's form of the record (spec and status, secrets left out),
-    with the CAMP attributes and the links to its plan, components and events."""
+    with the CAMP attributes, the links to its plan, components and events, and the
+    routes in front of it."""
+    record = stored.assembly
     doc = common(
         assembly_uri(record.id),
         record.name,
@@ -252,8 +255,22 @@ def assembly(converter: cattrs.Converter, record: Assembly) -> dict[str, Any]:
         operation_collection=[],
         sensor_collection=[],
         events_uri=f"{assembly_uri(record.id)}/events",
+        routes=[route_in_front(r) for r in stored.routes],
     )
     return doc
+
+
+def route_in_front(route: RouteInFront) -> dict[str, Any]:
+    """A route as the assembly's document lists it (the route's own URI for the rest)."""
+    return {
+        "id": route.id,
+        "uri": f"{V3}/routes/{route.id}",
+        "hostname": route.hostname,
+        "path_prefix": route.path_prefix,
+        "port": route.port,
+        "url": route.url,
+        "phase": route.phase,
+    }
 
 
 def component(found: ObservedComponent) -> dict[str, Any]:

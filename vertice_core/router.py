@@ -1,14 +1,22 @@
 """The router interface: what a reverse proxy plugin must do, in types.
 
 A router serves one proxy (one Caddy, one HAProxy...). The route controller
-constructs it with a `RouterConfig` and calls only the verbs below, from one
-pass at a time; it owns statuses, retries and polling. The contract, checked
-by `vertice_drivers.router_testkit`:
+constructs it with a `RouterConfig` and calls only the verbs below, one pass
+at a time: `observe()` first, then the pass's `apply` and `remove` calls,
+several at once from a pool of threads. It owns statuses, retries and
+polling. The contract, checked by `vertice_drivers.router_testkit`:
 
 * `observe()` reads the proxy's live configuration **once** and returns, for
   every route *this installation* put there, its fingerprint. Routes of other
   installations and configuration nobody declared through vertice are not
   returned, and are never changed by `apply` or `remove`.
+* A pass reads the proxy's configuration once, not once per route: a router
+  whose `apply` needs the configuration (where to insert, what exists) keeps
+  what `observe()` read and updates its copy with each write it makes, and
+  reads again only when it has none (an `apply` without `observe`, or after
+  a failed call). Concurrent `apply`/`remove` calls must be safe: each one
+  decides from, and writes to, a copy that holds the others' writes (the
+  Caddy router holds a lock from deciding to writing).
 * `fingerprint(spec)` is what `observe()` reports for the route once `spec`
   is applied: the controller compares the two to decide whether to apply.
   It is pure (no I/O).

@@ -11,6 +11,9 @@
         def unreachable_router(self): ...          # an admin endpoint nobody listens on
         @pytest.fixture
         def request_through(self, my_proxy): ...   # (hostname, path, tls) -> (status, body)
+        @pytest.fixture
+        def proxy_reads(self, my_proxy): ...       # () -> whole-config reads so far, as the
+                                                   # proxy counts them (its admin log)
 
 The testkit brings the upstreams: small HTTP servers on 127.0.0.1 that answer
 every GET with their own name, so a test sees which one served. Requests go
@@ -26,6 +29,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -113,7 +117,7 @@ def _host(label: str) -> str:
 
 
 class RouterContract:
-    """The router contract as pytest tests. Subclass it and provide the four fixtures."""
+    """The router contract as pytest tests. Subclass it and provide the five fixtures."""
 
     #: Seconds to wait until the proxy serves what was applied (and stops serving it).
     settle_timeout: float = 10.0
@@ -352,3 +356,25 @@ class RouterContract:
             lambda: self.served_by(request_through, spec.hostname, "/", True) == upstream.name,
             f"https://{spec.hostname}/ served by {upstream.name}",
         )
+
+    def test_a_pass_reads_the_proxy_once_and_concurrent_applies_keep_the_order(
+        self, router: Router, proxy_reads: Callable[[], int], request_through: Requester
+    ) -> None:
+        """`observe()` then several `apply` calls at once (as the controller's pool sends
+        them), all into one host's routes: one read of the proxy's configuration, and
+        every path reaches its own upstream (longer prefixes tried first)."""
+        host = _host("prefixes")
+        prefixes = ["", "/a", "/a/b", "/c", "/a/b/c", "/d/e"]
+        with contextlib.ExitStack() as stack:
+            upstreams = [stack.enter_context(serve_upstream(f"at{p or '-'}")) for p in prefixes]
+            pairs = zip(upstreams, prefixes, strict=True)
+            specs = [route_spec(host, u, path_prefix=p) for u, p in pairs]
+            before = proxy_reads()
+            assert router.observe() == {}
+            with ThreadPoolExecutor(len(specs)) as pool:
+                list(pool.map(router.apply, specs))
+            assert proxy_reads() - before == 1, "one read of the configuration per pass"
+            assert router.observe() == {s.id: router.fingerprint(s) for s in specs}
+            for prefix, upstream in zip(prefixes, upstreams, strict=True):
+                path = f"{prefix}/x"
+                assert self.served_by(request_through, host, path) == upstream.name, path

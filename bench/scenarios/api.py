@@ -2,7 +2,8 @@
 
 Every endpoint runs under gunicorn with two workers on 127.0.0.1 and is
 driven by wrk (2 threads, 32 connections): (a) the bare app, (b) an
-authenticated `GET /v3/assembly/{id}` with many assemblies stored, (c) a page
+authenticated `GET /v3/assembly/{id}` with many assemblies stored (two routes
+in front of the one read, which its document lists), (c) a page
 of the assembly collection sorted by name, (d) `POST /v3/assembly_factory`.
 The figures that matter are the ratios to (a), measured in the same run. Each
 endpoint runs `repeats` times (3 at full and quick size); the run with the
@@ -50,6 +51,7 @@ def run(size: Size) -> list[Figure]:
         with inst.store.read() as session:
             one = AssemblyRepository(session).page(None, limit=1, start=size.api_assemblies // 2)
         target = f"/v3/assembly/{one.rows[0].id}"
+        inst.declare_routes([(f"{h}.bench.test", one.rows[0].id) for h in "ab"], port=8080)
         script = wrk.post_script(inst.home / "post.lua", inst.token)
         with inst.api() as url:
             wrk.run(url + target, WARM_UP, token=inst.token)

@@ -8,6 +8,9 @@ CA there), and waits until the admin API answers. Calling `start()` on a
 running peer restarts it empty: a proxy that lost its configuration, which a
 router must simply fill again. `request()` sends a request through the proxy
 with a given Host (and SNI, trusting the proxy's own CA for HTTPS).
+`admin_requests()` lists the admin API requests Caddy logged (its `admin.api`
+logger logs each one it receives), so tests and benchmarks count what a
+router asked of the proxy from the proxy's side.
 """
 
 from __future__ import annotations
@@ -125,6 +128,27 @@ class Caddy:
 
     def clear(self) -> None:
         """Nothing to do after a test: the next `reset` empties the proxy."""
+
+    def admin_requests(self) -> list[tuple[str, str]]:
+        """(method, uri) of every admin API request Caddy logged, oldest first (every run
+        of this peer: the log is appended to)."""
+        found: list[tuple[str, str]] = []
+        if not self.log.exists():
+            return found
+        with self.log.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                if '"admin.api"' not in line or '"received request"' not in line:
+                    continue
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                found.append((str(entry.get("method")), str(entry.get("uri"))))
+        return found
+
+    def config_reads(self) -> int:
+        """How many times the whole configuration was read (`GET /config/`) so far."""
+        return self.admin_requests().count(("GET", "/config/"))
 
     def config(self) -> object:
         """Caddy's whole live configuration (`GET /config/`)."""

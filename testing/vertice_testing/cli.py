@@ -3,20 +3,44 @@
 `VerticeCli` runs a command in-process with click's `CliRunner` (real HTTP to
 the server all the same), with `VERTICE_URL`, `VERTICE_TOKEN` and a private
 `XDG_CONFIG_HOME`, checks the exit code, and fails on any traceback: the
-commands must show errors as lines, never as a traceback.
+commands must show errors as lines, never as a traceback. `write` puts
+documents in a file for `apply -f`, `lines` splits an output, and
+`FAST_RECONCILER` is the environment of a server whose reconciler converges
+in a fraction of a second.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import attrs
+import yaml
 from click.testing import CliRunner, Result
 
 from vertice_api.cli import main
 from vertice_testing.server import vertice_command
+
+#: A fast reconciler (extra environment of `running_server`).
+FAST_RECONCILER = {"VERTICE_RECONCILE_POLL": "0.2", "VERTICE_RECONCILE_IDLE_WAIT": "0.05"}
+
+
+def write(path: Path, document: Any, fmt: str = "json") -> str:
+    """Write `document` as JSON, or a list of documents as a YAML stream; the path."""
+    if fmt == "yaml":
+        text = "---\n".join(yaml.safe_dump(d) for d in document)
+    else:
+        text = json.dumps(document)
+    path.write_text(text)
+    return str(path)
+
+
+def lines(text: str) -> list[str]:
+    """The lines of an output that are not blank."""
+    return [line for line in text.splitlines() if line.strip()]
 
 
 @attrs.frozen

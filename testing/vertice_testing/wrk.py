@@ -96,7 +96,8 @@ def finish(process: subprocess.Popen[str], *, interrupt: bool = False) -> WrkRes
     out, _ = process.communicate(timeout=660)
     if process.returncode != 0:
         raise RuntimeError(f"wrk failed with exit code {process.returncode}: {out[-500:]}")
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    # wrk pads some values ("1.01s "): trailing spaces are allowed.
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)[ \t]*$", out, re.M))
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return WrkResult(
         requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
@@ -116,9 +117,10 @@ def run(
     token: str | None = None,
     script: Path | None = None,
     args: Sequence[str] = (),
+    headers: Sequence[str] = (),
 ) -> WrkResult:
     """wrk with 2 threads and 32 connections for `seconds` against `url`."""
-    return finish(start(url, seconds, token=token, script=script, args=args))
+    return finish(start(url, seconds, token=token, script=script, args=args, headers=headers))
 
 
 def median_run(

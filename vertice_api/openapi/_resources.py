@@ -27,6 +27,7 @@ from vertice_api.openapi._build import (
 from vertice_api.views import SKEW
 from vertice_core.model.assembly import CredentialKind, DesiredState
 from vertice_core.model.camp import ComponentTag
+from vertice_core.model.route import RoutePhase
 from vertice_core.model.status import ConditionStatus, EventType, InstanceState, Phase
 
 
@@ -215,9 +216,25 @@ def _assembly_parts() -> dict[str, Json]:
             "probe": nullable(ref("Probe")),
             "status": ref("AssemblyStatus"),
             "events_uri": string(),
+            "routes": array(
+                ref("RouteInFront"),
+                "The routes in front of the assembly, by "
+                "hostname and path prefix (in the ETag's second part).",
+            ),
             "created_at": time(),
             "updated_at": time(),
         },
+    )
+    in_front = record(
+        {
+            "id": string(),
+            "uri": string("The route's own resource (its status, conditions, upstreams)."),
+            "hostname": string(),
+            "path_prefix": string(),
+            "port": integer(minimum=1),
+            "url": string("Where clients reach it (the router's URL once served)."),
+            "phase": enum([p.value for p in RoutePhase]),
+        }
     )
     item = record({"uri": string(), "name": string(), "status": enum(p.value for p in Phase)})
     component = resource(
@@ -225,14 +242,17 @@ def _assembly_parts() -> dict[str, Json]:
         {
             "tag": enum(t.value for t in ComponentTag),
             "observed": boolean("Its facts come from observing the cloud."),
-            "attributes": free_object("Declared attributes, filled with observed facts."),
+            "attributes": free_object(
+                "Declared attributes, filled with observed facts (`appaccess`: `url` and "
+                "`urls` of the routes in front of the assembly)."
+            ),
             "assembly_uri": string(),
         },
     )
     return {
         "CredentialView": credential, "MetadataView": metadata,
         "Link": record({"href": string(), "target_name": string()}),
-        "Assembly": assembly, "AssemblyItem": item,
+        "Assembly": assembly, "AssemblyItem": item, "RouteInFront": in_front,
         "AssemblyCollection": collection("assembly_factory", "AssemblyItem"),
         "Component": component,
     }  # fmt: skip

@@ -49,7 +49,7 @@ def parse_sort(raw: str | None) -> tuple[str, bool]:
 def _answer(ctx: AppContext, resp: falcon.Response, stored: StoredAssembly) -> None:
     """The assembly's document and its ETag."""
     resp.etag = assembly_etag(stored)
-    resp.media = views.assembly(ctx.converter, stored.assembly)
+    resp.media = views.assembly(ctx.converter, stored)
 
 
 class AssemblyFactory:
@@ -92,7 +92,7 @@ class AssemblyFactory:
         with self.ctx.store.write() as session:
             stored = self.ctx.assemblies.declare(session, caller, declaration)
         resp.etag = assembly_etag(stored)
-        created(resp, views.assembly(self.ctx.converter, stored.assembly))
+        created(resp, views.assembly(self.ctx.converter, stored))
 
 
 class AssemblyItem:
@@ -109,7 +109,7 @@ class AssemblyItem:
         if not_modified(req, etag):
             resp.status = falcon.HTTP_304
             return
-        respond(req, resp, views.assembly(self.ctx.converter, stored.assembly))
+        respond(req, resp, views.assembly(self.ctx.converter, stored))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         caller = caller_of(req)

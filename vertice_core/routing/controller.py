@@ -25,17 +25,18 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 import cattrs
 
-from vertice_core.convert import structure
+from vertice_core.convert import format_time
 from vertice_core.crypto import SecretBox
 from vertice_core.errors import DriverError, TerminalError
 from vertice_core.metrics import Metrics
-from vertice_core.model.camp import Plan
-from vertice_core.model.route import HealthCheck, RoutePhase
+from vertice_core.model.route import Balancing, HealthCheck, RoutePhase, TlsMode
+from vertice_core.reach import PlanPorts
 from vertice_core.router import Router, RouteSpec
 from vertice_core.routing.plan import RouteDecision, RouteFacts, plan_pass
 from vertice_core.runtime import CallPool, Due, backoff
@@ -100,7 +101,10 @@ class RouteController:
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         #: Per route, the status digest of its assembly when the last pass read it.
         self._seen: dict[str, str | None] = {}
-        self._plan_ports: dict[str, tuple[int, ...]] = {}
+        #: What `due` compares first: the routes' count and (route, digest) pairs when
+        #: the last pass read them; at first, that of no routes (as `_seen` says).
+        self._watermark: tuple[int, str | None] = (0, None)
+        self._plan_ports = PlanPorts(converter)
 
     @property
     def router_name(self) -> str:
@@ -109,7 +113,22 @@ class RouteController:
     # -- the runtime's contract --
 
     def due(self, now: float) -> Due:
-        """The router, and how many routes need a look (spec, retry or assembly moved)."""
+        """The router, and how many routes need a look (spec changed, retry due,
+        assembly's status moved, or deleted and still in the proxy).
+
+        Called at every idle wait of the runtime, so it first reads one row
+        (`RouteRepository.watermark`): when no spec changed, no retry is due and
+        the routes and their assemblies' status digests are what the last pass
+        read, nothing is due and the routes are not read one by one. Only a pass
+        records the watermark (read before its routes, so a change made while it
+        reads moves the next one).
+        """
+        with self.store.connect() as connection:
+            mark = RouteRepository.watermark(connection)
+        key = (mark.routes, mark.digests)
+        retry_due = mark.due_at is not None and mark.due_at <= now
+        if key == self._watermark and not mark.changed and not retry_due:
+            return Due(targets=[self.router_name], counts={}, oldest=None)
         with self.store.read() as session:
             rows = RouteRepository(session).watch()
         due = [
@@ -117,17 +136,20 @@ class RouteController:
             for route_id, changed, at, digest in rows
             if changed or (at is not None and at <= now) or self._seen.get(route_id, "") != digest
         ]
+        # A route deleted since the last pass is due too: the proxy still serves it.
+        gone = set(self._seen).difference(route_id for route_id, *_ in rows)
+        due.extend((route_id, None) for route_id in gone)
         oldest = min((at for _, at in due if at is not None), default=None)
         counts = {self.router_name: len(due)} if due else {}
         return Due(targets=[self.router_name], counts=counts, oldest=oldest)
 
     def run_target(self, target: str) -> RouteResult:
         """One pass over the router (see the module's docstring)."""
-        facts, rows, digests = self._read()
+        mark, (facts, rows, digests) = self._mark(), self._read()
         if self.target is None:
             message = "no router is configured (VERTICE_ROUTER, see docs/routes.md)"
             written = self._write(rows, dict.fromkeys(rows, (RoutePhase.PENDING, message, ())))
-            self._seen = digests
+            self._seen, self._watermark = digests, mark
             return RouteResult(target, written=written)
         router = self.target.router
         live = self.calls.run("router", "observe", router.observe, self.call_timeout)
@@ -155,7 +177,7 @@ class RouteController:
                 statuses[route_id] = (RoutePhase.PENDING, f"{why} (retrying in {delay:.0f}s)", ())
                 busy = True
         written = self._write(rows, statuses, retry)
-        self._seen = digests
+        self._seen, self._watermark = digests, mark
         applied = sum(1 for d in plan.decisions if d.apply) - len(outcomes)
         return RouteResult(target, busy=busy, applied=applied, removed=removed, written=written)
 
@@ -174,6 +196,12 @@ class RouteController:
             self.target.router.close()
 
     # -- reading --
+
+    def _mark(self) -> tuple[int, str | None]:
+        """The watermark `due` compares, read before the routes (see `due`)."""
+        with self.store.connect() as connection:
+            mark = RouteRepository.watermark(connection)
+        return mark.routes, mark.digests
 
     def _read(self) -> tuple[list[RouteFacts], dict[str, RouteRow], dict[str, str | None]]:
         """Every route with what the plan needs of its assembly, the rows, and the
@@ -199,7 +227,7 @@ class RouteController:
         ports: tuple[int, ...] = ()
         if assembly is not None:
             instances = list((assembly.status or {}).get("instances") or [])
-            ports = self._ports(assembly.plan_name, plans)
+            ports = self._plan_ports.of(assembly.plan_name, plans)
         return RouteFacts(
             id=row.id, hostname=row.hostname, path_prefix=row.path_prefix, port=row.port,
             tls=row.tls, balancing=row.balancing, assembly_id=row.assembly_id,
@@ -207,14 +235,6 @@ class RouteController:
             health_check=HealthCheck(**row.health_check) if row.health_check else None,
             certificate=secret.get("certificate", ""), key=secret.get("key", ""),
         )  # fmt: skip
-
-    def _ports(self, plan_name: str, plans: Any) -> tuple[int, ...]:
-        """The ports a plan publishes (plans do not change while assemblies use them)."""
-        if plan_name not in self._plan_ports:
-            plan = plans.get(plan_name)
-            parsed = structure(self.converter, plan.document, Plan) if plan else None
-            self._plan_ports[plan_name] = tuple(parsed.ports()) if parsed else ()
-        return self._plan_ports[plan_name]
 
     # -- acting --
 
@@ -305,8 +325,7 @@ class RouteController:
 
 
 def _spec_of(row: RouteRow) -> RouteSpec:
-    from vertice_core.model.route import Balancing, TlsMode
-
+    """The spec of a row as `Router.url` needs it (no upstreams, no secrets)."""
     return RouteSpec(row.id, row.hostname, row.path_prefix, (), TlsMode(row.tls),
                      Balancing(row.balancing))  # fmt: skip
 
@@ -314,15 +333,13 @@ def _spec_of(row: RouteRow) -> RouteSpec:
 def _condition(
     before: Mapping[str, Any] | None, kind: str, value: bool, reason: str, message: str
 ) -> dict[str, Any]:
+    """A condition; it keeps its transition time while its status stays the same."""
     status = "True" if value else "False"
     since = (
         before.get("last_transition_time") if before and before.get("status") == status else None
     )
     if since is None:
-        from vertice_core.convert import format_time
-        from vertice_core.reconcile.status import now_utc
-
-        since = format_time(now_utc())
+        since = format_time(datetime.now(UTC))
     return {"type": kind, "status": status, "last_transition_time": since, "reason": reason,
             "message": message}  # fmt: skip
 

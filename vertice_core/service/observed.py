@@ -10,7 +10,13 @@ import attrs
 
 from vertice_core.errors import NotFound
 from vertice_core.model.camp import Component, ComponentTag
-from vertice_core.service.records import Row, components_of, credential_summary, status_of
+from vertice_core.service.records import (
+    Row,
+    components_of,
+    credential_summary,
+    routes_in_front,
+    status_of,
+)
 from vertice_core.store.repositories import (
     AssemblyRepository,
     EventRepository,
@@ -64,6 +70,10 @@ def _facts(session: Session, row: Row, tag: ComponentTag) -> dict[str, Any]:
         if flavor is None:
             return {"flavor": row.flavor_name}
         return {"flavor": flavor.name, "cpu": flavor.cpu, "ram": flavor.ram, "disk": flavor.disk}
+    if tag is ComponentTag.APPACCESS:
+        # How the application is reached: the URLs of the routes in front of it.
+        urls = [route.url for route in routes_in_front(row.routes)]
+        return {"url": urls[0], "urls": urls} if urls else {}
     if tag is ComponentTag.SECURITY:
         summary = credential_summary((row.spec or {}).get("credential") or {})
         return {k: v for k, v in attrs.asdict(summary).items() if v is not None}

@@ -13,12 +13,13 @@ written, `replicas` is the declared number and the other counts are 0.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 import cattrs
+import orjson
 
 from vertice_core.convert import structure, unstructure
 from vertice_core.model.assembly import (
@@ -30,6 +31,7 @@ from vertice_core.model.assembly import (
 )
 from vertice_core.model.camp import Component, ComponentTag, Metadata
 from vertice_core.model.probe import Probe
+from vertice_core.model.route import TlsMode
 from vertice_core.model.status import (
     AssemblyStatus,
     Condition,
@@ -38,6 +40,7 @@ from vertice_core.model.status import (
     InstanceView,
     Phase,
 )
+from vertice_core.store.repositories.views import RECORD, UNIT
 
 #: The columns of the assemblies table as the store returns them (with `project_name`).
 Row = Any
@@ -53,29 +56,72 @@ _CONDITIONS = {status.value: status for status in ConditionStatus}
 
 
 @attrs.frozen
+class RouteInFront:
+    """A route in front of an assembly, as the assembly's document shows it."""
+
+    id: str
+    hostname: str
+    path_prefix: str
+    port: int
+    url: str
+    phase: str
+
+
+@attrs.frozen
 class StoredAssembly:
     """An assembly as read, with the version of its status (it changes whenever what the
-    status shows does), so that a reader can tell whether anything changed since."""
+    status shows does, the routes in front of it included), so that a reader can tell
+    whether anything changed since."""
 
     assembly: Assembly
     status_version: str
+    #: By hostname and path prefix.
+    routes: tuple[RouteInFront, ...] = ()
 
 
 def stored_assembly(row: Row, project: str | None = None) -> StoredAssembly:
-    """The record of a stored row (its project's name from `project`, else the row)."""
-    return StoredAssembly(assembly_of(row, project), status_version(row))
+    """The record of a stored row (its project's name from `project`, else the row).
+
+    A row read by `AssemblyViews.one` carries the routes in front of the assembly
+    (`routes`); a row without that column is taken to have none.
+    """
+    routes = routes_in_front(getattr(row, "routes", None))
+    return StoredAssembly(assembly_of(row, project), status_version(row, routes), routes)
 
 
-def status_version(row: Row) -> str:
+def status_version(row: Row, routes: Sequence[RouteInFront] = ()) -> str:
     """A short digest of everything the status shows that the reconciler may change.
 
     `status_digest` covers the status document; the phase is also moved on its own
     (when a create is marked), and the conditions' flags and transition times and
-    `observed_generation` are columns of their own.
+    `observed_generation` are columns of their own. The routes in front of the
+    assembly are shown with it, so they are part of the version too.
     """
     state = (row.phase, row.observed_generation, row.status_digest, row.ready,
-             row.ready_since, row.synced, row.synced_since)  # fmt: skip
+             row.ready_since, row.synced, row.synced_since, tuple(routes))  # fmt: skip
     return hashlib.blake2b(repr(state).encode(), digest_size=6).hexdigest()
+
+
+def route_url(status: Mapping[str, Any], tls: str, hostname: str, path_prefix: str) -> str:
+    """Where a route is reached: the URL its router gave once it served it, else the
+    default port's URL of its scheme."""
+    given = status.get("url")
+    if isinstance(given, str) and given:
+        return given
+    scheme = "http" if tls == TlsMode.OFF.value else "https"
+    return f"{scheme}://{hostname}{path_prefix or '/'}"
+
+
+def routes_in_front(text: str | None) -> tuple[RouteInFront, ...]:
+    """The routes of the `routes` string `AssemblyViews.one` reads (see its module)."""
+    if not text:
+        return ()
+    found = []
+    for record in text.split(RECORD):
+        route_id, hostname, path_prefix, port, tls, phase, status = record.split(UNIT)
+        url = route_url(orjson.loads(status) or {}, tls, hostname, path_prefix)
+        found.append(RouteInFront(route_id, hostname, path_prefix, int(port), url, phase))
+    return tuple(sorted(found, key=lambda r: (r.hostname, r.path_prefix, r.id)))
 
 
 def assembly_of(row: Row, project: str | None = None) -> Assembly:

@@ -16,6 +16,7 @@ import attrs
 
 from vertice_core.errors import Conflict, InvalidInput, NotFound
 from vertice_core.model.route import RouteInput, TlsMode
+from vertice_core.service.records import route_url
 from vertice_core.service.resolve import project_id_for, project_name
 from vertice_core.store.repositories import RouteRepository
 
@@ -51,11 +52,7 @@ class StoredRoute:
     @property
     def url(self) -> str:
         """Where the route is reached: the controller's URL once it served it."""
-        given = self.status.get("url")
-        if isinstance(given, str) and given:
-            return given
-        scheme = "http" if self.tls == TlsMode.OFF.value else "https"
-        return f"{scheme}://{self.hostname}{self.path_prefix or '/'}"
+        return route_url(self.status, self.tls, self.hostname, self.path_prefix)
 
 
 class RouteService:

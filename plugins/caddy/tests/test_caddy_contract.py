@@ -21,6 +21,10 @@ class TestCaddyContract(RouterContract):
         return make_router(installation="vti-a", admin=nowhere, timeout=1)
 
     @pytest.fixture
+    def proxy_reads(self, caddy):
+        return caddy.config_reads
+
+    @pytest.fixture
     def request_through(self, caddy):
         def send(hostname, path, tls):
             return caddy.request(hostname, path, tls=tls)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import importlib.metadata
-import json
 import ssl
 
 import attrs
@@ -108,22 +107,26 @@ def test_a_caddy_restarted_empty_is_filled_again(caddy, make_router, upstream):
     assert caddy.request(spec.hostname)[1].startswith(upstream.name)
 
 
+def test_a_caddy_restarted_between_observe_and_apply_is_read_again(caddy, make_router, upstream):
+    """The kept configuration is stale (the server it would append to is gone): the
+    refused write is retried once on a fresh read, and the route is served."""
+    router = make_router()
+    first, second = route_spec("one.vertice.test", upstream), route_spec("two.vertice.test")
+    router.apply(first)
+    assert set(router.observe()) == {first.id}
+    caddy.start()  # empty again, behind the router's back
+    reads = caddy.config_reads()
+    router.apply(attrs.evolve(second, upstreams=(upstream.address,)))
+    assert caddy.config_reads() - reads == 1
+    assert caddy.request(second.hostname)[1].startswith(upstream.name)
+
+
 def test_observe_is_one_get_of_the_config(caddy, make_router, upstream):
     router = make_router()
     router.apply(route_spec("count.vertice.test", upstream))
-    before = _admin_requests(caddy)
+    before = caddy.admin_requests()
     router.observe()
-    assert _admin_requests(caddy)[len(before) :] == [("GET", "/config/")]
-
-
-def _admin_requests(caddy):
-    """(method, uri) of each request Caddy's admin API logged."""
-    found = []
-    for line in caddy.log.read_text().splitlines():
-        if line.startswith("{") and '"admin.api"' in line and '"received request"' in line:
-            entry = json.loads(line)
-            found.append((entry["method"], entry["uri"]))
-    return found
+    assert caddy.admin_requests()[len(before) :] == [("GET", "/config/")]
 
 
 def test_changing_tls_moves_the_route(caddy, make_router, upstream):

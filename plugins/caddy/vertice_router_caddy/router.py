@@ -3,17 +3,27 @@
 Every write goes to one object path (`/id/<@id>`, a server's `routes` array,
 a missing app or server), never a `/load` of the whole configuration: other
 servers, apps and installations are left as they are, and a concurrent
-writer loses nothing of its own. `observe()` is one `GET /config/`.
+writer loses nothing of its own.
+
+`observe()` is one `GET /config/`, and the configuration it read is kept
+(`live.LiveConfig`): the pass's `apply` calls decide from it and mirror their
+writes into it, so a pass reads the configuration once however many routes it
+applies. `apply` and `remove` hold the copy's lock from reading to writing
+(the controller calls them from several threads). A write Caddy refuses
+while deciding from a kept copy is retried once against a fresh read (the
+copy may be stale: Caddy restarted, an operator's edit); a failed call drops
+the copy.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from vertice_core.errors import TerminalError
+from vertice_core.errors import DriverError, TerminalError
 from vertice_core.router import Router, RouterConfig, RouteSpec, TlsMode
 from vertice_router_caddy import CaddySettings
 from vertice_router_caddy.client import AdminClient
+from vertice_router_caddy.live import LiveConfig
 from vertice_router_caddy.translate import (
     HTTP_SERVER,
     HTTPS_SERVER,
@@ -45,12 +55,19 @@ class CaddyRouter(Router):
         if not self.installation or any(c in self.installation for c in FORBIDDEN):
             raise ValueError(f"installation id {self.installation!r} may not hold '_' or '/'")
         self.admin = AdminClient(self.settings.admin, self.settings.timeout)
+        self.live = LiveConfig(self.admin)
 
     def close(self) -> None:
         self.admin.close()
 
     def observe(self) -> dict[str, str]:
-        found = owned(self.admin.config(), self.installation)
+        """One `GET /config/`, kept for the pass's `apply` calls."""
+        with self.live.lock:
+            try:
+                found = owned(self.live.read(), self.installation)
+            except DriverError:
+                self.live.forget()
+                raise
         return {route_id: part.digest() for route_id, part in found.items()}
 
     def fingerprint(self, spec: RouteSpec) -> str:
@@ -60,7 +77,21 @@ class CaddyRouter(Router):
         _check_id(spec.id)
         if spec.tls is TlsMode.PROVIDED and not (spec.certificate and spec.key):
             raise TerminalError(f"route {spec.id}: tls provided needs a certificate and a key")
-        config = self.admin.config() or {}
+        with self.live.lock:
+            kept = self.live.kept
+            try:
+                self._apply(spec, self.live.current())
+            except TerminalError:
+                self.live.forget()
+                if not kept:
+                    raise
+                self._apply(spec, self.live.current())  # once more, on a fresh read
+            except DriverError:
+                self.live.forget()
+                raise
+
+    def _apply(self, spec: RouteSpec, config: Any) -> None:
+        """Write what differs between `spec` and what `config` holds of the route."""
         want = written(spec, self.installation)
         have = owned(config, self.installation).get(spec.id, Written(None, None))
         if have.digest() == want.digest():
@@ -79,8 +110,13 @@ class CaddyRouter(Router):
 
     def remove(self, route_id: str) -> None:
         _check_id(route_id)
-        self.admin.call("DELETE", f"/id/{route_tag(self.installation, route_id)}", missing_ok=True)
-        self.admin.call("DELETE", f"/id/{tls_tag(self.installation, route_id)}", missing_ok=True)
+        with self.live.lock:
+            try:
+                self.live.delete(route_tag(self.installation, route_id))
+                self.live.delete(tls_tag(self.installation, route_id))
+            except DriverError:
+                self.live.forget()
+                raise
 
     # -- the steps of apply --
 
@@ -92,7 +128,7 @@ class CaddyRouter(Router):
         http = dig(config, ("apps", "http"))
         if not isinstance(http, dict):
             app = {"http_port": s.http_port, "https_port": s.https_port, "servers": {server: body}}
-            self._create(config, ("apps", "http"), app)
+            self.live.create(("apps", "http"), app)
             return
         for key, value in (("http_port", s.http_port), ("https_port", s.https_port)):
             current = http.get(key, 80 if key == "http_port" else 443)
@@ -101,35 +137,35 @@ class CaddyRouter(Router):
                     f"caddy's apps.http.{key} is {current}; the router's settings say {value}"
                 )
         if dig(http, ("servers", server)) is None:
-            self._create(config, ("apps", "http", "servers", server), body)
+            self.live.create(("apps", "http", "servers", server), body)
 
     def _write_tls(self, config: Any, route_id: str, want: Written, have: Written) -> None:
         """Put the route's TLS object in place (before the route, so it is served at once)."""
         tag = tls_tag(self.installation, route_id)
         if have.tls is not None and (want.tls is None or have.tls_kind != want.tls_kind):
-            self.admin.call("DELETE", f"/id/{tag}", missing_ok=True)
+            self.live.delete(tag)
         if want.tls is None or want.tls_kind is None:
             return
         if have.tls is not None and have.tls_kind == want.tls_kind:
-            self.admin.call("PATCH", f"/id/{tag}", want.tls)
+            self.live.replace(tag, want.tls)
             return
         if want.tls_kind == POLICY:
             self._ensure_internal_ca(config)
         path = TLS_PATHS[want.tls_kind]
         items = dig(config, path)
         if not isinstance(items, list):
-            self._create(config, path, [want.tls])
+            self.live.create(path, [want.tls])
         elif want.tls_kind == POLICY:
             # The first policy whose subjects match wins: ours go before catch-all ones.
-            self.admin.call("PUT", _config_path(path) + "/0", want.tls)
+            self.live.insert(path, 0, want.tls)
         else:
-            self.admin.call("POST", _config_path(path), want.tls)
+            self.live.append(path, want.tls)
 
     def _ensure_internal_ca(self, config: Any) -> None:
         """Caddy's `local` CA, told not to install its root into the system's trust store."""
         path = ("apps", "pki", "certificate_authorities", "local")
         if dig(config, path) is None:
-            self._create(config, path, {"install_trust": False})
+            self.live.create(path, {"install_trust": False})
 
     def _write_route(
         self, config: Any, route_id: str, server: str, route: dict[str, Any], have: Written
@@ -141,40 +177,20 @@ class CaddyRouter(Router):
             and have.server == server
             and have.route.get("match") == route.get("match")
         ):
-            self.admin.call("PATCH", f"/id/{tag}", route)
+            self.live.replace(tag, route)
             return
         if have.route is not None:
-            self.admin.call("DELETE", f"/id/{tag}", missing_ok=True)
+            self.live.delete(tag)
         routes_path = ("apps", "http", "servers", server, "routes")
-        routes = [r for r in dig(config, routes_path) or [] if r is not have.route]
+        routes = dig(config, routes_path)
+        if not isinstance(routes, list):
+            self.live.create(routes_path, [route])
+            return
         index = insert_index(routes, route)
-        if dig(config, routes_path) is None:
-            self._create(config, routes_path, [route])
-        elif index >= len(routes):
-            self.admin.call("POST", _config_path(routes_path), route)
+        if index >= len(routes):
+            self.live.append(routes_path, route)
         else:
-            self.admin.call("PUT", f"{_config_path(routes_path)}/{index}", route)
-
-    def _create(self, config: Any, path: tuple[str, ...], value: Any) -> None:
-        """Create `value` at `path`, making the missing objects above it (one PUT)."""
-        depth = 0
-        node: Any = config
-        while depth < len(path) - 1 and isinstance(node, dict) and path[depth] in node:
-            node = node[path[depth]]
-            depth += 1
-        body = value
-        for key in reversed(path[depth + 1 :]):
-            body = {key: body}
-        self.admin.call("PUT", _config_path(path[: depth + 1]), body)
-        # Keep the snapshot in step, so the next steps of this apply see what now exists.
-        node = config
-        for key in path[:-1]:
-            node = node.setdefault(key, {})
-        node[path[-1]] = value
-
-
-def _config_path(path: tuple[str, ...]) -> str:
-    return "/config/" + "/".join(path)
+            self.live.insert(routes_path, index, route)
 
 
 def _check_id(route_id: str) -> None:

@@ -3,14 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, case, delete, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnClause
 
 from vertice_core.ids import new_id
+from vertice_core.store.fastread import FastQuery
 from vertice_core.store.tables import AssemblyRow, RouteRow, utcnow
+
+#: Constants written into the SQL (`FastQuery` passes no bound parameters but its own).
+_ONE: ColumnClause[int] = literal_column("1")
+_ZERO: ColumnClause[int] = literal_column("0")
+_COLON: ColumnClause[str] = literal_column("':'")
+_DASH: ColumnClause[str] = literal_column("'-'")
+_COMMA: ColumnClause[str] = literal_column("','")
+
+#: The route controller's idle check, one row (see `RouteRepository.watermark`).
+_WATERMARK = FastQuery(
+    select(
+        func.count(RouteRow.id).label("routes"),
+        func.coalesce(
+            func.sum(
+                case((RouteRow.generation != RouteRow.observed_generation, _ONE), else_=_ZERO)
+            ),
+            _ZERO,
+        ).label("changed"),
+        func.min(RouteRow.due_at).label("due_at"),
+        func.aggregate_strings(
+            RouteRow.id.concat(_COLON).concat(func.coalesce(AssemblyRow.status_digest, _DASH)),
+            cast(str, _COMMA),  # typed as a str, which would be a bound parameter
+        ).label("digests"),
+    )
+    .select_from(RouteRow)
+    .outerjoin(AssemblyRow, AssemblyRow.id == RouteRow.assembly_id)
+)
 
 
 class RouteRepository:
@@ -105,6 +135,20 @@ class RouteRepository:
             .outerjoin(AssemblyRow, AssemblyRow.id == RouteRow.assembly_id)
         )
         return [(r[0], bool(r[1]), r[2], r[3]) for r in self.session.execute(query)]
+
+    @staticmethod
+    def watermark(connection: Connection) -> SimpleNamespace:
+        """One row the route controller polls between passes: `routes` (how many),
+        `changed` (how many specs changed since their status), `due_at` (the earliest
+        retry) and `digests` (every route's id and its assembly's status digest, in one
+        string the database builds; "-" for a missing assembly).
+
+        One statement on the DBAPI cursor (`fastread`): the database joins, Python
+        gets one row, where `watch()` makes a row object per route.
+        """
+        row = _WATERMARK.first(connection)
+        assert row is not None  # an aggregate without GROUP BY has one row
+        return row
 
     def remove_all(self) -> None:
         """Delete every route (tests and tools)."""

@@ -5,8 +5,11 @@
 service layer's writes (on their session's connection) all go through it.
 These queries take a `Connection` (`Store.connect()`), not a session: one
 statement each (the project's name joined in), no ORM identity map, no
-transaction round trips. Rows have the assembly's columns as attributes, and
-`project_name`.
+transaction round trips. Rows have the assembly's columns as attributes,
+`project_name`, and (`one` only) `routes`: the routes in front of the
+assembly in one string the database builds (`ROUTE_FIELDS` of each route
+joined by `UNIT`, routes joined by `RECORD`; None when there are none), so the
+document and its ETag show them without a second statement.
 """
 
 from __future__ import annotations
@@ -17,14 +20,42 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import attrs
-from sqlalchemy import Connection, Row, Select, Table, bindparam, func, select
+import sqlalchemy as sa
+from sqlalchemy import Connection, Row, Select, Table, bindparam, func, literal_column, select
 
 from vertice_core.store.fastread import FastQuery
-from vertice_core.store.tables import AssemblyRow, ProjectRow
+from vertice_core.store.tables import AssemblyRow, ProjectRow, RouteRow
 
 ASSEMBLIES = cast(Table, AssemblyRow.__table__)
 PROJECTS = cast(Table, ProjectRow.__table__)
+ROUTES = cast(Table, RouteRow.__table__)
 _A = ASSEMBLIES.c
+_R = ROUTES.c
+
+#: Separators of the `routes` string: no field of a route can hold them (ids, hostnames
+#: and path prefixes are validated; the status is JSON text, which escapes them).
+UNIT, RECORD = "\x1f", "\x1e"
+#: The fields of each route in the `routes` string, in order.
+ROUTE_FIELDS = ("id", "hostname", "path_prefix", "port", "tls", "phase", "status")
+
+
+def _routes_in_front() -> Any:
+    """The correlated subquery of the `routes` column (one probe of the assembly index)."""
+    unit: sa.ColumnElement[str] = literal_column(f"'{UNIT}'")
+    fields = [_R.id, _R.hostname, _R.path_prefix, sa.cast(_R.port, sa.String), _R.tls,
+              _R.phase, sa.cast(_R.status, sa.Text)]  # fmt: skip
+    joined = fields[0]
+    for field in fields[1:]:
+        joined = joined.concat(unit).concat(field)
+    # The separator as SQL text: a str would be a bound parameter, which FastQuery omits.
+    record = cast(str, literal_column(f"'{RECORD}'"))
+    return (
+        select(func.aggregate_strings(joined, record))
+        .where(_R.assembly_id == _A.id)
+        .scalar_subquery()
+        .label("routes")
+    )
+
 
 #: Sort keys of the assembly collection and the columns they order by.
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -36,7 +67,7 @@ SORTS: dict[str, tuple[Any, ...]] = {
 
 #: Compiled once per dialect and run on the DBAPI cursor (see `fastread`).
 _ONE = FastQuery(
-    select(ASSEMBLIES, PROJECTS.c.name.label("project_name"))
+    select(ASSEMBLIES, PROJECTS.c.name.label("project_name"), _routes_in_front())
     .join(PROJECTS, PROJECTS.c.id == _A.project_id)
     .where(_A.id == bindparam("assembly_id"))
 )
