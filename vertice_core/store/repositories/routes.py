@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vertice_core.ids import new_id
+from vertice_core.store.repositories.assemblies import AssemblyRepository
 from vertice_core.store.tables import AssemblyRow, RouteRow, utcnow
 
 
@@ -50,9 +51,7 @@ class RouteRepository:
 
     def assembly_in(self, project_id: str, ref: str) -> str | None:
         """The id of the project's assembly named (or with id) `ref`, or None."""
-        column = AssemblyRow.id if ref.startswith("asm-") else AssemblyRow.name
-        query = select(AssemblyRow.id).where(AssemblyRow.project_id == project_id, column == ref)
-        return self.session.scalar(query)
+        return AssemblyRepository(self.session).id_in_project(project_id, ref)
 
     def of_assembly(self, assembly_id: str) -> Sequence[RouteRow]:
         """The routes in front of one assembly, by hostname."""
