@@ -52,6 +52,10 @@ class Metrics:
             "vertice_route_passes", "Route controller passes over a router", ["router", "outcome"],
             registry=r,
         )  # fmt: skip
+        self.scaler_passes = Counter(
+            "vertice_scaler_passes", "Scaler controller passes", ["prometheus", "outcome"],
+            registry=r,
+        )  # fmt: skip
         self.queue_depth = Gauge(
             "vertice_reconcile_queue_depth", "Assemblies due now", registry=r,
             multiprocess_mode="livemax",
