@@ -184,6 +184,10 @@ def test_scales_up_then_down_after_the_window_and_holds_without_prometheus(
     assert condition(alice, uri, "AbleToScale")["reason"] == "ScaledUp"
     status = alice.get(uri).json["status"]
     assert (status["value"], status["replicas"]) == (4.0, 4)
+    with ctx.store.read() as session:
+        (row,) = ScalerRepository(session).all()
+        assert [n for _, n in row.history][-1] == 4  # kept for a restarted reconciler
+        assert row.last_scale_at is not None
 
     load.value = 1.0
     reasons = set()
