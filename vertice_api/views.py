@@ -325,6 +325,7 @@ def scaler(stored: StoredScaler) -> dict[str, Any]:
     doc.update(
         id=stored.id,
         project=stored.project,
+        assembly=stored.assembly,
         assembly_uri=f"{V3}/assembly/{stored.assembly_id}",
         **stored.spec,
         generation=stored.generation,

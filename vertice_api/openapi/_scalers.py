@@ -119,6 +119,7 @@ def scaler_resources() -> dict[str, Json]:
         {
             "id": string(pattern=SCALER_ID["pattern"]),
             "project": string(),
+            "assembly": string("The assembly's name ('' once it is gone)."),
             "assembly_uri": string(),
             **{name: {k: v for k, v in schema.items() if k != "maximum"}
                for name, schema in fields.items()},

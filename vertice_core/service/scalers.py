@@ -49,6 +49,8 @@ class StoredScaler:
     id: str
     project: str
     assembly_id: str
+    #: The assembly's name ("" once it is gone).
+    assembly: str
     #: The declared fields, by their input names (`min`, `max`, `query`...).
     spec: Mapping[str, Any]
     generation: int
@@ -83,7 +85,10 @@ class ScalerService:
     def visible(self, session: Session, caller: Caller, project: str | None) -> list[StoredScaler]:
         """The scalers the caller may see (of one project when `project` names it)."""
         scope = caller.scope if project is None else [visible_project(session, caller, project)]
-        return [_stored(session, caller, r) for r in ScalerRepository(session).in_projects(scope)]
+        scalers = ScalerRepository(session)
+        rows = scalers.in_projects(scope)
+        names = {i: a.name for i, a in scalers.assemblies(r.assembly_id for r in rows).items()}
+        return [_stored(session, caller, r, names.get(r.assembly_id, "")) for r in rows]
 
     def get(self, session: Session, caller: Caller, scaler_id: str) -> StoredScaler:
         """One scaler the caller may see."""
@@ -147,11 +152,18 @@ def _find(session: Session, caller: Caller, scaler_id: str) -> ScalerRow:
     return row
 
 
-def _stored(session: Session, caller: Caller, row: ScalerRow) -> StoredScaler:
+def _stored(
+    session: Session, caller: Caller, row: ScalerRow, assembly: str | None = None
+) -> StoredScaler:
+    """A scaler as returned (`assembly`: its assembly's name, when the caller knows it)."""
+    if not assembly:
+        found = ScalerRepository(session).assemblies([row.assembly_id]).get(row.assembly_id)
+        assembly = found.name if found is not None else ""
     return StoredScaler(
         id=row.id,
         project=project_name(session, caller, row.project_id),
         assembly_id=row.assembly_id,
+        assembly=assembly,
         spec=_spec(row),
         generation=row.generation,
         created_at=row.created_at,
