@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from vertice_api.cli import output
-from vertice_api.cli.connect import Failure, client_command, open_client
+from vertice_api.cli.connect import client_command, find_item, list_items, open_client
 
 if TYPE_CHECKING:
     from vertice_api.client import Client
@@ -29,10 +29,8 @@ CHANGEABLE = ("min", "max", "query", "target", "tolerance", "scale_up_window",
 
 def find(client: Client, ref: str) -> Document:
     """The caller's scaler of the assembly named `ref` (or with id `ref`); a one-line error."""
-    for item in client.items("/v3/scalers"):
-        if ref in (item.get("assembly"), item.get("id")):
-            return dict(item)
-    raise Failure(f"no scaler {ref!r} (vertice scalers lists yours)")
+    missing = f"no scaler {ref!r} (vertice scalers lists yours)"
+    return find_item(client, "/v3/scalers", ref, ("assembly", "id"), missing)
 
 
 def _active(scaler: Mapping[str, Any]) -> str:
@@ -120,14 +118,7 @@ def delete(client: Client, refs: Sequence[str]) -> None:
 @client_command
 def scalers(fmt: str) -> None:
     """List your scalers: assembly, bounds, target, last value, replicas, whether active."""
-    with open_client(click.get_current_context()) as client:
-        items = list(client.items("/v3/scalers"))
-    if fmt != "table":
-        click.echo(output.dump(items, fmt))
-    elif items:
-        click.echo(table(items))
-    else:
-        click.echo("no scalers", err=True)
+    list_items("/v3/scalers", fmt, table, "scalers")
 
 
 @click.command("scalers")

@@ -131,6 +131,7 @@ class ScalerController:
         now = self.clock()
         verdicts = [self._verdict(row, assemblies.get(row.assembly_id), readings[row.id], now)
                     for row in rows]  # fmt: skip
+        self._history = {r.id: self._history[r.id] for r in rows if r.id in self._history}
         scaled, written = self._write(verdicts, assemblies, now)
         held = sum(1 for v in verdicts if v.decision is None or v.reading.value is None)
         return ScalerResult(target, scaled=scaled, held=held, written=written)
@@ -201,17 +202,17 @@ class ScalerController:
             repo, events = ScalerRepository(session), EventRepository(session)
             for verdict in verdicts:
                 row, decision, conditions = verdict.row, verdict.decision, verdict.conditions
-                last = row.last_scale_at
+                last, replicas = row.last_scale_at, verdict.current
                 if decision is not None and verdict.current is not None and \
                         decision.changed(verdict.current):  # fmt: skip
                     failure = self._scale(session, row, assemblies[row.assembly_id], decision)
                     if failure is None:
-                        scaled, last = scaled + 1, now
+                        scaled, last, replicas = scaled + 1, now, decision.replicas
                         events.add(row.project_id, [_event(verdict, decision.replicas)])
                     else:
                         conditions = (Condition("AbleToScale", False, "FailedUpdateScale",
                                                 failure), *conditions[1:])  # fmt: skip
-                status = self._status(verdict, conditions, last)
+                status = self._status(verdict, conditions, last, replicas)
                 flip = _activity_event(row, status)
                 if flip is not None:
                     events.add(row.project_id, [flip])
@@ -236,10 +237,15 @@ class ScalerController:
         return None
 
     def _status(
-        self, v: _Verdict, conditions: tuple[Condition, ...], last: float | None
+        self,
+        v: _Verdict,
+        conditions: tuple[Condition, ...],
+        last: float | None,
+        replicas: int | None,
     ) -> dict[str, Any]:
+        """The status document: the value, the decision and the conditions (their transition
+        times kept); `replicas` is what the assembly now declares."""
         before = conditions_of(v.row.status)
-        replicas = v.decision.replicas if v.decision is not None else v.current
         return {
             "observed_generation": v.row.generation,
             "value": v.reading.value,

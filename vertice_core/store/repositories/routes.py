@@ -6,12 +6,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vertice_core.ids import new_id
 from vertice_core.store.repositories.assemblies import AssemblyRepository
-from vertice_core.store.tables import AssemblyRow, RouteRow, utcnow
+from vertice_core.store.repositories.owned import assemblies_by_id, in_scope, insert_unique
+from vertice_core.store.tables import AssemblyRow, RouteRow
 
 
 class RouteRepository:
@@ -22,21 +21,11 @@ class RouteRepository:
 
     def create(self, **values: Any) -> RouteRow | None:
         """Insert a route; None when its hostname was taken meanwhile (the unique index)."""
-        now = utcnow()
-        row = RouteRow(id=new_id("rte"), created_at=now, updated_at=now, **values)
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            return None
-        return row
+        return insert_unique(self.session, RouteRow, "rte", **values)
 
     def get(self, route_id: str, scope: Sequence[str] | None) -> RouteRow | None:
         """The route with `route_id` if it is in one of the `scope` projects (None: any)."""
-        row = self.session.get(RouteRow, route_id)
-        if row is None or (scope is not None and row.project_id not in scope):
-            return None
-        return row
+        return in_scope(self.session, RouteRow, route_id, scope)
 
     def by_hostname(self, hostname: str) -> RouteRow | None:
         """The route that holds `hostname`, in any project."""
@@ -75,11 +64,7 @@ class RouteRepository:
 
     def assemblies(self, ids: Iterable[str]) -> dict[str, AssemblyRow]:
         """The assemblies with these ids (missing ones are left out)."""
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-        rows = self.session.scalars(select(AssemblyRow).where(AssemblyRow.id.in_(wanted)))
-        return {row.id: row for row in rows}
+        return assemblies_by_id(self.session, ids)
 
     def write_status(self, route_id: str, generation: int, **values: Any) -> bool:
         """Write a route's status if it still has `generation` (the API may have changed it)."""

@@ -6,10 +6,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vertice_core.ids import new_id
+from vertice_core.store.repositories.owned import assemblies_by_id, in_scope, insert_unique
 from vertice_core.store.tables import AssemblyRow, ScalerRow, utcnow
 
 
@@ -21,21 +20,11 @@ class ScalerRepository:
 
     def create(self, **values: Any) -> ScalerRow | None:
         """Insert a scaler; None when its assembly got one meanwhile (the unique index)."""
-        now = utcnow()
-        row = ScalerRow(id=new_id("scl"), created_at=now, updated_at=now, **values)
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            return None
-        return row
+        return insert_unique(self.session, ScalerRow, "scl", **values)
 
     def get(self, scaler_id: str, scope: Sequence[str] | None) -> ScalerRow | None:
         """The scaler with `scaler_id` if it is in one of the `scope` projects (None: any)."""
-        row = self.session.get(ScalerRow, scaler_id)
-        if row is None or (scope is not None and row.project_id not in scope):
-            return None
-        return row
+        return in_scope(self.session, ScalerRow, scaler_id, scope)
 
     def of_assembly(self, assembly_id: str) -> ScalerRow | None:
         """The scaler of an assembly, if it has one."""
@@ -71,11 +60,7 @@ class ScalerRepository:
 
     def assemblies(self, ids: Iterable[str]) -> dict[str, AssemblyRow]:
         """The assemblies with these ids (missing ones are left out)."""
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-        rows = self.session.scalars(select(AssemblyRow).where(AssemblyRow.id.in_(wanted)))
-        return {row.id: row for row in rows}
+        return assemblies_by_id(self.session, ids)
 
     def watch(self) -> list[tuple[str, bool, float | None]]:
         """Per scaler: its id, whether its spec changed since the controller wrote its status,
