@@ -7,7 +7,8 @@ second, a tiny `/metrics` endpoint the test serves on 127.0.0.1, whose gauge
 reconciler scales the assembly up through the service layer; with the load low
 it holds for the down window and then scales down; with Prometheus stopped it
 holds whatever the load and says why. A query Prometheus cannot parse is
-refused when it is declared.
+refused when it is declared, and accepted (then told in a condition) while
+Prometheus is down.
 """
 
 from __future__ import annotations
@@ -218,3 +219,12 @@ def test_scales_up_then_down_after_the_window_and_holds_without_prometheus(
     assert [e["reason"] for e in events if e["reason"].startswith("Scal")][-1] == (
         "ScalingInactive"
     )
+
+    # Prometheus down at declaration: even a query it would refuse is accepted, and told later
+    alice.declare("web-2")
+    unchecked = alice.post("/v3/scalers", {"assembly": "web-2", "min": 1, "max": 3,
+                                           "query": f"sum({GAUGE}", "target": 1})  # fmt: skip
+    assert unchecked.status_code == 201, unchecked.json
+    reconciler.run_scaler_pass()
+    told = condition(alice, unchecked.json["uri"], "ScalingActive")
+    assert (told["status"], told["reason"]) == ("False", "PrometheusUnreachable")
