@@ -13,6 +13,7 @@ from vertice_core.registry import DriverRegistry
 from vertice_core.service import AssemblyService, ServiceContext
 from vertice_core.service.catalog import CatalogCache
 from vertice_core.service.routes import RouteService
+from vertice_core.service.scalers import QueryCheck, ScalerService
 from vertice_core.store import Store
 
 
@@ -36,6 +37,8 @@ class AppContext:
     assemblies: AssemblyService = attrs.field(init=False)
     #: The routes' operations.
     routes: RouteService = attrs.field(init=False)
+    #: The scalers' operations (their queries checked by the configured Prometheus).
+    scalers: ScalerService = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         catalog = CatalogCache(self.store)
@@ -50,9 +53,24 @@ class AppContext:
         object.__setattr__(self, "service", service)
         object.__setattr__(self, "assemblies", AssemblyService(service))
         object.__setattr__(self, "routes", RouteService(service))
+        object.__setattr__(self, "scalers", ScalerService(service, _query_check(self.config)))
 
     #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
     token_cache_seconds: float = 5.0
+
+
+#: Seconds a declaration waits for Prometheus to check its query (then it is accepted).
+DECLARE_TIMEOUT = 2.0
+
+
+def _query_check(config: Config) -> QueryCheck | None:
+    """Prometheus's check of a scaler's query, when one is configured."""
+    if config.prometheus_url is None:
+        return None
+    from vertice_core.scaling.prometheus import Prometheus
+
+    prometheus = Prometheus(config.prometheus_url, timeout=DECLARE_TIMEOUT)
+    return prometheus.problem
 
 
 def build_context(config: Config, *, load_plugins: bool = True) -> AppContext:

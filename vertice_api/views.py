@@ -25,6 +25,7 @@ from vertice_core.model.status import Phase
 from vertice_core.service.observed import ObservedComponent
 from vertice_core.service.records import RouteInFront, StoredAssembly
 from vertice_core.service.routes import StoredRoute
+from vertice_core.service.scalers import StoredScaler
 from vertice_core.store.tables import (
     EventRow,
     FlavorRow,
@@ -329,6 +330,31 @@ def route(stored: StoredRoute) -> dict[str, Any]:
             "observed_generation": int(status.get("observed_generation", 0)),
             "upstreams": list(status.get("upstreams", [])),
             "router": str(status.get("router", "")),
+            "conditions": list(status.get("conditions", [])),
+        },
+    )
+    return doc
+
+
+def scaler(stored: StoredScaler) -> dict[str, Any]:
+    """A scaler: its declaration and what the scaler controller last decided."""
+    doc = common(f"{V3}/scalers/{stored.id}", stored.id, "scaler")
+    status = stored.status
+    doc.update(
+        id=stored.id,
+        project=stored.project,
+        assembly=stored.assembly,
+        assembly_uri=f"{V3}/assembly/{stored.assembly_id}",
+        **stored.spec,
+        generation=stored.generation,
+        created_at=format_time(stored.created_at),
+        status={
+            "observed_generation": int(status.get("observed_generation", 0)),
+            "value": status.get("value"),
+            "recommended": status.get("recommended"),
+            "replicas": status.get("replicas"),
+            "last_scale_time": status.get("last_scale_time"),
+            "prometheus": str(status.get("prometheus", "")),
             "conditions": list(status.get("conditions", [])),
         },
     )

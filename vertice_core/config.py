@@ -11,6 +11,7 @@ database, the secret key file and the simulated cloud's file.
 | `VERTICE_MAX_REPLICAS` | `100`: the most instances one assembly may declare |
 | `VERTICE_ROUTER`       | unset: no proxy (routes stay pending); `caddy`: the router type |
 | `VERTICE_ROUTER_SETTINGS` | `{}`: the router's settings, a JSON object (see docs/routes.md) |
+| `VERTICE_PROMETHEUS_URL` | unset: scalers hold; `http://host:9090`: the Prometheus they query |
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Config:
     router_type: str | None = None
     #: That router's settings (structured by the router's settings class when it is loaded).
     router_settings: Mapping[str, object] = attrs.field(factory=dict)
+    #: The Prometheus scalers query (`http(s)://host:port`), if any (see docs/scaling.md).
+    prometheus_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -54,6 +57,7 @@ class Config:
             max_replicas=_positive(env, "VERTICE_MAX_REPLICAS", DEFAULT_MAX_REPLICAS),
             router_type=env.get("VERTICE_ROUTER") or None,
             router_settings=_json_object(env, "VERTICE_ROUTER_SETTINGS"),
+            prometheus_url=_url(env, "VERTICE_PROMETHEUS_URL"),
         )
 
     @property
@@ -88,3 +92,13 @@ def _json_object(env: Mapping[str, str], name: str) -> dict[str, object]:
     if not isinstance(value, dict):
         raise ValueError(f"{name} must be a JSON object, not {type(value).__name__}")
     return value
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    """An HTTP(S) base URL setting (unset: None); a wrong value stops the start clearly."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.startswith(("http://", "https://")) or len(text) > 1024:
+        raise ValueError(f"{name} must be an http:// or https:// URL, not {text!r}")
+    return text.rstrip("/")

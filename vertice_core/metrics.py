@@ -55,6 +55,10 @@ class Metrics:
         self.probe_passes = Counter(
             "vertice_probe_passes", "Prober passes", ["target", "outcome"], registry=r,
         )  # fmt: skip
+        self.scaler_passes = Counter(
+            "vertice_scaler_passes", "Scaler controller passes", ["prometheus", "outcome"],
+            registry=r,
+        )  # fmt: skip
         self.queue_depth = Gauge(
             "vertice_reconcile_queue_depth", "Assemblies due now", registry=r,
             multiprocess_mode="livemax",

@@ -9,7 +9,8 @@ a third party's driver tests share this one harness:
   that takes it runs on both; `empty_db_url` has no tables at all;
 * the app: `ctx` (built-ins seeded), `client`, and API users `admin`, `alice`,
   `bob` (`vertice_testing.api.Api`);
-* the reconciler: `make_reconciler(settings=FAST, holder=None)`,
+* the reconciler: `make_reconciler(settings=FAST, holder=None, router=None,
+  prometheus=None)`,
   `converge(reconciler, done, timeout)`, `phases()`, `fast_settings`;
 * the simulated `local` region: `configure_sim(**settings)`, `sim_cloud`;
 * the real server: `live_server`, a `vertice serve` (gunicorn and the
@@ -189,7 +190,10 @@ def make_reconciler(ctx: AppContext) -> Iterator[Callable[..., Reconciler]]:
     made: list[Reconciler] = []
 
     def make(
-        settings: ReconcilerSettings = FAST, holder: str | None = None, router: Any = None
+        settings: ReconcilerSettings = FAST,
+        holder: str | None = None,
+        router: Any = None,
+        prometheus: Any = None,
     ) -> Reconciler:
         reconciler = Reconciler(
             ctx.store,
@@ -203,6 +207,8 @@ def make_reconciler(ctx: AppContext) -> Iterator[Callable[..., Reconciler]]:
             holder=holder,
             metrics=ctx.metrics,
             router=router,
+            prometheus=prometheus,
+            max_replicas=ctx.config.max_replicas,
         )
         made.append(reconciler)
         return reconciler

@@ -30,7 +30,8 @@ ADMIN = "admin"
 
 #: Operations whose validity depends on data a JSON Schema cannot know: whether the
 #: named region, flavor, project or driver exists, what a driver's settings are, whether
-#: a route's tls mode matches the certificate it carries, and
+#: a route's tls mode matches the certificate it carries, a scaler's `min` is at most its
+#: `max` and its query is more than blanks, and
 #: whether an SSH key's base64 body holds a key. A schema-valid request may get a 422
 #: there (naming the field); everywhere else a schema-valid request must succeed or be a
 #: 401/403/404/409.
@@ -43,6 +44,8 @@ SEMANTIC_422 = [
     "PUT /v3/flavors/{name}",
     "POST /v3/sshkeys",
     "POST /v3/routes",
+    "POST /v3/scalers",
+    "PATCH /v3/scalers/{scaler_id}",
 ]
 
 
@@ -187,6 +190,16 @@ def test_resources_in_use_conform_to_the_document(server: LiveServer, api_schema
     call("GET /v3/routes/{route_id}", 200, path_parameters={"route_id": route["id"]})
     call("GET /v3/routes", 200)
     call("DELETE /v3/routes/{route_id}", 204, path_parameters={"route_id": route["id"]})
+    scaler = call(
+        "POST /v3/scalers",
+        201,
+        body={"assembly": "web-1", "min": 1, "max": 3, "query": "vector(1)", "target": 1},
+    )
+    scaler_item = {"scaler_id": scaler["id"]}
+    call("GET /v3/scalers/{scaler_id}", 200, path_parameters=scaler_item)
+    call("PATCH /v3/scalers/{scaler_id}", 200, path_parameters=scaler_item, body={"max": 2})
+    call("GET /v3/scalers", 200)
+    call("DELETE /v3/scalers/{scaler_id}", 204, path_parameters=scaler_item)
     patch = [{"op": "replace", "path": "/desired_state", "value": "stopped"}]
     call(
         "PATCH /v3/assembly/{assembly_id}",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from vertice_api.cli import routes
+from vertice_api.cli import routes, scalers
 from vertice_api.cli.assemblies import Directory, Document
 from vertice_api.cli.client import complete_names, names_argument, project_option
 from vertice_api.cli.connect import client_command, open_client
@@ -146,10 +146,12 @@ replace = _action(
 @wait_options
 @client_command
 def delete(names: tuple[str, ...], project: str | None, wait: bool, timeout: float) -> None:
-    """Delete assemblies NAMES, in any phase; `delete route HOSTNAME...` deletes routes."""
-    if len(names) > 1 and names[0] in ("route", "routes"):
+    """Delete assemblies NAMES, in any phase; `delete route HOSTNAME...` deletes routes and
+    `delete scaler ASSEMBLY...` scalers."""
+    if len(names) > 1 and names[0] in ("route", "routes", "scaler", "scalers"):
+        module = routes if names[0].startswith("route") else scalers
         with open_client(click.get_current_context()) as client:
-            routes.delete(client, names[1:])
+            module.delete(client, names[1:])
         return
     _run(names, project, wait, timeout, _delete)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vertice_api.cli import output, routes
+from vertice_api.cli import output, routes, scalers
 from vertice_api.cli.assemblies import Directory, Document, apply, label, load
 from vertice_api.cli.connect import Failure, client_command, explain, open_client
 from vertice_api.cli.wait import Tracked, wait_for, wait_options
@@ -98,8 +98,8 @@ def flavors(region: str | None, fmt: str) -> None:
 @wait_options
 @client_command
 def apply_command(source: str, project: str | None, wait: bool, timeout: float) -> None:
-    """Declare or update assemblies (and routes: documents with `kind: route`) from a JSON
-    or YAML file.
+    """Declare or update assemblies (and routes and scalers: documents with `kind: route` or
+    `kind: scaler`) from a JSON or YAML file.
 
     Each declaration is POSTed to the API. An assembly whose name the
     project already uses gets the file's description, tags, desired_state and
@@ -116,8 +116,10 @@ def apply_command(source: str, project: str | None, wait: bool, timeout: float) 
             if project and "project" not in declaration:
                 declaration["project"] = project
             try:
-                if declaration.get("kind") == routes.KIND:
-                    _, line = routes.apply(client, declaration)
+                kind = declaration.get("kind")
+                if kind in (routes.KIND, scalers.KIND):
+                    module = routes if kind == routes.KIND else scalers
+                    _, line = module.apply(client, declaration)
                     click.echo(line)
                     continue
                 document, line = apply(client, directory, declaration)
@@ -142,20 +144,22 @@ def apply_command(source: str, project: str | None, wait: bool, timeout: float) 
 
 
 class _Kinds(click.Group):
-    """A group of kinds: `assemblies` (also `assembly`, `asm`) and `routes` (also `route`)."""
+    """A group of kinds: `assemblies` (also `assembly`, `asm`), `routes` (also `route`) and
+    `scalers` (also `scaler`)."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command `cmd_name`, singular or plural."""
         if cmd_name in ("assembly", "asm"):
             cmd_name = "assemblies"
-        elif cmd_name == "route":
-            cmd_name = "routes"
+        elif cmd_name in ("route", "scaler"):
+            cmd_name = f"{cmd_name}s"
         return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=_Kinds)
 def get() -> None:
-    """List assemblies or routes (`vertice get assemblies`, `vertice get routes`)."""
+    """List assemblies, routes or scalers (`vertice get assemblies`, `vertice get routes`,
+    `vertice get scalers`)."""
 
 
 @get.command("assemblies")
@@ -185,8 +189,8 @@ def get_assemblies(names: tuple[str, ...], project: str | None, fmt: str) -> Non
 
 @click.group(cls=_Kinds)
 def describe() -> None:
-    """Show an assembly or a route in detail (`vertice describe assembly NAME`,
-    `vertice describe route HOSTNAME`)."""
+    """Show an assembly, a route or a scaler in detail (`vertice describe assembly NAME`,
+    `vertice describe route HOSTNAME`, `vertice describe scaler ASSEMBLY`)."""
 
 
 @describe.command("assemblies")
@@ -255,3 +259,5 @@ def events(name: str, project: str | None, follow: bool, interval: float) -> Non
 
 get.add_command(routes.routes)
 describe.add_command(routes.describe_route)
+get.add_command(scalers.scalers)
+describe.add_command(scalers.describe_scaler)

@@ -136,6 +136,30 @@ def open_client(ctx: click.Context, timeout: float = 30.0) -> Client:
     return Client(target.url, target.token, timeout=timeout)
 
 
+def find_item(
+    client: Client, path: str, ref: str, keys: tuple[str, ...], missing: str
+) -> dict[str, Any]:
+    """The item of the collection at `path` whose `keys` hold `ref`; `missing` as a failure."""
+    for item in client.items(path):
+        if ref in (item.get(key) for key in keys):
+            return dict(item)
+    raise Failure(missing)
+
+
+def list_items(path: str, fmt: str, table: Callable[[list[Any]], str], noun: str) -> None:
+    """Print the whole collection at `path`: a table, or JSON/YAML (`fmt`); `no NOUN` if empty."""
+    from vertice_api.cli import output
+
+    with open_client(click.get_current_context()) as client:
+        items = list(client.items(path))
+    if fmt != "table":
+        click.echo(output.dump(items, fmt))
+    elif items:
+        click.echo(table(items))
+    else:
+        click.echo(f"no {noun}", err=True)
+
+
 def explain(exc: ApiError) -> str:
     """One line for an API error; a 422's names the path of every wrong field."""
     if exc.status == 0:

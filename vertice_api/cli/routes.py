@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from vertice_api.cli import output
-from vertice_api.cli.connect import Failure, client_command, open_client
+from vertice_api.cli.connect import Failure, client_command, find_item, list_items, open_client
 
 if TYPE_CHECKING:
     from vertice_api.client import Client
@@ -25,10 +25,8 @@ KIND = "route"
 
 def find(client: Client, ref: str) -> Document:
     """The caller's route with hostname (or id) `ref`; a one-line error when there is none."""
-    for item in client.items("/v3/routes"):
-        if ref in (item.get("hostname"), item.get("id")):
-            return dict(item)
-    raise Failure(f"no route {ref!r} (vertice routes lists yours)")
+    missing = f"no route {ref!r} (vertice routes lists yours)"
+    return find_item(client, "/v3/routes", ref, ("hostname", "id"), missing)
 
 
 def table(items: Sequence[Mapping[str, Any]]) -> str:
@@ -135,14 +133,7 @@ def delete(client: Client, refs: Sequence[str]) -> None:
 @client_command
 def routes(fmt: str) -> None:
     """List your routes: hostname, path, assembly, port, TLS, phase, upstreams, URL."""
-    with open_client(click.get_current_context()) as client:
-        items = list(client.items("/v3/routes"))
-    if fmt != "table":
-        click.echo(output.dump(items, fmt))
-    elif items:
-        click.echo(table(items))
-    else:
-        click.echo("no routes", err=True)
+    list_items("/v3/routes", fmt, table, "routes")
 
 
 @click.command("routes")

@@ -10,6 +10,7 @@ from vertice_api.openapi._paths import Paths, selection, shared_parameters
 from vertice_api.openapi._requests import request_schemas
 from vertice_api.openapi._resources import resource_schemas
 from vertice_api.openapi._routes import route_paths, route_requests, route_resources
+from vertice_api.openapi._scalers import scaler_paths, scaler_requests, scaler_resources
 from vertice_core import __version__
 from vertice_core.config import DEFAULT_MAX_REPLICAS
 
@@ -23,8 +24,8 @@ JSON path. Request bodies are at most 1 MiB.
 
 
 #: The groups of operations, in the order of `app.routes`.
-TAGS = ("meta", "plans", "assemblies", "regions", "flavors", "routes", "sshkeys", "projects",
-        "users", "tokens")  # fmt: skip
+TAGS = ("meta", "plans", "assemblies", "regions", "flavors", "routes", "scalers", "sshkeys",
+        "projects", "users", "tokens")  # fmt: skip
 
 
 def _selections(resources: dict[str, Json]) -> dict[str, Json]:
@@ -82,6 +83,7 @@ def _paths(resources: dict[str, Json]) -> dict[str, Json]:
         **builder.assemblies(),
         **builder.catalog(),
         **route_paths(builder),
+        **scaler_paths(builder),
         **tenancy(builder),
         **accounts(builder),
     }
@@ -90,12 +92,13 @@ def _paths(resources: dict[str, Json]) -> dict[str, Json]:
 def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API (of an installation whose assemblies may run at
     most `max_replicas` instances)."""
-    resources = {**resource_schemas(), **route_resources()}
+    resources = {**resource_schemas(), **route_resources(), **scaler_resources()}
     schemas = {
         **resources,
         **_selections(resources),
         **request_schemas(max_replicas),
         **route_requests(),
+        **scaler_requests(max_replicas),
     }
     return {
         "openapi": "3.1.0",

@@ -21,6 +21,7 @@ from typing import Any
 import cattrs
 import pluggy
 
+from vertice_core.config import DEFAULT_MAX_REPLICAS, Config
 from vertice_core.crypto import SecretBox
 from vertice_core.errors import DriverError
 from vertice_core.metrics import Metrics
@@ -33,9 +34,16 @@ from vertice_core.reconcile.storeops import PassStore
 from vertice_core.registry import DriverRegistry
 from vertice_core.routing.controller import RouteController, RouteResult, RouterTarget
 from vertice_core.runtime import CallPool, Due, Runtime, RuntimeSettings
+from vertice_core.scaling.controller import ScalerController, ScalerResult
+from vertice_core.scaling.prometheus import Prometheus
+from vertice_core.service.catalog import CatalogCache
+from vertice_core.service.context import ServiceContext
 from vertice_core.store import Store
 from vertice_core.store.repositories.work import WorkRepository
 from vertice_core.store.tables import RegionRow
+
+#: The most seconds between two evaluations of the scalers (HPA's sync period is 15 s).
+SCALER_INTERVAL = 15.0
 
 
 def default_identity() -> str:
@@ -150,6 +158,8 @@ class Reconciler:
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
         router: RouterTarget | None = None,
+        prometheus: Prometheus | None = None,
+        max_replicas: int = DEFAULT_MAX_REPLICAS,
     ) -> None:
         self.store = store
         self.settings = settings or ReconcilerSettings()
@@ -200,6 +210,25 @@ class Reconciler:
             ),
             metrics=self.metrics, rng=self.rng, clock=clock, passes=self.metrics.route_passes,
         )  # fmt: skip
+        #: The scaler controller: assemblies' replicas driven by Prometheus queries, through
+        #: the service layer (as `PATCH /replicas`), on its own runtime.
+        service = ServiceContext(
+            config=Config(home=Path(home), database_url=store.url, max_replicas=max_replicas),
+            converter=converter, box=box, plugins=plugins, catalog=CatalogCache(store),
+        )  # fmt: skip
+        self.scalers = ScalerController(
+            store, prometheus=prometheus, service=service, metrics=self.metrics, clock=clock,
+            rng=self.rng, call_timeout=s.call_timeout,
+        )  # fmt: skip
+        self.scaler_runtime: Runtime[ScalerResult] = Runtime(
+            self.scalers,
+            RuntimeSettings(
+                resync=min(s.resync, SCALER_INTERVAL), jitter=s.jitter, poll=s.poll,
+                idle_wait=s.idle_wait, backoff_base=s.backoff_base, backoff_cap=s.backoff_cap,
+                target_workers=1,
+            ),
+            metrics=self.metrics, rng=self.rng, clock=clock, passes=self.metrics.scaler_passes,
+        )  # fmt: skip
 
         #: The prober: the instances of assemblies with a probe, checked on their own runtime.
         self.probes = ProbeController(store, converter=converter, metrics=self.metrics,
@@ -225,13 +254,22 @@ class Reconciler:
         """A pass of the prober, if it is due (tests and tools)."""
         return self.probe_runtime.run_pass(wait=True)
 
+    def run_scaler_pass(self) -> list[ScalerResult]:
+        """A pass of the scaler controller, if it is due (tests and tools)."""
+        return self.scaler_runtime.run_pass(wait=True)
+
     def run_forever(self, stop: threading.Event) -> None:
         """Run passes of every controller until `stop` is set; then finish those in flight.
         The assembly controller runs in this thread, the others in a thread each."""
         self.plugins.hook.vertice_reconciler_started(holder=self.holder)
+        runtimes = (
+            ("routes", self.route_runtime),
+            ("probes", self.probe_runtime),
+            ("scalers", self.scaler_runtime),
+        )
         others = [
             threading.Thread(target=runtime.run_forever, args=(stop,), name=f"vertice-{name}")
-            for name, runtime in (("routes", self.route_runtime), ("probes", self.probe_runtime))
+            for name, runtime in runtimes
         ]
         for thread in others:
             thread.start()
@@ -252,3 +290,5 @@ class Reconciler:
         self.routes.close()
         self.probe_runtime.close()
         self.probes.close()
+        self.scaler_runtime.close()
+        self.scalers.close()

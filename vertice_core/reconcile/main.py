@@ -17,6 +17,7 @@ from vertice_core.reconcile.loop import Reconciler
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.registry import DriverRegistry
 from vertice_core.routing.routers import build_router
+from vertice_core.scaling.prometheus import Prometheus
 from vertice_core.store import Store
 
 log = logging.getLogger("vertice.reconcile")
@@ -43,6 +44,8 @@ def build(
         holder=holder,
         metrics=metrics,
         router=build_router(config, converter, installation),
+        prometheus=Prometheus(config.prometheus_url) if config.prometheus_url else None,
+        max_replicas=config.max_replicas,
     )
 
 

@@ -19,19 +19,15 @@ when its assembly's status changes (instances come and go), besides the resync.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 import cattrs
 
-from vertice_core.convert import format_time
 from vertice_core.crypto import SecretBox
 from vertice_core.errors import DriverError, TerminalError
 from vertice_core.metrics import Metrics
@@ -40,6 +36,7 @@ from vertice_core.reach import PlanPorts
 from vertice_core.router import Router, RouteSpec
 from vertice_core.routing.plan import RouteDecision, RouteFacts, plan_pass
 from vertice_core.runtime import CallPool, Due, backoff
+from vertice_core.runtime.conditions import condition, status_digest
 from vertice_core.store import Store
 from vertice_core.store.repositories import PlanRepository, RouteRepository
 from vertice_core.store.tables import AssemblyRow, RouteRow
@@ -283,7 +280,7 @@ class RouteController:
             for route_id, (phase, message, upstreams) in statuses.items():
                 row = rows[route_id]
                 status = self._status(row, phase, message, upstreams)
-                digest = _digest(phase.value, message, status)
+                digest = status_digest(status, phase.value, message)
                 due_at = retry.get(route_id)
                 attempts = row.attempts + 1 if due_at is not None else 0
                 unchanged = (
@@ -307,9 +304,9 @@ class RouteController:
         synced = phase is RoutePhase.READY
         before = {c.get("type"): c for c in (row.status or {}).get("conditions", [])}
         conditions = [
-            _condition(before.get("Synced"), "Synced", synced,
+            condition(before.get("Synced"), "Synced", synced,
                        "Served" if synced else phase.value.capitalize(), message),
-            _condition(before.get("Ready"), "Ready", ready,
+            condition(before.get("Ready"), "Ready", ready,
                        "Serving" if ready else "NoUpstream", message),
         ]  # fmt: skip
         url = ""
@@ -328,29 +325,6 @@ def _spec_of(row: RouteRow) -> RouteSpec:
     """The spec of a row as `Router.url` needs it (no upstreams, no secrets)."""
     return RouteSpec(row.id, row.hostname, row.path_prefix, (), TlsMode(row.tls),
                      Balancing(row.balancing))  # fmt: skip
-
-
-def _condition(
-    before: Mapping[str, Any] | None, kind: str, value: bool, reason: str, message: str
-) -> dict[str, Any]:
-    """A condition; it keeps its transition time while its status stays the same."""
-    status = "True" if value else "False"
-    since = (
-        before.get("last_transition_time") if before and before.get("status") == status else None
-    )
-    if since is None:
-        since = format_time(datetime.now(UTC))
-    return {"type": kind, "status": status, "last_transition_time": since, "reason": reason,
-            "message": message}  # fmt: skip
-
-
-def _digest(phase: str, message: str, status: Mapping[str, Any]) -> str:
-    """A digest of what a status says, transition times left out."""
-    comparable = {**status, "conditions": [
-        {k: v for k, v in c.items() if k != "last_transition_time"} for c in status["conditions"]
-    ]}  # fmt: skip
-    text = json.dumps([phase, message, comparable], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
 def _applier(router: Router, spec: RouteSpec) -> Callable[[], None]:

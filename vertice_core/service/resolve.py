@@ -66,6 +66,14 @@ def project_id_for(session: Session, caller: Caller, name: str | None) -> str:
     return row.id
 
 
+def visible_project(session: Session, caller: Caller, name: str) -> str:
+    """The id of a project the caller may see, for a `?project=` filter (404 otherwise)."""
+    try:
+        return project_id_for(session, caller, name)
+    except InvalidInput:
+        raise NotFound(f"there is no project named {name!r}") from None
+
+
 def project_name(session: Session, caller: Caller, project_id: str) -> str:
     """The name of a project (from the caller's own list when it is one of theirs)."""
     known = caller.project_name(project_id)

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from vertice_core.errors import Conflict, InvalidInput, NotFound
+from vertice_core.errors import Conflict, NotFound
 from vertice_core.model.route import RouteInput, TlsMode
 from vertice_core.service.records import route_url
-from vertice_core.service.resolve import project_id_for, project_name
+from vertice_core.service.resolve import project_id_for, project_name, visible_project
 from vertice_core.store.repositories import RouteRepository
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class RouteService:
 
     def visible(self, session: Session, caller: Caller, project: str | None) -> list[StoredRoute]:
         """The routes the caller may see (of one project when `project` names it)."""
-        scope = caller.scope if project is None else [_visible_project(session, caller, project)]
+        scope = caller.scope if project is None else [visible_project(session, caller, project)]
         return [_stored(session, caller, r) for r in RouteRepository(session).in_projects(scope)]
 
     def get(self, session: Session, caller: Caller, route_id: str) -> StoredRoute:
@@ -113,13 +113,6 @@ def _find(session: Session, caller: Caller, route_id: str) -> RouteRow:
     if row is None:
         raise NotFound(f"there is no route {route_id!r}")
     return row
-
-
-def _visible_project(session: Session, caller: Caller, name: str) -> str:
-    try:
-        return project_id_for(session, caller, name)
-    except InvalidInput:
-        raise NotFound(f"there is no project named {name!r}") from None
 
 
 def _taken(session: Session, caller: Caller, holder: RouteRow) -> Conflict:

@@ -396,3 +396,52 @@ class RouteRow(Base):
     # -- bookkeeping: written by the route controller --
     due_at: Mapped[float | None] = mapped_column(Float, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScalerRow(Base):
+    """A scaler: an assembly's replicas driven by a Prometheus query (one per assembly).
+
+    The spec is written by the API, the status and bookkeeping by the scaler
+    controller, which changes the assembly's replicas through the service layer.
+    `history` holds the recent recommendations the stabilisation windows need, so
+    a restarted reconciler decides as the one before it would have.
+    """
+
+    __tablename__ = "scalers"
+    __table_args__ = (
+        UniqueConstraint("assembly_id"),
+        Index("ix_scalers_project_id", "project_id"),
+        Index("ix_scalers_due_at", "due_at"),
+    )
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # -- spec: written by the API --
+    assembly_id: Mapped[str] = mapped_column(String(ID))
+    min_replicas: Mapped[int] = mapped_column(Integer)
+    max_replicas: Mapped[int] = mapped_column(Integer)
+    query: Mapped[str] = mapped_column(Text)
+    target: Mapped[float] = mapped_column(Float)
+    target_type: Mapped[str] = mapped_column(String(16), default="average")
+    tolerance: Mapped[float] = mapped_column(Float, default=0.1)
+    scale_up_window: Mapped[float] = mapped_column(Float, default=0.0)
+    scale_down_window: Mapped[float] = mapped_column(Float, default=300.0)
+    cooldown: Mapped[float] = mapped_column(Float, default=30.0)
+    max_step: Mapped[int] = mapped_column(Integer, default=4)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+
+    # -- status: written by the scaler controller --
+    #: Conditions, the last value and decision, as the controller's JSON.
+    status: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status_digest: Mapped[str] = mapped_column(String(40), default="")
+    observed_generation: Mapped[int] = mapped_column(Integer, default=0)
+
+    # -- bookkeeping: written by the scaler controller --
+    #: Recent recommendations, `[[epoch seconds, replicas], ...]` (bounded; see scaling.plan).
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    #: When the scaler last changed the assembly's replicas (epoch seconds).
+    last_scale_at: Mapped[float | None] = mapped_column(Float, default=None)
+    due_at: Mapped[float | None] = mapped_column(Float, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

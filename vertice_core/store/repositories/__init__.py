@@ -13,6 +13,7 @@ from vertice_core.store.repositories.catalog import (
 from vertice_core.store.repositories.events import EventRepository
 from vertice_core.store.repositories.probes import ProbeRepository, ProbeState
 from vertice_core.store.repositories.routes import RouteRepository
+from vertice_core.store.repositories.scalers import ScalerRepository
 from vertice_core.store.repositories.tenancy import (
     ProjectRepository,
     SettingRepository,
@@ -32,6 +33,7 @@ __all__ = [
     "ProjectRepository",
     "RegionRepository",
     "RouteRepository",
+    "ScalerRepository",
     "SettingRepository",
     "SshKeyRepository",
     "TokenRepository",

@@ -93,6 +93,12 @@ class AssemblyRepository:
         (None: any project), read in the session's transaction."""
         return AssemblyViews(self.session.connection()).one(assembly_id, project_ids)
 
+    def id_in_project(self, project_id: str, ref: str) -> str | None:
+        """The id of the project's assembly named (or with id) `ref`, or None."""
+        column = AssemblyRow.id if ref.startswith("asm-") else AssemblyRow.name
+        query = select(AssemblyRow.id).where(AssemblyRow.project_id == project_id, column == ref)
+        return self.session.scalar(query)
+
     def name_taken(self, project_id: str, name: str) -> bool:
         """True if the project already has an assembly called `name`."""
         return (

@@ -7,13 +7,13 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Connection, case, delete, func, literal_column, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause
 
-from vertice_core.ids import new_id
 from vertice_core.store.fastread import FastQuery
-from vertice_core.store.tables import AssemblyRow, RouteRow, utcnow
+from vertice_core.store.repositories.assemblies import AssemblyRepository
+from vertice_core.store.repositories.owned import assemblies_by_id, in_scope, insert_unique
+from vertice_core.store.tables import AssemblyRow, RouteRow
 
 #: Constants written into the SQL (`FastQuery` passes no bound parameters but its own).
 _ONE: ColumnClause[int] = literal_column("1")
@@ -51,21 +51,11 @@ class RouteRepository:
 
     def create(self, **values: Any) -> RouteRow | None:
         """Insert a route; None when its hostname was taken meanwhile (the unique index)."""
-        now = utcnow()
-        row = RouteRow(id=new_id("rte"), created_at=now, updated_at=now, **values)
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            return None
-        return row
+        return insert_unique(self.session, RouteRow, "rte", **values)
 
     def get(self, route_id: str, scope: Sequence[str] | None) -> RouteRow | None:
         """The route with `route_id` if it is in one of the `scope` projects (None: any)."""
-        row = self.session.get(RouteRow, route_id)
-        if row is None or (scope is not None and row.project_id not in scope):
-            return None
-        return row
+        return in_scope(self.session, RouteRow, route_id, scope)
 
     def by_hostname(self, hostname: str) -> RouteRow | None:
         """The route that holds `hostname`, in any project."""
@@ -80,9 +70,7 @@ class RouteRepository:
 
     def assembly_in(self, project_id: str, ref: str) -> str | None:
         """The id of the project's assembly named (or with id) `ref`, or None."""
-        column = AssemblyRow.id if ref.startswith("asm-") else AssemblyRow.name
-        query = select(AssemblyRow.id).where(AssemblyRow.project_id == project_id, column == ref)
-        return self.session.scalar(query)
+        return AssemblyRepository(self.session).id_in_project(project_id, ref)
 
     def of_assembly(self, assembly_id: str) -> Sequence[RouteRow]:
         """The routes in front of one assembly, by hostname."""
@@ -106,11 +94,7 @@ class RouteRepository:
 
     def assemblies(self, ids: Iterable[str]) -> dict[str, AssemblyRow]:
         """The assemblies with these ids (missing ones are left out)."""
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-        rows = self.session.scalars(select(AssemblyRow).where(AssemblyRow.id.in_(wanted)))
-        return {row.id: row for row in rows}
+        return assemblies_by_id(self.session, ids)
 
     def write_status(self, route_id: str, generation: int, **values: Any) -> bool:
         """Write a route's status if it still has `generation` (the API may have changed it)."""

@@ -1,0 +1,1 @@
+"""The scaler controller: replicas driven by Prometheus metrics (see docs/scaling.md)."""

@@ -1,0 +1,47 @@
+"""What the repositories of project-owned rows in front of assemblies (routes, scalers) share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from vertice_core.ids import new_id
+from vertice_core.store.tables import AssemblyRow, RouteRow, ScalerRow, utcnow
+
+#: A project-owned row kept in front of an assembly.
+T = TypeVar("T", RouteRow, ScalerRow)
+
+
+def insert_unique(session: Session, table: type[T], prefix: str, **values: Any) -> T | None:
+    """Insert a row with a new id; None when a unique index refused it (taken meanwhile)."""
+    now = utcnow()
+    row = table(id=new_id(prefix), created_at=now, updated_at=now, **values)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+def in_scope(
+    session: Session, table: type[T], row_id: str, scope: Sequence[str] | None
+) -> T | None:
+    """The row with `row_id` if its project is one of `scope` (None: any project)."""
+    row = session.get(table, row_id)
+    if row is None or (scope is not None and row.project_id not in scope):
+        return None
+    return row
+
+
+def assemblies_by_id(session: Session, ids: Iterable[str]) -> dict[str, AssemblyRow]:
+    """The assemblies with these ids (missing ones are left out)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(select(AssemblyRow).where(AssemblyRow.id.in_(wanted)))
+    return {row.id: row for row in rows}
