@@ -34,6 +34,8 @@ from docker_engine_peer.engine import LocalEngine, existing_engine, shared_engin
 from vertice_core import builtins
 from vertice_core.driver import TAG_INSTALLATION, RegionConfig
 from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
+from vertice_testing import wrk
+from vertice_testing.caddy import Caddy, caddy_binary
 
 #: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
 pytest_plugins = ["vertice_testing.plugin"]
@@ -82,6 +84,18 @@ def busybox_image(engine_client: docker.DockerClient) -> str:
     if not BUSYBOX.exists():
         _missing(str(BUSYBOX), "`make test` installs Debian's busybox-static")
     return import_busybox(engine_client, IMAGE)
+
+
+@pytest.fixture
+def caddy(tmp_path: Path) -> Iterator[Caddy]:
+    """A Caddy of this test's own, on reserved 127.0.0.1 ports (skipped without the
+    binary or without wrk, which the tests behind it load it with; failed in CI)."""
+    if caddy_binary() is None or not wrk.available():
+        _missing("caddy or wrk", "`make test` installs Debian's packages")
+    proxy = Caddy(tmp_path / "caddy")
+    proxy.start()
+    yield proxy
+    proxy.stop()
 
 
 @pytest.fixture
