@@ -8,7 +8,9 @@ run with `--import-mode=importlib`). Concurrent sessions (pytest-xdist
 workers) share that engine; the last one to finish stops it, with its
 containers, if the tests started it. With no registry reachable,
 `busybox_image` imports a local image (`localhost/busybox:latest`, busybox
-`httpd` on port 8080 as its command).
+`httpd` on port 8080 as its command, with the CGI scripts `whoami`, `work` and
+`metrics`). `caddy` is a real Caddy of the test's own on reserved 127.0.0.1
+ports, for the tests that put a route in front of containers.
 """
 
 from __future__ import annotations
@@ -80,7 +82,8 @@ def engine_client(docker_engine: LocalEngine) -> Iterator[docker.DockerClient]:
 
 @pytest.fixture(scope="session")
 def busybox_image(engine_client: docker.DockerClient) -> str:
-    """`localhost/busybox:latest`: static busybox, `httpd -f -p 8080 -h /www` as its command."""
+    """`localhost/busybox:latest`: static busybox, `httpd -f -p 8080 -h /www` as its command
+    (`docker_engine_peer.busybox` says what it serves)."""
     if not BUSYBOX.exists():
         _missing(str(BUSYBOX), "`make test` installs Debian's busybox-static")
     return import_busybox(engine_client, IMAGE)
