@@ -18,22 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
+from vertice_testing.prometheus import running_prometheus, sd_job
 from vertice_testing.server import free_port
 
 pytestmark = pytest.mark.slow
-
-RELABEL = [
-    ("__meta_vertice_assembly", "assembly"),
-    ("__meta_vertice_assembly_name", "assembly_name"),
-    ("__meta_vertice_project", "project"),
-    ("__meta_vertice_region", "region"),
-    ("__meta_vertice_cloud_type", "cloud_type"),
-    ("__meta_vertice_plan", "plan"),
-    ("__meta_vertice_flavor", "flavor"),
-    ("__meta_vertice_instance", "replica"),
-]
 
 
 def background(command: list[str], log) -> subprocess.Popen[bytes]:
@@ -72,61 +61,17 @@ def wait(check: Callable[[], Any], timeout: float = 90) -> Any:
 
 @pytest.fixture
 def prometheus(tmp_path, live_server) -> Iterator[str]:
-    """A real Prometheus discovering through the live server's SD endpoint."""
-    config = tmp_path / "prometheus.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                "scrape_configs": [
-                    {
-                        "job_name": "vertice-instances",
-                        "http_sd_configs": [
-                            {
-                                "url": f"{live_server.url}/v3/sd/prometheus",
-                                "refresh_interval": "1s",
-                                # Debian's Prometheus 2.42 sends no scheme unless told.
-                                "authorization": {
-                                    "type": "Bearer",
-                                    "credentials": live_server.token,
-                                },
-                            }
-                        ],
-                        "relabel_configs": [
-                            {"source_labels": [source], "target_label": target}
-                            for source, target in RELABEL
-                        ],
-                    },
-                    {
-                        "job_name": "vertice",
-                        "static_configs": [{"targets": [live_server.url.removeprefix("http://")]}],
-                    },
-                ],
-            }
-        )
-    )
-    port = free_port()
-    with (tmp_path / "prometheus.log").open("wb") as log:
-        process = background(
-            [
-                shutil.which("prometheus") or "prometheus",
-                f"--config.file={config}",
-                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            log,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait(
-            lambda: (
-                process.poll() is None and httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
-            )
-        )
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    """A real Prometheus discovering through the live server's SD endpoint, and scraping the
+    server's own `/metrics`."""
+    jobs = [
+        sd_job("vertice-instances", live_server.url, live_server.token),
+        {
+            "job_name": "vertice",
+            "static_configs": [{"targets": [live_server.url.removeprefix("http://")]}],
+        },
+    ]
+    with running_prometheus(tmp_path / "prometheus", jobs) as running:
+        yield running.url
 
 
 def test_prometheus_discovers_and_scrapes_vertice_instances(live_server, node_exporter, prometheus):

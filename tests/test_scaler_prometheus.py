@@ -13,8 +13,6 @@ Prometheus is down.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,12 +23,12 @@ from typing import Any
 import attrs
 import httpx
 import pytest
-import yaml
 from cryptography.fernet import Fernet
 
 from vertice_core.config import Config
 from vertice_core.scaling.prometheus import Prometheus
 from vertice_core.store.repositories import ScalerRepository
+from vertice_testing.prometheus import RunningPrometheus, running_prometheus
 from vertice_testing.server import free_port
 
 pytestmark = pytest.mark.slow
@@ -44,17 +42,6 @@ class Load:
 
     port: int
     value: float = 1.0
-
-
-@attrs.define
-class RunningPrometheus:
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
 
 
 def until(check: Callable[[], Any], timeout: float = 60, step: float = 0.2) -> Any:
@@ -101,28 +88,9 @@ def load() -> Iterator[Load]:
 @pytest.fixture
 def prometheus(tmp_path: Path, load: Load) -> Iterator[RunningPrometheus]:
     """A real Prometheus scraping the gauge every second (stopped at the end)."""
-    config = tmp_path / "prometheus.yml"
-    config.write_text(yaml.safe_dump({
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "scrape_configs": [
-            {"job_name": "load", "static_configs": [{"targets": [f"127.0.0.1:{load.port}"]}]},
-        ],
-    }))  # fmt: skip
-    port = free_port()
-    binary = shutil.which("prometheus")
-    assert binary, "make test installs Debian's prometheus"
-    with (tmp_path / "prometheus.log").open("wb") as log:
-        process = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    running = RunningPrometheus(f"http://127.0.0.1:{port}", process)
-    try:
-        until(lambda: httpx.get(f"{running.url}/-/ready", timeout=1).status_code == 200, 90)
+    job = {"job_name": "load", "static_configs": [{"targets": [f"127.0.0.1:{load.port}"]}]}
+    with running_prometheus(tmp_path / "prometheus", [job]) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
@@ -136,8 +104,7 @@ def config(tmp_path: Path, db_url: str, prometheus: RunningPrometheus) -> Config
 
 def sees(prometheus: RunningPrometheus, value: float) -> bool:
     """Whether Prometheus's latest sample of the gauge is `value`."""
-    answer = httpx.get(f"{prometheus.url}/api/v1/query", params={"query": GAUGE}, timeout=2)
-    result = answer.json()["data"]["result"]
+    result = prometheus.query(GAUGE)
     return bool(result) and float(result[0]["value"][1]) == value
 
 

@@ -1,7 +1,8 @@
 """Where a port of an instance is reached, from its status view and its plan's ports.
 
-Shared by the controllers that talk to instances through the network: the
-route controller (a proxy's upstreams) and the prober (health probes).
+Shared by what talks to instances through the network: the route controller (a
+proxy's upstreams), the prober (health probes) and Prometheus' service discovery
+(the metrics exporters' targets).
 """
 
 from __future__ import annotations
@@ -24,13 +25,21 @@ def address_of(instance: Mapping[str, Any], port: int, plan_ports: Sequence[int]
     private address (a network shared with the instances), else its public one.
     None when the instance has no address.
     """
-    access = instance.get("access") or ()
-    if port in plan_ports:
-        index = list(plan_ports).index(port)
-        if index < len(access):
-            return str(access[index])
+    published = published_address(instance.get("access") or (), port, plan_ports)
+    if published:
+        return published
     address = instance.get("private_ipv4") or instance.get("public_ipv4")
     return f"{address}:{port}" if address else None
+
+
+def published_address(access: Sequence[str], port: int, plan_ports: Sequence[int]) -> str | None:
+    """`host:port` where the plan's published `port` is reached (`access` lists the published
+    addresses in the order of the plan's sorted ports), or None: a port the plan does not
+    publish, or an instance without that address (a container whose ports are not bound)."""
+    if port not in plan_ports:
+        return None
+    index = list(plan_ports).index(port)
+    return str(access[index]) if index < len(access) else None
 
 
 class PlanPorts:

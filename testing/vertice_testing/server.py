@@ -14,13 +14,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import attrs
-import httpx
+
+from vertice_testing.waiting import until_answers
 
 
 @attrs.frozen
@@ -77,20 +77,6 @@ def vertice(*args: str, env: Mapping[str, str]) -> str:
     return done.stdout
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"vertice serve exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"vertice serve did not become healthy:\n{log.read_text()}")
-
-
 @contextmanager
 def running_server(home: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
     """A fresh installation under `home`, served on a free port until the block ends."""
@@ -111,7 +97,7 @@ def running_server(home: Path, extra_env: Mapping[str, str] | None = None) -> It
             start_new_session=True,
         )
     try:
-        _wait_until_healthy(url, process, log)
+        until_answers(f"{url}/healthz", process, log, "vertice serve")
         yield LiveServer(url=url, token=token, env=env, log=log, pid=process.pid)
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -8,7 +8,9 @@ run with `--import-mode=importlib`). Concurrent sessions (pytest-xdist
 workers) share that engine; the last one to finish stops it, with its
 containers, if the tests started it. With no registry reachable,
 `busybox_image` imports a local image (`localhost/busybox:latest`, busybox
-`httpd` on port 8080 as its command).
+`httpd` on port 8080 as its command, with the CGI scripts `whoami`, `work` and
+`metrics`). `caddy` is a real Caddy of the test's own on reserved 127.0.0.1
+ports, for the tests that put a route in front of containers.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from docker_engine_peer.engine import LocalEngine, existing_engine, shared_engin
 from vertice_core import builtins
 from vertice_core.driver import TAG_INSTALLATION, RegionConfig
 from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
+from vertice_testing import wrk
+from vertice_testing.caddy import Caddy, caddy_binary
 
 #: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
 pytest_plugins = ["vertice_testing.plugin"]
@@ -78,10 +82,23 @@ def engine_client(docker_engine: LocalEngine) -> Iterator[docker.DockerClient]:
 
 @pytest.fixture(scope="session")
 def busybox_image(engine_client: docker.DockerClient) -> str:
-    """`localhost/busybox:latest`: static busybox, `httpd -f -p 8080 -h /www` as its command."""
+    """`localhost/busybox:latest`: static busybox, `httpd -f -p 8080 -h /www` as its command
+    (`docker_engine_peer.busybox` says what it serves)."""
     if not BUSYBOX.exists():
         _missing(str(BUSYBOX), "`make test` installs Debian's busybox-static")
     return import_busybox(engine_client, IMAGE)
+
+
+@pytest.fixture
+def caddy(tmp_path: Path) -> Iterator[Caddy]:
+    """A Caddy of this test's own, on reserved 127.0.0.1 ports (skipped without the
+    binary or without wrk, which the tests behind it load it with; failed in CI)."""
+    if caddy_binary() is None or not wrk.available():
+        _missing("caddy or wrk", "`make test` installs Debian's packages")
+    proxy = Caddy(tmp_path / "caddy")
+    proxy.start()
+    yield proxy
+    proxy.stop()
 
 
 @pytest.fixture

@@ -17,10 +17,9 @@ vertice's back, two loads send requests through Caddy:
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -31,9 +30,10 @@ from vertice_core.router import RouterConfig
 from vertice_core.routing.controller import RouterTarget
 from vertice_core.routing.routers import router_info
 from vertice_testing import wrk
-from vertice_testing.caddy import Caddy, caddy_binary
+from vertice_testing.caddy import Caddy
 from vertice_testing.load import Load
 from vertice_testing.plugin import FAST
+from vertice_testing.waiting import until as wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -42,20 +42,6 @@ HOST = "web.vertice.test"
 #: to take it out of Caddy and for the requests in flight to finish.
 DRAIN = 1.5
 WRK_CONNECTIONS, CLIENT_CONNECTIONS = 4, 2
-
-
-@pytest.fixture
-def caddy(tmp_path) -> Iterator[Caddy]:
-    """A Caddy of this test's own (skipped without the binary; failed in CI)."""
-    if caddy_binary() is None or not wrk.available():
-        message = "caddy or wrk is not installed (`make test` installs Debian's packages)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    proxy = Caddy(tmp_path / "caddy")
-    proxy.start()
-    yield proxy
-    proxy.stop()
 
 
 @pytest.fixture
@@ -88,16 +74,6 @@ def running(alice, installation, docker_region, declare, make_reconciler, caddy)
     stop.set()
     for thread in threads:
         thread.join(30)
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not so after {timeout}s")
 
 
 def serving(alice, uris: tuple[str, str], count: int) -> Callable[[], bool]:

@@ -50,3 +50,15 @@ def test_the_assemblys_port_wins_over_the_plans():
     assert group.targets == ["203.0.113.1:9200"]
     (group,) = target_groups([(assembly([instance(0, public="203.0.113.1")]), "x", "sim")], {})
     assert group.targets == ["203.0.113.1:9100"]
+
+
+def test_a_port_the_plan_publishes_is_scraped_at_its_published_address():
+    # a container publishes its ports 8080 and 9090 on host ports of their own
+    published = {**instance(0, public="127.0.0.1", private="172.17.0.2"),
+                 "access": ["127.0.0.1:32768", "127.0.0.1:32769"]}  # fmt: skip
+    row = assembly([published], spec={"metrics_port": 9090})
+    (group,) = target_groups([(row, "proj", "docker")], {}, {"p": [8080, 9090]})
+    assert group.targets == ["127.0.0.1:32769"]
+    # a port the plan does not publish: the instance's address, as before
+    (group,) = target_groups([(row, "proj", "docker")], {}, {"p": [8080]})
+    assert group.targets == ["127.0.0.1:9090"]

@@ -1,4 +1,8 @@
-"""A test image without a registry: the host's static busybox, serving a page with `httpd`."""
+"""A test image without a registry: the host's static busybox, serving a page with `httpd`.
+
+Besides the page, CGI scripts: `whoami` (which replica answered), `work` (a
+request that counts) and `metrics` (that count for Prometheus to scrape).
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,23 @@ PAGE = "vertice busybox httpd works\n"
 #: A CGI script the image's httpd runs at `/cgi-bin/whoami`: it answers the container's
 #: hostname, so a test can tell which replica answered a request.
 WHOAMI = '#!/bin/sh\necho "Content-Type: text/plain"\necho\nhostname\n'
+#: Where the container counts the requests `/cgi-bin/work` answered: one byte each,
+#: appended (an append of one byte is atomic, so concurrent requests lose no count).
+COUNTS = "/tmp/requests"
+#: A CGI script at `/cgi-bin/work`: a request that counts (the load a scaler follows).
+WORK = f'#!/bin/sh\nprintf x >> {COUNTS}\necho "Content-Type: text/plain"\necho\necho done\n'
+#: The counter of `/cgi-bin/work`'s requests in Prometheus' text format, at `/cgi-bin/metrics`
+#: (what Prometheus scrapes from each replica).
+METRICS = (
+    '#!/bin/sh\necho "Content-Type: text/plain; version=0.0.4"\necho\n'
+    "echo '# TYPE busybox_requests_total counter'\n"
+    f'echo "busybox_requests_total $(cat {COUNTS} 2>/dev/null | wc -c)"\n'
+)
 
 
 def busybox_rootfs(page: str = PAGE) -> bytes:
     """A tar of a root filesystem: `/bin/busybox` with its applet links, `/www/index.html`
-    and `/www/cgi-bin/whoami`."""
+    and the CGI scripts `/www/cgi-bin/whoami`, `work` and `metrics`."""
     listing = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as rootfs:
@@ -36,7 +52,9 @@ def busybox_rootfs(page: str = PAGE) -> bytes:
                 link.type, link.linkname = tarfile.SYMTYPE, "busybox"
                 rootfs.addfile(link)
         for name, text, mode in (("www/index.html", page, 0o644),
-                                 ("www/cgi-bin/whoami", WHOAMI, 0o755)):  # fmt: skip
+                                 ("www/cgi-bin/whoami", WHOAMI, 0o755),
+                                 ("www/cgi-bin/work", WORK, 0o755),
+                                 ("www/cgi-bin/metrics", METRICS, 0o755)):  # fmt: skip
             content = text.encode()
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(content), mode
