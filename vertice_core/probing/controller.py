@@ -7,7 +7,8 @@ writes the rows whose readiness or failures changed, and wakes the assemblies
 the reconciler must look at again (an instance became ready or unready, or
 failed `failure_threshold` times in a row: `probing.plan.wakes`). The times of
 the last probes are kept in memory, so a steady instance costs no write; `due`
-is the earliest next probe, also from memory (no query while idle).
+is the earliest next probe, also from memory (no query while idle), and at most
+`DISCOVER` seconds after the last pass, so a new instance is probed soon.
 
 Passes are idempotent and take no leases: two reconciler processes probing the
 same instance write the same findings.
@@ -37,6 +38,10 @@ from vertice_core.store.repositories import PlanRepository, ProbeRepository, Pro
 TARGET = "probes"
 #: The most bytes of an HTTP probe's answer that are read.
 READ_LIMIT = 65536
+#: Seconds between two looks for instances to probe that no pass knew yet (a new
+#: assembly with a probe, a new instance): what bounds how long a new instance waits
+#: for its first probe, hence for requests.
+DISCOVER = 2.0
 
 
 @attrs.frozen
@@ -116,8 +121,7 @@ class ProbeController:
                 repo.wake(sorted(set(woken)), now)
         keys = {(t.assembly_id, t.key) for t, _ in found}
         self._checked = {k: v for k, v in self._checked.items() if k in keys}
-        times = [self._next_at(t, s) for t, s in found]
-        self._next = min(times) if times else None
+        self._next = min([self._next_at(t, s) for t, s in found] + [now + DISCOVER])
         return ProbeResult(target, probed=len(due), failed=sum(1 for f in failures if f),
                            written=len(writes) + len(stale), woken=len(set(woken)))  # fmt: skip
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from vertice_core.probing.controller import DISCOVER
+
 pytestmark = pytest.mark.slow
 
 
@@ -105,3 +107,22 @@ def test_instances_are_ready_once_probed_unready_when_failing_and_replaced(
     settle(reconciler, lambda: status()["ready_replicas"] == 2
            and not first & {i["key"] for i in status()["instances"]},
            "both replaced, and the new ones ready")  # fmt: skip
+
+
+def test_the_prober_is_due_again_soon_for_new_instances_and_costs_no_query_meanwhile(
+    ctx, make_reconciler
+):
+    reconciler = make_reconciler()
+    prober = reconciler.probes
+    assert prober.due(0.0).counts == {"probes": 1}  # a first pass at once
+    counted: list[str] = []
+    ctx.store.on_statement(counted.append)
+    (result,) = reconciler.run_probe_pass()
+    assert (result.probed, result.error) == (0, None)
+    after = time.time()
+    queries = len(counted)
+    assert queries > 0
+    assert prober.due(after).counts == {}  # nothing to probe: not due at once...
+    assert len(counted) == queries  # ...and finding that out read nothing
+    soon = after + DISCOVER + 1
+    assert prober.due(soon).counts == {"probes": 1}  # but it looks again soon
