@@ -41,6 +41,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -196,6 +197,10 @@ class SshKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+#: The rows the prober reads (see `ix_assemblies_probed`).
+PROBED = text("probe IS NOT NULL")
+
+
 class AssemblyRow(Base):
     """An assembly: its declared spec, its observed status and the reconciler's bookkeeping."""
 
@@ -208,6 +213,8 @@ class AssemblyRow(Base):
         Index("ix_assemblies_name_id", "name", "id"),
         Index("ix_assemblies_created_at_id", "created_at", "id"),
         Index("ix_assemblies_phase_name_id", "phase", "name", "id"),
+        # The prober's read of the assemblies with a probe (a few among many): no scan.
+        Index("ix_assemblies_probed", "id", sqlite_where=PROBED, postgresql_where=PROBED),
     )
     id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))

@@ -62,6 +62,9 @@ def upgrade() -> None:
     op.add_column("instances", sa.Column("drain_started_at", sa.Float(), nullable=True))
     op.add_column("routes", sa.Column("health_check", sa.JSON(), nullable=True))
     op.add_column("assemblies", sa.Column("probe", sa.JSON(), nullable=True))
+    probed = sa.text("probe IS NOT NULL")
+    op.create_index("ix_assemblies_probed", "assemblies", ["id"], sqlite_where=probed,
+                    postgresql_where=probed)  # fmt: skip
     _probes_table()
     assemblies = sa.table("assemblies", sa.column("id", sa.String), sa.column("spec", sa.JSON))
     bind = op.get_bind()
@@ -74,6 +77,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later, PostgreSQL), for the same reason.
     op.drop_table("probes")
+    op.drop_index("ix_assemblies_probed", table_name="assemblies")
     op.drop_column("assemblies", "probe")
     op.drop_column("routes", "health_check")
     op.drop_column("instances", "drain_started_at")
