@@ -202,14 +202,9 @@ class Reconciler:
             clock=clock, rng=self.rng, call_timeout=s.call_timeout,
             backoff_base=s.backoff_base, backoff_cap=s.backoff_cap,
         )  # fmt: skip
-        self.route_runtime: Runtime[RouteResult] = Runtime(
-            self.routes,
-            RuntimeSettings(
-                resync=s.resync, jitter=s.jitter, poll=s.poll, idle_wait=s.idle_wait,
-                backoff_base=s.backoff_base, backoff_cap=s.backoff_cap, target_workers=1,
-            ),
-            metrics=self.metrics, rng=self.rng, clock=clock, passes=self.metrics.route_passes,
-        )  # fmt: skip
+        self.route_runtime: Runtime[RouteResult] = self._runtime_of(
+            self.routes, self.metrics.route_passes
+        )
         #: The scaler controller: assemblies' replicas driven by Prometheus queries, through
         #: the service layer (as `PATCH /replicas`), on its own runtime.
         service = ServiceContext(
@@ -220,26 +215,30 @@ class Reconciler:
             store, prometheus=prometheus, service=service, metrics=self.metrics, clock=clock,
             rng=self.rng, call_timeout=s.call_timeout,
         )  # fmt: skip
-        self.scaler_runtime: Runtime[ScalerResult] = Runtime(
-            self.scalers,
-            RuntimeSettings(
-                resync=min(s.resync, SCALER_INTERVAL), jitter=s.jitter, poll=s.poll,
-                idle_wait=s.idle_wait, backoff_base=s.backoff_base, backoff_cap=s.backoff_cap,
-                target_workers=1,
-            ),
-            metrics=self.metrics, rng=self.rng, clock=clock, passes=self.metrics.scaler_passes,
-        )  # fmt: skip
-
+        self.scaler_runtime: Runtime[ScalerResult] = self._runtime_of(
+            self.scalers, self.metrics.scaler_passes, resync=min(s.resync, SCALER_INTERVAL)
+        )
         #: The prober: the instances of assemblies with a probe, checked on their own runtime.
         self.probes = ProbeController(store, converter=converter, metrics=self.metrics,
                                       clock=clock)  # fmt: skip
-        self.probe_runtime: Runtime[ProbeResult] = Runtime(
-            self.probes,
+        self.probe_runtime: Runtime[ProbeResult] = self._runtime_of(
+            self.probes, self.metrics.probe_passes
+        )
+
+    def _runtime_of(
+        self, controller: Any, passes: Any, resync: float | None = None
+    ) -> Runtime[Any]:
+        """The runtime of a controller with one target (a proxy, the prober, Prometheus):
+        the reconciler's settings, one pass at a time, its passes counted in `passes`."""
+        s = self.settings
+        return Runtime(
+            controller,
             RuntimeSettings(
-                resync=s.resync, jitter=s.jitter, poll=s.poll, idle_wait=s.idle_wait,
-                backoff_base=s.backoff_base, backoff_cap=s.backoff_cap, target_workers=1,
+                resync=s.resync if resync is None else resync, jitter=s.jitter, poll=s.poll,
+                idle_wait=s.idle_wait, backoff_base=s.backoff_base, backoff_cap=s.backoff_cap,
+                target_workers=1,
             ),
-            metrics=self.metrics, rng=self.rng, clock=clock, passes=self.metrics.probe_passes,
+            metrics=self.metrics, rng=self.rng, clock=self.clock, passes=passes,
         )  # fmt: skip
 
     def run_pass(self, *, wait: bool = True) -> list[RegionResult]:
