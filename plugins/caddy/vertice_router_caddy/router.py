@@ -13,7 +13,9 @@ to the same array between our read and our write is never lost: Caddy
 answers 412, and the pass reads again and recomputes once (a second 412
 fails the pass's routes as transient: retried with backoff). A write Caddy
 refuses (it validates the whole configuration: a bad certificate) makes the
-pass apply its routes one at a time instead, so only the bad one fails.
+pass write its routes without a provided certificate in one batch again and
+apply the others one at a time (every route one at a time if that batch is
+refused too), so only the bad one fails.
 
 `observe()` is one `GET /config/`, and the configuration it read is kept
 (`live.LiveConfig`): the pass's `apply` calls decide from it and mirror their
@@ -122,11 +124,29 @@ class CaddyRouter(Router):
                 self._write_batch(specs, remove)
             except TerminalError:
                 self.live.forget()
-                failures.update(super().apply_all(specs, remove))  # one route at a time
+                failures.update(self._after_refusal(specs, remove))
             except DriverError as exc:
                 self.live.forget()
                 failures.update(dict.fromkeys([*(s.id for s in specs), *remove], exc))
         return failures
+
+    def _after_refusal(
+        self, specs: Sequence[RouteSpec], remove: Sequence[str]
+    ) -> dict[str, DriverError]:
+        """Caddy refused a write of the batch: the routes without a provided certificate
+        (the usual cause) in one batch again, then each provided one alone; if that batch
+        is refused too, every route alone. Either way only the routes at fault fail."""
+        provided = [s for s in specs if s.tls is TlsMode.PROVIDED]
+        if provided:
+            try:
+                self._write_batch([s for s in specs if s.tls is not TlsMode.PROVIDED], remove)
+                return super().apply_all(provided, [])
+            except TerminalError:
+                self.live.forget()
+            except DriverError as exc:
+                self.live.forget()
+                return dict.fromkeys([*(s.id for s in specs), *remove], exc)
+        return super().apply_all(specs, remove)  # one route at a time
 
     def _write_batch(self, specs: Sequence[RouteSpec], remove: Sequence[str]) -> None:
         """Send `plan_writes`' writes; on a 412, read again and send them once more."""
