@@ -36,7 +36,8 @@ of the pass. It owns statuses, retries and polling. The contract, checked by
   idle connections each time) should write once per changed object, not once
   per route: the number of writes of a pass must not grow with its routes. A
   write the proxy refuses must fail only the route(s) that caused it (the
-  Caddy router falls back to one route at a time). The base class applies and
+  Caddy router then writes the suspects, routes with a provided certificate,
+  one at a time). The base class applies and
   removes one route at a time, so a router without it keeps working.
 * A proxy that was restarted with an empty configuration is simply observed
   with no routes: the next pass applies them all again.
