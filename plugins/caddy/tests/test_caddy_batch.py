@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from vertice_core.errors import TerminalError
-from vertice_core.router import TlsMode
+from vertice_core.router import Router, TlsMode
 from vertice_drivers.router_testkit import route_spec, serve_upstream
 from vertice_router_caddy.client import etag
 
@@ -108,3 +108,19 @@ def test_foreign_routes_stay_where_they_are(caddy, make_router, upstream):
     assert after.index(before[0]) < after.index(before[1]), "their order is kept"
     assert ours.apply_all([], [s.id for s in specs]) == {}
     assert httpx.get(caddy.admin_url + ROUTES, timeout=10).json() == before
+
+
+def test_the_base_class_applies_and_removes_one_route_at_a_time(caddy, make_router, upstream):
+    """`Router.apply_all`, what a router without its own gets: `apply` and `remove` per
+    route, the failures by route id."""
+    router = make_router()
+    first, second = (route_spec(f"base{i}.vertice.test", upstream) for i in range(2))
+    bad = route_spec("base-bad.vertice.test", upstream, tls=TlsMode.PROVIDED,
+                     certificate="garbage", key="garbage")  # fmt: skip
+    assert Router.apply_all(router, [first], []) == {}
+    writes = caddy.config_writes()
+    failures = Router.apply_all(router, [second, bad], [first.id, "rte-never-applied"])
+    assert list(failures) == [bad.id], failures
+    assert isinstance(failures[bad.id], TerminalError)
+    assert caddy.config_writes() - writes >= 3, "one write (or more) per route"
+    assert router.observe() == {second.id: router.fingerprint(second)}
