@@ -2,9 +2,9 @@
 
 A router serves one proxy (one Caddy, one HAProxy...). The route controller
 constructs it with a `RouterConfig` and calls only the verbs below, one pass
-at a time: `observe()` first, then the pass's `apply` and `remove` calls,
-several at once from a pool of threads. It owns statuses, retries and
-polling. The contract, checked by `vertice_drivers.router_testkit`:
+at a time: `observe()` first, then **one** `apply_all` call with every change
+of the pass. It owns statuses, retries and polling. The contract, checked by
+`vertice_drivers.router_testkit`:
 
 * `observe()` reads the proxy's live configuration **once** and returns, for
   every route *this installation* put there, its fingerprint. Routes of other
@@ -29,6 +29,16 @@ polling. The contract, checked by `vertice_drivers.router_testkit`:
   passes costs no failed request while another can serve it.
 * `remove(route_id)` stops serving the route; one that is not there is a
   success.
+* `apply_all(specs, remove)` applies a whole pass's changes at once: each spec
+  as `apply` would, each id removed as `remove` would, and returns route id ->
+  the `DriverError` of each route that did not go in (`{}` when all did). A
+  proxy that reloads its configuration at every write (Caddy does, closing
+  idle connections each time) should write once per changed object, not once
+  per route: the number of writes of a pass must not grow with its routes. A
+  write the proxy refuses must fail only the route(s) that caused it (the
+  Caddy router then writes the suspects, routes with a provided certificate,
+  one at a time). The base class applies and
+  removes one route at a time, so a router without it keeps working.
 * A proxy that was restarted with an empty configuration is simply observed
   with no routes: the next pass applies them all again.
 * Errors are `vertice_core.errors.DriverError` subclasses: `TransientError`
@@ -46,10 +56,12 @@ import abc
 import hashlib
 import importlib
 import json
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import attrs
 
+from vertice_core.errors import DriverError
 from vertice_core.model.route import Balancing, HealthCheck, TlsMode
 
 __all__ = [
@@ -132,6 +144,28 @@ class Router(abc.ABC):
     @abc.abstractmethod
     def remove(self, route_id: str) -> None:
         """Stop serving the route; one that is not there is a success."""
+
+    def apply_all(
+        self, specs: Sequence[RouteSpec], remove: Sequence[str] = ()
+    ) -> dict[str, DriverError]:
+        """Apply `specs` and remove the routes `remove` names: a pass's changes at once.
+
+        Returns route id -> the failure of each route that did not go in. This
+        default calls `apply` and `remove` one route at a time; a router whose
+        proxy pays for every write overrides it to write once per changed object.
+        """
+        failures: dict[str, DriverError] = {}
+        for spec in specs:
+            try:
+                self.apply(spec)
+            except DriverError as exc:
+                failures[spec.id] = exc
+        for route_id in remove:
+            try:
+                self.remove(route_id)
+            except DriverError as exc:
+                failures[route_id] = exc
+        return failures
 
     def url(self, spec: RouteSpec) -> str:
         """Where clients reach the route (routers on non-default ports add the port)."""

@@ -14,6 +14,9 @@
         @pytest.fixture
         def proxy_reads(self, my_proxy): ...       # () -> whole-config reads so far, as the
                                                    # proxy counts them (its admin log)
+        @pytest.fixture
+        def proxy_writes(self, my_proxy): ...      # () -> configuration writes so far, as
+                                                   # the proxy counts them
 
 The testkit brings the upstreams: small HTTP servers on 127.0.0.1 that answer
 every GET with their own name, so a test sees which one served. Requests go
@@ -23,10 +26,6 @@ through the proxy under test, never to the upstreams directly.
 from __future__ import annotations
 
 import contextlib
-import http.server
-import itertools
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,91 +36,28 @@ import pytest
 
 from vertice_core.errors import TransientError
 from vertice_core.router import HealthCheck, Router, RouteSpec, TlsMode
+from vertice_drivers.router_upstreams import (
+    HEALTH_PATH,
+    Requester,
+    Upstream,
+    free_port,
+    route_spec,
+    serve_upstream,
+    unique_host,
+)
 
 __all__ = ["RouterContract", "Upstream", "route_spec", "serve_upstream"]
 
-#: What the `request_through` fixture is: (hostname, path, tls) -> (status, body).
-Requester = Callable[[str, str, bool], tuple[int, str]]
-
-_counter = itertools.count(1)
-#: The path upstreams answer 503 on when they are unhealthy.
-HEALTH_PATH = "/healthz"
-
-
-@attrs.frozen
-class Upstream:
-    """A running upstream: its name (the body it answers) and its `host:port`."""
-
-    name: str
-    address: str
-
-
-class _NamedHandler(http.server.BaseHTTPRequestHandler):
-    """Answers every GET with the server's name (and the path, after a newline); an
-    unhealthy server answers its health check path `/healthz` with a 503."""
-
-    def do_GET(self) -> None:
-        name: str = self.server.name  # type: ignore[attr-defined]
-        healthy: bool = self.server.healthy  # type: ignore[attr-defined]
-        body = f"{name}\n{self.path}".encode()
-        self.send_response(200 if healthy or self.path != HEALTH_PATH else 503)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the tests read bodies, not logs."""
-
-
-@contextlib.contextmanager
-def serve_upstream(name: str, healthy: bool = True) -> Iterator[Upstream]:
-    """Serve `name` on a free 127.0.0.1 port in a thread, until the block ends
-    (`healthy=False`: `/healthz` answers 503, every other path 200)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NamedHandler)
-    server.name = name  # type: ignore[attr-defined]
-    server.healthy = healthy  # type: ignore[attr-defined]
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name=f"upstream-{name}", daemon=True)
-    thread.start()
-    try:
-        yield Upstream(name, f"127.0.0.1:{server.server_address[1]}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-def _free_port() -> int:
-    """A 127.0.0.1 port nothing listens on (bound and released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def route_spec(hostname: str, *upstreams: Upstream, **changes: Any) -> RouteSpec:
-    """A spec with a fresh route id for `hostname` to `upstreams` (plain HTTP by default)."""
-    changes.setdefault("tls", TlsMode.OFF)
-    changes.setdefault("path_prefix", "")
-    return RouteSpec(
-        id=f"rte-tk{next(_counter)}",
-        hostname=hostname,
-        upstreams=tuple(sorted(u.address for u in upstreams)),
-        **changes,
-    )
-
-
-def _host(label: str) -> str:
-    """A hostname no other test of this process uses."""
-    return f"{label}-{next(_counter)}.vertice.test"
-
 
 class RouterContract:
-    """The router contract as pytest tests. Subclass it and provide the five fixtures."""
+    """The router contract as pytest tests. Subclass it and provide the six fixtures."""
 
     #: Seconds to wait until the proxy serves what was applied (and stops serving it).
     settle_timeout: float = 10.0
     settle_interval: float = 0.05
+    #: The most writes one `apply_all` may send, however many routes it carries (Caddy:
+    #: its CA, two TLS lists, `apps.http` or its two servers' route arrays, one each).
+    batch_writes: int = 8
 
     # -- fixtures the testkit brings --
 
@@ -167,7 +103,7 @@ class RouterContract:
         assert router.observe() == {}
 
     def test_fingerprint_is_pure(self, router: Router, upstream: Upstream) -> None:
-        spec = route_spec(_host("pure"), upstream)
+        spec = route_spec(unique_host("pure"), upstream)
         same = attrs.evolve(spec)
         assert router.fingerprint(spec) == router.fingerprint(same)
         assert router.fingerprint(spec) == router.fingerprint(spec)
@@ -177,14 +113,14 @@ class RouterContract:
     def test_apply_is_observed_with_the_fingerprint(
         self, router: Router, upstream: Upstream
     ) -> None:
-        spec = route_spec(_host("apply"), upstream)
+        spec = route_spec(unique_host("apply"), upstream)
         router.apply(spec)
         assert router.observe() == {spec.id: router.fingerprint(spec)}
 
     def test_apply_twice_is_idempotent(
         self, router: Router, upstream: Upstream, request_through: Requester
     ) -> None:
-        spec = route_spec(_host("twice"), upstream)
+        spec = route_spec(unique_host("twice"), upstream)
         router.apply(spec)
         router.apply(spec)
         assert router.observe() == {spec.id: router.fingerprint(spec)}
@@ -197,7 +133,7 @@ class RouterContract:
         other_upstream: Upstream,
         request_through: Requester,
     ) -> None:
-        spec = route_spec(_host("change"), upstream)
+        spec = route_spec(unique_host("change"), upstream)
         router.apply(spec)
         changed = attrs.evolve(spec, upstreams=(other_upstream.address,))
         assert router.fingerprint(changed) != router.fingerprint(spec)
@@ -213,7 +149,7 @@ class RouterContract:
         third_upstream: Upstream,
         request_through: Requester,
     ) -> None:
-        spec = route_spec(_host("rr"), upstream, other_upstream, third_upstream)
+        spec = route_spec(unique_host("rr"), upstream, other_upstream, third_upstream)
         router.apply(spec)
         seen = {self.served_by(request_through, spec.hostname) for _ in range(9)}
         assert seen == {upstream.name, other_upstream.name, third_upstream.name}
@@ -222,8 +158,8 @@ class RouterContract:
         self, router: Router, upstream: Upstream, request_through: Requester
     ) -> None:
         # An instance that died between two passes: nothing listens at its address.
-        dead = Upstream("dead", f"127.0.0.1:{_free_port()}")
-        spec = route_spec(_host("dead"), upstream, dead)
+        dead = Upstream("dead", f"127.0.0.1:{free_port()}")
+        spec = route_spec(unique_host("dead"), upstream, dead)
         router.apply(spec)
         self.eventually(lambda: self.served_by(request_through, spec.hostname), "served")
         served = [self.served_by(request_through, spec.hostname) for _ in range(10)]
@@ -234,7 +170,7 @@ class RouterContract:
     ) -> None:
         with serve_upstream("sick", healthy=False) as sick:
             check = HealthCheck(HEALTH_PATH, interval=0.2, timeout=1.0)
-            spec = route_spec(_host("health"), upstream, sick, health_check=check)
+            spec = route_spec(unique_host("health"), upstream, sick, health_check=check)
             router.apply(spec)
             assert router.observe()[spec.id] == router.fingerprint(spec)
 
@@ -251,7 +187,7 @@ class RouterContract:
         other_upstream: Upstream,
         request_through: Requester,
     ) -> None:
-        host = _host("prefix")
+        host = unique_host("prefix")
         api = route_spec(host, other_upstream, path_prefix="/api")
         router.apply(api)
         assert self.served_by(request_through, host, "/api") == other_upstream.name
@@ -263,7 +199,7 @@ class RouterContract:
         assert self.served_by(request_through, host, "/api/v1") == other_upstream.name
         assert self.served_by(request_through, host, "/other") == upstream.name
         # ... or before it.
-        host = _host("prefix-after")
+        host = unique_host("prefix-after")
         router.apply(route_spec(host, upstream))
         router.apply(route_spec(host, other_upstream, path_prefix="/api"))
         assert self.served_by(request_through, host, "/api/v1") == other_upstream.name
@@ -276,8 +212,8 @@ class RouterContract:
         other_upstream: Upstream,
         request_through: Requester,
     ) -> None:
-        first = route_spec(_host("first"), upstream)
-        second = route_spec(_host("second"), other_upstream)
+        first = route_spec(unique_host("first"), upstream)
+        second = route_spec(unique_host("second"), other_upstream)
         router.apply(first)
         router.apply(second)
         assert router.observe() == {
@@ -290,7 +226,7 @@ class RouterContract:
     def test_no_upstreams_is_a_server_error(
         self, router: Router, request_through: Requester
     ) -> None:
-        spec = route_spec(_host("empty"))
+        spec = route_spec(unique_host("empty"))
         router.apply(spec)
         assert router.observe() == {spec.id: router.fingerprint(spec)}
         status, _ = request_through(spec.hostname, "/", False)
@@ -299,7 +235,7 @@ class RouterContract:
     def test_remove_stops_serving(
         self, router: Router, upstream: Upstream, request_through: Requester
     ) -> None:
-        spec = route_spec(_host("remove"), upstream)
+        spec = route_spec(unique_host("remove"), upstream)
         router.apply(spec)
         assert self.served_by(request_through, spec.hostname) == upstream.name
         router.remove(spec.id)
@@ -319,10 +255,10 @@ class RouterContract:
         request_through: Requester,
     ) -> None:
         assert router.config.installation_id != foreign_router.config.installation_id
-        theirs = route_spec(_host("theirs"), other_upstream)
+        theirs = route_spec(unique_host("theirs"), other_upstream)
         foreign_router.apply(theirs)
         assert router.observe() == {}
-        ours = route_spec(_host("ours"), upstream)
+        ours = route_spec(unique_host("ours"), upstream)
         router.apply(ours)
         router.remove(theirs.id)  # not ours: nothing happens
         assert foreign_router.observe() == {theirs.id: foreign_router.fingerprint(theirs)}
@@ -341,14 +277,14 @@ class RouterContract:
     def test_tls_off_is_served_over_http(
         self, router: Router, upstream: Upstream, request_through: Requester
     ) -> None:
-        spec = route_spec(_host("plain"), upstream, tls=TlsMode.OFF)
+        spec = route_spec(unique_host("plain"), upstream, tls=TlsMode.OFF)
         router.apply(spec)
         assert self.served_by(request_through, spec.hostname, "/", False) == upstream.name
 
     def test_tls_internal_is_served_over_https(
         self, router: Router, upstream: Upstream, request_through: Requester
     ) -> None:
-        spec = route_spec(_host("secure"), upstream, tls=TlsMode.INTERNAL)
+        spec = route_spec(unique_host("secure"), upstream, tls=TlsMode.INTERNAL)
         router.apply(spec)
         assert router.observe() == {spec.id: router.fingerprint(spec)}
         # The proxy's CA may take a moment to issue the first certificate.
@@ -363,7 +299,7 @@ class RouterContract:
         """`observe()` then several `apply` calls at once (as the controller's pool sends
         them), all into one host's routes: one read of the proxy's configuration, and
         every path reaches its own upstream (longer prefixes tried first)."""
-        host = _host("prefixes")
+        host = unique_host("prefixes")
         prefixes = ["", "/a", "/a/b", "/c", "/a/b/c", "/d/e"]
         with contextlib.ExitStack() as stack:
             upstreams = [stack.enter_context(serve_upstream(f"at{p or '-'}")) for p in prefixes]
@@ -378,3 +314,66 @@ class RouterContract:
             for prefix, upstream in zip(prefixes, upstreams, strict=True):
                 path = f"{prefix}/x"
                 assert self.served_by(request_through, host, path) == upstream.name, path
+
+    def test_apply_all_serves_every_route_with_a_constant_number_of_writes(
+        self,
+        router: Router,
+        proxy_writes: Callable[[], int],
+        request_through: Requester,
+    ) -> None:
+        """A pass's 20 routes in one `apply_all` (four hosts with four path prefixes
+        each, four more hosts over TLS): all served, in at most `batch_writes` writes as
+        the proxy counts them; then changing five and removing five, as few again."""
+        prefixes = ["", "/a", "/a/b", "/c"]
+        with contextlib.ExitStack() as stack:
+            ups = [stack.enter_context(serve_upstream(f"batch{i}")) for i in range(4)]
+            plain = [
+                route_spec(host, ups[i], path_prefix=p)
+                for host in (unique_host("batch") for _ in range(4))
+                for i, p in enumerate(prefixes)
+            ]
+            secure = [route_spec(unique_host("batch-tls"), ups[i], tls=TlsMode.INTERNAL)
+                      for i in range(4)]  # fmt: skip
+            specs = plain + secure
+            assert router.observe() == {}
+            before = proxy_writes()
+            assert router.apply_all(specs, []) == {}
+            assert proxy_writes() - before <= self.batch_writes, "writes grew with the routes"
+            assert router.observe() == {s.id: router.fingerprint(s) for s in specs}
+            self._serves(request_through, plain, secure, ups)
+
+            changed = [attrs.evolve(s, upstreams=(ups[3].address,)) for s in plain[0:16:4]]
+            changed.append(attrs.evolve(secure[0], upstreams=(ups[3].address,)))
+            gone = [s.id for s in (*plain[1:16:4], secure[1])]
+            before = proxy_writes()
+            assert router.apply_all(changed, gone) == {}
+            assert proxy_writes() - before <= self.batch_writes, "writes grew with the routes"
+            kept = {s.id: s for s in specs if s.id not in gone} | {s.id: s for s in changed}
+            assert router.observe() == {i: router.fingerprint(s) for i, s in kept.items()}
+            names = {u.address: u.name for u in ups}
+            for spec in plain[1:16:4]:  # "/a/x" now goes to the host's catch-all route
+                served = self.served_by(request_through, spec.hostname, "/a/x")
+                assert served not in ("", names[spec.upstreams[0]]), spec
+            still = [s for s in kept.values() if s.tls is TlsMode.OFF]
+            self._serves(request_through, still, [], ups)
+
+    def _serves(
+        self,
+        request_through: Requester,
+        plain: list[RouteSpec],
+        secure: list[RouteSpec],
+        ups: list[Upstream],
+    ) -> None:
+        """Each route is served by its own upstream at its own path prefix."""
+        names = {u.address: u.name for u in ups}
+        for spec in plain:
+            path = f"{spec.path_prefix}/x"
+            want = names[spec.upstreams[0]]
+            assert self.served_by(request_through, spec.hostname, path) == want, spec
+        for spec in secure:
+            want = names[spec.upstreams[0]]
+
+            def served(host: str = spec.hostname, name: str = want) -> bool:
+                return self.served_by(request_through, host, "/", True) == name
+
+            self.eventually(served, f"https://{spec.hostname}/ served by {want}")

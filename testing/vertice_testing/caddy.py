@@ -10,7 +10,8 @@ router must simply fill again. `request()` sends a request through the proxy
 with a given Host (and SNI, trusting the proxy's own CA for HTTPS).
 `admin_requests()` lists the admin API requests Caddy logged (its `admin.api`
 logger logs each one it receives), so tests and benchmarks count what a
-router asked of the proxy from the proxy's side.
+router asked of the proxy from the proxy's side (`config_reads`,
+`config_writes`).
 """
 
 from __future__ import annotations
@@ -149,6 +150,11 @@ class Caddy:
     def config_reads(self) -> int:
         """How many times the whole configuration was read (`GET /config/`) so far."""
         return self.admin_requests().count(("GET", "/config/"))
+
+    def config_writes(self) -> int:
+        """How many admin API writes (any method but GET) Caddy received so far: each
+        one makes Caddy load its whole configuration again."""
+        return sum(1 for method, _ in self.admin_requests() if method != "GET")
 
     def config(self) -> object:
         """Caddy's whole live configuration (`GET /config/`)."""

@@ -2,9 +2,11 @@
 
 A pass (`RouteController.run_target`) reads every route with its assembly (rows
 first), observes the proxy **once**, plans with `routing.plan.plan_pass`,
-applies the routes whose live fingerprint differs, removes the routes the
+applies the routes whose live fingerprint differs and removes the routes the
 installation put there and no longer declares (after reading the routes again,
-so one declared during the pass is not taken for a leftover), and writes each
+so one declared during the pass is not taken for a leftover) with one
+`Router.apply_all` call (a proxy that reloads at every write is written once
+per changed object, not once per route), and writes each
 route's status if it changed. Everything is level-based: a proxy restarted
 with an empty configuration is found empty by the next pass and given every
 route again.
@@ -151,8 +153,7 @@ class RouteController:
         router = self.target.router
         live = self.calls.run("router", "observe", router.observe, self.call_timeout)
         plan = plan_pass(facts, live, router.fingerprint)
-        outcomes = self._apply([d for d in plan.decisions if d.apply])
-        removed = self._remove(plan.remove)
+        outcomes, removed = self._change([d for d in plan.decisions if d.apply], plan.remove)
         now = self.clock()
         statuses: dict[str, tuple[RoutePhase, str, tuple[str, ...]]] = {}
         retry: dict[str, float] = {}
@@ -235,32 +236,40 @@ class RouteController:
 
     # -- acting --
 
-    def _apply(self, decisions: list[RouteDecision]) -> dict[str, DriverError]:
-        """Apply the changed routes, a few at a time; the failures by route id."""
-        assert self.target is not None
-        router = self.target.router
-        calls = [("router", "apply", _applier(router, d.spec)) for d in decisions]
-        results = self.calls.run_all(calls, self.call_timeout) if calls else []
-        failures = {}
-        for decision, result in zip(decisions, results, strict=True):
-            if isinstance(result, DriverError):
-                log.warning("route %s: %s (%s)", decision.spec.id, result.message, result.reason)
-                failures[decision.spec.id] = result
-        return failures
+    def _change(
+        self, decisions: list[RouteDecision], route_ids: Iterable[str]
+    ) -> tuple[dict[str, DriverError], int]:
+        """Apply the changed routes and remove the leftovers with **one** `apply_all`
+        call; the applies' failures by route id, and how many were removed.
 
-    def _remove(self, route_ids: Iterable[str]) -> int:
-        """Remove the routes the proxy serves for us that no row declares (read again)."""
-        candidates = list(route_ids)
-        if not candidates:
-            return 0
+        Leftovers are the routes the proxy serves for us that no row declares, read
+        again just before the call (a route declared during the pass is no leftover).
+        A call that fails as a whole (the proxy does not answer, the call timed out)
+        fails every route it carried.
+        """
         assert self.target is not None
-        with self.store.read() as session:
-            declared = RouteRepository(session).ids()
-        leftovers = [r for r in candidates if r not in declared]
+        leftovers: list[str] = []
+        candidates = list(route_ids)
+        if candidates:
+            with self.store.read() as session:
+                declared = RouteRepository(session).ids()
+            leftovers = [r for r in candidates if r not in declared]
+        if not decisions and not leftovers:
+            return {}, 0
+        specs = [d.spec for d in decisions]
         router = self.target.router
-        calls = [("router", "remove", _remover(router, r)) for r in leftovers]
-        results = self.calls.run_all(calls, self.call_timeout)
-        return sum(1 for r in results if not isinstance(r, DriverError))
+        try:
+            failures = self.calls.run(
+                "router", "apply_all", lambda: router.apply_all(specs, leftovers),
+                self.call_timeout,
+            )  # fmt: skip
+        except DriverError as exc:
+            failures = dict.fromkeys([*(s.id for s in specs), *leftovers], exc)
+        for route_id, failure in failures.items():
+            log.warning("route %s: %s (%s)", route_id, failure.message, failure.reason)
+        applied_failures = {s.id: failures[s.id] for s in specs if s.id in failures}
+        removed = sum(1 for r in leftovers if r not in failures)
+        return applied_failures, removed
 
     # -- writing --
 
@@ -325,11 +334,3 @@ def _spec_of(row: RouteRow) -> RouteSpec:
     """The spec of a row as `Router.url` needs it (no upstreams, no secrets)."""
     return RouteSpec(row.id, row.hostname, row.path_prefix, (), TlsMode(row.tls),
                      Balancing(row.balancing))  # fmt: skip
-
-
-def _applier(router: Router, spec: RouteSpec) -> Callable[[], None]:
-    return lambda: router.apply(spec)
-
-
-def _remover(router: Router, route_id: str) -> Callable[[], None]:
-    return lambda: router.remove(route_id)

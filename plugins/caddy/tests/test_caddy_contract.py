@@ -25,6 +25,10 @@ class TestCaddyContract(RouterContract):
         return caddy.config_reads
 
     @pytest.fixture
+    def proxy_writes(self, caddy):
+        return caddy.config_writes
+
+    @pytest.fixture
     def request_through(self, caddy):
         def send(hostname, path, tls):
             return caddy.request(hostname, path, tls=tls)

@@ -134,3 +134,37 @@ def test_without_a_router_routes_say_so(alice, make_reconciler, upstream):
     status = alice.get(uri).json["status"]
     assert status["phase"] == "PENDING"
     assert "no router is configured" in status["message"]
+
+
+def test_a_pass_applies_twenty_routes_with_one_apply_all_call(alice, caddy, routed, upstream):
+    """The controller hands the router a pass's changes in one call (a spy on the real
+    router counts them; Caddy does the work), and Caddy sees a constant number of writes."""
+    reconciler, router = routed
+    port = int(upstream.address.rsplit(":", 1)[1])
+    calls: list[tuple[int, int]] = []
+    real_apply_all, real_apply = router.apply_all, router.apply
+
+    def apply_all(specs, remove=()):
+        calls.append((len(specs), len(remove)))
+        return real_apply_all(specs, remove)
+
+    def apply(spec):
+        calls.append((-1, 0))
+        return real_apply(spec)
+
+    router.apply_all, router.apply = apply_all, apply
+    uris = [alice.post("/v3/routes", {"hostname": f"b{i}.example.test", "assembly": "web-1",
+                                      "port": port, "tls": "off"}).json["uri"]
+            for i in range(20)]  # fmt: skip
+    writes = caddy.config_writes()
+    reconciler.route_runtime.run_target("default")
+    assert calls == [(20, 0)]
+    assert caddy.config_writes() - writes <= 2, "one write per changed array, not per route"
+    assert len(router.observe()) == 20
+    assert {alice.get(uri).json["status"]["phase"] for uri in uris} <= {"READY", "PENDING"}
+    assert all("did not take" not in alice.get(u).json["status"]["message"] for u in uris)
+    for uri in uris[:10]:
+        assert alice.delete(uri).status_code == 204
+    reconciler.route_runtime.run_target("default")
+    assert calls[1:] == [(0, 10)]
+    assert len(router.observe()) == 10

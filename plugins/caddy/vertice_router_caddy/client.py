@@ -2,11 +2,24 @@
 
 A connection refused or a timeout is a `TransientError` (the proxy may be
 restarting); a 4xx/5xx answer is a `TerminalError` carrying Caddy's own
-message (Caddy's errors name the path and the reason, never a key's text).
+message (Caddy's errors name the path and the reason, never a key's text),
+except a 412, `Stale`: a write sent with `If-Match` found the path changed.
+
+Optimistic concurrency, as measured on Caddy 2.6.2: `GET /config/<path>`
+answers an `Etag` `"<path> <hash>"` (as an HTTP *trailer*, after the chunked
+body), where the hash is FNV-1a (32 bits, hex) of the JSON Caddy sends (Go's
+encoding: keys sorted, no spaces, `<>&` escaped, a final newline). A write
+with `If-Match` set to that value is applied only if the path still hashes
+the same, checked under Caddy's configuration lock; otherwise Caddy answers
+412 and changes nothing (a malformed `If-Match` is a 400). httpx drops
+trailers, so `etag` computes the value from the copy of the configuration the
+router kept (tested equal to Caddy's own in the plugin's tests).
 """
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import httpx
@@ -15,6 +28,24 @@ from vertice_core.errors import TerminalError, TransientError
 
 #: The longest part of Caddy's error message kept in an exception.
 MESSAGE_LIMIT = 500
+#: Seconds before a request that met a connection error is sent again.
+RETRY_DELAY = 0.05
+
+
+class Stale(TransientError):
+    """A write sent with `If-Match` was refused: the path changed since it was read."""
+
+
+def etag(path: str, value: Any) -> str:
+    """The `Etag` Caddy 2.6.2 gives `GET <path>` when the value there is `value`."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):  # fmt: skip
+        text = text.replace(char, escaped)
+    digest = 0x811C9DC5
+    for byte in (text + "\n").encode():
+        digest = ((digest ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f'"{path} {digest:08x}"'
 
 
 class AdminClient:
@@ -35,21 +66,27 @@ class AdminClient:
     def close(self) -> None:
         self.http.close()
 
-    def call(self, method: str, path: str, body: Any = None, missing_ok: bool = False) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        missing_ok: bool = False,
+        if_match: str | None = None,
+    ) -> Any:
         """Send one request; return the decoded JSON answer (None when empty).
 
         With `missing_ok`, a 404 (an unknown `@id`) is a success returning None.
+        With `if_match`, a 412 (the path changed since) raises `Stale`.
         """
-        try:
-            answer = self.http.request(
-                method, path, json=body, headers={"Content-Type": "application/json"}
-            )
-        except httpx.TransportError as exc:
-            raise TransientError(
-                f"caddy's admin API at {self.http.base_url} did not answer: {type(exc).__name__}"
-            ) from None
+        headers = {"Content-Type": "application/json"}
+        if if_match is not None:
+            headers["If-Match"] = if_match
+        answer = self._send(method, path, body, headers, safe=method == "GET" or bool(if_match))
         if answer.status_code == 404 and missing_ok:
             return None
+        if answer.status_code == 412 and if_match is not None:
+            raise Stale(f"caddy's {path} changed since it was read: {_message(answer)}")
         if answer.status_code >= 500 and method == "GET":
             raise TransientError(
                 f"caddy failed GET {path} ({answer.status_code}): {_message(answer)}"
@@ -59,6 +96,29 @@ class AdminClient:
                 f"caddy refused {method} {path} ({answer.status_code}): {_message(answer)}"
             )
         return answer.json() if answer.content.strip() else None
+
+    def _send(
+        self, method: str, path: str, body: Any, headers: dict[str, str], safe: bool
+    ) -> httpx.Response:
+        """Send the request; once more after a connection error when that is safe.
+
+        Caddy replaces its admin server at every configuration load, also a refused
+        one, so a request sent just then can fail with a `ReadError` Caddy never saw
+        (seen a few times in a hundred runs of the plugin's batch tests). A read, and a
+        write with `If-Match` (sent twice, the second one is a 412), are sent again.
+        """
+        for attempt in (1, 2):
+            try:
+                return self.http.request(method, path, json=body, headers=headers)
+            except httpx.TransportError as exc:
+                if attempt == 1 and (safe or isinstance(exc, httpx.ConnectError)):
+                    time.sleep(RETRY_DELAY)
+                    continue
+                raise TransientError(
+                    f"caddy's admin API at {self.http.base_url} did not answer {method} {path}: "
+                    f"{type(exc).__name__}"
+                ) from None
+        raise AssertionError("unreachable")
 
     def config(self) -> Any:
         """The whole live configuration (one `GET /config/`)."""

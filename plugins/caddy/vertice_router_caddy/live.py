@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from vertice_router_caddy.client import AdminClient
+from vertice_router_caddy.client import AdminClient, etag
 from vertice_router_caddy.translate import SERVERS, TLS_PATHS, dig
 
 #: The arrays vertice's tagged objects live in (`@id` lookups search these only).
@@ -78,6 +78,18 @@ class LiveConfig:
             body = {key: body}
         self.admin.call("PUT", config_path(path[: depth + 1]), body)
         node = config
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+
+    def put(self, path: tuple[str, ...], value: Any, before: Any) -> None:
+        """Replace the value at `path`, which the kept copy says is `before` (one PATCH
+        with `If-Match`: Caddy answers 412, raised as `client.Stale`, if it changed)."""
+        where = config_path(path)
+        self.admin.call("PATCH", where, value, if_match=etag(where, before))
+        if not self._kept:
+            return
+        node = self._config
         for key in path[:-1]:
             node = node.setdefault(key, {})
         node[path[-1]] = value

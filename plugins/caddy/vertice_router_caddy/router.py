@@ -1,9 +1,21 @@
 """`CaddyRouter`: the router contract on Caddy's admin API.
 
 Every write goes to one object path (`/id/<@id>`, a server's `routes` array,
-a missing app or server), never a `/load` of the whole configuration: other
-servers, apps and installations are left as they are, and a concurrent
-writer loses nothing of its own.
+a TLS list, a missing app or server), never a `/load` of the whole
+configuration: other servers, apps and installations are left as they are.
+
+`apply_all` (what the route controller calls, once per pass) writes each
+changed array once, whatever the number of routes (`batch.plan_writes`):
+Caddy loads its whole configuration again at every write and closes idle
+connections each time. Each array is written with `If-Match` computed from
+the copy it was decided from (`client.etag`), so a concurrent writer's change
+to the same array between our read and our write is never lost: Caddy
+answers 412, and the pass reads again and recomputes once (a second 412
+fails the pass's routes as transient: retried with backoff). A write Caddy
+refuses (it validates the whole configuration: a bad certificate) makes the
+pass write its routes without a provided certificate in one batch again and
+apply the others one at a time (every route one at a time if that batch is
+refused too), so only the bad one fails.
 
 `observe()` is one `GET /config/`, and the configuration it read is kept
 (`live.LiveConfig`): the pass's `apply` calls decide from it and mirror their
@@ -17,12 +29,14 @@ the copy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from vertice_core.errors import DriverError, TerminalError
 from vertice_core.router import Router, RouterConfig, RouteSpec, TlsMode
 from vertice_router_caddy import CaddySettings
-from vertice_router_caddy.client import AdminClient
+from vertice_router_caddy.batch import needs_certificate, plan_writes
+from vertice_router_caddy.client import AdminClient, Stale
 from vertice_router_caddy.live import LiveConfig
 from vertice_router_caddy.translate import (
     HTTP_SERVER,
@@ -74,9 +88,7 @@ class CaddyRouter(Router):
         return written(spec, self.installation).digest()
 
     def apply(self, spec: RouteSpec) -> None:
-        _check_id(spec.id)
-        if spec.tls is TlsMode.PROVIDED and not (spec.certificate and spec.key):
-            raise TerminalError(f"route {spec.id}: tls provided needs a certificate and a key")
+        _check_spec(spec)
         with self.live.lock:
             kept = self.live.kept
             try:
@@ -89,6 +101,70 @@ class CaddyRouter(Router):
             except DriverError:
                 self.live.forget()
                 raise
+
+    def apply_all(
+        self, specs: Sequence[RouteSpec], remove: Sequence[str] = ()
+    ) -> dict[str, DriverError]:
+        """The pass's changes with one write per changed array (see the module)."""
+        failures: dict[str, DriverError] = {}
+        for spec in specs:
+            try:
+                _check_spec(spec)
+            except TerminalError as exc:
+                failures[spec.id] = exc
+        for route_id in remove:
+            try:
+                _check_id(route_id)
+            except TerminalError as exc:
+                failures[route_id] = exc
+        specs = [s for s in specs if s.id not in failures]
+        remove = [r for r in remove if r not in failures]
+        with self.live.lock:
+            try:
+                self._write_batch(specs, remove)
+            except TerminalError:
+                self.live.forget()
+                failures.update(self._after_refusal(specs, remove))
+            except DriverError as exc:
+                self.live.forget()
+                failures.update(dict.fromkeys([*(s.id for s in specs), *remove], exc))
+        return failures
+
+    def _after_refusal(
+        self, specs: Sequence[RouteSpec], remove: Sequence[str]
+    ) -> dict[str, DriverError]:
+        """Caddy refused a write of the batch: the routes without a provided certificate
+        (the usual cause) in one batch again, then each provided one alone; if that batch
+        is refused too, every route alone. Either way only the routes at fault fail."""
+        provided = [s for s in specs if s.tls is TlsMode.PROVIDED]
+        if provided:
+            try:
+                self._write_batch([s for s in specs if s.tls is not TlsMode.PROVIDED], remove)
+                return super().apply_all(provided, [])
+            except TerminalError:
+                self.live.forget()
+            except DriverError as exc:
+                self.live.forget()
+                return dict.fromkeys([*(s.id for s in specs), *remove], exc)
+        return super().apply_all(specs, remove)  # one route at a time
+
+    def _write_batch(self, specs: Sequence[RouteSpec], remove: Sequence[str]) -> None:
+        """Send `plan_writes`' writes; on a 412, read again and send them once more."""
+        s = self.settings
+        ports = (s.listen_host, s.http_port, s.https_port)
+        for attempt in (1, 2):
+            writes = plan_writes(self.live.current(), specs, remove, self.installation, ports)
+            try:
+                for write in writes:
+                    if write.exists:
+                        self.live.put(write.path, write.value, write.before)
+                    else:
+                        self.live.create(write.path, write.value)
+                return
+            except Stale:
+                self.live.forget()
+                if attempt == 2:
+                    raise
 
     def _apply(self, spec: RouteSpec, config: Any) -> None:
         """Write what differs between `spec` and what `config` holds of the route."""
@@ -196,3 +272,9 @@ class CaddyRouter(Router):
 def _check_id(route_id: str) -> None:
     if not route_id or any(c in route_id for c in FORBIDDEN):
         raise TerminalError(f"route id {route_id!r} may not hold '_' or '/'")
+
+
+def _check_spec(spec: RouteSpec) -> None:
+    _check_id(spec.id)
+    if needs_certificate(spec):
+        raise TerminalError(f"route {spec.id}: tls provided needs a certificate and a key")
