@@ -10,8 +10,10 @@ Caddy loads its whole configuration again at every write and closes idle
 connections each time. Each array is written with `If-Match` computed from
 the copy it was decided from (`client.etag`), so a concurrent writer's change
 to the same array between our read and our write is never lost: Caddy
-answers 412, and the pass reads again and recomputes once (a second 412
-fails the pass's routes as transient: retried with backoff). A write Caddy
+answers 412, and the pass reads again and recomputes once; a second 412
+makes the pass write route by route instead (without `If-Match`), so an
+array whose Etag is computed wrong (`client.etag` imitates Go's encoding of
+Caddy's JSON) costs writes, never progress. A write Caddy
 refuses (it validates the whole configuration: a bad certificate) makes the
 pass write its routes without a provided certificate in one batch again and
 apply the others one at a time (every route one at a time if that batch is
@@ -122,6 +124,12 @@ class CaddyRouter(Router):
         with self.live.lock:
             try:
                 self._write_batch(specs, remove)
+            except Stale:
+                # 412 twice: a busy concurrent writer, or an array whose Etag our imitation
+                # of Caddy's JSON encoding gets wrong (a foreign object holding a form feed).
+                # Route by route (no If-Match) still makes progress.
+                self.live.forget()
+                failures.update(super().apply_all(specs, remove))
             except TerminalError:
                 self.live.forget()
                 failures.update(self._after_refusal(specs, remove))
