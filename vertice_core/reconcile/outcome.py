@@ -292,3 +292,28 @@ def _worst(errors: Sequence[DriverError]) -> DriverError | None:
         if isinstance(error, TerminalError):
             return error
     return errors[0] if errors else None
+
+
+def backing_off(item: WorkItem, now: float) -> bool:
+    """A transient failure's backoff is running (and the spec did not change since)."""
+    return (
+        item.attempts > 0
+        and item.due_at is not None
+        and item.due_at > now
+        and item.generation == item.observed_generation
+    )
+
+
+def needs_work(item: WorkItem, decision: Decision, now: float) -> bool:
+    """Whether the assembly must be claimed: something to do, or something to write."""
+    if item.due_at is not None and item.due_at <= now:
+        return True
+    if item.generation != item.observed_generation or decision.actions or decision.gone:
+        return True
+    if decision.restarts_done != item.restarts_done:
+        return True
+    if slots_after(item, decision, now) != item.slots:
+        return True  # a marker to clear, an incarnation moved on, an instance changed
+    if decision.phase is Phase.FAILED and item.phase == Phase.FAILED.value:
+        return False  # a terminal failure keeps its reason and message until the spec changes
+    return report_of(item, decision).digest() != item.status_digest

@@ -20,16 +20,17 @@ from typing import Any
 
 import attrs
 
-from vertice_core.driver import TAG_PROJECT, Driver, Instance
+from vertice_core.driver import Driver, Instance
 from vertice_core.errors import DriverError
-from vertice_core.model.status import EventType, InstanceState, Phase
+from vertice_core.model.status import EventType, InstanceState
 from vertice_core.reconcile import status
 from vertice_core.reconcile.outcome import (
     Work,
+    backing_off,
     creates_of,
     desired_of,
+    needs_work,
     outcome,
-    report_of,
     slots_after,
 )
 from vertice_core.reconcile.plan import Action, Decision, Verb, plan_actions
@@ -147,7 +148,7 @@ class RegionPass:
             instances = by_assembly.get(row[0], [])
             seen = (row, instances)
             item = WorkItem.of(row, slots.get(row[0], ()))
-            if self._backing_off(item, now):
+            if backing_off(item, now):
                 continue
             drain = self.settings.drain if item.id in routed else 0.0
             decision = plan_actions(
@@ -156,7 +157,7 @@ class RegionPass:
                 now=now,
                 grace=self.settings.grace,
             )
-            if self._needs_work(item, decision, now):
+            if needs_work(item, decision, now):
                 wanted[item.id] = item
                 planned[item.id] = decision
                 if decision.actions:
@@ -187,33 +188,6 @@ class RegionPass:
         # declared after our first read. A second read settles it.
         existing = self.ops.existing({i.assembly_id for i in unknown})
         return [i for i in unknown if i.assembly_id not in existing]
-
-    # -- selection --
-
-    @staticmethod
-    def _backing_off(item: WorkItem, now: float) -> bool:
-        """A transient failure's backoff is running (and the spec did not change since)."""
-        return (
-            item.attempts > 0
-            and item.due_at is not None
-            and item.due_at > now
-            and item.generation == item.observed_generation
-        )
-
-    @staticmethod
-    def _needs_work(item: WorkItem, decision: Decision, now: float) -> bool:
-        """Whether the assembly must be claimed: something to do, or something to write."""
-        if item.due_at is not None and item.due_at <= now:
-            return True
-        if item.generation != item.observed_generation or decision.actions or decision.gone:
-            return True
-        if decision.restarts_done != item.restarts_done:
-            return True
-        if slots_after(item, decision, now) != item.slots:
-            return True  # a marker to clear, an incarnation moved on, an instance changed
-        if decision.phase is Phase.FAILED and item.phase == Phase.FAILED.value:
-            return False  # a terminal failure keeps its reason and message until the spec changes
-        return report_of(item, decision).digest() != item.status_digest
 
     # -- acting --
 
@@ -359,20 +333,7 @@ class RegionPass:
             (self.cloud_type, "delete", _bound(self.driver.delete, g.cloud_id)) for g in ghosts
         ]
         results = self.calls.run_all(calls, self.settings.call_timeout)
-        events = []
-        for ghost, value in zip(ghosts, results, strict=True):
-            failed = isinstance(value, DriverError)
-            events.append(
-                {
-                    "assembly_id": ghost.assembly_id or None,
-                    "project_id": ghost.tags.get(TAG_PROJECT) or None,
-                    "region_name": self.region,
-                    "type": EventType.WARNING.value,
-                    "reason": "GhostDeleteFailed" if failed else "GhostRemoved",
-                    "message": f"instance {ghost.cloud_id} (key {ghost.key!r}) belongs to no "
-                    f"assembly; " + (f"delete failed: {value}" if failed else "delete requested"),
-                }
-            )
+        events = status.ghost_events(ghosts, results, self.region)
         self.ops.record_events(events)
 
     # -- writing --

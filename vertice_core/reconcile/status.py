@@ -19,7 +19,8 @@ from typing import Any
 import attrs
 
 from vertice_core.convert import format_time
-from vertice_core.driver import Instance
+from vertice_core.driver import TAG_PROJECT, Instance
+from vertice_core.errors import DriverError
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import EventType, Phase
 from vertice_core.reconcile.decision import UNHEALTHY, Member, Verb
@@ -225,6 +226,28 @@ def unhealthy_events(
         and m.instance is not None
         and (Verb.DELETE, m.slot.ordinal) not in failed
     ]
+
+
+def ghost_events(
+    ghosts: Sequence[Instance], results: Sequence[Any], region: str
+) -> list[dict[str, Any]]:
+    """A Warning (as `EventRow` columns) for each ghost the pass deleted, or failed to:
+    `results` holds each delete's outcome (a `DriverError` when it failed)."""
+    events = []
+    for ghost, value in zip(ghosts, results, strict=True):
+        failed = isinstance(value, DriverError)
+        events.append(
+            {
+                "assembly_id": ghost.assembly_id or None,
+                "project_id": ghost.tags.get(TAG_PROJECT) or None,
+                "region_name": region,
+                "type": EventType.WARNING.value,
+                "reason": "GhostDeleteFailed" if failed else "GhostRemoved",
+                "message": f"instance {ghost.cloud_id} (key {ghost.key!r}) belongs to no "
+                f"assembly; " + (f"delete failed: {value}" if failed else "delete requested"),
+            }
+        )
+    return events
 
 
 def prior_of(item: Any) -> Prior:
