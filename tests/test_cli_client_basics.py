@@ -408,9 +408,9 @@ def test_ready_is_ready_of_declared_instances(document, shown):
 
 def test_describe_lists_instances_by_ordinal():
     instances = [
-        {"ordinal": 2, "state": "pending", "key": "k2", "cloud_id": "c2"},
-        {"ordinal": 0, "state": "running", "public_ipv4": "203.0.113.1", "key": "k0",
-         "cloud_id": "c0", "private_ipv4": "10.0.0.1"},
+        {"ordinal": 2, "state": "pending", "key": "k2", "cloud_id": "c2", "region": "east"},
+        {"ordinal": 0, "state": "running", "region": "local", "public_ipv4": "203.0.113.1",
+         "key": "k0", "cloud_id": "c0", "private_ipv4": "10.0.0.1"},
         {"ordinal": 1, "state": "running", "private_ipv4": "10.0.0.2", "key": "k1",
          "cloud_id": "c1"},
     ]  # fmt: skip
@@ -420,8 +420,8 @@ def test_describe_lists_instances_by_ordinal():
     assert "Replicas:      1 declared, 0 ready, 0 up to date" in older
     rows = [line.split() for line in text.split("Instances:")[1].splitlines()[1:5]]
     assert rows == [
-        ["ORDINAL", "STATE", "PUBLIC", "IPV4", "PRIVATE", "IPV4", "KEY", "CLOUD", "ID"],
-        ["0", "running", "203.0.113.1", "10.0.0.1", "k0", "c0"],
-        ["1", "running", "-", "10.0.0.2", "k1", "c1"],
-        ["2", "pending", "-", "-", "k2", "c2"],
+        ["ORDINAL", "REGION", "STATE", "PUBLIC", "IPV4", "PRIVATE", "IPV4", "KEY", "CLOUD", "ID"],
+        ["0", "local", "running", "203.0.113.1", "10.0.0.1", "k0", "c0"],
+        ["1", "-", "running", "-", "10.0.0.2", "k1", "c1"],
+        ["2", "east", "pending", "-", "-", "k2", "c2"],
     ]

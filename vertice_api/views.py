@@ -176,6 +176,7 @@ def flavor(row: FlavorRow) -> dict[str, Any]:
         disk=row.disk,
         regions=list(row.regions),
         price_per_hour=row.price_per_hour,
+        region_prices=dict(row.region_prices or {}),
         currency=row.currency,
     )
     return doc

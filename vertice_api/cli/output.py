@@ -139,6 +139,38 @@ def ready(document: Mapping[str, Any]) -> str:
     return f"{ready_replicas}/{declared_replicas(document)}"
 
 
+def regions(document: Mapping[str, Any]) -> str:
+    """Where an assembly runs: its region, or its placement's regions (`local+east`)."""
+    placement = document.get("placement")
+    if isinstance(placement, Mapping) and placement.get("regions"):
+        return "+".join(placement["regions"])
+    return str(document.get("region", "-"))
+
+
+def _placement(document: Mapping[str, Any]) -> list[str]:
+    """The placement lines of `describe`: the policy, and what each region reports."""
+    placement = document.get("placement")
+    if not isinstance(placement, Mapping):
+        return []
+    parts = document.get("status", {}).get("placement") or []
+    rows = [
+        [
+            p.get("region"),
+            f"{p.get('ready_replicas', 0)}/{p.get('replicas', 0)}",
+            p.get("phase"),
+            p.get("reason") or "-",
+            (f"refused: {p['failed'].get('reason')}" if p.get("failed") else "-"),
+        ]
+        for p in parts
+    ]
+    return [
+        field("Placement", f"{placement.get('policy')} over {', '.join(placement['regions'])}"),
+        indent(table(["REGION", "READY", "PHASE", "REASON", "NEW INSTANCES"], rows))
+        if rows
+        else indent("(no region has reported yet)"),
+    ]
+
+
 def assemblies_table(documents: Sequence[Mapping[str, Any]]) -> str:
     """`get assemblies`: name, ready/declared instances, phase, region, flavor, addresses, age
     (and project when mixed)."""
@@ -149,7 +181,7 @@ def assemblies_table(documents: Sequence[Mapping[str, Any]]) -> str:
             d["name"],
             ready(d),
             d.get("status", {}).get("phase", "-"),
-            d.get("region", "-"),
+            regions(d),
             d.get("flavor", "-"),
             addresses(d),
             age(d.get("created_at")),
@@ -193,6 +225,7 @@ def describe(document: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -
         field("Tags", ", ".join(document.get("tags", []))),
         field("Plan", plan_name(document)),
         field("Region", document.get("region")),
+        *_placement(document),
         field("Flavor", document.get("flavor")),
         field("Credential", shown_credential),
         field("Desired state", document.get("desired_state")),
@@ -233,10 +266,10 @@ def conditions_table(conditions: Sequence[Mapping[str, Any]]) -> str:
 def _instances(instances: Sequence[Mapping[str, Any]]) -> str:
     if not instances:
         return "(none)"
-    keys = ("state", "public_ipv4", "private_ipv4", "key", "cloud_id")
+    keys = ("region", "state", "public_ipv4", "private_ipv4", "key", "cloud_id")
     ordered = sorted(instances, key=lambda i: (i.get("ordinal", 0), i.get("key", "")))
     return table(
-        ["ORDINAL", "STATE", "PUBLIC IPV4", "PRIVATE IPV4", "KEY", "CLOUD ID"],
+        ["ORDINAL", "REGION", "STATE", "PUBLIC IPV4", "PRIVATE IPV4", "KEY", "CLOUD ID"],
         [[i.get("ordinal", 0), *(i.get(k) or "-" for k in keys)] for i in ordered],
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 from vertice_api.openapi._accounts import accounts, tenancy
 from vertice_api.openapi._build import ERROR_RESPONSES, JSON, REASONS, Json, ref, string
 from vertice_api.openapi._paths import Paths, selection, shared_parameters
+from vertice_api.openapi._placement import placement_resources
 from vertice_api.openapi._requests import request_schemas
 from vertice_api.openapi._resources import resource_schemas
 from vertice_api.openapi._routes import route_paths, route_requests, route_resources
@@ -92,7 +93,12 @@ def _paths(resources: dict[str, Json]) -> dict[str, Json]:
 def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API (of an installation whose assemblies may run at
     most `max_replicas` instances)."""
-    resources = {**resource_schemas(), **route_resources(), **scaler_resources()}
+    resources = {
+        **resource_schemas(),
+        **route_resources(),
+        **scaler_resources(),
+        **placement_resources(),
+    }
     schemas = {
         **resources,
         **_selections(resources),

@@ -150,7 +150,8 @@ def _assembly_input(max_replicas: int) -> Json:
                 "The plan: `/v3/plan/NAME`, an absolute URI of it, or `NAME`; unknown: 404.",
                 pattern=f"^((https?://[A-Za-z0-9.-]+(:[0-9]+)?)?/v3/plan/)?{NAME_PATTERN.pattern}$",
             ),
-            "region": ref("Name"),
+            "region": nullable(ref("Name")),
+            "placement": nullable(ref("Placement")),
             "flavor": ref("Name"),
             "description": text(),
             "tags": ref("Tags"),
@@ -172,9 +173,10 @@ def _assembly_input(max_replicas: int) -> Json:
                 maximum=max_replicas,
             ),
         },
-        ("name", "plan_uri", "region", "flavor"),
-        description="An assembly to declare. The region and flavor must exist (and the "
-        "flavor be offered in the region), else 422.",
+        ("name", "plan_uri", "flavor"),
+        description="An assembly to declare: in a `region`, or across the regions of a "
+        "`placement` (`region` may then be left out; given, it must be the first of them). "
+        "The regions and flavor must exist (and the flavor be offered in each region), else 422.",
     )
     patch_path = string(
         "An attribute the assembly's metadata lets the caller change, or a path inside it.",
@@ -266,6 +268,12 @@ def _catalog_input() -> Json:
             "disk": integer("GiB", minimum=0, maximum=MAX_INT),
             "regions": array(ref("Name"), "Existing regions; empty means every region."),
             "price_per_hour": {"type": "number", "minimum": 0},
+            "region_prices": {
+                "type": "object",
+                "additionalProperties": {"type": "number", "minimum": 0},
+                "description": "Prices per hour by existing region, where they differ from "
+                "`price_per_hour` (what the `cheapest` placement compares).",
+            },
             "currency": string(
                 "ISO 4217 code (default USD).", pattern=f"^{CURRENCY_PATTERN.pattern}$"
             ),

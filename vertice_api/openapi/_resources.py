@@ -140,6 +140,7 @@ def _status_parts() -> dict[str, Json]:
                 "Routes send it requests: it runs, is not draining, and passed its last probe "
                 "(if the assembly declares one)."
             ),
+            "region": string("The region it was placed in."),
         }
     )
     status = record(
@@ -153,6 +154,9 @@ def _status_parts() -> dict[str, Json]:
             "replicas": integer("Instances declared, as the reconciler last saw.", minimum=0),
             "ready_replicas": integer("Instances that are as declared.", minimum=0),
             "updated_replicas": integer("Instances made from the current declaration.", minimum=0),
+            "placement": array(
+                ref("RegionStatus"), "Of an assembly with a placement: each region's report."
+            ),
         }
     )
     event = record(
@@ -214,6 +218,7 @@ def _assembly_parts() -> dict[str, Json]:
             "metadata": ref("MetadataView"),
             "metrics_port": nullable(integer("The declared metrics port, if any.", 1)),
             "probe": nullable(ref("Probe")),
+            "placement": nullable(ref("Placement")),
             "status": ref("AssemblyStatus"),
             "events_uri": string(),
             "routes": array(
@@ -283,6 +288,11 @@ def _catalog_parts() -> dict[str, Json]:
             "disk": integer("GiB", minimum=0),
             "regions": array(string(), "Regions it is offered in; empty means every region."),
             "price_per_hour": {"type": "number", "minimum": 0},
+            "region_prices": {
+                "type": "object",
+                "additionalProperties": {"type": "number", "minimum": 0},
+                "description": "Prices per hour by region, where they differ.",
+            },
             "currency": string(),
         },
     )

@@ -157,6 +157,10 @@ def flavor_columns(ctx: AppContext, session: Session, body: Any) -> dict[str, An
         Problem(f"$.regions[{i}]", f"there is no region named {r!r}")
         for i, r in enumerate(flavor.regions)
         if r not in known
+    ] + [
+        Problem(f"$.region_prices.{r}", f"there is no region named {r!r}")
+        for r in sorted(flavor.region_prices)
+        if r not in known
     ]
     if problems:
         raise InvalidInput(problems)

@@ -22,6 +22,7 @@ from typing import Literal
 import attrs
 
 from vertice_core.model.camp import Component, Metadata
+from vertice_core.model.placement import Placement
 from vertice_core.model.probe import Probe
 from vertice_core.model.status import AssemblyStatus
 from vertice_core.model.types import Name, NonNegative, Password, Port, PublicKeyText, Tags
@@ -98,8 +99,9 @@ class AssemblyDeclaration:
 
     name: Name
     plan_uri: str
-    region: Name
     flavor: Name
+    #: The region to run in; may be left out when `placement` names the regions.
+    region: Name | None = None
     description: str = ""
     tags: Tags = attrs.Factory(lambda: Tags([]))
     credential: Credential | None = None
@@ -115,6 +117,9 @@ class AssemblyDeclaration:
     replicas: NonNegative = NonNegative(DEFAULT_REPLICAS)
     #: How the instances are checked (`vertice_core.model.probe`); none: running is ready.
     probe: Probe | None = None
+    #: Several regions and how instances pick one (`vertice_core.model.placement`);
+    #: `region`, when also given, must be the first of them.
+    placement: Placement | None = None
 
 
 class CredentialKind(enum.StrEnum):
@@ -153,6 +158,8 @@ class AssemblySpec:
     replicas: NonNegative = NonNegative(DEFAULT_REPLICAS)
     replace_count: NonNegative = NonNegative(0)
     probe: Probe | None = None
+    #: The regions instances are placed in, and how (None: all in `region`).
+    placement: Placement | None = None
 
 
 @attrs.frozen
@@ -191,6 +198,9 @@ class Assembly:
     metadata: Metadata = attrs.Factory(default_metadata)
     metrics_port: int | None = None
     probe: Probe | None = None
+    #: The regions instances are placed in, and how (None: all in `region`, which
+    #: is otherwise the first of them).
+    placement: Placement | None = None
     status: AssemblyStatus = attrs.Factory(AssemblyStatus)
     created_at: datetime | None = None
     updated_at: datetime | None = None

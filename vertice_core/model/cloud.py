@@ -52,6 +52,13 @@ class Flavor:
     price_per_hour: NonNegativeFloat = NonNegativeFloat(0.0)
     currency: Currency = Currency("USD")
     description: str = ""
+    #: The price per hour in regions where it differs from `price_per_hour` (what
+    #: the `cheapest` placement compares).
+    region_prices: dict[Name, NonNegativeFloat] = attrs.Factory(dict)
+
+    def price_in(self, region: str) -> float:
+        """The price per hour of the flavor in `region`."""
+        return self.region_prices.get(Name(region), self.price_per_hour)
 
     def offered_in(self, region: str) -> bool:
         """True when users may launch this flavor in `region`."""

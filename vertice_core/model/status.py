@@ -73,6 +73,35 @@ class InstanceView:
     #: Routes send it requests: it runs, is not draining, and passed its last probe
     #: (if the assembly declares one).
     ready: bool = False
+    #: The region it was placed in.
+    region: str = ""
+
+
+@attrs.frozen
+class PlacementFailure:
+    """A create a region refused for lack of capacity or quota: new instances go elsewhere
+    for a while."""
+
+    at: datetime
+    reason: str
+    message: str
+
+
+@attrs.frozen
+class RegionStatus:
+    """What one region of an assembly with a placement reports about its instances there."""
+
+    region: str
+    phase: Phase
+    reason: str = ""
+    message: str = ""
+    synced: bool = True
+    #: Instances placed in the region, Ready there, made from the current declaration.
+    replicas: int = 0
+    ready_replicas: int = 0
+    updated_replicas: int = 0
+    #: Set while the region is left out of new placements.
+    failed: PlacementFailure | None = None
 
 
 @attrs.frozen
@@ -90,6 +119,8 @@ class AssemblyStatus:
     replicas: int = 1
     ready_replicas: int = 0
     updated_replicas: int = 0
+    #: Of an assembly with a placement: what each of its regions reports, in order.
+    placement: list[RegionStatus] = attrs.Factory(list)
 
 
 class EventType(enum.StrEnum):

@@ -87,6 +87,15 @@ class Desired:
     probed: bool = False
     #: The prober's findings, by ordinal.
     health: Mapping[int, Health] = attrs.Factory(dict)
+    #: The wanted ordinals this pass runs: of an assembly with a placement, those placed
+    #: in the pass's region (`reconcile.placed`); None: every ordinal below `replicas`.
+    ordinals: frozenset[int] | None = None
+
+    def wants(self, ordinal: int) -> bool:
+        """Whether `ordinal` should have an instance (in this pass's region)."""
+        if self.ordinals is None:
+            return ordinal < self.replicas
+        return ordinal in self.ordinals
 
 
 #: The reason of an ordinal whose instance failed its probe too often and is replaced.

@@ -68,6 +68,7 @@ def record_region_failure(
             replicas=item.replicas,
             ready_replicas=int(before.get("ready_replicas", 0)),
             updated_replicas=int(before.get("updated_replicas", 0)),
+            parts=tuple(before.get("placement", [])),
         )
         writes.append(
             write_of(

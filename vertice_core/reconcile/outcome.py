@@ -11,7 +11,8 @@ write, including a whole region's failure, is built by `write_of`.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -19,7 +20,8 @@ from vertice_core.driver import Instance, InstanceSpec
 from vertice_core.errors import DriverError, TerminalError
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import InstanceState, Phase
-from vertice_core.reconcile import status
+from vertice_core.reconcile import placed, status
+from vertice_core.reconcile.placed import Share
 from vertice_core.reconcile.plan import (
     Decision,
     Desired,
@@ -37,11 +39,16 @@ from vertice_core.store.repositories.work import StatusWrite, WorkItem
 
 
 def desired_of(
-    item: WorkItem, drain: float = 0.0, probes: Mapping[int, ProbeState] | None = None
+    item: WorkItem,
+    drain: float = 0.0,
+    probes: Mapping[int, ProbeState] | None = None,
+    share: Share | None = None,
 ) -> Desired:
     """The planner's view of a work item (`drain`: seconds an instance on its way out
     is drained first, for assemblies with a route in front; `probes`: the prober's
-    findings by ordinal)."""
+    findings by ordinal; `share`: of an assembly with a placement, the ordinals and
+    rows placed in the pass's region)."""
+    slots = item.slots if share is None else share.mine(item.slots)
     return Desired(
         assembly_id=item.id,
         desired=DesiredState(item.desired_state),
@@ -50,7 +57,7 @@ def desired_of(
         restart_count=item.restart_count,
         phase=Phase(item.phase),
         replicas=item.replicas,
-        slots=tuple(_slot(s) for s in item.slots),
+        slots=tuple(_slot(s) for s in slots),
         replace_count=item.replace_count,
         drain=drain,
         probed=item.probed,
@@ -58,6 +65,7 @@ def desired_of(
             ordinal: Health(p.key, p.failures, p.ready, p.threshold, p.message)
             for ordinal, p in (probes or {}).items()
         },
+        ordinals=None if share is None else share.ordinals,
     )
 
 
@@ -91,8 +99,28 @@ def report_of(
     error: DriverError | None = None,
     retry_in: float = 0.0,
     now: float = 0.0,
+    *,
+    share: Share | None = None,
+    failure: Mapping[str, Any] | None = None,
 ) -> status.Report:
-    """The status report of an assembly after a decision and the outcome of its actions."""
+    """The status report of an assembly after a decision and the outcome of its actions
+    (of an assembly with a placement: its region's part merged with the other regions';
+    `failure`: a create this pass's region refused for lack of capacity)."""
+    own = _report(item, decision, error, retry_in, now)
+    if share is None:
+        return own
+    own = attrs.evolve(own, replicas=len(share.ordinals))
+    part = placed.own_part(share, own, busy=decision.busy, failure=failure)
+    return placed.merged(share, part, own, DesiredState(item.desired_state), item.replicas)
+
+
+def _report(
+    item: WorkItem,
+    decision: Decision,
+    error: DriverError | None,
+    retry_in: float,
+    now: float,
+) -> status.Report:
     desired = DesiredState(item.desired_state)
     instances = status.instances_of(decision.members)
     counts = _counts(item, decision)
@@ -129,6 +157,11 @@ class Work:
     created: dict[int, Instance] = attrs.Factory(dict)
     #: `(verb, ordinal)` of the calls that failed.
     failed: set[tuple[Verb, int]] = attrs.Factory(set)
+    #: Of an assembly with a placement: its share in the pass's region.
+    share: Share | None = None
+    #: Creates the region refused for lack of capacity or quota, by ordinal (of an
+    #: assembly with a placement: placed elsewhere by the next pass).
+    refused: dict[int, DriverError] = attrs.Factory(dict)
 
 
 def creates_of(decision: Decision) -> list[tuple[int, str]]:
@@ -142,19 +175,30 @@ def slots_after(
     now: float,
     *,
     failed: frozenset[tuple[Verb, int]] | set[tuple[Verb, int]] = frozenset(),
+    region: str = "",
+    share: Share | None = None,
+    refused: Collection[int] = (),
 ) -> tuple[InstanceSlot, ...]:
-    """The instance rows of an assembly once the decision's actions are done.
+    """The instance rows of an assembly (in `region`, of an assembly with a placement)
+    once the decision's actions are done.
 
     A create issued sets the marker (and its grace period) unless it failed, when it is
     retried after the backoff instead (the key keeps it safe); an instance listed under
     the marker's key clears it. A reboot that failed leaves the restarts as they were.
+    A create the region `refused` drops the row: the ordinal is placed anew.
     """
-    stored = {s.ordinal: s for s in item.slots}
+    stored = {s.ordinal: s for s in _mine(item, share)}
     creating = {ordinal for ordinal, _ in creates_of(decision)}
     return tuple(
-        _slot_row(item.id, m, stored.get(m.slot.ordinal), now, creating, failed)
+        _slot_row(item.id, m, stored.get(m.slot.ordinal), now, creating, failed, region=region)
         for m in decision.members
+        if m.slot.ordinal not in refused
     )
+
+
+def _mine(item: WorkItem, share: Share | None) -> tuple[InstanceSlot, ...]:
+    """The stored rows a pass plans and writes: all, or those placed in its region."""
+    return item.slots if share is None else share.mine(item.slots)
 
 
 def _slot_row(
@@ -164,6 +208,8 @@ def _slot_row(
     now: float,
     creating: set[int],
     failed: frozenset[tuple[Verb, int]] | set[tuple[Verb, int]],
+    *,
+    region: str,
 ) -> InstanceSlot:
     slot, instance = member.slot, member.instance
     key = instance_key(assembly_id, slot.incarnation, slot.ordinal)
@@ -193,6 +239,7 @@ def _slot_row(
         replaced_done=slot.replaced_done,
         retiring=slot.retiring,
         drain_started_at=slot.drain_started_at,
+        region_name=region,
     )
 
 
@@ -235,9 +282,10 @@ def outcome(
     *,
     settings: ReconcilerSettings,
     rng: random.Random,
+    region: str = "",
 ) -> tuple[StatusWrite, status.Report]:
-    """The status write of one assembly after its actions, and its report."""
-    item = work.item
+    """The status write of one assembly after its actions (in `region`), and its report."""
+    item, share = work.item, work.share
     decision = _with_created(work)
     error = _worst(work.errors)
     terminal = isinstance(error, TerminalError)
@@ -253,9 +301,14 @@ def outcome(
             error=error,
         )
         due_at = now + retry_in
-    report = report_of(item, decision, error, retry_in, now)
-    slots = slots_after(item, decision, now, failed=work.failed)
-    wanted = [s for s in slots if s.ordinal < item.replicas]
+    failure = placed.failure_of(work.refused, now)
+    if failure is not None:
+        # The refused ordinals are placed anew by the next pass, maybe over another region.
+        due_at = now if due_at is None else min(due_at, now)
+    report = report_of(item, decision, error, retry_in, now, share=share, failure=failure)
+    slots = slots_after(
+        item, decision, now, failed=work.failed, region=region, share=share, refused=work.refused
+    )
     write = write_of(
         item,
         report,
@@ -263,14 +316,23 @@ def outcome(
         generation=item.generation,
         attempts=attempts,
         due_at=due_at,
-        restarts_done=min((s.restarts_done for s in wanted), default=item.restart_count),
+        restarts_done=_restarts(item, slots, share),
         # Creates wrote their markers ahead (`mark_creating`): those rows are rewritten
         # whatever `item.slots` (read before) says.
         slots=SlotChanges.between(
-            item.slots, slots, {ordinal for ordinal, _ in creates_of(decision)}
+            _mine(item, share), slots, {ordinal for ordinal, _ in creates_of(decision)}
         ),
     )
     return write, report
+
+
+def _restarts(item: WorkItem, slots: Sequence[InstanceSlot], share: Share | None) -> int:
+    """The restart requests every wanted instance carried out (in every region)."""
+    rows = list(slots)
+    if share is not None:
+        rows += [s for s in item.slots if s.region_name != share.region]
+    wanted = [s.restarts_done for s in rows if s.ordinal < item.replicas]
+    return min(wanted, default=item.restart_count)
 
 
 def _with_created(work: Work) -> Decision:
@@ -304,16 +366,22 @@ def backing_off(item: WorkItem, now: float) -> bool:
     )
 
 
-def needs_work(item: WorkItem, decision: Decision, now: float) -> bool:
+def needs_work(
+    item: WorkItem, decision: Decision, now: float, *, region: str = "", share: Share | None = None
+) -> bool:
     """Whether the assembly must be claimed: something to do, or something to write."""
     if item.due_at is not None and item.due_at <= now:
         return True
-    if item.generation != item.observed_generation or decision.actions or decision.gone:
+    if item.generation != item.observed_generation or decision.actions:
         return True
-    if decision.restarts_done != item.restarts_done:
+    if decision.gone and (share is None or share.gone_elsewhere()):
+        # Of an assembly with a placement, the last region to find nothing removes it.
         return True
-    if slots_after(item, decision, now) != item.slots:
+    after = slots_after(item, decision, now, region=region, share=share)
+    if _restarts(item, after, share) != item.restarts_done:
+        return True
+    if after != _mine(item, share):
         return True  # a marker to clear, an incarnation moved on, an instance changed
     if decision.phase is Phase.FAILED and item.phase == Phase.FAILED.value:
         return False  # a terminal failure keeps its reason and message until the spec changes
-    return report_of(item, decision).digest() != item.status_digest
+    return report_of(item, decision, share=share).digest() != item.status_digest

@@ -93,11 +93,11 @@ def plan_actions(
         deletes = tuple(Action(_V_DELETE, i.cloud_id, _owner(want, i)) for i in live)
         return Decision(deletes, _P_DELETING, reason="Deleting", busy=True)
 
-    wanted = range(want.replicas)
+    wanted = range(want.replicas) if want.ordinals is None else sorted(want.ordinals)
     stored = {s.ordinal: s for s in want.slots}
     # A new ordinal runs the current declaration: it has nothing to replace.
     slots = [stored.get(o) or Slot(o, replaced_done=want.replace_count) for o in wanted]
-    slots += [s for o, s in sorted(stored.items()) if o >= want.replicas]
+    slots += [s for o, s in sorted(stored.items()) if not want.wants(o)]
     owned = {instance_key(want.assembly_id, s.incarnation, s.ordinal): s.ordinal for s in slots}
     retiring = {
         instance_key(want.assembly_id, s.retiring, s.ordinal): s.ordinal
@@ -129,7 +129,7 @@ def plan_actions(
         slot = stored_slot
         found = by_ordinal.get(slot.ordinal, [])
         old = old_by_ordinal.get(slot.ordinal, [])
-        if slot.ordinal < want.replicas:
+        if want.wants(slot.ordinal):
             if slot.ordinal == next_roll:
                 # Start replacing: the current incarnation retires, a new one is created.
                 slot, found, old = rolling.roll(want, slot), [], found
@@ -172,7 +172,7 @@ def _failed(
     members = []
     for slot in slots:
         live = live_of(by_ordinal.get(slot.ordinal, []))
-        if slot.ordinal >= want.replicas and not live and slot.create_key is None:
+        if not want.wants(slot.ordinal) and not live and slot.create_key is None:
             continue
         members.append(
             Member(
@@ -181,7 +181,7 @@ def _failed(
                 "WaitingForSpecChange",
                 False,
                 instance=live[0] if live else None,
-                wanted=slot.ordinal < want.replicas,
+                wanted=want.wants(slot.ordinal),
             )
         )
     return Decision(

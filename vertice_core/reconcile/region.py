@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from vertice_core.driver import Driver, Instance
-from vertice_core.errors import DriverError
+from vertice_core.errors import DriverError, QuotaExceeded
 from vertice_core.model.status import EventType, InstanceState
 from vertice_core.reconcile import status
 from vertice_core.reconcile.outcome import (
@@ -33,6 +33,7 @@ from vertice_core.reconcile.outcome import (
     outcome,
     slots_after,
 )
+from vertice_core.reconcile.placed import Share, share_of
 from vertice_core.reconcile.plan import Action, Decision, Verb, plan_actions
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.runtime import CallPool, Pending, Pipeline
@@ -102,6 +103,8 @@ class RegionPass:
         #: and whether it was still busy (booting) then; kept by the reconciler between
         #: passes, a pass skips planning these until their row or instances move.
         self.settled = settled if settled is not None else {}
+        #: Of the assemblies with a placement planned this pass: their share in the region.
+        self.shares: dict[str, Share] = {}
 
     def run(self) -> RegionResult:
         """Read the region's assemblies, observe once, plan, act, write what changed.
@@ -142,28 +145,29 @@ class RegionPass:
         # The instance rows only of assemblies that may need work: an idle pass reads none.
         # Rows are written with a lease held, and the claim re-reads them before acting.
         slots = self.ops.slots([row[0] for row in moving]) if moving else {}
+        items = [WorkItem.of(row, slots.get(row[0], ())) for row in moving]
+        row_of = {row[0]: row for row in moving}
         routed = self.ops.routed(self.region) if moving else set()
         probes = self.ops.probe_states(self.region) if moving else {}
-        for row in moving:
-            instances = by_assembly.get(row[0], [])
-            seen = (row, instances)
-            item = WorkItem.of(row, slots.get(row[0], ()))
+        self.shares = self._shares_of([i for i in items if i.placed], now, routed, probes)
+        for item in items:
             if backing_off(item, now):
                 continue
+            share = self.shares.get(item.id)
             drain = self.settings.drain if item.id in routed else 0.0
             decision = plan_actions(
-                desired_of(item, drain, probes.get(item.id)),
-                instances,
+                desired_of(item, drain, probes.get(item.id), share),
+                by_assembly.get(item.id, []),
                 now=now,
                 grace=self.settings.grace,
             )
-            if needs_work(item, decision, now):
+            if needs_work(item, decision, now, region=self.region, share=share):
                 wanted[item.id] = item
                 planned[item.id] = decision
                 if decision.actions:
                     acting.add(item.id)
-            elif _timeless(item):
-                settled[item.id] = (seen, decision.busy)
+            elif _timeless(item) and (share is None or not share.failed):
+                settled[item.id] = ((row_of[item.id], by_assembly.get(item.id, [])), decision.busy)
             busy = busy or decision.busy
         self.settled.clear()
         self.settled.update(settled)
@@ -188,6 +192,34 @@ class RegionPass:
         # declared after our first read. A second read settles it.
         existing = self.ops.existing({i.assembly_id for i in unknown})
         return [i for i in unknown if i.assembly_id not in existing]
+
+    def _shares_of(
+        self,
+        items: Sequence[WorkItem],
+        now: float,
+        routed: set[str],
+        probes: dict[str, Any],
+    ) -> dict[str, Share]:
+        """The region's share of each assembly with a placement (and, for those homed in
+        another region, whether a route is in front of them and their probes' findings)."""
+        if not items:
+            return {}
+        ids = [i.id for i in items]
+        facts = self.ops.placed(ids)
+        routed.update(self.ops.routed_ids(ids))
+        probes.update(self.ops.probe_states_of(ids))
+        return {
+            i.id: share_of(
+                self.region,
+                i.replicas,
+                i.slots,
+                facts[i.id],
+                now=now,
+                retry=self.settings.placement_retry,
+            )
+            for i in items
+            if i.id in facts
+        }
 
     # -- acting --
 
@@ -246,7 +278,7 @@ class RegionPass:
                 if item != wanted[item.id]:
                     state["busy"] = True  # changed meanwhile: the next pass looks again
                     continue
-                works.append(Work(item, planned[item.id]))
+                works.append(Work(item, planned[item.id], share=self.shares.get(item.id)))
             busy, writes, events, removed = self._outcomes(works, now)
             state["busy"] = state["busy"] or busy
             return writes, events, removed
@@ -272,7 +304,7 @@ class RegionPass:
         if moved:
             self.ops.release(sorted(moved))
             fresh = [i for i in fresh if i.id not in moved]
-        works = [Work(item, planned[item.id]) for item in fresh]
+        works = [Work(item, planned[item.id], share=self.shares.get(item.id)) for item in fresh]
         wanted_specs = [
             (w.item.id, ordinal, key) for w in works for ordinal, key in creates_of(w.decision)
         ]
@@ -286,7 +318,9 @@ class RegionPass:
                 stored = {slot.ordinal for slot in w.item.slots}
                 markers.extend(
                     (w.item.id, slot, slot.ordinal in stored)
-                    for slot in slots_after(w.item, w.decision, now)
+                    for slot in slots_after(
+                        w.item, w.decision, now, region=self.region, share=w.share
+                    )
                     if slot.ordinal in creating
                 )
             self.ops.mark_creating(markers)
@@ -301,7 +335,9 @@ class RegionPass:
         if batch.pending is not None:
             results = batch.pending.results()
             for (work, action), value in zip(batch.owners, results, strict=True):
-                if isinstance(value, DriverError):
+                if _refused(work, action, value):
+                    work.refused[action.ordinal] = value
+                elif isinstance(value, DriverError):
                     work.errors.append(value)
                     work.failed.add((action.verb, action.ordinal))
                 elif action.verb is Verb.CREATE and isinstance(value, Instance):
@@ -355,14 +391,17 @@ class RegionPass:
         for work in works:
             item, decision = work.item, work.decision
             busy = busy or decision.busy
-            if decision.gone:
+            if decision.gone and (work.share is None or work.share.gone_elsewhere()):
                 removed.append(item.id)
                 events.append(
                     self._event(item, EventType.NORMAL, "Deleted", "the cloud shows no instance")
                 )
                 continue
-            write, report = outcome(work, now, settings=self.settings, rng=self.rng)
+            write, report = outcome(
+                work, now, settings=self.settings, rng=self.rng, region=self.region
+            )
             writes.append(write)
+            events.extend(self._refusals(work))
             events.extend(
                 status.unhealthy_events(
                     work.decision.members,
@@ -385,6 +424,20 @@ class RegionPass:
                 )
         return busy, writes, events, removed
 
+    def _refusals(self, work: Work) -> list[dict[str, Any]]:
+        """A Warning for each create the region refused for lack of capacity or quota."""
+        retry = self.settings.placement_retry
+        return [
+            self._event(
+                work.item,
+                EventType.WARNING,
+                "PlacementRefused",
+                f"region {self.region} refused instance {ordinal}: {error.reason}: "
+                f"{error.message}; new instances go to the other regions for {retry:.0f}s",
+            )
+            for ordinal, error in sorted(work.refused.items())
+        ]
+
     def _event(self, item: WorkItem, kind: EventType, reason: str, message: str) -> dict[str, Any]:
         return {
             "assembly_id": item.id,
@@ -398,11 +451,19 @@ class RegionPass:
 
 def _timeless(item: WorkItem) -> bool:
     """Whether the plan of this item cannot change with time alone (no grace, no backoff,
-    no drain running)."""
+    no drain running; a placement's refusals, which expire, are checked by the caller)."""
     return (
         item.attempts == 0
         and item.due_at is None
         and all(s.create_key is None and s.drain_started_at is None for s in item.slots)
+    )
+
+
+def _refused(work: Work, action: Action, value: Any) -> bool:
+    """Whether a call's answer is a create of a placed assembly that the region refused
+    for lack of capacity or quota (the ordinal is placed anew, maybe in another region)."""
+    return (
+        work.share is not None and action.verb is Verb.CREATE and isinstance(value, QuotaExceeded)
     )
 
 

@@ -36,7 +36,7 @@ def next_to_roll(
     """
     if want.desired is not DesiredState.RUNNING:
         return None
-    wanted = [s for s in slots if s.ordinal < want.replicas]
+    wanted = [s for s in slots if want.wants(s.ordinal)]
     if any(s.retiring is not None for s in wanted):
         return None
     behind = [s.ordinal for s in wanted if s.replaced_done < want.replace_count]

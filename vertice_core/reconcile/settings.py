@@ -42,6 +42,9 @@ class ReconcilerSettings:
     #: down, or replaced), is taken out of the routes and deleted this much later, so
     #: the requests it is serving finish.
     drain: float = 10.0
+    #: A region that refused a create of a placed assembly for lack of capacity or quota
+    #: is left out of its new placements this long (`vertice_core.model.placement`).
+    placement_retry: float = 300.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ReconcilerSettings:

@@ -43,6 +43,9 @@ class Report:
     replicas: int = 1
     ready_replicas: int = 0
     updated_replicas: int = 0
+    #: Of an assembly with a placement: what each region reports, in the placement's
+    #: order (see `vertice_core.reconcile.placed`); empty otherwise.
+    parts: tuple[dict[str, Any], ...] = ()
 
     @functools.cached_property
     def _digest(self) -> str:
@@ -60,7 +63,7 @@ class Report:
                 self.phase.value, self.reason, self.message, self.ready, self.ready_reason,
                 self.synced, self.synced_reason, self.synced_message, self.instances,
                 self.replicas, self.ready_replicas, self.updated_replicas,
-            )
+            ) + ((self.parts,) if self.parts else ())
         )  # fmt: skip
         return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
@@ -131,8 +134,9 @@ def _condition(
 
 
 def status_document(report: Report, prior: Prior, now: float) -> dict[str, Any]:
-    """The `status` column: conditions (transition times kept when unchanged) and instances."""
-    return {
+    """The `status` column: conditions (transition times kept when unchanged) and instances
+    (and, of an assembly with a placement, what each region reports)."""
+    document: dict[str, Any] = {
         "conditions": [
             _condition(
                 "Ready",
@@ -154,6 +158,9 @@ def status_document(report: Report, prior: Prior, now: float) -> dict[str, Any]:
         "ready_replicas": report.ready_replicas,
         "updated_replicas": report.updated_replicas,
     }
+    if report.parts:
+        document["placement"] = list(report.parts)
+    return document
 
 
 def change_events(

@@ -18,10 +18,13 @@ from vertice_core.convert import structure
 from vertice_core.crypto import SecretBox
 from vertice_core.driver import InstanceSpec
 from vertice_core.model.camp import Plan
+from vertice_core.model.placement import Placement
 from vertice_core.model.status import Event, EventType
+from vertice_core.reconcile.placed import Placed
 from vertice_core.reconcile.specs import instance_spec
 from vertice_core.reconcile.status import now_utc
 from vertice_core.store import Store
+from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_core.store.repositories.probes import ProbeRepository, ProbeState
 from vertice_core.store.repositories.slots import InstanceSlot
 from vertice_core.store.repositories.work import StatusWrite, WorkItem, WorkRepository
@@ -68,6 +71,23 @@ class PassStore:
     def routed(self, region: str) -> set[str]:
         with self.store.read() as session:
             return WorkRepository(session).routed(region)
+
+    def placed(self, ids: Sequence[str]) -> dict[str, Placed]:
+        """What the passes need about these assemblies with a placement."""
+        with self.store.read() as session:
+            found = PlacementRepository(session).placed(ids)
+        return {
+            assembly_id: Placed(structure(self.converter, placement, Placement), prices, status)
+            for assembly_id, (placement, prices, status) in found.items()
+        }
+
+    def routed_ids(self, ids: Sequence[str]) -> set[str]:
+        with self.store.read() as session:
+            return PlacementRepository(session).routed(ids)
+
+    def probe_states_of(self, ids: Sequence[str]) -> dict[str, dict[int, ProbeState]]:
+        with self.store.read() as session:
+            return ProbeRepository(session).states(ids)
 
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
         with self.store.read() as session:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from vertice_core.convert import unstructure
 from vertice_core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from vertice_core.hooks import AdmissionRequest
 from vertice_core.ids import new_id
@@ -27,6 +28,7 @@ from vertice_core.service.admission import admit
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
 from vertice_core.service.records import Row, StoredAssembly, spec_of, stored_assembly, stored_spec
 from vertice_core.store.repositories import AssemblyRepository
+from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_core.store.repositories.views import AssemblyViews
 
 if TYPE_CHECKING:
@@ -58,19 +60,19 @@ class AssemblyService:
         problems = resolve.placement_problems(svc, declaration)
         if problems:
             raise InvalidInput(problems)
+        region = resolve.home_region(declaration)
         spec = AssemblySpec(
             plan=Name(plan),
-            region=declaration.region,
+            region=region,
             flavor=declaration.flavor,
             credential=resolve.credential(svc, session, project_id, declaration.credential),
-            components=resolve.components(
-                declaration.components, declaration.flavor, declaration.region
-            ),
+            components=resolve.components(declaration.components, declaration.flavor, region),
             desired_state=DesiredState(declaration.desired_state.value),
             metadata=resolve.metadata(declaration.metadata),
             metrics_port=declaration.metrics_port,
             replicas=declaration.replicas,
             probe=declaration.probe,
+            placement=declaration.placement,
         )
         project = resolve.project_name(session, caller, project_id)
         admit(
@@ -84,13 +86,16 @@ class AssemblyService:
             description=declaration.description,
             tags=list(declaration.tags),
             plan_name=plan,
-            region_name=declaration.region,
+            region_name=region,
             flavor_name=declaration.flavor,
             desired_state=spec.desired_state.value,
             replicas=spec.replicas,
             probe=attrs.asdict(spec.probe) if spec.probe is not None else None,
+            placement=unstructure(svc.converter, spec.placement),
             spec=stored_spec(svc.converter, spec),
         )
+        if spec.placement is not None:
+            PlacementRepository(session).add(row.id, spec.placement.regions)
         return stored_assembly(row, project)
 
     def patch(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -30,6 +30,7 @@ from vertice_core.model.assembly import (
     DesiredState,
 )
 from vertice_core.model.camp import Component, ComponentTag, Metadata
+from vertice_core.model.placement import Placement, PlacementPolicy
 from vertice_core.model.probe import Probe
 from vertice_core.model.route import TlsMode
 from vertice_core.model.status import (
@@ -39,7 +40,10 @@ from vertice_core.model.status import (
     InstanceState,
     InstanceView,
     Phase,
+    PlacementFailure,
+    RegionStatus,
 )
+from vertice_core.model.types import Name
 from vertice_core.store.repositories.views import RECORD, UNIT
 
 #: The columns of the assemblies table as the store returns them (with `project_name`).
@@ -146,10 +150,17 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         metadata=_metadata(spec.get("metadata") or {}),
         metrics_port=spec.get("metrics_port"),
         probe=Probe(**row.probe) if row.probe else None,
+        placement=_placement(row.placement),
         status=status_of(row),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def _placement(stored: Mapping[str, Any] | None) -> Placement | None:
+    if not stored:
+        return None
+    return Placement(PlacementPolicy(stored["policy"]), [Name(r) for r in stored["regions"]])
 
 
 def credential_summary(stored: Mapping[str, Any]) -> CredentialSummary:
@@ -186,7 +197,7 @@ def _metadata(stored: Mapping[str, Any]) -> Metadata:
 def status_of(row: Row) -> AssemblyStatus:
     """The observed status of a stored row (see the module's note on missing counts)."""
     stored = row.status or {}
-    instances = [_instance(i) for i in stored.get("instances", [])]
+    instances = [_instance(i, row.region_name) for i in stored.get("instances", [])]
     in_declared_state = sum(1 for i in instances if i.state.value == row.desired_state)
     return AssemblyStatus(
         phase=_PHASES[row.phase],
@@ -198,6 +209,28 @@ def status_of(row: Row) -> AssemblyStatus:
         replicas=_count(stored, "replicas", row.replicas),
         ready_replicas=_count(stored, "ready_replicas", in_declared_state),
         updated_replicas=_count(stored, "updated_replicas", len(instances)),
+        placement=[_region_status(p) for p in stored.get("placement", [])],
+    )
+
+
+def _region_status(stored: Mapping[str, Any]) -> RegionStatus:
+    failed = stored.get("failed")
+    return RegionStatus(
+        region=stored.get("region", ""),
+        phase=_PHASES.get(stored.get("phase", ""), Phase.PENDING),
+        reason=stored.get("reason", ""),
+        message=stored.get("message", ""),
+        synced=stored.get("synced") is not False,
+        replicas=_count(stored, "replicas", 0),
+        ready_replicas=_count(stored, "ready_replicas", 0),
+        updated_replicas=_count(stored, "updated_replicas", 0),
+        failed=PlacementFailure(
+            at=datetime.fromtimestamp(failed.get("at", 0), UTC),
+            reason=failed.get("reason", ""),
+            message=failed.get("message", ""),
+        )
+        if isinstance(failed, Mapping)
+        else None,
     )
 
 
@@ -206,7 +239,7 @@ def _count(stored: Mapping[str, Any], key: str, otherwise: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else otherwise
 
 
-def _instance(stored: Mapping[str, Any]) -> InstanceView:
+def _instance(stored: Mapping[str, Any], region: str) -> InstanceView:
     return InstanceView(
         key=stored.get("key", ""),
         cloud_id=stored.get("cloud_id", ""),
@@ -219,6 +252,7 @@ def _instance(stored: Mapping[str, Any]) -> InstanceView:
         ready=stored.get("state") == "running"
         and stored.get("draining") is not True
         and stored.get("ready") is not False,
+        region=stored.get("region") or region,
     )
 
 
@@ -246,6 +280,7 @@ def spec_of(converter: cattrs.Converter, row: Row) -> AssemblySpec:
             "replicas": row.replicas,
             "replace_count": row.replace_count,
             "probe": row.probe,
+            "placement": row.placement,
         },
         AssemblySpec,
     )

@@ -24,6 +24,7 @@ from vertice_core.model.assembly import (
     default_metadata,
 )
 from vertice_core.model.camp import Component, ComponentTag, Metadata
+from vertice_core.model.types import Name
 from vertice_core.store.repositories import ProjectRepository, SshKeyRepository
 
 if TYPE_CHECKING:
@@ -96,21 +97,43 @@ def replicas_problem(replicas: int, maximum: int) -> Problem | None:
     return None
 
 
+def home_region(declaration: AssemblyDeclaration) -> Name:
+    """The region an assembly is homed in: its `region`, else its placement's first."""
+    if declaration.region is not None:
+        return declaration.region
+    if declaration.placement is not None:
+        return declaration.placement.regions[0]
+    raise InvalidInput.at("$.region", "required: name a region, or a placement")
+
+
 def placement_problems(svc: ServiceContext, declaration: AssemblyDeclaration) -> list[Problem]:
-    """What is wrong with the region, flavor and replicas a declaration names."""
+    """What is wrong with the regions, flavor and replicas a declaration names."""
     problems = []
-    if not svc.catalog.has_region(declaration.region):
-        problems.append(Problem("$.region", f"there is no region named {declaration.region!r}"))
+    home = home_region(declaration)
+    placement = declaration.placement
+    if placement is not None and home != placement.regions[0]:
+        problems.append(
+            Problem(
+                "$.region",
+                f"must be the first of placement.regions ({placement.regions[0]!r}), or left out",
+            )
+        )
+    regions = [("$.region", home)]
+    if placement is not None:
+        regions = [(f"$.placement.regions[{i}]", r) for i, r in enumerate(placement.regions)]
     offered_in = svc.catalog.flavor_regions(declaration.flavor)
     if offered_in is None:
         problems.append(Problem("$.flavor", f"there is no flavor named {declaration.flavor!r}"))
-    elif offered_in and declaration.region not in offered_in:
-        problems.append(
-            Problem(
-                "$.flavor",
-                f"flavor {declaration.flavor!r} is not offered in region {declaration.region!r}",
+    for path, region in regions:
+        if not svc.catalog.has_region(region):
+            problems.append(Problem(path, f"there is no region named {region!r}"))
+        elif offered_in and region not in offered_in:
+            problems.append(
+                Problem(
+                    "$.flavor",
+                    f"flavor {declaration.flavor!r} is not offered in region {region!r}",
+                )
             )
-        )
     bound = replicas_problem(declaration.replicas, svc.config.max_replicas)
     if bound is not None:
         problems.append(bound)

@@ -178,6 +178,8 @@ class FlavorRow(Base):
     disk: Mapped[int] = mapped_column(Integer)
     regions: Mapped[list[Any]] = mapped_column(default=list)
     price_per_hour: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Prices per hour by region, where they differ from `price_per_hour`.
+    region_prices: Mapped[dict[str, Any]] = mapped_column(default=dict)
     currency: Mapped[str] = mapped_column(String(8), default="USD")
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -238,6 +240,9 @@ class AssemblyRow(Base):
     replace_count: Mapped[int] = mapped_column(Integer, default=0)
     #: The instances' probe (`Probe` as JSON), or NULL: what the prober reads.
     probe: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    #: Several regions and a policy (`Placement` as JSON), or NULL: every instance in
+    #: `region_name`, which is otherwise the first of them. Never changes.
+    placement: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
     generation: Mapped[int] = mapped_column(Integer, default=1)
 
     # -- status: written by the reconciler --
@@ -300,6 +305,21 @@ class InstanceRow(Base):
     retiring: Mapped[int | None] = mapped_column(Integer, default=None)
     #: When the instance on its way out was taken out of the routes (epoch seconds).
     drain_started_at: Mapped[float | None] = mapped_column(Float, default=None)
+    #: The region the instance was placed in (its assembly's, unless it has a placement).
+    region_name: Mapped[str] = mapped_column(String(NAME), default="")
+
+
+class PlacementRow(Base):
+    """A region an assembly with a placement may run instances in (its passes read these)."""
+
+    __tablename__ = "placements"
+    __table_args__ = (Index("ix_placements_region_name", "region_name"),)
+    assembly_id: Mapped[str] = mapped_column(
+        ForeignKey("assemblies.id", ondelete="CASCADE"), primary_key=True
+    )
+    region_name: Mapped[str] = mapped_column(ForeignKey("regions.name"), primary_key=True)
+    #: Its place in the placement's list of regions (0: the first).
+    position: Mapped[int] = mapped_column(Integer)
 
 
 class ProbeRow(Base):

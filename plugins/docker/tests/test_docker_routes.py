@@ -26,6 +26,7 @@ import attrs
 import httpx
 import pytest
 
+from vertice_core.driver import TAG_ASSEMBLY
 from vertice_core.router import RouterConfig
 from vertice_core.routing.controller import RouterTarget
 from vertice_core.routing.routers import router_info
@@ -46,15 +47,15 @@ WRK_CONNECTIONS, CLIENT_CONNECTIONS = 4, 2
 
 @pytest.fixture
 def running(alice, installation, docker_region, declare, make_reconciler, caddy):
-    """`running(replicas)`: alice's assembly `web` of busybox containers behind a route,
+    """`running(replicas, **fields)`: alice's assembly `web` of busybox containers behind a route,
     and the reconciler running in a thread (stopped at the end); returns the URIs of the
     assembly and of the route."""
     stop = threading.Event()
     threads: list[threading.Thread] = []
 
-    def start(replicas: int) -> tuple[str, str]:
+    def start(replicas: int, **fields: Any) -> tuple[str, str]:
         docker_region()
-        uri = declare("web", replicas=replicas)
+        uri = declare("web", replicas=replicas, **fields)
         info = router_info("caddy")
         settings = info.settings(admin=caddy.admin_url, http_port=caddy.http_port,
                                  https_port=caddy.https_port, listen_host="127.0.0.1")  # fmt: skip
@@ -148,6 +149,35 @@ def test_requests_through_caddy_reach_every_replica(alice, caddy, running, engin
     containers = {engine_client.containers.get(i["cloud_id"]).attrs["Config"]["Hostname"]
                   for i in alice.get(uri).json["status"]["instances"]}  # fmt: skip
     assert answered == containers
+
+
+def test_a_route_balances_across_a_spread_over_a_docker_region_and_a_sim_region(
+    alice, caddy, running, engine_client
+):
+    uri, route_uri = running(
+        4, region=None, placement={"policy": "spread", "regions": ["dock", "local"]}
+    )
+
+    def spread() -> bool:
+        instances = alice.get(uri).json["status"]["instances"]
+        placed = sorted(i["region"] for i in instances if i["state"] == "running")
+        return placed == ["dock", "dock", "local", "local"]
+
+    wait_for(spread, "two instances in each region")
+    instances = alice.get(uri).json["status"]["instances"]
+    docker = [i for i in instances if i["region"] == "dock"]
+    assert [i["ordinal"] for i in docker] == [0, 2]
+    # The route's upstreams are the published addresses of every instance, in both clouds.
+    # (No request is sent through: the simulated instances have documentation-range
+    # addresses, and what answers there depends on the machine's network.)
+    every = sorted(i["access"][0] for i in instances)
+    assert len(set(every)) == 4
+    wait_for(lambda: alice.get(route_uri).json["status"]["upstreams"] == every,
+             "the route balancing across both regions")  # fmt: skip
+    # The Docker region's share runs on the engine, and nothing more.
+    label = f"{TAG_ASSEMBLY}={uri.rsplit('/', 1)[1]}"
+    labelled = engine_client.containers.list(filters={"label": label})
+    assert sorted(c.id for c in labelled) == sorted(i["cloud_id"] for i in docker)
 
 
 def test_scaling_down_and_replacing_every_instance_under_load_fail_no_request(

@@ -28,6 +28,8 @@ from vertice_core.registry import DriverRegistry
 from vertice_core.store import Store, migrate
 from vertice_drivers.sim import SimDriver, SimSettings, cloud_at
 
+from .old_schema import seed_catalog
+
 PREVIOUS_HEAD = "0003"
 COUNT = 5
 
@@ -75,7 +77,7 @@ def test_an_upgrade_adopts_running_instances_at_ordinal_zero(empty_db_url, tmp_p
     converter = make_converter()
     try:
         migrate.upgrade(store.engine, PREVIOUS_HEAD)
-        builtins.seed(store, converter)
+        seed_catalog(store, converter)
         project_id = "prj-0000000000000001"
         with store.engine.begin() as connection:
             connection.execute(

@@ -9,13 +9,12 @@ migration adds columns in place instead. Assemblies whose metadata lets
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from vertice_core import builtins
-from vertice_core.convert import make_converter
 from vertice_core.store import Store, migrate
+
+from .old_schema import at_revision
 
 PREVIOUS_HEAD = "0005"
 
@@ -30,14 +29,9 @@ def test_an_upgrade_keeps_instances_leases_and_routes_and_lets_replace_count_be_
 ):
     store = Store(empty_db_url)
     try:
-        migrate.upgrade(store.engine, PREVIOUS_HEAD)
-        builtins.seed(store, make_converter())
-        stamp = datetime.now(UTC).replace(tzinfo=None)
-        metadata = sa.MetaData()
-        tables = {
-            name: sa.Table(name, metadata, autoload_with=store.engine)
-            for name in ("projects", "assemblies", "instances", "leases", "routes")
-        }
+        tables, stamp = at_revision(
+            store, PREVIOUS_HEAD, ("projects", "assemblies", "instances", "leases", "routes")
+        )
         assembly = {
             "project_id": "prj-0000000000000001", "created_at": stamp, "updated_at": stamp,
             "description": "", "tags": [], "plan_name": "1_virtualmachine_ubuntu",

@@ -68,7 +68,8 @@ class AssemblyRepository:
                     "tags": [], "desired_state": "running", "restart_count": 0, "generation": 1,
                     "phase": "PENDING", "reason": "", "message": "", "status": {},
                     "status_digest": "", "observed_generation": 0, "attempts": 0,
-                    "replicas": 1, "replace_count": 0, "probe": None, "restarts_done": 0,
+                    "replicas": 1, "replace_count": 0, "probe": None, "placement": None,
+                    "restarts_done": 0,
                     "ready": None,
                     "ready_since": None, "synced": None, "synced_since": None}  # fmt: skip
         full = [{**defaults, **row} for row in rows]

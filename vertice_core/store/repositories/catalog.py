@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from vertice_core.store.tables import AssemblyRow, FlavorRow, PlanRow, RegionRow, utcnow
+from vertice_core.store.tables import (
+    AssemblyRow,
+    FlavorRow,
+    PlacementRow,
+    PlanRow,
+    RegionRow,
+    utcnow,
+)
 
 RowT = TypeVar("RowT", PlanRow, RegionRow, FlavorRow)
 
@@ -82,6 +89,18 @@ class RegionRepository(_NamedRepository[RegionRow]):
 
     row_type = RegionRow
     used_by_column = AssemblyRow.region_name
+
+    def used_by(self, name: str, limit: int = 20) -> list[str]:
+        """Names of (up to `limit`) assemblies homed in the region, or placing instances there."""
+        placed = select(PlacementRow.assembly_id).where(PlacementRow.region_name == name)
+        return list(
+            self.session.scalars(
+                select(AssemblyRow.name)
+                .where(or_(AssemblyRow.region_name == name, AssemblyRow.id.in_(placed)))
+                .order_by(AssemblyRow.name)
+                .limit(limit)
+            )
+        )
 
     def cloud_types(self) -> list[str]:
         """The distinct cloud types of the configured regions."""

@@ -17,10 +17,9 @@ from sqlalchemy import Connection, Table, bindparam, delete, select
 
 from vertice_core.store.bulk import insert_rows, update_rows
 from vertice_core.store.leases import chunked
-from vertice_core.store.tables import AssemblyRow, InstanceRow
+from vertice_core.store.tables import InstanceRow
 
 INSTANCES = cast(Table, InstanceRow.__table__)
-_A = cast(Table, AssemblyRow.__table__).c
 _I = INSTANCES.c
 
 
@@ -42,6 +41,8 @@ class InstanceSlot:
     replaced_done: int = 0
     retiring: int | None = None
     drain_started_at: float | None = None
+    #: The region the instance was placed in.
+    region_name: str = ""
 
 
 _SLOT_COLUMNS = [getattr(_I, f.name) for f in attrs.fields(InstanceSlot)]
@@ -84,16 +85,6 @@ class SlotRows:
 
     def __init__(self, db: Connection) -> None:
         self._db = db
-
-    def of_region(self, region: str) -> dict[str, tuple[InstanceSlot, ...]]:
-        """The instance rows of every assembly of `region`, by assembly id, in ordinal order."""
-        rows = self._db.execute(
-            select(_I.assembly_id, *_SLOT_COLUMNS)
-            .join(AssemblyRow, _A.id == _I.assembly_id)
-            .where(_A.region_name == region)
-            .order_by(_I.assembly_id, _I.ordinal)
-        )
-        return _group_slots(rows)
 
     def of(self, ids: Sequence[str]) -> dict[str, tuple[InstanceSlot, ...]]:
         """The instance rows of these assemblies, by assembly id, in ordinal order."""

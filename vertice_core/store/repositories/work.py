@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from vertice_core.store.bulk import insert_rows, update_rows
 from vertice_core.store.leases import Leases, chunked
+from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges, SlotRows
 from vertice_core.store.tables import (
     AssemblyRow,
@@ -65,6 +66,8 @@ class WorkItem:
     replace_count: int
     #: Whether the assembly declares a probe.
     probed: bool = False
+    #: Whether the assembly has a placement (instances in several regions).
+    placed: bool = False
     slots: tuple[InstanceSlot, ...] = ()
 
     @classmethod
@@ -73,8 +76,9 @@ class WorkItem:
         return cls(*row, slots)  # type: ignore[call-arg]  # the row holds every other field
 
 
+_FLAGS = {"probed": _A.probe.is_not(None), "placed": _A.placement.is_not(None)}
 _WORK_COLUMNS = [
-    _A.probe.is_not(None).label("probed") if f.name == "probed" else getattr(_A, f.name)
+    _FLAGS[f.name].label(f.name) if f.name in _FLAGS else getattr(_A, f.name)
     for f in attrs.fields(WorkItem)
     if f.name != "slots"
 ]
@@ -136,7 +140,10 @@ class WorkRepository:
         rows = self._db.execute(
             select(_A.region_name, func.count()).where(_A.due_at <= now).group_by(_A.region_name)
         )
-        return {str(region): int(count) for region, count in rows}
+        counts = {str(region): int(count) for region, count in rows}
+        for region, count in PlacementRepository(self.session).due_regions(now).items():
+            counts[region] = counts.get(region, 0) + count
+        return counts
 
     def oldest_due(self, now: float) -> float | None:
         """The earliest due time of any assembly due by `now` (queue lag)."""
@@ -145,19 +152,18 @@ class WorkRepository:
 
     def region_items(self, region: str) -> list[WorkItem]:
         """Every assembly of `region`, as the planner sees it."""
-        slots = self.region_slots(region)
-        return [WorkItem.of(row, slots.get(row[0], ())) for row in self.region_rows(region)]
+        rows = self.region_rows(region)
+        slots = self.slots([row[0] for row in rows])
+        return [WorkItem.of(row, slots.get(row[0], ())) for row in rows]
 
     def region_rows(self, region: str) -> Sequence[tuple[Any, ...]]:
-        """Every assembly of `region` as plain tuples of `WorkItem`'s fields but `slots`
-        (cheapest)."""
-        return (
+        """Every assembly of `region` (homed there, or placed there too) as plain tuples
+        of `WorkItem`'s fields but `slots` (cheapest)."""
+        home = (
             self._db.execute(select(*_WORK_COLUMNS).where(_A.region_name == region)).tuples().all()
         )
-
-    def region_slots(self, region: str) -> dict[str, tuple[InstanceSlot, ...]]:
-        """The instance rows of every assembly of `region`, by assembly id."""
-        return SlotRows(self._db).of_region(region)
+        placed = PlacementRepository(self.session).rows_in(region, _WORK_COLUMNS)
+        return [*home, *placed] if placed else home
 
     def slots(self, ids: Sequence[str]) -> dict[str, tuple[InstanceSlot, ...]]:
         """The instance rows of these assemblies, by assembly id, in ordinal order."""
