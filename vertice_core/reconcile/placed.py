@@ -141,6 +141,7 @@ def own_part(
         "message": report.message,
         "busy": busy,
         "synced": report.synced,
+        "synced_reason": report.synced_reason,
         "replicas": report.replicas,
         "ready_replicas": report.ready_replicas,
         "updated_replicas": report.updated_replicas,
@@ -206,7 +207,7 @@ def merged(
     if unsynced:
         first = unsynced[0]
         message = f"region {first['region']}: {first['message']}"
-        synced, synced_reason = False, str(first["reason"])
+        synced, synced_reason = False, str(first.get("synced_reason") or first["reason"])
     else:
         message, synced, synced_reason = "", True, "Reconciled"
     ready = is_ready(phase, desired)
