@@ -24,9 +24,11 @@ from typing import Any
 
 import attrs
 
+from vertice_core.errors import DriverError, QuotaExceeded
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.placement import Placement, PlacementPolicy
-from vertice_core.model.status import Phase
+from vertice_core.model.status import EventType, Phase
+from vertice_core.reconcile.decision import Verb
 from vertice_core.reconcile.placement import place
 from vertice_core.reconcile.status import Report, is_ready
 from vertice_core.store.repositories.slots import InstanceSlot
@@ -82,6 +84,35 @@ class Share:
             for r in self.regions
             if r != self.region
         )
+
+
+def refused(verb: Verb, answer: object) -> bool:
+    """Whether a call's answer is a create the region refused for lack of capacity or quota
+    (for an assembly with a placement: the ordinal is placed anew, maybe elsewhere)."""
+    return verb is Verb.CREATE and isinstance(answer, QuotaExceeded)
+
+
+def refusal_events(
+    refused: Mapping[int, DriverError],
+    *,
+    region: str,
+    retry: float,
+    assembly_id: str,
+    project_id: str,
+) -> list[dict[str, Any]]:
+    """A Warning (as `EventRow` columns) for each create the region refused."""
+    return [
+        {
+            "assembly_id": assembly_id,
+            "project_id": project_id,
+            "region_name": region,
+            "type": EventType.WARNING.value,
+            "reason": "PlacementRefused",
+            "message": f"region {region} refused instance {ordinal}: {error.reason}: "
+            f"{error.message}; new instances go to the other regions for {retry:.0f}s",
+        }
+        for ordinal, error in sorted(refused.items())
+    ]
 
 
 def failure_of(refused: Mapping[int, Any], now: float) -> dict[str, Any] | None:

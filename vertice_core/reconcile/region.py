@@ -21,9 +21,9 @@ from typing import Any
 import attrs
 
 from vertice_core.driver import Driver, Instance
-from vertice_core.errors import DriverError, QuotaExceeded
+from vertice_core.errors import DriverError
 from vertice_core.model.status import EventType, InstanceState
-from vertice_core.reconcile import status
+from vertice_core.reconcile import placed, status
 from vertice_core.reconcile.outcome import (
     Work,
     backing_off,
@@ -335,7 +335,7 @@ class RegionPass:
         if batch.pending is not None:
             results = batch.pending.results()
             for (work, action), value in zip(batch.owners, results, strict=True):
-                if _refused(work, action, value):
+                if work.share is not None and placed.refused(action.verb, value):
                     work.refused[action.ordinal] = value
                 elif isinstance(value, DriverError):
                     work.errors.append(value)
@@ -401,7 +401,15 @@ class RegionPass:
                 work, now, settings=self.settings, rng=self.rng, region=self.region
             )
             writes.append(write)
-            events.extend(self._refusals(work))
+            events.extend(
+                placed.refusal_events(
+                    work.refused,
+                    region=self.region,
+                    retry=self.settings.placement_retry,
+                    assembly_id=item.id,
+                    project_id=item.project_id,
+                )
+            )
             events.extend(
                 status.unhealthy_events(
                     work.decision.members,
@@ -424,20 +432,6 @@ class RegionPass:
                 )
         return busy, writes, events, removed
 
-    def _refusals(self, work: Work) -> list[dict[str, Any]]:
-        """A Warning for each create the region refused for lack of capacity or quota."""
-        retry = self.settings.placement_retry
-        return [
-            self._event(
-                work.item,
-                EventType.WARNING,
-                "PlacementRefused",
-                f"region {self.region} refused instance {ordinal}: {error.reason}: "
-                f"{error.message}; new instances go to the other regions for {retry:.0f}s",
-            )
-            for ordinal, error in sorted(work.refused.items())
-        ]
-
     def _event(self, item: WorkItem, kind: EventType, reason: str, message: str) -> dict[str, Any]:
         return {
             "assembly_id": item.id,
@@ -456,14 +450,6 @@ def _timeless(item: WorkItem) -> bool:
         item.attempts == 0
         and item.due_at is None
         and all(s.create_key is None and s.drain_started_at is None for s in item.slots)
-    )
-
-
-def _refused(work: Work, action: Action, value: Any) -> bool:
-    """Whether a call's answer is a create of a placed assembly that the region refused
-    for lack of capacity or quota (the ordinal is placed anew, maybe in another region)."""
-    return (
-        work.share is not None and action.verb is Verb.CREATE and isinstance(value, QuotaExceeded)
     )
 
 
