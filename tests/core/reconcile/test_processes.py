@@ -143,3 +143,44 @@ def test_sigkill_during_a_scale_up_leaves_no_duplicate_and_no_gap(
         instance_key(uri.rsplit("/", 1)[1], 1, ordinal) for uri in uris for ordinal in range(5)
     }
     assert set(keys) == expected, "an ordinal is missing or one was replaced needlessly"
+
+
+def test_two_reconcilers_placing_across_two_regions_never_create_twice(
+    ctx, admin, alice, configure_sim, sim_cloud
+):
+    """Each region's passes of both processes plan the same assemblies: the leases and the
+    re-read before acting keep every key created once, in the region its row names."""
+    if ctx.store.dialect != "postgresql":
+        pytest.skip("several reconcilers share one PostgreSQL; SQLite is the embedded default")
+    configure_sim(latency=0.02, audit=True)
+    east = {"name": "east", "cloud_type": "sim",
+            "settings": {"account": "east", "latency": 0.02, "audit": True}}  # fmt: skip
+    assert admin.post("/v3/regions", east).status_code == 201
+    placement = {"policy": "spread", "regions": ["local", "east"]}
+    for i in range(40):
+        declared = alice.declare(f"asm{i:03d}", replicas=3, placement=placement)
+        assert declared.status_code == 201, declared.json
+    env = reconciler_env(ctx, workers=16)
+    processes = [start(env, "first"), start(env, "second")]
+
+    def ready() -> bool:
+        page = alice.get("/v3/assembly_factory", params={"items_per_page": "100"}).json
+        return all(alice.status(i["uri"]).get("ready_replicas") == 3 for i in page["items"])
+
+    try:
+        wait_for(ready, timeout=180)
+    finally:
+        for process in processes:
+            stop(process)
+    page = alice.get("/v3/assembly_factory", params={"items_per_page": "100"}).json
+    placed = {
+        i["key"]: i["region"]
+        for item in page["items"]
+        for i in alice.status(item["uri"])["instances"]
+    }
+    for account, region, expected in (("default", "local", 80), ("east", "east", 40)):
+        creates = Counter(t for verb, t in sim_cloud.audited(account) if verb == "create")
+        assert len(creates) == expected, account
+        assert set(creates.values()) == {1}, f"some key was created twice in {account}"
+        live = {r["key"] for r in sim_cloud.all_rows(account) if r["state"] != "terminated"}
+        assert live == {key for key, where in placed.items() if where == region}
