@@ -1,7 +1,8 @@
 """`python -m bench [--size full|quick|tiny] [SCENARIO ...]`: run the benchmarks.
 
 Scenarios: converge (SQLite, then PostgreSQL; idle follows on SQLite), declare,
-api, footprint, chaos, replicas (SQLite, then PostgreSQL; scaling on SQLite).
+api, footprint, chaos, replicas (SQLite, then PostgreSQL; scaling on SQLite),
+routes (a real Caddy), placement (one region against a spread over two).
 Prints one line per figure and a summary, and writes the figures as JSON under
 `var/bench/` (or `--out`).
 """
@@ -15,7 +16,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.report import Figure, Report
-from bench.scenarios import api, chaos, converge, declare, footprint, replicas, routes
+from bench.scenarios import (
+    api,
+    chaos,
+    converge,
+    declare,
+    footprint,
+    placement,
+    replicas,
+    routes,
+)
 from bench.sizes import SIZES, Size
 
 SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
@@ -26,6 +36,7 @@ SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
     "chaos": chaos.run,
     "replicas": lambda size: replicas.run(size, "sqlite") + replicas.run(size, "postgresql"),
     "routes": routes.run,
+    "placement": placement.run,
 }
 
 

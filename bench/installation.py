@@ -34,6 +34,7 @@ from vertice_core.convert import make_converter
 from vertice_core.ids import new_id
 from vertice_core.store import Store, migrate
 from vertice_core.store.repositories import AssemblyRepository, RegionRepository, RouteRepository
+from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_drivers.sim import cloud_at
 from vertice_testing.databases import create_postgres_database, drop_postgres_database
 from vertice_testing.server import free_port
@@ -105,13 +106,20 @@ class Installation:
             assert row is not None
             regions.update(row, settings=settings)
 
-    def sim_calls(self) -> Counter[str]:
-        """Calls the sim audited, by verb."""
-        return Counter(verb for verb, _ in cloud_at(self.home / "sim.db").audited("default"))
+    def add_sim_region(self, name: str, **settings: Any) -> None:
+        """Another sim region: the account `name` of the same simulated cloud."""
+        with self.store.write() as session:
+            RegionRepository(session).add(
+                name=name, cloud_type="sim", settings={"account": name, **settings}
+            )
 
-    def sim_instances(self) -> list[dict[str, Any]]:
-        """Every instance of the sim, with its state and tags."""
-        return list(cloud_at(self.home / "sim.db").all_rows("default"))
+    def sim_calls(self, account: str = "default") -> Counter[str]:
+        """Calls the sim audited (in one account), by verb."""
+        return Counter(verb for verb, _ in cloud_at(self.home / "sim.db").audited(account))
+
+    def sim_instances(self, account: str = "default") -> list[dict[str, Any]]:
+        """Every instance of the sim (in one account), with its state and tags."""
+        return list(cloud_at(self.home / "sim.db").all_rows(account))
 
     # -- declarations and phases --
 
@@ -121,23 +129,29 @@ class Installation:
         prefix: str = "a",
         replicas: int = 1,
         plan: str = "1_virtualmachine_ubuntu",
+        placement: dict[str, Any] | None = None,
     ) -> float:
-        """Store `count` declared assemblies in one transaction; return when it committed."""
+        """Store `count` declared assemblies (with a `placement`, homed in its first region)
+        in one transaction; return when it committed."""
         rows = [
             {
                 "id": new_id("asm"),
                 "project_id": self.project_id,
                 "name": f"{prefix}{i:05d}",
                 "plan_name": plan,
-                "region_name": "local",
+                "region_name": placement["regions"][0] if placement else "local",
                 "flavor_name": "small",
                 "spec": SPEC,
                 "replicas": replicas,
+                "placement": placement,
             }
             for i in range(count)
         ]
         with self.store.write() as session:
             AssemblyRepository(session).create_many(rows)
+            if placement is not None:
+                for row in rows:
+                    PlacementRepository(session).add(str(row["id"]), placement["regions"])
         return time.monotonic()
 
     def declare_routes(
