@@ -28,6 +28,6 @@ def test_upgrade_downgrade_upgrade(empty_db_url):
         assert migrate.current(store.engine) == migrate.head()
         with store.engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-        assert diff == [], "the migrations and vertice_core/store/tables.py disagree"
+        assert diff == [], "the migrations and vertice_core/store/tables/ disagree"
     finally:
         store.dispose()
