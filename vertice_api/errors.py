@@ -27,6 +27,7 @@ STATUS: dict[type[errors.VerticeError], str] = {
     errors.Forbidden: falcon.HTTP_403,
     errors.StaleVersion: falcon.HTTP_412,
     errors.InvalidInput: falcon.HTTP_422,
+    errors.MalformedInput: falcon.HTTP_400,
 }
 
 REQUEST_ID = "X-Request-ID"

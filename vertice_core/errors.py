@@ -69,6 +69,18 @@ class ConfigurationError(VerticeError):
     title = "Configuration error"
 
 
+class MalformedInput(VerticeError):
+    """A document is not of the shape its format requires (a JSON Patch operation
+    without `path`): the request itself is malformed, not the values it carries."""
+
+    title = "Malformed input"
+
+    def __init__(self, description: str, title: str | None = None) -> None:
+        super().__init__(description)
+        if title is not None:
+            self.title = title
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation problem: where in the document (a JSON path) and what is wrong."""

@@ -27,6 +27,7 @@ Each declared capability is checked; undeclared ones are not.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -45,8 +46,10 @@ from vertice_core.driver import (
     InstanceSpec,
     SizeSpec,
 )
-from vertice_core.errors import TransientError, UnavailableError
+from vertice_core.errors import DriverError, TransientError, UnavailableError
+from vertice_core.metrics import Metrics
 from vertice_core.model.status import InstanceState
+from vertice_core.runtime.calls import DEFAULT_WORKERS, CallPool
 
 #: A public key the contract launches with (a syntactically valid ed25519 key).
 TEST_PUBLIC_KEY = (
@@ -271,6 +274,29 @@ class DriverContract:
         assert flavors and all(f.name and f.cpu >= 1 and f.ram >= 1 for f in flavors)
         images = driver.images()
         assert images and all(i.id and i.name for i in images)
+
+    def test_calls_at_the_reconcilers_concurrency_fit_the_connection_pool(
+        self, driver: Driver, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """As many calls at once as the reconciler runs (`ReconcilerSettings.workers`, in
+        its `CallPool`) never overflow the driver's HTTP pool: urllib3 would otherwise
+        open connections only to discard them ("Connection pool is full")."""
+        workers = DEFAULT_WORKERS
+        pool = CallPool(workers, Metrics())
+        verbs: list[tuple[str, Callable[[], Any]]] = [
+            ("observe", lambda: list(driver.observe())),
+            ("flavors", driver.flavors),
+        ]
+        calls = [(driver.info.cloud_type, *verbs[i % len(verbs)]) for i in range(workers)]
+        try:
+            with caplog.at_level(logging.WARNING, logger="urllib3"):
+                results = pool.run_all(calls, timeout=120.0)
+        finally:
+            pool.shutdown()
+        failed = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, DriverError)]
+        assert not failed, f"{len(failed)} of {workers} calls failed, e.g. {failed[0]}"
+        full = [m for r in caplog.records if "Connection pool is full" in (m := r.getMessage())]
+        assert full == [], f"{len(full)} connections discarded, e.g. {full[0]}"
 
     def test_rejected_credentials_are_unavailable(self, request: pytest.FixtureRequest) -> None:
         broken: Driver = _optional(request, "unauthorized_driver")

@@ -1,10 +1,17 @@
-"""`PATCH /v3/assembly/{id}`: JSON Patch limited by metadata, test ops, ETag and If-Match."""
+"""`PATCH /v3/assembly/{id}`: JSON Patch limited by metadata, test ops, ETag and If-Match.
+
+Issue 20, item 5: a document that is no JSON Patch is a 400, a patch that cannot
+be applied or is refused a 422; a missing assembly is a 404 whatever the body; a
+failed `test` names JSON types.
+"""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+
+from vertice_api.http import MAX_BODY
 
 JSON_PATCH = {"Content-Type": "application/json-patch+json"}
 
@@ -124,25 +131,56 @@ def test_values_are_validated_after_patching(alice, uri, snapshot, operations, p
 @pytest.mark.parametrize(
     "operations",
     [
-        {"op": "replace", "path": "/name", "value": "x"},
-        ["replace /name x"],
-        [{"op": "frobnicate", "path": "/name", "value": "x"}],
-        [{"op": "replace", "path": "/name"}],
-        [{"path": "/name", "value": "x"}],
         [{"op": "replace", "path": "/name/0", "value": "x"}],
         [{"op": "add", "path": "/name/0", "value": "x"}],
         [{"op": "replace", "path": "/tags/7", "value": "x"}],
         [{"op": "replace", "path": "/tags/x", "value": "x"}],
         [{"op": "move", "from": "/tags", "path": "/tags/0"}],
-        [{"op": "replace", "path": 5, "value": "x"}],
     ],
 )
-def test_malformed_patches_are_422(alice, uri, snapshot, operations):
+def test_patches_that_cannot_be_applied_are_422(alice, uri, snapshot, operations):
     before = snapshot()
     result = alice.patch(uri, operations)
     assert result.status_code == 422, result.text
-    assert result.json["problems"]
+    assert result.json["problems"][0]["path"] == "$[0]"
     assert snapshot() == before
+
+
+#: Documents that are no JSON Patch (RFC 6902 §4, §5): RFC 5789's "malformed patch
+#: document", a 400 (issue 20, item 5: an operation without `path` is one).
+MALFORMED = {
+    "no path": [{"op": "replace", "value": "x"}],
+    "no path after a good one": [
+        {"op": "replace", "path": "/description", "value": "x"},
+        {"op": "add", "value": "y"},
+    ],
+    "a path that is not a string": [{"op": "replace", "path": 5, "value": "x"}],
+    "a from that is not a string": [{"op": "copy", "from": ["/name"], "path": "/description"}],
+    "no op": [{"path": "/name", "value": "x"}],
+    "an unknown op": [{"op": "frobnicate", "path": "/name", "value": "x"}],
+    "an op that is not a string": [{"op": ["replace"], "path": "/name", "value": "x"}],
+    "no value": [{"op": "replace", "path": "/name"}],
+    "no from": [{"op": "copy", "path": "/description"}],
+    "an operation that is not an object": ["replace /name x"],
+    "not an array": {"op": "replace", "path": "/name", "value": "x"},
+    "null": None,
+}
+
+
+@pytest.mark.parametrize("operations", MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_patches_are_400(alice, uri, snapshot, operations):
+    before = snapshot()
+    result = alice.patch(uri, operations)
+    assert result.status_code == 400, result.text
+    assert result.json["title"] == "Malformed patch"
+    assert "$" in result.json["description"]
+    assert snapshot() == before
+
+
+def test_an_operation_without_path_is_named_by_its_index(alice, uri):
+    result = alice.patch(uri, MALFORMED["no path after a good one"])
+    assert result.status_code == 400
+    assert result.json["description"] == "$[1]: the 'add' operation needs a 'path'"
 
 
 def test_an_empty_or_idle_patch_keeps_the_generation(alice, uri):
@@ -210,3 +248,94 @@ def test_patching_a_deleted_assembly_is_409(alice, uri, snapshot):
 def test_patching_a_missing_assembly_is_404(alice):
     result = alice.patch("/v3/assembly/asm-0000000000000000", replace("/name", "x"))
     assert result.status_code == 404
+
+
+MISSING = "/v3/assembly/asm-0000000000000000"
+PATCH = "application/json-patch+json"
+#: Every kind of bad body, and a good one: none may hide that the assembly is missing.
+BODIES = {
+    **{f"malformed patch: {name}": (body, PATCH) for name, body in MALFORMED.items()},
+    "malformed JSON": ('[{"op": "replace",', PATCH),
+    "empty": ("", PATCH),
+    "not utf-8": (b'[{"op": "\xff"}]', PATCH),
+    "wrong media type": ([], "application/json"),
+    "no media type": ([], None),
+    "over 1 MiB": ([{"op": "test", "path": "/description", "value": "x" * MAX_BODY}], PATCH),
+    "a path not allowed": ([{"op": "add", "path": "/colour", "value": "red"}], PATCH),
+    "wrong types": (replace("/name", 1), PATCH),
+    "a failing test": ([{"op": "test", "path": "/description", "value": 5}], PATCH),
+    "a valid patch": (replace("/description", "x"), PATCH),
+}
+
+
+def send(api, path, body, media):
+    if not isinstance(body, str | bytes):
+        body = json.dumps(body)
+    headers = api.headers({"Content-Type": media} if media else {})
+    result = api.client.simulate_request("PATCH", path, body=body, headers=headers)
+    assert result.status_code < 500, result.text
+    return result
+
+
+@pytest.mark.parametrize(("body", "media"), BODIES.values(), ids=BODIES.keys())
+def test_a_missing_assembly_is_404_whatever_the_body(alice, snapshot, body, media):
+    before = snapshot()
+    result = send(alice, MISSING, body, media)
+    assert result.status_code == 404, result.text
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("body", "media"), BODIES.values(), ids=BODIES.keys())
+def test_an_assembly_the_caller_cannot_see_is_404_whatever_the_body(
+    bob, uri, snapshot, body, media
+):
+    before = snapshot()
+    result = send(bob, uri, body, media)
+    assert result.status_code == 404, result.text
+    assert snapshot() == before
+
+
+#: A failed `test`: the path, the value found and its JSON type, the value tested and its.
+TESTS = {
+    "integer against string": ("/description", 5, "string", "integer"),
+    "number against string": ("/description", 1.5, "string", "number"),
+    "boolean against string": ("/description", True, "string", "boolean"),
+    "null against string": ("/description", None, "string", "null"),
+    "object against array": ("/tags", {}, "array", "object"),
+    "array against integer": ("/replicas", [1], "integer", "array"),
+    "string against string": ("/name", "other", "string", "string"),
+}
+
+
+@pytest.mark.parametrize(("path", "value", "actual", "tested"), TESTS.values(), ids=TESTS.keys())
+def test_a_failed_test_names_json_types(alice, uri, snapshot, path, value, actual, tested):
+    before = snapshot()
+    result = alice.patch(uri, [{"op": "test", "path": path, "value": value}])
+    assert result.status_code == 409, result.text
+    message = result.json["description"]
+    assert "class" not in message
+    assert f"({actual})" in message
+    assert f"({tested})" in message
+    assert path in message
+    assert snapshot() == before
+
+
+def test_a_failed_test_quotes_both_values(alice, uri):
+    result = alice.patch(uri, [{"op": "test", "path": "/name", "value": 5}])
+    assert result.json["description"] == (
+        'a test operation failed: /name is "web-1" (string), not 5 (integer)'
+    )
+
+
+def test_a_failed_test_sees_the_operations_before_it(alice, uri):
+    operations = [*replace("/description", "new"), {"op": "test", "path": "/description",
+                                                     "value": "old"}]  # fmt: skip
+    result = alice.patch(uri, operations)
+    assert result.status_code == 409
+    assert '"new" (string), not "old" (string)' in result.json["description"]
+
+
+def test_a_test_of_a_missing_member_says_so(alice, uri):
+    result = alice.patch(uri, [{"op": "test", "path": "/tags/7", "value": "x"}])
+    assert result.status_code == 409, result.text
+    assert result.json["description"] == "a test operation failed: /tags/7 does not exist"

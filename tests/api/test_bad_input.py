@@ -185,8 +185,10 @@ def test_hostile_bodies_are_refused(
 ):
     before = snapshot()
     for hostile, (body, status) in HOSTILE.items():
+        # JSON, but no JSON Patch document: RFC 5789's malformed patch, a 400.
+        expected = 400 if media == PATCH and status == 422 else status
         result = send(world, caller, method, path, body, media)
-        assert result.status_code == status, (hostile, result.text)
+        assert result.status_code == expected, (hostile, result.text)
         assert result.json["title"], hostile
     assert snapshot() == before
 

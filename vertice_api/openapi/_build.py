@@ -20,11 +20,12 @@ REASONS = {
     202: "Accepted",
     204: "No content",
     304: "Not modified: If-None-Match names the current ETag",
-    400: "Bad request: a malformed or empty body, an invalid query parameter, or a NUL "
-    "character in the URL",
+    400: "Bad request: a malformed or empty body (or JSON Patch document: an operation "
+    "without `op` or `path`), an invalid query parameter, or a NUL character in the URL",
     401: "Missing, unknown, revoked or expired bearer token",
     403: "The caller may not do this (administrators only, or admission refused)",
-    404: "No such resource, or one in a project the caller cannot see",
+    404: "No such resource, or one in a project the caller cannot see (whatever the body "
+    "a write sends)",
     409: "Conflict with the current state (a name in use, a resource still in use)",
     412: "If-Match names no current version of the resource's spec",
     413: "The body is larger than 1 MiB",

@@ -97,7 +97,8 @@ class AssemblyFactory:
 
 class AssemblyItem:
     """`/v3/assembly/{id}`: read (ETag, If-None-Match), patch (JSON Patch, If-Match),
-    delete (202, any phase; If-Match)."""
+    delete (202, any phase; If-Match). A missing assembly, or one the caller cannot
+    see, is a 404 before anything is said about the body."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
@@ -113,12 +114,23 @@ class AssemblyItem:
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         caller = caller_of(req)
-        operations = read_body(req, accepted=(JSON_PATCH,))
+        try:
+            operations = read_body(req, accepted=(JSON_PATCH,))
+        except falcon.HTTPError:
+            # A missing assembly is a 404 whatever the body (the service checks the
+            # assembly before the patch, so its 400s and 422s already come second).
+            self._must_be_visible(req, assembly_id)
+            raise
         with self.ctx.store.write() as session:
             stored = self.ctx.assemblies.patch(
                 session, caller, assembly_id, operations, expected=expected_generations(req)
             )
         _answer(self.ctx, resp, stored)
+
+    def _must_be_visible(self, req: falcon.Request, assembly_id: str) -> None:
+        """`NotFound` unless the caller may see the assembly."""
+        with self.ctx.store.connect() as connection:
+            self.ctx.assemblies.read(connection, caller_of(req), assembly_id)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         with self.ctx.store.write() as session:

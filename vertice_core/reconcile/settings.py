@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 import attrs
 
+from vertice_core.runtime.calls import DEFAULT_WORKERS
+
 
 @attrs.frozen
 class ReconcilerSettings:
@@ -23,7 +25,7 @@ class ReconcilerSettings:
     #: After a create, the cloud may not list the instance for this long.
     grace: float = 30.0
     #: Driver calls in flight at once (per reconciler process).
-    workers: int = 256
+    workers: int = DEFAULT_WORKERS
     #: Assemblies claimed, submitted and written together; batches are pipelined.
     batch: int = 500
     #: Regions worked on at once.

@@ -2,8 +2,9 @@
 
 The patch works on a small document of the patchable attributes, limited to
 the paths the assembly's metadata lets this caller change (`consumer_mutable`
-for its owners, `mutable` as well for administrators). The result is
-validated as a whole, and every problem names its JSON path.
+for its owners, `mutable` as well for administrators). A document that is no
+JSON Patch is refused first (`patch_document`); the result is validated as a
+whole, and every problem names its JSON path.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from vertice_core.convert import structure
 from vertice_core.errors import Conflict, InvalidInput, Problem
 from vertice_core.model.assembly import PowerState
 from vertice_core.model.types import Name, NonNegative, Tags
+from vertice_core.service.patch_document import check_shape, failed_test_message
 
 #: The patchable attributes of an assembly, in the order of `PATCHABLE_PATHS`.
 FIELDS = (
@@ -60,17 +62,22 @@ def apply_patch(
     operations: Any,
     allowed: set[str],
 ) -> dict[str, Any]:
-    """The patchable attributes after `operations`, validated (`InvalidInput`, or a
-    `Conflict` when a `test` operation fails)."""
-    if not isinstance(operations, list):
-        raise InvalidInput.at("$", "a JSON Patch document must be an array of operations")
-    check_paths(operations, allowed)
-    try:
-        changed = jsonpatch.JsonPatch(operations).apply(dict(current))
-    except jsonpatch.JsonPatchTestFailed as exc:
-        raise Conflict(f"a test operation failed: {exc}") from None
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        raise InvalidInput.at("$", f"the patch cannot be applied: {exc}") from None
+    """The patchable attributes after `operations`, validated: `MalformedInput` for a
+    document that is no JSON Patch, `InvalidInput` for paths or values refused, a
+    `Conflict` when a `test` operation fails.
+
+    Operations are applied one by one so that a failed `test` is described
+    against the document as the operations before it left it.
+    """
+    check_paths(check_shape(operations), allowed)
+    changed = dict(current)
+    for i, operation in enumerate(operations):
+        try:
+            changed = jsonpatch.JsonPatch([operation]).apply(changed)
+        except jsonpatch.JsonPatchTestFailed:
+            raise Conflict(failed_test_message(changed, operation)) from None
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            raise InvalidInput.at(f"$[{i}]", f"the operation cannot be applied: {exc}") from None
     result = structure(converter, changed, Patchable)
     return {
         "name": result.name,
@@ -83,20 +90,16 @@ def apply_patch(
     }
 
 
-def check_paths(operations: Sequence[Any], allowed: set[str]) -> None:
-    """`InvalidInput` naming every operation whose `path` or `from` is not allowed."""
+def check_paths(operations: Sequence[dict[str, Any]], allowed: set[str]) -> None:
+    """`InvalidInput` naming every operation whose `path` or `from` is not allowed
+    (the operations are well-formed: `check_shape` passed)."""
     problems = []
     for i, op in enumerate(operations):
-        if not isinstance(op, dict) or not isinstance(op.get("path"), str):
-            problems.append(Problem(f"$[{i}]", "an operation is an object with 'op' and 'path'"))
-            continue
         for field in ("path", "from"):
             path = op.get(field)
-            if field == "from" and path is None:
+            if path is None:
                 continue
-            if not isinstance(path, str) or not any(
-                path == a or path.startswith(a + "/") for a in allowed
-            ):
+            if not any(path == a or path.startswith(a + "/") for a in allowed):
                 permitted = ", ".join(sorted(allowed)) or "none"
                 problems.append(
                     Problem(f"$[{i}].{field}", f"{path!r} may not be changed; allowed: {permitted}")

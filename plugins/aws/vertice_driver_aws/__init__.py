@@ -89,7 +89,7 @@ class AwsSettings:
     read_timeout: NonNegativeFloat = NonNegativeFloat(30.0)
     #: Attempts botocore makes per call (throttling, 5xx) before vertice's own backoff.
     sdk_attempts: Positive = Positive(3)
-    #: HTTP connections kept open to the endpoint (calls run in a thread pool).
+    #: HTTP connections kept open to the endpoint, and the most calls in flight at once.
     max_connections: Positive = Positive(32)
 
 

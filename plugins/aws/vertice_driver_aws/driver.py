@@ -26,6 +26,7 @@ from vertice_core.driver import (
 from vertice_driver_aws import AwsSettings
 from vertice_driver_aws.client import call, call_unless_absent, client_token, make_client
 from vertice_driver_aws.translate import LIVE_STATES, instance_of, run_arguments, tags_of
+from vertice_drivers.slots import CallSlots, bounded
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -43,6 +44,8 @@ class AwsDriver(Driver):
         super().__init__(region)
         self.settings: AwsSettings = region.settings
         self.client: EC2Client = make_client(region)
+        # botocore's pool keeps max_connections and cannot block: as many calls at once.
+        self.slots = CallSlots(self.settings.max_connections)
 
     def _mine(self) -> FilterTypeDef:
         return {"Name": f"tag:{TAG_INSTALLATION}", "Values": [self.region.installation_id]}
@@ -53,6 +56,7 @@ class AwsDriver(Driver):
             instance.tags.get(TAG_INSTALLATION) == self.region.installation_id
         )
 
+    @bounded
     def observe(self) -> list[Instance]:
         """Every instance of this installation in the region, all states, in pages."""
         paginator = self.client.get_paginator("describe_instances")
@@ -70,6 +74,7 @@ class AwsDriver(Driver):
 
         return [i for i in call("describe_instances", listing) if self._ours(i)]
 
+    @bounded
     def live_by_key(self, key: str) -> Instance | None:
         """The oldest live instance tagged with `key` (None when there is none)."""
         filters: list[FilterTypeDef] = [
@@ -89,6 +94,7 @@ class AwsDriver(Driver):
         )
         return live[0] if live else None
 
+    @bounded
     def create(self, spec: InstanceSpec) -> Instance:
         """Launch the instance of `spec.key`, or return the live one that has the key."""
         existing = self.live_by_key(spec.key)
@@ -98,24 +104,29 @@ class AwsDriver(Driver):
         reply = call("run_instances", lambda: self.client.run_instances(**arguments))
         return instance_of(reply["Instances"][0], fallback_tags=tags_of(spec))
 
+    @bounded
     def delete(self, cloud_id: str) -> None:
         """Terminate the instance; one that does not exist (any more) is a success."""
         call_unless_absent(
             "terminate_instances", lambda: self.client.terminate_instances(InstanceIds=[cloud_id])
         )
 
+    @bounded
     def start(self, cloud_id: str) -> None:
         """Start a stopped instance (EC2 leaves a running one alone)."""
         call("start_instances", lambda: self.client.start_instances(InstanceIds=[cloud_id]))
 
+    @bounded
     def stop(self, cloud_id: str) -> None:
         """Stop a running instance (EC2 leaves a stopped one alone)."""
         call("stop_instances", lambda: self.client.stop_instances(InstanceIds=[cloud_id]))
 
+    @bounded
     def reboot(self, cloud_id: str) -> None:
         """Reboot the instance in place (same id, same disks, same addresses)."""
         call("reboot_instances", lambda: self.client.reboot_instances(InstanceIds=[cloud_id]))
 
+    @bounded
     def flavors(self) -> list[CloudFlavor]:
         """The instance types the settings map flavors to, or every type of the region."""
         wanted = sorted(set(self.settings.instance_types.values()))
@@ -143,6 +154,7 @@ class AwsDriver(Driver):
         ]
         return sorted(flavors, key=lambda f: (f.cpu, f.ram, f.name))
 
+    @bounded
     def images(self) -> list[CloudImage]:
         """The mapped AMIs (named by their plan image), then those of `image_owners`."""
         plan_image = {ami: name for name, ami in sorted(self.settings.images.items())}
@@ -171,6 +183,7 @@ class AwsDriver(Driver):
                 )
         return list(images.values())
 
+    @bounded
     def launch_data(self, cloud_id: str) -> str:
         """The user data the instance was launched with, decoded (tests read it back)."""
         import base64

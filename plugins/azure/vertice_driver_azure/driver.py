@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from azure.mgmt.compute.models import VirtualMachine
+from requests.adapters import DEFAULT_POOLSIZE
 
 from vertice_core.driver import (
     TAG_INSTALLATION,
@@ -57,6 +58,7 @@ from vertice_driver_azure.translate import (
     vm_body,
     vm_name,
 )
+from vertice_drivers.slots import CallSlots, bounded
 
 
 def _plain(item: Any) -> dict[str, Any]:
@@ -75,6 +77,8 @@ class AzureDriver(Driver):
         self.credential = make_credential(region)
         self.compute, self.network = make_clients(region, self.credential)
         self.vms = self.compute.virtual_machines
+        # azure-core's requests pools keep requests' default size and cannot block.
+        self.slots = CallSlots(DEFAULT_POOLSIZE)
 
     @property
     def subnet_id(self) -> str:
@@ -93,6 +97,7 @@ class AzureDriver(Driver):
             instance.tags.get(TAG_INSTALLATION) == self.region.installation_id
         )
 
+    @bounded
     def observe(self) -> list[Instance]:
         """Every VM of this installation in the resource group, with states and addresses."""
         vms = call(
@@ -143,6 +148,7 @@ class AzureDriver(Driver):
         )
         return nics, public_ips
 
+    @bounded
     def get(self, name: str) -> dict[str, Any] | None:
         """The VM document of `name` with its instance view (None when Azure has no such VM)."""
         found: list[dict[str, Any]] = []
@@ -154,6 +160,7 @@ class AzureDriver(Driver):
         )
         return found[0] if present else None
 
+    @bounded
     def create(self, spec: InstanceSpec) -> Instance:
         """PUT the VM named after `spec.key` (idempotent by name), or return the one there."""
         name = vm_name(spec.key)
@@ -193,6 +200,7 @@ class AzureDriver(Driver):
         """Send a VM verb (`begin_start`...); its long-running operation is not waited on."""
         call(action, lambda: begin(self.resource_group, name, polling=False, **options))
 
+    @bounded
     def delete(self, cloud_id: str) -> None:
         """Delete the VM (its NIC, public IP and OS disk go with it); a missing VM is fine."""
         call_unless_absent(
@@ -200,10 +208,12 @@ class AzureDriver(Driver):
             lambda: self.vms.begin_delete(self.resource_group, cloud_id, polling=False),
         )
 
+    @bounded
     def start(self, cloud_id: str) -> None:
         """Start a stopped or deallocated VM (Azure leaves a running one alone)."""
         self._act("virtualMachines.start", self.vms.begin_start, cloud_id)
 
+    @bounded
     def stop(self, cloud_id: str) -> None:
         """Deallocate the VM (or power it off, per `stop_mode`); a stopped one is left alone."""
         if self.settings.stop_mode == "power_off":
@@ -213,10 +223,12 @@ class AzureDriver(Driver):
         else:
             self._act("virtualMachines.deallocate", self.vms.begin_deallocate, cloud_id)
 
+    @bounded
     def reboot(self, cloud_id: str) -> None:
         """Restart the VM in place (same name, disks and addresses)."""
         self._act("virtualMachines.restart", self.vms.begin_restart, cloud_id)
 
+    @bounded
     def flavors(self) -> list[CloudFlavor]:
         """The location's VM sizes the settings map flavors to (all of them when none is)."""
         wanted = set(self.settings.vm_sizes.values())
@@ -236,6 +248,7 @@ class AzureDriver(Driver):
         ]
         return sorted(flavors, key=lambda f: (f.cpu, f.ram, f.name))
 
+    @bounded
     def images(self) -> list[CloudImage]:
         """The mapped images (named by their plan image), then the resource group's images."""
         images = {

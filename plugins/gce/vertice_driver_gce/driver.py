@@ -29,6 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from google.cloud import compute_v1
+from requests.adapters import DEFAULT_POOLSIZE
 
 from vertice_core.driver import (
     TAG_INSTALLATION,
@@ -60,6 +61,7 @@ from vertice_driver_gce.translate import (
     label_value,
     metadata_of,
 )
+from vertice_drivers.slots import CallSlots, bounded
 
 #: Most inserts one `create` sends while moving past failed or vanished earlier attempts.
 _ATTEMPTS = 4
@@ -80,6 +82,8 @@ class GceDriver(Driver):
                 reason="RegionMisconfigured",
             )
         self.instances, self.machine_types, self.images_client = make_clients(region)
+        # google-auth's AuthorizedSession pools keep requests' default size and cannot block.
+        self.slots = CallSlots(DEFAULT_POOLSIZE)
         self.timeout = self.settings.timeout
 
     def _ours(self, instance: Instance) -> bool:
@@ -88,6 +92,7 @@ class GceDriver(Driver):
             instance.tags.get(TAG_INSTALLATION) == self.region.installation_id
         )
 
+    @bounded
     def observe(self) -> list[Instance]:
         """Every instance of this installation in the zone, all states, in pages."""
         request = compute_v1.ListInstancesRequest(
@@ -103,6 +108,7 @@ class GceDriver(Driver):
 
         return [i for i in call("instances.list", listing) if self._ours(i)]
 
+    @bounded
     def get(self, name: str) -> compute_v1.Instance | None:
         """The instance document of `name` (None when GCE does not know it)."""
         request = compute_v1.GetInstanceRequest(project=self.project, zone=self.zone, instance=name)
@@ -115,6 +121,7 @@ class GceDriver(Driver):
         )
         return found[0] if present else None
 
+    @bounded
     def create(self, spec: InstanceSpec) -> Instance:
         """Insert the instance of `spec.key` (idempotent by request id and name); no waiting."""
         body = instance_resource(spec, self.settings, self.zone)
@@ -196,6 +203,7 @@ class GceDriver(Driver):
         fields = {"project": self.project, "zone": self.zone, "instance": name}
         call(action, lambda: method(**fields, timeout=self.timeout, retry=None))
 
+    @bounded
     def delete(self, cloud_id: str) -> None:
         """Delete the instance; one that does not exist (any more) is a success."""
         request = compute_v1.DeleteInstanceRequest(
@@ -206,6 +214,7 @@ class GceDriver(Driver):
             lambda: self.instances.delete_unary(request=request, timeout=self.timeout, retry=None),
         )
 
+    @bounded
     def start(self, cloud_id: str) -> None:
         """Start a stopped instance, resume a suspended one (a running one is left alone)."""
         item = self.get(cloud_id)
@@ -221,14 +230,17 @@ class GceDriver(Driver):
             return
         self._act("instances.start", self.instances.start_unary, cloud_id)
 
+    @bounded
     def stop(self, cloud_id: str) -> None:
         """Stop a running instance (GCE leaves a stopped one alone)."""
         self._act("instances.stop", self.instances.stop_unary, cloud_id)
 
+    @bounded
     def reboot(self, cloud_id: str) -> None:
         """Reset the instance in place (same name, same disks, same addresses)."""
         self._act("instances.reset", self.instances.reset_unary, cloud_id)
 
+    @bounded
     def flavors(self) -> list[CloudFlavor]:
         """The zone's machine types the settings map flavors to (all offered ones when none is)."""
         wanted = set(self.settings.machine_types.values())
@@ -248,6 +260,7 @@ class GceDriver(Driver):
         ]
         return sorted(flavors, key=lambda f: (f.cpu, f.ram, f.name))
 
+    @bounded
     def images(self) -> list[CloudImage]:
         """The mapped images (named by their plan image), then those of `image_projects`."""
         images: dict[str, CloudImage] = {}
@@ -269,6 +282,7 @@ class GceDriver(Driver):
                 )
         return list(images.values())
 
+    @bounded
     def launch_data(self, cloud_id: str) -> str:
         """The metadata the instance was launched with, as text (tests read it back)."""
         item = self.get(cloud_id)

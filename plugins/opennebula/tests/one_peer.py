@@ -68,6 +68,8 @@ class Fault:
 
 class _Server(socketserver.ThreadingMixIn, SimpleXMLRPCServer):
     daemon_threads = True
+    # oned's accept queue, not socketserver's 5: a driver's pool of 32 connects at once.
+    request_queue_size = 128
     peer: OnePeer
 
 

@@ -70,7 +70,7 @@ class OpenNebulaSettings:
     connect_timeout: float = attrs.field(default=5.0, validator=_at_least(0.01))
     #: Seconds to wait for an answer.
     read_timeout: float = attrs.field(default=30.0, validator=_at_least(0.01))
-    #: HTTP connections kept open to oned (calls run in a thread pool).
+    #: HTTP connections kept open to oned, and the most calls in flight at once.
     max_connections: int = attrs.field(default=32, validator=_at_least(1))
     #: Check oned's TLS certificate (an `https://` endpoint).
     verify_tls: bool = True

@@ -125,8 +125,11 @@ class OneServer(pyone.server_xrpc.OneServerXRPC):  # type: ignore[misc]
         self._timeout = timeout
         self._verify = verify
         self._http = requests.Session()
+        # Never more calls in flight than connections kept (docs/writing-a-driver.md):
+        # beyond `connections`, a call waits for one to be free (each holder has its
+        # read timeout) instead of opening one that would be discarded.
         adapter = requests.adapters.HTTPAdapter(
-            pool_connections=1, pool_maxsize=connections, max_retries=0
+            pool_connections=1, pool_maxsize=connections, pool_block=True, max_retries=0
         )
         self._http.mount("http://", adapter)
         self._http.mount("https://", adapter)

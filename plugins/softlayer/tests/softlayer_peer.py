@@ -85,6 +85,9 @@ class SoftLayerPeer:
     def start(self) -> None:
         """Listen (again) on the peer's port (a free one the first time)."""
         self._server = create_test_server(self.transport, host="127.0.0.1", port=self.port)
+        # The endpoint's accept queue, not socketserver's 5: a driver's pool connects
+        # `max_connections` (32) at once.
+        self._server.socket.listen(128)
         self.port = int(self._server.server_port)
 
     def stop(self) -> None:

@@ -148,7 +148,7 @@ class SoftLayerSettings:
     #: Seconds to wait for a connection to the endpoint, and for an answer.
     connect_timeout: float = attrs.field(default=5.0, validator=_at_least(0.01))
     read_timeout: float = attrs.field(default=60.0, validator=_at_least(0.01))
-    #: HTTP connections kept open to the endpoint (calls run in a thread pool).
+    #: HTTP connections kept open to the endpoint, and the most calls in flight at once.
     max_connections: int = attrs.field(default=32, validator=_at_least(1))
 
 

@@ -117,10 +117,11 @@ def make_client(region: RegionConfig) -> Any:
         timeout=(settings.connect_timeout, settings.read_timeout),
         user_agent="vertice (softlayer-python)",
     )
-    # Calls run in the reconciler's thread pool: keep enough pooled connections, and let
+    # Calls run in the reconciler's thread pool: never more calls in flight than pooled
+    # connections (beyond them a call waits for one; docs/writing-a-driver.md), and let
     # vertice's own backoff do the retrying.
     adapter = requests.adapters.HTTPAdapter(
-        pool_connections=1, pool_maxsize=settings.max_connections, max_retries=0
+        pool_connections=1, pool_maxsize=settings.max_connections, pool_block=True, max_retries=0
     )
     transport.client.mount("https://", adapter)
     transport.client.mount("http://", adapter)
