@@ -155,7 +155,7 @@ def test_describe_shows_spec_status_instances_and_events(cli, api, tmp_path):
     assert rows[1].split()[:4] == ["ORDINAL", "REGION", "STATE", "PUBLIC"]
     assert rows[2].split() == [
         "0", "local", "running", instance["public_ipv4"], instance["private_ipv4"] or "-",
-        instance["key"], instance["cloud_id"],
+        ",".join(instance["access"]) or "-", instance["key"], instance["cloud_id"],
     ]  # fmt: skip
     assert [line.split()[0] for line in text.split("Conditions:")[1].splitlines()[2:4]] == [
         "Ready",

@@ -420,8 +420,20 @@ def test_describe_lists_instances_by_ordinal():
     assert "Replicas:      1 declared, 0 ready, 0 up to date" in older
     rows = [line.split() for line in text.split("Instances:")[1].splitlines()[1:5]]
     assert rows == [
-        ["ORDINAL", "REGION", "STATE", "PUBLIC", "IPV4", "PRIVATE", "IPV4", "KEY", "CLOUD", "ID"],
-        ["0", "local", "running", "203.0.113.1", "10.0.0.1", "k0", "c0"],
-        ["1", "-", "running", "-", "10.0.0.2", "k1", "c1"],
-        ["2", "east", "pending", "-", "-", "k2", "c2"],
+        [
+            "ORDINAL",
+            "REGION",
+            "STATE",
+            "PUBLIC",
+            "IPV4",
+            "PRIVATE",
+            "IPV4",
+            "PUBLISHED",
+            "KEY",
+            "CLOUD",
+            "ID",
+        ],
+        ["0", "local", "running", "203.0.113.1", "10.0.0.1", "-", "k0", "c0"],
+        ["1", "-", "running", "-", "10.0.0.2", "-", "k1", "c1"],
+        ["2", "east", "pending", "-", "-", "-", "k2", "c2"],
     ]

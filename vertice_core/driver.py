@@ -15,6 +15,11 @@ The contract, checked by `vertice_drivers.testkit`:
   name or tags and into the cloud's own idempotency token where it has one;
   a second call with the same key returns the instance the first one made.
   It does not wait for boot.
+* `create(spec)` runs what the spec says where the cloud can: a container
+  driver passes `spec.command` (as the entrypoint), `spec.args` (as the
+  default arguments) and `spec.env` (as the environment) to the container; a
+  VM driver may ignore them (its image's init system decides what runs).
+  `spec.env` and `spec.root_password` may hold secrets: never log them.
 * `delete`, `start`, `stop`, `reboot` are idempotent: deleting an instance
   that is already gone succeeds.
 * Errors are `vertice_core.errors.DriverError` subclasses, never SDK types.
@@ -116,8 +121,18 @@ class InstanceSpec:
     tags: Mapping[str, str]
     ssh_public_key: str = ""
     root_password: str = attrs.field(default="", repr=False)
+    #: TCP ports to publish (the plan's `::env` `*.port` keys); drivers with
+    #: `Capability.PUBLISH_PORTS` report where each is reachable as `Instance.access`.
     ports: tuple[int, ...] = ()
-    env: Mapping[str, str] = attrs.Factory(dict)
+    #: Environment variables: the plan's `::env` with the assembly's `env` over it. Values
+    #: may be secrets: never log them (left out of the repr). Container drivers set them as
+    #: the container's environment; VM drivers may ignore them.
+    env: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    #: What to run instead of the image's entrypoint (None: the image's). Kubernetes'
+    #: semantics: giving a command drops the image's default arguments too.
+    command: tuple[str, ...] | None = None
+    #: The arguments to run with instead of the image's default ones (None: the image's).
+    args: tuple[str, ...] | None = None
     #: When not 0, the instance should run node_exporter on this port (the plan asks for
     #: metrics); VM drivers do it with `vertice_drivers.cloudinit`.
     metrics_port: int = 0

@@ -11,6 +11,11 @@ one `#cloud-config` document that:
   Prometheus' node_exporter from the distribution's packages, makes it listen
   on that port and starts it, so `GET /v3/sd/prometheus` can point Prometheus
   at it.
+
+It does not carry the spec's `command`, `args` or `env`: user data is readable
+by every process of the VM (the metadata service) and shown in cloud consoles,
+no place for the secret values `env` may hold; VM drivers ignore them
+(docs/writing-a-driver.md).
 """
 
 from __future__ import annotations

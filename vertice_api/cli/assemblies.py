@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 #: which is how the declaration finds the assembly, and restart_count, which `restart` raises).
 PATCHED = ("description", "tags", "desired_state", "replicas")
 #: What cannot change in place: shown as a warning when the file says otherwise.
-FIXED = ("plan_uri", "region", "flavor", "metrics_port", "probe", "placement")
+#: (`env` is not among them: reads show only its names.)
+FIXED = ("plan_uri", "region", "flavor", "metrics_port", "probe", "placement", "command", "args")
 #: A probe's defaults, so that a file naming fewer fields compares with the stored probe.
 PROBE_DEFAULTS = {"path": "", "interval": 10.0, "timeout": 2.0, "failure_threshold": 3}
 ASSEMBLY_ID = re.compile(r"asm-[0-9a-f]{16}")

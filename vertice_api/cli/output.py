@@ -6,6 +6,7 @@ Pure functions from API documents to text; the commands echo what they return.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -72,13 +73,23 @@ def age(text: str | None, now: datetime | None = None) -> str:
     return f"{seconds}s"
 
 
+def instance_addresses(instance: Mapping[str, Any]) -> list[str]:
+    """Where an instance is reached: its published `host:port`s (`access`), else its public,
+    else its private, IPv4 address (none: an empty list)."""
+    published = [str(a) for a in instance.get("access") or [] if a]
+    if published:
+        return published
+    address = instance.get("public_ipv4") or instance.get("private_ipv4")
+    return [str(address)] if address else []
+
+
 def addresses(document: Mapping[str, Any]) -> str:
-    """The public, else private, IPv4 addresses of an assembly's instances."""
-    found = [
-        i.get("public_ipv4") or i.get("private_ipv4")
-        for i in document.get("status", {}).get("instances", [])
-    ]
-    return ",".join(a for a in found if a) or "-"
+    """Where an assembly's instances are reached (`instance_addresses`), in ordinal order."""
+    instances = sorted(
+        document.get("status", {}).get("instances", []),
+        key=lambda i: (i.get("ordinal", 0), i.get("key", "")),
+    )
+    return ",".join(a for i in instances for a in instance_addresses(i)) or "-"
 
 
 def plan_name(document: Mapping[str, Any]) -> str:
@@ -231,6 +242,7 @@ def describe(document: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -
         field("Desired state", document.get("desired_state")),
         field("Restarts", document.get("restart_count")),
         field("Probe", _probe(document.get("probe"))),
+        *_run(document),
         field(
             "Replicas",
             f"{declared_replicas(document)} declared, {status.get('ready_replicas', 0)} ready, "
@@ -253,6 +265,17 @@ def describe(document: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _run(document: Mapping[str, Any]) -> list[str]:
+    """The declared command, args and env names (values are never returned); none: no line."""
+    lines = []
+    for label, key in (("Command", "command"), ("Args", "args")):
+        if document.get(key):
+            lines.append(field(label, shlex.join(str(a) for a in document[key])))
+    if document.get("env_names"):
+        lines.append(field("Env", ", ".join(document["env_names"]) + " (values hidden)"))
+    return lines
+
+
 def conditions_table(conditions: Sequence[Mapping[str, Any]]) -> str:
     if not conditions:
         return "(none yet)"
@@ -266,12 +289,15 @@ def conditions_table(conditions: Sequence[Mapping[str, Any]]) -> str:
 def _instances(instances: Sequence[Mapping[str, Any]]) -> str:
     if not instances:
         return "(none)"
-    keys = ("region", "state", "public_ipv4", "private_ipv4", "key", "cloud_id")
+    keys = ("region", "state", "public_ipv4", "private_ipv4")
     ordered = sorted(instances, key=lambda i: (i.get("ordinal", 0), i.get("key", "")))
     return table(
-        ["ORDINAL", "REGION", "STATE", "PUBLIC IPV4", "PRIVATE IPV4", "KEY", "CLOUD ID"],
-        [[i.get("ordinal", 0), *(i.get(k) or "-" for k in keys)] for i in ordered],
-    )
+        ["ORDINAL", "REGION", "STATE", "PUBLIC IPV4", "PRIVATE IPV4", "PUBLISHED", "KEY",
+         "CLOUD ID"],
+        [[i.get("ordinal", 0), *(i.get(k) or "-" for k in keys),
+          ",".join(str(a) for a in i.get("access") or []) or "-",
+          i.get("key") or "-", i.get("cloud_id") or "-"] for i in ordered],
+    )  # fmt: skip
 
 
 def indent(text: str) -> str:

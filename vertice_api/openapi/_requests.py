@@ -25,6 +25,7 @@ from vertice_api.openapi._build import (
 )
 from vertice_core.model.assembly import PATCHABLE_PATHS, PowerState
 from vertice_core.model.camp import CAMP_VERSIONS, ComponentTag
+from vertice_core.model.run import MAX_ARGV, MAX_ENV, MAX_ENV_NAME, MAX_STRING_BYTES
 from vertice_core.model.types import (
     CURRENCY_PATTERN,
     ENDPOINT_MAX,
@@ -71,7 +72,8 @@ def _plan_input() -> Json:
             "characteristics": array(
                 keyed_object(),
                 "Objects with a `type` and any keys; the key may also be spelled "
-                "`Characteristics`.",
+                "`Characteristics`. A `::command` one may hold only `command` and `args`, "
+                f"each 1 to {MAX_ARGV} strings of at most {MAX_STRING_BYTES} bytes (else 422).",
             ),
         },
         ("name",),
@@ -98,6 +100,16 @@ def _plan_input() -> Json:
         "ServiceInput": service,
         "PlanInput": plan,
         "PlanReplacement": without(plan, "name"),
+    }
+
+
+def argv(description: str) -> Json:
+    """A `command` or `args`: 1 to 64 strings of at most 4096 bytes (UTF-8), not patchable."""
+    return {
+        **array(text(f"At most {MAX_STRING_BYTES} bytes (UTF-8).", maxLength=MAX_STRING_BYTES)),
+        "description": description + " Not patchable.",
+        "minItems": 1,
+        "maxItems": MAX_ARGV,
     }
 
 
@@ -166,6 +178,28 @@ def _assembly_input(max_replicas: int) -> Json:
                 )
             ),
             "probe": nullable(ref("Probe")),
+            "command": nullable(
+                argv(
+                    "What the instances run instead of the image's entrypoint (overrides "
+                    "the plan's `::command`); given without `args`, it runs with none."
+                )
+            ),
+            "args": nullable(
+                argv("The arguments instead of the image's (or the plan's) default ones.")
+            ),
+            "env": nullable(
+                {
+                    "type": "object",
+                    "description": f"Environment variables, added over the plan's `::env`. "
+                    f"At most {MAX_ENV}; values are sealed at rest and never returned "
+                    "(reads show `env_names`). Not patchable.",
+                    "maxProperties": MAX_ENV,
+                    "propertyNames": {
+                        "pattern": f"^[A-Za-z_][A-Za-z0-9_]{{0,{MAX_ENV_NAME - 1}}}$"
+                    },
+                    "additionalProperties": text(maxLength=MAX_STRING_BYTES),
+                }
+            ),
             "replicas": integer(
                 "How many instances to run (default 1; 0: scaled to zero). At most the "
                 "installation's VERTICE_MAX_REPLICAS.",

@@ -219,6 +219,11 @@ def _assembly_parts() -> dict[str, Json]:
             "metrics_port": nullable(integer("The declared metrics port, if any.", 1)),
             "probe": nullable(ref("Probe")),
             "placement": nullable(ref("Placement")),
+            "command": nullable(array(string(), "The declared command, if any.")),
+            "args": nullable(array(string(), "The declared arguments, if any.")),
+            "env_names": array(
+                string(), "The names of the declared environment variables (never their values)."
+            ),
             "status": ref("AssemblyStatus"),
             "events_uri": string(),
             "routes": array(

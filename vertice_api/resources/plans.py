@@ -20,7 +20,8 @@ PLAN_TYPES = JSON_TYPES + YAML_TYPES
 
 
 def parse_plan(ctx: AppContext, body: Any) -> Plan:
-    """A plan from a request body: 400 for a missing or unsupported camp_version, else 422s."""
+    """A plan from a request body: 400 for a missing or unsupported camp_version, else 422s
+    (among them a `::command` characteristic that is not lists of bounded strings)."""
     if isinstance(body, dict):
         version = body.get("camp_version")
         if isinstance(version, float):  # YAML reads an unquoted `camp_version: 1.2` as a number
@@ -31,7 +32,11 @@ def parse_plan(ctx: AppContext, body: Any) -> Plan:
             raise _bad_version(
                 f"camp_version {version!r} is not supported; supported: {', '.join(CAMP_VERSIONS)}"
             )
-    return structure(ctx.converter, body, Plan)
+    plan = structure(ctx.converter, body, Plan)
+    problems = plan.run_problems()
+    if problems:
+        raise InvalidInput(problems)
+    return plan
 
 
 def _bad_version(description: str) -> falcon.HTTPBadRequest:

@@ -120,6 +120,14 @@ class AssemblyDeclaration:
     #: Several regions and how instances pick one (`vertice_core.model.placement`);
     #: `region`, when also given, must be the first of them.
     placement: Placement | None = None
+    #: What the instances run instead of the image's entrypoint (overrides the plan's
+    #: `::command`; `vertice_core.model.run` says the semantics and bounds).
+    command: list[str] | None = None
+    #: The arguments they run with instead of the image's default ones (overrides the plan's).
+    args: list[str] | None = None
+    #: Environment variables, added over the plan's `::env` (sealed at rest; reads show
+    #: only their names, as `env_names`).
+    env: dict[str, str] | None = None
 
 
 class CredentialKind(enum.StrEnum):
@@ -160,6 +168,12 @@ class AssemblySpec:
     probe: Probe | None = None
     #: The regions instances are placed in, and how (None: all in `region`).
     placement: Placement | None = None
+    #: The declared command and args (None: the plan's, else the image's).
+    command: list[str] | None = None
+    args: list[str] | None = None
+    #: The declared environment variables: name to a Fernet token of the value
+    #: (`SecretBox.seal`); plaintext never reaches the store.
+    sealed_env: dict[str, str] = attrs.Factory(dict)
 
 
 @attrs.frozen
@@ -201,6 +215,12 @@ class Assembly:
     #: The regions instances are placed in, and how (None: all in `region`, which
     #: is otherwise the first of them).
     placement: Placement | None = None
+    #: The declared command and args, if any (they are not secret: a process's command
+    #: line is visible on its host).
+    command: list[str] | None = None
+    args: list[str] | None = None
+    #: The names of the declared environment variables; their values are never shown.
+    env_names: list[str] = attrs.Factory(list)
     status: AssemblyStatus = attrs.Factory(AssemblyStatus)
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from vertice_core.errors import Problem
+from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, Tags
 
 #: The CAMP specification versions a plan may declare.
@@ -118,6 +120,48 @@ class Plan:
                 except ValueError:
                     continue
         return sorted(set(found))
+
+    def _run(self, key: str) -> tuple[str, ...] | None:
+        """The last `::command` characteristic's `key` (a list of strings), else None."""
+        found: tuple[str, ...] | None = None
+        for characteristic in self.characteristics("command"):
+            value = characteristic.get(key)
+            if isinstance(value, list):
+                found = tuple(str(item) for item in value)
+        return found
+
+    def command(self) -> tuple[str, ...] | None:
+        """What instances run instead of the image's entrypoint, or None for the image's.
+
+        A `::command` characteristic says it: `{"type": "org.vertice.container::command",
+        "command": ["sh", "-c"], "args": ["echo $GREETING"]}` (`vertice_core.model.run`).
+        """
+        return self._run("command")
+
+    def args(self) -> tuple[str, ...] | None:
+        """The arguments instances run with instead of the image's default ones, or None."""
+        return self._run("args")
+
+    def run_problems(self) -> list[Problem]:
+        """Why the plan's `::command` characteristics are invalid (checked when it is stored).
+
+        The `::env` characteristic is not checked here: it also holds settings such as
+        `http.port` that are not variable names, and passes to the instance as it is.
+        """
+        found: list[Problem] = []
+        for s, service in enumerate(self.services):
+            for c, characteristic in enumerate(service.characteristics):
+                kind = characteristic.get("type")
+                if not (isinstance(kind, str) and kind.rsplit(":", 1)[-1] == "command"):
+                    continue
+                path = f"$.services[{s}].characteristics[{c}]"
+                unknown = sorted(set(characteristic) - {"type", "command", "args"})
+                if unknown:
+                    found.append(Problem(path, f"unknown keys {unknown}; known: command, args"))
+                found += run_problems(
+                    path, command=characteristic.get("command"), args=characteristic.get("args")
+                )
+        return found
 
 
 class ComponentTag(enum.StrEnum):

@@ -42,10 +42,12 @@ def instance_spec(
     """The spec of the instance `key` (at `ordinal`) of the assembly in `row`.
 
     The instance is named after the assembly, with `-<ordinal>` from the second on, so
-    a cloud's console tells the replicas apart.
+    a cloud's console tells the replicas apart. The assembly's environment variables
+    (opened from their sealed form) are added over the plan's `::env`.
     """
     credential = row.spec.get("credential") or {}
     sealed = credential.get("sealed_password") or ""
+    command, args = _command_and_args(row, plan)
     return InstanceSpec(
         key=key,
         assembly_id=row.id,
@@ -58,6 +60,32 @@ def instance_spec(
         ssh_public_key=credential.get("public_key") or "",
         root_password=box.open(sealed) if sealed else "",
         ports=tuple(plan.ports()),
-        env=plan.settings("env"),
+        env={**plan.settings("env"), **_opened(box, row.spec.get("sealed_env") or {})},
+        command=command,
+        args=args,
         metrics_port=row.spec.get("metrics_port") or plan.metrics_port() or 0,
     )
+
+
+def _command_and_args(
+    row: SpecRow, plan: Plan
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The command and args an instance runs: the assembly's over the plan's over the image's.
+
+    Each layer is like an image's entrypoint and default arguments: a layer that gives a
+    command drops the args of the layers below it (as Docker and Kubernetes drop the
+    image's `CMD` when a command is given), while args alone replace only the args.
+    """
+    command, args = _argv(row.spec.get("command")), _argv(row.spec.get("args"))
+    if command is not None:
+        return command, args
+    return plan.command(), args or plan.args()
+
+
+def _argv(stored: list[str] | None) -> tuple[str, ...] | None:
+    return tuple(stored) if stored else None
+
+
+def _opened(box: SecretBox, sealed: dict[str, str]) -> dict[str, str]:
+    """The declared environment variables, decrypted (never log them)."""
+    return {name: box.open(token) for name, token in sealed.items()}

@@ -22,6 +22,7 @@ from vertice_core.errors import Conflict, Forbidden, InvalidInput, NotFound, Sta
 from vertice_core.hooks import AdmissionRequest
 from vertice_core.ids import new_id
 from vertice_core.model.assembly import AssemblyDeclaration, AssemblySpec, DesiredState
+from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, NonNegative
 from vertice_core.service import resolve
 from vertice_core.service.admission import admit
@@ -57,7 +58,9 @@ class AssemblyService:
         svc = self.svc
         plan = resolve.plan_of(svc, declaration)
         project_id = resolve.project_id_for(session, caller, declaration.project)
-        problems = resolve.placement_problems(svc, declaration)
+        problems = resolve.placement_problems(svc, declaration) + run_problems(
+            "$", command=declaration.command, args=declaration.args, env=declaration.env
+        )
         if problems:
             raise InvalidInput(problems)
         region = resolve.home_region(declaration)
@@ -73,6 +76,9 @@ class AssemblyService:
             replicas=declaration.replicas,
             probe=declaration.probe,
             placement=declaration.placement,
+            command=declaration.command,
+            args=declaration.args,
+            sealed_env={k: svc.box.seal(v) for k, v in (declaration.env or {}).items()},
         )
         project = resolve.project_name(session, caller, project_id)
         admit(

@@ -151,6 +151,9 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         metrics_port=spec.get("metrics_port"),
         probe=Probe(**row.probe) if row.probe else None,
         placement=_placement(row.placement),
+        command=spec.get("command"),
+        args=spec.get("args"),
+        env_names=sorted(spec.get("sealed_env") or {}),
         status=status_of(row),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -286,8 +289,20 @@ def spec_of(converter: cattrs.Converter, row: Row) -> AssemblySpec:
     )
 
 
+#: What the `spec` column holds (older rows may lack the later keys: readers use `.get`).
+SPEC_DOCUMENT_KEYS = (
+    "components",
+    "credential",
+    "metadata",
+    "metrics_port",
+    "command",
+    "args",
+    "sealed_env",
+)
+
+
 def stored_spec(converter: cattrs.Converter, spec: AssemblySpec) -> dict[str, Any]:
-    """The `spec` column of an assembly: components, credential, metadata, metrics port
-    (the rest of the spec has columns of its own)."""
+    """The `spec` column of an assembly: components, credential, metadata, metrics port,
+    command, args and sealed env (the rest of the spec has columns of its own)."""
     document = unstructure(converter, spec)
-    return {k: document[k] for k in ("components", "credential", "metadata", "metrics_port")}
+    return {k: document[k] for k in SPEC_DOCUMENT_KEYS}

@@ -78,6 +78,25 @@ def test_create_arguments_carry_labels_limits_ports_env_and_init():
     assert unmapped["image"] == "x:1"
 
 
+def test_the_specs_command_is_the_entrypoint_and_its_args_the_containers_command():
+    spec = default_spec("vti-1", "asm-1-1", image="web")
+    settings = DockerSettings()
+    image_default = create_arguments(spec, settings, "n")
+    assert "entrypoint" not in image_default
+    assert "command" not in image_default
+    both = create_arguments(
+        attrs.evolve(spec, command=("sh", "-c"), args=("echo $X",), env={"X": "1"}), settings, "n"
+    )
+    assert (both["entrypoint"], both["command"]) == (["sh", "-c"], ["echo $X"])
+    assert both["environment"] == {"X": "1"}
+    only_args = create_arguments(attrs.evolve(spec, args=("-p", "80")), settings, "n")
+    assert "entrypoint" not in only_args
+    assert only_args["command"] == ["-p", "80"]
+    only_command = create_arguments(attrs.evolve(spec, command=("true",)), settings, "n")
+    assert only_command["entrypoint"] == ["true"]
+    assert "command" not in only_command  # the engine then drops the image's CMD
+
+
 def test_launch_credentials_become_private_files_not_environment():
     spec = default_spec("vti-1", "k-1", ssh_public_key=TEST_PUBLIC_KEY, root_password=TEST_PASSWORD)
     assert launch_archive(default_spec("vti-1", "k-1")) is None

@@ -64,7 +64,13 @@ def image_reference(settings: DockerSettings, plan_image: str) -> str:
 
 
 def create_arguments(spec: InstanceSpec, settings: DockerSettings, name: str) -> dict[str, Any]:
-    """The keyword arguments of `containers.create` for `spec`."""
+    """The keyword arguments of `containers.create` for `spec`.
+
+    `spec.command` becomes the container's entrypoint and `spec.args` its command
+    (Docker's `CMD`), Kubernetes' mapping: a command without args runs with none,
+    since the engine drops the image's `CMD` when an entrypoint is given. Both are
+    lists, never a shell string. `spec.env` becomes the environment.
+    """
     arguments: dict[str, Any] = {
         "image": image_reference(settings, spec.image),
         "name": name,
@@ -77,6 +83,10 @@ def create_arguments(spec: InstanceSpec, settings: DockerSettings, name: str) ->
         "init": True,
         "detach": True,
     }
+    if spec.command is not None:
+        arguments["entrypoint"] = list(spec.command)
+    if spec.args is not None:
+        arguments["command"] = list(spec.args)
     if settings.network:
         arguments["network"] = settings.network
     return arguments
