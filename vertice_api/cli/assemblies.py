@@ -178,11 +178,7 @@ def update(
 ) -> tuple[Document, str]:
     """Patch what differs among the patchable attributes; warn about the fixed ones."""
     name = document["name"]
-    fixed = [
-        key
-        for key in FIXED
-        if key in declaration and _fixed_value(key, declaration[key]) != _fixed_value(key, document)
-    ]
+    fixed = fixed_differences(declaration, document)
     if fixed:
         click.echo(
             f"warning: {name}: {', '.join(fixed)} differ(s) from the file but cannot change "
@@ -197,8 +193,18 @@ def update(
     return patched, f"{name} configured ({', '.join(changed)})"
 
 
-def _fixed_value(key: str, source: Any) -> Any:
-    value = source.get(key) if isinstance(source, Mapping) else source
+def fixed_differences(declaration: Mapping[str, Any], document: Mapping[str, Any]) -> list[str]:
+    """The attributes that cannot change in place and that the file says otherwise."""
+    return [
+        key
+        for key in FIXED
+        if key in declaration and _fixed_value(key, declaration) != _fixed_value(key, document)
+    ]
+
+
+def _fixed_value(key: str, source: Mapping[str, Any]) -> Any:
+    """`source[key]` as the API would store it (a plan by name, a probe with its defaults)."""
+    value = source.get(key)
     if key == "plan_uri":
         return plan_name({"plan_uri": value})
     if key == "probe" and isinstance(value, Mapping):
