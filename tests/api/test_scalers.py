@@ -62,6 +62,13 @@ def test_another_projects_assembly_and_scaler_are_not_found(alice, bob):
     bobs = bob.post("/v3/scalers", scaler(assembly="only-bob")).json
     assert alice.get(bobs["uri"]).status_code == 404
     assert patch(alice, bobs["uri"], {"max": 2}).status_code == 404
+    # Not found comes first, whatever the body says.
+    for body in ({"max": "many"}, {"assembly": "other"}, ["max"]):
+        assert patch(alice, bobs["uri"], body).status_code == 404, body
+    malformed = alice.client.simulate_patch(
+        bobs["uri"], body="{not json", headers=alice.headers({"Content-Type": "application/json"})
+    )
+    assert malformed.status_code == 404, malformed.json
     assert alice.delete(bobs["uri"]).status_code == 404
     assert alice.get("/v3/scalers").json["items"] == []
     assert bob.get(bobs["uri"]).json["max"] == 5

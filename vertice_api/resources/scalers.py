@@ -52,7 +52,13 @@ class ScalerItem:
         respond(req, resp, views.scaler(stored))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, scaler_id: str) -> None:
-        changes = read_body(req)
+        try:
+            changes = read_body(req)
+        except falcon.HTTPError:
+            # A scaler the caller cannot see is a 404 whatever the body.
+            with self.ctx.store.read() as session:
+                self.ctx.scalers.get(session, caller_of(req), scaler_id)
+            raise
         with self.ctx.store.write() as session:
             stored = self.ctx.scalers.change(session, caller_of(req), scaler_id, changes)
         respond(req, resp, views.scaler(stored))

@@ -97,7 +97,9 @@ class ScalerService:
     def change(
         self, session: Session, caller: Caller, scaler_id: str, changes: Any
     ) -> StoredScaler:
-        """Change some of a scaler's fields (`CHANGEABLE`); the whole result is validated."""
+        """Change some of a scaler's fields (`CHANGEABLE`); the whole result is validated.
+        A scaler the caller cannot see is a 404 before anything is said about the changes."""
+        row = _find(session, caller, scaler_id)
         if not isinstance(changes, dict):
             raise InvalidInput.at("$", "must be an object of the fields to change")
         fixed = [k for k in changes if k not in CHANGEABLE]
@@ -105,7 +107,6 @@ class ScalerService:
             raise InvalidInput([Problem(f"$.{k}" if str(k).isidentifier() else "$",
                                         f"cannot be changed (changeable: {', '.join(CHANGEABLE)})")
                                 for k in fixed])  # fmt: skip
-        row = _find(session, caller, scaler_id)
         current = _spec(row)
         merged = structure(self.svc.converter, {**current, "assembly": row.assembly_id,
                                                 **changes}, ScalerInput)  # fmt: skip
