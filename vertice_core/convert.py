@@ -142,20 +142,33 @@ def _int_range(minimum: int, too_small: str) -> Callable[[int], str | None]:
     return problem
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type of a parsed JSON value (JSON Schema's names: `integer` for whole numbers)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
     if isinstance(value, str):
-        return "a string"
+        return "string"
     if isinstance(value, list):
-        return "an array"
+        return "array"
     if isinstance(value, dict):
-        return "an object"
+        return "object"
     return type(value).__name__
+
+
+#: How a validation message names what it was given, by JSON type.
+_GIVEN = {"boolean": "a boolean", "integer": "a number", "number": "a number",
+          "string": "a string", "array": "an array", "object": "an object"}  # fmt: skip
+
+
+def _json_type(value: Any) -> str:
+    kind = json_type(value)
+    return _GIVEN.get(kind, kind)
 
 
 def _tags(value: Any, _: Any) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonpointer
 
+from vertice_core.convert import json_type
 from vertice_core.errors import MalformedInput
 
 #: What a malformed patch is called in answers.
@@ -91,22 +92,3 @@ def quote(value: Any) -> str:
     """`value` written as JSON, cut to `QUOTE` characters."""
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= QUOTE else text[: QUOTE - 1] + "…"
-
-
-def json_type(value: Any) -> str:
-    """The JSON type of a parsed JSON value (JSON Schema's names: `integer` for whole numbers)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
