@@ -36,6 +36,8 @@ MAX_LINES = 50
 MAX_LINE = 400
 #: Bytes of stderr git may write before it is stopped (a server may send messages forever).
 MAX_STDERR = 4 * 2**20
+#: How the lines that say what went wrong start (git's, ssh's).
+ERROR_STARTS = ("fatal:", "error:", "ssh:", "Permission denied", "Host key verification")
 USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|\x1b\[[0-9;]*[A-Za-z]")
 
@@ -59,9 +61,13 @@ class Done:
 
     @property
     def last_error(self) -> str:
-        """Git's last non-empty stderr line ('' if none)."""
-        lines = [line.strip() for line in self.err.splitlines() if line.strip()]
-        return lines[-1][:MAX_LINE] if lines else ""
+        """What went wrong in git's words: its first and last error lines (ssh's own
+        first), else its last line ('' if none)."""
+        lines = [line.strip()[:MAX_LINE] for line in self.err.splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith(ERROR_STARTS)]
+        if not errors:
+            return lines[-1] if lines else ""
+        return "; ".join(dict.fromkeys([errors[0], errors[-1]]))
 
 
 class Git:

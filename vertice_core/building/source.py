@@ -65,7 +65,9 @@ __all__ = [
     "url_problem",
 ]
 
+#: What git says when the remote has no such ref, and when it wants other credentials.
 NOT_FOUND = ("couldn't find remote ref", "not our ref", "unadvertised object")
+AUTH_REFUSED = ("could not read Username", "Authentication failed", "Permission denied (")
 
 
 class SourceError(BuildFailed):
@@ -151,6 +153,8 @@ def _fetch(
         last = done.last_error or f"git fetch exited with {done.code}"
         if any(sign in done.err for sign in NOT_FOUND):
             raise SourceError(f"{ref or 'HEAD'} is not in {shown}: {last}", reason="RefNotFound")
+        if any(sign in done.err for sign in AUTH_REFUSED):
+            last = f"the server asks for credentials the source lacks, or refused them ({last})"
         raise SourceError(f"could not fetch {shown}: {last}", reason="SourceUnreachable")
     resolved = git.run(["rev-parse", "--verify", "--quiet", f"{wanted}^{{commit}}"], log)
     commit = resolved.out.strip()
@@ -177,7 +181,8 @@ def _check_size(git: Git, commit: str, max_bytes: int, log: BuildLog) -> None:
 
 
 def _tree(dest: Path, subdirectory: str, max_bytes: int) -> Path:
-    """The tree to build, once nothing in the checkout leads outside `dest`."""
+    """The tree to build (symlinks resolved), once nothing in the checkout leads outside
+    `dest`."""
     root = dest.resolve()
     total = 0
     for folder, folders, files in os.walk(root):
@@ -195,8 +200,8 @@ def _tree(dest: Path, subdirectory: str, max_bytes: int) -> Path:
             total += path.lstat().st_size if name in files else 0
     if total > max_bytes:
         raise SourceError(f"the checkout is larger than {max_bytes} bytes", reason="SourceTooLarge")
-    tree = root / subdirectory if subdirectory else root
-    if not _inside(tree.resolve(), root):
+    tree = (root / subdirectory).resolve()
+    if not _inside(tree, root):
         raise SourceError(
             f"subdirectory {subdirectory} is outside the repository", reason="SourceRefused"
         )
