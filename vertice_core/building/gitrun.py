@@ -180,15 +180,22 @@ class Git:
                 _kill(process)
                 raise GitFailed(f"git {name} did not end by the deadline", "SourceTimedOut")
             try:
-                return process.wait(timeout=min(POLL, left))
+                code = process.wait(timeout=min(POLL, left))
             except subprocess.TimeoutExpired:
                 pass
-            if watch and _size(self.cwd / ".git") > watch:
-                _kill(process)
-                raise GitFailed(f"the repository is larger than {watch} bytes", "SourceTooLarge")
+            else:
+                self._check_size(process, watch)
+                return code
+            self._check_size(process, watch)
             if err_path.stat().st_size > MAX_STDERR:
                 _kill(process)
                 raise GitFailed("git wrote too much to stderr", "SourceUnreachable")
+
+    def _check_size(self, process: subprocess.Popen[bytes], watch: int) -> None:
+        """With `watch`, stop git once the repository holds more than `watch` bytes."""
+        if watch and _size(self.cwd / ".git") > watch:
+            _kill(process)
+            raise GitFailed(f"the repository is larger than {watch} bytes", "SourceTooLarge")
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

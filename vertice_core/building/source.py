@@ -141,7 +141,7 @@ def _fetch(
     git.run(["remote", "add", "origin", url], log)
     wanted = ref or "HEAD"
     done = git.run(["fetch", "--depth", "1", "--no-tags", "origin", wanted], log, watch=max_bytes)
-    if done.code != 0 and HEX40.fullmatch(ref):
+    if done.code != 0 and HEX40.fullmatch(ref) and any(sign in done.err for sign in NOT_FOUND):
         log.write("the server does not give that commit alone; fetching every branch\n")
         done = git.run(["fetch", "--tags", "origin"], log, watch=max_bytes)
         if done.code == 0 and git.run(["cat-file", "-e", f"{ref}^{{commit}}"], log).code != 0:
@@ -190,21 +190,21 @@ def _tree(dest: Path, subdirectory: str, max_bytes: int) -> Path:
             folders[:] = [name for name in folders if name != ".git"]
         for name in folders + files:
             path = Path(folder, name)
-            if path.is_symlink() and not _inside(path.resolve(), root):
+            if path.is_symlink() and not _inside(path, root):
                 shown = path.relative_to(root)
                 raise SourceError(
-                    f"the repository's symlink {shown} points outside the repository; "
-                    "vertice does not build such trees",
+                    f"the repository's symlink {shown} points outside the repository "
+                    "(or in a loop); vertice does not build such trees",
                     reason="SourceRefused",
                 )
             total += path.lstat().st_size if name in files else 0
     if total > max_bytes:
         raise SourceError(f"the checkout is larger than {max_bytes} bytes", reason="SourceTooLarge")
-    tree = (root / subdirectory).resolve()
-    if not _inside(tree, root):
+    if not _inside(root / subdirectory, root):
         raise SourceError(
             f"subdirectory {subdirectory} is outside the repository", reason="SourceRefused"
         )
+    tree = (root / subdirectory).resolve()
     if not tree.is_dir():
         raise SourceError(
             f"subdirectory {subdirectory} is not a folder of the repository",
@@ -214,7 +214,12 @@ def _tree(dest: Path, subdirectory: str, max_bytes: int) -> Path:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+    """Whether `path`, its symlinks resolved, is `root` or under it (a loop is not)."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+    return resolved == root or root in resolved.parents
 
 
 def _recording(found: list[str]) -> Callable[[str], list[str]]:

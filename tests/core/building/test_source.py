@@ -64,6 +64,7 @@ class Repos:
         self.evil_link_only = make_repository(
             root / "sneaky", {"README": "hello\n"}, symlinks={"deep/passwd": "../../../etc/passwd"}
         )
+        make_repository(root / "loop", {"README": "hello\n"}, symlinks={"a": "b", "b": "a"})
         (root / "not-a-repo").mkdir()
 
 
@@ -217,6 +218,12 @@ def test_a_server_that_never_answers_times_out_by_the_deadline(repos, tmp_path):
     assert not [pid for pid in children(os.getpid()) if "git" in command_line(pid)]
 
 
+def test_a_commit_from_a_server_that_is_down_is_not_fetched_twice(tmp_path):
+    error, log = failure(f"http://127.0.0.1:{free_port()}/app", "a" * 40, tmp_path / "out")
+    assert error.reason == "SourceUnreachable"
+    assert "fetching every branch" not in log.text
+
+
 def test_a_deadline_already_past(repos, http, tmp_path):
     error, _ = failure(http.url_of("app"), "main", tmp_path / "out", deadline=time.time() - 1)
     assert error.reason == "SourceTimedOut"
@@ -242,7 +249,8 @@ def test_an_unreachable_source(repos, http, tmp_path, url):
 def test_a_symlink_out_of_the_repository_is_refused_as_the_subdirectory_or_anywhere(
     repos, http, tmp_path
 ):
-    for name, subdirectory in (("evil", "escape"), ("evil", "inside"), ("sneaky", "")):
+    cases = (("evil", "escape"), ("evil", "inside"), ("sneaky", ""), ("loop", ""))
+    for name, subdirectory in cases:
         error, _ = failure(
             http.url_of(name),
             "main",
@@ -266,6 +274,18 @@ def test_a_tree_larger_than_the_bound(repos, http, tmp_path):
     error, _ = failure(http.url_of("app"), "main", tmp_path / "out", max_bytes=10)
     assert error.reason == "SourceTooLarge"
     assert not (tmp_path / "out" / "Dockerfile").exists()
+
+
+def test_a_history_larger_than_the_bound(tmp_path):
+    root = tmp_path / "repos"
+    make_repository(root / "big", {"blob": os.urandom(300_000), "README": "big\n"})
+    (root / "big" / "blob").unlink()
+    small = make_repository(root / "big", {}, message="the blob is gone")
+    make_repository(root / "big", {"README": "tip\n"})
+    with GitHttpServer(root, protocol_v2=False) as server:  # a full fetch: all the history
+        error, log = failure(server.url_of("big"), small, tmp_path / "out", max_bytes=200_000)
+    assert error.reason == "SourceTooLarge"
+    assert "fetching every branch" in log.text
 
 
 def test_a_deploy_key_lives_in_a_private_folder_removed_afterwards(repos, tmp_path, monkeypatch):
