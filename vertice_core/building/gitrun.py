@@ -39,7 +39,7 @@ MAX_STDERR = 4 * 2**20
 #: How the lines that say what went wrong start (git's, ssh's).
 ERROR_STARTS = ("fatal:", "error:", "ssh:", "Permission denied", "Host key verification")
 USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|\x1b\[[0-9;]*[A-Za-z]")
+CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class GitFailed(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shlex
 import subprocess
 import tempfile
 import time
@@ -296,14 +297,56 @@ def test_a_deploy_key_lives_in_a_private_folder_removed_afterwards(repos, tmp_pa
         made.append(Path(real_mkdtemp(*args, **kwargs)))
         return str(made[-1])
 
+    seen = []
+    real_popen = gitrun.subprocess.Popen
+
+    def popen(args, **kwargs):
+        command = shlex.split(kwargs["env"]["GIT_SSH_COMMAND"])
+        key_file = Path(command[command.index("-i") + 1])
+        seen.append((key_file, key_file.stat().st_mode & 0o777, key_file.read_text(), command))
+        return real_popen(args, **kwargs)
+
     monkeypatch.setattr(source.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(gitrun.subprocess, "Popen", popen)
     key = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----"
     url = f"ssh://git@127.0.0.1:{free_port()}/app"
     error, log = failure(url, "main", tmp_path / "out", deploy_key=key)
     assert error.reason == "SourceUnreachable"
+    assert "Connection refused" in error.message
     assert "not-a-real-key" not in log.text + error.message
-    assert made
+    key_file, mode, text, command = seen[0]
+    assert mode == 0o600
+    assert text == key + "\n"
+    assert key_file.parent == made[0]
+    for option in ("IdentitiesOnly=yes", "BatchMode=yes", "StrictHostKeyChecking=accept-new"):
+        assert option in command
+    assert f"UserKnownHostsFile={made[0] / 'known_hosts'}" in command
     assert not made[0].exists()
+
+
+def test_what_git_prints_is_scrubbed_before_it_is_logged(tmp_path):
+    git = gitrun.Git(
+        cwd=tmp_path,
+        private=tmp_path,
+        deadline=deadline(),
+        config={},
+        allow_local=False,
+        secrets=source._secrets(f"deployer:{TOKEN}"),
+        raw_url="ssh://git@git.example.com/app",
+    )
+    basic = base64.b64encode(f"deployer:{TOKEN}".encode()).decode()
+    text = git.scrub(
+        f"remote: bad token {TOKEN} ({basic})\n"
+        "fatal: unable to access 'https://x-access-token:hunter2@git.example.com/app/'\n"
+        "remote: \x1b[31mred\x1b[0m\x07 done\n"
+    )
+    assert TOKEN not in text
+    assert basic not in text
+    assert "hunter2" not in text
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "'https://git.example.com/app/'" in text
+    assert "red done" in text
 
 
 def test_the_destination_must_be_empty(repos, http, tmp_path):
