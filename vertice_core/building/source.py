@@ -6,8 +6,9 @@ re-exported here. `fetch` runs the `git` binary (argument lists, never a shell)
 in a private environment, so nothing of the control plane's host applies to it:
 
 * `HOME` is a private temporary folder; no system or global git config, no
-  credential helper, no prompt, no hooks, no submodules, no redirects followed,
-  objects checked as they arrive (`transfer.fsckObjects`);
+  credential helper, no prompt, no hooks, no submodules, no redirects followed
+  (a moved repository is named by its new URL), objects checked as they arrive
+  (`transfer.fsckObjects`);
 * only the transports of the policy (`GIT_ALLOW_PROTOCOL`): https, ssh, git;
   file and http as well where the operator allows local sources;
 * over https the host is pinned to the addresses the policy checked
@@ -15,7 +16,9 @@ in a private environment, so nothing of the control plane's host applies to it:
   (DNS rebinding) still reaches the addresses checked;
 * the source's token reaches git in the environment (an `Authorization`
   header), its deploy key in a 0600 file of the private folder, removed after;
-  neither is on a command line, in `dest`'s config or in the log;
+  neither is on a command line, in `dest`'s config or in the log; ssh learns
+  the host's key at each fetch (`accept-new` into a private file: there is no
+  host key to pin yet), and uses no agent and no key of the host's user;
 * every git call ends by the deadline (its process group is killed), and a
   fetch that grows past `max_bytes` is stopped;
 * the tree checked out may hold no symlink that resolves outside `dest`: a
