@@ -14,7 +14,16 @@ from vertice_api.auth import AuthMiddleware, TokenCache
 from vertice_api.context import AppContext
 from vertice_api.http import RejectNulInUrl, dump_json
 from vertice_api.observe import MetricsResource, RequestMetrics
-from vertice_api.resources import assemblies, catalog, discovery, meta, plans, scalers, tenancy
+from vertice_api.resources import (
+    assemblies,
+    builds,
+    catalog,
+    discovery,
+    meta,
+    plans,
+    scalers,
+    tenancy,
+)
 from vertice_api.resources import routes as routes_
 
 
@@ -62,6 +71,10 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
         ("/v3/routes/{route_id}", routes_.RouteItem(ctx)),
         ("/v3/scalers", scalers.Scalers(ctx)),
         ("/v3/scalers/{scaler_id}", scalers.ScalerItem(ctx)),
+        ("/v3/builds", builds.Builds(ctx)),
+        ("/v3/builds/{build_id}", builds.BuildItem(ctx)),
+        ("/v3/builds/{build_id}/log", builds.BuildLog(ctx)),
+        ("/v3/builds/{build_id}/cancel", builds.BuildCancel(ctx)),
         ("/v3/sshkeys", tenancy.SshKeys(ctx)),
         ("/v3/sshkeys/{name}", tenancy.SshKeyItem(ctx)),
         ("/v3/projects", tenancy.Projects(ctx, cache)),

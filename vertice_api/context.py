@@ -11,6 +11,7 @@ from vertice_core.crypto import SecretBox
 from vertice_core.metrics import Metrics
 from vertice_core.registry import DriverRegistry
 from vertice_core.service import AssemblyService, ServiceContext
+from vertice_core.service.builds import BuildService
 from vertice_core.service.catalog import CatalogCache
 from vertice_core.service.routes import RouteService
 from vertice_core.service.scalers import QueryCheck, ScalerService
@@ -39,6 +40,8 @@ class AppContext:
     routes: RouteService = attrs.field(init=False)
     #: The scalers' operations (their queries checked by the configured Prometheus).
     scalers: ScalerService = attrs.field(init=False)
+    #: The builds' operations.
+    builds: BuildService = attrs.field(init=False, factory=BuildService)
 
     def __attrs_post_init__(self) -> None:
         catalog = CatalogCache(self.store)

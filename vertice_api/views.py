@@ -20,6 +20,7 @@ import cattrs
 from vertice_core import __version__
 from vertice_core.convert import format_time, unstructure
 from vertice_core.model.assembly import Assembly
+from vertice_core.model.build import Build
 from vertice_core.model.camp import OBSERVED_COMPONENTS
 from vertice_core.model.status import Phase
 from vertice_core.service.observed import ObservedComponent
@@ -358,5 +359,37 @@ def scaler(stored: StoredScaler) -> dict[str, Any]:
             "prometheus": str(status.get("prometheus", "")),
             "conditions": list(status.get("conditions", [])),
         },
+    )
+    return doc
+
+
+def build(found: Build) -> dict[str, Any]:
+    """A build: what it builds, where it is, what it made, and where its log is."""
+    uri = f"{V3}/builds/{found.id}"
+    doc = common(uri, found.id, "build")
+    doc.update(
+        id=found.id,
+        project=found.project,
+        assembly=found.assembly,
+        assembly_uri=f"{V3}/assembly/{found.assembly_id}",
+        revision=found.revision,
+        region=found.region,
+        url=found.url,
+        ref=found.ref,
+        subdirectory=found.subdirectory,
+        recipe=found.recipe,
+        state=found.state.value,
+        builder=found.builder,
+        commit=found.commit,
+        image=found.image,
+        reason=found.reason,
+        message=found.message,
+        attempts=found.attempts,
+        log_size=found.log_size,
+        log_uri=f"{uri}/log",
+        created_at=format_time(found.created_at) if found.created_at else None,
+        started_at=format_time(found.started_at) if found.started_at else None,
+        finished_at=format_time(found.finished_at) if found.finished_at else None,
+        duration=found.duration,
     )
     return doc

@@ -12,6 +12,11 @@ database, the secret key file and the simulated cloud's file.
 | `VERTICE_ROUTER`       | unset: no proxy (routes stay pending); `caddy`: the router type |
 | `VERTICE_ROUTER_SETTINGS` | `{}`: the router's settings, a JSON object (see docs/routes.md) |
 | `VERTICE_PROMETHEUS_URL` | unset: scalers hold; `http://host:9090`: the Prometheus they query |
+| `VERTICE_BUILD_ALLOW_LOCAL` | unset: remote `https`/`ssh`/`git` sources only; `1`: local too |
+| `VERTICE_BUILD_TIMEOUT` | `1800`: seconds one build may take, fetch included |
+| `VERTICE_BUILD_LOG_LIMIT` | `1048576`: characters of a build's log kept |
+| `VERTICE_BUILD_WORKERS` | `2`: builds one reconciler process runs at once |
+| `VERTICE_BUILD_PROJECT_LIMIT` | `2`: builds of one project running at once (the others wait) |
 """
 
 from __future__ import annotations
@@ -25,6 +30,24 @@ import attrs
 
 #: The most instances one assembly may declare unless `VERTICE_MAX_REPLICAS` says otherwise.
 DEFAULT_MAX_REPLICAS = 100
+
+
+@attrs.frozen
+class BuildSettings:
+    """How builds run (`VERTICE_BUILD_*`; the defaults are the table's)."""
+
+    #: Whether sources may be `file://` or `http://` URLs, or hosts at local addresses
+    #: (loopback, link-local, a cloud's metadata address). Off: a user cannot make the
+    #: control plane read its own files or reach what only it can reach.
+    allow_local: bool = False
+    #: Seconds one build may take (fetch and build); past it, it fails `BuildTimedOut`.
+    timeout: float = 1800.0
+    #: Characters of a build's log kept.
+    log_limit: int = 2**20
+    #: Builds one reconciler process runs at once.
+    workers: int = 2
+    #: Builds of one project running at once, installation-wide.
+    project_limit: int = 2
 
 
 @attrs.frozen
@@ -43,6 +66,8 @@ class Config:
     router_settings: Mapping[str, object] = attrs.field(factory=dict)
     #: The Prometheus scalers query (`http(s)://host:port`), if any (see docs/scaling.md).
     prometheus_url: str | None = None
+    #: How builds run and what sources they may fetch (see docs/builds.md).
+    builds: BuildSettings = attrs.field(factory=BuildSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -58,6 +83,14 @@ class Config:
             router_type=env.get("VERTICE_ROUTER") or None,
             router_settings=_json_object(env, "VERTICE_ROUTER_SETTINGS"),
             prometheus_url=_url(env, "VERTICE_PROMETHEUS_URL"),
+            builds=BuildSettings(
+                allow_local=(env.get("VERTICE_BUILD_ALLOW_LOCAL") or "0").lower()
+                in ("1", "true", "yes"),
+                timeout=_positive(env, "VERTICE_BUILD_TIMEOUT", 1800),
+                log_limit=_positive(env, "VERTICE_BUILD_LOG_LIMIT", 2**20),
+                workers=_positive(env, "VERTICE_BUILD_WORKERS", 2),
+                project_limit=_positive(env, "VERTICE_BUILD_PROJECT_LIMIT", 2),
+            ),
         )
 
     @property

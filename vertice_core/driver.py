@@ -50,6 +50,7 @@ __all__ = [
     "TAG_INSTALLATION",
     "TAG_KEY",
     "TAG_PROJECT",
+    "TAG_REVISION",
     "Capability",
     "CloudFlavor",
     "CloudImage",
@@ -70,6 +71,8 @@ TAG_INSTALLATION = "vertice-installation"
 TAG_ASSEMBLY = "vertice-assembly"
 TAG_KEY = "vertice-key"
 TAG_PROJECT = "vertice-project"
+#: Of an instance of an assembly built from source: the release (build revision) it runs.
+TAG_REVISION = "vertice-revision"
 
 
 class Capability(enum.StrEnum):

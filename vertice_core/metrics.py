@@ -59,6 +59,12 @@ class Metrics:
             "vertice_scaler_passes", "Scaler controller passes", ["prometheus", "outcome"],
             registry=r,
         )  # fmt: skip
+        self.build_passes = Counter(
+            "vertice_build_passes", "Build controller passes", ["target", "outcome"], registry=r,
+        )  # fmt: skip
+        self.builds = Counter(
+            "vertice_builds", "Builds finished", ["builder", "state"], registry=r,
+        )  # fmt: skip
         self.queue_depth = Gauge(
             "vertice_reconcile_queue_depth", "Assemblies due now", registry=r,
             multiprocess_mode="livemax",

@@ -35,7 +35,7 @@ from vertice_api.app import create_app
 from vertice_api.context import AppContext
 from vertice_core import builtins
 from vertice_core.accounts import create_user
-from vertice_core.config import Config
+from vertice_core.config import BuildSettings, Config
 from vertice_core.convert import make_converter
 from vertice_core.crypto import SecretBox
 from vertice_core.hooks import make_plugin_manager
@@ -194,6 +194,7 @@ def make_reconciler(ctx: AppContext) -> Iterator[Callable[..., Reconciler]]:
         holder: str | None = None,
         router: Any = None,
         prometheus: Any = None,
+        builds: BuildSettings | None = None,
     ) -> Reconciler:
         reconciler = Reconciler(
             ctx.store,
@@ -209,6 +210,7 @@ def make_reconciler(ctx: AppContext) -> Iterator[Callable[..., Reconciler]]:
             router=router,
             prometheus=prometheus,
             max_replicas=ctx.config.max_replicas,
+            builds=builds or ctx.config.builds,
         )
         made.append(reconciler)
         return reconciler

@@ -13,13 +13,16 @@ included), since generated requests rarely name one.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from vertice_testing.server import LiveServer
+from vertice_testing.gitserve import make_repository
+from vertice_testing.server import LiveServer, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -46,13 +49,16 @@ SEMANTIC_422 = [
     "POST /v3/routes",
     "POST /v3/scalers",
     "PATCH /v3/scalers/{scaler_id}",
+    "POST /v3/builds",
 ]
 
 
 @pytest.fixture
-def server(live_server: LiveServer) -> LiveServer:
-    """`vertice serve` on a fresh installation (SQLite under tmp_path)."""
-    return live_server
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """`vertice serve` on a fresh installation (SQLite under tmp_path), whose builds may
+    fetch local repositories (the walk builds one)."""
+    with running_server(tmp_path / "live", {"VERTICE_BUILD_ALLOW_LOCAL": "1"}) as server:
+        yield server
 
 
 def _config(server: LiveServer) -> SchemathesisConfig:
@@ -134,7 +140,11 @@ class Walk:
             case.setdefault("media_type", "application/json")
         response = operation.Case(**case).call_and_validate(headers=headers)
         assert response.status_code == status, (label, response.text)
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        if "text/plain" in str(response.headers.get("content-type", "")):
+            return response.text
+        return response.json()
 
 
 def test_resources_in_use_conform_to_the_document(server: LiveServer, api_schema: Any) -> None:
@@ -219,6 +229,7 @@ def test_resources_in_use_conform_to_the_document(server: LiveServer, api_schema
     )
     call("DELETE /v3/plan/{name}", 409, path_parameters={"name": "1_virtualmachine_ubuntu"})
     call("DELETE /v3/assembly/{assembly_id}", 202, path_parameters=item)
+    _walk_builds(call, server)
 
     for label in (
         "GET /v3/platform",
@@ -281,3 +292,36 @@ def test_resources_in_use_conform_to_the_document(server: LiveServer, api_schema
     call("GET /v3/plan/{name}", 404, path_parameters={"name": "nothing"})
     problems = call("POST /v3/flavors", 422, body={"name": "tiny", "cpu": 0, "ram": 1, "disk": 0})
     assert [p["path"] for p in problems["problems"]] == ["$.cpu"]
+
+
+def _walk_builds(call: Walk, server: LiveServer) -> None:
+    """An assembly built from a local repository: its builds, their log, a cancel."""
+    repository = server.log.parent / "app"
+    make_repository(repository, {"index.html": "hello\n"})
+    declared = call(
+        "POST /v3/assembly_factory",
+        201,
+        body={
+            "name": "built",
+            "plan_uri": "/v3/plan/1_virtualmachine_ubuntu",
+            "region": "local",
+            "flavor": "small",
+            "source": {"url": f"file://{repository}", "token": "not-returned"},
+        },
+    )
+    assert declared["source"]["token_set"] is True
+    item = {"assembly_id": declared["id"]}
+    deadline = time.monotonic() + 30
+    while call("GET /v3/assembly/{assembly_id}", 200, path_parameters=item)["release"] is None:
+        assert time.monotonic() < deadline, "the first build was not released"
+        time.sleep(0.3)
+    builds = call("GET /v3/builds", 200, query={"assembly": "built"})["items"]
+    assert [b["state"] for b in builds] == ["succeeded"], builds
+    build = {"build_id": builds[0]["id"]}
+    call("GET /v3/builds/{build_id}", 200, path_parameters=build)
+    log = call("GET /v3/builds/{build_id}/log", 200, path_parameters=build, query={"offset": 3})
+    assert "built sim/" in log and "not-returned" not in log, log
+    call("POST /v3/builds/{build_id}/cancel", 409, path_parameters=build)
+    make_repository(repository, {"SIMBUILD": "sleep 60\n"})  # a build slow to cancel
+    again = call("POST /v3/builds", 201, body={"assembly": "built", "ref": "main"})
+    call("POST /v3/builds/{build_id}/cancel", 200, path_parameters={"build_id": again["id"]})

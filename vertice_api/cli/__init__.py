@@ -2,7 +2,8 @@
 
 Server-side commands (`serve`, `reconcile`, `db`, `init`, `users`, `drivers`)
 work on the local installation (`VERTICE_HOME`, `VERTICE_DATABASE_URL`).
-Client commands (`login`, `plans`, `apply`, `get`, `describe`, `routes`, `scalers`, `stop`...)
+Client commands (`login`, `plans`, `apply`, `get`, `describe`, `routes`, `scalers`, `build`,
+`logs`, `stop`...)
 talk to a vertice API over HTTP (`--url`/`--token`, `VERTICE_URL`/
 `VERTICE_TOKEN`, or what `vertice login` saved).
 Heavy modules are imported inside each command, so `vertice --help` stays fast
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import click
 
-from vertice_api.cli import actions, client, local, routes, scalers, server
+from vertice_api.cli import actions, builds, client, local, routes, scalers, server
 
 
 class _Sections(click.Group):
@@ -53,6 +54,10 @@ for command in [
     client.describe,
     routes.routes,
     scalers.scalers,
+    builds.build,
+    builds.builds,
+    builds.logs,
+    builds.cancel,
     *actions.COMMANDS,
     client.events,
     *server.COMMANDS,

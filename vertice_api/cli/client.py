@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vertice_api.cli import output, routes, scalers
+from vertice_api.cli import builds, output, routes, scalers
 from vertice_api.cli.assemblies import Directory, Document, apply, label, load
 from vertice_api.cli.connect import Failure, client_command, explain, open_client
 from vertice_api.cli.wait import Tracked, wait_for, wait_options
@@ -144,22 +144,22 @@ def apply_command(source: str, project: str | None, wait: bool, timeout: float) 
 
 
 class _Kinds(click.Group):
-    """A group of kinds: `assemblies` (also `assembly`, `asm`), `routes` (also `route`) and
-    `scalers` (also `scaler`)."""
+    """A group of kinds: `assemblies` (also `assembly`, `asm`), `routes` (also `route`),
+    `scalers` (also `scaler`) and `builds` (also `build`)."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command `cmd_name`, singular or plural."""
         if cmd_name in ("assembly", "asm"):
             cmd_name = "assemblies"
-        elif cmd_name in ("route", "scaler"):
+        elif cmd_name in ("route", "scaler", "build"):
             cmd_name = f"{cmd_name}s"
         return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=_Kinds)
 def get() -> None:
-    """List assemblies, routes or scalers (`vertice get assemblies`, `vertice get routes`,
-    `vertice get scalers`)."""
+    """List assemblies, routes, scalers or builds (`vertice get assemblies`, `vertice get
+    routes`, `vertice get scalers`, `vertice get builds`)."""
 
 
 @get.command("assemblies")
@@ -189,8 +189,9 @@ def get_assemblies(names: tuple[str, ...], project: str | None, fmt: str) -> Non
 
 @click.group(cls=_Kinds)
 def describe() -> None:
-    """Show an assembly, a route or a scaler in detail (`vertice describe assembly NAME`,
-    `vertice describe route HOSTNAME`, `vertice describe scaler ASSEMBLY`)."""
+    """Show an assembly, a route, a scaler or a build in detail (`vertice describe assembly
+    NAME`, `vertice describe route HOSTNAME`, `vertice describe scaler ASSEMBLY`, `vertice
+    describe build ID`)."""
 
 
 @describe.command("assemblies")
@@ -261,3 +262,5 @@ get.add_command(routes.routes)
 describe.add_command(routes.describe_route)
 get.add_command(scalers.scalers)
 describe.add_command(scalers.describe_scaler)
+get.add_command(builds.builds)
+describe.add_command(builds.describe_build)

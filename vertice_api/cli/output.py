@@ -182,6 +182,25 @@ def _placement(document: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _source(document: Mapping[str, Any]) -> list[str]:
+    """The source lines of `describe`: where the image is built from, and the release."""
+    source = document.get("source")
+    if not isinstance(source, Mapping):
+        return []
+    where = f"{source.get('url')} {source.get('ref') or '(default branch)'}"
+    if source.get("subdirectory"):
+        where += f" in {source['subdirectory']}"
+    if source.get("recipe"):
+        where += f", recipe {source['recipe']}"
+    release = document.get("release")
+    shown = "none yet (vertice builds lists its builds)"
+    if isinstance(release, Mapping):
+        commit = str(release.get("commit"))[:12]
+        shown = (f"revision {release.get('revision')}: {release.get('image')} "
+                 f"(commit {commit}, build {release.get('build_id')})")  # fmt: skip
+    return [field("Source", where), field("Release", shown)]
+
+
 def assemblies_table(documents: Sequence[Mapping[str, Any]]) -> str:
     """`get assemblies`: name, ready/declared instances, phase, region, flavor, addresses, age
     (and project when mixed)."""
@@ -243,6 +262,7 @@ def describe(document: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -
         field("Restarts", document.get("restart_count")),
         field("Probe", _probe(document.get("probe"))),
         *_run(document),
+        *_source(document),
         field(
             "Replicas",
             f"{declared_replicas(document)} declared, {status.get('ready_replicas', 0)} ready, "

@@ -6,6 +6,7 @@ from typing import Any
 
 from vertice_api.openapi._accounts import accounts, tenancy
 from vertice_api.openapi._build import ERROR_RESPONSES, JSON, REASONS, Json, ref, string
+from vertice_api.openapi._builds import build_paths, build_requests, build_resources
 from vertice_api.openapi._paths import Paths, selection, shared_parameters
 from vertice_api.openapi._placement import placement_resources
 from vertice_api.openapi._requests import request_schemas
@@ -25,8 +26,8 @@ JSON path. Request bodies are at most 1 MiB.
 
 
 #: The groups of operations, in the order of `app.routes`.
-TAGS = ("meta", "plans", "assemblies", "regions", "flavors", "routes", "scalers", "sshkeys",
-        "projects", "users", "tokens")  # fmt: skip
+TAGS = ("meta", "plans", "assemblies", "regions", "flavors", "routes", "scalers", "builds",
+        "sshkeys", "projects", "users", "tokens")  # fmt: skip
 
 
 def _selections(resources: dict[str, Json]) -> dict[str, Json]:
@@ -85,6 +86,7 @@ def _paths(resources: dict[str, Json]) -> dict[str, Json]:
         **builder.catalog(),
         **route_paths(builder),
         **scaler_paths(builder),
+        **build_paths(builder),
         **tenancy(builder),
         **accounts(builder),
     }
@@ -97,6 +99,7 @@ def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
         **resource_schemas(),
         **route_resources(),
         **scaler_resources(),
+        **build_resources(),
         **placement_resources(),
     }
     schemas = {
@@ -105,6 +108,7 @@ def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
         **request_schemas(max_replicas),
         **route_requests(),
         **scaler_requests(max_replicas),
+        **build_requests(),
     }
     return {
         "openapi": "3.1.0",

@@ -200,6 +200,7 @@ def _assembly_input(max_replicas: int) -> Json:
                     "additionalProperties": text(maxLength=MAX_STRING_BYTES),
                 }
             ),
+            "source": nullable(ref("AppSource")),
             "replicas": integer(
                 "How many instances to run (default 1; 0: scaled to zero). At most the "
                 "installation's VERTICE_MAX_REPLICAS.",

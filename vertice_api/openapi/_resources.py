@@ -141,6 +141,9 @@ def _status_parts() -> dict[str, Json]:
                 "(if the assembly declares one)."
             ),
             "region": string("The region it was placed in."),
+            "revision": nullable(
+                integer("Of an assembly built from source: the release it runs.", minimum=0)
+            ),
         }
     )
     status = record(
@@ -224,6 +227,8 @@ def _assembly_parts() -> dict[str, Json]:
             "env_names": array(
                 string(), "The names of the declared environment variables (never their values)."
             ),
+            "source": nullable(ref("SourceView")),
+            "release": nullable(ref("Release")),
             "status": ref("AssemblyStatus"),
             "events_uri": string(),
             "routes": array(

@@ -21,6 +21,7 @@ from typing import Literal
 
 import attrs
 
+from vertice_core.model.build import AppSource, Release, SourceSpec, SourceSummary
 from vertice_core.model.camp import Component, Metadata
 from vertice_core.model.placement import Placement
 from vertice_core.model.probe import Probe
@@ -128,6 +129,9 @@ class AssemblyDeclaration:
     #: Environment variables, added over the plan's `::env` (sealed at rest; reads show
     #: only their names, as `env_names`).
     env: dict[str, str] | None = None
+    #: A git repository to build the instances' image from instead of running the
+    #: plan's (`vertice_core.model.build`); an `apprepository` component says the same.
+    source: AppSource | None = None
 
 
 class CredentialKind(enum.StrEnum):
@@ -174,6 +178,10 @@ class AssemblySpec:
     #: The declared environment variables: name to a Fernet token of the value
     #: (`SecretBox.seal`); plaintext never reaches the store.
     sealed_env: dict[str, str] = attrs.Factory(dict)
+    #: The repository the image is built from (None: the plan's image runs).
+    source: SourceSpec | None = None
+    #: The build the instances run (written by the build controller; None: none yet).
+    release: Release | None = None
 
 
 @attrs.frozen
@@ -221,6 +229,10 @@ class Assembly:
     args: list[str] | None = None
     #: The names of the declared environment variables; their values are never shown.
     env_names: list[str] = attrs.Factory(list)
+    #: The repository the instances' image is built from, without its secrets.
+    source: SourceSummary | None = None
+    #: The build the instances run, once one succeeded.
+    release: Release | None = None
     status: AssemblyStatus = attrs.Factory(AssemblyStatus)
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -75,6 +75,8 @@ class InstanceView:
     ready: bool = False
     #: The region it was placed in.
     region: str = ""
+    #: Of an assembly built from source: the release (build revision) it runs.
+    revision: int | None = None
 
 
 @attrs.frozen

@@ -59,6 +59,21 @@ class RegionDrivers:
 
     def _build(self, region: RegionRow) -> Driver:
         cls = self.registry.driver_class(region.cloud_type)
+        config = self.config_of(region)
+        try:
+            return cls(config)
+        except UnavailableError:
+            raise
+        except Exception as exc:  # a driver's constructor must not take the loop down
+            raise UnavailableError(
+                f"the {region.cloud_type!r} driver could not start for region {region.name!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+    def config_of(self, region: RegionRow) -> RegionConfig:
+        """The region's settings and decrypted credentials, structured into its driver's
+        classes (drivers and builders are built from it); UnavailableError if they do not
+        validate."""
         info = self.registry.info(region.cloud_type)
         settings: Any
         credentials: Any
@@ -71,7 +86,7 @@ class RegionDrivers:
                 f"region {region.name!r} is misconfigured: {exc.description}",
                 reason="RegionMisconfigured",
             ) from None
-        config = RegionConfig(
+        return RegionConfig(
             name=region.name,
             cloud_type=region.cloud_type,
             installation_id=self.installation_id,
@@ -81,15 +96,6 @@ class RegionDrivers:
             credentials=credentials,
             home=self.home,
         )
-        try:
-            return cls(config)
-        except UnavailableError:
-            raise
-        except Exception as exc:  # a driver's constructor must not take the loop down
-            raise UnavailableError(
-                f"the {region.cloud_type!r} driver could not start for region {region.name!r}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
 
     def close(self) -> None:
         """Close every driver."""

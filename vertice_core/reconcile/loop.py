@@ -21,7 +21,8 @@ from typing import Any
 import cattrs
 import pluggy
 
-from vertice_core.config import DEFAULT_MAX_REPLICAS, Config
+from vertice_core.building.controller import BuildController, BuildResult
+from vertice_core.config import DEFAULT_MAX_REPLICAS, BuildSettings, Config
 from vertice_core.crypto import SecretBox
 from vertice_core.errors import DriverError
 from vertice_core.metrics import Metrics
@@ -160,6 +161,7 @@ class Reconciler:
         router: RouterTarget | None = None,
         prometheus: Prometheus | None = None,
         max_replicas: int = DEFAULT_MAX_REPLICAS,
+        builds: BuildSettings | None = None,
     ) -> None:
         self.store = store
         self.settings = settings or ReconcilerSettings()
@@ -224,6 +226,16 @@ class Reconciler:
         self.probe_runtime: Runtime[ProbeResult] = self._runtime_of(
             self.probes, self.metrics.probe_passes
         )
+        #: The build controller: queued builds of assemblies' sources, run in threads of
+        #: their own, on its own runtime.
+        self.builds = BuildController(
+            store, settings=builds or BuildSettings(), box=box,
+            region_config=self.controller.drivers.config_of, home=Path(home),
+            holder=self.holder, metrics=self.metrics, clock=clock,
+        )  # fmt: skip
+        self.build_runtime: Runtime[BuildResult] = self._runtime_of(
+            self.builds, self.metrics.build_passes
+        )
 
     def _runtime_of(
         self, controller: Any, passes: Any, resync: float | None = None
@@ -257,6 +269,10 @@ class Reconciler:
         """A pass of the scaler controller, if it is due (tests and tools)."""
         return self.scaler_runtime.run_pass(wait=True)
 
+    def run_build_pass(self) -> list[BuildResult]:
+        """A pass of the build controller, if it is due or busy (tests and tools)."""
+        return self.build_runtime.run_pass(wait=True)
+
     def run_forever(self, stop: threading.Event) -> None:
         """Run passes of every controller until `stop` is set; then finish those in flight.
         The assembly controller runs in this thread, the others in a thread each."""
@@ -265,6 +281,7 @@ class Reconciler:
             ("routes", self.route_runtime),
             ("probes", self.probe_runtime),
             ("scalers", self.scaler_runtime),
+            ("builds", self.build_runtime),
         )
         others = [
             threading.Thread(target=runtime.run_forever, args=(stop,), name=f"vertice-{name}")
@@ -291,3 +308,5 @@ class Reconciler:
         self.probes.close()
         self.scaler_runtime.close()
         self.scalers.close()
+        self.build_runtime.close()
+        self.builds.close()

@@ -46,6 +46,7 @@ def build(
         router=build_router(config, converter, installation),
         prometheus=Prometheus(config.prometheus_url) if config.prometheus_url else None,
         max_replicas=config.max_replicas,
+        builds=config.builds,
     )
 
 

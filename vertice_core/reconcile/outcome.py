@@ -37,6 +37,9 @@ from vertice_core.store.repositories.probes import ProbeState
 from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges
 from vertice_core.store.repositories.work import StatusWrite, WorkItem
 
+#: The reason of an assembly whose first build failed (what `build_wait` starts with).
+BUILD_FAILED = "BuildFailed"
+
 
 def desired_of(
     item: WorkItem,
@@ -56,7 +59,8 @@ def desired_of(
         observed_generation=item.observed_generation,
         restart_count=item.restart_count,
         phase=Phase(item.phase),
-        replicas=item.replicas,
+        # An assembly waiting for its first build has nothing to run yet.
+        replicas=0 if item.build_wait is not None else item.replicas,
         slots=tuple(_slot(s) for s in slots),
         replace_count=item.replace_count,
         drain=drain,
@@ -93,6 +97,19 @@ def _counts(item: WorkItem, decision: Decision) -> tuple[int, int, int]:
     return item.replicas, ready, updated
 
 
+def _waiting_for_build(
+    build_wait: str, instances: tuple[dict[str, Any], ...], counts: tuple[int, int, int]
+) -> status.Report:
+    """The report of an assembly built from source whose first build has not succeeded:
+    pending while it builds, failed when it failed (a new build makes it pending again)."""
+    reason, _, message = build_wait.partition(": ")
+    phase = Phase.FAILED if reason == BUILD_FAILED else Phase.PENDING
+    return status.Report(
+        phase, reason, message, False, reason, phase is Phase.FAILED, reason, message,
+        instances, *counts,
+    )  # fmt: skip
+
+
 def report_of(
     item: WorkItem,
     decision: Decision,
@@ -124,6 +141,8 @@ def _report(
     desired = DesiredState(item.desired_state)
     instances = status.instances_of(decision.members)
     counts = _counts(item, decision)
+    if item.build_wait is not None and desired is not DesiredState.DELETED:
+        return _waiting_for_build(item.build_wait, instances, counts)
     if isinstance(error, TerminalError):
         return status.Report(
             Phase.FAILED, error.reason, error.message, False, error.reason, False,

@@ -8,6 +8,7 @@ from vertice_core.driver import (
     TAG_INSTALLATION,
     TAG_KEY,
     TAG_PROJECT,
+    TAG_REVISION,
     InstanceSpec,
     SizeSpec,
 )
@@ -43,20 +44,26 @@ def instance_spec(
 
     The instance is named after the assembly, with `-<ordinal>` from the second on, so
     a cloud's console tells the replicas apart. The assembly's environment variables
-    (opened from their sealed form) are added over the plan's `::env`.
+    (opened from their sealed form) are added over the plan's `::env`. An assembly built
+    from source runs its release's image (`vertice_core.building`), and its instances
+    carry the release's revision as a tag, so each shows which build it runs.
     """
     credential = row.spec.get("credential") or {}
     sealed = credential.get("sealed_password") or ""
     command, args = _command_and_args(row, plan)
+    tags = managed_tags(installation_id, row.id, key, row.project_id)
+    release = row.spec.get("release")
+    if release:  # built from source: the release's image, and which release it is
+        tags[TAG_REVISION] = str(release["revision"])
     return InstanceSpec(
         key=key,
         assembly_id=row.id,
         name=row.name if ordinal == 0 else f"{row.name}-{ordinal}",
         project=project,
         plan=plan.name,
-        image=plan.image(),
+        image=release["image"] if release else plan.image(),
         size=SizeSpec(flavor.name, flavor.cpu, flavor.ram, flavor.disk),
-        tags=managed_tags(installation_id, row.id, key, row.project_id),
+        tags=tags,
         ssh_public_key=credential.get("public_key") or "",
         root_password=box.open(sealed) if sealed else "",
         ports=tuple(plan.ports()),

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from vertice_core.convert import format_time
-from vertice_core.driver import TAG_PROJECT, Instance
+from vertice_core.driver import TAG_PROJECT, TAG_REVISION, Instance
 from vertice_core.errors import DriverError
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import EventType, Phase
@@ -94,6 +94,9 @@ def instance_view(
         view["draining"] = True
     if not ready:
         view["ready"] = False
+    revision = instance.tags.get(TAG_REVISION)
+    if revision:
+        view["revision"] = int(revision) if revision.isdigit() else 0
     return view
 
 

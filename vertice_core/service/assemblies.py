@@ -24,11 +24,12 @@ from vertice_core.ids import new_id
 from vertice_core.model.assembly import AssemblyDeclaration, AssemblySpec, DesiredState
 from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, NonNegative
-from vertice_core.service import resolve
+from vertice_core.service import resolve, sources
 from vertice_core.service.admission import admit
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
 from vertice_core.service.records import Row, StoredAssembly, spec_of, stored_assembly, stored_spec
 from vertice_core.store.repositories import AssemblyRepository
+from vertice_core.store.repositories.builds import BuildRepository
 from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_core.store.repositories.views import AssemblyViews
 
@@ -61,15 +62,20 @@ class AssemblyService:
         problems = resolve.placement_problems(svc, declaration) + run_problems(
             "$", command=declaration.command, args=declaration.args, env=declaration.env
         )
+        region = resolve.home_region(declaration)
+        source, source_path, declared = sources.declared_source(declaration, svc)
+        if source is not None:
+            placed = declaration.placement is not None
+            problems += sources.source_problems(session, svc, source, source_path, region,
+                                                placed=placed)  # fmt: skip
         if problems:
             raise InvalidInput(problems)
-        region = resolve.home_region(declaration)
         spec = AssemblySpec(
             plan=Name(plan),
             region=region,
             flavor=declaration.flavor,
             credential=resolve.credential(svc, session, project_id, declaration.credential),
-            components=resolve.components(declaration.components, declaration.flavor, region),
+            components=resolve.components(declared, declaration.flavor, region),
             desired_state=DesiredState(declaration.desired_state.value),
             metadata=resolve.metadata(declaration.metadata),
             metrics_port=declaration.metrics_port,
@@ -79,6 +85,7 @@ class AssemblyService:
             command=declaration.command,
             args=declaration.args,
             sealed_env={k: svc.box.seal(v) for k, v in (declaration.env or {}).items()},
+            source=sources.sealed(svc, source) if source is not None else None,
         )
         project = resolve.project_name(session, caller, project_id)
         admit(
@@ -99,9 +106,16 @@ class AssemblyService:
             probe=attrs.asdict(spec.probe) if spec.probe is not None else None,
             placement=unstructure(svc.converter, spec.placement),
             spec=stored_spec(svc.converter, spec),
+            build_wait=sources.AWAITING if spec.source is not None else None,
         )
         if spec.placement is not None:
             PlacementRepository(session).add(row.id, spec.placement.regions)
+        if spec.source is not None:
+            build = sources.queue_build(session, assembly_id=row.id, project_id=project_id,
+                                        region=region, source=spec.source)  # fmt: skip
+            if build is not None:  # a new assembly's first revision is never taken
+                row.build_wait = sources.awaiting(build.revision, build.id)
+                BuildRepository(session).wait(row.id, row.build_wait)
         return stored_assembly(row, project)
 
     def patch(

@@ -29,6 +29,7 @@ from vertice_core.model.assembly import (
     CredentialSummary,
     DesiredState,
 )
+from vertice_core.model.build import Release, SourceSummary
 from vertice_core.model.camp import Component, ComponentTag, Metadata
 from vertice_core.model.placement import Placement, PlacementPolicy
 from vertice_core.model.probe import Probe
@@ -154,9 +155,25 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         command=spec.get("command"),
         args=spec.get("args"),
         env_names=sorted(spec.get("sealed_env") or {}),
+        source=source_summary(spec.get("source")),
+        release=Release(**spec["release"]) if spec.get("release") else None,
         status=status_of(row),
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def source_summary(stored: Mapping[str, Any] | None) -> SourceSummary | None:
+    """A stored source without its secrets: whether each is set."""
+    if not stored:
+        return None
+    return SourceSummary(
+        url=stored["url"],
+        ref=stored.get("ref", ""),
+        subdirectory=stored.get("subdirectory", ""),
+        recipe=stored.get("recipe", ""),
+        token_set=bool(stored.get("sealed_token")),
+        deploy_key_set=bool(stored.get("sealed_deploy_key")),
     )
 
 
@@ -256,6 +273,7 @@ def _instance(stored: Mapping[str, Any], region: str) -> InstanceView:
         and stored.get("draining") is not True
         and stored.get("ready") is not False,
         region=stored.get("region") or region,
+        revision=stored.get("revision"),
     )
 
 
@@ -298,11 +316,18 @@ SPEC_DOCUMENT_KEYS = (
     "command",
     "args",
     "sealed_env",
+    "source",
+    "release",
 )
 
 
 def stored_spec(converter: cattrs.Converter, spec: AssemblySpec) -> dict[str, Any]:
     """The `spec` column of an assembly: components, credential, metadata, metrics port,
-    command, args and sealed env (the rest of the spec has columns of its own)."""
+    command, args, sealed env, source and release (the rest of the spec has columns of its
+    own)."""
     document = unstructure(converter, spec)
-    return {k: document[k] for k in SPEC_DOCUMENT_KEYS}
+    return {
+        k: document[k]
+        for k in SPEC_DOCUMENT_KEYS
+        if document[k] is not None or k not in ("source", "release")
+    }

@@ -68,6 +68,9 @@ class WorkItem:
     probed: bool = False
     #: Whether the assembly has a placement (instances in several regions).
     placed: bool = False
+    #: Of an assembly built from source with no release yet: why it waits (see
+    #: `AssemblyRow.build_wait`); None otherwise.
+    build_wait: str | None = None
     slots: tuple[InstanceSlot, ...] = ()
 
     @classmethod

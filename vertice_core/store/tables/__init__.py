@@ -1,4 +1,5 @@
-"""The SQLAlchemy 2 tables of vertice (`base`, `core`, `controllers`), all importable from here.
+"""The SQLAlchemy 2 tables of vertice (`base`, `core`, `controllers`, `builds`), all importable
+from here.
 
 One declarative base with one constraint naming convention. Types stay
 portable across SQLite, PostgreSQL and CockroachDB: strings, integers,
@@ -22,6 +23,7 @@ reconciler's hottest queries, and a float compares the same on every engine.
 """
 
 from vertice_core.store.tables.base import ID, NAME, NAMING_CONVENTION, Base, UTCDateTime, utcnow
+from vertice_core.store.tables.builds import BuildLogRow, BuildRow
 from vertice_core.store.tables.controllers import PlacementRow, ProbeRow, RouteRow, ScalerRow
 from vertice_core.store.tables.core import (
     PROBED,
@@ -47,6 +49,8 @@ __all__ = [
     "PROBED",
     "AssemblyRow",
     "Base",
+    "BuildLogRow",
+    "BuildRow",
     "EventRow",
     "FlavorRow",
     "InstanceRow",

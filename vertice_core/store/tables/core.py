@@ -181,6 +181,10 @@ class AssemblyRow(Base):
     #: `region_name`, which is otherwise the first of them. Never changes.
     placement: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
     generation: Mapped[int] = mapped_column(Integer, default=1)
+    #: Of an assembly built from source that has no release yet: why it waits
+    #: (`AwaitingBuild: ...` or `BuildFailed: ...`, written by the build controller), so
+    #: the reconciler creates nothing; NULL otherwise.
+    build_wait: Mapped[str | None] = mapped_column(Text, default=None)
 
     # -- status: written by the reconciler --
     phase: Mapped[str] = mapped_column(String(16), default="PENDING")

@@ -1,0 +1,98 @@
+"""`/v3/builds`: builds of assemblies' sources, their logs, and cancelling them.
+
+HTTP only: the rules are the service layer's (`vertice_core.service.builds`).
+A build of a project the caller is not a member of answers 404, exactly like a
+missing one. The log is plain text read from an offset: a client follows a
+running build by asking again from `X-Next-Offset` until `X-Build-State` is
+final (`vertice logs build ID --follow` does).
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from vertice_api import views
+from vertice_api.auth import caller_of
+from vertice_api.context import AppContext
+from vertice_api.http import read_body, respond
+from vertice_api.resources.named import created
+from vertice_core.convert import structure
+from vertice_core.errors import InvalidInput
+from vertice_core.model.build import BuildRequest
+
+#: Characters of log one GET returns unless `limit` says otherwise.
+DEFAULT_LOG_READ = 65_536
+
+
+class Builds:
+    """`/v3/builds`: the caller's newest builds (`?project=`, `?assembly=` narrow); POST
+    requests one."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        caller = caller_of(req)
+        with self.ctx.store.read() as session:
+            found = self.ctx.builds.visible(
+                session, caller, req.get_param("project"), req.get_param("assembly")
+            )
+        items = [views.build(b) for b in found]
+        respond(req, resp, views.listing("/v3/builds", "builds", "Builds", items))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        caller = caller_of(req)
+        request = structure(self.ctx.converter, read_body(req), BuildRequest)
+        with self.ctx.store.write() as session:
+            build = self.ctx.builds.request(session, caller, request)
+        created(resp, views.build(build))
+
+
+class BuildItem:
+    """`/v3/builds/{build_id}`: read one build."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
+        with self.ctx.store.read() as session:
+            build = self.ctx.builds.get(session, caller_of(req), build_id)
+        respond(req, resp, views.build(build))
+
+
+class BuildCancel:
+    """`/v3/builds/{build_id}/cancel`: POST cancels a queued build, stops a running one."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
+        with self.ctx.store.write() as session:
+            build = self.ctx.builds.cancel(session, caller_of(req), build_id)
+        respond(req, resp, views.build(build))
+
+
+class BuildLog:
+    """`/v3/builds/{build_id}/log?offset=&limit=`: the log as plain text, from `offset`."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
+        offset = _integer(req, "offset", 0)
+        limit = _integer(req, "limit", DEFAULT_LOG_READ)
+        with self.ctx.store.read() as session:
+            build, text = self.ctx.builds.log(session, caller_of(req), build_id, offset, limit)
+        resp.content_type = "text/plain; charset=utf-8"
+        resp.set_header("X-Next-Offset", str(offset + len(text)))
+        resp.set_header("X-Build-State", build.state.value)
+        resp.text = text
+
+
+def _integer(req: falcon.Request, name: str, default: int) -> int:
+    text = req.get_param(name)
+    if text is None:
+        return default
+    if not text.isdigit() or len(text) > 10:
+        raise InvalidInput.at(f"$.{name}", "must be a non-negative integer")
+    return int(text)
