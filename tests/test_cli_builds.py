@@ -63,14 +63,24 @@ def test_build_commands(cli, server, tmp_path):
     assert f"file://{repository} (default branch)" in described and "succeeded" in described
     log = cli("logs", "build", build_id).stdout
     assert f"fetched {commit}" in log and "never-shown" not in log
-    assembly = wait_for(lambda: "Release:" in (text := cli("describe", "assembly",
-                                                             "built-1").stdout) and text)  # fmt: skip
+
+    def described_release():
+        text = cli("describe", "assembly", "built-1").stdout
+        return "revision 1:" in text and text
+
+    assembly = wait_for(described_release)
     assert "Source:" in assembly and f"commit {commit[:12]}" in assembly
 
     second = make_repository(repository, {"index.html": "two\n"})
     followed = cli("build", "built-1", "--follow").stdout
     assert "revision 2 of built-1 queued" in followed and f"fetched {second}" in followed
     assert followed.rstrip().endswith("built sim/" + followed.rsplit("built sim/", 1)[-1].strip())
+
+    rolled = cli("rollback", "built-1", "--to", "1").stdout
+    assert rolled.startswith("built-1: rolling back to revision 1 (sim/") and commit[:12] in rolled
+    deployed = cli("deploy", "built-1", "--ref", "main", "--follow").stdout
+    assert "revision 3 of built-1 queued" in deployed
+    assert "no successful build" in cli("rollback", "built-1", "--to", "9", code=1).stderr
 
     make_repository(repository, {"SIMBUILD": "sleep 60\n"})
     queued = cli("build", "built-1").stdout

@@ -62,6 +62,7 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
         ("/v3/assembly_factory", assemblies.AssemblyFactory(ctx)),
         ("/v3/assembly/{assembly_id}", assemblies.AssemblyItem(ctx)),
         ("/v3/assembly/{assembly_id}/events", assemblies.AssemblyEvents(ctx)),
+        ("/v3/assembly/{assembly_id}/rollback", builds.AssemblyRollback(ctx)),
         ("/v3/component/{component_id}", assemblies.ComponentItem(ctx)),
         ("/v3/regions", catalog.Regions(ctx)),
         ("/v3/regions/{name}", catalog.RegionItem(ctx)),

@@ -322,6 +322,7 @@ def _walk_builds(call: Walk, server: LiveServer) -> None:
     log = call("GET /v3/builds/{build_id}/log", 200, path_parameters=build, query={"offset": 3})
     assert "built sim/" in log and "not-returned" not in log, log
     call("POST /v3/builds/{build_id}/cancel", 409, path_parameters=build)
+    call("POST /v3/assembly/{assembly_id}/rollback", 409, path_parameters=item, body={})
     make_repository(repository, {"SIMBUILD": "sleep 60\n"})  # a build slow to cancel
     again = call("POST /v3/builds", 201, body={"assembly": "built", "ref": "main"})
     call("POST /v3/builds/{build_id}/cancel", 200, path_parameters={"build_id": again["id"]})

@@ -55,6 +55,8 @@ for command in [
     routes.routes,
     scalers.scalers,
     builds.build,
+    builds.deploy,
+    builds.rollback,
     builds.builds,
     builds.logs,
     builds.cancel,

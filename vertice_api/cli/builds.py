@@ -101,6 +101,11 @@ def _check(build_id: str) -> str:
 def build(assembly: str, ref: str | None, keep_on: bool) -> None:
     """Build an assembly's source again (or another ref); its instances are replaced one at
     a time once the build succeeds."""
+    _build(assembly, ref, keep_on)
+
+
+def _build(assembly: str, ref: str | None, keep_on: bool) -> None:
+    """Request a build (and follow its log with `keep_on`); fail unless it succeeds then."""
     body: dict[str, Any] = {"assembly": assembly}
     if ref is not None:
         body["ref"] = ref
@@ -111,6 +116,33 @@ def build(assembly: str, ref: str | None, keep_on: bool) -> None:
             state = follow(client, made["id"], keep_on=True)
             if state != "succeeded":
                 raise Failure(f"build {made['id']} {state}")
+
+
+@click.command("deploy")
+@click.argument("assembly")
+@click.option("--ref", required=True, help="The branch, tag or commit to build and roll out.")
+@click.option("--follow", "-f", "keep_on", is_flag=True, help="Print the log until it ends.")
+@client_command
+def deploy(assembly: str, ref: str, keep_on: bool) -> None:
+    """Build REF of an assembly's source and roll it out (what `build --ref` does)."""
+    _build(assembly, ref, keep_on)
+
+
+@click.command("rollback")
+@click.argument("assembly")
+@click.option("--to", "revision", type=int, help="The revision to run again (default: the "
+              "newest successful one before the current release).")  # fmt: skip
+@client_command
+def rollback(assembly: str, revision: int | None) -> None:
+    """Run an earlier successful build's image again, one instance at a time (no rebuild)."""
+    from vertice_api.cli.assemblies import Directory
+
+    with open_client(click.get_current_context()) as client:
+        document, _etag = Directory(client).find(assembly)
+        body = {} if revision is None else {"revision": revision}
+        target = client.post(f"{document['uri']}/rollback", body)
+    click.echo(f"{assembly}: rolling back to revision {target['revision']} "
+               f"({target['image']}, commit {target['commit'][:12]})")  # fmt: skip
 
 
 @click.command("builds")

@@ -18,7 +18,7 @@ from vertice_api.openapi._build import (
     text,
     time,
 )
-from vertice_api.openapi._paths import Paths, create
+from vertice_api.openapi._paths import ASSEMBLY_ID, Paths, change, create
 from vertice_api.openapi._resources import collection, record, resource
 from vertice_core.model.build import BuildState
 from vertice_core.service.builds import MAX_LOG_READ
@@ -67,6 +67,11 @@ def build_paths(paths: Paths) -> dict[str, Json]:
                 ],
             ),
         },
+        "/v3/assembly/{assembly_id}/rollback": {
+            "parameters": [path_param("assembly_id", "The assembly's id.", ASSEMBLY_ID)],
+            "post": change("rollbackAssembly", "Run an earlier successful build's image again",
+                           "builds", ref("RollbackRequest"), "Build", errors=[404, 409]),
+        },
         "/v3/builds/{build_id}/cancel": {
             "parameters": [build_id],
             "post": operation("cancelBuild", "Cancel a queued build, or stop a running one",
@@ -86,6 +91,10 @@ def build_requests() -> dict[str, Json]:
              "project": nullable(ref("Name"))},
             ("assembly",),
             description="`project` defaults to the caller's first project.",
+        ),
+        "RollbackRequest": obj(
+            {"revision": nullable(integer("A successful build's revision; default: the newest "
+                                          "before the current release.", minimum=1))},
         ),
         "AppSource": obj(
             {"url": text("`https://`, `ssh://`, `git://` or `user@host:path` (`file://` and "

@@ -18,7 +18,7 @@ from vertice_api.http import read_body, respond
 from vertice_api.resources.named import created
 from vertice_core.convert import structure
 from vertice_core.errors import InvalidInput
-from vertice_core.model.build import BuildRequest
+from vertice_core.model.build import BuildRequest, RollbackRequest
 
 #: Characters of log one GET returns unless `limit` says otherwise.
 DEFAULT_LOG_READ = 65_536
@@ -96,3 +96,17 @@ def _integer(req: falcon.Request, name: str, default: int) -> int:
     if not text.isdigit() or len(text) > 10:
         raise InvalidInput.at(f"$.{name}", "must be a non-negative integer")
     return int(text)
+
+
+class AssemblyRollback:
+    """`/v3/assembly/{assembly_id}/rollback`: run an earlier successful build's image again."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
+        request = structure(self.ctx.converter, read_body(req), RollbackRequest)
+        with self.ctx.store.write() as session:
+            build = self.ctx.builds.rollback(session, caller_of(req), assembly_id,
+                                             request.revision)  # fmt: skip
+        respond(req, resp, views.build(build))

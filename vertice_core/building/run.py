@@ -28,6 +28,7 @@ import attrs
 from vertice_core.builder import Builder, BuildFailed, BuildJob
 from vertice_core.building import builders
 from vertice_core.building.logsink import StoredLog
+from vertice_core.building.releases import release
 from vertice_core.building.source import fetch
 from vertice_core.config import BuildSettings
 from vertice_core.crypto import SecretBox
@@ -37,7 +38,7 @@ from vertice_core.model.build import BuildState
 from vertice_core.model.status import Event, EventType
 from vertice_core.runtime import backoff
 from vertice_core.store import Store
-from vertice_core.store.repositories import AssemblyRepository, EventRepository
+from vertice_core.store.repositories import EventRepository
 from vertice_core.store.repositories.builds import BuildRepository
 from vertice_core.store.tables import AssemblyRow, utcnow
 
@@ -244,28 +245,3 @@ class BuildRun:
         event = Event(utcnow(), kind, reason, message, self.build.assembly_id,
                       region=self.build.region_name)  # fmt: skip
         EventRepository(session).add(self.build.project_id, [event])
-
-
-def release(
-    session: Any, assembly_id: str, *, revision: int, build_id: str, image: str, commit: str
-) -> bool:
-    """Make a build the assembly's release if it is newer than the one it has: its image
-    is what the instances run; instances of an earlier release are replaced one at a
-    time. False when the assembly is gone or already runs a newer release."""
-    repository = AssemblyRepository(session)
-    for _ in range(5):  # the assembly may be changed concurrently: read it again
-        row = session.get(AssemblyRow, assembly_id, populate_existing=True)
-        if row is None or row.desired_state == "deleted":
-            return False
-        spec = dict(row.spec or {})
-        current = spec.get("release")
-        if current is not None and current["revision"] >= revision:
-            return False
-        spec["release"] = {"revision": revision, "build_id": build_id, "image": image,
-                           "commit": commit}  # fmt: skip
-        values: dict[str, Any] = {"spec": spec, "build_wait": None}
-        if current is not None:
-            values["replace_count"] = row.replace_count + 1
-        if repository.change_spec(row.id, row.generation, **values):
-            return True
-    return False

@@ -106,6 +106,15 @@ class BuildRequest:
 
 
 @attrs.frozen
+class RollbackRequest:
+    """The body of `POST /v3/assembly/{id}/rollback`."""
+
+    #: The revision to run again (a successful build's); None: the newest one before the
+    #: current release.
+    revision: int | None = None
+
+
+@attrs.frozen
 class Build:
     """A build as reads return it."""
 

@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from vertice_core.building.policy import ref_problem
+from vertice_core.building.releases import release
 from vertice_core.errors import Conflict, InvalidInput, NotFound
 from vertice_core.model.build import Build, BuildRequest, BuildState
+from vertice_core.model.status import Event, EventType
 from vertice_core.service import sources
 from vertice_core.service.resolve import project_id_for, project_name, visible_project
-from vertice_core.store.repositories import AssemblyRepository
+from vertice_core.store.repositories import AssemblyRepository, EventRepository
 from vertice_core.store.repositories.builds import BuildRepository
-from vertice_core.store.tables import AssemblyRow
+from vertice_core.store.tables import AssemblyRow, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -91,6 +93,36 @@ class BuildService:
             raise InvalidInput.at("$.limit", f"must be 1 to {MAX_LOG_READ}")
         build = self.get(session, caller, build_id)
         return build, BuildRepository(session).log(build_id, offset, limit)
+
+    def rollback(
+        self, session: Session, caller: Caller, assembly_ref: str, revision: int | None,
+        project: str | None = None,
+    ) -> Build:  # fmt: skip
+        """Make an earlier successful build the assembly's release again (`revision`, else
+        the newest before the current one): its image, already built, is rolled out one
+        instance at a time; nothing is rebuilt. The build rolled back to."""
+        project_id = project_id_for(session, caller, project)
+        assembly = _assembly(session, project_id, assembly_ref)
+        current = (assembly.spec or {}).get("release")
+        if current is None:
+            raise Conflict(f"assembly {assembly.name!r} has no release to roll back from")
+        if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
+            raise InvalidInput.at("$.revision", "must be an integer")
+        builds = BuildRepository(session)
+        target = builds.succeeded_before(assembly.id, current["revision"], revision)
+        if target is None:
+            wanted = f"revision {revision}" if revision is not None else "an earlier revision"
+            raise Conflict(f"assembly {assembly.name!r} has no successful build of {wanted} "
+                           f"to roll back to (it runs revision {current['revision']})")  # fmt: skip
+        if not release(session, assembly.id, revision=target.revision, build_id=target.id,
+                       image=target.image, commit=target.commit, back=True):  # fmt: skip
+            raise Conflict(f"assembly {assembly.name!r} changed meanwhile; retry")
+        message = (f"rolled back from revision {current['revision']} to {target.revision} "
+                   f"(build {target.id}, commit {target.commit[:12]})")  # fmt: skip
+        EventRepository(session).add(assembly.project_id, [Event(
+            utcnow(), EventType.NORMAL, "RolledBack", message, assembly.id,
+            region=assembly.region_name)])  # fmt: skip
+        return build_of(target, project_name(session, caller, project_id), assembly.name)
 
     def cancel(self, session: Session, caller: Caller, build_id: str) -> Build:
         """Cancel a queued build; ask a running one to stop. A finished build is a 409."""

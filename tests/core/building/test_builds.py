@@ -263,3 +263,36 @@ def test_builds_of_an_assembly_that_is_not_built_from_source_or_of_another_proje
     assert bob.get(f"/v3/builds/{build['id']}/log").status_code == 404
     assert bob.post(f"/v3/builds/{build['id']}/cancel").status_code == 404
     assert bob.get("/v3/builds").json["items"] == []
+
+
+def test_a_rollback_runs_an_earlier_image_again_without_a_rebuild(
+    alice, make_reconciler, repository, source_url, until
+):
+    first = repository({"index.html": "one\n"})
+    uri = alice.declare("app", source={"url": source_url}).json["uri"]
+    reconciler = make_reconciler()
+    rollback = f"{uri}/rollback"
+    assert alice.post(rollback, {}).status_code == 409  # nothing released yet
+    until(lambda: alice.get(uri).json["release"], lambda: settle(reconciler))
+    one = alice.get(uri).json["release"]
+    assert alice.post(rollback, {}).status_code == 409  # nothing before revision 1
+    repository({"index.html": "two\n"})
+    alice.post("/v3/builds", {"assembly": "app"})
+    until(lambda: (alice.get(uri).json["release"] or {}).get("revision") == 2,
+          lambda: settle(reconciler))  # fmt: skip
+    until(lambda: [i.get("revision") for i in alice.get(uri).json["status"]["instances"]] == [2],
+          lambda: settle(reconciler))  # fmt: skip
+    builds_before = len(builds_of(alice, "app"))
+
+    answer = alice.post(rollback, {})
+    assert answer.status_code == 200, answer.json
+    assert (answer.json["revision"], answer.json["commit"]) == (1, first)
+    assert alice.get(uri).json["release"] == one
+    until(lambda: [i.get("revision") for i in alice.get(uri).json["status"]["instances"]] == [1],
+          lambda: settle(reconciler))  # fmt: skip
+    assert len(builds_of(alice, "app")) == builds_before  # nothing was rebuilt
+    events = [e["reason"] for e in alice.get(f"{uri}/events").json["items"]]
+    assert "RolledBack" in events
+    assert alice.post(rollback, {"revision": 7}).status_code == 409
+    assert alice.post(rollback, {"revision": "x"}).status_code == 422
+    assert alice.post("/v3/assembly/asm-0000000000000000/rollback", {}).status_code == 404

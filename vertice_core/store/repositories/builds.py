@@ -117,6 +117,20 @@ class BuildRepository:
         )
         return dict(rows.tuples().all())
 
+    def succeeded_before(
+        self, assembly_id: str, current: int, revision: int | None
+    ) -> BuildRow | None:
+        """The assembly's successful build of `revision` (below `current`), or else its
+        newest successful build below `current`."""
+        query = select(BuildRow).where(
+            BuildRow.assembly_id == assembly_id,
+            BuildRow.state == BuildState.SUCCEEDED.value,
+            BuildRow.revision < current,
+        )
+        if revision is not None:
+            query = query.where(BuildRow.revision == revision)
+        return self.session.scalars(query.order_by(BuildRow.revision.desc()).limit(1)).first()
+
     def cancel(self, row: BuildRow) -> None:
         """Cancel a queued build now; ask a running one's builder to stop."""
         if row.state == _QUEUED:
