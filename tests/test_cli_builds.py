@@ -82,6 +82,12 @@ def test_build_commands(cli, server, tmp_path):
     assert "revision 3 of built-1 queued" in deployed
     assert "no successful build" in cli("rollback", "built-1", "--to", "9", code=1).stderr
 
+    made = cli("webhook", "built-1").stdout
+    assert f"URL:           {server.url}/v3/hooks/whk-" in made and "Secret:" in made
+    shown = cli("webhook", "built-1", "--show").stdout
+    assert "Secret" not in shown and "Deliveries:    0" in shown
+    assert cli("webhook", "built-1", "--delete").stdout == "built-1: webhook removed\n"
+
     make_repository(repository, {"SIMBUILD": "sleep 60\n"})
     queued = cli("build", "built-1").stdout
     slow = queued.split()[1].rstrip(":")

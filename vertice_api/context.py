@@ -15,6 +15,7 @@ from vertice_core.service.builds import BuildService
 from vertice_core.service.catalog import CatalogCache
 from vertice_core.service.routes import RouteService
 from vertice_core.service.scalers import QueryCheck, ScalerService
+from vertice_core.service.webhooks import WebhookService
 from vertice_core.store import Store
 
 
@@ -42,6 +43,8 @@ class AppContext:
     scalers: ScalerService = attrs.field(init=False)
     #: The builds' operations.
     builds: BuildService = attrs.field(init=False, factory=BuildService)
+    #: The push webhooks' operations.
+    webhooks: WebhookService = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         catalog = CatalogCache(self.store)
@@ -57,6 +60,7 @@ class AppContext:
         object.__setattr__(self, "assemblies", AssemblyService(service))
         object.__setattr__(self, "routes", RouteService(service))
         object.__setattr__(self, "scalers", ScalerService(service, _query_check(self.config)))
+        object.__setattr__(self, "webhooks", WebhookService(self.box))
 
     #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
     token_cache_seconds: float = 5.0

@@ -25,6 +25,7 @@ STATUS: dict[type[errors.VerticeError], str] = {
     errors.NotFound: falcon.HTTP_404,
     errors.Conflict: falcon.HTTP_409,
     errors.Forbidden: falcon.HTTP_403,
+    errors.Unauthenticated: falcon.HTTP_401,
     errors.StaleVersion: falcon.HTTP_412,
     errors.InvalidInput: falcon.HTTP_422,
     errors.MalformedInput: falcon.HTTP_400,

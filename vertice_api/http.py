@@ -37,6 +37,16 @@ def media_type(req: falcon.Request) -> str:
     return (req.content_type or "").split(";", 1)[0].strip().lower()
 
 
+def read_raw(req: falcon.Request) -> bytes:
+    """The body of `req` as bytes, at most `MAX_BODY` of them (413 beyond)."""
+    if req.content_length is not None and req.content_length > MAX_BODY:
+        raise _too_large()
+    raw: bytes = req.bounded_stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise _too_large()
+    return raw
+
+
 def read_body(req: falcon.Request, accepted: Iterable[str] = JSON_TYPES) -> Any:
     """The parsed body of `req`, in one of the `accepted` media types."""
     accepted = tuple(accepted)
@@ -45,11 +55,7 @@ def read_body(req: falcon.Request, accepted: Iterable[str] = JSON_TYPES) -> Any:
         raise falcon.HTTPUnsupportedMediaType(
             description=f"the body must be {' or '.join(accepted)}, not {kind or 'untyped'}"
         )
-    if req.content_length is not None and req.content_length > MAX_BODY:
-        raise _too_large()
-    raw = req.bounded_stream.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise _too_large()
+    raw = read_raw(req)
     if not raw.strip():
         raise falcon.HTTPBadRequest(title="Bad request", description="the request body is empty")
     try:

@@ -20,7 +20,7 @@ import cattrs
 from vertice_core import __version__
 from vertice_core.convert import format_time, unstructure
 from vertice_core.model.assembly import Assembly
-from vertice_core.model.build import Build
+from vertice_core.model.build import Build, Webhook
 from vertice_core.model.camp import OBSERVED_COMPONENTS
 from vertice_core.model.status import Phase
 from vertice_core.service.observed import ObservedComponent
@@ -392,4 +392,20 @@ def build(found: Build) -> dict[str, Any]:
         finished_at=format_time(found.finished_at) if found.finished_at else None,
         duration=found.duration,
     )
+    return doc
+
+
+def webhook(hook: Webhook) -> dict[str, Any]:
+    """An assembly's push webhook: where to deliver, what came; its secret only when made."""
+    doc: dict[str, Any] = {
+        "id": hook.id,
+        "url": hook.url,
+        "assembly_uri": f"{V3}/assembly/{hook.assembly_id}",
+        "created_at": format_time(hook.created_at) if hook.created_at else None,
+        "deliveries": hook.deliveries,
+        "last_delivery_at": format_time(hook.last_delivery_at) if hook.last_delivery_at else None,
+        "last_result": hook.last_result,
+    }
+    if hook.secret is not None:
+        doc["secret"] = hook.secret
     return doc

@@ -43,6 +43,12 @@ class Conflict(VerticeError):
     title = "Conflict"
 
 
+class Unauthenticated(VerticeError):
+    """The request does not prove who sent it (a webhook delivery without a valid signature)."""
+
+    title = "Unauthorized"
+
+
 class Forbidden(VerticeError):
     """The caller is known but may not do this (admin-only route, refused admission)."""
 

@@ -323,6 +323,11 @@ def _walk_builds(call: Walk, server: LiveServer) -> None:
     assert "built sim/" in log and "not-returned" not in log, log
     call("POST /v3/builds/{build_id}/cancel", 409, path_parameters=build)
     call("POST /v3/assembly/{assembly_id}/rollback", 409, path_parameters=item, body={})
+    hook = call("POST /v3/assembly/{assembly_id}/webhook", 201, path_parameters=item)
+    call("GET /v3/assembly/{assembly_id}/webhook", 200, path_parameters=item)
+    call("POST /v3/hooks/{hook_id}", 401, path_parameters={"hook_id": hook["id"]},
+         body={"ref": "refs/heads/main"})  # fmt: skip
+    call("DELETE /v3/assembly/{assembly_id}/webhook", 204, path_parameters=item)
     make_repository(repository, {"SIMBUILD": "sleep 60\n"})  # a build slow to cancel
     again = call("POST /v3/builds", 201, body={"assembly": "built", "ref": "main"})
     call("POST /v3/builds/{build_id}/cancel", 200, path_parameters={"build_id": again["id"]})

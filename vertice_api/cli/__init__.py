@@ -57,6 +57,7 @@ for command in [
     builds.build,
     builds.deploy,
     builds.rollback,
+    builds.webhook,
     builds.builds,
     builds.logs,
     builds.cancel,

@@ -145,6 +145,35 @@ def rollback(assembly: str, revision: int | None) -> None:
                f"({target['image']}, commit {target['commit'][:12]})")  # fmt: skip
 
 
+@click.command("webhook")
+@click.argument("assembly")
+@click.option("--show", is_flag=True, help="Show the webhook (never its secret).")
+@click.option("--delete", "remove", is_flag=True, help="Remove the webhook.")
+@client_command
+def webhook(assembly: str, show: bool, remove: bool) -> None:
+    """Make (or rotate) an assembly's push webhook and print its URL and secret, once: give
+    both to GitHub, GitLab or Gitea. A push to the branch the source follows then builds
+    and rolls out that commit."""
+    from vertice_api.cli.assemblies import Directory
+
+    with open_client(click.get_current_context()) as client:
+        document, _etag = Directory(client).find(assembly)
+        path = f"{document['uri']}/webhook"
+        if remove:
+            client.delete(path)
+            click.echo(f"{assembly}: webhook removed")
+            return
+        hook = client.get(path) if show else client.post(path, {})
+        url = f"{client.url}{hook['url']}"
+    click.echo(output.field("URL", url))
+    if "secret" in hook:
+        click.echo(output.field("Secret", hook["secret"]))
+        click.echo("(the secret is shown only now; `vertice webhook NAME` again makes a new one)")
+    else:
+        click.echo(output.field("Deliveries", hook["deliveries"]))
+        click.echo(output.field("Last", hook["last_result"] or "-"))
+
+
 @click.command("builds")
 @click.argument("assembly", required=False)
 @output.output_option

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from vertice_api.openapi._build import (
     Json,
+    body,
     boolean,
     enum,
+    free_object,
     integer,
     nullable,
     obj,
@@ -18,13 +20,14 @@ from vertice_api.openapi._build import (
     text,
     time,
 )
-from vertice_api.openapi._paths import ASSEMBLY_ID, Paths, change, create
+from vertice_api.openapi._paths import ASSEMBLY_ID, Paths, change, create, remove
 from vertice_api.openapi._resources import collection, record, resource
 from vertice_core.model.build import BuildState
 from vertice_core.service.builds import MAX_LOG_READ
 from vertice_core.service.sources import MAX_SECRET
 
 BUILD_ID = {"type": "string", "pattern": "^bld-[0-9a-f]{16}$"}
+HOOK_ID = {"type": "string", "pattern": "^whk-[0-9a-f]{16}$"}
 NAME_OR_ID = {"type": "string", "minLength": 1, "maxLength": 63}
 
 
@@ -72,6 +75,28 @@ def build_paths(paths: Paths) -> dict[str, Json]:
             "post": change("rollbackAssembly", "Run an earlier successful build's image again",
                            "builds", ref("RollbackRequest"), "Build", errors=[404, 409]),
         },
+        "/v3/assembly/{assembly_id}/webhook": {
+            "parameters": [path_param("assembly_id", "The assembly's id.", ASSEMBLY_ID)],
+            "post": operation(
+                "putWebhook", "Make (or rotate) the assembly's push webhook; its secret is in "
+                "this answer only", tag="builds", errors=[404], ok={201: response(
+                    201, ref("WebhookCreated"), ("Location",))},
+            ),
+            "get": operation("getWebhook", "The assembly's push webhook (never its secret)",
+                             tag="builds", errors=[404], ok={200: response(200, ref("Webhook"))}),
+            "delete": remove("deleteWebhook", "Remove the assembly's push webhook", "builds",
+                             errors=[404]),
+        },
+        "/v3/hooks/{hook_id}": {
+            "parameters": [path_param("hook_id", "The webhook's id.", HOOK_ID)],
+            "post": _signed(operation(
+                "deliverPush", "A git host's push delivery (GitHub, GitLab or Gitea), proved "
+                "by its signature or token", tag="builds", public=True,
+                errors=[404, 409, 413, 422],
+                request=body(free_object("The host's push payload.")),
+                ok={202: response(202, ref("Delivery"))},
+            )),
+        },
         "/v3/builds/{build_id}/cancel": {
             "parameters": [build_id],
             "post": operation("cancelBuild", "Cancel a queued build, or stop a running one",
@@ -79,6 +104,16 @@ def build_paths(paths: Paths) -> dict[str, Json]:
                               ok={200: response(200, ref("Build"))}),
         },
     }  # fmt: skip
+
+
+def _signed(operation: Json) -> Json:
+    """A public operation that proves its sender another way than a token: its 401."""
+    responses = dict(operation["responses"])
+    responses["401"] = {
+        "description": "The delivery carries no valid signature or token for this webhook",
+        "content": {"application/json": {"schema": ref("Error")}},
+    }
+    return {**operation, "responses": dict(sorted(responses.items()))}
 
 
 def build_requests() -> dict[str, Json]:
@@ -154,5 +189,22 @@ def build_resources() -> dict[str, Json]:
          "image": string(), "commit": string()},
         description="The build whose image the instances run.",
     )  # fmt: skip
+    hook = {
+        "id": string(pattern=HOOK_ID["pattern"]),
+        "url": string("Where git hosts deliver pushes, relative to the API's URL."),
+        "assembly_uri": string(),
+        "created_at": moment,
+        "deliveries": integer("Verified deliveries so far.", minimum=0),
+        "last_delivery_at": moment,
+        "last_result": string("What the last verified delivery did."),
+    }
+    webhook = record(hook)
+    created = record({**hook, "secret": string("Give it to the git host; shown only here.")})
+    delivery = record(
+        {"host": enum(["github", "gitea", "gitlab"]),
+         "build": nullable(string("The build the push queued.")),
+         "ignored": nullable(string("Why the delivery builds nothing."))},
+    )  # fmt: skip
     return {"Build": build, "BuildCollection": collection("builds", "Build"),
-            "SourceView": source, "Release": release}  # fmt: skip
+            "SourceView": source, "Release": release, "Webhook": webhook,
+            "WebhookCreated": created, "Delivery": delivery}  # fmt: skip

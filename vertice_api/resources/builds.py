@@ -14,7 +14,7 @@ import falcon
 from vertice_api import views
 from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
-from vertice_api.http import read_body, respond
+from vertice_api.http import read_body, read_raw, respond
 from vertice_api.resources.named import created
 from vertice_core.convert import structure
 from vertice_core.errors import InvalidInput
@@ -110,3 +110,47 @@ class AssemblyRollback:
             build = self.ctx.builds.rollback(session, caller_of(req), assembly_id,
                                              request.revision)  # fmt: skip
         respond(req, resp, views.build(build))
+
+
+class AssemblyWebhook:
+    """`/v3/assembly/{assembly_id}/webhook`: POST makes (or rotates) the push webhook and is
+    the only answer with its secret; GET reads it; DELETE removes it."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
+        with self.ctx.store.write() as session:
+            hook = self.ctx.webhooks.put(session, caller_of(req), assembly_id)
+        resp.status = falcon.HTTP_201
+        resp.location = hook.url
+        resp.media = views.webhook(hook)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
+        with self.ctx.store.read() as session:
+            hook = self.ctx.webhooks.get(session, caller_of(req), assembly_id)
+        respond(req, resp, views.webhook(hook))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
+        with self.ctx.store.write() as session:
+            self.ctx.webhooks.delete(session, caller_of(req), assembly_id)
+        resp.status = falcon.HTTP_204
+
+
+class Hook:
+    """`/v3/hooks/{hook_id}`: where git hosts deliver pushes. No token: the delivery proves
+    itself with the webhook's secret (a signature or GitLab's token), else 401."""
+
+    public = True
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, hook_id: str) -> None:
+        body = read_raw(req)
+        headers = {k: v for k, v in req.headers.items() if k.upper().startswith("X-")}
+        with self.ctx.store.write() as session:
+            delivery = self.ctx.webhooks.deliver(session, hook_id, headers, body)
+        resp.status = falcon.HTTP_202
+        resp.media = {"host": delivery.host, "build": delivery.build_id,
+                      "ignored": delivery.ignored}  # fmt: skip

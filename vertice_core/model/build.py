@@ -150,3 +150,29 @@ class Build:
     finished_at: datetime | None = None
     #: Seconds from start to end (or to now, while it runs); None before it starts.
     duration: float | None = None
+
+
+@attrs.frozen
+class Webhook:
+    """An assembly's push webhook as reads show it (its secret only when it is made)."""
+
+    id: str
+    assembly_id: str
+    #: Where git hosts deliver pushes (`/v3/hooks/<id>`, relative to the API's URL).
+    url: str
+    created_at: datetime | None = None
+    deliveries: int = 0
+    last_delivery_at: datetime | None = None
+    last_result: str = ""
+    #: The secret to give the git host; only in the answer that made it, never again.
+    secret: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen
+class Delivery:
+    """What a push delivery did: the build it queued, or why it built nothing."""
+
+    #: `github`, `gitea` or `gitlab`.
+    host: str
+    build_id: str | None = None
+    ignored: str | None = None

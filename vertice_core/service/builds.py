@@ -43,7 +43,7 @@ class BuildService:
     def request(self, session: Session, caller: Caller, request: BuildRequest) -> Build:
         """Queue a build of an assembly's source (of `request.ref`, else its declared ref)."""
         project_id = project_id_for(session, caller, request.project)
-        assembly = _assembly(session, project_id, request.assembly)
+        assembly = assembly_row(session, project_id, request.assembly)
         source = sources.stored_source(assembly.spec or {})
         if source is None:
             raise InvalidInput.at("$.assembly", f"assembly {assembly.name!r} is not built from "
@@ -70,7 +70,9 @@ class BuildService:
         scope = caller.scope if project is None else [visible_project(session, caller, project)]
         assembly_id = None
         if assembly is not None:
-            assembly_id = _assembly(session, project_id_for(session, caller, project), assembly).id
+            assembly_id = assembly_row(
+                session, project_id_for(session, caller, project), assembly
+            ).id
         rows = BuildRepository(session).in_projects(scope, assembly_id, limit=MAX_LISTED)
         names = _names(session, {r.assembly_id for r in rows})
         return [build_of(r, project_name(session, caller, r.project_id),
@@ -102,7 +104,7 @@ class BuildService:
         the newest before the current one): its image, already built, is rolled out one
         instance at a time; nothing is rebuilt. The build rolled back to."""
         project_id = project_id_for(session, caller, project)
-        assembly = _assembly(session, project_id, assembly_ref)
+        assembly = assembly_row(session, project_id, assembly_ref)
         current = (assembly.spec or {}).get("release")
         if current is None:
             raise Conflict(f"assembly {assembly.name!r} has no release to roll back from")
@@ -152,7 +154,7 @@ def _time(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
-def _assembly(session: Session, project_id: str, name_or_id: str) -> AssemblyRow:
+def assembly_row(session: Session, project_id: str, name_or_id: str) -> AssemblyRow:
     assembly_id = AssemblyRepository(session).id_in_project(project_id, name_or_id)
     row = session.get(AssemblyRow, assembly_id) if assembly_id else None
     if row is None:

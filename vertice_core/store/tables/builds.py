@@ -68,3 +68,20 @@ class BuildLogRow(Base):
     )
     offset: Mapped[int] = mapped_column(Integer, primary_key=True)
     text: Mapped[str] = mapped_column(Text)
+
+
+class WebhookRow(Base):
+    """The push webhook of an assembly built from source (at most one; its secret sealed)."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (UniqueConstraint("assembly_id"),)
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    assembly_id: Mapped[str] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"))
+    #: The secret deliveries are signed with, sealed (shown once, when it is made).
+    sealed_secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    last_delivery_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: What the last verified delivery did ("build bld-...", or why it built nothing).
+    last_result: Mapped[str] = mapped_column(Text, default="")

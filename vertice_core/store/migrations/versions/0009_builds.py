@@ -1,5 +1,5 @@
-"""Builds from source: the `builds` table and their logs (`build_logs`), and why a source-built
-assembly with no release yet waits (`assemblies.build_wait`).
+"""Builds from source: the `builds` table and their logs (`build_logs`), the assemblies' push
+`webhooks`, and why a source-built assembly with no release yet waits (`assemblies.build_wait`).
 
 Revision ID: 0009
 Revises: 0008
@@ -74,8 +74,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("build_id", "offset", name=op.f("pk_build_logs")),
     )
 
+    op.create_table(
+        "webhooks",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("project_id", sa.String(length=32), nullable=False),
+        sa.Column("assembly_id", sa.String(length=32), nullable=False),
+        sa.Column("sealed_secret", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deliveries", sa.Integer(), nullable=False),
+        sa.Column("last_delivery_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_result", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], name=op.f("fk_webhooks_project_id_projects")
+        ),
+        sa.ForeignKeyConstraint(
+            ["assembly_id"],
+            ["assemblies.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_webhooks_assembly_id_assemblies"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
+        sa.UniqueConstraint("assembly_id", name=op.f("uq_webhooks_assembly_id")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("webhooks")
     op.drop_table("build_logs")
     op.drop_table("builds")
     op.drop_column("assemblies", "build_wait")
