@@ -267,6 +267,19 @@ class MemoryLog:
         return "".join(self.chunks)
 
 
+@pytest.fixture(scope="session")
+def base_images(docker_engine: LocalEngine) -> dict[str, str]:
+    """The recipes' base images on the test engine, made when missing (name -> reference):
+    from the shared tarball cache (`baseimages.default_cache()`) when it has them, else with
+    mmdebstrap from the Debian mirror (about 105 s cold, 5 s warm)."""
+    from vertice_driver_docker import baseimages
+
+    if shutil.which("mmdebstrap") is None:
+        _missing("mmdebstrap", "`make test` installs Debian's mmdebstrap")
+    references = baseimages.ensure(docker_engine.base_url, log=lambda line: None)
+    return dict(zip(sorted(baseimages.BASES), references, strict=True))
+
+
 @pytest.fixture
 def build_log() -> MemoryLog:
     """A build log kept in memory, its text in `.text`."""
