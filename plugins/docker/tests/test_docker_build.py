@@ -168,3 +168,15 @@ def test_a_context_too_large_fails_before_the_engine_sees_it(
 
     assert failed.value.reason == "ContextTooLarge"
     assert "1 MiB" in failed.value.message
+
+
+def test_a_dockerfile_the_engine_cannot_parse_is_build_rejected(
+    build_log, tmp_path, busybox_image, make_builder, make_job
+):
+    tree = tree_with(tmp_path, "FROMM localhost/busybox:latest\n")
+
+    with pytest.raises(BuildFailed) as failed:
+        make_builder(DOCKERFILE).build(make_job(tree), build_log)
+
+    assert failed.value.reason == "BuildRejected"
+    assert "unknown instruction: FROMM" in failed.value.message

@@ -57,7 +57,7 @@ class DockerfileBuilder(Builder):
         super().__init__(config)
         self.engine = Engine(config.settings, config.credentials)
         self._lock = threading.Lock()
-        self._stopper: Stopper | None = None
+        self._stoppers: set[Stopper] = set()
 
     def detect(self, tree: Path) -> bool:
         return (tree / "Dockerfile").is_file()
@@ -79,9 +79,10 @@ class DockerfileBuilder(Builder):
         writer.add_tree(job.tree)
 
     def cancel(self) -> None:
+        """Stop the builds in flight on this builder (one, when the controller runs them)."""
         with self._lock:
-            stopper = self._stopper
-        if stopper is not None:
+            stoppers = list(self._stoppers)
+        for stopper in stoppers:
             stopper.stop(CANCELLED)
 
     def close(self) -> None:
@@ -93,12 +94,12 @@ class DockerfileBuilder(Builder):
     def _stopping(self, job: BuildJob) -> Iterator[Stopper]:
         with Stopper(job.deadline) as stopper:
             with self._lock:
-                self._stopper = stopper
+                self._stoppers.add(stopper)
             try:
                 yield stopper
             finally:
                 with self._lock:
-                    self._stopper = None
+                    self._stoppers.discard(stopper)
 
     def _send(self, job: BuildJob, log: BuildLog, context: Path, stopper: Stopper) -> str:
         """Send the context to the engine and stream the build to the log; the image."""
