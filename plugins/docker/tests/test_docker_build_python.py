@@ -68,6 +68,32 @@ def test_a_procfile_web_line_is_the_command(
     assert serve(job.image) == "hello from the procfile\n"
 
 
+def test_a_pyproject_project_is_installed_in_the_image_from_its_tree(
+    tmp_path, base_images, make_builder, make_job, build_log, serve
+):
+    pyproject = (
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "greeter"\nversion = "1.0"\ndependencies = ["six"]\n'
+        '[tool.setuptools]\npy-modules = ["greeting"]\n'
+    )
+    greeting = 'TEXT = "hello from an installed project\\n"\n'
+    wsgi = (
+        "import greeting\n\n"
+        "def application(environ, start_response):\n"
+        '    start_response("200 OK", [])\n'
+        "    return [greeting.TEXT.encode()]\n"
+    )
+    tree = make_tree(
+        tmp_path, **{"pyproject.toml": pyproject, "greeting.py": greeting, "wsgi.py": wsgi}
+    )
+    job = make_job(tree, seconds=300)
+
+    make_builder(PYTHON).build(job, build_log)
+
+    assert "RUN /venv/bin/pip install --no-index" in build_log.text
+    assert serve(job.image) == "hello from an installed project\n"
+
+
 def test_no_entry_point_fails_naming_what_was_looked_for(
     tmp_path, base_images, make_builder, make_job, build_log
 ):

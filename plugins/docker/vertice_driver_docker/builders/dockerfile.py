@@ -134,6 +134,7 @@ class DockerfileBuilder(Builder):
             stopper.check()  # a stop is why the stream broke
             raise _failure(exc, job.image) from exc
         finally:
+            stopper.detach()
             api.hooks["response"].remove(capture)
             for response in responses:
                 with contextlib.suppress(Exception):

@@ -73,8 +73,7 @@ class Stopper:
         try:
             yield
         finally:
-            with self._lock:
-                self._interrupt = None
+            self.detach()
 
     def attach(self, interrupt: Callable[[], None]) -> None:
         """What to interrupt from now on; interrupted at once if the build was stopped."""
@@ -84,6 +83,11 @@ class Stopper:
         if stopped:
             with contextlib.suppress(Exception):
                 interrupt()
+
+    def detach(self) -> None:
+        """Nothing to interrupt any more (what was attached has ended)."""
+        with self._lock:
+            self._interrupt = None
 
     def check(self) -> None:
         """Raise the `BuildFailed` of the stop, if the build was stopped."""
