@@ -271,7 +271,7 @@ class MemoryLog:
 def base_images(docker_engine: LocalEngine) -> dict[str, str]:
     """The recipes' base images on the test engine, made when missing (name -> reference):
     from the shared tarball cache (`baseimages.default_cache()`) when it has them, else with
-    mmdebstrap from the Debian mirror (about 105 s cold, 5 s warm)."""
+    mmdebstrap from the Debian mirror (65 to 105 s cold, 3 to 5 s from the cache)."""
     from vertice_driver_docker import baseimages
 
     if shutil.which("mmdebstrap") is None:

@@ -26,10 +26,12 @@ the docker plugin's tests run it for their own engine (a session fixture).
   image, from the mirror rather than the host. Documentation, man pages and
   locales are left out (dpkg `path-exclude`).
 * **Cost**, measured on this machine (2 cores, the Debian mirror over the
-  network), all three bases: cold (three mmdebstraps, 50 s for node, 44 s
-  for python, 3 s for static, and the imports) 105 s; warm (tarballs cached,
-  an engine without them: the imports only) 5 s; all already on the engine
-  0.3 s. The tarballs take 390 MB of cache (node 220, python 171, static 2).
+  network), all three bases: cold (three mmdebstraps and the imports) 65 s
+  and 105 s in two runs (the mirror's speed decides: node alone took 50 s in
+  the slower one, python 44 s, static 3 s); warm (tarballs cached, an engine
+  without the images: the imports only) 3 to 5 s; all already on the engine
+  0.02 to 0.3 s. The tarballs take 390 MB of cache (node 220, python 171,
+  static 2).
 * mmdebstrap runs as root (its `root` mode) or, for another user, in its
   `unshare` mode (needs subordinate ids); concurrent runs (pytest-xdist
   workers) wait for each other on a lock file per base.
