@@ -17,6 +17,7 @@ def test_the_site_builds_and_is_served_on_8080(
     site.mkdir(parents=True)
     (site / "index.html").write_text(f"<h1>a static site in {folder or 'the root'}</h1>\n")
     (site / "about.txt").write_text("about\n")
+    (site / "about.txt").chmod(0o600)  # the image's user (10001) reads it all the same
     (tree / "README.md").write_text("not served when the site is in a folder\n")
     builder = make_builder(STATIC)
     assert builder.detect(tree)

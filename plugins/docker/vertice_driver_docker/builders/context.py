@@ -14,7 +14,9 @@ so the context is written here, to a file in the build's scratch folder:
   `node_modules` would otherwise fill the engine's disk).
 * **`.git` never goes in**; a `.dockerignore` at the tree's root is honoured
   with the SDK's own pattern matcher (docker's semantics, `!` exceptions too).
-* Owners are written as root (0:0, no names): the host's users stay here.
+* Owners are written as root (0:0, no names): the host's users stay here. For
+  the recipes (`readable`), modes are widened so that their unprivileged user
+  can read every file (a checkout's 0600 file would otherwise be a 403).
 """
 
 from __future__ import annotations
@@ -42,9 +44,12 @@ class ContextWriter:
     """Writes one build context (an uncompressed tar) to `path`, at most `limit` bytes
     (`MAX_CONTEXT_BYTES` unless given)."""
 
-    def __init__(self, path: Path, limit: int | None = None) -> None:
+    def __init__(self, path: Path, limit: int | None = None, readable: bool = False) -> None:
         self.path = path
         self.limit = MAX_CONTEXT_BYTES if limit is None else limit
+        #: Make every file and folder readable by all (and executables executable by all):
+        #: the recipes' images run as an unprivileged user, whatever the checkout's modes.
+        self.readable = readable
         self._tar = tarfile.open(path, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
         self._names: set[str] = set()
         self._closed = False
@@ -106,7 +111,7 @@ class ContextWriter:
         except FileNotFoundError:
             return  # removed since the walk
         if stat.S_ISDIR(found.st_mode):
-            self._folder(name, stat.S_IMODE(found.st_mode))
+            self._folder(name, self._mode(stat.S_IMODE(found.st_mode), 0o555))
         elif stat.S_ISLNK(found.st_mode):
             info = _info(name)
             info.type, info.linkname = tarfile.SYMTYPE, os.readlink(full)
@@ -130,7 +135,11 @@ class ContextWriter:
                 raise BuildFailed(f"{name}: not a regular file", reason="ContextUnreadable")
             self._check(name, opened.st_size)
             info = _info(name)
-            info.size, info.mode = opened.st_size, stat.S_IMODE(opened.st_mode)
+            mode = stat.S_IMODE(opened.st_mode)
+            info.size, info.mode = (
+                opened.st_size,
+                self._mode(mode, 0o555 if mode & 0o100 else 0o444),
+            )
             info.mtime = int(opened.st_mtime)
             self._tar.addfile(info, handle)
 
@@ -141,6 +150,9 @@ class ContextWriter:
         info = _info(name)
         info.type, info.mode = tarfile.DIRTYPE, mode
         self._tar.addfile(info)
+
+    def _mode(self, mode: int, readable: int) -> int:
+        return mode | readable if self.readable else mode
 
     def _check(self, name: str, size: int) -> None:
         """Count an entry (header and blocks) against the limit before writing it."""

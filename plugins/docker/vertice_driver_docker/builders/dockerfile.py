@@ -52,6 +52,8 @@ class DockerfileBuilder(Builder):
     """Builds a tree with a `Dockerfile` at its root on the region's engine."""
 
     name = "dockerfile"
+    #: Widen the context's modes (`ContextWriter.readable`): the recipes', not a Dockerfile's.
+    readable_context = False
 
     def __init__(self, config: RegionConfig) -> None:
         super().__init__(config)
@@ -65,7 +67,7 @@ class DockerfileBuilder(Builder):
     def build(self, job: BuildJob, log: BuildLog) -> str:
         with self._stopping(job) as stopper:
             context = job.scratch / "context.tar"
-            with ContextWriter(context) as writer:
+            with ContextWriter(context, readable=self.readable_context) as writer:
                 self.fill(job, log, writer, stopper)
             stopper.check()
             return self._send(job, log, context, stopper)

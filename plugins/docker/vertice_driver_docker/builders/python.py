@@ -15,7 +15,9 @@ Detected by a `requirements.txt` or a `pyproject.toml` at the tree's root.
   or reach other hosts for the user (`UnsupportedRequirement`).
   `pyproject.toml` alone: its `[project] dependencies` and `[build-system]
   requires` are fetched, and the project is installed in the image from its
-  own tree (its build backend runs there, offline).
+  own tree (its build backend runs there, offline). With a `requirements.txt`,
+  the tree runs from `/app` as it is, not installed. Not supported yet: pip's
+  `--hash` options (`pip-compile --generate-hashes` output).
 * **The command**: the `Procfile`'s `web:` line if there is one, else
   `gunicorn --bind 0.0.0.0:$PORT <module>:<callable>` for the first WSGI
   entry point found (`wsgi.py` defining `application` or `app`, `app.py`

@@ -65,6 +65,7 @@ class RecipeBuilder(DockerfileBuilder):
 
     #: The base image's name in `baseimages.BASES`.
     base: str = ""
+    readable_context = True
 
     def detect(self, tree: Path) -> bool:
         return not (tree / "Dockerfile").is_file() and self.applies(tree)
