@@ -13,12 +13,13 @@ PLUGIN_PACKAGES := $(patsubst %/__init__.py,%,$(wildcard plugins/*/vertice_drive
 TEST_PEERS := $(patsubst %/__init__.py,%,$(wildcard plugins/*/tests/*_peer/__init__.py))
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres system-packages bench bench-quick clean help
+.PHONY: install run test lint typecheck pytest postgres system-packages base-images bench bench-quick clean help
 
 help:
 	@echo "make run      set up and serve the API + reconciler on 127.0.0.1:8080 (SQLite, sim cloud)"
 	@echo "make test     set up and run ruff, mypy, import contracts and the whole test suite"
 	@echo "make install  create .venv and install the core, its test harness and every plugin (editable)"
+	@echo "make base-images  make the docker builders' base images (DOCKER_BASE_URL=unix:///...)"
 	@echo "make bench    run the benchmarks at full size (make bench-quick: a tenth, < 3 min)"
 
 # The core's distribution is `vertice-core`; it was named `vertice` before, which is an
@@ -45,9 +46,12 @@ postgres:
 
 # Debian packages the tests and benchmarks run: a Docker engine and busybox (the docker
 # plugin's peer and its test image), wrk (the API benchmark), Prometheus and node_exporter
-# (the service-discovery test), Caddy (the first router's peer). Installed only when missing;
-# `apt-get update` only if the install fails.
-DEBIAN_PACKAGES := docker.io busybox-static wrk prometheus prometheus-node-exporter caddy
+# (the service-discovery test), Caddy (the first router's peer), mmdebstrap (the docker
+# builders' base images, made from Debian packages) and npm (the Node recipe runs `npm ci` on the
+# host; only when no npm is on PATH already). Installed only when missing; `apt-get update` only
+# if the install fails.
+DEBIAN_PACKAGES := docker.io busybox-static wrk prometheus prometheus-node-exporter caddy \
+	mmdebstrap $(if $(shell command -v npm),,npm)
 system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -55,6 +59,14 @@ system-packages:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing || \
 	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; }; \
 	fi
+
+# The docker builders' base images (vertice_driver_docker.baseimages), made offline from Debian
+# packages (cached under ~/.cache/vertice/base-images) and imported into the engine at
+# DOCKER_BASE_URL; an operator runs it once per engine. `make test` makes them for its own
+# engine when they are missing (the docker plugin's tests' `base_images` fixture).
+DOCKER_BASE_URL ?= unix:///var/run/docker.sock
+base-images: install system-packages
+	$(BIN)/python -m vertice_driver_docker.baseimages --base-url $(DOCKER_BASE_URL)
 
 lint: install
 	$(BIN)/ruff check .
