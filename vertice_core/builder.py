@@ -18,11 +18,11 @@ The contract, checked by the builders' own tests against a real engine:
   writes what the build prints to `log` as it goes (the user reads it while it
   runs), and returns the reference it made. It must not run longer than
   `job.deadline` (epoch seconds): past it, it stops the build and raises
-  `BuildFailed("BuildTimedOut", ...)`. It never touches what runs: a failed
+  `BuildFailed(message, reason="BuildTimedOut")`. It never touches what runs: a failed
   build leaves the instances of the previous revision serving.
 * `cancel()` stops a build in flight from another thread (the controller's
   watchdog, a reconciler stopping); `build` then raises `BuildFailed`.
-* Errors: `BuildFailed(reason, message)` when the tree cannot be built (a step
+* Errors: `BuildFailed(message, reason=...)` when the tree cannot be built (a step
   failed, no Dockerfile, the recipe does not apply): the build fails with that
   reason and is not retried. `TransientError` when the builder could not work
   (the engine is down): the build is retried with backoff. Anything else is a

@@ -106,7 +106,7 @@ class BuildRun:
         b = self.build
         scratch = self.home / "builds" / b.id
         shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir(parents=True)
+        (scratch / "work").mkdir(parents=True)
         token, deploy_key = self._secrets()
         sink = StoredLog(
             self.store, b.id, self.holder, limit=self.settings.log_limit, lease=LEASE,

@@ -20,12 +20,14 @@ import itertools
 import os
 import shutil
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import docker
 import docker.errors
 import pytest
@@ -35,9 +37,13 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 
 from docker_engine_peer.busybox import BUSYBOX, import_busybox
 from docker_engine_peer.engine import LocalEngine, existing_engine, shared_engine
+from docker_engine_peer.routed import DRAIN, HOST
 from vertice_core import builtins
 from vertice_core.builder import BuildJob
 from vertice_core.driver import TAG_INSTALLATION, RegionConfig
+from vertice_core.router import RouterConfig
+from vertice_core.routing.controller import RouterTarget
+from vertice_core.routing.routers import router_info
 from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
 from vertice_testing import wrk
 from vertice_testing.caddy import Caddy, caddy_binary
@@ -248,6 +254,50 @@ def declare(alice: Any, busybox_plan: str) -> Callable[..., str]:
         return str(result.headers["location"])
 
     return declare_one
+
+
+# -- an assembly behind a route through Caddy, with the reconciler running --
+
+
+@pytest.fixture
+def running(
+    alice: Any,
+    installation: str,
+    docker_region: Any,
+    declare: Any,
+    make_reconciler: Any,
+    caddy: Caddy,
+) -> Iterator[Callable[..., tuple[str, str]]]:
+    """`running(replicas, **fields)`: alice's assembly `web` of busybox containers behind a route,
+    and the reconciler running in a thread (stopped at the end); returns the URIs of the
+    assembly and of the route."""
+    from vertice_testing.plugin import FAST  # not at the top: the plugin loads first
+
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def start(replicas: int, **fields: Any) -> tuple[str, str]:
+        docker_region()
+        uri = declare("web", replicas=replicas, **fields)
+        info = router_info("caddy")
+        settings = info.settings(admin=caddy.admin_url, http_port=caddy.http_port,
+                                 https_port=caddy.https_port, listen_host="127.0.0.1")  # fmt: skip
+        router = info.load()(RouterConfig("default", "caddy", installation, settings))
+        reconciler = make_reconciler(
+            settings=attrs.evolve(FAST, drain=DRAIN), router=RouterTarget("default", router)
+        )
+        created = alice.post("/v3/routes", {"hostname": HOST, "assembly": "web", "port": 8080,
+                                            "tls": "off"})  # fmt: skip
+        assert created.status_code == 201, created.json
+        thread = threading.Thread(target=reconciler.run_forever, args=(stop,), daemon=True)
+        thread.start()
+        threads.append(thread)
+        return uri, created.json["uri"]
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(30)
 
 
 # -- builders: a region's builder on the test engine, and the images it made --

@@ -17,128 +17,21 @@ vertice's back, two loads send requests through Caddy:
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
-from typing import Any
 
-import attrs
-import httpx
 import pytest
 
+from docker_engine_peer.routed import (
+    Loads,
+    assert_at_most_in_flight_failed,
+    assert_nothing_failed,
+    serving,
+    whoami,
+)
 from vertice_core.driver import TAG_ASSEMBLY
-from vertice_core.router import RouterConfig
-from vertice_core.routing.controller import RouterTarget
-from vertice_core.routing.routers import router_info
-from vertice_testing import wrk
-from vertice_testing.caddy import Caddy
-from vertice_testing.load import Load
-from vertice_testing.plugin import FAST
 from vertice_testing.waiting import until as wait_for
 
 pytestmark = pytest.mark.slow
-
-HOST = "web.vertice.test"
-#: How long an instance on its way out is drained: long enough for the route controller
-#: to take it out of Caddy and for the requests in flight to finish.
-DRAIN = 1.5
-WRK_CONNECTIONS, CLIENT_CONNECTIONS = 4, 2
-
-
-@pytest.fixture
-def running(alice, installation, docker_region, declare, make_reconciler, caddy):
-    """`running(replicas, **fields)`: alice's assembly `web` of busybox containers behind a route,
-    and the reconciler running in a thread (stopped at the end); returns the URIs of the
-    assembly and of the route."""
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
-
-    def start(replicas: int, **fields: Any) -> tuple[str, str]:
-        docker_region()
-        uri = declare("web", replicas=replicas, **fields)
-        info = router_info("caddy")
-        settings = info.settings(admin=caddy.admin_url, http_port=caddy.http_port,
-                                 https_port=caddy.https_port, listen_host="127.0.0.1")  # fmt: skip
-        router = info.load()(RouterConfig("default", "caddy", installation, settings))
-        reconciler = make_reconciler(
-            settings=attrs.evolve(FAST, drain=DRAIN), router=RouterTarget("default", router)
-        )
-        created = alice.post("/v3/routes", {"hostname": HOST, "assembly": "web", "port": 8080,
-                                            "tls": "off"})  # fmt: skip
-        assert created.status_code == 201, created.json
-        thread = threading.Thread(target=reconciler.run_forever, args=(stop,), daemon=True)
-        thread.start()
-        threads.append(thread)
-        return uri, created.json["uri"]
-
-    yield start
-    stop.set()
-    for thread in threads:
-        thread.join(30)
-
-
-def serving(alice, uris: tuple[str, str], count: int) -> Callable[[], bool]:
-    """Whether the assembly runs `count` instances, none draining, all as declared,
-    and the route sends requests to exactly those."""
-
-    uri, route_uri = uris
-
-    def check() -> bool:
-        assembly = alice.get(uri).json
-        status = assembly["status"]
-        instances = status["instances"]
-        if len(instances) != count or any(i["draining"] for i in instances):
-            return False
-        if status["updated_replicas"] != count or assembly["status"]["phase"] != "RUNNING":
-            return False
-        route = alice.get(route_uri).json
-        addresses = sorted(i["access"][0] for i in instances if i["state"] == "running")
-        return route["status"]["upstreams"] == addresses
-
-    return check
-
-
-def whoami(caddy: Caddy) -> str:
-    """The hostname of the container that answered a request sent through Caddy."""
-    answer = httpx.get(f"http://127.0.0.1:{caddy.http_port}/cgi-bin/whoami",
-                       headers={"Host": HOST}, timeout=5)  # fmt: skip
-    assert answer.status_code == 200, answer.text
-    return answer.text.strip()
-
-
-@attrs.define
-class Loads:
-    """wrk and a retrying client, both sending requests through Caddy."""
-
-    wrk: Any
-    client: Load
-
-    @classmethod
-    def start(cls, caddy: Caddy) -> Loads:
-        process = wrk.start(f"http://127.0.0.1:{caddy.http_port}/", 120,
-                            connections=WRK_CONNECTIONS, headers=[f"Host: {HOST}"])  # fmt: skip
-        client = Load(caddy.http_port, HOST, connections=CLIENT_CONNECTIONS)
-        return cls(process, client.start())
-
-    def stop(self) -> tuple[Any, Any]:
-        client = self.client.stop()
-        measured = wrk.finish(self.wrk, interrupt=True)
-        print(f"wrk: {measured}; client: {client}")
-        return measured, client
-
-
-def assert_nothing_failed(measured: Any, client: Any) -> None:
-    assert measured.requests > 100 and client.ok > 100, (measured, client)
-    assert measured.non_2xx == 0, measured
-    assert client.failures == {}, client
-
-
-def assert_at_most_in_flight_failed(measured: Any, client: Any) -> None:
-    """A killed container takes the requests it was answering with it (a response
-    already under way cannot be sent again): at most one per connection may fail."""
-    assert measured.requests > 100 and client.ok > 100, (measured, client)
-    assert measured.non_2xx <= WRK_CONNECTIONS, measured
-    assert client.failed <= CLIENT_CONNECTIONS, client
 
 
 def test_requests_through_caddy_reach_every_replica(alice, caddy, running, engine_client):
