@@ -137,6 +137,7 @@ def plan(row: PlanRow) -> dict[str, Any]:
         origin=document.get("origin", ""),
         artifacts=document.get("artifacts", []),
         services=document.get("services", []),
+        inputs=document.get("inputs", []),
         builtin=row.builtin,
         created_at=format_time(row.created_at),
         updated_at=format_time(row.updated_at),
@@ -260,6 +261,8 @@ def assembly(converter: cattrs.Converter, stored: StoredAssembly) -> dict[str, A
         events_uri=f"{assembly_uri(record.id)}/events",
         routes=[route_in_front(r) for r in stored.routes],
     )
+    if stored.generated:  # the answer that declared it: shown this once
+        doc["generated_inputs"] = dict(stored.generated)
     return doc
 
 

@@ -31,13 +31,26 @@ def repaired(block: str) -> object:
         return json.loads(re.sub(r",(\s*)\]", r"\1]", fixed))
 
 
+def without_additions(plan: dict) -> dict:
+    """A plan file without what vertice added to the design document's plans: its `inputs`
+    and its own characteristics (`org.vertice...::image`, to run them offline)."""
+    stripped = {k: v for k, v in plan.items() if k != "inputs"}
+    stripped["services"] = [
+        {key: [c for c in value if not str(c.get("type", "")).startswith("org.vertice")]
+         if key in ("characteristics", "Characteristics") else value
+         for key, value in service.items()}
+        for service in plan.get("services", [])
+    ]  # fmt: skip
+    return stripped
+
+
 def test_the_plan_files_are_the_design_documents_json():
     documents = [repaired(b) for b in seed_blocks()]
     assert len(documents) == 3
     for document in documents:
         assert isinstance(document, dict)
         on_disk = json.loads((PLANS / f"{document['name']}.json").read_text())
-        assert on_disk == document
+        assert without_additions(on_disk) == document
 
 
 def test_both_spellings_load_and_are_emitted_normalised():

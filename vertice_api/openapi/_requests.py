@@ -90,12 +90,27 @@ def _plan_input() -> Json:
             "origin": text(),
             "artifacts": array(ref("ArtifactInput")),
             "services": array(ref("ServiceInput")),
+            "inputs": array(ref("LaunchInputField"), "What a launch may or must say."),
         },
         ("name", "camp_version"),
         description="A CAMP plan (JSON or YAML). `Tags`, `Services` and `Artifacts` are "
         "accepted for their lower-case keys.",
     )
+    launch_input = obj(
+        {
+            "name": text("A letter, then letters, digits, '.', '_' or '-' (at most 63)."),
+            "type": {"enum": ["string", "integer", "port", "boolean"]},
+            "default": nullable(text("The value when none is given; null: required.")),
+            "secret": {"type": "boolean", "description": "Sealed at rest, never returned."},
+            "generate": {"type": "boolean",
+                         "description": "Of a secret input: made when none is given."},
+            "env": text("The variable it reaches; default: the name in capitals."),
+            "description": text(),
+        },
+        ("name",),
+    )  # fmt: skip
     return {
+        "LaunchInputField": launch_input,
         "ArtifactInput": artifact,
         "ServiceInput": service,
         "PlanInput": plan,
@@ -201,6 +216,14 @@ def _assembly_input(max_replicas: int) -> Json:
                 }
             ),
             "source": nullable(ref("AppSource")),
+            "inputs": nullable(
+                {
+                    "type": "object",
+                    "description": "Values of the plan's inputs "
+                    "by name: strings, numbers or booleans (checked against each "
+                    "input's type: 422 naming it).",
+                }
+            ),
             "replicas": integer(
                 "How many instances to run (default 1; 0: scaled to zero). At most the "
                 "installation's VERTICE_MAX_REPLICAS.",

@@ -104,13 +104,21 @@ def _plan_parts() -> dict[str, Json]:
             "origin": string(),
             "artifacts": array(ref("Artifact")),
             "services": array(ref("Service")),
+            "inputs": array(ref("LaunchInput"), "What a launch may or must say."),
             "builtin": boolean("Shipped with vertice."),
             "created_at": time(),
             "updated_at": time(),
         },
     )
     item = record({"uri": string(), "name": string(), "description": string()})
+    launch_input = record(
+        {"name": string(), "type": enum(["string", "integer", "port", "boolean"]),
+         "default": nullable(string()), "secret": boolean(), "generate": boolean(),
+         "env": string(), "description": string()},
+        description="An input of the plan.",
+    )  # fmt: skip
     return {"Artifact": artifact, "Service": service, "Plan": plan, "PlanItem": item,
+            "LaunchInput": launch_input,
             "PlanCollection": collection("plan_factory", "PlanItem")}  # fmt: skip
 
 
@@ -229,6 +237,20 @@ def _assembly_parts() -> dict[str, Json]:
             ),
             "source": nullable(ref("SourceView")),
             "release": nullable(ref("Release")),
+            "inputs": {
+                "type": "object",
+                "additionalProperties": string(),
+                "description": "The values of the plan's inputs that are not secret.",
+            },
+            "secret_inputs": array(
+                string(), "The names of its secret inputs (never their values)."
+            ),
+            "generated_inputs": {
+                "type": "object",
+                "additionalProperties": string(),
+                "description": "Only in the answer that declared the "
+                "assembly: the secret inputs vertice generated.",
+            },
             "status": ref("AssemblyStatus"),
             "events_uri": string(),
             "routes": array(
@@ -239,6 +261,7 @@ def _assembly_parts() -> dict[str, Json]:
             "created_at": time(),
             "updated_at": time(),
         },
+        optional=("generated_inputs",),
     )
     in_front = record(
         {

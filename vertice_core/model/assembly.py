@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -132,6 +132,8 @@ class AssemblyDeclaration:
     #: A git repository to build the instances' image from instead of running the
     #: plan's (`vertice_core.model.build`); an `apprepository` component says the same.
     source: AppSource | None = None
+    #: Values of the plan's inputs, by name (`vertice_core.model.inputs`).
+    inputs: dict[str, Any] | None = None
 
 
 class CredentialKind(enum.StrEnum):
@@ -182,6 +184,10 @@ class AssemblySpec:
     source: SourceSpec | None = None
     #: The build the instances run (written by the build controller; None: none yet).
     release: Release | None = None
+    #: The values of the plan's inputs that are not secret, by name.
+    inputs: dict[str, str] = attrs.Factory(dict)
+    #: The secret ones, sealed (`SecretBox.seal`).
+    sealed_inputs: dict[str, str] = attrs.Factory(dict)
 
 
 @attrs.frozen
@@ -233,6 +239,10 @@ class Assembly:
     source: SourceSummary | None = None
     #: The build the instances run, once one succeeded.
     release: Release | None = None
+    #: The values of the plan's inputs that are not secret, by name.
+    inputs: dict[str, str] = attrs.Factory(dict)
+    #: The names of its secret inputs (their values are never shown).
+    secret_inputs: list[str] = attrs.Factory(list)
     status: AssemblyStatus = attrs.Factory(AssemblyStatus)
     created_at: datetime | None = None
     updated_at: datetime | None = None

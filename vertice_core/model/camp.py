@@ -9,12 +9,13 @@ mappings here; helper methods read the few that vertice understands.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
 
 from vertice_core.errors import Problem
+from vertice_core.model.inputs import LaunchInput, plan_input_problems
 from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, Tags
 
@@ -64,6 +65,9 @@ class Plan:
     origin: str = ""
     artifacts: list[Artifact] = attrs.Factory(list)
     services: list[Service] = attrs.Factory(list)
+    #: What a launch may (or must) say: typed values that reach the instances as
+    #: environment variables (`vertice_core.model.inputs`).
+    inputs: list[LaunchInput] = attrs.Factory(list)
 
     def characteristics(self, suffix: str) -> Iterator[Characteristic]:
         """Every characteristic whose type ends with `::<suffix>` (e.g. `env`, `image`)."""
@@ -110,10 +114,11 @@ class Plan:
         except ValueError:
             return DEFAULT_METRICS_PORT
 
-    def ports(self) -> list[int]:
-        """Ports the plan's services listen on (the `::env` characteristic's `*.port` keys)."""
+    def ports(self, inputs: Mapping[str, str] | None = None) -> list[int]:
+        """Ports the plan's services listen on (the `::env` characteristic's `*.port` keys;
+        an input of the same name, given in `inputs`, overrides the value)."""
         found: list[int] = []
-        for key, value in self.settings("env").items():
+        for key, value in {**self.settings("env"), **(inputs or {})}.items():
             if key == "port" or key.endswith(".port"):
                 try:
                     found.append(int(value))
@@ -143,12 +148,13 @@ class Plan:
         return self._run("args")
 
     def run_problems(self) -> list[Problem]:
-        """Why the plan's `::command` characteristics are invalid (checked when it is stored).
+        """Why the plan's `::command` characteristics or its inputs are invalid (checked when
+        it is stored).
 
         The `::env` characteristic is not checked here: it also holds settings such as
         `http.port` that are not variable names, and passes to the instance as it is.
         """
-        found: list[Problem] = []
+        found: list[Problem] = plan_input_problems("$.inputs", self.inputs)
         for s, service in enumerate(self.services):
             for c, characteristic in enumerate(service.characteristics):
                 kind = characteristic.get("type")

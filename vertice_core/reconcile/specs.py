@@ -51,6 +51,8 @@ def instance_spec(
     credential = row.spec.get("credential") or {}
     sealed = credential.get("sealed_password") or ""
     command, args = _command_and_args(row, plan)
+    given = {**(row.spec.get("inputs") or {}),
+             **_opened(box, row.spec.get("sealed_inputs") or {})}  # fmt: skip
     tags = managed_tags(installation_id, row.id, key, row.project_id)
     release = row.spec.get("release")
     if release:  # built from source: the release's image, and which release it is
@@ -66,8 +68,12 @@ def instance_spec(
         tags=tags,
         ssh_public_key=credential.get("public_key") or "",
         root_password=box.open(sealed) if sealed else "",
-        ports=tuple(plan.ports()),
-        env={**plan.settings("env"), **_opened(box, row.spec.get("sealed_env") or {})},
+        ports=tuple(plan.ports(given)),
+        env={
+            **plan.settings("env"),
+            **_input_env(plan, given),
+            **_opened(box, row.spec.get("sealed_env") or {}),
+        },
         command=command,
         args=args,
         metrics_port=row.spec.get("metrics_port") or plan.metrics_port() or 0,
@@ -87,6 +93,11 @@ def _command_and_args(
     if command is not None:
         return command, args
     return plan.command(), args or plan.args()
+
+
+def _input_env(plan: Plan, given: dict[str, str]) -> dict[str, str]:
+    """The plan's inputs as environment variables (their values may be secrets)."""
+    return {i.variable: given[i.name] for i in plan.inputs if i.name in given}
 
 
 def _argv(stored: list[str] | None) -> tuple[str, ...] | None:

@@ -22,6 +22,7 @@ from vertice_core.errors import Conflict, Forbidden, InvalidInput, NotFound, Sta
 from vertice_core.hooks import AdmissionRequest
 from vertice_core.ids import new_id
 from vertice_core.model.assembly import AssemblyDeclaration, AssemblySpec, DesiredState
+from vertice_core.model.inputs import resolve as resolve_inputs
 from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, NonNegative
 from vertice_core.service import resolve, sources
@@ -63,6 +64,10 @@ class AssemblyService:
             "$", command=declaration.command, args=declaration.args, env=declaration.env
         )
         region = resolve.home_region(declaration)
+        plan_inputs = resolve.plan_model(svc, session, plan).inputs
+        given, input_problems = resolve_inputs(plan_inputs, declaration.inputs)
+        problems += input_problems
+        secret = {i.name for i in plan_inputs if i.secret}
         source, source_path, declared = sources.declared_source(declaration, svc)
         if source is not None:
             placed = declaration.placement is not None
@@ -86,6 +91,8 @@ class AssemblyService:
             args=declaration.args,
             sealed_env={k: svc.box.seal(v) for k, v in (declaration.env or {}).items()},
             source=sources.sealed(svc, source) if source is not None else None,
+            inputs={k: v for k, v in given.values.items() if k not in secret},
+            sealed_inputs={k: svc.box.seal(v) for k, v in given.values.items() if k in secret},
         )
         project = resolve.project_name(session, caller, project_id)
         admit(
@@ -116,7 +123,8 @@ class AssemblyService:
             if build is not None:  # a new assembly's first revision is never taken
                 row.build_wait = sources.awaiting(build.revision, build.id)
                 BuildRepository(session).wait(row.id, row.build_wait)
-        return stored_assembly(row, project)
+        generated = {name: given.values[name] for name in given.generated}
+        return attrs.evolve(stored_assembly(row, project), generated=generated)
 
     def patch(
         self,

@@ -82,6 +82,9 @@ class StoredAssembly:
     status_version: str
     #: By hostname and path prefix.
     routes: tuple[RouteInFront, ...] = ()
+    #: Of the answer that declared the assembly: the secret inputs vertice generated, by
+    #: name (shown this once; never stored in the clear).
+    generated: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
 
 def stored_assembly(row: Row, project: str | None = None) -> StoredAssembly:
@@ -157,6 +160,8 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         env_names=sorted(spec.get("sealed_env") or {}),
         source=source_summary(spec.get("source")),
         release=Release(**spec["release"]) if spec.get("release") else None,
+        inputs=dict(spec.get("inputs") or {}),
+        secret_inputs=sorted(spec.get("sealed_inputs") or {}),
         status=status_of(row),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -318,6 +323,8 @@ SPEC_DOCUMENT_KEYS = (
     "sealed_env",
     "source",
     "release",
+    "inputs",
+    "sealed_inputs",
 )
 
 
@@ -329,5 +336,5 @@ def stored_spec(converter: cattrs.Converter, spec: AssemblySpec) -> dict[str, An
     return {
         k: document[k]
         for k in SPEC_DOCUMENT_KEYS
-        if document[k] is not None or k not in ("source", "release")
+        if document[k] or k not in ("source", "release", "inputs", "sealed_inputs")
     }

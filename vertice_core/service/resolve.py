@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import attrs
 
+from vertice_core.convert import structure
 from vertice_core.errors import InvalidInput, NotFound, Problem
 from vertice_core.model.assembly import (
     PATCHABLE_PATHS,
@@ -23,9 +24,9 @@ from vertice_core.model.assembly import (
     SshPublicKey,
     default_metadata,
 )
-from vertice_core.model.camp import Component, ComponentTag, Metadata
+from vertice_core.model.camp import Component, ComponentTag, Metadata, Plan
 from vertice_core.model.types import Name
-from vertice_core.store.repositories import ProjectRepository, SshKeyRepository
+from vertice_core.store.repositories import PlanRepository, ProjectRepository, SshKeyRepository
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -138,6 +139,14 @@ def placement_problems(svc: ServiceContext, declaration: AssemblyDeclaration) ->
     if bound is not None:
         problems.append(bound)
     return problems
+
+
+def plan_model(svc: ServiceContext, session: Session, name: str) -> Plan:
+    """The stored plan `name` as a `Plan` (its inputs, characteristics...)."""
+    row = PlanRepository(session).get(name)
+    if row is None:
+        raise NotFound(f"there is no plan named {name!r}")
+    return structure(svc.converter, row.document, Plan)
 
 
 def plan_of(svc: ServiceContext, declaration: AssemblyDeclaration) -> str:
