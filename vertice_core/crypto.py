@@ -54,6 +54,12 @@ class SecretBox:
             self._made = Fernet(self._key)
         return self._made
 
+    def digest(self, plaintext: str) -> str:
+        """A keyed digest of `plaintext` (to tell whether a secret changed without storing
+        anything a guess could be checked against)."""
+        key = hashlib.sha256(b"vertice-digest:" + str(self._key).encode()).digest()
+        return hashlib.blake2b(plaintext.encode(), key=key, digest_size=16).hexdigest()
+
     def seal(self, plaintext: str) -> str:
         """An opaque token of `plaintext`."""
         return self._fernet.encrypt(plaintext.encode()).decode()

@@ -62,6 +62,10 @@ class Metrics:
         self.build_passes = Counter(
             "vertice_build_passes", "Build controller passes", ["target", "outcome"], registry=r,
         )  # fmt: skip
+        self.binding_passes = Counter(
+            "vertice_binding_passes", "Binding controller passes", ["target", "outcome"],
+            registry=r,
+        )  # fmt: skip
         self.builds = Counter(
             "vertice_builds", "Builds finished", ["builder", "state"], registry=r,
         )  # fmt: skip

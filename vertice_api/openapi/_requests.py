@@ -216,6 +216,19 @@ def _assembly_input(max_replicas: int) -> Json:
                 }
             ),
             "source": nullable(ref("AppSource")),
+            "bindings": nullable(
+                array(
+                    obj(
+                        {
+                            "assembly": text("An assembly of the same project (another's: 404)."),
+                            "component": {"enum": ["databaseinstance", "appaccess"]},
+                            "env": text("The variable; default DATABASE_URL, or <NAME>_URL."),
+                        },
+                        ("assembly", "component"),
+                    ),
+                    "Other assemblies' components whose values reach the instances (at most 16).",
+                )
+            ),
             "inputs": nullable(
                 {
                     "type": "object",

@@ -245,6 +245,10 @@ def _assembly_parts() -> dict[str, Json]:
             "secret_inputs": array(
                 string(), "The names of its secret inputs (never their values)."
             ),
+            "bindings": array(
+                record({"assembly_id": string(), "component": string(), "env": string()}),
+                "What it is bound to.",
+            ),
             "generated_inputs": {
                 "type": "object",
                 "additionalProperties": string(),

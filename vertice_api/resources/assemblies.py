@@ -135,8 +135,9 @@ class AssemblyItem:
     def on_delete(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         with self.ctx.store.write() as session:
             stored = self.ctx.assemblies.delete(
-                session, caller_of(req), assembly_id, expected=expected_generations(req)
-            )
+                session, caller_of(req), assembly_id, expected=expected_generations(req),
+                force=req.get_param_as_bool("force", default=False),
+            )  # fmt: skip
         resp.status = falcon.HTTP_202
         _answer(self.ctx, resp, stored)
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import attrs
 
+from vertice_core.model.binding import Binding
 from vertice_core.model.build import AppSource, Release, SourceSpec, SourceSummary
 from vertice_core.model.camp import Component, Metadata
 from vertice_core.model.placement import Placement
@@ -134,6 +135,9 @@ class AssemblyDeclaration:
     source: AppSource | None = None
     #: Values of the plan's inputs, by name (`vertice_core.model.inputs`).
     inputs: dict[str, Any] | None = None
+    #: Other assemblies' components whose values reach the instances' environment
+    #: (`vertice_core.model.binding`).
+    bindings: list[Binding] | None = None
 
 
 class CredentialKind(enum.StrEnum):
@@ -188,6 +192,12 @@ class AssemblySpec:
     inputs: dict[str, str] = attrs.Factory(dict)
     #: The secret ones, sealed (`SecretBox.seal`).
     sealed_inputs: dict[str, str] = attrs.Factory(dict)
+    #: The bindings, resolved: `{"assembly_id", "component", "env"}` each.
+    bindings: list[dict[str, str]] = attrs.Factory(list)
+    #: The bound values, sealed, by variable (written by the binding controller), and a
+    #: keyed digest of them (`vertice_core.binding`).
+    sealed_bound_env: dict[str, str] = attrs.Factory(dict)
+    bound_digest: str = ""
 
 
 @attrs.frozen
@@ -243,6 +253,8 @@ class Assembly:
     inputs: dict[str, str] = attrs.Factory(dict)
     #: The names of its secret inputs (their values are never shown).
     secret_inputs: list[str] = attrs.Factory(list)
+    #: Other assemblies' components it is bound to: `{"assembly_id", "component", "env"}`.
+    bindings: list[dict[str, str]] = attrs.Factory(list)
     status: AssemblyStatus = attrs.Factory(AssemblyStatus)
     created_at: datetime | None = None
     updated_at: datetime | None = None

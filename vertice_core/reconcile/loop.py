@@ -21,6 +21,7 @@ from typing import Any
 import cattrs
 import pluggy
 
+from vertice_core.binding import BindingController, BindingResult
 from vertice_core.building.controller import BuildController, BuildResult
 from vertice_core.config import DEFAULT_MAX_REPLICAS, BuildSettings, Config
 from vertice_core.crypto import SecretBox
@@ -226,6 +227,11 @@ class Reconciler:
         self.probe_runtime: Runtime[ProbeResult] = self._runtime_of(
             self.probes, self.metrics.probe_passes
         )
+        #: The binding controller: consumers' bound values kept equal to their providers'.
+        self.bindings = BindingController(store, converter=converter, box=box, clock=clock)
+        self.binding_runtime: Runtime[BindingResult] = self._runtime_of(
+            self.bindings, self.metrics.binding_passes
+        )
         #: The build controller: queued builds of assemblies' sources, run in threads of
         #: their own, on its own runtime.
         self.builds = BuildController(
@@ -269,6 +275,10 @@ class Reconciler:
         """A pass of the scaler controller, if it is due (tests and tools)."""
         return self.scaler_runtime.run_pass(wait=True)
 
+    def run_binding_pass(self) -> list[BindingResult]:
+        """A pass of the binding controller, if it is due (tests and tools)."""
+        return self.binding_runtime.run_pass(wait=True)
+
     def run_build_pass(self) -> list[BuildResult]:
         """A pass of the build controller, if it is due or busy (tests and tools)."""
         return self.build_runtime.run_pass(wait=True)
@@ -282,6 +292,7 @@ class Reconciler:
             ("probes", self.probe_runtime),
             ("scalers", self.scaler_runtime),
             ("builds", self.build_runtime),
+            ("bindings", self.binding_runtime),
         )
         others = [
             threading.Thread(target=runtime.run_forever, args=(stop,), name=f"vertice-{name}")
@@ -310,3 +321,5 @@ class Reconciler:
         self.scalers.close()
         self.build_runtime.close()
         self.builds.close()
+        self.binding_runtime.close()
+        self.bindings.close()

@@ -72,6 +72,7 @@ def instance_spec(
         env={
             **plan.settings("env"),
             **_input_env(plan, given),
+            **_opened(box, row.spec.get("sealed_bound_env") or {}),
             **_opened(box, row.spec.get("sealed_env") or {}),
         },
         command=command,

@@ -25,11 +25,12 @@ from vertice_core.model.assembly import AssemblyDeclaration, AssemblySpec, Desir
 from vertice_core.model.inputs import resolve as resolve_inputs
 from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, NonNegative
-from vertice_core.service import resolve, sources
+from vertice_core.service import bindings, resolve, sources
 from vertice_core.service.admission import admit
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
 from vertice_core.service.records import Row, StoredAssembly, spec_of, stored_assembly, stored_spec
 from vertice_core.store.repositories import AssemblyRepository
+from vertice_core.store.repositories.bindings import BindingRepository
 from vertice_core.store.repositories.builds import BuildRepository
 from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_core.store.repositories.views import AssemblyViews
@@ -68,6 +69,8 @@ class AssemblyService:
         given, input_problems = resolve_inputs(plan_inputs, declaration.inputs)
         problems += input_problems
         secret = {i.name for i in plan_inputs if i.secret}
+        bound, binding_problems = bindings.declared(svc, session, project_id, declaration.bindings)
+        problems += binding_problems
         source, source_path, declared = sources.declared_source(declaration, svc)
         if source is not None:
             placed = declaration.placement is not None
@@ -93,6 +96,7 @@ class AssemblyService:
             source=sources.sealed(svc, source) if source is not None else None,
             inputs={k: v for k, v in given.values.items() if k not in secret},
             sealed_inputs={k: svc.box.seal(v) for k, v in given.values.items() if k in secret},
+            bindings=bound,
         )
         project = resolve.project_name(session, caller, project_id)
         admit(
@@ -117,6 +121,7 @@ class AssemblyService:
         )
         if spec.placement is not None:
             PlacementRepository(session).add(row.id, spec.placement.regions)
+        BindingRepository(session).add(row.id, bound)
         if spec.source is not None:
             build = sources.queue_build(session, assembly_id=row.id, project_id=project_id,
                                         region=region, source=spec.source)  # fmt: skip
@@ -165,12 +170,15 @@ class AssemblyService:
         assembly_id: str,
         *,
         expected: Collection[int] | None = None,
+        force: bool = False,
     ) -> StoredAssembly:
         """Ask for the assembly's deletion (any phase; again is a no-op). The reconciler
-        removes its instances, then its row."""
+        removes its instances, then its row. An assembly others are bound to is a 409
+        naming them, unless `force`."""
         repository = AssemblyRepository(session)
         row = _visible(repository.one(assembly_id, caller.scope), assembly_id)
         _check_version(row, expected)
+        bindings.check_unused(session, row.id, force=force)
         if row.desired_state == DesiredState.DELETED:
             return stored_assembly(row)
         if not repository.change_spec(row.id, row.generation, desired_state="deleted"):

@@ -162,6 +162,7 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         release=Release(**spec["release"]) if spec.get("release") else None,
         inputs=dict(spec.get("inputs") or {}),
         secret_inputs=sorted(spec.get("sealed_inputs") or {}),
+        bindings=[dict(b) for b in spec.get("bindings") or []],
         status=status_of(row),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -325,6 +326,7 @@ SPEC_DOCUMENT_KEYS = (
     "release",
     "inputs",
     "sealed_inputs",
+    "bindings",
 )
 
 
@@ -336,5 +338,5 @@ def stored_spec(converter: cattrs.Converter, spec: AssemblySpec) -> dict[str, An
     return {
         k: document[k]
         for k in SPEC_DOCUMENT_KEYS
-        if document[k] or k not in ("source", "release", "inputs", "sealed_inputs")
+        if document[k] or k not in ("source", "release", "inputs", "sealed_inputs", "bindings")
     }

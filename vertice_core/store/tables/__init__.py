@@ -23,7 +23,7 @@ reconciler's hottest queries, and a float compares the same on every engine.
 """
 
 from vertice_core.store.tables.base import ID, NAME, NAMING_CONVENTION, Base, UTCDateTime, utcnow
-from vertice_core.store.tables.builds import BuildLogRow, BuildRow, WebhookRow
+from vertice_core.store.tables.builds import BindingRow, BuildLogRow, BuildRow, WebhookRow
 from vertice_core.store.tables.controllers import PlacementRow, ProbeRow, RouteRow, ScalerRow
 from vertice_core.store.tables.core import (
     PROBED,
@@ -49,6 +49,7 @@ __all__ = [
     "PROBED",
     "AssemblyRow",
     "Base",
+    "BindingRow",
     "BuildLogRow",
     "BuildRow",
     "EventRow",

@@ -70,6 +70,22 @@ class BuildLogRow(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+class BindingRow(Base):
+    """A consumer assembly bound to a provider's component (what `bindings` declared).
+
+    Kept as rows so that deleting a provider finds its consumers with one indexed read.
+    """
+
+    __tablename__ = "bindings"
+    __table_args__ = (Index("ix_bindings_provider_id", "provider_id"),)
+    consumer_id: Mapped[str] = mapped_column(
+        ForeignKey("assemblies.id", ondelete="CASCADE"), primary_key=True
+    )
+    env: Mapped[str] = mapped_column(String(255), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(ID))
+    component: Mapped[str] = mapped_column(String(32))
+
+
 class WebhookRow(Base):
     """The push webhook of an assembly built from source (at most one; its secret sealed)."""
 

@@ -1,5 +1,6 @@
-"""Builds from source: the `builds` table and their logs (`build_logs`), the assemblies' push
-`webhooks`, and why a source-built assembly with no release yet waits (`assemblies.build_wait`).
+"""Applications: builds from source (`builds`, their logs `build_logs`), the assemblies' push
+`webhooks`, their `bindings` to each other, and why a source-built assembly with no release
+yet waits (`assemblies.build_wait`).
 
 Revision ID: 0009
 Revises: 0008
@@ -97,8 +98,25 @@ def upgrade() -> None:
         sa.UniqueConstraint("assembly_id", name=op.f("uq_webhooks_assembly_id")),
     )
 
+    op.create_table(
+        "bindings",
+        sa.Column("consumer_id", sa.String(length=32), nullable=False),
+        sa.Column("env", sa.String(length=255), nullable=False),
+        sa.Column("provider_id", sa.String(length=32), nullable=False),
+        sa.Column("component", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["consumer_id"],
+            ["assemblies.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_bindings_consumer_id_assemblies"),
+        ),
+        sa.PrimaryKeyConstraint("consumer_id", "env", name=op.f("pk_bindings")),
+    )
+    op.create_index("ix_bindings_provider_id", "bindings", ["provider_id"])
+
 
 def downgrade() -> None:
+    op.drop_table("bindings")
     op.drop_table("webhooks")
     op.drop_table("build_logs")
     op.drop_table("builds")

@@ -1,0 +1,99 @@
+"""Bindings on the sim region: a consumer bound to a provider's databaseinstance and appaccess
+gets their values, is replaced when the provider moves, and a bound provider's deletion is
+refused unless forced; bad bindings are 4xx naming the field."""
+
+from __future__ import annotations
+
+from vertice_core.crypto import SecretBox
+from vertice_core.store.tables import AssemblyRow
+
+DB_PLAN = {
+    "name": "db-plan",
+    "camp_version": "1.2",
+    "services": [{"name": "db", "characteristics": [
+        {"type": "org.vertice.catalog::env", "db.port": "5432"},
+        {"type": "org.vertice.catalog::databaseinstance", "scheme": "postgresql",
+         "port": "5432", "user": "user", "password": "password", "database": "database"}]}],
+    "inputs": [{"name": "user", "default": "app"}, {"name": "database", "default": "shop"},
+               {"name": "password", "secret": True, "generate": True}],
+}  # fmt: skip
+
+
+def bound_env(ctx, uri):
+    with ctx.store.read() as session:
+        row = session.get(AssemblyRow, uri.rsplit("/", 1)[1])
+        sealed = (row.spec or {}).get("sealed_bound_env") or {}
+    box = SecretBox(ctx.config.secret_key)
+    return {k: box.open(v) for k, v in sealed.items()}
+
+
+def test_a_consumer_gets_its_providers_values_and_follows_them(
+    admin, alice, ctx, make_reconciler, converge
+):
+    assert admin.post("/v3/plan_factory", DB_PLAN).status_code == 201
+    db = alice.declare("db", plan_uri="/v3/plan/db-plan")
+    password = db.json["generated_inputs"]["password"]
+    api = alice.declare("api", plan_uri="/v3/plan/db-plan")
+    wanted = [{"assembly": "db", "component": "databaseinstance"},
+              {"assembly": "api", "component": "appaccess"}]  # fmt: skip
+    web = alice.declare("web", bindings=wanted)
+    assert web.status_code == 201, web.json
+    assert [b["env"] for b in web.json["bindings"]] == ["DATABASE_URL", "API_URL"]
+    reconciler = make_reconciler()
+    uris = [db.json["uri"], api.json["uri"], web.json["uri"]]
+
+    def settled():
+        reconciler.run_binding_pass()
+        values = bound_env(ctx, uris[2])
+        running = all(alice.status(u)["phase"] == "RUNNING" for u in uris)
+        return running and len(values) == 2 and alice.status(uris[2])["updated_replicas"] == 1
+
+    converge(reconciler, settled)
+    values = bound_env(ctx, uris[2])
+    db_host = alice.status(uris[0])["instances"][0]["private_ipv4"]
+    assert values["DATABASE_URL"] == f"postgresql://app:{password}@{db_host}:5432/shop"
+    api_host = alice.status(uris[1])["instances"][0]["private_ipv4"]
+    assert values["API_URL"] == f"http://{api_host}:5432"
+    assert password not in alice.get(uris[2]).text  # the consumer's document shows no value
+
+    # the provider moves: its instance is replaced, the consumer's follow
+    before = alice.status(uris[2])["instances"][0]["key"]
+    alice.replace(uris[0], "/replace_count", 1)
+
+    def followed():
+        reconciler.run_binding_pass()
+        provider = alice.status(uris[0])["instances"]
+        host = provider[0]["private_ipv4"] if len(provider) == 1 else db_host
+        url = bound_env(ctx, uris[2]).get("DATABASE_URL", "")
+        instances = alice.status(uris[2])["instances"]
+        replaced = len(instances) == 1 and instances[0]["key"] != before
+        running = alice.status(uris[2])["phase"] == "RUNNING"
+        return host != db_host and url.endswith(f"@{host}:5432/shop") and replaced and running
+
+    converge(reconciler, followed)
+
+    # a bound provider is not deleted unless forced
+    refused = alice.delete(uris[0])
+    assert refused.status_code == 409 and "'web'" in refused.json["description"]
+    assert alice.delete(f"{uris[0]}?force=true").status_code == 202
+
+
+def test_bad_bindings(admin, alice, bob):
+    admin.post("/v3/plan_factory", DB_PLAN)
+    alice.declare("plain")
+    bob.declare("theirs", plan_uri="/v3/plan/db-plan")
+    other = alice.declare("web", bindings=[{"assembly": "theirs",
+                                            "component": "databaseinstance"}])  # fmt: skip
+    assert other.status_code == 404
+    no_db = alice.declare("web", bindings=[{"assembly": "plain",
+                                            "component": "databaseinstance"}])  # fmt: skip
+    assert no_db.status_code == 422
+    assert no_db.json["problems"][0]["path"] == "$.bindings[0].component"
+    twice = alice.declare("web", bindings=[{"assembly": "plain", "component": "appaccess",
+                                            "env": "X"},
+                                           {"assembly": "plain", "component": "appaccess",
+                                            "env": "X"}])  # fmt: skip
+    assert twice.status_code == 422 and twice.json["problems"][0]["path"] == "$.bindings[1].env"
+    kind = alice.declare("web", bindings=[{"assembly": "plain", "component": "nope"}])
+    assert kind.status_code == 422
+    assert [a["name"] for a in alice.get("/v3/assembly_factory").json["items"]] == ["plain"]
