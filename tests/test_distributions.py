@@ -55,7 +55,12 @@ def version_of(wheel: Path) -> str:
 def test_the_core_wheel_holds_the_core_and_no_test_harness(wheels: tuple[Path, Path]) -> None:
     core, _ = wheels
     assert packages(core) == CORE_PACKAGES
-    assert entry_point_groups(core) == {"console_scripts", "vertice.drivers", "vertice.plugins"}
+    assert entry_point_groups(core) == {
+        "console_scripts",
+        "vertice.drivers",
+        "vertice.builders",
+        "vertice.plugins",
+    }  # the sim region's driver and builder
 
 
 def test_the_harness_is_its_own_opt_in_distribution(wheels: tuple[Path, Path]) -> None:
