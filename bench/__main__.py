@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.report import Figure, Report
 from bench.scenarios import (
     api,
+    builds,
     chaos,
     converge,
     declare,
@@ -37,6 +38,7 @@ SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
     "replicas": lambda size: replicas.run(size, "sqlite") + replicas.run(size, "postgresql"),
     "routes": routes.run,
     "placement": placement.run,
+    "builds": builds.run,
 }
 
 

@@ -236,12 +236,14 @@ class Installation:
         return process
 
     @contextmanager
-    def api(self, workers: int = 2) -> Iterator[str]:
-        """`vertice serve --api-only` on a free port; yields its base URL."""
+    def api(self, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
+        """`vertice serve --api-only` on a free port (with `env`, else the installation's
+        environment); yields its base URL."""
         url = f"http://127.0.0.1:{free_port()}"
         process = self.start(
-            "serve", "--api-only", "--bind", url.removeprefix("http://"), "--workers", str(workers)
-        )
+            "serve", "--api-only", "--bind", url.removeprefix("http://"), "--workers",
+            str(workers), env=env,
+        )  # fmt: skip
         try:
             wait_healthy(url)
             yield url

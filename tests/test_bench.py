@@ -53,6 +53,7 @@ def test_every_scenario_runs_at_a_tiny_size(tmp_path):
         "routes.steady.config_reads",
         "routes.steady.pass_seconds",
         "routes.proxied.ratio",
+        "builds.python.warm.ratio",
     ):
         assert expected in names
     assert "summary:" in done.stdout
