@@ -64,6 +64,13 @@ class Plan:
     origin: str = ""
     artifacts: list[Artifact] = attrs.Factory(list)
     services: list[Service] = attrs.Factory(list)
+    #: What a user gives when declaring an assembly from the plan, each an object:
+    #: `{"name": "password", "type": "string", "secret": true, "generate": true,
+    #: "env": "POSTGRES_PASSWORD", "description": "..."}` (types `string`, `integer`,
+    #: `port`, `boolean`; `default` a string; `env` the variable the value reaches). Only
+    #: stored and shown for now: the core's handling (validation, the values becoming
+    #: environment variables, generated secrets shown once) is being added.
+    inputs: list[dict[str, Any]] = attrs.Factory(list)
 
     def characteristics(self, suffix: str) -> Iterator[Characteristic]:
         """Every characteristic whose type ends with `::<suffix>` (e.g. `env`, `image`)."""
