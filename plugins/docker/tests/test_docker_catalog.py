@@ -13,6 +13,7 @@ host's 127.0.0.1).
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import itertools
 import json
@@ -220,15 +221,21 @@ def test_the_python_application_greets_and_uses_the_postgresql_database(catalog,
     base = f"http://{host}:{port}"
 
     assert "Hello from pyhello" in answering(f"{base}/")
-    assert json.loads(answering(f"{base}/db")) == {"database": "app", "rows": []}
+    # The first requests, at once (its two workers): each makes the table if missing.
+    texts = [f"note-{n}" for n in range(4)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        posted = list(pool.map(lambda text: get(f"{base}/db?text={text}", "POST"), texts))
+    assert [status for status, _ in posted] == [201] * 4, posted
+    assert sorted(json.loads(body)["text"] for _, body in posted) == texts
     status, body = get(f"{base}/db?text=hello%20vertice", method="POST")
-    assert (status, json.loads(body)) == (201, {"id": 1, "text": "hello vertice"})
-    rows = json.loads(answering(f"{base}/db"))["rows"]
-    assert [(row["id"], row["text"]) for row in rows] == [(1, "hello vertice")]
-    with connect(db_port, PASSWORD) as connection:  # the row is in the database itself
-        assert connection.execute("SELECT text FROM pyhello_notes").fetchall() == [
-            ("hello vertice",)
-        ]
+    assert (status, json.loads(body)) == (201, {"id": 5, "text": "hello vertice"})
+    listed = json.loads(answering(f"{base}/db"))
+    assert listed["database"] == "app"
+    assert [(row["id"], row["text"]) for row in listed["rows"]][-1] == (5, "hello vertice")
+    assert sorted(row["text"] for row in listed["rows"]) == sorted([*texts, "hello vertice"])
+    with connect(db_port, PASSWORD) as connection:  # the rows are in the database itself
+        found = connection.execute("SELECT text FROM pyhello_notes WHERE id = 5").fetchall()
+        assert found == [("hello vertice",)]
     status, body = get(f"{base}/db", method="POST")
     assert status == 400
 
