@@ -125,6 +125,8 @@ def test_the_seeds_apache_runs_unprivileged_on_8080(catalog, engine_client):
     assert status == 404
     container = engine_client.containers.get(instance["cloud_id"])
     assert container.exec_run(["id", "-un"]).output.decode().strip() == "www-data"
+    accesses = lambda: container.logs(stderr=False).decode()  # noqa: E731
+    until(lambda: '"GET /missing HTTP/1.1" 404' in accesses(), "the access is logged", 10)
 
 
 def connect(port: int, password: str, **more):
