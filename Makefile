@@ -13,13 +13,14 @@ PLUGIN_PACKAGES := $(patsubst %/__init__.py,%,$(wildcard plugins/*/vertice_drive
 TEST_PEERS := $(patsubst %/__init__.py,%,$(wildcard plugins/*/tests/*_peer/__init__.py))
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest postgres system-packages base-images bench bench-quick clean help
+.PHONY: install run test lint typecheck pytest postgres system-packages base-images app-images bench bench-quick clean help
 
 help:
 	@echo "make run      set up and serve the API + reconciler on 127.0.0.1:8080 (SQLite, sim cloud)"
 	@echo "make test     set up and run ruff, mypy, import contracts and the whole test suite"
 	@echo "make install  create .venv and install the core, its test harness and every plugin (editable)"
 	@echo "make base-images  make the docker builders' base images (DOCKER_BASE_URL=unix:///...)"
+	@echo "make app-images   make the one-click catalog's images (DOCKER_BASE_URL=unix:///...)"
 	@echo "make bench    run the benchmarks at full size (make bench-quick: a tenth, < 3 min)"
 
 # The core's distribution is `vertice-core`; it was named `vertice` before, which is an
@@ -68,6 +69,12 @@ DOCKER_BASE_URL ?= unix:///var/run/docker.sock
 base-images: install system-packages
 	$(BIN)/python -m vertice_driver_docker.baseimages --base-url $(DOCKER_BASE_URL)
 
+# The one-click catalog's images (vertice_driver_docker.appimages: PostgreSQL, Redis, Apache,
+# a static web server, a Python application), made offline like the base images (cached under
+# ~/.cache/vertice/app-images), imported as localhost/vertice-app-<name>:<key> and :latest.
+app-images: install system-packages
+	$(BIN)/python -m vertice_driver_docker.appimages --base-url $(DOCKER_BASE_URL)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -77,7 +84,7 @@ typecheck: install
 	$(BIN)/mypy vertice_core vertice_api vertice_drivers testing/vertice_testing vertice_notify bench $(PLUGIN_PACKAGES) $(TEST_PEERS) docs/driver-template/vertice_driver_example
 
 pytest: install postgres system-packages
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # Benchmarks: full size (the targets' size) and a tenth of it. Figures go to var/bench/.
 bench: install postgres system-packages

@@ -122,6 +122,10 @@ def test_plans_regions_and_flavors_are_tables(cli):
         "1_virtualmachine_ubuntu",
         "2_application_java",
         "3_webserver_apache",
+        "4_webserver_static",
+        "5_application_python",
+        "6_database_postgresql",
+        "7_cache_redis",
     ]
     regions = cli("regions").stdout.splitlines()
     assert regions[0].split() == ["NAME", "CLOUD", "TYPE", "PROVIDER", "REGION", "DESCRIPTION"]

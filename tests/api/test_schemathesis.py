@@ -34,12 +34,15 @@ ADMIN = "admin"
 #: Operations whose validity depends on data a JSON Schema cannot know: whether the
 #: named region, flavor, project or driver exists, what a driver's settings are, whether
 #: a route's tls mode matches the certificate it carries, a scaler's `min` is at most its
-#: `max` and its query is more than blanks, and
+#: `max` and its query is more than blanks, a plan input's default is of its type (and
+#: only a secret one is generated), a build's assembly is built from source, and
 #: whether an SSH key's base64 body holds a key. A schema-valid request may get a 422
 #: there (naming the field); everywhere else a schema-valid request must succeed or be a
 #: 401/403/404/409.
 SEMANTIC_422 = [
     "GET /v3/flavors",
+    "POST /v3/plan_factory",
+    "PUT /v3/plan/{name}",
     "POST /v3/assembly_factory",
     "POST /v3/regions",
     "PUT /v3/regions/{name}",

@@ -1,4 +1,5 @@
-"""The built-in plans are the design document's, as written there; the seed is idempotent."""
+"""The built-in plans are the design document's, as written there, and the one-click catalog's;
+the seed is idempotent."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from vertice_core.store.repositories import FlavorRepository, PlanRepository, Re
 #: The design document this project grew from (see SOURCES.md beside it).
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "deployments-2.0.md"
 PLANS = Path(builtins.__file__).parent / "plans"
+#: The design document's plans, then the one-click catalog's (`vertice_driver_docker.appimages`).
+DESIGN = ["1_virtualmachine_ubuntu", "2_application_java", "3_webserver_apache"]
+CATALOG = ["4_webserver_static", "5_application_python", "6_database_postgresql", "7_cache_redis"]
 
 
 def seed_blocks() -> list[str]:
@@ -32,15 +36,27 @@ def repaired(block: str) -> object:
 
 
 def without_additions(plan: dict) -> dict:
-    """A plan file without what vertice added to the design document's plans: its `inputs`
-    and its own characteristics (`org.vertice...::image`, to run them offline)."""
+    """A plan file without what vertice added to the design document's plans: its `inputs`,
+    its own characteristics (`org.vertice...::image`, to run them offline), and, for the
+    seed's apache, the port moved to 8080 (`HTTP_PORT`: Apache runs unprivileged in its
+    image)."""
     stripped = {k: v for k, v in plan.items() if k != "inputs"}
-    stripped["services"] = [
-        {key: [c for c in value if not str(c.get("type", "")).startswith("org.vertice")]
-         if key in ("characteristics", "Characteristics") else value
-         for key, value in service.items()}
-        for service in plan.get("services", [])
-    ]  # fmt: skip
+    services = []
+    for service in plan.get("services", []):
+        kept = {}
+        for key, given in service.items():
+            value = given
+            if key in ("characteristics", "Characteristics"):
+                value = [dict(c) for c in given
+                         if not str(c.get("type", "")).startswith("org.vertice")]  # fmt: skip
+                for characteristic in value:
+                    if plan["name"] == "3_webserver_apache" and str(
+                        characteristic.get("type", "")).endswith("::env"):  # fmt: skip
+                        assert characteristic.pop("HTTP_PORT") == "8080"
+                        characteristic["http.port"] = "80"
+            kept[key] = value
+        services.append(kept)
+    stripped["services"] = services
     return stripped
 
 
@@ -53,14 +69,37 @@ def test_the_plan_files_are_the_design_documents_json():
         assert without_additions(on_disk) == document
 
 
+def test_the_catalogs_plans_run_its_images_and_declare_their_inputs():
+    plans = {p.name: p for p in builtins.builtin_plans(make_converter())}
+    images = {name: plans[name].image() for name in ["3_webserver_apache", *CATALOG]}
+    assert images == {
+        "3_webserver_apache": "localhost/vertice-app-apache:latest",
+        "4_webserver_static": "localhost/vertice-app-static:latest",
+        "5_application_python": "localhost/vertice-app-pyhello:latest",
+        "6_database_postgresql": "localhost/vertice-app-postgresql:latest",
+        "7_cache_redis": "localhost/vertice-app-redis:latest",
+    }
+    assert [plans[name].ports() for name in CATALOG] == [[8080], [8080], [5432], [6379]]
+    postgresql = plans["6_database_postgresql"]
+    assert [i.variable for i in postgresql.inputs] == ["POSTGRES_USER", "POSTGRES_DB",
+                                                       "POSTGRES_PASSWORD"]  # fmt: skip
+    assert postgresql.settings("databaseinstance") == {
+        "scheme": "postgresql", "port": "5432", "user": "user", "password": "password",
+        "database": "database",
+    }  # fmt: skip
+    for plan in plans.values():  # each launches in a click: nothing required
+        assert not [given.name for given in plan.inputs if given.required], plan.name
+        assert plan.run_problems() == [], plan.name
+
+
 def test_both_spellings_load_and_are_emitted_normalised():
     plans = {p.name: p for p in builtins.builtin_plans(make_converter())}
-    assert set(plans) == {"1_virtualmachine_ubuntu", "2_application_java", "3_webserver_apache"}
+    assert sorted(plans) == [*DESIGN, *CATALOG]
     ubuntu = plans["1_virtualmachine_ubuntu"]
     assert ubuntu.tags == ["linux", "ubuntu", "xenial", "14.04"]  # written "[linux, ...]"
     assert ubuntu.services[0].characteristics  # written "Characteristics"
     assert plans["2_application_java"].ports() == [8080]
-    assert plans["3_webserver_apache"].ports() == [80]
+    assert plans["3_webserver_apache"].ports() == [8080]  # 80 in the design document
 
 
 def test_seeding_twice_keeps_what_the_operator_changed(store):

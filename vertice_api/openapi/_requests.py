@@ -98,7 +98,8 @@ def _plan_input() -> Json:
     )
     launch_input = obj(
         {
-            "name": text("A letter, then letters, digits, '.', '_' or '-' (at most 63)."),
+            "name": string("A letter, then letters, digits, '.', '_' or '-' (at most 63).",
+                           pattern="^[A-Za-z][A-Za-z0-9._-]{0,62}$"),
             "type": {"enum": ["string", "integer", "port", "boolean"]},
             "default": nullable(text("The value when none is given; null: required.")),
             "secret": {"type": "boolean", "description": "Sealed at rest, never returned."},

@@ -330,6 +330,18 @@ def base_images(docker_engine: LocalEngine) -> dict[str, str]:
     return dict(zip(sorted(baseimages.BASES), references, strict=True))
 
 
+@pytest.fixture(scope="session")
+def app_images(docker_engine: LocalEngine) -> dict[str, str]:
+    """The one-click catalog's images on the test engine, made when missing (name -> keyed
+    reference; each also tagged `:latest`, what the plans run): see `appimages` for the
+    times (minutes cold, tens of seconds from the cache)."""
+    from vertice_driver_docker import appimages
+
+    if shutil.which("mmdebstrap") is None:
+        _missing("mmdebstrap", "`make test` installs Debian's mmdebstrap")
+    return appimages.ensure(docker_engine.base_url, log=lambda line: None)
+
+
 @pytest.fixture
 def build_log() -> MemoryLog:
     """A build log kept in memory, its text in `.text`."""

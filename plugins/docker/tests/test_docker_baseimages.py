@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import attrs
 
 from vertice_driver_docker import baseimages
@@ -59,3 +62,15 @@ def test_the_bases_are_on_the_engine(base_images, engine_client):
     for name, reference in base_images.items():
         assert reference.startswith(f"localhost/vertice-base-{name}:")
         assert engine_client.images.get(reference)
+
+
+def test_the_fields_added_for_the_app_images_keep_the_bases_keys():
+    python = BASES["python"]
+    fields = attrs.asdict(python)
+    assert (fields.pop("files"), fields.pop("repository")) == ((), "vertice-base")
+    inputs = fields | {"script_version": baseimages.SCRIPT_VERSION}
+    expected = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    assert python.key == expected
+    app = attrs.evolve(python, repository="vertice-app", files=(("/x", 0o644, "a"),))
+    assert app.reference.startswith("localhost/vertice-app-python:")
+    assert attrs.evolve(app, files=(("/x", 0o644, "b"),)).key != app.key

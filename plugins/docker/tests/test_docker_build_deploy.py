@@ -27,7 +27,9 @@ from vertice_core.config import Config
 from vertice_testing.gitserve import GitHttpServer, make_repository
 from vertice_testing.waiting import until as wait_for
 
-pytestmark = pytest.mark.slow
+#: One xdist worker runs the docker tests that load the machine (builds, image making) and
+#: those that measure failed requests under load, one after the other (`--dist loadgroup`).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("docker-load")]
 
 TOKEN = "repository-token"  # the test git server's own
 

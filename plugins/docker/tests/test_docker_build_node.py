@@ -15,6 +15,10 @@ import pytest
 from vertice_core.builder import BuildFailed
 from vertice_driver_docker.building import NODE
 
+#: One xdist worker runs the docker tests that load the machine (builds, image making) and
+#: those that measure failed requests under load, one after the other (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("docker-load")
+
 SERVER = """\
 const http = require("http");
 const ms = require("ms");

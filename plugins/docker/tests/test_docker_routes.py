@@ -31,7 +31,9 @@ from docker_engine_peer.routed import (
 from vertice_core.driver import TAG_ASSEMBLY
 from vertice_testing.waiting import until as wait_for
 
-pytestmark = pytest.mark.slow
+#: One xdist worker runs the docker tests that load the machine (builds, image making) and
+#: those that measure failed requests under load, one after the other (`--dist loadgroup`).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("docker-load")]
 
 
 def test_requests_through_caddy_reach_every_replica(alice, caddy, running, engine_client):

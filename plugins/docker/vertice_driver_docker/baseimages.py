@@ -32,6 +32,11 @@ the docker plugin's tests run it for their own engine (a session fixture).
   without the images: the imports only) 3 to 5 s; all already on the engine
   0.02 to 0.3 s. The tarballs take 390 MB of cache (node 220, python 171,
   static 2).
+* **Files and other repositories** (`Base.files`, `Base.repository`): what
+  `appimages` adds for the one-click catalog's images (their entrypoints,
+  configuration and pages, written by mmdebstrap hooks after the packages;
+  `localhost/vertice-app-<name>`). Both count in the key only when set, so
+  the bases keep theirs.
 * mmdebstrap runs as root (its `root` mode) or, for another user, in its
   `unshare` mode (needs subordinate ids); concurrent runs (pytest-xdist
   workers) wait for each other on a lock file per base.
@@ -45,15 +50,27 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
-__all__ = ["BASES", "Base", "debian_sources", "default_cache", "ensure", "main"]
+__all__ = [
+    "BASES",
+    "Base",
+    "debian_sources",
+    "default_cache",
+    "ensure",
+    "import_image",
+    "locked",
+    "main",
+    "make_rootfs",
+]
 
 #: Bumped when what this module makes changes in a way its inputs do not show.
 SCRIPT_VERSION = 1
@@ -80,17 +97,34 @@ class Base:
     #: Dockerfile instructions applied on import (`ENV ...`).
     changes: tuple[str, ...] = ()
     suite: str = SUITE
+    #: Files written into the file system after the packages: (absolute path, mode, text)
+    #: (`appimages`: entrypoint scripts, configuration, pages).
+    files: tuple[tuple[str, int, str], ...] = ()
+    #: The image's repository: `localhost/<repository>-<name>` (`appimages`: `vertice-app`).
+    repository: str = "vertice-base"
 
     @property
     def key(self) -> str:
-        """The hash of everything the image is made from (hex sha256)."""
-        inputs = attrs.asdict(self) | {"script_version": SCRIPT_VERSION}
+        """The hash of everything the image is made from (hex sha256).
+
+        `files` and `repository` count only when they are not their defaults, so
+        the bases made before they existed keep their keys (and their caches).
+        """
+        inputs = attrs.asdict(
+            self,
+            filter=lambda field, value: field.name not in _LATER or value != field.default,
+        )
+        inputs |= {"script_version": SCRIPT_VERSION}
         return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
     @property
     def reference(self) -> str:
-        """`localhost/vertice-base-<name>:<key12>`."""
-        return f"localhost/vertice-base-{self.name}:{self.key[:12]}"
+        """`localhost/<repository>-<name>:<key12>` (`localhost/vertice-base-python:...`)."""
+        return f"localhost/{self.repository}-{self.name}:{self.key[:12]}"
+
+
+#: The fields added after the first bases were made (left out of their keys at their defaults).
+_LATER = frozenset({"files", "repository"})
 
 
 BASES = {
@@ -182,12 +216,14 @@ def make_rootfs(
         raise RuntimeError(f"apt has no source for Debian {base.suite} on this host")
     fd, partial = tempfile.mkstemp(prefix=f".{base.name}-", suffix=".tar", dir=cache)
     os.close(fd)
+    staged = Path(tempfile.mkdtemp(prefix=f".{base.name}-files-", dir=cache))
     command = [
         "mmdebstrap",
         f"--variant={base.variant}",
         f"--include={','.join(base.packages)}",
         "--skip=output/dev",
         *base.options,
+        *_file_hooks(base, staged),
         base.suite,
         partial,
         *sources,
@@ -198,7 +234,23 @@ def make_rootfs(
         os.replace(partial, tarball)
     finally:
         Path(partial).unlink(missing_ok=True)
+        shutil.rmtree(staged, ignore_errors=True)
     return tarball
+
+
+def _file_hooks(base: Base, staged: Path) -> list[str]:
+    """Hooks that install `base.files` (staged in `staged`) into the chroot `$1`: customize
+    hooks, or extract hooks for the `extract` variant (which has no customize step)."""
+    stage = "extract" if base.variant == "extract" else "customize"
+    hooks = []
+    for number, (path, mode, text) in enumerate(base.files):
+        if not path.startswith("/") or "'" in path or ".." in path.split("/"):
+            raise ValueError(f"{base.name}: {path!r} is not a plain absolute path")
+        source = staged / str(number)
+        source.write_text(text)
+        source.chmod(0o644)
+        hooks.append(f"--{stage}-hook=install -D -m {mode:o} '{source}' \"$1{path}\"")
+    return hooks
 
 
 def ensure(
@@ -208,11 +260,9 @@ def ensure(
     log: Callable[[str], None] = print,
 ) -> list[str]:
     """Make and import the bases `names` (all when empty) into the engine; their references."""
-    import docker.errors
-
     from vertice_core.model.types import Positive
     from vertice_driver_docker import DockerCredentials, DockerSettings
-    from vertice_driver_docker.client import Engine, translated
+    from vertice_driver_docker.client import Engine
 
     cache = cache or default_cache()
     cache.mkdir(parents=True, exist_ok=True)
@@ -222,26 +272,40 @@ def ensure(
     try:
         for name in names or sorted(BASES):
             base = BASES[name]
-            repository, tag = base.reference.rsplit(":", 1)
-            with _locked(cache / f".{name}.lock"), translated("import", base.reference):
-                api = engine.client().api
-                try:
-                    api.inspect_image(base.reference)  # type: ignore[no-untyped-call]
-                    log(f"{base.reference} is already on the engine")
-                except docker.errors.ImageNotFound:
-                    tarball = make_rootfs(base, cache, sources, log)
-                    log(f"importing {tarball} as {base.reference}")
-                    api.import_image_from_file(
-                        str(tarball), repository=repository, tag=tag, changes=list(base.changes)
-                    )
+            import_image(engine.client().api, base, cache, sources, log)
             made.append(base.reference)
     finally:
         engine.close()
     return made
 
 
+def import_image(
+    api: Any, base: Base, cache: Path, sources: Sequence[str], log: Callable[[str], None]
+) -> bool:
+    """Import `base` into the engine of the SDK's low-level `api` unless it is there (made
+    from its cached tarball, else by mmdebstrap); whether it was imported."""
+    import docker.errors
+
+    from vertice_driver_docker.client import translated
+
+    repository, tag = base.reference.rsplit(":", 1)
+    with locked(cache / f".{base.name}.lock"), translated("import", base.reference):
+        try:
+            api.inspect_image(base.reference)
+            log(f"{base.reference} is already on the engine")
+            return False
+        except docker.errors.ImageNotFound:
+            tarball = make_rootfs(base, cache, sources, log)
+            log(f"importing {tarball} as {base.reference}")
+            api.import_image_from_file(
+                str(tarball), repository=repository, tag=tag, changes=list(base.changes)
+            )
+            return True
+
+
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """`path` locked (flock) for as long as the block runs: one maker at a time per image."""
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
