@@ -54,7 +54,7 @@ def test_init_is_idempotent_and_shows_the_admin_token_once(cli):
     store = Store(cli.url)
     with store.read() as session:
         assert UserRepository(session).by_token(token_digest(token), datetime.now(UTC))
-        assert len(PlanRepository(session).all()) == 3
+        assert len(PlanRepository(session).all()) == 7  # the design's three and the catalog's
         assert RegionRepository(session).get("local").cloud_type == "sim"
         assert {f.name for f in FlavorRepository(session).all()} == {"small", "medium", "large"}
     store.dispose()

@@ -117,9 +117,11 @@ def test_cancel_from_another_thread_stops_the_build(
 
 
 def _sleepers(engine_client) -> bool:
-    """Whether a build's `sleep 30` container is on the engine."""
-    containers = engine_client.containers.list(all=True)
-    return any("sleep 30" in " ".join(c.attrs["Config"]["Cmd"] or ()) for c in containers)
+    """Whether a build's `sleep 30` container is on the engine (one listing of summaries: the
+    SDK's `containers.list` inspects each container, and fails on one another test removed
+    between the listing and the inspection)."""
+    summaries = engine_client.api.containers(all=True)
+    return any("sleep 30" in (c.get("Command") or "") for c in summaries)
 
 
 def _wait(condition, timeout: float) -> bool:
