@@ -97,3 +97,21 @@ def test_bad_bindings(admin, alice, bob):
     kind = alice.declare("web", bindings=[{"assembly": "plain", "component": "nope"}])
     assert kind.status_code == 422
     assert [a["name"] for a in alice.get("/v3/assembly_factory").json["items"]] == ["plain"]
+
+
+def test_a_database_offers_its_databaseinstance_component_without_its_password(
+    admin, alice, make_reconciler, converge
+):
+    admin.post("/v3/plan_factory", DB_PLAN)
+    db = alice.declare("db", plan_uri="/v3/plan/db-plan")
+    password = db.json["generated_inputs"]["password"]
+    (link,) = [c["href"] for c in db.json["components"] if c["target_name"] == "database"]
+    uri = db.json["uri"]
+    converge(make_reconciler(), lambda: alice.status(uri)["phase"] == "RUNNING")
+    found = alice.get(link).json
+    assert found["tag"] == "databaseinstance"
+    host = alice.status(uri)["instances"][0]["private_ipv4"]
+    facts = found["attributes"]
+    assert facts["url"] == f"postgresql://app@{host}:5432/shop"
+    assert (facts["user"], facts["database"], facts["password_set"]) == ("app", "shop", True)
+    assert password not in alice.get(link).text

@@ -65,7 +65,8 @@ class AssemblyService:
             "$", command=declaration.command, args=declaration.args, env=declaration.env
         )
         region = resolve.home_region(declaration)
-        plan_inputs = resolve.plan_model(svc, session, plan).inputs
+        plan_model = resolve.plan_model(svc, session, plan)
+        plan_inputs = plan_model.inputs
         given, input_problems = resolve_inputs(plan_inputs, declaration.inputs)
         problems += input_problems
         secret = {i.name for i in plan_inputs if i.secret}
@@ -83,7 +84,8 @@ class AssemblyService:
             region=region,
             flavor=declaration.flavor,
             credential=resolve.credential(svc, session, project_id, declaration.credential),
-            components=resolve.components(declared, declaration.flavor, region),
+            components=resolve.components(declared, declaration.flavor, region)
+            + resolve.offered_components(plan_model),
             desired_state=DesiredState(declaration.desired_state.value),
             metadata=resolve.metadata(declaration.metadata),
             metrics_port=declaration.metrics_port,

@@ -21,6 +21,7 @@ from vertice_core.store.repositories import (
     AssemblyRepository,
     EventRepository,
     FlavorRepository,
+    PlanRepository,
     RegionRepository,
 )
 
@@ -74,10 +75,39 @@ def _facts(session: Session, row: Row, tag: ComponentTag) -> dict[str, Any]:
         # How the application is reached: the URLs of the routes in front of it.
         urls = [route.url for route in routes_in_front(row.routes)]
         return {"url": urls[0], "urls": urls} if urls else {}
+    if tag is ComponentTag.DATABASEINSTANCE:
+        return _database(session, row)
     if tag is ComponentTag.SECURITY:
         summary = credential_summary((row.spec or {}).get("credential") or {})
         return {k: v for k, v in attrs.asdict(summary).items() if v is not None}
     return {}
+
+
+def _database(session: Session, row: Row) -> dict[str, Any]:
+    """Where the database is reached, as a binding gives it but without its password (the
+    owner saw it once, when the assembly was declared; consumers get it by binding)."""
+    plan = PlanRepository(session).get(row.plan_name)
+    settings: dict[str, Any] = {}
+    for service in (plan.document.get("services") or []) if plan else []:
+        for characteristic in service.get("characteristics") or []:
+            if str(characteristic.get("type", "")).endswith("::databaseinstance"):
+                settings.update(characteristic)
+    if not settings:  # a component the user declared: nothing is observed of it
+        return {}
+    spec = row.spec or {}
+    inputs = spec.get("inputs") or {}
+    user = inputs.get(settings.get("user", ""), "")
+    database = inputs.get(settings.get("database", ""), "")
+    hosts = [i.private_ipv4 for i in status_of(row).instances
+             if i.state.value == "running" and i.private_ipv4]  # fmt: skip
+    facts: dict[str, Any] = {"user": user, "database": database,
+                             "password_set": settings.get("password", "") in (
+                                 spec.get("sealed_inputs") or {})}  # fmt: skip
+    if hosts:
+        scheme, port = settings.get("scheme", "postgresql"), settings.get("port", "")
+        facts["host"] = hosts[0]
+        facts["url"] = f"{scheme}://{user}@{hosts[0]}:{port}/{database}"
+    return facts
 
 
 def events(

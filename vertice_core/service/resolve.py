@@ -7,7 +7,7 @@ field's JSON path, a `NotFound` for an unknown plan). Nothing is written.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import attrs
@@ -192,6 +192,16 @@ def components(declared: list[Component], flavor: str, region: str) -> list[Comp
         Component(ComponentTag.NETWORK_PRIVATE_IPV4, name="private ipv4"),
     ]
     return managed + declared
+
+
+def offered_components(plan: Plan) -> list[Component]:
+    """The components a plan's instances offer others: a `databaseinstance` when its plan
+    describes one (its scheme and port; the rest is observed when it is read)."""
+    settings = plan.settings("databaseinstance")
+    if not settings:
+        return []
+    attributes: dict[str, Any] = {k: settings[k] for k in ("scheme", "port") if k in settings}
+    return [Component(ComponentTag.DATABASEINSTANCE, name="database", attributes=attributes)]
 
 
 def credential(
