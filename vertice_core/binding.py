@@ -98,7 +98,6 @@ class BindingController:
         self.store, self.converter, self.box = store, converter, box
         self.clock, self.interval = clock, interval
         self._next = 0.0
-        self._plans: dict[str, Plan] = {}
 
     def due(self, now: float) -> Due:
         due = now >= self._next
@@ -117,7 +116,9 @@ class BindingController:
             providers = bindings.assemblies(wanted)
             hosts = bindings.hosts(providers)
             routes = bindings.route_urls(providers)
-            plans = {p.plan_name: self._plan(session, p.plan_name) for p in providers.values()}
+            # Read each pass: an administrator may have replaced a plan since the last one.
+            plans = {name: self._plan(session, name)
+                     for name in {p.plan_name for p in providers.values()}}  # fmt: skip
             made = bindings.with_instances(rows)
         changed = 0
         for consumer in rows.values():
@@ -172,12 +173,8 @@ class BindingController:
         return 1
 
     def _plan(self, session: Any, name: str) -> Plan | None:
-        if name not in self._plans:
-            row = PlanRepository(session).get(name)
-            if row is None:
-                return None
-            self._plans[name] = structure(self.converter, row.document, Plan)
-        return self._plans[name]
+        row = PlanRepository(session).get(name)
+        return structure(self.converter, row.document, Plan) if row is not None else None
 
     def target_failed(self, target: str, error: DriverError) -> None:
         """Nothing to record."""

@@ -110,7 +110,9 @@ class StoredLog:
             self.on_cancel()
 
     def close(self) -> None:
-        """Stop the heartbeat and store the rest of the log."""
+        """Stop the heartbeat and store the rest of the log (once: closing again does nothing)."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()

@@ -143,7 +143,7 @@ class BuildRun:
             sink.close()
             return self._retry(exc)
         except DriverError as exc:
-            reason = exc.reason if isinstance(exc, BuildFailed) else exc.reason or "BuildFailed"
+            reason = exc.reason or "BuildFailed"
             sink.write(f"build failed: {reason}: {exc.message}\n")
             sink.close()
             return self._failed(reason, exc.message)

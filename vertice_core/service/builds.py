@@ -74,14 +74,14 @@ class BuildService:
                 session, project_id_for(session, caller, project), assembly
             ).id
         rows = BuildRepository(session).in_projects(scope, assembly_id, limit=MAX_LISTED)
-        names = _names(session, {r.assembly_id for r in rows})
+        names = BuildRepository(session).assembly_names({r.assembly_id for r in rows})
         return [build_of(r, project_name(session, caller, r.project_id),
                          names.get(r.assembly_id, "")) for r in rows]  # fmt: skip
 
     def get(self, session: Session, caller: Caller, build_id: str) -> Build:
         """One build the caller may see."""
         row = _find(session, caller, build_id)
-        names = _names(session, {row.assembly_id})
+        names = BuildRepository(session).assembly_names({row.assembly_id})
         return build_of(row, project_name(session, caller, row.project_id),
                         names.get(row.assembly_id, ""))  # fmt: skip
 
@@ -160,10 +160,6 @@ def assembly_row(session: Session, project_id: str, name_or_id: str) -> Assembly
     if row is None:
         raise NotFound(f"the project has no assembly {name_or_id!r}")
     return row
-
-
-def _names(session: Session, ids: set[str]) -> dict[str, str]:
-    return BuildRepository(session).assembly_names(ids)
 
 
 def _find(session: Session, caller: Caller, build_id: str) -> BuildRow:
