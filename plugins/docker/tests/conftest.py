@@ -53,6 +53,23 @@ pytest_plugins = ["vertice_testing.plugin"]
 
 IMAGE = "localhost/busybox:latest"
 
+#: The xdist group of the tests that load the machine: one worker runs them one after the other
+#: (`make test` runs `--dist loadgroup`). Test files that count failed requests under load
+#: carry it as `pytestmark`; `pytest_collection_modifyitems` gives it to every test that makes
+#: images, so no two builds share the engine at once. Removing a test's image also removes the
+#: untagged cache layers it stood on, and a concurrent build using those layers failed with
+#: "unknown parent image ID".
+LOAD_GROUP = "docker-load"
+_MAKES_IMAGES = frozenset({"make_job", "base_images", "app_images"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & _MAKES_IMAGES and here in item.path.resolve().parents:
+            item.add_marker(pytest.mark.xdist_group(LOAD_GROUP))
+
 
 def _missing(what: str, hint: str) -> None:
     """Skip without the engine's packages; in CI (where `make test` installs them), fail."""
