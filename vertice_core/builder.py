@@ -14,7 +14,9 @@ The contract, checked by the builders' own tests against a real engine:
   that serve the region's cloud type, by `BuilderInfo.priority` (lowest first),
   when the source names no recipe; the first that says yes builds.
 * `build(job, log)` builds `job.tree` into an image named `job.image` (a full
-  reference, `localhost/vertice-<assembly>:<revision>`) carrying `job.labels`,
+  reference, `localhost/vertice-<assembly>:<revision>`) carrying `job.labels`
+  (a VM region's builder makes a `vertice_core.program.Program` instead and
+  returns its reference: the VM fetches the commit and runs it at boot),
   writes what the build prints to `log` as it goes (the user reads it while it
   runs), and returns the reference it made. It must not run longer than
   `job.deadline` (epoch seconds): past it, it stops the build and raises
@@ -93,6 +95,13 @@ class BuildJob:
     scratch: Path
     #: The recipe the source asked for ("" when the builder was detected).
     recipe: str = ""
+    #: Where the tree came from: the repository's URL (no credential in it), the ref
+    #: fetched and the folder built (VM builders hand them to the VM, which fetches itself).
+    url: str = ""
+    ref: str = ""
+    subdirectory: str = ""
+    #: Whether the repository needed a token or deploy key (which never reaches a builder).
+    private: bool = False
 
 
 @attrs.frozen
@@ -108,6 +117,10 @@ class BuilderInfo:
     #: Its turn when the source names no recipe: lowest asked first.
     priority: int = 100
     description: str = ""
+    #: Whether it builds from private repositories (a token or deploy key). A VM builder
+    #: does not: its VMs fetch the source themselves, and a credential would travel in
+    #: their user data, readable on the VM and shown in cloud consoles.
+    private_sources: bool = True
 
     def load(self) -> type[Builder]:
         """Import the builder class."""

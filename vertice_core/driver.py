@@ -18,7 +18,9 @@ The contract, checked by `vertice_drivers.testkit`:
 * `create(spec)` runs what the spec says where the cloud can: a container
   driver passes `spec.command` (as the entrypoint), `spec.args` (as the
   default arguments) and `spec.env` (as the environment) to the container; a
-  VM driver may ignore them (its image's init system decides what runs).
+  VM driver may ignore them (its image's init system decides what runs), but
+  delivers `spec.program` (a source-built assembly's) with the rest of its
+  cloud-init user data (`vertice_drivers.cloudinit.cloud_config`).
   `spec.env` and `spec.root_password` may hold secrets: never log them.
 * `delete`, `start`, `stop`, `reboot` are idempotent: deleting an instance
   that is already gone succeeds.
@@ -44,6 +46,7 @@ from typing import Any, ClassVar
 import attrs
 
 from vertice_core.model.status import InstanceState
+from vertice_core.program import Program
 
 __all__ = [
     "TAG_ASSEMBLY",
@@ -139,6 +142,9 @@ class InstanceSpec:
     #: When not 0, the instance should run node_exporter on this port (the plan asks for
     #: metrics); VM drivers do it with `vertice_drivers.cloudinit`.
     metrics_port: int = 0
+    #: Of a source-built assembly in a VM region: the program the VM fetches and runs at
+    #: boot (`vertice_core.program`); VM drivers deliver it with `vertice_drivers.cloudinit`.
+    program: Program | None = None
 
 
 @attrs.frozen

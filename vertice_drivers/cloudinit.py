@@ -1,4 +1,4 @@
-"""cloud-init user data for VM drivers: the launch credential, and node_exporter on request.
+"""cloud-init user data for VM drivers: the launch credential, node_exporter, a program.
 
 Every VM cloud vertice drives boots images with cloud-init (AWS user data,
 GCE and Azure custom data, OpenNebula's context). `cloud_config(spec)` writes
@@ -10,7 +10,10 @@ one `#cloud-config` document that:
   `::metrics` characteristic or the assembly's `metrics_port`), installs
   Prometheus' node_exporter from the distribution's packages, makes it listen
   on that port and starts it, so `GET /v3/sd/prometheus` can point Prometheus
-  at it.
+  at it;
+* when the spec carries a program (a source-built assembly in a VM region),
+  fetches its exact commit, prepares its recipe and runs it as the systemd
+  unit `vertice-app.service` (`vertice_drivers.vmprogram`).
 
 It does not carry the spec's `command`, `args` or `env`: user data is readable
 by every process of the VM (the metadata service) and shown in cloud consoles,
@@ -24,6 +27,7 @@ import json
 from typing import Any
 
 from vertice_core.driver import InstanceSpec
+from vertice_drivers import vmprogram
 
 #: node_exporter as Debian and Ubuntu package it.
 EXPORTER_PACKAGE = "prometheus-node-exporter"
@@ -54,6 +58,9 @@ def cloud_config(spec: InstanceSpec) -> str | None:
             ["systemctl", "enable", EXPORTER_PACKAGE],
             ["systemctl", "restart", EXPORTER_PACKAGE],
         ]
+    if spec.program is not None:  # a source-built assembly's: fetched and run at boot
+        for key, values in vmprogram.parts(spec.program).items():
+            config[key] = [*config.get(key, []), *values]
     if not config:
         return None
     # JSON is YAML: no YAML library is needed to write a cloud-config document.

@@ -19,7 +19,7 @@ log = logging.getLogger("vertice.builds")
 
 
 def installed() -> dict[str, str]:
-    """Recipe name -> the distribution that provides it (read from metadata, no import)."""
+    """Entry point name -> the distribution that provides it (read from metadata, no import)."""
     return {
         ep.name: ep.dist.metadata["Name"] if ep.dist else ""
         for ep in importlib.metadata.entry_points(group=BUILDER_NAMESPACE)
@@ -27,7 +27,10 @@ def installed() -> dict[str, str]:
 
 
 def infos() -> dict[str, BuilderInfo]:
-    """Every installed builder's `BuilderInfo`, by recipe name (broken plugins left out)."""
+    """Every installed builder's `BuilderInfo`, by entry point name (broken plugins left
+    out). The entry point's name is the recipe's, or `<recipe>-<kind>` when builders of one
+    recipe serve different clouds (`python` on Docker, `python-vm` on VMs): the recipe is
+    `BuilderInfo.name`."""
     found: dict[str, BuilderInfo] = {}
     for ep in importlib.metadata.entry_points(group=BUILDER_NAMESPACE):
         try:
@@ -60,3 +63,16 @@ def recipe_problem(recipe: str, cloud_type: str) -> str | None:
         names = ", ".join(info.name for info in available)
         return f"there is no recipe {recipe!r} for {cloud_type!r} regions (known: {names})"
     return None
+
+
+def private_problem(recipe: str, cloud_type: str) -> str | None:
+    """Why a private repository (a token or deploy key) cannot be built with `recipe` ("":
+    any) for a region of `cloud_type`, or None."""
+    available = [i for i in serving(cloud_type) if not recipe or i.name == recipe]
+    if not available or any(info.private_sources for info in available):
+        return None
+    return (
+        f"{cloud_type!r} regions build from public repositories only: their VMs fetch the "
+        "source themselves, and a token or deploy key would travel in their user data, "
+        "readable on the VM and shown in cloud consoles"
+    )

@@ -131,7 +131,9 @@ class BuildRun:
             image = builder.build(
                 BuildJob(build_id=b.id, tree=checkout.tree, commit=checkout.commit,
                          image=f"localhost/vertice-{b.assembly_id}:{b.revision}", labels=labels,
-                         deadline=deadline, scratch=scratch / "work", recipe=b.recipe),
+                         deadline=deadline, scratch=scratch / "work", recipe=b.recipe,
+                         url=b.url, ref=b.ref, subdirectory=b.subdirectory,
+                         private=bool(token or deploy_key)),
                 sink,
             )  # fmt: skip
             self._check_cancelled()

@@ -13,6 +13,7 @@ from vertice_core.driver import (
     SizeSpec,
 )
 from vertice_core.model.camp import Plan
+from vertice_core.program import Program
 from vertice_core.store.repositories.work import SpecRow
 from vertice_core.store.tables import FlavorRow
 
@@ -55,15 +56,19 @@ def instance_spec(
              **_opened(box, row.spec.get("sealed_inputs") or {})}  # fmt: skip
     tags = managed_tags(installation_id, row.id, key, row.project_id)
     release = row.spec.get("release")
+    program = None
     if release:  # built from source: the release's image, and which release it is
         tags[TAG_REVISION] = str(release["revision"])
+        # In a VM region, the build made a program the VM fetches at boot, on the plan's
+        # operating-system image (vertice_core.program).
+        program = Program.parse(release["image"])
     return InstanceSpec(
         key=key,
         assembly_id=row.id,
         name=row.name if ordinal == 0 else f"{row.name}-{ordinal}",
         project=project,
         plan=plan.name,
-        image=release["image"] if release else plan.image(),
+        image=release["image"] if release and program is None else plan.image(),
         size=SizeSpec(flavor.name, flavor.cpu, flavor.ram, flavor.disk),
         tags=tags,
         ssh_public_key=credential.get("public_key") or "",
@@ -78,6 +83,7 @@ def instance_spec(
         command=command,
         args=args,
         metrics_port=row.spec.get("metrics_port") or plan.metrics_port() or 0,
+        program=program,
     )
 
 

@@ -84,6 +84,10 @@ def source_problems(
         found = builders.recipe_problem(source.recipe, row.cloud_type)
         if found:
             problems.append(Problem(f"{path}.recipe", found))
+        secret = "token" if source.token else "deploy_key" if source.deploy_key else ""
+        found = builders.private_problem(source.recipe, row.cloud_type) if secret else None
+        if found:
+            problems.append(Problem(f"{path}.{secret}", found))
     return problems
 
 

@@ -10,8 +10,9 @@ import attrs
 import pytest
 
 from vertice_core.builder import BuildFailed
+from vertice_core.building.recipes import shell_command
 from vertice_driver_docker import baseimages
-from vertice_driver_docker.builders.recipe import run_on_host, shell_command
+from vertice_driver_docker.builders.recipe import run_on_host
 from vertice_driver_docker.builders.stopping import CANCELLED, Stopper
 from vertice_driver_docker.building import STATIC
 

@@ -23,20 +23,14 @@ Detected by a `package.json` at the tree's root.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 from vertice_core.builder import BuildFailed, BuildJob, BuildLog
+from vertice_core.building.recipes import json_object, node_command, package_json
 from vertice_driver_docker.builders.context import ContextWriter
-from vertice_driver_docker.builders.recipe import (
-    Plan,
-    RecipeBuilder,
-    procfile_web,
-    run_on_host,
-    shell_command,
-)
+from vertice_driver_docker.builders.recipe import Plan, RecipeBuilder, run_on_host
 from vertice_driver_docker.builders.stopping import Stopper
 
 __all__ = ["NodeBuilder"]
@@ -55,8 +49,8 @@ class NodeBuilder(RecipeBuilder):
         return (tree / "package.json").is_file()
 
     def plan(self, job: BuildJob, log: BuildLog, writer: ContextWriter, stopper: Stopper) -> Plan:
-        manifest = _json(job.tree / "package.json")
-        command = _command(job.tree, manifest)
+        manifest = package_json(job.tree)
+        command = node_command(job.tree, manifest)
         modules = self._install(job, log, stopper, manifest)
         writer.add_tree(job.tree, "app/", exclude=("node_modules",))
         steps = ["ENV NODE_ENV=production PATH=/app/node_modules/.bin:$PATH"]
@@ -87,7 +81,7 @@ class NodeBuilder(RecipeBuilder):
         for name in LOCK_FILES:
             lock = job.tree / name
             if lock.is_file() and not lock.is_symlink():
-                _check_lock(_json(lock), name)
+                _check_lock(json_object(lock), name)
                 (work / name).write_bytes(lock.read_bytes())
                 locked = True
         verb = ["ci"] if locked else ["install", "--no-package-lock"]
@@ -99,35 +93,6 @@ class NodeBuilder(RecipeBuilder):
             )
         modules = work / "node_modules"
         return modules if modules.is_dir() else None
-
-
-def _command(tree: Path, manifest: dict[str, Any]) -> tuple[str, ...]:
-    web = procfile_web(tree)
-    if web is not None:
-        return shell_command(web)
-    start = (manifest.get("scripts") or {}).get("start")
-    if isinstance(start, str) and start.strip():
-        return shell_command(start.strip())
-    main = str(manifest.get("main") or "index.js")
-    for script in ("server.js", main):
-        path = tree / script
-        if path.is_file() and path.resolve().is_relative_to(tree.resolve()):
-            return ("node", script)
-    raise BuildFailed(
-        "no entry point: no Procfile with a web: line, no scripts.start in package.json, "
-        f"no server.js and no {main} (package.json's main)",
-        reason="NoEntryPoint",
-    )
-
-
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        found = json.loads(path.read_text(errors="replace"))
-    except ValueError as exc:
-        raise BuildFailed(f"{path.name}: {exc}", reason="InvalidPackageJson") from None
-    if not isinstance(found, dict):
-        raise BuildFailed(f"{path.name}: not a JSON object", reason="InvalidPackageJson")
-    return found
 
 
 def _check_specs(dependencies: Any) -> None:

@@ -27,7 +27,6 @@ Detected by a `requirements.txt` or a `pyproject.toml` at the tree's root.
 
 from __future__ import annotations
 
-import ast
 import sys
 import tomllib
 from pathlib import Path
@@ -35,23 +34,14 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from vertice_core.builder import BuildFailed, BuildJob, BuildLog
+from vertice_core.building.recipes import SERVER, python_command
 from vertice_driver_docker.baseimages import PYTHON_VERSION
 from vertice_driver_docker.builders.context import ContextWriter
-from vertice_driver_docker.builders.recipe import (
-    Plan,
-    RecipeBuilder,
-    procfile_web,
-    run_on_host,
-    shell_command,
-)
+from vertice_driver_docker.builders.recipe import Plan, RecipeBuilder, run_on_host
 from vertice_driver_docker.builders.stopping import Stopper
 
-__all__ = ["PythonBuilder", "wsgi_entry_point"]
+__all__ = ["PythonBuilder"]
 
-#: Where to look for a WSGI callable, in order: (file, names it may define).
-WSGI_CANDIDATES = (("wsgi.py", ("application", "app")), ("app.py", ("app", "application")))
-#: The WSGI server of the default command.
-SERVER = "gunicorn"
 #: What pip's build isolation needs when a pyproject.toml names no build system.
 DEFAULT_BUILD_REQUIRES = ("setuptools>=40.8.0", "wheel")
 
@@ -66,7 +56,7 @@ class PythonBuilder(RecipeBuilder):
         return (tree / "requirements.txt").is_file() or (tree / "pyproject.toml").is_file()
 
     def plan(self, job: BuildJob, log: BuildLog, writer: ContextWriter, stopper: Stopper) -> Plan:
-        command = self._command(job.tree)
+        command = python_command(job.tree)
         from_requirements = (job.tree / "requirements.txt").is_file()
         requirements = [*_requirements(job.tree, from_requirements), SERVER]
         listing = "".join(f"{line}\n" for line in requirements)
@@ -104,52 +94,6 @@ class PythonBuilder(RecipeBuilder):
         if not from_requirements:
             steps.append(f"RUN {pip} /app && rm -rf /app/build")
         return Plan(steps=tuple(steps), command=command)
-
-    def _command(self, tree: Path) -> tuple[str, ...]:
-        web = procfile_web(tree)
-        if web is not None:
-            return shell_command(web)
-        entry = wsgi_entry_point(tree)
-        if entry is None:
-            looked = "; ".join(
-                f"{file} defining {' or '.join(names)}" for file, names in WSGI_CANDIDATES
-            )
-            raise BuildFailed(
-                f"no entry point: no Procfile with a web: line, and no WSGI app ({looked})",
-                reason="NoEntryPoint",
-            )
-        return shell_command(f'{SERVER} --bind "0.0.0.0:$PORT" {entry}')
-
-
-def wsgi_entry_point(tree: Path) -> str | None:
-    """`module:name` of the first WSGI callable the candidates define at their top level."""
-    for filename, names in WSGI_CANDIDATES:
-        path = tree / filename
-        if path.is_symlink() or not path.is_file():
-            continue
-        try:
-            module = ast.parse(path.read_bytes(), filename=filename)
-        except (SyntaxError, ValueError):
-            continue
-        defined = _top_level_names(module)
-        for name in names:
-            if name in defined:
-                return f"{path.stem}:{name}"
-    return None
-
-
-def _top_level_names(module: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in module.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            names.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
-    return names
 
 
 def _requirements(tree: Path, from_requirements: bool) -> list[str]:

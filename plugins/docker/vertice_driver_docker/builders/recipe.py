@@ -40,7 +40,7 @@ from vertice_driver_docker.builders.dockerfile import DockerfileBuilder
 from vertice_driver_docker.builders.stopping import Stopper
 from vertice_driver_docker.client import translated
 
-__all__ = ["Plan", "RecipeBuilder", "procfile_web", "run_on_host"]
+__all__ = ["Plan", "RecipeBuilder", "run_on_host"]
 
 #: The port every recipe's image listens on unless `PORT` says otherwise.
 PORT = 8080
@@ -112,24 +112,6 @@ def dockerfile(recipe: str, base: str, plan: Plan) -> str:
         f"CMD {json.dumps(list(plan.command))}",
     ]
     return "\n".join(lines) + "\n"
-
-
-def shell_command(line: str) -> tuple[str, ...]:
-    """`line` run by `sh -c`; `exec`'d when it is one command (signals reach it, not sh)."""
-    simple = not any(mark in line for mark in (";", "&", "|", "\n", "`", "$("))
-    return ("/bin/sh", "-c", f"exec {line}" if simple else line)
-
-
-def procfile_web(tree: Path) -> str | None:
-    """The `web:` command of the tree's `Procfile`, if it has one."""
-    path = tree / "Procfile"
-    if path.is_symlink() or not path.is_file():
-        return None
-    for line in path.read_text(errors="replace").splitlines():
-        name, colon, command = line.partition(":")
-        if colon and name.strip() == "web" and command.strip():
-            return command.strip()
-    return None
 
 
 def run_on_host(

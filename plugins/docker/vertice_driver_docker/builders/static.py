@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vertice_core.builder import BuildFailed, BuildJob, BuildLog
+from vertice_core.builder import BuildJob, BuildLog
+from vertice_core.building.recipes import site_folder, site_root
 from vertice_driver_docker.builders.context import ContextWriter
 from vertice_driver_docker.builders.recipe import Plan, RecipeBuilder
 from vertice_driver_docker.builders.stopping import Stopper
 
-__all__ = ["StaticBuilder", "site_root"]
-
-#: Where the site may be, in order ("" is the tree's root).
-SITE_FOLDERS = ("", "public", "dist")
+__all__ = ["StaticBuilder"]
 
 
 class StaticBuilder(RecipeBuilder):
@@ -31,27 +29,10 @@ class StaticBuilder(RecipeBuilder):
         return site_root(tree) is not None
 
     def plan(self, job: BuildJob, log: BuildLog, writer: ContextWriter, stopper: Stopper) -> Plan:
-        folder = site_root(job.tree)
-        if folder is None:
-            places = ", ".join(
-                f"{name}/index.html" if name else "index.html" for name in SITE_FOLDERS
-            )
-            raise BuildFailed(f"no site: none of {places}", reason="NoEntryPoint")
+        folder = site_folder(job.tree)
         log.write(f"The site's root: {folder + '/' if folder else 'the tree itself'}\n")
         writer.add_tree(job.tree / folder, "site/")
         return Plan(
             steps=("COPY site/ /www/",),
             command=("/bin/sh", "-c", 'exec httpd -f -p "$PORT" -h /www'),
         )
-
-
-def site_root(tree: Path) -> str | None:
-    """The folder of the tree ("" for its root) holding the site's `index.html`."""
-    for name in SITE_FOLDERS:
-        folder = tree / name
-        if name and (folder.is_symlink() or not folder.is_dir()):
-            continue
-        index = folder / "index.html"
-        if index.is_file() and not index.is_symlink():
-            return name
-    return None
