@@ -48,17 +48,20 @@ postgres:
 # Debian packages the tests and benchmarks run: a Docker engine and busybox (the docker
 # plugin's peer and its test image), wrk (the API benchmark), Prometheus and node_exporter
 # (the service-discovery test), Caddy (the first router's peer), mmdebstrap (the docker
-# builders' base images, made from Debian packages) and npm (the Node recipe runs `npm ci` on the
-# host; only when no npm is on PATH already). Installed only when missing; `apt-get update` only
-# if the install fails.
+# builders' base images, made from Debian packages), openssh-server (a live ssh git server for
+# the deploy-key tests, on 127.0.0.1 of its own; the machine's sshd it installs is disabled
+# again, so `make test` leaves nothing listening on port 22) and npm (the Node recipe runs `npm ci` on the host; only when no npm is on
+# PATH already). Installed only when missing; `apt-get update` only if the install fails.
 DEBIAN_PACKAGES := docker.io busybox-static wrk prometheus prometheus-node-exporter caddy \
-	mmdebstrap $(if $(shell command -v npm),,npm)
+	mmdebstrap openssh-server $(if $(shell command -v npm),,npm)
 system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing || \
 	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; }; \
+	  case " $$missing " in *" openssh-server "*) \
+	    systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true;; esac; \
 	fi
 
 # The docker builders' base images (vertice_driver_docker.baseimages), made offline from Debian

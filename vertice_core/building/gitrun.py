@@ -39,6 +39,8 @@ MAX_STDERR = 4 * 2**20
 #: How the lines that say what went wrong start (git's, ssh's).
 ERROR_STARTS = ("fatal:", "error:", "ssh:", "Permission denied", "Host key verification")
 USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
+#: ssh names the account it tried first: `git@host: Permission denied (publickey).`
+SSH_ACCOUNT = re.compile(r"^[^\s@]+@[^\s:]+: ")
 CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -64,7 +66,9 @@ class Done:
         """What went wrong in git's words: its first and last error lines (ssh's own
         first), else its last line ('' if none)."""
         lines = [line.strip()[:MAX_LINE] for line in self.err.splitlines() if line.strip()]
-        errors = [line for line in lines if line.startswith(ERROR_STARTS)]
+        errors = [
+            line for line in lines if SSH_ACCOUNT.sub("", line, count=1).startswith(ERROR_STARTS)
+        ]
         if not errors:
             return lines[-1] if lines else ""
         return "; ".join(dict.fromkeys([errors[0], errors[-1]]))
