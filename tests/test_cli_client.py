@@ -387,3 +387,39 @@ def test_scale_waits_until_every_replica_is_ready(cli, api, tmp_path):
     down = lines(cli("scale", "grow-1", "--replicas", "1", "--wait", "--timeout", "60").stdout)
     assert down[-1].endswith("[1/1 ready]")
     assert len(assembly(api, "grow-1")["status"]["instances"]) == 1
+
+
+def test_apply_shows_generated_inputs_once_patches_plain_ones_and_rotate_makes_new_ones(
+    cli, api, tmp_path
+):
+    db = {"name": "inp-db", "plan_uri": "/v3/plan/6_database_postgresql", "region": "local",
+          "flavor": "small", "inputs": {"database": "shop"}}  # fmt: skip
+    out = lines(cli("apply", "-f", write(tmp_path / "db.json", db)).stdout)
+    assert out[0].startswith("inp-db created (asm-")
+    (shown,) = [line for line in out if line.strip().startswith("password:")]
+    password = shown.split()[1]
+    assert len(password) == 24 and "shown this once" in shown
+    document = assembly(api, "inp-db")
+    assert document["inputs"]["database"] == "shop" and password not in json.dumps(document)
+
+    # a plain input the file says otherwise is patched; a secret one is left as it is
+    db["inputs"] = {"database": "shop2", "password": "from-the-file"}
+    result = cli("apply", "-f", write(tmp_path / "db2.json", db))
+    assert lines(result.stdout) == ["inp-db configured (inputs)"]
+    assert "secret inputs are never read back" in result.stderr and "password" in result.stderr
+    after = assembly(api, "inp-db")
+    assert after["inputs"]["database"] == "shop2"
+    assert after["replace_count"] == document["replace_count"] + 1
+    assert lines(cli("apply", "-f", str(tmp_path / "db2.json")).stdout) == ["inp-db unchanged"]
+
+    rotated = lines(cli("rotate", "inp-db", "password", "database").stdout)
+    new = rotated[0].split()[2]
+    assert rotated[0].startswith("inp-db: password: ") and new != password
+    assert rotated[1] == "inp-db: database: back to the plan's default 'app'"
+    assert (
+        rotated[2] == f"inp-db: replacement requested (replace_count {after['replace_count'] + 1})"
+    )
+    assert new not in json.dumps(assembly(api, "inp-db"))
+
+    failed = cli("rotate", "inp-db", "nope", code=1)
+    assert "error: inp-db has no input nope (it has: user, database, password)" in failed.stderr

@@ -261,7 +261,7 @@ def assembly(converter: cattrs.Converter, stored: StoredAssembly) -> dict[str, A
         events_uri=f"{assembly_uri(record.id)}/events",
         routes=[route_in_front(r) for r in stored.routes],
     )
-    if stored.generated:  # the answer that declared it: shown this once
+    if stored.generated:  # the answer that declared it or regenerated them: shown this once
         doc["generated_inputs"] = dict(stored.generated)
     return doc
 

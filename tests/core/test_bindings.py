@@ -115,3 +115,39 @@ def test_a_database_offers_its_databaseinstance_component_without_its_password(
     assert facts["url"] == f"postgresql://app@{host}:5432/shop"
     assert (facts["user"], facts["database"], facts["password_set"]) == ("app", "shop", True)
     assert password not in alice.get(link).text
+
+
+def test_a_rotated_password_reaches_the_consumer_which_is_replaced(
+    admin, alice, ctx, make_reconciler, converge
+):
+    assert admin.post("/v3/plan_factory", DB_PLAN).status_code == 201
+    db = alice.declare("db", plan_uri="/v3/plan/db-plan")
+    old = db.json["generated_inputs"]["password"]
+    web = alice.declare("web", bindings=[{"assembly": "db", "component": "databaseinstance"}])
+    reconciler = make_reconciler()
+    uris = (db.json["uri"], web.json["uri"])
+
+    def bound_with(password: str) -> bool:
+        reconciler.run_binding_pass()
+        url = bound_env(ctx, uris[1]).get("DATABASE_URL", "")
+        status = alice.status(uris[1])
+        running = all(alice.status(u)["phase"] == "RUNNING" for u in uris)
+        return running and f":{password}@" in url and status["updated_replicas"] == 1
+
+    converge(reconciler, lambda: bound_with(old))
+    provider_key = alice.status(uris[0])["instances"][0]["key"]
+    consumer_key = alice.status(uris[1])["instances"][0]["key"]
+
+    rotated = alice.patch(uris[0], [{"op": "remove", "path": "/inputs/password"}])
+    assert rotated.status_code == 200, rotated.json
+    new = rotated.json["generated_inputs"]["password"]
+    assert new != old
+
+    def replaced() -> bool:
+        provider = alice.status(uris[0])["instances"]
+        consumer = alice.status(uris[1])["instances"]
+        return (bound_with(new) and [i["key"] for i in provider] != [provider_key]
+                and len(consumer) == 1 and consumer[0]["key"] != consumer_key)  # fmt: skip
+
+    converge(reconciler, replaced)
+    assert old not in str(bound_env(ctx, uris[1]))

@@ -1,10 +1,11 @@
-"""`stop`, `start`, `restart`, `replace`, `delete`, `scale`: desired state, through the API.
+"""`stop`, `start`, `restart`, `replace`, `delete`, `scale`, `rotate`: desired state, by API.
 
 Actions are desired state, not commands: stop and start replace
 `desired_state` with a JSON Patch, restart raises `restart_count` by one
 (with `If-Match`, so two restarts racing are both counted, never merged),
 replace raises `replace_count` the same way (every instance replaced, one at a time),
-delete asks for deletion (202), scale replaces `replicas` (with `If-Match`).
+delete asks for deletion (202), scale replaces `replicas` (with `If-Match`), rotate
+removes plan inputs so that they are generated anew (or defaulted).
 Every name is resolved before anything is changed, so a typo changes nothing.
 """
 
@@ -18,7 +19,7 @@ import click
 from vertice_api.cli import routes, scalers
 from vertice_api.cli.assemblies import Directory, Document
 from vertice_api.cli.client import complete_names, names_argument, project_option
-from vertice_api.cli.connect import client_command, open_client
+from vertice_api.cli.connect import Failure, client_command, open_client
 from vertice_api.cli.wait import Tracked, wait_for, wait_options
 
 if TYPE_CHECKING:
@@ -190,4 +191,41 @@ def scale(name: str, replicas: int, project: str | None, wait: bool, timeout: fl
             wait_for(client, [Tracked.of(document, replicas=replicas)], timeout)
 
 
-COMMANDS = [stop, start, restart, replace, delete, scale]
+@click.command("rotate")
+@click.argument("name", shell_complete=complete_names)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@project_option
+@wait_options
+@client_command
+def rotate(
+    name: str, inputs: tuple[str, ...], project: str | None, wait: bool, timeout: float
+) -> None:
+    """Give the inputs INPUT... of assembly NAME new values: a generated secret (a database's
+    password) is generated anew and printed this once; any other input goes back to the
+    plan's default. The instances are then replaced one at a time, and assemblies bound to
+    NAME follow with the new values. With --wait, until every instance is new."""
+    with open_client(click.get_current_context()) as client:
+        document, etag = Directory(client).find(name, project)
+        known = [*(document.get("inputs") or {}), *(document.get("secret_inputs") or [])]
+        unknown = [i for i in inputs if i not in known]
+        if unknown:
+            raise Failure(
+                f"{name} has no input {', '.join(unknown)} (it has: {', '.join(known) or 'none'})"
+            )
+        removals: list[dict[str, object]] = [
+            {"op": "remove", "path": f"/inputs/{i}"} for i in dict.fromkeys(inputs)
+        ]
+        patched = _patch_current(client, document, etag, lambda _: removals)
+        generated = patched.get("generated_inputs") or {}
+        for key in dict.fromkeys(inputs):
+            if key in generated:
+                click.echo(f"{name}: {key}: {generated[key]}  (generated: shown this once)")
+            else:
+                value = (patched.get("inputs") or {}).get(key, "")
+                click.echo(f"{name}: {key}: back to the plan's default {value!r}")
+        click.echo(f"{name}: replacement requested (replace_count {patched['replace_count']})")
+        if wait:
+            wait_for(client, [Tracked.of(patched, "replaced")], timeout)
+
+
+COMMANDS = [stop, start, restart, replace, delete, scale, rotate]

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 #: which is how the declaration finds the assembly, and restart_count, which `restart` raises).
 PATCHED = ("description", "tags", "desired_state", "replicas")
 #: What cannot change in place: shown as a warning when the file says otherwise.
-#: (`env` is not among them: reads show only its names.)
+#: (`env` is not among them: reads show only its names. Plain `inputs` are patched too:
+#: `input_operations`.)
 FIXED = ("plan_uri", "region", "flavor", "metrics_port", "probe", "placement", "command", "args")
 #: A probe's defaults, so that a file naming fewer fields compares with the stored probe.
 PROBE_DEFAULTS = {"path": "", "interval": 10.0, "timeout": 2.0, "failure_threshold": 3}
@@ -170,7 +171,15 @@ def apply(client: Client, directory: Directory, declaration: Document) -> tuple[
         except NoSuchAssembly:
             raise exc from None  # the conflict was about something else: show it
         return update(client, document, etag, declaration)
-    return created, f"{name} created ({created.get('id')})"
+    return created, f"{name} created ({created.get('id')})" + generated_lines(created)
+
+
+def generated_lines(document: Mapping[str, Any]) -> str:
+    """The secret inputs vertice generated, for the one answer that shows them (else "")."""
+    generated = document.get("generated_inputs") or {}
+    return "".join(
+        f"\n  {key}: {value}  (generated: shown this once)" for key, value in generated.items()
+    )
 
 
 def update(
@@ -186,11 +195,46 @@ def update(
             err=True,
         )
     changed = [k for k in PATCHED if k in declaration and declaration[k] != document.get(k)]
+    operations = [{"op": "replace", "path": f"/{k}", "value": declaration[k]} for k in changed]
+    inputs, secret = input_operations(declaration, document)
+    if secret:
+        click.echo(
+            f"note: {name}: secret inputs are never read back, so apply leaves them as they are: "
+            f"{', '.join(secret)} (`vertice rotate {name} INPUT` generates a new one)",
+            err=True,
+        )
+    if inputs:
+        changed.append("inputs")
+        operations += inputs
     if not changed:
         return document, f"{name} unchanged"
-    operations = [{"op": "replace", "path": f"/{k}", "value": declaration[k]} for k in changed]
     patched = client.patch(document["uri"], operations, etag)
     return patched, f"{name} configured ({', '.join(changed)})"
+
+
+def input_operations(
+    declaration: Mapping[str, Any], document: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The patch operations of the plain inputs the file says otherwise (changing one
+    replaces the instances), and the secret inputs the file names (never compared)."""
+    given = declaration.get("inputs")
+    if not isinstance(given, Mapping):
+        return [], []
+    secret = set(document.get("secret_inputs") or [])
+    current = document.get("inputs") or {}
+    operations = [
+        {"op": "add", "path": f"/inputs/{key}", "value": value}
+        for key, value in given.items()
+        if key not in secret and current.get(key) != _as_text(value)
+    ]
+    return operations, [key for key in given if key in secret]
+
+
+def _as_text(value: Any) -> Any:
+    """A file's input value as the API stores it (JSON booleans and numbers as text)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int | float) else value
 
 
 def fixed_differences(declaration: Mapping[str, Any], document: Mapping[str, Any]) -> list[str]:

@@ -253,7 +253,8 @@ def _assembly_parts() -> dict[str, Json]:
                 "type": "object",
                 "additionalProperties": string(),
                 "description": "Only in the answer that declared the "
-                "assembly: the secret inputs vertice generated.",
+                "assembly, or that removed generated inputs in a patch: the secret inputs "
+                "vertice generated (shown this once).",
             },
             "status": ref("AssemblyStatus"),
             "events_uri": string(),

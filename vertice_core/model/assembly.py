@@ -80,6 +80,7 @@ PATCHABLE_PATHS = (
     "/restart_count",
     "/replicas",
     "/replace_count",
+    "/inputs",
 )
 
 #: Instances an assembly runs unless it says otherwise.

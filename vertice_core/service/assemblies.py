@@ -27,6 +27,7 @@ from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, NonNegative
 from vertice_core.service import bindings, resolve, sources
 from vertice_core.service.admission import admit
+from vertice_core.service.input_changes import changed_inputs, shown_inputs
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
 from vertice_core.service.records import Row, StoredAssembly, spec_of, stored_assembly, stored_spec
 from vertice_core.store.repositories import AssemblyRepository
@@ -145,8 +146,20 @@ class AssemblyService:
         """Apply a JSON Patch to the attributes the assembly's metadata lets the caller change."""
         row = self._changeable(session, caller, assembly_id, expected)
         allowed = allowed_paths(row.spec.get("metadata", {}), caller.admin)
-        values = apply_patch(self.svc.converter, patchable(row), operations, allowed)
-        return self._change(session, caller, row, values)
+        current = {**patchable(row), "inputs": shown_inputs(row.spec)}
+        values = apply_patch(self.svc.converter, current, operations, allowed)
+        patched = values.pop("inputs")
+        if patched == current["inputs"]:
+            return self._change(session, caller, row, values)
+        plan = resolve.plan_model(self.svc, session, row.plan_name)
+        changed = changed_inputs(row.spec, plan.inputs, patched, self.svc.box)
+        spec = {**row.spec, "inputs": changed.inputs, "sealed_inputs": changed.sealed_inputs}
+        if spec == row.spec:  # the same values given again
+            return self._change(session, caller, row, values)
+        # the instances are replaced, one at a time, to run with the new values
+        values["replace_count"] = max(values["replace_count"], row.replace_count + 1)
+        stored = self._change(session, caller, row, values, spec=spec)
+        return attrs.evolve(stored, generated=changed.generated)
 
     def scale(
         self,
@@ -201,11 +214,17 @@ class AssemblyService:
         return row
 
     def _change(
-        self, session: Session, caller: Caller, row: Row, values: dict[str, Any]
+        self,
+        session: Session,
+        caller: Caller,
+        row: Row,
+        values: dict[str, Any],
+        spec: dict[str, Any] | None = None,
     ) -> StoredAssembly:
-        """Validate, admit and store new values of the patchable attributes."""
+        """Validate, admit and store new values of the patchable attributes (and the spec
+        document, when its inputs changed)."""
         current = patchable(row)
-        if values == current:
+        if values == current and spec is None:
             return stored_assembly(row)
         if values["restart_count"] < row.restart_count:
             raise InvalidInput.at("$.restart_count", "restart_count can only grow")
@@ -226,7 +245,7 @@ class AssemblyService:
                 project=row.project_name,
                 name=values["name"],
                 spec=attrs.evolve(
-                    previous,
+                    previous if spec is None else spec_of(self.svc.converter, row, spec),
                     desired_state=DesiredState(values["desired_state"]),
                     restart_count=NonNegative(values["restart_count"]),
                     replicas=NonNegative(values["replicas"]),
@@ -236,6 +255,8 @@ class AssemblyService:
                 previous=previous,
             ),
         )
+        if spec is not None:
+            values = {**values, "spec": spec}
         if not repository.change_spec(row.id, row.generation, **values):
             raise Conflict("the assembly changed meanwhile; read it again and retry")
         return stored_assembly(_visible(repository.one(row.id, None), row.id))

@@ -23,7 +23,8 @@ from vertice_core.model.assembly import PowerState
 from vertice_core.model.types import Name, NonNegative, Tags
 from vertice_core.service.patch_document import check_shape, failed_test_message
 
-#: The patchable attributes of an assembly, in the order of `PATCHABLE_PATHS`.
+#: The patchable attributes of an assembly with a column of their own, in the order of
+#: `PATCHABLE_PATHS` (`/inputs` is in the spec document: `input_changes`).
 FIELDS = (
     "name",
     "description",
@@ -46,6 +47,8 @@ class Patchable:
     restart_count: NonNegative
     replicas: NonNegative
     replace_count: NonNegative
+    #: The plan inputs (`input_changes`), checked against the plan by the caller.
+    inputs: Any = None
 
 
 def allowed_paths(metadata: Mapping[str, Any], admin: bool) -> set[str]:
@@ -79,7 +82,7 @@ def apply_patch(
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
             raise InvalidInput.at(f"$[{i}]", f"the operation cannot be applied: {exc}") from None
     result = structure(converter, changed, Patchable)
-    return {
+    values = {
         "name": result.name,
         "description": result.description,
         "tags": list(result.tags),
@@ -88,6 +91,9 @@ def apply_patch(
         "replicas": result.replicas,
         "replace_count": result.replace_count,
     }
+    if "inputs" in current:  # as the patch left it: the caller checks it against the plan
+        values["inputs"] = changed.get("inputs")
+    return values
 
 
 def check_paths(operations: Sequence[dict[str, Any]], allowed: set[str]) -> None:

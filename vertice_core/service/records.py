@@ -82,8 +82,8 @@ class StoredAssembly:
     status_version: str
     #: By hostname and path prefix.
     routes: tuple[RouteInFront, ...] = ()
-    #: Of the answer that declared the assembly: the secret inputs vertice generated, by
-    #: name (shown this once; never stored in the clear).
+    #: Of the answer that declared the assembly (or that patched generated inputs away): the
+    #: secret inputs vertice generated, by name (shown this once; never stored in the clear).
     generated: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
 
@@ -293,12 +293,15 @@ def _condition(stored: Mapping[str, Any]) -> Condition:
     )
 
 
-def spec_of(converter: cattrs.Converter, row: Row) -> AssemblySpec:
-    """The `AssemblySpec` of a stored row (what admission hooks see)."""
+def spec_of(
+    converter: cattrs.Converter, row: Row, document: Mapping[str, Any] | None = None
+) -> AssemblySpec:
+    """The `AssemblySpec` of a stored row (what admission hooks see), with `document` as
+    its spec document when given (a change about to be stored)."""
     return structure(
         converter,
         {
-            **row.spec,
+            **(row.spec if document is None else document),
             "plan": row.plan_name,
             "region": row.region_name,
             "flavor": row.flavor_name,

@@ -66,7 +66,7 @@ def test_an_upgrade_keeps_instances_leases_and_routes_and_lets_replace_count_be_
                 "phase": "READY", "message": "", "status": {}, "status_digest": "",
                 "observed_generation": 1, "attempts": 0})  # fmt: skip
 
-        migrate.upgrade(store.engine)
+        migrate.upgrade(store.engine, "0006")
 
         with store.engine.connect() as connection:
             instances = connection.execute(
