@@ -34,7 +34,10 @@ def targets_of(
     instances: Sequence[Mapping[str, Any]],
     plan_ports: Sequence[int],
 ) -> list[Target]:
-    """The instances of an assembly to probe: running, and not on their way out."""
+    """The instances of an assembly to probe: running, and not on their way out. The old
+    instance of an ordinal being replaced (`retiring`) is not probed: the probes row of
+    the ordinal follows its new instance, whose readiness the replacement waits for (and
+    which is replaced in turn when it keeps failing)."""
     return [
         Target(
             assembly_id,
@@ -44,7 +47,7 @@ def targets_of(
             probe,
         )
         for i in instances
-        if i.get("state") == "running" and not i.get("draining")
+        if i.get("state") == "running" and not i.get("draining") and not i.get("retiring")
     ]
 
 

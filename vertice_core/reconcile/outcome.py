@@ -302,8 +302,13 @@ def outcome(
     settings: ReconcilerSettings,
     rng: random.Random,
     region: str = "",
+    failed_at: float | None = None,
 ) -> tuple[StatusWrite, status.Report]:
-    """The status write of one assembly after its actions (in `region`), and its report."""
+    """The status write of one assembly after its actions (in `region`), and its report.
+
+    A retry after a failed call is due `retry_in` seconds after `failed_at` (when the
+    calls returned; default `now`, the pass's start): a call that took long must not eat
+    into the backoff."""
     item, share = work.item, work.share
     decision = _with_created(work)
     error = _worst(work.errors)
@@ -319,7 +324,7 @@ def outcome(
             rng=rng,
             error=error,
         )
-        due_at = now + retry_in
+        due_at = (now if failed_at is None else max(now, failed_at)) + retry_in
     failure = placed.failure_of(work.refused, now)
     if failure is not None:
         # The refused ordinals are placed anew by the next pass, maybe over another region.
@@ -355,11 +360,14 @@ def _restarts(item: WorkItem, slots: Sequence[InstanceSlot], share: Share | None
 
 
 def _with_created(work: Work) -> Decision:
-    """The decision, with the instances the creates returned given to their members."""
+    """The decision, with the instances the creates returned given to their members: not
+    ready when the assembly has a probe (none has passed yet: routes must not send them
+    requests before one does)."""
     if not work.created:
         return work.decision
+    ready = not work.item.probed
     members = tuple(
-        attrs.evolve(m, instance=work.created[m.slot.ordinal])
+        attrs.evolve(m, instance=work.created[m.slot.ordinal], ready=ready)
         if m.instance is None and m.slot.ordinal in work.created
         else m
         for m in work.decision.members

@@ -375,13 +375,14 @@ class RegionPass:
     # -- writing --
 
     def _finish(self, works: list[Work], now: float) -> tuple[bool, int, int]:
-        """Write a batch's outcomes and events; `(busy, written, removed)`."""
-        busy, writes, events, removed = self._outcomes(works, now)
+        """Write a batch's outcomes and events; `(busy, written, removed)`. Retries count
+        from now, when the batch's calls have returned."""
+        busy, writes, events, removed = self._outcomes(works, now, failed_at=self.clock())
         self.ops.commit_pass(writes, events, removed)
         return busy, len(writes), len(removed)
 
     def _outcomes(
-        self, works: Sequence[Work], now: float
+        self, works: Sequence[Work], now: float, failed_at: float | None = None
     ) -> tuple[bool, list[StatusWrite], list[dict[str, Any]], list[str]]:
         """The writes, events and removals of worked-on assemblies (no I/O)."""
         writes: list[StatusWrite] = []
@@ -398,8 +399,9 @@ class RegionPass:
                 )
                 continue
             write, report = outcome(
-                work, now, settings=self.settings, rng=self.rng, region=self.region
-            )
+                work, now, settings=self.settings, rng=self.rng, region=self.region,
+                failed_at=failed_at,
+            )  # fmt: skip
             writes.append(write)
             events.extend(
                 placed.refusal_events(

@@ -76,11 +76,17 @@ def retrying(retry_in: float, now: float) -> str:
 
 
 def instance_view(
-    instance: Instance, ordinal: int = 0, draining: bool = False, ready: bool = True
+    instance: Instance,
+    ordinal: int = 0,
+    draining: bool = False,
+    ready: bool = True,
+    retiring: bool = False,
 ) -> dict[str, Any]:
     """The status document's view of one instance. `draining` (only there when true):
     the instance is on its way out, and routes no longer send it requests; `ready`
-    (only there when false): it runs, but has not passed its probe."""
+    (only there when false): it runs, but has not passed its probe; `retiring` (only
+    there when true, never shown by the API): the old instance of an ordinal being
+    replaced, which serves until the new one is ready (the prober probes the new one)."""
     view = {
         "ordinal": ordinal,
         "key": instance.key,
@@ -94,6 +100,8 @@ def instance_view(
         view["draining"] = True
     if not ready:
         view["ready"] = False
+    if retiring:
+        view["retiring"] = True
     revision = instance.tags.get(TAG_REVISION)
     if revision:
         view["revision"] = int(revision) if revision.isdigit() else 0
@@ -280,5 +288,5 @@ def instances_of(members: Sequence[Member]) -> tuple[dict[str, Any], ...]:
                 instance_view(m.instance, m.slot.ordinal, m.draining and not m.wanted, m.ready)
             )
         if m.retiring is not None:
-            views.append(instance_view(m.retiring, m.slot.ordinal, m.draining))
+            views.append(instance_view(m.retiring, m.slot.ordinal, m.draining, retiring=True))
     return tuple(views)

@@ -22,6 +22,13 @@ def test_only_running_instances_not_on_their_way_out_are_probed_at_their_address
     assert [(t.ordinal, t.address) for t in found] == [(0, "10.0.0.9:8080"), (3, "h:1")]
 
 
+def test_the_old_instance_of_an_ordinal_being_replaced_is_not_probed():
+    # Both ran at ordinal 0 and were probed in turn into the ordinal's one probes row, so
+    # a new instance that kept failing was never counted failing (nor ever replaced).
+    new, old = view(0, key="k0-new"), view(0, key="k0-old", retiring=True)
+    assert [t.key for t in targets_of("asm-1", PROBE, [new, old], plan_ports=[8080])] == ["k0-new"]
+
+
 def state(failures=0, ready=True, key="k0", at=100.0):
     return ProbeState(0, key, failures, ready, 3, at, "" if ready else "down")
 

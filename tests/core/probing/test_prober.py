@@ -126,3 +126,20 @@ def test_the_prober_is_due_again_soon_for_new_instances_and_costs_no_query_meanw
     assert len(counted) == queries  # ...and finding that out read nothing
     soon = after + DISCOVER + 1
     assert prober.due(soon).counts == {"probes": 1}  # but it looks again soon
+
+
+def test_a_new_instance_of_a_probed_assembly_is_not_ready_before_its_first_probe(
+    admin, alice, make_reconciler, configure_sim, server
+):
+    # The pass that created an instance reported it ready (routes sent it requests at
+    # once): a rolling replacement put a revision that never passed a probe in the routes.
+    port, _ = server
+    assert admin.post("/v3/plan_factory", plan_on(port)).status_code == 201
+    configure_sim(address="127.0.0.1")
+    probe = {"port": port, "path": "/healthz", "interval": 0.1, "failure_threshold": 3}
+    uri = alice.declare("web-1", plan_uri="/v3/plan/9_probed_web", probe=probe).json["uri"]
+    reconciler = make_reconciler()
+    reconciler.run_pass()  # creates the instance; no probe ran
+    (created,) = alice.get(uri).json["status"]["instances"]
+    assert created["ready"] is False
+    settle(reconciler, lambda: alice.get(uri).json["status"]["ready_replicas"] == 1, "ready")
