@@ -17,6 +17,7 @@ database, the secret key file and the simulated cloud's file.
 | `VERTICE_BUILD_LOG_LIMIT` | `1048576`: characters of a build's log kept |
 | `VERTICE_BUILD_WORKERS` | `2`: builds one reconciler process runs at once |
 | `VERTICE_BUILD_PROJECT_LIMIT` | `2`: builds of one project running at once (the others wait) |
+| `VERTICE_BUILD_ROLLOUT_TIMEOUT` | `600`: seconds a new revision has to run, ready, everywhere |
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class BuildSettings:
     workers: int = 2
     #: Builds of one project running at once, installation-wide.
     project_limit: int = 2
+    #: Seconds a revision released over an earlier one has to run on every instance and be
+    #: ready (its probe passing); past them it is failed and the earlier one comes back.
+    rollout_timeout: float = 600.0
 
 
 @attrs.frozen
@@ -90,6 +94,7 @@ class Config:
                 log_limit=_positive(env, "VERTICE_BUILD_LOG_LIMIT", 2**20),
                 workers=_positive(env, "VERTICE_BUILD_WORKERS", 2),
                 project_limit=_positive(env, "VERTICE_BUILD_PROJECT_LIMIT", 2),
+                rollout_timeout=_positive(env, "VERTICE_BUILD_ROLLOUT_TIMEOUT", 600),
             ),
         )
 

@@ -1,7 +1,10 @@
 """The build controller: queued builds claimed and run, on the controller runtime.
 
 Its one target is `builds`. `due` is one count of the builds any reconciler
-could claim (queued, or running with a lapsed lease: its reconciler died).
+could claim (queued, or running with a lapsed lease: its reconciler died), and
+of the rollouts whose deadline has passed: a pass judges those too
+(`building.rollouts`: a new revision that never became ready everywhere is
+failed and the previous one released again).
 A pass claims the oldest of them while this process has free workers
 (`VERTICE_BUILD_WORKERS`) and the build's project has fewer than
 `VERTICE_BUILD_PROJECT_LIMIT` builds running installation-wide, and starts
@@ -23,6 +26,7 @@ from pathlib import Path
 import attrs
 
 from vertice_core.builder import Builder
+from vertice_core.building.rollouts import Verdict, judge
 from vertice_core.building.run import LEASE, BuildRun, Claimed
 from vertice_core.config import BuildSettings
 from vertice_core.crypto import SecretBox
@@ -48,6 +52,8 @@ class BuildResult:
     error: str | None = None
     started: int = 0
     running: int = 0
+    #: The verdicts on the rollouts judged (`building.rollouts`).
+    rollouts: tuple[Verdict, ...] = ()
 
 
 class BuildController:
@@ -99,8 +105,15 @@ class BuildController:
                 per_project[build.project_id] = per_project.get(build.project_id, 0) + 1
                 self._start(attrs.evolve(build, attempts=build.attempts + 1))
                 started += 1
+        with self.store.read() as session:
+            judged = [b.id for b in BuildRepository(session).rollouts_due(now)]
+        verdicts = []
+        if judged:
+            with self.store.write() as session:
+                verdicts = [judge(session, b) for b in BuildRepository(session).rows(judged)]
         running = self.running()
-        return BuildResult(target, busy=running > 0, started=started, running=running)
+        return BuildResult(target, busy=running > 0, started=started, running=running,
+                           rollouts=tuple(verdicts))  # fmt: skip
 
     def _start(self, build: Claimed) -> None:
         run = BuildRun(self.store, build, holder=self.holder, settings=self.settings,

@@ -208,6 +208,10 @@ class BuildRun:
                 return BuildState.RUNNING  # fmt: skip
             released = release(session, b.assembly_id, revision=b.revision, build_id=b.id,
                                image=image, commit=commit)  # fmt: skip
+            if released is not None and released.previous is not None:
+                # a new revision over a serving one: judged at its deadline (rollouts)
+                deadline = time.time() + self.settings.rollout_timeout
+                BuildRepository(session).watch_rollout(b.id, deadline)
             if released:
                 self._event(session, EventType.NORMAL, "Released",
                             f"revision {b.revision} (build {b.id}, commit {commit[:12]}) is "

@@ -35,9 +35,16 @@ TOKEN = "repository-token"  # the test git server's own
 
 
 @pytest.fixture
-def config(config: Config) -> Config:
+def rollout_timeout() -> float:
+    """Seconds a new revision has to roll out (a test parametrizes it)."""
+    return 600.0
+
+
+@pytest.fixture
+def config(config: Config, rollout_timeout: float) -> Config:
     """The installation may fetch sources from 127.0.0.1 (the test's git server)."""
-    return attrs.evolve(config, builds=attrs.evolve(config.builds, allow_local=True))
+    builds = attrs.evolve(config.builds, allow_local=True, rollout_timeout=rollout_timeout)
+    return attrs.evolve(config, builds=builds)
 
 
 def dockerfile(base: str, page: str, extra: str = "") -> dict[str, str]:
@@ -112,3 +119,54 @@ def test_a_push_is_built_and_rolled_out_under_load_and_a_rollback_rebuilds_nothi
         assert page(caddy) == "revision one\n"
         assert len(alice.get("/v3/builds").json["items"]) == builds
         assert git.requests, "the source was fetched through git's HTTP backend"
+
+
+#: A probe on each instance's page `health`: revision one has it, the broken revision not.
+PROBE = {"port": 8080, "path": "/health", "interval": 1, "timeout": 1, "failure_threshold": 2}
+#: Seconds a revision has to roll out in the test below.
+ROLLOUT = 20
+
+
+@pytest.mark.parametrize("rollout_timeout", [ROLLOUT])
+def test_a_revision_that_never_becomes_healthy_is_undone_while_the_old_one_serves(
+    alice, caddy, running, busybox_image, tmp_path: Path, rollout_timeout
+):
+    repository = tmp_path / "repos" / "app"
+    healthy = {**dockerfile(busybox_image, "revision one\n", extra="COPY health /www/health\n"),
+               "health": "ok\n"}  # fmt: skip
+    make_repository(repository, healthy)
+    with GitHttpServer(tmp_path / "repos") as git:
+        uris = running(2, source={"url": git.url_of("app")}, probe=PROBE)
+        uri = uris[0]
+        wait_for(serving(alice, uris, 2), "revision one on two ready instances", timeout=120)
+        one = alice.get(uri).json["release"]
+
+        loads = Loads.start(caddy)
+        # revision two serves its page but not `health`: its probe never passes
+        make_repository(repository, dockerfile(busybox_image, "revision two\n"))
+        assert alice.post("/v3/builds", {"assembly": "web"}).status_code == 201
+
+        def latest() -> dict:
+            return alice.get("/v3/builds", params={"assembly": "web"}).json["items"][0]
+
+        pages = set()
+
+        def undone() -> bool:
+            pages.add(page(caddy))
+            return latest()["state"] == "failed"
+
+        wait_for(undone, "revision two to be failed at its rollout deadline",
+                 timeout=ROLLOUT + 120)  # fmt: skip
+        failed = latest()
+        assert (failed["revision"], failed["reason"]) == (2, "RolloutFailed"), failed
+        assert alice.get(uri).json["release"] == one
+
+        def back() -> bool:
+            instances = alice.get(uri).json["status"]["instances"]
+            return serving(alice, uris, 2)() and [i.get("revision") for i in instances] == [1, 1]
+
+        wait_for(back, "revision one on both instances", timeout=120)
+        assert_nothing_failed(*loads.stop())
+        assert pages == {"revision one\n"}  # the broken revision never served a request
+        reasons = [e["reason"] for e in alice.get(f"{uri}/events").json["items"]]
+        assert "RolloutFailed" in reasons

@@ -26,6 +26,11 @@ _QUEUED = BuildState.QUEUED.value
 _RUNNING = BuildState.RUNNING.value
 
 
+def _judged(now: float) -> Any:
+    """A build whose rollout deadline has passed."""
+    return and_(BuildRow.rollout_deadline.is_not(None), BuildRow.rollout_deadline <= now)
+
+
 def _claimable(now: float) -> Any:
     """Builds a reconciler may claim at `now`: queued, or running with a lapsed lease."""
     return or_(
@@ -143,8 +148,48 @@ class BuildRepository:
     # -- the build controller's --
 
     def due(self, now: float) -> int:
-        """How many builds a reconciler could claim at `now`."""
-        return int(self.session.scalar(select(func.count()).where(_claimable(now))) or 0)
+        """How many builds a reconciler could claim at `now`, and rollouts to judge."""
+        return int(
+            self.session.scalar(select(func.count()).where(or_(_claimable(now), _judged(now)))) or 0
+        )
+
+    def rows(self, ids: Sequence[str]) -> Sequence[BuildRow]:
+        """The builds of `ids` that exist, read afresh."""
+        query = (
+            select(BuildRow).where(BuildRow.id.in_(ids)).execution_options(populate_existing=True)
+        )
+        return self.session.scalars(query).all()
+
+    def rollouts_due(self, now: float, limit: int = 100) -> Sequence[BuildRow]:
+        """The builds whose rollout deadline has passed (`building.rollouts` judges them)."""
+        query = select(BuildRow).where(_judged(now)).order_by(BuildRow.rollout_deadline)
+        return self.session.scalars(query.limit(limit)).all()
+
+    def watch_rollout(self, build_id: str, deadline: float | None) -> None:
+        """Set (or, with None, clear) the build's rollout deadline."""
+        self.session.execute(
+            update(BuildRow)
+            .where(BuildRow.id == build_id)
+            .values(rollout_deadline=deadline)
+            .execution_options(synchronize_session=False)
+        )
+
+    def fail_rollout(self, build_id: str, message: str) -> bool:
+        """Fail a succeeded build whose revision never became healthy; False if it is not
+        (any longer) a succeeded build with a deadline."""
+        result = self.session.execute(
+            update(BuildRow)
+            .where(BuildRow.id == build_id, BuildRow.rollout_deadline.is_not(None))
+            .where(BuildRow.state == BuildState.SUCCEEDED.value)
+            .values(
+                state=BuildState.FAILED.value,
+                reason="RolloutFailed",
+                message=message,
+                rollout_deadline=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     def claimable(self, now: float, limit: int) -> Sequence[BuildRow]:
         """The oldest claimable builds."""

@@ -16,7 +16,8 @@ class BuildRow(Base):
     `revision` counts the assembly's builds from 1. A build is `queued` until a
     reconciler claims it (`holder`, `lease_until`: renewed while it runs, so a build
     whose reconciler died is claimed again once its lease ran out), then `running`,
-    then `succeeded`, `failed` or `cancelled`. Its log is in `build_logs`.
+    then `succeeded`, `failed` or `cancelled`. Its log is in `build_logs`. A succeeded build
+    whose revision never became healthy is failed afterwards (reason `RolloutFailed`).
     """
 
     __tablename__ = "builds"
@@ -46,7 +47,11 @@ class BuildRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="queued")
     builder: Mapped[str] = mapped_column(String(64), default="")
     commit: Mapped[str] = mapped_column(String(64), default="")
-    image: Mapped[str] = mapped_column(String(255), default="")
+    #: An image reference, or a VM program's (`vertice_core.program`: a URL, a commit and a
+    #: command, longer than 255 characters at times; SQLite enforces no length).
+    image: Mapped[str] = mapped_column(
+        String(255).with_variant(Text(), "postgresql", "cockroachdb"), default=""
+    )
     reason: Mapped[str] = mapped_column(String(64), default="")
     message: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -57,6 +62,9 @@ class BuildRow(Base):
     log_size: Mapped[int] = mapped_column(Integer, default=0)
     holder: Mapped[str] = mapped_column(String(255), default="")
     lease_until: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Of a build released over an earlier one: when its rollout must be done (epoch
+    #: seconds); a rollout still not done then fails the revision (`building.rollouts`).
+    rollout_deadline: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class BuildLogRow(Base):

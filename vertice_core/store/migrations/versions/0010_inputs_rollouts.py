@@ -1,5 +1,8 @@
 """Plan inputs may change after a launch: assemblies whose metadata lets `/replicas` be
-patched may patch `/inputs` too (`vertice_core.service.input_changes`). No schema change.
+patched may patch `/inputs` too (`vertice_core.service.input_changes`). A build released over
+an earlier one has a rollout deadline (`builds.rollout_deadline`, `building.rollouts`), and a
+build's image may be a VM program's reference, longer than 255 characters (`builds.image`
+becomes TEXT where the length is enforced; SQLite enforces none, and its table is not copied).
 
 Revision ID: 0010
 Revises: 0009
@@ -51,7 +54,13 @@ def _rewrite(add: bool) -> None:
 
 def upgrade() -> None:
     _rewrite(add=True)
+    op.add_column("builds", sa.Column("rollout_deadline", sa.Float(), nullable=True))
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("builds", "image", type_=sa.Text(), existing_type=sa.String(255))
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("builds", "image", type_=sa.String(255), existing_type=sa.Text())
+    op.drop_column("builds", "rollout_deadline")
     _rewrite(add=False)
