@@ -19,6 +19,11 @@ answers the new revision:
 * warm: the push changes only `app.py`: pip's cache and the engine's layer
   cache hold everything but the app's layer.
 
+Both sides remove the images they built at the end (and the layers only those used):
+the engine's data persists between runs, and a later run's cold build must not find
+the dependencies' layer of an earlier one (it did: vertice's cold push took 1.2 s
+against the peer's 4.9 s, a cache hit the peer never had).
+
 By hand ("peer"): `pip download` of the wheels on the host (as the recipe
 does, since containers reach no registry), `docker build` of the same
 Dockerfile the recipe generates, then a new container started and the old one
@@ -133,9 +138,25 @@ def _vertice(base_url: str) -> tuple[float, float]:
             client.delete(declared["uri"])
             inst.wait_for(lambda: not client.get("/v3/assembly_factory")["items"], timeout=60)
         stop(reconciler)
+        _remove_images(base_url, declared["id"])
         return seconds[0], seconds[1]
     finally:
         inst.close()
+
+
+def _remove_images(base_url: str, assembly_id: str) -> None:
+    """Remove the images vertice built for the assembly, and the layers only they use (as
+    the peer removes its own): a later run's cold build must not find its dependencies'
+    layer cached on the engine, which persists between runs."""
+    import docker
+
+    client = docker.DockerClient(base_url=base_url, version="auto")
+    try:
+        for image in client.images.list(filters={"label": f"vertice-assembly={assembly_id}"}):
+            with contextlib.suppress(docker.errors.APIError):
+                client.images.remove(str(image.id), force=True)
+    finally:
+        client.close()
 
 
 def _answers(client: Client, uri: str, revision: int, timeout: float) -> None:
