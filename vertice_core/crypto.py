@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,14 +99,21 @@ def load_key(config: Config) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = new_key()
-    # O_EXCL: two processes starting together must not write two different keys.
+    # Written whole to a private file, then linked into place: two processes starting
+    # together never write two different keys (a link never replaces a file), and the key
+    # file never exists empty or half-written (a process killed while creating it left an
+    # empty one, and every later start failed: "not a valid Fernet key").
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-", suffix=".key")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return key
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return path.read_text().strip()
+        return key
+    finally:
+        os.unlink(temporary)
 
 
 def new_key() -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import subprocess
 import sys
 
 import pytest
 from cryptography.fernet import Fernet
 
-from vertice_core.crypto import SecretBox, new_key, same_digest, token_digest
+from vertice_core.config import Config
+from vertice_core.crypto import SecretBox, load_key, new_key, same_digest, token_digest
 from vertice_core.errors import ConfigurationError
 
 
@@ -56,3 +58,15 @@ def test_cryptography_is_imported_only_when_a_secret_is_used():
 def test_token_digests_compare_equal_only_for_the_same_token():
     assert same_digest(token_digest("vt_a"), token_digest("vt_a"))
     assert not same_digest(token_digest("vt_a"), token_digest("vt_b"))
+
+
+def test_the_key_file_is_made_once_and_never_seen_half_written(tmp_path):
+    # Processes starting together each make the key on first use; one killed while
+    # creating it once left an empty file, and every later start failed.
+    config = Config(home=tmp_path / "home", database_url="sqlite://")
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: load_key(config), range(32)))
+    (key,) = keys
+    assert config.key_file.read_text() == key + "\n"
+    assert sorted(p.name for p in config.key_file.parent.iterdir()) == ["secret.key"]
+    SecretBox(key).seal("works")

@@ -95,6 +95,8 @@ def test_cancel_from_another_thread_stops_the_build(
     builder = make_builder(DOCKERFILE)
     job = make_job(tree)
     seen: list[bool] = []
+    # an earlier test's `sleep 30` step may still be on its way out: not this build's
+    assert _sleepers_gone(engine_client)
 
     def cancel_once_sleeping() -> None:
         seen.append(_wait(lambda: _sleepers(engine_client), 10))
@@ -111,7 +113,9 @@ def test_cancel_from_another_thread_stops_the_build(
     assert seen == [True]  # the step's container ran when the build was cancelled
     assert failed.value.reason == "BuildCancelled"
     assert time.monotonic() - started < 15
-    assert re.search(r"^Step 2/\d : RUN sleep 30$", build_log.text, re.M)
+    # The engine sends "Step 2/3 : RUN sleep 30" as it starts the step's container; the
+    # cancel may close the stream before the builder read that line (seen under load).
+    assert build_log.text.startswith("Sending the build context")
     assert not tagged(engine_client, job.image)
     assert _sleepers_gone(engine_client)
 
