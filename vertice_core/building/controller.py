@@ -89,24 +89,23 @@ class BuildController:
         now = self.clock()
         started = 0
         free = self.settings.workers - self.running()
-        if free > 0:
-            with self.store.read() as session:
-                builds = BuildRepository(session)
-                candidates = [_claimed(r) for r in builds.claimable(now, limit=free * 8 + 8)]
-                per_project = builds.running_by_project(now)
-            for build in candidates:
-                if started >= free:
-                    break
-                if per_project.get(build.project_id, 0) >= self.settings.project_limit:
+        with self.store.read() as session:  # one read: what to claim, what to judge
+            builds = BuildRepository(session)
+            candidates = [_claimed(r) for r in builds.claimable(now, limit=free * 8 + 8)] if (
+                free > 0) else []  # fmt: skip
+            per_project = builds.running_by_project(now) if candidates else {}
+            judged = [b.id for b in builds.rollouts_due(now)]
+        for build in candidates:
+            if started >= free:
+                break
+            if per_project.get(build.project_id, 0) >= self.settings.project_limit:
+                continue
+            with self.store.write() as session:
+                if not BuildRepository(session).claim(build.id, self.holder, now, LEASE):
                     continue
-                with self.store.write() as session:
-                    if not BuildRepository(session).claim(build.id, self.holder, now, LEASE):
-                        continue
-                per_project[build.project_id] = per_project.get(build.project_id, 0) + 1
-                self._start(attrs.evolve(build, attempts=build.attempts + 1))
-                started += 1
-        with self.store.read() as session:
-            judged = [b.id for b in BuildRepository(session).rollouts_due(now)]
+            per_project[build.project_id] = per_project.get(build.project_id, 0) + 1
+            self._start(attrs.evolve(build, attempts=build.attempts + 1))
+            started += 1
         verdicts = []
         if judged:
             with self.store.write() as session:

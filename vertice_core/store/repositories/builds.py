@@ -28,7 +28,7 @@ _RUNNING = BuildState.RUNNING.value
 
 def _judged(now: float) -> Any:
     """A build whose rollout deadline has passed."""
-    return and_(BuildRow.rollout_deadline.is_not(None), BuildRow.rollout_deadline <= now)
+    return BuildRow.rollout_deadline <= now  # NULL (no deadline) compares as not true
 
 
 def _claimable(now: float) -> Any:
