@@ -48,7 +48,8 @@ class Slot:
     #: The incarnation being replaced: it serves until the new one runs, then drains.
     retiring: int | None = None
     #: When the instance on its way out (scale down, or the retiring one) was drained:
-    #: taken out of the routes; it is deleted `drain` seconds later.
+    #: taken out of the routes; it is deleted `drain` seconds later, once no route
+    #: serves it (`Desired.served`).
     drain_started_at: float | None = None
 
 
@@ -82,6 +83,11 @@ class Desired:
     #: Seconds a running instance on its way out is drained before it is deleted
     #: (0: deleted at once; the reconciler drains only assemblies with a route).
     drain: float = 0.0
+    #: The keys of the instances the routes in front of the assembly were last known to
+    #: send requests to: one drained is deleted only once it is not among them...
+    served: frozenset[str] = frozenset()
+    #: ...or `drain_limit` seconds after its drain began, whatever the routes say.
+    drain_limit: float = 120.0
     #: Whether the assembly declares a probe: its instances are ready only once their
     #: last probe passed (`health`), and are replaced after `threshold` failures in a row.
     probed: bool = False

@@ -46,11 +46,15 @@ def desired_of(
     drain: float = 0.0,
     probes: Mapping[int, ProbeState] | None = None,
     share: Share | None = None,
+    served: frozenset[str] | None = None,
+    *,
+    drain_limit: float = 120.0,
 ) -> Desired:
     """The planner's view of a work item (`drain`: seconds an instance on its way out
     is drained first, for assemblies with a route in front; `probes`: the prober's
     findings by ordinal; `share`: of an assembly with a placement, the ordinals and
-    rows placed in the pass's region)."""
+    rows placed in the pass's region; `served`: the keys of the instances its routes
+    were last known to serve, and `drain_limit`, see `Desired`)."""
     slots = item.slots if share is None else share.mine(item.slots)
     return Desired(
         assembly_id=item.id,
@@ -64,6 +68,8 @@ def desired_of(
         slots=tuple(_slot(s) for s in slots),
         replace_count=item.replace_count,
         drain=drain,
+        served=served or frozenset(),
+        drain_limit=drain_limit,
         probed=item.probed,
         health={
             ordinal: Health(p.key, p.failures, p.ready, p.threshold, p.message)

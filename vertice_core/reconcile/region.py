@@ -147,7 +147,7 @@ class RegionPass:
         slots = self.ops.slots([row[0] for row in moving]) if moving else {}
         items = [WorkItem.of(row, slots.get(row[0], ())) for row in moving]
         row_of = {row[0]: row for row in moving}
-        routed = self.ops.routed(self.region) if moving else set()
+        routed = self.ops.served(self.region) if moving else {}
         probes = self.ops.probe_states(self.region) if moving else {}
         self.shares = self._shares_of([i for i in items if i.placed], now, routed, probes)
         for item in items:
@@ -156,7 +156,14 @@ class RegionPass:
             share = self.shares.get(item.id)
             drain = self.settings.drain if item.id in routed else 0.0
             decision = plan_actions(
-                desired_of(item, drain, probes.get(item.id), share),
+                desired_of(
+                    item,
+                    drain,
+                    probes.get(item.id),
+                    share,
+                    routed.get(item.id),
+                    drain_limit=self.settings.drain_limit,
+                ),
                 by_assembly.get(item.id, []),
                 now=now,
                 grace=self.settings.grace,
@@ -197,7 +204,7 @@ class RegionPass:
         self,
         items: Sequence[WorkItem],
         now: float,
-        routed: set[str],
+        routed: dict[str, frozenset[str]],
         probes: dict[str, Any],
     ) -> dict[str, Share]:
         """The region's share of each assembly with a placement (and, for those homed in
@@ -206,7 +213,7 @@ class RegionPass:
             return {}
         ids = [i.id for i in items]
         facts = self.ops.placed(ids)
-        routed.update(self.ops.routed_ids(ids))
+        routed.update(self.ops.served_ids(ids))
         probes.update(self.ops.probe_states_of(ids))
         return {
             i.id: share_of(

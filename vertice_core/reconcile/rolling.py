@@ -2,7 +2,8 @@
 rules (see `reconcile.plan`). Pure.
 
 * An ordinal scaled away is *drained* for `drain` seconds before its running
-  instance is deleted (`leaving`).
+  instance is deleted (`leaving`), and until no route sends it requests any more
+  (at most `drain_limit` seconds: `drained_out`).
 * Raising `replace_count` replaces one ordinal at a time, only while every wanted
   ordinal runs and is ready (`next_to_roll`): a new incarnation is created beside
   the retiring one (`roll`), which is drained once the new one is ready, then
@@ -97,7 +98,7 @@ def retire(
         return waiting, dupes
     drained = current.state is not RUNNING or want.desired is not DesiredState.RUNNING
     started = slot.drain_started_at if slot.drain_started_at is not None else now
-    if not drained and want.drain > 0 and now - started < want.drain:
+    if not drained and not drained_out(want, current, started, now):
         slot = attrs.evolve(slot, drain_started_at=started)
         draining = attrs.evolve(member, slot=slot, reason="Draining", busy=True,
                                 retiring=current, draining=True)  # fmt: skip
@@ -105,6 +106,19 @@ def retire(
     deleting = attrs.evolve(member, slot=slot, reason="Replacing", busy=True, retiring=current,
                             draining=True)  # fmt: skip
     return deleting, [*dupes, Action(Verb.DELETE, current.cloud_id, slot.ordinal)]
+
+
+def drained_out(want: Desired, instance: Instance, started: float, now: float) -> bool:
+    """Whether a running instance drained since `started` may be deleted: no drain, or
+    `drain` seconds passed and no route sends it requests any more (`served`: what the
+    route controller last recorded the proxy took: a proxy slow to drop it must not send
+    requests to an instance already deleted), or `drain_limit` seconds passed."""
+    if want.drain <= 0:
+        return True
+    elapsed = now - started
+    if elapsed < want.drain:
+        return False
+    return instance.key not in want.served or elapsed >= want.drain_limit
 
 
 def leaving(
@@ -115,8 +129,8 @@ def leaving(
     live = live_of(found)
     if live:
         started = slot.drain_started_at if slot.drain_started_at is not None else now
-        running = any(i.state is RUNNING for i in live)
-        if running and want.drain > 0 and now - started < want.drain:
+        running = [i for i in live if i.state is RUNNING]
+        if not all(drained_out(want, i, started, now) for i in running):
             slot = attrs.evolve(slot, drain_started_at=started)
             member = Member(slot, Phase.DELETING, "Draining", True, instance=live[0],
                             wanted=False, draining=True)  # fmt: skip

@@ -44,6 +44,10 @@ class ReconcilerSettings:
     #: down, or replaced), is taken out of the routes and deleted this much later, so
     #: the requests it is serving finish.
     drain: float = 10.0
+    #: A drained instance is deleted only once its routes no longer send it requests (the
+    #: route controller records what the proxy took), or this long after its drain began
+    #: whatever the routes say (a proxy that does not answer must not keep it forever).
+    drain_limit: float = 120.0
     #: A region that refused a create of a placed assembly for lack of capacity or quota
     #: is left out of its new placements this long (`vertice_core.model.placement`).
     placement_retry: float = 300.0

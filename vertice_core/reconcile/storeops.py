@@ -68,9 +68,9 @@ class PassStore:
         with self.store.read() as session:
             return ProbeRepository(session).of_region(region)
 
-    def routed(self, region: str) -> set[str]:
+    def served(self, region: str) -> dict[str, frozenset[str]]:
         with self.store.read() as session:
-            return WorkRepository(session).routed(region)
+            return WorkRepository(session).served(region)
 
     def placed(self, ids: Sequence[str]) -> dict[str, Placed]:
         """What the passes need about these assemblies with a placement."""
@@ -81,9 +81,9 @@ class PassStore:
             for assembly_id, (placement, prices, status) in found.items()
         }
 
-    def routed_ids(self, ids: Sequence[str]) -> set[str]:
+    def served_ids(self, ids: Sequence[str]) -> dict[str, frozenset[str]]:
         with self.store.read() as session:
-            return PlacementRepository(session).routed(ids)
+            return PlacementRepository(session).served(ids)
 
     def probe_states_of(self, ids: Sequence[str]) -> dict[str, dict[int, ProbeState]]:
         with self.store.read() as session:

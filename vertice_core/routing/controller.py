@@ -47,6 +47,9 @@ log = logging.getLogger("vertice.routes")
 
 #: The target a controller without a router reports (its routes say none is configured).
 NO_ROUTER = "(no router)"
+#: The key, in a route's status document, of the keys of the instances the proxy was last
+#: known to send requests to (internal: the API shows `upstreams`, not this).
+SERVING = "serving"
 
 
 @attrs.frozen
@@ -59,6 +62,28 @@ class RouteResult:
     applied: int = 0
     removed: int = 0
     written: int = 0
+
+
+@attrs.frozen
+class Shown:
+    """What a route's status says after a pass: its phase and message, the upstreams the
+    proxy sends requests to, and the keys of the instances behind them (`SERVING`)."""
+
+    phase: RoutePhase
+    message: str
+    upstreams: tuple[str, ...] = ()
+    serving: tuple[str, ...] = ()
+
+
+def _unsure(row: RouteRow, phase: RoutePhase, message: str, wanted: Iterable[str] = ()) -> Shown:
+    """The status of a route the proxy may not have taken (it refused, or did not answer):
+    the upstreams it was last known to serve, and as serving both the instances it served
+    and those it was given (it may have taken the change before failing), so no instance
+    is deleted while the proxy may still send it requests."""
+    before = row.status or {}
+    served = {str(k) for k in before.get(SERVING) or ()}.union(wanted)
+    upstreams = tuple(str(u) for u in before.get("upstreams") or ())
+    return Shown(phase, message, upstreams, tuple(sorted(served)))
 
 
 @attrs.frozen
@@ -147,7 +172,7 @@ class RouteController:
         mark, (facts, rows, digests) = self._mark(), self._read()
         if self.target is None:
             message = "no router is configured (VERTICE_ROUTER, see docs/routes.md)"
-            written = self._write(rows, dict.fromkeys(rows, (RoutePhase.PENDING, message, ())))
+            written = self._write(rows, dict.fromkeys(rows, Shown(RoutePhase.PENDING, message)))
             self._seen, self._watermark = digests, mark
             return RouteResult(target, written=written)
         router = self.target.router
@@ -155,24 +180,28 @@ class RouteController:
         plan = plan_pass(facts, live, router.fingerprint)
         outcomes, removed = self._change([d for d in plan.decisions if d.apply], plan.remove)
         now = self.clock()
-        statuses: dict[str, tuple[RoutePhase, str, tuple[str, ...]]] = {}
+        statuses: dict[str, Shown] = {}
         retry: dict[str, float] = {}
         busy = False
         for decision in plan.decisions:
             route_id = decision.spec.id
             failure = outcomes.get(route_id)
             if failure is None:
-                statuses[route_id] = (decision.phase, decision.message, decision.spec.upstreams)
+                statuses[route_id] = Shown(decision.phase, decision.message,
+                                           decision.spec.upstreams, decision.serving)  # fmt: skip
             elif isinstance(failure, TerminalError):
-                statuses[route_id] = (RoutePhase.FAILED, f"the proxy refused the route: "
-                                      f"{failure.message}", ())  # fmt: skip
+                why = f"the proxy refused the route: {failure.message}"
+                statuses[route_id] = _unsure(rows[route_id], RoutePhase.FAILED, why,
+                                             decision.serving)  # fmt: skip
             else:
                 attempts = rows[route_id].attempts + 1
                 delay = backoff(attempts - 1, base=self.backoff_base, cap=self.backoff_cap,
                                 rng=self.rng)  # fmt: skip
                 retry[route_id] = now + delay
-                why = f"the proxy did not take the route: {failure.message}"
-                statuses[route_id] = (RoutePhase.PENDING, f"{why} (retrying in {delay:.0f}s)", ())
+                why = (f"the proxy did not take the route: {failure.message} "
+                       f"(retrying in {delay:.0f}s)")  # fmt: skip
+                statuses[route_id] = _unsure(rows[route_id], RoutePhase.PENDING, why,
+                                             decision.serving)  # fmt: skip
                 busy = True
         written = self._write(rows, statuses, retry)
         self._seen, self._watermark = digests, mark
@@ -183,7 +212,7 @@ class RouteController:
         """The proxy did not answer: every route says so (and stays as it was served)."""
         _, rows, _ = self._read()
         message = f"the router {target} does not answer: {error.message}"
-        self._write(rows, dict.fromkeys(rows, (RoutePhase.PENDING, message, ())))
+        self._write(rows, {i: _unsure(row, RoutePhase.PENDING, message) for i, row in rows.items()})
 
     def error_result(self, target: str, message: str) -> RouteResult:
         return RouteResult(target, error=message)
@@ -276,7 +305,7 @@ class RouteController:
     def _write(
         self,
         rows: Mapping[str, RouteRow],
-        statuses: Mapping[str, tuple[RoutePhase, str, tuple[str, ...]]],
+        statuses: Mapping[str, Shown],
         retry: Mapping[str, float] | None = None,
     ) -> int:
         """Write each route's status that changed (one transaction)."""
@@ -286,9 +315,10 @@ class RouteController:
             return 0
         with self.store.write() as session:
             repo = RouteRepository(session)
-            for route_id, (phase, message, upstreams) in statuses.items():
+            for route_id, shown in statuses.items():
                 row = rows[route_id]
-                status = self._status(row, phase, message, upstreams)
+                phase, message = shown.phase, shown.message
+                status = self._status(row, shown)
                 digest = status_digest(status, phase.value, message)
                 due_at = retry.get(route_id)
                 attempts = row.attempts + 1 if due_at is not None else 0
@@ -305,10 +335,9 @@ class RouteController:
                 )  # fmt: skip
         return written
 
-    def _status(
-        self, row: RouteRow, phase: RoutePhase, message: str, upstreams: tuple[str, ...]
-    ) -> dict[str, Any]:
+    def _status(self, row: RouteRow, shown: Shown) -> dict[str, Any]:
         """The status document of a route (conditions keep their transition times)."""
+        phase, message, upstreams = shown.phase, shown.message, shown.upstreams
         ready = phase is RoutePhase.READY and bool(upstreams)
         synced = phase is RoutePhase.READY
         before = {c.get("type"): c for c in (row.status or {}).get("conditions", [])}
@@ -324,6 +353,7 @@ class RouteController:
         return {
             "observed_generation": row.generation,
             "upstreams": list(upstreams),
+            SERVING: list(shown.serving),
             "router": self.router_name,
             "url": url,
             "conditions": conditions,

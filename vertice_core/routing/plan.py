@@ -48,6 +48,10 @@ class RouteDecision:
     apply: bool
     phase: RoutePhase
     message: str
+    #: The keys of the instances behind the spec's upstreams (what the route's status
+    #: records once the proxy took the spec: the reconciler deletes an instance it drains
+    #: only once no route sends it requests, see `reconcile.rolling.drained`).
+    serving: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -71,6 +75,14 @@ def upstream_of(instance: Mapping[str, Any], port: int, plan_ports: Sequence[int
     if instance.get("ready") is False:
         return None
     return address_of(instance, port, plan_ports)
+
+
+def serving_of(route: RouteFacts) -> tuple[str, ...]:
+    """The keys of the instances the route sends requests to (those with an upstream)."""
+    return tuple(sorted(
+        str(i.get("key", "")) for i in route.instances
+        if upstream_of(i, route.port, route.plan_ports)
+    ))  # fmt: skip
 
 
 def spec_of(route: RouteFacts) -> RouteSpec:
@@ -107,6 +119,6 @@ def plan_pass(
         else:
             count = len(spec.upstreams)
             message = f"served by {count} instance{'s' if count > 1 else ''}"
-        decisions.append(RouteDecision(spec, apply, RoutePhase.READY, message))
+        decisions.append(RouteDecision(spec, apply, RoutePhase.READY, message, serving_of(route)))
     declared = {route.id for route in routes}
     return PassPlan(tuple(decisions), tuple(sorted(set(live) - declared)))

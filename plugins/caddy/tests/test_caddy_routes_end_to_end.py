@@ -104,6 +104,38 @@ def test_caddy_restarted_empty_gets_its_routes_back_within_a_pass(alice, caddy, 
     assert alice.get(uri).json["status"]["phase"] == "READY"
 
 
+def test_an_instance_scaled_away_is_deleted_only_once_caddy_no_longer_sends_it_requests(
+    alice, caddy, routed, upstream
+):
+    """Its drain (0.5 s here) has long ended while Caddy is down: the route's status still
+    says Caddy may send it requests, so it is kept (draining) until Caddy, started again
+    empty, took the route without it; the route's document does not show the keys."""
+    reconciler, _ = routed
+    port = int(upstream.address.rsplit(":", 1)[1])
+    body = {"hostname": "web.example.test", "assembly": "web-1", "port": port, "tls": "off"}
+    uri = alice.post("/v3/routes", body).json["uri"]
+    assembly = alice.get("/v3/assembly_factory").json["items"][0]["uri"]
+    settle(reconciler, lambda: alice.get(uri).json["status"]["upstreams"] == [upstream.address])
+    assert set(alice.get(uri).json["status"]) == {
+        "phase", "message", "observed_generation", "upstreams", "router", "conditions"}  # fmt: skip
+
+    caddy.stop()
+    alice.replace(assembly, "/replicas", 1)
+    deadline = time.monotonic() + 2.0  # four times the drain
+    while time.monotonic() < deadline:
+        reconciler.run_pass()
+        reconciler.route_runtime.run_target("default")
+        time.sleep(0.05)
+    instances = alice.get(assembly).json["status"]["instances"]
+    assert [(i["ordinal"], i["draining"]) for i in instances] == [(0, False), (1, True)]
+    assert "does not answer" in alice.get(uri).json["status"]["message"]
+
+    caddy.start()  # empty: the next route pass gives it the route, without ordinal 1
+    settle(reconciler, lambda: len(alice.get(assembly).json["status"]["instances"]) == 1)
+    assert alice.get(uri).json["status"]["phase"] == "READY"
+    assert caddy.request("web.example.test", "/")[1].startswith("upstream-a")
+
+
 def test_a_route_deleted_from_caddy_by_hand_comes_back_and_foreign_config_is_left_alone(
     alice, caddy, routed, upstream, make_router
 ):

@@ -29,7 +29,7 @@ from vertice_core.router import Balancing, HealthCheck, RouteSpec, TlsMode
 
 #: How long a request is tried on other upstreams when its upstream cannot be reached.
 TRY_DURATION = "5s"
-TRY_INTERVAL = "100ms"
+TRY_INTERVAL = "20ms"
 #: How long an upstream a request could not reach gets no requests.
 FAIL_DURATION = "10s"
 HTTP_SERVER = "vertice_http"

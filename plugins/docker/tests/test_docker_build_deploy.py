@@ -22,7 +22,7 @@ import attrs
 import httpx
 import pytest
 
-from docker_engine_peer.routed import HOST, Loads, assert_nothing_failed, serving
+from docker_engine_peer.routed import HOST, READY_PROBE, Loads, assert_nothing_failed, serving
 from vertice_core.config import Config
 from vertice_testing.gitserve import GitHttpServer, make_repository
 from vertice_testing.waiting import until as wait_for
@@ -65,7 +65,7 @@ def test_a_push_is_built_and_rolled_out_under_load_and_a_rollback_rebuilds_nothi
     make_repository(repository, dockerfile(busybox_image, "revision one\n"))
     with GitHttpServer(tmp_path / "repos", token=TOKEN) as git:
         source = {"url": git.url_of("app"), "token": TOKEN}
-        uris = running(2, source=source)
+        uris = running(2, source=source, probe=READY_PROBE)
         uri = uris[0]
         wait_for(serving(alice, uris, 2), "the first build's two instances behind the route",
                  timeout=120)  # fmt: skip

@@ -3,9 +3,10 @@
 The assembly's containers run busybox `httpd`; a route sends `web.vertice.test`
 to their port 8080 through Caddy (Debian's package, on reserved 127.0.0.1
 ports). The reconciler runs as it does in production (`run_forever`: both
-controllers, each on its runtime) in a thread. While the assembly is scaled
-down and every instance replaced, and while a container is killed behind
-vertice's back, two loads send requests through Caddy:
+controllers, each on its runtime) in a thread. While the assembly (with a
+readiness probe, `READY_PROBE`) is scaled down and every instance replaced,
+and while a container is killed behind vertice's back, two loads send requests
+through Caddy:
 
 * `wrk` (Debian's package): no answer may be an error (a 502 from an instance
   deleted while it served, a 503 from a route left without upstreams). Its
@@ -22,6 +23,7 @@ import time
 import pytest
 
 from docker_engine_peer.routed import (
+    READY_PROBE,
     Loads,
     assert_at_most_in_flight_failed,
     assert_nothing_failed,
@@ -78,7 +80,7 @@ def test_a_route_balances_across_a_spread_over_a_docker_region_and_a_sim_region(
 def test_scaling_down_and_replacing_every_instance_under_load_fail_no_request(
     alice, caddy, running
 ):
-    uris = running(5)
+    uris = running(5, probe=READY_PROBE)
     uri = uris[0]
     wait_for(serving(alice, uris, 5), "five replicas behind the route")
     before = {i["key"] for i in alice.get(uri).json["status"]["instances"]}

@@ -56,6 +56,37 @@ def test_a_running_instance_scaled_down_is_drained_then_deleted():
     assert list(after.actions) == [delete(1)]
 
 
+def test_a_drained_instance_the_routes_still_serve_is_kept_until_they_drop_it_or_the_limit():
+    """The drain ends when `drain` seconds passed **and** the route controller recorded that
+    the proxy no longer sends the instance requests (`served`); a proxy that never says so
+    keeps it at most `drain_limit` seconds."""
+    leaving_key = inst(1).key
+    served = want(1, Slot(0), Slot(1), drain=DRAIN, served=frozenset({leaving_key}),
+                  drain_limit=60.0)  # fmt: skip
+    cloud = [inst(0), inst(1)]
+    first = plan_actions(served, cloud, now=NOW, grace=GRACE)
+    later = attrs.evolve(served, slots=slots_of(first))
+    kept = plan_actions(later, cloud, now=NOW + DRAIN + 5, grace=GRACE)
+    assert kept.actions == () and draining(kept) == [(1, "i-1.1")] and kept.busy
+    dropped = attrs.evolve(later, served=frozenset({inst(0).key}))
+    assert list(plan_actions(dropped, cloud, now=NOW + DRAIN + 5, grace=GRACE).actions) == [
+        delete(1)
+    ]
+    assert list(plan_actions(later, cloud, now=NOW + 60, grace=GRACE).actions) == [delete(1)]
+
+
+def test_a_replaced_instance_the_routes_still_serve_is_deleted_once_they_drop_it():
+    desired = want(1, Slot(0, incarnation=2, retiring=1, replaced_done=1, drain_started_at=NOW),
+                   replace_count=1, drain=DRAIN, served=frozenset({inst(0).key}))  # fmt: skip
+    cloud = [inst(0), inst(0, RUNNING, 2)]
+    kept = plan_actions(desired, cloud, now=NOW + DRAIN, grace=GRACE)
+    assert kept.actions == () and draining(kept) == [(0, "i-0.1")]
+    dropped = attrs.evolve(desired, served=frozenset({inst(0, RUNNING, 2).key}))
+    assert list(plan_actions(dropped, cloud, now=NOW + DRAIN, grace=GRACE).actions) == [
+        delete(0, 1)
+    ]
+
+
 def test_without_a_drain_or_for_an_instance_that_never_ran_scale_down_deletes_at_once():
     at_once = plan_actions(want(1, Slot(0), Slot(1)), [inst(0), inst(1)], now=NOW, grace=GRACE)
     assert list(at_once.actions) == [delete(1)]

@@ -60,6 +60,15 @@ def test_upstreams_are_the_running_instances_sorted_and_unique():
     assert spec_of(facts(instances=twice)).upstreams == ("127.0.0.1:1", "127.0.0.1:2")
 
 
+def test_a_decision_names_the_instances_behind_its_upstreams():
+    """What the route's status records once the proxy took it (the reconciler deletes an
+    instance it drains only once no route serves it): running, not draining."""
+    keyed = [{**i, "key": f"k{n}"} for n, i in enumerate(UP)]
+    draining = {**instance(access=["127.0.0.1:3"]), "key": "k9", "draining": True}
+    (decision,) = plan_pass([facts(instances=[*keyed, draining])], {}, spec_digest).decisions
+    assert decision.serving == ("k0", "k1")
+
+
 @pytest.mark.parametrize(
     ("routes", "live", "applied", "removed", "messages"),
     [

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from vertice_core.store.bulk import insert_rows
 from vertice_core.store.leases import chunked
+from vertice_core.store.repositories.routes import serving_by_assembly
 from vertice_core.store.tables import AssemblyRow, FlavorRow, PlacementRow, RouteRow
 
 PLACEMENTS = cast(Table, PlacementRow.__table__)
@@ -100,14 +101,13 @@ class PlacementRepository:
             found[str(assembly_id)] = (dict(placement), by_region, dict(status or {}))
         return found
 
-    def routed(self, ids: Sequence[str]) -> set[str]:
-        """Which of these assemblies have a route in front of them."""
-        found: set[str] = set()
+    def served(self, ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        """Which of these assemblies have a route in front of them, each with the keys of
+        the instances its routes were last known to serve."""
+        found: dict[str, frozenset[str]] = {}
         for part in chunked(ids):
-            found.update(
-                str(i)
-                for (i,) in self._db.execute(
-                    select(_R.assembly_id).where(_R.assembly_id.in_(part)).distinct()
-                )
+            rows = self._db.execute(
+                select(_R.assembly_id, _R.status).where(_R.assembly_id.in_(part))
             )
+            found.update(serving_by_assembly(rows.tuples()))
         return found

@@ -15,6 +15,25 @@ from vertice_core.store.repositories.assemblies import AssemblyRepository
 from vertice_core.store.repositories.owned import assemblies_by_id, in_scope, insert_unique
 from vertice_core.store.tables import AssemblyRow, RouteRow
 
+#: The key, in a route's status document, of the keys of the instances the proxy was last
+#: known to send requests to (written by the route controller, read by the reconciler:
+#: an instance it drains is deleted only once no route serves it; not shown by the API).
+SERVING = "serving"
+
+
+def serving_by_assembly(
+    rows: Iterable[tuple[Any, dict[str, Any] | None]],
+) -> dict[str, frozenset[str]]:
+    """(assembly id, route status) rows as the keys of the instances each assembly's
+    routes serve: every routed assembly is there, with no keys when none is served."""
+    found: dict[str, set[str]] = {}
+    for assembly_id, status in rows:
+        found.setdefault(str(assembly_id), set()).update(
+            str(key) for key in (status or {}).get(SERVING) or ()
+        )
+    return {assembly_id: frozenset(keys) for assembly_id, keys in found.items()}
+
+
 #: Constants written into the SQL (`FastQuery` passes no bound parameters but its own).
 _ONE: ColumnClause[int] = literal_column("1")
 _ZERO: ColumnClause[int] = literal_column("0")

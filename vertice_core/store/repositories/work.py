@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from vertice_core.store.bulk import insert_rows, update_rows
 from vertice_core.store.leases import Leases, chunked
 from vertice_core.store.repositories.placements import PlacementRepository
+from vertice_core.store.repositories.routes import serving_by_assembly
 from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges, SlotRows
 from vertice_core.store.tables import (
     AssemblyRow,
@@ -172,15 +173,15 @@ class WorkRepository:
         """The instance rows of these assemblies, by assembly id, in ordinal order."""
         return SlotRows(self._db).of(ids)
 
-    def routed(self, region: str) -> set[str]:
-        """The assemblies of `region` with a route in front of them (drained on the way out)."""
+    def served(self, region: str) -> dict[str, frozenset[str]]:
+        """The assemblies of `region` with a route in front of them (drained on the way
+        out), each with the keys of the instances its routes were last known to serve."""
         rows = self._db.execute(
-            select(_R.assembly_id)
+            select(_R.assembly_id, _R.status)
             .join(AssemblyRow, _A.id == _R.assembly_id)
             .where(_A.region_name == region)
-            .distinct()
         )
-        return {str(assembly_id) for (assembly_id,) in rows}
+        return serving_by_assembly(rows.tuples())
 
     def items(self, ids: Sequence[str]) -> list[WorkItem]:
         """The assemblies with these ids and their instance rows, re-read (after a claim)."""

@@ -14,12 +14,17 @@ from vertice_testing.caddy import Caddy
 from vertice_testing.load import Load
 
 HOST = "web.vertice.test"
-#: How long an instance on its way out is drained: long enough for the route controller
-#: to take it out of Caddy and for the requests in flight to finish, on a machine whose two
-#: cores also build images for other tests (1.5 s let one request in 6,000 reach an
-#: instance already deleted there).
+#: How long an instance on its way out is drained at least: long enough for the requests in
+#: flight to finish on a machine whose two cores also build images for other tests (it is
+#: deleted only once the route controller recorded that Caddy dropped it, besides).
 DRAIN = 3.0
 WRK_CONNECTIONS, CLIENT_CONNECTIONS = 4, 2
+#: The readiness probe of the assemblies that must fail no request while instances come and
+#: go: without one, a new container gets requests as soon as it runs, before its server
+#: listens. Caddy then tries such a request on another instance, but gives up (a 502) when it
+#: loads a configuration during the wait between tries (`try_interval`), and a rollout loads
+#: one at each step: measured, one request in about 8,000 failed so (docs/routes.md).
+READY_PROBE = {"port": 8080, "path": "/", "interval": 1, "timeout": 1, "failure_threshold": 3}
 
 
 def serving(alice: Any, uris: tuple[str, str], count: int) -> Callable[[], bool]:
