@@ -75,6 +75,28 @@ class ConfigurationError(VerticeError):
     title = "Configuration error"
 
 
+class Unavailable(VerticeError):
+    """Something vertice needs (its database) cannot be reached right now; the same request
+    may work in `retry_after` seconds (the API answers 503 with that `Retry-After`).
+
+    The store raises it when connecting fails or the database dropped the connection
+    (a restart), instead of the driver's exception: the layers above know no SQLAlchemy.
+    """
+
+    title = "Service unavailable"
+
+    def __init__(self, description: str, retry_after: int = 5) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
+
+
+class StorageFull(Unavailable):
+    """The database's disk is full: nothing can be written until space is freed (the API
+    answers 507; reads still work). Raised by the store instead of the driver's error."""
+
+    title = "Insufficient storage"
+
+
 class MalformedInput(VerticeError):
     """A document is not of the shape its format requires (a JSON Patch operation
     without `path`): the request itself is malformed, not the values it carries."""
@@ -98,15 +120,53 @@ class Problem:
         return {"path": self.path, "message": self.message}
 
 
+#: The most problems an `InvalidInput` lists: a document with 60,000 wrong items gets the
+#: first ones and a count, not a 23 MB answer (issue 17); and the most characters of one
+#: problem's path and message (a message may quote the value, up to the body's size).
+MAX_PROBLEMS = 50
+MAX_PROBLEM_TEXT = 300
+#: The most characters of the problems the description (the error's text, also logged)
+#: repeats: all of them for a few, a start and a count for many.
+MAX_DESCRIPTION = 1000
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_PROBLEM_TEXT else f"{text[: MAX_PROBLEM_TEXT - 3]}..."
+
+
+def bounded(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """The problems once each, in order, each cut to `MAX_PROBLEM_TEXT` characters, at most
+    `MAX_PROBLEMS` of them, the last saying how many more there were. Reads the iterable
+    to its end (it is already built: the count must be right)."""
+    seen: dict[Problem, None] = {}
+    more = 0
+    for problem in problems:
+        cut = Problem(_cut(problem.path), _cut(problem.message))
+        if cut in seen:
+            continue
+        if len(seen) < MAX_PROBLEMS:
+            seen[cut] = None
+        else:
+            more += 1
+    kept = tuple(seen)
+    if more:
+        kept += (Problem("$", f"and {more} more problems not listed"),)
+    return kept
+
+
 class InvalidInput(VerticeError):
     """A document failed validation; `problems` names every field that is wrong."""
 
     title = "Invalid input"
 
     def __init__(self, problems: Iterable[Problem], description: str | None = None) -> None:
-        self.problems: Sequence[Problem] = tuple(problems)
-        text = description or "; ".join(f"{p.path}: {p.message}" for p in self.problems)
-        super().__init__(text or "the document is invalid")
+        self.problems: Sequence[Problem] = bounded(problems)
+        if description is None:
+            description = "; ".join(f"{p.path}: {p.message}" for p in self.problems)
+            if len(description) > MAX_DESCRIPTION:
+                count = len(self.problems)
+                description = f"{description[:MAX_DESCRIPTION]}... ({count} problems listed)"
+        super().__init__(description or "the document is invalid")
 
     @classmethod
     def at(cls, path: str, message: str) -> InvalidInput:

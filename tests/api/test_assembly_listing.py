@@ -116,6 +116,10 @@ def test_default_page_size(alice):
         ({"items_per_page": "0"}, "items_per_page"),
         ({"items_per_page": "-3"}, "items_per_page"),
         ({"items_per_page": "ten"}, "items_per_page"),
+        # empty values are not integers, nor one of the sorts (issue 17, item 10)
+        ({"items_per_page": ""}, "items_per_page"),
+        ({"start_index": ""}, "start_index"),
+        ({"sort": ""}, "sort"),
     ],
 )
 def test_bad_sort_or_paging_is_400(alice, params, named):

@@ -6,6 +6,11 @@ import json
 
 import pytest
 
+from vertice_api.http import dump_json
+from vertice_api.resources.plans import MAX_PLAN_BYTES
+from vertice_core.convert import structure, unstructure
+from vertice_core.model.camp import Plan
+
 #: The design document's plans, then the one-click catalog's.
 BUILTINS = [
     "1_virtualmachine_ubuntu",
@@ -121,6 +126,73 @@ def test_a_yaml_date_is_refused_not_a_crash(admin, snapshot):
     result = post_raw(admin, "/v3/plan_factory", body, "application/yaml")
     assert result.status_code in (400, 422), result.text
     assert snapshot() == before
+
+
+def alias_bomb(levels: int) -> str:
+    """YAML whose `levels` of aliases, each naming the level before nine times, expand a
+    few hundred bytes to 9 ** (levels + 1) strings."""
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"a{n}: &a{n} [{','.join([f'*a{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        (PLAN_YAML.replace("tags: [web, tls]", "tags: &t [web, tls]"), "anchor &t"),
+        (PLAN_YAML + "other: *t\n", "alias *t"),
+        (PLAN_YAML + "  - <<: *t\n", "alias *t"),
+        (PLAN_YAML + "        bomb:\n" + "\n".join(
+            f"          {line}" for line in alias_bomb(6).splitlines()), "anchor &a0"),
+    ],
+    ids=["anchor", "alias", "merge key", "alias bomb"],
+)  # fmt: skip
+def test_yaml_anchors_and_aliases_are_400_naming_the_first(admin, snapshot, body, found):
+    before = snapshot()
+    result = post_raw(admin, "/v3/plan_factory", body, "application/yaml")
+    assert result.status_code == 400, result.text
+    assert result.json["title"] == "Malformed YAML"
+    assert "anchors and aliases are not accepted" in result.json["description"]
+    assert found in result.json["description"]
+    assert "line" in result.json["description"]
+    assert snapshot() == before
+
+
+def plan_of_size(ctx, size: int) -> dict:
+    """PLAN padded with a characteristic's value so that it is stored as `size` bytes of JSON."""
+
+    def stored_size(plan: dict) -> int:
+        return len(dump_json(unstructure(ctx.converter, structure(ctx.converter, plan, Plan))))
+
+    def padded(length: int) -> dict:
+        (service,) = PLAN["services"]
+        characteristic = {**service["characteristics"][0], "padding": "p" * length}
+        return {**PLAN, "services": [{**service, "characteristics": [characteristic]}]}
+
+    plan = padded(size - stored_size(padded(0)))
+    assert stored_size(plan) == size
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/v3/plan_factory"), ("PUT", "/v3/plan/4_container_nginx")]
+)
+def test_a_plan_over_the_stored_size_bound_is_413(admin, ctx, snapshot, method, path):
+    assert admin.post("/v3/plan_factory", PLAN).status_code == 201
+    before = snapshot()
+    result = post_raw(
+        admin, path, json.dumps(plan_of_size(ctx, MAX_PLAN_BYTES + 1)), "application/json", method
+    )
+    assert result.status_code == 413, result.text[:300]
+    assert str(MAX_PLAN_BYTES) in result.json["description"]
+    assert str(MAX_PLAN_BYTES + 1) in result.json["description"]
+    assert snapshot() == before
+
+
+def test_a_plan_at_the_stored_size_bound_is_accepted(admin, ctx):
+    plan = plan_of_size(ctx, MAX_PLAN_BYTES)
+    assert admin.post("/v3/plan_factory", plan).status_code == 201
+    assert admin.put("/v3/plan/4_container_nginx", plan).status_code == 200
 
 
 def test_malformed_yaml_names_the_position(admin):

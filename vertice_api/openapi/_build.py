@@ -21,17 +21,18 @@ REASONS = {
     204: "No content",
     304: "Not modified: If-None-Match names the current ETag",
     400: "Bad request: a malformed or empty body (or JSON Patch document: an operation "
-    "without `op` or `path`), an invalid query parameter, or a NUL character in the URL",
+    "without `op` or `path`; YAML with an anchor or alias), an invalid or empty query "
+    "parameter, or a NUL character in the URL",
     401: "Missing, unknown, revoked or expired bearer token",
     403: "The caller may not do this (administrators only, or admission refused)",
     404: "No such resource, or one in a project the caller cannot see (whatever the body "
     "a write sends)",
     409: "Conflict with the current state (a name in use, a resource still in use)",
     412: "If-Match names no current version of the resource's spec",
-    413: "The body is larger than 1 MiB",
+    413: "The body is larger than 1 MiB (or, for a plan, its JSON document than 256 KiB)",
     415: "The body's media type is not one this operation accepts",
     422: "The document failed validation; `problems` names each field by its JSON path",
-    503: "The database does not answer",
+    503: "The database does not answer (try again after `Retry-After` seconds)",
 }
 
 #: Shared error responses, by status, under `components/responses`.

@@ -33,8 +33,9 @@ SORT_HELP = "+name, -name, +created_at, -created_at, +status or -status"
 
 
 def parse_sort(raw: str | None) -> tuple[str, bool]:
-    """`(column, descending)` from `+name` / `-created_at` (a `+` may arrive as a space)."""
-    if not raw:
+    """`(column, descending)` from `+name` / `-created_at` (a `+` may arrive as a space);
+    an empty `sort` is a 400 like any value outside the OpenAPI document's enum."""
+    if raw is None:
         return "name", False
     descending = raw.startswith("-")
     key = raw[1:] if raw[:1] in "+- " else raw

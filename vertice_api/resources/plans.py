@@ -9,7 +9,7 @@ import falcon
 from vertice_api import views
 from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
-from vertice_api.http import JSON_TYPES, YAML_TYPES, paging, read_body, respond
+from vertice_api.http import JSON_TYPES, YAML_TYPES, dump_json, paging, read_body, respond
 from vertice_api.resources.named import created, delete_unused, ensure_free, existing
 from vertice_core.convert import structure, unstructure
 from vertice_core.errors import InvalidInput
@@ -17,6 +17,15 @@ from vertice_core.model.camp import CAMP_VERSIONS, Plan
 from vertice_core.store.repositories import PlanRepository
 
 PLAN_TYPES = JSON_TYPES + YAML_TYPES
+
+MAX_PLAN_BYTES = 256 * 1024
+"""The largest plan stored, in bytes of its JSON document as stored and sent back.
+
+A body is at most 1 MiB, but the plan it declares may be larger once normalised (every
+service and characteristic written out with its defaults), and every read of the plans
+loads the documents: a 6.9 MB plan made each `GET /v3/plan_factory` take a second
+(issue 17). The built-in plans are about 1 KiB each; a larger plan is refused with a 413.
+"""
 
 
 def parse_plan(ctx: AppContext, body: Any) -> Plan:
@@ -37,6 +46,20 @@ def parse_plan(ctx: AppContext, body: Any) -> Plan:
     if problems:
         raise InvalidInput(problems)
     return plan
+
+
+def plan_document(ctx: AppContext, plan: Plan) -> dict[str, Any]:
+    """The document `plan` is stored as; a 413 naming both sizes when it is over
+    `MAX_PLAN_BYTES`."""
+    document: dict[str, Any] = unstructure(ctx.converter, plan)
+    size = len(dump_json(document))
+    if size > MAX_PLAN_BYTES:
+        raise falcon.HTTPContentTooLarge(
+            title="Plan too large",
+            description=f"the plan is {size} bytes as JSON, over the limit of "
+            f"{MAX_PLAN_BYTES} bytes ({MAX_PLAN_BYTES // 1024} KiB)",
+        )
+    return document
 
 
 def _bad_version(description: str) -> falcon.HTTPBadRequest:
@@ -72,12 +95,11 @@ class PlanFactory:
         self.ctx.catalog.invalidate()
         caller_of(req).require_admin()
         plan = parse_plan(self.ctx, read_body(req, accepted=PLAN_TYPES))
+        stored = plan_document(self.ctx, plan)
         with self.ctx.store.write() as session:
             plans = PlanRepository(session)
             ensure_free(plans, plan.name, "plan")
-            row = plans.add(
-                name=plan.name, builtin=False, document=unstructure(self.ctx.converter, plan)
-            )
+            row = plans.add(name=plan.name, builtin=False, document=stored)
             document = views.plan(row)
         created(resp, document)
 
@@ -101,10 +123,11 @@ class PlanItem:
         plan = parse_plan(self.ctx, body)
         if plan.name != name:
             raise InvalidInput.at("$.name", f"must be {name!r}, the plan's name in the URI")
+        stored = plan_document(self.ctx, plan)
         with self.ctx.store.write() as session:
             plans = PlanRepository(session)
             row = existing(plans, name, "plan")
-            plans.update(row, document=unstructure(self.ctx.converter, plan))
+            plans.update(row, document=stored)
             resp.media = views.plan(row)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
