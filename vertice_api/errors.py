@@ -1,10 +1,13 @@
 """Domain errors to HTTP, in one place, and one JSON shape for every error.
 
 Every error body is `{"title": ..., "description": ...}`; a 422 adds
-`"problems": [{"path": "$.name", "message": ...}, ...]`. A domain error this
-table does not know, and any other exception, is a bug: it is logged with its
-traceback and the request's id (the client's `X-Request-ID`, else a new one,
-sent back in that header) and answered with a 500 that reveals nothing else.
+`"problems": [{"path": "$.name", "message": ...}, ...]`. A database out of reach
+(`Unavailable`: down, restarting) is a 503 with a `Retry-After`, one whose disk is full
+(`StorageFull`) a 507 with one; each is logged as a warning
+without a traceback: an outage to wait out, not a bug. A domain error this table does
+not know, and any other exception, is a bug: it is logged with its traceback and the
+request's id (the client's `X-Request-ID`, else a new one, sent back in that header)
+and answered with a 500 that reveals nothing else.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ STATUS: dict[type[errors.VerticeError], str] = {
     errors.StaleVersion: falcon.HTTP_412,
     errors.InvalidInput: falcon.HTTP_422,
     errors.MalformedInput: falcon.HTTP_400,
+    errors.StorageFull: falcon.HTTP_507,
+    errors.Unavailable: falcon.HTTP_503,
 }
 
 REQUEST_ID = "X-Request-ID"
@@ -55,6 +60,9 @@ def handle_vertice_error(
     body: dict[str, Any] = {"title": exc.title, "description": exc.description}
     if isinstance(exc, errors.InvalidInput):
         body["problems"] = [p.as_dict() for p in exc.problems]
+    if isinstance(exc, errors.Unavailable):
+        log.warning("%s %s answered %s: %s", req.method, req.path, status[:3], exc.description)
+        resp.set_header("Retry-After", str(exc.retry_after))
     resp.status = status
     resp.media = body
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from vertice_api import wire_errors
 from vertice_core.config import Config
 
 log = logging.getLogger("vertice.serve")
@@ -53,6 +54,8 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             if key in self.cfg.settings:
                 self.cfg.set(key, value)
+        # In the master, before workers fork: gunicorn's own 400/414/431 answers are JSON.
+        wire_errors.install()
 
     def load(self) -> Any:
         from vertice_api.app import create_app
@@ -68,19 +71,42 @@ def _worker_exited(_server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
+#: A RAM file system most Linux machines have: where the metrics files go when it is there.
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 -- a folder made ours, 0700 (prepare_metrics_dir)
+
+
 def metrics_dir(config: Config) -> Path:
-    """The folder every process of `vertice serve` writes its metrics to (emptied at start)."""
+    """The folder every process of `vertice serve` writes its metrics to (emptied at start).
+
+    prometheus-client maps its files into memory and grows them as series appear: on a
+    full disk a write into a mapped page the file system cannot back kills the process
+    with SIGBUS, and gunicorn's workers died in a loop when the database's disk filled
+    (issue 17). So the files live in RAM (`/dev/shm`), in a folder named after the home
+    folder (two installations on one machine keep theirs apart), else under the home.
+    """
+    if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK | os.X_OK):
+        key = hashlib.sha256(str(config.home).encode()).hexdigest()[:16]
+        return SHARED_MEMORY / f"vertice-metrics-{key}"
     return config.home / "metrics"
 
 
-def prepare_metrics_dir(config: Config) -> None:
-    """Point prometheus-client's multiprocess mode at a fresh folder (unless already set)."""
+def prepare_metrics_dir(config: Config) -> Path | None:
+    """Point prometheus-client's multiprocess mode at a fresh folder of ours (unless set;
+    None then, else the folder): one that cannot be made ours (another user's, a link
+    someone planted in the shared `/dev/shm`) gives way to the one under the home folder."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return
-    folder = metrics_dir(config)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+        return None
+    for folder in dict.fromkeys((metrics_dir(config), config.home / "metrics")):
+        if folder.is_symlink():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            folder.mkdir(mode=0o700, parents=True)
+        except OSError:
+            continue
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+        return folder
+    raise RuntimeError(f"no folder for the metrics: {metrics_dir(config)} cannot be made")
 
 
 def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
@@ -106,8 +132,11 @@ def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
 
 def run_api(config: Config, *, bind: str, workers: int) -> None:
     """Serve the API alone until SIGTERM or Ctrl-C."""
-    prepare_metrics_dir(config)
-    ApiServer(config, gunicorn_options(bind, workers)).run()
+    made = prepare_metrics_dir(config)
+    try:
+        ApiServer(config, gunicorn_options(bind, workers)).run()
+    finally:
+        _remove(made)
 
 
 def serve_identity(config: Config) -> str:
@@ -177,5 +206,14 @@ def _terminate(child: subprocess.Popen[bytes]) -> None:
 
 def run(config: Config, *, bind: str, workers: int) -> int:
     """`vertice serve`: the API and one reconciler, until SIGTERM or Ctrl-C."""
-    prepare_metrics_dir(config)  # inherited by both children
-    return Supervisor(config, bind=bind, workers=workers).run()
+    made = prepare_metrics_dir(config)  # inherited by both children
+    try:
+        return Supervisor(config, bind=bind, workers=workers).run()
+    finally:
+        _remove(made)
+
+
+def _remove(folder: Path | None) -> None:
+    """Remove the metrics folder `prepare_metrics_dir` made (RAM is not for leftovers)."""
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -6,6 +6,9 @@ reconcilers, a test that plants a ghost). Instance state advances with time:
 a pending instance is running once its boot time has passed, so no process
 has to run the cloud. Rows of deleted instances stay `terminated` for a
 minute, as real clouds list them for a while, then disappear.
+
+The file is private (mode 0600, `private_file`), as a cloud's records are not every
+local user's to read.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
+
+from vertice_core.files import private_file
 
 #: How long a terminated instance is still listed, in seconds.
 TERMINATED_LISTED_FOR = 60.0
@@ -74,6 +79,7 @@ class SimCloud:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         self._local = threading.local()
         self._parsed: dict[str, tuple[dict[str, str], list[str]]] = {}
         with self._connection() as db:

@@ -9,6 +9,14 @@ run in autocommit (no BEGIN/ROLLBACK round trips), beside writers in WAL
 mode. On PostgreSQL and CockroachDB writes are plain transactions and reads
 autocommit too.
 
+A database that restarted has closed every connection the pools keep: a pooled
+connection is pinged when it is checked out (`pool_pre_ping`), and the connection a
+thread keeps for `connect()` is replaced once the server has closed it. A database
+out of reach (down, or dropping the connection mid-request) raises `Unavailable`
+from every block, which the API answers 503; never a driver's exception.
+
+A SQLite file is created mode 0600 (`vertice_core.files.private_file`).
+
 Callers own the transaction: a `with store.write() as session:` block commits
 when it ends and rolls back on an exception.
 """
@@ -18,6 +26,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import select
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,11 +35,12 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vertice_core.errors import ConfigurationError
+from vertice_core.errors import ConfigurationError, StorageFull, Unavailable
+from vertice_core.files import private_file
 from vertice_core.store.fastread import LISTENERS
 from vertice_core.store.writelock import WriteLock
 
@@ -87,12 +97,62 @@ def make_engine(url: str, *, begin: str | None = "BEGIN", **kwargs: Any) -> Engi
         kwargs.setdefault("connect_args", {"options": "-c plan_cache_mode=force_custom_plan"})
     if backend != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(parsed, **kwargs)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
-    _configure_sqlite(engine, begin=begin)
+        engine = create_engine(parsed, **kwargs)
+    else:
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(parsed.database))
+        engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine, begin=begin)
+    event.listen(engine, "handle_error", _connecting_failed_is_a_disconnect)
     return engine
+
+
+def _connecting_failed_is_a_disconnect(context: ExceptionContext) -> None:
+    """Mark an error raised while connecting (or pinging a pooled connection) as a
+    disconnect: the database is out of reach, whatever the driver's message says.
+
+    SQLAlchemy then sets `connection_invalidated` on the error it raises, so that
+    `_out_of_reach` tells it from an error of a statement (a constraint, a lock).
+    """
+    if context.connection is None:
+        context.is_disconnect = True
+
+
+def _out_of_reach(exc: BaseException, connection: Connection | None = None) -> bool:
+    """Whether `exc` says the database cannot be reached: connecting failed, or it
+    dropped the connection (a restart). A driver's own exception (raised on the DBAPI
+    cursor `FastQuery` uses) is judged by the dialect on the `connection` it came from.
+    """
+    if isinstance(exc, DisconnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated
+    if connection is None or connection.invalidated or connection.closed:
+        return False
+    dialect = connection.dialect
+    return isinstance(exc, dialect.loaded_dbapi.Error) and dialect.is_disconnect(
+        exc, connection.connection.dbapi_connection, None
+    )
+
+
+def _closed_by_server(connection: Connection) -> bool:
+    """Whether the server has spoken on an idle kept connection: it only does to end it
+    (a restart, `pg_terminate_backend`), so a readable socket means a dead connection.
+
+    Costs one `poll` of the socket, no round trip (a ping would cost as much as the read
+    it guards). A connection without a socket (SQLite) is never closed by a server.
+    """
+    raw = connection.connection.dbapi_connection
+    fileno = getattr(raw, "fileno", None)
+    if fileno is None:
+        return False
+    try:
+        poller = select.poll()
+        poller.register(fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except Exception:  # the driver raises when it knows the connection is closed
+        return True
 
 
 def _configure_sqlite(engine: Engine, *, begin: str | None) -> None:
@@ -160,7 +220,7 @@ class Store:
         statements of one `read()` may see different commits; code that needs
         one consistent snapshot reads inside `write()`.
         """
-        with self._reader() as session:
+        with _reaching(), self._reader() as session:
             yield session
 
     @contextmanager
@@ -170,31 +230,43 @@ class Store:
         Each thread keeps its connection open between blocks: checking one out
         of the pool and returning it costs about as much as the read itself.
         An autocommit connection holds no lock and no snapshot while it waits.
-        A connection the database dropped is replaced on the next block, and so is
-        one inherited through a fork.
+        One the server closed while it was kept (a database restart) is replaced
+        before the block; one the database drops during a block is replaced on the
+        next, and the block raises `Unavailable`. One inherited through a fork is
+        replaced too.
         """
         kept = self._kept
         connection: Connection | None = getattr(kept, "connection", None)
-        if (
-            connection is None
-            or connection.closed
-            or connection.invalidated
-            or kept.pid != os.getpid()  # inherited through a fork: never share a connection
-        ):
-            connection = self.read_engine.connect()
+        if connection is not None and not connection.closed and not connection.invalidated:
+            if kept.pid != os.getpid():  # inherited through a fork: never share a connection
+                connection = None
+            elif _closed_by_server(connection):
+                self._drop(connection)
+                connection = None
+        if connection is None or connection.closed or connection.invalidated:
+            with _reaching():
+                connection = self.read_engine.connect()
             connection.info[LISTENERS] = self._listeners
             kept.connection, kept.pid = connection, os.getpid()
             with self._kept_lock:  # (dropping the closed ones: a long life sees many)
                 self._kept_all = [c for c in self._kept_all if not c.closed] + [connection]
         try:
             yield connection
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                kept.connection = None
-            raise
+        except Exception as exc:
+            if not _out_of_reach(exc, connection):
+                raise
+            self._drop(connection)
+            kept.connection = None
+            raise _unavailable(exc) from exc
         finally:
-            if connection.in_transaction():
+            if not connection.closed and connection.in_transaction():
                 connection.rollback()  # only bookkeeping: the DBAPI connection autocommits
+
+    @staticmethod
+    def _drop(connection: Connection) -> None:
+        """Discard a kept connection the database dropped (its DBAPI connection too)."""
+        connection.invalidate()
+        connection.close()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -203,10 +275,10 @@ class Store:
         On a SQLite file, writers queue on a `WriteLock` first (see its module).
         """
         if self._write_lock is None:
-            with self._writer() as session, session.begin():
+            with _reaching(), self._writer() as session, session.begin():
                 yield session
             return
-        with self._write_lock.held(), self._writer() as session, session.begin():
+        with _reaching(), self._write_lock.held(), self._writer() as session, session.begin():
             yield session
 
     def on_statement(self, callback: Callable[[str], None]) -> None:
@@ -239,3 +311,40 @@ class Store:
         self._kept = threading.local()
         for engine in self._engines:
             engine.dispose()
+
+
+def _unavailable(exc: BaseException) -> Unavailable:
+    """The error a block raises when the database is out of reach (`exc` says why)."""
+    return Unavailable(f"the database is unavailable ({type(exc).__name__}); try again shortly")
+
+
+@contextmanager
+def _reaching() -> Iterator[None]:
+    """Raise `Unavailable` for an error of the block that says the database is out of reach,
+    and `StorageFull` for one that says its disk is full."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        if _disk_full(exc):
+            raise StorageFull(
+                "the database's disk is full: nothing can be stored until space is freed"
+            ) from exc
+        if _out_of_reach(exc):
+            raise _unavailable(exc) from exc
+        raise
+
+
+#: SQLite's result code for a full disk (`sqlite3.SQLITE_FULL`) and PostgreSQL's SQLSTATE.
+_SQLITE_FULL = 13
+_POSTGRES_DISK_FULL = "53100"
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether the database refused a write because its disk is full."""
+    original = getattr(exc, "orig", None)
+    if original is None:
+        return False
+    return (
+        getattr(original, "sqlite_errorcode", None) == _SQLITE_FULL
+        or getattr(original, "sqlstate", None) == _POSTGRES_DISK_FULL
+    )
