@@ -20,9 +20,26 @@ from vertice_api.context import AppContext
 from vertice_core.metrics import Metrics, exposition
 from vertice_core.store.repositories import AssemblyRepository
 
+#: The methods counted under their own name; any other is counted as `other`.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def labels(req: falcon.Request, resp: falcon.Response) -> tuple[str, str, str]:
+    """The route, method and status labels of a request, each from a bounded set.
+
+    A label value that a client chooses is a new series in every worker's file and in every
+    scrape, for good (issue 17): 2,000 requests with random methods grew `/metrics` from
+    92 KB to 3.6 MB. So the route is the matched template (one `unmatched` for every path no
+    route matches, never the raw path), the method is one of `METHODS` or `other`, and the
+    status is the numeric code the app chose, never anything read from the request.
+    """
+    route = req.uri_template or "unmatched"
+    method = req.method if req.method in METHODS else "other"
+    return route, method, str(resp.status_code)
+
 
 class RequestMetrics:
-    """Counts and times every request by route template, method and status."""
+    """Counts and times every request by route template, method and status (see `labels`)."""
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
@@ -38,14 +55,13 @@ class RequestMetrics:
         started = getattr(req.context, "started", None)
         if started is None:
             return
-        route = req.uri_template or "unmatched"
-        status = resp.status.split(" ", 1)[0] if isinstance(resp.status, str) else str(resp.status)
-        key = (route, req.method, status)
+        key = labels(req, resp)
         series = self._series.get(key)
         if series is None:
+            route, method, status = key
             series = self._series[key] = (
-                self.metrics.http_requests.labels(route, req.method, status),
-                self.metrics.http_seconds.labels(route, req.method),
+                self.metrics.http_requests.labels(route, method, status),
+                self.metrics.http_seconds.labels(route, method),
             )
         series[0].inc()
         series[1].observe(time.perf_counter() - started)

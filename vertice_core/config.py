@@ -18,6 +18,7 @@ database, the secret key file and the simulated cloud's file.
 | `VERTICE_BUILD_WORKERS` | `2`: builds one reconciler process runs at once |
 | `VERTICE_BUILD_PROJECT_LIMIT` | `2`: builds of one project running at once (the others wait) |
 | `VERTICE_BUILD_ROLLOUT_TIMEOUT` | `600`: seconds a new revision has to run, ready, everywhere |
+| `VERTICE_REGION_ALLOW_METADATA` | unset: no region endpoint at a metadata address; `1`: allowed |
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ class Config:
     prometheus_url: str | None = None
     #: How builds run and what sources they may fetch (see docs/builds.md).
     builds: BuildSettings = attrs.field(factory=BuildSettings)
+    #: Whether a region's endpoint may be a link-local address or a cloud's metadata service
+    #: (`vertice_core.addresses`): off, an administrator's typo or a stolen admin token
+    #: cannot make the control plane send signed requests to what hands out its credentials.
+    allow_metadata_endpoints: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -88,20 +93,25 @@ class Config:
             router_settings=_json_object(env, "VERTICE_ROUTER_SETTINGS"),
             prometheus_url=_url(env, "VERTICE_PROMETHEUS_URL"),
             builds=BuildSettings(
-                allow_local=(env.get("VERTICE_BUILD_ALLOW_LOCAL") or "0").lower()
-                in ("1", "true", "yes"),
+                allow_local=_flag(env, "VERTICE_BUILD_ALLOW_LOCAL"),
                 timeout=_positive(env, "VERTICE_BUILD_TIMEOUT", 1800),
                 log_limit=_positive(env, "VERTICE_BUILD_LOG_LIMIT", 2**20),
                 workers=_positive(env, "VERTICE_BUILD_WORKERS", 2),
                 project_limit=_positive(env, "VERTICE_BUILD_PROJECT_LIMIT", 2),
                 rollout_timeout=_positive(env, "VERTICE_BUILD_ROLLOUT_TIMEOUT", 600),
             ),
+            allow_metadata_endpoints=_flag(env, "VERTICE_REGION_ALLOW_METADATA"),
         )
 
     @property
     def key_file(self) -> Path:
         """The file the secret key is kept in when the environment gives none."""
         return self.home / "secret.key"
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """A yes/no setting: `1`, `true` or `yes` (any case) is yes; anything else, or unset, no."""
+    return (env.get(name) or "0").lower() in ("1", "true", "yes")
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import attrs
+import falcon.testing
 import pytest
+
+from vertice_api.app import create_app
+from vertice_testing.api import Api
 
 VAULT = {
     "name": "vault-1",
@@ -189,3 +193,51 @@ def test_users_may_not_write_regions(alice, snapshot, method, path):
 
 def test_unknown_region_is_404(alice):
     assert alice.get("/v3/regions/atlantis").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "says"),
+    [
+        ("file:///etc/passwd", "not file://"),
+        ("ftp://ec2.example", "not ftp://"),
+        ("ec2.example:443", "http:// or https://"),
+        ("http://", "with a host"),
+        ("https://ec2.example:0/", "with a host"),
+        ("https://ec2.example:99999/", "valid host and port"),
+        ("https://key:secret@ec2.example/", "put them in the region's credentials"),
+        ("https://ec2 .example/", "spaces"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local or metadata address"),
+        ("http://2852039166/", "link-local or metadata address"),  # 169.254.169.254 as a number
+        ("http://0xa9.0xfe.0xa9.0xfe/", "link-local or metadata address"),
+        ("http://[::ffff:169.254.169.254]/", "link-local or metadata address"),
+        ("http://[fe80::1]/", "link-local or metadata address"),
+        ("http://[fd00:ec2::254]/", "link-local or metadata address"),
+        ("http://100.100.100.200/", "link-local or metadata address"),
+        ("http://metadata.google.internal./", "link-local or metadata address"),
+    ],
+)
+def test_a_region_endpoint_is_an_http_url_away_from_metadata_services(
+    admin, snapshot, endpoint, says
+):
+    """The control plane sends a region's signed requests to its endpoint as soon as it is
+    stored: only http(s) URLs, without credentials, and not at a link-local or metadata
+    address (issue 17, item 7). Refused with a 422 naming `$.endpoint`; nothing stored."""
+    before = snapshot()
+    refused = admin.post("/v3/regions", {**VAULT, "endpoint": endpoint})
+    assert refused.status_code == 422, refused.json
+    (problem,) = refused.json["problems"]
+    assert problem["path"] == "$.endpoint" and says in problem["message"], problem
+    assert snapshot() == before
+
+
+def test_loopback_endpoints_are_accepted_and_metadata_ones_when_the_operator_allows(admin, ctx):
+    """A cloud's API on this machine (a simulator, a private cloud's controller) is normal;
+    `VERTICE_REGION_ALLOW_METADATA` lets an operator who means it name a link-local one."""
+    loopback = admin.post("/v3/regions", {**VAULT, "endpoint": "http://127.0.0.1:8773/"})
+    assert loopback.status_code == 201, loopback.json
+    metadata = {**VAULT, "name": "vault-2", "endpoint": "http://169.254.169.254/"}
+    assert admin.post("/v3/regions", metadata).status_code == 422
+    allowing = attrs.evolve(ctx, config=attrs.evolve(ctx.config, allow_metadata_endpoints=True))
+    operator = Api(falcon.testing.TestClient(create_app(allowing)), admin.token, "admin")
+    allowed = operator.post("/v3/regions", metadata)
+    assert allowed.status_code == 201, allowed.json

@@ -137,8 +137,6 @@ def test_expired_tokens_are_rejected(alice, client, store):
     result = as_token(client, token)
     assert result.status_code == 401
     assert "expired" in result.json["description"]
-    zero = alice.post("/v3/tokens", {"expires_in": 0}).json["token"]
-    assert as_token(client, zero).status_code == 401
 
 
 def test_admins_issue_and_list_tokens_for_others(admin, alice, client):
@@ -166,6 +164,7 @@ def test_users_issue_and_list_only_their_own(alice, bob, snapshot):
     ("body", "path"),
     [
         ({"expires_in": -1}, "$.expires_in"),
+        ({"expires_in": 0}, "$.expires_in"),  # expired at birth
         ({"expires_in": "1h"}, "$.expires_in"),
         ({"expires_in": 10**12}, "$.expires_in"),
         ({"name": 5}, "$.name"),

@@ -385,7 +385,7 @@ def _tenancy_input() -> Json:
             {
                 "name": text(maxLength=LABEL_MAX),
                 "expires_in": nullable(
-                    integer("Seconds; null: never.", minimum=0, maximum=MAX_INT)
+                    integer("Seconds; null: never.", minimum=1, maximum=MAX_INT)
                 ),
                 "user": nullable(ref("Name")),
             },

@@ -9,6 +9,7 @@ before they are stored and never returned.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import attrs
 import falcon
@@ -18,6 +19,7 @@ from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
 from vertice_api.http import read_body, respond
 from vertice_api.resources.named import created, delete_unused, ensure_free, existing
+from vertice_core.addresses import is_metadata_address
 from vertice_core.convert import structure, unstructure
 from vertice_core.errors import Conflict, InvalidInput, Problem, UnavailableError
 from vertice_core.model.cloud import Flavor, Region
@@ -39,6 +41,19 @@ def _same_name(given: str, name: str) -> None:
         raise InvalidInput.at("$.name", f"must be {name!r}, the name in the URI")
 
 
+def endpoint_refusal(endpoint: str, *, allowed: bool) -> str | None:
+    """Why this installation refuses a region endpoint (already a valid http(s) URL), or None:
+    a link-local or metadata host, unless `VERTICE_REGION_ALLOW_METADATA` allows it. The
+    control plane sends signed requests to a region's endpoint as soon as it is stored."""
+    host = urlsplit(endpoint).hostname or ""
+    if allowed or not host or not is_metadata_address(host):
+        return None
+    return (
+        f"must not be a link-local or metadata address ({host}): the control plane would send "
+        "it the region's signed requests (VERTICE_REGION_ALLOW_METADATA=1 allows it)"
+    )
+
+
 def region_columns(ctx: AppContext, body: Any, existing: RegionRow | None = None) -> dict[str, Any]:
     """The columns of a region from a request body, validated against its driver.
 
@@ -46,6 +61,9 @@ def region_columns(ctx: AppContext, body: Any, existing: RegionRow | None = None
     as long as the cloud type stays the same.
     """
     region = structure(ctx.converter, body, Region)
+    refused = endpoint_refusal(region.endpoint, allowed=ctx.config.allow_metadata_endpoints)
+    if refused:
+        raise InvalidInput.at("$.endpoint", refused)
     try:
         info = ctx.registry.info(region.cloud_type)
     except UnavailableError as exc:

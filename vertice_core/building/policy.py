@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from vertice_core.addresses import METADATA_NAMES, is_local_address
+
 __all__ = [
     "Location",
     "display_url",
@@ -42,11 +44,7 @@ SCHEME_MESSAGE = (
     "must be an https://, ssh:// or git:// URL "
     "(file:// only where the operator allows local sources)"
 )
-# The metadata services that are not already loopback or link-local addresses.
-METADATA = frozenset(
-    {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
-)
-LOCAL_NAMES = frozenset({"localhost", "metadata.google.internal"})
+LOCAL_NAMES = frozenset({"localhost", *METADATA_NAMES})
 # user@host:path, git's scp-like syntax (a user is required: `host:path` reads like a path).
 SCP = re.compile(
     r"(?P<user>[A-Za-z0-9._~+-]+)@(?P<host>\[[0-9A-Fa-f:.]+\]|[^/:\[\]@]+):(?P<path>.+)"
@@ -87,37 +85,6 @@ def parse_location(url: str) -> Location | None:
     user, colon, _ = userinfo.partition(":")
     host = parts.hostname or ""
     return Location(parts.scheme.lower(), user, host, port, parts.path, password=bool(colon))
-
-
-def is_local_address(text: str) -> bool:
-    """Whether an address (text) is loopback, link-local, unspecified or a metadata service.
-
-    IPv4 in any form a resolver accepts (`127.1`, `2130706433`, `0x7f.1`) and IPv4
-    inside IPv6 (`::ffff:127.0.0.1`) count as the IPv4 address they carry.
-    """
-    try:
-        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
-            text.split("%", 1)[0]
-        )
-    except ValueError:
-        if not re.fullmatch(r"[0-9A-Fa-fXx.]+", text):
-            return False
-        try:
-            address = ipaddress.IPv4Address(socket.inet_aton(text))
-        except OSError:
-            return False
-    if isinstance(address, ipaddress.IPv6Address):
-        carried = address.ipv4_mapped or (
-            ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if int(address) >> 32 == 0 else None
-        )
-        if carried is not None and int(address) > 1:
-            return is_local_address(str(carried))
-    return (
-        address.is_loopback
-        or address.is_link_local
-        or address.is_unspecified
-        or address in METADATA
-    )
 
 
 def valid_host(host: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import attrs
 
-from vertice_core.model.types import Label, Name, NonNegative, PublicKeyText
+from vertice_core.model.types import Label, Name, Positive, PublicKeyText
 
 
 @attrs.frozen
@@ -40,8 +40,9 @@ class TokenRequest:
     """A request for a new API token (`POST /v3/tokens`)."""
 
     name: Label = Label("")
-    #: Lifetime in seconds; None means the token does not expire.
-    expires_in: NonNegative | None = None
+    #: Lifetime in seconds (at least 1: a token expired at birth is a mistake, refused);
+    #: None means the token does not expire.
+    expires_in: Positive | None = None
     #: Admins may issue a token for another user.
     user: Name | None = None
 

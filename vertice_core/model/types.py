@@ -62,7 +62,8 @@ Password = NewType("Password", str)
 #: A short free text (a token's name, a provider's region): at most 255 characters.
 Label = NewType("Label", str)
 LABEL_MAX = 255
-#: Where a cloud's API answers (a URL or host:port): at most 1024 characters.
+#: Where a cloud's API answers: "" (the cloud's public one) or an http(s) URL of at most 1024
+#: characters, with no user or password (those are credentials).
 Endpoint = NewType("Endpoint", str)
 ENDPOINT_MAX = 1024
 #: An ISO 4217 currency code: three capital letters such as `USD`.
@@ -77,6 +78,32 @@ def length_problem(limit: int) -> Callable[[str], str | None]:
         return f"must be at most {limit} characters long" if len(value) > limit else None
 
     return problem
+
+
+def endpoint_problem(value: str) -> str | None:
+    """Why `value` is not an `Endpoint`, or None when it is (the text only: which hosts an
+    installation refuses is its region service's call, `vertice_core.addresses`)."""
+    from urllib.parse import urlsplit
+
+    if not value:
+        return None
+    if len(value) > ENDPOINT_MAX:
+        return f"must be at most {ENDPOINT_MAX} characters long"
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return "must be an http:// or https:// URL with a valid host and port"
+    if parts.scheme.lower() not in ("http", "https"):
+        scheme = f"{parts.scheme}://" if parts.scheme else "a bare name"
+        return f"must be an http:// or https:// URL, not {scheme[:20]}"
+    if not parts.hostname or port == 0:
+        return "must be an http:// or https:// URL with a host (and a port from 1 to 65535)"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry a user or password: put them in the region's credentials"
+    return None
 
 
 def currency_problem(value: str) -> str | None:
