@@ -2,7 +2,9 @@
 
 Scenarios: converge (SQLite, then PostgreSQL; idle follows on SQLite), declare,
 api, footprint, chaos, replicas (SQLite, then PostgreSQL; scaling on SQLite),
-routes (a real Caddy), placement (one region against a spread over two).
+routes (a real Caddy), placement (one region against a spread over two),
+builds (vertice's builds against docker build by hand), abuse (what hostile bodies
+cost the API against a valid one).
 Prints one line per figure and a summary, and writes the figures as JSON under
 `var/bench/` (or `--out`).
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from bench.report import Figure, Report
 from bench.scenarios import (
+    abuse,
     api,
     builds,
     chaos,
@@ -39,6 +42,7 @@ SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
     "routes": routes.run,
     "placement": placement.run,
     "builds": builds.run,
+    "abuse": abuse.run,
 }
 
 

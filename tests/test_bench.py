@@ -58,6 +58,9 @@ def test_every_scenario_runs_at_a_tiny_size(tmp_path):
         "routes.steady.config_reads",
         "routes.steady.pass_seconds",
         "routes.proxied.ratio",
+        "abuse.components.cpu_ms",
+        "abuse.components.answer_kb",
+        "abuse.rss_growth",
         "builds.python.warm.ratio",
     ):
         assert expected in names
