@@ -14,11 +14,13 @@ from vertice_api.auth import AuthMiddleware, TokenCache
 from vertice_api.context import AppContext
 from vertice_api.http import RejectNulInUrl, dump_json
 from vertice_api.observe import MetricsResource, RequestMetrics
+from vertice_api.ratelimit import FailureLimiter
 from vertice_api.resources import (
     assemblies,
     builds,
     catalog,
     discovery,
+    invitations,
     meta,
     plans,
     scalers,
@@ -27,14 +29,22 @@ from vertice_api.resources import (
 from vertice_api.resources import routes as routes_
 
 
-def create_app(ctx: AppContext) -> falcon.App[falcon.Request, falcon.Response]:
-    """The WSGI application serving `/v3/...` for the installation in `ctx`."""
+def create_app(
+    ctx: AppContext, failures: FailureLimiter | None = None
+) -> falcon.App[falcon.Request, falcon.Response]:
+    """The WSGI application serving `/v3/...` for the installation in `ctx`.
+
+    `failures` counts failed authentications; gunicorn's master makes one before the workers
+    fork so that they share it (`vertice_api.serve`). Without one the app makes its own.
+    """
     cache = TokenCache(ctx.token_cache_seconds)
+    if failures is None:
+        failures = FailureLimiter()
     app = falcon.App(
         middleware=(
             RequestMetrics(ctx.metrics),
             RejectNulInUrl(),
-            AuthMiddleware(ctx.store, cache),
+            AuthMiddleware(ctx.store, cache, failures),
         )
     )
     # Bodies are read by vertice_api.http (limits, media types, messages), not by Falcon.
@@ -84,6 +94,9 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
         ("/v3/projects/{name}", tenancy.ProjectItem(ctx, cache)),
         ("/v3/projects/{name}/members", tenancy.ProjectMembers(ctx, cache)),
         ("/v3/projects/{name}/members/{user}", tenancy.ProjectMember(ctx, cache)),
+        ("/v3/invitations", invitations.Invitations(ctx)),
+        ("/v3/invitations/{invitation_id}", invitations.InvitationItem(ctx, cache)),
+        ("/v3/invitations/{invitation_id}/accept", invitations.InvitationAccept(ctx, cache)),
         ("/v3/users", tenancy.Users(ctx)),
         ("/v3/users/{name}", tenancy.UserItem(ctx, cache)),
         ("/v3/tokens", tenancy.Tokens(ctx)),

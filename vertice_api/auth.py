@@ -4,6 +4,14 @@ Every route needs a token except the ones whose resource says `public = True`
 (`/healthz`, `/v3/openapi.json`). A token is looked up by its SHA-256 digest;
 the answer is cached per worker for a few seconds so that a busy client does
 not cost a query per request (a revoked token stops working within that time).
+
+Failed authentications are limited (`vertice_api.ratelimit`): a `vt_` token that is
+unknown, revoked or expired counts against its client address and its prefix; once either
+has `LIMIT` failures in a window, every request carrying it is answered 429 with a
+`Retry-After` before any lookup, valid tokens included. A missing header or a credential
+that is not a `vt_` token is refused (401) without counting: it costs no lookup and can
+never be right, and counting it would let one misconfigured client (or a scanner's
+"invalid credential" probes) behind a shared address lock out the rest.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from typing import Any
 
 import falcon
 
+from vertice_api.ratelimit import FailureLimiter, failure_keys
 from vertice_core.crypto import TOKEN_PREFIX, token_digest
 from vertice_core.service.caller import Caller, caller_for_token
 from vertice_core.store import Store
@@ -59,9 +68,10 @@ class TokenCache:
 class AuthMiddleware:
     """Resolves `Authorization: Bearer <token>` into `req.context.caller`."""
 
-    def __init__(self, store: Store, cache: TokenCache) -> None:
+    def __init__(self, store: Store, cache: TokenCache, limiter: FailureLimiter) -> None:
         self.store = store
         self.cache = cache
+        self.limiter = limiter
 
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
@@ -71,6 +81,15 @@ class AuthMiddleware:
         header = req.get_header("Authorization") or ""
         scheme, _, token = header.partition(" ")
         token = token.strip()
+        keys = failure_keys(req.remote_addr, token)
+        wait = self.limiter.retry_after(keys)
+        if wait is not None:
+            raise falcon.HTTPTooManyRequests(
+                title="Too many failed authentications",
+                description=f"too many failed authentications from this address or with "
+                f"this token's prefix; try again in {wait} s",
+                retry_after=wait,
+            )
         if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
             raise _unauthorized("send a bearer token: 'Authorization: Bearer vt_...'")
         digest = token_digest(token)
@@ -79,6 +98,7 @@ class AuthMiddleware:
             with self.store.read() as session:
                 caller = caller_for_token(session, digest, datetime.now(UTC))
             if caller is None:
+                self.limiter.failed(keys)
                 raise _unauthorized("the token is unknown, revoked or expired")
             self.cache.put(digest, caller)
         req.context.caller = caller

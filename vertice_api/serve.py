@@ -32,6 +32,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from vertice_api import wire_errors
+from vertice_api.ratelimit import FailureLimiter
 from vertice_core.config import Config
 
 log = logging.getLogger("vertice.serve")
@@ -43,11 +44,16 @@ MAX_RESTART_DELAY = 30.0
 
 
 class ApiServer(BaseApplication):  # type: ignore[misc]
-    """gunicorn serving `create_app(build_context(config))`."""
+    """gunicorn serving `create_app(build_context(config))`.
+
+    `load()` runs in each worker after the fork (no `preload_app`), so what the workers
+    share is made here, in the master: the table of failed authentications.
+    """
 
     def __init__(self, config: Config, options: dict[str, Any]) -> None:
         self.config_obj = config
         self.options = options
+        self.failures = FailureLimiter()
         super().__init__()
 
     def load_config(self) -> None:
@@ -61,7 +67,7 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
         from vertice_api.app import create_app
         from vertice_api.context import build_context
 
-        return create_app(build_context(self.config_obj))
+        return create_app(build_context(self.config_obj), self.failures)
 
 
 def _worker_exited(_server: Any, worker: Any) -> None:

@@ -30,6 +30,7 @@ from vertice_core.service.scalers import StoredScaler
 from vertice_core.store.tables import (
     EventRow,
     FlavorRow,
+    InvitationRow,
     PlanRow,
     ProjectRow,
     RegionRow,
@@ -196,10 +197,18 @@ def ssh_key(row: SshKeyRow, project: str) -> dict[str, Any]:
     return doc
 
 
-def project(row: ProjectRow, members: list[str]) -> dict[str, Any]:
-    """A project and its members."""
+def project(row: ProjectRow, members: list[str], invited: list[str]) -> dict[str, Any]:
+    """A project, its members and the names of the users invited to join it."""
     doc = common(f"{V3}/projects/{row.name}", row.name, "project", description=row.description)
-    doc.update(members=members, created_at=format_time(row.created_at))
+    doc.update(members=members, invited=invited, created_at=format_time(row.created_at))
+    return doc
+
+
+def invitation(row: InvitationRow, project_name: str) -> dict[str, Any]:
+    """An invitation to join a project: the project, who invited, when."""
+    doc = common(f"{V3}/invitations/{row.id}", row.id, "invitation")
+    doc.update(project=project_name, user=row.user_name, invited_by=row.invited_by,
+               created_at=format_time(row.created_at))  # fmt: skip
     return doc
 
 

@@ -67,28 +67,74 @@ def test_users_list_their_projects_admins_all(admin, alice, bob):
     assert first_project(bob)["name"] not in mine
 
 
-def test_a_member_shares_the_projects_resources(alice, bob, public_key):
+def invite(api, project, user):
+    """A member invites `user`; the project document of the 202."""
+    answer = api.post(f"/v3/projects/{project}/members", {"user": user})
+    assert answer.status_code == 202, answer.json
+    return answer.json
+
+
+def accept(api):
+    """The caller accepts their only invitation; the project document."""
+    (invitation,) = api.get("/v3/invitations").json["items"]
+    answer = api.post(f"{invitation['uri']}/accept")
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def test_a_member_shares_the_projects_resources_once_the_invited_user_accepts(
+    alice, bob, public_key
+):
     project = first_project(alice)["name"]
     uri = alice.declare("shared").headers["location"]
-    added = alice.post(f"/v3/projects/{project}/members", {"user": "bob"})
-    assert added.status_code == 200, added.json
-    assert added.json["members"] == ["alice", "bob"]
+    invited = invite(alice, project, "bob")
+    assert (invited["members"], invited["invited"]) == (["alice"], ["bob"])
+    assert bob.get(uri).status_code == 404, "invited is not a member yet"
+    (invitation,) = bob.get("/v3/invitations").json["items"]
+    assert (invitation["project"], invitation["user"], invitation["invited_by"]) == (
+        project, "bob", "alice")  # fmt: skip
+    assert alice.get("/v3/invitations").json["items"] == []
+    joined = accept(bob)
+    assert (joined["members"], joined["invited"]) == (["alice", "bob"], [])
     assert bob.get(uri).status_code == 200
     assert "shared" in [i["name"] for i in bob.get("/v3/assembly_factory").json["items"]]
-    again = alice.post(f"/v3/projects/{project}/members", {"user": "bob"})
-    assert again.json["members"] == ["alice", "bob"]
+    again = invite(alice, project, "bob")
+    assert (again["members"], again["invited"]) == (["alice", "bob"], []), "a member is no invitee"
     assert alice.delete(f"/v3/projects/{project}/members/bob").status_code == 204
     assert bob.get(uri).status_code == 404
     assert alice.get(f"/v3/projects/{project}").json["members"] == ["alice"]
 
 
-def test_member_changes_name_existing_users_and_members(alice, bob):
+def test_an_invitation_is_declined_withdrawn_and_seen_only_by_its_user_and_the_members(
+    alice, bob, admin
+):
     project = first_project(alice)["name"]
-    missing = alice.post(f"/v3/projects/{project}/members", {"user": "carol"})
-    assert missing.status_code == 404
-    assert "carol" in missing.json["description"]
-    assert alice.delete(f"/v3/projects/{project}/members/bob").status_code == 404
+    invite(alice, project, "bob")
+    (invitation,) = bob.get("/v3/invitations").json["items"]
+    assert alice.get(invitation["uri"]).status_code == 200  # a member of the project
+    assert admin.get(invitation["uri"]).status_code == 200
+    assert admin.post(f"{invitation['uri']}/accept").status_code == 404, "only its user"
+    assert bob.delete(invitation["uri"]).status_code == 204  # declined
+    assert bob.get("/v3/invitations").json["items"] == []
+    assert alice.get(f"/v3/projects/{project}").json["invited"] == []
+    invite(alice, project, "bob")
+    assert alice.delete(f"/v3/projects/{project}/members/bob").status_code == 204  # withdrawn
+    assert bob.get("/v3/invitations").json["items"] == []
+    assert bob.get(f"{invitation['uri']}").status_code == 404
+
+
+def test_inviting_a_name_nobody_has_answers_as_inviting_a_user(alice, bob, snapshot):
+    """The answer does not tell who has an account (issue 17, item 8): the same status and
+    the same document, but the name."""
+    project = first_project(alice)["name"]
+    for_bob = invite(alice, project, "bob")
+    assert alice.delete(f"/v3/projects/{project}/members/bob").status_code == 204
+    for_nobody = invite(alice, project, "carol")
+    assert for_bob["invited"] == ["bob"] and for_nobody["invited"] == ["carol"]
+    assert {**for_bob, "invited": []} == {**for_nobody, "invited": []}
+    assert alice.delete(f"/v3/projects/{project}/members/carol").status_code == 204
     assert alice.delete(f"/v3/projects/{project}/members/carol").status_code == 404
+    assert alice.delete(f"/v3/projects/{project}/members/dave").status_code == 404
     invalid = alice.post(f"/v3/projects/{project}/members", {"user": 7})
     assert invalid.status_code == 422
     assert invalid.json["problems"][0]["path"] == "$.user"
@@ -115,3 +161,5 @@ def test_delete_an_empty_project_with_its_keys(alice, public_key):
 def test_unknown_project_is_404(alice):
     assert alice.get("/v3/projects/nowhere").status_code == 404
     assert alice.post("/v3/projects/nowhere/members", {"user": "alice"}).status_code == 404
+    assert alice.get("/v3/invitations/inv-0000000000000000").status_code == 404
+    assert alice.post("/v3/invitations/inv-0000000000000000/accept").status_code == 404

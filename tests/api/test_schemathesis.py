@@ -276,13 +276,24 @@ def test_resources_in_use_conform_to_the_document(server: LiveServer, api_schema
     call("DELETE /v3/flavors/{name}", 204, path_parameters={"name": "big"})
     call("DELETE /v3/regions/{name}", 204, path_parameters={"name": "far"})
 
-    call("POST /v3/users", 201, body={"name": "bob"})
+    bob = call("POST /v3/users", 201, body={"name": "bob"})
+    as_bob = {"Authorization": f"Bearer {bob['token']}"}
     call("POST /v3/projects", 201, body={"name": "shared", "description": "team"})
     members = {"name": "shared"}
-    call("POST /v3/projects/{name}/members", 200, path_parameters=members, body={"user": "bob"})
-    call(
-        "DELETE /v3/projects/{name}/members/{user}", 204, path_parameters={**members, "user": "bob"}
-    )
+    for answer in ("accept", "decline"):
+        call("POST /v3/projects/{name}/members", 202, path_parameters=members,
+             body={"user": "bob"})  # fmt: skip
+        (invitation,) = call("GET /v3/invitations", 200, headers=as_bob)["items"]
+        invited = {"invitation_id": invitation["name"]}
+        call("GET /v3/invitations/{invitation_id}", 200, path_parameters=invited)
+        if answer == "accept":
+            call("POST /v3/invitations/{invitation_id}/accept", 200, path_parameters=invited,
+                 headers=as_bob)  # fmt: skip
+            call("DELETE /v3/projects/{name}/members/{user}", 204,
+                 path_parameters={**members, "user": "bob"})  # fmt: skip
+        else:
+            call("DELETE /v3/invitations/{invitation_id}", 204, path_parameters=invited,
+                 headers=as_bob)  # fmt: skip
     call("DELETE /v3/projects/{name}", 204, path_parameters=members)
     call("DELETE /v3/users/{name}", 204, path_parameters={"name": "bob"})
     token = call("POST /v3/tokens", 201, body={"name": "ci", "expires_in": 3600})

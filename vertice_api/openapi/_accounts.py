@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from vertice_api.openapi._build import Json, param_ref, path_param, ref
-from vertice_api.openapi._paths import NAME, Paths, change, create, remove
+from vertice_api.openapi._build import (
+    Json,
+    body,
+    operation,
+    param_ref,
+    path_param,
+    ref,
+    response,
+)
+from vertice_api.openapi._paths import NAME, Paths, create, remove
 
 
 def tenancy(paths: Paths) -> dict[str, Json]:
     """SSH keys and projects (with their members): what a user's resources belong to."""
     project = param_ref("project")
     name = path_param("name", "The resource's name.", NAME)
-    member = path_param("user", "The member's user name.", NAME)
+    member = path_param("user", "The member's (or invited user's) name.", NAME)
+    invitation = path_param("invitation_id", "The invitation's id.",
+                            {"type": "string", "pattern": "^inv-[0-9a-f]{16}$"})  # fmt: skip
     return {
         "/v3/sshkeys": {
             "get": paths.get("listSshKeys", "The caller's SSH keys", "sshkeys",
@@ -38,13 +48,33 @@ def tenancy(paths: Paths) -> dict[str, Json]:
         },
         "/v3/projects/{name}/members": {
             "parameters": [name],
-            "post": change("addProjectMember", "Add a member (members and administrators)",
-                           "projects", ref("MemberChange"), "Project", errors=[404]),
+            "post": operation(
+                "inviteProjectMember", "Invite a user to join (members and administrators); "
+                "the user joins by accepting it (`/v3/invitations`). A name nobody has is "
+                "invited the same way.", tag="projects", errors=[404],
+                request=body(ref("MemberChange")), ok={202: response(202, ref("Project"))}),
         },
         "/v3/projects/{name}/members/{user}": {
             "parameters": [name, member],
-            "delete": remove("removeProjectMember", "Remove a member", "projects",
-                             errors=[404]),
+            "delete": remove("removeProjectMember", "Remove a member, or withdraw the "
+                             "invitation of a user", "projects", errors=[404]),
+        },
+        "/v3/invitations": {
+            "get": paths.get("listInvitations", "The invitations addressed to the caller",
+                             "projects", "InvitationCollection"),
+        },
+        "/v3/invitations/{invitation_id}": {
+            "parameters": [invitation],
+            "get": paths.get("getInvitation", "Read an invitation (its user, or the project's "
+                             "members)", "projects", "Invitation", errors=[404]),
+            "delete": remove("deleteInvitation", "Decline an invitation (its user), or "
+                             "withdraw it (the project's members)", "projects", errors=[404]),
+        },
+        "/v3/invitations/{invitation_id}/accept": {
+            "parameters": [invitation],
+            "post": operation("acceptInvitation", "Accept an invitation: join the project",
+                              tag="projects", errors=[404, 409],
+                              ok={200: response(200, ref("Project"))}),
         },
     }  # fmt: skip
 

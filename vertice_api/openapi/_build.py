@@ -32,6 +32,8 @@ REASONS = {
     413: "The body is larger than 1 MiB (or, for a plan, its JSON document than 256 KiB)",
     415: "The body's media type is not one this operation accepts",
     422: "The document failed validation; `problems` names each field by its JSON path",
+    429: "Too many failed authentications from the caller's address or with the token's "
+    "prefix; every request of theirs is refused until `Retry-After` seconds have passed",
     503: "The database does not answer (try again after `Retry-After` seconds)",
 }
 
@@ -46,6 +48,7 @@ ERROR_RESPONSES = {
     413: "ContentTooLarge",
     415: "UnsupportedMediaType",
     422: "InvalidInput",
+    429: "TooManyFailedAuthentications",
 }
 
 JSON = "application/json"
@@ -242,11 +245,12 @@ def operation(
 
     Errors implied by the shape of the operation are added here: 400 for
     every one (a NUL character in the URL is refused before routing), 401 for
-    a protected one, and 413, 415 and 422 for one that reads a body.
+    a protected one (and 429, failed authentications limited), and 413, 415 and 422 for
+    one that reads a body.
     """
     statuses = set(errors) | {400}
     if not public:
-        statuses.add(401)
+        statuses |= {401, 429}
     if request is not None:
         statuses |= {413, 415, 422}
     responses: Json = {str(s): r for s, r in sorted(ok.items())}

@@ -53,6 +53,14 @@ def _error_responses() -> dict[str, Json]:
             answer["headers"] = {
                 "WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}
             }
+        if status == 429:
+            answer["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds until requests are accepted again.",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            }
         answers[name] = answer
     return answers
 

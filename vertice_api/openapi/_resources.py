@@ -366,7 +366,17 @@ def _tenancy_parts() -> dict[str, Json]:
         {"public_key": string(), "fingerprint": string(), "project": string(),
          "created_at": time()},
     )  # fmt: skip
-    project = resource("project", {"members": array(string()), "created_at": time()})
+    project = resource(
+        "project",
+        {"members": array(string()),
+         "invited": array(string("A user name invited to join, who has not accepted yet.")),
+         "created_at": time()},
+    )  # fmt: skip
+    invitation = resource(
+        "invitation",
+        {"project": string("The project's name."), "user": string("The invited user's name."),
+         "invited_by": string(), "created_at": time()},
+    )  # fmt: skip
     user = {"admin": boolean(), "projects": array(string()), "created_at": time()}
     token = {"id": string(), "user": string(), "created_at": time(),
              "expires_at": nullable(time())}  # fmt: skip
@@ -374,6 +384,8 @@ def _tenancy_parts() -> dict[str, Json]:
     return {
         "SshKey": ssh_key, "SshKeyCollection": collection("sshkeys", "SshKey"),
         "Project": project, "ProjectCollection": collection("projects", "Project"),
+        "Invitation": invitation,
+        "InvitationCollection": collection("invitations", "Invitation"),
         "User": resource("user", user), "NewUser": resource("user", {**user, **secret}),
         "UserCollection": collection("users", "User"),
         "Token": resource("token", token), "NewToken": resource("token", {**token, **secret}),

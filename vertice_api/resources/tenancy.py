@@ -27,6 +27,7 @@ from vertice_core.service import accounts
 from vertice_core.service.caller import Caller
 from vertice_core.service.keys import add_key
 from vertice_core.store.repositories import (
+    InvitationRepository,
     ProjectRepository,
     SshKeyRepository,
     TokenRepository,
@@ -138,7 +139,7 @@ class Projects(_ProjectsBase):
         with self.ctx.store.read() as session:
             projects = ProjectRepository(session)
             rows = projects.all() if caller.admin else projects.by_ids(caller.project_ids)
-            items = [views.project(r, projects.member_names(r.id)) for r in rows]
+            items = [project_document(session, r) for r in rows]
         respond(req, resp, views.listing("/v3/projects", "projects", "Projects", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -151,7 +152,7 @@ class Projects(_ProjectsBase):
                 raise Conflict(f"a project named {name!r} already exists")
             row = projects.create(name, request.description)
             projects.add_member(row.id, caller.user_id)
-            document = views.project(row, projects.member_names(row.id))
+            document = project_document(session, row)
         self.cache.clear()
         created(resp, document)
 
@@ -162,8 +163,7 @@ class ProjectItem(_ProjectsBase):
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         with self.ctx.store.read() as session:
             row = self._visible(session, caller_of(req), name)
-            members = ProjectRepository(session).member_names(row.id)
-            respond(req, resp, views.project(row, members))
+            respond(req, resp, project_document(session, row))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         with self.ctx.store.write() as session:
@@ -177,32 +177,46 @@ class ProjectItem(_ProjectsBase):
 
 
 class ProjectMembers(_ProjectsBase):
-    """`/v3/projects/{name}/members`: add a member (members and admins may)."""
+    """`/v3/projects/{name}/members`: invite a user (members and admins may).
+
+    Membership needs the invited user's consent: this stores an invitation addressed to
+    the name, which that user accepts (`/v3/invitations`), and answers 202 with the
+    project, whose `invited` lists the pending invitations. A name nobody has is invited
+    the same way, so the answer does not tell who has an account (issue 17).
+    """
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         change = structure(self.ctx.converter, read_body(req), MemberChange)
+        caller = caller_of(req)
         with self.ctx.store.write() as session:
-            row = self._visible(session, caller_of(req), name)
-            user = UserRepository(session).by_name(change.user)
-            if user is None:
-                raise NotFound(f"there is no user named {change.user!r}")
-            projects = ProjectRepository(session)
-            projects.add_member(row.id, user.id)
-            resp.media = views.project(row, projects.member_names(row.id))
-        self.cache.clear()
+            row = self._visible(session, caller, name)
+            if change.user not in ProjectRepository(session).member_names(row.id):
+                InvitationRepository(session).invite(row.id, change.user, caller.name)
+            resp.media = project_document(session, row)
+        resp.status = falcon.HTTP_202
 
 
 class ProjectMember(_ProjectsBase):
-    """`/v3/projects/{name}/members/{user}`: remove a member."""
+    """`/v3/projects/{name}/members/{user}`: remove a member, or withdraw an invitation."""
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str, user: str) -> None:
         with self.ctx.store.write() as session:
             row = self._visible(session, caller_of(req), name)
             found = UserRepository(session).by_name(user)
-            if found is None or not ProjectRepository(session).remove_member(row.id, found.id):
-                raise NotFound(f"{user!r} is not a member of project {name!r}")
+            removed = found is not None and ProjectRepository(session).remove_member(
+                row.id, found.id
+            )
+            withdrawn = InvitationRepository(session).withdraw(row.id, user)
+            if not removed and not withdrawn:
+                raise NotFound(f"{user!r} is neither a member of project {name!r} nor invited")
         self.cache.clear()
         resp.status = falcon.HTTP_204
+
+
+def project_document(session: Session, row: ProjectRow) -> dict[str, object]:
+    """A project with its members and the names its pending invitations are addressed to."""
+    members = ProjectRepository(session).member_names(row.id)
+    return views.project(row, members, InvitationRepository(session).names_of_project(row.id))
 
 
 def _user_document(session: Session, row: UserRow) -> dict[str, object]:

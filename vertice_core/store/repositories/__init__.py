@@ -11,6 +11,7 @@ from vertice_core.store.repositories.catalog import (
     RegionRepository,
 )
 from vertice_core.store.repositories.events import EventRepository
+from vertice_core.store.repositories.invitations import InvitationRepository
 from vertice_core.store.repositories.probes import ProbeRepository, ProbeState
 from vertice_core.store.repositories.routes import RouteRepository
 from vertice_core.store.repositories.scalers import ScalerRepository
@@ -26,6 +27,7 @@ __all__ = [
     "AssemblyRepository",
     "EventRepository",
     "FlavorRepository",
+    "InvitationRepository",
     "Page",
     "PlanRepository",
     "ProbeRepository",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from vertice_core.ids import new_id
 from vertice_core.store.tables import (
     AssemblyRow,
+    InvitationRow,
     MembershipRow,
     ProjectRow,
     SettingRow,
@@ -158,9 +159,11 @@ class ProjectRepository:
         )
 
     def delete(self, row: ProjectRow) -> None:
-        """Remove a project with its keys and memberships (not its assemblies: check first)."""
+        """Remove a project with its keys, memberships and invitations (not its assemblies:
+        check first)."""
         self.session.execute(delete(SshKeyRow).where(SshKeyRow.project_id == row.id))
         self.session.execute(delete(MembershipRow).where(MembershipRow.project_id == row.id))
+        self.session.execute(delete(InvitationRow).where(InvitationRow.project_id == row.id))
         self.session.delete(row)
 
 

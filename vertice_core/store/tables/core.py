@@ -65,6 +65,23 @@ class MembershipRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class InvitationRow(Base):
+    """An invitation to join a project, addressed to a user name: membership needs the
+    invited user's consent (they accept it), and inviting a name that is nobody's looks
+    the same as inviting someone's, so the answer does not tell who has an account."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("project_id", "user_name"),)
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    user_name: Mapped[str] = mapped_column(String(NAME), index=True)
+    #: The name of the user who invited (kept when that user is deleted).
+    invited_by: Mapped[str] = mapped_column(String(NAME))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class TokenRow(Base):
     """An API token. Only its SHA-256 digest is stored."""
 
