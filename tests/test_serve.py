@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 import httpx
 import pytest
 
-from vertice_testing.server import children, command_line, running_server
+from vertice_core.store import Store
+from vertice_testing.server import children, command_line, running_server, vertice_command
 
 pytestmark = pytest.mark.slow
 
@@ -62,3 +64,38 @@ def _zombie(pid: int) -> bool:
             return any(line.startswith("State:\tZ") for line in status)
     except OSError:
         return True
+
+
+@pytest.mark.parametrize("command", [["serve", "--bind", "127.0.0.1:1"], ["reconcile"]])
+def test_a_schema_behind_the_code_stops_the_start_with_one_line_and_migrate_fixes_it(
+    tmp_path, command
+):
+    """`vertice serve` (and `reconcile`) on a database a migration behind served 500s with a
+    green health check, and the reconciler crash-looped with tracebacks (issue 16)."""
+    from vertice_core.store import migrate
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERTICE_")}
+    env["VERTICE_HOME"] = str(tmp_path)
+    behind = migrate.revisions()[1]
+    subprocess.run([str(vertice_command()), "db", "upgrade", "--revision", behind], env=env,
+                   check=True, capture_output=True)  # fmt: skip
+    refused = subprocess.run([str(vertice_command()), *command], env=env, capture_output=True,
+                             text=True, timeout=60, check=False)  # fmt: skip
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        f"error: the database is at revision {behind} and this vertice needs "
+        f"{migrate.head()}: run `vertice db upgrade` (or start with --migrate)"
+    ], refused.stderr
+    assert "Traceback" not in refused.stdout + refused.stderr
+    if command[0] == "reconcile":  # serve's --migrate is the same code, and stays running
+        with subprocess.Popen([str(vertice_command()), *command, "--migrate"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True) as started:  # fmt: skip
+            store = Store(f"sqlite:///{tmp_path / 'vertice.db'}")
+            try:
+                wait(lambda: migrate.schema_problem(store.engine) is None)
+                assert started.poll() is None, "the reconciler stopped"
+            finally:
+                store.dispose()
+                os.killpg(started.pid, signal.SIGTERM)
+                started.wait(30)

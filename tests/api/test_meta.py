@@ -13,7 +13,7 @@ from vertice_core.store import Store
 def test_healthz_needs_no_token(client):
     result = client.simulate_get("/healthz")
     assert result.status_code == 200
-    assert result.json == {"status": "ok", "database": "ok"}
+    assert result.json == {"status": "ok", "database": "ok", "schema": "ok"}
 
 
 def test_healthz_reports_an_unreachable_database(ctx):
@@ -25,6 +25,22 @@ def test_healthz_reports_an_unreachable_database(ctx):
         broken.dispose()
     assert result.status_code == 503
     assert result.json["status"] == "unavailable"
+
+
+def test_healthz_reports_a_schema_behind_the_code_and_what_to_run(ctx, client):
+    """A database a migration behind (`vertice db upgrade` not run after an upgrade of
+    vertice) served 500s behind a green health check (issue 16)."""
+    from vertice_core.store import migrate
+
+    migrate.downgrade(ctx.store.engine, "-1")
+    at, head = migrate.current(ctx.store.engine), migrate.head()
+    result = client.simulate_get("/healthz")
+    assert result.status_code == 503
+    assert result.json["schema"] == (
+        f"the database is at revision {at} and this vertice needs {head}: run `vertice db upgrade`"
+    )
+    migrate.upgrade(ctx.store.engine)
+    assert client.simulate_get("/healthz").status_code == 200
 
 
 def test_platform_lists_the_collections(alice):

@@ -128,17 +128,25 @@ def drivers() -> None:
         click.echo(f"{r.cloud_type:<12} {r.distribution} {r.version:<10} {state}  [{caps}]")
 
 
+#: `--migrate` on the commands that serve: bring the schema up to date before starting.
+MIGRATE = click.option(
+    "--migrate", is_flag=True, help="Upgrade the database schema first (`vertice db upgrade`)."
+)
+
+
 @click.command()
 @click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to serve on.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
 @click.option(
     "--api-only", is_flag=True, help="Serve the API without a reconciler (run those apart)."
 )
-def serve(bind: str, workers: int, api_only: bool) -> None:
+@MIGRATE
+def serve(bind: str, workers: int, api_only: bool, migrate: bool) -> None:
     """Serve the API under gunicorn, with one reconciler beside it (restarted if it dies)."""
     from vertice_api import serve as server
 
     config = Config.from_env()
+    _schema_ready(config, migrate)
     _logging()
     if api_only:
         server.run_api(config, bind=bind, workers=workers)
@@ -152,12 +160,37 @@ def serve(bind: str, workers: int, api_only: bool) -> None:
     default=None,
     help="Lease identity (default: host-pid-random). Must be unique among running reconcilers.",
 )
-def reconcile(identity: str | None) -> None:
+@MIGRATE
+def reconcile(identity: str | None, migrate: bool) -> None:
     """Run the reconcile loop until SIGTERM or Ctrl-C."""
     from vertice_core.reconcile.main import run
 
+    config = Config.from_env()
+    _schema_ready(config, migrate)
     _logging()
-    run(Config.from_env(), holder=identity)
+    run(config, holder=identity)
+
+
+def _schema_ready(config: Config, migrate: bool) -> None:
+    """Stop with one line saying what to run unless the database's schema is the one this
+    vertice needs; with `migrate`, bring it there first."""
+    from vertice_core.errors import ConfigurationError, Unavailable
+    from vertice_core.store import migrate as migrations
+
+    try:
+        store = _store(config)
+        if migrate:
+            migrations.upgrade(store.engine)
+        problem = migrations.schema_problem(store.engine)
+        store.dispose()
+    except (ConfigurationError, Unavailable) as exc:
+        _fail(exc.description)
+        return
+    except Exception as exc:  # the database cannot be read at all: say so in one line
+        _fail(f"cannot read the database's schema: {type(exc).__name__}: {exc}".splitlines()[0])
+        return
+    if problem:
+        _fail(f"{problem} (or start with --migrate)")
 
 
 def _logging() -> None:

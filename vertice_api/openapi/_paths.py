@@ -158,16 +158,19 @@ class Paths:
 
     def meta(self) -> dict[str, Json]:
         """`/healthz`, `/metrics`, `/v3/openapi.json`, `/v3/platform`, `/v3/drivers`."""
-        health = response(200, ref("Health"), description="The database answers.")
+        health = response(200, ref("Health"), description="The database answers, at the "
+                          "schema this server needs.")  # fmt: skip
         exposition = {
             "description": "The metrics of every process, in Prometheus' text format.",
             "content": {"text/plain": {"schema": {"type": "string"}}},
         }
-        down = response(503, ref("Health"))
+        down = response(503, ref("Health"), description="The database does not answer, or "
+                        "its schema is not the one this server needs.")  # fmt: skip
         document = response(200, ref("OpenApiDocument"), description="This document.")
         return {
-            "/healthz": {"get": operation("health", "Liveness and database check", tag="meta",
-                                          public=True, ok={200: health, 503: down})},
+            "/healthz": {"get": operation("health", "Liveness, database and schema check",
+                                          tag="meta", public=True,
+                                          ok={200: health, 503: down})},
             "/metrics": {"get": operation("metrics", "Prometheus metrics", tag="meta",
                                           public=True, ok={200: exposition})},
             "/v3/openapi.json": {"get": operation("openapi", "This OpenAPI document", tag="meta",

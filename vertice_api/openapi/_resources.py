@@ -77,7 +77,10 @@ def _service_parts() -> dict[str, Json]:
     )
     health = record(
         {"status": enum(["ok", "unavailable"]),
-         "database": string("`ok`, or why the database does not answer.")},
+         "database": string("`ok`, or why the database does not answer."),
+         "schema": string("`ok`, or why the database's schema is not the one this server "
+                          "needs and what to run (`unknown` while the database does not "
+                          "answer).")},
     )  # fmt: skip
     document = obj(
         {"openapi": string(), "info": free_object(), "paths": free_object()},

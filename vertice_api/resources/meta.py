@@ -8,23 +8,31 @@ from vertice_api import openapi, views
 from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
 from vertice_api.http import respond
+from vertice_core.store import migrate
 
 
 class Health:
-    """`/healthz`: 200 when the database answers, 503 otherwise. No token needed."""
+    """`/healthz`: 200 when the database answers and its schema is the one this code needs,
+    503 otherwise (`schema` then says what to run). No token needed."""
 
     public = True
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        self.head = migrate.head()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         problem = self.ctx.store.ping()
         if problem:
             resp.status = falcon.HTTP_503
-            resp.media = {"status": "unavailable", "database": problem}
+            resp.media = {"status": "unavailable", "database": problem, "schema": "unknown"}
             return
-        resp.media = {"status": "ok", "database": "ok"}
+        behind = migrate.schema_problem(self.ctx.store.engine, self.head)
+        if behind:
+            resp.status = falcon.HTTP_503
+            resp.media = {"status": "unavailable", "database": "ok", "schema": behind}
+            return
+        resp.media = {"status": "ok", "database": "ok", "schema": "ok"}
 
 
 class Platform:
