@@ -12,11 +12,13 @@ PLUGIN_PACKAGES := $(patsubst %/__init__.py,%,$(wildcard plugins/*/vertice_drive
 # The tests' peers that are packages of their own beside a plugin's tests (not in its wheel).
 TEST_PEERS := $(patsubst %/__init__.py,%,$(wildcard plugins/*/tests/*_peer/__init__.py))
 STAMP := $(VENV)/.installed
+# Where `make run` serves: `make run PORT=9000`.
+PORT ?= 8080
 
 .PHONY: install run test lint typecheck pytest postgres system-packages base-images app-images bench bench-quick clean help
 
 help:
-	@echo "make run      set up and serve the API + reconciler on 127.0.0.1:8080 (SQLite, sim cloud)"
+	@echo "make run      set up and serve the API + reconciler on 127.0.0.1:8080 (SQLite, sim cloud; PORT=9000 for another port)"
 	@echo "make test     set up and run ruff, mypy, import contracts and the whole test suite"
 	@echo "make install  create .venv and install the core, its test harness and every plugin (editable)"
 	@echo "make base-images  make the docker builders' base images (DOCKER_BASE_URL=unix:///...)"
@@ -39,7 +41,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/vertice db upgrade
 	$(BIN)/vertice init
-	$(BIN)/vertice serve --bind 127.0.0.1:8080
+	$(BIN)/vertice serve --bind 127.0.0.1:$(PORT)
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start

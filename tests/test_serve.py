@@ -99,3 +99,28 @@ def test_a_schema_behind_the_code_stops_the_start_with_one_line_and_migrate_fixe
                 store.dispose()
                 os.killpg(started.pid, signal.SIGTERM)
                 started.wait(30)
+
+
+def test_a_second_serve_of_the_same_home_refuses_to_start(live_server, tmp_path):
+    """Two reconcilers under one lease identity each take the other's leases for their own:
+    a second `vertice serve` of the same home ran one (issue 16)."""
+    from vertice_api.serve import serve_identity
+    from vertice_core.config import Config
+
+    wait(lambda: reconcilers(live_server.pid))
+    second = subprocess.run([str(vertice_command()), "serve", "--bind", "127.0.0.1:1"],
+                            env=dict(live_server.env), capture_output=True, text=True,
+                            timeout=60, check=False)  # fmt: skip
+    assert second.returncode == 1
+    identity = serve_identity(Config.from_env(live_server.env))
+    assert second.stderr.splitlines() == [
+        f"error: another `vertice serve` runs for {live_server.env['VERTICE_HOME']} (its "
+        f"reconciler holds identity {identity!r}): stop it first"
+    ], second.stderr
+    direct = subprocess.run([str(vertice_command()), "reconcile", "--identity", identity],
+                            env=dict(live_server.env), capture_output=True, text=True,
+                            timeout=60, check=False)  # fmt: skip
+    assert direct.returncode == 1
+    assert direct.stderr.splitlines()[-1].startswith(
+        f"error: a reconciler with identity {identity!r} already runs on this machine (pid "
+    ), direct.stderr

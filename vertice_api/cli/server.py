@@ -147,6 +147,12 @@ def serve(bind: str, workers: int, api_only: bool, migrate: bool) -> None:
 
     config = Config.from_env()
     _schema_ready(config, migrate)
+    if not api_only:
+        from vertice_core.reconcile import identity
+
+        if identity.taken(config.home, server.serve_identity(config)):
+            _fail(f"another `vertice serve` runs for {config.home} (its reconciler holds "
+                  f"identity {server.serve_identity(config)!r}): stop it first")  # fmt: skip
     _logging()
     if api_only:
         server.run_api(config, bind=bind, workers=workers)
@@ -163,12 +169,16 @@ def serve(bind: str, workers: int, api_only: bool, migrate: bool) -> None:
 @MIGRATE
 def reconcile(identity: str | None, migrate: bool) -> None:
     """Run the reconcile loop until SIGTERM or Ctrl-C."""
+    from vertice_core.errors import ConfigurationError
     from vertice_core.reconcile.main import run
 
     config = Config.from_env()
     _schema_ready(config, migrate)
     _logging()
-    run(config, holder=identity)
+    try:
+        run(config, holder=identity)
+    except ConfigurationError as exc:
+        _fail(exc.description)
 
 
 def _schema_ready(config: Config, migrate: bool) -> None:

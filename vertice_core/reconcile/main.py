@@ -13,6 +13,7 @@ from vertice_core.convert import make_converter
 from vertice_core.crypto import SecretBox, load_key
 from vertice_core.hooks import make_plugin_manager
 from vertice_core.metrics import Metrics
+from vertice_core.reconcile import identity
 from vertice_core.reconcile.loop import Reconciler
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.registry import DriverRegistry
@@ -51,8 +52,14 @@ def build(
 
 
 def run(config: Config, *, holder: str | None = None) -> None:
-    """Run the loop until SIGTERM or SIGINT, then stop cleanly."""
+    """Run the loop until SIGTERM or SIGINT, then stop cleanly; `IdentityTaken` when another
+    reconciler of this machine runs under the same identity (`reconcile.identity`)."""
     reconciler = build(config, holder=holder)
+    try:
+        identity.hold(config.home, reconciler.holder)  # held until the process ends
+    except identity.IdentityTaken:
+        reconciler.store.dispose()
+        raise
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
