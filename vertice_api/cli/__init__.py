@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import click
 
-from vertice_api.cli import actions, builds, client, local, routes, scalers, server
+from vertice_api.cli import actions, builds, client, local, projects, routes, scalers, server
 
 
 class _Sections(click.Group):
@@ -63,6 +63,7 @@ for command in [
     builds.cancel,
     *actions.COMMANDS,
     client.events,
+    *projects.COMMANDS,
     *server.COMMANDS,
 ]:
     main.add_command(command)
