@@ -165,3 +165,21 @@ def test_replicas_run_and_are_counted_as_they_scale(alice, make_reconciler, conv
     assert [i["ordinal"] for i in alice.status(uri)["instances"]] == [0]
     alice.replace(uri, "/replicas", 0)
     converge(reconciler, lambda: settled(0), timeout=30)
+
+
+def test_synced_is_false_until_the_reconciler_has_seen_the_newest_generation(
+    alice, make_reconciler, converge
+):
+    """Right after a change, the stored `Synced: True` is about the spec as it was: the API
+    shows it False (`NotObserved`) until a pass reconciles the new generation (issue 16)."""
+    uri = alice.declare("web-4").headers["location"]
+    reconciler = make_reconciler()
+    converge(reconciler, lambda: alice.condition(uri, "Synced").get("status") == "True")
+    alice.replace(uri, "/replicas", 2)
+    body = alice.get(uri).json
+    assert body["status"]["observed_generation"] < body["generation"]
+    unseen = alice.condition(uri, "Synced")
+    assert (unseen["status"], unseen["reason"]) == ("False", "NotObserved"), unseen
+    assert f"generation {body['generation']} is not reconciled yet" in unseen["message"]
+    converge(reconciler, lambda: alice.condition(uri, "Synced").get("status") == "True")
+    assert alice.get(uri).json["status"]["observed_generation"] == body["generation"]

@@ -229,13 +229,32 @@ def status_of(row: Row) -> AssemblyStatus:
         phase=_PHASES[row.phase],
         reason=row.reason,
         message=row.message,
-        conditions=[_condition(c) for c in stored.get("conditions", [])],
+        conditions=[_as_of_spec(_condition(c), row) for c in stored.get("conditions", [])],
         observed_generation=row.observed_generation,
         instances=instances,
         replicas=_count(stored, "replicas", row.replicas),
         ready_replicas=_count(stored, "ready_replicas", in_declared_state),
         updated_replicas=_count(stored, "updated_replicas", len(instances)),
         placement=[_region_status(p) for p in stored.get("placement", [])],
+    )
+
+
+def _as_of_spec(condition: Condition, row: Row) -> Condition:
+    """`Synced` is not True while the reconciler has not seen the spec's newest generation:
+    the stored condition says the cloud matched the spec as it was (issue 16)."""
+    if (
+        condition.type != "Synced"
+        or condition.status is not ConditionStatus.TRUE
+        or row.observed_generation >= row.generation
+    ):
+        return condition
+    return attrs.evolve(
+        condition,
+        status=ConditionStatus.FALSE,
+        last_transition_time=row.updated_at,
+        reason="NotObserved",
+        message=f"generation {row.generation} is not reconciled yet "
+        f"(the last one reconciled is {row.observed_generation})",
     )
 
 
