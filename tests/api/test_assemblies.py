@@ -219,3 +219,15 @@ def test_delete_honours_if_match(alice, snapshot):
 
 def test_delete_of_a_missing_assembly_is_404(alice):
     assert alice.delete("/v3/assembly/asm-0000000000000000").status_code == 404
+
+
+def test_a_delete_shows_deleting_at_once_even_before_a_pass_reaches_the_cloud(alice):
+    """With no reconciler pass (the cloud down, or none running), the phase said PENDING
+    after a DELETE (issue 16)."""
+    uri = alice.declare("going").headers["location"]
+    assert alice.get(uri).json["status"]["phase"] == "PENDING"
+    assert alice.delete(uri).status_code == 202
+    status = alice.get(uri).json["status"]
+    assert (status["phase"], status["reason"]) == ("DELETING", "DeleteRequested")
+    assert status["message"] == "deletion requested (it was PENDING)"
+    assert alice.get(uri).json["representation_skew"] == "DESTROYING"

@@ -225,10 +225,16 @@ def status_of(row: Row) -> AssemblyStatus:
     stored = row.status or {}
     instances = [_instance(i, row.region_name) for i in stored.get("instances", [])]
     in_declared_state = sum(1 for i in instances if i.state.value == row.desired_state)
+    phase, reason, message = _PHASES[row.phase], row.reason, row.message
+    if row.desired_state == DesiredState.DELETED.value and phase is not Phase.DELETING:
+        # Asked to go: DELETING at once, even while no pass reaches the cloud (issue 16).
+        phase = Phase.DELETING
+        was = f"{row.phase}: {row.message}" if row.message else row.phase
+        reason, message = "DeleteRequested", f"deletion requested (it was {was})"
     return AssemblyStatus(
-        phase=_PHASES[row.phase],
-        reason=row.reason,
-        message=row.message,
+        phase=phase,
+        reason=reason,
+        message=message,
         conditions=[_as_of_spec(_condition(c), row) for c in stored.get("conditions", [])],
         observed_generation=row.observed_generation,
         instances=instances,
