@@ -125,7 +125,7 @@ def test_get_assemblies_as_a_table_json_and_yaml(cli, api, tmp_path):
     assert [d["name"] for d in as_json] == ["get-1", "get-2"]
     assert as_json[0]["status"]["phase"] == "RUNNING"
     as_yaml = yaml.safe_load(cli("get", "assembly", "get-2", "--output", "yaml").stdout)
-    assert as_yaml == [assembly(api, "get-2")]
+    assert as_yaml == assembly(api, "get-2"), "one name prints one object, not a list"
 
 
 def test_describe_shows_spec_status_instances_and_events(cli, api, tmp_path):
@@ -268,7 +268,7 @@ def test_a_name_in_two_projects_needs_project(cli, server, api, tmp_path):
     changed = write(tmp_path / "dup2.json", declaration("dup-1", description="dana's"))
     out = cli("apply", "-f", changed, "--project", dana_project).stdout
     assert out == "dup-1 configured (description)\n"
-    dana_copy = json.loads(dana("get", "assemblies", "dup-1", "-o", "json").stdout)[0]
+    dana_copy = json.loads(dana("get", "assemblies", "dup-1", "-o", "json").stdout)
     assert dana_copy["description"] == "dana's"
     # dana alone sees one dup-1: no ambiguity for her
     assert "dup-1" in dana("get", "assemblies").stdout

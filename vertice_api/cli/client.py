@@ -169,7 +169,7 @@ def get() -> None:
 @client_command
 def get_assemblies(names: tuple[str, ...], project: str | None, fmt: str) -> None:
     """List assemblies (all, or NAMES): name, ready/declared instances, phase, region, flavor,
-    addresses, age."""
+    addresses, age. With `-o json|yaml`, one NAME prints its object, else a list."""
     with _client() as client:
         directory = Directory(client)
         documents: list[Document]
@@ -180,7 +180,8 @@ def get_assemblies(names: tuple[str, ...], project: str | None, fmt: str) -> Non
             if project:
                 documents = [d for d in documents if d.get("project") == project]
     if fmt != "table":
-        click.echo(output.dump(documents, fmt))
+        # One name asks for one assembly: its object, as `kubectl get KIND NAME -o json` gives.
+        click.echo(output.dump(documents[0] if len(names) == 1 else documents, fmt))
     elif documents:
         click.echo(output.assemblies_table(documents))
     else:
