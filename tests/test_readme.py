@@ -29,8 +29,10 @@ def walkthrough() -> str:
 def test_make_run_serves_on_the_port_the_readme_says_it_takes():
     """`make run PORT=9000`, as the README says (make's dry run: what it would execute)."""
     assert "make run PORT=9000" in README
-    planned = subprocess.run(["make", "-n", "run", "PORT=9123"], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    planned = subprocess.run(["make", "--no-print-directory", "-n", "run", "PORT=9123"],
+                             cwd=ROOT, env=env, capture_output=True, text=True,
+                             check=True).stdout  # fmt: skip
     assert planned.splitlines()[-1].endswith("vertice serve --bind 127.0.0.1:9123"), planned
 
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from vertice_testing.server import children, running_server
+from vertice_testing.waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +39,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield disk
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def reconciler_lines(log: Path) -> str:
+    """The lines the reconciler's runtime logged (`vertice.runtime`)."""
+    return "\n".join(ln for ln in log.read_text().splitlines() if "vertice.runtime" in ln)
 
 
 def processes(pid: int) -> list[int]:
@@ -85,6 +91,10 @@ def test_a_full_database_disk_is_a_507_and_nothing_crashes(tmp_path, small_disk)
             ]
             assert api.get("/healthz").status_code == 200
             assert api.get("/metrics").status_code == 200
+            # The reconciler meets the full disk too (it has assembly `a` to write about):
+            # one warning a pass, no traceback (`running_server` fails on one in the log).
+            until(lambda: "the database's disk is full" in reconciler_lines(server.log),
+                  "the reconciler's warning", 30)  # fmt: skip
             assert processes(server.pid) == before, "a process died and was replaced"
             filler.unlink()
             assert api.post("/v3/assembly_factory", json={**DECLARATION, "name": "c"}).is_success

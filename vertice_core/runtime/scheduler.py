@@ -20,7 +20,7 @@ from typing import Any, Generic
 
 import attrs
 
-from vertice_core.errors import DriverError
+from vertice_core.errors import DriverError, Unavailable
 from vertice_core.metrics import Metrics
 from vertice_core.runtime.backoff import retry_delay
 from vertice_core.runtime.controller import Controller, R
@@ -137,6 +137,12 @@ class Runtime(Generic[R]):
             log.warning("%s %s: %s (%s)", self.controller.name, target, exc.message, exc.reason)
             self.controller.target_failed(target, exc)
             return self.controller.error_result(target, f"{exc.reason}: {exc.message}")
+        except Unavailable as exc:
+            # The database is down, restarting or its disk is full: an outage to wait out
+            # (the pass is tried again after a backoff), not a bug: one line, no traceback.
+            self._schedule(target, None)
+            log.warning("%s %s: %s", self.controller.name, target, exc.description)
+            return self.controller.error_result(target, exc.description)
         except Exception:
             self._schedule(target, None)
             log.exception("%s %s: the pass failed", self.controller.name, target)
