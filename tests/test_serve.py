@@ -72,11 +72,11 @@ def test_a_schema_behind_the_code_stops_the_start_with_one_line_and_migrate_fixe
 ):
     """`vertice serve` (and `reconcile`) on a database a migration behind served 500s with a
     green health check, and the reconciler crash-looped with tracebacks (issue 16)."""
-    from vertice_core.store import migrate
+    from vertice_core.store import migrate, schema
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERTICE_")}
     env["VERTICE_HOME"] = str(tmp_path)
-    behind = migrate.revisions()[1]
+    behind = schema.revisions()[1]
     subprocess.run([str(vertice_command()), "db", "upgrade", "--revision", behind], env=env,
                    check=True, capture_output=True)  # fmt: skip
     refused = subprocess.run([str(vertice_command()), *command], env=env, capture_output=True,
@@ -93,7 +93,7 @@ def test_a_schema_behind_the_code_stops_the_start_with_one_line_and_migrate_fixe
                               start_new_session=True) as started:  # fmt: skip
             store = Store(f"sqlite:///{tmp_path / 'vertice.db'}")
             try:
-                wait(lambda: migrate.schema_problem(store.engine) is None)
+                wait(lambda: schema.schema_problem(store.engine) is None)
                 assert started.poll() is None, "the reconciler stopped"
             finally:
                 store.dispose()

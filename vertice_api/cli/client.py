@@ -46,7 +46,8 @@ project_option = click.option(
 names_argument = click.argument("names", nargs=-1, required=True, shell_complete=complete_names)
 
 
-def _listing(path: str, fmt: str, render: Callable[[list[Document]], str], **params: Any) -> None:
+def listing(path: str, fmt: str, render: Callable[[list[Document]], str], **params: Any) -> None:
+    """Print every item of the collection at `path`: a table, or JSON/YAML with `-o`."""
     with _client() as client:
         items = list(client.items(path, **params))
     if fmt != "table":
@@ -62,7 +63,7 @@ def _listing(path: str, fmt: str, render: Callable[[list[Document]], str], **par
 @client_command
 def plans(fmt: str) -> None:
     """List the plans assemblies are made from."""
-    _listing("/v3/plan_factory", fmt, output.plans_table)
+    listing("/v3/plan_factory", fmt, output.plans_table)
 
 
 @click.command()
@@ -70,7 +71,7 @@ def plans(fmt: str) -> None:
 @client_command
 def regions(fmt: str) -> None:
     """List the regions to launch in, with their cloud type."""
-    _listing("/v3/regions", fmt, output.regions_table)
+    listing("/v3/regions", fmt, output.regions_table)
 
 
 @click.command()
@@ -80,7 +81,7 @@ def regions(fmt: str) -> None:
 def flavors(region: str | None, fmt: str) -> None:
     """List flavors: CPUs, RAM (MiB), disk (GiB), price per hour."""
     params = {"region": region} if region else {}
-    _listing("/v3/flavors", fmt, output.flavors_table, **params)
+    listing("/v3/flavors", fmt, output.flavors_table, **params)
 
 
 @click.command("apply")

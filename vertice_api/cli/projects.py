@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from vertice_api.cli import output
+from vertice_api.cli.client import listing
 from vertice_api.cli.connect import client_command, open_client
 
 
@@ -32,15 +33,6 @@ def invitations_table(items: Sequence[Mapping[str, Any]]) -> str:
     return output.table(["ID", "PROJECT", "INVITED BY", "SINCE"], rows)
 
 
-def _show(items: list[Any], fmt: str, render: Any) -> None:
-    if fmt != "table":
-        click.echo(output.dump(items, fmt))
-    elif items:
-        click.echo(render(items))
-    else:
-        click.echo("(none)", err=True)
-
-
 @click.group(invoke_without_command=True)
 @output.output_option
 @click.pass_context
@@ -48,8 +40,7 @@ def _show(items: list[Any], fmt: str, render: Any) -> None:
 def projects(ctx: click.Context, fmt: str) -> None:
     """List your projects (administrators: all): members and invited users."""
     if ctx.invoked_subcommand is None:
-        with open_client(ctx) as client:
-            _show(list(client.items("/v3/projects")), fmt, projects_table)
+        listing("/v3/projects", fmt, projects_table)
 
 
 @projects.command("create")
@@ -84,8 +75,7 @@ def invite(ctx: click.Context, project: str, users: tuple[str, ...]) -> None:
 def invitations(ctx: click.Context, fmt: str) -> None:
     """List the invitations to join a project that wait for your answer."""
     if ctx.invoked_subcommand is None:
-        with open_client(ctx) as client:
-            _show(list(client.items("/v3/invitations")), fmt, invitations_table)
+        listing("/v3/invitations", fmt, invitations_table)
 
 
 @invitations.command("accept")

@@ -186,12 +186,13 @@ def _schema_ready(config: Config, migrate: bool) -> None:
     vertice needs; with `migrate`, bring it there first."""
     from vertice_core.errors import ConfigurationError, Unavailable
     from vertice_core.store import migrate as migrations
+    from vertice_core.store import schema
 
     try:
         store = _store(config)
         if migrate:
             migrations.upgrade(store.engine)
-        problem = migrations.schema_problem(store.engine)
+        problem = schema.schema_problem(store.engine)
         store.dispose()
     except (ConfigurationError, Unavailable) as exc:
         _fail(exc.description)

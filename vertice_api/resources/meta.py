@@ -8,7 +8,7 @@ from vertice_api import openapi, views
 from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
 from vertice_api.http import respond
-from vertice_core.store import migrate
+from vertice_core.store import schema
 
 
 class Health:
@@ -19,7 +19,6 @@ class Health:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self.head = migrate.head()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         problem = self.ctx.store.ping()
@@ -27,7 +26,7 @@ class Health:
             resp.status = falcon.HTTP_503
             resp.media = {"status": "unavailable", "database": problem, "schema": "unknown"}
             return
-        behind = migrate.schema_problem(self.ctx.store.engine, self.head)
+        behind = schema.schema_problem(self.ctx.store.engine)
         if behind:
             resp.status = falcon.HTTP_503
             resp.media = {"status": "unavailable", "database": "ok", "schema": behind}

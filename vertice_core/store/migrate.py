@@ -56,42 +56,6 @@ def head() -> str:
     return revision
 
 
-def revisions() -> list[str]:
-    """Every revision the code knows, newest first."""
-    return [
-        script.revision
-        for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
-    ]
-
-
-def schema_problem(engine: Engine, wanted: str | None = None) -> str | None:
-    """Why this code cannot serve the database's schema (in one line that says what to
-    run), or None when the database is at `wanted` (default: the newest revision).
-
-    A database behind the code made every request a 500 and the reconciler crash-loop;
-    one ahead of it (a newer vertice migrated it) would be written with the old columns.
-    """
-    wanted = wanted or head()
-    at = current(engine)
-    if at == wanted:
-        return None
-    if at is None:
-        return "the database has no schema yet: run `vertice db upgrade`"
-    known = {
-        script.revision
-        for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
-    }
-    if at not in known:
-        return (
-            f"the database is at revision {at}, which this vertice does not know (a newer "
-            f"vertice migrated it; this one needs {wanted})"
-        )
-    return (
-        f"the database is at revision {at} and this vertice needs {wanted}: "
-        "run `vertice db upgrade`"
-    )
-
-
 def autogenerate(engine: Engine, message: str) -> None:
     """Write a new revision from the difference between the tables and the database.
 

@@ -31,3 +31,25 @@ def test_upgrade_downgrade_upgrade(empty_db_url):
         assert diff == [], "the migrations and vertice_core/store/tables/ disagree"
     finally:
         store.dispose()
+
+
+def test_the_schema_check_reads_the_revisions_as_alembic_does(empty_db_url):
+    """`store.schema` (what `/healthz` runs, without importing Alembic) reads the scripts'
+    revisions and the database's as Alembic does."""
+    from alembic.script import ScriptDirectory
+
+    from vertice_core.store import schema
+
+    walked = ScriptDirectory.from_config(migrate._alembic_config()).walk_revisions()
+    assert schema.revisions() == tuple(script.revision for script in walked)
+    store = Store(empty_db_url)
+    try:
+        assert schema.current(store.engine) is None
+        assert schema.schema_problem(store.engine) == (
+            "the database has no schema yet: run `vertice db upgrade`"
+        )
+        migrate.upgrade(store.engine)
+        assert schema.current(store.engine) == migrate.current(store.engine) == migrate.head()
+        assert schema.schema_problem(store.engine) is None
+    finally:
+        store.dispose()
