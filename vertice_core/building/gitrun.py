@@ -26,6 +26,7 @@ import attrs
 
 from vertice_core.builder import BuildLog
 from vertice_core.building.policy import display_url
+from vertice_core.redact import loggable
 
 __all__ = ["Done", "Git", "GitFailed"]
 
@@ -38,10 +39,8 @@ MAX_LINE = 400
 MAX_STDERR = 4 * 2**20
 #: How the lines that say what went wrong start (git's, ssh's).
 ERROR_STARTS = ("fatal:", "error:", "ssh:", "Permission denied", "Host key verification")
-USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 #: ssh names the account it tried first: `git@host: Permission denied (publickey).`
 SSH_ACCOUNT = re.compile(r"^[^\s@]+@[^\s:]+: ")
-CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class GitFailed(Exception):
@@ -141,7 +140,7 @@ class Git:
             text = text.replace(secret, "***")
         if self.raw_url:
             text = text.replace(self.raw_url, display_url(self.raw_url))
-        return CONTROL.sub("", USERINFO.sub(r"\1", text))
+        return loggable(text)
 
     def run(
         self, args: Sequence[str], log: BuildLog, *, watch: int = 0, check: bool = False

@@ -36,6 +36,7 @@ from vertice_core.driver import TAG_ASSEMBLY, TAG_INSTALLATION, RegionConfig
 from vertice_core.errors import DriverError, TransientError
 from vertice_core.model.build import BuildState
 from vertice_core.model.status import Event, EventType
+from vertice_core.redact import loggable, public_error, public_message
 from vertice_core.runtime import backoff
 from vertice_core.store import Store
 from vertice_core.store.repositories import EventRepository
@@ -88,6 +89,8 @@ class BuildRun:
         self.settings, self.box, self.config_of, self.home = settings, box, config_of, home
         self.on_builder = on_builder
         self.builder: Builder | None = None
+        #: The endpoint of the build's region, once known (what `_public` leaves out).
+        self.endpoints: tuple[str, ...] = ()
         self.cancelled = False
         #: The process is stopping: the build is let go (another reconciler starts it over),
         #: not cancelled.
@@ -124,6 +127,7 @@ class BuildRun:
             sink.flush(commit=checkout.commit)
             self._check_cancelled()
             config = self.config_of(b.region_name)
+            self.endpoints = (config.endpoint,)
             builder = self._builder(config, checkout.tree, sink)
             sink.flush(builder=builder.name)
             labels = {TAG_INSTALLATION: config.installation_id, TAG_ASSEMBLY: b.assembly_id,
@@ -141,25 +145,36 @@ class BuildRun:
             sink.close()
             return self._succeeded(image, checkout.commit, builder.name)
         except TransientError as exc:
-            sink.write(f"the builder could not work: {exc.message}\n")
+            public = self._public(exc)
+            sink.write(f"the builder could not work: {public.message}\n")
             sink.close()
-            return self._retry(exc)
+            return self._retry(public)
         except DriverError as exc:
+            public = self._public(exc)
             reason = exc.reason or "BuildFailed"
-            sink.write(f"build failed: {reason}: {exc.message}\n")
+            sink.write(f"build failed: {reason}: {public.message}\n")
             sink.close()
-            return self._failed(reason, exc.message)
+            return self._failed(reason, public.message)
         except Exception as exc:  # a builder's bug must not take the reconciler down
-            log.exception("build %s: the builder failed", b.id)
-            sink.write(f"build failed: {type(exc).__name__}: {exc}\n")
+            log.exception("build %s: the builder failed", b.id)  # its text and traceback
+            text = public_message(f"{type(exc).__name__}: {exc}", endpoints=self.endpoints)
+            sink.write(f"build failed: {text}\n")
             sink.close()
-            return self._failed("BuilderError", f"{type(exc).__name__}: {exc}")
+            return self._failed("BuilderError", text)
         finally:
             sink.close()
             if self.builder is not None:
                 self.builder.close()
                 self.on_builder(None)
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def _public(self, error: DriverError) -> DriverError:
+        """What the build's project may see of `error` (the build's status, its log and
+        the assembly's events are theirs); its full message is logged here, once."""
+        b = self.build
+        log.warning("build %s of assembly %s failed: %s: %s", b.id, b.assembly_id,
+                    error.reason, loggable(error.message))  # fmt: skip
+        return public_error(error, endpoints=self.endpoints)
 
     def _check_cancelled(self) -> None:
         if self.cancelled:

@@ -33,6 +33,7 @@ from vertice_core.reconcile.failures import record_region_failure
 from vertice_core.reconcile.region import RegionPass, RegionResult
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.reconcile.storeops import PassStore
+from vertice_core.redact import public_error
 from vertice_core.registry import DriverRegistry
 from vertice_core.routing.controller import RouteController, RouteResult, RouterTarget
 from vertice_core.runtime import CallPool, Due, Runtime, RuntimeSettings
@@ -121,15 +122,18 @@ class AssemblyController:
             rng=self.rng,
             clock=self.clock,
             settled=self._settled.setdefault(region.name, {}),
+            endpoint=region.endpoint,
         ).run()
         if result.ghosts:
             self.metrics.ghosts.labels(region.name).inc(result.ghosts)
         return result
 
     def target_failed(self, target: str, error: DriverError) -> None:
-        """Tell the due assemblies of a region why nothing happens, and back them off."""
+        """Tell the due assemblies of a region why nothing happens, and back them off: in
+        the error's public words (the runtime logged its full message, once per region)."""
+        public = public_error(error, endpoints=(self._regions[target].endpoint,))
         record_region_failure(
-            self.ops, target, error, settings=self.settings, rng=self.rng, clock=self.clock
+            self.ops, target, public, settings=self.settings, rng=self.rng, clock=self.clock
         )
 
     def error_result(self, target: str, message: str) -> RegionResult:

@@ -36,6 +36,7 @@ from vertice_core.reconcile.outcome import (
 from vertice_core.reconcile.placed import Share, share_of
 from vertice_core.reconcile.plan import Action, Decision, Verb, plan_actions
 from vertice_core.reconcile.settings import ReconcilerSettings
+from vertice_core.redact import loggable, public_error
 from vertice_core.runtime import CallPool, Pending, Pipeline
 from vertice_core.store.leases import chunked
 from vertice_core.store.repositories.slots import InstanceSlot
@@ -90,9 +91,12 @@ class RegionPass:
         rng: random.Random,
         clock: Callable[[], float] = time.time,
         settled: dict[str, tuple[tuple[Any, ...], bool]] | None = None,
+        endpoint: str = "",
     ) -> None:
         self.region = region
         self.cloud_type = cloud_type
+        #: The region's endpoint, which the driver's errors may name (see `_public`).
+        self.endpoint = endpoint
         self.driver = driver
         self.calls = calls
         self.settings = settings
@@ -342,11 +346,13 @@ class RegionPass:
         if batch.pending is not None:
             results = batch.pending.results()
             for (work, action), value in zip(batch.owners, results, strict=True):
-                if work.share is not None and placed.refused(action.verb, value):
-                    work.refused[action.ordinal] = value
-                elif isinstance(value, DriverError):
-                    work.errors.append(value)
-                    work.failed.add((action.verb, action.ordinal))
+                if isinstance(value, DriverError):
+                    error = self._public(value, _call_of(work.item, action))
+                    if work.share is not None and placed.refused(action.verb, error):
+                        work.refused[action.ordinal] = error
+                    else:
+                        work.errors.append(error)
+                        work.failed.add((action.verb, action.ordinal))
                 elif action.verb is Verb.CREATE and isinstance(value, Instance):
                     work.created[action.ordinal] = value
         if not batch.works:
@@ -356,6 +362,15 @@ class RegionPass:
         totals["written"] += written
         totals["removed"] += removed
         return busy
+
+    def _public(self, error: DriverError, call: str) -> DriverError:
+        """What users may see of a failed `call` (statuses and events are the project's):
+        `error` without the endpoint, addresses or body its message may hold. Its full
+        message is logged here, the one place it is."""
+        log.warning(
+            "region %s: %s failed: %s: %s", self.region, call, error.reason, loggable(error.message)
+        )
+        return public_error(error, endpoints=(self.endpoint,))
 
     def _call_for(self, work: Work, action: Action) -> Callable[[], Any]:
         driver = self.driver
@@ -376,6 +391,10 @@ class RegionPass:
             (self.cloud_type, "delete", _bound(self.driver.delete, g.cloud_id)) for g in ghosts
         ]
         results = self.calls.run_all(calls, self.settings.call_timeout)
+        for i, (ghost, value) in enumerate(zip(ghosts, results, strict=True)):
+            if isinstance(value, DriverError):
+                call = f"delete of {ghost.cloud_id} (key {ghost.key!r}, of no assembly)"
+                results[i] = self._public(value, call)
         events = status.ghost_events(ghosts, results, self.region)
         self.ops.record_events(events)
 
@@ -460,6 +479,11 @@ def _timeless(item: WorkItem) -> bool:
         and item.due_at is None
         and all(s.create_key is None and s.drain_started_at is None for s in item.slots)
     )
+
+
+def _call_of(item: WorkItem, action: Action) -> str:
+    """A call as the log names it: the assembly (name and id), the verb, the instance."""
+    return f"assembly {item.name} ({item.id}): {action.verb.value} of instance {action.ordinal}"
 
 
 def _bound(method: Callable[[str], None], argument: str) -> Callable[[], None]:

@@ -35,6 +35,7 @@ from vertice_core.errors import DriverError, TerminalError
 from vertice_core.metrics import Metrics
 from vertice_core.model.route import Balancing, HealthCheck, RoutePhase, TlsMode
 from vertice_core.reach import PlanPorts
+from vertice_core.redact import loggable, public_error
 from vertice_core.router import Router, RouteSpec
 from vertice_core.routing.plan import RouteDecision, RouteFacts, plan_pass
 from vertice_core.runtime import CallPool, Due, backoff
@@ -116,6 +117,8 @@ class RouteController:
     ) -> None:
         self.store = store
         self.target = target
+        #: The proxy's URLs (its admin API's), which its errors may name (see `_public`).
+        self.endpoints = _endpoints(target.router) if target is not None else ()
         self.converter = converter
         self.box = box
         self.clock = clock
@@ -209,9 +212,10 @@ class RouteController:
         return RouteResult(target, busy=busy, applied=applied, removed=removed, written=written)
 
     def target_failed(self, target: str, error: DriverError) -> None:
-        """The proxy did not answer: every route says so (and stays as it was served)."""
+        """The proxy did not answer: every route says so, in the error's public words (the
+        runtime logged its full message), and stays as it was served."""
         _, rows, _ = self._read()
-        message = f"the router {target} does not answer: {error.message}"
+        message = f"the router {target} does not answer: {self._public(error).message}"
         self._write(rows, {i: _unsure(row, RoutePhase.PENDING, message) for i, row in rows.items()})
 
     def error_result(self, target: str, message: str) -> RouteResult:
@@ -269,7 +273,8 @@ class RouteController:
         self, decisions: list[RouteDecision], route_ids: Iterable[str]
     ) -> tuple[dict[str, DriverError], int]:
         """Apply the changed routes and remove the leftovers with **one** `apply_all`
-        call; the applies' failures by route id, and how many were removed.
+        call; the applies' failures by route id (logged whole, returned in the public words
+        of `redact.public_error`), and how many were removed.
 
         Leftovers are the routes the proxy serves for us that no row declares, read
         again just before the call (a route declared during the pass is no leftover).
@@ -295,10 +300,14 @@ class RouteController:
         except DriverError as exc:
             failures = dict.fromkeys([*(s.id for s in specs), *leftovers], exc)
         for route_id, failure in failures.items():
-            log.warning("route %s: %s (%s)", route_id, failure.message, failure.reason)
-        applied_failures = {s.id: failures[s.id] for s in specs if s.id in failures}
+            log.warning("route %s: %s (%s)", route_id, loggable(failure.message), failure.reason)
+        applied_failures = {s.id: self._public(failures[s.id]) for s in specs if s.id in failures}
         removed = sum(1 for r in leftovers if r not in failures)
         return applied_failures, removed
+
+    def _public(self, error: DriverError) -> DriverError:
+        """What the routes' projects may see of the proxy's `error` (see `redact`)."""
+        return public_error(error, endpoints=self.endpoints)
 
     # -- writing --
 
@@ -358,6 +367,13 @@ class RouteController:
             "url": url,
             "conditions": conditions,
         }
+
+
+def _endpoints(router: Router) -> tuple[str, ...]:
+    """The URLs among the router's settings (the admin API's): its errors may name them."""
+    settings = router.config.settings
+    values = attrs.asdict(settings).values() if attrs.has(type(settings)) else ()
+    return tuple(v for v in values if isinstance(v, str) and "://" in v)
 
 
 def _spec_of(row: RouteRow) -> RouteSpec:

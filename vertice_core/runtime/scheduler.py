@@ -22,6 +22,7 @@ import attrs
 
 from vertice_core.errors import DriverError, Unavailable
 from vertice_core.metrics import Metrics
+from vertice_core.redact import loggable
 from vertice_core.runtime.backoff import retry_delay
 from vertice_core.runtime.controller import Controller, R
 
@@ -134,7 +135,9 @@ class Runtime(Generic[R]):
             result = self.controller.run_target(target)
         except DriverError as exc:
             self._schedule(target, None, exc)
-            log.warning("%s %s: %s (%s)", self.controller.name, target, exc.message, exc.reason)
+            log.warning(
+                "%s %s: %s (%s)", self.controller.name, target, loggable(exc.message), exc.reason
+            )
             self.controller.target_failed(target, exc)
             return self.controller.error_result(target, f"{exc.reason}: {exc.message}")
         except Unavailable as exc:

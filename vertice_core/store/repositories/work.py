@@ -50,6 +50,8 @@ class WorkItem:
 
     id: str
     project_id: str
+    #: The assembly's name (what the log says besides its id).
+    name: str
     generation: int
     observed_generation: int
     desired_state: str
