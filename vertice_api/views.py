@@ -197,10 +197,14 @@ def ssh_key(row: SshKeyRow, project: str) -> dict[str, Any]:
     return doc
 
 
-def project(row: ProjectRow, members: list[str], invited: list[str]) -> dict[str, Any]:
-    """A project, its members and the names of the users invited to join it."""
+def project(
+    row: ProjectRow, owner: str | None, members: list[str], invited: list[str]
+) -> dict[str, Any]:
+    """A project: its id (which names it where several the caller sees share its name), its
+    owner's name (None once deleted), its members and the users invited to join it."""
     doc = common(f"{V3}/projects/{row.name}", row.name, "project", description=row.description)
-    doc.update(members=members, invited=invited, created_at=format_time(row.created_at))
+    doc.update(id=row.id, owner=owner, members=members, invited=invited,
+               created_at=format_time(row.created_at))  # fmt: skip
     return doc
 
 

@@ -25,16 +25,14 @@ class NewUser:
 
 
 def create_user(session: Session, name: str, *, admin: bool = False) -> NewUser:
-    """Create a user, their first project (a unique heroku-style name) and a first token."""
+    """Create a user, their first project (owned by them, a heroku-style name: a name need
+    only be unique among its owner's projects, and a new user has none) and a first token."""
     users = UserRepository(session)
     if users.by_name(name) is not None:
         raise Conflict(f"a user named {name!r} already exists")
     user = users.create(name, admin=admin)
     projects = ProjectRepository(session)
-    project_name = heroku_name()
-    while projects.by_name(project_name) is not None:
-        project_name = heroku_name()
-    project = projects.create(project_name, description=f"{name}'s first project")
+    project = projects.create(heroku_name(), user.id, description=f"{name}'s first project")
     projects.add_member(project.id, user.id)
     token, _ = issue_token(session, user, name="first token")
     return NewUser(user=user, project=project, token=token)

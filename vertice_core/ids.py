@@ -7,6 +7,7 @@ lower-case letters, digits and hyphens, starting with a letter).
 
 from __future__ import annotations
 
+import re
 import secrets
 
 _ADJECTIVES = (
@@ -34,6 +35,11 @@ _NOUNS = (
 def new_id(prefix: str) -> str:
     """A random id such as `asm-3f9a1c2b7d4e8a10` (64 random bits)."""
     return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def has_id_form(prefix: str, value: str) -> bool:
+    """Whether `value` has the form of the ids `new_id(prefix)` makes."""
+    return re.fullmatch(rf"{re.escape(prefix)}-[0-9a-f]{{16}}", value) is not None
 
 
 def heroku_name() -> str:

@@ -36,10 +36,37 @@ def test_create_an_unnamed_project(alice):
     assert HEROKU.fullmatch(created.json["name"])
 
 
-def test_a_project_name_is_unique(alice, bob):
-    alice.post("/v3/projects", {"name": "web"})
-    assert alice.post("/v3/projects", {"name": "web"}).status_code == 409
-    assert bob.post("/v3/projects", {"name": "web"}).status_code == 409
+def test_a_project_name_is_unique_among_its_owners_projects_only(alice, bob, snapshot):
+    """Another user's project of the same name is no obstacle, and is never mentioned
+    (issue 17, item 8): a 409 would tell bob that someone has a project `web`."""
+    alices = alice.post("/v3/projects", {"name": "web"}).json
+    before = snapshot()
+    again = alice.post("/v3/projects", {"name": "web"})
+    assert again.status_code == 409
+    assert again.json["description"] == "you already have a project named 'web'"
+    assert snapshot() == before
+    bobs = bob.post("/v3/projects", {"name": "web"})
+    assert bobs.status_code == 201, bobs.json
+    assert (bobs.json["owner"], bobs.json["members"]) == ("bob", ["bob"])
+    assert bobs.json["id"] != alices["id"]
+    assert bob.get("/v3/projects/web").json == bobs.json
+    assert alice.get("/v3/projects/web").json == alices
+
+
+def test_a_project_shows_its_id_and_owner(alice, admin):
+    project = first_project(alice)
+    assert project["id"].startswith("prj-") and project["owner"] == "alice"
+    assert alice.get(f"/v3/projects/{project['id']}").json == project
+    assert admin.delete("/v3/users/alice").status_code == 204
+    assert admin.get(f"/v3/projects/{project['id']}").json["owner"] is None
+
+
+def test_a_name_of_a_project_ids_form_is_refused(alice, snapshot):
+    before = snapshot()
+    refused = alice.post("/v3/projects", {"name": "prj-0123456789abcdef"})
+    assert refused.status_code == 422
+    assert refused.json["problems"][0]["path"] == "$.name"
+    assert snapshot() == before
 
 
 @pytest.mark.parametrize(
@@ -163,3 +190,35 @@ def test_unknown_project_is_404(alice):
     assert alice.post("/v3/projects/nowhere/members", {"user": "alice"}).status_code == 404
     assert alice.get("/v3/invitations/inv-0000000000000000").status_code == 404
     assert alice.post("/v3/invitations/inv-0000000000000000/accept").status_code == 404
+
+
+def test_a_name_means_your_own_project_then_one_you_joined_and_else_says_to_use_the_id(
+    alice, bob, admin, public_key
+):
+    """alice owns a `web` and joins bob's: `web` is hers. admin joins both (owning
+    neither): `web` is ambiguous wherever a project is named, and its id is not."""
+    mine = alice.post("/v3/projects", {"name": "web"}).json
+    bobs = bob.post("/v3/projects", {"name": "web"}).json
+    for api in (alice, admin):
+        invite(bob, "web", api.name)
+        accept(api)
+    invite(alice, "web", "admin")
+    accept(admin)
+    assert alice.get("/v3/projects/web").json["id"] == mine["id"]
+    key = {"name": "k", "public_key": public_key()}
+    assert alice.post("/v3/sshkeys", {**key, "project": "web"}).json["project"] == "web"
+    assert [k["name"] for k in alice.get("/v3/sshkeys?project=web").json["items"]] == ["k"]
+    assert bob.get("/v3/sshkeys?project=web").json["items"] == [], "bob's web is not hers"
+
+    ambiguous = admin.get("/v3/projects/web")
+    assert ambiguous.status_code == 409
+    assert "several projects you can see are named 'web'" in ambiguous.json["description"]
+    assert "by its id" in ambiguous.json["description"]
+    assert admin.get("/v3/sshkeys?project=web").status_code == 409
+    declared = admin.post("/v3/sshkeys", {**key, "project": "web"})
+    assert declared.status_code == 422
+    assert declared.json["problems"][0]["path"] == "$.project"
+    assert admin.get(f"/v3/projects/{bobs['id']}").json["owner"] == "bob"
+    assert admin.post("/v3/sshkeys", {**key, "project": bobs["id"]}).status_code == 201
+    listed = admin.get(f"/v3/sshkeys?project={bobs['id']}").json["items"]
+    assert [k["project"] for k in listed] == ["web"]

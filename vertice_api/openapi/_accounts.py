@@ -18,46 +18,55 @@ def tenancy(paths: Paths) -> dict[str, Json]:
     """SSH keys and projects (with their members): what a user's resources belong to."""
     project = param_ref("project")
     name = path_param("name", "The resource's name.", NAME)
+    project_name = path_param(
+        "name",
+        "The project's name (yours first, then those you are a member of; several such "
+        "projects of that name: 409) or id.",
+        NAME,
+    )
     member = path_param("user", "The member's (or invited user's) name.", NAME)
     invitation = path_param("invitation_id", "The invitation's id.",
                             {"type": "string", "pattern": "^inv-[0-9a-f]{16}$"})  # fmt: skip
     return {
         "/v3/sshkeys": {
             "get": paths.get("listSshKeys", "The caller's SSH keys", "sshkeys",
-                             "SshKeyCollection", parameters=[project], errors=[404]),
+                             "SshKeyCollection", parameters=[project], errors=[404, 409]),
             "post": create("createSshKey", "Store an SSH public key", "sshkeys", "SshKeyInput",
                            "SshKey", errors=[404, 409]),
         },
         "/v3/sshkeys/{name}": {
             "parameters": [name, project],
-            "get": paths.get("getSshKey", "Read an SSH key", "sshkeys", "SshKey", errors=[404]),
-            "delete": remove("deleteSshKey", "Delete an SSH key", "sshkeys", errors=[404]),
+            "get": paths.get("getSshKey", "Read an SSH key", "sshkeys", "SshKey",
+                             errors=[404, 409]),
+            "delete": remove("deleteSshKey", "Delete an SSH key", "sshkeys", errors=[404, 409]),
         },
         "/v3/projects": {
             "get": paths.get("listProjects", "The caller's projects (administrators: all)",
                              "projects", "ProjectCollection"),
-            "post": create("createProject", "Create a project (the caller becomes a member)",
-                           "projects", "ProjectInput", "Project", errors=[409]),
+            "post": create("createProject", "Create a project: the caller becomes its owner "
+                           "and a member (409: the caller owns one of that name; other "
+                           "users' projects are no obstacle)", "projects", "ProjectInput",
+                           "Project", errors=[409]),
         },
         "/v3/projects/{name}": {
-            "parameters": [name],
+            "parameters": [project_name],
             "get": paths.get("getProject", "Read a project", "projects", "Project",
-                             errors=[404]),
+                             errors=[404, 409]),
             "delete": remove("deleteProject", "Delete a project without assemblies",
                              "projects", errors=[404, 409]),
         },
         "/v3/projects/{name}/members": {
-            "parameters": [name],
+            "parameters": [project_name],
             "post": operation(
                 "inviteProjectMember", "Invite a user to join (members and administrators); "
                 "the user joins by accepting it (`/v3/invitations`). A name nobody has is "
-                "invited the same way.", tag="projects", errors=[404],
+                "invited the same way.", tag="projects", errors=[404, 409],
                 request=body(ref("MemberChange")), ok={202: response(202, ref("Project"))}),
         },
         "/v3/projects/{name}/members/{user}": {
-            "parameters": [name, member],
+            "parameters": [project_name, member],
             "delete": remove("removeProjectMember", "Remove a member, or withdraw the "
-                             "invitation of a user", "projects", errors=[404]),
+                             "invitation of a user", "projects", errors=[404, 409]),
         },
         "/v3/invitations": {
             "get": paths.get("listInvitations", "The invitations addressed to the caller",

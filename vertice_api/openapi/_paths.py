@@ -56,7 +56,12 @@ def shared_parameters() -> dict[str, Json]:
         "sort": query(
             "sort", "Order of the items (default `+name`).", {"type": "string", "enum": list(SORTS)}
         ),
-        "project": query("project", "A project of the caller (by name); unknown: 404.", NAME),
+        "project": query(
+            "project",
+            "A project of the caller, by name (yours first, then those you are a member of) "
+            "or by id; unknown: 404; a name several such projects share: 409.",
+            NAME,
+        ),
         "user": query("user", "Another user's tokens (administrators only).", NAME),
         "region": query("region", "Only flavors offered in this region; unknown: 422.", NAME),
         "name": query(

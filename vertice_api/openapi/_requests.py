@@ -377,7 +377,9 @@ def _tenancy_input() -> Json:
         ),
         "ProjectInput": obj(
             {"name": nullable(ref("Name")), "description": text()},
-            description="Without a name, a heroku-style one is made up.",
+            description="Without a name, a heroku-style one is made up. A name is unique "
+            "among its owner's projects only; one of a project id's form (`prj-` and 16 hex "
+            "digits) is refused.",
         ),
         "MemberChange": obj({"user": ref("Name")}, ("user",)),
         "UserInput": obj({"name": ref("Name"), "admin": boolean()}, ("name",)),

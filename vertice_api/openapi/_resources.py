@@ -371,7 +371,11 @@ def _tenancy_parts() -> dict[str, Json]:
     )  # fmt: skip
     project = resource(
         "project",
-        {"members": array(string()),
+        {"id": string("The project's id: it names the project wherever a name is taken, also "
+                      "when several projects you can see share its name."),
+         "owner": nullable(string("The name of the user who created it (null once deleted). "
+                                  "A name is unique among its owner's projects only.")),
+         "members": array(string()),
          "invited": array(string("A user name invited to join, who has not accepted yet.")),
          "created_at": time()},
     )  # fmt: skip

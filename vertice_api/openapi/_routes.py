@@ -33,7 +33,7 @@ def route_paths(paths: Paths) -> dict[str, Json]:
     return {
         "/v3/routes": {
             "get": paths.get("listRoutes", "The caller's routes", "routes", "RouteCollection",
-                             parameters=[project], errors=[404]),
+                             parameters=[project], errors=[404, 409]),
             "post": create("createRoute", "Declare a route to an assembly's port", "routes",
                            "RouteInput", "Route", errors=[404, 409]),
         },

@@ -39,7 +39,7 @@ def scaler_paths(paths: Paths) -> dict[str, Json]:
     return {
         "/v3/scalers": {
             "get": paths.get("listScalers", "The caller's scalers", "scalers",
-                             "ScalerCollection", parameters=[project], errors=[404]),
+                             "ScalerCollection", parameters=[project], errors=[404, 409]),
             "post": create("createScaler", "Declare a scaler of an assembly", "scalers",
                            "ScalerInput", "Scaler", errors=[404, 409]),
         },

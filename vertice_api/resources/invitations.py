@@ -83,10 +83,9 @@ class InvitationAccept(_InvitationBase):
         caller = caller_of(req)
         with self.ctx.store.write() as session:
             row, project = self._found(session, caller, invitation_id, manage=False)
-            projects = ProjectRepository(session)
-            if any(p.name == project.name for p in projects.by_ids(caller.project_ids)):
+            if project.id in caller.project_ids:
                 raise Conflict(f"you are already a member of project {project.name!r}")
-            projects.add_member(project.id, caller.user_id)
+            ProjectRepository(session).add_member(project.id, caller.user_id)
             InvitationRepository(session).delete(row)
             document = project_document(session, project)
         self.cache.clear()

@@ -19,13 +19,14 @@ from vertice_api.context import AppContext
 from vertice_api.http import read_body, respond
 from vertice_api.resources.named import created
 from vertice_core.convert import structure
-from vertice_core.errors import Conflict, NotFound
-from vertice_core.ids import heroku_name
+from vertice_core.errors import Conflict, InvalidInput, NotFound
+from vertice_core.ids import has_id_form, heroku_name
 from vertice_core.model.tenancy import MemberChange, SshKey, TokenRequest, UserRequest
 from vertice_core.model.types import Name
 from vertice_core.service import accounts
 from vertice_core.service.caller import Caller
 from vertice_core.service.keys import add_key
+from vertice_core.service.resolve import one_project, visible_project
 from vertice_core.store.repositories import (
     InvitationRepository,
     ProjectRepository,
@@ -57,13 +58,21 @@ def _project_names(session: Session) -> dict[str, str]:
 
 
 def _scoped_project_ids(session: Session, caller: Caller, name: str | None) -> list[str] | None:
-    """The project ids a listing covers: `?project=NAME` if visible, else the caller's scope."""
+    """The project ids a listing covers: `?project=NAME` (or id) if visible, else the
+    caller's scope."""
     if name is None:
         return caller.scope
-    row = ProjectRepository(session).by_name(name)
-    if row is None or not caller.sees(row.id):
-        raise NotFound(f"there is no project named {name!r}")
-    return [row.id]
+    return [visible_project(session, caller, name)]
+
+
+def _new_project_name(request: _ProjectRequest) -> str:
+    """The name of a project to create: the requested one (never of a project id's form,
+    since an id names its project wherever a name is taken), else a heroku-style one."""
+    if request.name is None:
+        return heroku_name()
+    if has_id_form("prj", request.name):
+        raise InvalidInput.at("$.name", f"{request.name!r} has the form of a project id")
+    return request.name
 
 
 class SshKeys:
@@ -125,14 +134,14 @@ class _ProjectsBase:
         self.cache = cache
 
     def _visible(self, session: Session, caller: Caller, name: str) -> ProjectRow:
-        row = ProjectRepository(session).by_name(name)
-        if row is None or not caller.sees(row.id):
-            raise NotFound(f"there is no project named {name!r}")
-        return row
+        """The project the path names (by name or id) for the caller (`one_project`)."""
+        return one_project(session, caller, name)
 
 
 class Projects(_ProjectsBase):
-    """`/v3/projects`: the caller's projects (admins: all); create one (you become a member)."""
+    """`/v3/projects`: the caller's projects (admins: all); create one (you become its owner
+    and a member). A name is unique among its owner's projects only: another user's project
+    of the same name is no obstacle, and is never mentioned."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         caller = caller_of(req)
@@ -147,10 +156,8 @@ class Projects(_ProjectsBase):
         request = structure(self.ctx.converter, read_body(req), _ProjectRequest)
         with self.ctx.store.write() as session:
             projects = ProjectRepository(session)
-            name = request.name or heroku_name()
-            if projects.by_name(name) is not None:
-                raise Conflict(f"a project named {name!r} already exists")
-            row = projects.create(name, request.description)
+            row = projects.create(_new_project_name(request), caller.user_id,
+                                  request.description)  # fmt: skip
             projects.add_member(row.id, caller.user_id)
             document = project_document(session, row)
         self.cache.clear()
@@ -214,9 +221,11 @@ class ProjectMember(_ProjectsBase):
 
 
 def project_document(session: Session, row: ProjectRow) -> dict[str, object]:
-    """A project with its members and the names its pending invitations are addressed to."""
+    """A project with its owner's name, its members and the names its pending invitations
+    are addressed to."""
     members = ProjectRepository(session).member_names(row.id)
-    return views.project(row, members, InvitationRepository(session).names_of_project(row.id))
+    invited = InvitationRepository(session).names_of_project(row.id)
+    return views.project(row, UserRepository(session).name_of(row.owner_id), members, invited)
 
 
 def _user_document(session: Session, row: UserRow) -> dict[str, object]:

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import attrs
 
 from vertice_core.convert import structure
-from vertice_core.errors import InvalidInput, NotFound, Problem
+from vertice_core.errors import Conflict, InvalidInput, NotFound, Problem
 from vertice_core.model.assembly import (
     PATCHABLE_PATHS,
     AssemblyDeclaration,
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from vertice_core.service.caller import Caller
     from vertice_core.service.context import ServiceContext
+    from vertice_core.store.tables import ProjectRow
 
 #: Components vertice fills itself; a declaration may not name them.
 MANAGED_COMPONENTS = (
@@ -58,22 +59,55 @@ def plan_name_of(uri: str) -> str:
     raise InvalidInput.at("$.plan_uri", f"{uri!r} is not a plan URI such as /v3/plan/NAME")
 
 
+def project_matches(session: Session, caller: Caller, ref: str) -> list[ProjectRow]:
+    """The projects `ref` (a project's name or id) may mean to the caller, best first.
+
+    Among the projects the caller may see: the one whose id is `ref`; else those named
+    `ref` that the caller owns (one at most); else those they are a member of; else
+    (administrators, who see every project) any. The first of these that is not empty
+    is the answer: two or more projects in it are ambiguous (`one_project`). Names are
+    unique per owner only, and a project the caller cannot see is never among them, so
+    the answer tells nothing of other users' projects (issue 17, item 8).
+    """
+    found = ProjectRepository(session).matching(ref, caller.scope)
+    tiers = (
+        [row for row in found if row.id == ref],
+        [row for row in found if row.owner_id == caller.user_id],
+        [row for row in found if row.id in caller.project_ids],
+        list(found),
+    )
+    return next((tier for tier in tiers if tier), [])
+
+
+def one_project(session: Session, caller: Caller, ref: str, path: str | None = None) -> ProjectRow:
+    """The project `ref` means to the caller (`project_matches`): `NotFound` when they
+    can see none, `Conflict` when several are equally good. With `path` (a body field's
+    JSON path), both are an `InvalidInput` at that path instead."""
+    found = project_matches(session, caller, ref)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        message = f"{'you have' if path else 'there is'} no project named {ref!r}"
+    else:
+        ids = ", ".join(row.id for row in found)
+        message = (f"several projects you can see are named {ref!r} ({ids}): "
+                   "name the one you mean by its id")  # fmt: skip
+    if path is not None:
+        raise InvalidInput.at(path, message)
+    raise (NotFound if not found else Conflict)(message)
+
+
 def project_id_for(session: Session, caller: Caller, name: str | None) -> str:
-    """The id of the project a write goes to: `name` if the caller may use it, else theirs."""
+    """The id of the project a write goes to: `name` (`$.project`) if the caller may use
+    it, else their first."""
     if name is None:
         return caller.default_project()
-    row = ProjectRepository(session).by_name(name)
-    if row is None or not caller.sees(row.id):
-        raise InvalidInput.at("$.project", f"you have no project named {name!r}")
-    return row.id
+    return one_project(session, caller, name, "$.project").id
 
 
 def visible_project(session: Session, caller: Caller, name: str) -> str:
     """The id of a project the caller may see, for a `?project=` filter (404 otherwise)."""
-    try:
-        return project_id_for(session, caller, name)
-    except InvalidInput:
-        raise NotFound(f"there is no project named {name!r}") from None
+    return one_project(session, caller, name).id
 
 
 def project_name(session: Session, caller: Caller, project_id: str) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from vertice_core.errors import Conflict
 from vertice_core.ids import new_id
 from vertice_core.store.tables import (
     AssemblyRow,
@@ -68,6 +70,12 @@ class UserRepository:
             or 0
         )
 
+    def name_of(self, user_id: str | None) -> str | None:
+        """The name of the user with id `user_id`, or None (no such user, or no id)."""
+        if user_id is None:
+            return None
+        return self.session.scalar(select(UserRow.name).where(UserRow.id == user_id))
+
     def by_token(self, digest: str, now: datetime) -> UserRow | None:
         """The user owning the unexpired token whose digest is `digest`."""
         return self.session.scalar(
@@ -90,16 +98,25 @@ class ProjectRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def create(self, name: str, description: str = "") -> ProjectRow:
-        """A new project (the caller checks the name is free)."""
-        row = ProjectRow(id=new_id("prj"), name=name, description=description, created_at=utcnow())
-        self.session.add(row)
-        self.session.flush()
+    def create(self, name: str, owner_id: str, description: str = "") -> ProjectRow:
+        """A new project owned by `owner_id`; `Conflict` if they have one called `name` (the
+        unique index says so, so two requests at once cannot both make it)."""
+        row = ProjectRow(id=new_id("prj"), name=name, owner_id=owner_id,
+                         description=description, created_at=utcnow())  # fmt: skip
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            raise Conflict(f"you already have a project named {name!r}") from None
         return row
 
-    def by_name(self, name: str) -> ProjectRow | None:
-        """The project called `name`, or None."""
-        return self.session.scalar(select(ProjectRow).where(ProjectRow.name == name))
+    def matching(self, ref: str, scope: Sequence[str] | None) -> Sequence[ProjectRow]:
+        """The projects whose name or id is `ref`, among the ids `scope` (None: every
+        project), oldest first. `vertice_core.service.resolve.project_matches` picks."""
+        query = select(ProjectRow).where(or_(ProjectRow.name == ref, ProjectRow.id == ref))
+        if scope is not None:
+            query = query.where(ProjectRow.id.in_(scope))
+        return self.session.scalars(query.order_by(ProjectRow.created_at, ProjectRow.id)).all()
 
     def by_ids(self, ids: Sequence[str]) -> Sequence[ProjectRow]:
         """The projects with these ids, by name."""

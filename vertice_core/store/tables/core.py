@@ -43,11 +43,23 @@ class UserRow(Base):
 
 
 class ProjectRow(Base):
-    """A project: the owner of assemblies, SSH keys and events."""
+    """A project: the owner of assemblies, SSH keys and events.
+
+    Its name is unique among its owner's projects only, so that creating a project tells
+    nothing of other users' projects (issue 17, item 8); `resolve.project_matches` picks
+    the one a caller means by a name several share.
+    """
 
     __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("owner_id", "name"),)
     id: Mapped[str] = mapped_column(String(ID), primary_key=True)
-    name: Mapped[str] = mapped_column(String(NAME), unique=True)
+    #: Indexed on its own: a name is looked up without its owner (`ProjectRepository.matching`).
+    name: Mapped[str] = mapped_column(String(NAME), index=True)
+    #: The user who created it; NULL once that user is deleted (or for a project that
+    #: had no member when owners were introduced).
+    owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
