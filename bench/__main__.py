@@ -4,7 +4,8 @@ Scenarios: converge (SQLite, then PostgreSQL; idle follows on SQLite), declare,
 api, footprint, chaos, replicas (SQLite, then PostgreSQL; scaling on SQLite),
 routes (a real Caddy), placement (one region against a spread over two),
 builds (vertice's builds against docker build by hand), abuse (what hostile bodies
-cost the API against a valid one).
+cost the API against a valid one), slowloris (a client's rate while slow clients hold
+connections, against gunicorn's sync workers).
 Prints one line per figure and a summary, and writes the figures as JSON under
 `var/bench/` (or `--out`).
 """
@@ -29,6 +30,7 @@ from bench.scenarios import (
     placement,
     replicas,
     routes,
+    slowloris,
 )
 from bench.sizes import SIZES, Size
 
@@ -43,6 +45,7 @@ SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
     "placement": placement.run,
     "builds": builds.run,
     "abuse": abuse.run,
+    "slowloris": slowloris.run,
 }
 
 

@@ -61,6 +61,8 @@ def test_every_scenario_runs_at_a_tiny_size(tmp_path):
         "abuse.components.cpu_ms",
         "abuse.components.answer_kb",
         "abuse.rss_growth",
+        "slowloris.vertice.ratio",
+        "slowloris.sync.attacked_rps",
         "builds.python.warm.ratio",
     ):
         assert expected in names

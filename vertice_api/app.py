@@ -12,6 +12,7 @@ import orjson
 from vertice_api import errors
 from vertice_api.auth import AuthMiddleware, TokenCache
 from vertice_api.context import AppContext
+from vertice_api.generation import CacheGeneration
 from vertice_api.http import RejectNulInUrl, dump_json
 from vertice_api.observe import MetricsResource, RequestMetrics
 from vertice_api.ratelimit import FailureLimiter
@@ -30,14 +31,17 @@ from vertice_api.resources import routes as routes_
 
 
 def create_app(
-    ctx: AppContext, failures: FailureLimiter | None = None
+    ctx: AppContext,
+    failures: FailureLimiter | None = None,
+    generation: CacheGeneration | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """The WSGI application serving `/v3/...` for the installation in `ctx`.
 
-    `failures` counts failed authentications; gunicorn's master makes one before the workers
-    fork so that they share it (`vertice_api.serve`). Without one the app makes its own.
+    `failures` counts failed authentications and `generation` says when the workers'
+    token caches are out of date; gunicorn's master makes both before the workers fork so
+    that they share them (`vertice_api.serve`). Without them the app makes its own.
     """
-    cache = TokenCache(ctx.token_cache_seconds)
+    cache = TokenCache(ctx.token_cache_seconds, generation=generation)
     if failures is None:
         failures = FailureLimiter()
     app = falcon.App(

@@ -3,7 +3,8 @@
 Every route needs a token except the ones whose resource says `public = True`
 (`/healthz`, `/v3/openapi.json`). A token is looked up by its SHA-256 digest;
 the answer is cached per worker for a few seconds so that a busy client does
-not cost a query per request (a revoked token stops working within that time).
+not cost a query per request. A write that changes a caller (a revoked token, a
+membership) empties every worker's cache (`CacheGeneration`), so it counts at once.
 
 Failed authentications are limited (`vertice_api.ratelimit`): a `vt_` token that is
 unknown, revoked or expired counts against its client address and its prefix; once either
@@ -24,6 +25,7 @@ from typing import Any
 
 import falcon
 
+from vertice_api.generation import CacheGeneration
 from vertice_api.ratelimit import FailureLimiter, failure_keys
 from vertice_core.crypto import TOKEN_PREFIX, token_digest
 from vertice_core.service.caller import Caller, caller_for_token
@@ -37,16 +39,29 @@ def caller_of(req: falcon.Request) -> Caller:
 
 
 class TokenCache:
-    """A small per-worker LRU of token digest -> caller, with a time to live."""
+    """A small per-worker LRU of token digest -> caller, with a time to live.
 
-    def __init__(self, ttl: float, size: int = 10_000) -> None:
+    `clear()` (after a write that changes a caller: a token revoked, a membership, a
+    project) empties every worker's cache through their shared `CacheGeneration`: a
+    revoked token stops working at once on every worker, not within `ttl`.
+    """
+
+    def __init__(
+        self, ttl: float, size: int = 10_000, generation: CacheGeneration | None = None
+    ) -> None:
         self.ttl = ttl
         self.size = size
         self._entries: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
         self._lock = threading.Lock()
+        self._generation = generation or CacheGeneration()
+        self._seen = self._generation.value()
 
     def get(self, digest: str) -> Caller | None:
+        current = self._generation.value()
         with self._lock:
+            if current != self._seen:  # another worker changed a caller: forget them all
+                self._entries.clear()
+                self._seen = current
             entry = self._entries.get(digest)
             if entry is None or entry[0] < time.monotonic():
                 return None
@@ -54,6 +69,8 @@ class TokenCache:
             return entry[1]
 
     def put(self, digest: str, caller: Caller) -> None:
+        # A caller read before a change another worker made is dropped at the next `get`,
+        # which sees the generation its `_seen` is behind.
         with self._lock:
             self._entries[digest] = (time.monotonic() + self.ttl, caller)
             self._entries.move_to_end(digest)
@@ -61,6 +78,7 @@ class TokenCache:
                 self._entries.popitem(last=False)
 
     def clear(self) -> None:
+        self._generation.bump()
         with self._lock:
             self._entries.clear()
 

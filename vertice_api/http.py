@@ -67,7 +67,19 @@ def read_raw(req: falcon.Request) -> bytes:
         raw = _read_at_most(req.bounded_stream, MAX_BODY + 1)
     if len(raw) > MAX_BODY:
         raise _too_large()
+    if _ran_out_of_time(req):
+        raise falcon.HTTPError(
+            falcon.HTTP_408,
+            title="Request timeout",
+            description="the body did not arrive in time; send it whole and promptly",
+        )
     return raw
+
+
+def _ran_out_of_time(req: falcon.Request) -> bool:
+    """True when the server cut the body short because the client sent it too slowly
+    (`vertice_api.worker.DeadlineSocket`; other servers never set the mark)."""
+    return bool(getattr(req.env.get("gunicorn.socket"), "expired", False))
 
 
 def _read_chunked(stream: Readable) -> bytes:

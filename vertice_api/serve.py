@@ -32,6 +32,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from vertice_api import wire_errors
+from vertice_api.generation import CacheGeneration
 from vertice_api.ratelimit import FailureLimiter
 from vertice_core.config import Config
 
@@ -47,13 +48,15 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
     """gunicorn serving `create_app(build_context(config))`.
 
     `load()` runs in each worker after the fork (no `preload_app`), so what the workers
-    share is made here, in the master: the table of failed authentications.
+    share is made here, in the master: the table of failed authentications and the
+    generation of their token caches.
     """
 
     def __init__(self, config: Config, options: dict[str, Any]) -> None:
         self.config_obj = config
         self.options = options
         self.failures = FailureLimiter()
+        self.generation = CacheGeneration()
         super().__init__()
 
     def load_config(self) -> None:
@@ -67,7 +70,7 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
         from vertice_api.app import create_app
         from vertice_api.context import build_context
 
-        return create_app(build_context(self.config_obj), self.failures)
+        return create_app(build_context(self.config_obj), self.failures, self.generation)
 
 
 def _worker_exited(_server: Any, worker: Any) -> None:
@@ -121,11 +124,12 @@ def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
         "child_exit": _worker_exited,
         "bind": bind,
         "workers": workers,
-        # Sync workers, one request at a time, connection closed after each: with
-        # keep-alive, the first worker to accept takes every connection of a client
-        # pool while the other idles (measured with wrk: a third of the throughput).
-        # A reverse proxy in front buffers slow clients (see the README).
-        "worker_class": "sync",
+        # Sync workers fed only with requests that arrived whole (vertice_api.worker),
+        # one request per connection: with keep-alive, the first worker to accept takes
+        # every connection of a client pool while the other idles (measured with wrk:
+        # a third of the throughput).
+        "worker_class": "vertice_api.worker.ApiWorker",
+        "keepalive": 0,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",

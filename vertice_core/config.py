@@ -19,6 +19,7 @@ database, the secret key file and the simulated cloud's file.
 | `VERTICE_BUILD_PROJECT_LIMIT` | `2`: builds of one project running at once (the others wait) |
 | `VERTICE_BUILD_ROLLOUT_TIMEOUT` | `600`: seconds a new revision has to run, ready, everywhere |
 | `VERTICE_REGION_ALLOW_METADATA` | unset: no region endpoint at a metadata address; `1`: allowed |
+| `VERTICE_REQUEST_TIMEOUT` | `30`: seconds a client has to send a whole request (see `worker`) |
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ class Config:
     #: (`vertice_core.addresses`): off, an administrator's typo or a stolen admin token
     #: cannot make the control plane send signed requests to what hands out its credentials.
     allow_metadata_endpoints: bool = False
+    #: Seconds an API client has to send a whole request, from its connection: a slower
+    #: one is cut off (`vertice_api.worker`), so a stalled client cannot hold a worker.
+    request_timeout: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -101,6 +105,7 @@ class Config:
                 rollout_timeout=_positive(env, "VERTICE_BUILD_ROLLOUT_TIMEOUT", 600),
             ),
             allow_metadata_endpoints=_flag(env, "VERTICE_REGION_ALLOW_METADATA"),
+            request_timeout=_positive(env, "VERTICE_REQUEST_TIMEOUT", 30),
         )
 
     @property

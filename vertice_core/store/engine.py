@@ -10,8 +10,8 @@ mode. On PostgreSQL and CockroachDB writes are plain transactions and reads
 autocommit too.
 
 A database that restarted has closed every connection the pools keep: a pooled
-connection is pinged when it is checked out (`pool_pre_ping`), and the connection a
-thread keeps for `connect()` is replaced once the server has closed it. A database
+connection is pinged when it is checked out (`pool_pre_ping`), and the connections
+`connect()` keeps are replaced once the server has closed them. A database
 out of reach (down, or dropping the connection mid-request) raises `Unavailable`
 from every block, which the API answers 503; never a driver's exception.
 
@@ -45,6 +45,10 @@ from vertice_core.store.fastread import LISTENERS
 from vertice_core.store.writelock import WriteLock
 
 #: The dialect packages a URL's scheme needs, for a clear error when one is missing.
+#: Connections `connect()` keeps open between blocks, per process: as many as a worker
+#: serves requests at once in the common case, beyond which they are closed after use.
+MAX_IDLE = 8
+
 _DIALECT_PACKAGES = {
     "postgresql": ("psycopg", "pip install 'vertice-core[postgresql]'"),
     "cockroachdb": ("sqlalchemy_cockroachdb", "pip install 'vertice-core[cockroachdb]'"),
@@ -199,10 +203,10 @@ class Store:
              if type(e) is Engine}.values()
         )  # fmt: skip
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
-        #: The connection each thread keeps for `connect()`, and all of them (to dispose).
-        self._kept = threading.local()
-        self._kept_all: list[Connection] = []
-        self._kept_lock = threading.Lock()
+        #: The connections `connect()` keeps between blocks, the last returned on top,
+        #: each with the pid that opened it (see `connect`).
+        self._idle: list[tuple[Connection, int]] = []
+        self._idle_lock = threading.Lock()
         #: What `on_statement` registered, for reads that bypass the engine (`fastread`).
         self._listeners: list[Callable[[str], None]] = []
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
@@ -227,40 +231,60 @@ class Store:
     def connect(self) -> Iterator[Connection]:
         """A Core connection in autocommit, for the hottest single-statement reads.
 
-        Each thread keeps its connection open between blocks: checking one out
-        of the pool and returning it costs about as much as the read itself.
-        An autocommit connection holds no lock and no snapshot while it waits.
-        One the server closed while it was kept (a database restart) is replaced
-        before the block; one the database drops during a block is replaced on the
-        next, and the block raises `Unavailable`. One inherited through a fork is
-        replaced too.
+        The connection is kept open between blocks: checking one out of the pool and
+        returning it costs about as much as the read itself. Kept connections form a
+        stack, not one per thread: an API worker serving requests in greenlets
+        (gevent) starts a greenlet per request, and a per-thread connection would be
+        a new connection per request, never closed. A thread takes the connection
+        returned last; at most `MAX_IDLE` wait between blocks. An autocommit
+        connection holds no lock and no snapshot while it waits. One the server
+        closed while it was kept (a database restart) is replaced before the block;
+        one the database drops during a block is replaced on the next, and the block
+        raises `Unavailable`. One inherited through a fork is left alone.
         """
-        kept = self._kept
-        connection: Connection | None = getattr(kept, "connection", None)
-        if connection is not None and not connection.closed and not connection.invalidated:
-            if kept.pid != os.getpid():  # inherited through a fork: never share a connection
-                connection = None
-            elif _closed_by_server(connection):
-                self._drop(connection)
-                connection = None
-        if connection is None or connection.closed or connection.invalidated:
-            with _reaching():
-                connection = self.read_engine.connect()
-            connection.info[LISTENERS] = self._listeners
-            kept.connection, kept.pid = connection, os.getpid()
-            with self._kept_lock:  # (dropping the closed ones: a long life sees many)
-                self._kept_all = [c for c in self._kept_all if not c.closed] + [connection]
+        connection = self._checkout()
         try:
             yield connection
         except Exception as exc:
             if not _out_of_reach(exc, connection):
                 raise
             self._drop(connection)
-            kept.connection = None
             raise _unavailable(exc) from exc
         finally:
             if not connection.closed and connection.in_transaction():
                 connection.rollback()  # only bookkeeping: the DBAPI connection autocommits
+            self._checkin(connection)
+
+    def _checkout(self) -> Connection:
+        """A kept connection the server has not closed, else a new one."""
+        pid = os.getpid()
+        while True:
+            with self._idle_lock:
+                if not self._idle:
+                    break
+                connection, opened_by = self._idle.pop()
+            if opened_by != pid:  # inherited through a fork: never share (nor close) it
+                continue
+            if connection.closed or connection.invalidated:
+                continue
+            if _closed_by_server(connection):
+                self._drop(connection)
+                continue
+            return connection
+        with _reaching():
+            connection = self.read_engine.connect()
+        connection.info[LISTENERS] = self._listeners
+        return connection
+
+    def _checkin(self, connection: Connection) -> None:
+        """Keep `connection` for the next block, unless it is closed or enough wait."""
+        if connection.closed or connection.invalidated:
+            return
+        with self._idle_lock:
+            if len(self._idle) < MAX_IDLE:
+                self._idle.append((connection, os.getpid()))
+                return
+        connection.close()
 
     @staticmethod
     def _drop(connection: Connection) -> None:
@@ -304,11 +328,11 @@ class Store:
 
     def dispose(self) -> None:
         """Close every pooled connection (call before forking or at shutdown)."""
-        with self._kept_lock:
-            kept, self._kept_all = self._kept_all, []
-        for connection in kept:
-            connection.close()
-        self._kept = threading.local()
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for connection, opened_by in idle:
+            if opened_by == os.getpid():
+                connection.close()
         for engine in self._engines:
             engine.dispose()
 

@@ -66,23 +66,55 @@ def test_sqlite_writes_take_the_lock_file_beside_the_database(tmp_path):
     store.dispose()
 
 
-def test_each_thread_keeps_one_read_connection_until_disposed(db_url):
+def test_read_connections_are_kept_between_blocks_and_never_shared_by_two(db_url):
     store = Store(db_url)
     with store.connect() as first:
         pass
     with store.connect() as again:
         assert again is first
         assert again.execute(text("SELECT 1")).scalar() == 1
-    other: list[object] = []
-    thread = threading.Thread(target=lambda: other.append(store.connect().__enter__()))
-    thread.start()
-    thread.join()
-    assert other and other[0] is not first
+        other: list[object] = []  # a block running meanwhile (another thread) gets its own
+        thread = threading.Thread(target=lambda: other.append(store.connect().__enter__()))
+        thread.start()
+        thread.join()
+        assert other and other[0] is not first
     store.dispose()
     assert first.closed
     with store.connect() as fresh:
         assert fresh is not first
     store.dispose()
+
+
+def test_a_connection_per_greenlet_would_leak_so_sequential_blocks_share_one(db_url):
+    """An API worker under gevent runs each request in a new greenlet (a new
+    `threading.local`): a thousand sequential requests must not open a thousand
+    connections."""
+    store = Store(db_url)
+    seen: set[int] = set()
+
+    def request() -> None:
+        with store.connect() as connection:
+            seen.add(id(connection))
+
+    for _ in range(50):
+        thread = threading.Thread(target=request)  # a new thread: a new threading.local
+        thread.start()
+        thread.join()
+    assert len(seen) == 1
+    store.dispose()
+
+
+def test_no_more_than_max_idle_connections_are_kept(db_url):
+    from contextlib import ExitStack
+
+    from vertice_core.store.engine import MAX_IDLE
+
+    store = Store(db_url)
+    with ExitStack() as stack:
+        held = [stack.enter_context(store.connect()) for _ in range(MAX_IDLE + 3)]
+    assert sum(not c.closed for c in held) == MAX_IDLE
+    store.dispose()
+    assert all(c.closed for c in held)
 
 
 def test_statement_listeners_see_the_fast_reads(ctx, alice):
