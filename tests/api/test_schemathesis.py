@@ -21,6 +21,7 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
+from vertice_testing.conformance import ADMIN, SEMANTIC_OPERATIONS
 from vertice_testing.gitserve import make_repository
 from vertice_testing.server import LiveServer, running_server
 
@@ -28,32 +29,6 @@ pytestmark = pytest.mark.slow
 
 #: Generated requests per operation in the fuzzing phase (coverage cases come on top).
 MAX_EXAMPLES = 10
-#: The user `vertice init` creates; the run must not delete the user whose token it sends.
-ADMIN = "admin"
-
-#: Operations whose validity depends on data a JSON Schema cannot know: whether the
-#: named region, flavor, project or driver exists, what a driver's settings are, whether
-#: a route's tls mode matches the certificate it carries, a scaler's `min` is at most its
-#: `max` and its query is more than blanks, a plan input's default is of its type (and
-#: only a secret one is generated), a build's assembly is built from source, and
-#: whether an SSH key's base64 body holds a key. A schema-valid request may get a 422
-#: there (naming the field); everywhere else a schema-valid request must succeed or be a
-#: 401/403/404/409.
-SEMANTIC_422 = [
-    "GET /v3/flavors",
-    "POST /v3/plan_factory",
-    "PUT /v3/plan/{name}",
-    "POST /v3/assembly_factory",
-    "POST /v3/regions",
-    "PUT /v3/regions/{name}",
-    "POST /v3/flavors",
-    "PUT /v3/flavors/{name}",
-    "POST /v3/sshkeys",
-    "POST /v3/routes",
-    "POST /v3/scalers",
-    "PATCH /v3/scalers/{scaler_id}",
-    "POST /v3/builds",
-]
 
 
 @pytest.fixture
@@ -65,14 +40,6 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 def _config(server: LiveServer) -> SchemathesisConfig:
-    semantic = {
-        "include-name": SEMANTIC_422,
-        "checks": {
-            "positive_data_acceptance": {
-                "expected-statuses": ["2xx", "401", "403", "404", "409", "422"]
-            }
-        },
-    }
     return SchemathesisConfig.from_dict(
         {
             "base-url": server.url,
@@ -81,7 +48,7 @@ def _config(server: LiveServer) -> SchemathesisConfig:
             "auth": {"openapi": {"bearer": {"bearer": server.token}}},
             "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
             "checks": {"enabled": True},
-            "operations": [semantic],
+            "operations": SEMANTIC_OPERATIONS,
         }
     )
 

@@ -50,7 +50,8 @@ def build_paths(paths: Paths) -> dict[str, Json]:
     return {
         "/v3/builds": {
             "get": paths.get("listBuilds", "The caller's newest builds", "builds",
-                             "BuildCollection", parameters=[project, assembly], errors=[404]),
+                             "BuildCollection", parameters=[project, assembly],
+                             errors=[404, 409]),
             "post": create("requestBuild", "Build an assembly's source (again, or another ref)",
                            "builds", "BuildRequest", "Build", errors=[404, 409]),
         },
@@ -79,7 +80,8 @@ def build_paths(paths: Paths) -> dict[str, Json]:
             "parameters": [path_param("assembly_id", "The assembly's id.", ASSEMBLY_ID)],
             "post": operation(
                 "putWebhook", "Make (or rotate) the assembly's push webhook; its secret is in "
-                "this answer only", tag="builds", errors=[404], ok={201: response(
+                "this answer only (an assembly not built from source: 422)", tag="builds",
+                errors=[404, 422], ok={201: response(
                     201, ref("WebhookCreated"), ("Location",))},
             ),
             "get": operation("getWebhook", "The assembly's push webhook (never its secret)",

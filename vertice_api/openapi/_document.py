@@ -7,6 +7,7 @@ from typing import Any
 from vertice_api.openapi._accounts import accounts, tenancy
 from vertice_api.openapi._build import ERROR_RESPONSES, JSON, REASONS, Json, ref, string
 from vertice_api.openapi._builds import build_paths, build_requests, build_resources
+from vertice_api.openapi._links import with_links
 from vertice_api.openapi._paths import Paths, selection, shared_parameters
 from vertice_api.openapi._placement import placement_resources
 from vertice_api.openapi._requests import request_schemas
@@ -123,7 +124,7 @@ def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
         "info": {"title": "vertice", "version": __version__, "description": DESCRIPTION},
         "security": [{"bearer": []}],
         "tags": [{"name": tag} for tag in TAGS],
-        "paths": _paths(resources),
+        "paths": with_links(_paths(resources)),
         "components": {
             "securitySchemes": {
                 "bearer": {
