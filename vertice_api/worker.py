@@ -56,6 +56,8 @@ DRAIN = 2.0
 #: and the size (glibc's default start): see `_fix_mmap_threshold`.
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 128 * 1024
+#: Seconds the kernel holds a connection that sent nothing before it wakes a worker anyway.
+DEFER_ACCEPT = 5
 #: Bytes read from a buffered connection at once.
 CHUNK = 64 * 1024
 
@@ -236,6 +238,7 @@ class ApiWorker(SyncWorker):  # type: ignore[misc]
         selector = selectors.DefaultSelector()
         for listener in self.sockets:
             listener.setblocking(False)
+            _defer_accept(listener)
             selector.register(listener, selectors.EVENT_READ, listener)
         selector.register(self.PIPE[0], selectors.EVENT_READ, None)
         arriving: dict[int, Arriving] = {}
@@ -383,3 +386,15 @@ def _fix_mmap_threshold() -> None:
     except (OSError, AttributeError):
         return
     mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
+def _defer_accept(listener: Any) -> None:
+    """Have the kernel wake the worker for a TCP connection once its first bytes arrived
+    (`TCP_DEFER_ACCEPT`, as nginx's `deferred`): the request is then read at once, most
+    often whole, without a turn of the selector loop. Other sockets (a Unix socket, an
+    OS without it) are left as they are."""
+    option = getattr(socket, "TCP_DEFER_ACCEPT", None)
+    if option is None or getattr(listener, "family", None) not in (socket.AF_INET, socket.AF_INET6):
+        return
+    with contextlib.suppress(OSError):
+        listener.setsockopt(socket.IPPROTO_TCP, option, DEFER_ACCEPT)

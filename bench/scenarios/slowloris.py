@@ -9,7 +9,9 @@ token for `api_seconds`, first alone, then while `vertice_testing.slowloris` kee
 connections sending a request one line (or one body byte) every 5 s. Figures: each
 server's rate alone and under attack, the ratio of the two (target >= 0.5) and the
 p99 latency under attack (target <= 100 ms), timed by wrk from a request's first byte
-sent to its answer's last byte received.
+sent to its answer's last byte received, and the workers' CPU per GET alone (from
+`/proc`, in 10 ms ticks over thousands of requests): what the buffer costs against the
+plain sync worker, measured the same way under whatever else loads the machine.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bench.installation import Installation, stop, wait_healthy
+from bench.installation import Installation, cpu_seconds, stop, wait_healthy
 from bench.report import Figure
 from bench.sizes import Size
 from vertice_testing import wrk
-from vertice_testing.server import free_port
+from vertice_testing.server import children, free_port
 from vertice_testing.slowloris import Slowloris
 
 #: Slow connections held open during the attacked measurement.
@@ -41,19 +43,26 @@ def run(size: Size) -> list[Figure]:
         target = f"/v3/assembly/{inst.assembly_ids()[0]}"
         found: list[Figure] = []
         with inst.api() as url:
-            found += _measure("vertice", url, target, inst.token, size.api_seconds)
-        with _sync_peer(inst) as url:
-            found += _measure("sync", url, target, inst.token, size.api_seconds)
+            server = inst.processes[-1].pid
+            found += _measure("vertice", url, server, target, inst.token, size.api_seconds)
+        with _sync_peer(inst) as (url, server):
+            found += _measure("sync", url, server, target, inst.token, size.api_seconds)
         return found
     finally:
         inst.close()
 
 
-def _measure(name: str, url: str, target: str, token: str, seconds: int) -> list[Figure]:
+def _measure(
+    name: str, url: str, server: int, target: str, token: str, seconds: int
+) -> list[Figure]:
     """`name`'s rate alone and under attack, their ratio and the attacked p99 (with
-    targets for vertice; the sync peer is measured, not judged)."""
+    targets for vertice; the sync peer is measured, not judged), and the workers' CPU
+    per request alone (what the buffer costs, whatever else loads the machine)."""
     wrk.run(url + target, 1, token=token)  # warm up: both workers have served
+    workers = children(server)
+    cpu = sum(cpu_seconds(worker) for worker in workers)
     alone = wrk.run(url + target, seconds, token=token)
+    cpu = sum(cpu_seconds(worker) for worker in workers) - cpu
     host, port = url.removeprefix("http://").split(":")
     with Slowloris(host, int(port), SLOW_CLIENTS):
         attacked = wrk.run(url + target, seconds, token=token)
@@ -63,6 +72,8 @@ def _measure(name: str, url: str, target: str, token: str, seconds: int) -> list
     found = [
         Figure(f"slowloris.{name}.alone_rps", alone.requests_per_second, "req/s",
                note="" if ours else "the peer: gunicorn's sync workers"),
+        Figure(f"slowloris.{name}.cpu_us", cpu / max(alone.requests, 1) * 1e6, "us",
+               note="worker CPU per GET, alone"),
         Figure(f"slowloris.{name}.attacked_rps", attacked.requests_per_second, "req/s",
                note=under),
         Figure(f"slowloris.{name}.ratio", ratio, "ratio", 0.5 if ours else None, op=">=",
@@ -78,8 +89,9 @@ def _measure(name: str, url: str, target: str, token: str, seconds: int) -> list
 
 
 @contextmanager
-def _sync_peer(inst: Installation) -> Iterator[str]:
-    """The installation's WSGI app under gunicorn's sync workers (two), on a free port."""
+def _sync_peer(inst: Installation) -> Iterator[tuple[str, int]]:
+    """The installation's WSGI app under gunicorn's sync workers (two), on a free port:
+    its URL and its master's pid."""
     url = f"http://127.0.0.1:{free_port()}"
     env = {**inst.env(), "PROMETHEUS_MULTIPROC_DIR": str(inst.home / "sync-metrics")}
     os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
@@ -91,6 +103,6 @@ def _sync_peer(inst: Installation) -> Iterator[str]:
     )  # fmt: skip
     try:
         wait_healthy(url)
-        yield url
+        yield url, process.pid
     finally:
         stop(process)
