@@ -31,10 +31,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from vertice_api import wire_errors
-from vertice_api.generation import CacheGeneration
-from vertice_api.ratelimit import FailureLimiter
-from vertice_core.config import Config
+from vertice_api import shared, wire_errors
+from vertice_core import logs
+from vertice_core.config import Config, ServerSettings
 
 log = logging.getLogger("vertice.serve")
 
@@ -55,8 +54,7 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, config: Config, options: dict[str, Any]) -> None:
         self.config_obj = config
         self.options = options
-        self.failures = FailureLimiter()
-        self.generation = CacheGeneration()
+        self.shared = shared.make()
         super().__init__()
 
     def load_config(self) -> None:
@@ -70,7 +68,9 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
         from vertice_api.app import create_app
         from vertice_api.context import build_context
 
-        return create_app(build_context(self.config_obj), self.failures, self.generation)
+        return create_app(
+            build_context(self.config_obj), self.shared.failures, self.shared.generation
+        )
 
 
 def _worker_exited(_server: Any, worker: Any) -> None:
@@ -118,8 +118,12 @@ def prepare_metrics_dir(config: Config) -> Path | None:
     raise RuntimeError(f"no folder for the metrics: {metrics_dir(config)} cannot be made")
 
 
-def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
-    """The gunicorn settings of `vertice serve`."""
+def gunicorn_options(
+    bind: str, workers: int, server: ServerSettings | None = None
+) -> dict[str, Any]:
+    """The gunicorn settings of `vertice serve`; its logs as `server` says (default: text
+    lines from INFO up, no access log), in vertice's format (`vertice_core.logs`)."""
+    server = server or ServerSettings()
     return {
         "child_exit": _worker_exited,
         "bind": bind,
@@ -130,9 +134,13 @@ def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
         # a third of the throughput).
         "worker_class": "vertice_api.worker.ApiWorker",
         "keepalive": 0,
-        "accesslog": None,
+        "accesslog": "-" if server.access_log else None,
         "errorlog": "-",
-        "loglevel": "info",
+        "loglevel": server.log_level,
+        "logger_class": "vertice_api.gunicorn_logger.ServeLogger",
+        "logconfig_dict": logs.dict_config(
+            server.log_level, server.log_format, access_log=server.access_log
+        ),
         "proc_name": "vertice-api",
         "graceful_timeout": 10,
         # gunicorn >= 25.1 opens a control socket under ~/.gunicorn by default; not ours.
@@ -140,11 +148,12 @@ def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
     }
 
 
-def run_api(config: Config, *, bind: str, workers: int) -> None:
-    """Serve the API alone until SIGTERM or Ctrl-C."""
+def run_api(config: Config) -> None:
+    """Serve the API alone (`config.server` says where and how) until SIGTERM or Ctrl-C."""
     made = prepare_metrics_dir(config)
+    server = config.server
     try:
-        ApiServer(config, gunicorn_options(bind, workers)).run()
+        ApiServer(config, gunicorn_options(server.bind, server.workers, server)).run()
     finally:
         _remove(made)
 
@@ -162,9 +171,16 @@ def _cli(*args: str) -> list[str]:
 class Supervisor:
     """Runs the API and the reconciler as children and keeps the reconciler alive."""
 
-    def __init__(self, config: Config, *, bind: str, workers: int) -> None:
-        self.api_command = _cli("serve", "--api-only", "--bind", bind, "--workers", str(workers))
-        self.reconciler_command = _cli("reconcile", "--identity", serve_identity(config))
+    def __init__(self, config: Config) -> None:
+        server = config.server
+        logging_flags = ("--log-level", server.log_level, "--log-format", server.log_format)
+        self.api_command = _cli(
+            "serve", "--api-only", "--bind", server.bind, "--workers", str(server.workers),
+            "--access-log" if server.access_log else "--no-access-log", *logging_flags,
+        )  # fmt: skip
+        self.reconciler_command = _cli(
+            "reconcile", "--identity", serve_identity(config), *logging_flags
+        )
         self.stopping = False
         self.restarts = 0
 
@@ -214,11 +230,11 @@ def _terminate(child: subprocess.Popen[bytes]) -> None:
         child.wait()
 
 
-def run(config: Config, *, bind: str, workers: int) -> int:
+def run(config: Config) -> int:
     """`vertice serve`: the API and one reconciler, until SIGTERM or Ctrl-C."""
     made = prepare_metrics_dir(config)  # inherited by both children
     try:
-        return Supervisor(config, bind=bind, workers=workers).run()
+        return Supervisor(config).run()
     finally:
         _remove(made)
 

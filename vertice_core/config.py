@@ -3,23 +3,8 @@
 All local state lives under `VERTICE_HOME` (default `./var`): the SQLite
 database, the secret key file and the simulated cloud's file.
 
-| variable               | default                              |
-|------------------------|--------------------------------------|
-| `VERTICE_HOME`         | `./var`                              |
-| `VERTICE_DATABASE_URL` | `sqlite:///$VERTICE_HOME/vertice.db` |
-| `VERTICE_SECRET_KEY`   | the key in `$VERTICE_HOME/secret.key`, created on first use |
-| `VERTICE_MAX_REPLICAS` | `100`: the most instances one assembly may declare |
-| `VERTICE_ROUTER`       | unset: no proxy (routes stay pending); `caddy`: the router type |
-| `VERTICE_ROUTER_SETTINGS` | `{}`: the router's settings, a JSON object (see docs/routes.md) |
-| `VERTICE_PROMETHEUS_URL` | unset: scalers hold; `http://host:9090`: the Prometheus they query |
-| `VERTICE_BUILD_ALLOW_LOCAL` | unset: remote `https`/`ssh`/`git` sources only; `1`: local too |
-| `VERTICE_BUILD_TIMEOUT` | `1800`: seconds one build may take, fetch included |
-| `VERTICE_BUILD_LOG_LIMIT` | `1048576`: characters of a build's log kept |
-| `VERTICE_BUILD_WORKERS` | `2`: builds one reconciler process runs at once |
-| `VERTICE_BUILD_PROJECT_LIMIT` | `2`: builds of one project running at once (the others wait) |
-| `VERTICE_BUILD_ROLLOUT_TIMEOUT` | `600`: seconds a new revision has to run, ready, everywhere |
-| `VERTICE_REGION_ALLOW_METADATA` | unset: no region endpoint at a metadata address; `1`: allowed |
-| `VERTICE_REQUEST_TIMEOUT` | `30`: seconds a client has to send a whole request (see `worker`) |
+Every variable, its key in the configuration file and its default are listed
+once, in `vertice_core.settings_file.KEYS` (the table of docs/configuration.md).
 """
 
 from __future__ import annotations
@@ -56,6 +41,27 @@ class BuildSettings:
     rollout_timeout: float = 600.0
 
 
+#: The levels `--log-level` / `VERTICE_LOG_LEVEL` take, and the formats of `--log-format`.
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
+
+
+@attrs.frozen
+class ServerSettings:
+    """How `vertice serve` serves and what the processes log (`VERTICE_BIND`,
+    `VERTICE_WORKERS`, `VERTICE_ACCESS_LOG`, `VERTICE_LOG_LEVEL`, `VERTICE_LOG_FORMAT`;
+    the command's flags override them)."""
+
+    bind: str = "127.0.0.1:8080"
+    #: gunicorn worker processes.
+    workers: int = 2
+    #: Whether gunicorn logs one line per request (in the log's format).
+    access_log: bool = False
+    log_level: str = "info"
+    #: `text` (one line of words) or `json` (one object a line).
+    log_format: str = "text"
+
+
 @attrs.frozen
 class Config:
     """The installation's settings. Build one in `main` and pass it on."""
@@ -81,6 +87,8 @@ class Config:
     #: Seconds an API client has to send a whole request, from its connection: a slower
     #: one is cut off (`vertice_api.worker`), so a stalled client cannot hold a worker.
     request_timeout: int = 30
+    #: How `vertice serve` serves and how the processes log.
+    server: ServerSettings = attrs.field(factory=ServerSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -106,6 +114,13 @@ class Config:
             ),
             allow_metadata_endpoints=_flag(env, "VERTICE_REGION_ALLOW_METADATA"),
             request_timeout=_positive(env, "VERTICE_REQUEST_TIMEOUT", 30),
+            server=ServerSettings(
+                bind=env.get("VERTICE_BIND") or "127.0.0.1:8080",
+                workers=_positive(env, "VERTICE_WORKERS", 2),
+                access_log=_flag(env, "VERTICE_ACCESS_LOG"),
+                log_level=_choice(env, "VERTICE_LOG_LEVEL", LOG_LEVELS, "info"),
+                log_format=_choice(env, "VERTICE_LOG_FORMAT", LOG_FORMATS, "text"),
+            ),
         )
 
     @property
@@ -131,6 +146,14 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ValueError(f"{name} must be a positive integer, not {text!r}")
     return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of `choices` (any case; unset: `default`); another value stops the start clearly."""
+    text = (env.get(name) or default).lower()
+    if text not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {env.get(name)!r}")
+    return text
 
 
 def _json_object(env: Mapping[str, str], name: str) -> dict[str, object]:

@@ -7,6 +7,9 @@ Switched on by `VERTICE_WEBHOOK_URL`. The body is the event document
 `_EVENTS` and `_SEVERITIES` filter (comma-separated project names, event
 reasons, `Normal`/`Warning`). Deliveries retry with backoff on a background
 thread and never block the reconciler.
+
+The URL may carry a secret (a token in its path, credentials, a query): what the log
+says of a failed delivery names only its scheme and host (`origin`).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import hmac
 import json
 import os
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from vertice_core.config import Config
 from vertice_core.hooks import hookimpl
 from vertice_core.model.status import Event
+from vertice_core.redact import public_message
 from vertice_notify.filters import EventFilter
 from vertice_notify.payload import event_document
 from vertice_notify.queue import Outbox
@@ -28,6 +33,22 @@ if TYPE_CHECKING:
     import httpx
 
 SIGNATURE_HEADER = "X-Vertice-Signature"
+
+
+class DeliveryFailed(Exception):
+    """A POST that failed, said without the URL's path, query or credentials."""
+
+
+def origin(url: str) -> str:
+    """What may be logged of a webhook URL: its scheme and host (and port)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<a malformed URL>"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{port}"
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -54,7 +75,12 @@ class WebhookNotifier:
         headers = {"Content-Type": "application/json", "User-Agent": "vertice-webhook"}
         if self.secret:
             headers[SIGNATURE_HEADER] = signature(self.secret, body)
-        self._http.post(self.url, content=body, headers=headers).raise_for_status()
+        try:
+            self._http.post(self.url, content=body, headers=headers).raise_for_status()
+        except Exception as exc:  # httpx's messages quote the whole URL
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            reason = f"HTTP {status}" if status else public_message(f"{type(exc).__name__}: {exc}")
+            raise DeliveryFailed(f"POST to {origin(self.url)}: {reason}") from None
 
     @hookimpl
     def vertice_event_recorded(self, event: Event, project_id: str | None) -> None:

@@ -14,7 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,8 +78,11 @@ def vertice(*args: str, env: Mapping[str, str]) -> str:
 
 
 @contextmanager
-def running_server(home: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
-    """A fresh installation under `home`, served on a free port until the block ends."""
+def running_server(
+    home: Path, extra_env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+) -> Iterator[LiveServer]:
+    """A fresh installation under `home`, served on a free port until the block ends
+    (`args`: more options of `vertice serve`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERTICE_")}
     env["VERTICE_HOME"] = str(home)
     env.update(extra_env or {})
@@ -90,7 +93,7 @@ def running_server(home: Path, extra_env: Mapping[str, str] | None = None) -> It
     log = home / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [str(vertice_command()), "serve", "--bind", url.removeprefix("http://")],
+            [str(vertice_command()), "serve", "--bind", url.removeprefix("http://"), *args],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

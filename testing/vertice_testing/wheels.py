@@ -35,11 +35,18 @@ def _not_sources(folder: str, names: list[str]) -> set[str]:
     }
 
 
+def source_copy(project: Path, folder: Path) -> Path:
+    """A copy of `project`'s sources at `folder`, without build output, metadata, caches or
+    hidden folders: what pip builds from it is what the sources make, and building leaves
+    nothing in `project`."""
+    shutil.copytree(project, folder, ignore=_not_sources)
+    return folder
+
+
 def build_wheel(project: Path, folder: Path) -> Path:
     """The wheel of `project` (without its dependencies), built into `folder` from a clean
     copy of the project's sources."""
-    source = folder / "source"
-    shutil.copytree(project, source, ignore=_not_sources)
+    source = source_copy(project, folder / "source")
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", folder, source]
     done = subprocess.run(
         [str(c) for c in command], capture_output=True, text=True, timeout=900, check=False

@@ -7,10 +7,13 @@ What they change goes through the same service layer as the API's requests
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-from vertice_core.config import Config
+from vertice_api.cli.configfile import CONFIG, fail, load
+from vertice_core.config import LOG_FORMATS, LOG_LEVELS, Config
 
 
 def _store(config: Config):  # type: ignore[no-untyped-def]
@@ -19,12 +22,8 @@ def _store(config: Config):  # type: ignore[no-untyped-def]
     return Store(config.database_url)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
 @click.group()
+@CONFIG
 def db() -> None:
     """Database schema migrations."""
 
@@ -36,13 +35,13 @@ def upgrade(revision: str) -> None:
     from vertice_core.errors import ConfigurationError
     from vertice_core.store import migrate
 
-    config = Config.from_env()
+    config = load()
     try:
         store = _store(config)
         migrate.upgrade(store.engine, revision)
         click.echo(f"database at revision {migrate.current(store.engine)}")
     except ConfigurationError as exc:
-        _fail(exc.description)
+        fail(exc.description)
 
 
 @db.command()
@@ -51,7 +50,7 @@ def downgrade(revision: str) -> None:
     """Take the schema down to REVISION (`base` removes every table)."""
     from vertice_core.store import migrate
 
-    store = _store(Config.from_env())
+    store = _store(load())
     migrate.downgrade(store.engine, revision)
     click.echo(f"database at revision {migrate.current(store.engine) or 'base'}")
 
@@ -61,19 +60,20 @@ def current() -> None:
     """Show the revision the database is at, and the newest one."""
     from vertice_core.store import migrate
 
-    store = _store(Config.from_env())
+    store = _store(load())
     click.echo(f"current: {migrate.current(store.engine) or 'none (empty database)'}")
     click.echo(f"head:    {migrate.head()}")
 
 
 @click.command()
+@CONFIG
 def init() -> None:
     """Seed the built-ins and, on first start, create the admin user and print its token."""
     from vertice_core import builtins
     from vertice_core.convert import make_converter
     from vertice_core.service import accounts
 
-    config = Config.from_env()
+    config = load()
     store = _store(config)
     for line in builtins.seed(store, make_converter()):
         click.echo(f"added {line}")
@@ -88,6 +88,7 @@ def init() -> None:
 
 
 @click.group()
+@CONFIG
 def users() -> None:
     """Manage users of the local installation."""
 
@@ -104,11 +105,10 @@ def users_create(name: str, admin: bool) -> None:
 
     try:
         request = structure(make_converter(), {"name": name, "admin": admin}, UserRequest)
-        with _store(Config.from_env()).write() as session:
+        with _store(load()).write() as session:
             created = accounts.create_user(session, Caller.operator(), request)
     except VerticeError as exc:
-        _fail(exc.description)
-        return
+        fail(exc.description)
     click.echo(f"created user {name!r} with project {created.project.name!r}")
     click.echo(created.token)
 
@@ -134,51 +134,102 @@ MIGRATE = click.option(
 )
 
 
+#: The logging options of the commands that serve (they override `[log]` and `VERTICE_LOG_*`).
+LOG_OPTIONS = (
+    click.option(
+        "--log-level",
+        type=click.Choice(LOG_LEVELS, case_sensitive=False),
+        default=None,
+        help="Log from this level up [env: VERTICE_LOG_LEVEL; default: info].",
+    ),
+    click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS, case_sensitive=False),
+        default=None,
+        help="Text lines, or one JSON object a line [env: VERTICE_LOG_FORMAT; default: text].",
+    ),
+)
+
+
+def _log_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with the `LOG_OPTIONS` (`vertice serve` and `vertice reconcile` take them)."""
+    for option in reversed(LOG_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.command()
-@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to serve on.")
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+@CONFIG
+@click.option(
+    "--bind",
+    default=None,
+    help="HOST:PORT to serve on [env: VERTICE_BIND; default: 127.0.0.1:8080].",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="gunicorn worker processes [env: VERTICE_WORKERS; default: 2].",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="Log one line per request [env: VERTICE_ACCESS_LOG; default: off].",
+)
+@_log_options
 @click.option(
     "--api-only", is_flag=True, help="Serve the API without a reconciler (run those apart)."
 )
 @MIGRATE
-def serve(bind: str, workers: int, api_only: bool, migrate: bool) -> None:
+def serve(api_only: bool, migrate: bool, **given: Any) -> None:
     """Serve the API under gunicorn, with one reconciler beside it (restarted if it dies)."""
     from vertice_api import serve as server
 
-    config = Config.from_env()
+    config = _with_flags(load(), given)
     _schema_ready(config, migrate)
     if not api_only:
         from vertice_core.reconcile import identity
 
         if identity.taken(config.home, server.serve_identity(config)):
-            _fail(f"another `vertice serve` runs for {config.home} (its reconciler holds "
+            fail(f"another `vertice serve` runs for {config.home} (its reconciler holds "
                   f"identity {server.serve_identity(config)!r}): stop it first")  # fmt: skip
-    _logging()
+    _logging(config)
     if api_only:
-        server.run_api(config, bind=bind, workers=workers)
+        server.run_api(config)
         return
-    sys.exit(server.run(config, bind=bind, workers=workers))
+    sys.exit(server.run(config))
 
 
 @click.command()
+@CONFIG
 @click.option(
     "--identity",
     default=None,
     help="Lease identity (default: host-pid-random). Must be unique among running reconcilers.",
 )
+@_log_options
 @MIGRATE
-def reconcile(identity: str | None, migrate: bool) -> None:
+def reconcile(identity: str | None, migrate: bool, **given: Any) -> None:
     """Run the reconcile loop until SIGTERM or Ctrl-C."""
     from vertice_core.errors import ConfigurationError
     from vertice_core.reconcile.main import run
 
-    config = Config.from_env()
+    config = _with_flags(load(), given)
     _schema_ready(config, migrate)
-    _logging()
+    _logging(config)
     try:
         run(config, holder=identity)
     except ConfigurationError as exc:
-        _fail(exc.description)
+        fail(exc.description)
+
+
+def _with_flags(config: Config, given: dict[str, Any]) -> Config:
+    """`config` with the serving and logging settings the command's flags gave (they win
+    over the environment and the configuration file)."""
+    import attrs
+
+    flags = {name: value for name, value in given.items() if value is not None}
+    return attrs.evolve(config, server=attrs.evolve(config.server, **flags))
 
 
 def _schema_ready(config: Config, migrate: bool) -> None:
@@ -195,21 +246,18 @@ def _schema_ready(config: Config, migrate: bool) -> None:
         problem = schema.schema_problem(store.engine)
         store.dispose()
     except (ConfigurationError, Unavailable) as exc:
-        _fail(exc.description)
-        return
+        fail(exc.description)
     except Exception as exc:  # the database cannot be read at all: say so in one line
-        _fail(f"cannot read the database's schema: {type(exc).__name__}: {exc}".splitlines()[0])
-        return
+        fail(f"cannot read the database's schema: {type(exc).__name__}: {exc}".splitlines()[0])
     if problem:
-        _fail(f"{problem} (or start with --migrate)")
+        fail(f"{problem} (or start with --migrate)")
 
 
-def _logging() -> None:
-    import logging
+def _logging(config: Config) -> None:
+    """Log in the format and from the level the settings say (`vertice_core.logs`)."""
+    from vertice_core import logs
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
-    )
+    logs.configure(config.server.log_level, config.server.log_format)
 
 
 COMMANDS = [db, init, users, drivers, serve, reconcile]

@@ -58,7 +58,20 @@ class ReconcilerSettings:
         env = os.environ if environ is None else environ
         values: dict[str, float | int] = {}
         for field in attrs.fields(cls):
-            raw = env.get(f"VERTICE_RECONCILE_{field.name.upper()}")
+            name = f"VERTICE_RECONCILE_{field.name.upper()}"
+            raw = env.get(name)
             if raw:
-                values[field.name] = int(raw) if field.type in (int, "int") else float(raw)
+                values[field.name] = _number(name, raw, whole=field.type in (int, "int"))
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _number(name: str, raw: str, *, whole: bool) -> float | int:
+    """A knob's value; a wrong one stops the start with one line naming the variable."""
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = -1
+    if not value >= 0:  # negative, or NaN
+        kind = "an integer" if whole else "a number"
+        raise ValueError(f"{name} must be {kind} of 0 or more, not {raw!r}") from None
+    return value
