@@ -109,9 +109,10 @@ class Client:
             self.request("PATCH", path, body=operations, media_type=JSON_PATCH, headers=headers)
         )
 
-    def delete(self, path: str) -> Any:
-        """DELETE a resource; its last representation, if the API sends one."""
-        response = self.request("DELETE", path)
+    def delete(self, path: str, **params: Any) -> Any:
+        """DELETE a resource (with query `params`); its last representation, or what the
+        API answers instead, if it sends one."""
+        response = self.request("DELETE", path, params=params or None)
         return document_of(response) if response.content else None
 
     def declare(self, declaration: Mapping[str, Any]) -> Any:

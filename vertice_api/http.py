@@ -288,6 +288,19 @@ def int_param(
     return value
 
 
+def bool_param(req: falcon.Request, name: str) -> bool:
+    """A boolean query parameter, `true` or `false` (absent: false), as a 400 naming it
+    otherwise: an empty or misspelt value must not stand for true, whatever it enables."""
+    raw = req.get_param(name)
+    if raw is None or raw == "false":
+        return False
+    if raw == "true":
+        return True
+    raise falcon.HTTPBadRequest(
+        title="Invalid query parameter", description=f"{name} must be true or false, not {raw!r}"
+    )
+
+
 def paging(req: falcon.Request) -> tuple[int, int]:
     """`(start_index, items_per_page)` with the page size capped at `MAX_PAGE`."""
     start = int_param(req, "start_index", 0)

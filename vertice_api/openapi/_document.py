@@ -8,6 +8,7 @@ from vertice_api.openapi._accounts import accounts, tenancy
 from vertice_api.openapi._build import ERROR_RESPONSES, JSON, REASONS, Json, ref, string
 from vertice_api.openapi._builds import build_paths, build_requests, build_resources
 from vertice_api.openapi._links import with_links
+from vertice_api.openapi._orphans import orphan_resources
 from vertice_api.openapi._paths import Paths, selection, shared_parameters
 from vertice_api.openapi._placement import placement_resources
 from vertice_api.openapi._requests import request_schemas
@@ -110,6 +111,7 @@ def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
         **scaler_resources(),
         **build_resources(),
         **placement_resources(),
+        **orphan_resources(),
     }
     schemas = {
         **resources,

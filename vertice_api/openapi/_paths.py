@@ -23,6 +23,12 @@ from vertice_api.openapi._build import (
     select_attr,
     string,
 )
+from vertice_api.openapi._orphans import (
+    cascade_param,
+    orphan_param,
+    orphaned_response,
+    retired_response,
+)
 from vertice_core.model.types import MAX_INT, NAME_PATTERN
 
 NAME = {"type": "string", "pattern": f"^{NAME_PATTERN.pattern}$"}
@@ -244,8 +250,9 @@ class Paths:
                                 errors=[403, 404, 409, 412], media_types=(JSON_PATCH,),
                                 parameters=[if_match], headers=ETAG),
                 "delete": operation("deleteAssembly", "Delete an assembly (any phase)",
-                                    tag="assemblies", parameters=[if_match], errors=[404, 412],
-                                    ok={202: deleted}),
+                                    tag="assemblies", parameters=[if_match, orphan_param()],
+                                    errors=[404, 409, 412],
+                                    ok={202: deleted, 200: orphaned_response()}),
             },
             "/v3/assembly/{assembly_id}/events": {
                 "parameters": [assembly_id],
@@ -279,8 +286,17 @@ class Paths:
                 "get": self.get(f"get{kind}", f"Read a {title}", plural, kind, errors=[404]),
                 "put": change(f"replace{kind}", f"Replace a {title} (administrators)", plural,
                               ref(f"{kind}Replacement"), kind, errors=replace_errors),
-                "delete": remove(f"delete{kind}",
-                                 f"Delete a {title} no assembly uses (administrators)", plural,
-                                 errors=[403, 404, 409]),
+                "delete": _delete_named(kind, title, plural),
             }  # fmt: skip
         return paths
+
+
+def _delete_named(kind: str, title: str, plural: str) -> Json:
+    """The DELETE of a region or a flavor; a region's may cascade (`cascade=orphan`)."""
+    summary = f"Delete a {title} no assembly uses (administrators)"
+    if kind != "Region":
+        return remove(f"delete{kind}", summary, plural, errors=[403, 404, 409])
+    return operation(
+        f"delete{kind}", summary, tag=plural, errors=[403, 404, 409],
+        parameters=[cascade_param()], ok={204: response(204), 200: retired_response()},
+    )  # fmt: skip

@@ -15,6 +15,7 @@ from vertice_api.context import AppContext
 from vertice_api.http import (
     JSON_PATCH,
     assembly_etag,
+    bool_param,
     expected_generations,
     int_param,
     not_modified,
@@ -98,8 +99,9 @@ class AssemblyFactory:
 
 class AssemblyItem:
     """`/v3/assembly/{id}`: read (ETag, If-None-Match), patch (JSON Patch, If-Match),
-    delete (202, any phase; If-Match). A missing assembly, or one the caller cannot
-    see, is a 404 before anything is said about the body."""
+    delete (202, any phase; If-Match; `orphan=true`: 200, gone at once). A missing
+    assembly, or one the caller cannot see, is a 404 before anything is said about the
+    body."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
@@ -134,13 +136,29 @@ class AssemblyItem:
             self.ctx.assemblies.read(connection, caller_of(req), assembly_id)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
+        force = req.get_param_as_bool("force", default=False)
+        if bool_param(req, "orphan"):
+            self._orphan(req, resp, assembly_id, force)
+            return
         with self.ctx.store.write() as session:
             stored = self.ctx.assemblies.delete(
                 session, caller_of(req), assembly_id, expected=expected_generations(req),
-                force=req.get_param_as_bool("force", default=False),
+                force=force,
             )  # fmt: skip
         resp.status = falcon.HTTP_202
         _answer(self.ctx, resp, stored)
+
+    def _orphan(
+        self, req: falcon.Request, resp: falcon.Response, assembly_id: str, force: bool
+    ) -> None:
+        """`?orphan=true`: the assembly is gone at once, its instances left in the cloud;
+        200 with what was abandoned (there is no assembly left to answer 202 with)."""
+        with self.ctx.store.write() as session:
+            found = self.ctx.assemblies.orphan(
+                session, caller_of(req), assembly_id, expected=expected_generations(req),
+                force=force,
+            )  # fmt: skip
+        resp.media = views.orphaned(found)
 
 
 class AssemblyEvents:

@@ -23,6 +23,7 @@ from vertice_core.addresses import is_metadata_address
 from vertice_core.convert import structure, unstructure
 from vertice_core.errors import Conflict, InvalidInput, Problem, UnavailableError
 from vertice_core.model.cloud import Flavor, Region
+from vertice_core.service import orphans
 from vertice_core.store.repositories import FlavorRepository, RegionRepository
 from vertice_core.store.tables import RegionRow
 
@@ -160,11 +161,36 @@ class RegionItem:
             resp.media = views.region(RegionRepository(session).update(row, **columns), admin=True)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        """204; with `cascade=orphan`, every assembly homed in the region is orphaned first
+        (`vertice_core.service.orphans`): 200 listing them."""
         self.ctx.catalog.invalidate()
-        caller_of(req).require_admin()
+        caller = caller_of(req)
+        caller.require_admin()
+        cascade = _cascade(req)
         with self.ctx.store.write() as session:
-            delete_unused(RegionRepository(session), name, "region")
-        resp.status = falcon.HTTP_204
+            found = orphans.orphan_region(session, caller, name) if cascade else None
+            delete_unused(RegionRepository(session), name, "region", RETIRE_HINT)
+        if found is None:
+            resp.status = falcon.HTTP_204
+        else:
+            resp.media = views.retired_region(name, found)
+
+
+#: How a region still in use can be deleted all the same.
+RETIRE_HINT = (
+    "; delete them first, or delete the region with ?cascade=orphan to remove them and "
+    "leave their instances running in the cloud"
+)
+
+
+def _cascade(req: falcon.Request) -> bool:
+    """Whether the region delete asks `cascade=orphan` (the only cascade there is)."""
+    raw = req.get_param("cascade")
+    if raw is not None and raw != "orphan":
+        raise falcon.HTTPBadRequest(
+            title="Invalid query parameter", description=f"cascade must be orphan, not {raw!r}"
+        )
+    return raw is not None
 
 
 def flavor_columns(ctx: AppContext, session: Session, body: Any) -> dict[str, Any]:

@@ -35,12 +35,13 @@ def ensure_free(rows: NamedRows[Any], name: str, what: str) -> None:
         raise Conflict(f"a {what} named {name!r} already exists")
 
 
-def delete_unused(rows: NamedRows[Any], name: str, what: str) -> None:
-    """Delete the row called `name`: 404 if missing, 409 naming the assemblies that use it."""
+def delete_unused(rows: NamedRows[Any], name: str, what: str, hint: str = "") -> None:
+    """Delete the row called `name`: 404 if missing, 409 naming the assemblies that use it
+    (and ending with `hint`, what else the caller may do)."""
     row = existing(rows, name, what)
     users = rows.used_by(name)
     if users:
-        raise Conflict(f"{what} {name!r} is still used by assemblies: {', '.join(users)}")
+        raise Conflict(f"{what} {name!r} is still used by assemblies: {', '.join(users)}{hint}")
     rows.delete(row)
 
 

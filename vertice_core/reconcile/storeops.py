@@ -24,6 +24,7 @@ from vertice_core.reconcile.placed import Placed
 from vertice_core.reconcile.specs import instance_spec
 from vertice_core.reconcile.status import now_utc
 from vertice_core.store import Store
+from vertice_core.store.repositories.orphans import OrphanRepository
 from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_core.store.repositories.probes import ProbeRepository, ProbeState
 from vertice_core.store.repositories.slots import InstanceSlot
@@ -94,8 +95,10 @@ class PassStore:
             return WorkRepository(session).items(ids)
 
     def existing(self, ids: set[str]) -> set[str]:
+        """Which of these assembly ids have a row or were orphaned: the instances of
+        neither kind are ghosts (an orphaned assembly's were abandoned on purpose)."""
         with self.store.read() as session:
-            return WorkRepository(session).existing(ids)
+            return WorkRepository(session).existing(ids) | OrphanRepository(session).among(ids)
 
     def statuses(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         with self.store.read() as session:

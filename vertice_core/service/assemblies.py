@@ -25,7 +25,7 @@ from vertice_core.model.assembly import AssemblyDeclaration, AssemblySpec, Desir
 from vertice_core.model.inputs import resolve as resolve_inputs
 from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, NonNegative
-from vertice_core.service import bindings, resolve, sources
+from vertice_core.service import bindings, orphans, resolve, sources
 from vertice_core.service.admission import admit
 from vertice_core.service.input_changes import changed_inputs, shown_inputs
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
@@ -191,14 +191,26 @@ class AssemblyService:
         removes its instances, then its row. An assembly others are bound to is a 409
         naming them, unless `force`."""
         repository = AssemblyRepository(session)
-        row = _visible(repository.one(assembly_id, caller.scope), assembly_id)
-        _check_version(row, expected)
-        bindings.check_unused(session, row.id, force=force)
+        row = _deletable(session, caller, assembly_id, expected, force)
         if row.desired_state == DesiredState.DELETED:
             return stored_assembly(row)
         if not repository.change_spec(row.id, row.generation, desired_state="deleted"):
             raise Conflict("the assembly changed meanwhile; read it again and retry")
         return stored_assembly(_visible(repository.one(row.id, None), assembly_id))
+
+    def orphan(
+        self,
+        session: Session,
+        caller: Caller,
+        assembly_id: str,
+        *,
+        expected: Collection[int] | None = None,
+        force: bool = False,
+    ) -> orphans.Orphaned:
+        """Delete the assembly now (any phase, even while being deleted), leaving its
+        instances running in the cloud: `orphan=true` (see `service.orphans`). Who may,
+        and the 409 of an assembly others are bound to, are as for `delete`."""
+        return orphans.orphan(session, _deletable(session, caller, assembly_id, expected, force))
 
     def _changeable(
         self,
@@ -270,6 +282,20 @@ def patchable(row: Row) -> dict[str, Any]:
 def _visible(row: Row | None, assembly_id: str) -> Row:
     if row is None:
         raise NotFound(f"there is no assembly {assembly_id!r}")
+    return row
+
+
+def _deletable(
+    session: Session,
+    caller: Caller,
+    assembly_id: str,
+    expected: Collection[int] | None,
+    force: bool,
+) -> Row:
+    """The assembly, if the caller may delete it at this version (bindings: see `delete`)."""
+    row = _visible(AssemblyRepository(session).one(assembly_id, caller.scope), assembly_id)
+    _check_version(row, expected)
+    bindings.check_unused(session, row.id, force=force)
     return row
 
 

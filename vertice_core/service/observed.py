@@ -10,6 +10,7 @@ import attrs
 
 from vertice_core.errors import NotFound
 from vertice_core.model.camp import Component, ComponentTag
+from vertice_core.service import orphans
 from vertice_core.service.records import (
     Row,
     components_of,
@@ -113,7 +114,9 @@ def _database(session: Session, row: Row) -> dict[str, Any]:
 def events(
     session: Session, caller: Caller, assembly_id: str, *, after: int, limit: int
 ) -> Sequence[EventRow]:
-    """The assembly's events after the id `after`, oldest first, at most `limit`."""
-    if AssemblyRepository(session).one(assembly_id, caller.scope) is None:
+    """The assembly's events after the id `after`, oldest first, at most `limit` (of an
+    orphaned assembly too, whose row is gone)."""
+    visible = AssemblyRepository(session).one(assembly_id, caller.scope) is not None
+    if not visible and not orphans.events_visible(session, caller, assembly_id):
         raise NotFound(f"there is no assembly {assembly_id!r}")
     return EventRepository(session).of_assembly(assembly_id, after=after, limit=limit)

@@ -102,6 +102,18 @@ class RegionRepository(_NamedRepository[RegionRow]):
             )
         )
 
+    def placed_in(self, name: str) -> list[str]:
+        """Names of the assemblies with a placement (across several regions) that names
+        the region."""
+        placed = select(PlacementRow.assembly_id).where(PlacementRow.region_name == name)
+        query = select(AssemblyRow.name).where(AssemblyRow.id.in_(placed))
+        return list(self.session.scalars(query.order_by(AssemblyRow.name)))
+
+    def homed_ids(self, name: str) -> list[str]:
+        """Ids of every assembly homed in the region."""
+        query = select(AssemblyRow.id).where(AssemblyRow.region_name == name)
+        return list(self.session.scalars(query.order_by(AssemblyRow.id)))
+
     def cloud_types(self) -> list[str]:
         """The distinct cloud types of the configured regions."""
         return list(self.session.scalars(select(RegionRow.cloud_type).distinct()))

@@ -1,5 +1,6 @@
 """The tables of what users declare and own: settings, users, projects, tokens, the
-catalog (plans, regions, flavors), SSH keys, assemblies and their instances, leases, events."""
+catalog (plans, regions, flavors), SSH keys, assemblies and their instances, leases, events,
+and the assemblies deleted with `orphan=true`."""
 
 from __future__ import annotations
 
@@ -308,3 +309,24 @@ class EventRow(Base):
     type: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class OrphanRow(Base):
+    """An assembly deleted with `orphan=true`: its rows are gone, its instances were left
+    running in the cloud (issue 16, "Retiring a cloud").
+
+    The instances still carry the assembly's tags, so a pass that observes them would
+    take them for ghosts and delete them; the reconciler spares any instance whose
+    assembly id is here (see `reconcile.region.RegionPass._ghosts`). Keyed by assembly
+    rather than by instance, so that every incarnation is spared: a create that was in
+    flight when the assembly was orphaned, an instance being replaced. There is no
+    foreign key: the row outlives the assembly, its project and the region.
+    """
+
+    __tablename__ = "orphans"
+    assembly_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(ID))
+    name: Mapped[str] = mapped_column(String(NAME))
+    orphaned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: What was abandoned: `[{"region", "cloud_id", "key"}]` (`cloud_id` "" if never seen).
+    instances: Mapped[list[Any]] = mapped_column(default=list)
