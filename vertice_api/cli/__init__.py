@@ -14,7 +14,17 @@ from __future__ import annotations
 
 import click
 
-from vertice_api.cli import actions, builds, client, local, projects, routes, scalers, server
+from vertice_api.cli import (
+    actions,
+    builds,
+    client,
+    local,
+    projects,
+    routes,
+    scalers,
+    server,
+    tokens,
+)
 
 
 class _Sections(click.Group):
@@ -64,6 +74,7 @@ for command in [
     *actions.COMMANDS,
     client.events,
     *projects.COMMANDS,
+    *tokens.COMMANDS,
     *server.COMMANDS,
 ]:
     main.add_command(command)

@@ -35,6 +35,8 @@ FIXED = ("plan_uri", "region", "flavor", "metrics_port", "probe", "placement", "
 #: A probe's defaults, so that a file naming fewer fields compares with the stored probe.
 PROBE_DEFAULTS = {"path": "", "interval": 10.0, "timeout": 2.0, "failure_threshold": 3}
 ASSEMBLY_ID = re.compile(r"asm-[0-9a-f]{16}")
+#: Events asked for in one request.
+EVENTS_PAGE = 500
 
 Document = dict[str, Any]
 
@@ -99,6 +101,18 @@ class Directory:
                 "pass --project to say which"
             )
         return found[0]
+
+
+def events_of(client: Client, document: Document, after: int = 0) -> list[Document]:
+    """Every event of the assembly `document` after the id `after`, oldest first."""
+    found: list[Document] = []
+    while True:
+        page = client.get(document["events_uri"], after=after, items_per_page=EVENTS_PAGE)
+        items = page.get("items", [])
+        found.extend(items)
+        if len(items) < EVENTS_PAGE:
+            return found
+        after = int(items[-1]["id"])
 
 
 def load(source: str) -> list[Document]:

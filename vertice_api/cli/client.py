@@ -13,31 +13,21 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vertice_api.cli import builds, output, routes, scalers
-from vertice_api.cli.assemblies import Directory, Document, apply, label, load
+from vertice_api.cli import builds, kinds, orphans, output, routes, scalers
+from vertice_api.cli.assemblies import Directory, Document, apply, events_of, label, load
 from vertice_api.cli.connect import Failure, client_command, explain, open_client
 from vertice_api.cli.wait import Tracked, wait_for, wait_options
 
 if TYPE_CHECKING:
     from vertice_api.client import Client
 
-#: Events shown by `describe`.
-RECENT_EVENTS = 10
-EVENTS_PAGE = 500
-
 
 def _client() -> Client:
     return open_client(click.get_current_context())
 
 
-def complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
-    """Shell completion of assembly names (nothing when the API cannot be asked)."""
-    try:
-        with open_client(ctx, timeout=3) as client:
-            names = [str(item.get("name")) for item in Directory(client).listing()]
-    except Exception:  # completion must never print a traceback into the shell
-        return []
-    return [name for name in names if name.startswith(incomplete)]
+#: Shell completion of assembly names.
+complete_names = kinds.completer("/v3/assembly_factory")
 
 
 project_option = click.option(
@@ -66,12 +56,17 @@ def plans(fmt: str) -> None:
     listing("/v3/plan_factory", fmt, output.plans_table)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @output.output_option
+@click.pass_context
 @client_command
-def regions(fmt: str) -> None:
-    """List the regions to launch in, with their cloud type."""
-    listing("/v3/regions", fmt, output.regions_table)
+def regions(ctx: click.Context, fmt: str) -> None:
+    """List the regions to launch in, with their cloud type; `regions delete NAME`."""
+    if ctx.invoked_subcommand is None:
+        listing("/v3/regions", fmt, output.regions_table)
+
+
+regions.add_command(orphans.delete_region)
 
 
 @click.command()
@@ -145,79 +140,31 @@ def apply_command(source: str, project: str | None, wait: bool, timeout: float) 
 
 
 class _Kinds(click.Group):
-    """A group of kinds: `assemblies` (also `assembly`, `asm`), `routes` (also `route`),
-    `scalers` (also `scaler`) and `builds` (also `build`)."""
+    """A group of kinds (`kinds.KINDS`, and builds), each named in the plural, the singular
+    or an alias (`assemblies`, `assembly`, `asm`)."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        """The command `cmd_name`, singular or plural."""
-        if cmd_name in ("assembly", "asm"):
-            cmd_name = "assemblies"
-        elif cmd_name in ("route", "scaler", "build"):
-            cmd_name = f"{cmd_name}s"
+        """The command `cmd_name`, singular, plural or alias."""
+        kind = kinds.lookup(cmd_name)
+        if kind is not None:
+            cmd_name = kind.name
+        elif cmd_name == "build":
+            cmd_name = "builds"
         return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=_Kinds)
 def get() -> None:
-    """List assemblies, routes, scalers or builds (`vertice get assemblies`, `vertice get
-    routes`, `vertice get scalers`, `vertice get builds`)."""
-
-
-@get.command("assemblies")
-@click.argument("names", nargs=-1, shell_complete=complete_names)
-@project_option
-@output.output_option
-@client_command
-def get_assemblies(names: tuple[str, ...], project: str | None, fmt: str) -> None:
-    """List assemblies (all, or NAMES): name, ready/declared instances, phase, region, flavor,
-    addresses, age. With `-o json|yaml`, one NAME prints its object, else a list."""
-    with _client() as client:
-        directory = Directory(client)
-        documents: list[Document]
-        if names:
-            documents = [directory.find(name, project)[0] for name in names]
-        else:
-            documents = directory.documents()
-            if project:
-                documents = [d for d in documents if d.get("project") == project]
-    if fmt != "table":
-        # One name asks for one assembly: its object, as `kubectl get KIND NAME -o json` gives.
-        click.echo(output.dump(documents[0] if len(names) == 1 else documents, fmt))
-    elif documents:
-        click.echo(output.assemblies_table(documents))
-    else:
-        click.echo("no assemblies", err=True)
+    """List any kind: assemblies, routes, scalers, builds, plans, regions, flavors, sshkeys,
+    projects, users, tokens, events (`vertice get assemblies`, `vertice get plans NAME -o
+    yaml`); `-o wide|json|yaml|name`, `--watch`."""
 
 
 @click.group(cls=_Kinds)
 def describe() -> None:
-    """Show an assembly, a route, a scaler or a build in detail (`vertice describe assembly
-    NAME`, `vertice describe route HOSTNAME`, `vertice describe scaler ASSEMBLY`, `vertice
-    describe build ID`)."""
-
-
-@describe.command("assemblies")
-@click.argument("name", shell_complete=complete_names)
-@project_option
-@client_command
-def describe_assembly(name: str, project: str | None) -> None:
-    """Show an assembly: spec, status, conditions, instances and recent events."""
-    with _client() as client:
-        document, _ = Directory(client).find(name, project)
-        events = _events(client, document)[-RECENT_EVENTS:]
-    click.echo(output.describe(document, events))
-
-
-def _events(client: Client, document: Document, after: int = 0) -> list[Document]:
-    """Every event of the assembly after the id `after`, oldest first."""
-    found: list[Document] = []
-    while True:
-        page = client.get(document["events_uri"], after=after, items_per_page=EVENTS_PAGE)
-        items = page.get("items", [])
-        found.extend(items)
-        if len(items) < EVENTS_PAGE:
-            return found
-        after = int(items[-1]["id"])
+    """Show an item of any kind in detail (`vertice describe assembly NAME`, `vertice describe
+    route HOSTNAME`, `vertice describe scaler ASSEMBLY`, `vertice describe build ID`, `vertice
+    describe region NAME`...)."""
 
 
 @click.command()
@@ -239,7 +186,7 @@ def events(name: str, project: str | None, follow: bool, interval: float) -> Non
 
     with _client() as client:
         document, _ = Directory(client).find(name, project)
-        found = _events(client, document)
+        found = events_of(client, document)
         for line in output.events_lines(found):
             click.echo(line)
         last = int(found[-1]["id"]) if found else 0
@@ -247,7 +194,7 @@ def events(name: str, project: str | None, follow: bool, interval: float) -> Non
             while follow:
                 time.sleep(interval)
                 try:
-                    found = _events(client, document, after=last)
+                    found = events_of(client, document, after=last)
                 except ApiError as exc:
                     if exc.status != 404:
                         raise
@@ -260,9 +207,9 @@ def events(name: str, project: str | None, follow: bool, interval: float) -> Non
             return  # Ctrl-C is how one stops following
 
 
-get.add_command(routes.routes)
-describe.add_command(routes.describe_route)
-get.add_command(scalers.scalers)
-describe.add_command(scalers.describe_scaler)
+for kind in kinds.KINDS:
+    get.add_command(kinds.get_command(kind))
+    if kind.describable:
+        describe.add_command(kinds.describe_command(kind))
 get.add_command(builds.builds)
 describe.add_command(builds.describe_build)

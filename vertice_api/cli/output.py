@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,15 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
         lines.append("   ".join([*padded, row[-1]]).rstrip())
     return "\n".join(lines)
+
+
+#: A column of a table: its header, and what it shows of a document.
+Column = tuple[str, Callable[[Mapping[str, Any]], Any]]
+
+
+def columns_table(columns: Sequence[Column], items: Sequence[Mapping[str, Any]]) -> str:
+    """`table` of `items`, one row each, one cell per column."""
+    return table([h for h, _ in columns], [[cell(i) for _, cell in columns] for i in items])
 
 
 def dump(document: Any, fmt: str) -> str:
@@ -97,34 +106,42 @@ def plan_name(document: Mapping[str, Any]) -> str:
     return str(document.get("plan_uri", "")).rstrip("/").rsplit("/", 1)[-1]
 
 
+#: The columns of `plans`: name and description.
+PLAN_COLUMNS: tuple[Column, ...] = (
+    ("NAME", lambda p: p.get("name")),
+    ("DESCRIPTION", lambda p: p.get("description")),
+)
+#: The columns of `regions`: name, cloud type, the provider's region and description.
+REGION_COLUMNS: tuple[Column, ...] = (
+    ("NAME", lambda r: r.get("name") or "-"),
+    ("CLOUD TYPE", lambda r: r.get("cloud_type") or "-"),
+    ("PROVIDER REGION", lambda r: r.get("provider_region") or "-"),
+    ("DESCRIPTION", lambda r: r.get("description") or "-"),
+)
+#: The columns of `flavors`: name, CPUs, RAM (MiB), disk (GiB), regions, price per hour.
+FLAVOR_COLUMNS: tuple[Column, ...] = (
+    ("NAME", lambda f: f.get("name")),
+    ("CPU", lambda f: f.get("cpu")),
+    ("RAM", lambda f: f.get("ram")),
+    ("DISK", lambda f: f.get("disk")),
+    ("REGIONS", lambda f: ",".join(f.get("regions", [])) or "all"),
+    ("PRICE/HOUR", lambda f: f"{f.get('price_per_hour', 0)} {f.get('currency', '')}"),
+)
+
+
 def plans_table(items: Sequence[Mapping[str, Any]]) -> str:
     """`plans`: name and description."""
-    return table(["NAME", "DESCRIPTION"], [[p.get("name"), p.get("description")] for p in items])
+    return columns_table(PLAN_COLUMNS, items)
 
 
 def regions_table(items: Sequence[Mapping[str, Any]]) -> str:
     """`regions`: name, cloud type, the provider's region and description."""
-    keys = ("name", "cloud_type", "provider_region", "description")
-    return table(
-        ["NAME", "CLOUD TYPE", "PROVIDER REGION", "DESCRIPTION"],
-        [[r.get(k) or "-" for k in keys] for r in items],
-    )
+    return columns_table(REGION_COLUMNS, items)
 
 
 def flavors_table(items: Sequence[Mapping[str, Any]]) -> str:
     """`flavors`: name, CPUs, RAM (MiB), disk (GiB), regions, price per hour."""
-    rows = [
-        [
-            f.get("name"),
-            f.get("cpu"),
-            f.get("ram"),
-            f.get("disk"),
-            ",".join(f.get("regions", [])) or "all",
-            f"{f.get('price_per_hour', 0)} {f.get('currency', '')}",
-        ]
-        for f in items
-    ]
-    return table(["NAME", "CPU", "RAM", "DISK", "REGIONS", "PRICE/HOUR"], rows)
+    return columns_table(FLAVOR_COLUMNS, items)
 
 
 def _probe(probe: Any) -> str:
@@ -201,28 +218,34 @@ def _source(document: Mapping[str, Any]) -> list[str]:
     return [field("Source", where), field("Release", shown)]
 
 
-def assemblies_table(documents: Sequence[Mapping[str, Any]]) -> str:
-    """`get assemblies`: name, ready/declared instances, phase, region, flavor, addresses, age
-    (and project when mixed)."""
-    projects = {d.get("project") for d in documents}
-    headers = ["NAME", "READY", "PHASE", "REGION", "FLAVOR", "ADDRESSES", "AGE"]
-    rows = [
-        [
-            d["name"],
-            ready(d),
-            d.get("status", {}).get("phase", "-"),
-            regions(d),
-            d.get("flavor", "-"),
-            addresses(d),
-            age(d.get("created_at")),
-        ]
-        for d in documents
-    ]
-    if len(projects) > 1:
-        headers.insert(1, "PROJECT")
-        for row, d in zip(rows, documents, strict=True):
-            row.insert(1, d.get("project", "-"))
-    return table(headers, rows)
+#: The columns of `get assemblies`: name, ready/declared instances, phase, region, flavor,
+#: addresses, age.
+ASSEMBLY_COLUMNS: tuple[Column, ...] = (
+    ("NAME", lambda d: d["name"]),
+    ("READY", ready),
+    ("PHASE", lambda d: d.get("status", {}).get("phase", "-")),
+    ("REGION", regions),
+    ("FLAVOR", lambda d: d.get("flavor", "-")),
+    ("ADDRESSES", addresses),
+    ("AGE", lambda d: age(d.get("created_at"))),
+)
+#: What `-o wide` adds: the plan, the desired state, restarts, tags and the id.
+ASSEMBLY_WIDE: tuple[Column, ...] = (
+    ("PLAN", plan_name),
+    ("DESIRED", lambda d: d.get("desired_state", "-")),
+    ("RESTARTS", lambda d: d.get("restart_count", 0)),
+    ("TAGS", lambda d: ",".join(d.get("tags") or []) or "-"),
+    ("ID", lambda d: d.get("id")),
+)
+
+
+def assemblies_table(documents: Sequence[Mapping[str, Any]], *, wide: bool = False) -> str:
+    """`get assemblies`: `ASSEMBLY_COLUMNS` (and project when mixed; `ASSEMBLY_WIDE` too
+    when `wide`)."""
+    columns = list(ASSEMBLY_COLUMNS + (ASSEMBLY_WIDE if wide else ()))
+    if len({d.get("project") for d in documents}) > 1:
+        columns.insert(1, ("PROJECT", lambda d: d.get("project", "-")))
+    return columns_table(columns, documents)
 
 
 def events_lines(events: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -1,4 +1,4 @@
-"""`vertice projects [create|invite]` and `vertice invitations [accept|decline]`.
+"""`vertice projects [create [NAME]|invite]` and `vertice invitations [accept|decline]`.
 
 A project's members invite users by name; a user joins by accepting (the API's
 `/v3/invitations`). Every command prints one line of what it did, or the table.
@@ -14,16 +14,7 @@ import click
 from vertice_api.cli import output
 from vertice_api.cli.client import listing
 from vertice_api.cli.connect import client_command, open_client
-
-
-def projects_table(items: Sequence[Mapping[str, Any]]) -> str:
-    """`projects`: name, members, invited users, description."""
-    rows = [
-        [p.get("name"), ", ".join(p.get("members") or []) or "-",
-         ", ".join(p.get("invited") or []) or "-", p.get("description") or "-"]
-        for p in items
-    ]  # fmt: skip
-    return output.table(["NAME", "MEMBERS", "INVITED", "DESCRIPTION"], rows)
+from vertice_api.cli.kinds import PROJECTS
 
 
 def invitations_table(items: Sequence[Mapping[str, Any]]) -> str:
@@ -40,18 +31,19 @@ def invitations_table(items: Sequence[Mapping[str, Any]]) -> str:
 def projects(ctx: click.Context, fmt: str) -> None:
     """List your projects (administrators: all): members and invited users."""
     if ctx.invoked_subcommand is None:
-        listing("/v3/projects", fmt, projects_table)
+        listing("/v3/projects", fmt, PROJECTS.render)
 
 
 @projects.command("create")
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option("--description", default="", help="What the project is for.")
 @click.pass_context
 @client_command
-def create_project(ctx: click.Context, name: str, description: str) -> None:
-    """Create project NAME; you are its first member."""
+def create_project(ctx: click.Context, name: str | None, description: str) -> None:
+    """Create project NAME (none given: the API makes one up); you are its first member."""
+    body = {"description": description} | ({"name": name} if name else {})
     with open_client(ctx) as client:
-        made = client.post("/v3/projects", {"name": name, "description": description})
+        made = client.post("/v3/projects", body)
     click.echo(f"project {made['name']} created")
 
 

@@ -29,23 +29,28 @@ def find(client: Client, ref: str) -> Document:
     return find_item(client, "/v3/routes", ref, ("hostname", "id"), missing)
 
 
-def table(items: Sequence[Mapping[str, Any]]) -> str:
-    """Routes as a table: hostname, path, assembly, port, TLS, phase, upstreams, URL."""
-    rows = [
-        [
-            r.get("hostname"),
-            r.get("path_prefix") or "/",
-            str(r.get("assembly_uri", "")).rsplit("/", 1)[-1],
-            r.get("port"),
-            r.get("tls"),
-            r.get("status", {}).get("phase"),
-            len(r.get("status", {}).get("upstreams", [])),
-            r.get("url"),
-        ]
-        for r in items
-    ]
-    headers = ["HOSTNAME", "PATH", "ASSEMBLY", "PORT", "TLS", "PHASE", "UPSTREAMS", "URL"]
-    return output.table(headers, rows)
+#: The columns of `routes`: hostname, path, assembly, port, TLS, phase, upstreams, URL.
+COLUMNS: tuple[output.Column, ...] = (
+    ("HOSTNAME", lambda r: r.get("hostname")),
+    ("PATH", lambda r: r.get("path_prefix") or "/"),
+    ("ASSEMBLY", lambda r: str(r.get("assembly_uri", "")).rsplit("/", 1)[-1]),
+    ("PORT", lambda r: r.get("port")),
+    ("TLS", lambda r: r.get("tls")),
+    ("PHASE", lambda r: r.get("status", {}).get("phase")),
+    ("UPSTREAMS", lambda r: len(r.get("status", {}).get("upstreams", []))),
+    ("URL", lambda r: r.get("url")),
+)
+#: What `-o wide` adds: the project, the balancing and the id.
+WIDE: tuple[output.Column, ...] = (
+    ("PROJECT", lambda r: r.get("project")),
+    ("BALANCING", lambda r: r.get("balancing")),
+    ("ID", lambda r: r.get("id")),
+)
+
+
+def table(items: Sequence[Mapping[str, Any]], *, wide: bool = False) -> str:
+    """Routes as a table: `COLUMNS` (and `WIDE` when `wide`)."""
+    return output.columns_table(COLUMNS + (WIDE if wide else ()), items)
 
 
 def describe_text(route: Mapping[str, Any]) -> str:

@@ -41,23 +41,28 @@ def _active(scaler: Mapping[str, Any]) -> str:
     return "-"
 
 
-def table(items: Sequence[Mapping[str, Any]]) -> str:
-    """Scalers as a table: assembly, bounds, target, last value, replicas, whether active."""
-    rows = [
-        [
-            s.get("assembly") or "(gone)",
-            s.get("min"),
-            s.get("max"),
-            f"{s.get('target'):g} {s.get('target_type')}",
-            "-" if s["status"].get("value") is None else f"{s['status']['value']:g}",
-            "-" if s["status"].get("replicas") is None else s["status"]["replicas"],
-            _active(s),
-            s.get("id"),
-        ]
-        for s in items
-    ]
-    headers = ["ASSEMBLY", "MIN", "MAX", "TARGET", "VALUE", "REPLICAS", "ACTIVE", "ID"]
-    return output.table(headers, rows)
+#: The columns of `scalers`: assembly, bounds, target, last value, replicas, whether active.
+COLUMNS: tuple[output.Column, ...] = (
+    ("ASSEMBLY", lambda s: s.get("assembly") or "(gone)"),
+    ("MIN", lambda s: s.get("min")),
+    ("MAX", lambda s: s.get("max")),
+    ("TARGET", lambda s: f"{s.get('target'):g} {s.get('target_type')}"),
+    ("VALUE", lambda s: "-" if s["status"].get("value") is None else f"{s['status']['value']:g}"),
+    ("REPLICAS", lambda s: "-" if s["status"].get("replicas") is None else s["status"]["replicas"]),
+    ("ACTIVE", _active),
+    ("ID", lambda s: s.get("id")),
+)
+#: What `-o wide` adds: the project, the query and the last scale.
+WIDE: tuple[output.Column, ...] = (
+    ("PROJECT", lambda s: s.get("project")),
+    ("QUERY", lambda s: s.get("query")),
+    ("LAST SCALE", lambda s: s.get("status", {}).get("last_scale_time") or "never"),
+)
+
+
+def table(items: Sequence[Mapping[str, Any]], *, wide: bool = False) -> str:
+    """Scalers as a table: `COLUMNS` (and `WIDE` when `wide`)."""
+    return output.columns_table(COLUMNS + (WIDE if wide else ()), items)
 
 
 def describe_text(scaler: Mapping[str, Any]) -> str:
