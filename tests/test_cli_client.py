@@ -168,20 +168,30 @@ def test_stop_start_restart_and_delete_wait_for_their_phase(cli, api, tmp_path):
     stopped = lines(cli("stop", "life-1", "--wait").stdout)
     assert stopped[0] == "life-1: stop requested"
     assert stopped[-1] == "life-1: STOPPED (Stopped)"
+    # Only what the reconciler wrote after the stop: never the RUNNING it saw before.
+    assert "life-1: RUNNING (Running)" not in stopped, stopped
     assert assembly(api, "life-1")["desired_state"] == "stopped"
     assert lines(cli("stop", "life-1").stdout) == ["life-1: already desired stopped"]
 
     started = lines(cli("start", "life-1", "--wait").stdout)
     assert started[-1] == "life-1: RUNNING (Running)"
+    assert "life-1: STOPPED (Stopped)" not in started, started
     assert any("LAUNCHING (Starting)" in line or "(Booting)" in line for line in started)
 
     generation = assembly(api, "life-1")["generation"]
     restarted = lines(cli("restart", "life-1", "--wait").stdout)
     assert restarted[0] == "life-1: restart requested (restart_count 1)"
-    assert restarted[-1] == "life-1: RUNNING (Running)"
+    # Done once the instances were restarted for restart_count 1 and came back (the
+    # `booting` region's reboot takes a second: the wait sees them boot again).
+    assert restarted[-1] == "life-1: RUNNING (Running) [restarts done 1/1]", restarted
+    assert "life-1: LAUNCHING (Booting) [restarts done 1/1]" in restarted, restarted
     after = assembly(api, "life-1")
     assert after["restart_count"] == 1
     assert after["status"]["observed_generation"] == generation + 1
+    assert after["status"]["restarts_done"] == 1
+    events = api.get(after["events_uri"])["items"]
+    assert [e["type"] for e in events if e["reason"] == "Restarted"] == ["Normal"]
+    assert [e for e in events if e["type"] == "Warning"] == []
 
     deleted = lines(cli("delete", "life-1", "--wait").stdout)
     assert deleted[0] == "life-1: delete requested"

@@ -24,6 +24,7 @@ from vertice_core.model.build import Build, Webhook
 from vertice_core.model.camp import OBSERVED_COMPONENTS
 from vertice_core.model.status import Phase
 from vertice_core.service.observed import ObservedComponent
+from vertice_core.service.orphans import Orphaned
 from vertice_core.service.records import RouteInFront, StoredAssembly
 from vertice_core.service.routes import StoredRoute
 from vertice_core.service.scalers import StoredScaler
@@ -277,6 +278,23 @@ def assembly(converter: cattrs.Converter, stored: StoredAssembly) -> dict[str, A
     if stored.generated:  # the answer that declared it or regenerated them: shown this once
         doc["generated_inputs"] = dict(stored.generated)
     return doc
+
+
+def orphaned(found: Orphaned) -> dict[str, Any]:
+    """An assembly deleted with `orphan=true`: the instances it left running in the clouds."""
+    abandoned = [
+        {"region": i.region, "cloud_id": i.cloud_id, "key": i.key} for i in found.instances
+    ]
+    uri = assembly_uri(found.id)
+    return {
+        "assembly_uri": uri, "id": found.id, "name": found.name, "project": found.project,
+        "region": found.region, "abandoned": abandoned, "events_uri": f"{uri}/events",
+    }  # fmt: skip
+
+
+def retired_region(name: str, found: Sequence[Orphaned]) -> dict[str, Any]:
+    """A region deleted with `cascade=orphan`, and the assemblies it orphaned."""
+    return {"region": name, "orphaned": [orphaned(o) for o in found]}
 
 
 def route_in_front(route: RouteInFront) -> dict[str, Any]:

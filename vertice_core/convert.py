@@ -412,6 +412,30 @@ _UNKNOWN_FIELDS = "\x00unknown-fields:"
 #: so cattrs alone would report them at the object's path.
 _FIELD = "\x00field:"
 _FIELD_MESSAGE = re.compile(r"([a-z_][a-z0-9_]*): (.+)", re.DOTALL)
+#: The messages of attrs' own bound and length validators (`ge`, `min_len`...), which
+#: name the field only in their text: `'<field>' must be >= 1: 0`, `Length of '<field>'
+#: must be >= 1: 0`. (Its other validators pass the field itself as their second argument.)
+_ATTRS_BOUND = re.compile(
+    r"(Length of )?'([a-z_][a-z0-9_]*)' must be ([<>]=?) (.+): (.*)", re.DOTALL
+)
+
+
+def _field_problem(exc: BaseException) -> tuple[str, str] | None:
+    """`(field, problem)` of an error one field's validator raised, or None: by the
+    settings classes' convention (`<field>: <problem>`), or by attrs' own validators."""
+    if type(exc) not in (ValueError, TypeError) or not exc.args:
+        return None
+    text = exc.args[0] if isinstance(exc.args[0], str) else ""
+    if type(exc) is ValueError and (named := _FIELD_MESSAGE.fullmatch(str(exc))):
+        return named.group(1), named.group(2)
+    if len(exc.args) > 1 and isinstance(exc.args[1], attrs.Attribute):
+        name = exc.args[1].name
+        return name, text.removeprefix(f"'{name}' ")
+    if bound := _ATTRS_BOUND.fullmatch(text):
+        length, name, op, limit, value = bound.groups()
+        subject = "its length must be" if length else "must be"
+        return name, f"{subject} {op} {limit} (it is {value})"
+    return None
 
 
 def _format_exception(exc: BaseException, type_: type | None) -> str:
@@ -422,8 +446,8 @@ def _format_exception(exc: BaseException, type_: type | None) -> str:
         return _UNKNOWN_FIELDS + json.dumps([sorted(exc.extra_fields), known])
     if isinstance(exc, KeyError):
         return "required field missing"
-    if type(exc) is ValueError and (named := _FIELD_MESSAGE.fullmatch(str(exc))):
-        return _FIELD + json.dumps(list(named.groups()))
+    if (field := _field_problem(exc)) is not None:
+        return _FIELD + json.dumps(list(field))
     if isinstance(exc, ValueError | TypeError) and str(exc):
         return str(exc)
     name = getattr(type_, "__name__", None)

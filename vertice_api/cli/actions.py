@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from vertice_api.cli import routes, scalers
+from vertice_api.cli import kinds, orphans
 from vertice_api.cli.assemblies import Directory, Document
 from vertice_api.cli.client import complete_names, names_argument, project_option
 from vertice_api.cli.connect import Failure, client_command, open_client
@@ -42,7 +42,7 @@ def _run(names: tuple[str, ...], project: str | None, wait: bool, timeout: float
             click.echo(line)
             tracked.append(changed)
         if wait:
-            until = {_delete: "gone", _replace: "replaced"}.get(act, "ready")
+            until = {_delete: "gone", _replace: "replaced", _restart: "restarted"}.get(act, "ready")
             wait_for(client, [Tracked.of(d, until) for d in tracked], timeout)
 
 
@@ -130,7 +130,8 @@ start = _action(
 restart = _action(
     "restart",
     _restart,
-    "Restart assemblies NAMES once (restart_count + 1).",
+    "Restart assemblies NAMES once (restart_count + 1). With --wait, until the instances "
+    "were restarted for it (the status's restarts_done) and the assembly is Ready again.",
 )
 replace = _action(
     "replace",
@@ -145,16 +146,28 @@ replace = _action(
 @names_argument
 @project_option
 @wait_options
+@click.option(
+    "--orphan",
+    is_flag=True,
+    help="Remove the assemblies now, calling no cloud (unreachable or retired): their "
+    "instances keep running there, no longer managed nor billed.",
+)
 @client_command
-def delete(names: tuple[str, ...], project: str | None, wait: bool, timeout: float) -> None:
-    """Delete assemblies NAMES, in any phase; `delete route HOSTNAME...` deletes routes and
-    `delete scaler ASSEMBLY...` scalers."""
-    if len(names) > 1 and names[0] in ("route", "routes", "scaler", "scalers"):
-        module = routes if names[0].startswith("route") else scalers
+def delete(
+    names: tuple[str, ...], project: str | None, wait: bool, timeout: float, orphan: bool
+) -> None:
+    """Delete assemblies NAMES, in any phase; `delete KIND NAMES...` deletes items of another
+    kind: `delete route HOSTNAME...`, `delete scaler ASSEMBLY...`, `delete sshkey NAME`,
+    `delete token ID`, `delete project NAME`; regions, flavors, plans and users are the
+    administrators' (the API refuses others)."""
+    kind = kinds.lookup(names[0]) if len(names) > 1 else None
+    if kind is not None and kind is not kinds.ASSEMBLIES:
         with open_client(click.get_current_context()) as client:
-            module.delete(client, names[1:])
+            kinds.delete(client, kind, names[1:], kinds.Query(project))
         return
-    _run(names, project, wait, timeout, _delete)
+    if kind is kinds.ASSEMBLIES:
+        names = names[1:]
+    _run(names, project, wait and not orphan, timeout, orphans.act if orphan else _delete)
 
 
 @click.command("scale")

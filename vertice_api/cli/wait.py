@@ -3,10 +3,15 @@
 An assembly has converged when the reconciler has seen its latest spec
 (`status.observed_generation` >= the generation our write produced) and both
 its `Ready` and `Synced` conditions are true (and, when a number of replicas
-was asked for, as many instances are ready); a deleted one when the API answers 404.
+was asked for, as many instances are ready; after a restart, once
+`status.restarts_done` reached the `restart_count` we set and a pass saw the
+instances after their reboot); a deleted one when the API answers 404.
 A FAILED phase at that generation is a failure. One or a few assemblies
 show every phase change as a line; many show a progress bar
 (redrawn on a terminal, a line per step otherwise) and only their failures.
+Only a status the reconciler wrote after the change is shown: before it has
+seen the change, the status still tells of the assembly as it was (a stop would
+show RUNNING first).
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ if TYPE_CHECKING:
 BAR_FROM = 4
 #: Seconds between two looks at the API.
 INTERVAL = 0.5
+#: The reason of the pass that asked for the reboots: the restart is under way, and a
+#: later pass tells how the instances came back.
+RESTARTING = "Restarting"
 
 
 def wait_options(func: Any) -> Any:
@@ -58,6 +66,8 @@ class Tracked:
     shown: str = ""
     #: How many ready instances to wait for (None: whatever the assembly declares).
     replicas: int | None = None
+    #: Of a restart (`until` "restarted"): the `restart_count` our write set.
+    restarts: int = 0
 
     @classmethod
     def of(
@@ -66,7 +76,7 @@ class Tracked:
         """Track the assembly `document` as a write just returned it."""
         return cls(
             document["name"], document["uri"], int(document["generation"]), until,
-            replicas=replicas,
+            replicas=replicas, restarts=int(document.get("restart_count") or 0),
         )  # fmt: skip
 
 
@@ -89,6 +99,9 @@ def look(client: Client, tracked: Tracked) -> tuple[str, str]:
             return "done", f"{tracked.name}: deleted"
         return "failed", f"{tracked.name}: was deleted"
     status = document.get("status", {})
+    seen = int(status.get("observed_generation") or 0) >= tracked.generation
+    if not seen and tracked.until != "gone":
+        return "waiting", ""  # the status of the assembly as it was before our change
     phase = status.get("phase", "?")
     line = f"{tracked.name}: {phase}"
     if status.get("reason"):
@@ -102,12 +115,15 @@ def look(client: Client, tracked: Tracked) -> tuple[str, str]:
         declared = int(status.get("replicas") or 0)
         line += f" [{updated}/{declared} replaced]"
         counted = updated == declared and len(status.get("instances") or []) == declared
+    elif tracked.until == "restarted":
+        done = int(status.get("restarts_done") or 0)
+        line += f" [restarts done {min(done, tracked.restarts)}/{tracked.restarts}]"
+        counted = done >= tracked.restarts and status.get("reason") != RESTARTING
     elif tracked.replicas is not None:
         ready = int(status.get("ready_replicas") or 0)
         line += f" [{ready}/{tracked.replicas} ready]"
         counted = ready == tracked.replicas
-    seen = int(status.get("observed_generation") or 0) >= tracked.generation
-    if tracked.until in ("ready", "replaced") and seen:
+    if tracked.until in ("ready", "replaced", "restarted"):
         if phase == "FAILED":
             return "failed", line
         if counted and _condition(status, "Ready") and _condition(status, "Synced"):
@@ -157,11 +173,11 @@ def wait_for(client: Client, tracked: Sequence[Tracked], timeout: float) -> None
                 pending.remove(item)
             if outcome == "failed":
                 failed.append(line)
-            if line != item.shown and (bar is None or outcome == "failed"):
+            if line and line != item.shown and (bar is None or outcome == "failed"):
                 if bar is not None:
                     bar.clear()
                 click.echo(line)
-            item.shown = line
+            item.shown = line or item.shown
         if bar is not None:
             bar.show(len(tracked) - len(pending))
         if not pending or time.monotonic() >= deadline:
@@ -171,7 +187,9 @@ def wait_for(client: Client, tracked: Sequence[Tracked], timeout: float) -> None
         bar.close()
     problems = list(failed)
     if pending:
-        states = "; ".join(p.shown for p in pending)
+        states = "; ".join(
+            p.shown or f"{p.name}: the reconciler has not seen the change yet" for p in pending
+        )
         problems.append(f"timed out after {timeout:g}s waiting for {states}")
     if problems:
         raise (Failure if failed else TimedOut)("\n".join(problems))

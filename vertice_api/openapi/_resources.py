@@ -164,6 +164,11 @@ def _status_parts() -> dict[str, Json]:
             "message": string(),
             "conditions": array(ref("Condition")),
             "observed_generation": integer(minimum=0),
+            "restarts_done": integer(
+                "The restart_count the instances were last restarted for (a restart asked "
+                "for is carried out once this reaches it).",
+                minimum=0,
+            ),
             "instances": array(ref("Instance")),
             "replicas": integer("Instances declared, as the reconciler last saw.", minimum=0),
             "ready_replicas": integer("Instances that are as declared.", minimum=0),

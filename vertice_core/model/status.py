@@ -115,6 +115,9 @@ class AssemblyStatus:
     message: str = ""
     conditions: list[Condition] = attrs.Factory(list)
     observed_generation: int = 0
+    #: The `restart_count` the instances were last restarted for: a restart asked for by
+    #: raising `restart_count` is carried out once this reaches it.
+    restarts_done: int = 0
     instances: list[InstanceView] = attrs.Factory(list)
     #: Instances declared, instances Ready, instances made from the current declaration
     #: (the Kubernetes Deployment's counts).

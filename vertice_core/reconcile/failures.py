@@ -45,14 +45,15 @@ def record_region_failure(
     events: list[dict[str, Any]] = []
     for item in items:
         before = previous.get(item.id, {})
-        retry_in = retry_delay(
+        delay = retry_delay(
             item.attempts,
             base=settings.backoff_base,
             cap=settings.backoff_cap,
             rng=rng,
             error=error,
         )
-        message = f"region {region}: {error.message} {status.retrying(retry_in, now)}"
+        retry = status.Retry.after(delay, now)
+        message = f"region {region}: {error.message} {retry.text()}"
         phase = Phase(item.phase)
         ready = status.is_ready(phase, DesiredState(item.desired_state))
         report = status.Report(
@@ -77,7 +78,7 @@ def record_region_failure(
                 now,
                 generation=item.observed_generation,
                 attempts=item.attempts + 1,
-                due_at=now + retry_in,
+                due_at=retry.at,
                 restarts_done=item.restarts_done,
                 slots=None,
             )

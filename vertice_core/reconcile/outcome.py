@@ -37,9 +37,6 @@ from vertice_core.store.repositories.probes import ProbeState
 from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges
 from vertice_core.store.repositories.work import StatusWrite, WorkItem
 
-#: The reason of an assembly whose first build failed (what `build_wait` starts with).
-BUILD_FAILED = "BuildFailed"
-
 
 def desired_of(
     item: WorkItem,
@@ -109,7 +106,7 @@ def _waiting_for_build(
     """The report of an assembly built from source whose first build has not succeeded:
     pending while it builds, failed when it failed (a new build makes it pending again)."""
     reason, _, message = build_wait.partition(": ")
-    phase = Phase.FAILED if reason == BUILD_FAILED else Phase.PENDING
+    phase = Phase.FAILED if reason == status.BUILD_FAILED else Phase.PENDING
     return status.Report(
         phase, reason, message, False, reason, phase is Phase.FAILED, reason, message,
         instances, *counts,
@@ -120,16 +117,16 @@ def report_of(
     item: WorkItem,
     decision: Decision,
     error: DriverError | None = None,
-    retry_in: float = 0.0,
-    now: float = 0.0,
+    retry: status.Retry | None = None,
     *,
     share: Share | None = None,
     failure: Mapping[str, Any] | None = None,
 ) -> status.Report:
     """The status report of an assembly after a decision and the outcome of its actions
-    (of an assembly with a placement: its region's part merged with the other regions';
-    `failure`: a create this pass's region refused for lack of capacity)."""
-    own = _report(item, decision, error, retry_in, now)
+    (`retry`: when a transient `error` is retried; of an assembly with a placement: its
+    region's part merged with the other regions'; `failure`: a create this pass's region
+    refused for lack of capacity)."""
+    own = _report(item, decision, error, retry)
     if share is None:
         return own
     own = attrs.evolve(own, replicas=len(share.ordinals))
@@ -141,8 +138,7 @@ def _report(
     item: WorkItem,
     decision: Decision,
     error: DriverError | None,
-    retry_in: float,
-    now: float,
+    retry: status.Retry | None,
 ) -> status.Report:
     desired = DesiredState(item.desired_state)
     instances = status.instances_of(decision.members)
@@ -157,7 +153,7 @@ def _report(
     phase = decision.phase
     ready = status.is_ready(phase, desired)
     if error is not None:
-        message = f"{error.message} {status.retrying(retry_in, now)}"
+        message = f"{error.message} {retry.text()}" if retry is not None else error.message
         return status.Report(
             phase, decision.reason, message, ready,
             decision.reason if not ready else "AsDeclared", False, error.reason, message,
@@ -312,30 +308,32 @@ def outcome(
 ) -> tuple[StatusWrite, status.Report]:
     """The status write of one assembly after its actions (in `region`), and its report.
 
-    A retry after a failed call is due `retry_in` seconds after `failed_at` (when the
+    A retry after a failed call is due its backoff's seconds after `failed_at` (when the
     calls returned; default `now`, the pass's start): a call that took long must not eat
-    into the backoff."""
+    into the backoff. The due time and the status's message (which the Synced event
+    quotes) are the one `status.Retry`."""
     item, share = work.item, work.share
     decision = _with_created(work)
     error = _worst(work.errors)
     terminal = isinstance(error, TerminalError)
     attempts = 0 if error is None or terminal else item.attempts + 1
-    retry_in = 0.0
+    retry: status.Retry | None = None
     due_at: float | None = None
     if attempts:
-        retry_in = retry_delay(
+        delay = retry_delay(
             attempts - 1,
             base=settings.backoff_base,
             cap=settings.backoff_cap,
             rng=rng,
             error=error,
         )
-        due_at = (now if failed_at is None else max(now, failed_at)) + retry_in
+        retry = status.Retry.after(delay, now if failed_at is None else max(now, failed_at))
+        due_at = retry.at
     failure = placed.failure_of(work.refused, now)
     if failure is not None:
         # The refused ordinals are placed anew by the next pass, maybe over another region.
         due_at = now if due_at is None else min(due_at, now)
-    report = report_of(item, decision, error, retry_in, now, share=share, failure=failure)
+    report = report_of(item, decision, error, retry, share=share, failure=failure)
     slots = slots_after(
         item, decision, now, failed=work.failed, region=region, share=share, refused=work.refused
     )

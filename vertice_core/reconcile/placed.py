@@ -30,7 +30,7 @@ from vertice_core.model.placement import Placement, PlacementPolicy
 from vertice_core.model.status import EventType, Phase
 from vertice_core.reconcile.decision import Verb
 from vertice_core.reconcile.placement import place
-from vertice_core.reconcile.status import Report, is_ready
+from vertice_core.reconcile.status import Report, event_row, is_ready
 from vertice_core.store.repositories.slots import InstanceSlot
 
 #: The reason of a region's part after it refused a create for lack of capacity or quota.
@@ -102,15 +102,15 @@ def refusal_events(
 ) -> list[dict[str, Any]]:
     """A Warning (as `EventRow` columns) for each create the region refused."""
     return [
-        {
-            "assembly_id": assembly_id,
-            "project_id": project_id,
-            "region_name": region,
-            "type": EventType.WARNING.value,
-            "reason": "PlacementRefused",
-            "message": f"region {region} refused instance {ordinal}: {error.reason}: "
+        event_row(
+            EventType.WARNING,
+            "PlacementRefused",
+            f"region {region} refused instance {ordinal}: {error.reason}: "
             f"{error.message}; new instances go to the other regions for {retry:.0f}s",
-        }
+            assembly_id=assembly_id,
+            project_id=project_id,
+            region=region,
+        )
         for ordinal, error in sorted(refused.items())
     ]
 

@@ -4,9 +4,10 @@ The order matters. The region is observed *before* its assemblies are read,
 so every instance in the snapshot was created after its assembly row was
 committed: an instance whose assembly is not in the rows read afterwards is a
 ghost (its assembly was removed, or it was started behind our back with our
-tags) and is deleted. Assemblies that need work are claimed with leases,
-re-read, re-planned and acted upon; assemblies whose status did not change
-cost no write at all.
+tags) and is deleted, unless its assembly was deleted with `orphan=true` (its
+instances were abandoned on purpose: `OrphanRow`). Assemblies that need work are
+claimed with leases, re-read, re-planned and acted upon; assemblies whose status
+did not change cost no write at all.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import attrs
 from vertice_core.driver import Driver, Instance
 from vertice_core.errors import DriverError
 from vertice_core.model.status import EventType, InstanceState
-from vertice_core.reconcile import placed, status
+from vertice_core.reconcile import lifelog, placed, status
 from vertice_core.reconcile.outcome import (
     Work,
     backing_off,
@@ -190,7 +191,8 @@ class RegionPass:
         return self._work_on(wanted, planned, acting, result)
 
     def _ghosts(self, observed: Sequence[Instance], known: set[str]) -> list[Instance]:
-        """Live instances whose assembly does not exist (checked again after observing)."""
+        """Live instances whose assembly does not exist and was not orphaned (checked
+        again after observing)."""
         unknown = [
             i
             for i in observed
@@ -280,11 +282,12 @@ class RegionPass:
         claims them, re-reads them, writes their outcome and releases them."""
         now = self.clock()
         state = {"busy": False}
+        works: list[Work] = []
 
         def decide(
             fresh: Sequence[WorkItem],
         ) -> tuple[list[StatusWrite], list[dict[str, Any]], list[str]]:
-            works = []
+            works.clear()  # a retried transaction decides again
             for item in fresh:
                 if item != wanted[item.id]:
                     state["busy"] = True  # changed meanwhile: the next pass looks again
@@ -295,6 +298,7 @@ class RegionPass:
             return writes, events, removed
 
         written, removed, complete = self.ops.settle(chunk, now, decide)
+        self._log_removed(works)
         totals["written"] += written
         totals["removed"] += removed
         return state["busy"] or not complete
@@ -355,6 +359,9 @@ class RegionPass:
                         work.failed.add((action.verb, action.ordinal))
                 elif action.verb is Verb.CREATE and isinstance(value, Instance):
                     work.created[action.ordinal] = value
+                    lifelog.launched(work.item, action.ordinal, value, self.region)
+                elif action.verb is Verb.DELETE:
+                    lifelog.deleted(work.item, action.ordinal, action.target, self.region)
         if not batch.works:
             return False
         busy, written, removed = self._finish(batch.works, batch.now)
@@ -397,6 +404,9 @@ class RegionPass:
                 results[i] = self._public(value, call)
         events = status.ghost_events(ghosts, results, self.region)
         self.ops.record_events(events)
+        for ghost, value in zip(ghosts, results, strict=True):
+            if not isinstance(value, DriverError):
+                lifelog.ghost_removed(ghost, self.region)
 
     # -- writing --
 
@@ -405,7 +415,12 @@ class RegionPass:
         from now, when the batch's calls have returned."""
         busy, writes, events, removed = self._outcomes(works, now, failed_at=self.clock())
         self.ops.commit_pass(writes, events, removed)
+        self._log_removed(works)
         return busy, len(writes), len(removed)
+
+    def _log_removed(self, works: Sequence[Work]) -> None:
+        """Log the assemblies the pass just removed (as `_outcomes` decides it)."""
+        lifelog.removed((w.item for w in works if _removes(w)), self.region)
 
     def _outcomes(
         self, works: Sequence[Work], now: float, failed_at: float | None = None
@@ -418,10 +433,17 @@ class RegionPass:
         for work in works:
             item, decision = work.item, work.decision
             busy = busy or decision.busy
-            if decision.gone and (work.share is None or work.share.gone_elsewhere()):
+            if _removes(work):
                 removed.append(item.id)
                 events.append(
-                    self._event(item, EventType.NORMAL, "Deleted", "the cloud shows no instance")
+                    status.event_row(
+                        EventType.NORMAL,
+                        "Deleted",
+                        "the cloud shows no instance",
+                        assembly_id=item.id,
+                        project_id=item.project_id,
+                        region=self.region,
+                    )
                 )
                 continue
             write, report = outcome(
@@ -436,6 +458,16 @@ class RegionPass:
                     retry=self.settings.placement_retry,
                     assembly_id=item.id,
                     project_id=item.project_id,
+                )
+            )
+            events.extend(
+                status.restart_events(
+                    work.decision.actions,
+                    work.failed,
+                    item.restart_count,
+                    assembly_id=item.id,
+                    project_id=item.project_id,
+                    region=self.region,
                 )
             )
             events.extend(
@@ -460,15 +492,11 @@ class RegionPass:
                 )
         return busy, writes, events, removed
 
-    def _event(self, item: WorkItem, kind: EventType, reason: str, message: str) -> dict[str, Any]:
-        return {
-            "assembly_id": item.id,
-            "project_id": item.project_id,
-            "region_name": self.region,
-            "type": kind.value,
-            "reason": reason,
-            "message": message,
-        }
+
+def _removes(work: Work) -> bool:
+    """Whether the pass removes the assembly's row: it was deleted and no region (this
+    one, and the others of its placement) shows an instance of it any more."""
+    return work.decision.gone and (work.share is None or work.share.gone_elsewhere())
 
 
 def _timeless(item: WorkItem) -> bool:

@@ -6,6 +6,25 @@ nothing. Only when the report changed are the conditions' transition times
 carried over from the stored status (a condition keeps its time until its
 status flips), and an event is recorded for every change of phase or
 condition.
+
+Events have a kind, and one rule decides it everywhere an event is made (this
+module, `placed.refusal_events`, the region pass, the build, rollout and scaler
+controllers):
+
+* `Normal`: a routine transition, what happens when everything works: an
+  assembly created, launching, running, scaled, stopped, started, restarted,
+  deleted; Ready flipping either way; Synced becoming True, or False only
+  because it waits for its first build; a build released, a rollback, a scaler
+  scaling or finding its metric again.
+* `Warning`: something a person may need to look at: a FAILED phase, Synced
+  False because of an error (a driver's error being retried, a region that
+  cannot be observed, instances no region can take), a create a region refused,
+  a ghost deleted (or not), an instance replaced because it failed its probe,
+  a build or rollout that failed, a scaler without a metric.
+
+So a notifier that passes only Warnings stays quiet while nothing goes wrong,
+and one problem makes one Warning where it is first seen (Ready turning False
+with it is Normal: the Warning that says why is the phase's or Synced's).
 """
 
 from __future__ import annotations
@@ -23,7 +42,7 @@ from vertice_core.driver import TAG_PROJECT, TAG_REVISION, Instance
 from vertice_core.errors import DriverError
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import EventType, Phase
-from vertice_core.reconcile.decision import UNHEALTHY, Member, Verb
+from vertice_core.reconcile.decision import UNHEALTHY, Action, Member, Verb
 
 
 @attrs.frozen(slots=False)  # a __dict__ for the digest's cache
@@ -68,11 +87,34 @@ class Report:
         return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def retrying(retry_in: float, now: float) -> str:
-    """How a message says when the next attempt is: relative, and absolute so that
-    messages written at different moments (the status, an earlier event) agree."""
-    at = datetime.fromtimestamp(round(now + retry_in), UTC)
-    return f"(retrying in {retry_in:.0f}s, at {at.strftime('%H:%M:%SZ')})"
+#: Why Synced may be False while nothing is wrong: the assembly waits for its first build.
+ROUTINE_UNSYNCED = frozenset({"AwaitingBuild"})
+#: The reason of an assembly whose first build failed (what `build_wait` starts with).
+BUILD_FAILED = "BuildFailed"
+#: Failures another controller recorded a Warning for where it saw them (the build
+#: controller's `BuildFailed`): the phase turning FAILED for them is Normal.
+ANNOUNCED = frozenset({BUILD_FAILED})
+
+
+@attrs.frozen
+class Retry:
+    """When the next attempt after a failure runs: `delay` seconds after the failure,
+    at `at` (epoch seconds). Computed once per failure, so that the due time, the
+    status's message and the event that quotes it say the same time."""
+
+    delay: float
+    at: float
+
+    @classmethod
+    def after(cls, delay: float, failed_at: float) -> Retry:
+        """The attempt `delay` seconds after a failure seen at `failed_at`."""
+        return cls(delay, failed_at + delay)
+
+    def text(self) -> str:
+        """How a message says it: relative, and absolute so that messages written at
+        different moments (the status, an earlier event) can be read together."""
+        at = datetime.fromtimestamp(round(self.at), UTC)
+        return f"(retrying in {self.delay:.0f}s, at {at.strftime('%H:%M:%SZ')})"
 
 
 def instance_view(
@@ -174,6 +216,26 @@ def status_document(report: Report, prior: Prior, now: float) -> dict[str, Any]:
     return document
 
 
+def event_row(
+    kind: EventType,
+    reason: str,
+    message: str,
+    *,
+    assembly_id: str | None,
+    project_id: str | None,
+    region: str,
+) -> dict[str, Any]:
+    """One event as `EventRow` columns (its kind by the module's rule)."""
+    return {
+        "assembly_id": assembly_id,
+        "project_id": project_id,
+        "region_name": region,
+        "type": kind.value,
+        "reason": reason,
+        "message": message,
+    }
+
+
 def change_events(
     old_phase: str,
     report: Report,
@@ -185,38 +247,57 @@ def change_events(
 ) -> list[dict[str, Any]]:
     """Events (as `EventRow` columns) for every change of phase or condition.
 
-    Routine transitions are `Normal`: a new assembly not Ready yet, a scale-up launching.
-    A `Warning` says something went wrong: a failure, or an error keeping it unsynced.
+    By the module's rule, a phase turning FAILED is a Warning (unless another controller
+    recorded the failure's, see `ANNOUNCED`), and Synced turning False because of an
+    error (unless the phase's event already says so); every other change is Normal.
     """
+    base = {"assembly_id": assembly_id, "project_id": project_id, "region": region}
     events: list[dict[str, Any]] = []
-    base = {"assembly_id": assembly_id, "project_id": project_id, "region_name": region}
+    failed = report.phase is Phase.FAILED and report.phase.value != old_phase
     if report.phase.value != old_phase:
-        failed = report.phase is Phase.FAILED
-        events.append(
-            {
-                **base,
-                "type": (EventType.WARNING if failed else EventType.NORMAL).value,
-                "reason": report.phase.value.capitalize(),
-                "message": f"{old_phase} -> {report.phase.value}: "
-                + (report.message or report.reason),
-            }
-        )
-    for kind, value, before, reason, message in (
-        ("Ready", report.ready, prior.ready, report.ready_reason, ""),
-        ("Synced", report.synced, prior.synced, report.synced_reason, report.synced_message),
-    ):
+        warns = failed and report.reason not in ANNOUNCED
+        kind = EventType.WARNING if warns else EventType.NORMAL
+        message = f"{old_phase} -> {report.phase.value}: " + (report.message or report.reason)
+        events.append(event_row(kind, report.phase.value.capitalize(), message, **base))
+    trouble = not failed and report.synced_reason not in ROUTINE_UNSYNCED
+    for kind_of, value, before, reason, message, warns in (
+        ("Ready", report.ready, prior.ready, report.ready_reason, "", False),
+        ("Synced", report.synced, prior.synced, report.synced_reason, report.synced_message,
+         trouble),
+    ):  # fmt: skip
         if before is not value:
             text = "True" if value else "False"
-            trouble = not value and (report.phase is Phase.FAILED or not report.synced)
-            events.append(
-                {
-                    **base,
-                    "type": (EventType.WARNING if trouble else EventType.NORMAL).value,
-                    "reason": f"{kind}{text}",
-                    "message": f"{kind} is {text}: {message or reason}",
-                }
-            )
+            kind = EventType.WARNING if warns and not value else EventType.NORMAL
+            said = f"{kind_of} is {text}: {message or reason}"
+            events.append(event_row(kind, f"{kind_of}{text}", said, **base))
     return events
+
+
+def restart_events(
+    actions: Sequence[Action],
+    failed: Collection[tuple[Verb, int]],
+    restart_count: int,
+    *,
+    assembly_id: str,
+    project_id: str,
+    region: str,
+) -> list[dict[str, Any]]:
+    """A Normal `Restarted` event (as `EventRow` columns) naming the instances a pass
+    restarted for `restart_count` (the reboots that did not fail); none without one."""
+    done = [a for a in actions if a.verb is Verb.REBOOT and (Verb.REBOOT, a.ordinal) not in failed]
+    if not done:
+        return []
+    names = ", ".join(f"{a.target} (ordinal {a.ordinal})" for a in done)
+    return [
+        event_row(
+            EventType.NORMAL,
+            "Restarted",
+            f"restart_count {restart_count}: restarted {names}",
+            assembly_id=assembly_id,
+            project_id=project_id,
+            region=region,
+        )
+    ]
 
 
 def unhealthy_events(
@@ -230,15 +311,15 @@ def unhealthy_events(
     """A Warning (as `EventRow` columns) for each instance the pass is replacing because
     it failed its probe too often (and whose delete did not fail)."""
     return [
-        {
-            "assembly_id": assembly_id,
-            "project_id": project_id,
-            "region_name": region,
-            "type": EventType.WARNING.value,
-            "reason": "InstanceUnhealthy",
-            "message": f"instance {m.instance.cloud_id} (ordinal {m.slot.ordinal}) failed its "
+        event_row(
+            EventType.WARNING,
+            "InstanceUnhealthy",
+            f"instance {m.instance.cloud_id} (ordinal {m.slot.ordinal}) failed its "
             f"probe {m.note}: replacing it",
-        }
+            assembly_id=assembly_id,
+            project_id=project_id,
+            region=region,
+        )
         for m in members
         if m.reason == UNHEALTHY
         and m.instance is not None
@@ -255,15 +336,15 @@ def ghost_events(
     for ghost, value in zip(ghosts, results, strict=True):
         failed = isinstance(value, DriverError)
         events.append(
-            {
-                "assembly_id": ghost.assembly_id or None,
-                "project_id": ghost.tags.get(TAG_PROJECT) or None,
-                "region_name": region,
-                "type": EventType.WARNING.value,
-                "reason": "GhostDeleteFailed" if failed else "GhostRemoved",
-                "message": f"instance {ghost.cloud_id} (key {ghost.key!r}) belongs to no "
-                f"assembly; " + (f"delete failed: {value}" if failed else "delete requested"),
-            }
+            event_row(
+                EventType.WARNING,
+                "GhostDeleteFailed" if failed else "GhostRemoved",
+                f"instance {ghost.cloud_id} (key {ghost.key!r}) belongs to no assembly; "
+                + (f"delete failed: {value}" if failed else "delete requested"),
+                assembly_id=ghost.assembly_id or None,
+                project_id=ghost.tags.get(TAG_PROJECT) or None,
+                region=region,
+            )
         )
     return events
 

@@ -102,11 +102,11 @@ def status_version(row: Row, routes: Sequence[RouteInFront] = ()) -> str:
 
     `status_digest` covers the status document; the phase is also moved on its own
     (when a create is marked), and the conditions' flags and transition times and
-    `observed_generation` are columns of their own. The routes in front of the
-    assembly are shown with it, so they are part of the version too.
+    `observed_generation` and `restarts_done` are columns of their own. The routes in
+    front of the assembly are shown with it, so they are part of the version too.
     """
-    state = (row.phase, row.observed_generation, row.status_digest, row.ready,
-             row.ready_since, row.synced, row.synced_since, tuple(routes))  # fmt: skip
+    state = (row.phase, row.observed_generation, row.restarts_done, row.status_digest,
+             row.ready, row.ready_since, row.synced, row.synced_since, tuple(routes))  # fmt: skip
     return hashlib.blake2b(repr(state).encode(), digest_size=6).hexdigest()
 
 
@@ -237,6 +237,7 @@ def status_of(row: Row) -> AssemblyStatus:
         message=message,
         conditions=[_as_of_spec(_condition(c), row) for c in stored.get("conditions", [])],
         observed_generation=row.observed_generation,
+        restarts_done=row.restarts_done,
         instances=instances,
         replicas=_count(stored, "replicas", row.replicas),
         ready_replicas=_count(stored, "ready_replicas", in_declared_state),

@@ -13,6 +13,7 @@ def assembly(instances: list[dict[str, Any]], **changes: Any) -> SimpleNamespace
         "id": "asm-1", "name": "web", "plan_name": "p", "region_name": "local",
         "flavor_name": "small", "spec": {}, "phase": "RUNNING", "reason": "", "message": "",
         "status": {"conditions": [], "instances": instances}, "observed_generation": 1,
+        "restarts_done": 0,
         "desired_state": "running", "replicas": len(instances),
     }  # fmt: skip
     return SimpleNamespace(**{**columns, **changes})

@@ -24,6 +24,7 @@ def row(**changes: Any) -> SimpleNamespace:
         "spec": {},
         "phase": "PENDING",
         "reason": "", "message": "", "status": {}, "status_digest": "", "observed_generation": 0,
+        "restarts_done": 0,
         "ready": None, "ready_since": None, "synced": None, "synced_since": None,
         "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC),
     }  # fmt: skip
@@ -94,6 +95,7 @@ def test_the_status_version_moves_with_what_the_status_shows():
         {"phase": "SCHEDULED"},
         {"status_digest": "abc"},
         {"observed_generation": 1},
+        {"restarts_done": 1},
         {"ready": True, "ready_since": 1.0},
         {"synced_since": 2.0},
     ):
@@ -107,3 +109,7 @@ def test_a_record_leaves_secrets_out():
     assert record.credential.password_set is True
     assert "gAAAA" not in repr(record)
     assert record.project == "proj" and record.replicas == 3
+
+
+def test_the_status_shows_the_restarts_done():
+    assert status_of(row(restart_count=2, restarts_done=1)).restarts_done == 1
