@@ -42,8 +42,10 @@ BRACKETED_V6 = re.compile(r"\[([0-9A-Fa-f:.]{2,45})(?:%[\w.-]{1,32})?\](:\d{1,5}
 BARE_V6 = re.compile(r"(?<![\w:.%])[0-9A-Fa-f:.]{2,45}(?:%[\w.-]{1,32})?")
 #: An IPv4 literal, with a port perhaps (not a part of a longer dotted number).
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(:\d{1,5})?(?![\w.]?\d)")
-#: `host:port` (the host must hold a letter: `12:30` is a time).
-HOST_PORT = re.compile(r"(?<![\w.-])([\w.-]{1,253}):\d{1,5}(?![\w.]?\d)")
+#: `host:port` (the host must hold a letter: `12:30` is a time). Not a path's part or a
+#: colon-separated name (`localhost/app:1`, `Canonical:Offer:1:latest`): image references
+#: and the like, which users need to read.
+HOST_PORT = re.compile(r"(?<![\w./:-])([\w.-]{1,253}):\d{1,5}(?![\w.]?\d|:)")
 #: A date and hour (`2024-05-01T12`), which `HOST_PORT` would take for a host.
 DATE_HOUR = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}")
 #: What closes a URL in prose rather than belongs to it.

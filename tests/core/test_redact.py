@@ -177,3 +177,14 @@ def test_a_public_error_of_a_class_with_its_own_constructor():
 def test_loggable_keeps_everything_but_credentials_and_control_characters():
     text = "GET https://user:s3cret@oned.example.test:2633/RPC2 at 10.1.2.3\x1b[31m failed"
     assert loggable(text) == "GET https://oned.example.test:2633/RPC2 at 10.1.2.3 failed"
+
+
+def test_image_references_and_colon_separated_names_are_kept():
+    """A missing image is the user's own reference: redacting it hid the reason (found by
+    the docker and azure error tests)."""
+    for text in (
+        "docker: create asm-1: No such image: localhost/not-here:1",
+        "404 PlatformImageNotFound: The platform image 'Canonical:NoSuchOffer:1:latest' "
+        "is not available",
+    ):
+        assert public_message(text) == text
