@@ -105,12 +105,38 @@ def test_plan_uri_relative_absolute_or_bare(alice, plan_uri):
     assert created.json["plan_uri"] == "/v3/plan/2_application_java"
 
 
-def test_an_unknown_plan_is_404(alice, snapshot):
+def test_an_unknown_plan_is_a_422_at_the_plan_uri(alice, snapshot):
     before = snapshot()
     result = alice.declare(plan_uri="/v3/plan/9_nothing_here")
-    assert result.status_code == 404
-    assert "9_nothing_here" in result.json["description"]
+    assert result.status_code == 422
+    assert result.json["problems"] == [
+        {"path": "$.plan_uri", "message": "there is no plan named '9_nothing_here'"}
+    ]
     assert snapshot() == before
+
+
+def test_every_wrong_reference_is_reported_in_one_answer(alice, snapshot):
+    """Plan, project, region, flavor and key all wrong: one 422 names each (it named the
+    plan alone, then the next one after the user fixed it)."""
+    before = snapshot()
+    result = alice.declare(
+        plan_uri="/v3/plan/9_nothing_here",
+        project="not-my-project",
+        region="atlantis",
+        flavor="huge",
+        credential={"kind": "ssh_key", "name": "nokey"},
+    )
+    assert result.status_code == 422, result.text
+    paths = sorted(p["path"] for p in result.json["problems"])
+    assert paths == ["$.flavor", "$.plan_uri", "$.project", "$.region"]
+    assert snapshot() == before
+    # with the project right, the key is checked too
+    result = alice.declare(
+        plan_uri="/v3/plan/9_nothing_here", region="atlantis",
+        credential={"kind": "ssh_key", "name": "nokey"},
+    )  # fmt: skip
+    paths = sorted(p["path"] for p in result.json["problems"])
+    assert paths == ["$.credential.name", "$.plan_uri", "$.region"]
 
 
 @pytest.mark.parametrize(

@@ -175,7 +175,8 @@ def _assembly_input(max_replicas: int) -> Json:
         {
             "name": ref("Name"),
             "plan_uri": string(
-                "The plan: `/v3/plan/NAME`, an absolute URI of it, or `NAME`; unknown: 404.",
+                "The plan: `/v3/plan/NAME`, an absolute URI of it, or `NAME`; unknown: a 422 "
+                "problem, beside every other wrong reference.",
                 pattern=f"^((https?://[A-Za-z0-9.-]+(:[0-9]+)?)?/v3/plan/)?{NAME_PATTERN.pattern}$",
             ),
             "region": nullable(ref("Name")),

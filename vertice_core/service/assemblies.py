@@ -21,7 +21,12 @@ from vertice_core.convert import unstructure
 from vertice_core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from vertice_core.hooks import AdmissionRequest
 from vertice_core.ids import new_id
-from vertice_core.model.assembly import AssemblyDeclaration, AssemblySpec, DesiredState
+from vertice_core.model.assembly import (
+    AssemblyDeclaration,
+    AssemblySpec,
+    DesiredState,
+    LaunchCredential,
+)
 from vertice_core.model.inputs import resolve as resolve_inputs
 from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, NonNegative
@@ -60,13 +65,17 @@ class AssemblyService:
     ) -> StoredAssembly:
         """Resolve, admit and store a new assembly (generation 1, due for reconciling now)."""
         svc = self.svc
-        plan = resolve.plan_of(svc, declaration)
-        project_id = resolve.project_id_for(session, caller, declaration.project)
-        problems = resolve.placement_problems(svc, declaration) + run_problems(
+        # Every wrong reference is a problem of one answer (plan, project, regions,
+        # flavor, key), not the first one found (issue 16).
+        region = resolve.home_region(declaration)
+        references = resolve.references(svc, session, caller, declaration)
+        problems = references.problems + resolve.placement_problems(svc, declaration)
+        problems += run_problems(
             "$", command=declaration.command, args=declaration.args, env=declaration.env
         )
-        region = resolve.home_region(declaration)
-        plan_model = resolve.plan_model(svc, session, plan)
+        plan, plan_model, project_id = references.plan, references.plan_model, references.project_id
+        if plan is None or plan_model is None or project_id is None:
+            raise InvalidInput(problems)  # what depends on them cannot be checked
         plan_inputs = plan_model.inputs
         given, input_problems = resolve_inputs(plan_inputs, declaration.inputs)
         problems += input_problems
@@ -84,7 +93,7 @@ class AssemblyService:
             plan=Name(plan),
             region=region,
             flavor=declaration.flavor,
-            credential=resolve.credential(svc, session, project_id, declaration.credential),
+            credential=references.credential or LaunchCredential(),
             components=resolve.components(declared, declaration.flavor, region)
             + resolve.offered_components(plan_model),
             desired_state=DesiredState(declaration.desired_state.value),

@@ -183,12 +183,42 @@ def plan_model(svc: ServiceContext, session: Session, name: str) -> Plan:
     return structure(svc.converter, row.document, Plan)
 
 
-def plan_of(svc: ServiceContext, declaration: AssemblyDeclaration) -> str:
-    """The name of the plan a declaration names; `NotFound` if there is no such plan."""
+@attrs.frozen
+class References:
+    """What a declaration's names refer to, each None when it refers to nothing, and
+    the problems saying so, all of them (`references`)."""
+
+    problems: list[Problem]
+    plan: str | None = None
+    plan_model: Plan | None = None
+    project_id: str | None = None
+    credential: LaunchCredential | None = None
+
+
+def references(
+    svc: ServiceContext, session: Session, caller: Caller, declaration: AssemblyDeclaration
+) -> References:
+    """Resolve the plan, the project and the launch credential a declaration names,
+    collecting a problem for each that names nothing (`placement_problems` does the
+    regions and flavor), so one answer lists every wrong reference."""
+    problems: list[Problem] = []
     name = plan_name_of(declaration.plan_uri)
-    if not svc.catalog.has_plan(name):
-        raise NotFound(f"there is no plan named {name!r}")
-    return name
+    plan = name if svc.catalog.has_plan(name) else None
+    if plan is None:
+        problems.append(Problem("$.plan_uri", f"there is no plan named {name!r}"))
+    try:
+        project_id: str | None = project_id_for(session, caller, declaration.project)
+    except InvalidInput as exc:
+        problems += exc.problems
+        project_id = None
+    found = None
+    if project_id is not None:
+        try:
+            found = credential(svc, session, project_id, declaration.credential)
+        except InvalidInput as exc:
+            problems += exc.problems
+    model = plan_model(svc, session, plan) if plan is not None else None
+    return References(problems, plan, model, project_id, found)
 
 
 def metadata(given: Metadata | None) -> Metadata:
