@@ -73,6 +73,17 @@ def test_users_create_prints_the_token_alone_on_the_last_line(cli):
     store.dispose()
 
 
+def test_users_list_prints_the_users_table(cli):
+    cli("db", "upgrade")
+    assert cli("users", "list") == "no users\n"
+    cli("users", "create", "carol", "--admin")
+    cli("users", "create", "dave")
+    rows = [line.split() for line in cli("users", "list").splitlines()]
+    assert rows[0] == ["NAME", "ADMIN", "PROJECTS", "AGE"]
+    assert [row[:2] for row in rows[1:]] == [["carol", "yes"], ["dave", "no"]]
+    assert cli("users", "list", "-o", "name").split() == ["user/carol", "user/dave"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -1,4 +1,4 @@
-"""`apply` on an existing assembly warns about what cannot change in place only when the
+"""`apply` on an existing assembly refuses what cannot change in place only when the
 file really says otherwise (pure: the file's declaration against the stored document)."""
 
 from __future__ import annotations

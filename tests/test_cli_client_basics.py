@@ -157,7 +157,8 @@ def test_a_422_is_one_line_with_the_field_paths(cli, tmp_path):
     assert result.stdout == ""
     [line] = result.stderr.splitlines()
     assert line.startswith(
-        "error: Bad Name!: 422 Invalid input: $.name: 'Bad Name!' is not a valid"
+        f"error: Bad Name! ({path}, document 1): 422 Invalid input: $.name: 'Bad Name!' is "
+        "not a valid"
     )
     assert "; $.colour: unknown field" in line
     flavors = cli("flavors", "--region", "nowhere", code=1)
@@ -177,7 +178,8 @@ def test_one_bad_declaration_among_several_does_not_stop_the_others(cli, tmp_pat
     result = cli("apply", "-f", str(path), code=1)
     assert result.stdout.startswith("mixed-1 created (asm-")
     assert result.stderr.splitlines() == [
-        "error: mixed-2: 422 Invalid input: $.flavor: there is no flavor named 'huge'",
+        f"error: mixed-2 ({path}, document 2): 422 Invalid input: $.flavor: there is no "
+        "flavor named 'huge'",
         "error: 1 of 2 declarations failed",
     ]
     cli("delete", "mixed-1")

@@ -68,3 +68,33 @@ def test_the_flag_overrides_vertice_config_and_the_environment_overrides_the_fil
     done = run(tmp_path, "db", "current", VERTICE_CONFIG="good.toml", VERTICE_WORKERS="x")
     assert done.returncode == 2
     assert done.stderr == "error: VERTICE_WORKERS must be a positive integer, not 'x'\n"
+
+
+#: Bad notifier settings, and the one line that refuses them (issue 16: a traceback as the
+#: plugin loaded, in every worker, and the notifier left out).
+BAD_NOTIFIERS = [
+    ({"VERTICE_WEBHOOK_URL": "http://127.0.0.1:1/hook", "VERTICE_WEBHOOK_TIMEOUT": "soon"},
+     "VERTICE_WEBHOOK_TIMEOUT must be a positive number, not 'soon'"),
+    ({"VERTICE_WEBHOOK_TIMEOUT": "0"}, "VERTICE_WEBHOOK_TIMEOUT must be a positive number, not '0'"),  # noqa: E501
+    ({"VERTICE_SMTP_HOST": "localhost", "VERTICE_SMTP_PORT": "smtp"},
+     "VERTICE_SMTP_PORT must be a port number from 1 to 65535, not 'smtp'"),
+    ({"VERTICE_SMTP_PORT": "99999"}, "VERTICE_SMTP_PORT must be a port number from 1 to 65535, not '99999'"),  # noqa: E501
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", [["serve", "--bind", "127.0.0.1:1"], ["reconcile"]])
+@pytest.mark.parametrize(("env", "message"), BAD_NOTIFIERS)
+def test_a_bad_notifier_setting_stops_the_start_with_one_line_naming_it(
+    tmp_path, command, env, message
+):
+    done = run(tmp_path, *command, **env)
+    assert (done.returncode, done.stderr) == (2, f"error: {message}\n")
+
+
+def test_a_bad_notifier_setting_from_the_file_names_its_key(tmp_path):
+    (tmp_path / "vertice.toml").write_text("[notify.smtp]\nhost = 'localhost'\nport = 0\n")
+    done = run(tmp_path, "serve", "--config", "vertice.toml", "--bind", "127.0.0.1:1")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "error: vertice.toml: [notify.smtp] port must be a port number from 1 to 65535, not '0'\n",
+    )

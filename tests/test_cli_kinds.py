@@ -23,7 +23,7 @@ import yaml
 
 from vertice_api.client import Client
 from vertice_testing.cli import FAST_RECONCILER, VerticeCli, lines, write
-from vertice_testing.server import LiveServer, running_server
+from vertice_testing.server import LiveServer, running_server, vertice
 
 pytestmark = pytest.mark.slow
 
@@ -109,6 +109,19 @@ def test_users_are_listed_for_admins_only(cli, bob):
     assert "admin" in [u["name"] for u in as_json(cli, "users")]
     refused = bob.run("get", "users")
     assert refused.returncode == 1 and refused.stderr.startswith("error: 403 Forbidden")
+
+
+def test_users_list_on_the_server_prints_the_table_of_get_users(cli, bob, server):
+    """`vertice users list` reads the local database and prints what `get users` prints
+    from the API (issue 16)."""
+    local = vertice("users", "list", env=server.env)
+    remote = cli("get", "users").stdout
+    without_age = [line.rsplit(maxsplit=1)[0] for line in lines(local)]
+    assert without_age == [line.rsplit(maxsplit=1)[0] for line in lines(remote)]
+    assert lines(local)[0].split() == ["NAME", "ADMIN", "PROJECTS", "AGE"]
+    assert json.loads(vertice("users", "list", "-o", "json", env=server.env)) == as_json(
+        cli, "users"
+    )
 
 
 def test_sshkeys_get_describe_delete(cli, api):

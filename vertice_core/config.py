@@ -10,6 +10,7 @@ once, in `vertice_core.settings_file.KEYS` (the table of docs/configuration.md).
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -145,6 +146,32 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
         value = 0
     if value < 1:
         raise ValueError(f"{name} must be a positive integer, not {text!r}")
+    return value
+
+
+def positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive (finite) number setting, such as seconds; a wrong value stops the start
+    with a clear message."""
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < math.inf:  # NaN is refused too
+        raise ValueError(f"{name} must be a positive number, not {text!r}")
+    return value
+
+
+def port(env: Mapping[str, str], name: str, default: int) -> int:
+    """A TCP port setting (1 to 65535); a wrong value stops the start with a clear message."""
+    text = env.get(name)
+    if not text:
+        return default
+    value = int(text) if text.strip().isdecimal() else 0
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{name} must be a port number from 1 to 65535, not {text!r}")
     return value
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import os
 import string
+from collections.abc import Mapping
 from email.message import EmailMessage
 from importlib import resources
 from pathlib import Path
 
 import attrs
 
-from vertice_core.config import Config
+from vertice_core.config import Config, port
 from vertice_core.hooks import hookimpl
 from vertice_core.model.status import Event
 from vertice_notify.filters import EventFilter
@@ -97,13 +98,23 @@ class MailNotifier:
 def plugin(config: Config) -> MailNotifier | None:
     """The entry point: a notifier when `VERTICE_SMTP_HOST` is set, else None."""
     env = os.environ
+    settings = smtp_settings(env)
+    if settings is None:
+        return None
+    return MailNotifier(settings, EventFilter.from_env(env, "VERTICE_SMTP"))
+
+
+def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
+    """The SMTP settings `env` gives, None when `VERTICE_SMTP_HOST` is unset; ValueError
+    naming the variable of a wrong value (the port is checked even then)."""
+    port_number = port(env, "VERTICE_SMTP_PORT", 25)
     host = env.get("VERTICE_SMTP_HOST")
     if not host:
         return None
     folder = env.get("VERTICE_SMTP_TEMPLATES")
-    settings = SmtpSettings(
+    return SmtpSettings(
         host=host,
-        port=int(env.get("VERTICE_SMTP_PORT", "25")),
+        port=port_number,
         sender=env.get("VERTICE_SMTP_FROM", "vertice@localhost"),
         to=tuple(a.strip() for a in env.get("VERTICE_SMTP_TO", "").split(",") if a.strip()),
         starttls=env.get("VERTICE_SMTP_STARTTLS", "") == "1",
@@ -111,4 +122,3 @@ def plugin(config: Config) -> MailNotifier | None:
         password=env.get("VERTICE_SMTP_PASSWORD", ""),
         templates=Path(folder) if folder else None,
     )
-    return MailNotifier(settings, EventFilter.from_env(env, "VERTICE_SMTP"))

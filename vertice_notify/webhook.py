@@ -18,10 +18,11 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from vertice_core.config import Config
+from vertice_core.config import Config, positive_number
 from vertice_core.hooks import hookimpl
 from vertice_core.model.status import Event
 from vertice_core.redact import public_message
@@ -100,5 +101,11 @@ def plugin(config: Config) -> WebhookNotifier | None:
         url,
         env.get("VERTICE_WEBHOOK_SECRET", ""),
         EventFilter.from_env(env, "VERTICE_WEBHOOK"),
-        timeout=float(env.get("VERTICE_WEBHOOK_TIMEOUT", "5")),
+        timeout=timeout(env),
     )
+
+
+def timeout(env: Mapping[str, str]) -> float:
+    """`VERTICE_WEBHOOK_TIMEOUT`: the seconds one delivery may take (5); ValueError naming
+    the variable when it is not a positive number."""
+    return positive_number(env, "VERTICE_WEBHOOK_TIMEOUT", 5.0)

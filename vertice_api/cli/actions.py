@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from vertice_api.cli import kinds, orphans
+from vertice_api.cli import declare, kinds, manifests, orphans
 from vertice_api.cli.assemblies import Directory, Document
 from vertice_api.cli.client import complete_names, names_argument, project_option
 from vertice_api.cli.connect import Failure, client_command, open_client
@@ -143,7 +143,12 @@ replace = _action(
 
 
 @click.command("delete")
-@names_argument
+@click.argument("names", nargs=-1, shell_complete=complete_names)
+@click.option(
+    "-f", "--filename", "sources", multiple=True, type=click.Path(allow_dash=True),
+    help=f"Delete what files declare instead. {manifests.FILES_HELP}",
+)  # fmt: skip
+@click.option("-R", "--recursive", is_flag=True, help="With a directory: its subdirectories too.")
 @project_option
 @wait_options
 @click.option(
@@ -154,12 +159,31 @@ replace = _action(
 )
 @client_command
 def delete(
-    names: tuple[str, ...], project: str | None, wait: bool, timeout: float, orphan: bool
+    names: tuple[str, ...],
+    *,
+    sources: tuple[str, ...],
+    recursive: bool,
+    project: str | None,
+    wait: bool,
+    timeout: float,
+    orphan: bool,
 ) -> None:
     """Delete assemblies NAMES, in any phase; `delete KIND NAMES...` deletes items of another
     kind: `delete route HOSTNAME...`, `delete scaler ASSEMBLY...`, `delete sshkey NAME`,
     `delete token ID`, `delete project NAME`; regions, flavors, plans and users are the
-    administrators' (the API refuses others)."""
+    administrators' (the API refuses others).
+
+    `delete -f FILE|DIR` deletes what the files of `apply -f` declare, in the
+    reverse order (scalers, routes, assemblies first; then, once the
+    assemblies are gone, SSH keys, plans, flavors, regions, projects); what
+    is already gone is a `not found` line, not an error."""
+    if sources:
+        if names or orphan:
+            raise click.UsageError("-f deletes what files declare: give no NAMES nor --orphan")
+        _delete_files(sources, recursive, project, wait, timeout)
+        return
+    if not names:
+        raise click.UsageError("give the NAMES to delete, or -f FILE")
     kind = kinds.lookup(names[0]) if len(names) > 1 else None
     if kind is not None and kind is not kinds.ASSEMBLIES:
         with open_client(click.get_current_context()) as client:
@@ -168,6 +192,16 @@ def delete(
     if kind is kinds.ASSEMBLIES:
         names = names[1:]
     _run(names, project, wait and not orphan, timeout, orphans.act if orphan else _delete)
+
+
+def _delete_files(
+    sources: tuple[str, ...], recursive: bool, project: str | None, wait: bool, timeout: float
+) -> None:
+    """`delete -f`: every document of the files, last kind first."""
+    declared = manifests.collect(sources, recursive=recursive)
+    with open_client(click.get_current_context()) as client:
+        outcome = declare.delete_all(client, declared, project, wait, timeout)
+    outcome.finish("could not be deleted")
 
 
 @click.command("scale")

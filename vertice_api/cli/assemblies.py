@@ -5,7 +5,8 @@ caller's assembly listing once and resolves a name to one assembly, asking for
 `--project` when the name is used in several of the caller's projects.
 `apply` POSTs each declaration; when the project already has an assembly of
 that name (409), it sends a JSON Patch of the patchable attributes that
-differ instead, guarded by `If-Match`.
+differ instead, guarded by `If-Match` (or refuses a change of what cannot
+change in place).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 #: What `apply` may change on an existing assembly (the API's patchable paths, but the name,
 #: which is how the declaration finds the assembly, and restart_count, which `restart` raises).
 PATCHED = ("description", "tags", "desired_state", "replicas")
-#: What cannot change in place: shown as a warning when the file says otherwise.
+#: What cannot change in place: a file that says otherwise is refused.
 #: (`env` is not among them: reads show only its names. Plain `inputs` are patched too:
 #: `input_operations`.)
 FIXED = ("plan_uri", "region", "flavor", "metrics_port", "probe", "placement", "command", "args")
@@ -164,12 +165,6 @@ def _parse(text: str, where: str, *, json_only: bool) -> list[Any]:
         raise Failure(f"{where}: not valid YAML: {problem}{position}") from None
 
 
-def label(declaration: Mapping[str, Any], number: int) -> str:
-    """How messages name a declaration: its name, else its position in the file."""
-    name = declaration.get("name")
-    return name if isinstance(name, str) and name else f"declaration {number}"
-
-
 def apply(client: Client, directory: Directory, declaration: Document) -> tuple[Document, str]:
     """Declare the assembly, or update the existing one of that name; its document and a line."""
     from vertice_api.client import ApiError
@@ -199,14 +194,15 @@ def generated_lines(document: Mapping[str, Any]) -> str:
 def update(
     client: Client, document: Document, etag: str | None, declaration: Mapping[str, Any]
 ) -> tuple[Document, str]:
-    """Patch what differs among the patchable attributes; warn about the fixed ones."""
+    """Patch what differs among the patchable attributes. A file that says otherwise of a
+    fixed one (plan, region, flavor...) is refused whole (`Failure`): applying the rest
+    would leave the assembly neither as it was nor as the file says."""
     name = document["name"]
     fixed = fixed_differences(declaration, document)
     if fixed:
-        click.echo(
-            f"warning: {name}: {', '.join(fixed)} differ(s) from the file but cannot change "
-            "in place (delete the assembly and apply again to change it)",
-            err=True,
+        raise Failure(
+            f"{', '.join(fixed)} of assembly {name} cannot change in place (delete the "
+            "assembly and apply again to change it); nothing of it was changed"
         )
     changed = [k for k in PATCHED if k in declaration and declaration[k] != document.get(k)]
     operations = [{"op": "replace", "path": f"/{k}", "value": declaration[k]} for k in changed]

@@ -7,16 +7,15 @@ as one line, and the commands that change an assembly take `--wait`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from vertice_api.cli import builds, kinds, orphans, output, routes, scalers
-from vertice_api.cli.assemblies import Directory, Document, apply, events_of, label, load
-from vertice_api.cli.connect import Failure, client_command, explain, open_client
-from vertice_api.cli.wait import Tracked, wait_for, wait_options
+from vertice_api.cli import builds, declare, kinds, manifests, orphans, output
+from vertice_api.cli.assemblies import Directory, Document, events_of
+from vertice_api.cli.connect import client_command, open_client, until_interrupted
+from vertice_api.cli.wait import wait_for, wait_options
 
 if TYPE_CHECKING:
     from vertice_api.client import Client
@@ -81,62 +80,47 @@ def flavors(region: str | None, fmt: str) -> None:
 
 @click.command("apply")
 @click.option(
-    "-f",
-    "--filename",
-    "source",
-    required=True,
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="JSON or YAML file of one declaration, a list, or YAML documents (- reads stdin).",
-)
+    "-f", "--filename", "sources", required=True, multiple=True,
+    type=click.Path(allow_dash=True), help=manifests.FILES_HELP,
+)  # fmt: skip
+@click.option("-R", "--recursive", is_flag=True, help="With a directory: its subdirectories too.")
 @click.option(
-    "--project", metavar="NAME", help="Declare in this project (where the file names none)."
-)
+    "--project", metavar="NAME",
+    help="Declare assemblies, routes, scalers and SSH keys in this project (where the file "
+         "names none).",
+)  # fmt: skip
 @wait_options
 @client_command
-def apply_command(source: str, project: str | None, wait: bool, timeout: float) -> None:
-    """Declare or update assemblies (and routes and scalers: documents with `kind: route` or
-    `kind: scaler`) from a JSON or YAML file.
+def apply_command(
+    sources: tuple[str, ...], recursive: bool, project: str | None, wait: bool, timeout: float
+) -> None:
+    """Declare or update what files declare: assemblies (documents without `kind`), and
+    documents with `kind: project|region|flavor|plan|sshkey|route|scaler`.
 
-    Each declaration is POSTed to the API. An assembly whose name the
-    project already uses gets the file's description, tags, desired_state and
-    replicas through a JSON Patch instead; plan, region and flavor cannot
-    change in place (a warning says so).
+    Documents are applied kinds-first (projects, regions, flavors, plans, SSH
+    keys, then assemblies, routes, scalers), so one file can set up a region
+    and launch into it; each prints one line: `region/east created`,
+    `configured` (replaced: the file said otherwise) or `unchanged`. A failure
+    is one line naming the document; the others are still tried, and the exit
+    is 1. An assembly whose name the project already uses gets the file's
+    description, tags, desired_state, replicas and inputs through a JSON
+    Patch; a file changing its plan, region, flavor (or another field that
+    cannot change in place) is refused. SSH keys and projects are never
+    replaced: a change is refused too.
+
+    Secrets stay out of the files: in any document, any string value that is
+    exactly ${VAR} is replaced by the environment variable VAR (unset: an
+    error naming it), and any object {fromFile: PATH} by that file's content
+    (PATH relative to the document's file; whitespace at the end stripped).
+    This applies to every value, not only credentials and passwords; the
+    values are never printed.
     """
-    declarations = load(source)
-    tracked, failed = [], []
+    declared = manifests.collect(sources, recursive=recursive)
     with _client() as client:
-        from vertice_api.client import ApiError
-
-        directory = Directory(client)
-        for number, declaration in enumerate(declarations, 1):
-            if project and "project" not in declaration:
-                declaration["project"] = project
-            try:
-                kind = declaration.get("kind")
-                if kind in (routes.KIND, scalers.KIND):
-                    module = routes if kind == routes.KIND else scalers
-                    _, line = module.apply(client, declaration)
-                    click.echo(line)
-                    continue
-                document, line = apply(client, directory, declaration)
-            except (ApiError, Failure) as exc:
-                message = explain(exc) if isinstance(exc, ApiError) else exc.message
-                failed.append(f"{label(declaration, number)}: {message}")
-                if len(declarations) > 1:
-                    Failure(failed[-1]).show()
-                continue
-            click.echo(line)
-            # A file that names replicas waits for that many ready instances too.
-            replicas = declaration.get("replicas")
-            tracked.append(
-                Tracked.of(document, replicas=replicas if type(replicas) is int else None)
-            )
-        if wait and tracked:
-            wait_for(client, tracked, timeout)
-    if len(declarations) == 1 and failed:
-        raise Failure(failed[0])
-    if failed:
-        raise Failure(f"{len(failed)} of {len(declarations)} declarations failed")
+        outcome = declare.apply_all(client, declared, project)
+        if wait and outcome.tracked:
+            wait_for(client, outcome.tracked, timeout)
+    outcome.finish("failed")
 
 
 class _Kinds(click.Group):
@@ -190,9 +174,8 @@ def events(name: str, project: str | None, follow: bool, interval: float) -> Non
         for line in output.events_lines(found):
             click.echo(line)
         last = int(found[-1]["id"]) if found else 0
-        try:
-            while follow:
-                time.sleep(interval)
+        with until_interrupted() as stop:  # Ctrl-C is how one stops following
+            while follow and not stop.wait(interval):
                 try:
                     found = events_of(client, document, after=last)
                 except ApiError as exc:
@@ -203,8 +186,6 @@ def events(name: str, project: str | None, follow: bool, interval: float) -> Non
                 for line in output.events_lines(found):
                     click.echo(line)
                 last = int(found[-1]["id"]) if found else last
-        except KeyboardInterrupt:
-            return  # Ctrl-C is how one stops following
 
 
 for kind in kinds.KINDS:

@@ -67,13 +67,15 @@ def explain(message: str) -> str:
 
 
 def load() -> Config:
-    """The installation's settings, every one of them checked (the reconciler's too): a bad
-    value stops the command with one line and status 2."""
+    """The installation's settings, every one of them checked (the reconciler's and the
+    notifiers' too): a bad value stops the command with one line and status 2."""
     from vertice_core.reconcile.settings import ReconcilerSettings
+    from vertice_notify import settings as notifiers
 
     try:
         config = Config.from_env()
         ReconcilerSettings.from_env()
+        notifiers.check(os.environ)
     except ValueError as exc:
         fail(explain(str(exc)), BAD_CONFIG)
     return config

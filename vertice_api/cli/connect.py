@@ -15,8 +15,11 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -222,3 +225,28 @@ def client_command(func: F) -> F:
             sys.exit(130)
 
     return connection_options(run)  # type: ignore[return-value]
+
+
+@contextmanager
+def until_interrupted() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C (SIGINT) while the block runs, for loops that poll until
+    interrupted (`events --follow`, `get --watch`): `while not stop.wait(interval)`.
+
+    Ctrl-C then ends the loop between two requests, never inside one: a
+    KeyboardInterrupt raised in the middle of a request could leave the HTTP client's
+    connection pool locked, and closing the client then waited forever (the process
+    did not exit; found by the CLI tests that send SIGINT). A second Ctrl-C while a
+    request is in flight interrupts it as before.
+    """
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)

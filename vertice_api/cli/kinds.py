@@ -13,7 +13,6 @@ hostname, scalers by assembly, events of assemblies) brings its own `find` or
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,7 @@ import click
 
 from vertice_api.cli import output, routes, scalers
 from vertice_api.cli.assemblies import Directory, Document, events_of
-from vertice_api.cli.connect import Failure, client_command, open_client
+from vertice_api.cli.connect import Failure, client_command, open_client, until_interrupted
 
 if TYPE_CHECKING:
     from vertice_api.client import Client
@@ -398,6 +397,13 @@ def _options(kind: Kind, func: Any, *, listing: bool) -> Any:
     return func
 
 
+#: `-o FORMAT` of the listings (`get KIND`, `vertice users list`).
+OUTPUT = click.option(
+    "-o", "--output", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+    help="A table, a wider one, the API's documents as JSON or YAML, or KIND/NAME lines.",
+)  # fmt: skip
+
+
 def get_command(kind: Kind) -> click.Command:
     """`get KIND [NAMES]`: list the kind, or the named items."""
 
@@ -411,10 +417,7 @@ def get_command(kind: Kind) -> click.Command:
             kind.collection or ASSEMBLIES.collection, kind.key if kind.collection else "name"
         ),
     )
-    @click.option(
-        "-o", "--output", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-        help="A table, a wider one, the API's documents as JSON or YAML, or KIND/NAME lines.",
-    )  # fmt: skip
+    @OUTPUT
     @click.option(
         "-w", "--watch", is_flag=True,
         help=f"Print again whenever it changes (looking every {WATCH_INTERVAL:g}s; Ctrl-C stops).",
@@ -425,22 +428,18 @@ def get_command(kind: Kind) -> click.Command:
         query = Query(narrowing.get("project"), narrowing.get("user"),
                       tuple(narrowing.get("selectors") or ()))  # fmt: skip
         one = len(refs) == 1 and kind.describable
-        with open_client(click.get_current_context()) as client:
+        with open_client(click.get_current_context()) as client, until_interrupted() as stop:
             last = None
-            try:
-                while True:
-                    documents = kind.get_many(client, refs, query)
-                    seen = json.dumps(documents, sort_keys=True, default=str)
-                    if seen != last:
-                        if last is not None:
-                            click.echo("")
-                        show(kind, documents, fmt, one=one)
-                        last = seen
-                    if not watch:
-                        return
-                    time.sleep(WATCH_INTERVAL)
-            except KeyboardInterrupt:
-                return  # Ctrl-C is how one stops watching
+            while not stop.is_set():  # Ctrl-C is how one stops watching
+                documents = kind.get_many(client, refs, query)
+                seen = json.dumps(documents, sort_keys=True, default=str)
+                if seen != last:
+                    if last is not None:
+                        click.echo("")
+                    show(kind, documents, fmt, one=one)
+                    last = seen
+                if not watch or stop.wait(WATCH_INTERVAL):
+                    return
 
     return _options(kind, command, listing=True)  # type: ignore[no-any-return]
 

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from vertice_api.cli.configfile import CONFIG, fail, load
+from vertice_api.cli.kinds import OUTPUT
 from vertice_core.config import LOG_FORMATS, LOG_LEVELS, Config
 
 
@@ -111,6 +112,20 @@ def users_create(name: str, admin: bool) -> None:
         fail(exc.description)
     click.echo(f"created user {name!r} with project {created.project.name!r}")
     click.echo(created.token)
+
+
+@users.command("list")
+@OUTPUT
+def users_list(fmt: str) -> None:
+    """List the users, as `vertice get users` does (read from the local database)."""
+    from vertice_api.cli.kinds import lookup, show
+    from vertice_api.resources.tenancy import user_documents
+
+    with _store(load()).read() as session:
+        documents = user_documents(session)
+    kind = lookup("users")
+    assert kind is not None  # a kind of kinds.KINDS
+    show(kind, documents, fmt)
 
 
 @click.command()

@@ -234,6 +234,11 @@ def _user_document(session: Session, row: UserRow) -> dict[str, object]:
     return views.user(row, names)
 
 
+def user_documents(session: Session) -> list[dict[str, object]]:
+    """Every user, as `GET /v3/users` lists them (and `vertice users list` prints them)."""
+    return [_user_document(session, u) for u in UserRepository(session).all()]
+
+
 class Users:
     """`/v3/users`: administrators list and create users (a new user gets a project and token)."""
 
@@ -243,7 +248,7 @@ class Users:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         caller_of(req).require_admin()
         with self.ctx.store.read() as session:
-            items = [_user_document(session, u) for u in UserRepository(session).all()]
+            items = user_documents(session)
         respond(req, resp, views.listing("/v3/users", "users", "Users", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
