@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any, Protocol
 from urllib.parse import unquote_plus
@@ -308,24 +308,33 @@ def paging(req: falcon.Request) -> tuple[int, int]:
     return start, min(size, MAX_PAGE)
 
 
-def select_attributes(req: falcon.Request, document: Mapping[str, Any]) -> dict[str, Any]:
-    """`document` cut down to the attributes named by `select_attr`, if any."""
+def select_attributes(
+    req: falcon.Request, document: Mapping[str, Any], sometimes: Sequence[str] = ()
+) -> dict[str, Any]:
+    """`document` cut down to the attributes named by `select_attr`, if any. An attribute
+    the kind has only `sometimes` (`views.ASSEMBLY_SOMETIMES`...) is left out where this
+    document lacks it; any other name the document lacks is a 400."""
     wanted = param_values(req, "select_attr")
     if not wanted:
         return dict(document)
-    unknown = [name for name in wanted if name not in document]
+    unknown = [name for name in wanted if name not in document and name not in sometimes]
     if unknown:
         raise falcon.HTTPBadRequest(
             title="Invalid query parameter",
             description=f"select_attr names unknown attribute(s): {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(document))}",
+            f"known: {', '.join(sorted({*document, *sometimes}))}",
         )
-    return {name: document[name] for name in wanted}
+    return {name: document[name] for name in wanted if name in document}
 
 
-def respond(req: falcon.Request, resp: falcon.Response, document: Mapping[str, Any]) -> None:
-    """Send `document` as JSON, honouring `select_attr`."""
-    resp.media = select_attributes(req, document)
+def respond(
+    req: falcon.Request,
+    resp: falcon.Response,
+    document: Mapping[str, Any],
+    sometimes: Sequence[str] = (),
+) -> None:
+    """Send `document` as JSON, honouring `select_attr` (see `select_attributes`)."""
+    resp.media = select_attributes(req, document, sometimes)
 
 
 def assembly_etag(stored: StoredAssembly) -> str:

@@ -42,6 +42,13 @@ from vertice_core.store.tables import (
 
 V3 = "/v3"
 
+#: Attributes a document of the kind may leave out (the OpenAPI schemas' optional ones):
+#: `select_attr` may name them and gets nothing for them where they are absent, as the
+#: document lists them (an assembly's generated inputs are only in the answer that made
+#: them; a region's settings and credentials only in an administrator's answer).
+ASSEMBLY_SOMETIMES = ("generated_inputs",)
+REGION_SOMETIMES = ("endpoint", "settings", "credentials_set", "created_at", "updated_at")
+
 #: CAMP's representation_skew from an assembly's phase.
 SKEW = {
     Phase.PENDING: "CREATING",

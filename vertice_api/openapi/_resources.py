@@ -24,7 +24,7 @@ from vertice_api.openapi._build import (
     string,
     time,
 )
-from vertice_api.views import SKEW
+from vertice_api.views import ASSEMBLY_SOMETIMES, REGION_SOMETIMES, SKEW
 from vertice_core.model.assembly import CredentialKind, DesiredState
 from vertice_core.model.camp import ComponentTag
 from vertice_core.model.route import RoutePhase
@@ -274,7 +274,7 @@ def _assembly_parts() -> dict[str, Json]:
             "created_at": time(),
             "updated_at": time(),
         },
-        optional=("generated_inputs",),
+        optional=ASSEMBLY_SOMETIMES,
     )
     in_front = record(
         {
@@ -324,7 +324,7 @@ def _catalog_parts() -> dict[str, Json]:
             "created_at": time(admin_only),
             "updated_at": time(admin_only),
         },
-        optional=("endpoint", "settings", "credentials_set", "created_at", "updated_at"),
+        optional=REGION_SOMETIMES,
     )
     flavor = resource(
         "flavor",

@@ -113,7 +113,8 @@ class AssemblyItem:
         if not_modified(req, etag):
             resp.status = falcon.HTTP_304
             return
-        respond(req, resp, views.assembly(self.ctx.converter, stored))
+        document = views.assembly(self.ctx.converter, stored)
+        respond(req, resp, document, views.ASSEMBLY_SOMETIMES)
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         caller = caller_of(req)

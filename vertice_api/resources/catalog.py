@@ -141,7 +141,8 @@ class RegionItem:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         with self.ctx.store.read() as session:
-            respond(req, resp, views.region(_region(session, name), admin=caller_of(req).admin))
+            document = views.region(_region(session, name), admin=caller_of(req).admin)
+            respond(req, resp, document, views.REGION_SOMETIMES)
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         self.ctx.catalog.invalidate()
