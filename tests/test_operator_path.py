@@ -3,7 +3,8 @@
 Its two shell blocks are the commands this test runs: `operator-install` (a fresh
 virtualenv, `pip install` of the checkout with PostgreSQL and a driver, `vertice db
 upgrade`, `vertice init`) with bash, and `operator-serve` (gunicorn with
-`vertice_api.gunicorn_conf`, `vertice reconcile`) as two long-running processes. Only
+`vertice_api.gunicorn_conf`, `vertice reconcile`) as two long-running processes, whose
+metrics the API's `/metrics` sums. Only
 places are substituted: the virtualenv, `VERTICE_HOME` and the database (a new one
 on the test PostgreSQL server) are the test's, and pip installs from a clean copy
 of the checkout (`source_copy`: building in the checkout would leave `build/` there).
@@ -44,6 +45,8 @@ HOME = "/var/lib/vertice"
 README_DATABASE = "postgresql+psycopg://vertice@127.0.0.1/vertice"
 #: The one counter every answered request adds to.
 REQUESTS = "vertice_http_requests_total"
+#: Counters only the reconciler adds to: its passes over a region, and its driver calls.
+RECONCILER = ("vertice_reconcile_passes_total", "vertice_driver_calls_total")
 
 
 def block(name: str) -> str:
@@ -139,11 +142,11 @@ def clean_environment() -> dict[str, str]:
     }
 
 
-def requests_counted(url: str) -> float:
-    """The sum of `REQUESTS` over every series of `/metrics`."""
+def counted(url: str, name: str = REQUESTS) -> float:
+    """The sum of the counter `name` over every series of `/metrics`."""
     text = httpx.get(f"{url}/metrics", timeout=10).text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(REQUESTS + "{"))  # fmt: skip
+               if line.startswith(name + "{"))  # fmt: skip
 
 
 @pytest.mark.slow
@@ -184,6 +187,7 @@ def test_the_operator_section_runs_as_written(tmp_path: Path, database: str) -> 
             processes.append(start(line, env, logs[-1]))
         until_answers(f"{url}/healthz", processes[0], logs[0], "gunicorn")
         check_the_api(url, token)
+        check_the_reconcilers_metrics(url)
         check_the_shared_failure_count(url)
         assert all(p.poll() is None for p in processes), [p.read_text() for p in logs]
     finally:
@@ -192,6 +196,7 @@ def test_the_operator_section_runs_as_written(tmp_path: Path, database: str) -> 
     for log in logs:
         assert "Traceback" not in log.read_text(), log.read_text()
     assert "Booting worker" in logs[0].read_text()
+    check_the_metrics_folder_is_left_empty(home)
 
 
 def check_the_api(url: str, token: str) -> None:
@@ -211,10 +216,30 @@ def check_the_api(url: str, token: str) -> None:
         return httpx.get(uri, headers=headers, timeout=10).json()["status"]["phase"] == "RUNNING"
 
     until(phase, "the assembly running", timeout=90)
-    counts = [requests_counted(url) for _ in range(20)]
+    counts = [counted(url) for _ in range(20)]
     # Each fetch counts the ones before it (a request is counted once answered).
     assert all(b >= a + 1 for a, b in itertools.pairwise(counts)), counts
     assert counts[-1] - counts[0] >= 19, counts
+
+
+def check_the_reconcilers_metrics(url: str) -> None:
+    """The reconciler started apart writes its metrics where the API's workers sum theirs:
+    `/metrics` counts its passes and driver calls, whichever worker answers (it had the
+    workers' alone)."""
+    for name in RECONCILER:
+        assert all(counted(url, name) > 0 for _ in range(6)), name
+
+
+def check_the_metrics_folder_is_left_empty(home: Path) -> None:
+    """Once the API and the reconciler have stopped, no metrics file is left in RAM: the
+    API removed its workers' as it stopped, the reconciler then its own."""
+    from vertice_core import metrics_folder
+    from vertice_core.config import Config
+
+    folder = metrics_folder.folder_for(Config.from_env({"VERTICE_HOME": str(home)}))
+    left = sorted(path.name for path in folder.iterdir())
+    shutil.rmtree(folder)  # the folder stays for the next start: not the test's
+    assert left == []
 
 
 def check_the_shared_failure_count(url: str) -> None:

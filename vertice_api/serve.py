@@ -18,21 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from vertice_api import shared, wire_errors
-from vertice_core import logs
+from vertice_core import logs, metrics_folder
 from vertice_core.config import Config, ServerSettings
 
 log = logging.getLogger("vertice.serve")
@@ -74,48 +71,11 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
 
 
 def _worker_exited(_server: Any, worker: Any) -> None:
-    """gunicorn's `child_exit` hook: drop a dead worker's live gauges from the metrics."""
+    """gunicorn's `child_exit` hook (and the supervisor's, for its reconciler): drop a dead
+    worker's live gauges from the metrics."""
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
-
-
-#: A RAM file system most Linux machines have: where the metrics files go when it is there.
-SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 -- a folder made ours, 0700 (prepare_metrics_dir)
-
-
-def metrics_dir(config: Config) -> Path:
-    """The folder every process of `vertice serve` writes its metrics to (emptied at start).
-
-    prometheus-client maps its files into memory and grows them as series appear: on a
-    full disk a write into a mapped page the file system cannot back kills the process
-    with SIGBUS, and gunicorn's workers died in a loop when the database's disk filled
-    (issue 17). So the files live in RAM (`/dev/shm`), in a folder named after the home
-    folder (two installations on one machine keep theirs apart), else under the home.
-    """
-    if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK | os.X_OK):
-        key = hashlib.sha256(str(config.home).encode()).hexdigest()[:16]
-        return SHARED_MEMORY / f"vertice-metrics-{key}"
-    return config.home / "metrics"
-
-
-def prepare_metrics_dir(config: Config) -> Path | None:
-    """Point prometheus-client's multiprocess mode at a fresh folder of ours (unless set;
-    None then, else the folder): one that cannot be made ours (another user's, a link
-    someone planted in the shared `/dev/shm`) gives way to the one under the home folder."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return None
-    for folder in dict.fromkeys((metrics_dir(config), config.home / "metrics")):
-        if folder.is_symlink():
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        try:
-            folder.mkdir(mode=0o700, parents=True)
-        except OSError:
-            continue
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-        return folder
-    raise RuntimeError(f"no folder for the metrics: {metrics_dir(config)} cannot be made")
 
 
 def gunicorn_options(
@@ -150,12 +110,12 @@ def gunicorn_options(
 
 def run_api(config: Config) -> None:
     """Serve the API alone (`config.server` says where and how) until SIGTERM or Ctrl-C."""
-    made = prepare_metrics_dir(config)
+    made = metrics_folder.open_for_api(config)
     server = config.server
     try:
         ApiServer(config, gunicorn_options(server.bind, server.workers, server)).run()
     finally:
-        _remove(made)
+        metrics_folder.close_for_api(made)
 
 
 def serve_identity(config: Config) -> str:
@@ -210,6 +170,7 @@ class Supervisor:
                     "the reconciler exited with status %s; restarting it", reconciler.returncode
                 )
                 self.restarts += 1
+                _worker_exited(None, reconciler)  # killed, it could not drop its own gauges
                 next_restart = time.monotonic() + delay
                 reconciler = subprocess.Popen(self.reconciler_command)  # noqa: S603
                 started = time.monotonic()
@@ -232,14 +193,8 @@ def _terminate(child: subprocess.Popen[bytes]) -> None:
 
 def run(config: Config) -> int:
     """`vertice serve`: the API and one reconciler, until SIGTERM or Ctrl-C."""
-    made = prepare_metrics_dir(config)  # inherited by both children
+    made = metrics_folder.open_for_api(config)  # inherited by both children
     try:
         return Supervisor(config).run()
     finally:
-        _remove(made)
-
-
-def _remove(folder: Path | None) -> None:
-    """Remove the metrics folder `prepare_metrics_dir` made (RAM is not for leftovers)."""
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+        metrics_folder.close_for_api(made)

@@ -1,12 +1,14 @@
 """The control plane's own metrics, in Prometheus' terms (prometheus-client).
 
 Build one `Metrics` per process (in `main` or `create_app`) and pass it on;
-nothing registers globally. Under `vertice serve` every process (the API's
-gunicorn workers and the reconciler) writes its values to files in
+nothing registers globally. Every process of an installation on one machine
+(the API's gunicorn workers and the reconcilers, under `vertice serve` or
+started apart) writes its values to files in
 `PROMETHEUS_MULTIPROC_DIR` (prometheus-client's multiprocess mode, chosen by
-that variable when the library is first imported), and the API's `/metrics`
+that variable for the metrics made once it is set), and the API's `/metrics`
 adds them up, so every worker and the reconciler count. Without that
-variable the values live in `Metrics.registry`.
+variable the values live in `Metrics.registry`. `vertice_core.metrics_folder`
+says which folder, and when the files of processes that ended go.
 """
 
 from __future__ import annotations
@@ -111,6 +113,16 @@ class Metrics:
         else:
             kind = "other"
         self.db_statements.labels(kind).inc()
+
+
+def process_ended() -> None:
+    """Drop this process's live gauges from the shared folder as it ends (they would go on
+    counting in the max over the live processes); its counts stay in the sums."""
+    folder = multiprocess_dir()
+    if folder:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid(), folder)  # type: ignore[no-untyped-call]
 
 
 def exposition(metrics: Metrics, extra: Iterable[object] = ()) -> bytes:

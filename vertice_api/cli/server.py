@@ -226,16 +226,21 @@ def serve(api_only: bool, migrate: bool, **given: Any) -> None:
 @MIGRATE
 def reconcile(identity: str | None, migrate: bool, **given: Any) -> None:
     """Run the reconcile loop until SIGTERM or Ctrl-C."""
+    from vertice_core import metrics_folder
     from vertice_core.errors import ConfigurationError
     from vertice_core.reconcile.main import run
 
     config = _with_flags(load(), given)
     _schema_ready(config, migrate)
     _logging(config)
+    # Before its metrics are made: they go where this home's API on this machine sums them.
+    folder = metrics_folder.open_for_reconciler(config)
     try:
         run(config, holder=identity)
     except ConfigurationError as exc:
         fail(exc.description)
+    finally:
+        metrics_folder.close_for_reconciler(folder)
 
 
 def _with_flags(config: Config, given: dict[str, Any]) -> Config:

@@ -12,7 +12,7 @@ from vertice_core.config import Config
 from vertice_core.convert import make_converter
 from vertice_core.crypto import SecretBox, load_key
 from vertice_core.hooks import make_plugin_manager
-from vertice_core.metrics import Metrics
+from vertice_core.metrics import Metrics, process_ended
 from vertice_core.reconcile import identity
 from vertice_core.reconcile.loop import Reconciler
 from vertice_core.reconcile.settings import ReconcilerSettings
@@ -69,6 +69,9 @@ def run(config: Config, *, holder: str | None = None) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     log.info("reconciler %s started", reconciler.holder)
-    reconciler.run_forever(stop)
+    try:
+        reconciler.run_forever(stop)
+    finally:
+        process_ended()  # its live gauges (queue depth and lag) leave the shared maximum
     reconciler.store.dispose()
     log.info("reconciler %s stopped", reconciler.holder)
