@@ -167,8 +167,9 @@ def test_stop_start_restart_and_delete_wait_for_their_phase(cli, api, tmp_path):
     stopped = lines(cli("stop", "life-1", "--wait").stdout)
     assert stopped[0] == "life-1: stop requested"
     assert stopped[-1] == "life-1: STOPPED (Stopped)"
-    # Only what the reconciler wrote after the stop: never the RUNNING it saw before.
-    assert "life-1: RUNNING (Running)" not in stopped, stopped
+    # Only what the reconciler wrote after the stop, and never RUNNING: neither the phase it
+    # saw before, nor while the stop is under way (STOPPING).
+    assert [line for line in stopped if "RUNNING" in line] == [], stopped
     assert assembly(api, "life-1")["desired_state"] == "stopped"
     assert lines(cli("stop", "life-1").stdout) == ["life-1: already desired stopped"]
 
@@ -198,6 +199,18 @@ def test_stop_start_restart_and_delete_wait_for_their_phase(cli, api, tmp_path):
     with pytest.raises(ApiError) as gone:
         api.get(after["uri"])
     assert gone.value.status == 404
+
+
+def test_stop_wait_shows_stopping_never_running_while_the_stop_is_under_way(cli, api, tmp_path):
+    # `lagging`: every cloud call takes a second, so the status the pass that sends the stop
+    # writes stands until the next pass observed the cloud: the wait is sure to see it.
+    api.post("/v3/regions", {"name": "lagging", "cloud_type": "sim", "settings": {"latency": 1}})
+    cli("apply", "-f", write(tmp_path / "lag.json", declaration("lag-1", "lagging")), "--wait")
+    stopped = lines(cli("stop", "lag-1", "--wait").stdout)
+    assert stopped[0] == "lag-1: stop requested"
+    assert [line for line in stopped if "RUNNING" in line] == [], stopped
+    assert stopped[1:] == ["lag-1: STOPPING (Stopping)", "lag-1: STOPPED (Stopped)"], stopped
+    cli("delete", "lag-1", "--wait")
 
 
 def test_replace_waits_until_every_instance_is_new(cli, api, tmp_path):
@@ -302,7 +315,7 @@ def test_events_follow_prints_new_events_until_interrupted(cli, tmp_path):
                 line = seen.get(timeout=1)
             except queue.Empty:
                 continue
-            if "RUNNING -> STOPPED" in line:
+            if "STOPPING -> STOPPED" in line:
                 break
         else:
             pytest.fail("the follower never showed the stop")

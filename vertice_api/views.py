@@ -55,6 +55,7 @@ SKEW = {
     Phase.SCHEDULED: "CREATING",
     Phase.LAUNCHING: "CREATING",
     Phase.RUNNING: "NONE",
+    Phase.STOPPING: "NONE",
     Phase.STOPPED: "NONE",
     Phase.DELETING: "DESTROYING",
     Phase.DELETED: "DESTROYING",

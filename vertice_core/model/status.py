@@ -13,12 +13,15 @@ import attrs
 
 
 class Phase(enum.StrEnum):
-    """The coarse lifecycle of an assembly."""
+    """The coarse lifecycle of an assembly: where it is, or where it is going."""
 
     PENDING = "PENDING"
     SCHEDULED = "SCHEDULED"
+    #: An instance is being created, started or replaced.
     LAUNCHING = "LAUNCHING"
     RUNNING = "RUNNING"
+    #: Declared stopped, and an instance is being stopped (it may still run meanwhile).
+    STOPPING = "STOPPING"
     STOPPED = "STOPPED"
     DELETING = "DELETING"
     DELETED = "DELETED"

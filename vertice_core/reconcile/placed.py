@@ -253,7 +253,7 @@ def _phase(parts: Sequence[Mapping[str, Any]], desired: DesiredState) -> tuple[P
     if desired is DesiredState.DELETED:
         left = [p for p in parts if p["phase"] != Phase.DELETED.value]
         return (Phase.DELETING, str(left[0]["reason"])) if left else (Phase.DELETED, "Deleted")
-    placed = [p for p in parts if p["replicas"]]
+    placed = [_heading(p, desired) for p in parts if p["replicas"]]
     phases = {p["phase"] for p in placed}
     for phase in _ORDER:
         if phase.value in phases:
@@ -266,4 +266,24 @@ def _phase(parts: Sequence[Mapping[str, Any]], desired: DesiredState) -> tuple[P
 
 
 #: Which phase of a part speaks for the assembly first.
-_ORDER = (Phase.FAILED, Phase.DELETING, Phase.LAUNCHING, Phase.RUNNING, Phase.STOPPED)
+_ORDER = (
+    Phase.FAILED, Phase.DELETING, Phase.LAUNCHING, Phase.STOPPING, Phase.RUNNING, Phase.STOPPED,
+)  # fmt: skip
+
+#: A part's phase no pass of its region writes under the declared state, and the phase
+#: it counts as: its region has not acted on a stop or a start yet, so its instances
+#: are on their way to what is declared (a stop must never merge into RUNNING).
+_BEHIND = {
+    (DesiredState.STOPPED, Phase.RUNNING.value): Phase.STOPPING,
+    (DesiredState.RUNNING, Phase.STOPPING.value): Phase.LAUNCHING,
+    (DesiredState.RUNNING, Phase.STOPPED.value): Phase.LAUNCHING,
+}
+
+
+def _heading(part: Mapping[str, Any], desired: DesiredState) -> Mapping[str, Any]:
+    """The part as it counts toward the assembly's phase: one its region's pass wrote
+    before the declared state changed counts as heading there, waiting for its region."""
+    phase = _BEHIND.get((desired, part["phase"]))
+    if phase is None:
+        return part
+    return {**part, "phase": phase.value, "reason": WAITING}

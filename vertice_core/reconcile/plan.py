@@ -71,6 +71,7 @@ __all__ = [
 _I_RUNNING, _I_STOPPED = InstanceState.RUNNING, InstanceState.STOPPED
 _I_ERROR = InstanceState.ERROR
 _P_LAUNCHING, _P_RUNNING, _P_STOPPED = Phase.LAUNCHING, Phase.RUNNING, Phase.STOPPED
+_P_STOPPING = Phase.STOPPING
 _P_DELETING, _P_DELETED, _P_FAILED = Phase.DELETING, Phase.DELETED, Phase.FAILED
 _D_RUNNING, _D_STOPPED, _D_DELETED = (
     DesiredState.RUNNING,
@@ -281,8 +282,9 @@ def _should_stop(want: Desired, slot: Slot, current: Instance) -> tuple[Member, 
     done = _done(slot, want.restart_count)
     if current.state is _I_STOPPED:
         return Member(done, _P_STOPPED, "Stopped", False, instance=current), []
-    phase = _P_RUNNING if current.state is _I_RUNNING else _P_LAUNCHING
-    member = Member(done, phase, "Stopping", True, instance=current)
+    # STOPPING, not RUNNING, while it still runs: the phase says where the ordinal is
+    # going, so a stop is never shown as RUNNING once the reconciler has seen it.
+    member = Member(done, _P_STOPPING, "Stopping", True, instance=current)
     return member, [Action(_V_STOP, current.cloud_id, slot.ordinal)]
 
 
@@ -295,10 +297,10 @@ def _aggregate(
 ) -> Decision:
     """The assembly's phase and reason from its members' (like a Deployment's status).
 
-    Some wanted instance launching: LAUNCHING; else some running: RUNNING (all of them
-    when the spec says running); else STOPPED. Scaled to zero: RUNNING or STOPPED as
-    declared. The reason is that of the lowest ordinal in the assembly's phase that is
-    in transition, else of the lowest ordinal.
+    Some wanted instance launching: LAUNCHING; else some being stopped: STOPPING; else
+    some running: RUNNING (all of them when the spec says running); else STOPPED. Scaled
+    to zero: RUNNING or STOPPED as declared. The reason is that of the lowest ordinal in
+    the assembly's phase that is in transition, else of the lowest ordinal.
     """
     wanted = [m for m in members if m.wanted]
     busy = bool(actions) or any(m.busy for m in members)
@@ -310,6 +312,8 @@ def _aggregate(
     phases = {m.phase for m in wanted}
     if _P_LAUNCHING in phases:
         phase = _P_LAUNCHING
+    elif _P_STOPPING in phases:
+        phase = _P_STOPPING
     elif _P_RUNNING in phases:
         phase = _P_RUNNING
     else:

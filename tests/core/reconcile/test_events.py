@@ -62,7 +62,7 @@ def test_a_normal_life_records_no_warning_and_a_restart_says_which_instances(
     events = events_of(ctx, body["id"])
     assert [e for e in events if e["type"] == "Warning"] == []
     reasons = [e["reason"] for e in events]
-    for routine in ("Launching", "Running", "Stopped", "Restarted", "Deleted"):
+    for routine in ("Launching", "Running", "Stopping", "Stopped", "Restarted", "Deleted"):
         assert routine in reasons, (routine, reasons)
     (restarted,) = [e for e in events if e["reason"] == "Restarted"]
     assert restarted["type"] == "Normal"

@@ -28,12 +28,18 @@ def own(phase: Phase, reason: str, *views: dict[str, object], synced: bool = Tru
                   len(views), ready, len(views))  # fmt: skip
 
 
-def build(region: str, report: Report, document: dict[str, object], busy: bool = False) -> Report:
+def build(
+    region: str,
+    report: Report,
+    document: dict[str, object],
+    busy: bool = False,
+    desired: DesiredState = DesiredState.RUNNING,
+) -> Report:
     """What the pass over `region` writes, given the stored status document."""
     slots = [InstanceSlot(o, 1, f"k{o}", region_name="a" if o % 2 == 0 else "b") for o in range(4)]
     share = share_of(region, 4, slots, Placed(PLACEMENT, {}, document), now=NOW, retry=300)
     part = own_part(share, report, busy=busy, failure=None)
-    return merged(share, part, report, DesiredState.RUNNING, 4)
+    return merged(share, part, report, desired, 4)
 
 
 def test_either_region_builds_the_same_status_from_the_stored_one():
@@ -62,6 +68,38 @@ def test_an_unsynced_region_speaks_for_the_assembly_s_synced_condition():
     assert report.synced_message == "region b: boom"
     assert report.phase is Phase.RUNNING
     assert report.ready
+
+
+def test_a_stop_never_merges_into_running_while_a_region_has_not_acted_on_it():
+    running = status_document(
+        build("b", own(Phase.RUNNING, "Running", view(1), view(3)), {}), _prior(), NOW
+    )
+    stopped = DesiredState.STOPPED
+    # Region a sends its stops; b's part still says RUNNING: the assembly is STOPPING.
+    a = own(Phase.STOPPING, "Stopping", view(0), view(2))
+    report = build("a", a, running, busy=True, desired=stopped)
+    assert (report.phase, report.reason, report.ready) == (Phase.STOPPING, "Stopping", False)
+    # a's instances stopped before b's pass came: still STOPPING, waiting for b.
+    a = own(Phase.STOPPED, "Stopped", view(0, "stopped"), view(2, "stopped"))
+    report = build("a", a, running, desired=stopped)
+    assert (report.phase, report.reason, report.ready) == (Phase.STOPPING, "WaitingForRegion",
+                                                           False)  # fmt: skip
+    assert [p["phase"] for p in report.parts] == ["STOPPED", "RUNNING"]  # stored as written
+    b = own(Phase.STOPPED, "Stopped", view(1, "stopped"), view(3, "stopped"))
+    done = build("b", b, status_document(report, _prior(), NOW), desired=stopped)
+    assert (done.phase, done.reason, done.ready) == (Phase.STOPPED, "Stopped", True)
+
+
+def test_a_start_is_not_ready_while_a_region_still_reports_its_stop():
+    stopped = status_document(
+        build("b", own(Phase.STOPPED, "Stopped", view(1, "stopped"), view(3, "stopped")), {},
+              desired=DesiredState.STOPPED),
+        _prior(),
+        NOW,
+    )  # fmt: skip
+    report = build("a", own(Phase.RUNNING, "Running", view(0), view(2)), stopped)
+    assert (report.phase, report.reason, report.ready) == (Phase.LAUNCHING, "WaitingForRegion",
+                                                           False)  # fmt: skip
 
 
 def _prior() -> Prior:

@@ -85,12 +85,20 @@ CASES = [
         {},
     ),
     (
-        "stop a running instance whose spec says stopped",
+        "stop a running instance whose spec says stopped: STOPPING, not RUNNING",
         want(desired=DesiredState.STOPPED),
         [inst(RUNNING)],
         [Action(Verb.STOP, "i-1")],
-        Phase.RUNNING,
-        {},
+        Phase.STOPPING,
+        {"reason": "Stopping", "busy": True},
+    ),
+    (
+        "stop a booting instance whose spec says stopped: STOPPING, not LAUNCHING",
+        want(desired=DesiredState.STOPPED),
+        [inst(PENDING)],
+        [Action(Verb.STOP, "i-1")],
+        Phase.STOPPING,
+        {"reason": "Stopping"},
     ),
     (
         "stopped as declared",

@@ -152,12 +152,21 @@ CASES = [
         [0, 1],
     ),
     (
-        "stop every replica when the spec says stopped",
+        "stop every replica when the spec says stopped: STOPPING until the last stopped",
         want(2, desired=DesiredState.STOPPED),
         [inst(0), inst(1, STOPPED)],
         [Action(Verb.STOP, "i-0.1", 0)],
-        Phase.RUNNING,
+        Phase.STOPPING,
         "Stopping",
+        [0, 1],
+    ),
+    (
+        "an ordinal being created while the others stop: LAUNCHING speaks first",
+        want(2, *slots(0), desired=DesiredState.STOPPED),
+        [inst(0)],
+        [Action(Verb.STOP, "i-0.1", 0), create(1)],
+        Phase.LAUNCHING,
+        "Creating",
         [0, 1],
     ),
     (
