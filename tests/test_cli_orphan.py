@@ -1,5 +1,5 @@
 """Retiring a cloud from the command line (issue 16), against a real `vertice serve`:
-`delete NAMES --orphan` and `regions delete NAME [--cascade-orphan] [--yes]`."""
+`delete NAMES --orphan` and `delete region NAMES [--cascade-orphan] [--yes]`."""
 
 from __future__ import annotations
 
@@ -59,19 +59,44 @@ def test_delete_orphan_prints_what_each_assembly_abandoned(api, cli):
     assert events[-1]["reason"] == "Orphaned" and cloud_id in events[-1]["message"]
 
 
-def test_regions_delete_asks_then_retires_the_region(api, cli):
+def test_delete_region_cascade_orphan_asks_then_retires_the_region(api, cli):
     api.post("/v3/regions", {"name": "retired", "cloud_type": "sim"})
     uri = declare(api, "old-app", region="retired")
-    refused = cli("regions", "delete", "retired", code=1)
+    refused = cli("delete", "region", "retired", code=1)
     assert "?cascade=orphan" in refused.output and "old-app" in refused.output
-    cli("regions", "delete", "retired", "--cascade-orphan", code=1, stdin="n\n")
-    assert not gone(api, "/v3/regions/retired")
-    out = lines(cli("regions", "delete", "retired", "--cascade-orphan", stdin="y\n").stdout)
+    cli("delete", "region", "retired", "--cascade-orphan", code=1, stdin="n\n")
+    assert not gone(api, "/v3/regions/retired") and not gone(api, uri)
+    out = lines(cli("delete", "region", "retired", "--cascade-orphan", stdin="y\n").stdout)
     assert out[-2].startswith("old-app: orphaned")
-    assert out[-1] == "region retired deleted"
+    assert out[-1] == "region retired: deleted"
     assert gone(api, "/v3/regions/retired") and gone(api, uri)
     assert "retired" not in cli("regions").stdout
     api.post("/v3/regions", {"name": "spare", "cloud_type": "sim"})
-    assert lines(cli("regions", "delete", "spare", "--cascade-orphan", "--yes").stdout) == [
-        "region spare deleted"
+    api.post("/v3/regions", {"name": "unused", "cloud_type": "sim"})
+    # Every region is found first: a typo asks nothing and retires nothing.
+    typo = cli("delete", "regions", "spare", "no-such", "--cascade-orphan", code=1)
+    assert "no-such" in typo.output and "Delete region" not in typo.output
+    assert not gone(api, "/v3/regions/spare")
+    retired = cli("delete", "regions", "spare", "unused", "--cascade-orphan", "--yes")
+    assert lines(retired.stdout) == ["region spare: deleted", "region unused: deleted"]
+
+
+ONLY_REGIONS = (
+    "error: --cascade-orphan deletes regions only: vertice delete region NAME --cascade-orphan"
+)
+
+
+def test_cascade_orphan_is_for_regions_and_orphan_for_assemblies(api, cli, tmp_path):
+    uri = declare(api, "kept-1")
+    manifest = tmp_path / "site.yaml"
+    manifest.write_text("kind: flavor\nname: small\n")
+    for args in (("kept-1",), ("assembly", "kept-1"), ("flavor", "small"), ("-f", str(manifest))):
+        refused = cli("delete", *args, "--cascade-orphan", "--yes", code=1)
+        assert lines(refused.output) == [ONLY_REGIONS], args
+    refused = cli("delete", "region", "local", "--orphan", code=1)
+    assert lines(refused.output) == [
+        "error: --orphan deletes assemblies only, not regions: a region takes --cascade-orphan"
     ]
+    refused = cli("delete", "flavor", "small", "--orphan", code=1)
+    assert lines(refused.output) == ["error: --orphan deletes assemblies only, not flavors"]
+    assert not any(gone(api, p) for p in (uri, "/v3/regions/local", "/v3/flavors/small"))

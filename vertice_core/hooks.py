@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pluggy
@@ -61,7 +61,8 @@ class HookSpecs:
         """An event was stored (phase or condition change, ghost removed, failure).
 
         Called after the transaction that stored it committed. Implementations
-        must return quickly (queue the work): the reconciler calls this inline.
+        must return quickly (queue the work): the reconciler calls this inline, and
+        so does the API for the events of a request (`announce`: an orphan delete).
         """
 
     @hookspec
@@ -121,3 +122,18 @@ def refusal(manager: pluggy.PluginManager, request: AdmissionRequest) -> str | N
     """The first reason any plugin gives to refuse `request`, or None if all admit it."""
     reasons = [r for r in manager.hook.vertice_admit_assembly(request=request) if r]
     return reasons[0] if reasons else None
+
+
+def announce(manager: pluggy.PluginManager, recorded: Sequence[tuple[Event, str | None]]) -> None:
+    """Hand events, each with its project's id, to the plugins' event hook: call it once
+    the transaction that stored them committed (a rolled-back one must announce nothing).
+
+    The events are stored and the request that recorded them succeeded, so a plugin that
+    raises is logged and the remaining events are announced all the same.
+    """
+    hook = manager.hook.vertice_event_recorded
+    for event, project_id in recorded:
+        try:
+            hook(event=event, project_id=project_id)
+        except Exception:  # a plugin's failure is its own, never the request's
+            log.exception("a plugin failed on the event %s of %s", event.reason, event.assembly_id)

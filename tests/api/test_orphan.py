@@ -3,13 +3,18 @@ records at once and leaves the cloud side alone; `DELETE /v3/regions/{name}?casc
 does so for every assembly of the region, then deletes it.
 
 The instances a reconciler ran and their survival across passes are tested in
-`tests/core/reconcile/test_orphan.py`.
+`tests/core/reconcile/test_orphan.py`; what the shipped notifiers make of the `Orphaned`
+event, in `tests/notify/`.
 """
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
+from vertice_api.resources import catalog
+from vertice_core.errors import Conflict
+from vertice_core.hooks import hookimpl
 from vertice_core.store.tables import InstanceRow, LeaseRow, OrphanRow, PlacementRow
 
 ORPHAN = {"orphan": "true"}
@@ -127,3 +132,121 @@ def test_a_region_in_a_placement_is_not_retired(admin, alice, snapshot, store):
     assert alice.delete(uri.headers["location"], params=ORPHAN).status_code == 200
     assert count(store, PlacementRow, assembly_id) == 0
     assert admin.delete("/v3/regions/second").status_code == 204
+
+
+class Recorder:
+    """A notifier plugin that keeps what the event hook is handed."""
+
+    def __init__(self) -> None:
+        self.events = []
+
+    @hookimpl
+    def vertice_event_recorded(self, event, project_id):
+        self.events.append((event, project_id))
+
+
+class Broken:
+    """A notifier plugin whose event hook fails."""
+
+    @hookimpl
+    def vertice_event_recorded(self, event, project_id):
+        raise RuntimeError("the notifier is down")
+
+
+@pytest.fixture
+def recorder(ctx):
+    """A `Recorder` registered with the app's plugins."""
+    plugin = Recorder()
+    ctx.plugins.register(plugin)
+    return plugin
+
+
+def project_id_of(admin, name):
+    return next(p["id"] for p in admin.get("/v3/projects").json["items"] if p["name"] == name)
+
+
+def test_the_plugins_are_told_of_an_orphaned_assembly(alice, admin, recorder):
+    declared = alice.declare("web-1")
+    uri, assembly_id, project = (
+        declared.headers["location"],
+        declared.json["id"],
+        declared.json["project"],
+    )
+    assert recorder.events == []
+    assert alice.delete(uri, params=ORPHAN).status_code == 200
+    ((event, project_id),) = recorder.events
+    assert (event.type.value, event.reason) == ("Warning", "Orphaned")
+    assert (event.assembly_id, event.project, event.region) == (assembly_id, project, "local")
+    assert project_id == project_id_of(admin, project)
+    stored = alice.get(f"{uri}/events").json["items"][-1]
+    assert stored["message"] == event.message
+
+
+def test_the_plugins_are_told_of_each_assembly_a_region_retirement_orphans(admin, alice, recorder):
+    admin.post("/v3/regions", {"name": "second", "cloud_type": "sim"})
+    ids = {alice.declare(n, region="second").json["id"] for n in ("web-1", "web-2")}
+    alice.declare("web-3")
+    assert admin.delete("/v3/regions/second", params={"cascade": "orphan"}).status_code == 200
+    assert {e.assembly_id for e, _ in recorder.events} == ids
+    assert {(e.reason, e.region) for e, _ in recorder.events} == {("Orphaned", "second")}
+    # A region deleted without a cascade orphans nothing and says nothing.
+    admin.post("/v3/regions", {"name": "third", "cloud_type": "sim"})
+    assert admin.delete("/v3/regions/third").status_code == 204
+    assert len(recorder.events) == 2
+
+
+BOUND_PLAN = {
+    "name": "db-plan",
+    "camp_version": "1.2",
+    "services": [{"name": "db", "characteristics": [
+        {"type": "org.vertice.catalog::databaseinstance", "scheme": "postgresql",
+         "port": "5432", "user": "app", "password": "pw", "database": "shop"}]}],
+}  # fmt: skip
+
+
+def test_a_refused_orphan_delete_tells_the_plugins_nothing(admin, alice, recorder, snapshot):
+    assert admin.post("/v3/plan_factory", BOUND_PLAN).status_code == 201
+    db = alice.declare("db", plan_uri="/v3/plan/db-plan").headers["location"]
+    wanted = [{"assembly": "db", "component": "databaseinstance"}]
+    assert alice.declare("web", bindings=wanted).status_code == 201
+    admin.post("/v3/regions", {"name": "second", "cloud_type": "sim"})
+    placement = {"policy": "spread", "regions": ["local", "second"]}
+    assert alice.declare("spread-1", placement=placement).status_code == 201
+    before = snapshot()
+    bound = alice.delete(db, params=ORPHAN)
+    assert bound.status_code == 409 and "'web'" in bound.json["description"]
+    placed = admin.delete("/v3/regions/second", params={"cascade": "orphan"})
+    assert placed.status_code == 409
+    assert snapshot() == before
+    assert recorder.events == []
+
+
+def test_an_orphan_rolled_back_after_its_event_was_stored_tells_the_plugins_nothing(
+    admin, alice, recorder, snapshot, monkeypatch
+):
+    """The events are announced after the commit: a region delete that fails once its
+    assemblies were orphaned in the transaction rolls them back, and notifies nothing."""
+    admin.post("/v3/regions", {"name": "second", "cloud_type": "sim"})
+    alice.declare("web-1", region="second")
+    before = snapshot()
+
+    def refuse(*_args):
+        raise Conflict("the region is wanted after all")
+
+    monkeypatch.setattr(catalog, "delete_unused", refuse)
+    refused = admin.delete("/v3/regions/second", params={"cascade": "orphan"})
+    assert refused.status_code == 409
+    assert snapshot() == before
+    assert recorder.events == []
+
+
+def test_a_failing_plugin_does_not_fail_the_orphan_delete(ctx, admin, alice, caplog):
+    ctx.plugins.register(Broken())
+    uri = alice.declare("web-1").headers["location"]
+    assert alice.delete(uri, params=ORPHAN).status_code == 200
+    assert alice.get(uri).status_code == 404
+    admin.post("/v3/regions", {"name": "second", "cloud_type": "sim"})
+    alice.declare("web-2", region="second")
+    assert admin.delete("/v3/regions/second", params={"cascade": "orphan"}).status_code == 200
+    failures = [r for r in caplog.records if r.name == "vertice.plugins"]
+    assert len(failures) == 2 and "Orphaned" in failures[0].getMessage()

@@ -73,6 +73,29 @@ def test_a_failure_gets_the_shipped_failure_template(
     assert "ImageNotFound" in mail.get_payload() or "nothing-you-have" in mail.get_payload()
 
 
+def test_an_orphaned_assembly_gets_the_shipped_orphaned_template(admin, alice, ctx, smtp):
+    """A region retired with `cascade=orphan` mails each orphaned assembly, whose row is
+    gone: the mail says so and points at its events, which stay readable."""
+    inbox, port = smtp
+    notifier = MailNotifier(
+        SmtpSettings(host="127.0.0.1", port=port, to=("ops@test",)),
+        EventFilter(reasons=frozenset({"Orphaned"})),
+    )
+    ctx.plugins.register(notifier)
+    admin.post("/v3/regions", {"name": "retired", "cloud_type": "sim"})
+    declared = alice.declare("legacy", region="retired")
+    retired = admin.delete("/v3/regions/retired", params={"cascade": "orphan"})
+    assert retired.status_code == 200
+    assert notifier.outbox.join()
+    (mail,) = inbox.messages
+    project = declared.json["project"]
+    assert mail["Subject"] == f"[vertice] assembly orphaned in {project} (retired)"
+    body = mail.get_payload(decode=True).decode()  # quoted-printable: long lines
+    assert f"{declared.headers['location']}/events" in body
+    assert "was deleted with orphan=true; it had no instance" in body
+    assert alice.get(f"{declared.headers['location']}/events").status_code == 200
+
+
 def test_configuration(ctx, monkeypatch):
     assert plugin(ctx.config) is None
     monkeypatch.setenv("VERTICE_SMTP_HOST", "127.0.0.1")

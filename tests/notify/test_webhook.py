@@ -59,6 +59,25 @@ def test_filters_by_severity_event_and_project(
     assert {e["type"] for e in events} == {"Normal"}
 
 
+def test_an_orphaned_assembly_is_posted_though_its_row_is_gone(ctx, alice, receiver):
+    """The API hands the `Orphaned` event of `DELETE ?orphan=true` to the notifiers once
+    the assembly is gone: the payload is made of the event alone."""
+    state, url = receiver
+    project = alice.get("/v3/projects").json["items"][0]["name"]
+    notifier = WebhookNotifier(
+        url, SECRET, EventFilter(projects=frozenset({project}), severities=frozenset({"Warning"}))
+    )
+    ctx.plugins.register(notifier)
+    declared = alice.declare("legacy")
+    assert alice.delete(declared.headers["location"], params={"orphan": "true"}).status_code == 200
+    assert notifier.outbox.join()
+    (posted,) = state.events()
+    assert (posted["type"], posted["reason"], posted["project"]) == ("Warning", "Orphaned", project)
+    assert posted["assembly_id"] == declared.json["id"]
+    assert posted["project_id"] and posted["region"] == "local"
+    assert "orphan=true" in posted["message"]
+
+
 def test_failed_deliveries_are_retried(ctx, alice, receiver, make_reconciler, converge, phases):
     state, url = receiver
     state.fail_first = 2

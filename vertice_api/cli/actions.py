@@ -157,6 +157,13 @@ replace = _action(
     help="Remove the assemblies now, calling no cloud (unreachable or retired): their "
     "instances keep running there, no longer managed nor billed.",
 )
+@click.option(
+    "--cascade-orphan",
+    is_flag=True,
+    help="With `delete region NAMES`: orphan every assembly of the regions first (as "
+    "--orphan does), then delete them. Asks first, unless --yes.",
+)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask before --cascade-orphan.")
 @client_command
 def delete(
     names: tuple[str, ...],
@@ -167,16 +174,24 @@ def delete(
     wait: bool,
     timeout: float,
     orphan: bool,
+    cascade_orphan: bool,
+    yes: bool,
 ) -> None:
     """Delete assemblies NAMES, in any phase; `delete KIND NAMES...` deletes items of another
     kind: `delete route HOSTNAME...`, `delete scaler ASSEMBLY...`, `delete sshkey NAME`,
     `delete token ID`, `delete project NAME`; regions, flavors, plans and users are the
     administrators' (the API refuses others).
 
+    A region still in use is retired with `delete region NAME --cascade-orphan`:
+    every assembly homed there is orphaned (see --orphan), then the region is
+    deleted.
+
     `delete -f FILE|DIR` deletes what the files of `apply -f` declare, in the
     reverse order (scalers, routes, assemblies first; then, once the
     assemblies are gone, SSH keys, plans, flavors, regions, projects); what
     is already gone is a `not found` line, not an error."""
+    kind = kinds.lookup(names[0]) if len(names) > 1 else None
+    _check_orphaning(kind, orphan, cascade_orphan)
     if sources:
         if names or orphan:
             raise click.UsageError("-f deletes what files declare: give no NAMES nor --orphan")
@@ -184,14 +199,30 @@ def delete(
         return
     if not names:
         raise click.UsageError("give the NAMES to delete, or -f FILE")
-    kind = kinds.lookup(names[0]) if len(names) > 1 else None
     if kind is not None and kind is not kinds.ASSEMBLIES:
         with open_client(click.get_current_context()) as client:
-            kinds.delete(client, kind, names[1:], kinds.Query(project))
+            if cascade_orphan:
+                orphans.retire(client, names[1:], ask=not yes)
+            else:
+                kinds.delete(client, kind, names[1:], kinds.Query(project))
         return
     if kind is kinds.ASSEMBLIES:
         names = names[1:]
     _run(names, project, wait and not orphan, timeout, orphans.act if orphan else _delete)
+
+
+def _check_orphaning(kind: kinds.Kind | None, orphan: bool, cascade_orphan: bool) -> None:
+    """`--orphan` deletes assemblies, `--cascade-orphan` regions: either with another kind
+    is one error line, rather than a delete that is not the one asked for."""
+    if cascade_orphan and kind is not kinds.REGIONS:
+        raise Failure(
+            "--cascade-orphan deletes regions only: vertice delete region NAME --cascade-orphan"
+        )
+    if orphan and kind is not None and kind is not kinds.ASSEMBLIES:
+        raise Failure(
+            f"--orphan deletes assemblies only, not {kind.name}"
+            + (": a region takes --cascade-orphan" if kind is kinds.REGIONS else "")
+        )
 
 
 def _delete_files(

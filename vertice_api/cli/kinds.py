@@ -226,6 +226,12 @@ TOKENS = Kind(
     (("CREATED", lambda t: t.get("created_at")),), user=True, deleted="revoked",
 )  # fmt: skip
 
+REGIONS = Kind(
+    "regions", "region", "List the regions to launch in (or NAMES), with their cloud type.",
+    "/v3/regions", "/v3/regions/{ref}", "name", output.REGION_COLUMNS,
+    (("ENDPOINT", lambda r: r.get("endpoint") or "-"), _age()),
+)  # fmt: skip
+
 KINDS: tuple[Kind, ...] = (
     ASSEMBLIES,
     Kind(
@@ -267,16 +273,7 @@ KINDS: tuple[Kind, ...] = (
         "name",
         output.PLAN_COLUMNS,
     ),
-    Kind(
-        "regions",
-        "region",
-        "List the regions to launch in (or NAMES), with their cloud type.",
-        "/v3/regions",
-        "/v3/regions/{ref}",
-        "name",
-        output.REGION_COLUMNS,
-        (("ENDPOINT", lambda r: r.get("endpoint") or "-"), _age()),
-    ),
+    REGIONS,
     Kind(
         "flavors",
         "flavor",

@@ -1,5 +1,5 @@
-"""Retiring a cloud from the command line: `delete NAMES --orphan` and `regions delete NAME
-[--cascade-orphan]` (`vertice_core.service.orphans` says what orphaning does).
+"""Retiring a cloud from the command line: `delete NAMES --orphan` and `delete region NAMES
+--cascade-orphan` (`vertice_core.service.orphans` says what orphaning does).
 
 Each orphaned assembly prints one line naming what it abandoned, since nothing else
 will: vertice no longer manages those instances, and their owner must delete them in
@@ -8,12 +8,12 @@ the cloud by hand when it answers again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from vertice_api.cli.connect import client_command, open_client
+from vertice_api.cli import kinds
 
 if TYPE_CHECKING:
     from vertice_api.client import Client
@@ -38,28 +38,20 @@ def act(client: Client, document: Document, _etag: str | None) -> tuple[Document
     return document, line(client.delete(document["uri"], orphan="true"))
 
 
-@click.command("delete")
-@click.argument("name")
-@click.option(
-    "--cascade-orphan",
-    is_flag=True,
-    help="Delete every assembly of the region first, with --orphan: their instances keep "
-    "running in the cloud, no longer managed nor billed.",
-)
-@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.pass_context
-@client_command
-def delete_region(ctx: click.Context, name: str, cascade_orphan: bool, yes: bool) -> None:
-    """Delete region NAME (administrators); one still in use needs --cascade-orphan."""
-    if cascade_orphan and not yes:
+def retire(client: Client, names: Sequence[str], *, ask: bool) -> None:
+    """`delete region NAMES --cascade-orphan` (administrators): orphan every assembly homed
+    in each region, then delete it, a line per orphaned assembly and per region. Every
+    region is found first, so a typo orphans nothing; `ask` confirms before anything is."""
+    found = [kinds.REGIONS.get_one(client, name, kinds.Query()) for name in dict.fromkeys(names)]
+    if ask:
+        listed = ", ".join(str(region["name"]) for region in found)
         click.confirm(
-            f"Delete region {name} and orphan every assembly in it (their instances keep "
+            f"Delete region {listed} and orphan every assembly in it (their instances keep "
             "running in the cloud, unmanaged)?",
             abort=True,
         )
-    params = {"cascade": "orphan"} if cascade_orphan else {}
-    with open_client(ctx) as client:
-        answer = client.delete(f"/v3/regions/{name}", **params)
-    for orphaned in (answer or {}).get("orphaned", []):
-        click.echo(line(orphaned))
-    click.echo(f"region {name} deleted")
+    for region in found:
+        answer = client.delete(region["uri"], cascade="orphan")
+        for orphaned in (answer or {}).get("orphaned", []):
+            click.echo(line(orphaned))
+        click.echo(f"region {region['name']}: deleted")

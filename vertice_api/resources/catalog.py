@@ -163,7 +163,8 @@ class RegionItem:
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         """204; with `cascade=orphan`, every assembly homed in the region is orphaned first
-        (`vertice_core.service.orphans`): 200 listing them."""
+        (`vertice_core.service.orphans`): 200 listing them, and their `Orphaned` events go
+        to the plugins once the delete committed."""
         self.ctx.catalog.invalidate()
         caller = caller_of(req)
         caller.require_admin()
@@ -171,6 +172,7 @@ class RegionItem:
         with self.ctx.store.write() as session:
             found = orphans.orphan_region(session, caller, name) if cascade else None
             delete_unused(RegionRepository(session), name, "region", RETIRE_HINT)
+        self.ctx.announce([(o.event, o.project_id) for o in found or ()])
         if found is None:
             resp.status = falcon.HTTP_204
         else:

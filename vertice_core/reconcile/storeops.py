@@ -14,6 +14,7 @@ from typing import Any
 import cattrs
 import pluggy
 
+from vertice_core import hooks
 from vertice_core.convert import structure
 from vertice_core.crypto import SecretBox
 from vertice_core.driver import InstanceSpec
@@ -201,14 +202,20 @@ class PassStore:
         ids = {row["project_id"] for row in events if row.get("project_id")}
         with self.store.read() as session:
             names = WorkRepository(session).project_names(ids) if ids else {}
-        for row in events:
-            event = Event(
-                time=time,
-                type=EventType(row["type"]),
-                reason=row["reason"],
-                message=row["message"],
-                assembly_id=row.get("assembly_id"),
-                project=names.get(row.get("project_id") or ""),
-                region=row.get("region_name"),
+        recorded = [
+            (
+                Event(
+                    time=time,
+                    type=EventType(row["type"]),
+                    reason=row["reason"],
+                    message=row["message"],
+                    assembly_id=row.get("assembly_id"),
+                    project=names.get(row.get("project_id") or ""),
+                    region=row.get("region_name"),
+                ),
+                row.get("project_id"),
             )
-            hook(event=event, project_id=row.get("project_id"))
+            for row in events
+        ]
+        # A plugin that raises is logged: the pass that stored the events goes on.
+        hooks.announce(self.plugins, recorded)

@@ -11,7 +11,9 @@ bills it:
 * an `OrphanRow` records what was abandoned; the reconciler spares the instances of an
   orphaned assembly, which would otherwise be ghosts (they keep its tags);
 * a Warning event `Orphaned` on the project lists each instance's region and cloud id,
-  and `GET /v3/assembly/{id}/events` still answers for an orphaned assembly.
+  and `GET /v3/assembly/{id}/events` still answers for an orphaned assembly. The caller
+  owns the transaction, so `Orphaned.event` is handed back for it to pass to the plugins'
+  event hook once the transaction committed (`vertice_core.hooks.announce`).
 
 A region is retired by orphaning every assembly homed there, then deleting it. An
 assembly with a placement spans several regions and its placement never changes, so
@@ -61,6 +63,11 @@ class Orphaned:
     project: str
     region: str
     instances: tuple[AbandonedInstance, ...]
+    #: The id of its project (the event hook's `project_id`).
+    project_id: str
+    #: The `Orphaned` event stored in the caller's transaction, for the plugins once it
+    #: committed (never before: a rolled-back orphan notifies nothing).
+    event: Event
 
 
 def orphan(session: Session, row: Row) -> Orphaned:
@@ -77,9 +84,10 @@ def orphan(session: Session, row: Row) -> Orphaned:
     )
     work.remove([row.id])
     event = Event(utcnow(), EventType.WARNING, ORPHANED, _message(row.name, abandoned), row.id,
-                  region=row.region_name)  # fmt: skip
+                  project=row.project_name, region=row.region_name)  # fmt: skip
     EventRepository(session).add(row.project_id, [event])
-    return Orphaned(row.id, row.name, row.project_name, row.region_name, abandoned)
+    return Orphaned(row.id, row.name, row.project_name, row.region_name, abandoned,
+                    row.project_id, event)  # fmt: skip
 
 
 def _message(name: str, abandoned: Sequence[AbandonedInstance]) -> str:

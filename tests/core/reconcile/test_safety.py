@@ -156,3 +156,26 @@ def test_hooks_see_admission_events_and_the_loop(ctx, alice, make_reconciler, ph
     assert "Running" in reasons
     assert all(project for _, asm, project in recorder.events if asm == assembly_id)
     assert recorder.lifecycle == [("started", "hooked"), ("stopped", "hooked")]
+
+
+class Raising:
+    """A notifier plugin that fails on every event."""
+
+    def __init__(self):
+        self.calls = 0
+
+    @hookimpl
+    def vertice_event_recorded(self, event, project_id):
+        self.calls += 1
+        raise RuntimeError("the mail server is down")
+
+
+def test_a_plugin_that_raises_on_events_does_not_stop_the_pass(
+    ctx, alice, make_reconciler, converge, caplog
+):
+    raising = Raising()
+    ctx.plugins.register(raising)
+    uri = alice.declare("noisy").headers["location"]
+    converge(make_reconciler(), lambda: alice.status(uri)["phase"] == "RUNNING", timeout=30)
+    assert raising.calls > 0
+    assert "a plugin failed on the event" in caplog.text
