@@ -24,6 +24,7 @@ from vertice_api.resources import (
     invitations,
     meta,
     plans,
+    rehearsal,
     scalers,
     tenancy,
 )
@@ -76,6 +77,7 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
         ("/v3/assembly_factory", assemblies.AssemblyFactory(ctx)),
         ("/v3/assembly/{assembly_id}", assemblies.AssemblyItem(ctx)),
         ("/v3/assembly/{assembly_id}/events", assemblies.AssemblyEvents(ctx)),
+        ("/v3/assembly/{assembly_id}/plan", rehearsal.AssemblyPlan(ctx)),
         ("/v3/assembly/{assembly_id}/rollback", builds.AssemblyRollback(ctx)),
         ("/v3/assembly/{assembly_id}/webhook", builds.AssemblyWebhook(ctx)),
         ("/v3/component/{component_id}", assemblies.ComponentItem(ctx)),

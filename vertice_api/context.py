@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 import cattrs
 import pluggy
 
+from vertice_core import hooks
 from vertice_core.config import Config
 from vertice_core.crypto import SecretBox
 from vertice_core.metrics import Metrics
+from vertice_core.model.status import Event
+from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.registry import DriverRegistry
 from vertice_core.service import AssemblyService, ServiceContext
 from vertice_core.service.builds import BuildService
@@ -31,6 +36,8 @@ class AppContext:
     registry: DriverRegistry
     plugins: pluggy.PluginManager
     metrics: Metrics = attrs.field(factory=Metrics)
+    #: The reconciler's settings (grace, drain...): what a plan's preview is made with.
+    reconciler: ReconcilerSettings = attrs.field(factory=ReconcilerSettings.from_env)
     #: Names of plans, regions and flavors, cached per worker (built from `store`).
     catalog: CatalogCache = attrs.field(init=False)
     #: What the service layer is built with (from the fields above).
@@ -64,6 +71,11 @@ class AppContext:
 
     #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
     token_cache_seconds: float = 5.0
+
+    def announce(self, recorded: Sequence[tuple[Event, str | None]]) -> None:
+        """Hand the events a request stored (each with its project's id) to the plugins'
+        event hook, after its transaction committed; a plugin's failure is only logged."""
+        hooks.announce(self.plugins, recorded)
 
 
 #: Seconds a declaration waits for Prometheus to check its query (then it is accepted).

@@ -108,6 +108,9 @@ def test_operations_document_their_shape(ctx):
             assert "problems" in deref(doc, schema)["required"], label
 
 
+REHEARSAL = "#/components/schemas/Rehearsal"
+
+
 @pytest.mark.parametrize(
     ("path", "method"),
     [
@@ -119,9 +122,13 @@ def test_operations_document_their_shape(ctx):
 )
 def test_assembly_answers_carry_an_etag(path, method):
     """Every success with the assembly's document (an orphaning delete's has none: the
-    assembly is gone)."""
+    assembly is gone; nor has a dry run's declaration: nothing was stored)."""
     responses = document()["paths"][path][method]["responses"]
-    answers = [r for s, r in responses.items() if s.startswith("2") and "Orphaned" not in str(r)]
+    answers = [
+        r for s, r in responses.items()
+        if s.startswith("2") and "Orphaned" not in str(r)
+        and r["content"]["application/json"]["schema"] != {"$ref": REHEARSAL}
+    ]  # fmt: skip
     assert answers and all("ETag" in r["headers"] for r in answers)
 
 

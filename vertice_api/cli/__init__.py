@@ -60,6 +60,7 @@ for command in [
     client.regions,
     client.flavors,
     client.apply_command,
+    client.diff_command,
     client.get,
     client.describe,
     routes.routes,

@@ -198,12 +198,31 @@ def update(
     fixed one (plan, region, flavor...) is refused whole (`Failure`): applying the rest
     would leave the assembly neither as it was nor as the file says."""
     name = document["name"]
+    refuse_fixed(declaration, document)
+    changed, operations = patch_of(declaration, document)
+    if not changed:
+        return document, f"{name} unchanged"
+    patched = client.patch(document["uri"], operations, etag)
+    return patched, f"{name} configured ({', '.join(changed)})"
+
+
+def refuse_fixed(declaration: Mapping[str, Any], document: Mapping[str, Any]) -> None:
+    """`Failure` when the file says otherwise of what cannot change in place."""
     fixed = fixed_differences(declaration, document)
     if fixed:
         raise Failure(
-            f"{', '.join(fixed)} of assembly {name} cannot change in place (delete the "
-            "assembly and apply again to change it); nothing of it was changed"
+            f"{', '.join(fixed)} of assembly {document['name']} cannot change in place "
+            "(apply --replace deletes the assembly and declares it anew); nothing of it was "
+            "changed"
         )
+
+
+def patch_of(
+    declaration: Mapping[str, Any], document: Mapping[str, Any]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The attributes the file changes and the JSON Patch that changes them (a note on
+    standard error names the secret inputs the file gives, which cannot be compared)."""
+    name = document["name"]
     changed = [k for k in PATCHED if k in declaration and declaration[k] != document.get(k)]
     operations = [{"op": "replace", "path": f"/{k}", "value": declaration[k]} for k in changed]
     inputs, secret = input_operations(declaration, document)
@@ -216,10 +235,7 @@ def update(
     if inputs:
         changed.append("inputs")
         operations += inputs
-    if not changed:
-        return document, f"{name} unchanged"
-    patched = client.patch(document["uri"], operations, etag)
-    return patched, f"{name} configured ({', '.join(changed)})"
+    return changed, operations
 
 
 def input_operations(

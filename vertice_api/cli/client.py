@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vertice_api.cli import builds, declare, kinds, manifests, orphans, output
+from vertice_api.cli import builds, declare, kinds, manifests, output
 from vertice_api.cli.assemblies import Directory, Document, events_of
-from vertice_api.cli.connect import client_command, open_client, until_interrupted
+from vertice_api.cli.connect import Failure, client_command, open_client, until_interrupted
 from vertice_api.cli.wait import wait_for, wait_options
 
 if TYPE_CHECKING:
@@ -55,17 +55,13 @@ def plans(fmt: str) -> None:
     listing("/v3/plan_factory", fmt, output.plans_table)
 
 
-@click.group(invoke_without_command=True)
+@click.command()
 @output.output_option
-@click.pass_context
 @client_command
-def regions(ctx: click.Context, fmt: str) -> None:
-    """List the regions to launch in, with their cloud type; `regions delete NAME`."""
-    if ctx.invoked_subcommand is None:
-        listing("/v3/regions", fmt, output.regions_table)
-
-
-regions.add_command(orphans.delete_region)
+def regions(fmt: str) -> None:
+    """List the regions to launch in, with their cloud type (`delete region NAME` deletes
+    one; `--cascade-orphan` retires one still in use)."""
+    listing("/v3/regions", fmt, output.regions_table)
 
 
 @click.command()
@@ -89,11 +85,23 @@ def flavors(region: str | None, fmt: str) -> None:
     help="Declare assemblies, routes, scalers and SSH keys in this project (where the file "
          "names none).",
 )  # fmt: skip
+@click.option(
+    "--dry-run", is_flag=True,
+    help="Change nothing: print what would be created, configured or replaced, and for "
+         "assemblies what the reconciler would then do, as the server computes it.",
+)  # fmt: skip
+@click.option(
+    "--replace", is_flag=True,
+    help="Delete and declare anew an assembly whose plan, region, flavor (or another field "
+         "that cannot change in place) the file changes: its plan is shown first; its "
+         "instances are gone in between and its id changes.",
+)  # fmt: skip
 @wait_options
 @client_command
 def apply_command(
-    sources: tuple[str, ...], recursive: bool, project: str | None, wait: bool, timeout: float
-) -> None:
+    *, sources: tuple[str, ...], recursive: bool, project: str | None, dry_run: bool,
+    replace: bool, wait: bool, timeout: float,
+) -> None:  # fmt: skip
     """Declare or update what files declare: assemblies (documents without `kind`), and
     documents with `kind: project|region|flavor|plan|sshkey|route|scaler`.
 
@@ -114,13 +122,54 @@ def apply_command(
     (PATH relative to the document's file; whitespace at the end stripped).
     This applies to every value, not only credentials and passwords; the
     values are never printed.
+
+    `--dry-run` changes nothing and prints each line with `(dry run)`; `vertice
+    diff -f` shows the fields too.
     """
     declared = manifests.collect(sources, recursive=recursive)
+    options = declare.Options(dry_run=dry_run, replace=replace, timeout=timeout)
     with _client() as client:
-        outcome = declare.apply_all(client, declared, project)
-        if wait and outcome.tracked:
+        outcome = declare.apply_all(client, declared, project, options)
+        if wait and outcome.tracked and not dry_run:
             wait_for(client, outcome.tracked, timeout)
     outcome.finish("failed")
+
+
+class DiffFailed(Failure):
+    """A document `diff` could not compare (exit 2: 1 means differences)."""
+
+    exit_code = 2
+
+
+@click.command("diff")
+@click.option(
+    "-f", "--filename", "sources", required=True, multiple=True,
+    type=click.Path(allow_dash=True), help=manifests.FILES_HELP,
+)  # fmt: skip
+@click.option("-R", "--recursive", is_flag=True, help="With a directory: its subdirectories too.")
+@click.option("--project", metavar="NAME", help="As for apply.")
+@click.option("--replace", is_flag=True, help="As for apply: show a replacement, not an error.")
+@client_command
+def diff_command(sources: tuple[str, ...], recursive: bool, project: str | None,
+                 replace: bool) -> None:  # fmt: skip
+    """Show what `apply -f` would change, changing nothing: for each document that differs,
+    its line, each field as `name: before -> after`, and for assemblies what the reconciler
+    would then do and why (`would create instance 3 (east): ...`), as the server computes
+    it. An assembly the files leave as it is shows only the work its reconciler has pending.
+
+    Exit status: 0 when nothing differs, 1 when something does, 2 when a document could
+    not be compared (one line each)."""
+    declared = manifests.collect(sources, recursive=recursive)
+    options = declare.Options(diff=True, replace=replace)
+    with _client() as client:
+        outcome = declare.apply_all(client, declared, project, options)
+    if outcome.failed:
+        try:
+            outcome.finish("could not be compared")
+        except Failure as exc:
+            raise DiffFailed(exc.message) from None
+    if outcome.differs:
+        raise SystemExit(1)
 
 
 class _Kinds(click.Group):

@@ -12,15 +12,23 @@ non-zero once all were tried. URIs come from `kinds.KINDS`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import click
 
-from vertice_api.cli import kinds, routes, scalers
-from vertice_api.cli.assemblies import Directory, Document, NoSuchAssembly
+from vertice_api.cli import kinds, rehearse, routes, scalers
+from vertice_api.cli.assemblies import (
+    Directory,
+    Document,
+    NoSuchAssembly,
+    fixed_differences,
+    generated_lines,
+)
 from vertice_api.cli.assemblies import apply as apply_assembly
+from vertice_api.cli.compare import REPLACEABLE, differences, find
 from vertice_api.cli.connect import Failure, explain
 from vertice_api.cli.manifests import ORDER, Manifest, redact, substituted
 from vertice_api.cli.wait import Tracked, wait_for
@@ -28,8 +36,6 @@ from vertice_api.cli.wait import Tracked, wait_for
 if TYPE_CHECKING:
     from vertice_api.client import Client
 
-#: The kinds whose items the API replaces whole (PUT to the item's URI).
-REPLACEABLE = ("plans", "regions", "flavors")
 #: The kinds a declaration may put in a project (`--project` fills it in where missing).
 IN_PROJECT = ("sshkeys", "assemblies", "routes", "scalers")
 #: How errors name the kinds files may declare.
@@ -43,6 +49,8 @@ class Outcome:
         self.total = total
         self.tracked: list[Tracked] = []
         self.failed: list[str] = []
+        #: Of a dry run: whether applying would change anything.
+        self.differs = False
 
     def fail(self, manifest: Manifest, message: str, secrets: Sequence[str] = ()) -> None:
         """Count a document's failure, and print it as one line (`error: LABEL: MESSAGE`)
@@ -57,75 +65,6 @@ class Outcome:
             raise Failure(self.failed[0])
         if self.failed:
             raise Failure(f"{len(self.failed)} of {self.total} declarations {verb}")
-
-
-def find(client: Client, directory: Directory, kind: kinds.Kind, ref: str,
-         project: str | None) -> Document | None:  # fmt: skip
-    """The item of `kind` named `ref` (in `project`), or None when there is none."""
-    from vertice_api.client import ApiError
-
-    if kind is kinds.ASSEMBLIES:
-        try:
-            return directory.find(ref, project)[0]
-        except NoSuchAssembly:
-            return None
-    if kind.find is not None:  # routes and scalers: by a field of the listing
-        return next((dict(i) for i in client.items(kind.collection) if i.get(kind.key) == ref),
-                    None)  # fmt: skip
-    try:
-        found: Document = client.get(kind.item.format(ref=quote(ref, safe="")),
-                                     **kind.params(kinds.Query(project)))  # fmt: skip
-    except ApiError as exc:
-        if exc.status != 404:
-            raise
-        return None
-    return found
-
-
-def differences(kind: kinds.Kind, current: Mapping[str, Any], body: Mapping[str, Any]) -> list[str]:
-    """The fields the file says otherwise than the API holds. Only what the file names is
-    compared (the API fills in defaults). A region's credentials are never read back, so
-    they cannot be compared: a file that gives them always sends them (a rotated secret
-    is applied, never reported `unchanged`)."""
-    if kind.name == "plans":
-        body = {k: v for k, v in as_stored_plan(body).items() if k in current}
-    unreadable = {"credentials"} if kind.name == "regions" else set()
-    return [k for k, v in body.items() if k in unreadable or not covers(current.get(k), v)]
-
-
-def as_stored_plan(body: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A plan file as the API stores it (its other spellings, such as tags as a `"[a, b]"`
-    string, made the API's; defaults filled in), read with the API's own converter; the
-    file as it is when the API would refuse it (its PUT then says why)."""
-    from vertice_core.convert import make_converter, structure, unstructure
-    from vertice_core.errors import InvalidInput
-    from vertice_core.model.camp import Plan
-
-    converter = make_converter()
-    given = dict(body)
-    if isinstance(given.get("camp_version"), float):  # YAML reads `1.2` as a number
-        given["camp_version"] = str(given["camp_version"])
-    try:
-        stored: Mapping[str, Any] = unstructure(converter, structure(converter, given, Plan))
-    except InvalidInput:
-        return body
-    return stored
-
-
-def covers(stored: Any, declared: Any) -> bool:
-    """Whether `stored` says what `declared` says: objects on the keys declared, lists item
-    by item."""
-    if isinstance(declared, Mapping):
-        return isinstance(stored, Mapping) and all(
-            covers(stored.get(k), v) for k, v in declared.items()
-        )
-    if isinstance(declared, list):
-        return (
-            isinstance(stored, list)
-            and len(stored) == len(declared)
-            and all(covers(s, d) for s, d in zip(stored, declared, strict=True))
-        )
-    return bool(stored == declared)
 
 
 def apply_item(client: Client, directory: Directory, kind: kinds.Kind, body: Document) -> str:
@@ -150,12 +89,36 @@ def apply_item(client: Client, directory: Directory, kind: kinds.Kind, body: Doc
     return f"{shown} configured ({', '.join(changed)})"
 
 
+@dataclass(frozen=True)
+class Options:
+    """How `apply` goes about it: for real, as a dry run, or as `diff`; with `--replace`."""
+
+    dry_run: bool = False
+    #: `diff -f`: a dry run that shows the fields that would change, and only what differs.
+    diff: bool = False
+    #: An assembly whose fixed fields change is deleted and declared anew.
+    replace: bool = False
+    #: How long `--replace` waits for the old assembly to be gone.
+    timeout: float = 300.0
+
+
 def apply_one(client: Client, directory: Directory, manifest: Manifest, body: Document,
-              outcome: Outcome) -> None:  # fmt: skip
+              outcome: Outcome, options: Options = Options()) -> None:  # fmt: skip
     """Apply one document of a known kind, printing its line."""
     kind = manifest.kind
+    if options.dry_run or options.diff:
+        change = (
+            rehearse.assembly(client, directory, body, replace=options.replace)
+            if kind in (kinds.ASSEMBLIES, None)
+            else rehearse.item(client, directory, kind, body)
+        )
+        outcome.differs = outcome.differs or change.differs
+        if change.differs or not options.diff:
+            change.show(diff=options.diff)
+        return
     if kind in (kinds.ASSEMBLIES, None):
-        document, line = apply_assembly(client, directory, body)
+        replaced = replace_assembly(client, directory, body, options) if options.replace else None
+        document, line = replaced or apply_assembly(client, directory, body)
         replicas = body.get("replicas")
         outcome.tracked.append(
             Tracked.of(document, replicas=replicas if type(replicas) is int else None)
@@ -167,7 +130,29 @@ def apply_one(client: Client, directory: Directory, manifest: Manifest, body: Do
     click.echo(line)
 
 
-def apply_all(client: Client, manifests: Sequence[Manifest], project: str | None) -> Outcome:
+def replace_assembly(client: Client, directory: Directory, body: Document,
+                     options: Options) -> tuple[Document, str] | None:  # fmt: skip
+    """`--replace`: when the file changes what cannot change in place, show the plan, delete
+    the assembly, wait until it is gone and declare it anew; None when nothing fixed changes
+    (the usual apply follows)."""
+    try:
+        document, _ = directory.find(str(body.get("name")), body.get("project"))
+    except NoSuchAssembly:
+        return None
+    if not fixed_differences(body, document):
+        return None
+    change = rehearse.replacement(client, document, body)
+    click.echo(f"{document['name']}: replacing ({', '.join(f for f, _, _ in change.fields)})")
+    for step in change.steps:
+        click.echo(f"  {step.replace('would ', '', 1)}")
+    client.delete(document["uri"])
+    wait_for(client, [Tracked.of(document, "gone")], options.timeout)
+    created = client.declare(body)
+    return created, change.line + f" ({created.get('id')})" + generated_lines(created)
+
+
+def apply_all(client: Client, manifests: Sequence[Manifest], project: str | None,
+              options: Options = Options()) -> Outcome:  # fmt: skip
     """Apply every document in order, each on its own: a failure does not stop the others."""
     from vertice_api.client import ApiError
 
@@ -183,7 +168,7 @@ def apply_all(client: Client, manifests: Sequence[Manifest], project: str | None
             body.pop("kind", None)
             if project and manifest.kind.name in IN_PROJECT and "project" not in body:
                 body["project"] = project
-            apply_one(client, directory, manifest, body, outcome)
+            apply_one(client, directory, manifest, body, outcome, options)
         except (ApiError, Failure) as exc:
             outcome.fail(manifest, explain(exc) if isinstance(exc, ApiError) else exc.message,
                          secrets)  # fmt: skip

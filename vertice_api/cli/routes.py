@@ -91,7 +91,7 @@ def apply(client: Client, declaration: Mapping[str, Any]) -> tuple[Document, str
         if exc.status != 409 or not isinstance(hostname, str):
             raise
         existing = _mine(client, hostname)
-        if existing is None or not _same(existing, body):
+        if existing is None or not same(existing, body):
             raise
         return existing, f"route {hostname} unchanged"
     return created, f"route {hostname} created ({created.get('id')})"
@@ -113,7 +113,7 @@ def _health(check: Any) -> str:
     )
 
 
-def _same(existing: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
+def same(existing: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
     """Whether a declared route says what the file does (the assembly by name or id)."""
     defaults = {"path_prefix": "", "tls": "internal", "balancing": "round_robin"}
     for key in ("port", "path_prefix", "tls", "balancing"):

@@ -11,6 +11,7 @@ from vertice_api.openapi._links import with_links
 from vertice_api.openapi._orphans import orphan_resources
 from vertice_api.openapi._paths import Paths, selection, shared_parameters
 from vertice_api.openapi._placement import placement_resources
+from vertice_api.openapi._rehearsal import rehearsal_resources
 from vertice_api.openapi._requests import request_schemas
 from vertice_api.openapi._resources import resource_schemas
 from vertice_api.openapi._routes import route_paths, route_requests, route_resources
@@ -112,6 +113,7 @@ def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
         **build_resources(),
         **placement_resources(),
         **orphan_resources(),
+        **rehearsal_resources(),
     }
     schemas = {
         **resources,

@@ -38,8 +38,8 @@ def _each(source: str, status: int, targets: Iterable[str], **parameters: str) -
 
 
 #: What follows an assembly's creation: its item routes (webhook and rollback included).
-ASSEMBLY_ITEM = ("getAssembly", "listEvents", "deleteAssembly", "rollbackAssembly",
-                 "putWebhook", "getWebhook", "deleteWebhook")  # fmt: skip
+ASSEMBLY_ITEM = ("getAssembly", "listEvents", "getAssemblyPlan", "deleteAssembly",
+                 "rollbackAssembly", "putWebhook", "getWebhook", "deleteWebhook")  # fmt: skip
 #: What follows a build's creation (or a rollback's).
 BUILD_ITEM = ("getBuild", "getBuildLog", "cancelBuild")
 #: What follows a project's creation.

@@ -8,7 +8,7 @@ attributes, all present unless `select_attr` picks some.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from vertice_api.http import JSON_PATCH, JSON_TYPES, YAML_TYPES
 from vertice_api.openapi._build import (
@@ -29,6 +29,7 @@ from vertice_api.openapi._orphans import (
     orphaned_response,
     retired_response,
 )
+from vertice_api.openapi._rehearsal import dry_run_param, rehearsal_response
 from vertice_core.model.types import MAX_INT, NAME_PATTERN
 
 NAME = {"type": "string", "pattern": f"^{NAME_PATTERN.pattern}$"}
@@ -104,12 +105,15 @@ def create(
     errors: Iterable[int] = (),
     media_types: Sequence[str] = (JSON,),
     headers: Sequence[str] = (),
+    parameters: Sequence[Json] = (),
+    also: Mapping[int, Json] | None = None,
 ) -> Json:
-    """A POST of a `given` document that creates a resource: 201 with `Location`."""
+    """A POST of a `given` document that creates a resource: 201 with `Location` (and the
+    answers `also` gives, such as a dry run's 200)."""
     return operation(
-        operation_id, summary, tag=tag, errors=errors,
+        operation_id, summary, tag=tag, errors=errors, parameters=parameters,
         request=body(ref(given), media_types),
-        ok={201: response(201, ref(answer), ("Location", *headers))},
+        ok={201: response(201, ref(answer), ("Location", *headers)), **(also or {})},
     )  # fmt: skip
 
 
@@ -124,11 +128,14 @@ def change(
     media_types: Sequence[str] = (JSON,),
     parameters: Sequence[Json] = (),
     headers: Sequence[str] = (),
+    answer_schema: Json | None = None,
 ) -> Json:
-    """A PUT, PATCH or POST of a `given` body that answers 200 with the changed `answer`."""
+    """A PUT, PATCH or POST of a `given` body that answers 200 with the changed `answer`
+    (or, given, `answer_schema`: one of several documents)."""
+    schema = answer_schema if answer_schema is not None else ref(answer)
     return operation(
         operation_id, summary, tag=tag, errors=errors, parameters=parameters,
-        request=body(given, media_types), ok={200: response(200, ref(answer), headers)},
+        request=body(given, media_types), ok={200: response(200, schema, headers)},
     )  # fmt: skip
 
 
@@ -238,7 +245,9 @@ class Paths:
                                 parameters=[param_ref("sort"), *PAGING, param_ref("name")]),
                 "post": create("declareAssembly", "Declare an assembly from a plan",
                                "assemblies", "AssemblyDeclaration", "Assembly",
-                               errors=[403, 404, 409], headers=ETAG),
+                               errors=[403, 404, 409], headers=ETAG,
+                               parameters=[dry_run_param()],
+                               also={200: rehearsal_response()}),
             },
             "/v3/assembly/{assembly_id}": {
                 "parameters": [assembly_id],
@@ -248,7 +257,8 @@ class Paths:
                                 "state, restarts or replicas", "assemblies", ref("JsonPatch"),
                                 "Assembly",
                                 errors=[403, 404, 409, 412], media_types=(JSON_PATCH,),
-                                parameters=[if_match], headers=ETAG),
+                                parameters=[if_match, dry_run_param()], headers=ETAG,
+                                answer_schema={"oneOf": [ref("Assembly"), ref("Rehearsal")]}),
                 "delete": operation("deleteAssembly", "Delete an assembly (any phase)",
                                     tag="assemblies", parameters=[if_match, orphan_param()],
                                     errors=[404, 409, 412],
@@ -259,6 +269,12 @@ class Paths:
                 "get": self.get("listEvents", "Events of an assembly, oldest first",
                                 "assemblies", "EventCollection", errors=[404],
                                 parameters=[param_ref("after"), param_ref("items_per_page")]),
+            },
+            "/v3/assembly/{assembly_id}/plan": {
+                "parameters": [assembly_id],
+                "get": operation("getAssemblyPlan", "What the next reconcile pass would do, "
+                                 "and why", tag="assemblies", errors=[404],
+                                 ok={200: response(200, ref("AssemblyPlan"))}),
             },
             "/v3/component/{component_id}": {
                 "parameters": [component_id],

@@ -24,6 +24,7 @@ from vertice_api.http import (
     respond,
 )
 from vertice_api.resources.named import created
+from vertice_api.resources.rehearsal import rehearsal
 from vertice_core.convert import structure
 from vertice_core.errors import NotFound
 from vertice_core.model.assembly import AssemblyDeclaration
@@ -91,6 +92,11 @@ class AssemblyFactory:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         caller = caller_of(req)
         declaration = structure(self.ctx.converter, read_body(req), AssemblyDeclaration)
+        if bool_param(req, "dry_run"):
+            with self.ctx.store.rehearse() as session:
+                stored = self.ctx.assemblies.declare(session, caller, declaration)
+                resp.media = rehearsal(self.ctx, session, None, stored)
+            return
         with self.ctx.store.write() as session:
             stored = self.ctx.assemblies.declare(session, caller, declaration)
         resp.etag = assembly_etag(stored)
@@ -125,11 +131,30 @@ class AssemblyItem:
             # assembly before the patch, so its 400s and 422s already come second).
             self._must_be_visible(req, assembly_id)
             raise
+        if bool_param(req, "dry_run"):
+            self._rehearse_patch(req, resp, assembly_id, operations)
+            return
         with self.ctx.store.write() as session:
             stored = self.ctx.assemblies.patch(
                 session, caller, assembly_id, operations, expected=expected_generations(req)
             )
         _answer(self.ctx, resp, stored)
+
+    def _rehearse_patch(
+        self, req: falcon.Request, resp: falcon.Response, assembly_id: str, operations: object
+    ) -> None:
+        """`?dry_run=true`: what the patch would change and make the next pass do."""
+        caller = caller_of(req)
+        with self.ctx.store.rehearse() as session:
+            before = self.ctx.assemblies.read(session.connection(), caller, assembly_id)
+            stored = self.ctx.assemblies.patch(
+                session, caller, assembly_id, operations, expected=expected_generations(req)
+            )
+            document = views.assembly(self.ctx.converter, before)
+            resp.media = rehearsal(self.ctx, session, document, stored)
+        # The version it was tried on: send it as If-Match to make the change only if
+        # nothing moved since.
+        resp.etag = assembly_etag(before)
 
     def _must_be_visible(self, req: falcon.Request, assembly_id: str) -> None:
         """`NotFound` unless the caller may see the assembly."""
@@ -153,12 +178,14 @@ class AssemblyItem:
         self, req: falcon.Request, resp: falcon.Response, assembly_id: str, force: bool
     ) -> None:
         """`?orphan=true`: the assembly is gone at once, its instances left in the cloud;
-        200 with what was abandoned (there is no assembly left to answer 202 with)."""
+        200 with what was abandoned (there is no assembly left to answer 202 with). Its
+        `Orphaned` event goes to the plugins once the delete committed."""
         with self.ctx.store.write() as session:
             found = self.ctx.assemblies.orphan(
                 session, caller_of(req), assembly_id, expected=expected_generations(req),
                 force=force,
             )  # fmt: skip
+        self.ctx.announce([(found.event, found.project_id)])
         resp.media = views.orphaned(found)
 
 

@@ -29,7 +29,7 @@ import os
 import select
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -298,12 +298,24 @@ class Store:
 
         On a SQLite file, writers queue on a `WriteLock` first (see its module).
         """
-        if self._write_lock is None:
-            with _reaching(), self._writer() as session, session.begin():
-                yield session
-            return
-        with _reaching(), self._write_lock.held(), self._writer() as session, session.begin():
+        with _reaching(), self._locked(), self._writer() as session, session.begin():
             yield session
+
+    @contextmanager
+    def rehearse(self) -> Iterator[Session]:
+        """A session like `write()`'s whose transaction is always rolled back: a dry run
+        validates a change and reads what it would make, and stores nothing."""
+        with _reaching(), self._locked(), self._writer() as session:
+            transaction = session.begin()
+            try:
+                yield session
+                session.flush()  # what the block wrote is checked, as a commit would
+            finally:
+                transaction.rollback()
+
+    def _locked(self) -> AbstractContextManager[object]:
+        """The SQLite file's write lock, held (nothing elsewhere)."""
+        return self._write_lock.held() if self._write_lock is not None else nullcontext()
 
     def on_statement(self, callback: Callable[[str], None]) -> None:
         """Call `callback(sql)` before every statement any of the store's engines runs."""
