@@ -195,3 +195,30 @@ def test_scales_up_then_down_after_the_window_and_holds_without_prometheus(
     reconciler.run_scaler_pass()
     told = condition(alice, unchecked.json["uri"], "ScalingActive")
     assert (told["status"], told["reason"]) == ("False", "PrometheusUnreachable")
+
+
+def test_a_scaler_never_scales_past_a_quota_and_says_so(
+    alice, admin, make_reconciler, prometheus, load
+):
+    """Issue 13: the scaler declares replicas as its project would, so a quota holds it."""
+    assembly = alice.declare("web-q").json
+    project = assembly["project"]
+    assert admin.put(f"/v3/quotas/{project}", {"instances": 2}).status_code == 200
+    declared = alice.post("/v3/scalers", {
+        "assembly": "web-q", "min": 1, "max": 6, "query": f"max({GAUGE})", "target": 1,
+        "target_type": "total", "cooldown": 0,
+    })  # fmt: skip
+    assert declared.status_code == 201, declared.json
+    reconciler = make_reconciler(prometheus=Prometheus(prometheus.url))
+    load.value = 4.0
+    until(lambda: sees(prometheus, 4.0))
+
+    def refused() -> dict[str, Any]:
+        reconciler.run_scaler_pass()
+        able = condition(alice, declared.json["uri"], "AbleToScale")
+        return able if able.get("reason") == "FailedUpdateScale" else {}
+
+    able = until(refused)
+    assert able["status"] == "False"
+    assert "quota exceeded" in able["message"] and "may declare 2 of instances" in able["message"]
+    assert alice.get(assembly["uri"]).json["replicas"] == 1

@@ -33,7 +33,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 class AdmissionRequest:
     """What an admission hook sees: who declares what, in which project."""
 
-    __slots__ = ("assembly_id", "name", "previous", "project", "spec", "user")
+    __slots__ = ("assembly_id", "ledger", "name", "previous", "project", "spec", "user")
 
     def __init__(
         self,
@@ -44,6 +44,7 @@ class AdmissionRequest:
         spec: AssemblySpec,
         assembly_id: str | None = None,
         previous: AssemblySpec | None = None,
+        ledger: Any = None,
     ) -> None:
         self.user = user
         self.project = project
@@ -51,6 +52,10 @@ class AdmissionRequest:
         self.spec = spec
         self.assembly_id = assembly_id
         self.previous = previous
+        #: The project's quotas and what it declares, read in the write's transaction
+        #: (`vertice_core.service.quotas.QuotaLedger`; None where nothing is counted).
+        #: The quota check runs first; a plugin may read it too.
+        self.ledger = ledger
 
 
 class HookSpecs:

@@ -20,6 +20,7 @@ from vertice_api.cli import (
     client,
     local,
     projects,
+    quotas,
     routes,
     scalers,
     server,
@@ -76,6 +77,7 @@ for command in [
     client.events,
     *projects.COMMANDS,
     *tokens.COMMANDS,
+    *quotas.COMMANDS,
     *server.COMMANDS,
 ]:
     main.add_command(command)

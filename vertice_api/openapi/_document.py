@@ -11,6 +11,7 @@ from vertice_api.openapi._links import with_links
 from vertice_api.openapi._orphans import orphan_resources
 from vertice_api.openapi._paths import Paths, selection, shared_parameters
 from vertice_api.openapi._placement import placement_resources
+from vertice_api.openapi._quotas import quota_paths, quota_resources
 from vertice_api.openapi._rehearsal import rehearsal_resources
 from vertice_api.openapi._requests import request_schemas
 from vertice_api.openapi._resources import resource_schemas
@@ -30,7 +31,7 @@ JSON path. Request bodies are at most 1 MiB.
 
 #: The groups of operations, in the order of `app.routes`.
 TAGS = ("meta", "plans", "assemblies", "regions", "flavors", "routes", "scalers", "builds",
-        "sshkeys", "projects", "users", "tokens")  # fmt: skip
+        "sshkeys", "projects", "users", "tokens", "quotas")  # fmt: skip
 
 
 def _selections(resources: dict[str, Json]) -> dict[str, Json]:
@@ -100,6 +101,7 @@ def _paths(resources: dict[str, Json]) -> dict[str, Json]:
         **build_paths(builder),
         **tenancy(builder),
         **accounts(builder),
+        **quota_paths(builder),
     }
 
 
@@ -114,6 +116,7 @@ def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
         **placement_resources(),
         **orphan_resources(),
         **rehearsal_resources(),
+        **quota_resources(),
     }
     schemas = {
         **resources,

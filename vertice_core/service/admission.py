@@ -9,7 +9,12 @@ from vertice_core.hooks import AdmissionRequest, refusal
 
 
 def admit(plugins: pluggy.PluginManager, request: AdmissionRequest) -> None:
-    """Ask every admission hook; `Forbidden` with the first refusal's reason."""
-    reason = refusal(plugins, request)
+    """Count the request against the project's quotas (its `ledger`), then ask every
+    admission hook; `Forbidden` with the first refusal's reason."""
+    ledger = request.ledger
+    reason = None
+    if ledger is not None:
+        reason = ledger.refusal(request.spec, request.previous, request.assembly_id)
+    reason = reason or refusal(plugins, request)
     if reason:
         raise Forbidden(f"the assembly was not admitted: {reason}")

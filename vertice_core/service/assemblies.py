@@ -34,6 +34,7 @@ from vertice_core.service import bindings, orphans, resolve, sources
 from vertice_core.service.admission import admit
 from vertice_core.service.input_changes import changed_inputs, shown_inputs
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
+from vertice_core.service.quotas import QuotaLedger
 from vertice_core.service.records import Row, StoredAssembly, spec_of, stored_assembly, stored_spec
 from vertice_core.store.repositories import AssemblyRepository
 from vertice_core.store.repositories.bindings import BindingRepository
@@ -113,7 +114,13 @@ class AssemblyService:
         project = resolve.project_name(session, caller, project_id)
         admit(
             svc.plugins,
-            AdmissionRequest(user=caller.name, project=project, name=declaration.name, spec=spec),
+            AdmissionRequest(
+                user=caller.name,
+                project=project,
+                name=declaration.name,
+                spec=spec,
+                ledger=QuotaLedger(session, project_id, project),
+            ),
         )
         row = AssemblyRepository(session).create(
             id=new_id("asm"),
@@ -274,6 +281,7 @@ class AssemblyService:
                 ),
                 assembly_id=row.id,
                 previous=previous,
+                ledger=QuotaLedger(session, row.project_id, row.project_name),
             ),
         )
         if spec is not None:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from vertice_core.errors import Conflict, NotFound
+from vertice_core.errors import Conflict, Forbidden, NotFound
 from vertice_core.model.route import RouteInput, TlsMode
+from vertice_core.service.quotas import QuotaLedger
 from vertice_core.service.records import route_url
 from vertice_core.service.resolve import project_id_for, project_name, visible_project
 from vertice_core.store.repositories import RouteRepository
@@ -71,6 +72,10 @@ class RouteService:
         assembly = routes.assembly_in(project_id, route.assembly)
         if assembly is None:
             raise NotFound(f"the project has no assembly {route.assembly!r}")
+        over = QuotaLedger(session, project_id, project_name(session, caller, project_id))
+        reason = over.route_refusal()
+        if reason is not None:
+            raise Forbidden(f"the route was not admitted: {reason}")
         sealed = ""
         if route.tls is TlsMode.PROVIDED:
             sealed = self.svc.box.seal_json({"certificate": route.certificate, "key": route.key})

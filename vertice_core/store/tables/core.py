@@ -330,3 +330,22 @@ class OrphanRow(Base):
     orphaned_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: What was abandoned: `[{"region", "cloud_id", "key"}]` (`cloud_id` "" if never seen).
     instances: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class QuotaRow(Base):
+    """A project's quota over all regions (`region_name` '') or in one region: the most
+    its assemblies (and routes) may declare; NULL is no limit (issue 13,
+    `vertice_core.service.quotas`). Deleting the project deletes its quotas."""
+
+    __tablename__ = "quotas"
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    region_name: Mapped[str] = mapped_column(String(NAME), primary_key=True, default="")
+    instances: Mapped[int | None] = mapped_column(Integer, default=None)
+    vcpus: Mapped[int | None] = mapped_column(Integer, default=None)
+    ram: Mapped[int | None] = mapped_column(Integer, default=None)
+    disk: Mapped[int | None] = mapped_column(Integer, default=None)
+    routes: Mapped[int | None] = mapped_column(Integer, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(NAME), default="")
