@@ -74,12 +74,18 @@ def flavors(region: str | None, fmt: str) -> None:
     listing("/v3/flavors", fmt, output.flavors_table, **params)
 
 
+def files_options(func: Any) -> Any:
+    """`-f FILE|DIR` (repeatable, required) and `-R`: the files of `apply` and `diff`."""
+    func = click.option("-R", "--recursive", is_flag=True,
+                        help="With a directory: its subdirectories too.")(func)  # fmt: skip
+    return click.option(
+        "-f", "--filename", "sources", required=True, multiple=True,
+        type=click.Path(allow_dash=True), help=manifests.FILES_HELP,
+    )(func)  # fmt: skip
+
+
 @click.command("apply")
-@click.option(
-    "-f", "--filename", "sources", required=True, multiple=True,
-    type=click.Path(allow_dash=True), help=manifests.FILES_HELP,
-)  # fmt: skip
-@click.option("-R", "--recursive", is_flag=True, help="With a directory: its subdirectories too.")
+@files_options
 @click.option(
     "--project", metavar="NAME",
     help="Declare assemblies, routes, scalers and SSH keys in this project (where the file "
@@ -142,11 +148,7 @@ class DiffFailed(Failure):
 
 
 @click.command("diff")
-@click.option(
-    "-f", "--filename", "sources", required=True, multiple=True,
-    type=click.Path(allow_dash=True), help=manifests.FILES_HELP,
-)  # fmt: skip
-@click.option("-R", "--recursive", is_flag=True, help="With a directory: its subdirectories too.")
+@files_options
 @click.option("--project", metavar="NAME", help="As for apply.")
 @click.option("--replace", is_flag=True, help="As for apply: show a replacement, not an error.")
 @client_command
