@@ -145,6 +145,13 @@ class InstanceSpec:
     #: Of a source-built assembly in a VM region: the program the VM fetches and runs at
     #: boot (`vertice_core.program`); VM drivers deliver it with `vertice_drivers.cloudinit`.
     program: Program | None = None
+    #: Whether an earlier attempt may have created the key's instance: the reconciler had
+    #: recorded a create of this key before (a call that failed or timed out, a crash
+    #: between the call and its record). When False this is the key's first create, made
+    #: after the pass's own listing showed no instance of it: a driver that looks the key
+    #: up before creating (a cloud without idempotency tokens) may skip the lookup, so a
+    #: first create costs one cloud call (issue 18). Third-party callers leave it True.
+    maybe_created: bool = True
 
 
 @attrs.frozen

@@ -325,6 +325,15 @@ class RegionPass:
         ]
         if wanted_specs:
             specs = self.ops.instance_specs(wanted_specs)
+            # A key with no create recorded before this claim is created for the first time:
+            # the driver need not look it up first (`InstanceSpec.maybe_created`).
+            tried = {(w.item.id, s.create_key) for w in works for s in w.item.slots}
+            specs = {
+                (assembly_id, ordinal): attrs.evolve(
+                    spec, maybe_created=(assembly_id, spec.key) in tried
+                )
+                for (assembly_id, ordinal), spec in specs.items()
+            }
             markers: list[tuple[str, InstanceSlot, bool]] = []
             for w in works:
                 creating = {ordinal for ordinal, _ in creates_of(w.decision)}

@@ -125,3 +125,19 @@ def test_a_region_without_an_aws_region_or_with_a_bad_endpoint_cannot_start(make
         make_driver(provider_region="")
     with pytest.raises(UnavailableError, match="not an http"):
         make_driver(endpoint="ftp://ec2.example")
+
+
+def test_a_first_create_is_one_call_and_a_retry_looks_the_key_up_first(make_driver, fault_proxy):
+    """Issue 18: the key is looked up only when an earlier attempt may have created it."""
+    import attrs
+
+    driver = make_driver(endpoint=fault_proxy.url)
+    spec = attrs.evolve(default_spec("vti-aws-tests", unique_key()), maybe_created=False)
+    before = (fault_proxy.count("DescribeInstances"), fault_proxy.count("RunInstances"))
+    first = driver.create(spec)
+    after = (fault_proxy.count("DescribeInstances"), fault_proxy.count("RunInstances"))
+    assert (after[0] - before[0], after[1] - before[1]) == (0, 1)
+    again = driver.create(attrs.evolve(spec, maybe_created=True))
+    assert again.cloud_id == first.cloud_id
+    assert fault_proxy.count("DescribeInstances") - after[0] == 1
+    assert fault_proxy.count("RunInstances") - after[1] == 0

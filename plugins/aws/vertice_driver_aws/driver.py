@@ -96,8 +96,12 @@ class AwsDriver(Driver):
 
     @bounded
     def create(self, spec: InstanceSpec) -> Instance:
-        """Launch the instance of `spec.key`, or return the live one that has the key."""
-        existing = self.live_by_key(spec.key)
+        """Launch the instance of `spec.key`, or return the live one that has the key.
+
+        The key is looked up first only when an earlier attempt may have created it
+        (`spec.maybe_created`): EC2 honours the client token, but not forever, and moto
+        not at all; a first create is one call."""
+        existing = self.live_by_key(spec.key) if spec.maybe_created else None
         if existing is not None:
             return existing
         arguments = run_arguments(spec, self.settings, client_token(spec.key))

@@ -207,3 +207,15 @@ def test_flavors_and_images_are_the_templates(make_driver):
     images = {i.id: i for i in driver.images()}
     assert images["0"].name == "1_virtualmachine_ubuntu"  # mapped in the region's settings
     assert images["0"].description == "Ubuntu 22.04 LTS"
+
+
+def test_a_first_create_instantiates_without_looking_the_key_up(make_driver, peer):
+    """Issue 18: the key is looked up only when an earlier attempt may have created it."""
+    import attrs
+
+    driver = make_driver()
+    before = peer.count("one.vmpool.infoextended")
+    spec = attrs.evolve(default_spec("vti-one-tests", unique_key()), maybe_created=False)
+    driver.create(spec)
+    assert peer.count("one.template.instantiate") == 1
+    assert peer.count("one.vmpool.infoextended") == before

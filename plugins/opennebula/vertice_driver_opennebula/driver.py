@@ -139,8 +139,9 @@ class OpenNebulaDriver(Driver):
         return live[0] if live else None
 
     def create(self, spec: InstanceSpec) -> Instance:
-        """Instantiate the VM of `spec.key`, or return the live one that has the key."""
-        existing = self.live_by_key(spec.key)
+        """Instantiate the VM of `spec.key`, or return the live one that has the key (looked
+        up only when an earlier attempt may have created it: `spec.maybe_created`)."""
+        existing = self.live_by_key(spec.key) if spec.maybe_created else None
         if existing is not None:
             return existing
         template_id = template_for(spec, self.settings)

@@ -195,3 +195,14 @@ def test_a_region_without_a_datacenter_or_with_a_bad_endpoint_cannot_start(make_
     with pytest.raises(UnavailableError, match="XML-RPC"):
         make_driver(endpoint="https://api.softlayer.com/rest/v3.1/")
     assert make_driver(provider_region="", datacenter="fra02").datacenter == "fra02"
+
+
+def test_a_first_create_orders_without_looking_the_key_up(make_driver, peer, account):
+    """Issue 18: the key is looked up only when an earlier attempt may have created it."""
+    import attrs
+
+    made = make_driver().create(attrs.evolve(spec(), maybe_created=False))
+    assert peer.count("createObject") == 1
+    lookups = [c for c in peer.calls("getVirtualGuests") if "hostname" in c.filter["virtualGuests"]]
+    assert lookups == []
+    assert made.cloud_id

@@ -125,8 +125,9 @@ class SoftLayerDriver(Driver):
     # -- the verbs --
 
     def create(self, spec: InstanceSpec) -> Instance:
-        """Order the guest of `spec.key`, or return the live one that has the key."""
-        existing = self.live_by_key(spec.key)
+        """Order the guest of `spec.key`, or return the live one that has the key (looked
+        up only when an earlier attempt may have created it: `spec.maybe_created`)."""
+        existing = self.live_by_key(spec.key) if spec.maybe_created else None
         if existing is not None:
             instance, guest = existing
             if untagged(guest):

@@ -20,6 +20,7 @@ from vertice_core.driver import (
     RegionConfig,
     SizeSpec,
 )
+from vertice_core.errors import TransientError
 from vertice_drivers.sim import STOP_WINDOW, SimDriver, SimSettings
 
 pytestmark = pytest.mark.slow
@@ -212,3 +213,25 @@ def test_retry_messages_name_the_time_of_the_next_attempt(
     converge(reconciler, lambda: alice.get(body["uri"]).json["status"]["message"] != first)
     events = alice.get(body["events_uri"]).json["items"]
     assert [e["message"] for e in events if e["reason"] == "SyncedFalse"] == [synced[0]["message"]]
+
+
+def test_a_first_create_says_nothing_was_created_before_and_a_retry_says_it_may_have(
+    alice, make_reconciler, converge, phases, monkeypatch
+):
+    """Issue 18: a driver may skip looking a key up before a create only when no create
+    of that key was recorded before (`InstanceSpec.maybe_created`): a first create says
+    so; the retry of a create that failed (it may have reached the cloud) does not."""
+    original = SimDriver.create
+    seen: list[tuple[str, bool]] = []
+
+    def recording_create(self, spec):
+        seen.append((spec.name, spec.maybe_created))
+        if spec.name == "retried" and len([n for n, _ in seen if n == "retried"]) == 1:
+            raise TransientError("the cloud did not answer in time")
+        return original(self, spec)
+
+    monkeypatch.setattr(SimDriver, "create", recording_create)
+    alice.declare("first-try")
+    alice.declare("retried")
+    converge(make_reconciler(), lambda: phases() == {"RUNNING": 2})
+    assert sorted(seen) == [("first-try", False), ("retried", False), ("retried", True)]
