@@ -9,7 +9,8 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SDKS = ("boto3", "botocore", "azure", "google", "SoftLayer", "pyone", "docker")
+SDKS = ("boto3", "botocore", "azure", "google", "SoftLayer", "pyone", "docker", "openstack",
+        "keystoneauth1")  # fmt: skip
 
 
 def test_import_contracts_hold():

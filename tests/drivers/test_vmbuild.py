@@ -73,7 +73,7 @@ def test_a_program_reference_is_pips_and_reads_back_the_same():
 
 
 def test_the_vm_recipes_serve_the_vm_clouds_and_only_public_repositories():
-    for cloud in ("aws", "azure", "gce", "opennebula", "softlayer"):
+    for cloud in ("aws", "azure", "gce", "opennebula", "openstack", "softlayer"):
         assert [i.name for i in builders.serving(cloud)] == ["python", "node", "static"]
         assert builders.recipe_problem("python", cloud) is None
         assert "public repositories only" in (builders.private_problem("", cloud) or "")

@@ -9,49 +9,16 @@ driver's lookup by tag stand between a restart and a second instance.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
+
+from vertice_testing.processes import reconciler_env, start_reconciler
+from vertice_testing.waiting import until
 
 pytestmark = pytest.mark.slow
 
 COUNT = 3
-
-
-def reconciler_env(ctx) -> dict[str, str]:
-    return {
-        **os.environ,
-        "VERTICE_HOME": str(ctx.config.home),
-        "VERTICE_DATABASE_URL": ctx.config.database_url,
-        "VERTICE_SECRET_KEY": ctx.config.secret_key,
-        "VERTICE_RECONCILE_RESYNC": "1",
-        "VERTICE_RECONCILE_POLL": "0.1",
-        "VERTICE_RECONCILE_IDLE_WAIT": "0.05",
-        "VERTICE_RECONCILE_GRACE": "2",
-        "VERTICE_RECONCILE_BACKOFF_CAP": "1",
-        "VERTICE_RECONCILE_LEASE_TTL": "30",
-    }
-
-
-def start(env: dict[str, str], log) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "vertice_api.cli", "reconcile", "--identity", "crashy"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def wait_for(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        time.sleep(0.1)
 
 
 def test_a_reconciler_killed_between_create_and_its_record_leaves_one_instance_per_key(
@@ -64,9 +31,9 @@ def test_a_reconciler_killed_between_create_and_its_record_leaves_one_instance_p
     env = reconciler_env(ctx)
 
     with (tmp_path / "reconciler.log").open("wb") as log:
-        first = start(env, log)
+        first = start_reconciler(env, "crashy", log)
         try:
-            wait_for(lambda: len(moto_instances()) == COUNT, 60, "the instances appear in moto")
+            until(lambda: len(moto_instances()) == COUNT, "the instances appear in moto", 60)
             # The reconciler is waiting for RunInstances' replies: nothing is recorded yet.
             for uri in uris:
                 status = alice.get(uri).json["status"]
@@ -77,9 +44,9 @@ def test_a_reconciler_killed_between_create_and_its_record_leaves_one_instance_p
         assert first.returncode == -signal.SIGKILL
         fault_proxy.clear()
 
-        second = start(env, log)
+        second = start_reconciler(env, "crashy", log)
         try:
-            wait_for(lambda: phases() == {"RUNNING": COUNT}, 60, "all assemblies run")
+            until(lambda: phases() == {"RUNNING": COUNT}, "all assemblies run", 60)
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(timeout=30)

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 
 import pytest
 
+from vertice_testing.processes import reconciler_env, start_reconciler
+from vertice_testing.waiting import until
+
 pytestmark = pytest.mark.slow
-
-
-def reconciler_env(ctx, **knobs) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "VERTICE_HOME": str(ctx.config.home),
-        "VERTICE_DATABASE_URL": ctx.config.database_url,
-        "VERTICE_SECRET_KEY": ctx.config.secret_key,
-        "VERTICE_RECONCILE_RESYNC": "1",
-        "VERTICE_RECONCILE_POLL": "0.1",
-        "VERTICE_RECONCILE_IDLE_WAIT": "0.05",
-        "VERTICE_RECONCILE_GRACE": "2",
-        "VERTICE_RECONCILE_BACKOFF_CAP": "1",
-        "VERTICE_RECONCILE_LEASE_TTL": "30",
-    }
-    env.update({f"VERTICE_RECONCILE_{k.upper()}": str(v) for k, v in knobs.items()})
-    return env
-
-
-def start(env: dict[str, str], identity: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "vertice_api.cli", "reconcile", "--identity", identity],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -49,14 +24,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def wait_for(check, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not converged within {timeout}s")
-        time.sleep(0.2)
 
 
 def declare_many(api, count: int) -> None:
@@ -70,13 +37,13 @@ def test_sigkill_20_times_while_300_converge(ctx, alice, configure_sim, phases, 
     env = reconciler_env(ctx, workers=4)
     rng = random.Random(3)
     for _ in range(20):
-        process = start(env, "crashy")
+        process = start_reconciler(env, "crashy")
         time.sleep(rng.uniform(0.5, 1.5))
         process.kill()  # SIGKILL: no chance to finish anything
         process.wait()
-    final = start(env, "crashy")
+    final = start_reconciler(env, "crashy")
     try:
-        wait_for(lambda: phases() == {"RUNNING": 300}, timeout=180)
+        until(lambda: phases() == {"RUNNING": 300}, "convergence", 180)
     finally:
         stop(final)
     rows = list(sim_cloud.all_rows("default"))
@@ -94,9 +61,9 @@ def test_two_reconcilers_on_postgresql_never_create_twice(
     configure_sim(latency=0.02, audit=True)
     declare_many(alice, 300)
     env = reconciler_env(ctx, workers=16)
-    processes = [start(env, "first"), start(env, "second")]
+    processes = [start_reconciler(env, "first"), start_reconciler(env, "second")]
     try:
-        wait_for(lambda: phases() == {"RUNNING": 300}, timeout=180)
+        until(lambda: phases() == {"RUNNING": 300}, "convergence", 180)
     finally:
         for process in processes:
             stop(process)
@@ -114,16 +81,16 @@ def test_sigkill_during_a_scale_up_leaves_no_duplicate_and_no_gap(
     configure_sim(latency=0.1, boot_time=0.2)
     uris = [alice.declare(f"asm{i:02d}").headers["location"] for i in range(30)]
     env = reconciler_env(ctx, workers=4)
-    first = start(env, "crashy")
+    first = start_reconciler(env, "crashy")
     try:
-        wait_for(lambda: phases() == {"RUNNING": 30}, timeout=120)
+        until(lambda: phases() == {"RUNNING": 30}, "convergence", 120)
     finally:
         stop(first)
     for uri in uris:
         alice.replace(uri, "/replicas", 5)
     rng = random.Random(5)
     for _ in range(8):
-        process = start(env, "crashy")
+        process = start_reconciler(env, "crashy")
         time.sleep(rng.uniform(0.5, 1.5))
         process.kill()  # SIGKILL in the middle of the scale-up
         process.wait()
@@ -131,9 +98,9 @@ def test_sigkill_during_a_scale_up_leaves_no_duplicate_and_no_gap(
     def running() -> list[dict]:
         return [r for r in sim_cloud.all_rows("default") if r["state"] == "running"]
 
-    final = start(env, "crashy")
+    final = start_reconciler(env, "crashy")
     try:
-        wait_for(lambda: phases() == {"RUNNING": 30} and len(running()) == 150, timeout=180)
+        until(lambda: phases() == {"RUNNING": 30} and len(running()) == 150, "convergence", 180)
     finally:
         stop(final)
     live = [r for r in sim_cloud.all_rows("default") if r["state"] != "terminated"]
@@ -161,14 +128,14 @@ def test_two_reconcilers_placing_across_two_regions_never_create_twice(
         declared = alice.declare(f"asm{i:03d}", replicas=3, placement=placement)
         assert declared.status_code == 201, declared.json
     env = reconciler_env(ctx, workers=16)
-    processes = [start(env, "first"), start(env, "second")]
+    processes = [start_reconciler(env, "first"), start_reconciler(env, "second")]
 
     def ready() -> bool:
         page = alice.get("/v3/assembly_factory", params={"items_per_page": "100"}).json
         return all(alice.status(i["uri"]).get("ready_replicas") == 3 for i in page["items"])
 
     try:
-        wait_for(ready, timeout=180)
+        until(ready, "convergence", 180)
     finally:
         for process in processes:
             stop(process)

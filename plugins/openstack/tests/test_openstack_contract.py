@@ -1,0 +1,56 @@
+"""The OpenStack driver passes the driver contract (vertice_drivers.testkit) against the peer.
+
+The peer is a local Keystone + Nova + Glance (`openstack_peer`) whose documents are
+the projects' recorded API samples: the token and catalog of Keystone's
+`auth-password-project-scoped-response.json`, servers of Nova's 2.100 samples
+(`server-get-resp.json`, `servers-details-resp.json`), the flavors at 2.61 and the
+images of Glance's `images-list-response.json`. openstacksdk talks to it unmodified.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from vertice_drivers.testkit import DriverContract
+
+
+# One driver per module, not per test: every test uses keys of its own.
+@pytest.fixture(scope="module")
+def ours(openstack_server, settings_json, driver_builder):
+    driver = driver_builder(settings_json(openstack_server))
+    yield driver
+    driver.close()
+
+
+@pytest.fixture(scope="module")
+def theirs(openstack_server, settings_json, driver_builder):
+    driver = driver_builder(settings_json(openstack_server), installation="vti-someone-else")
+    yield driver
+    driver.close()
+
+
+class TestOpenStackContract(DriverContract):
+    settle_timeout = 10.0
+    settle_interval = 0.02
+
+    @pytest.fixture
+    def driver(self, peer, ours):
+        return ours
+
+    @pytest.fixture
+    def foreign_driver(self, theirs):
+        return theirs
+
+    @pytest.fixture
+    def unreachable_driver(self, make_driver, closed_port):
+        return make_driver(auth_url=f"http://127.0.0.1:{closed_port}/identity")
+
+    @pytest.fixture
+    def unauthorized_driver(self, make_driver):
+        # Keystone answers 401 to POST /v3/auth/tokens.
+        return make_driver(credentials={"username": "vertice", "password": "not-the-password"})
+
+    @pytest.fixture
+    def launch_data(self, peer):
+        # Nova shows a server's user data to administrators only: read it from the peer.
+        return lambda instance: peer.launch_data(instance.cloud_id)
