@@ -5,7 +5,8 @@ api, footprint, chaos, replicas (SQLite, then PostgreSQL; scaling on SQLite),
 routes (a real Caddy), placement (one region against a spread over two),
 builds (vertice's builds against docker build by hand), abuse (what hostile bodies
 cost the API against a valid one), slowloris (a client's rate while slow clients hold
-connections, against gunicorn's sync workers).
+connections, against gunicorn's sync workers), ec2 (EC2 instances on moto through
+vertice against a boto3 loop of 10 threads, every call counted).
 Prints one line per figure and a summary, and writes the figures as JSON under
 `var/bench/` (or `--out`).
 """
@@ -26,6 +27,7 @@ from bench.scenarios import (
     chaos,
     converge,
     declare,
+    ec2,
     footprint,
     placement,
     replicas,
@@ -37,6 +39,7 @@ from bench.sizes import SIZES, Size
 SCENARIOS: dict[str, Callable[[Size], list[Figure]]] = {
     "converge": lambda size: converge.run(size, "sqlite") + converge.run(size, "postgresql"),
     "declare": declare.run,
+    "ec2": ec2.run,
     "api": api.run,
     "footprint": footprint.run,
     "chaos": chaos.run,

@@ -27,12 +27,16 @@ class Size:
     #: Routes declared into a real Caddy, and seconds of wrk direct and through it.
     routes: int
     proxy_seconds: int
+    #: EC2 instances created on moto, through vertice and through a boto3 loop.
+    ec2: int = 200
 
 
 SIZES = {
     "full": Size(
         "full", 10_000, 10.0, 6, 10_000, 8, 10_000, 10, 2_000, 5.0, 3, 1_000, 10, 1_000, 1_000, 10
     ),
-    "quick": Size("quick", 1_000, 2.0, 4, 1_000, 8, 1_000, 2, 200, 2.0, 3, 100, 10, 100, 100, 3),
-    "tiny": Size("tiny", 20, 1.0, 2, 20, 2, 20, 1, 20, 1.0, 1, 2, 10, 4, 20, 1),
+    "quick": Size(
+        "quick", 1_000, 2.0, 4, 1_000, 8, 1_000, 2, 200, 2.0, 3, 100, 10, 100, 100, 3, ec2=50
+    ),
+    "tiny": Size("tiny", 20, 1.0, 2, 20, 2, 20, 1, 20, 1.0, 1, 2, 10, 4, 20, 1, ec2=5),
 }

@@ -1,0 +1,189 @@
+"""`ec2`: N EC2 instances running and tagged, through vertice and through a boto3 loop,
+against the same moto server, with every EC2 call counted by the server (issue 18).
+
+moto runs in this process behind a WSGI wrapper that counts each request's `Action`,
+for vertice and the peer alike. vertice: `vertice serve --api-only` and one
+`vertice reconcile` with the aws driver, a region pointed at moto; the N assemblies
+are declared through the API, one request each, and the figure is timed from the
+first declaration request sent until every assembly is RUNNING (also printed: from
+the last declaration answered). The peer: a boto3 loop of 10 threads (Terraform's
+default parallelism), one `RunInstances` per instance with its tags, timed from the
+first call until `DescribeInstances` shows every instance running. moto runs
+instances at once; what is measured is the control plane's own work and calls.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+
+from bench.installation import Installation
+from bench.report import Figure
+from bench.sizes import Size
+from vertice_testing.server import free_port
+
+REGION = "us-east-1"
+DUMMY = {"access_key_id": "testing", "secret_access_key": "testing"}
+THREADS = 10
+
+
+class CountingMoto:
+    """moto's server in this process, counting the EC2 actions it is sent."""
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class Quiet(WSGIRequestHandler):
+            def log_request(self, *_args: Any) -> None:  # every call would be a line
+                return
+
+        self.actions: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        app = DomainDispatcherApplication(create_backend_app)
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = make_server(
+            "127.0.0.1", port, self._counting(app), threaded=True, request_handler=Quiet
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _counting(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+        def counted(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            query = parse_qs(body.decode("latin-1")) | parse_qs(environ.get("QUERY_STRING", ""))
+            action = (query.get("Action") or [""])[0]
+            if action:
+                with self._lock:
+                    self.actions[action] += 1
+            return app(environ, start_response)
+
+        return counted
+
+    def ec2(self) -> Any:
+        """A boto3 EC2 client of moto."""
+        import boto3
+
+        return boto3.client(
+            "ec2", region_name=REGION, endpoint_url=self.url,
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )  # fmt: skip
+
+    def reset(self) -> None:
+        """Empty moto and the counts."""
+        httpx.post(f"{self.url}/moto-api/reset")
+        with self._lock:
+            self.actions.clear()
+
+    def counts(self) -> Counter[str]:
+        with self._lock:
+            return Counter(self.actions)
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+def run(size: Size) -> list[Figure]:
+    """vertice, then the boto3 loop, on one moto server."""
+    moto = CountingMoto()
+    try:
+        ami = _ubuntu_ami(moto)
+        moto.reset()
+        ours = _vertice(moto, ami, size.ec2)
+        moto.reset()
+        peer = _boto3_loop(moto, ami, size.ec2)
+    finally:
+        moto.close()
+    n = size.ec2
+    seconds, last, calls = ours
+    return [
+        Figure("ec2.vertice.seconds", seconds, "s",
+               note=f"{n} instances, first declaration request to all RUNNING"),
+        Figure("ec2.vertice.after_last_declared", last, "s",
+               note="from the last declaration answered"),
+        Figure("ec2.boto3.seconds", peer[0], "s",
+               note=f"{THREADS} threads, first call to all running"),
+        Figure("ec2.ratio", seconds / peer[0], "x", 1.2, note="vertice / boto3 loop"),
+        Figure("ec2.vertice.run_instances_per_instance", calls["RunInstances"] / n, "calls", 1.0),
+        Figure("ec2.vertice.describe_per_instance", calls["DescribeInstances"] / n, "calls",
+               note="listings of the passes, and lookups of retried keys"),
+        Figure("ec2.vertice.calls_per_instance", sum(calls.values()) / n, "calls",
+               note="every EC2 action moto was sent"),
+        Figure("ec2.boto3.calls_per_instance", sum(peer[1].values()) / n, "calls"),
+    ]  # fmt: skip
+
+
+def _ubuntu_ami(moto: CountingMoto) -> str:
+    images = moto.ec2().describe_images(
+        Owners=["amazon"], Filters=[{"Name": "name", "Values": ["ubuntu/images/*"]}]
+    )["Images"]
+    return str(sorted(images, key=lambda i: i["ImageId"])[0]["ImageId"])
+
+
+def _vertice(moto: CountingMoto, ami: str, n: int) -> tuple[float, float, Counter[str]]:
+    """Seconds from the first declaration request to all RUNNING, from the last one
+    answered, and the EC2 calls counted."""
+    inst = Installation("sqlite")
+    try:
+        inst.reconciler(poll=0.2, idle_wait=0.05)
+        with (
+            inst.api() as url,
+            httpx.Client(
+                base_url=url, headers={"Authorization": f"Bearer {inst.token}"}, timeout=30
+            ) as api,
+        ):
+            region = {
+                "name": "ec2", "cloud_type": "aws", "provider_region": REGION,
+                "endpoint": moto.url, "credentials": DUMMY,
+                "settings": {"images": {"1_virtualmachine_ubuntu": ami}, "image_owners": [],
+                             "instance_types": {"small": "t3.micro"}},
+            }  # fmt: skip
+            api.post("/v3/regions", json=region).raise_for_status()
+            moto.reset()
+            start = time.monotonic()
+            for i in range(n):
+                body = {"name": f"e{i:05d}", "plan_uri": "/v3/plan/1_virtualmachine_ubuntu",
+                        "region": "ec2", "flavor": "small"}  # fmt: skip
+                api.post("/v3/assembly_factory", json=body).raise_for_status()
+            declared = time.monotonic()
+            done = inst.wait_for(lambda: inst.phases().get("RUNNING", 0) == n, timeout=900)
+        return done - start, done - declared, moto.counts()
+    finally:
+        inst.close()
+
+
+def _boto3_loop(moto: CountingMoto, ami: str, n: int) -> tuple[float, Counter[str]]:
+    """Seconds from the first call to all running, and the EC2 calls counted."""
+    ec2 = moto.ec2()
+
+    def launch(i: int) -> None:
+        ec2.run_instances(
+            ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+            ClientToken=f"peer-{i}",
+            TagSpecifications=[{"ResourceType": "instance",
+                                "Tags": [{"Key": "peer-key", "Value": f"peer-{i}"}]}],
+        )  # fmt: skip
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(launch, range(n)))
+    while True:
+        pages = ec2.get_paginator("describe_instances").paginate(
+            Filters=[{"Name": "instance-state-name", "Values": ["running"]},
+                     {"Name": "tag-key", "Values": ["peer-key"]}]
+        )  # fmt: skip
+        running = sum(len(r["Instances"]) for page in pages for r in page["Reservations"])
+        if running >= n:
+            return time.monotonic() - start, moto.counts()
+        time.sleep(0.05)
