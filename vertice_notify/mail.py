@@ -7,7 +7,7 @@ logged), filters `VERTICE_SMTP_PROJECTS`, `_EVENTS`, `_SEVERITIES`, and
 `VERTICE_SMTP_TEMPLATES`, a folder whose `<Reason>.txt` (e.g. `Failed.txt`)
 overrides the shipped templates. A template is a `string.Template`: its first
 line `Subject: ...`, then the body; fields are those of the event document
-(`$reason`, `$message`, `$assembly_id`, `$project`, `$region`, `$time`,
+(`$reason`, `$message`, `$assembly` (its name), `$assembly_id`, `$project`, `$region`, `$time`,
 `$type`...).
 """
 
@@ -68,6 +68,8 @@ class MailNotifier:
         fields = {
             k: "" if v is None else str(v) for k, v in event_document(event, project_id).items()
         }
+        # An assembly removed in the pass that tells of it has no name left: its id.
+        fields["assembly"] = fields["assembly"] or fields["assembly_id"]
         text = template_for(event.reason, self.settings.templates).safe_substitute(fields)
         first, _, body = text.partition("\n")
         message = EmailMessage()

@@ -15,6 +15,7 @@ def event_document(event: Event, project_id: str | None) -> dict[str, Any]:
         "type": event.type.value,
         "reason": event.reason,
         "message": event.message,
+        "assembly": event.assembly,
         "assembly_id": event.assembly_id,
         "assembly_uri": f"/v3/assembly/{event.assembly_id}" if event.assembly_id else None,
         "project": event.project,

@@ -69,7 +69,8 @@ def test_a_failure_gets_the_shipped_failure_template(
     converge(make_reconciler(), lambda: phases() == {"FAILED": 1})
     assert notifier.outbox.join()
     (mail,) = inbox.messages
-    assert " ".join(mail["Subject"].split()).startswith("[vertice] FAILED")  # long: folded
+    subject = " ".join(mail["Subject"].split())  # long: folded
+    assert subject.startswith("[vertice] FAILED: web-1 in "), subject  # by name (issue 13)
     assert "ImageNotFound" in mail.get_payload() or "nothing-you-have" in mail.get_payload()
 
 
@@ -92,6 +93,7 @@ def test_an_orphaned_assembly_gets_the_shipped_orphaned_template(admin, alice, c
     assert mail["Subject"] == f"[vertice] assembly orphaned in {project} (retired)"
     body = mail.get_payload(decode=True).decode()  # quoted-printable: long lines
     assert f"{declared.headers['location']}/events" in body
+    assert "assembly: legacy (" in body
     assert "was deleted with orphan=true; it had no instance" in body
     assert alice.get(f"{declared.headers['location']}/events").status_code == 200
 

@@ -25,6 +25,7 @@ def test_events_arrive_signed(ctx, alice, receiver, make_reconciler, converge, p
     running = [e for e in events if e["reason"] == "Running"]
     assert running
     assert running[0]["assembly_id"] == assembly_id
+    assert running[0]["assembly"] == "web-1"  # by name too (issue 13)
     assert running[0]["project"]
     assert running[0]["assembly_uri"] == uri
     for headers, body in state.received:
@@ -74,6 +75,7 @@ def test_an_orphaned_assembly_is_posted_though_its_row_is_gone(ctx, alice, recei
     (posted,) = state.events()
     assert (posted["type"], posted["reason"], posted["project"]) == ("Warning", "Orphaned", project)
     assert posted["assembly_id"] == declared.json["id"]
+    assert posted["assembly"] == "legacy"
     assert posted["project_id"] and posted["region"] == "local"
     assert "orphan=true" in posted["message"]
 

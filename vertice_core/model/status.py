@@ -150,3 +150,6 @@ class Event:
     project: str | None = None
     region: str | None = None
     id: int | None = None
+    #: The assembly's name, where the event is handed to the plugins (not stored: the
+    #: stored event names the assembly by id, and an assembly can be renamed).
+    assembly: str | None = None

@@ -156,9 +156,10 @@ class PassStore:
             work = WorkRepository(session)
             work.write_status(writes, now)
             work.add_events(events)
+            names = self._names(work, events)
             work.remove(removed)
             work.release([w.id for w in writes], self.holder)
-        self._announce(events)
+        self._announce(events, names)
 
     def settle(
         self,
@@ -181,9 +182,10 @@ class PassStore:
             writes, events, removed = decide(items)
             work.write_status(writes, now)
             work.add_events(events)
+            names = self._names(work, events)
             work.remove(removed)
             work.release(sorted(claimed), self.holder)
-        self._announce(events)
+        self._announce(events, names)
         return len(writes), len(removed), len(claimed) == len(ids)
 
     def record_events(self, events: Sequence[dict[str, Any]]) -> None:
@@ -194,10 +196,20 @@ class PassStore:
             WorkRepository(session).add_events(events)
         self._announce(events)
 
-    def _announce(self, events: Sequence[dict[str, Any]]) -> None:
+    def _names(self, work: WorkRepository, events: Sequence[dict[str, Any]]) -> dict[str, str]:
+        """The names of the events' assemblies, read before a removal in the same
+        transaction takes the rows away; only when a plugin listens (one read a chunk)."""
+        if not events or not self.plugins.hook.vertice_event_recorded.get_hookimpls():
+            return {}
+        return work.assembly_names({e["assembly_id"] for e in events if e.get("assembly_id")})
+
+    def _announce(
+        self, events: Sequence[dict[str, Any]], names: dict[str, str] | None = None
+    ) -> None:
         hook = self.plugins.hook.vertice_event_recorded
         if not hook.get_hookimpls():
             return
+        assemblies = names or {}
         time = now_utc()
         ids = {row["project_id"] for row in events if row.get("project_id")}
         with self.store.read() as session:
@@ -212,6 +224,7 @@ class PassStore:
                     assembly_id=row.get("assembly_id"),
                     project=names.get(row.get("project_id") or ""),
                     region=row.get("region_name"),
+                    assembly=assemblies.get(row.get("assembly_id") or ""),
                 ),
                 row.get("project_id"),
             )

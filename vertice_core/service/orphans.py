@@ -84,7 +84,8 @@ def orphan(session: Session, row: Row) -> Orphaned:
     )
     work.remove([row.id])
     event = Event(utcnow(), EventType.WARNING, ORPHANED, _message(row.name, abandoned), row.id,
-                  project=row.project_name, region=row.region_name)  # fmt: skip
+                  project=row.project_name, region=row.region_name,
+                  assembly=row.name)  # fmt: skip
     EventRepository(session).add(row.project_id, [event])
     return Orphaned(row.id, row.name, row.project_name, row.region_name, abandoned,
                     row.project_id, event)  # fmt: skip

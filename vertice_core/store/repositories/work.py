@@ -233,6 +233,14 @@ class WorkRepository:
         rows = self.session.scalars(select(FlavorRow).where(FlavorRow.name.in_(list(names))))
         return {row.name: row for row in rows}
 
+    def assembly_names(self, ids: Iterable[str]) -> dict[str, str]:
+        """Assembly names by id (of those that still have a row)."""
+        names: dict[str, str] = {}
+        for part in chunked(list(ids)):
+            rows = self._db.execute(select(_A.id, _A.name).where(_A.id.in_(part)))
+            names.update({str(assembly_id): str(name) for assembly_id, name in rows})
+        return names
+
     def project_names(self, ids: Iterable[str]) -> dict[str, str]:
         """Project names by id."""
         rows = self._db.execute(
