@@ -107,8 +107,10 @@ class AssemblyRollback:
     def on_post(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         request = structure(self.ctx.converter, read_body(req), RollbackRequest)
         with self.ctx.store.write() as session:
-            build = self.ctx.builds.rollback(session, caller_of(req), assembly_id,
-                                             request.revision)  # fmt: skip
+            build, event, project_id = self.ctx.builds.rollback(
+                session, caller_of(req), assembly_id, request.revision
+            )
+        self.ctx.announce([(event, project_id)])
         respond(req, resp, views.build(build))
 
 

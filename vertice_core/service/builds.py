@@ -99,10 +99,12 @@ class BuildService:
     def rollback(
         self, session: Session, caller: Caller, assembly_ref: str, revision: int | None,
         project: str | None = None,
-    ) -> Build:  # fmt: skip
+    ) -> tuple[Build, Event, str]:  # fmt: skip
         """Make an earlier successful build the assembly's release again (`revision`, else
         the newest before the current one): its image, already built, is rolled out one
-        instance at a time; nothing is rebuilt. The build rolled back to."""
+        instance at a time; nothing is rebuilt. The build rolled back to, and the
+        `RolledBack` event stored with its project's id, for the caller to hand to the
+        plugins once the transaction committed (`vertice_core.hooks.announce`)."""
         project_id = project_id_for(session, caller, project)
         assembly = assembly_row(session, project_id, assembly_ref)
         current = (assembly.spec or {}).get("release")
@@ -121,10 +123,12 @@ class BuildService:
             raise Conflict(f"assembly {assembly.name!r} changed meanwhile; retry")
         message = (f"rolled back from revision {current['revision']} to {target.revision} "
                    f"(build {target.id}, commit {target.commit[:12]})")  # fmt: skip
-        EventRepository(session).add(assembly.project_id, [Event(
-            utcnow(), EventType.NORMAL, "RolledBack", message, assembly.id,
-            region=assembly.region_name)])  # fmt: skip
-        return build_of(target, project_name(session, caller, project_id), assembly.name)
+        project = project_name(session, caller, project_id)
+        event = Event(utcnow(), EventType.NORMAL, "RolledBack", message, assembly.id,
+                      project=project, region=assembly.region_name,
+                      assembly=assembly.name)  # fmt: skip
+        EventRepository(session).add(assembly.project_id, [event])
+        return build_of(target, project, assembly.name), event, assembly.project_id
 
     def cancel(self, session: Session, caller: Caller, build_id: str) -> Build:
         """Cancel a queued build; ask a running one to stop. A finished build is a 409."""

@@ -9,6 +9,7 @@ import attrs
 import pytest
 
 from vertice_core.building.run import LEASE
+from vertice_core.hooks import hookimpl
 from vertice_core.store.repositories.builds import BuildRepository
 
 #: A source token: a value nothing else in an answer contains (a word such as `hidden` may be
@@ -269,9 +270,22 @@ def test_builds_of_an_assembly_that_is_not_built_from_source_or_of_another_proje
     assert bob.get("/v3/builds").json["items"] == []
 
 
+class Heard:
+    """A plugin that keeps what the event hook hands it."""
+
+    def __init__(self):
+        self.events = []
+
+    @hookimpl
+    def vertice_event_recorded(self, event, project_id):
+        self.events.append((event.reason, event.assembly, bool(project_id)))
+
+
 def test_a_rollback_runs_an_earlier_image_again_without_a_rebuild(
-    alice, make_reconciler, repository, source_url, until
+    ctx, alice, make_reconciler, repository, source_url, until
 ):
+    heard = Heard()
+    ctx.plugins.register(heard)
     first = repository({"index.html": "one\n"})
     uri = alice.declare("app", source={"url": source_url}).json["uri"]
     reconciler = make_reconciler()
@@ -297,6 +311,7 @@ def test_a_rollback_runs_an_earlier_image_again_without_a_rebuild(
     assert len(builds_of(alice, "app")) == builds_before  # nothing was rebuilt
     events = [e["reason"] for e in alice.get(f"{uri}/events").json["items"]]
     assert "RolledBack" in events
+    assert ("RolledBack", "app", True) in heard.events  # the plugins are told too
     assert alice.post(rollback, {"revision": 7}).status_code == 409
     assert alice.post(rollback, {"revision": "x"}).status_code == 422
     assert alice.post("/v3/assembly/asm-0000000000000000/rollback", {}).status_code == 404
