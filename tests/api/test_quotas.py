@@ -180,3 +180,11 @@ def test_two_declarations_at_once_cannot_both_squeeze_under_the_limit(ctx, alice
         thread.join(timeout=30)
     assert sorted(answers) == [201, 403]
     assert alice.get(f"/v3/quotas/{project}").json["usage"]["instances"] == 1
+
+
+def test_a_region_s_quotas_go_with_the_region(alice, admin, project):
+    assert admin.post("/v3/regions", {"name": "gone", "cloud_type": "sim"}).status_code == 201
+    set_quota(admin, project, "gone", instances=1)
+    assert [q["region"] for q in alice.get("/v3/quotas").json["items"]] == [None, "gone"]
+    assert admin.delete("/v3/regions/gone").status_code == 204
+    assert [q["region"] for q in alice.get("/v3/quotas").json["items"]] == [None]

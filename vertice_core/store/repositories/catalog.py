@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from vertice_core.store.tables import (
@@ -13,6 +13,7 @@ from vertice_core.store.tables import (
     FlavorRow,
     PlacementRow,
     PlanRow,
+    QuotaRow,
     RegionRow,
     utcnow,
 )
@@ -101,6 +102,11 @@ class RegionRepository(_NamedRepository[RegionRow]):
                 .limit(limit)
             )
         )
+
+    def delete(self, row: RegionRow) -> None:
+        """Remove the region, and the projects' quotas of it (check `used_by` first)."""
+        self.session.execute(delete(QuotaRow).where(QuotaRow.region_name == row.name))
+        super().delete(row)
 
     def placed_in(self, name: str) -> list[str]:
         """Names of the assemblies with a placement (across several regions) that names
