@@ -27,9 +27,14 @@ def test_json_lines_from_gunicorn_and_vertice_and_one_access_line_per_request(tm
         for n in range(3):
             assert httpx.get(f"{server.url}/healthz?request={n}").status_code == 200
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # the reconciler says it started, the workers booted
-            loggers = {line["logger"] for line in lines_of(server.log)}
-            if {"vertice.reconcile", "gunicorn.error"} <= loggers:
+        # The reconciler says it started, the workers booted, and each request's access line
+        # is written (a worker writes it after the answer is sent: it may come later).
+        while time.monotonic() < deadline:
+            found = lines_of(server.log)
+            loggers = {line["logger"] for line in found}
+            logged = sum(1 for n in range(3) for line in found
+                         if f"/healthz?request={n}" in line["message"])  # fmt: skip
+            if {"vertice.reconcile", "gunicorn.error"} <= loggers and logged >= 3:
                 break
             time.sleep(0.2)
         lines = lines_of(server.log)  # every line is JSON: the flag beat the file's `text`
