@@ -24,6 +24,11 @@ The contract, checked by `vertice_drivers.testkit`:
   `spec.env` and `spec.root_password` may hold secrets: never log them.
 * `delete`, `start`, `stop`, `reboot` are idempotent: deleting an instance
   that is already gone succeeds.
+* Day-2 operations are optional verbs, each gated by a `Capability` the driver
+  claims: `resize` (`RESIZE`), and `snapshot`, `snapshots`, `delete_snapshot`
+  with `InstanceSpec.image_id` (`SNAPSHOT`). A driver that does not claim one
+  inherits the verbs below, which raise `TerminalError` naming the capability and
+  the cloud type; the testkit checks both the claims and that refusal.
 * Errors are `vertice_core.errors.DriverError` subclasses, never SDK types.
 
 A driver is published as an entry point in group `vertice.drivers` whose name
@@ -45,6 +50,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from vertice_core.errors import TerminalError
 from vertice_core.model.status import InstanceState
 from vertice_core.program import Program
 
@@ -54,11 +60,13 @@ __all__ = [
     "TAG_KEY",
     "TAG_PROJECT",
     "TAG_REVISION",
+    "TAG_SNAPSHOT",
     "Capability",
     "CloudFlavor",
     "CloudImage",
     "Driver",
     "DriverInfo",
+    "ImageState",
     "Instance",
     "InstanceSpec",
     "InstanceState",
@@ -76,6 +84,8 @@ TAG_KEY = "vertice-key"
 TAG_PROJECT = "vertice-project"
 #: Of an instance of an assembly built from source: the release (build revision) it runs.
 TAG_REVISION = "vertice-revision"
+#: Of an image `Driver.snapshot` made: the snapshot's name (with `TAG_INSTALLATION`).
+TAG_SNAPSHOT = "vertice-snapshot"
 
 
 class Capability(enum.StrEnum):
@@ -97,6 +107,22 @@ class Capability(enum.StrEnum):
     ROOT_PASSWORD = "root_password"  # noqa: S105 -- a name, not a secret
     #: The cloud itself deduplicates creates by a token (not only the driver's lookup).
     IDEMPOTENCY_TOKEN = "idempotency_token"  # noqa: S105 -- a name, not a secret
+    #: `resize` moves an instance to another flavor in place, keeping its disk and
+    #: identity; without it `resize` raises TerminalError.
+    RESIZE = "resize"
+    #: `snapshot` makes an image of an instance's disk that `create` launches from
+    #: (`InstanceSpec.image_id`); `snapshots` lists them, `delete_snapshot` deletes one.
+    #: Without it the three raise TerminalError.
+    SNAPSHOT = "snapshot"
+
+
+class ImageState(enum.StrEnum):
+    """Whether an image can be launched: a snapshot is pending while the cloud copies the disk."""
+
+    PENDING = "pending"
+    AVAILABLE = "available"
+    #: The cloud failed to make it (or disabled it): it will never be launchable.
+    ERROR = "error"
 
 
 @attrs.frozen
@@ -121,6 +147,7 @@ class InstanceSpec:
     project: str
     plan: str
     #: The plan's logical image; the driver maps it to a cloud image (region settings).
+    #: Ignored when `image_id` is set.
     image: str
     size: SizeSpec
     #: Tags the instance must carry (installation, assembly, key, project).
@@ -152,6 +179,13 @@ class InstanceSpec:
     #: up before creating (a cloud without idempotency tokens) may skip the lookup, so a
     #: first create costs one cloud call (issue 18). Third-party callers leave it True.
     maybe_created: bool = True
+    #: When set, the cloud image to launch from, as the cloud names it (an image a
+    #: `Driver.snapshot` of this region made: restoring a snapshot into a new assembly),
+    #: instead of the cloud image the region's settings map `image` to. Only drivers
+    #: claiming `Capability.SNAPSHOT` are given one, and only once `snapshots()` shows it
+    #: `ImageState.AVAILABLE`; an image that does not exist (any more) is refused as the
+    #: cloud refuses it (a TerminalError).
+    image_id: str = ""
 
 
 @attrs.frozen
@@ -167,6 +201,10 @@ class Instance:
     access: tuple[str, ...] = ()
     tags: Mapping[str, str] = attrs.Factory(dict)
     created_at: datetime | None = None
+    #: The flavor (instance type) the cloud reports the instance has, in the cloud's own
+    #: name (`t3.micro`, `m1.small`); '' when the driver cannot tell. Drivers claiming
+    #: `Capability.RESIZE` report it: it is how a resize is seen to be done.
+    size: str = ""
 
     @property
     def assembly_id(self) -> str:
@@ -186,11 +224,16 @@ class CloudFlavor:
 
 @attrs.frozen
 class CloudImage:
-    """An image the cloud offers."""
+    """An image the cloud offers, or a snapshot a driver made (`Driver.snapshots`).
+
+    Of a snapshot, `id` is the cloud's image id (what `InstanceSpec.image_id` takes)
+    and `name` the name `Driver.snapshot` was given.
+    """
 
     id: str
     name: str
     description: str = ""
+    state: ImageState = ImageState.AVAILABLE
 
 
 @attrs.frozen
@@ -264,6 +307,57 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def images(self) -> list[CloudImage]:
         """The images the cloud offers in this region."""
+
+    # -- day-2 operations: each needs its capability; without it they refuse --
+
+    def resize(self, cloud_id: str, size: SizeSpec) -> None:
+        """Move the instance to the flavor of `size` in place (`Capability.RESIZE`).
+
+        The instance keeps its disk, addresses where the cloud keeps them, and its
+        identity (`cloud_id` may stay the same). Idempotent: resizing to the flavor it
+        already has succeeds without touching it. Where the cloud resizes only stopped
+        instances the driver stops it first and starts it again if it was running;
+        once the call returns, observations show the new `Instance.size` and the
+        instance in its former state (or booting back to it). Each driver documents
+        what it does. A resize the cloud is still working on when the driver stops
+        waiting raises `TransientError` (reason `ResizeInProgress`): the next call
+        carries on from what the cloud shows, remembering a running instance as
+        running. A size the cloud has no flavor for is a TerminalError.
+        """
+        raise self.lacks(Capability.RESIZE)
+
+    def snapshot(self, cloud_id: str, name: str) -> CloudImage:
+        """Make an image of the instance's disk, launchable in this region with
+        `InstanceSpec.image_id` (`Capability.SNAPSHOT`).
+
+        Idempotent by `name`: while an image this installation made with that name
+        exists, a second call returns it and makes none. The image carries
+        `TAG_INSTALLATION` and `TAG_SNAPSHOT` (tags, labels or properties) and is
+        returned at once, usually `ImageState.PENDING`: `snapshots()` tells when it is
+        available. The instance keeps running where the cloud can copy a running disk.
+        """
+        raise self.lacks(Capability.SNAPSHOT)
+
+    def snapshots(self) -> list[CloudImage]:
+        """Every image `snapshot` made for this installation in the region, all states,
+        in one (paged) listing (`Capability.SNAPSHOT`)."""
+        raise self.lacks(Capability.SNAPSHOT)
+
+    def delete_snapshot(self, image_id: str) -> None:
+        """Delete an image `snapshot` made, with what holds its data (`Capability.SNAPSHOT`).
+
+        Idempotent: an image already gone is a success. An image this installation did
+        not make is refused (TerminalError): vertice never deletes what is not its own.
+        """
+        raise self.lacks(Capability.SNAPSHOT)
+
+    def lacks(self, capability: Capability) -> TerminalError:
+        """The error of a verb whose capability the driver does not claim."""
+        return TerminalError(
+            f"{self.region.cloud_type}: the driver does not support {capability.value} "
+            f"(capability {capability.value!r} is not among its capabilities)",
+            reason="CapabilityNotSupported",
+        )
 
     def close(self) -> None:  # noqa: B027 -- an optional hook, empty by default
         """Release the SDK client's resources."""

@@ -22,6 +22,13 @@ misbehave like one, per region (all off by default):
 | `address`               | the public address instances report (e.g. `127.0.0.1`)        |
 | `account`               | the namespace of instances inside the file                     |
 | `audit`                 | record every call (verb, target) in the file's `calls` table  |
+
+It claims every capability. `resize` changes a live instance's flavor in place
+(any size name, as `create` takes any): a running (or booting) instance is
+stopped, resized and started again, so it boots anew for `boot_time` seconds; a
+stopped one stays stopped. `snapshot` copies an instance's disk into an image
+(`vertice_drivers.simimages`) that is pending for `boot_time` seconds, then
+available; `create` launches from one with `InstanceSpec.image_id`.
 """
 
 from __future__ import annotations
@@ -43,14 +50,17 @@ from vertice_core.driver import (
     CloudImage,
     Driver,
     DriverInfo,
+    ImageState,
     Instance,
     InstanceSpec,
     RegionConfig,
+    SizeSpec,
 )
-from vertice_core.errors import QuotaExceeded, TerminalError, TransientError
+from vertice_core.errors import DriverError, QuotaExceeded, TerminalError, TransientError
 from vertice_core.model.status import InstanceState
 from vertice_core.model.types import Fraction, NonNegativeFloat, Positive
 from vertice_drivers.simcloud import Full, SimCloud
+from vertice_drivers.simimages import SimImages, cloud_image
 
 _STATES = {
     "pending": InstanceState.PENDING,
@@ -96,6 +106,8 @@ DRIVER = DriverInfo(
             Capability.SSH_KEY,
             Capability.ROOT_PASSWORD,
             Capability.IDEMPOTENCY_TOKEN,
+            Capability.RESIZE,
+            Capability.SNAPSHOT,
         }
     ),
     settings=SimSettings,
@@ -142,7 +154,15 @@ class SimDriver(Driver):
         self.cloud = cloud_at(sim_path(region))
         self._random = random.Random(self.settings.seed)  # noqa: S311 -- simulation, not security
         self._random_lock = threading.Lock()
-        self._seen: dict[str, tuple[str, Instance]] = {}
+        self._seen: dict[str, tuple[tuple[str, str], Instance]] = {}
+        self._images: SimImages | None = None
+
+    @property
+    def snapshot_store(self) -> SimImages:
+        """The file's snapshots (its table is made on first use only)."""
+        if self._images is None:
+            self._images = SimImages(self.cloud)
+        return self._images
 
     # -- the simulated API's behaviour --
 
@@ -165,7 +185,7 @@ class SimDriver(Driver):
         # The same object while nothing changed: observing 10k instances stays cheap,
         # and callers comparing two listings find unchanged instances by identity.
         seen = self._seen.get(item["id"])
-        if seen is not None and seen[0] == item["state"]:
+        if seen is not None and seen[0] == (item["state"], item["size"]):
             return seen[1]
         instance = Instance(
             key=item["key"],
@@ -175,8 +195,9 @@ class SimDriver(Driver):
             private_ipv4=item["private_ip"],
             access=tuple(item["ports"]),
             tags=item["tags"],
+            size=item["size"],
         )
-        self._seen[item["id"]] = (item["state"], instance)
+        self._seen[item["id"]] = ((item["state"], item["size"]), instance)
         return instance
 
     def _existing(self, cloud_id: str) -> dict[str, Any] | None:
@@ -213,14 +234,11 @@ class SimDriver(Driver):
         account = self.settings.account
         # Insert first: a key that already has a live instance makes the insert fail on
         # the unique index, and that instance is returned (one query in the usual case).
-        if self.settings.images and spec.image not in self.settings.images:
+        refused = self._refusal(spec, now)
+        if refused is not None:  # unless an earlier create of the key made its instance
             existing = self.cloud.live_by_key(account, spec.key, now)
             if existing is None:
-                raise TerminalError(
-                    f"sim: image {spec.image!r} does not exist here "
-                    f"(images: {', '.join(self.settings.images)})",
-                    reason="ImageNotFound",
-                )
+                raise refused
             return self._instance(existing)
         boot_at = now + self.settings.boot_time
         stop_at = None
@@ -233,7 +251,7 @@ class SimDriver(Driver):
             key=spec.key,
             tags=tags,
             installation=tags.get(TAG_INSTALLATION, ""),
-            image=spec.image,
+            image=spec.image_id or spec.image,
             size=spec.size.name,
             boot_at=boot_at,
             now=now,
@@ -266,28 +284,99 @@ class SimDriver(Driver):
 
     def start(self, cloud_id: str) -> None:
         self._call("start", cloud_id)
-        item = self._existing(cloud_id)
-        if item is None or item["state"] == "terminated":
-            raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
+        item = self._live(cloud_id)
         if item["state"] == "stopped":
             boot_at = time.time() + self.settings.boot_time
             self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
 
     def stop(self, cloud_id: str) -> None:
         self._call("stop", cloud_id)
-        item = self._existing(cloud_id)
-        if item is None or item["state"] == "terminated":
-            raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
+        item = self._live(cloud_id)
         if item["state"] != "stopped":
             self.cloud.set_state(self.settings.account, cloud_id, "stopped")
 
     def reboot(self, cloud_id: str) -> None:
         self._call("reboot", cloud_id)
+        self._live(cloud_id)
+        boot_at = time.time() + self.settings.boot_time
+        self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
+
+    def _live(self, cloud_id: str) -> dict[str, Any]:
+        """The instance, which must exist and not be terminated."""
         item = self._existing(cloud_id)
         if item is None or item["state"] == "terminated":
             raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
-        boot_at = time.time() + self.settings.boot_time
-        self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
+        return item
+
+    def resize(self, cloud_id: str, size: SizeSpec) -> None:
+        """Change the flavor; a running (or booting) instance restarts, a stopped one stays."""
+        self._call("resize", cloud_id)
+        item = self._live(cloud_id)
+        if item["size"] == size.name:
+            return
+        if item["state"] == "stopped":
+            self.cloud.set_state(self.settings.account, cloud_id, "stopped", size=size.name)
+        else:
+            boot_at = time.time() + self.settings.boot_time
+            self.cloud.set_state(
+                self.settings.account, cloud_id, "pending", boot_at=boot_at, size=size.name
+            )
+
+    def snapshot(self, cloud_id: str, name: str) -> CloudImage:
+        """The installation's image called `name`, made now from the instance's disk if
+        there is none; it is pending for `boot_time` seconds."""
+        self._call("snapshot", cloud_id)
+        account, installation, now = self.settings.account, self.region.installation_id, time.time()
+        found = self.snapshot_store.named(account, installation, name)
+        if found is None:
+            found = self.snapshot_store.make(
+                account=account,
+                installation=installation,
+                name=name,
+                instance=self._live(cloud_id),
+                now=now,
+                ready_at=now + self.settings.boot_time,
+            )
+        return cloud_image(found, now)
+
+    def snapshots(self) -> list[CloudImage]:
+        self._call("snapshots")
+        now = time.time()
+        rows = self.snapshot_store.of(self.settings.account, self.region.installation_id)
+        return [cloud_image(row, now) for row in rows]
+
+    def delete_snapshot(self, image_id: str) -> None:
+        self._call("delete_snapshot", image_id)
+        found = self.snapshot_store.get(self.settings.account, image_id)
+        if found is None:
+            return
+        if found["installation"] != self.region.installation_id:
+            raise TerminalError(
+                f"sim: image {image_id} is not a snapshot of this installation",
+                reason="NotOurs",
+            )
+        self.snapshot_store.delete(self.settings.account, image_id)
+
+    def _refusal(self, spec: InstanceSpec, now: float) -> DriverError | None:
+        """Why the spec's image cannot be launched (None: it can)."""
+        if not spec.image_id:
+            if not self.settings.images or spec.image in self.settings.images:
+                return None
+            return TerminalError(
+                f"sim: image {spec.image!r} does not exist here "
+                f"(images: {', '.join(self.settings.images)})",
+                reason="ImageNotFound",
+            )
+        found = self.snapshot_store.get(self.settings.account, spec.image_id)
+        if found is None:
+            return TerminalError(
+                f"sim: image {spec.image_id} does not exist", reason="ImageNotFound"
+            )
+        if cloud_image(found, now).state is not ImageState.AVAILABLE:
+            return TransientError(
+                f"sim: image {spec.image_id} is not available yet", reason="ImageNotReady"
+            )
+        return None
 
     def launch_data(self, cloud_id: str) -> dict[str, str]:
         """What an instance received at launch (tests look into the simulated instance)."""

@@ -266,20 +266,23 @@ class SimCloud:
         return self.advance(row, now)
 
     def set_state(
-        self, account: str, instance_id: str, state: str, *, boot_at: float | None = None
+        self,
+        account: str,
+        instance_id: str,
+        state: str,
+        *,
+        boot_at: float | None = None,
+        size: str | None = None,
     ) -> None:
-        """Move an instance to `state` (pending ones boot at `boot_at`)."""
-        if boot_at is None:
-            self._write(
-                "UPDATE instances SET state=? WHERE account=? AND id=? AND state!='terminated'",
-                (state, account, instance_id),
-            )
-        else:
-            self._write(
-                "UPDATE instances SET state=?, boot_at=? WHERE account=? AND id=? "
-                "AND state!='terminated'",
-                (state, boot_at, account, instance_id),
-            )
+        """Move an instance to `state` (pending ones boot at `boot_at`), with a new `size`
+        (flavor) if given."""
+        changes = {"state": state, "boot_at": boot_at, "size": size}
+        columns = [name for name, value in changes.items() if value is not None]
+        self._write(
+            f"UPDATE instances SET {', '.join(f'{c}=?' for c in columns)} "  # noqa: S608
+            "WHERE account=? AND id=? AND state!='terminated'",
+            (*(changes[c] for c in columns), account, instance_id),
+        )
 
     def terminate(self, account: str, instance_id: str, now: float) -> None:
         """Terminate an instance (it is listed as terminated for a minute)."""
@@ -288,6 +291,16 @@ class SimCloud:
             "AND state!='terminated'",
             (now, account, instance_id),
         )
+
+    def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """The rows of one statement on this thread's connection (the file's other tables,
+        such as `vertice_drivers.simimages`', and their schema)."""
+        return [dict(row) for row in self._connection().execute(sql, params).fetchall()]
+
+    def write(self, sql: str, params: tuple[Any, ...]) -> None:
+        """One write to the file's other tables, through the writer thread (raises
+        `sqlite3.IntegrityError` on a duplicate)."""
+        self._write(sql, params)
 
     def audit(self, account: str, verb: str, target: str) -> None:
         """Append one API call to the audit log (when the region asks for one)."""

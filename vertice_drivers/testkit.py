@@ -19,9 +19,16 @@ engine, an emulator, a recorded-protocol server). Optional fixtures widen it:
 * `unreachable_driver` — a driver whose endpoint is down: its calls must raise
   `TransientError`;
 * `launch_data(instance)` — what the instance received at launch (user data,
-  metadata) as text, to check that SSH keys and root passwords arrive.
+  metadata) as text, to check that SSH keys and root passwords arrive;
+* `other_size` — a size this cloud can resize `make_spec`'s instances to (the
+  default asks for 2 CPUs, 4 GB and 40 GB, flavor name `medium`);
+* `launched_image(instance)` — the cloud image id the instance was launched
+  from, to check that a snapshot's `image_id` is what a create launches.
 
-Each declared capability is checked; undeclared ones are not.
+Each declared capability is checked; undeclared ones are not, except that the
+verbs of an undeclared day-2 capability (`resize`, `snapshot`...) must refuse
+with a TerminalError that names it: a caller needs the claim to use them
+(`vertice_drivers.testkit_day2`).
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from vertice_core.errors import DriverError, TransientError, UnavailableError
 from vertice_core.metrics import Metrics
 from vertice_core.model.status import InstanceState
 from vertice_core.runtime.calls import DEFAULT_WORKERS, CallPool
+from vertice_drivers.testkit_day2 import DayTwoContract
 
 #: A public key the contract launches with (a syntactically valid ed25519 key).
 TEST_PUBLIC_KEY = (
@@ -86,7 +94,7 @@ def default_spec(installation_id: str, key: str, **changes: Any) -> InstanceSpec
     return attrs.evolve(spec, **changes) if changes else spec
 
 
-class DriverContract:
+class DriverContract(DayTwoContract):
     """The driver contract as pytest tests. Subclass it and provide a `driver` fixture."""
 
     #: Seconds to wait for an instance to reach a state.

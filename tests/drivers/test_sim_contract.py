@@ -45,6 +45,10 @@ class TestSimContract(DriverContract):
     def launch_data(self, driver):
         return lambda instance: json.dumps(driver.launch_data(instance.cloud_id))
 
+    @pytest.fixture
+    def launched_image(self, driver):
+        return lambda instance: driver.cloud.get("default", instance.cloud_id, 0)["image"]
+
 
 @pytest.mark.parametrize(("instances", "pages"), [(4, 2), (5, 3), (0, 1)])
 def test_a_listing_asks_for_a_next_page_only_when_there_is_one(tmp_path, instances, pages):

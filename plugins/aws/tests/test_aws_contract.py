@@ -48,3 +48,11 @@ class TestAwsContract(DriverContract):
     @pytest.fixture
     def launch_data(self, driver):
         return lambda instance: driver.launch_data(instance.cloud_id)
+
+    @pytest.fixture
+    def launched_image(self, moto_server):
+        def image_of(instance):
+            reply = moto_server.ec2.describe_instances(InstanceIds=[instance.cloud_id])
+            return reply["Reservations"][0]["Instances"][0]["ImageId"]
+
+        return image_of

@@ -91,6 +91,9 @@ class AwsSettings:
     sdk_attempts: Positive = Positive(3)
     #: HTTP connections kept open to the endpoint, and the most calls in flight at once.
     max_connections: Positive = Positive(32)
+    #: Seconds `resize` waits for a running instance to stop (EC2 changes the type of a
+    #: stopped instance only) before it answers ResizeInProgress; the next call carries on.
+    resize_wait: NonNegativeFloat = NonNegativeFloat(30.0)
 
 
 @attrs.frozen
@@ -115,6 +118,8 @@ DRIVER = DriverInfo(
             Capability.SSH_KEY,
             Capability.ROOT_PASSWORD,
             Capability.IDEMPOTENCY_TOKEN,
+            Capability.RESIZE,
+            Capability.SNAPSHOT,
         }
     ),
     settings=AwsSettings,

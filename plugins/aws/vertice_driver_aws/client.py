@@ -12,6 +12,9 @@ botocore's exceptions into `vertice_core.errors.DriverError` subclasses:
 | InvalidInstanceID.NotFound                                    | success in `call_unless_absent`|
 |                                                               | else transient (EC2 is         |
 |                                                               | eventually consistent)         |
+| InvalidAMIID.NotFound / .Unavailable, InvalidSnapshot.NotFound| None in `call_or_none` given   |
+|                                                               | them (deleting images), else   |
+|                                                               | TerminalError                  |
 | IncorrectInstanceState                                        | transient (wait for the state) |
 | InvalidParameterValue, IdempotentParameterMismatch, Invalid*  | TerminalError                  |
 | 5xx, network errors, timeouts, unknown codes                  | TransientError                 |
@@ -71,6 +74,9 @@ THROTTLE_CODES = frozenset(
     {"RequestLimitExceeded", "Throttling", "ThrottlingException", "RequestThrottled"}
 )
 NOT_FOUND_CODES = frozenset({"InvalidInstanceID.NotFound"})
+#: An AMI that does not exist, or no longer (deregistered).
+IMAGE_GONE_CODES = frozenset({"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"})
+SNAPSHOT_GONE_CODES = frozenset({"InvalidSnapshot.NotFound"})
 STATE_CODES = frozenset({"IncorrectInstanceState", "IncorrectState"})
 INVALID_CODES = frozenset(
     {
@@ -191,16 +197,24 @@ def call(action: str, fn: Callable[[], T]) -> T:
     raise error
 
 
-def call_unless_absent(action: str, fn: Callable[[], object]) -> bool:
-    """Like `call`, but an instance that does not exist is fine: False when it was absent."""
+def call_or_none(
+    action: str, fn: Callable[[], T], absent: frozenset[str] = NOT_FOUND_CODES
+) -> T | None:
+    """Like `call`, but a thing that does not exist (an instance, or what the `absent`
+    error codes say) is None instead of an error."""
     try:
-        fn()
+        return fn()
     except botocore.exceptions.BotoCoreError as exc:
         error = translate(exc, action)
     except botocore.exceptions.ClientError as exc:
-        if error_code(exc) in NOT_FOUND_CODES:
-            return False
+        if error_code(exc) in absent:
+            return None
         error = translate(exc, action)
-    else:
-        return True
     raise error
+
+
+def call_unless_absent(
+    action: str, fn: Callable[[], object], absent: frozenset[str] = NOT_FOUND_CODES
+) -> bool:
+    """Like `call`, but a thing that does not exist is fine: False when it was absent."""
+    return call_or_none(action, lambda: (fn(), True)[1], absent) is not None

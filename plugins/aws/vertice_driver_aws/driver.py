@@ -1,4 +1,5 @@
-"""The `aws` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images.
+"""The `aws` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images,
+and the day-2 ones: resize, snapshot, snapshots, delete_snapshot.
 
 One EC2 client per region (boto3 clients are thread-safe). Every instance
 vertice launches carries the installation's id, the assembly's id and the
@@ -7,10 +8,19 @@ instance's key as tags; `observe` lists them with one paginated
 as EC2's `ClientToken`, and first looks for a live instance with the key's
 tag, because not every EC2-compatible endpoint honours the token (moto does
 not).
+
+`resize` changes the instance type (`ModifyInstanceAttribute`), which EC2 does
+to stopped instances only: a running instance is tagged `vertice-resize-restart`,
+stopped, changed and started again (same instance id and EBS volumes; a public
+IPv4 address that is not an Elastic IP changes, as with every stop). A stopped
+instance stays stopped. A snapshot is an AMI (`CreateImage`, without a reboot:
+crash-consistent, as a disk copy of a running machine is) with EBS snapshots of
+its volumes (`vertice_driver_aws.snapshots`).
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, cast
 
 from vertice_core.driver import (
@@ -22,16 +32,32 @@ from vertice_core.driver import (
     Instance,
     InstanceSpec,
     RegionConfig,
+    SizeSpec,
 )
+from vertice_core.errors import TransientError
 from vertice_driver_aws import AwsSettings
+from vertice_driver_aws import snapshots as amis
 from vertice_driver_aws.client import call, call_unless_absent, client_token, make_client
-from vertice_driver_aws.translate import LIVE_STATES, instance_of, run_arguments, tags_of
+from vertice_driver_aws.translate import (
+    LIVE_STATES,
+    RESTART_TAG,
+    instance_of,
+    instance_type_of,
+    run_arguments,
+    tags_of,
+)
 from vertice_drivers.slots import CallSlots, bounded
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_ec2.literals import InstanceTypeType
-    from mypy_boto3_ec2.type_defs import FilterTypeDef, ImageTypeDef, InstanceTypeInfoTypeDef
+    from mypy_boto3_ec2.type_defs import (
+        FilterTypeDef,
+        ImageTypeDef,
+        InstanceTypeDef,
+        InstanceTypeInfoTypeDef,
+        TagTypeDef,
+    )
 
 #: Most instance types or image ids one describe call may name.
 _BATCH = 100
@@ -186,6 +212,78 @@ class AwsDriver(Driver):
                     description=item.get("Description", "") or label,
                 )
         return list(images.values())
+
+    # -- day-2 operations --
+
+    def _instance(self, cloud_id: str) -> InstanceTypeDef:
+        reply = call(
+            "describe_instances", lambda: self.client.describe_instances(InstanceIds=[cloud_id])
+        )
+        found = [i for r in reply.get("Reservations", []) for i in r.get("Instances", [])]
+        state = found[0].get("State", {}).get("Name", "") if found else ""
+        if state not in LIVE_STATES:
+            raise TransientError(
+                f"aws: instance {cloud_id} does not exist (any more)", reason="InstanceNotFound"
+            )
+        return found[0]
+
+    @bounded
+    def resize(self, cloud_id: str, size: SizeSpec) -> None:
+        """Change the instance type: a running instance is tagged `vertice-resize-restart`,
+        stopped (waiting `resize_wait` seconds at most), changed and started again; a
+        stopped one is changed. The tag makes a later call finish what one left."""
+        wanted = instance_type_of(size, self.settings)
+        item = self._instance(cloud_id)
+        state = item.get("State", {}).get("Name", "")
+        restart = any(tag.get("Key") == RESTART_TAG for tag in item.get("Tags", []))
+        change = item.get("InstanceType") != wanted
+        if change:
+            if state in ("pending", "running"):
+                tag: list[TagTypeDef] = [{"Key": RESTART_TAG, "Value": "running"}]
+                call("create_tags", lambda: self.client.create_tags(Resources=[cloud_id], Tags=tag))
+                restart = True
+                call("stop_instances", lambda: self.client.stop_instances(InstanceIds=[cloud_id]))
+            if state != "stopped":
+                self._wait_stopped(cloud_id)
+            call(
+                "modify_instance_attribute",
+                lambda: self.client.modify_instance_attribute(
+                    InstanceId=cloud_id, InstanceType={"Value": wanted}
+                ),
+            )
+        if not restart:
+            return
+        if change or state == "stopped":
+            call("start_instances", lambda: self.client.start_instances(InstanceIds=[cloud_id]))
+        untag: list[TagTypeDef] = [{"Key": RESTART_TAG}]
+        call("delete_tags", lambda: self.client.delete_tags(Resources=[cloud_id], Tags=untag))
+
+    def _wait_stopped(self, cloud_id: str) -> None:
+        deadline, pause = time.monotonic() + self.settings.resize_wait, 0.2
+        while self._instance(cloud_id).get("State", {}).get("Name") != "stopped":
+            if time.monotonic() >= deadline:
+                raise TransientError(
+                    f"aws: instance {cloud_id} is still stopping to be resized; the next "
+                    "call carries on",
+                    reason="ResizeInProgress",
+                )
+            time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
+            pause = min(pause * 2, 5.0)
+
+    @bounded
+    def snapshot(self, cloud_id: str, name: str) -> CloudImage:
+        """The AMI of the installation's snapshot `name`, made now if there is none."""
+        return amis.make(self.client, self.region.installation_id, cloud_id, name)
+
+    @bounded
+    def snapshots(self) -> list[CloudImage]:
+        """The installation's AMIs `snapshot` made, in one paginated `DescribeImages`."""
+        return amis.listing(self.client, self.region.installation_id)
+
+    @bounded
+    def delete_snapshot(self, image_id: str) -> None:
+        """Deregister the AMI and delete its EBS snapshots."""
+        amis.delete(self.client, self.region.installation_id, image_id)
 
     @bounded
     def launch_data(self, cloud_id: str) -> str:

@@ -1,23 +1,33 @@
-"""Between vertice's types and EC2's shapes: states, instances, and a spec's launch arguments.
+"""Between vertice's types and EC2's shapes: states, instances, images, launch arguments.
 
 Pure functions, no I/O: what `run_instances` is asked for a spec (image and
 instance type from the region settings, tags, cloud-init user data carrying
-the launch credential), and what an EC2 instance document means to vertice.
+the launch credential), and what an EC2 instance or AMI document means to vertice.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from vertice_core.driver import TAG_KEY, Instance, InstanceSpec
+from vertice_core.driver import (
+    TAG_KEY,
+    TAG_SNAPSHOT,
+    CloudImage,
+    ImageState,
+    Instance,
+    InstanceSpec,
+    SizeSpec,
+)
 from vertice_core.errors import TerminalError
 from vertice_core.model.status import InstanceState
 from vertice_driver_aws import AwsSettings
 from vertice_drivers.cloudinit import cloud_config
 
 if TYPE_CHECKING:
-    from mypy_boto3_ec2.type_defs import InstanceTypeDef
+    from mypy_boto3_ec2.type_defs import ImageTypeDef, InstanceTypeDef
 
 #: EC2 instance states onto vertice's. `shutting-down` cannot be undone, so it counts as
 #: terminated; `stopping` is a transition like `pending` (start would be refused meanwhile).
@@ -35,6 +45,18 @@ LIVE_STATES = ("pending", "running", "stopping", "stopped")
 
 #: The tag EC2's console shows as an instance's name.
 NAME_TAG = "Name"
+
+#: AMI states onto vertice's image states (`transient` is EC2's own "on its way"; an AMI
+#: `deregistered`, `failed`, `invalid`, `error` or `disabled` will not launch).
+IMAGE_STATES: Mapping[str, ImageState] = {
+    "pending": ImageState.PENDING,
+    "transient": ImageState.PENDING,
+    "available": ImageState.AVAILABLE,
+}
+#: What an AMI's name may hold (CreateImage: 3 to 128 of these characters).
+_AMI_NAME = re.compile(r"[A-Za-z0-9()\[\] ./'@_-]{3,128}")
+#: The tag of a stopped instance that `resize` starts again once its type is changed.
+RESTART_TAG = "vertice-resize-restart"
 
 
 def state_of(name: str) -> InstanceState:
@@ -55,7 +77,28 @@ def instance_of(item: InstanceTypeDef, fallback_tags: Mapping[str, str] | None =
         private_ipv4=item.get("PrivateIpAddress", ""),
         tags=tags,
         created_at=item.get("LaunchTime"),
+        size=item.get("InstanceType", ""),
     )
+
+
+def image_of(item: ImageTypeDef) -> CloudImage:
+    """vertice's view of an AMI `snapshot` made: named by its snapshot name."""
+    tags = {tag["Key"]: tag["Value"] for tag in item.get("Tags", []) if "Key" in tag}
+    return CloudImage(
+        id=item.get("ImageId", ""),
+        name=tags.get(TAG_SNAPSHOT, ""),
+        description=item.get("Name", ""),
+        state=IMAGE_STATES.get(item.get("State", ""), ImageState.ERROR),
+    )
+
+
+def ami_name(installation: str, name: str) -> str:
+    """The AMI name of the installation's snapshot `name`: unique in the account (EC2
+    refuses a second AMI of that name), so two installations sharing one never collide."""
+    wanted = f"vertice-{installation}-{name}"
+    if _AMI_NAME.fullmatch(wanted):
+        return wanted
+    return f"vertice-{hashlib.sha256(f'{installation}/{name}'.encode()).hexdigest()[:40]}"
 
 
 def image_for(spec: InstanceSpec, settings: AwsSettings) -> str:
@@ -75,14 +118,19 @@ def image_for(spec: InstanceSpec, settings: AwsSettings) -> str:
 
 def instance_type_for(spec: InstanceSpec, settings: AwsSettings) -> str:
     """The EC2 instance type of the spec's flavor (mapped, or the flavor's own name)."""
-    mapped = settings.instance_types.get(spec.size.name)
+    return instance_type_of(spec.size, settings)
+
+
+def instance_type_of(size: SizeSpec, settings: AwsSettings) -> str:
+    """The EC2 instance type of a flavor (mapped, or the flavor's own name)."""
+    mapped = settings.instance_types.get(size.name)
     if mapped:
         return mapped
-    if "." in spec.size.name:
-        return spec.size.name
+    if "." in size.name:
+        return size.name
     known = ", ".join(sorted(settings.instance_types)) or "none"
     raise TerminalError(
-        f"aws: no instance type is configured for flavor {spec.size.name!r} in this region "
+        f"aws: no instance type is configured for flavor {size.name!r} in this region "
         f"(mapped flavors: {known})",
         reason="FlavorNotMapped",
     )
@@ -97,7 +145,7 @@ def run_arguments(spec: InstanceSpec, settings: AwsSettings, token: str) -> dict
     """The keyword arguments of `run_instances` for one instance of `spec`."""
     tags = [{"Key": k, "Value": v} for k, v in sorted(tags_of(spec).items())]
     arguments: dict[str, Any] = {
-        "ImageId": image_for(spec, settings),
+        "ImageId": spec.image_id or image_for(spec, settings),
         "InstanceType": instance_type_for(spec, settings),
         "MinCount": 1,
         "MaxCount": 1,

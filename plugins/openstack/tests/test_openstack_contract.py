@@ -54,3 +54,7 @@ class TestOpenStackContract(DriverContract):
     def launch_data(self, peer):
         # Nova shows a server's user data to administrators only: read it from the peer.
         return lambda instance: peer.launch_data(instance.cloud_id)
+
+    @pytest.fixture
+    def launched_image(self, peer):
+        return lambda instance: peer.cloud.servers[instance.cloud_id].image_id

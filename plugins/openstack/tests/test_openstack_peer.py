@@ -154,4 +154,11 @@ def test_the_drivers_create_asks_as_the_recorded_create_does(make_driver, peer):
 
 
 def test_actions_are_the_recorded_action_bodies(peer):
-    assert peer.actions == {"os-start": "start", "os-stop": "stop", "reboot": "reboot"}
+    assert peer.actions == {
+        "os-start": "start",
+        "os-stop": "stop",
+        "reboot": "reboot",
+        "resize": "resize",
+        "confirmResize": "confirm_resize",
+        "createImage": "create_image",
+    }

@@ -174,6 +174,9 @@ class OpenStackSettings:
     #: terminal fault (a disk too small for the image...) fails the create of the next one,
     #: while the image and flavor are the same; 0: never.
     fault_window: float = attrs.field(default=120.0, validator=_at_least(0))
+    #: Seconds `resize` waits for Nova to finish a resize (and its confirmation) before it
+    #: answers ResizeInProgress; the next call carries on from where Nova is.
+    resize_wait: float = attrs.field(default=30.0, validator=_at_least(0))
 
     def __attrs_post_init__(self) -> None:
         for problem in (
@@ -240,6 +243,8 @@ DRIVER = DriverInfo(
             Capability.PRIVATE_IPV4,
             Capability.SSH_KEY,
             Capability.ROOT_PASSWORD,
+            Capability.RESIZE,
+            Capability.SNAPSHOT,
         }
     ),
     settings=OpenStackSettings,

@@ -1,4 +1,5 @@
-"""The `openstack` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images.
+"""The `openstack` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images
+(and the day-2 ones, resize and snapshots, in `vertice_driver_openstack.day2`).
 
 One openstacksdk connection per region (see `client`). Every server vertice
 creates is named after its key and carries vertice's tags as Nova metadata
@@ -43,10 +44,11 @@ from vertice_core.driver import (
     Instance,
     InstanceSpec,
     RegionConfig,
+    SizeSpec,
 )
 from vertice_core.errors import TransientError
 from vertice_core.model.status import InstanceState
-from vertice_driver_openstack import OpenStackSettings, is_uuid
+from vertice_driver_openstack import OpenStackSettings, day2, is_uuid
 from vertice_driver_openstack.client import (
     call,
     fault_error,
@@ -59,13 +61,13 @@ from vertice_driver_openstack.translate import (
     create_attrs,
     fault_created,
     first_incarnation,
+    flavor_for,
     image_ref,
     instance_of,
     is_ours,
     key_pair_name,
     name_pattern,
     newest_active,
-    pick_flavor,
     server_fields,
     slot_of,
 )
@@ -167,7 +169,7 @@ class OpenStackDriver(Driver):
                 found = instance_of(server, installation)
                 assert found is not None  # is_ours held
                 return found
-        image_id, flavor = self._image_id(spec), self._flavor(spec)
+        image_id, flavor = self._image_id(spec), self.nova_flavor(spec.size)
         if self.settings.fault_window > 0 and not first_incarnation(spec.key, spec.assembly_id):
             # The assembly's servers deleted lately too (Nova lists them, with their
             # faults, to a listing with `changes-since`).
@@ -230,6 +232,8 @@ class OpenStackDriver(Driver):
             )
 
     def _image_id(self, spec: InstanceSpec) -> str:
+        if spec.image_id:
+            return spec.image_id  # a snapshot's Glance id, as `day2.snapshot` gave it
         kind, value = image_ref(spec, self.settings)
         if kind == "id":
             return value
@@ -242,10 +246,10 @@ class OpenStackDriver(Driver):
         )
         return newest_active(images, value)
 
-    def _flavor(self, spec: InstanceSpec) -> dict[str, Any]:
-        """The Nova flavor (id, name...) the spec's size is created with."""
+    def nova_flavor(self, size: SizeSpec) -> dict[str, Any]:
+        """The Nova flavor (id, name...) a size is created (or resized) with."""
         flavors = self._nova_flavors()
-        flavor_id = pick_flavor(spec, self.settings, flavors)
+        flavor_id = flavor_for(size, self.settings, flavors)
         return next(f for f in flavors if f["id"] == flavor_id)
 
     def _nova_flavors(self) -> list[dict[str, Any]]:
@@ -360,6 +364,21 @@ class OpenStackDriver(Driver):
         """Reboot a running server in place (`reboot_type`: same id, disk and addresses)."""
         methods = {"ACTIVE": "reboot_server", "REBOOT": None, "HARD_REBOOT": None}
         self._act(cloud_id, "reboot", lambda status: _pick(methods, status, cloud_id, "reboot"))
+
+    # -- day-2 operations (`day2`) --
+
+    def resize(self, cloud_id: str, size: SizeSpec) -> None:
+        """Resize with Nova's resize and confirmResize (it keeps the power state)."""
+        day2.resize(self, cloud_id, size)
+
+    def snapshot(self, cloud_id: str, name: str) -> CloudImage:
+        return day2.snapshot(self, cloud_id, name)
+
+    def snapshots(self) -> list[CloudImage]:
+        return day2.snapshots(self)
+
+    def delete_snapshot(self, image_id: str) -> None:
+        day2.delete_snapshot(self, image_id)
 
     # -- what the cloud offers --
 

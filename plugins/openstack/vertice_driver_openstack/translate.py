@@ -27,8 +27,12 @@ from vertice_core.driver import (
     TAG_ASSEMBLY,
     TAG_INSTALLATION,
     TAG_KEY,
+    TAG_SNAPSHOT,
+    CloudImage,
+    ImageState,
     Instance,
     InstanceSpec,
+    SizeSpec,
 )
 from vertice_core.errors import TerminalError
 from vertice_driver_openstack import OpenStackSettings, is_uuid
@@ -169,6 +173,7 @@ def instance_of(server: Mapping[str, Any], installation: str) -> Instance | None
         private_ipv4=private,
         tags=tags,
         created_at=created_at(server),
+        size=str(server.get("flavor_name") or ""),
     )
 
 
@@ -206,22 +211,27 @@ def newest_active(images: Iterable[Mapping[str, Any]], name: str) -> str:
 def pick_flavor(
     spec: InstanceSpec, settings: OpenStackSettings, flavors: Iterable[Mapping[str, Any]]
 ) -> str:
-    """The Nova flavor id for the spec's size: the mapped one (by name or id), else the one
-    named like the size, else the smallest enabled flavor that fits its CPUs, memory and
-    disk."""
+    """The Nova flavor id for the spec's size (`flavor_for`)."""
+    return flavor_for(spec.size, settings, flavors)
+
+
+def flavor_for(
+    size: SizeSpec, settings: OpenStackSettings, flavors: Iterable[Mapping[str, Any]]
+) -> str:
+    """The Nova flavor id for a size: the mapped one (by name or id), else the one named
+    like the size, else the smallest enabled flavor that fits its CPUs, memory and disk."""
     offered = [f for f in flavors if not f.get("is_disabled")]
-    mapped = settings.flavors.get(spec.size.name)
-    wanted = mapped or spec.size.name
+    mapped = settings.flavors.get(size.name)
+    wanted = mapped or size.name
     for flavor in offered:
         if wanted in (str(flavor.get("id")), str(flavor.get("name"))):
             return str(flavor["id"])
     if mapped:
         raise TerminalError(
-            f"openstack: flavor {mapped!r} (for flavor {spec.size.name!r}) is not offered in "
+            f"openstack: flavor {mapped!r} (for flavor {size.name!r}) is not offered in "
             "this region",
             reason="FlavorNotFound",
         )
-    size = spec.size
     fitting = [
         f
         for f in offered
@@ -293,3 +303,49 @@ def fault_created(fault: Mapping[str, Any] | None) -> datetime | None:
         return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
     except ValueError:
         return None
+
+
+# -- snapshots: Glance images a server's `createImage` made --
+
+#: Glance's image statuses onto vertice's image states (`killed`: the upload failed;
+#: `deactivated`: an administrator made it unlaunchable).
+IMAGE_STATES: Mapping[str, ImageState] = {
+    "queued": ImageState.PENDING,
+    "saving": ImageState.PENDING,
+    "uploading": ImageState.PENDING,
+    "importing": ImageState.PENDING,
+    "active": ImageState.AVAILABLE,
+}
+
+
+def image_fields(image: Any) -> dict[str, Any]:
+    """The mapping `snapshot_of` reads, from an openstacksdk `Image` (Glance v2 shows
+    properties as top-level keys; the SDK keeps those it does not know in `properties`)."""
+    return {
+        "id": str(image.id),
+        "name": str(image.name or ""),
+        "status": str(image.status or ""),
+        "properties": {str(k): v for k, v in dict(image.properties or {}).items()},
+    }
+
+
+def snapshot_metadata(installation: str, name: str) -> dict[str, str]:
+    """The createImage metadata (the image's properties) of an installation's snapshot."""
+    return {TAG_INSTALLATION: installation, TAG_SNAPSHOT: name[:MAX_METADATA]}
+
+
+def is_our_image(image: Mapping[str, Any], installation: str) -> bool:
+    """Whether a Glance image is a snapshot of this installation."""
+    properties = image.get("properties") or {}
+    return properties.get(TAG_INSTALLATION) == installation and bool(properties.get(TAG_SNAPSHOT))
+
+
+def snapshot_of(image: Mapping[str, Any]) -> CloudImage:
+    """vertice's view of a snapshot image: its id, its snapshot name, its state."""
+    properties = image.get("properties") or {}
+    return CloudImage(
+        id=str(image["id"]),
+        name=str(properties.get(TAG_SNAPSHOT, "")),
+        description=str(image.get("name") or ""),
+        state=IMAGE_STATES.get(str(image.get("status") or ""), ImageState.ERROR),
+    )

@@ -10,6 +10,8 @@ outside the driver's package, so it is not part of the wheel a user installs:
 * `cloud`: the model: one project's servers, whose states move with time as
   Nova's do (BUILD -> ACTIVE or ERROR with a fault, stop, start, reboot,
   delete), key pairs, flavors, images, the instance quota, and Nova's checks;
+* `day2`: the day-2 actions on that model: Nova's resize and confirmResize,
+  createImage (a Glance snapshot image), and Glance's image show and delete;
 * `peer`: the HTTP server: version discovery, Keystone v3 tokens and catalog,
   the Nova and Glance paths openstacksdk calls, token checks, paging, and
   faults on cue.
@@ -19,6 +21,7 @@ or keystoneauth1: the real SDK talks to it unmodified.
 """
 
 from openstack_peer.cloud import Cloud, NovaError, Server
+from openstack_peer.day2 import OperatedCloud
 from openstack_peer.documents import Recorded
 from openstack_peer.peer import (
     APP_CRED_ID,
@@ -48,6 +51,7 @@ __all__ = [
     "Fault",
     "NovaError",
     "OpenStackPeer",
+    "OperatedCloud",
     "Recorded",
     "Server",
 ]

@@ -209,8 +209,11 @@ class Cloud:
         if not isinstance(server, dict) or not server.get("name"):
             raise NovaError(400, "Invalid input for field/attribute server.")
         image = str(server.get("imageRef") or "")
-        if image not in {i["id"] for i in self.images}:
+        status = {i["id"]: i.get("status") for i in self.images}
+        if image not in status:
             raise NovaError(400, "Can not find requested image")
+        if status[image] != "active":
+            raise NovaError(400, f"Image {image} is not active.")
         flavor = self.flavor(str(server.get("flavorRef") or ""))
         key_name = server.get("key_name")
         if key_name is not None and key_name not in self.keypairs:
@@ -264,8 +267,11 @@ class Cloud:
 
     # -- acting --
 
-    def action(self, server_id: str, body: dict[str, Any], names: dict[str, str]) -> None:
-        """`POST /servers/{id}/action` (the actions of the recorded samples)."""
+    def action(
+        self, server_id: str, body: dict[str, Any], names: dict[str, str]
+    ) -> tuple[int, Any] | None:
+        """`POST /servers/{id}/action` (the actions of the recorded samples): the reply's
+        status and body when it is not 202 without one."""
         if len(body) != 1 or next(iter(body)) not in names:
             raise NovaError(400, "There is no such action: " + ", ".join(sorted(body)))
         ((action, argument),) = body.items()
@@ -279,8 +285,9 @@ class Cloud:
                     f"{server.task_state}",
                 )
             if action in server.ignored:
-                return
-            getattr(self, f"_{verb}")(server, action, argument)
+                return None
+            reply: tuple[int, Any] | None = getattr(self, f"_{verb}")(server, action, argument)
+            return reply
 
     def _refuse(self, server: Server, action: str) -> NovaError:
         return NovaError(

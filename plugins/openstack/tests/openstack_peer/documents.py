@@ -45,6 +45,11 @@ SAMPLES = {
     "start": "nova_server-action-start.json",
     "stop": "nova_server-action-stop.json",
     "reboot": "nova_server-action-reboot.json",
+    "resize": "nova_server-action-resize.json",
+    "confirm_resize": "nova_server-action-confirm-resize.json",
+    "create_image": "nova_server-action-create-image.json",
+    "image_created": "nova_v2.45_server-action-create-image-resp.json",
+    "image": "glance_image-show-response.json",
     "image_versions": "glance_image-versions-response.json",
     "images": "glance_images-list-response.json",
 }
@@ -350,7 +355,7 @@ def keypair(recorded: Recorded, *, imported: bool, values: Mapping[str, Any]) ->
 def action_names(recorded: Recorded) -> dict[str, str]:
     """The server actions of the recorded action bodies: `{"os-start": "start", ...}`."""
     names = {}
-    for sample in ("start", "stop", "reboot"):
+    for sample in ("start", "stop", "reboot", "resize", "confirm_resize", "create_image"):
         ((action, _),) = recorded(sample).items()
         names[action] = sample
     return names

@@ -8,8 +8,9 @@ Paths:
 * `/<region>/<interface>/compute[/v2.1[/<project>]]/...`: version discovery, servers
   (`detail` listing with `limit`, `marker`, `name`, `changes-since` and `servers_links`
   next links; show, create, `action`, delete), flavors, key pairs;
-* `/<region>/<interface>/image[/v2/images]`: version discovery, images (`name`, `limit`,
-  `marker`, `next`).
+* `/<region>/<interface>/image[/v2/images]`: version discovery, images (`name`,
+  `visibility`, `limit`, `marker`, `next`), and one image (show, delete:
+  `day2`, with Nova's resize, confirmResize and createImage).
 
 The catalog names two regions (RegionOne, RegionTwo) and the three interfaces of the
 recorded catalog, each its own path prefix: every call is recorded with the region and
@@ -37,7 +38,7 @@ from typing import Any
 
 import attrs
 
-from openstack_peer import documents
+from openstack_peer import day2, documents
 from openstack_peer.cloud import NETWORK_NAME, Cloud, NovaError, Server, iso
 from openstack_peer.documents import Recorded
 
@@ -91,7 +92,13 @@ class OpenStackPeer:
 
     def __init__(self, recorded: Recorded | None = None) -> None:
         self.recorded = recorded or Recorded()
-        self.cloud = Cloud(flavors=[], images=documents.images(self.recorded))
+        self.cloud: Cloud = day2.OperatedCloud(
+            flavors=[],
+            images=documents.images(self.recorded),
+            recorded=self.recorded,
+            project_id=PROJECT_ID,
+            user_id=USER_ID,
+        )
         self.actions = documents.action_names(self.recorded)
         self.faults: dict[str, Fault] = {}
         self.calls: list[Call] = []
@@ -171,7 +178,7 @@ class OpenStackPeer:
         """Make `action` (or "*": every action) misbehave (see `Fault`). Actions:
         identity.discover, identity.token, compute.discover, servers.list, servers.get,
         servers.create, servers.action, servers.delete, flavors.list, keypairs.get,
-        keypairs.create, image.discover, images.list."""
+        keypairs.create, image.discover, images.list, images.get, images.delete."""
         with self.lock:
             self.faults[action] = Fault(**how)
 
@@ -423,6 +430,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             )
         if rest == "/v2/images" and method == "GET":
             return "images.list", "", region, interface, lambda q, b: self._images(q, base)
+        found = re.fullmatch(r"/v2/images/(?P<id>[^/]+)", rest)
+        if found is not None and method in ("GET", "DELETE"):
+            glance = day2.Glance(self.peer.recorded, self.peer.cloud, found["id"])
+            action = "images.get" if method == "GET" else "images.delete"
+            return action, found["id"], region, interface, getattr(glance, action[7:])
         return None
 
     # -- Keystone --
@@ -483,9 +495,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # -- Glance --
 
     def _images(self, query: dict[str, list[str]], base: str) -> tuple[int, Any, dict[str, str]]:
+        self.peer.cloud.tick()  # uploads finish with time, as builds do
         items = self.peer.cloud.images
         if "name" in query:
             items = [i for i in items if i["name"] == query["name"][0]]
+        if "visibility" in query:
+            items = [i for i in items if i.get("visibility") == query["visibility"][0]]
         limit = int(query.get("limit", ["25"])[0])
         if "marker" in query:
             ids = [i["id"] for i in items]
@@ -615,8 +630,8 @@ class _Nova:
         return 202, reply, self._headers()
 
     def servers_action(self, _query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
-        self.cloud.action(self.target, body or {}, self.peer.actions)
-        return 202, None, self._headers()
+        status, reply = self.cloud.action(self.target, body or {}, self.peer.actions) or (202, None)
+        return status, reply, self._headers()
 
     def servers_delete(self, _query: Any, _body: Any) -> tuple[int, Any, dict[str, str]]:
         self.cloud.delete(self.target)

@@ -1,0 +1,218 @@
+"""The driver contract's checks of the day-2 capabilities: `RESIZE` and `SNAPSHOT`.
+
+A mixin of `vertice_drivers.testkit.DriverContract` (subclass that, not this):
+its checks use the contract's helpers (`create`, `running`, `settle`...) and
+fixtures (`driver`, `make_spec`, `cleanup`). Each claimed capability is checked
+so that a driver which claims it but ignores the call fails: a resize must show
+in the observed `Instance.size` (compared with an instance created at that size),
+a snapshot must be listed, become available and launch (the instance launched
+from it, when the driver's tests give a `launched_image` fixture), and be gone
+once deleted. An unclaimed one must refuse: its verbs raise TerminalError naming
+the capability.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+import pytest
+
+from vertice_core.driver import (
+    Capability,
+    CloudImage,
+    Driver,
+    ImageState,
+    Instance,
+    InstanceSpec,
+    SizeSpec,
+)
+from vertice_core.errors import TerminalError, TransientError
+from vertice_core.model.status import InstanceState
+
+#: The size the refused verbs are called with.
+_SIZE = SizeSpec("small", 1, 1024, 10)
+
+
+class _Contract(Protocol):
+    """What the checks use of `DriverContract`."""
+
+    settle_timeout: float
+    settle_interval: float
+
+    def find(self, driver: Driver, key: str) -> list[Instance]: ...
+
+    def settle(
+        self, driver: Driver, key: str, accept: Callable[[list[Instance]], bool]
+    ) -> list[Instance]: ...
+
+    def running(self, driver: Driver, key: str) -> Instance: ...
+
+    def create(
+        self, driver: Driver, make_spec: Callable[..., InstanceSpec], cleanup: list[str], **kw: Any
+    ) -> tuple[InstanceSpec, Instance]: ...
+
+    def capable(self, driver: Driver, capability: Capability) -> None: ...
+
+    def until_done(self, call: Callable[[], Any]) -> Any: ...
+
+    def listed_snapshots(
+        self, driver: Driver, accept: Callable[[list[CloudImage]], bool]
+    ) -> list[CloudImage]: ...
+
+
+class DayTwoContract:
+    """The day-2 checks (mixed into `DriverContract`)."""
+
+    # -- fixtures a subclass may override --
+
+    @pytest.fixture
+    def other_size(self) -> SizeSpec:
+        """A size `make_spec`'s instances can be resized to; override for this cloud."""
+        return SizeSpec("medium", 2, 4096, 40)
+
+    @pytest.fixture
+    def snapshot_cleanup(self, driver: Driver) -> Iterator[list[str]]:
+        """Image ids to delete after the test, whatever happens."""
+        made: list[str] = []
+        yield made
+        for image_id in made:
+            with contextlib.suppress(Exception):  # best effort: the test already reported
+                driver.delete_snapshot(image_id)
+
+    # -- helpers --
+
+    def until_done(self: _Contract, call: Callable[[], Any]) -> Any:
+        """Call a day-2 verb again while it raises TransientError (a resize the cloud is
+        still working on), as the reconciler would; fail after the timeout."""
+        deadline = time.monotonic() + self.settle_timeout
+        while True:
+            try:
+                return call()
+            except TransientError as error:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"still failing after {self.settle_timeout}s: {error}")
+            time.sleep(self.settle_interval)
+
+    def listed_snapshots(
+        self: _Contract, driver: Driver, accept: Callable[[list[CloudImage]], bool]
+    ) -> list[CloudImage]:
+        """List the snapshots until `accept` holds; fail after the timeout."""
+        deadline = time.monotonic() + self.settle_timeout
+        while True:
+            found = driver.snapshots()
+            if accept(found):
+                return found
+            if time.monotonic() > deadline:
+                states = [(i.id, i.name, i.state.value) for i in found]
+                pytest.fail(f"snapshots not settled after {self.settle_timeout}s: {states}")
+            time.sleep(self.settle_interval)
+
+    # -- the checks --
+
+    def test_resize_keeps_the_instance_and_its_state(
+        self: _Contract,
+        driver: Driver,
+        make_spec: Callable[..., InstanceSpec],
+        cleanup: list[str],
+        other_size: SizeSpec,
+    ) -> None:
+        self.capable(driver, Capability.RESIZE)
+        spec, created = self.create(driver, make_spec, cleanup)
+        # How the cloud reports `other_size`: an instance created with it.
+        reference, _ = self.create(driver, make_spec, cleanup, size=other_size)
+        before = self.running(driver, spec.key)
+        wanted = self.running(driver, reference.key).size
+        assert before.size, "a driver claiming resize reports Instance.size"
+        assert wanted != before.size, f"other_size is reported as {wanted!r}, as before"
+        self.until_done(lambda: driver.resize(created.cloud_id, other_size))
+        (after,) = self.settle(driver, spec.key, _one(InstanceState.RUNNING, wanted))
+        assert after.cloud_id == created.cloud_id
+        # Resizing to the size it has succeeds at once and leaves it alone (no restart).
+        driver.resize(created.cloud_id, other_size)
+        (same,) = self.find(driver, spec.key)
+        assert (same.cloud_id, same.state, same.size) == (
+            created.cloud_id,
+            InstanceState.RUNNING,
+            wanted,
+        )
+        if Capability.START_STOP not in type(driver).info.capabilities:
+            return
+        # A stopped instance is resized and stays stopped.
+        driver.stop(created.cloud_id)
+        self.settle(driver, spec.key, _one(InstanceState.STOPPED))
+        self.until_done(lambda: driver.resize(created.cloud_id, spec.size))
+        (back,) = self.settle(driver, spec.key, _one(InstanceState.STOPPED, before.size))
+        assert back.cloud_id == created.cloud_id
+
+    def test_snapshot_is_idempotent_by_name_and_launchable(
+        self: _Contract,
+        request: pytest.FixtureRequest,
+        driver: Driver,
+        make_spec: Callable[..., InstanceSpec],
+        cleanup: list[str],
+        snapshot_cleanup: list[str],
+    ) -> None:
+        self.capable(driver, Capability.SNAPSHOT)
+        spec, created = self.create(driver, make_spec, cleanup)
+        self.running(driver, spec.key)
+        name = f"testkit-snap-{time.time_ns() % 10**12}"
+        first = self.until_done(lambda: driver.snapshot(created.cloud_id, name))
+        snapshot_cleanup.append(first.id)
+        second = driver.snapshot(created.cloud_id, name)
+        snapshot_cleanup.append(second.id)
+        assert (second.id, second.name, first.name) == (first.id, name, name)
+        listed = self.listed_snapshots(
+            driver,
+            lambda found: any(i.id == first.id and i.state is ImageState.AVAILABLE for i in found),
+        )
+        assert [i.id for i in listed if i.name == name] == [first.id]
+        foreign = _fixture_or_none(request, "foreign_driver")
+        if foreign is not None:
+            assert all(i.id != first.id for i in foreign.snapshots())
+        # The image launches: an instance created from it runs, and was launched from it
+        # (not from the plan's image) where the tests can tell.
+        restored, _ = self.create(driver, make_spec, cleanup, image_id=first.id)
+        instance = self.running(driver, restored.key)
+        launched_image = _fixture_or_none(request, "launched_image")
+        if launched_image is not None:
+            assert launched_image(instance) == first.id
+        driver.delete_snapshot(first.id)
+        driver.delete_snapshot(first.id)  # already gone: still a success
+        self.listed_snapshots(driver, lambda found: all(i.id != first.id for i in found))
+
+    def test_unclaimed_day2_operations_are_refused(self, driver: Driver) -> None:
+        """Without its capability a day-2 verb raises TerminalError naming it, so that
+        nothing uses a verb the driver does not claim to honour."""
+        verbs: dict[Capability, list[Callable[[], Any]]] = {
+            Capability.RESIZE: [lambda: driver.resize("vertice-testkit-none", _SIZE)],
+            Capability.SNAPSHOT: [
+                lambda: driver.snapshot("vertice-testkit-none", "testkit"),
+                driver.snapshots,
+                lambda: driver.delete_snapshot("vertice-testkit-none"),
+            ],
+        }
+        unclaimed = [c for c in verbs if c not in type(driver).info.capabilities]
+        if not unclaimed:
+            pytest.skip("the driver claims every day-2 capability")
+        for capability in unclaimed:
+            for verb in verbs[capability]:
+                with pytest.raises(TerminalError, match=capability.value):
+                    verb()
+
+
+def _one(state: InstanceState, size: str | None = None) -> Callable[[list[Instance]], bool]:
+    """Accepts a single instance in `state` (and of `size`, when given)."""
+    return lambda found: (
+        len(found) == 1 and found[0].state is state and size in (None, found[0].size)
+    )
+
+
+def _fixture_or_none(request: pytest.FixtureRequest, name: str) -> Any:
+    """The value of an optional fixture, or None when the driver's tests give none."""
+    try:
+        return request.getfixturevalue(name)
+    except pytest.FixtureLookupError:
+        return None
