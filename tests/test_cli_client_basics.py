@@ -131,7 +131,8 @@ def test_plans_regions_and_flavors_are_tables(cli):
     assert regions[0].split() == ["NAME", "CLOUD", "TYPE", "PROVIDER", "REGION", "DESCRIPTION"]
     assert regions[1].split()[:2] == ["local", "sim"]
     flavors = cli("flavors", "--region", "local").stdout.splitlines()
-    assert flavors[0].split() == ["NAME", "CPU", "RAM", "DISK", "REGIONS", "PRICE/HOUR"]
+    headers = ["NAME", "CPU", "RAM", "DISK", "REGIONS", "PRICE/HOUR", "STOPPED/HOUR"]
+    assert flavors[0].split() == headers
     assert {line.split()[0] for line in flavors[1:]} == {"small", "medium", "large"}
     as_json = json.loads(cli("flavors", "-o", "json").stdout)
     assert {f["name"] for f in as_json} == {"small", "medium", "large"}

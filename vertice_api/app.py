@@ -18,6 +18,7 @@ from vertice_api.observe import MetricsResource, RequestMetrics
 from vertice_api.ratelimit import FailureLimiter
 from vertice_api.resources import (
     assemblies,
+    billing,
     builds,
     catalog,
     discovery,
@@ -27,6 +28,7 @@ from vertice_api.resources import (
     quotas,
     rehearsal,
     scalers,
+    snapshots,
     tenancy,
 )
 from vertice_api.resources import routes as routes_
@@ -85,6 +87,10 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
         ("/v3/quotas", quotas.Quotas(ctx)),
         ("/v3/quotas/{project}", quotas.QuotaItem(ctx)),
         ("/v3/quotas/{project}/{region}", quotas.QuotaItem(ctx)),
+        ("/v3/billing/usage", billing.Usage(ctx)),
+        ("/v3/balances", billing.Balances(ctx)),
+        ("/v3/balances/{project}", billing.BalanceItem(ctx)),
+        ("/v3/balances/{project}/credits", billing.Credits(ctx)),
         ("/v3/regions", catalog.Regions(ctx)),
         ("/v3/regions/{name}", catalog.RegionItem(ctx)),
         ("/v3/flavors", catalog.Flavors(ctx)),
@@ -93,6 +99,9 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
         ("/v3/routes/{route_id}", routes_.RouteItem(ctx)),
         ("/v3/scalers", scalers.Scalers(ctx)),
         ("/v3/scalers/{scaler_id}", scalers.ScalerItem(ctx)),
+        ("/v3/assembly/{assembly_id}/snapshots", snapshots.AssemblySnapshots(ctx)),
+        ("/v3/snapshots", snapshots.Snapshots(ctx)),
+        ("/v3/snapshots/{snapshot_id}", snapshots.SnapshotItem(ctx)),
         ("/v3/builds", builds.Builds(ctx)),
         ("/v3/builds/{build_id}", builds.BuildItem(ctx)),
         ("/v3/builds/{build_id}/log", builds.BuildLog(ctx)),

@@ -20,6 +20,7 @@ from vertice_core.service.builds import BuildService
 from vertice_core.service.catalog import CatalogCache
 from vertice_core.service.routes import RouteService
 from vertice_core.service.scalers import QueryCheck, ScalerService
+from vertice_core.service.snapshots import SnapshotService
 from vertice_core.service.webhooks import WebhookService
 from vertice_core.store import Store
 
@@ -48,6 +49,8 @@ class AppContext:
     routes: RouteService = attrs.field(init=False)
     #: The scalers' operations (their queries checked by the configured Prometheus).
     scalers: ScalerService = attrs.field(init=False)
+    #: The snapshots' operations (the capabilities read from the drivers' metadata).
+    snapshots: SnapshotService = attrs.field(init=False)
     #: The builds' operations.
     builds: BuildService = attrs.field(init=False, factory=BuildService)
     #: The push webhooks' operations.
@@ -68,9 +71,14 @@ class AppContext:
         object.__setattr__(self, "routes", RouteService(service))
         object.__setattr__(self, "scalers", ScalerService(service, _query_check(self.config)))
         object.__setattr__(self, "webhooks", WebhookService(self.box))
+        object.__setattr__(self, "snapshots", SnapshotService(service, self._capabilities))
 
     #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
     token_cache_seconds: float = 5.0
+
+    def _capabilities(self, cloud_type: str) -> frozenset[str]:
+        """What the driver of `cloud_type` claims, from its metadata (its SDK not loaded)."""
+        return frozenset(c.value for c in self.registry.info(cloud_type).capabilities)
 
     def announce(self, recorded: Sequence[tuple[Event, str | None]]) -> None:
         """Hand the events a request stored (each with its project's id) to the plugins'

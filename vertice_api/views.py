@@ -189,6 +189,7 @@ def flavor(row: FlavorRow) -> dict[str, Any]:
         regions=list(row.regions),
         price_per_hour=row.price_per_hour,
         region_prices=dict(row.region_prices or {}),
+        stopped_price_per_hour=row.stopped_price_per_hour,
         currency=row.currency,
     )
     return doc

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import attrs
 
+from vertice_core.billing.policy import PolicySettings
+
 #: The most instances one assembly may declare unless `VERTICE_MAX_REPLICAS` says otherwise.
 DEFAULT_MAX_REPLICAS = 100
 
@@ -90,6 +92,9 @@ class Config:
     request_timeout: int = 30
     #: How `vertice serve` serves and how the processes log.
     server: ServerSettings = attrs.field(factory=ServerSettings)
+    #: The balance policy (see docs/billing.md): warnings, and with enforcement the
+    #: refusal, stop and deletion of what a project whose balance ran out runs.
+    billing: PolicySettings = attrs.field(factory=PolicySettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -121,6 +126,12 @@ class Config:
                 access_log=_flag(env, "VERTICE_ACCESS_LOG"),
                 log_level=_choice(env, "VERTICE_LOG_LEVEL", LOG_LEVELS, "info"),
                 log_format=_choice(env, "VERTICE_LOG_FORMAT", LOG_FORMATS, "text"),
+            ),
+            billing=PolicySettings(
+                warn_below=_amount(env, "VERTICE_BILLING_WARN_BELOW"),
+                enforce=_flag(env, "VERTICE_BILLING_ENFORCE"),
+                stop_after=_positive(env, "VERTICE_BILLING_STOP_AFTER", 86400),
+                delete_after=_optional_positive(env, "VERTICE_BILLING_DELETE_AFTER"),
             ),
         )
 
@@ -173,6 +184,25 @@ def port(env: Mapping[str, str], name: str, default: int) -> int:
     if not 1 <= value <= 65535:
         raise ValueError(f"{name} must be a port number from 1 to 65535, not {text!r}")
     return value
+
+
+def _amount(env: Mapping[str, str], name: str) -> float | None:
+    """A non-negative amount of money (unset: None); a wrong value stops the start clearly."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1e12:
+        raise ValueError(f"{name} must be an amount such as 10 or 2.50, not {text!r}")
+    return value
+
+
+def _optional_positive(env: Mapping[str, str], name: str) -> int | None:
+    """A positive integer setting that is off when unset."""
+    return _positive(env, name, 1) if env.get(name) else None
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:

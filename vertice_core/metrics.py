@@ -68,6 +68,13 @@ class Metrics:
             "vertice_binding_passes", "Binding controller passes", ["target", "outcome"],
             registry=r,
         )  # fmt: skip
+        self.meter_passes = Counter(
+            "vertice_meter_passes", "Meter passes", ["target", "outcome"], registry=r,
+        )  # fmt: skip
+        self.snapshot_passes = Counter(
+            "vertice_snapshot_passes", "Snapshot controller passes over a region",
+            ["region", "outcome"], registry=r,
+        )  # fmt: skip
         self.builds = Counter(
             "vertice_builds", "Builds finished", ["builder", "state"], registry=r,
         )  # fmt: skip

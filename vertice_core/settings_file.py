@@ -103,6 +103,10 @@ KEYS: tuple[Key, ...] = (
     Key("notify.smtp", "password", "VERTICE_SMTP_PASSWORD", TEXT, "unset"),
     Key("notify.smtp", "templates", "VERTICE_SMTP_TEMPLATES", TEXT, "the built-in ones"),
     *_notifier_keys("notify.smtp", "VERTICE_SMTP"),
+    Key("billing", "warn_below", "VERTICE_BILLING_WARN_BELOW", NUMBER, "unset: no warning"),
+    Key("billing", "enforce", "VERTICE_BILLING_ENFORCE", FLAG, "`false`"),
+    Key("billing", "stop_after", "VERTICE_BILLING_STOP_AFTER", NUMBER, "`86400`"),
+    Key("billing", "delete_after", "VERTICE_BILLING_DELETE_AFTER", NUMBER, "unset: never"),
 )
 
 BY_PLACE = {(k.section, k.name): k for k in KEYS}

@@ -16,12 +16,15 @@ ADMIN = "admin"
 #: Operations whose validity depends on data a JSON Schema cannot know: whether the
 #: named region, flavor, project or driver exists, what a driver's settings are, whether
 #: a route's tls mode matches the certificate it carries, a scaler's `min` is at most its
-#: `max` and its query is more than blanks, a plan input's default is of its type (and
-#: only a secret one is generated), a build's (or a push webhook's) assembly is built from
-#: source, whether an SSH key's base64 body holds a key, and whether a JSON Patch applies
-#: to the assembly as it is (an index its list has, a key it holds; RFC 5789's 422 when
-#: not). A schema-valid request may get a 422 there (naming the field); everywhere else a
-#: schema-valid request must succeed or be a 401/403/404/409.
+#: `max` and its query is more than blanks, a usage range's `to` comes after its `from`
+#: (within 366 days, on days that exist), a credit is not zero and has at most 6
+#: decimals, a plan input's default is of its type (and only a secret one is generated),
+#: a snapshot's region's driver claims `snapshot` and its instance exists,
+#: a build's (or a push webhook's) assembly is built from source, whether an SSH key's
+#: base64 body holds a key, and whether a JSON Patch applies to the assembly as it is (an
+#: index its list has, a key it holds; RFC 5789's 422 when not). A schema-valid request
+#: may get a 422 there (naming the field); everywhere else a schema-valid request must
+#: succeed or be a 401/403/404/409.
 SEMANTIC_422 = [
     "GET /v3/flavors",
     "POST /v3/plan_factory",
@@ -38,6 +41,9 @@ SEMANTIC_422 = [
     "PATCH /v3/scalers/{scaler_id}",
     "POST /v3/builds",
     "POST /v3/assembly/{assembly_id}/webhook",
+    "GET /v3/billing/usage",
+    "POST /v3/balances/{project}/credits",
+    "POST /v3/assembly/{assembly_id}/snapshots",
 ]
 
 #: Operations that honour `If-Match`: a schema-valid ETag that names no current version of

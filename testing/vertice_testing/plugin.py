@@ -35,6 +35,7 @@ from vertice_api.app import create_app
 from vertice_api.context import AppContext
 from vertice_core import builtins
 from vertice_core.accounts import create_user
+from vertice_core.billing.policy import PolicySettings
 from vertice_core.config import BuildSettings, Config
 from vertice_core.convert import make_converter
 from vertice_core.crypto import SecretBox
@@ -195,6 +196,9 @@ def make_reconciler(ctx: AppContext) -> Iterator[Callable[..., Reconciler]]:
         router: Any = None,
         prometheus: Any = None,
         builds: BuildSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        billing: PolicySettings | None = None,
     ) -> Reconciler:
         reconciler = Reconciler(
             ctx.store,
@@ -211,6 +215,8 @@ def make_reconciler(ctx: AppContext) -> Iterator[Callable[..., Reconciler]]:
             prometheus=prometheus,
             max_replicas=ctx.config.max_replicas,
             builds=builds or ctx.config.builds,
+            clock=clock,
+            billing=billing or ctx.config.billing,
         )
         made.append(reconciler)
         return reconciler

@@ -56,7 +56,7 @@ SPARED = (ADMIN, USER)
 INSTALLED = {"plan_uri": "/v3/plan/1_virtualmachine_ubuntu", "region": "local", "flavor": "small"}
 #: The fields of a declaration that name other resources: replaced by `INSTALLED`.
 NAMING = ("plan_uri", "region", "flavor", "placement", "project", "credential", "bindings",
-          "source")  # fmt: skip
+          "source", "snapshot")  # fmt: skip
 DECLARE = "POST /v3/assembly_factory"
 #: An assembly's DELETE is a 202: the assembly stays readable (DELETING, its events and
 #: components) until the reconciler has removed it from the cloud, which is no use after

@@ -59,7 +59,14 @@ ROUTES = [
           {"name": 1, "admin": "no"}, ["$.name", "$.admin"]),
     route("alice", "POST", "/v3/tokens", {"name": "t"},
           {"name": 1, "expires_in": "1"}, ["$.name", "$.expires_in"]),
+    route("admin", "POST", "/v3/balances/{project}/credits", {"amount": "1"},
+          {"amount": [], "currency": 1, "note": 2}, ["$.amount", "$.currency", "$.note"]),
+    route("alice", "POST", "/v3/assembly/{assembly}/snapshots", {"name": "s1"},
+          {"name": 1, "instance": "0"}, ["$.name", "$.instance"]),
 ]  # fmt: skip
+
+#: Routes whose valid body needs the assembly's instance observed running (a reconciler's pass).
+RUNNING = ("/v3/assembly/{assembly}/snapshots",)
 
 DELETES = [
     ("admin", "/v3/plan/no_such_plan"),
@@ -71,14 +78,22 @@ DELETES = [
     ("alice", "/v3/projects/{project}/members/nobody"),
     ("admin", "/v3/users/nobody"),
     ("alice", "/v3/tokens/tok-0000000000000000"),
+    ("alice", "/v3/snapshots/sn-0000000000000000"),
 ]
 
 
 @pytest.fixture
-def world(admin, alice, bob):
-    """The users and one assembly of alice; returns the values route templates name."""
+def world(request, admin, alice, bob):
+    """The users and one assembly of alice (running, for the routes of `RUNNING`); returns
+    the values route templates name."""
     created = alice.declare("web-1")
     assert created.status_code == 201
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("path") in RUNNING:
+        uri = created.headers["location"]
+        converge = request.getfixturevalue("converge")
+        converge(request.getfixturevalue("make_reconciler")(),
+                 lambda: alice.status(uri)["phase"] == "RUNNING")  # fmt: skip
     return {
         "callers": {"admin": admin, "alice": alice, "bob": bob},
         "assembly": created.json["id"],

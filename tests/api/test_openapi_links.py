@@ -25,6 +25,7 @@ CREATIONS = [
     ("createToken", "201", {"getToken", "revokeToken"}, "token_id"),
     ("createRoute", "201", {"getRoute", "deleteRoute"}, "route_id"),
     ("createScaler", "201", {"getScaler", "changeScaler", "deleteScaler"}, "scaler_id"),
+    ("createSnapshot", "202", {"getSnapshot", "deleteSnapshot"}, "snapshot_id"),
     ("requestBuild", "201", {"getBuild", "getBuildLog", "cancelBuild"}, "build_id"),
 ]
 

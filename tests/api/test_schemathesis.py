@@ -112,7 +112,7 @@ class Walk:
         assert response.status_code == status, (label, response.text)
         if not response.content:
             return None
-        if "text/plain" in str(response.headers.get("content-type", "")):
+        if "application/json" not in str(response.headers.get("content-type", "")):
             return response.text
         return response.json()
 
@@ -180,6 +180,13 @@ def test_resources_in_use_conform_to_the_document(server: LiveServer, api_schema
     call("PATCH /v3/scalers/{scaler_id}", 200, path_parameters=scaler_item, body={"max": 2})
     call("GET /v3/scalers", 200)
     call("DELETE /v3/scalers/{scaler_id}", 204, path_parameters=scaler_item)
+    snapshot = call("POST /v3/assembly/{assembly_id}/snapshots", 202, path_parameters=item,
+                    body={"name": "walk", "instance": 0})  # fmt: skip
+    snapshot_item = {"snapshot_id": snapshot["id"]}
+    call("GET /v3/snapshots/{snapshot_id}", 200, path_parameters=snapshot_item)
+    call("GET /v3/snapshots", 200, query={"assembly": "web-1"})
+    call("GET /v3/assembly/{assembly_id}/snapshots", 200, path_parameters=item)
+    call("DELETE /v3/snapshots/{snapshot_id}", 202, path_parameters=snapshot_item)
     patch = [{"op": "replace", "path": "/desired_state", "value": "stopped"}]
     call(
         "PATCH /v3/assembly/{assembly_id}",
@@ -267,6 +274,18 @@ def test_resources_in_use_conform_to_the_document(server: LiveServer, api_schema
     call("GET /v3/tokens/{token_id}", 200, path_parameters={"token_id": token["id"]})
     call("DELETE /v3/tokens/{token_id}", 204, path_parameters={"token_id": token["id"]})
     call("DELETE /v3/sshkeys/{name}", 204, path_parameters={"name": "laptop"})
+
+    # Usage, balances and credits: amounts as decimal strings, the usage as JSON and CSV.
+    where = {"project": project}
+    added = call("POST /v3/balances/{project}/credits", 201, path_parameters=where,
+                 body={"amount": "12.5", "currency": "EUR", "note": "walk"})  # fmt: skip
+    assert added["credit"]["amount"] == "12.50", added
+    call("GET /v3/balances/{project}", 200, path_parameters=where)
+    call("GET /v3/balances", 200)
+    call("GET /v3/billing/usage", 200, query={"by": "assembly,day,state", "project": project})
+    report = call("GET /v3/billing/usage", 200, query={"format": "csv", "by": "region"})
+    assert report.startswith("project,region,instance_hours,amount,currency"), report
+    call("GET /v3/billing/usage", 422, query={"from": "2024-05-02", "to": "2024-05-01"})
 
     # The error answers: their shape, and the 401's WWW-Authenticate header.
     call("GET /v3/regions", 401, headers={"Authorization": "Bearer vt_revoked"})

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import email
 import threading
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from vertice_core.billing.policy import PolicySettings
 from vertice_notify.filters import EventFilter
 from vertice_notify.mail import MailNotifier, SmtpSettings, plugin
 from vertice_testing.server import free_port
@@ -107,3 +109,24 @@ def test_configuration(ctx, monkeypatch):
     assert notifier is not None
     assert notifier.settings.to == ("a@x", "b@x")
     assert "not-in-repr" not in repr(notifier.settings)
+
+
+def test_a_project_out_of_balance_gets_the_shipped_balance_template(alice, ctx, smtp,
+                                                                    make_reconciler):  # fmt: skip
+    """The balance policy's events are a project's, not an assembly's: the mail names the
+    project and says what happens next."""
+    inbox, port = smtp
+    notifier = MailNotifier(
+        SmtpSettings(host="127.0.0.1", port=port, to=("ops@test",)),
+        EventFilter(reasons=frozenset({"BalanceExhausted"})),
+    )
+    ctx.plugins.register(notifier)
+    project = alice.get("/v3/projects").json["items"][0]["name"]
+    meter = make_reconciler(billing=PolicySettings(enforce=True, stop_after=3600)).meter
+    assert meter.apply_policy(time.time()) >= 1
+    assert notifier.outbox.join()
+    (mail,) = [m for m in inbox.messages if project in m["Subject"]]
+    assert mail["Subject"] == f"[vertice] the balance of {project} is exhausted"
+    body = mail.get_payload(decode=True).decode()
+    assert f"project: {project}" in body and "refused" in body
+    assert "assembly:" not in body

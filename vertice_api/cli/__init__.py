@@ -3,7 +3,7 @@
 Server-side commands (`serve`, `reconcile`, `db`, `init`, `users`, `drivers`)
 work on the local installation (`VERTICE_HOME`, `VERTICE_DATABASE_URL`).
 Client commands (`login`, `plans`, `apply`, `get`, `describe`, `routes`, `scalers`, `build`,
-`logs`, `stop`...)
+`logs`, `stop`, `quotas`, `usage`, `balance`, `snapshot`...)
 talk to a vertice API over HTTP (`--url`/`--token`, `VERTICE_URL`/
 `VERTICE_TOKEN`, or what `vertice login` saved).
 Heavy modules are imported inside each command, so `vertice --help` stays fast
@@ -16,6 +16,7 @@ import click
 
 from vertice_api.cli import (
     actions,
+    billing,
     builds,
     client,
     local,
@@ -24,6 +25,7 @@ from vertice_api.cli import (
     routes,
     scalers,
     server,
+    snapshots,
     tokens,
 )
 
@@ -78,6 +80,8 @@ for command in [
     *projects.COMMANDS,
     *tokens.COMMANDS,
     *quotas.COMMANDS,
+    *billing.COMMANDS,
+    *snapshots.COMMANDS,
     *server.COMMANDS,
 ]:
     main.add_command(command)

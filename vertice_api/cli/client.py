@@ -69,7 +69,7 @@ def regions(fmt: str) -> None:
 @output.output_option
 @client_command
 def flavors(region: str | None, fmt: str) -> None:
-    """List flavors: CPUs, RAM (MiB), disk (GiB), price per hour."""
+    """List flavors: CPUs, RAM (MiB), disk (GiB), price per hour running and stopped."""
     params = {"region": region} if region else {}
     listing("/v3/flavors", fmt, output.flavors_table, **params)
 

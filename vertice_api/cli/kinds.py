@@ -277,7 +277,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "flavors",
         "flavor",
-        "List flavors (or NAMES): CPUs, RAM (MiB), disk (GiB), regions, price per hour.",
+        "List flavors (or NAMES): CPUs, RAM (MiB), disk (GiB), regions, running/stopped prices.",
         "/v3/flavors",
         "/v3/flavors/{ref}",
         "name",

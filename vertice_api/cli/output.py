@@ -118,7 +118,8 @@ REGION_COLUMNS: tuple[Column, ...] = (
     ("PROVIDER REGION", lambda r: r.get("provider_region") or "-"),
     ("DESCRIPTION", lambda r: r.get("description") or "-"),
 )
-#: The columns of `flavors`: name, CPUs, RAM (MiB), disk (GiB), regions, price per hour.
+#: The columns of `flavors`: name, CPUs, RAM (MiB), disk (GiB), regions, price per hour
+#: running and stopped.
 FLAVOR_COLUMNS: tuple[Column, ...] = (
     ("NAME", lambda f: f.get("name")),
     ("CPU", lambda f: f.get("cpu")),
@@ -126,6 +127,7 @@ FLAVOR_COLUMNS: tuple[Column, ...] = (
     ("DISK", lambda f: f.get("disk")),
     ("REGIONS", lambda f: ",".join(f.get("regions", [])) or "all"),
     ("PRICE/HOUR", lambda f: f"{f.get('price_per_hour', 0)} {f.get('currency', '')}"),
+    ("STOPPED/HOUR", lambda f: f"{f.get('stopped_price_per_hour', 0)} {f.get('currency', '')}"),
 )
 
 
@@ -140,7 +142,8 @@ def regions_table(items: Sequence[Mapping[str, Any]]) -> str:
 
 
 def flavors_table(items: Sequence[Mapping[str, Any]]) -> str:
-    """`flavors`: name, CPUs, RAM (MiB), disk (GiB), regions, price per hour."""
+    """`flavors`: name, CPUs, RAM (MiB), disk (GiB), regions, price per hour (running and
+    stopped)."""
     return columns_table(FLAVOR_COLUMNS, items)
 
 

@@ -66,6 +66,34 @@ def current() -> None:
     click.echo(f"head:    {migrate.head()}")
 
 
+@db.command()
+@click.option("--from", "start", required=True, help="The first hour: an ISO date or time (UTC).")
+@click.option("--to", "end", default=None, help="Up to this time (default: now).")
+def remeter(start: str, end: str | None) -> None:
+    """Meter the usage of past hours again from the status history (after a flavor's
+    price was corrected); the hours not metered yet are left to the reconciler."""
+    import time
+
+    from vertice_core.billing.controller import remeter as again
+
+    first, last = _moment(start, "--from"), _moment(end, "--to") if end else time.time()
+    if last <= first:
+        fail("--to must be after --from")
+    store = _store(load())
+    click.echo(f"metered {again(store, first, last)} hour(s) again")
+
+
+def _moment(text: str, option: str) -> float:
+    """An ISO 8601 date or time as epoch seconds (UTC when it names no offset)."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} must be an ISO 8601 date or time such as 2026-11-01, not {text!r}")
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
 @click.command()
 @CONFIG
 def init() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vertice_api.openapi._accounts import accounts, tenancy
+from vertice_api.openapi._billing import billing_paths, billing_resources
 from vertice_api.openapi._build import ERROR_RESPONSES, JSON, REASONS, Json, ref, string
 from vertice_api.openapi._builds import build_paths, build_requests, build_resources
 from vertice_api.openapi._links import with_links
@@ -17,6 +18,7 @@ from vertice_api.openapi._requests import request_schemas
 from vertice_api.openapi._resources import resource_schemas
 from vertice_api.openapi._routes import route_paths, route_requests, route_resources
 from vertice_api.openapi._scalers import scaler_paths, scaler_requests, scaler_resources
+from vertice_api.openapi._snapshots import snapshot_paths, snapshot_requests, snapshot_resources
 from vertice_core import __version__
 from vertice_core.config import DEFAULT_MAX_REPLICAS
 
@@ -30,8 +32,8 @@ JSON path. Request bodies are at most 1 MiB.
 
 
 #: The groups of operations, in the order of `app.routes`.
-TAGS = ("meta", "plans", "assemblies", "regions", "flavors", "routes", "scalers", "builds",
-        "sshkeys", "projects", "users", "tokens", "quotas")  # fmt: skip
+TAGS = ("meta", "plans", "assemblies", "regions", "flavors", "routes", "scalers", "snapshots",
+        "builds", "sshkeys", "projects", "users", "tokens", "quotas", "billing")  # fmt: skip
 
 
 def _selections(resources: dict[str, Json]) -> dict[str, Json]:
@@ -98,10 +100,12 @@ def _paths(resources: dict[str, Json]) -> dict[str, Json]:
         **builder.catalog(),
         **route_paths(builder),
         **scaler_paths(builder),
+        **snapshot_paths(builder),
         **build_paths(builder),
         **tenancy(builder),
         **accounts(builder),
         **quota_paths(builder),
+        **billing_paths(),
     }
 
 
@@ -112,11 +116,13 @@ def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
         **resource_schemas(),
         **route_resources(),
         **scaler_resources(),
+        **snapshot_resources(),
         **build_resources(),
         **placement_resources(),
         **orphan_resources(),
         **rehearsal_resources(),
         **quota_resources(),
+        **billing_resources(),
     }
     schemas = {
         **resources,
@@ -124,6 +130,7 @@ def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
         **request_schemas(max_replicas),
         **route_requests(),
         **scaler_requests(max_replicas),
+        **snapshot_requests(),
         **build_requests(),
     }
     return {

@@ -39,7 +39,8 @@ def _each(source: str, status: int, targets: Iterable[str], **parameters: str) -
 
 #: What follows an assembly's creation: its item routes (webhook and rollback included).
 ASSEMBLY_ITEM = ("getAssembly", "listEvents", "getAssemblyPlan", "deleteAssembly",
-                 "rollbackAssembly", "putWebhook", "getWebhook", "deleteWebhook")  # fmt: skip
+                 "rollbackAssembly", "putWebhook", "getWebhook", "deleteWebhook",
+                 "createSnapshot", "listAssemblySnapshots")  # fmt: skip
 #: What follows a build's creation (or a rollback's).
 BUILD_ITEM = ("getBuild", "getBuildLog", "cancelBuild")
 #: What follows a project's creation.
@@ -71,6 +72,7 @@ def _links() -> list[Link]:
         *_each("createFlavor", 201, ("getFlavor", "replaceFlavor", "deleteFlavor"), name=NAME),
         *_each("createRoute", 201, ("getRoute", "deleteRoute"), route_id=ID),
         *_each("createScaler", 201, ("getScaler", "changeScaler", "deleteScaler"), scaler_id=ID),
+        *_each("createSnapshot", 202, ("getSnapshot", "deleteSnapshot"), snapshot_id=ID),
         *_each("requestBuild", 201, BUILD_ITEM, build_id=ID),
         *_each("rollbackAssembly", 200, BUILD_ITEM, build_id=ID),
         *_each("putWebhook", 201, ("deliverPush",), hook_id=ID),
@@ -78,6 +80,7 @@ def _links() -> list[Link]:
         Link("createSshKey", 201, "declareAssembly", {}, SSH_KEY_CREDENTIAL),
         *_each("createProject", 201, PROJECT_ITEM, name=NAME),
         Link("createProject", 201, "createSshKey", {}, {"project": NAME}),
+        *_each("createProject", 201, ("getBalance", "addCredit", "getUsage"), project=NAME),
         Link("inviteProjectMember", 202, "removeProjectMember", AN_INVITED_USER),
         *_each("listInvitations", 200, INVITATION_ITEM, invitation_id=FIRST_ITEM),
         *_each("createUser", 201, ("getUser", "deleteUser"), name=NAME),

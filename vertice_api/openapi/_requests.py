@@ -245,6 +245,14 @@ def _assembly_input(max_replicas: int) -> Json:
                 0,
                 maximum=max_replicas,
             ),
+            "snapshot": nullable(
+                {
+                    **ref("Name"),
+                    "description": "Restore a snapshot: its name or id, in the project. The "
+                    "instances launch from its image instead of the plan's; it must be "
+                    "AVAILABLE and the assembly run in its region only (else 422).",
+                }
+            ),
         },
         ("name", "plan_uri", "flavor"),
         description="An assembly to declare: in a `region`, or across the regions of a "
@@ -353,6 +361,11 @@ def _catalog_input() -> Json:
                 "additionalProperties": {"type": "number", "minimum": 0},
                 "description": "Prices per hour by existing region, where they differ from "
                 "`price_per_hour` (what the `cheapest` placement compares).",
+            },
+            "stopped_price_per_hour": {
+                "type": "number",
+                "minimum": 0,
+                "description": "Charged per hour an instance is observed stopped (default 0).",
             },
             "currency": string(
                 "ISO 4217 code (default USD).", pattern=f"^{CURRENCY_PATTERN.pattern}$"

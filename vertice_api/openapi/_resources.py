@@ -257,6 +257,9 @@ def _assembly_parts() -> dict[str, Json]:
                 record({"assembly_id": string(), "component": string(), "env": string()}),
                 "What it is bound to.",
             ),
+            "snapshot": nullable(
+                string("The name of the snapshot it was restored from (null: none).")
+            ),
             "generated_inputs": {
                 "type": "object",
                 "additionalProperties": string(),
@@ -339,6 +342,7 @@ def _catalog_parts() -> dict[str, Json]:
                 "additionalProperties": {"type": "number", "minimum": 0},
                 "description": "Prices per hour by region, where they differ.",
             },
+            "stopped_price_per_hour": {"type": "number", "minimum": 0},
             "currency": string(),
         },
     )

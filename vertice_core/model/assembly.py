@@ -26,6 +26,7 @@ from vertice_core.model.build import AppSource, Release, SourceSpec, SourceSumma
 from vertice_core.model.camp import Component, Metadata
 from vertice_core.model.placement import Placement
 from vertice_core.model.probe import Probe
+from vertice_core.model.snapshot import RestoredSnapshot
 from vertice_core.model.status import AssemblyStatus
 from vertice_core.model.types import Name, NonNegative, Password, Port, PublicKeyText, Tags
 
@@ -139,6 +140,10 @@ class AssemblyDeclaration:
     #: Other assemblies' components whose values reach the instances' environment
     #: (`vertice_core.model.binding`).
     bindings: list[Binding] | None = None
+    #: A snapshot of the project (its name or id) to launch the instances from instead of
+    #: the plan's image: it must be AVAILABLE, in the assembly's region
+    #: (`vertice_core.model.snapshot`).
+    snapshot: Name | None = None
 
 
 class CredentialKind(enum.StrEnum):
@@ -199,6 +204,8 @@ class AssemblySpec:
     #: keyed digest of them (`vertice_core.binding`).
     sealed_bound_env: dict[str, str] = attrs.Factory(dict)
     bound_digest: str = ""
+    #: The snapshot the instances are launched from (None: the plan's image).
+    snapshot: RestoredSnapshot | None = None
 
 
 @attrs.frozen
@@ -256,6 +263,8 @@ class Assembly:
     secret_inputs: list[str] = attrs.Factory(list)
     #: Other assemblies' components it is bound to: `{"assembly_id", "component", "env"}`.
     bindings: list[dict[str, str]] = attrs.Factory(list)
+    #: The name of the snapshot it was restored from, if any (it may be deleted since).
+    snapshot: str | None = None
     status: AssemblyStatus = attrs.Factory(AssemblyStatus)
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -55,6 +55,9 @@ class Flavor:
     #: The price per hour in regions where it differs from `price_per_hour` (what
     #: the `cheapest` placement compares).
     region_prices: dict[Name, NonNegativeFloat] = attrs.Factory(dict)
+    #: The price per hour of a stopped instance (its disk, its address); metering charges
+    #: it for the time an instance is observed stopped (`vertice_core.billing`).
+    stopped_price_per_hour: NonNegativeFloat = NonNegativeFloat(0.0)
 
     def price_in(self, region: str) -> float:
         """The price per hour of the flavor in `region`."""

@@ -21,6 +21,8 @@ from typing import Any
 import cattrs
 import pluggy
 
+from vertice_core.billing.controller import MeterController, MeterResult
+from vertice_core.billing.policy import PolicySettings
 from vertice_core.binding import BindingController, BindingResult
 from vertice_core.building.controller import BuildController, BuildResult
 from vertice_core.config import DEFAULT_MAX_REPLICAS, BuildSettings, Config
@@ -41,6 +43,7 @@ from vertice_core.scaling.controller import ScalerController, ScalerResult
 from vertice_core.scaling.prometheus import Prometheus
 from vertice_core.service.catalog import CatalogCache
 from vertice_core.service.context import ServiceContext
+from vertice_core.snapshots.controller import SnapshotController, SnapshotResult
 from vertice_core.store import Store
 from vertice_core.store.repositories.work import WorkRepository
 from vertice_core.store.tables import RegionRow
@@ -167,6 +170,7 @@ class Reconciler:
         prometheus: Prometheus | None = None,
         max_replicas: int = DEFAULT_MAX_REPLICAS,
         builds: BuildSettings | None = None,
+        billing: PolicySettings | None = None,
     ) -> None:
         self.store = store
         self.settings = settings or ReconcilerSettings()
@@ -215,7 +219,8 @@ class Reconciler:
         #: The scaler controller: assemblies' replicas driven by Prometheus queries, through
         #: the service layer (as `PATCH /replicas`), on its own runtime.
         service = ServiceContext(
-            config=Config(home=Path(home), database_url=store.url, max_replicas=max_replicas),
+            config=Config(home=Path(home), database_url=store.url, max_replicas=max_replicas,
+                          billing=billing or PolicySettings()),
             converter=converter, box=box, plugins=plugins, catalog=CatalogCache(store),
         )  # fmt: skip
         self.scalers = ScalerController(
@@ -246,6 +251,28 @@ class Reconciler:
         self.build_runtime: Runtime[BuildResult] = self._runtime_of(
             self.builds, self.metrics.build_passes
         )
+        #: The meter: closed hours of the status history turned into usage records, and
+        #: the balance policy applied (`vertice_core.billing`).
+        self.meter = MeterController(store, service=service, settings=billing, clock=clock)
+        self.meter_runtime: Runtime[MeterResult] = self._runtime_of(
+            self.meter, self.metrics.meter_passes
+        )
+        #: The snapshot controller: snapshots made and deleted in their regions' clouds, with
+        #: the assembly controller's drivers and call pool, on its own runtime (a region at
+        #: a time per worker, as assemblies).
+        self.snapshots = SnapshotController(
+            store, drivers=self.controller.drivers, calls=self.controller.calls,
+            plugins=plugins, settings=self.settings, clock=clock, rng=self.rng,
+        )  # fmt: skip
+        self.snapshot_runtime: Runtime[SnapshotResult] = Runtime(
+            self.snapshots,
+            RuntimeSettings(
+                resync=s.resync, jitter=s.jitter, poll=s.poll, idle_wait=s.idle_wait,
+                backoff_base=s.backoff_base, backoff_cap=s.backoff_cap,
+                target_workers=s.region_workers,
+            ),
+            metrics=self.metrics, rng=self.rng, clock=clock, passes=self.metrics.snapshot_passes,
+        )  # fmt: skip
 
     def _runtime_of(
         self, controller: Any, passes: Any, resync: float | None = None
@@ -287,6 +314,14 @@ class Reconciler:
         """A pass of the build controller, if it is due or busy (tests and tools)."""
         return self.build_runtime.run_pass(wait=True)
 
+    def run_meter_pass(self) -> list[MeterResult]:
+        """A pass of the meter, if it is due (tests and tools)."""
+        return self.meter_runtime.run_pass(wait=True)
+
+    def run_snapshot_pass(self) -> list[SnapshotResult]:
+        """A pass of the snapshot controller over the regions that are due (tests and tools)."""
+        return self.snapshot_runtime.run_pass(wait=True)
+
     def run_forever(self, stop: threading.Event) -> None:
         """Run passes of every controller until `stop` is set; then finish those in flight.
         The assembly controller runs in this thread, the others in a thread each."""
@@ -297,6 +332,8 @@ class Reconciler:
             ("scalers", self.scaler_runtime),
             ("builds", self.build_runtime),
             ("bindings", self.binding_runtime),
+            ("meter", self.meter_runtime),
+            ("snapshots", self.snapshot_runtime),
         )
         others = [
             threading.Thread(target=runtime.run_forever, args=(stop,), name=f"vertice-{name}")
@@ -315,6 +352,9 @@ class Reconciler:
 
     def close(self) -> None:
         """Wait for passes in flight, stop the pools, close the drivers and the router."""
+        # The snapshot controller's passes use the assembly controller's drivers and calls.
+        self.snapshot_runtime.close()
+        self.snapshots.close()
         self.runtime.close()
         self.controller.close()
         self.route_runtime.close()
@@ -327,3 +367,5 @@ class Reconciler:
         self.builds.close()
         self.binding_runtime.close()
         self.bindings.close()
+        self.meter_runtime.close()
+        self.meter.close()

@@ -48,6 +48,7 @@ def build(
         prometheus=Prometheus(config.prometheus_url) if config.prometheus_url else None,
         max_replicas=config.max_replicas,
         builds=config.builds,
+        billing=config.billing,
     )
 
 

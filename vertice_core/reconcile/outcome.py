@@ -348,7 +348,10 @@ def outcome(
         # Creates wrote their markers ahead (`mark_creating`): those rows are rewritten
         # whatever `item.slots` (read before) says.
         slots=SlotChanges.between(
-            _mine(item, share), slots, {ordinal for ordinal, _ in creates_of(decision)}
+            _mine(item, share),
+            slots,
+            {ordinal for ordinal, _ in creates_of(decision)},
+            now=now,
         ),
     )
     return write, report

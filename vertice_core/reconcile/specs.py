@@ -47,7 +47,8 @@ def instance_spec(
     a cloud's console tells the replicas apart. The assembly's environment variables
     (opened from their sealed form) are added over the plan's `::env`. An assembly built
     from source runs its release's image (`vertice_core.building`), and its instances
-    carry the release's revision as a tag, so each shows which build it runs.
+    carry the release's revision as a tag, so each shows which build it runs. An assembly
+    restored from a snapshot launches from the snapshot's image (`InstanceSpec.image_id`).
     """
     credential = row.spec.get("credential") or {}
     sealed = credential.get("sealed_password") or ""
@@ -84,6 +85,7 @@ def instance_spec(
         args=args,
         metrics_port=row.spec.get("metrics_port") or plan.metrics_port() or 0,
         program=program,
+        image_id=str((row.spec.get("snapshot") or {}).get("image_id") or ""),
     )
 
 

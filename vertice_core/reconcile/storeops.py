@@ -157,7 +157,7 @@ class PassStore:
             work.write_status(writes, now)
             work.add_events(events)
             names = self._names(work, events)
-            work.remove(removed)
+            work.remove(removed, now)
             work.release([w.id for w in writes], self.holder)
         self._announce(events, names)
 
@@ -183,7 +183,7 @@ class PassStore:
             work.write_status(writes, now)
             work.add_events(events)
             names = self._names(work, events)
-            work.remove(removed)
+            work.remove(removed, now)
             work.release(sorted(claimed), self.holder)
         self._announce(events, names)
         return len(writes), len(removed), len(claimed) == len(ids)

@@ -12,6 +12,7 @@ desired state, and the reconciler makes it real.
 * `records`: stored rows as typed records (`Assembly`), and status versions;
 * `observed`: an assembly's components with observed facts, its events;
 * `orphans`: delete with `orphan=true` (the cloud side is abandoned), retire a region;
+* `snapshots`: ask for, read and delete snapshots; `restored`: a declaration's snapshot;
 * `discovery`: Prometheus' targets; `accounts`: users and tokens;
 * `caller`: who asks; `context`: what the layer is built with; `catalog`.
 """

@@ -30,7 +30,7 @@ from vertice_core.model.assembly import (
 from vertice_core.model.inputs import resolve as resolve_inputs
 from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, NonNegative
-from vertice_core.service import bindings, orphans, resolve, sources
+from vertice_core.service import bindings, orphans, resolve, snapshots, sources
 from vertice_core.service.admission import admit
 from vertice_core.service.input_changes import changed_inputs, shown_inputs
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
@@ -74,6 +74,10 @@ class AssemblyService:
         problems += run_problems(
             "$", command=declaration.command, args=declaration.args, env=declaration.env
         )
+        restored, restore_problems = snapshots.restored(
+            session, references.project_id, declaration, region
+        )
+        problems += restore_problems
         plan, plan_model, project_id = references.plan, references.plan_model, references.project_id
         if plan is None or plan_model is None or project_id is None:
             raise InvalidInput(problems)  # what depends on them cannot be checked
@@ -110,6 +114,7 @@ class AssemblyService:
             inputs={k: v for k, v in given.values.items() if k not in secret},
             sealed_inputs={k: svc.box.seal(v) for k, v in given.values.items() if k in secret},
             bindings=bound,
+            snapshot=restored,
         )
         project = resolve.project_name(session, caller, project_id)
         admit(
@@ -119,7 +124,9 @@ class AssemblyService:
                 project=project,
                 name=declaration.name,
                 spec=spec,
-                ledger=QuotaLedger(session, project_id, project),
+                ledger=QuotaLedger(
+                    session, project_id, project, enforce_balance=self.svc.config.billing.enforce
+                ),
             ),
         )
         row = AssemblyRepository(session).create(
@@ -281,7 +288,12 @@ class AssemblyService:
                 ),
                 assembly_id=row.id,
                 previous=previous,
-                ledger=QuotaLedger(session, row.project_id, row.project_name),
+                ledger=QuotaLedger(
+                    session,
+                    row.project_id,
+                    row.project_name,
+                    enforce_balance=self.svc.config.billing.enforce,
+                ),
             ),
         )
         if spec is not None:

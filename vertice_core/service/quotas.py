@@ -26,6 +26,7 @@ import attrs
 from vertice_core.errors import InvalidInput, NotFound
 from vertice_core.model.assembly import AssemblySpec, DesiredState
 from vertice_core.model.quota import REGIONAL, RESOURCES, UNITS, QuotaLimits, Usage, demand
+from vertice_core.service.billing import balance_refusal
 from vertice_core.service.resolve import one_project
 from vertice_core.store.repositories import RegionRepository
 from vertice_core.store.repositories.quotas import ALL, QuotaRepository, regions_of
@@ -54,10 +55,22 @@ class ProjectQuota:
 class QuotaLedger:
     """The quotas and declared usage of one project, in the transaction of a write."""
 
-    def __init__(self, session: Session, project_id: str, project: str) -> None:
+    def __init__(
+        self, session: Session, project_id: str, project: str, *, enforce_balance: bool = False
+    ) -> None:
+        self.session = session
         self.repository = QuotaRepository(session)
         self.project_id = project_id
         self.project = project
+        #: Whether a project whose balance ran out may not run more of priced flavors
+        #: (`VERTICE_BILLING_ENFORCE`; `service.billing.balance_refusal`).
+        self.enforce_balance = enforce_balance
+
+    def balance_refusal(self, spec: AssemblySpec, previous: AssemblySpec | None) -> str | None:
+        """Why the project cannot pay for `spec`, or None (see `service.billing`)."""
+        if not self.enforce_balance:
+            return None
+        return balance_refusal(self.session, self.project_id, self.project, spec, previous)
 
     def refusal(
         self,

@@ -163,6 +163,7 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         inputs=dict(spec.get("inputs") or {}),
         secret_inputs=sorted(spec.get("sealed_inputs") or {}),
         bindings=[dict(b) for b in spec.get("bindings") or []],
+        snapshot=(spec.get("snapshot") or {}).get("name"),
         status=status_of(row),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -356,16 +357,18 @@ SPEC_DOCUMENT_KEYS = (
     "inputs",
     "sealed_inputs",
     "bindings",
+    "snapshot",
 )
 
 
 def stored_spec(converter: cattrs.Converter, spec: AssemblySpec) -> dict[str, Any]:
     """The `spec` column of an assembly: components, credential, metadata, metrics port,
-    command, args, sealed env, source and release (the rest of the spec has columns of its
-    own)."""
+    command, args, sealed env, source, release, inputs, bindings and the snapshot it was
+    restored from (the rest of the spec has columns of its own)."""
     document = unstructure(converter, spec)
     return {
         k: document[k]
         for k in SPEC_DOCUMENT_KEYS
-        if document[k] or k not in ("source", "release", "inputs", "sealed_inputs", "bindings")
+        if document[k]
+        or k not in ("source", "release", "inputs", "sealed_inputs", "bindings", "snapshot")
     }

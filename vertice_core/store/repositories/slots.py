@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, select
 
 from vertice_core.store.bulk import insert_rows, update_rows
 from vertice_core.store.leases import chunked
+from vertice_core.store.repositories.spans import SpanChange, span_changes
 from vertice_core.store.tables import InstanceRow
 
 INSTANCES = cast(Table, InstanceRow.__table__)
@@ -55,6 +56,8 @@ class SlotChanges:
     inserts: tuple[InstanceSlot, ...] = ()
     updates: tuple[InstanceSlot, ...] = ()
     deletes: tuple[int, ...] = ()
+    #: The status history to record with them (instances seen in a new state, or gone).
+    spans: tuple[SpanChange, ...] = ()
 
     @classmethod
     def between(
@@ -62,9 +65,12 @@ class SlotChanges:
         stored: Sequence[InstanceSlot],
         after: Sequence[InstanceSlot],
         rewritten: frozenset[int] | set[int] = frozenset(),
+        *,
+        now: float,
     ) -> SlotChanges | None:
-        """The changes from the `stored` rows to `after`; ordinals in `rewritten` were
-        written since `stored` was read (create markers), so they exist and are updated."""
+        """The changes, seen at `now`, from the `stored` rows to `after`; ordinals in
+        `rewritten` were written since `stored` was read (create markers), so they exist
+        and are updated."""
         before = {slot.ordinal: slot for slot in stored}
         existing = before.keys() | rewritten
         kept = {slot.ordinal for slot in after}
@@ -76,6 +82,7 @@ class SlotChanges:
                 if s.ordinal in existing and (s.ordinal in rewritten or before.get(s.ordinal) != s)
             ),
             deletes=tuple(sorted(o for o in existing if o not in kept)),
+            spans=tuple(span_changes(before, after, now)),
         )
         return changes if changes.inserts or changes.updates or changes.deletes else None
 

@@ -8,6 +8,7 @@ executemany. Nothing is written for an assembly whose status did not change.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
@@ -20,6 +21,7 @@ from vertice_core.store.leases import Leases, chunked
 from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_core.store.repositories.routes import serving_by_assembly
 from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges, SlotRows
+from vertice_core.store.repositories.spans import SpanRows
 from vertice_core.store.tables import (
     AssemblyRow,
     EventRow,
@@ -266,7 +268,8 @@ class WorkRepository:
             )
 
     def write_slots(self, writes: Sequence[StatusWrite]) -> None:
-        """Write the changes of the writes' instance rows."""
+        """Write the changes of the writes' instance rows, and the status history they
+        make (`SlotChanges.spans`)."""
         changed = [(w.id, w.slots) for w in writes if w.slots is not None]
         if changed:
             SlotRows(self._db).write(
@@ -274,6 +277,9 @@ class WorkRepository:
                 [(i, s) for i, c in changed for s in c.updates],
                 [(i, o) for i, c in changed for o in c.deletes],
             )
+            spans = [(i, s) for i, c in changed for s in c.spans]
+            if spans:
+                SpanRows(self._db).record(spans)
 
     def write_status(self, writes: Sequence[StatusWrite], now: float) -> None:
         """Write every outcome of a pass in one statement (`vertice_core.store.bulk`).
@@ -326,8 +332,10 @@ class WorkRepository:
             for same in shapes.values():
                 insert_rows(self._db, EVENTS, same)
 
-    def remove(self, ids: Sequence[str]) -> None:
-        """Delete assemblies whose cloud side is confirmed gone (their leases go with them)."""
+    def remove(self, ids: Sequence[str], now: float | None = None) -> None:
+        """Delete assemblies whose cloud side is confirmed gone (their leases go with them);
+        their status history is closed at `now` (default: the clock's time)."""
+        SpanRows(self._db).close_all(ids, time.time() if now is None else now)
         for part in chunked(ids):
             self._db.execute(delete(LEASES).where(LEASES.c.assembly_id.in_(part)))
             self._db.execute(delete(INSTANCES).where(_I.assembly_id.in_(part)))

@@ -1,5 +1,5 @@
-"""The SQLAlchemy 2 tables of vertice (`base`, `core`, `controllers`, `builds`), all importable
-from here.
+"""The SQLAlchemy 2 tables of vertice (`base`, `core`, `controllers`, `builds`,
+`billing`, `snapshots`), all importable from here.
 
 One declarative base with one constraint naming convention. Types stay
 portable across SQLite, PostgreSQL and CockroachDB: strings, integers,
@@ -23,6 +23,7 @@ reconciler's hottest queries, and a float compares the same on every engine.
 """
 
 from vertice_core.store.tables.base import ID, NAME, NAMING_CONVENTION, Base, UTCDateTime, utcnow
+from vertice_core.store.tables.billing import CreditRow, InstanceSpanRow, StandingRow, UsageRow
 from vertice_core.store.tables.builds import BindingRow, BuildLogRow, BuildRow, WebhookRow
 from vertice_core.store.tables.controllers import PlacementRow, ProbeRow, RouteRow, ScalerRow
 from vertice_core.store.tables.core import (
@@ -44,6 +45,7 @@ from vertice_core.store.tables.core import (
     TokenRow,
     UserRow,
 )
+from vertice_core.store.tables.snapshots import SnapshotRow
 
 __all__ = [
     "ID",
@@ -55,9 +57,11 @@ __all__ = [
     "BindingRow",
     "BuildLogRow",
     "BuildRow",
+    "CreditRow",
     "EventRow",
     "FlavorRow",
     "InstanceRow",
+    "InstanceSpanRow",
     "InvitationRow",
     "LeaseRow",
     "MembershipRow",
@@ -71,9 +75,12 @@ __all__ = [
     "RouteRow",
     "ScalerRow",
     "SettingRow",
+    "SnapshotRow",
     "SshKeyRow",
+    "StandingRow",
     "TokenRow",
     "UTCDateTime",
+    "UsageRow",
     "UserRow",
     "WebhookRow",
     "utcnow",

@@ -147,6 +147,9 @@ class FlavorRow(Base):
     price_per_hour: Mapped[float] = mapped_column(Float, default=0.0)
     #: Prices per hour by region, where they differ from `price_per_hour`.
     region_prices: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The price per hour of a stopped instance (its disk, its reserved address), where the
+    #: running price is `price_per_hour`; metered by `vertice_core.billing`.
+    stopped_price_per_hour: Mapped[float] = mapped_column(Float, default=0.0)
     currency: Mapped[str] = mapped_column(String(8), default="USD")
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,262 @@
+"""Snapshots end to end (issue 14, day 2): the API, the reconciler and the simulated cloud.
+
+A snapshot is asked for through the API (202, no cloud call), made by the snapshot
+controller in the sim (its image pending, then available), restored into a new
+assembly whose instance the sim launched from that image, and deleted (gone in the
+sim and in the API). Another project's snapshot is a 404 and cannot be restored; a
+region whose installed driver does not claim `snapshot` is a 422 naming it and the
+cloud type; a snapshot asked for while the cloud is down is made once it is back,
+once; an assembly's deletion keeps its snapshots.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from vertice_core.hooks import hookimpl
+from vertice_core.store.repositories import RegionRepository
+from vertice_drivers.simimages import SimImages
+
+#: Seconds the sim takes to boot an instance and to copy a disk (pending, then available).
+COPY = 0.3
+
+
+def running(api, reconciler, converge, name="web-1", **fields) -> str:
+    """Declare an assembly and run passes until it runs; its URI."""
+    answer = api.declare(name, **fields)
+    assert answer.status_code == 201, answer.json
+    uri = answer.headers["location"]
+    converge(reconciler, lambda: api.status(uri)["phase"] == "RUNNING")
+    return uri
+
+
+def ask(api, uri, name, **fields) -> dict[str, Any]:
+    """Ask for a snapshot of the assembly at `uri`; the 202's document."""
+    answer = api.post(f"{uri}/snapshots", {"name": name, **fields})
+    assert answer.status_code == 202, answer.json
+    assert answer.headers["location"] == answer.json["uri"]
+    return answer.json
+
+
+def settle(reconciler, api, uri, phase: str | None, timeout: float = 20.0) -> dict[str, Any]:
+    """Run snapshot passes until the snapshot at `uri` is in `phase` (None: gone, 404)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = api.get(uri)
+        if phase is None and found.status_code == 404:
+            return {}
+        if found.status_code == 200 and found.json["phase"] == phase:
+            return found.json
+        assert time.monotonic() < deadline, found.json
+        reconciler.run_snapshot_pass()
+        time.sleep(0.02)
+
+
+def images(sim_cloud) -> list[dict[str, Any]]:
+    """The images the sim holds (its table made if no snapshot was ever made)."""
+    SimImages(sim_cloud)
+    return sim_cloud.read("SELECT id, name, instance_id FROM images ORDER BY created_at")
+
+
+def reasons(api, uri) -> list[str]:
+    return [e["reason"] for e in api.get(f"{uri}/events").json["items"]
+            if e["reason"].startswith("Snapshot")]  # fmt: skip
+
+
+class Recorder:
+    """A notifier plugin that keeps the snapshot events the hook is handed."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    @hookimpl
+    def vertice_event_recorded(self, event, project_id):
+        if event.reason.startswith("Snapshot"):
+            self.events.append(event)
+
+
+@pytest.fixture
+def recorder(ctx):
+    plugin = Recorder()
+    ctx.plugins.register(plugin)
+    return plugin
+
+
+def test_a_snapshot_is_made_restored_and_deleted(
+    alice, make_reconciler, converge, configure_sim, sim_cloud, recorder
+):
+    configure_sim(boot_time=COPY)
+    reconciler = make_reconciler()
+    uri = running(alice, reconciler, converge)
+    (instance,) = alice.status(uri)["instances"]
+    asked = ask(alice, uri, "before-upgrade")
+    assert (asked["phase"], asked["image_id"], asked["instance"], asked["region"]) == (
+        "PENDING", "", 0, "local")  # fmt: skip
+    assert asked["assembly"]["name"] == "web-1" and asked["id"].startswith("sn-")
+    assert images(sim_cloud) == []  # no cloud call in the request
+
+    reconciler.run_snapshot_pass()
+    creating = alice.get(asked["uri"]).json
+    assert creating["phase"] == "CREATING" and creating["image_id"].startswith("sim-img-")
+    available = settle(reconciler, alice, asked["uri"], "AVAILABLE")
+    (image,) = images(sim_cloud)
+    assert (image["id"], image["name"], image["instance_id"]) == (
+        available["image_id"], asked["id"], instance["cloud_id"])  # fmt: skip
+    assert reasons(alice, uri) == ["SnapshotCreated"]
+    assert [(e.reason, e.assembly, e.project) for e in recorder.events] == [
+        ("SnapshotCreated", "web-1", asked["project"])]  # fmt: skip
+
+    listed = alice.get("/v3/snapshots").json["items"]
+    assert [s["name"] for s in listed] == ["before-upgrade"]
+    assert alice.get("/v3/snapshots", params={"assembly": "web-1"}).json["items"] == listed
+    assert alice.get(f"{uri}/snapshots").json["items"] == listed
+    assert alice.get("/v3/snapshots", params={"assembly": "other"}).json["items"] == []
+
+    restored = alice.declare("web-2", snapshot="before-upgrade")
+    assert restored.status_code == 201, restored.json
+    assert restored.json["snapshot"] == "before-upgrade"
+    assert alice.get(uri).json["snapshot"] is None
+    new = restored.headers["location"]
+    converge(reconciler, lambda: alice.status(new)["phase"] == "RUNNING")
+    (launched,) = alice.status(new)["instances"]
+    row = sim_cloud.get("default", launched["cloud_id"], time.time())
+    assert row["image"] == available["image_id"]  # launched from the snapshot's image
+
+    in_use = alice.delete(asked["uri"])
+    assert in_use.status_code == 409 and "web-2" in in_use.json["description"]
+    assert alice.delete(new).status_code == 202
+    deleting = alice.delete(asked["uri"])
+    assert (deleting.status_code, deleting.json["phase"]) == (202, "DELETING")
+    assert alice.delete(asked["uri"]).status_code == 202  # again: a no-op
+    settle(reconciler, alice, asked["uri"], None)
+    assert images(sim_cloud) == []
+    assert alice.get("/v3/snapshots").json["items"] == []
+    assert reasons(alice, uri) == ["SnapshotCreated", "SnapshotDeleted"]
+
+
+def test_what_cannot_be_snapshotted_or_restored_is_refused(alice, admin, make_reconciler, converge):
+    declared = alice.declare("idle").headers["location"]
+    not_yet = alice.post(f"{declared}/snapshots", {"name": "s"})
+    assert not_yet.status_code == 409 and "not been observed" in not_yet.json["description"]
+    reconciler = make_reconciler()
+    uri = running(alice, reconciler, converge)
+    beyond = alice.post(f"{uri}/snapshots", {"name": "s", "instance": 3})
+    assert beyond.status_code == 422
+    assert [p["path"] for p in beyond.json["problems"]] == ["$.instance"]
+    for body, path in (({"name": "a b"}, "$.name"), ({}, "$.name"),
+                       ({"name": "s", "colour": "red"}, "$.colour"),
+                       ({"name": "s", "instance": -1}, "$.instance")):  # fmt: skip
+        refused = alice.post(f"{uri}/snapshots", body)
+        assert refused.status_code == 422, body
+        assert path in [p["path"] for p in refused.json["problems"]], refused.json
+    pending = ask(alice, uri, "s")
+    assert alice.post(f"{uri}/snapshots", {"name": "s"}).status_code == 409  # name taken
+    not_made = alice.declare("from-s", snapshot="s")
+    assert not_made.status_code == 422
+    (problem,) = not_made.json["problems"]
+    assert problem["path"] == "$.snapshot" and "PENDING, not AVAILABLE" in problem["message"]
+    settle(reconciler, alice, pending["uri"], "AVAILABLE")
+    missing = alice.declare("from-x", snapshot="no-such-snapshot")
+    assert [p["path"] for p in missing.json["problems"]] == ["$.snapshot"]
+    # another region: the image is only in `local`
+    assert admin.post("/v3/regions", {"name": "far", "cloud_type": "sim"}).status_code == 201
+    elsewhere = alice.declare("from-far", region="far", snapshot="s")
+    assert elsewhere.status_code == 422
+    assert "is in region 'local'" in elsewhere.json["problems"][0]["message"]
+    assert alice.delete(uri).status_code == 202
+    gone = alice.post(f"{uri}/snapshots", {"name": "t"})
+    assert gone.status_code == 409 and "being deleted" in gone.json["description"]
+
+
+def test_a_driver_without_the_capability_is_a_422_naming_it_and_the_cloud_type(alice, admin):
+    """An installed driver that does not claim `snapshot` (OpenNebula's): its capabilities
+    are read from its metadata; nothing is loaded, nothing is called."""
+    region = {"name": "one", "cloud_type": "opennebula",
+              "endpoint": "https://one.example.test:2633/RPC2",
+              "credentials": {"user": "oneadmin", "password": "not-used-here"}}  # fmt: skip
+    assert admin.post("/v3/regions", region).status_code == 201
+    uri = alice.declare("on-one", region="one").headers["location"]
+    refused = alice.post(f"{uri}/snapshots", {"name": "s"})
+    assert refused.status_code == 422, refused.json
+    description = refused.json["description"]
+    assert "'opennebula'" in description and "'snapshot'" in description
+    assert alice.get("/v3/snapshots").json["items"] == []
+
+
+def test_another_projects_snapshot_is_a_404_and_cannot_be_restored(
+    alice, bob, admin, make_reconciler, converge
+):
+    reconciler = make_reconciler()
+    uri = running(alice, reconciler, converge)
+    made = settle(reconciler, alice, ask(alice, uri, "mine")["uri"], "AVAILABLE")
+    assert bob.get(made["uri"]).status_code == 404
+    assert bob.delete(made["uri"]).status_code == 404
+    assert bob.get("/v3/snapshots").json["items"] == []
+    assert bob.get(f"{uri}/snapshots").status_code == 404
+    assert bob.post(f"{uri}/snapshots", {"name": "theirs"}).status_code == 404
+    assert bob.post(f"{uri}/snapshots", {"colour": "red"}).status_code == 404  # whatever the body
+    for ref in ("mine", made["id"]):
+        stolen = bob.declare("stolen", snapshot=ref)
+        assert stolen.status_code == 422
+        assert stolen.json["problems"][0]["message"] == f"the project has no snapshot {ref!r}"
+    assert [s["id"] for s in admin.get("/v3/snapshots").json["items"]] == [made["id"]]
+    assert alice.get(made["uri"]).json["phase"] == "AVAILABLE"
+
+
+def test_a_snapshot_asked_for_while_the_cloud_is_down_is_made_once_it_is_back(
+    alice, make_reconciler, converge, configure_sim, sim_cloud
+):
+    reconciler = make_reconciler()
+    uri = running(alice, reconciler, converge)
+    configure_sim(transient_error_rate=1.0)
+    asked = ask(alice, uri, "during-outage")
+    for _ in range(3):
+        (result,) = reconciler.run_snapshot_pass() or [None]
+        assert result is None or result.error is not None
+        time.sleep(0.06)
+    waiting = alice.get(asked["uri"]).json
+    assert waiting["phase"] == "PENDING"
+    assert "injected transient error" in waiting["message"], waiting
+    assert "retrying in" in waiting["message"]
+    configure_sim()
+    made = settle(reconciler, alice, asked["uri"], "AVAILABLE")
+    assert made["message"] == ""
+    assert [i["id"] for i in images(sim_cloud)] == [made["image_id"]]  # one image, not two
+    for _ in range(3):
+        reconciler.run_snapshot_pass()
+    assert reasons(alice, uri) == ["SnapshotCreated"]  # once
+
+
+def test_a_pass_that_died_after_the_call_adopts_the_image_it_made(
+    ctx, alice, make_reconciler, converge, sim_cloud
+):
+    """The image is named after the snapshot's id: the next pass finds it, makes none."""
+    reconciler = make_reconciler()
+    uri = running(alice, reconciler, converge)
+    asked = ask(alice, uri, "crashed")
+    (instance,) = alice.status(uri)["instances"]
+    with ctx.store.read() as session:
+        region = RegionRepository(session).get("local")
+        driver = reconciler.snapshots.drivers.get(region)
+    made_before = driver.snapshot(instance["cloud_id"], asked["id"])  # the call, no write
+    available = settle(reconciler, alice, asked["uri"], "AVAILABLE")
+    assert available["image_id"] == made_before.id
+    assert len(images(sim_cloud)) == 1
+
+
+def test_deleting_an_assembly_keeps_its_snapshots(alice, make_reconciler, converge, sim_cloud):
+    reconciler = make_reconciler()
+    uri = running(alice, reconciler, converge)
+    made = settle(reconciler, alice, ask(alice, uri, "keep-me")["uri"], "AVAILABLE")
+    assert alice.delete(uri).status_code == 202
+    converge(reconciler, lambda: alice.get(uri).status_code == 404)
+    kept = alice.get(made["uri"]).json
+    assert (kept["phase"], kept["image_id"], kept["assembly"]["name"]) == (
+        "AVAILABLE", made["image_id"], "web-1")  # fmt: skip
+    assert [s["id"] for s in alice.get(f"{uri}/snapshots").json["items"]] == [made["id"]]
+    assert len(images(sim_cloud)) == 1
+    again = alice.declare("web-1", snapshot="keep-me")  # restored under the old name
+    assert again.status_code == 201, again.json
