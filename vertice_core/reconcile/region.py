@@ -347,7 +347,9 @@ class RegionPass:
                     )
                     if slot.ordinal in creating
                 )
-            self.ops.mark_creating(markers)
+            gone = self.ops.mark_creating(markers)
+            if gone:  # deleted with orphan=true since they were read: nothing to do
+                works = [w for w in works if w.item.id not in gone]
         owners = [(work, action) for work in works for action in work.decision.actions]
         calls = [(self.cloud_type, a.verb.value, self._call_for(w, a)) for w, a in owners]
         pending = self.calls.submit(calls, self.settings.call_timeout) if calls else None

@@ -113,10 +113,11 @@ class PassStore:
         with self.store.write() as session:
             WorkRepository(session).release(ids, self.holder)
 
-    def mark_creating(self, markers: Sequence[tuple[str, InstanceSlot, bool]]) -> None:
-        """Write-ahead: commit the create markers before any create is issued."""
+    def mark_creating(self, markers: Sequence[tuple[str, InstanceSlot, bool]]) -> set[str]:
+        """Write-ahead: commit the create markers before any create is issued; the ids of
+        assemblies whose rows are gone meanwhile (their creates must not be issued)."""
         with self.store.write() as session:
-            WorkRepository(session).mark_creating(markers)
+            return WorkRepository(session).mark_creating(markers)
 
     def instance_specs(
         self, wanted: Sequence[tuple[str, int, str]]

@@ -250,22 +250,35 @@ class WorkRepository:
         )
         return {str(project_id): str(name) for project_id, name in rows}
 
-    def mark_creating(self, markers: Sequence[tuple[str, InstanceSlot, bool]]) -> None:
+    def mark_creating(self, markers: Sequence[tuple[str, InstanceSlot, bool]]) -> set[str]:
         """Write-ahead: record `(assembly id, slot with its create marker, whether its row
-        exists)` before the creates are issued; a PENDING assembly becomes SCHEDULED."""
+        exists)` before the creates are issued; a PENDING assembly becomes SCHEDULED.
+
+        Returns the assemblies whose rows are gone (deleted with `orphan=true` since the
+        pass read them): their markers are not written, and their creates must not be
+        issued. The rows kept are share-locked until the transaction ends (PostgreSQL),
+        so none can go between this check and the markers' insert."""
         if not markers:
-            return
+            return set()
+        ids = sorted({i for i, _, _ in markers})
+        kept: set[str] = set()
+        for part in chunked(ids):
+            query = select(_A.id).where(_A.id.in_(part)).with_for_update(read=True)
+            kept.update(self.session.scalars(query))
+        gone = set(ids) - kept
+        markers = [m for m in markers if m[0] in kept]
         SlotRows(self._db).write(
             [(i, s) for i, s, exists in markers if not exists],
             [(i, s) for i, s, exists in markers if exists],
             [],
         )
-        for part in chunked(sorted({i for i, _, _ in markers})):
+        for part in chunked(sorted(kept)):
             self._db.execute(
                 update(ASSEMBLIES)
                 .where(_A.id.in_(part), _A.phase == "PENDING")
                 .values(phase="SCHEDULED")
             )
+        return gone
 
     def write_slots(self, writes: Sequence[StatusWrite]) -> None:
         """Write the changes of the writes' instance rows, and the status history they
