@@ -105,7 +105,7 @@ def balances_of(
     """The balances of `(id, name)` projects: two grouped reads in all."""
     ids = [i for i, _ in projects]
     credited, charged = repository.credited(ids), repository.charges(ids)
-    standings = repository.standings()
+    standings = repository.standings(ids)
     found = []
     for project_id, name in projects:
         currencies = sorted({c for p, c in (*credited, *charged) if p == project_id})

@@ -133,13 +133,10 @@ class BillingRepository:
 
     # -- standings --
 
-    def standings(self) -> dict[str, StandingRow]:
-        """Every recorded standing, by project id."""
-        return {row.project_id: row for row in self.session.scalars(select(StandingRow))}
-
-    def standing(self, project_id: str) -> StandingRow | None:
-        """The project's recorded standing, if any."""
-        return self.session.get(StandingRow, project_id)
+    def standings(self, project_ids: Sequence[str]) -> dict[str, StandingRow]:
+        """The recorded standings of these projects, by project id."""
+        query = select(StandingRow).where(StandingRow.project_id.in_(list(project_ids)))
+        return {row.project_id: row for row in self.session.scalars(query)}
 
     def put_standing(self, project_id: str, state: str, since: float | None) -> None:
         """Record where a project stands."""
