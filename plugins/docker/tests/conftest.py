@@ -63,7 +63,11 @@ LOAD_GROUP = "docker-load"
 _MAKES_IMAGES = frozenset({"make_job", "base_images", "app_images"})
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # tryfirst: xdist's worker turns the mark into the node id's `@group` suffix in its own
+    # hook, and this conftest (under `testpaths`) is loaded before that hook is registered,
+    # so without it this ran after xdist's and the groups it added were ignored.
     here = Path(__file__).resolve().parent
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
