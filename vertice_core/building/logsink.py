@@ -54,11 +54,17 @@ class StoredLog:
         self.on_cancel = on_cancel
         self.secrets = [s for s in secrets if s]
         self.size = 0
+        #: Characters taken by the flush under way, not yet in `size` (counted by the limit).
+        self._in_flight = 0
         self.truncated = False
         self.lost = False
         self.cancelled = False
         self._pending: list[str] = []
         self._lock = threading.Lock()
+        #: Held through a whole flush: the builder's thread and the heartbeat both flush, and
+        #: two flushes at once stored their chunks at the same offset (`size` moves only
+        #: after the commit), which failed the build on PostgreSQL's primary key.
+        self._flushing = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"build-log-{build_id}",
                                         daemon=True)  # fmt: skip
@@ -72,7 +78,7 @@ class StoredLog:
         for secret in self.secrets:
             text = text.replace(secret, "****")
         with self._lock:
-            room = self.limit - self.size - sum(len(p) for p in self._pending)
+            room = self.limit - self.size - self._in_flight - sum(len(p) for p in self._pending)
             if room <= 0:
                 return
             if len(text) > room:
@@ -93,8 +99,27 @@ class StoredLog:
     def flush(self, **values: object) -> None:
         """Store what was written since the last flush and renew the lease (with `values`
         written on the build's row). Raises `LostClaim` when the build is no longer ours."""
+        with self._flushing:
+            self._flush(values)
+
+    def _flush(self, values: dict[str, object]) -> None:
         with self._lock:
             text, self._pending = "".join(self._pending), []
+            self._in_flight = len(text)
+        try:
+            cancel = self._store(text, values)
+        except BaseException:  # nothing of it was stored
+            with self._lock:
+                self._in_flight = 0
+            raise
+        with self._lock:
+            self.size, self._in_flight = self.size + len(text), 0
+        if cancel and not self.cancelled:
+            self.cancelled = True
+            self.on_cancel()
+
+    def _store(self, text: str, values: dict[str, object]) -> bool:
+        """Append `text` at `size` and renew the lease; whether a cancel was asked."""
         with self.store.write() as session:
             builds = BuildRepository(session)
             for start in range(0, len(text), CHUNK):
@@ -104,10 +129,7 @@ class StoredLog:
             if cancel is None:  # raised inside the block: nothing of this flush is kept
                 self.lost = True
                 raise LostClaim(self.build_id)
-        self.size += len(text)
-        if cancel and not self.cancelled:
-            self.cancelled = True
-            self.on_cancel()
+        return cancel
 
     def close(self) -> None:
         """Stop the heartbeat and store the rest of the log (once: closing again does nothing)."""
