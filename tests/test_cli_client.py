@@ -151,9 +151,9 @@ def test_describe_shows_spec_status_instances_and_events(cli, api, tmp_path):
     ):
         assert expected in text, expected
     rows = text.split("Instances:")[1].splitlines()
-    assert rows[1].split()[:4] == ["ORDINAL", "REGION", "STATE", "PUBLIC"]
+    assert rows[1].split()[:5] == ["ORDINAL", "REGION", "STATE", "FLAVOR", "PUBLIC"]
     assert rows[2].split() == [
-        "0", "local", "running", instance["public_ipv4"], instance["private_ipv4"] or "-",
+        "0", "local", "running", "small", instance["public_ipv4"], instance["private_ipv4"] or "-",
         ",".join(instance["access"]) or "-", instance["key"], instance["cloud_id"],
     ]  # fmt: skip
     assert [line.split()[0] for line in text.split("Conditions:")[1].splitlines()[2:4]] == [
@@ -379,6 +379,26 @@ def test_scale_refuses_bad_numbers_and_changes_nothing(cli, api, tmp_path):
     assert cli("scale", "scale-nope", "--replicas", "1", code=1).stderr == (
         "error: there is no assembly named 'scale-nope'\n"
     )
+
+
+def test_resize_patches_the_flavor_and_waits_until_the_instances_run_it(cli, api, tmp_path):
+    cli("apply", "-f", write(tmp_path / "r.json", declaration("rs-1", "booting")), "--wait")
+    (before,) = assembly(api, "rs-1")["status"]["instances"]
+    out = lines(cli("resize", "rs-1", "medium", "--wait", "--timeout", "60").stdout)
+    assert out[0] == "rs-1: resize to medium requested"
+    assert out[-1].startswith("rs-1: RUNNING")
+    after = assembly(api, "rs-1")
+    assert after["flavor"] == "medium"
+    (instance,) = after["status"]["instances"]
+    assert (instance["cloud_id"], instance["flavor"]) == (before["cloud_id"], "medium")
+    assert lines(cli("resize", "rs-1", "medium").stdout) == ["rs-1: already flavor medium"]
+    generation = after["generation"]
+    refused = cli("resize", "rs-1", "enormous", code=1)
+    assert refused.stderr == (
+        "error: 422 Invalid input: $.flavor: there is no flavor named 'enormous'\n"
+    )
+    assert assembly(api, "rs-1")["generation"] == generation
+    cli("delete", "rs-1", "--wait")
 
 
 def test_apply_patches_replicas_of_an_existing_assembly(cli, api, tmp_path):

@@ -431,6 +431,7 @@ def test_describe_lists_instances_by_ordinal():
             "ORDINAL",
             "REGION",
             "STATE",
+            "FLAVOR",
             "PUBLIC",
             "IPV4",
             "PRIVATE",
@@ -440,7 +441,7 @@ def test_describe_lists_instances_by_ordinal():
             "CLOUD",
             "ID",
         ],
-        ["0", "local", "running", "203.0.113.1", "10.0.0.1", "-", "k0", "c0"],
-        ["1", "-", "running", "-", "10.0.0.2", "-", "k1", "c1"],
-        ["2", "east", "pending", "-", "-", "-", "k2", "c2"],
+        ["0", "local", "running", "-", "203.0.113.1", "10.0.0.1", "-", "k0", "c0"],
+        ["1", "-", "running", "-", "-", "10.0.0.2", "-", "k1", "c1"],
+        ["2", "east", "pending", "-", "-", "-", "-", "k2", "c2"],
     ]

@@ -64,6 +64,7 @@ class AppContext:
             box=self.box,
             plugins=self.plugins,
             catalog=catalog,
+            capabilities=self._capabilities,
         )
         object.__setattr__(self, "catalog", catalog)
         object.__setattr__(self, "service", service)
@@ -71,7 +72,7 @@ class AppContext:
         object.__setattr__(self, "routes", RouteService(service))
         object.__setattr__(self, "scalers", ScalerService(service, _query_check(self.config)))
         object.__setattr__(self, "webhooks", WebhookService(self.box))
-        object.__setattr__(self, "snapshots", SnapshotService(service, self._capabilities))
+        object.__setattr__(self, "snapshots", SnapshotService(service))
 
     #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
     token_cache_seconds: float = 5.0

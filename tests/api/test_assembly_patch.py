@@ -38,6 +38,7 @@ def replace(path, value):
         (replace("/desired_state", "stopped"), "desired_state", "stopped"),
         (replace("/restart_count", 1), "restart_count", 1),
         ([{"op": "copy", "from": "/name", "path": "/description"}], "description", "web-1"),
+        (replace("/flavor", "large"), "flavor", "large"),  # resized in place (the sim can)
     ],
 )
 def test_patchable_attributes(alice, uri, operations, field, expected):
@@ -61,7 +62,7 @@ def test_patchable_attributes(alice, uri, operations, field, expected):
         (replace("", {}), "$[0].path"),
         (replace("/names", "x"), "$[0].path"),
         ([{"op": "copy", "from": "/region", "path": "/description"}], "$[0].from"),
-        ([{"op": "test", "path": "/name", "value": "web-1"}, *replace("/flavor", "large")],
+        ([{"op": "test", "path": "/name", "value": "web-1"}, *replace("/metrics_port", 9)],
          "$[1].path"),
     ],
 )  # fmt: skip

@@ -66,6 +66,8 @@ def test_a_backoff_is_said(alice, make_reconciler, failing_cloud):
         (replace("/restart_count", 1), ["restart_count"],
          [("reboot", 0, "Restarting"), ("reboot", 1, "Restarting")]),
         (replace("/description", "the same instances"), ["description"], []),
+        (replace("/flavor", "large"), ["flavor"],
+         [("resize", 0, "Resizing"), ("resize", 1, "Resizing")]),
     ],
 )  # fmt: skip
 def test_a_dry_run_patch_answers_the_change_and_the_plan_and_stores_nothing(

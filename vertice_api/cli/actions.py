@@ -1,11 +1,12 @@
-"""`stop`, `start`, `restart`, `replace`, `delete`, `scale`, `rotate`: desired state, by API.
+"""`stop`, `start`, `restart`, `replace`, `delete`, `scale`, `resize`, `rotate`: desired state.
 
 Actions are desired state, not commands: stop and start replace
 `desired_state` with a JSON Patch, restart raises `restart_count` by one
 (with `If-Match`, so two restarts racing are both counted, never merged),
 replace raises `replace_count` the same way (every instance replaced, one at a time),
-delete asks for deletion (202), scale replaces `replicas` (with `If-Match`), rotate
-removes plan inputs so that they are generated anew (or defaulted).
+delete asks for deletion (202), scale replaces `replicas` (with `If-Match`), resize
+replaces `flavor` the same way (the instances are resized in place), rotate removes plan
+inputs so that they are generated anew (or defaulted).
 Every name is resolved before anything is changed, so a typo changes nothing.
 """
 
@@ -253,20 +254,54 @@ def scale(name: str, replicas: int, project: str | None, wait: bool, timeout: fl
     With --wait, waits until N instances are ready and the assembly is Ready
     and Synced, showing each change.
     """
+    _set(name, project, "replicas", replicas, wait, timeout,
+         already=f"already {replicas} replicas", requested=f"scale to {replicas} requested",
+         until=replicas)  # fmt: skip
+
+
+def _set(
+    name: str,
+    project: str | None,
+    field: str,
+    value: object,
+    wait: bool,
+    timeout: float,
+    *,
+    already: str,
+    requested: str,
+    until: int | None = None,
+) -> None:
+    """Replace `field` of assembly `name` with `value` (with `If-Match`, retried), unless
+    it has it already; with `wait`, until it is Ready (with `until` ready instances)."""
     with open_client(click.get_current_context()) as client:
         document, etag = Directory(client).find(name, project)
-        if document.get("replicas") == replicas:
-            click.echo(f"{name}: already {replicas} replicas")
+        if document.get(field) == value:
+            click.echo(f"{name}: {already}")
         else:
             document = _patch_current(
                 client,
                 document,
                 etag,
-                lambda _: [{"op": "replace", "path": "/replicas", "value": replicas}],
+                lambda _: [{"op": "replace", "path": f"/{field}", "value": value}],
             )
-            click.echo(f"{name}: scale to {replicas} requested")
+            click.echo(f"{name}: {requested}")
         if wait:
-            wait_for(client, [Tracked.of(document, replicas=replicas)], timeout)
+            wait_for(client, [Tracked.of(document, replicas=until)], timeout)
+
+
+@click.command("resize")
+@click.argument("name", shell_complete=complete_names)
+@click.argument("flavor")
+@project_option
+@wait_options
+@client_command
+def resize(name: str, flavor: str, project: str | None, wait: bool, timeout: float) -> None:
+    """Resize the instances of assembly NAME to FLAVOR, in place: each keeps its disk and
+    identity (the cloud stops it for the change where it must, then starts it again). The
+    region's driver must support it (the `resize` capability: `vertice regions` lists
+    them); quotas count the new flavor. With --wait, until the assembly is Ready again."""
+    _set(name, project, "flavor", flavor, wait, timeout, already=f"already flavor {flavor}",
+         requested=f"resize to {flavor} requested")  # fmt: skip
 
 
 @click.command("rotate")
@@ -306,4 +341,4 @@ def rotate(
             wait_for(client, [Tracked.of(patched, "replaced")], timeout)
 
 
-COMMANDS = [stop, start, restart, replace, delete, scale, rotate]
+COMMANDS = [stop, start, restart, replace, delete, scale, resize, rotate]

@@ -335,11 +335,11 @@ def conditions_table(conditions: Sequence[Mapping[str, Any]]) -> str:
 def _instances(instances: Sequence[Mapping[str, Any]]) -> str:
     if not instances:
         return "(none)"
-    keys = ("region", "state", "public_ipv4", "private_ipv4")
+    keys = ("region", "state", "flavor", "public_ipv4", "private_ipv4")
     ordered = sorted(instances, key=lambda i: (i.get("ordinal", 0), i.get("key", "")))
     return table(
-        ["ORDINAL", "REGION", "STATE", "PUBLIC IPV4", "PRIVATE IPV4", "PUBLISHED", "KEY",
-         "CLOUD ID"],
+        ["ORDINAL", "REGION", "STATE", "FLAVOR", "PUBLIC IPV4", "PRIVATE IPV4", "PUBLISHED",
+         "KEY", "CLOUD ID"],
         [[i.get("ordinal", 0), *(i.get(k) or "-" for k in keys),
           ",".join(str(a) for a in i.get("access") or []) or "-",
           i.get("key") or "-", i.get("cloud_id") or "-"] for i in ordered],

@@ -155,6 +155,10 @@ def _status_parts() -> dict[str, Json]:
             "revision": nullable(
                 integer("Of an assembly built from source: the release it runs.", minimum=0)
             ),
+            "flavor": string(
+                "The flavor it runs ('' when not known): another flavor patched onto the "
+                "assembly is shown here once the instance was resized to it."
+            ),
         }
     )
     status = record(

@@ -6,7 +6,9 @@ layer resolves it (plan, region, flavor, launch credential) into an
 Power state, restarts and the number of instances are desired state, not
 commands: `desired_state` says whether the instances should run, raising
 `restart_count` asks for one restart, `replicas` says how many should exist,
-raising `replace_count` asks for every instance to be replaced, one at a time.
+raising `replace_count` asks for every instance to be replaced, one at a time,
+and another `flavor` asks for them to be resized in place (where the region's driver
+claims the `resize` capability).
 
 `Assembly` is a stored assembly as reads return it: its identity, its spec
 without secrets and its observed status. The API's assembly document is its
@@ -81,6 +83,7 @@ PATCHABLE_PATHS = (
     "/restart_count",
     "/replicas",
     "/replace_count",
+    "/flavor",
     "/inputs",
 )
 

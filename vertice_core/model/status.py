@@ -80,6 +80,8 @@ class InstanceView:
     region: str = ""
     #: Of an assembly built from source: the release (build revision) it runs.
     revision: int | None = None
+    #: The flavor it runs ('' when not known): the assembly's once it was resized.
+    flavor: str = ""
 
 
 @attrs.frozen

@@ -21,6 +21,8 @@ class Verb(enum.StrEnum):
     STOP = "stop"
     REBOOT = "reboot"
     DELETE = "delete"
+    #: Move the instance to the declared flavor in place (`Driver.resize`).
+    RESIZE = "resize"
 
 
 @attrs.frozen
@@ -51,6 +53,8 @@ class Slot:
     #: taken out of the routes; it is deleted `drain` seconds later, once no route
     #: serves it (`Desired.served`).
     drain_started_at: float | None = None
+    #: The flavor the instance runs ('' when unknown: never resized).
+    flavor: str = ""
 
 
 @attrs.frozen
@@ -96,6 +100,10 @@ class Desired:
     #: The wanted ordinals this pass runs: of an assembly with a placement, those placed
     #: in the pass's region (`reconcile.placed`); None: every ordinal below `replicas`.
     ordinals: frozenset[int] | None = None
+    #: The declared flavor, and whether the region's driver resizes in place
+    #: (`Capability.RESIZE`): an instance running another flavor is then resized.
+    flavor: str = ""
+    resizable: bool = False
 
     def wants(self, ordinal: int) -> bool:
         """Whether `ordinal` should have an instance (in this pass's region)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from vertice_core.driver import Instance, InstanceSpec
+from vertice_core.driver import Instance, InstanceSpec, SizeSpec
 from vertice_core.errors import DriverError, TerminalError
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import InstanceState, Phase
@@ -46,12 +46,14 @@ def desired_of(
     served: frozenset[str] | None = None,
     *,
     drain_limit: float = 120.0,
+    resizable: bool = False,
 ) -> Desired:
     """The planner's view of a work item (`drain`: seconds an instance on its way out
     is drained first, for assemblies with a route in front; `probes`: the prober's
     findings by ordinal; `share`: of an assembly with a placement, the ordinals and
     rows placed in the pass's region; `served`: the keys of the instances its routes
-    were last known to serve, and `drain_limit`, see `Desired`)."""
+    were last known to serve, and `drain_limit`, see `Desired`; `resizable`: whether
+    the region's driver claims `resize`)."""
     slots = item.slots if share is None else share.mine(item.slots)
     return Desired(
         assembly_id=item.id,
@@ -73,6 +75,8 @@ def desired_of(
             for ordinal, p in (probes or {}).items()
         },
         ordinals=None if share is None else share.ordinals,
+        flavor=item.flavor_name,
+        resizable=resizable,
     )
 
 
@@ -81,6 +85,7 @@ def _slot(row: InstanceSlot) -> Slot:
     return Slot(
         row.ordinal, row.incarnation, row.restarts_done, row.create_key,
         row.create_started_at, row.replaced_done, row.retiring, row.drain_started_at,
+        row.flavor_name,
     )  # fmt: skip
 
 
@@ -173,6 +178,8 @@ class Work:
     decision: Decision
     #: The specs of the instances to create, by ordinal.
     specs: dict[int, InstanceSpec] = attrs.Factory(dict)
+    #: The declared flavor's size, when an instance is resized to it.
+    size: SizeSpec | None = None
     errors: list[DriverError] = attrs.Factory(list)
     #: Instances the creates returned, by ordinal.
     created: dict[int, Instance] = attrs.Factory(dict)
@@ -206,7 +213,8 @@ def slots_after(
     A create issued sets the marker (and its grace period) unless it failed, when it is
     retried after the backoff instead (the key keeps it safe); an instance listed under
     the marker's key clears it. A reboot that failed leaves the restarts as they were.
-    A create the region `refused` drops the row: the ordinal is placed anew.
+    A create the region `refused` drops the row: the ordinal is placed anew. A resize that
+    failed leaves the flavor as it was.
     """
     stored = {s.ordinal: s for s in _mine(item, share)}
     creating = {ordinal for ordinal, _ in creates_of(decision)}
@@ -243,6 +251,9 @@ def _slot_row(
     restarts = slot.restarts_done
     if before is not None and (Verb.REBOOT, slot.ordinal) in failed:
         restarts = before.restarts_done
+    flavor = slot.flavor
+    if before is not None and (Verb.RESIZE, slot.ordinal) in failed:
+        flavor = before.flavor_name
     state: str = instance.state if instance is not None else ""  # a StrEnum is its value
     since = before.since if before is not None and before.state == state else now
     return InstanceSlot(
@@ -261,6 +272,7 @@ def _slot_row(
         retiring=slot.retiring,
         drain_started_at=slot.drain_started_at,
         region_name=region,
+        flavor_name=flavor,
     )
 
 

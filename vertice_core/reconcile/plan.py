@@ -12,7 +12,9 @@ shows for the assembly, it decides what to do now:
   period), adopt an instance found by key (a crash between create and its
   record), start a stopped one whose spec says running (the host-reboot case),
   stop a running one whose spec says stopped, reboot once per restart request,
-  replace a broken or vanished one under a new incarnation;
+  resize one running another flavor than declared, in place (where the region's
+  driver can: `Desired.resizable`), replace a broken or vanished one under a new
+  incarnation;
 * delete the instances of ordinals at or above `replicas` (scale down: those
   that never became ready first, then the highest ordinal first) and drop
   their slots once the cloud shows nothing for them; a running one is first
@@ -78,8 +80,8 @@ _D_RUNNING, _D_STOPPED, _D_DELETED = (
     DesiredState.STOPPED,
     DesiredState.DELETED,
 )
-_V_CREATE, _V_START, _V_STOP, _V_REBOOT, _V_DELETE = (
-    Verb.CREATE, Verb.START, Verb.STOP, Verb.REBOOT, Verb.DELETE,
+_V_CREATE, _V_START, _V_STOP, _V_REBOOT, _V_DELETE, _V_RESIZE = (
+    Verb.CREATE, Verb.START, Verb.STOP, Verb.REBOOT, Verb.DELETE, Verb.RESIZE,
 )  # fmt: skip
 
 
@@ -211,6 +213,11 @@ def _one(
                            create_started_at=None)  # fmt: skip
         member = Member(nxt, _P_LAUNCHING, "ReplacingBrokenInstance", True, instance=current)
         return member, [*dupes, Action(_V_DELETE, current.cloud_id, slot.ordinal)]
+    if _resizes(want, slot) and (
+        current.state is _I_STOPPED or (current.state is _I_RUNNING and want.desired is _D_RUNNING)
+    ):  # one that should stop is stopped first
+        member, acts = _resize(want, slot, current)
+        return member, dupes + acts
     if want.desired is _D_RUNNING:
         member, acts = _should_run(want, slot, current)
     else:
@@ -238,12 +245,31 @@ def _without_instance(
     )
     if recent:
         return Member(done, _P_LAUNCHING, "WaitingForCloud", True), []
-    # What is created runs the current declaration: it has nothing left to replace.
-    done = attrs.evolve(done, replaced_done=max(done.replaced_done, want.replace_count))
+    # What is created runs the current declaration: nothing left to replace or resize.
+    done = attrs.evolve(done, replaced_done=max(done.replaced_done, want.replace_count),
+                        flavor=want.flavor)  # fmt: skip
     return (
         Member(done, _P_LAUNCHING, "Creating", True),
         [Action(_V_CREATE, key, slot.ordinal)],
     )
+
+
+def _resizes(want: Desired, slot: Slot) -> bool:
+    """Whether the ordinal's instance runs another flavor than declared and the region's
+    driver resizes in place (a flavor never recorded is not resized)."""
+    return want.resizable and bool(slot.flavor) and bool(want.flavor) and slot.flavor != want.flavor
+
+
+def _resize(want: Desired, slot: Slot, current: Instance) -> tuple[Member, list[Action]]:
+    """Resize the instance in place (the driver stops it first where the cloud needs it,
+    and starts it again if it ran); the slot runs the declared flavor once it succeeds.
+    A running one is not ready meanwhile: routes stop sending it requests."""
+    done = attrs.evolve(slot, flavor=want.flavor)
+    if want.desired is _D_RUNNING:
+        member = Member(done, _P_LAUNCHING, "Resizing", True, instance=current, ready=False)
+    else:
+        member = Member(done, _P_STOPPED, "Resizing", True, instance=current)
+    return member, [Action(_V_RESIZE, current.cloud_id, slot.ordinal)]
 
 
 def _done(slot: Slot, restart_count: int) -> Slot:

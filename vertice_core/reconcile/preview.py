@@ -46,6 +46,7 @@ WHY = {
     "Starting": "its instance is stopped and the declaration says running",
     "Stopping": "its instance runs and the declaration says stopped",
     "Restarting": "a restart was asked for (restart_count)",
+    "Resizing": "it runs another flavor than declared: it is resized in place",
     "ReplacingBrokenInstance": "its instance is in error: it is replaced",
     UNHEALTHY: "its instance failed its probe too many times in a row: it is replaced",
     "Replacing": "every instance is replaced, one at a time (replace_count, or inputs changed)",
@@ -118,7 +119,10 @@ def preview(
     shares: list[tuple[str, Share | None]] = [*_shares(session, item, converter, settings, now)]
     decisions: list[tuple[str, Decision]] = []
     for region, share in shares or [(home, None)]:
-        want = desired_of(item, drain, probes, share, served, drain_limit=settings.drain_limit)
+        # resizable: the service accepts another flavor only where the drivers claim
+        # `resize`, so a row running another flavor is one the region's driver resizes.
+        want = desired_of(item, drain, probes, share, served, drain_limit=settings.drain_limit,
+                          resizable=True)  # fmt: skip
         decisions.append(
             (region, plan_actions(want, by_region.get(region, []), now=now, grace=settings.grace))
         )

@@ -21,8 +21,8 @@ from typing import Any
 
 import attrs
 
-from vertice_core.driver import Driver, Instance
-from vertice_core.errors import DriverError
+from vertice_core.driver import Capability, Driver, Instance
+from vertice_core.errors import DriverError, TerminalError
 from vertice_core.model.status import EventType, InstanceState
 from vertice_core.reconcile import lifelog, placed, status
 from vertice_core.reconcile.outcome import (
@@ -110,6 +110,9 @@ class RegionPass:
         self.settled = settled if settled is not None else {}
         #: Of the assemblies with a placement planned this pass: their share in the region.
         self.shares: dict[str, Share] = {}
+        #: Whether the driver resizes instances in place (what it claims in its metadata).
+        info = getattr(type(driver), "info", None)
+        self.resizable = info is not None and Capability.RESIZE in info.capabilities
 
     def run(self) -> RegionResult:
         """Read the region's assemblies, observe once, plan, act, write what changed.
@@ -168,6 +171,7 @@ class RegionPass:
                     share,
                     routed.get(item.id),
                     drain_limit=self.settings.drain_limit,
+                    resizable=self.resizable,
                 ),
                 by_assembly.get(item.id, []),
                 now=now,
@@ -350,6 +354,11 @@ class RegionPass:
             gone = self.ops.mark_creating(markers)
             if gone:  # deleted with orphan=true since they were read: nothing to do
                 works = [w for w in works if w.item.id not in gone]
+        resizing = [w for w in works if any(a.verb is Verb.RESIZE for a in w.decision.actions)]
+        if resizing:
+            sizes = self.ops.sizes(sorted({w.item.flavor_name for w in resizing}))
+            for w in resizing:
+                w.size = sizes.get(w.item.flavor_name)
         owners = [(work, action) for work in works for action in work.decision.actions]
         calls = [(self.cloud_type, a.verb.value, self._call_for(w, a)) for w, a in owners]
         pending = self.calls.submit(calls, self.settings.call_timeout) if calls else None
@@ -395,6 +404,11 @@ class RegionPass:
         if action.verb is Verb.CREATE:
             spec = work.specs[action.ordinal]
             return lambda: driver.create(spec)
+        if action.verb is Verb.RESIZE:
+            size = work.size
+            if size is None:  # the flavor was deleted since the pass read the assembly
+                return _refused(f"flavor {work.item.flavor_name!r} no longer exists")
+            return lambda: driver.resize(action.target, size)
         verbs: dict[Verb, Callable[[str], None]] = {
             Verb.START: driver.start,
             Verb.STOP: driver.stop,
@@ -471,16 +485,19 @@ class RegionPass:
                     project_id=item.project_id,
                 )
             )
-            events.extend(
-                status.restart_events(
-                    work.decision.actions,
-                    work.failed,
-                    item.restart_count,
-                    assembly_id=item.id,
-                    project_id=item.project_id,
-                    region=self.region,
+            for verb, request in ((Verb.REBOOT, item.restart_count),
+                                  (Verb.RESIZE, item.flavor_name)):  # fmt: skip
+                events.extend(
+                    status.done_events(
+                        verb,
+                        work.decision.actions,
+                        work.failed,
+                        request,
+                        assembly_id=item.id,
+                        project_id=item.project_id,
+                        region=self.region,
+                    )
                 )
-            )
             events.extend(
                 status.unhealthy_events(
                     work.decision.members,
@@ -527,3 +544,12 @@ def _call_of(item: WorkItem, action: Action) -> str:
 
 def _bound(method: Callable[[str], None], argument: str) -> Callable[[], None]:
     return lambda: method(argument)
+
+
+def _refused(message: str) -> Callable[[], None]:
+    """A call that fails at once with a terminal error saying why."""
+
+    def call() -> None:
+        raise TerminalError(message, reason="FlavorNotFound")
+
+    return call

@@ -123,12 +123,14 @@ def instance_view(
     draining: bool = False,
     ready: bool = True,
     retiring: bool = False,
+    flavor: str = "",
 ) -> dict[str, Any]:
     """The status document's view of one instance. `draining` (only there when true):
     the instance is on its way out, and routes no longer send it requests; `ready`
     (only there when false): it runs, but has not passed its probe; `retiring` (only
     there when true, never shown by the API): the old instance of an ordinal being
-    replaced, which serves until the new one is ready (the prober probes the new one)."""
+    replaced, which serves until the new one is ready (the prober probes the new one);
+    `flavor` (only there when known): the flavor it runs."""
     view = {
         "ordinal": ordinal,
         "key": instance.key,
@@ -144,6 +146,8 @@ def instance_view(
         view["ready"] = False
     if retiring:
         view["retiring"] = True
+    if flavor:
+        view["flavor"] = flavor
     revision = instance.tags.get(TAG_REVISION)
     if revision:
         view["revision"] = int(revision) if revision.isdigit() else 0
@@ -273,26 +277,37 @@ def change_events(
     return events
 
 
-def restart_events(
+#: The Normal event a pass records for the calls of one verb that did not fail: its
+#: reason and what it says before the instances it names (`{}`: the request).
+_DONE = {
+    Verb.REBOOT: ("Restarted", "restart_count {}: restarted"),
+    Verb.RESIZE: ("Resized", "resized in place to flavor {!r}:"),
+}
+
+
+def done_events(
+    verb: Verb,
     actions: Sequence[Action],
     failed: Collection[tuple[Verb, int]],
-    restart_count: int,
+    request: object,
     *,
     assembly_id: str,
     project_id: str,
     region: str,
 ) -> list[dict[str, Any]]:
-    """A Normal `Restarted` event (as `EventRow` columns) naming the instances a pass
-    restarted for `restart_count` (the reboots that did not fail); none without one."""
-    done = [a for a in actions if a.verb is Verb.REBOOT and (Verb.REBOOT, a.ordinal) not in failed]
+    """A Normal event (as `EventRow` columns) naming the instances a pass restarted for
+    `restart_count` (`Verb.REBOOT`) or resized to a flavor (`Verb.RESIZE`): the calls
+    that did not fail; none without one. `request`: the restart count, or the flavor."""
+    done = [a for a in actions if a.verb is verb and (verb, a.ordinal) not in failed]
     if not done:
         return []
+    reason, said = _DONE[verb]
     names = ", ".join(f"{a.target} (ordinal {a.ordinal})" for a in done)
     return [
         event_row(
             EventType.NORMAL,
-            "Restarted",
-            f"restart_count {restart_count}: restarted {names}",
+            reason,
+            f"{said.format(request)} {names}",
             assembly_id=assembly_id,
             project_id=project_id,
             region=region,
@@ -366,7 +381,13 @@ def instances_of(members: Sequence[Member]) -> tuple[dict[str, Any], ...]:
     for m in members:
         if m.instance is not None:
             views.append(
-                instance_view(m.instance, m.slot.ordinal, m.draining and not m.wanted, m.ready)
+                instance_view(
+                    m.instance,
+                    m.slot.ordinal,
+                    m.draining and not m.wanted,
+                    m.ready,
+                    flavor=m.slot.flavor,
+                )
             )
         if m.retiring is not None:
             views.append(instance_view(m.retiring, m.slot.ordinal, m.draining, retiring=True))

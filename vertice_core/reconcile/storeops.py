@@ -17,7 +17,7 @@ import pluggy
 from vertice_core import hooks
 from vertice_core.convert import structure
 from vertice_core.crypto import SecretBox
-from vertice_core.driver import InstanceSpec
+from vertice_core.driver import InstanceSpec, SizeSpec
 from vertice_core.model.camp import Plan
 from vertice_core.model.placement import Placement
 from vertice_core.model.status import Event, EventType
@@ -144,6 +144,12 @@ class PassStore:
             )
             for assembly_id, ordinal, key in wanted
         }
+
+    def sizes(self, names: Sequence[str]) -> dict[str, SizeSpec]:
+        """The sizes of these flavors, by name (what a resize asks the driver for)."""
+        with self.store.read() as session:
+            rows = WorkRepository(session).flavors(names)
+        return {name: SizeSpec(r.name, r.cpu, r.ram, r.disk) for name, r in rows.items()}
 
     def commit_pass(
         self,

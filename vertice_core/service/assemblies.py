@@ -30,7 +30,7 @@ from vertice_core.model.assembly import (
 from vertice_core.model.inputs import resolve as resolve_inputs
 from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, NonNegative
-from vertice_core.service import bindings, orphans, resolve, snapshots, sources
+from vertice_core.service import bindings, capabilities, orphans, resolve, snapshots, sources
 from vertice_core.service.admission import admit
 from vertice_core.service.input_changes import changed_inputs, shown_inputs
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
@@ -41,6 +41,9 @@ from vertice_core.store.repositories.bindings import BindingRepository
 from vertice_core.store.repositories.builds import BuildRepository
 from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_core.store.repositories.views import AssemblyViews
+
+#: The capability a flavor change needs (`vertice_core.driver.Capability.RESIZE`).
+RESIZE = "resize"
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -248,6 +251,22 @@ class AssemblyService:
             raise Conflict("the assembly is being deleted; it can no longer be changed")
         return row
 
+    def _check_resize(self, session: Session, row: Row, flavor: str) -> None:
+        """`InvalidInput` unless `flavor` exists, is offered in every region of the assembly
+        and their drivers claim `resize`: the instances are resized in place, keeping their
+        disks and addresses (the reconciler calls `Driver.resize`)."""
+        offered_in = self.svc.catalog.flavor_regions(flavor)
+        if offered_in is None:
+            raise InvalidInput.at("$.flavor", f"there is no flavor named {flavor!r}")
+        regions = (row.placement or {}).get("regions") or [row.region_name]
+        for region in regions:
+            if offered_in and region not in offered_in:
+                raise InvalidInput.at(
+                    "$.flavor", f"flavor {flavor!r} is not offered in region {region!r}"
+                )
+        capabilities.require(session, self.svc.capabilities, regions, RESIZE,
+                             doing="resize instances in place", path="$.flavor")  # fmt: skip
+
     def _change(
         self,
         session: Session,
@@ -269,6 +288,8 @@ class AssemblyService:
             problem = resolve.replicas_problem(values["replicas"], self.svc.config.max_replicas)
             if problem is not None:
                 raise InvalidInput([problem])
+        if values["flavor"] != row.flavor_name:
+            self._check_resize(session, row, values["flavor"])
         repository = AssemblyRepository(session)
         if values["name"] != row.name and repository.name_taken(row.project_id, values["name"]):
             raise Conflict(f"the project already has an assembly named {values['name']!r}")
@@ -285,6 +306,7 @@ class AssemblyService:
                     restart_count=NonNegative(values["restart_count"]),
                     replicas=NonNegative(values["replicas"]),
                     replace_count=NonNegative(values["replace_count"]),
+                    flavor=Name(values["flavor"]),
                 ),
                 assembly_id=row.id,
                 previous=previous,
@@ -296,6 +318,7 @@ class AssemblyService:
                 ),
             ),
         )
+        values = {_COLUMNS.get(field, field): value for field, value in values.items()}
         if spec is not None:
             values = {**values, "spec": spec}
         if not repository.change_spec(row.id, row.generation, **values):
@@ -303,9 +326,16 @@ class AssemblyService:
         return stored_assembly(_visible(repository.one(row.id, None), row.id))
 
 
+#: The columns of the patchable attributes not named as their column.
+_COLUMNS = {"flavor": "flavor_name"}
+
+
 def patchable(row: Row) -> dict[str, Any]:
     """The current values of an assembly's patchable attributes."""
-    return {field: list(row.tags) if field == "tags" else getattr(row, field) for field in FIELDS}
+    return {
+        field: list(row.tags) if field == "tags" else getattr(row, _COLUMNS.get(field, field))
+        for field in FIELDS
+    }
 
 
 def _visible(row: Row | None, assembly_id: str) -> Row:

@@ -14,6 +14,7 @@ import pluggy
 
 from vertice_core.config import Config
 from vertice_core.crypto import SecretBox
+from vertice_core.service.capabilities import Capabilities, no_capabilities
 
 
 class Catalog(Protocol):
@@ -38,3 +39,6 @@ class ServiceContext:
     box: SecretBox
     plugins: pluggy.PluginManager
     catalog: Catalog
+    #: What each cloud type's driver claims (`service.capabilities`): day-2 operations a
+    #: region's driver does not claim are refused.
+    capabilities: Capabilities = no_capabilities

@@ -33,6 +33,7 @@ FIELDS = (
     "restart_count",
     "replicas",
     "replace_count",
+    "flavor",
 )
 
 
@@ -47,6 +48,9 @@ class Patchable:
     restart_count: NonNegative
     replicas: NonNegative
     replace_count: NonNegative
+    #: Another flavor resizes the instances in place (a region whose driver claims
+    #: `resize`; refused elsewhere).
+    flavor: Name
     #: The plan inputs (`input_changes`), checked against the plan by the caller.
     inputs: Any = None
 
@@ -90,6 +94,7 @@ def apply_patch(
         "restart_count": result.restart_count,
         "replicas": result.replicas,
         "replace_count": result.replace_count,
+        "flavor": result.flavor,
     }
     if "inputs" in current:  # as the patch left it: the caller checks it against the plan
         values["inputs"] = changed.get("inputs")

@@ -307,6 +307,7 @@ def _instance(stored: Mapping[str, Any], region: str) -> InstanceView:
         and stored.get("ready") is not False,
         region=stored.get("region") or region,
         revision=stored.get("revision"),
+        flavor=stored.get("flavor") or "",
     )
 
 

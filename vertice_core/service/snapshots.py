@@ -3,8 +3,7 @@
 A snapshot is asked for on an assembly the caller may see, not being deleted, of
 one of its instances that the last reconcile pass observed with a cloud id (the
 instance rows say so), in a region whose driver claims the `snapshot` capability
-(read from the driver's metadata by `Capabilities`, given by whoever builds the
-service: the driver itself is never loaded, and no cloud is called). It is
+(`service.capabilities`: the driver itself is never loaded, and no cloud is called). It is
 stored PENDING and due; the snapshot controller (`vertice_core.snapshots`) makes
 it. A deletion marks it DELETING (again: nothing more; refused while an
 assembly restored from it is not being deleted); the controller deletes the
@@ -18,15 +17,15 @@ the declaration's project, AVAILABLE, in the one region the assembly runs in.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import attrs
 
-from vertice_core.errors import Conflict, InvalidInput, NotFound, Problem, UnavailableError
+from vertice_core.errors import Conflict, InvalidInput, NotFound, Problem
 from vertice_core.model.assembly import AssemblyDeclaration, DesiredState
 from vertice_core.model.snapshot import RestoredSnapshot, SnapshotInput, SnapshotPhase
+from vertice_core.service import capabilities
 from vertice_core.service.resolve import project_name, visible_project
 from vertice_core.store.repositories import AssemblyRepository
 from vertice_core.store.repositories.snapshots import SnapshotRepository
@@ -37,10 +36,6 @@ if TYPE_CHECKING:
     from vertice_core.service.caller import Caller
     from vertice_core.service.context import ServiceContext
     from vertice_core.store.tables import SnapshotRow
-
-#: The capabilities a cloud type's driver claims, by name (raises `UnavailableError` when
-#: no usable driver is installed for it).
-Capabilities = Callable[[str], Collection[str]]
 
 #: The capability a snapshot needs (`vertice_core.driver.Capability.SNAPSHOT`).
 SNAPSHOT = "snapshot"
@@ -71,9 +66,8 @@ class StoredSnapshot:
 class SnapshotService:
     """Every operation on snapshots (see the module's docstring)."""
 
-    def __init__(self, svc: ServiceContext, capabilities: Capabilities) -> None:
+    def __init__(self, svc: ServiceContext) -> None:
         self.svc = svc
-        self.capabilities = capabilities
 
     def create(
         self, session: Session, caller: Caller, assembly_id: str, request: SnapshotInput
@@ -88,7 +82,8 @@ class SnapshotService:
         ordinal = int(request.instance)
         instance = snapshots.instance(row.id, ordinal)
         region = (instance.region_name if instance is not None else "") or row.region_name
-        self._check_capability(snapshots, region)
+        capabilities.require(session, self.svc.capabilities, [region], SNAPSHOT,
+                             doing="make snapshots")  # fmt: skip
         if instance is None and ordinal >= row.replicas:
             raise InvalidInput.at("$.instance", f"the assembly has no instance {ordinal} (it "
                                   f"declares {row.replicas}, numbered from 0)")  # fmt: skip
@@ -155,25 +150,6 @@ class SnapshotService:
                            f"{', '.join(users)} (delete them first)")  # fmt: skip
         snapshots.mark_deleting(row, time.time())
         return _stored(session, caller, row)
-
-    def _check_capability(self, snapshots: SnapshotRepository, region: str) -> None:
-        """`InvalidInput` naming the capability and the cloud type, unless the region's
-        driver claims `snapshot`."""
-        found = snapshots.region(region)
-        if found is None:
-            raise Conflict(f"the assembly's region {region!r} no longer exists")
-        try:
-            claimed = self.capabilities(found.cloud_type)
-        except UnavailableError as exc:
-            raise InvalidInput.at(
-                "$", f"region {region!r} (cloud type {found.cloud_type!r}) cannot make "
-                f"snapshots: {exc.message}"
-            ) from None  # fmt: skip
-        if SNAPSHOT not in claimed:
-            raise InvalidInput.at(
-                "$", f"region {region!r} cannot make snapshots: the {found.cloud_type!r} driver "
-                f"does not support the capability {SNAPSHOT!r}"
-            )  # fmt: skip
 
 
 def restored(

@@ -56,6 +56,22 @@ def test_an_assembly_lives_its_whole_life_on_ec2(
         reconciler.run_pass()
     assert reboots() == 1
 
+    # Another flavor: the same instance is stopped, changed and started (`t3.medium`).
+    alice.replace(uri, "/flavor", "medium")
+    converge(
+        reconciler,
+        lambda: (
+            moto_instances({"vertice-assembly": body["id"]})[0]["InstanceType"] == "t3.medium"
+            and phases() == {"RUNNING": 1}
+        ),
+    )
+    (resized,) = moto_instances({"vertice-assembly": body["id"]})
+    assert (resized["InstanceId"], resized["State"]["Name"]) == (item["InstanceId"], "running")
+    assert alice.status(uri)["instances"][0]["flavor"] == "medium"
+    for _ in range(3):  # carried out once
+        reconciler.run_pass()
+    assert reconciler.metrics.calls("aws", "resize") == 1
+
     assert alice.delete(uri).status_code == 202
     converge(reconciler, lambda: phases() == {})
     (gone,) = moto_instances({"vertice-assembly": body["id"]})

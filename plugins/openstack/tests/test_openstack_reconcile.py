@@ -69,6 +69,17 @@ def test_an_assembly_lives_its_whole_life_on_openstack(
     (reboot,) = [c.body for c in peer.called("servers.action") if "reboot" in c.body]
     assert reboot == {"reboot": {"type": "SOFT"}}
 
+    # Another flavor: Nova resizes the same server, and the driver confirms it.
+    alice.replace(uri, "/flavor", "medium")
+    converge(reconciler, lambda: _actions(peer, "confirmResize") == 1
+             and phases() == {"RUNNING": 1})  # fmt: skip
+    assert server.status == "ACTIVE" and _actions(peer, "resize") == 1
+    assert server.flavor["name"] != "m1.small" and server.id == shown["cloud_id"]
+    assert alice.status(uri)["instances"][0]["flavor"] == "medium"
+    for _ in range(3):  # carried out once
+        reconciler.run_pass()
+    assert reconciler.metrics.calls("openstack", "resize") == 1
+
     assert alice.delete(uri).status_code == 202
     converge(reconciler, lambda: phases() == {})
     assert server.task_state == "deleting" or server.gone  # a server being deleted is gone

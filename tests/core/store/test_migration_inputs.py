@@ -50,7 +50,7 @@ def test_an_upgrade_lets_inputs_be_patched_where_replicas_are(empty_db_url):
             return {name: spec if isinstance(spec, dict) else json.loads(spec)
                     for name, spec in rows}  # fmt: skip
 
-        migrate.upgrade(store.engine)
+        migrate.upgrade(store.engine, "0010")
         upgraded = specs()
         paths = ["/desired_state", "/replicas", "/inputs"]
         assert upgraded["default"] == {"metadata": _metadata(paths), "inputs": {"port": "80"}}

@@ -44,6 +44,8 @@ class InstanceSlot:
     drain_started_at: float | None = None
     #: The region the instance was placed in.
     region_name: str = ""
+    #: The flavor the instance runs (its assembly's when created or last resized).
+    flavor_name: str = ""
 
 
 _SLOT_COLUMNS = [getattr(_I, f.name) for f in attrs.fields(InstanceSlot)]

@@ -1,11 +1,11 @@
 """The status history: each stretch of time an instance was observed in one state
 (`InstanceSpanRow`), what metering prices (`vertice_core.billing`).
 
-The reconciler records a `SpanChange` for an ordinal whose observed state, key or
-region changed, in the transaction that writes its instance row (`WorkRepository.
-write_slots`); removing an assembly closes its spans (`WorkRepository.remove`). A span
-is closed by its key, so two region passes of a placed assembly, each writing its own
-instances, never close each other's.
+The reconciler records a `SpanChange` for an ordinal whose observed state, key, region
+or flavor (a resize) changed, in the transaction that writes its instance row
+(`WorkRepository.write_slots`); removing an assembly closes its spans
+(`WorkRepository.remove`). A span is closed by its key, so two region passes of a placed
+assembly, each writing its own instances, never close each other's.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ class SpanChange:
     #: When the pass saw it (its clock's time).
     at: float
     close_key: str | None = None
-    #: `(key, region, state)` of the instance now seen, or None (not seen, or gone).
-    opened: tuple[str, str, str] | None = None
+    #: `(key, region, state, flavor)` of the instance now seen, or None (not seen, or
+    #: gone); flavor '' when its row does not know it (the assembly's is recorded).
+    opened: tuple[str, str, str, str] | None = None
 
 
 class SlotLike(Protocol):
@@ -49,6 +50,8 @@ class SlotLike(Protocol):
     def state(self) -> str: ...
     @property
     def region_name(self) -> str: ...
+    @property
+    def flavor_name(self) -> str: ...
 
 
 def span_changes(
@@ -71,10 +74,10 @@ def span_changes(
     return changes
 
 
-def _seen(slot: SlotLike | None) -> tuple[str, str, str] | None:
+def _seen(slot: SlotLike | None) -> tuple[str, str, str, str] | None:
     if slot is None or not slot.state:
         return None
-    return (slot.key, slot.region_name, slot.state)
+    return (slot.key, slot.region_name, slot.state, slot.flavor_name)
 
 
 class SpanRows:
@@ -113,12 +116,13 @@ class SpanRows:
         for assembly_id, change in opens:
             if assembly_id not in names or change.opened is None:
                 continue
-            project_id, name, flavor = names[assembly_id]
-            key, region, state = change.opened
+            project_id, name, declared = names[assembly_id]
+            key, region, state, flavor = change.opened
             rows.append({
                 "project_id": project_id, "assembly_id": assembly_id, "assembly_name": name,
                 "ordinal": change.ordinal, "key": key, "region_name": region,
-                "flavor_name": flavor, "state": state, "started_at": change.at, "ended_at": None,
+                "flavor_name": flavor or declared, "state": state, "started_at": change.at,
+                "ended_at": None,
             })  # fmt: skip
         insert_rows(self._db, SPANS, rows)
 

@@ -76,6 +76,9 @@ class WorkItem:
     #: Of an assembly built from source with no release yet: why it waits (see
     #: `AssemblyRow.build_wait`); None otherwise.
     build_wait: str | None = None
+    #: The declared flavor: instances running another are resized to it (where the
+    #: region's driver claims `resize`).
+    flavor_name: str = ""
     slots: tuple[InstanceSlot, ...] = ()
 
     @classmethod

@@ -44,7 +44,8 @@ class InstanceSpanRow(Base):
     #: The instance's key (one per incarnation of the ordinal).
     key: Mapped[str] = mapped_column(String(128))
     region_name: Mapped[str] = mapped_column(String(NAME))
-    #: The assembly's flavor when the span was opened (what its price is read from).
+    #: The flavor the instance ran (its row's; else its assembly's when the span was
+    #: opened): what its price is read from. A resize closes the span and opens another.
     flavor_name: Mapped[str] = mapped_column(String(NAME))
     #: The observed state: running, stopped, pending, error (`vertice_core.driver.State`).
     state: Mapped[str] = mapped_column(String(16))

@@ -281,6 +281,9 @@ class InstanceRow(Base):
     drain_started_at: Mapped[float | None] = mapped_column(Float, default=None)
     #: The region the instance was placed in (its assembly's, unless it has a placement).
     region_name: Mapped[str] = mapped_column(String(NAME), default="")
+    #: The flavor the instance runs: its assembly's when it was created or last resized.
+    #: Another flavor on the assembly is carried out by resizing it (`Driver.resize`).
+    flavor_name: Mapped[str] = mapped_column(String(NAME), default="")
 
 
 class LeaseRow(Base):
