@@ -44,6 +44,13 @@ class TestDockerContract(DriverContract):
         return make
 
     @pytest.fixture
+    def launched_image(self, driver):
+        """The image a container runs (its id), read through the engine."""
+        return lambda instance: driver.engine.client().api.inspect_container(instance.cloud_id)[
+            "Image"
+        ]
+
+    @pytest.fixture
     def foreign_driver(self, make_driver):
         return make_driver(installation="vti-someone-else")
 

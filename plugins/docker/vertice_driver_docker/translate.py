@@ -72,7 +72,8 @@ def create_arguments(spec: InstanceSpec, settings: DockerSettings, name: str) ->
     lists, never a shell string. `spec.env` becomes the environment.
     """
     arguments: dict[str, Any] = {
-        "image": image_reference(settings, spec.image),
+        # A snapshot's image (its id) when launched from one, else the plan's.
+        "image": spec.image_id or image_reference(settings, spec.image),
         "name": name,
         "labels": {**spec.tags, TAG_KEY: spec.key},
         "environment": dict(spec.env),
