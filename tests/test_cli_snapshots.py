@@ -81,3 +81,19 @@ def test_a_snapshot_made_listed_restored_and_deleted_from_the_command_line(api, 
     assert lines(cli("snapshot", "delete", "first").stdout) == ["snapshot first: deleting"]
     assert gone(api, document["uri"])
     assert cli("snapshot", "list").output.strip() == "no snapshots"
+
+
+def test_delete_with_snapshots_deletes_the_assembly_and_what_was_made_of_it(api, cli):
+    running(api, "cs-gone")
+    made = lines(cli("snapshot", "create", "cs-gone", "last", "--wait").stdout)
+    assert "AVAILABLE" in made[-1], made
+    (document,) = json.loads(cli("snapshot", "list", "--assembly", "cs-gone", "-o", "json").stdout)
+    mixed = cli("delete", "cs-gone", "--with-snapshots", "--orphan", code=1)
+    assert lines(mixed.output) == [
+        "error: --with-snapshots deletes the assemblies named, with their snapshots: not with "
+        "--orphan, -f or another kind"
+    ]
+    out = lines(cli("delete", "cs-gone", "--with-snapshots", "--wait").stdout)
+    assert out[0] == "cs-gone: delete requested, with its snapshots"
+    assert out[-1] == "cs-gone: deleted"
+    assert gone(api, document["uri"])

@@ -43,7 +43,8 @@ def _run(names: tuple[str, ...], project: str | None, wait: bool, timeout: float
             click.echo(line)
             tracked.append(changed)
         if wait:
-            until = {_delete: "gone", _replace: "replaced", _restart: "restarted"}.get(act, "ready")
+            until = {_delete: "gone", _delete_with_snapshots: "gone", _replace: "replaced",
+                     _restart: "restarted"}.get(act, "ready")  # fmt: skip
             wait_for(client, [Tracked.of(d, until) for d in tracked], timeout)
 
 
@@ -103,6 +104,13 @@ _replace = _raise("replace_count", "replacement")
 def _delete(client: Client, document: Document, _etag: str | None) -> tuple[Document, str]:
     answer = client.delete(document["uri"])
     return answer or document, f"{document['name']}: delete requested"
+
+
+def _delete_with_snapshots(
+    client: Client, document: Document, _etag: str | None
+) -> tuple[Document, str]:
+    answer = client.delete(document["uri"], with_snapshots="true")
+    return answer or document, f"{document['name']}: delete requested, with its snapshots"
 
 
 def _action(name: str, act: Act, summary: str) -> click.Command:
@@ -165,6 +173,12 @@ replace = _action(
     "--orphan does), then delete them. Asks first, unless --yes.",
 )
 @click.option("-y", "--yes", is_flag=True, help="Do not ask before --cascade-orphan.")
+@click.option(
+    "--with-snapshots",
+    is_flag=True,
+    help="Delete the snapshots made of the assemblies too (kept otherwise); refused, "
+    "deleting nothing, while another assembly was restored from one.",
+)
 @client_command
 def delete(
     names: tuple[str, ...],
@@ -177,6 +191,7 @@ def delete(
     orphan: bool,
     cascade_orphan: bool,
     yes: bool,
+    with_snapshots: bool,
 ) -> None:
     """Delete assemblies NAMES, in any phase; `delete KIND NAMES...` deletes items of another
     kind: `delete route HOSTNAME...`, `delete scaler ASSEMBLY...`, `delete sshkey NAME`,
@@ -193,6 +208,9 @@ def delete(
     is already gone is a `not found` line, not an error."""
     kind = kinds.lookup(names[0]) if len(names) > 1 else None
     _check_orphaning(kind, orphan, cascade_orphan)
+    if with_snapshots and (orphan or sources or kind not in (None, kinds.ASSEMBLIES)):
+        raise Failure("--with-snapshots deletes the assemblies named, with their snapshots: "
+                      "not with --orphan, -f or another kind")  # fmt: skip
     if sources:
         if names or orphan:
             raise click.UsageError("-f deletes what files declare: give no NAMES nor --orphan")
@@ -209,7 +227,8 @@ def delete(
         return
     if kind is kinds.ASSEMBLIES:
         names = names[1:]
-    _run(names, project, wait and not orphan, timeout, orphans.act if orphan else _delete)
+    act = orphans.act if orphan else _delete_with_snapshots if with_snapshots else _delete
+    _run(names, project, wait and not orphan, timeout, act)
 
 
 def _check_orphaning(kind: kinds.Kind | None, orphan: bool, cascade_orphan: bool) -> None:

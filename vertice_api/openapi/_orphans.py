@@ -58,6 +58,18 @@ def orphan_param() -> Json:
     )
 
 
+def with_snapshots_param() -> Json:
+    """`with_snapshots` of the assembly delete."""
+    return query_param(
+        "with_snapshots",
+        "`true`: delete the snapshots made of the assembly too (each DELETING, its image "
+        "deleted by the reconciler); a snapshot another assembly was restored from is a 409 "
+        "naming both, and nothing is deleted. Without it the snapshots are kept. Not with "
+        "`orphan=true` (a 422).",
+        boolean(),
+    )
+
+
 def orphaned_response() -> Json:
     """The 200 of an orphaning assembly delete."""
     return response(200, ref("OrphanedAssembly"),

@@ -28,6 +28,7 @@ from vertice_api.openapi._orphans import (
     orphan_param,
     orphaned_response,
     retired_response,
+    with_snapshots_param,
 )
 from vertice_api.openapi._rehearsal import dry_run_param, rehearsal_response
 from vertice_core.model.types import MAX_INT, NAME_PATTERN
@@ -254,13 +255,14 @@ class Paths:
                 "get": self.get("getAssembly", "Read an assembly", "assemblies", "Assembly",
                                 errors=[404], headers=ETAG, conditional=True),
                 "patch": change("patchAssembly", "Change name, description, tags, desired "
-                                "state, restarts or replicas", "assemblies", ref("JsonPatch"),
-                                "Assembly",
+                                "state, restarts, replicas or flavor (resize)", "assemblies",
+                                ref("JsonPatch"), "Assembly",
                                 errors=[403, 404, 409, 412], media_types=(JSON_PATCH,),
                                 parameters=[if_match, dry_run_param()], headers=ETAG,
                                 answer_schema={"oneOf": [ref("Assembly"), ref("Rehearsal")]}),
                 "delete": operation("deleteAssembly", "Delete an assembly (any phase)",
-                                    tag="assemblies", parameters=[if_match, orphan_param()],
+                                    tag="assemblies",
+                                    parameters=[if_match, orphan_param(), with_snapshots_param()],
                                     errors=[404, 409, 412],
                                     ok={202: deleted, 200: orphaned_response()}),
             },

@@ -26,7 +26,7 @@ from vertice_api.http import (
 from vertice_api.resources.named import created
 from vertice_api.resources.rehearsal import rehearsal
 from vertice_core.convert import structure
-from vertice_core.errors import NotFound
+from vertice_core.errors import InvalidInput, NotFound
 from vertice_core.model.assembly import AssemblyDeclaration
 from vertice_core.service import StoredAssembly, observed
 from vertice_core.store.repositories.views import SORTS, AssemblyViews
@@ -105,7 +105,8 @@ class AssemblyFactory:
 
 class AssemblyItem:
     """`/v3/assembly/{id}`: read (ETag, If-None-Match), patch (JSON Patch, If-Match),
-    delete (202, any phase; If-Match; `orphan=true`: 200, gone at once). A missing
+    delete (202, any phase; If-Match; `orphan=true`: 200, gone at once;
+    `with_snapshots=true`: its snapshots deleted too). A missing
     assembly, or one the caller cannot see, is a 404 before anything is said about the
     body."""
 
@@ -163,13 +164,17 @@ class AssemblyItem:
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         force = req.get_param_as_bool("force", default=False)
+        with_snapshots = bool_param(req, "with_snapshots")
         if bool_param(req, "orphan"):
+            if with_snapshots:
+                raise InvalidInput.at("with_snapshots", "cannot go with orphan=true, which "
+                                      "calls no cloud: delete the snapshots first")  # fmt: skip
             self._orphan(req, resp, assembly_id, force)
             return
         with self.ctx.store.write() as session:
             stored = self.ctx.assemblies.delete(
                 session, caller_of(req), assembly_id, expected=expected_generations(req),
-                force=force,
+                force=force, with_snapshots=with_snapshots,
             )  # fmt: skip
         resp.status = falcon.HTTP_202
         _answer(self.ctx, resp, stored)

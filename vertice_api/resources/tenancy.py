@@ -34,6 +34,7 @@ from vertice_core.store.repositories import (
     TokenRepository,
     UserRepository,
 )
+from vertice_core.store.repositories.snapshots import SnapshotRepository
 from vertice_core.store.tables import ProjectRow, SshKeyRow, TokenRow, UserRow
 
 if TYPE_CHECKING:
@@ -178,6 +179,15 @@ class ProjectItem(_ProjectsBase):
             row = self._visible(session, caller_of(req), name)
             if projects.has_assemblies(row.id):
                 raise Conflict(f"project {name!r} still has assemblies; delete them first")
+            # Its snapshots hold images in the clouds: forgotten with the project, they
+            # would be left there, owned by nobody.
+            kept = [s.name for s in SnapshotRepository(session).in_projects([row.id])]
+            if kept:
+                listed = ", ".join(kept[:20]) + (", ..." if len(kept) > 20 else "")
+                raise Conflict(
+                    f"project {name!r} still has snapshots ({listed}); delete them "
+                    "first (vertice snapshot delete) and wait until they are gone"
+                )
             projects.delete(row)
         self.cache.clear()
         resp.status = falcon.HTTP_204

@@ -183,6 +183,25 @@ def restored(
     return RestoredSnapshot(id=row.id, name=row.name, image_id=row.image_id), []
 
 
+def delete_of_assembly(session: Session, project_id: str, assembly_id: str) -> list[str]:
+    """Ask for the deletion of every snapshot made of the assembly (its deletion asked
+    `with_snapshots`); their names. A snapshot another assembly was restored from is a
+    409 naming both, and then none is deleted."""
+    repository = SnapshotRepository(session)
+    rows = [r for r in repository.in_projects([project_id], assembly_id)
+            if r.assembly_id == assembly_id and not r.deleting]  # fmt: skip
+    used = {r.name: repository.restored_from(project_id, r.id) for r in rows}
+    busy = {name: users for name, users in used.items() if users}
+    if busy:
+        said = "; ".join(f"{name!r} by {', '.join(users)}" for name, users in busy.items())
+        raise Conflict(f"snapshots of the assembly are still used by assemblies restored from "
+                       f"them: {said} (delete those first, or keep the snapshots)")  # fmt: skip
+    now = time.time()
+    for row in rows:
+        repository.mark_deleting(row, now)
+    return [r.name for r in rows]
+
+
 def _find(session: Session, caller: Caller, snapshot_id: str) -> SnapshotRow:
     row = SnapshotRepository(session).get(snapshot_id, caller.scope)
     if row is None:

@@ -261,3 +261,73 @@ def test_deleting_an_assembly_keeps_its_snapshots(alice, make_reconciler, conver
     assert len(images(sim_cloud)) == 1
     again = alice.declare("web-1", snapshot="keep-me")  # restored under the old name
     assert again.status_code == 201, again.json
+
+
+def test_deleting_an_assembly_with_its_snapshots_deletes_them_unless_one_is_in_use(
+    alice, make_reconciler, converge, sim_cloud
+):
+    reconciler = make_reconciler()
+    uri = running(alice, reconciler, converge)
+    first = settle(reconciler, alice, ask(alice, uri, "first")["uri"], "AVAILABLE")
+    second = settle(reconciler, alice, ask(alice, uri, "second")["uri"], "AVAILABLE")
+    other = running(alice, reconciler, converge, name="other")
+    theirs = settle(reconciler, alice, ask(alice, other, "theirs")["uri"], "AVAILABLE")
+    restored = alice.declare("from-second", snapshot="second")
+    assert restored.status_code == 201, restored.json
+
+    refused = alice.delete(uri, params={"with_snapshots": "true"})
+    assert refused.status_code == 409, refused.json
+    assert "'second' by from-second" in refused.json["description"]
+    assert alice.get(uri).json["desired_state"] == "running"  # nothing changed
+    assert {alice.get(s["uri"]).json["phase"] for s in (first, second)} == {"AVAILABLE"}
+    both = alice.delete(uri, params={"with_snapshots": "true", "orphan": "true"})
+    assert both.status_code == 422 and "orphan" in both.json["description"]
+
+    assert alice.delete(restored.headers["location"]).status_code == 202
+    deleting = alice.delete(uri, params={"with_snapshots": "true"})
+    assert deleting.status_code == 202, deleting.json
+    assert {alice.get(s["uri"]).json["phase"] for s in (first, second)} == {"DELETING"}
+    for snapshot in (first, second):
+        settle(reconciler, alice, snapshot["uri"], None)
+    converge(reconciler, lambda: alice.get(uri).status_code == 404)
+    assert alice.get(theirs["uri"]).json["phase"] == "AVAILABLE"  # another assembly's: kept
+    assert [i["id"] for i in images(sim_cloud)] == [theirs["image_id"]]
+
+
+def test_a_project_with_snapshots_cannot_go_until_they_are_gone(
+    alice, make_reconciler, converge, sim_cloud
+):
+    """Its snapshots hold images in the cloud: a project deleted with them would leave
+    those images owned by nobody."""
+    project = alice.post("/v3/projects", {"name": "short-lived"}).json["name"]
+    reconciler = make_reconciler()
+    uri = running(alice, reconciler, converge, name="web-p", project=project)
+    made = settle(reconciler, alice, ask(alice, uri, "last-one")["uri"], "AVAILABLE")
+    assert alice.delete(uri).status_code == 202
+    converge(reconciler, lambda: alice.get(uri).status_code == 404)
+    refused = alice.delete(f"/v3/projects/{project}")
+    assert refused.status_code == 409
+    assert "still has snapshots (last-one)" in refused.json["description"]
+    assert alice.get(f"/v3/projects/{project}").status_code == 200
+    assert alice.delete(made["uri"]).status_code == 202
+    settle(reconciler, alice, made["uri"], None)
+    assert images(sim_cloud) == []
+    assert alice.delete(f"/v3/projects/{project}").status_code == 204
+
+
+def test_a_region_holding_snapshots_is_deleted_only_once_they_are_gone_or_by_retiring_it(
+    alice, admin, make_reconciler, converge
+):
+    assert admin.post("/v3/regions", {"name": "brief", "cloud_type": "sim"}).status_code == 201
+    reconciler = make_reconciler()
+    uri = running(alice, reconciler, converge, name="web-r", region="brief")
+    made = settle(reconciler, alice, ask(alice, uri, "in-brief")["uri"], "AVAILABLE")
+    assert alice.delete(uri).status_code == 202
+    converge(reconciler, lambda: alice.get(uri).status_code == 404)
+    refused = admin.delete("/v3/regions/brief")
+    assert refused.status_code == 409
+    assert "still holds snapshots: in-brief" in refused.json["description"]
+    assert admin.get("/v3/regions/brief").status_code == 200
+    retired = admin.delete("/v3/regions/brief", params={"cascade": "orphan"})
+    assert retired.status_code == 200, retired.json
+    assert alice.get(made["uri"]).status_code == 200  # kept, its image left in the cloud

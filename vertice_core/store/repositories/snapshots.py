@@ -55,6 +55,16 @@ class SnapshotRepository:
             return None
         return row
 
+    def names_in_region(self, region: str, limit: int = 20) -> list[str]:
+        """Names of (up to `limit`) snapshots whose images are in the region."""
+        query = (
+            select(SnapshotRow.name)
+            .where(SnapshotRow.region_name == region)
+            .order_by(SnapshotRow.name)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
     def in_project(self, project_id: str, ref: str) -> SnapshotRow | None:
         """The project's snapshot named (or with id) `ref`, or None."""
         column = SnapshotRow.id if has_id_form(PREFIX, ref) else SnapshotRow.name
