@@ -245,6 +245,31 @@ def converge() -> Callable[..., int]:
     return converge_passes
 
 
+def settle_snapshot(
+    reconciler: Reconciler, api: Api, uri: str, phase: str | None, timeout: float = 30.0
+) -> dict[str, Any]:
+    """Run snapshot passes until the snapshot at `uri` is in `phase` (None: gone, a 404);
+    its document (empty when gone). Fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = api.get(uri)
+        if phase is None and found.status_code == 404:
+            return {}
+        if found.status_code == 200 and found.json["phase"] == phase:
+            document: dict[str, Any] = found.json
+            return document
+        assert time.monotonic() < deadline, found.json
+        reconciler.run_snapshot_pass()
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def settle() -> Callable[..., dict[str, Any]]:
+    """`settle(reconciler, api, uri, phase)`: snapshot passes until the snapshot at `uri`
+    is in `phase` (None: gone)."""
+    return settle_snapshot
+
+
 @pytest.fixture
 def synced() -> Callable[[Api, str], dict[str, Any]]:
     """`synced(api, uri)`: the assembly's `Synced` condition (empty before the first pass)."""

@@ -10,9 +10,6 @@ that container is gone; another installation's image is never deleted.
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import docker.errors
 import pytest
 
@@ -25,27 +22,13 @@ from vertice_drivers.testkit import default_spec
 pytestmark = pytest.mark.xdist_group("docker-load")
 
 
-def settle(reconciler, api, uri, phase: str | None, timeout: float = 30.0) -> dict[str, Any]:
-    """Run snapshot passes until the snapshot at `uri` is in `phase` (None: gone, 404)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = api.get(uri)
-        if phase is None and found.status_code == 404:
-            return {}
-        if found.status_code == 200 and found.json["phase"] == phase:
-            return found.json
-        assert time.monotonic() < deadline, found.json
-        reconciler.run_snapshot_pass()
-        time.sleep(0.05)
-
-
 def read(container, path: str) -> str:
     result = container.exec_run(["cat", path])
     return result.output.decode() if result.exit_code == 0 else ""
 
 
 def test_a_snapshot_keeps_what_the_container_wrote_and_restores_it(
-    alice, installation, docker_region, declare, make_reconciler, converge, engine_client
+    alice, installation, docker_region, declare, make_reconciler, converge, engine_client, settle
 ):
     docker_region()
     uri = declare("web")

@@ -41,20 +41,6 @@ def ask(api, uri, name, **fields) -> dict[str, Any]:
     return answer.json
 
 
-def settle(reconciler, api, uri, phase: str | None, timeout: float = 20.0) -> dict[str, Any]:
-    """Run snapshot passes until the snapshot at `uri` is in `phase` (None: gone, 404)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = api.get(uri)
-        if phase is None and found.status_code == 404:
-            return {}
-        if found.status_code == 200 and found.json["phase"] == phase:
-            return found.json
-        assert time.monotonic() < deadline, found.json
-        reconciler.run_snapshot_pass()
-        time.sleep(0.02)
-
-
 def images(sim_cloud) -> list[dict[str, Any]]:
     """The images the sim holds (its table made if no snapshot was ever made)."""
     SimImages(sim_cloud)
@@ -86,7 +72,7 @@ def recorder(ctx):
 
 
 def test_a_snapshot_is_made_restored_and_deleted(
-    alice, make_reconciler, converge, configure_sim, sim_cloud, recorder
+    alice, make_reconciler, converge, configure_sim, sim_cloud, recorder, settle
 ):
     configure_sim(boot_time=COPY)
     reconciler = make_reconciler()
@@ -137,7 +123,9 @@ def test_a_snapshot_is_made_restored_and_deleted(
     assert reasons(alice, uri) == ["SnapshotCreated", "SnapshotDeleted"]
 
 
-def test_what_cannot_be_snapshotted_or_restored_is_refused(alice, admin, make_reconciler, converge):
+def test_what_cannot_be_snapshotted_or_restored_is_refused(
+    alice, admin, make_reconciler, converge, settle
+):
     declared = alice.declare("idle").headers["location"]
     not_yet = alice.post(f"{declared}/snapshots", {"name": "s"})
     assert not_yet.status_code == 409 and "not been observed" in not_yet.json["description"]
@@ -187,7 +175,7 @@ def test_a_driver_without_the_capability_is_a_422_naming_it_and_the_cloud_type(a
 
 
 def test_another_projects_snapshot_is_a_404_and_cannot_be_restored(
-    alice, bob, admin, make_reconciler, converge
+    alice, bob, admin, make_reconciler, converge, settle
 ):
     reconciler = make_reconciler()
     uri = running(alice, reconciler, converge)
@@ -207,7 +195,7 @@ def test_another_projects_snapshot_is_a_404_and_cannot_be_restored(
 
 
 def test_a_snapshot_asked_for_while_the_cloud_is_down_is_made_once_it_is_back(
-    alice, make_reconciler, converge, configure_sim, sim_cloud
+    alice, make_reconciler, converge, configure_sim, sim_cloud, settle
 ):
     reconciler = make_reconciler()
     uri = running(alice, reconciler, converge)
@@ -232,7 +220,7 @@ def test_a_snapshot_asked_for_while_the_cloud_is_down_is_made_once_it_is_back(
 
 
 def test_a_pass_that_died_after_the_call_adopts_the_image_it_made(
-    ctx, alice, make_reconciler, converge, sim_cloud
+    ctx, alice, make_reconciler, converge, sim_cloud, settle
 ):
     """The image is named after the snapshot's id: the next pass finds it, makes none."""
     reconciler = make_reconciler()
@@ -248,7 +236,9 @@ def test_a_pass_that_died_after_the_call_adopts_the_image_it_made(
     assert len(images(sim_cloud)) == 1
 
 
-def test_deleting_an_assembly_keeps_its_snapshots(alice, make_reconciler, converge, sim_cloud):
+def test_deleting_an_assembly_keeps_its_snapshots(
+    alice, make_reconciler, converge, sim_cloud, settle
+):
     reconciler = make_reconciler()
     uri = running(alice, reconciler, converge)
     made = settle(reconciler, alice, ask(alice, uri, "keep-me")["uri"], "AVAILABLE")
@@ -264,7 +254,7 @@ def test_deleting_an_assembly_keeps_its_snapshots(alice, make_reconciler, conver
 
 
 def test_deleting_an_assembly_with_its_snapshots_deletes_them_unless_one_is_in_use(
-    alice, make_reconciler, converge, sim_cloud
+    alice, make_reconciler, converge, sim_cloud, settle
 ):
     reconciler = make_reconciler()
     uri = running(alice, reconciler, converge)
@@ -295,7 +285,7 @@ def test_deleting_an_assembly_with_its_snapshots_deletes_them_unless_one_is_in_u
 
 
 def test_a_project_with_snapshots_cannot_go_until_they_are_gone(
-    alice, make_reconciler, converge, sim_cloud
+    alice, make_reconciler, converge, sim_cloud, settle
 ):
     """Its snapshots hold images in the cloud: a project deleted with them would leave
     those images owned by nobody."""
@@ -316,7 +306,7 @@ def test_a_project_with_snapshots_cannot_go_until_they_are_gone(
 
 
 def test_a_region_holding_snapshots_is_deleted_only_once_they_are_gone_or_by_retiring_it(
-    alice, admin, make_reconciler, converge
+    alice, admin, make_reconciler, converge, settle
 ):
     assert admin.post("/v3/regions", {"name": "brief", "cloud_type": "sim"}).status_code == 201
     reconciler = make_reconciler()
