@@ -25,8 +25,9 @@ The contract, checked by `vertice_drivers.testkit`:
 * `delete`, `start`, `stop`, `reboot` are idempotent: deleting an instance
   that is already gone succeeds.
 * Day-2 operations are optional verbs, each gated by a `Capability` the driver
-  claims: `resize` (`RESIZE`), and `snapshot`, `snapshots`, `delete_snapshot`
-  with `InstanceSpec.image_id` (`SNAPSHOT`). A driver that does not claim one
+  claims: `resize` (`RESIZE`), `snapshot`, `snapshots`, `delete_snapshot`
+  with `InstanceSpec.image_id` (`SNAPSHOT`), `hard_reboot` (`HARD_REBOOT`) and
+  `hard_stop` (`HARD_STOP`). A driver that does not claim one
   inherits the verbs below, which raise `TerminalError` naming the capability and
   the cloud type; the testkit checks both the claims and that refusal.
 * Errors are `vertice_core.errors.DriverError` subclasses, never SDK types.
@@ -114,6 +115,12 @@ class Capability(enum.StrEnum):
     #: (`InstanceSpec.image_id`); `snapshots` lists them, `delete_snapshot` deletes one.
     #: Without it the three raise TerminalError.
     SNAPSHOT = "snapshot"
+    #: `hard_reboot` power-cycles an instance without asking its system to shut down
+    #: (what a hung guest needs); without it `hard_reboot` raises TerminalError.
+    HARD_REBOOT = "hard_reboot"
+    #: `hard_stop` powers an instance off (or kills it) without asking its system to
+    #: shut down; without it `hard_stop` raises TerminalError.
+    HARD_STOP = "hard_stop"
 
 
 class ImageState(enum.StrEnum):
@@ -325,6 +332,18 @@ class Driver(abc.ABC):
         running. A size the cloud has no flavor for is a TerminalError.
         """
         raise self.lacks(Capability.RESIZE)
+
+    def hard_reboot(self, cloud_id: str) -> None:
+        """Power-cycle the instance in place, without asking its system to shut down
+        (`Capability.HARD_REBOOT`): same identity and disk, running again once it booted.
+        A stopped instance is left alone, as `reboot` leaves it."""
+        raise self.lacks(Capability.HARD_REBOOT)
+
+    def hard_stop(self, cloud_id: str) -> None:
+        """Power the instance off (kill it) without asking its system to shut down
+        (`Capability.HARD_STOP`); a stopped one is left alone. It keeps its disk, as
+        `stop` keeps it."""
+        raise self.lacks(Capability.HARD_STOP)
 
     def snapshot(self, cloud_id: str, name: str) -> CloudImage:
         """Make an image of the instance's disk, launchable in this region with

@@ -108,6 +108,8 @@ DRIVER = DriverInfo(
             Capability.IDEMPOTENCY_TOKEN,
             Capability.RESIZE,
             Capability.SNAPSHOT,
+            Capability.HARD_REBOOT,
+            Capability.HARD_STOP,
         }
     ),
     settings=SimSettings,
@@ -300,6 +302,22 @@ class SimDriver(Driver):
         self._live(cloud_id)
         boot_at = time.time() + self.settings.boot_time
         self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
+
+    def hard_reboot(self, cloud_id: str) -> None:
+        """As `reboot` (the sim has no guest to ask), counted apart in the audit."""
+        self._call("hard_reboot", cloud_id)
+        item = self._live(cloud_id)
+        if item["state"] == "stopped":
+            return
+        boot_at = time.time() + self.settings.boot_time
+        self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
+
+    def hard_stop(self, cloud_id: str) -> None:
+        """Stopped at once, whatever it was doing (booting included)."""
+        self._call("hard_stop", cloud_id)
+        item = self._live(cloud_id)
+        if item["state"] != "stopped":
+            self.cloud.set_state(self.settings.account, cloud_id, "stopped")
 
     def _live(self, cloud_id: str) -> dict[str, Any]:
         """The instance, which must exist and not be terminated."""

@@ -1,4 +1,5 @@
-"""The driver contract's checks of the day-2 capabilities: `RESIZE` and `SNAPSHOT`.
+"""The driver contract's checks of the day-2 capabilities: `RESIZE`, `SNAPSHOT`,
+`HARD_REBOOT` and `HARD_STOP`.
 
 A mixin of `vertice_drivers.testkit.DriverContract` (subclass that, not this):
 its checks use the contract's helpers (`create`, `running`, `settle`...) and
@@ -7,8 +8,10 @@ so that a driver which claims it but ignores the call fails: a resize must show
 in the observed `Instance.size` (compared with an instance created at that size),
 a snapshot must be listed, become available and launch (the instance launched
 from it, when the driver's tests give a `launched_image` fixture), and be gone
-once deleted. An unclaimed one must refuse: its verbs raise TerminalError naming
-the capability.
+once deleted; a hard reboot must boot the same instance again (seen through a
+`boot_mark` fixture, when the driver's tests give one: a value that changes with
+each boot) and a hard stop must stop it. An unclaimed one must refuse: its verbs
+raise TerminalError naming the capability.
 """
 
 from __future__ import annotations
@@ -183,6 +186,47 @@ class DayTwoContract:
         driver.delete_snapshot(first.id)  # already gone: still a success
         self.listed_snapshots(driver, lambda found: all(i.id != first.id for i in found))
 
+    def test_hard_reboot_boots_the_same_instance_again(
+        self: _Contract,
+        request: pytest.FixtureRequest,
+        driver: Driver,
+        make_spec: Callable[..., InstanceSpec],
+        cleanup: list[str],
+    ) -> None:
+        self.capable(driver, Capability.HARD_REBOOT)
+        spec, created = self.create(driver, make_spec, cleanup)
+        before = self.running(driver, spec.key)
+        boot_mark = _fixture_or_none(request, "boot_mark")
+        booted = boot_mark(before) if boot_mark is not None else None
+        self.until_done(lambda: driver.hard_reboot(created.cloud_id))
+        if boot_mark is not None:
+            self.settle(driver, spec.key, lambda found: len(found) == 1 and found[0].state
+                        is InstanceState.RUNNING and boot_mark(found[0]) != booted)  # fmt: skip
+        assert self.running(driver, spec.key).cloud_id == created.cloud_id
+        if Capability.START_STOP not in type(driver).info.capabilities:
+            return
+        driver.stop(created.cloud_id)  # a stopped instance is left alone
+        self.settle(driver, spec.key, _one(InstanceState.STOPPED))
+        driver.hard_reboot(created.cloud_id)
+        (still,) = self.find(driver, spec.key)
+        assert still.state is InstanceState.STOPPED
+
+    def test_hard_stop_stops_the_same_instance(
+        self: _Contract,
+        driver: Driver,
+        make_spec: Callable[..., InstanceSpec],
+        cleanup: list[str],
+    ) -> None:
+        self.capable(driver, Capability.HARD_STOP)
+        spec, created = self.create(driver, make_spec, cleanup)
+        self.running(driver, spec.key)
+        self.until_done(lambda: driver.hard_stop(created.cloud_id))
+        (after,) = self.settle(driver, spec.key, _one(InstanceState.STOPPED))
+        assert after.cloud_id == created.cloud_id
+        driver.hard_stop(created.cloud_id)  # stopped already: a success
+        driver.start(created.cloud_id)  # it kept its disk: it starts again
+        assert self.running(driver, spec.key).cloud_id == created.cloud_id
+
     def test_unclaimed_day2_operations_are_refused(self, driver: Driver) -> None:
         """Without its capability a day-2 verb raises TerminalError naming it, so that
         nothing uses a verb the driver does not claim to honour."""
@@ -193,6 +237,8 @@ class DayTwoContract:
                 driver.snapshots,
                 lambda: driver.delete_snapshot("vertice-testkit-none"),
             ],
+            Capability.HARD_REBOOT: [lambda: driver.hard_reboot("vertice-testkit-none")],
+            Capability.HARD_STOP: [lambda: driver.hard_stop("vertice-testkit-none")],
         }
         unclaimed = [c for c in verbs if c not in type(driver).info.capabilities]
         if not unclaimed:

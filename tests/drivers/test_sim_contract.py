@@ -49,6 +49,11 @@ class TestSimContract(DriverContract):
     def launched_image(self, driver):
         return lambda instance: driver.cloud.get("default", instance.cloud_id, 0)["image"]
 
+    @pytest.fixture
+    def boot_mark(self, driver):
+        """When the instance last booted (or boots): moved by every boot."""
+        return lambda instance: driver.cloud.get("default", instance.cloud_id, 0)["boot_at"]
+
 
 @pytest.mark.parametrize(("instances", "pages"), [(4, 2), (5, 3), (0, 1)])
 def test_a_listing_asks_for_a_next_page_only_when_there_is_one(tmp_path, instances, pages):

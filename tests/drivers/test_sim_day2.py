@@ -115,16 +115,27 @@ class IgnoresImageId(SimDriver):
         return super().create(attrs.evolve(spec, image_id=""))
 
 
-class ClaimsNoDay2(SimDriver):
-    """Claims neither day-2 capability, and keeps the interface's refusals."""
+class IgnoresHardPower(SimDriver):
+    def hard_reboot(self, cloud_id: str) -> None:
+        pass
 
-    info = attrs.evolve(
-        DRIVER, capabilities=DRIVER.capabilities - {Capability.RESIZE, Capability.SNAPSHOT}
-    )
+    def hard_stop(self, cloud_id: str) -> None:
+        pass
+
+
+DAY2 = {Capability.RESIZE, Capability.SNAPSHOT, Capability.HARD_REBOOT, Capability.HARD_STOP}
+
+
+class ClaimsNoDay2(SimDriver):
+    """Claims no day-2 capability, and keeps the interface's refusals."""
+
+    info = attrs.evolve(DRIVER, capabilities=DRIVER.capabilities - DAY2)
     resize = Driver.resize
     snapshot = Driver.snapshot
     snapshots = Driver.snapshots
     delete_snapshot = Driver.delete_snapshot
+    hard_reboot = Driver.hard_reboot
+    hard_stop = Driver.hard_stop
 
 
 class ResizesUnclaimed(ClaimsNoDay2):
@@ -161,6 +172,7 @@ def check(tmp_path):
             "snapshot_cleanup": [],
             "request": Fixtures(
                 launched_image=image,
+                boot_mark=lambda i: driver.cloud.get("default", i.cloud_id, 0)["boot_at"],
                 foreign_driver=sim_driver(tmp_path, installation="vti-someone-else"),
             ),
         }
@@ -183,6 +195,15 @@ def test_the_snapshot_check_fails_a_driver_that_does_not_honour_it(check):
         check(ForgetsSnapshots, "test_snapshot_is_idempotent_by_name_and_launchable")
     with pytest.raises(AssertionError):
         check(IgnoresImageId, "test_snapshot_is_idempotent_by_name_and_launchable")
+
+
+def test_the_hard_power_checks_fail_a_driver_that_ignores_them(check):
+    check(SimDriver, "test_hard_reboot_boots_the_same_instance_again")
+    check(SimDriver, "test_hard_stop_stops_the_same_instance")
+    with pytest.raises(pytest.fail.Exception):
+        check(IgnoresHardPower, "test_hard_reboot_boots_the_same_instance_again")
+    with pytest.raises(pytest.fail.Exception):
+        check(IgnoresHardPower, "test_hard_stop_stops_the_same_instance")
 
 
 def test_the_refusal_check_fails_a_driver_that_resizes_without_claiming_it(check):

@@ -120,6 +120,7 @@ DRIVER = DriverInfo(
             Capability.IDEMPOTENCY_TOKEN,
             Capability.RESIZE,
             Capability.SNAPSHOT,
+            Capability.HARD_STOP,
         }
     ),
     settings=AwsSettings,

@@ -152,6 +152,15 @@ class AwsDriver(Driver):
         call("stop_instances", lambda: self.client.stop_instances(InstanceIds=[cloud_id]))
 
     @bounded
+    def hard_stop(self, cloud_id: str) -> None:
+        """Stop the instance with `Force`: no orderly shutdown of its system (what a hung
+        one needs; EC2 leaves a stopped one alone). EC2 has no hard reboot."""
+        call(
+            "stop_instances",
+            lambda: self.client.stop_instances(InstanceIds=[cloud_id], Force=True),
+        )
+
+    @bounded
     def reboot(self, cloud_id: str) -> None:
         """Reboot the instance in place (same id, same disks, same addresses)."""
         call("reboot_instances", lambda: self.client.reboot_instances(InstanceIds=[cloud_id]))

@@ -51,6 +51,13 @@ class TestDockerContract(DriverContract):
         ]
 
     @pytest.fixture
+    def boot_mark(self, driver):
+        """When the container's processes last started."""
+        return lambda instance: driver.engine.client().api.inspect_container(instance.cloud_id)[
+            "State"
+        ]["StartedAt"]
+
+    @pytest.fixture
     def foreign_driver(self, make_driver):
         return make_driver(installation="vti-someone-else")
 

@@ -90,6 +90,8 @@ DRIVER = DriverInfo(
             Capability.ROOT_PASSWORD,
             Capability.IDEMPOTENCY_TOKEN,
             Capability.SNAPSHOT,
+            Capability.HARD_REBOOT,
+            Capability.HARD_STOP,
         }
     ),
     settings=DockerSettings,

@@ -9,7 +9,8 @@
   A container found never started (a crash between create and start) is
   given its launch files and started.
 * `start`, `stop`, `reboot` and `delete` are idempotent; deleting a container
-  that is gone (or already being removed) succeeds.
+  that is gone (or already being removed) succeeds. `hard_stop` and `hard_reboot`
+  are `stop` and `restart` without the grace period: the processes are killed.
 * Day 2: `snapshot` commits a container into an image of the installation (see
   `snapshots`); `resize` is not claimed: the engine's container listing does not
   show a container's CPU and memory, so a resize could not be observed in the one
@@ -218,6 +219,19 @@ class DockerDriver(Driver):
         """Restart the container in place."""
         with translated("reboot", cloud_id):
             self._api.restart(cloud_id, timeout=self.settings.stop_timeout)
+
+    def hard_reboot(self, cloud_id: str) -> None:
+        """Kill the container's processes and start it again (a restart with no grace);
+        a stopped container is left alone."""
+        with translated("hard_reboot", cloud_id):
+            state = self._api.inspect_container(cloud_id).get("State") or {}
+            if state.get("Running") or state.get("Restarting"):
+                self._api.restart(cloud_id, timeout=0)
+
+    def hard_stop(self, cloud_id: str) -> None:
+        """Kill the container (SIGKILL, no grace); a stopped one is left alone."""
+        with translated("hard_stop", cloud_id):
+            self._api.stop(cloud_id, timeout=0)
 
     def flavors(self) -> list[CloudFlavor]:
         """The sizes of a fixed ladder that fit the engine's CPUs and memory."""

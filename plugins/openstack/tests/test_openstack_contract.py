@@ -58,3 +58,8 @@ class TestOpenStackContract(DriverContract):
     @pytest.fixture
     def launched_image(self, peer):
         return lambda instance: peer.cloud.servers[instance.cloud_id].image_id
+
+    @pytest.fixture
+    def boot_mark(self, peer):
+        """How many reboots Nova carried out on the server."""
+        return lambda instance: peer.cloud.servers[instance.cloud_id].reboots

@@ -245,6 +245,7 @@ DRIVER = DriverInfo(
             Capability.ROOT_PASSWORD,
             Capability.RESIZE,
             Capability.SNAPSHOT,
+            Capability.HARD_REBOOT,
         }
     ),
     settings=OpenStackSettings,

@@ -318,10 +318,11 @@ class OpenStackDriver(Driver):
         method = decide(str(server["status"]))
         if method is None:
             return
+        sdk_method, arguments = self._arguments(method)
         try:
             call(
                 f"POST /servers/{cloud_id}/action ({verb})",
-                lambda: getattr(self.compute, method)(cloud_id, **self._arguments(method)),
+                lambda: getattr(self.compute, sdk_method)(cloud_id, **arguments),
             )
         except TransientError as error:
             if is_not_found(error):
@@ -330,10 +331,14 @@ class OpenStackDriver(Driver):
                 raise TransientError(error.message, reason="IncorrectInstanceState") from None
             raise
 
-    def _arguments(self, method: str) -> dict[str, Any]:
+    def _arguments(self, method: str) -> tuple[str, dict[str, Any]]:
+        """The SDK's method for `method` (a `hard_reboot` is its `reboot_server`) and its
+        arguments."""
         if method == "reboot_server":
-            return {"reboot_type": self.settings.reboot_type}
-        return {}
+            return method, {"reboot_type": self.settings.reboot_type}
+        if method == "hard_reboot":
+            return "reboot_server", {"reboot_type": "HARD"}
+        return method, {}
 
     def start(self, cloud_id: str) -> None:
         """Start a stopped server (unpause, resume, unshelve the others); a running one is
@@ -364,6 +369,14 @@ class OpenStackDriver(Driver):
         """Reboot a running server in place (`reboot_type`: same id, disk and addresses)."""
         methods = {"ACTIVE": "reboot_server", "REBOOT": None, "HARD_REBOOT": None}
         self._act(cloud_id, "reboot", lambda status: _pick(methods, status, cloud_id, "reboot"))
+
+    def hard_reboot(self, cloud_id: str) -> None:
+        """Reboot a running server the HARD way (a power cycle: its system is not asked);
+        a stopped one is left alone."""
+        methods = {"ACTIVE": "hard_reboot", "HARD_REBOOT": None, "SHUTOFF": None}
+        self._act(
+            cloud_id, "hard_reboot", lambda status: _pick(methods, status, cloud_id, "reboot")
+        )
 
     # -- day-2 operations (`day2`) --
 
