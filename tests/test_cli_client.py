@@ -201,6 +201,26 @@ def test_stop_start_restart_and_delete_wait_for_their_phase(cli, api, tmp_path):
     assert gone.value.status == 404
 
 
+def test_hard_restart_and_stop_set_their_mode_and_a_plain_one_sets_it_back(cli, api, tmp_path):
+    cli("apply", "-f", write(tmp_path / "h.json", declaration("hard-1", "booting")), "--wait")
+    restarted = lines(cli("restart", "hard-1", "--hard", "--wait", "--timeout", "60").stdout)
+    assert restarted[0] == "hard-1: restart requested (restart_count 1, hard)"
+    assert restarted[-1] == "hard-1: RUNNING (Running) [restarts done 1/1]", restarted
+    events = api.get(assembly(api, "hard-1")["events_uri"])["items"]
+    (said,) = [e["message"] for e in events if e["reason"] == "Restarted"]
+    assert said.startswith("restart_count 1: restarted the hard way"), said
+    stopped = lines(cli("stop", "hard-1", "--hard", "--wait", "--timeout", "60").stdout)
+    assert stopped[0] == "hard-1: stop requested (hard)"
+    assert stopped[-1] == "hard-1: STOPPED (Stopped)"
+    document = assembly(api, "hard-1")
+    assert (document["restart_mode"], document["stop_mode"]) == ("hard", "hard")
+    # A plain stop of a stopped assembly still sets the mode back to soft.
+    assert lines(cli("stop", "hard-1").stdout) == ["hard-1: stop requested"]
+    assert assembly(api, "hard-1")["stop_mode"] == "soft"
+    assert lines(cli("stop", "hard-1").stdout) == ["hard-1: already desired stopped"]
+    cli("delete", "hard-1", "--wait")
+
+
 def test_stop_wait_shows_stopping_never_running_while_the_stop_is_under_way(cli, api, tmp_path):
     # `lagging`: every cloud call takes a second, so the status the pass that sends the stop
     # writes stands until the next pass observed the cloud: the wait is sure to see it.

@@ -106,7 +106,8 @@ def test_changing_an_assemblys_flavor_is_an_error_that_changes_nothing(cli, tmp_
     assert refused.stderr == (
         f"error: mf-app ({path}, document 1): flavor of assembly mf-app cannot change in place "
         "(apply --replace deletes the assembly and declares it anew); nothing of it was "
-        "changed\n"
+        "changed; `vertice resize mf-app small` resizes its instances in place where the "
+        "region's driver can\n"
     )
     stored = json.loads(cli("get", "assembly", "mf-app", "-o", "json").stdout)
     assert (stored["flavor"], stored["description"]) == ("mf-tiny", "first")

@@ -58,10 +58,10 @@ def test_describe_shows_published_ports_per_instance_and_the_command_but_no_env_
     assert "Args:          'echo \"$GREETING\" > /tmp/page' 8080" in text
     assert "Env:           GREETING, TOKEN (values hidden)" in text
     rows = [line.split() for line in text.split("Instances:")[1].splitlines()[1:3]]
-    assert rows[0][7] == "PUBLISHED"
-    assert rows[1][:6] == ["0", "-", "running", "127.0.0.1", "-",
+    assert rows[0][8] == "PUBLISHED"
+    assert rows[1][:7] == ["0", "-", "running", "-", "127.0.0.1", "-",
                            "127.0.0.1:32768,127.0.0.1:32769"]  # fmt: skip
-    assert rows[1][6:] == ["k0", "c0"]
+    assert rows[1][7:] == ["k0", "c0"]
 
 
 def test_describe_leaves_out_what_was_not_declared():

@@ -78,7 +78,7 @@ def test_an_assembly_carries_the_camp_attributes(alice):
     assert body["events_uri"] == body["uri"] + "/events"
     assert body["metadata"]["consumer_mutable"] == [
         "/name", "/description", "/tags", "/desired_state", "/restart_count",
-        "/replicas", "/replace_count", "/flavor", "/inputs",
+        "/restart_mode", "/stop_mode", "/replicas", "/replace_count", "/flavor", "/inputs",
     ]  # fmt: skip
     assert [c["target_name"] for c in body["components"]][:2] == ["small", "local"]
     project = alice.get("/v3/projects").json["items"][0]["name"]

@@ -33,7 +33,14 @@ ATTEMPTS = 3
 Act = Callable[["Client", Document, "str | None"], tuple[Document, str]]
 
 
-def _run(names: tuple[str, ...], project: str | None, wait: bool, timeout: float, act: Act) -> None:
+def _run(
+    names: tuple[str, ...],
+    project: str | None,
+    wait: bool,
+    timeout: float,
+    act: Act,
+    until: str = "ready",
+) -> None:
     with open_client(click.get_current_context()) as client:
         directory = Directory(client)
         found = [directory.find(name, project) for name in dict.fromkeys(names)]
@@ -43,19 +50,32 @@ def _run(names: tuple[str, ...], project: str | None, wait: bool, timeout: float
             click.echo(line)
             tracked.append(changed)
         if wait:
-            until = {_delete: "gone", _delete_with_snapshots: "gone", _replace: "replaced",
-                     _restart: "restarted"}.get(act, "ready")  # fmt: skip
             wait_for(client, [Tracked.of(d, until) for d in tracked], timeout)
 
 
-def _desired(state: str, verb: str) -> Act:
+#: `(field, value)` of a power mode a command sets (`stop_mode`, `restart_mode`), or None.
+Mode = tuple[str, str] | None
+
+
+def _mode_operations(document: Document, mode: Mode) -> list[dict[str, object]]:
+    """The operation setting the power mode, when the assembly has another (none when it
+    has it already: its metadata need not let it be patched then)."""
+    if mode is None or document.get(mode[0], "soft") == mode[1]:
+        return []
+    return [{"op": "replace", "path": f"/{mode[0]}", "value": mode[1]}]
+
+
+def _desired(state: str, verb: str, mode: Mode = None) -> Act:
     def act(client: Client, document: Document, etag: str | None) -> tuple[Document, str]:
-        """Replace the desired state, unless it is already the one asked for."""
+        """Replace the desired state (and the stop mode), unless they are as asked."""
         name = document["name"]
-        if document.get("desired_state") == state:
+        operations = _mode_operations(document, mode)
+        if document.get("desired_state") != state:
+            operations.append({"op": "replace", "path": "/desired_state", "value": state})
+        if not operations:
             return document, f"{name}: already desired {state}"
-        operations = [{"op": "replace", "path": "/desired_state", "value": state}]
-        return client.patch(document["uri"], operations, etag), f"{name}: {verb} requested"
+        how = f" ({mode[1]})" if mode is not None and mode[1] == "hard" else ""
+        return client.patch(document["uri"], operations, etag), f"{name}: {verb} requested{how}"
 
     return act
 
@@ -83,22 +103,21 @@ def _patch_current(
         return patched
 
 
-def _raise(field: str, verb: str) -> Act:
-    """An action that raises the counter `field` by one (with `If-Match`, retried)."""
+def _raise(field: str, verb: str, mode: Mode = None) -> Act:
+    """An action that raises the counter `field` by one (with `If-Match`, retried), with
+    the restart mode when given."""
 
     def act(client: Client, document: Document, etag: str | None) -> tuple[Document, str]:
         def raised(current: Document) -> list[dict[str, object]]:
             count = int(current.get(field, 0)) + 1
-            return [{"op": "replace", "path": f"/{field}", "value": count}]
+            return [*_mode_operations(current, mode),
+                    {"op": "replace", "path": f"/{field}", "value": count}]  # fmt: skip
 
         patched = _patch_current(client, document, etag, raised)
-        return patched, f"{document['name']}: {verb} requested ({field} {patched[field]})"
+        how = f", {mode[1]}" if mode is not None and mode[1] == "hard" else ""
+        return patched, f"{document['name']}: {verb} requested ({field} {patched[field]}{how})"
 
     return act
-
-
-_restart = _raise("restart_count", "restart")
-_replace = _raise("replace_count", "replacement")
 
 
 def _delete(client: Client, document: Document, _etag: str | None) -> tuple[Document, str]:
@@ -113,41 +132,63 @@ def _delete_with_snapshots(
     return answer or document, f"{document['name']}: delete requested, with its snapshots"
 
 
-def _action(name: str, act: Act, summary: str) -> click.Command:
-    @click.command(name, help=summary)
-    @names_argument
-    @project_option
-    @wait_options
-    @client_command
-    def command(names: tuple[str, ...], project: str | None, wait: bool, timeout: float) -> None:
-        """Act on every named assembly, then wait if asked."""
-        _run(names, project, wait, timeout, act)
+def _action(
+    name: str,
+    act_for: Callable[[bool], Act],
+    summary: str,
+    until: str = "ready",
+    hard: str = "",
+) -> click.Command:
+    """A command acting on the named assemblies; with `hard` (its help), a `--hard` flag
+    given to `act_for`."""
 
-    return command
+    def command(
+        names: tuple[str, ...], project: str | None, wait: bool, timeout: float, **flags: bool
+    ) -> None:
+        """Act on every named assembly, then wait if asked."""
+        _run(names, project, wait, timeout, act_for(flags.get("hard", False)), until)
+
+    decorated = client_command(command)
+    if hard:
+        decorated = click.option("--hard", is_flag=True, help=hard)(decorated)
+    decorated = wait_options(project_option(names_argument(decorated)))
+    return click.command(name, help=summary)(decorated)
+
+
+def _power(field: str, hard: bool) -> Mode:
+    """The power mode `--hard` asks for (soft without it)."""
+    return (field, "hard" if hard else "soft")
 
 
 stop = _action(
     "stop",
-    _desired("stopped", "stop"),
+    lambda hard: _desired("stopped", "stop", _power("stop_mode", hard)),
     "Stop assemblies NAMES: their desired state becomes stopped.",
+    hard="Power the instances off (kill them) without asking their system to shut down: for a "
+    "hung one (stop_mode hard; the region's driver must support it). Without it, stops are "
+    "soft again.",
 )
 start = _action(
     "start",
-    _desired("running", "start"),
+    lambda _hard: _desired("running", "start"),
     "Start assemblies NAMES: their desired state becomes running.",
 )
 restart = _action(
     "restart",
-    _restart,
+    lambda hard: _raise("restart_count", "restart", _power("restart_mode", hard)),
     "Restart assemblies NAMES once (restart_count + 1). With --wait, until the instances "
     "were restarted for it (the status's restarts_done) and the assembly is Ready again.",
+    until="restarted",
+    hard="Power-cycle the instances without asking their system (restart_mode hard; the "
+    "region's driver must support it). Without it, restarts are soft again.",
 )
 replace = _action(
     "replace",
-    _replace,
+    lambda _hard: _raise("replace_count", "replacement"),
     "Replace every instance of assemblies NAMES, one at a time: each new instance runs "
     "before the old one is drained and deleted (replace_count + 1). With --wait, until "
     "every instance is new.",
+    until="replaced",
 )
 
 
@@ -228,7 +269,7 @@ def delete(
     if kind is kinds.ASSEMBLIES:
         names = names[1:]
     act = orphans.act if orphan else _delete_with_snapshots if with_snapshots else _delete
-    _run(names, project, wait and not orphan, timeout, act)
+    _run(names, project, wait and not orphan, timeout, act, "gone")
 
 
 def _check_orphaning(kind: kinds.Kind | None, orphan: bool, cascade_orphan: bool) -> None:

@@ -210,10 +210,16 @@ def refuse_fixed(declaration: Mapping[str, Any], document: Mapping[str, Any]) ->
     """`Failure` when the file says otherwise of what cannot change in place."""
     fixed = fixed_differences(declaration, document)
     if fixed:
+        resize = (
+            f"; `vertice resize {document['name']} {declaration['flavor']}` resizes its "
+            "instances in place where the region's driver can"
+            if fixed == ["flavor"]
+            else ""
+        )
         raise Failure(
             f"{', '.join(fixed)} of assembly {document['name']} cannot change in place "
             "(apply --replace deletes the assembly and declares it anew); nothing of it was "
-            "changed"
+            f"changed{resize}"
         )
 
 

@@ -65,7 +65,7 @@ def with_snapshots_param() -> Json:
         "`true`: delete the snapshots made of the assembly too (each DELETING, its image "
         "deleted by the reconciler); a snapshot another assembly was restored from is a 409 "
         "naming both, and nothing is deleted. Without it the snapshots are kept. Not with "
-        "`orphan=true` (a 422).",
+        "`orphan=true` (a 400).",
         boolean(),
     )
 

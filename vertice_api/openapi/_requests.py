@@ -280,19 +280,21 @@ def _assembly_input(max_replicas: int) -> Json:
             ]
         },
         "A JSON Patch (RFC 6902) of the assembly's name, description, tags, desired_state "
-        "(`running` or `stopped`), restart_count (raise it by one to restart), replicas (how "
-        "many instances run: scale), replace_count (raise it by one to replace every "
-        "instance, one at a time), flavor (another flavor resizes every instance in place, "
-        "keeping its disk and identity: a 422 naming the capability and the cloud type where a "
-        "region's driver does not claim `resize`, or the flavor is not offered there; quotas "
-        "count the new flavor) and inputs (the plan inputs: a secret one reads `<secret>` and "
-        "keeps its value while it does; a changed value is checked against the plan, a removed "
-        "one goes back to its default or, generated, is generated anew and shown once in the "
-        "answer; any change replaces every instance, one at a time, and assemblies bound to it "
-        "follow). A document that is no JSON Patch (not an array of objects; an operation "
-        "without `op` or `path`, or without the `value` or `from` its `op` needs) is a 400; a "
-        "patch of a missing assembly is a 404 whatever its body; a failed `test` is a 409 "
-        "naming the JSON types compared.",
+        "(`running` or `stopped`), restart_count (raise it by one to restart), restart_mode and"
+        " stop_mode (`soft`, the default, or `hard`: restarts and stops power the instances off"
+        " without asking their system; a 422 naming the capability where a region's driver does"
+        " not claim `hard_reboot` or `hard_stop`), replicas (how many instances run: scale), "
+        "replace_count (raise it by one to replace every instance, one at a time), flavor "
+        "(another flavor resizes every instance in place, keeping its disk and identity: a 422 "
+        "naming the capability and the cloud type where a region's driver does not claim "
+        "`resize`, or the flavor is not offered there; quotas count the new flavor) and inputs "
+        "(the plan inputs: a secret one reads `<secret>` and keeps its value while it does; a "
+        "changed value is checked against the plan, a removed one goes back to its default or, "
+        "generated, is generated anew and shown once in the answer; any change replaces every "
+        "instance, one at a time, and assemblies bound to it follow). A document that is no "
+        "JSON Patch (not an array of objects; an operation without `op` or `path`, or without "
+        "the `value` or `from` its `op` needs) is a 400; a patch of a missing assembly is a 404"
+        " whatever its body; a failed `test` is a 409 naming the JSON types compared.",
     )
     return {
         "ComponentInput": component,

@@ -25,7 +25,7 @@ from vertice_api.openapi._build import (
     time,
 )
 from vertice_api.views import ASSEMBLY_SOMETIMES, REGION_SOMETIMES, SKEW
-from vertice_core.model.assembly import CredentialKind, DesiredState
+from vertice_core.model.assembly import CredentialKind, DesiredState, PowerMode
 from vertice_core.model.camp import ComponentTag
 from vertice_core.model.route import RoutePhase
 from vertice_core.model.status import ConditionStatus, EventType, InstanceState, Phase
@@ -225,6 +225,16 @@ def _assembly_parts() -> dict[str, Json]:
             "project": string(),
             "desired_state": enum(s.value for s in DesiredState),
             "restart_count": integer(minimum=0),
+            "restart_mode": enum(
+                [m.value for m in PowerMode],
+                "How restarts are carried out: `soft` (the system is asked) or `hard` (a power "
+                "cycle, where the region's driver claims `hard_reboot`).",
+            ),
+            "stop_mode": enum(
+                [m.value for m in PowerMode],
+                "How stops are carried out: `soft` or `hard` (powered off or killed without "
+                "asking, where the region's driver claims `hard_stop`).",
+            ),
             "replicas": integer("How many instances should run (0: scaled to zero).", minimum=0),
             "replace_count": integer(
                 "Raise it by one to replace every instance, one at a time (a rolling "

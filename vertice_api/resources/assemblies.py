@@ -26,7 +26,7 @@ from vertice_api.http import (
 from vertice_api.resources.named import created
 from vertice_api.resources.rehearsal import rehearsal
 from vertice_core.convert import structure
-from vertice_core.errors import InvalidInput, NotFound
+from vertice_core.errors import NotFound
 from vertice_core.model.assembly import AssemblyDeclaration
 from vertice_core.service import StoredAssembly, observed
 from vertice_core.store.repositories.views import SORTS, AssemblyViews
@@ -166,9 +166,13 @@ class AssemblyItem:
         force = req.get_param_as_bool("force", default=False)
         with_snapshots = bool_param(req, "with_snapshots")
         if bool_param(req, "orphan"):
-            if with_snapshots:
-                raise InvalidInput.at("with_snapshots", "cannot go with orphan=true, which "
-                                      "calls no cloud: delete the snapshots first")  # fmt: skip
+            if with_snapshots:  # a missing assembly is a 404 first, as always
+                self._must_be_visible(req, assembly_id)
+                raise falcon.HTTPBadRequest(
+                    title="Invalid query parameter",
+                    description="with_snapshots cannot go with orphan=true, which calls no "
+                    "cloud: delete the snapshots first",
+                )
             self._orphan(req, resp, assembly_id, force)
             return
         with self.ctx.store.write() as session:

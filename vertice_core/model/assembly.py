@@ -5,7 +5,8 @@ layer resolves it (plan, region, flavor, launch credential) into an
 `AssemblySpec`, the declared state the reconciler drives the cloud towards.
 Power state, restarts and the number of instances are desired state, not
 commands: `desired_state` says whether the instances should run, raising
-`restart_count` asks for one restart, `replicas` says how many should exist,
+`restart_count` asks for one restart (`restart_mode` and `stop_mode` say whether
+restarts and stops ask the system or power it off), `replicas` says how many exist,
 raising `replace_count` asks for every instance to be replaced, one at a time,
 and another `flavor` asks for them to be resized in place (where the region's driver
 claims the `resize` capability).
@@ -38,6 +39,16 @@ class PowerState(enum.StrEnum):
 
     RUNNING = "running"
     STOPPED = "stopped"
+
+
+class PowerMode(enum.StrEnum):
+    """How the instances are restarted (`restart_mode`) or stopped (`stop_mode`)."""
+
+    #: Their system is asked to shut down (an ACPI request, SIGTERM): the default.
+    SOFT = "soft"
+    #: Powered off or cycled without asking (SIGKILL): for a hung system; the region's
+    #: driver must claim `hard_reboot` (restarts) or `hard_stop` (stops).
+    HARD = "hard"
 
 
 class DesiredState(enum.StrEnum):
@@ -81,6 +92,8 @@ PATCHABLE_PATHS = (
     "/tags",
     "/desired_state",
     "/restart_count",
+    "/restart_mode",
+    "/stop_mode",
     "/replicas",
     "/replace_count",
     "/flavor",
@@ -180,6 +193,9 @@ class AssemblySpec:
     components: list[Component] = attrs.Factory(list)
     desired_state: DesiredState = DesiredState.RUNNING
     restart_count: NonNegative = NonNegative(0)
+    #: How restarts and stops are carried out (soft unless asked).
+    restart_mode: PowerMode = PowerMode.SOFT
+    stop_mode: PowerMode = PowerMode.SOFT
     metadata: Metadata = attrs.Factory(default_metadata)
     metrics_port: Port | None = None
     replicas: NonNegative = NonNegative(DEFAULT_REPLICAS)
@@ -237,6 +253,9 @@ class Assembly:
     tags: list[str] = attrs.Factory(list)
     desired_state: DesiredState = DesiredState.RUNNING
     restart_count: int = 0
+    #: How the next restarts and stops are carried out: `soft` or `hard`.
+    restart_mode: PowerMode = PowerMode.SOFT
+    stop_mode: PowerMode = PowerMode.SOFT
     replicas: int = DEFAULT_REPLICAS
     #: Raised by one to replace every instance, one at a time (a rolling replacement).
     replace_count: int = 0

@@ -23,6 +23,9 @@ class Verb(enum.StrEnum):
     DELETE = "delete"
     #: Move the instance to the declared flavor in place (`Driver.resize`).
     RESIZE = "resize"
+    #: Reboot and stop without asking the instance's system (`restart_mode`, `stop_mode`).
+    HARD_REBOOT = "hard_reboot"
+    HARD_STOP = "hard_stop"
 
 
 @attrs.frozen
@@ -104,6 +107,9 @@ class Desired:
     #: (`Capability.RESIZE`): an instance running another flavor is then resized.
     flavor: str = ""
     resizable: bool = False
+    #: Restarts and stops are carried out the hard way (`restart_mode`, `stop_mode`).
+    hard_restart: bool = False
+    hard_stop: bool = False
 
     def wants(self, ordinal: int) -> bool:
         """Whether `ordinal` should have an instance (in this pass's region)."""

@@ -77,6 +77,8 @@ def desired_of(
         ordinals=None if share is None else share.ordinals,
         flavor=item.flavor_name,
         resizable=resizable,
+        hard_restart=item.restart_mode == "hard",
+        hard_stop=item.stop_mode == "hard",
     )
 
 
@@ -249,7 +251,9 @@ def _slot_row(
     elif instance is not None and instance.key == create_key:
         create_key, create_at = None, None
     restarts = slot.restarts_done
-    if before is not None and (Verb.REBOOT, slot.ordinal) in failed:
+    if before is not None and (
+        (Verb.REBOOT, slot.ordinal) in failed or (Verb.HARD_REBOOT, slot.ordinal) in failed
+    ):
         restarts = before.restarts_done
     flavor = slot.flavor
     if before is not None and (Verb.RESIZE, slot.ordinal) in failed:

@@ -11,7 +11,8 @@ shows for the assembly, it decides what to do now:
   (unless a recent create of the same key may not be listed yet: the grace
   period), adopt an instance found by key (a crash between create and its
   record), start a stopped one whose spec says running (the host-reboot case),
-  stop a running one whose spec says stopped, reboot once per restart request,
+  stop a running one whose spec says stopped, reboot once per restart request
+  (both the hard way when `restart_mode` / `stop_mode` say so),
   resize one running another flavor than declared, in place (where the region's
   driver can: `Desired.resizable`), replace a broken or vanished one under a new
   incarnation;
@@ -83,6 +84,7 @@ _D_RUNNING, _D_STOPPED, _D_DELETED = (
 _V_CREATE, _V_START, _V_STOP, _V_REBOOT, _V_DELETE, _V_RESIZE = (
     Verb.CREATE, Verb.START, Verb.STOP, Verb.REBOOT, Verb.DELETE, Verb.RESIZE,
 )  # fmt: skip
+_V_HARD_REBOOT, _V_HARD_STOP = Verb.HARD_REBOOT, Verb.HARD_STOP
 
 
 def plan_actions(
@@ -297,7 +299,8 @@ def _should_run(want: Desired, slot: Slot, current: Instance) -> tuple[Member, l
         ready = rolling.passes(want, slot.ordinal, current)
         if want.restart_count > slot.restarts_done:
             member = Member(done, _P_RUNNING, "Restarting", True, instance=current, ready=ready)
-            return member, [Action(_V_REBOOT, current.cloud_id, slot.ordinal)]
+            verb = _V_HARD_REBOOT if want.hard_restart else _V_REBOOT
+            return member, [Action(verb, current.cloud_id, slot.ordinal)]
         return Member(slot, _P_RUNNING, "Running", False, instance=current, ready=ready), []
     # pending or unknown: booting, or the cloud does not say yet
     return Member(slot, _P_LAUNCHING, "Booting", True, instance=current), []
@@ -311,7 +314,8 @@ def _should_stop(want: Desired, slot: Slot, current: Instance) -> tuple[Member, 
     # STOPPING, not RUNNING, while it still runs: the phase says where the ordinal is
     # going, so a stop is never shown as RUNNING once the reconciler has seen it.
     member = Member(done, _P_STOPPING, "Stopping", True, instance=current)
-    return member, [Action(_V_STOP, current.cloud_id, slot.ordinal)]
+    verb = _V_HARD_STOP if want.hard_stop else _V_STOP
+    return member, [Action(verb, current.cloud_id, slot.ordinal)]
 
 
 def _aggregate(

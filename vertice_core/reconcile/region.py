@@ -413,6 +413,8 @@ class RegionPass:
             Verb.START: driver.start,
             Verb.STOP: driver.stop,
             Verb.REBOOT: driver.reboot,
+            Verb.HARD_STOP: driver.hard_stop,
+            Verb.HARD_REBOOT: driver.hard_reboot,
             Verb.DELETE: driver.delete,
         }
         method = verbs[action.verb]
@@ -486,6 +488,7 @@ class RegionPass:
                 )
             )
             for verb, request in ((Verb.REBOOT, item.restart_count),
+                                  (Verb.HARD_REBOOT, item.restart_count),
                                   (Verb.RESIZE, item.flavor_name)):  # fmt: skip
                 events.extend(
                     status.done_events(

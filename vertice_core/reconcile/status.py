@@ -281,6 +281,7 @@ def change_events(
 #: reason and what it says before the instances it names (`{}`: the request).
 _DONE = {
     Verb.REBOOT: ("Restarted", "restart_count {}: restarted"),
+    Verb.HARD_REBOOT: ("Restarted", "restart_count {}: restarted the hard way"),
     Verb.RESIZE: ("Resized", "resized in place to flavor {!r}:"),
 }
 

@@ -26,6 +26,7 @@ from vertice_core.model.assembly import (
     AssemblySpec,
     DesiredState,
     LaunchCredential,
+    PowerMode,
 )
 from vertice_core.model.inputs import resolve as resolve_inputs
 from vertice_core.model.run import run_problems
@@ -262,7 +263,7 @@ class AssemblyService:
         offered_in = self.svc.catalog.flavor_regions(flavor)
         if offered_in is None:
             raise InvalidInput.at("$.flavor", f"there is no flavor named {flavor!r}")
-        regions = (row.placement or {}).get("regions") or [row.region_name]
+        regions = _regions(row)
         for region in regions:
             if offered_in and region not in offered_in:
                 raise InvalidInput.at(
@@ -294,6 +295,10 @@ class AssemblyService:
                 raise InvalidInput([problem])
         if values["flavor"] != row.flavor_name:
             self._check_resize(session, row, values["flavor"])
+        for field, capability, doing in _HARD:
+            if values[field] == "hard" and getattr(row, field) != "hard":
+                capabilities.require(session, self.svc.capabilities, _regions(row), capability,
+                                     doing=doing, path=f"$.{field}")  # fmt: skip
         repository = AssemblyRepository(session)
         if values["name"] != row.name and repository.name_taken(row.project_id, values["name"]):
             raise Conflict(f"the project already has an assembly named {values['name']!r}")
@@ -308,6 +313,8 @@ class AssemblyService:
                     previous if spec is None else spec_of(self.svc.converter, row, spec),
                     desired_state=DesiredState(values["desired_state"]),
                     restart_count=NonNegative(values["restart_count"]),
+                    restart_mode=PowerMode(values["restart_mode"]),
+                    stop_mode=PowerMode(values["stop_mode"]),
                     replicas=NonNegative(values["replicas"]),
                     replace_count=NonNegative(values["replace_count"]),
                     flavor=Name(values["flavor"]),
@@ -328,6 +335,18 @@ class AssemblyService:
         if not repository.change_spec(row.id, row.generation, **values):
             raise Conflict("the assembly changed meanwhile; read it again and retry")
         return stored_assembly(_visible(repository.one(row.id, None), row.id))
+
+
+#: The power modes that need a capability of every region's driver when `hard`.
+_HARD = (
+    ("restart_mode", "hard_reboot", "restart instances the hard way"),
+    ("stop_mode", "hard_stop", "stop instances the hard way"),
+)
+
+
+def _regions(row: Row) -> list[str]:
+    """The regions the assembly's instances run in (its placement's, else its own)."""
+    return list((row.placement or {}).get("regions") or [row.region_name])
 
 
 #: The columns of the patchable attributes not named as their column.

@@ -19,7 +19,7 @@ import jsonpointer
 
 from vertice_core.convert import structure
 from vertice_core.errors import Conflict, InvalidInput, Problem
-from vertice_core.model.assembly import PowerState
+from vertice_core.model.assembly import PowerMode, PowerState
 from vertice_core.model.types import Name, NonNegative, Tags
 from vertice_core.service.patch_document import check_shape, failed_test_message
 
@@ -31,6 +31,8 @@ FIELDS = (
     "tags",
     "desired_state",
     "restart_count",
+    "restart_mode",
+    "stop_mode",
     "replicas",
     "replace_count",
     "flavor",
@@ -46,6 +48,8 @@ class Patchable:
     tags: Tags
     desired_state: PowerState
     restart_count: NonNegative
+    restart_mode: PowerMode
+    stop_mode: PowerMode
     replicas: NonNegative
     replace_count: NonNegative
     #: Another flavor resizes the instances in place (a region whose driver claims
@@ -92,6 +96,8 @@ def apply_patch(
         "tags": list(result.tags),
         "desired_state": result.desired_state.value,
         "restart_count": result.restart_count,
+        "restart_mode": result.restart_mode.value,
+        "stop_mode": result.stop_mode.value,
         "replicas": result.replicas,
         "replace_count": result.replace_count,
         "flavor": result.flavor,

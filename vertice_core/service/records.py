@@ -28,6 +28,7 @@ from vertice_core.model.assembly import (
     CredentialKind,
     CredentialSummary,
     DesiredState,
+    PowerMode,
 )
 from vertice_core.model.build import Release, SourceSummary
 from vertice_core.model.camp import Component, ComponentTag, Metadata
@@ -146,6 +147,8 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         tags=list(row.tags),
         desired_state=_DESIRED[row.desired_state],
         restart_count=row.restart_count,
+        restart_mode=PowerMode(row.restart_mode),
+        stop_mode=PowerMode(row.stop_mode),
         replicas=row.replicas,
         replace_count=row.replace_count,
         generation=row.generation,
@@ -335,6 +338,8 @@ def spec_of(
             "flavor": row.flavor_name,
             "desired_state": row.desired_state,
             "restart_count": row.restart_count,
+            "restart_mode": row.restart_mode,
+            "stop_mode": row.stop_mode,
             "replicas": row.replicas,
             "replace_count": row.replace_count,
             "probe": row.probe,

@@ -20,6 +20,7 @@ def row(**changes: Any) -> SimpleNamespace:
         "id": "asm-0000000000000001", "name": "web-1", "project_name": "proj",
         "plan_name": "1_virtualmachine_ubuntu", "region_name": "local", "flavor_name": "small",
         "description": "", "tags": [], "desired_state": "running", "restart_count": 0,
+        "restart_mode": "soft", "stop_mode": "soft",
         "replicas": 3, "replace_count": 0, "probe": None, "placement": None, "generation": 1,
         "spec": {},
         "phase": "PENDING",

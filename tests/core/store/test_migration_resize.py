@@ -59,7 +59,7 @@ def test_an_upgrade_records_each_instances_flavor_and_lets_flavor_be_patched(emp
             return {name: spec if isinstance(spec, dict) else json.loads(spec)
                     for name, spec in rows}  # fmt: skip
 
-        migrate.upgrade(store.engine)
+        migrate.upgrade(store.engine, "0017")
         with store.engine.connect() as connection:
             flavors = dict(connection.execute(sa.text(
                 "SELECT assembly_id, flavor_name FROM instances")).all())  # fmt: skip

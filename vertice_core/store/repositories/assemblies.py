@@ -69,7 +69,8 @@ class AssemblyRepository:
                     "phase": "PENDING", "reason": "", "message": "", "status": {},
                     "status_digest": "", "observed_generation": 0, "attempts": 0,
                     "replicas": 1, "replace_count": 0, "probe": None, "placement": None,
-                    "restarts_done": 0, "build_wait": None,
+                    "restarts_done": 0, "build_wait": None, "restart_mode": "soft",
+                    "stop_mode": "soft",
                     "ready": None,
                     "ready_since": None, "synced": None, "synced_since": None}  # fmt: skip
         full = [{**defaults, **row} for row in rows]

@@ -79,6 +79,9 @@ class WorkItem:
     #: The declared flavor: instances running another are resized to it (where the
     #: region's driver claims `resize`).
     flavor_name: str = ""
+    #: How restarts and stops are carried out: `soft` or `hard`.
+    restart_mode: str = "soft"
+    stop_mode: str = "soft"
     slots: tuple[InstanceSlot, ...] = ()
 
     @classmethod

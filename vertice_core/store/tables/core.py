@@ -204,6 +204,9 @@ class AssemblyRow(Base):
     spec: Mapped[dict[str, Any]]
     desired_state: Mapped[str] = mapped_column(String(16), default="running")
     restart_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: How restarts and stops are carried out: `soft` (the system is asked) or `hard`.
+    restart_mode: Mapped[str] = mapped_column(String(8), default="soft")
+    stop_mode: Mapped[str] = mapped_column(String(8), default="soft")
     #: How many instances should run (0: scaled to zero).
     replicas: Mapped[int] = mapped_column(Integer, default=1)
     #: Raised by one to replace every instance, one at a time (a rolling replacement).
