@@ -51,6 +51,11 @@ class TestOpenNebulaContract(DriverContract):
     def launch_data(self, driver):
         return lambda instance: driver.launch_data(instance.cloud_id)
 
+    @pytest.fixture
+    def boot_mark(self, cloud):
+        """How many reboots oned carried out on the VM (soft or hard)."""
+        return lambda instance: cloud.vms[int(instance.cloud_id)].reboots
+
 
 class TestOpenNebulaContractOnSqlite(TestOpenNebulaContract):
     """The contract again on oned 6.10+ with its default SQLite backend: no search filter."""

@@ -14,7 +14,7 @@ from vertice_core.errors import TransientError
 from vertice_core.model.status import InstanceState
 from vertice_drivers.testkit import default_spec, unique_key
 
-ACTIVE, RUNNING, DONE, HOLD = 3, 3, 6, 2
+ACTIVE, RUNNING, DONE, HOLD, POWEROFF = 3, 3, 6, 2, 8
 
 
 def settle(cloud, vm_id, state, lcm=0, timeout=5.0):
@@ -168,6 +168,19 @@ def test_a_shutdown_gets_time_before_terminate_hard(make_driver, peer, cloud):
     driver.delete(str(vm_id))
     assert peer.actions(vm_id)[-1] == ("terminate-hard", "ok")
     settle(cloud, vm_id, DONE)
+
+
+def test_hard_reboot_and_hard_stop_send_the_hard_actions(make_driver, peer, cloud):
+    driver = make_driver()
+    vm_id = int(driver.create(default_spec("vti-one-tests", unique_key())).cloud_id)
+    settle(cloud, vm_id, ACTIVE, RUNNING)
+    driver.hard_reboot(str(vm_id))
+    driver.hard_stop(str(vm_id))
+    assert peer.actions(vm_id) == [("reboot-hard", "ok"), ("poweroff-hard", "ok")]
+    settle(cloud, vm_id, POWEROFF)
+    driver.hard_stop(str(vm_id))  # powered off already: nothing sent
+    driver.hard_reboot(str(vm_id))  # ...nor to a VM that runs nothing
+    assert len(peer.actions(vm_id)) == 2
 
 
 def test_a_vm_in_transition_is_deleted_once_it_settles(make_driver, cloud):

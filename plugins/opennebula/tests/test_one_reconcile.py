@@ -63,6 +63,26 @@ def test_an_assembly_lives_its_whole_life_on_opennebula(
         reconciler.run_pass()
     assert vm.reboots == 1 and driver_calls(reconciler, "reboot") == 1
 
+    # The hard way: a power cycle, then a power-off, each once, without ACPI.
+    alice.patch(
+        uri,
+        [
+            {"op": "replace", "path": "/restart_mode", "value": "hard"},
+            {"op": "replace", "path": "/restart_count", "value": 2},
+        ],
+    )
+    converge(reconciler, lambda: vm.reboots == 2 and phases() == {"RUNNING": 1})
+    alice.patch(
+        uri,
+        [
+            {"op": "replace", "path": "/stop_mode", "value": "hard"},
+            {"op": "replace", "path": "/desired_state", "value": "stopped"},
+        ],
+    )
+    converge(reconciler, lambda: phases() == {"STOPPED": 1})
+    hard = [a for a, _ in peer.actions(vm.id) if a.endswith("-hard")]
+    assert hard == ["reboot-hard", "poweroff-hard"]
+
     assert alice.delete(uri).status_code == 202
     converge(reconciler, lambda: phases() == {})
     assert vm.state == DONE

@@ -95,6 +95,8 @@ DRIVER = DriverInfo(
             Capability.PRIVATE_IPV4,
             Capability.SSH_KEY,
             Capability.ROOT_PASSWORD,
+            Capability.HARD_REBOOT,
+            Capability.HARD_STOP,
         }
     ),
     settings=OpenNebulaSettings,

@@ -41,6 +41,8 @@ from vertice_driver_opennebula.client import NoSuchObject, SearchUnsupported, ca
 from vertice_driver_opennebula.states import (
     DONE,
     escalates,
+    hard_reboot_action,
+    hard_stop_action,
     start_action,
     stop_action,
     terminate_action,
@@ -230,6 +232,15 @@ class OpenNebulaDriver(Driver):
     def reboot(self, cloud_id: str) -> None:
         """Reboot the VM in place (ACPI; same id, disks and addresses)."""
         self._act("reboot", _vm_id(cloud_id))
+
+    def hard_reboot(self, cloud_id: str) -> None:
+        """Power-cycle a running VM (`reboot-hard`); a powered-off one is left alone."""
+        self._verb(cloud_id, "hard_reboot", hard_reboot_action)
+
+    def hard_stop(self, cloud_id: str) -> None:
+        """Power a running VM off without ACPI (`poweroff-hard`); hold one still waiting
+        for a host."""
+        self._verb(cloud_id, "hard_stop", hard_stop_action)
 
     def templates(self) -> list[Any]:
         """The VM templates the user may see (one `one.templatepool.info`)."""

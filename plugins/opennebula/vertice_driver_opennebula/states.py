@@ -183,6 +183,23 @@ def stop_action(state: int, lcm_state: int) -> str | None:
     raise ValueError(state_name(state, lcm_state))
 
 
+def hard_stop_action(state: int, lcm_state: int) -> str | None:
+    """As `stop_action`, powering a running VM off without ACPI (`poweroff-hard`)."""
+    action = stop_action(state, lcm_state)
+    return "poweroff-hard" if action == "poweroff" else action
+
+
+def hard_reboot_action(state: int, lcm_state: int) -> str | None:
+    """`reboot-hard` for a running VM (a power cycle); None for one that runs nothing.
+
+    Raises ValueError in a state where OpenNebula refuses it (a transition)."""
+    if state == ACTIVE and lcm_state in (RUNNING, UNKNOWN):
+        return "reboot-hard"
+    if state_of(state, lcm_state) is S:
+        return None
+    raise ValueError(state_name(state, lcm_state))
+
+
 def terminate_action(
     state: int, lcm_state: int, requested_at: float | None, now: float, hard_after: float
 ) -> str | None:

@@ -59,17 +59,18 @@ def test_hard_restarts_and_stops_are_carried_out_the_hard_way_once(
 
 
 def test_a_hard_mode_where_the_driver_cannot_is_a_422_naming_the_capability(alice, admin):
-    region = {"name": "one", "cloud_type": "opennebula",
-              "endpoint": "https://one.example.test:2633/RPC2",
-              "credentials": {"user": "oneadmin", "password": "not-used-here"}}  # fmt: skip
+    """SoftLayer's driver claims neither: read from its metadata, nothing is called."""
+    region = {"name": "sl", "cloud_type": "softlayer", "provider_region": "dal13",
+              "settings": {"images": {"1_virtualmachine_ubuntu": "UBUNTU_22_64"}},
+              "credentials": {"username": "SL123456", "api_key": "not-used-here"}}  # fmt: skip
     assert admin.post("/v3/regions", region).status_code == 201
-    uri = alice.declare("on-one", region="one").headers["location"]
+    uri = alice.declare("on-sl", region="sl").headers["location"]
     generation = alice.get(uri).json["generation"]
     for field, capability in (("restart_mode", "'hard_reboot'"), ("stop_mode", "'hard_stop'")):
         refused = alice.patch(uri, [{"op": "replace", "path": f"/{field}", "value": "hard"}])
         assert refused.status_code == 422, refused.json
         assert capability in refused.json["description"]
-        assert "'opennebula'" in refused.json["description"]
+        assert "'softlayer'" in refused.json["description"]
     assert alice.get(uri).json["generation"] == generation
     bad = alice.patch(uri, [{"op": "replace", "path": "/stop_mode", "value": "brutal"}])
     assert bad.status_code == 422 and "$.stop_mode" in str(bad.json)
