@@ -58,6 +58,16 @@ def orphan_param() -> Json:
     )
 
 
+def force_param() -> Json:
+    """`force` of the assembly delete."""
+    return query_param(
+        "force",
+        "`true`: delete the assembly even though other assemblies are bound to it (they "
+        "keep the values they were last given); without it that is a 409 naming them.",
+        boolean(),
+    )
+
+
 def with_snapshots_param() -> Json:
     """`with_snapshots` of the assembly delete."""
     return query_param(

@@ -25,6 +25,7 @@ from vertice_api.openapi._build import (
 )
 from vertice_api.openapi._orphans import (
     cascade_param,
+    force_param,
     orphan_param,
     orphaned_response,
     retired_response,
@@ -262,7 +263,8 @@ class Paths:
                                 answer_schema={"oneOf": [ref("Assembly"), ref("Rehearsal")]}),
                 "delete": operation("deleteAssembly", "Delete an assembly (any phase)",
                                     tag="assemblies",
-                                    parameters=[if_match, orphan_param(), with_snapshots_param()],
+                                    parameters=[if_match, orphan_param(), force_param(),
+                                                with_snapshots_param()],
                                     errors=[404, 409, 412],
                                     ok={202: deleted, 200: orphaned_response()}),
             },
