@@ -5,6 +5,7 @@ nothing."""
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from vertice_core.errors import TransientError
@@ -49,7 +50,11 @@ def test_an_assembly_as_declared_plans_nothing(alice, running):
 def test_a_backoff_is_said(alice, make_reconciler, failing_cloud):
     failing_cloud("create", TransientError)
     uri = alice.declare("web-failing").headers["location"]
-    make_reconciler().run_pass()
+    # A backoff of seconds, not the test settings' 0.05 s: under load, a fresh-clone run's
+    # plan was read after that short one had already run out (nothing left to say).
+    reconciler = make_reconciler()
+    slow = make_reconciler(attrs.evolve(reconciler.settings, backoff_base=30.0, backoff_cap=60.0))
+    slow.run_pass()
     plan = alice.get(f"{uri}/plan").json
     assert plan["waiting"].startswith("retrying after a failure in ")
     assert steps(plan) == [("create", 0, "Creating")]
