@@ -13,9 +13,13 @@ Its one target is `bindings`, looked at every `interval` seconds. A pass reads
 the consumers and their providers, resolves every value, and compares a keyed
 digest of them with the one the consumer's spec holds. When it moved, it seals
 the values into the spec (`sealed_bound_env`, which the create path opens into
-the instances' environment) and, if the consumer has instances made with the
-old values, raises its `replace_count`: they are replaced one at a time, each
-new one running (and passing its probe) before the old one drains. Level-based:
+the instances' environment) and raises its `replace_count` in the same write:
+instances made with the old values are replaced one at a time, each new one
+running (and passing its probe) before the old one drains. It raises it even when
+the pass saw no instance: a create may have read the spec just before this write
+and be writing its marker just after the pass's read, and only the count (which
+the create's slot records as `replaced_done`) marks that instance as behind; a
+slot made after the write records the raised count and is not replaced. Level-based:
 a provider that moves, restarts elsewhere or comes up late is caught up with by
 the next pass, whatever happened in between.
 """
@@ -119,7 +123,7 @@ class BindingController:
             # Read each pass: an administrator may have replaced a plan since the last one.
             plans = {name: self._plan(session, name)
                      for name in {p.plan_name for p in providers.values()}}  # fmt: skip
-            made = bindings.with_instances(rows)
+            made = bindings.with_instances(rows)  # only for the log: see the docstring
         changed = 0
         for consumer in rows.values():
             if consumer.desired_state == "deleted":
@@ -156,16 +160,14 @@ class BindingController:
         return {**(spec.get("inputs") or {}), **opened}
 
     def _write(self, consumer_id: str, values: dict[str, str], digest: str, made: bool) -> int:
-        """Seal the values into the consumer's spec; replace its instances if it has some."""
+        """Seal the values into the consumer's spec and raise its `replace_count`."""
         with self.store.write() as session:
             row = session.get(AssemblyRow, consumer_id)
             if row is None or row.desired_state == "deleted":
                 return 0
             sealed = {k: self.box.seal(v) for k, v in values.items()}
             spec = {**(row.spec or {}), "bound_digest": digest, "sealed_bound_env": sealed}
-            changes: dict[str, Any] = {"spec": spec}
-            if made:
-                changes["replace_count"] = row.replace_count + 1
+            changes: dict[str, Any] = {"spec": spec, "replace_count": row.replace_count + 1}
             if not AssemblyRepository(session).change_spec(row.id, row.generation, **changes):
                 return 0  # changed meanwhile: the next pass looks again
         log.info("assembly %s: bound values changed%s", consumer_id,

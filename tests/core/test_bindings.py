@@ -151,3 +151,49 @@ def test_a_rotated_password_reaches_the_consumer_which_is_replaced(
 
     converge(reconciler, replaced)
     assert old not in str(bound_env(ctx, uris[1]))
+
+
+def test_an_instance_made_from_the_spec_read_before_its_values_were_sealed_is_replaced(
+    admin, alice, make_reconciler, converge, monkeypatch
+):
+    """The binding pass can run between the reconciler's read of a consumer's spec and
+    its write-ahead create marker: it sees no instance yet, seals the values, and the
+    instance is then made from the spec read before. That instance must still be replaced
+    (a fresh-clone run once served an application with no DATABASE_URL for 180 s)."""
+    from vertice_core.binding import TARGET
+    from vertice_core.reconcile.storeops import PassStore
+
+    assert admin.post("/v3/plan_factory", DB_PLAN).status_code == 201
+    db = alice.declare("db", plan_uri="/v3/plan/db-plan")
+    reconciler = make_reconciler()
+    converge(reconciler, lambda: alice.status(db.json["uri"])["phase"] == "RUNNING")
+    web = alice.declare("web", bindings=[{"assembly": "db", "component": "databaseinstance"}])
+    web_id = web.json["uri"].rsplit("/", 1)[1]
+    made_with: dict[str, dict[str, str]] = {}  # each web instance's key: the env it got
+    first: list[dict[str, str]] = []
+    specs, marks = PassStore.instance_specs, PassStore.mark_creating
+
+    def instance_specs(self, wanted):
+        found = specs(self, wanted)
+        made_with.update({s.key: dict(s.env) for (i, _), s in found.items() if i == web_id})
+        first.extend([] if first else [dict(s.env) for (i, _), s in found.items() if i == web_id])
+        return found
+
+    def mark_creating(self, markers):
+        if any(i == web_id for i, _, _ in markers) and len(made_with) == 1:
+            reconciler.bindings.run_target(TARGET)  # in the window, once
+        return marks(self, markers)
+
+    monkeypatch.setattr(PassStore, "instance_specs", instance_specs)
+    monkeypatch.setattr(PassStore, "mark_creating", mark_creating)
+
+    def bound_everywhere() -> bool:
+        if first:  # not before the first create: the window is where it must first run
+            reconciler.run_binding_pass()
+        status = alice.status(web.json["uri"])
+        keys = [i["key"] for i in status["instances"] or []]
+        bound = all("DATABASE_URL" in made_with.get(k, {}) for k in keys)
+        return status["phase"] == "RUNNING" and len(keys) == 1 and bound
+
+    converge(reconciler, bound_everywhere, timeout=30)
+    assert first and "DATABASE_URL" not in first[0]  # the window was hit
