@@ -221,6 +221,20 @@ def test_hard_restart_and_stop_set_their_mode_and_a_plain_one_sets_it_back(cli, 
     cli("delete", "hard-1", "--wait")
 
 
+def test_suspend_and_resume(cli, api, tmp_path):
+    cli("apply", "-f", write(tmp_path / "s.json", declaration("susp-1", "booting")), "--wait")
+    suspended = lines(cli("suspend", "susp-1", "--wait", "--timeout", "60").stdout)
+    assert suspended[0] == "susp-1: suspend requested"
+    assert suspended[-1] == "susp-1: STOPPED (Stopped)", suspended
+    document = assembly(api, "susp-1")
+    assert (document["desired_state"], document["stop_mode"]) == ("stopped", "suspend")
+    assert lines(cli("suspend", "susp-1").stdout) == ["susp-1: already desired stopped"]
+    resumed = lines(cli("resume", "susp-1", "--wait", "--timeout", "60").stdout)
+    assert resumed[0] == "susp-1: resume requested"
+    assert resumed[-1] == "susp-1: RUNNING (Running)", resumed
+    cli("delete", "susp-1", "--wait")
+
+
 def test_stop_wait_shows_stopping_never_running_while_the_stop_is_under_way(cli, api, tmp_path):
     # `lagging`: every cloud call takes a second, so the status the pass that sends the stop
     # writes stands until the next pass observed the cloud: the wait is sure to see it.

@@ -26,8 +26,9 @@ The contract, checked by `vertice_drivers.testkit`:
   that is already gone succeeds.
 * Day-2 operations are optional verbs, each gated by a `Capability` the driver
   claims: `resize` (`RESIZE`), `snapshot`, `snapshots`, `delete_snapshot`
-  with `InstanceSpec.image_id` (`SNAPSHOT`), `hard_reboot` (`HARD_REBOOT`) and
-  `hard_stop` (`HARD_STOP`). A driver that does not claim one
+  with `InstanceSpec.image_id` (`SNAPSHOT`), `hard_reboot` (`HARD_REBOOT`),
+  `hard_stop` (`HARD_STOP`) and `suspend` (`SUSPEND`: `start` resumes a suspended
+  instance). A driver that does not claim one
   inherits the verbs below, which raise `TerminalError` naming the capability and
   the cloud type; the testkit checks both the claims and that refusal.
 * Errors are `vertice_core.errors.DriverError` subclasses, never SDK types.
@@ -121,6 +122,10 @@ class Capability(enum.StrEnum):
     #: `hard_stop` powers an instance off (or kills it) without asking its system to
     #: shut down; without it `hard_stop` raises TerminalError.
     HARD_STOP = "hard_stop"
+    #: `suspend` saves a running instance's memory and stops it; `start` resumes it where
+    #: it was, without booting it again. Observed, a suspended instance is `STOPPED`.
+    #: Without it `suspend` raises TerminalError.
+    SUSPEND = "suspend"
 
 
 class ImageState(enum.StrEnum):
@@ -297,7 +302,8 @@ class Driver(abc.ABC):
 
     @abc.abstractmethod
     def start(self, cloud_id: str) -> None:
-        """Start a stopped instance (a running one is left alone)."""
+        """Start a stopped instance, or resume a suspended one (a running one is left
+        alone)."""
 
     @abc.abstractmethod
     def stop(self, cloud_id: str) -> None:
@@ -344,6 +350,13 @@ class Driver(abc.ABC):
         (`Capability.HARD_STOP`); a stopped one is left alone. It keeps its disk, as
         `stop` keeps it."""
         raise self.lacks(Capability.HARD_STOP)
+
+    def suspend(self, cloud_id: str) -> None:
+        """Suspend a running instance (`Capability.SUSPEND`): its memory is kept (saved to
+        disk or frozen, as the cloud does it) and it runs nothing until `start` resumes it
+        where it was, without a boot. Observations show it `STOPPED` with the same
+        `cloud_id`. One that runs nothing already (stopped or suspended) is left alone."""
+        raise self.lacks(Capability.SUSPEND)
 
     def snapshot(self, cloud_id: str, name: str) -> CloudImage:
         """Make an image of the instance's disk, launchable in this region with

@@ -66,8 +66,12 @@ _STATES = {
     "pending": InstanceState.PENDING,
     "running": InstanceState.RUNNING,
     "stopped": InstanceState.STOPPED,
+    #: Its memory kept (`suspend`); `start` resumes it at once, without a boot.
+    "suspended": InstanceState.STOPPED,
     "terminated": InstanceState.TERMINATED,
 }
+#: The states that run nothing: `stop`, `hard_stop` and `suspend` leave them alone.
+_HALTED = frozenset({"stopped", "suspended"})
 
 #: How long after boot a spontaneous stop may strike, in seconds.
 STOP_WINDOW = (0.5, 3.0)
@@ -110,6 +114,7 @@ DRIVER = DriverInfo(
             Capability.SNAPSHOT,
             Capability.HARD_REBOOT,
             Capability.HARD_STOP,
+            Capability.SUSPEND,
         }
     ),
     settings=SimSettings,
@@ -285,17 +290,19 @@ class SimDriver(Driver):
         self.cloud.terminate(self.settings.account, cloud_id, time.time())
 
     def start(self, cloud_id: str) -> None:
+        """Boot a stopped instance; resume a suspended one (running at once, its boot time
+        kept: nothing boots)."""
         self._call("start", cloud_id)
         item = self._live(cloud_id)
         if item["state"] == "stopped":
             boot_at = time.time() + self.settings.boot_time
             self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
+        elif item["state"] == "suspended":
+            self.cloud.set_state(self.settings.account, cloud_id, "running")
 
     def stop(self, cloud_id: str) -> None:
         self._call("stop", cloud_id)
-        item = self._live(cloud_id)
-        if item["state"] != "stopped":
-            self.cloud.set_state(self.settings.account, cloud_id, "stopped")
+        self._halt(cloud_id, "stopped")
 
     def reboot(self, cloud_id: str) -> None:
         self._call("reboot", cloud_id)
@@ -307,7 +314,7 @@ class SimDriver(Driver):
         """As `reboot` (the sim has no guest to ask), counted apart in the audit."""
         self._call("hard_reboot", cloud_id)
         item = self._live(cloud_id)
-        if item["state"] == "stopped":
+        if item["state"] in _HALTED:
             return
         boot_at = time.time() + self.settings.boot_time
         self.cloud.set_state(self.settings.account, cloud_id, "pending", boot_at=boot_at)
@@ -315,9 +322,17 @@ class SimDriver(Driver):
     def hard_stop(self, cloud_id: str) -> None:
         """Stopped at once, whatever it was doing (booting included)."""
         self._call("hard_stop", cloud_id)
-        item = self._live(cloud_id)
-        if item["state"] != "stopped":
-            self.cloud.set_state(self.settings.account, cloud_id, "stopped")
+        self._halt(cloud_id, "stopped")
+
+    def suspend(self, cloud_id: str) -> None:
+        """Suspended at once (booting included); a stopped or suspended one is left alone."""
+        self._call("suspend", cloud_id)
+        self._halt(cloud_id, "suspended")
+
+    def _halt(self, cloud_id: str, state: str) -> None:
+        """Move a live instance that runs (or boots) to `state`; leave a halted one alone."""
+        if self._live(cloud_id)["state"] not in _HALTED:
+            self.cloud.set_state(self.settings.account, cloud_id, state)
 
     def _live(self, cloud_id: str) -> dict[str, Any]:
         """The instance, which must exist and not be terminated."""
@@ -332,8 +347,8 @@ class SimDriver(Driver):
         item = self._live(cloud_id)
         if item["size"] == size.name:
             return
-        if item["state"] == "stopped":
-            self.cloud.set_state(self.settings.account, cloud_id, "stopped", size=size.name)
+        if item["state"] in _HALTED:
+            self.cloud.set_state(self.settings.account, cloud_id, item["state"], size=size.name)
         else:
             boot_at = time.time() + self.settings.boot_time
             self.cloud.set_state(

@@ -1,5 +1,5 @@
 """The driver contract's checks of the day-2 capabilities: `RESIZE`, `SNAPSHOT`,
-`HARD_REBOOT` and `HARD_STOP`.
+`HARD_REBOOT`, `HARD_STOP` and `SUSPEND`.
 
 A mixin of `vertice_drivers.testkit.DriverContract` (subclass that, not this):
 its checks use the contract's helpers (`create`, `running`, `settle`...) and
@@ -10,8 +10,11 @@ a snapshot must be listed, become available and launch (the instance launched
 from it, when the driver's tests give a `launched_image` fixture), and be gone
 once deleted; a hard reboot must boot the same instance again (seen through a
 `boot_mark` fixture, when the driver's tests give one: a value that changes with
-each boot) and a hard stop must stop it. An unclaimed one must refuse: its verbs
-raise TerminalError naming the capability.
+each boot) and a hard stop must stop it; a suspended instance must be listed
+stopped and `start` must resume it without a boot (seen through `boot_mark`, and
+through a `suspend_mark` fixture when the driver's tests give one: whether the
+cloud holds the instance suspended, not merely stopped). An unclaimed one must
+refuse: its verbs raise TerminalError naming the capability.
 """
 
 from __future__ import annotations
@@ -194,22 +197,13 @@ class DayTwoContract:
         cleanup: list[str],
     ) -> None:
         self.capable(driver, Capability.HARD_REBOOT)
-        spec, created = self.create(driver, make_spec, cleanup)
-        before = self.running(driver, spec.key)
-        boot_mark = _fixture_or_none(request, "boot_mark")
-        booted = boot_mark(before) if boot_mark is not None else None
+        spec, created, boot_mark, booted = _launched(self, request, driver, make_spec, cleanup)
         self.until_done(lambda: driver.hard_reboot(created.cloud_id))
         if boot_mark is not None:
             self.settle(driver, spec.key, lambda found: len(found) == 1 and found[0].state
                         is InstanceState.RUNNING and boot_mark(found[0]) != booted)  # fmt: skip
         assert self.running(driver, spec.key).cloud_id == created.cloud_id
-        if Capability.START_STOP not in type(driver).info.capabilities:
-            return
-        driver.stop(created.cloud_id)  # a stopped instance is left alone
-        self.settle(driver, spec.key, _one(InstanceState.STOPPED))
-        driver.hard_reboot(created.cloud_id)
-        (still,) = self.find(driver, spec.key)
-        assert still.state is InstanceState.STOPPED
+        _left_alone_stopped(self, driver, spec.key, created.cloud_id, driver.hard_reboot)
 
     def test_hard_stop_stops_the_same_instance(
         self: _Contract,
@@ -227,6 +221,33 @@ class DayTwoContract:
         driver.start(created.cloud_id)  # it kept its disk: it starts again
         assert self.running(driver, spec.key).cloud_id == created.cloud_id
 
+    def test_suspend_keeps_the_instance_and_start_resumes_it(
+        self: _Contract,
+        request: pytest.FixtureRequest,
+        driver: Driver,
+        make_spec: Callable[..., InstanceSpec],
+        cleanup: list[str],
+    ) -> None:
+        self.capable(driver, Capability.SUSPEND)
+        spec, created, boot_mark, booted = _launched(self, request, driver, make_spec, cleanup)
+        suspended = _fixture_or_none(request, "suspend_mark")
+        self.until_done(lambda: driver.suspend(created.cloud_id))
+        (after,) = self.settle(driver, spec.key, _one(InstanceState.STOPPED))
+        assert after.cloud_id == created.cloud_id
+        if suspended is not None:  # suspended, not merely stopped
+            assert suspended(after)
+        driver.suspend(created.cloud_id)  # suspended already: a success
+        self.until_done(lambda: driver.start(created.cloud_id))
+        resumed = self.running(driver, spec.key)
+        assert resumed.cloud_id == created.cloud_id
+        if suspended is not None:
+            assert not suspended(resumed)
+        if boot_mark is not None:  # resumed where it was, not booted again
+            assert boot_mark(resumed) == booted
+        still = _left_alone_stopped(self, driver, spec.key, created.cloud_id, driver.suspend)
+        if still is not None and suspended is not None:
+            assert not suspended(still)
+
     def test_unclaimed_day2_operations_are_refused(self, driver: Driver) -> None:
         """Without its capability a day-2 verb raises TerminalError naming it, so that
         nothing uses a verb the driver does not claim to honour."""
@@ -239,6 +260,7 @@ class DayTwoContract:
             ],
             Capability.HARD_REBOOT: [lambda: driver.hard_reboot("vertice-testkit-none")],
             Capability.HARD_STOP: [lambda: driver.hard_stop("vertice-testkit-none")],
+            Capability.SUSPEND: [lambda: driver.suspend("vertice-testkit-none")],
         }
         unclaimed = [c for c in verbs if c not in type(driver).info.capabilities]
         if not unclaimed:
@@ -254,6 +276,36 @@ def _one(state: InstanceState, size: str | None = None) -> Callable[[list[Instan
     return lambda found: (
         len(found) == 1 and found[0].state is state and size in (None, found[0].size)
     )
+
+
+def _launched(
+    contract: _Contract,
+    request: pytest.FixtureRequest,
+    driver: Driver,
+    make_spec: Callable[..., InstanceSpec],
+    cleanup: list[str],
+) -> tuple[InstanceSpec, Instance, Callable[[Instance], Any] | None, Any]:
+    """A new running instance: its spec, what `create` returned, the `boot_mark` fixture
+    (None when the driver's tests give none) and its mark now."""
+    spec, created = contract.create(driver, make_spec, cleanup)
+    before = contract.running(driver, spec.key)
+    boot_mark = _fixture_or_none(request, "boot_mark")
+    return spec, created, boot_mark, boot_mark(before) if boot_mark is not None else None
+
+
+def _left_alone_stopped(
+    contract: _Contract, driver: Driver, key: str, cloud_id: str, verb: Callable[[str], None]
+) -> Instance | None:
+    """Stop the instance, then call `verb` on it: it must still be stopped (and is
+    returned). None, checking nothing, where the driver does not claim `START_STOP`."""
+    if Capability.START_STOP not in type(driver).info.capabilities:
+        return None
+    driver.stop(cloud_id)
+    contract.settle(driver, key, _one(InstanceState.STOPPED))
+    verb(cloud_id)
+    (still,) = contract.find(driver, key)
+    assert still.state is InstanceState.STOPPED
+    return still
 
 
 def _fixture_or_none(request: pytest.FixtureRequest, name: str) -> Any:

@@ -54,6 +54,13 @@ class TestSimContract(DriverContract):
         """When the instance last booted (or boots): moved by every boot."""
         return lambda instance: driver.cloud.get("default", instance.cloud_id, 0)["boot_at"]
 
+    @pytest.fixture
+    def suspend_mark(self, driver):
+        """Whether the sim holds the instance suspended, not merely stopped."""
+        return lambda instance: (
+            driver.cloud.get("default", instance.cloud_id, 0)["state"] == "suspended"
+        )
+
 
 @pytest.mark.parametrize(("instances", "pages"), [(4, 2), (5, 3), (0, 1)])
 def test_a_listing_asks_for_a_next_page_only_when_there_is_one(tmp_path, instances, pages):

@@ -123,7 +123,19 @@ class IgnoresHardPower(SimDriver):
         pass
 
 
-DAY2 = {Capability.RESIZE, Capability.SNAPSHOT, Capability.HARD_REBOOT, Capability.HARD_STOP}
+class SuspendsAsStop(SimDriver):
+    """Its `suspend` powers the instance off; its `start` boots it."""
+
+    def suspend(self, cloud_id: str) -> None:
+        self.stop(cloud_id)
+
+
+class SuspendsWithoutMark(SuspendsAsStop):
+    """As `SuspendsAsStop`, checked without the `suspend_mark` fixture: the boot shows."""
+
+
+DAY2 = {Capability.RESIZE, Capability.SNAPSHOT, Capability.HARD_REBOOT, Capability.HARD_STOP,
+        Capability.SUSPEND}  # fmt: skip
 
 
 class ClaimsNoDay2(SimDriver):
@@ -136,6 +148,7 @@ class ClaimsNoDay2(SimDriver):
     delete_snapshot = Driver.delete_snapshot
     hard_reboot = Driver.hard_reboot
     hard_stop = Driver.hard_stop
+    suspend = Driver.suspend
 
 
 class ResizesUnclaimed(ClaimsNoDay2):
@@ -150,20 +163,23 @@ class Contract(DriverContract):
 class Fixtures:
     """What a check asks of pytest's `request`: the optional fixtures, given here."""
 
-    def __init__(self, **given) -> None:
-        self.given = given
+    def __init__(self, request: pytest.FixtureRequest, **given) -> None:
+        self.request, self.given = request, given
 
     def getfixturevalue(self, name):
+        if name not in self.given:  # pytest's own lookup: none here, as it says it
+            return self.request.getfixturevalue(name)
         return self.given[name]
 
 
 @pytest.fixture
-def check(tmp_path):
+def check(tmp_path, request):
     """`check(cls, name)`: run the contract's check `name` on a sim driver of class `cls`."""
 
     def run(cls: type[SimDriver], name: str) -> None:
         driver = cls(sim_driver(tmp_path).region)
         image = lambda instance: driver.cloud.get("default", instance.cloud_id, 0)["image"]  # noqa: E731
+        marks = {} if cls is SuspendsWithoutMark else {"suspend_mark": suspended(driver)}
         given = {
             "driver": driver,
             "make_spec": lambda key, **changes: default_spec("vti-testkit", key, **changes),
@@ -171,9 +187,11 @@ def check(tmp_path):
             "other_size": MEDIUM,
             "snapshot_cleanup": [],
             "request": Fixtures(
+                request,
                 launched_image=image,
                 boot_mark=lambda i: driver.cloud.get("default", i.cloud_id, 0)["boot_at"],
                 foreign_driver=sim_driver(tmp_path, installation="vti-someone-else"),
+                **marks,
             ),
         }
         method = getattr(Contract(), name)
@@ -204,6 +222,19 @@ def test_the_hard_power_checks_fail_a_driver_that_ignores_them(check):
         check(IgnoresHardPower, "test_hard_reboot_boots_the_same_instance_again")
     with pytest.raises(pytest.fail.Exception):
         check(IgnoresHardPower, "test_hard_stop_stops_the_same_instance")
+
+
+def test_the_suspend_check_fails_a_driver_that_stops_instead(check):
+    check(SimDriver, "test_suspend_keeps_the_instance_and_start_resumes_it")
+    with pytest.raises(AssertionError):  # not held suspended
+        check(SuspendsAsStop, "test_suspend_keeps_the_instance_and_start_resumes_it")
+    with pytest.raises(AssertionError):  # booted again by the start
+        check(SuspendsWithoutMark, "test_suspend_keeps_the_instance_and_start_resumes_it")
+
+
+def suspended(driver: SimDriver):
+    """Whether the sim holds the instance suspended (the contract's `suspend_mark`)."""
+    return lambda i: driver.cloud.get("default", i.cloud_id, 0)["state"] == "suspended"
 
 
 def test_the_refusal_check_fails_a_driver_that_resizes_without_claiming_it(check):

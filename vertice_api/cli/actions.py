@@ -1,123 +1,29 @@
-"""`stop`, `start`, `restart`, `replace`, `delete`, `scale`, `resize`, `rotate`: desired state.
+"""`replace`, `delete`, `scale`, `resize`, `rotate`: desired state.
 
-Actions are desired state, not commands: stop and start replace
-`desired_state` with a JSON Patch, restart raises `restart_count` by one
-(with `If-Match`, so two restarts racing are both counted, never merged),
-replace raises `replace_count` the same way (every instance replaced, one at a time),
-delete asks for deletion (202), scale replaces `replicas` (with `If-Match`), resize
-replaces `flavor` the same way (the instances are resized in place), rotate removes plan
-inputs so that they are generated anew (or defaulted).
-Every name is resolved before anything is changed, so a typo changes nothing.
+Actions are desired state, not commands (the power ones, `stop`, `start`, `restart`,
+`suspend` and `resume`, are in `vertice_api.cli.power`): replace raises `replace_count`
+by one (with `If-Match`: every instance replaced, one at a time), delete asks for
+deletion (202), scale replaces `replicas` (with `If-Match`), resize replaces `flavor`
+the same way (the instances are resized in place), rotate removes plan inputs so that
+they are generated anew (or defaulted). Every name is resolved before anything is
+changed, so a typo changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
 
 from vertice_api.cli import declare, kinds, manifests, orphans
+from vertice_api.cli.acting import action, patch_current, raise_counter, run
 from vertice_api.cli.assemblies import Directory, Document
-from vertice_api.cli.client import complete_names, names_argument, project_option
+from vertice_api.cli.client import complete_names, project_option
 from vertice_api.cli.connect import Failure, client_command, open_client
 from vertice_api.cli.wait import Tracked, wait_for, wait_options
 
 if TYPE_CHECKING:
     from vertice_api.client import Client
-
-#: How often restart and scale re-read and retry when someone changed the assembly
-#: meanwhile (412).
-ATTEMPTS = 3
-
-Act = Callable[["Client", Document, "str | None"], tuple[Document, str]]
-
-
-def _run(
-    names: tuple[str, ...],
-    project: str | None,
-    wait: bool,
-    timeout: float,
-    act: Act,
-    until: str = "ready",
-) -> None:
-    with open_client(click.get_current_context()) as client:
-        directory = Directory(client)
-        found = [directory.find(name, project) for name in dict.fromkeys(names)]
-        tracked = []
-        for document, etag in found:
-            changed, line = act(client, document, etag)
-            click.echo(line)
-            tracked.append(changed)
-        if wait:
-            wait_for(client, [Tracked.of(d, until) for d in tracked], timeout)
-
-
-#: `(field, value)` of a power mode a command sets (`stop_mode`, `restart_mode`), or None.
-Mode = tuple[str, str] | None
-
-
-def _mode_operations(document: Document, mode: Mode) -> list[dict[str, object]]:
-    """The operation setting the power mode, when the assembly has another (none when it
-    has it already: its metadata need not let it be patched then)."""
-    if mode is None or document.get(mode[0], "soft") == mode[1]:
-        return []
-    return [{"op": "replace", "path": f"/{mode[0]}", "value": mode[1]}]
-
-
-def _desired(state: str, verb: str, mode: Mode = None) -> Act:
-    def act(client: Client, document: Document, etag: str | None) -> tuple[Document, str]:
-        """Replace the desired state (and the stop mode), unless they are as asked."""
-        name = document["name"]
-        operations = _mode_operations(document, mode)
-        if document.get("desired_state") != state:
-            operations.append({"op": "replace", "path": "/desired_state", "value": state})
-        if not operations:
-            return document, f"{name}: already desired {state}"
-        how = f" ({mode[1]})" if mode is not None and mode[1] == "hard" else ""
-        return client.patch(document["uri"], operations, etag), f"{name}: {verb} requested{how}"
-
-    return act
-
-
-def _patch_current(
-    client: Client,
-    document: Document,
-    etag: str | None,
-    operations: Callable[[Document], list[dict[str, object]]],
-) -> Document:
-    """PATCH what `operations` makes of the document, with `If-Match`; when someone changed
-    the assembly meanwhile (412), read it again and retry, up to `ATTEMPTS` times."""
-    from vertice_api.client import ApiError
-
-    attempts = 1
-    while True:
-        try:
-            patched: Document = client.patch(document["uri"], operations(document), etag)
-        except ApiError as exc:
-            if exc.status != 412 or attempts == ATTEMPTS:
-                raise
-            attempts += 1
-            document, etag = client.get_with_etag(document["uri"])
-            continue
-        return patched
-
-
-def _raise(field: str, verb: str, mode: Mode = None) -> Act:
-    """An action that raises the counter `field` by one (with `If-Match`, retried), with
-    the restart mode when given."""
-
-    def act(client: Client, document: Document, etag: str | None) -> tuple[Document, str]:
-        def raised(current: Document) -> list[dict[str, object]]:
-            count = int(current.get(field, 0)) + 1
-            return [*_mode_operations(current, mode),
-                    {"op": "replace", "path": f"/{field}", "value": count}]  # fmt: skip
-
-        patched = _patch_current(client, document, etag, raised)
-        how = f", {mode[1]}" if mode is not None and mode[1] == "hard" else ""
-        return patched, f"{document['name']}: {verb} requested ({field} {patched[field]}{how})"
-
-    return act
 
 
 def _delete(client: Client, document: Document, _etag: str | None) -> tuple[Document, str]:
@@ -132,59 +38,9 @@ def _delete_with_snapshots(
     return answer or document, f"{document['name']}: delete requested, with its snapshots"
 
 
-def _action(
-    name: str,
-    act_for: Callable[[bool], Act],
-    summary: str,
-    until: str = "ready",
-    hard: str = "",
-) -> click.Command:
-    """A command acting on the named assemblies; with `hard` (its help), a `--hard` flag
-    given to `act_for`."""
-
-    def command(
-        names: tuple[str, ...], project: str | None, wait: bool, timeout: float, **flags: bool
-    ) -> None:
-        """Act on every named assembly, then wait if asked."""
-        _run(names, project, wait, timeout, act_for(flags.get("hard", False)), until)
-
-    decorated = client_command(command)
-    if hard:
-        decorated = click.option("--hard", is_flag=True, help=hard)(decorated)
-    decorated = wait_options(project_option(names_argument(decorated)))
-    return click.command(name, help=summary)(decorated)
-
-
-def _power(field: str, hard: bool) -> Mode:
-    """The power mode `--hard` asks for (soft without it)."""
-    return (field, "hard" if hard else "soft")
-
-
-stop = _action(
-    "stop",
-    lambda hard: _desired("stopped", "stop", _power("stop_mode", hard)),
-    "Stop assemblies NAMES: their desired state becomes stopped.",
-    hard="Power the instances off (kill them) without asking their system to shut down: for a "
-    "hung one (stop_mode hard; the region's driver must support it). Without it, stops are "
-    "soft again.",
-)
-start = _action(
-    "start",
-    lambda _hard: _desired("running", "start"),
-    "Start assemblies NAMES: their desired state becomes running.",
-)
-restart = _action(
-    "restart",
-    lambda hard: _raise("restart_count", "restart", _power("restart_mode", hard)),
-    "Restart assemblies NAMES once (restart_count + 1). With --wait, until the instances "
-    "were restarted for it (the status's restarts_done) and the assembly is Ready again.",
-    until="restarted",
-    hard="Power-cycle the instances without asking their system (restart_mode hard; the "
-    "region's driver must support it). Without it, restarts are soft again.",
-)
-replace = _action(
+replace = action(
     "replace",
-    lambda _hard: _raise("replace_count", "replacement"),
+    lambda _hard: raise_counter("replace_count", "replacement"),
     "Replace every instance of assemblies NAMES, one at a time: each new instance runs "
     "before the old one is drained and deleted (replace_count + 1). With --wait, until "
     "every instance is new.",
@@ -269,7 +125,7 @@ def delete(
     if kind is kinds.ASSEMBLIES:
         names = names[1:]
     act = orphans.act if orphan else _delete_with_snapshots if with_snapshots else _delete
-    _run(names, project, wait and not orphan, timeout, act, "gone")
+    run(names, project, wait and not orphan, timeout, act, "gone")
 
 
 def _check_orphaning(kind: kinds.Kind | None, orphan: bool, cascade_orphan: bool) -> None:
@@ -338,7 +194,7 @@ def _set(
         if document.get(field) == value:
             click.echo(f"{name}: {already}")
         else:
-            document = _patch_current(
+            document = patch_current(
                 client,
                 document,
                 etag,
@@ -388,7 +244,7 @@ def rotate(
         removals: list[dict[str, object]] = [
             {"op": "remove", "path": f"/inputs/{i}"} for i in dict.fromkeys(inputs)
         ]
-        patched = _patch_current(client, document, etag, lambda _: removals)
+        patched = patch_current(client, document, etag, lambda _: removals)
         generated = patched.get("generated_inputs") or {}
         for key in dict.fromkeys(inputs):
             if key in generated:
@@ -401,4 +257,4 @@ def rotate(
             wait_for(client, [Tracked.of(patched, "replaced")], timeout)
 
 
-COMMANDS = [stop, start, restart, replace, delete, scale, resize, rotate]
+COMMANDS = [replace, delete, scale, resize, rotate]

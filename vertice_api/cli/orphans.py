@@ -34,7 +34,7 @@ def line(orphaned: Mapping[str, Any]) -> str:
 
 
 def act(client: Client, document: Document, _etag: str | None) -> tuple[Document, str]:
-    """The action of `delete --orphan` on one assembly (see `actions._run`)."""
+    """The action of `delete --orphan` on one assembly (see `acting.run`)."""
     return document, line(client.delete(document["uri"], orphan="true"))
 
 

@@ -25,7 +25,7 @@ from vertice_api.openapi._build import (
     time,
 )
 from vertice_api.views import ASSEMBLY_SOMETIMES, REGION_SOMETIMES, SKEW
-from vertice_core.model.assembly import CredentialKind, DesiredState, PowerMode
+from vertice_core.model.assembly import CredentialKind, DesiredState, PowerMode, StopMode
 from vertice_core.model.camp import ComponentTag
 from vertice_core.model.route import RoutePhase
 from vertice_core.model.status import ConditionStatus, EventType, InstanceState, Phase
@@ -231,9 +231,11 @@ def _assembly_parts() -> dict[str, Json]:
                 "cycle, where the region's driver claims `hard_reboot`).",
             ),
             "stop_mode": enum(
-                [m.value for m in PowerMode],
-                "How stops are carried out: `soft` or `hard` (powered off or killed without "
-                "asking, where the region's driver claims `hard_stop`).",
+                [m.value for m in StopMode],
+                "How stops are carried out: `soft`, `hard` (powered off or killed without "
+                "asking, where the region's driver claims `hard_stop`) or `suspend` (the "
+                "memory kept, where it claims `suspend`: observed stopped, and a start "
+                "resumes the instances without a boot).",
             ),
             "replicas": integer("How many instances should run (0: scaled to zero).", minimum=0),
             "replace_count": integer(

@@ -51,6 +51,16 @@ class PowerMode(enum.StrEnum):
     HARD = "hard"
 
 
+class StopMode(enum.StrEnum):
+    """How the instances are stopped (`stop_mode`): the power modes, or suspended."""
+
+    SOFT = "soft"
+    HARD = "hard"
+    #: Suspended: their memory is kept and a start resumes them where they were, without
+    #: a boot; the region's driver must claim `suspend`. Observed, they are stopped.
+    SUSPEND = "suspend"
+
+
 class DesiredState(enum.StrEnum):
     """What the reconciler drives an assembly towards; `deleted` is set by DELETE."""
 
@@ -195,7 +205,7 @@ class AssemblySpec:
     restart_count: NonNegative = NonNegative(0)
     #: How restarts and stops are carried out (soft unless asked).
     restart_mode: PowerMode = PowerMode.SOFT
-    stop_mode: PowerMode = PowerMode.SOFT
+    stop_mode: StopMode = StopMode.SOFT
     metadata: Metadata = attrs.Factory(default_metadata)
     metrics_port: Port | None = None
     replicas: NonNegative = NonNegative(DEFAULT_REPLICAS)
@@ -255,7 +265,7 @@ class Assembly:
     restart_count: int = 0
     #: How the next restarts and stops are carried out: `soft` or `hard`.
     restart_mode: PowerMode = PowerMode.SOFT
-    stop_mode: PowerMode = PowerMode.SOFT
+    stop_mode: StopMode = StopMode.SOFT
     replicas: int = DEFAULT_REPLICAS
     #: Raised by one to replace every instance, one at a time (a rolling replacement).
     replace_count: int = 0

@@ -26,6 +26,8 @@ class Verb(enum.StrEnum):
     #: Reboot and stop without asking the instance's system (`restart_mode`, `stop_mode`).
     HARD_REBOOT = "hard_reboot"
     HARD_STOP = "hard_stop"
+    #: Stop keeping the instance's memory, for `start` to resume it (`stop_mode: suspend`).
+    SUSPEND = "suspend"
 
 
 @attrs.frozen
@@ -110,6 +112,8 @@ class Desired:
     #: Restarts and stops are carried out the hard way (`restart_mode`, `stop_mode`).
     hard_restart: bool = False
     hard_stop: bool = False
+    #: Stops suspend the instances (`stop_mode: suspend`).
+    suspend: bool = False
 
     def wants(self, ordinal: int) -> bool:
         """Whether `ordinal` should have an instance (in this pass's region)."""

@@ -79,6 +79,7 @@ def desired_of(
         resizable=resizable,
         hard_restart=item.restart_mode == "hard",
         hard_stop=item.stop_mode == "hard",
+        suspend=item.stop_mode == "suspend",
     )
 
 

@@ -12,7 +12,8 @@ shows for the assembly, it decides what to do now:
   period), adopt an instance found by key (a crash between create and its
   record), start a stopped one whose spec says running (the host-reboot case),
   stop a running one whose spec says stopped, reboot once per restart request
-  (both the hard way when `restart_mode` / `stop_mode` say so),
+  (both the hard way when `restart_mode` / `stop_mode` say so; a stop suspends
+  when `stop_mode` says `suspend`, and the start of a suspended one resumes it),
   resize one running another flavor than declared, in place (where the region's
   driver can: `Desired.resizable`), replace a broken or vanished one under a new
   incarnation;
@@ -84,7 +85,7 @@ _D_RUNNING, _D_STOPPED, _D_DELETED = (
 _V_CREATE, _V_START, _V_STOP, _V_REBOOT, _V_DELETE, _V_RESIZE = (
     Verb.CREATE, Verb.START, Verb.STOP, Verb.REBOOT, Verb.DELETE, Verb.RESIZE,
 )  # fmt: skip
-_V_HARD_REBOOT, _V_HARD_STOP = Verb.HARD_REBOOT, Verb.HARD_STOP
+_V_HARD_REBOOT, _V_HARD_STOP, _V_SUSPEND = Verb.HARD_REBOOT, Verb.HARD_STOP, Verb.SUSPEND
 
 
 def plan_actions(
@@ -313,8 +314,9 @@ def _should_stop(want: Desired, slot: Slot, current: Instance) -> tuple[Member, 
         return Member(done, _P_STOPPED, "Stopped", False, instance=current), []
     # STOPPING, not RUNNING, while it still runs: the phase says where the ordinal is
     # going, so a stop is never shown as RUNNING once the reconciler has seen it.
-    member = Member(done, _P_STOPPING, "Stopping", True, instance=current)
-    verb = _V_HARD_STOP if want.hard_stop else _V_STOP
+    member = Member(done, _P_STOPPING, "Suspending" if want.suspend else "Stopping", True,
+                    instance=current)  # fmt: skip
+    verb = _V_SUSPEND if want.suspend else _V_HARD_STOP if want.hard_stop else _V_STOP
     return member, [Action(verb, current.cloud_id, slot.ordinal)]
 
 

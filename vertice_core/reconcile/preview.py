@@ -45,6 +45,7 @@ WHY = {
     "Creating": "it has no instance in the cloud",
     "Starting": "its instance is stopped and the declaration says running",
     "Stopping": "its instance runs and the declaration says stopped",
+    "Suspending": "its instance runs and the declaration says stopped, suspended (stop_mode)",
     "Restarting": "a restart was asked for (restart_count)",
     "Resizing": "it runs another flavor than declared: it is resized in place",
     "ReplacingBrokenInstance": "its instance is in error: it is replaced",

@@ -414,6 +414,7 @@ class RegionPass:
             Verb.STOP: driver.stop,
             Verb.REBOOT: driver.reboot,
             Verb.HARD_STOP: driver.hard_stop,
+            Verb.SUSPEND: driver.suspend,
             Verb.HARD_REBOOT: driver.hard_reboot,
             Verb.DELETE: driver.delete,
         }

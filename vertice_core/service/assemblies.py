@@ -27,6 +27,7 @@ from vertice_core.model.assembly import (
     DesiredState,
     LaunchCredential,
     PowerMode,
+    StopMode,
 )
 from vertice_core.model.inputs import resolve as resolve_inputs
 from vertice_core.model.run import run_problems
@@ -295,8 +296,8 @@ class AssemblyService:
                 raise InvalidInput([problem])
         if values["flavor"] != row.flavor_name:
             self._check_resize(session, row, values["flavor"])
-        for field, capability, doing in _HARD:
-            if values[field] == "hard" and getattr(row, field) != "hard":
+        for field, mode, capability, doing in _MODES:
+            if values[field] == mode and getattr(row, field) != mode:
                 capabilities.require(session, self.svc.capabilities, _regions(row), capability,
                                      doing=doing, path=f"$.{field}")  # fmt: skip
         repository = AssemblyRepository(session)
@@ -314,7 +315,7 @@ class AssemblyService:
                     desired_state=DesiredState(values["desired_state"]),
                     restart_count=NonNegative(values["restart_count"]),
                     restart_mode=PowerMode(values["restart_mode"]),
-                    stop_mode=PowerMode(values["stop_mode"]),
+                    stop_mode=StopMode(values["stop_mode"]),
                     replicas=NonNegative(values["replicas"]),
                     replace_count=NonNegative(values["replace_count"]),
                     flavor=Name(values["flavor"]),
@@ -337,10 +338,12 @@ class AssemblyService:
         return stored_assembly(_visible(repository.one(row.id, None), row.id))
 
 
-#: The power modes that need a capability of every region's driver when `hard`.
-_HARD = (
-    ("restart_mode", "hard_reboot", "restart instances the hard way"),
-    ("stop_mode", "hard_stop", "stop instances the hard way"),
+#: `(field, mode, capability, what it does)`: the power modes that need a capability of
+#: every region's driver.
+_MODES = (
+    ("restart_mode", "hard", "hard_reboot", "restart instances the hard way"),
+    ("stop_mode", "hard", "hard_stop", "stop instances the hard way"),
+    ("stop_mode", "suspend", "suspend", "suspend instances"),
 )
 
 

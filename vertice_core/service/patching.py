@@ -19,7 +19,7 @@ import jsonpointer
 
 from vertice_core.convert import structure
 from vertice_core.errors import Conflict, InvalidInput, Problem
-from vertice_core.model.assembly import PowerMode, PowerState
+from vertice_core.model.assembly import PowerMode, PowerState, StopMode
 from vertice_core.model.types import Name, NonNegative, Tags
 from vertice_core.service.patch_document import check_shape, failed_test_message
 
@@ -49,7 +49,7 @@ class Patchable:
     desired_state: PowerState
     restart_count: NonNegative
     restart_mode: PowerMode
-    stop_mode: PowerMode
+    stop_mode: StopMode
     replicas: NonNegative
     replace_count: NonNegative
     #: Another flavor resizes the instances in place (a region whose driver claims

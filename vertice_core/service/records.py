@@ -29,6 +29,7 @@ from vertice_core.model.assembly import (
     CredentialSummary,
     DesiredState,
     PowerMode,
+    StopMode,
 )
 from vertice_core.model.build import Release, SourceSummary
 from vertice_core.model.camp import Component, ComponentTag, Metadata
@@ -148,7 +149,7 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         desired_state=_DESIRED[row.desired_state],
         restart_count=row.restart_count,
         restart_mode=PowerMode(row.restart_mode),
-        stop_mode=PowerMode(row.stop_mode),
+        stop_mode=StopMode(row.stop_mode),
         replicas=row.replicas,
         replace_count=row.replace_count,
         generation=row.generation,

@@ -58,6 +58,13 @@ class TestDockerContract(DriverContract):
         ]["StartedAt"]
 
     @pytest.fixture
+    def suspend_mark(self, driver):
+        """Whether the engine holds the container paused (frozen, its memory kept)."""
+        return lambda instance: driver.engine.client().api.inspect_container(instance.cloud_id)[
+            "State"
+        ]["Paused"]
+
+    @pytest.fixture
     def foreign_driver(self, make_driver):
         return make_driver(installation="vti-someone-else")
 

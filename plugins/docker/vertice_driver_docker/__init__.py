@@ -92,6 +92,7 @@ DRIVER = DriverInfo(
             Capability.SNAPSHOT,
             Capability.HARD_REBOOT,
             Capability.HARD_STOP,
+            Capability.SUSPEND,
         }
     ),
     settings=DockerSettings,

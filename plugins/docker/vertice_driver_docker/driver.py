@@ -233,6 +233,14 @@ class DockerDriver(Driver):
         with translated("hard_stop", cloud_id):
             self._api.stop(cloud_id, timeout=0)
 
+    def suspend(self, cloud_id: str) -> None:
+        """Pause the container (the cgroup freezer: its processes keep their memory and
+        run nothing until `start` unpauses them); a paused or stopped one is left alone."""
+        with translated("suspend", cloud_id):
+            state = self._api.inspect_container(cloud_id).get("State") or {}
+            if state.get("Running") and not state.get("Paused"):
+                self._api.pause(cloud_id)
+
     def flavors(self) -> list[CloudFlavor]:
         """The sizes of a fixed ladder that fit the engine's CPUs and memory."""
         cpus, ram = self.capacity()

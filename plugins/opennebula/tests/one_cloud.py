@@ -4,7 +4,9 @@ It follows oned's own rules where the driver depends on them:
 
 * `DispatchManager::terminate` (OpenNebula/one, src/dm/DispatchManager.cc): what
   `terminate` and `terminate-hard` do in each state, and the "wrong state"
-  refusals; `poweroff`, `resume`, `reboot`, `hold`, `release` likewise;
+  refusals; `poweroff`, `suspend`, `resume`, `reboot`, `hold`, `release`
+  likewise (`suspend` only from RUNNING, through SAVE_SUSPEND to SUSPENDED; a
+  `resume` restores a SUSPENDED VM on its host through BOOT_SUSPENDED, no boot);
 * instantiate merges the extra template over the VM template, keeps the
   system attributes of vm.xsd's TEMPLATE and moves every other attribute
   (SCHED_REQUIREMENTS, vertice's VERTICE_*) to the USER_TEMPLATE;
@@ -34,6 +36,7 @@ INIT, PENDING, HOLD, ACTIVE, STOPPED, SUSPENDED, DONE = range(7)
 POWEROFF, UNDEPLOYED = 8, 9
 LCM = {"PROLOG": 1, "BOOT": 2, "RUNNING": 3, "EPILOG": 11, "SHUTDOWN": 12, "UNKNOWN": 16}
 LCM |= {"SHUTDOWN_POWEROFF": 18, "BOOT_UNKNOWN": 19, "BOOT_POWEROFF": 20, "CLEANUP_DELETE": 23}
+LCM |= {"SAVE_SUSPEND": 6, "BOOT_SUSPENDED": 21}
 LCM_NAMES = {v: k for k, v in LCM.items()}
 #: The `*_FAILURE` LCM states (BOOT_FAILURE... PROLOG_MIGRATE_UNKNOWN_FAILURE).
 FAILURES = frozenset({*range(36, 43), 44, 46, 47, 48, 49, 50, 61})
@@ -265,12 +268,23 @@ class OneCloud:
 
     _poweroff_hard = _poweroff
 
+    def _suspend(self, vm: Vm, _hard: bool) -> bool:
+        """Save a running VM's memory on its host (LCM SAVE_SUSPEND), then SUSPENDED."""
+        if vm.state != ACTIVE or vm.lcm != 3:
+            return False
+        self._then(vm, (ACTIVE, LCM["SAVE_SUSPEND"]), (SUSPENDED, 0))
+        return True
+
     def _resume(self, vm: Vm, _hard: bool) -> bool:
+        """Restart a powered-off or UNKNOWN VM, restore a suspended one on its host (not a
+        boot: `reboots` stays), redeploy a stopped or undeployed one through PENDING."""
         if vm.state == POWEROFF:
             self._then(vm, (ACTIVE, LCM["BOOT_POWEROFF"]), (ACTIVE, 3))
         elif vm.state == ACTIVE and vm.lcm == LCM["UNKNOWN"]:
             self._then(vm, (ACTIVE, LCM["BOOT_UNKNOWN"]), (ACTIVE, 3))
-        elif vm.state in (STOPPED, UNDEPLOYED, SUSPENDED):
+        elif vm.state == SUSPENDED:
+            self._then(vm, (ACTIVE, LCM["BOOT_SUSPENDED"]), (ACTIVE, 3))
+        elif vm.state in (STOPPED, UNDEPLOYED):
             self._boot(vm)
         else:
             return False

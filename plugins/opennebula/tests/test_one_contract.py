@@ -7,6 +7,7 @@ The peer answers as oned does (see `one_peer.py`); its VM documents follow
 from __future__ import annotations
 
 import pytest
+from one_cloud import SUSPENDED
 
 from vertice_drivers.testkit import DriverContract
 
@@ -55,6 +56,11 @@ class TestOpenNebulaContract(DriverContract):
     def boot_mark(self, cloud):
         """How many reboots oned carried out on the VM (soft or hard)."""
         return lambda instance: cloud.vms[int(instance.cloud_id)].reboots
+
+    @pytest.fixture
+    def suspend_mark(self, cloud):
+        """Whether oned holds the VM SUSPENDED (its memory saved), not merely powered off."""
+        return lambda instance: cloud.vms[int(instance.cloud_id)].state == SUSPENDED
 
 
 class TestOpenNebulaContractOnSqlite(TestOpenNebulaContract):

@@ -14,7 +14,8 @@ from vertice_core.errors import TransientError
 from vertice_core.model.status import InstanceState
 from vertice_drivers.testkit import default_spec, unique_key
 
-ACTIVE, RUNNING, DONE, HOLD, POWEROFF = 3, 3, 6, 2, 8
+ACTIVE, RUNNING, DONE, HOLD, POWEROFF, SUSPENDED = 3, 3, 6, 2, 8, 5
+SAVE_SUSPEND, BOOT_SUSPENDED = 6, 21
 
 
 def settle(cloud, vm_id, state, lcm=0, timeout=5.0):
@@ -181,6 +182,47 @@ def test_hard_reboot_and_hard_stop_send_the_hard_actions(make_driver, peer, clou
     driver.hard_stop(str(vm_id))  # powered off already: nothing sent
     driver.hard_reboot(str(vm_id))  # ...nor to a VM that runs nothing
     assert len(peer.actions(vm_id)) == 2
+
+
+def test_suspend_saves_the_vm_and_start_restores_it_without_a_boot(make_driver, peer, cloud):
+    driver = make_driver()
+    vm_id = int(driver.create(default_spec("vti-one-tests", unique_key())).cloud_id)
+    vm = cloud.vms[vm_id]
+    settle(cloud, vm_id, ACTIVE, RUNNING)
+    driver.suspend(str(vm_id))
+    settle(cloud, vm_id, SUSPENDED)
+    assert (vm.prev_state, vm.prev_lcm) == (ACTIVE, SAVE_SUSPEND)  # its memory was saved
+    assert [i.state for i in driver.observe()] == [InstanceState.STOPPED]
+    driver.suspend(str(vm_id))  # suspended already: nothing sent
+    driver.start(str(vm_id))
+    settle(cloud, vm_id, ACTIVE, RUNNING)
+    # Restored on its host, not deployed again through PENDING, PROLOG and BOOT.
+    assert (vm.prev_state, vm.prev_lcm) == (ACTIVE, BOOT_SUSPENDED)
+    assert vm.reboots == 0
+    assert peer.actions(vm_id) == [("suspend", "ok"), ("resume", "ok")]
+
+
+def test_suspend_leaves_a_vm_that_runs_nothing_alone_as_oned_refuses_it(
+    make_driver, peer, cloud, oneadmin
+):
+    import pyone
+
+    driver = make_driver()
+    vm_id = int(driver.create(default_spec("vti-one-tests", unique_key())).cloud_id)
+    settle(cloud, vm_id, ACTIVE, RUNNING)
+    driver.stop(str(vm_id))
+    settle(cloud, vm_id, POWEROFF)
+    driver.suspend(str(vm_id))  # powered off: nothing to suspend, nothing sent
+    assert peer.actions(vm_id) == [("poweroff", "ok")]
+    refused = f"Could not suspend VM {vm_id}, wrong state POWEROFF"
+    with pytest.raises(pyone.OneActionException, match=refused):
+        oneadmin.vm.action("suspend", vm_id)  # what oned answers to one sent anyway
+    cloud.set_state(vm_id, ACTIVE, 16)  # UNKNOWN: oned suspends only RUNNING
+    with pytest.raises(TransientError) as caught:
+        driver.suspend(str(vm_id))
+    assert caught.value.reason == "IncorrectInstanceState"
+    assert "ACTIVE/UNKNOWN" in caught.value.message
+    assert peer.actions(vm_id) == [("poweroff", "ok"), ("suspend", "0x800")]
 
 
 def test_a_vm_in_transition_is_deleted_once_it_settles(make_driver, cloud):

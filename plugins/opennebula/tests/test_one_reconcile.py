@@ -15,7 +15,7 @@ from vertice_drivers.testkit import TEST_PUBLIC_KEY
 
 pytestmark = pytest.mark.slow
 
-ACTIVE, POWEROFF, DONE, RUNNING = 3, 8, 6, 3
+ACTIVE, POWEROFF, DONE, RUNNING, SUSPENDED = 3, 8, 6, 3, 5
 
 
 # oned on MySQL searches; on SQLite (its default) 6.10+ refuses the search filter.
@@ -82,6 +82,23 @@ def test_an_assembly_lives_its_whole_life_on_opennebula(
     converge(reconciler, lambda: phases() == {"STOPPED": 1})
     hard = [a for a, _ in peer.actions(vm.id) if a.endswith("-hard")]
     assert hard == ["reboot-hard", "poweroff-hard"]
+
+    # Suspended: its memory saved, then restored where it was (no boot), each once.
+    alice.replace(uri, "/desired_state", "running")
+    converge(reconciler, lambda: phases() == {"RUNNING": 1})
+    alice.patch(
+        uri,
+        [
+            {"op": "replace", "path": "/stop_mode", "value": "suspend"},
+            {"op": "replace", "path": "/desired_state", "value": "stopped"},
+        ],
+    )
+    converge(reconciler, lambda: phases() == {"STOPPED": 1} and vm.state == SUSPENDED)
+    alice.replace(uri, "/desired_state", "running")
+    converge(reconciler, lambda: phases() == {"RUNNING": 1})
+    assert (vm.state, vm.lcm, vm.reboots) == (ACTIVE, RUNNING, 2)
+    assert peer.actions(vm.id)[-2:] == [("suspend", "ok"), ("resume", "ok")]
+    assert [a for a, _ in peer.actions(vm.id)].count("suspend") == 1
 
     assert alice.delete(uri).status_code == 202
     converge(reconciler, lambda: phases() == {})

@@ -19,6 +19,7 @@ from vertice_driver_opennebula.states import (
     state_name,
     state_of,
     stop_action,
+    suspend_action,
     terminate_action,
 )
 
@@ -111,6 +112,33 @@ def test_start_and_stop_actions(state, lcm, start, stop):
                 decide(state, lcm)
         else:
             assert decide(state, lcm) == expected
+
+
+@pytest.mark.parametrize(
+    ("state", "lcm", "expected"),
+    [
+        (3, 3, "suspend"),  # RUNNING: the only state oned suspends in
+        (3, 16, ValueError),  # UNKNOWN: oned refuses; not powered off instead
+        (3, 6, None),  # SAVE_SUSPEND: being suspended already
+        (5, 0, None),  # SUSPENDED
+        (8, 0, None),  # POWEROFF: runs nothing, left alone
+        (4, 0, None),  # STOPPED
+        (9, 0, None),  # UNDEPLOYED
+        (2, 0, None),  # HOLD
+        (1, 0, "hold"),  # PENDING: no memory yet, held as a stop would
+        (3, 18, None),  # SHUTDOWN_POWEROFF: already stopping
+        (3, 2, ValueError),  # BOOT: retried once it runs
+        (3, 21, ValueError),  # BOOT_SUSPENDED: being resumed
+        (3, 51, None),  # DISK_SNAPSHOT_POWEROFF: busy, but off
+        (3, 36, ValueError),  # BOOT_FAILURE: replaced, not suspended
+    ],
+)
+def test_suspend_actions(state, lcm, expected):
+    if expected is ValueError:
+        with pytest.raises(ValueError, match=state_name(state, lcm)):
+            suspend_action(state, lcm)
+    else:
+        assert suspend_action(state, lcm) == expected
 
 
 @pytest.mark.parametrize(

@@ -97,6 +97,7 @@ DRIVER = DriverInfo(
             Capability.ROOT_PASSWORD,
             Capability.HARD_REBOOT,
             Capability.HARD_STOP,
+            Capability.SUSPEND,
         }
     ),
     settings=OpenNebulaSettings,

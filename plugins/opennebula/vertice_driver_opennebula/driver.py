@@ -45,6 +45,7 @@ from vertice_driver_opennebula.states import (
     hard_stop_action,
     start_action,
     stop_action,
+    suspend_action,
     terminate_action,
 )
 from vertice_driver_opennebula.translate import (
@@ -222,7 +223,8 @@ class OpenNebulaDriver(Driver):
             self._act(action, int(vm.ID))
 
     def start(self, cloud_id: str) -> None:
-        """Resume a powered-off, stopped or suspended VM, release a held one."""
+        """Resume a powered-off, stopped or suspended VM (a suspended one where it was,
+        without a boot), release a held one."""
         self._verb(cloud_id, "start", start_action)
 
     def stop(self, cloud_id: str) -> None:
@@ -241,6 +243,12 @@ class OpenNebulaDriver(Driver):
         """Power a running VM off without ACPI (`poweroff-hard`); hold one still waiting
         for a host."""
         self._verb(cloud_id, "hard_stop", hard_stop_action)
+
+    def suspend(self, cloud_id: str) -> None:
+        """Suspend a running VM (`suspend`: its memory is saved on its host, for `start`
+        to `resume` it without a boot); one that runs nothing is left alone, one still
+        waiting for a host is held."""
+        self._verb(cloud_id, "suspend", suspend_action)
 
     def templates(self) -> list[Any]:
         """The VM templates the user may see (one `one.templatepool.info`)."""

@@ -32,6 +32,7 @@ T, E, U = InstanceState.TERMINATED, InstanceState.ERROR, InstanceState.UNKNOWN
 INIT, PENDING, HOLD, ACTIVE, STOPPED, SUSPENDED, DONE, FAILED = range(8)
 POWEROFF, UNDEPLOYED, CLONING, CLONING_FAILURE = 8, 9, 10, 11
 RUNNING, SHUTDOWN, EPILOG, UNKNOWN, CLEANUP_DELETE, SHUTDOWN_POWEROFF = 3, 12, 11, 16, 23, 18
+SAVE_SUSPEND = 6
 
 #: STATE -> (name, vertice state); ACTIVE is decided by the LCM_STATE.
 VM_STATES: Mapping[int, tuple[str, InstanceState]] = {
@@ -198,6 +199,24 @@ def hard_reboot_action(state: int, lcm_state: int) -> str | None:
     if state_of(state, lcm_state) is S:
         return None
     raise ValueError(state_name(state, lcm_state))
+
+
+def suspend_action(state: int, lcm_state: int) -> str | None:
+    """As `stop_action`, suspending a running VM (`suspend`: oned saves its memory on
+    its host, and `resume` restores it there without a boot).
+
+    oned suspends only an ACTIVE/RUNNING VM, so an UNKNOWN one (its host cannot be
+    monitored) raises ValueError, to be retried, rather than being powered off; a VM
+    in SAVE_SUSPEND is being suspended already (None). Like `stop_action`, a VM that
+    runs nothing (or is powering off) is left alone and one still waiting for a host
+    is held: it has no memory to keep.
+    """
+    if state == ACTIVE and lcm_state == UNKNOWN:
+        raise ValueError(state_name(state, lcm_state))
+    if state == ACTIVE and lcm_state == SAVE_SUSPEND:
+        return None
+    action = stop_action(state, lcm_state)
+    return "suspend" if action == "poweroff" else action
 
 
 def terminate_action(

@@ -63,3 +63,8 @@ class TestOpenStackContract(DriverContract):
     def boot_mark(self, peer):
         """How many reboots Nova carried out on the server."""
         return lambda instance: peer.cloud.servers[instance.cloud_id].reboots
+
+    @pytest.fixture
+    def suspend_mark(self, peer):
+        """Whether Nova holds the server SUSPENDED (its memory kept), not merely SHUTOFF."""
+        return lambda instance: peer.cloud.servers[instance.cloud_id].status == "SUSPENDED"

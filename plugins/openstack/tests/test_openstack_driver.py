@@ -77,6 +77,22 @@ def test_each_verb_sends_what_nova_expects_once(make_driver, cloud, peer):
     assert {c.target for c in peer.called("servers.action")} == {created.cloud_id}
 
 
+def test_suspend_and_the_start_that_resumes_send_novas_documented_bodies(make_driver, cloud, peer):
+    driver = make_driver()
+    cloud.boot = cloud.halt = 1.0  # time enough to see the suspending server on a busy machine
+    created = driver.create(spec("asm-a3-1"))
+    settle(cloud, driver, "asm-a3-1", InstanceState.RUNNING)
+    driver.suspend(created.cloud_id)
+    assert states(driver, "asm-a3-1") == [InstanceState.PENDING]  # ACTIVE, suspending
+    driver.suspend(created.cloud_id)  # in flight: left alone
+    settle(cloud, driver, "asm-a3-1", InstanceState.STOPPED)  # SUSPENDED
+    driver.suspend(created.cloud_id)  # suspended already: nothing sent
+    driver.start(created.cloud_id)
+    settle(cloud, driver, "asm-a3-1", InstanceState.RUNNING)
+    assert [c.body for c in peer.called("servers.action")] == [{"suspend": None}, {"resume": None}]
+    assert cloud.servers[created.cloud_id].reboots == 0  # resumed, not rebooted
+
+
 def test_a_create_repeated_returns_the_server_the_first_made(make_driver, cloud, peer):
     driver = make_driver()
     first = driver.create(spec("asm-a3-1"))

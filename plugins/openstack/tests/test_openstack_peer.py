@@ -153,7 +153,7 @@ def test_the_drivers_create_asks_as_the_recorded_create_does(make_driver, peer):
     )
 
 
-def test_actions_are_the_recorded_action_bodies(peer):
+def test_actions_are_the_recorded_action_bodies_and_the_documented_ones(peer):
     assert peer.actions == {
         "os-start": "start",
         "os-stop": "stop",
@@ -161,4 +161,52 @@ def test_actions_are_the_recorded_action_bodies(peer):
         "resize": "resize",
         "confirmResize": "confirm_resize",
         "createImage": "create_image",
+        # No recorded sample: the compute API reference's bodies (see SOURCES.md).
+        "suspend": "suspend",
+        "resume": "resume",
     }
+
+
+def post_action(peer, server_id, body):
+    token, _ = peer._issue()
+    request = urllib.request.Request(
+        f"{peer.compute_base()}/v2.1/{PROJECT_ID}/servers/{server_id}/action",
+        data=json.dumps(body).encode(), method="POST",
+        headers={"X-Auth-Token": token, "Content-Type": "application/json"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            return reply.status, json.loads(reply.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def test_suspend_and_resume_take_the_documented_bodies_from_their_states_only(peer):
+    peer.cloud.boot = peer.cloud.halt = 1.0  # time enough to see the tasks on a busy machine
+    server = peer.cloud.plant("s", {})
+    assert post_action(peer, server.id, {"resume": None})[0] == 409  # ACTIVE: not suspended
+    assert post_action(peer, server.id, {"suspend": {}})[0] == 400  # the body is null
+    assert post_action(peer, server.id, {"suspend": None}) == (202, None)
+    assert (server.status, server.task_state) == ("ACTIVE", "suspending")
+    peer.cloud.when(lambda: server.status == "SUSPENDED")
+    assert (server.vm_state, server.power_state, server.task_state) == ("suspended", 4, None)
+    status, body = post_action(peer, server.id, {"suspend": None})
+    assert status == 409
+    assert body == {"conflictingRequest": {"code": 409, "message": (
+        f"Cannot 'suspend' instance {server.id} while it is in vm_state suspended")}}  # fmt: skip
+    assert post_action(peer, server.id, {"resume": None}) == (202, None)
+    assert server.task_state == "resuming"
+    peer.cloud.when(lambda: server.status == "ACTIVE")
+    assert (server.vm_state, server.power_state, server.reboots) == ("active", 1, 0)
+
+
+def test_a_stopped_server_is_not_suspended(peer):
+    server = peer.cloud.plant("s", {})
+    assert post_action(peer, server.id, {"os-stop": None})[0] == 202
+    peer.cloud.when(lambda: server.status == "SHUTOFF")
+    status, body = post_action(peer, server.id, {"suspend": None})
+    assert (status, body["conflictingRequest"]["message"]) == (
+        409,
+        f"Cannot 'suspend' instance {server.id} while it is in vm_state stopped",
+    )
+    assert server.status == "SHUTOFF"

@@ -37,6 +37,7 @@ def test_every_status_of_the_api_reference_is_mapped():
         ("BUILD", None, P),
         ("ACTIVE", None, R),
         ("ACTIVE", "powering-off", P),  # stopping
+        ("ACTIVE", "suspending", P),
         ("ACTIVE", "rebooting", R),  # other tasks leave it where its status says
         ("ACTIVE", "image_snapshot", R),
         ("ACTIVE", "deleting", T),
@@ -54,6 +55,7 @@ def test_every_status_of_the_api_reference_is_mapped():
         ("SHUTOFF", "deleting", T),
         ("PAUSED", None, S),
         ("SUSPENDED", None, S),
+        ("SUSPENDED", "resuming", P),
         ("SHELVED", None, S),
         ("SHELVED_OFFLOADED", None, S),
         ("SOFT_DELETED", None, T),

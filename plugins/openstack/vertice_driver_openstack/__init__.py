@@ -246,6 +246,7 @@ DRIVER = DriverInfo(
             Capability.RESIZE,
             Capability.SNAPSHOT,
             Capability.HARD_REBOOT,
+            Capability.SUSPEND,
         }
     ),
     settings=OpenStackSettings,

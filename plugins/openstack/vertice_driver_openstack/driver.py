@@ -1,5 +1,6 @@
 """The `openstack` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images
-(and the day-2 ones, resize and snapshots, in `vertice_driver_openstack.day2`).
+(and the day-2 ones: hard reboot and suspend here, resize and snapshots in
+`vertice_driver_openstack.day2`).
 
 One openstacksdk connection per region (see `client`). Every server vertice
 creates is named after its key and carries vertice's tags as Nova metadata
@@ -76,6 +77,10 @@ from vertice_driver_openstack.translate import (
 IMAGE_PAGE = 100
 #: How Nova takes a time (`changes-since`).
 _NOVA_TIME = "%Y-%m-%dT%H:%M:%SZ"
+#: The statuses of a server that runs nothing: `stop` and `suspend` leave it alone.
+_AT_REST: dict[str, str | None] = dict.fromkeys(
+    ("SHUTOFF", "PAUSED", "SUSPENDED", "SHELVED", "SHELVED_OFFLOADED")
+)
 
 
 class OpenStackDriver(Driver):
@@ -355,15 +360,14 @@ class OpenStackDriver(Driver):
 
     def stop(self, cloud_id: str) -> None:
         """Stop a running server (`os-stop`); one that runs nothing already is left alone."""
-        methods = {
-            "ACTIVE": "stop_server",
-            "SHUTOFF": None,
-            "PAUSED": None,
-            "SUSPENDED": None,
-            "SHELVED": None,
-            "SHELVED_OFFLOADED": None,
-        }
+        methods = {"ACTIVE": "stop_server", **_AT_REST}
         self._act(cloud_id, "stop", lambda status: _pick(methods, status, cloud_id, "stop"))
+
+    def suspend(self, cloud_id: str) -> None:
+        """Suspend a running server (Nova's `suspend`: its memory saved with it, status
+        SUSPENDED, which `start` resumes); one that runs nothing already is left alone."""
+        methods = {"ACTIVE": "suspend_server", **_AT_REST}
+        self._act(cloud_id, "suspend", lambda status: _pick(methods, status, cloud_id, "suspend"))
 
     def reboot(self, cloud_id: str) -> None:
         """Reboot a running server in place (`reboot_type`: same id, disk and addresses)."""

@@ -7,8 +7,9 @@ its way elsewhere:
 
 * a server being deleted (task `deleting`, or status DELETED / SOFT_DELETED) is
   *terminated*;
-* a server being powered off or on (`powering-off`, `powering-on`) is *pending*
-  (on its way), whatever its status still says;
+* a server being powered off or on (`powering-off`, `powering-on`), suspended or
+  resumed (`suspending`, `resuming`) is *pending* (on its way), whatever its status
+  still says;
 * otherwise the table below.
 
 Every status of Nova's API reference is in the table; one Nova may add later is
@@ -52,7 +53,7 @@ STATUSES: dict[str, InstanceState] = {
     "UNKNOWN": _U,  # Nova lost contact with its host
 }
 #: Task states that say the server is on its way somewhere else than its status says.
-MOVING_TASKS = frozenset({"powering-off", "powering-on"})
+MOVING_TASKS = frozenset({"powering-off", "powering-on", "suspending", "resuming"})
 #: Task states of a server being deleted.
 DELETING_TASKS = frozenset({"deleting", "soft-deleting"})
 

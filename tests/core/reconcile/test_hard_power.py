@@ -2,8 +2,9 @@
 
 `restart_mode` and `stop_mode` (`soft` by default) say how the reconciler carries out
 restarts and stops: `hard` calls `Driver.hard_reboot` and `Driver.hard_stop`, once per
-request, where the region's driver claims them; elsewhere setting them is a 422 naming
-the capability and the cloud type, and nothing is stored.
+request, where the region's driver claims them; `stop_mode: suspend` calls
+`Driver.suspend`, and a start resumes. Elsewhere setting them is a 422 naming the
+capability and the cloud type, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -71,8 +72,43 @@ def test_a_hard_mode_where_the_driver_cannot_is_a_422_naming_the_capability(alic
         assert refused.status_code == 422, refused.json
         assert capability in refused.json["description"]
         assert "'softlayer'" in refused.json["description"]
+    suspend = alice.patch(uri, [{"op": "replace", "path": "/stop_mode", "value": "suspend"}])
+    assert suspend.status_code == 422, suspend.json
+    assert "'suspend'" in suspend.json["description"]
     assert alice.get(uri).json["generation"] == generation
     bad = alice.patch(uri, [{"op": "replace", "path": "/stop_mode", "value": "brutal"}])
     assert bad.status_code == 422 and "$.stop_mode" in str(bad.json)
     soft = alice.patch(uri, [{"op": "replace", "path": "/stop_mode", "value": "soft"}])
     assert soft.status_code == 200  # what it is already: nothing to support
+
+
+def test_a_suspended_assembly_is_resumed_by_a_start_without_a_boot(
+    alice, make_reconciler, converge, sim_cloud
+):
+    """`stop_mode: suspend` makes a stop call `Driver.suspend` once per instance; a start
+    resumes the instances where they were (the sim keeps their boot time)."""
+    reconciler = make_reconciler()
+    uri = alice.declare("web", replicas=2).headers["location"]
+    converge(reconciler, lambda: alice.status(uri)["ready_replicas"] == 2)
+    booted = {i["cloud_id"]: sim_cloud.get("default", i["cloud_id"], 0)["boot_at"]
+              for i in alice.status(uri)["instances"]}  # fmt: skip
+
+    suspend = [{"op": "replace", "path": "/stop_mode", "value": "suspend"},
+               {"op": "replace", "path": "/desired_state", "value": "stopped"}]  # fmt: skip
+    answer = alice.patch(uri, suspend)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["stop_mode"] == "suspend"
+    converge(reconciler, lambda: alice.status(uri)["phase"] == "STOPPED")
+    for _ in range(3):  # a suspended instance is stopped as declared: nothing more is done
+        reconciler.run_pass()
+    assert (calls(reconciler, "suspend"), calls(reconciler, "stop")) == (2, 0)
+    held = {c: sim_cloud.get("default", c, 0)["state"] for c in booted}
+    assert held == dict.fromkeys(booted, "suspended")
+
+    alice.replace(uri, "/desired_state", "running")
+    converge(reconciler, lambda: alice.status(uri)["phase"] == "RUNNING"
+             and alice.status(uri)["ready_replicas"] == 2)  # fmt: skip
+    resumed = {i["cloud_id"]: sim_cloud.get("default", i["cloud_id"], 0)["boot_at"]
+               for i in alice.status(uri)["instances"]}  # fmt: skip
+    assert resumed == booted  # the same instances, not booted again
+    assert calls(reconciler, "start") == 2

@@ -9,7 +9,7 @@ outside the driver's package, so it is not part of the wheel a user installs:
   the peer serves;
 * `cloud`: the model: one project's servers, whose states move with time as
   Nova's do (BUILD -> ACTIVE or ERROR with a fault, stop, start, reboot,
-  delete), key pairs, flavors, images, the instance quota, and Nova's checks;
+  suspend, resume, delete), key pairs, flavors, images, the instance quota, and Nova's checks;
 * `day2`: the day-2 actions on that model: Nova's resize and confirmResize,
   createImage (a Glance snapshot image), and Glance's image show and delete;
 * `peer`: the HTTP server: version discovery, Keystone v3 tokens and catalog,

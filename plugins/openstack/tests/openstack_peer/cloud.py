@@ -6,6 +6,9 @@ Servers move as Nova moves them, with time (`boot`, `halt` seconds):
   when a build failure was asked for (`fail_builds`);
 * `os-stop`: ACTIVE (task `powering-off`) -> SHUTOFF; `os-start`: SHUTOFF (task
   `powering-on`) -> ACTIVE; `reboot`: REBOOT or HARD_REBOOT -> ACTIVE;
+* `suspend`: ACTIVE (task `suspending`) -> SUSPENDED (vm_state `suspended`, powered
+  off: its memory is on disk); `resume`: SUSPENDED (task `resuming`) -> ACTIVE, where
+  it was: a resume is no boot and no reboot (`reboots` stays);
 * delete: task `deleting` -> gone. A deleted server is still listed to a listing with
   `changes-since` (status DELETED, with its fault), as Nova lists it.
 
@@ -150,10 +153,12 @@ class Cloud:
                 return
             server.launched = time.time()
             server.set("ACTIVE", "active", RUNNING)
-        elif what in ("start", "reboot"):
+        elif what in ("start", "reboot", "resume"):
             server.set("ACTIVE", "active", RUNNING)
         elif what == "stop":
             server.set("SHUTOFF", "stopped", SHUTDOWN)
+        elif what == "suspend":
+            server.set("SUSPENDED", "suspended", SHUTDOWN)
         elif what == "delete":
             server.set("DELETED", "deleted", NOSTATE)
             server.deleted = time.time()
@@ -270,8 +275,9 @@ class Cloud:
     def action(
         self, server_id: str, body: dict[str, Any], names: dict[str, str]
     ) -> tuple[int, Any] | None:
-        """`POST /servers/{id}/action` (the actions of the recorded samples): the reply's
-        status and body when it is not 202 without one."""
+        """`POST /servers/{id}/action` (the actions `names` gives: those of the recorded
+        samples, and the documented ones no sample shows): the reply's status and body when
+        it is not 202 without one."""
         if len(body) != 1 or next(iter(body)) not in names:
             raise NovaError(400, "There is no such action: " + ", ".join(sorted(body)))
         ((action, argument),) = body.items()
@@ -306,6 +312,28 @@ class Cloud:
             raise self._refuse(server, action)
         server.task_state = "powering-off"
         self._after(server, self.halt, "stop")
+
+    def _suspend(self, server: Server, action: str, argument: Any) -> None:
+        """Nova's `suspend` (`{"suspend": null}`), of an ACTIVE server only."""
+        self._null_argument(action, argument)
+        if server.vm_state != "active":
+            raise self._refuse(server, action)
+        server.task_state = "suspending"
+        self._after(server, self.halt, "suspend")
+
+    def _resume(self, server: Server, action: str, argument: Any) -> None:
+        """Nova's `resume` (`{"resume": null}`), of a SUSPENDED server only."""
+        self._null_argument(action, argument)
+        if server.vm_state != "suspended":
+            raise self._refuse(server, action)
+        server.task_state = "resuming"
+        self._after(server, self.boot, "resume")
+
+    @staticmethod
+    def _null_argument(action: str, argument: Any) -> None:
+        """Refuse what Nova's request schema refuses of an action whose body is `null`."""
+        if argument is not None:
+            raise NovaError(400, f"Invalid input for field/attribute {action}.")
 
     def _reboot(self, server: Server, action: str, argument: Any) -> None:
         kind = (argument or {}).get("type")

@@ -11,7 +11,9 @@ guide (the synchronous fault `{"itemNotFound": {"code", "message"}}` and the
 Each template is read once and copied for every use: the peer loads the
 sample and fills in its values (ids, names, states, URLs), never inventing a
 shape a sample shows. Keystone's 401 body, which no sample shows, is written in
-Keystone's documented shape (`error_body`).
+Keystone's documented shape (`error_body`). So are the server actions `suspend` and
+`resume`, which no recorded sample shows: their bodies are the compute API
+reference's (`DOCUMENTED_ACTIONS`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ SAMPLES = {
 }
 TOKEN_HEADERS = "keystone_auth-password-user-name-unscoped-response-HTTP.txt"
 FAULTS = "nova_faults.rst"
+#: Server actions no recorded sample shows, as the compute API reference documents their
+#: bodies (`servers-actions.inc`: `{"suspend": null}`, `{"resume": null}`): action -> verb.
+DOCUMENTED_ACTIONS = {"suspend": "suspend", "resume": "resume"}
 
 #: Nova's fault root element for each status it answers with (`nova/api/openstack/wsgi.py`).
 FAULT_ROOTS = {
@@ -353,12 +358,13 @@ def keypair(recorded: Recorded, *, imported: bool, values: Mapping[str, Any]) ->
 
 
 def action_names(recorded: Recorded) -> dict[str, str]:
-    """The server actions of the recorded action bodies: `{"os-start": "start", ...}`."""
+    """The server actions of the recorded action bodies (`{"os-start": "start", ...}`),
+    then the documented ones no sample shows (`DOCUMENTED_ACTIONS`)."""
     names = {}
     for sample in ("start", "stop", "reboot", "resize", "confirm_resize", "create_image"):
         ((action, _),) = recorded(sample).items()
         names[action] = sample
-    return names
+    return {**names, **DOCUMENTED_ACTIONS}
 
 
 # -- Glance --
