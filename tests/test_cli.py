@@ -104,3 +104,39 @@ def test_downgrade_to_base_and_back(cli):
     assert "base" in cli("db", "downgrade", "base")
     assert "current: none" in cli("db", "current")
     cli("db", "upgrade")
+
+
+def test_adopt_lists_what_no_installation_manages_and_declares_an_adoption(cli, tmp_path):
+    """`vertice adopt REGION` lists the sim's hand-made instance (not the installation's
+    own), and `vertice adopt REGION CLOUD_ID ...` declares the assembly adopting it."""
+    from vertice_drivers.sim import cloud_at
+
+    cli("db", "upgrade")
+    cli("init")
+    project = cli("users", "create", "carol").splitlines()[0].split("project ")[-1].strip("'")
+    assert "holds no instance" in cli("adopt", "local")
+    now = datetime.now(UTC).timestamp()
+    hand = cloud_at(tmp_path / "home" / "sim.db").insert(
+        account="default", key="hand-1", tags={"owner": "ops"}, installation="",
+        image="ubuntu", size="sim.small", boot_at=now, now=now, public_ip="192.0.2.7",
+        ports=[], stop_at=None, launch={},
+    )["id"]  # fmt: skip
+    rows = [line.split() for line in cli("adopt", "local").splitlines()]
+    assert rows[0][:3] == ["CLOUD", "ID", "STATE"]
+    assert rows[1][:3] == [hand, "running", "sim.small"] and rows[1][-1] == "owner=ops"
+
+    options = ["--name", "legacy", "--plan", "1_virtualmachine_ubuntu", "--flavor", "small"]
+    missing = cli("adopt", "local", hand, *options, code=1)
+    assert missing.strip() == f"error: adopting {hand} needs --project"
+    said = cli("adopt", "local", hand, *options, "--project", project)
+    assert said.startswith(f"legacy: declared to adopt {hand} in region 'local'")
+    again = cli("adopt", "local", hand, *options, "--project", project, code=1)
+    assert again.strip() == "error: the project already has an assembly named 'legacy'"
+    assert cli("adopt", "nowhere", code=1).strip() == "error: there is no region named 'nowhere'"
+    store = Store(cli.url)
+    with store.read() as session:
+        from vertice_core.store.tables import AssemblyRow
+
+        (row,) = session.query(AssemblyRow).all()
+        assert (row.name, row.spec["adopt"]) == ("legacy", {"cloud_id": hand})
+    store.dispose()

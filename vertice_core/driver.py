@@ -126,6 +126,10 @@ class Capability(enum.StrEnum):
     #: it was, without booting it again. Observed, a suspended instance is `STOPPED`.
     #: Without it `suspend` raises TerminalError.
     SUSPEND = "suspend"
+    #: `unmanaged` lists the region's instances no vertice installation manages, and
+    #: `adopt` puts this installation's tags on one without restarting it (`vertice
+    #: adopt`). Without it both raise TerminalError.
+    ADOPT = "adopt"
 
 
 class ImageState(enum.StrEnum):
@@ -198,6 +202,10 @@ class InstanceSpec:
     #: `ImageState.AVAILABLE`; an image that does not exist (any more) is refused as the
     #: cloud refuses it (a TerminalError).
     image_id: str = ""
+    #: Of the first instance of an assembly declared to adopt one (`vertice adopt`): the
+    #: cloud id of that instance. The reconciler then calls `Driver.adopt(adopt_id,
+    #: tags)` instead of `create`; a driver's `create` is never given a spec with it set.
+    adopt_id: str = ""
 
 
 @attrs.frozen
@@ -357,6 +365,29 @@ class Driver(abc.ABC):
         where it was, without a boot. Observations show it `STOPPED` with the same
         `cloud_id`. One that runs nothing already (stopped or suspended) is left alone."""
         raise self.lacks(Capability.SUSPEND)
+
+    # -- adopting what already runs (`Capability.ADOPT`) --
+
+    def unmanaged(self) -> list[Instance]:
+        """The region's live instances that carry no `TAG_INSTALLATION` (made by hand, or
+        by vertice 1.5), as observed: their own tags, `key` ''. Instances of any
+        installation are left out, this one's included. One listing, paged as `observe`
+        pages (`Capability.ADOPT`)."""
+        raise self.lacks(Capability.ADOPT)
+
+    def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
+        """Make the unmanaged instance `cloud_id` this installation's: put `tags` on it
+        (what `create` puts on an instance, `TAG_KEY` included), without restarting or
+        otherwise changing it; from then on `observe` lists it under `tags[TAG_KEY]`, as
+        the returned instance shows (`Capability.ADOPT`).
+
+        Idempotent: an instance that carries these tags already is returned as it is. One
+        another installation manages (another `TAG_INSTALLATION`) is refused with
+        TerminalError, reason `ManagedElsewhere`, and one that is gone with reason
+        `NotFound`. A cloud whose instances' tags cannot change (Docker's labels) marks
+        adoption another way the driver documents (its `observe` must then list the
+        instance with these tags all the same)."""
+        raise self.lacks(Capability.ADOPT)
 
     def snapshot(self, cloud_id: str, name: str) -> CloudImage:
         """Make an image of the instance's disk, launchable in this region with

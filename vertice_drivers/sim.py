@@ -34,9 +34,10 @@ available; `create` launches from one with `InstanceSpec.image_id`.
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ DRIVER = DriverInfo(
             Capability.HARD_REBOOT,
             Capability.HARD_STOP,
             Capability.SUSPEND,
+            Capability.ADOPT,
         }
     ),
     settings=SimSettings,
@@ -161,7 +163,7 @@ class SimDriver(Driver):
         self.cloud = cloud_at(sim_path(region))
         self._random = random.Random(self.settings.seed)  # noqa: S311 -- simulation, not security
         self._random_lock = threading.Lock()
-        self._seen: dict[str, tuple[tuple[str, str], Instance]] = {}
+        self._seen: dict[str, tuple[tuple[str, str, str], Instance]] = {}
         self._images: SimImages | None = None
 
     @property
@@ -192,7 +194,8 @@ class SimDriver(Driver):
         # The same object while nothing changed: observing 10k instances stays cheap,
         # and callers comparing two listings find unchanged instances by identity.
         seen = self._seen.get(item["id"])
-        if seen is not None and seen[0] == (item["state"], item["size"]):
+        changes = (item["state"], item["size"], item["key"])  # the key changes by adoption
+        if seen is not None and seen[0] == changes:
             return seen[1]
         instance = Instance(
             key=item["key"],
@@ -204,7 +207,7 @@ class SimDriver(Driver):
             tags=item["tags"],
             size=item["size"],
         )
-        self._seen[item["id"]] = ((item["state"], item["size"]), instance)
+        self._seen[item["id"]] = (changes, instance)
         return instance
 
     def _existing(self, cloud_id: str) -> dict[str, Any] | None:
@@ -233,6 +236,45 @@ class SimDriver(Driver):
                 self._seen = {k: v for k, v in self._seen.items() if k in listed}
                 return
             after = page[-1]["id"]
+
+    def unmanaged(self) -> list[Instance]:
+        """The account's instances of no installation (made in the console, `hand_made`)."""
+        self._call("unmanaged")
+        found, after, now = [], "", time.time()
+        while True:
+            page, more = self.cloud.page(self.settings.account, "", after, 1000, now)
+            found += [attrs.evolve(self._instance(item), key="") for item in page]
+            if not more:
+                return found
+            after = page[-1]["id"]
+
+    def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
+        """Set the instance's installation and key, and add `tags` to its own."""
+        self._call("adopt", cloud_id)
+        installation = tags.get(TAG_INSTALLATION, "")
+        self.cloud.adopt(self.settings.account, cloud_id, installation, tags[TAG_KEY], tags)
+        item = self._existing(cloud_id)
+        if item is None or item["state"] == "terminated":
+            raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
+        if item["installation"] != installation or item["key"] != tags[TAG_KEY]:
+            raise TerminalError(f"sim: instance {cloud_id} is managed already (installation "
+                                f"{item['installation']!r}, key {item['key']!r})",
+                                reason="ManagedElsewhere")  # fmt: skip
+        return self._instance(item)
+
+    def hand_made(self, tags: Mapping[str, str] | None = None) -> str:
+        """Make a running instance as an operator would in the cloud's console: of no
+        installation, with `tags` of its own (not a driver verb: tests and demos)."""
+        now, key = time.time(), f"hand-{secrets.token_hex(6)}"
+        made = self.cloud.insert(
+            account=self.settings.account, key=key, tags=dict(tags or {"owner": "ops"}),
+            installation="", image="ubuntu", size="sim.small", boot_at=now, now=now,
+            public_ip=self.settings.address or _public_ip(key), ports=[], stop_at=None,
+            launch={},
+        )  # fmt: skip
+        if not isinstance(made, dict):  # no capacity given, a fresh key: never so
+            raise TransientError("sim: the hand-made instance was not inserted")
+        return str(made["id"])
 
     def create(self, spec: InstanceSpec) -> Instance:
         self._call("create", spec.key)

@@ -81,7 +81,7 @@ class SimCloud:
         path.parent.mkdir(parents=True, exist_ok=True)
         private_file(path)
         self._local = threading.local()
-        self._parsed: dict[str, tuple[dict[str, str], list[str]]] = {}
+        self._parsed: dict[str, tuple[str, dict[str, str], list[str]]] = {}
         with self._connection() as db:
             db.executescript(_SCHEMA)
         self._writer = _Writer(self)
@@ -123,14 +123,16 @@ class SimCloud:
             )
             item["state"] = "stopped"
             item["stop_at"] = None
-        # Tags and ports never change after the insert: parse them once per instance.
+        # Ports never change after the insert, tags only when an instance is adopted
+        # (`adopt`, perhaps by another process): parse them once per instance and tags.
         parsed = self._parsed.get(item["id"])
-        if parsed is None:
+        if parsed is None or parsed[0] != item["tags"]:
             parsed = self._parsed[item["id"]] = (
+                item["tags"],
                 json.loads(item["tags"]),
                 json.loads(item["ports"]),
             )
-        item["tags"], item["ports"] = parsed
+        item["tags"], item["ports"] = parsed[1], parsed[2]
         return item
 
     def page(
@@ -264,6 +266,20 @@ class SimCloud:
             "deleted_at": None,
         }  # fmt: skip
         return self.advance(row, now)
+
+    def adopt(self, account: str, instance_id: str, installation: str, key: str,
+              tags: Mapping[str, str]) -> None:  # fmt: skip
+        """Give an instance no installation manages (`installation` '') an installation,
+        a key and more tags, if it still has none (the caller reads it again to see)."""
+        row = self.get(account, instance_id, time.time())
+        if row is None or row["installation"]:
+            return
+        merged = json.dumps({**row["tags"], **tags})
+        self._write(
+            "UPDATE instances SET installation=?, key=?, tags=? "
+            "WHERE account=? AND id=? AND installation='' AND state!='terminated'",
+            (installation, key, merged, account, instance_id),
+        )
 
     def set_state(
         self,

@@ -23,7 +23,12 @@ engine, an emulator, a recorded-protocol server). Optional fixtures widen it:
 * `other_size` — a size this cloud can resize `make_spec`'s instances to (the
   default asks for 2 CPUs, 4 GB and 40 GB, flavor name `medium`);
 * `launched_image(instance)` — the cloud image id the instance was launched
-  from, to check that a snapshot's `image_id` is what a create launches.
+  from, to check that a snapshot's `image_id` is what a create launches;
+* `boot_mark(instance)`, `suspend_mark(instance)` — a value that changes with each
+  boot, and whether the cloud holds the instance suspended (the day-2 checks);
+* `make_unmanaged()` — required where the driver claims `adopt`: makes a running
+  instance by hand, with no vertice tags, and returns its cloud id
+  (`vertice_drivers.testkit_adopt`).
 
 Each declared capability is checked; undeclared ones are not, except that the
 verbs of an undeclared day-2 capability (`resize`, `snapshot`...) must refuse
@@ -57,6 +62,7 @@ from vertice_core.errors import DriverError, TransientError, UnavailableError
 from vertice_core.metrics import Metrics
 from vertice_core.model.status import InstanceState
 from vertice_core.runtime.calls import DEFAULT_WORKERS, CallPool
+from vertice_drivers.testkit_adopt import AdoptContract
 from vertice_drivers.testkit_day2 import DayTwoContract
 
 #: A public key the contract launches with (a syntactically valid ed25519 key).
@@ -94,7 +100,7 @@ def default_spec(installation_id: str, key: str, **changes: Any) -> InstanceSpec
     return attrs.evolve(spec, **changes) if changes else spec
 
 
-class DriverContract(DayTwoContract):
+class DriverContract(DayTwoContract, AdoptContract):
     """The driver contract as pytest tests. Subclass it and provide a `driver` fixture."""
 
     #: Seconds to wait for an instance to reach a state.

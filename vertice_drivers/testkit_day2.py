@@ -42,7 +42,7 @@ from vertice_core.model.status import InstanceState
 _SIZE = SizeSpec("small", 1, 1024, 10)
 
 
-class _Contract(Protocol):
+class ContractHelpers(Protocol):
     """What the checks use of `DriverContract`."""
 
     settle_timeout: float
@@ -90,7 +90,7 @@ class DayTwoContract:
 
     # -- helpers --
 
-    def until_done(self: _Contract, call: Callable[[], Any]) -> Any:
+    def until_done(self: ContractHelpers, call: Callable[[], Any]) -> Any:
         """Call a day-2 verb again while it raises TransientError (a resize the cloud is
         still working on), as the reconciler would; fail after the timeout."""
         deadline = time.monotonic() + self.settle_timeout
@@ -103,7 +103,7 @@ class DayTwoContract:
             time.sleep(self.settle_interval)
 
     def listed_snapshots(
-        self: _Contract, driver: Driver, accept: Callable[[list[CloudImage]], bool]
+        self: ContractHelpers, driver: Driver, accept: Callable[[list[CloudImage]], bool]
     ) -> list[CloudImage]:
         """List the snapshots until `accept` holds; fail after the timeout."""
         deadline = time.monotonic() + self.settle_timeout
@@ -119,7 +119,7 @@ class DayTwoContract:
     # -- the checks --
 
     def test_resize_keeps_the_instance_and_its_state(
-        self: _Contract,
+        self: ContractHelpers,
         driver: Driver,
         make_spec: Callable[..., InstanceSpec],
         cleanup: list[str],
@@ -154,7 +154,7 @@ class DayTwoContract:
         assert back.cloud_id == created.cloud_id
 
     def test_snapshot_is_idempotent_by_name_and_launchable(
-        self: _Contract,
+        self: ContractHelpers,
         request: pytest.FixtureRequest,
         driver: Driver,
         make_spec: Callable[..., InstanceSpec],
@@ -175,14 +175,14 @@ class DayTwoContract:
             lambda found: any(i.id == first.id and i.state is ImageState.AVAILABLE for i in found),
         )
         assert [i.id for i in listed if i.name == name] == [first.id]
-        foreign = _fixture_or_none(request, "foreign_driver")
+        foreign = fixture_or_none(request, "foreign_driver")
         if foreign is not None:
             assert all(i.id != first.id for i in foreign.snapshots())
         # The image launches: an instance created from it runs, and was launched from it
         # (not from the plan's image) where the tests can tell.
         restored, _ = self.create(driver, make_spec, cleanup, image_id=first.id)
         instance = self.running(driver, restored.key)
-        launched_image = _fixture_or_none(request, "launched_image")
+        launched_image = fixture_or_none(request, "launched_image")
         if launched_image is not None:
             assert launched_image(instance) == first.id
         driver.delete_snapshot(first.id)
@@ -190,7 +190,7 @@ class DayTwoContract:
         self.listed_snapshots(driver, lambda found: all(i.id != first.id for i in found))
 
     def test_hard_reboot_boots_the_same_instance_again(
-        self: _Contract,
+        self: ContractHelpers,
         request: pytest.FixtureRequest,
         driver: Driver,
         make_spec: Callable[..., InstanceSpec],
@@ -206,7 +206,7 @@ class DayTwoContract:
         _left_alone_stopped(self, driver, spec.key, created.cloud_id, driver.hard_reboot)
 
     def test_hard_stop_stops_the_same_instance(
-        self: _Contract,
+        self: ContractHelpers,
         driver: Driver,
         make_spec: Callable[..., InstanceSpec],
         cleanup: list[str],
@@ -222,7 +222,7 @@ class DayTwoContract:
         assert self.running(driver, spec.key).cloud_id == created.cloud_id
 
     def test_suspend_keeps_the_instance_and_start_resumes_it(
-        self: _Contract,
+        self: ContractHelpers,
         request: pytest.FixtureRequest,
         driver: Driver,
         make_spec: Callable[..., InstanceSpec],
@@ -230,7 +230,7 @@ class DayTwoContract:
     ) -> None:
         self.capable(driver, Capability.SUSPEND)
         spec, created, boot_mark, booted = _launched(self, request, driver, make_spec, cleanup)
-        suspended = _fixture_or_none(request, "suspend_mark")
+        suspended = fixture_or_none(request, "suspend_mark")
         self.until_done(lambda: driver.suspend(created.cloud_id))
         (after,) = self.settle(driver, spec.key, _one(InstanceState.STOPPED))
         assert after.cloud_id == created.cloud_id
@@ -261,6 +261,7 @@ class DayTwoContract:
             Capability.HARD_REBOOT: [lambda: driver.hard_reboot("vertice-testkit-none")],
             Capability.HARD_STOP: [lambda: driver.hard_stop("vertice-testkit-none")],
             Capability.SUSPEND: [lambda: driver.suspend("vertice-testkit-none")],
+            Capability.ADOPT: [driver.unmanaged, lambda: driver.adopt("vertice-testkit-none", {})],
         }
         unclaimed = [c for c in verbs if c not in type(driver).info.capabilities]
         if not unclaimed:
@@ -279,7 +280,7 @@ def _one(state: InstanceState, size: str | None = None) -> Callable[[list[Instan
 
 
 def _launched(
-    contract: _Contract,
+    contract: ContractHelpers,
     request: pytest.FixtureRequest,
     driver: Driver,
     make_spec: Callable[..., InstanceSpec],
@@ -289,12 +290,12 @@ def _launched(
     (None when the driver's tests give none) and its mark now."""
     spec, created = contract.create(driver, make_spec, cleanup)
     before = contract.running(driver, spec.key)
-    boot_mark = _fixture_or_none(request, "boot_mark")
+    boot_mark = fixture_or_none(request, "boot_mark")
     return spec, created, boot_mark, boot_mark(before) if boot_mark is not None else None
 
 
 def _left_alone_stopped(
-    contract: _Contract, driver: Driver, key: str, cloud_id: str, verb: Callable[[str], None]
+    contract: ContractHelpers, driver: Driver, key: str, cloud_id: str, verb: Callable[[str], None]
 ) -> Instance | None:
     """Stop the instance, then call `verb` on it: it must still be stopped (and is
     returned). None, checking nothing, where the driver does not claim `START_STOP`."""
@@ -308,7 +309,7 @@ def _left_alone_stopped(
     return still
 
 
-def _fixture_or_none(request: pytest.FixtureRequest, name: str) -> Any:
+def fixture_or_none(request: pytest.FixtureRequest, name: str) -> Any:
     """The value of an optional fixture, or None when the driver's tests give none."""
     try:
         return request.getfixturevalue(name)

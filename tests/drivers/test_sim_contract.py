@@ -55,6 +55,11 @@ class TestSimContract(DriverContract):
         return lambda instance: driver.cloud.get("default", instance.cloud_id, 0)["boot_at"]
 
     @pytest.fixture
+    def make_unmanaged(self, driver):
+        """An instance made in the sim's console: of no installation."""
+        return driver.hand_made
+
+    @pytest.fixture
     def suspend_mark(self, driver):
         """Whether the sim holds the instance suspended, not merely stopped."""
         return lambda instance: (

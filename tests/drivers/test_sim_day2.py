@@ -134,8 +134,26 @@ class SuspendsWithoutMark(SuspendsAsStop):
     """As `SuspendsAsStop`, checked without the `suspend_mark` fixture: the boot shows."""
 
 
+class AdoptsWithoutTagging(SimDriver):
+    """Says it adopted: returns the instance as if tagged, tags nothing."""
+
+    def adopt(self, cloud_id, tags):
+        (found,) = [i for i in self.unmanaged() if i.cloud_id == cloud_id]
+        return attrs.evolve(found, key=tags["vertice-key"])
+
+
+class AdoptsAnyones(SimDriver):
+    """Adopts an instance another installation manages, taking it over."""
+
+    def adopt(self, cloud_id, tags):
+        item = self._existing(cloud_id)
+        if item is not None and item["installation"] not in ("", tags["vertice-installation"]):
+            return attrs.evolve(self._instance(item), key=tags["vertice-key"])
+        return super().adopt(cloud_id, tags)
+
+
 DAY2 = {Capability.RESIZE, Capability.SNAPSHOT, Capability.HARD_REBOOT, Capability.HARD_STOP,
-        Capability.SUSPEND}  # fmt: skip
+        Capability.SUSPEND, Capability.ADOPT}  # fmt: skip
 
 
 class ClaimsNoDay2(SimDriver):
@@ -149,6 +167,8 @@ class ClaimsNoDay2(SimDriver):
     hard_reboot = Driver.hard_reboot
     hard_stop = Driver.hard_stop
     suspend = Driver.suspend
+    unmanaged = Driver.unmanaged
+    adopt = Driver.adopt
 
 
 class ResizesUnclaimed(ClaimsNoDay2):
@@ -190,7 +210,8 @@ def check(tmp_path, request):
                 request,
                 launched_image=image,
                 boot_mark=lambda i: driver.cloud.get("default", i.cloud_id, 0)["boot_at"],
-                foreign_driver=sim_driver(tmp_path, installation="vti-someone-else"),
+                foreign_driver=cls(sim_driver(tmp_path, installation="vti-someone-else").region),
+                make_unmanaged=driver.hand_made,
                 **marks,
             ),
         }
@@ -235,6 +256,14 @@ def test_the_suspend_check_fails_a_driver_that_stops_instead(check):
 def suspended(driver: SimDriver):
     """Whether the sim holds the instance suspended (the contract's `suspend_mark`)."""
     return lambda i: driver.cloud.get("default", i.cloud_id, 0)["state"] == "suspended"
+
+
+def test_the_adopt_check_fails_a_driver_that_does_not_honour_it(check):
+    check(SimDriver, "test_adopt_makes_an_unmanaged_instance_ours_without_a_restart")
+    with pytest.raises(ValueError, match="not enough values"):  # observe does not list it
+        check(AdoptsWithoutTagging, "test_adopt_makes_an_unmanaged_instance_ours_without_a_restart")
+    with pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"):
+        check(AdoptsAnyones, "test_adopt_makes_an_unmanaged_instance_ours_without_a_restart")
 
 
 def test_the_refusal_check_fails_a_driver_that_resizes_without_claiming_it(check):

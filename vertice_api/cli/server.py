@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from vertice_api.cli.adopt import adopt
 from vertice_api.cli.configfile import CONFIG, fail, load
 from vertice_api.cli.kinds import OUTPUT
 from vertice_core.config import LOG_FORMATS, LOG_LEVELS, Config
@@ -308,4 +309,4 @@ def _logging(config: Config) -> None:
     logs.configure(config.server.log_level, config.server.log_format)
 
 
-COMMANDS = [db, init, users, drivers, serve, reconcile]
+COMMANDS = [db, init, users, drivers, serve, reconcile, adopt]

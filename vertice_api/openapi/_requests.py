@@ -253,6 +253,19 @@ def _assembly_input(max_replicas: int) -> Json:
                     "AVAILABLE and the assembly run in its region only (else 422).",
                 }
             ),
+            "adopt": nullable(
+                obj(
+                    {"cloud_id": string("The cloud's id of the instance.", maxLength=255)},
+                    ("cloud_id",),
+                    description="Take over an instance already running in the region, which "
+                    "no installation manages (`vertice adopt REGION` lists them), as the "
+                    "assembly's instance instead of creating one: the reconciler tags it once, "
+                    "without a restart. Administrators only (else 403); the region's driver "
+                    "must claim `adopt` and the assembly have one replica in one region, with "
+                    "no snapshot nor source (else 422). An instance another installation "
+                    "manages, or that is gone, fails the assembly (reason in its status).",
+                )
+            ),
         },
         ("name", "plan_uri", "flavor"),
         description="An assembly to declare: in a `region`, or across the regions of a "

@@ -276,6 +276,9 @@ def _assembly_parts() -> dict[str, Json]:
             "snapshot": nullable(
                 string("The name of the snapshot it was restored from (null: none).")
             ),
+            "adopted": nullable(
+                string("The cloud id of the instance it was declared to adopt (null: none).")
+            ),
             "generated_inputs": {
                 "type": "object",
                 "additionalProperties": string(),

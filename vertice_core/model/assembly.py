@@ -31,7 +31,15 @@ from vertice_core.model.placement import Placement
 from vertice_core.model.probe import Probe
 from vertice_core.model.snapshot import RestoredSnapshot
 from vertice_core.model.status import AssemblyStatus
-from vertice_core.model.types import Name, NonNegative, Password, Port, PublicKeyText, Tags
+from vertice_core.model.types import (
+    Label,
+    Name,
+    NonNegative,
+    Password,
+    Port,
+    PublicKeyText,
+    Tags,
+)
 
 
 class PowerState(enum.StrEnum):
@@ -124,6 +132,16 @@ def default_metadata() -> Metadata:
 
 
 @attrs.frozen
+class Adoption:
+    """An instance that already runs in the region, which the assembly takes over as its
+    instance instead of creating one (`vertice adopt`): the reconciler tags it once
+    (`Driver.adopt`), without restarting it."""
+
+    #: The cloud's id of the instance (`vertice adopt REGION` lists them).
+    cloud_id: Label
+
+
+@attrs.frozen
 class AssemblyDeclaration:
     """The body of `POST /v3/assembly_factory`."""
 
@@ -170,6 +188,9 @@ class AssemblyDeclaration:
     #: the plan's image: it must be AVAILABLE, in the assembly's region
     #: (`vertice_core.model.snapshot`).
     snapshot: Name | None = None
+    #: An unmanaged instance of the region to take over instead of creating one
+    #: (administrators only; the region's driver must claim `adopt`).
+    adopt: Adoption | None = None
 
 
 class CredentialKind(enum.StrEnum):
@@ -235,6 +256,8 @@ class AssemblySpec:
     bound_digest: str = ""
     #: The snapshot the instances are launched from (None: the plan's image).
     snapshot: RestoredSnapshot | None = None
+    #: The instance its first instance is adopted from (None: created).
+    adopt: Adoption | None = None
 
 
 @attrs.frozen
@@ -297,6 +320,8 @@ class Assembly:
     bindings: list[dict[str, str]] = attrs.Factory(list)
     #: The name of the snapshot it was restored from, if any (it may be deleted since).
     snapshot: str | None = None
+    #: The cloud id of the instance it adopted, if it was declared to adopt one.
+    adopted: str | None = None
     status: AssemblyStatus = attrs.Factory(AssemblyStatus)
     created_at: datetime | None = None
     updated_at: datetime | None = None

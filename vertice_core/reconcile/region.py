@@ -360,7 +360,7 @@ class RegionPass:
             for w in resizing:
                 w.size = sizes.get(w.item.flavor_name)
         owners = [(work, action) for work in works for action in work.decision.actions]
-        calls = [(self.cloud_type, a.verb.value, self._call_for(w, a)) for w, a in owners]
+        calls = [(self.cloud_type, _verb_name(w, a), self._call_for(w, a)) for w, a in owners]
         pending = self.calls.submit(calls, self.settings.call_timeout) if calls else None
         skipped = len(fresh) < len(chunk)
         return _Batch(works=works, owners=owners, pending=pending, now=now, skipped=skipped)
@@ -403,6 +403,8 @@ class RegionPass:
         driver = self.driver
         if action.verb is Verb.CREATE:
             spec = work.specs[action.ordinal]
+            if spec.adopt_id:  # the instance exists: it is made ours instead
+                return lambda: driver.adopt(spec.adopt_id, spec.tags)
             return lambda: driver.create(spec)
         if action.verb is Verb.RESIZE:
             size = work.size
@@ -548,6 +550,14 @@ def _call_of(item: WorkItem, action: Action) -> str:
 
 def _bound(method: Callable[[str], None], argument: str) -> Callable[[], None]:
     return lambda: method(argument)
+
+
+def _verb_name(work: Work, action: Action) -> str:
+    """The driver verb an action calls, as metrics count it (a create that adopts:
+    `adopt`)."""
+    if action.verb is Verb.CREATE and work.specs[action.ordinal].adopt_id:
+        return "adopt"
+    return action.verb.value
 
 
 def _refused(message: str) -> Callable[[], None]:

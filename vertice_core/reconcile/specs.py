@@ -14,6 +14,7 @@ from vertice_core.driver import (
 )
 from vertice_core.model.camp import Plan
 from vertice_core.program import Program
+from vertice_core.reconcile.decision import instance_key
 from vertice_core.store.repositories.work import SpecRow
 from vertice_core.store.tables import FlavorRow
 
@@ -86,7 +87,16 @@ def instance_spec(
         metrics_port=row.spec.get("metrics_port") or plan.metrics_port() or 0,
         program=program,
         image_id=str((row.spec.get("snapshot") or {}).get("image_id") or ""),
+        adopt_id=_adopted(row, key),
     )
+
+
+def _adopted(row: SpecRow, key: str) -> str:
+    """The cloud id the create of `key` adopts: that of the assembly's `adopt`, for its
+    first instance only (ordinal 0, first incarnation). A replacement, or another
+    ordinal once scaled, is created as any other: the adoption was carried out once."""
+    adopt = row.spec.get("adopt") or {}
+    return str(adopt.get("cloud_id") or "") if key == instance_key(row.id, 1, 0) else ""
 
 
 def _command_and_args(

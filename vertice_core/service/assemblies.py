@@ -32,7 +32,15 @@ from vertice_core.model.assembly import (
 from vertice_core.model.inputs import resolve as resolve_inputs
 from vertice_core.model.run import run_problems
 from vertice_core.model.types import Name, NonNegative
-from vertice_core.service import bindings, capabilities, orphans, resolve, snapshots, sources
+from vertice_core.service import (
+    adoption,
+    bindings,
+    capabilities,
+    orphans,
+    resolve,
+    snapshots,
+    sources,
+)
 from vertice_core.service.admission import admit
 from vertice_core.service.input_changes import changed_inputs, shown_inputs
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
@@ -99,6 +107,9 @@ class AssemblyService:
                                                 placed=placed)  # fmt: skip
         if problems:
             raise InvalidInput(problems)
+        problems += adoption.check(svc, session, caller, declaration)
+        if problems:
+            raise InvalidInput(problems)
         spec = AssemblySpec(
             plan=Name(plan),
             region=region,
@@ -120,6 +131,7 @@ class AssemblyService:
             sealed_inputs={k: svc.box.seal(v) for k, v in given.values.items() if k in secret},
             bindings=bound,
             snapshot=restored,
+            adopt=declaration.adopt,
         )
         project = resolve.project_name(session, caller, project_id)
         admit(

@@ -168,6 +168,7 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         secret_inputs=sorted(spec.get("sealed_inputs") or {}),
         bindings=[dict(b) for b in spec.get("bindings") or []],
         snapshot=(spec.get("snapshot") or {}).get("name"),
+        adopted=(spec.get("adopt") or {}).get("cloud_id"),
         status=status_of(row),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -365,17 +366,18 @@ SPEC_DOCUMENT_KEYS = (
     "sealed_inputs",
     "bindings",
     "snapshot",
+    "adopt",
 )
+
+
+#: The keys of the spec document left out when empty (older rows have none of them).
+_LEFT_OUT_EMPTY = ("source", "release", "inputs", "sealed_inputs", "bindings", "snapshot", "adopt")
 
 
 def stored_spec(converter: cattrs.Converter, spec: AssemblySpec) -> dict[str, Any]:
     """The `spec` column of an assembly: components, credential, metadata, metrics port,
-    command, args, sealed env, source, release, inputs, bindings and the snapshot it was
-    restored from (the rest of the spec has columns of its own)."""
+    command, args, sealed env, source, release, inputs, bindings, the snapshot it was
+    restored from and the instance it adopts (the rest of the spec has columns of its
+    own)."""
     document = unstructure(converter, spec)
-    return {
-        k: document[k]
-        for k in SPEC_DOCUMENT_KEYS
-        if document[k]
-        or k not in ("source", "release", "inputs", "sealed_inputs", "bindings", "snapshot")
-    }
+    return {k: document[k] for k in SPEC_DOCUMENT_KEYS if document[k] or k not in _LEFT_OUT_EMPTY}

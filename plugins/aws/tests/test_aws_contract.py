@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from vertice_drivers.testkit import DriverContract
@@ -56,3 +58,29 @@ class TestAwsContract(DriverContract):
             return reply["Reservations"][0]["Instances"][0]["ImageId"]
 
         return image_of
+
+    # No `boot_mark`: moto sets `LaunchTime` once, at launch, where EC2 moves it with
+    # every start; it could not tell a restart.
+
+    @pytest.fixture
+    def make_unmanaged(self, moto_server, ubuntu_ami):
+        """Instances launched as an operator would, with boto3 and no vertice tags (one
+        `owner: ops` of their own); terminated after the test."""
+        made: list[str] = []
+
+        def launch():
+            owner = [{"ResourceType": "instance", "Tags": [{"Key": "owner", "Value": "ops"}]}]
+            reply = moto_server.ec2.run_instances(
+                ImageId=ubuntu_ami,
+                InstanceType="t3.micro",
+                MinCount=1,
+                MaxCount=1,
+                TagSpecifications=owner,
+            )
+            made.append(reply["Instances"][0]["InstanceId"])
+            return made[-1]
+
+        yield launch
+        for cloud_id in made:
+            with contextlib.suppress(Exception):  # best effort: the test already reported
+                moto_server.ec2.terminate_instances(InstanceIds=[cloud_id])

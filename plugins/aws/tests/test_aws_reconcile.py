@@ -146,3 +146,37 @@ def test_what_happens_behind_vertices_back_is_undone(
     assert second["key"] != first["key"]  # a new key: EC2 keeps tokens of terminated instances
     live = [i for i in moto_instances() if i["State"]["Name"] != "terminated"]
     assert [i["InstanceId"] for i in live] == [second["cloud_id"]]
+
+
+def test_an_instance_launched_by_hand_is_adopted_without_a_restart(
+    admin, aws_region, make_reconciler, converge, ec2, moto_instances, ubuntu_ami
+):
+    """An administrator declares an assembly adopting an instance made with boto3; the
+    reconciler tags it once (`CreateTags`: it is neither stopped nor replaced), keeps its
+    own tags, and manages it from then on (a stop reaches it)."""
+    aws_region()
+    owner = [{"ResourceType": "instance", "Tags": [{"Key": "owner", "Value": "ops"}]}]
+    made = ec2.run_instances(ImageId=ubuntu_ami, InstanceType="t3.micro", MinCount=1,
+                             MaxCount=1, TagSpecifications=owner)["Instances"][0]  # fmt: skip
+    declared = admin.declare("legacy", region="aws-test", adopt={"cloud_id": made["InstanceId"]})
+    assert declared.status_code == 201, declared.json
+    uri = declared.json["uri"]
+    reconciler = make_reconciler()
+    converge(reconciler, lambda: admin.status(uri)["phase"] == "RUNNING")
+    (item,) = moto_instances({"vertice-assembly": declared.json["id"]})
+    assert item["InstanceId"] == made["InstanceId"]
+    assert item["LaunchTime"] == made["LaunchTime"] and item["State"]["Name"] == "running"
+    tags = {t["Key"]: t["Value"] for t in item["Tags"]}
+    assert (
+        tags["owner"] == "ops" and tags["vertice-key"] == admin.status(uri)["instances"][0]["key"]
+    )
+    for _ in range(3):
+        reconciler.run_pass()
+    calls = reconciler.metrics.calls
+    assert (calls("aws", "adopt"), calls("aws", "create"), calls("aws", "stop")) == (1, 0, 0)
+
+    admin.replace(uri, "/desired_state", "stopped")
+    converge(reconciler, lambda: admin.status(uri)["phase"] == "STOPPED")
+    assert moto_instances({"vertice-assembly": declared.json["id"]})[0]["State"]["Name"] == (
+        "stopped"
+    )

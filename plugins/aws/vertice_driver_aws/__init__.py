@@ -121,6 +121,7 @@ DRIVER = DriverInfo(
             Capability.RESIZE,
             Capability.SNAPSHOT,
             Capability.HARD_STOP,
+            Capability.ADOPT,
         }
     ),
     settings=AwsSettings,

@@ -1,5 +1,5 @@
 """The `aws` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images,
-and the day-2 ones: resize, snapshot, snapshots, delete_snapshot.
+and the day-2 ones: resize, snapshot, snapshots, delete_snapshot, unmanaged, adopt.
 
 One EC2 client per region (boto3 clients are thread-safe). Every instance
 vertice launches carries the installation's id, the assembly's id and the
@@ -15,12 +15,14 @@ stopped, changed and started again (same instance id and EBS volumes; a public
 IPv4 address that is not an Elastic IP changes, as with every stop). A stopped
 instance stays stopped. A snapshot is an AMI (`CreateImage`, without a reboot:
 crash-consistent, as a disk copy of a running machine is) with EBS snapshots of
-its volumes (`vertice_driver_aws.snapshots`).
+its volumes (`vertice_driver_aws.snapshots`). An instance made by hand is adopted
+by tagging it (`CreateTags`, no restart; `vertice_driver_aws.adoption`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 from vertice_core.driver import (
@@ -35,7 +37,7 @@ from vertice_core.driver import (
     SizeSpec,
 )
 from vertice_core.errors import TransientError
-from vertice_driver_aws import AwsSettings
+from vertice_driver_aws import AwsSettings, adoption
 from vertice_driver_aws import snapshots as amis
 from vertice_driver_aws.client import call, call_unless_absent, client_token, make_client
 from vertice_driver_aws.translate import (
@@ -293,6 +295,18 @@ class AwsDriver(Driver):
     def delete_snapshot(self, image_id: str) -> None:
         """Deregister the AMI and delete its EBS snapshots."""
         amis.delete(self.client, self.region.installation_id, image_id)
+
+    @bounded
+    def unmanaged(self) -> list[Instance]:
+        """The region's live instances of no installation, in one paginated
+        `DescribeInstances` of all live instances (EC2 cannot filter on a missing tag)."""
+        return adoption.listing(self.client, self.settings.page_size)
+
+    @bounded
+    def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
+        """Tag the unmanaged instance `cloud_id` with `tags` (`CreateTags`: it keeps
+        running, and keeps its own tags)."""
+        return adoption.adopt(self.client, self.region.installation_id, cloud_id, tags)
 
     @bounded
     def launch_data(self, cloud_id: str) -> str:

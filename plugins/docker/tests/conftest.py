@@ -195,6 +195,34 @@ def remove_labelled(client: docker.DockerClient, installation: str) -> None:
             container.remove(force=True)
 
 
+_hand_made = itertools.count(1)
+
+
+@pytest.fixture
+def hand_made(
+    engine_client: docker.DockerClient, busybox_image: str
+) -> Iterator[Callable[..., Any]]:
+    """`hand_made(labels=None, name="")`: a busybox container run as an operator would
+    (`docker run -d`), with `labels` (default `owner: ops`) and a name of its own (default
+    `ops-<pid>-<n>`, no vertice name); the containers are removed (forced) afterwards."""
+    made: list[Any] = []
+
+    def run(labels: dict[str, str] | None = None, name: str = "") -> Any:
+        container = engine_client.containers.run(
+            busybox_image,
+            detach=True,
+            labels={"owner": "ops"} if labels is None else labels,
+            name=name or f"ops-{os.getpid()}-{next(_hand_made)}",
+        )
+        made.append(container)
+        return container
+
+    yield run
+    for container in made:
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True)
+
+
 # -- end to end: a docker region and a plan through the API --
 
 PLAN_NAME = "9_container_busybox"

@@ -65,6 +65,11 @@ class TestDockerContract(DriverContract):
         ]["Paused"]
 
     @pytest.fixture
+    def make_unmanaged(self, hand_made):
+        """A busybox container run by hand: labelled `owner: ops` only, named `ops-...`."""
+        return lambda: hand_made(labels={"owner": "ops"}).id
+
+    @pytest.fixture
     def foreign_driver(self, make_driver):
         return make_driver(installation="vti-someone-else")
 

@@ -73,19 +73,33 @@ def test_a_second_driver_adopts_the_container_by_name(make_driver, busybox_image
     assert engine_client.containers.get(name).id == made.cloud_id
 
 
-def test_a_name_held_by_an_unmanaged_container_is_not_adopted(
+def test_a_name_held_by_another_installation_s_container_is_not_taken(
     make_driver, busybox_image, engine_client
 ):
     driver = make_driver()
     spec = spec_for(driver, busybox_image)
     name = container_name(driver.region.installation_id, spec.key)
-    squatter = engine_client.containers.create(busybox_image, name=name)
+    squatter = engine_client.containers.create(
+        busybox_image, name=name, labels={TAG_INSTALLATION: "vti-other"}
+    )
     try:
         with pytest.raises(TerminalError) as failure:
             driver.create(spec)
         assert failure.value.reason == "NameTaken"
     finally:
         squatter.remove(force=True)
+
+
+def test_an_unlabelled_container_holding_the_key_s_name_is_the_key_s(
+    make_driver, busybox_image, hand_made
+):
+    """The name is how adoption marks a container (labels cannot change): one holding
+    the key's name with no installation label is the key's, for `create` as for `observe`."""
+    driver = make_driver()
+    spec = spec_for(driver, busybox_image)
+    holder = hand_made(name=container_name(driver.region.installation_id, spec.key))
+    assert driver.create(spec).cloud_id == holder.id
+    assert wait_for(driver, spec.key).cloud_id == holder.id
 
 
 def test_a_container_never_started_is_broken_and_a_create_launches_it(

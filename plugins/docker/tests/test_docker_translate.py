@@ -13,7 +13,14 @@ import pytest
 import requests
 
 from vertice_core.convert import make_converter, structure
-from vertice_core.driver import TAG_KEY, InstanceState, SizeSpec
+from vertice_core.driver import (
+    TAG_ASSEMBLY,
+    TAG_INSTALLATION,
+    TAG_KEY,
+    TAG_REVISION,
+    InstanceState,
+    SizeSpec,
+)
 from vertice_core.errors import (
     AuthFailed,
     InvalidInput,
@@ -25,11 +32,16 @@ from vertice_core.errors import (
 from vertice_driver_docker import DRIVER, DockerCredentials, DockerSettings
 from vertice_driver_docker.client import translate
 from vertice_driver_docker.translate import (
+    adopted_tags,
+    assembly_of,
     container_name,
     create_arguments,
     default_public_address,
     instance_of,
+    is_ours,
+    is_unmanaged,
     launch_archive,
+    name_of,
     published,
     state_of,
 )
@@ -57,6 +69,71 @@ def test_names_are_valid_container_names_unique_per_installation_and_key():
     assert container_name("vti-0a1b", "asm-x7-1") == "vt-vti-0a1b-asm-x7-1"
     assert container_name("vti-0a1b", "a b/c") == "vt-vti-0a1b-a-b-c"
     assert container_name("vti-1", "k") != container_name("vti-2", "k")
+
+
+@pytest.mark.parametrize(
+    ("key", "assembly"),
+    [
+        ("asm-3f9a1c2b7d4e8a10-1", "asm-3f9a1c2b7d4e8a10"),
+        ("asm-3f9a1c2b7d4e8a10-r2i7", "asm-3f9a1c2b7d4e8a10"),
+        ("tk123456789-5-adopted", "tk123456789-5"),
+        ("nohyphen", "nohyphen"),
+    ],
+)
+def test_an_adopted_name_gives_the_key_and_the_assembly_before_its_last_hyphen(key, assembly):
+    assert assembly_of(key) == assembly
+    name = container_name("vti-0a1b", key)
+    assert adopted_tags(name, "vti-0a1b") == {
+        TAG_INSTALLATION: "vti-0a1b",
+        TAG_KEY: key,
+        TAG_ASSEMBLY: assembly,
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["vt-vti-0a1b-", "vt-vti-0a1b", "vt-vti-0a1b0-asm-1-1", "ops-web", "xvt-vti-0a1b-k-1"]
+)
+def test_other_names_are_not_adopted(name):
+    assert adopted_tags(name, "vti-0a1b") == {}
+
+
+def listed(name: str, labels: dict[str, str] | None = None) -> dict:
+    return {"Id": "c0ffee", "Names": [f"/{name}"], "State": "running", "Labels": labels or {}}
+
+
+@pytest.mark.parametrize(
+    ("summary", "ours", "unmanaged"),
+    [
+        (listed("vt-vti-0a1b-asm-1-1", {TAG_INSTALLATION: "vti-0a1b"}), True, False),  # made
+        (listed("vt-vti-0a1b-asm-1-1", {"owner": "ops"}), True, False),  # adopted
+        (listed("vt-vti-0a1b-asm-1-1", {TAG_INSTALLATION: "vti-other"}), False, False),
+        (listed("vt-vti-other-asm-1-1"), False, False),  # adopted by another
+        (listed("ops-web", {TAG_INSTALLATION: "vti-other"}), False, False),
+        (listed("ops-web", {"owner": "ops"}), False, True),  # made by hand
+        (listed("ops-web", {TAG_INSTALLATION: "", TAG_KEY: ""}), False, True),  # from a snapshot
+    ],
+)
+def test_whose_a_listed_container_is(summary, ours, unmanaged):
+    assert is_ours(summary, "vti-0a1b") is ours
+    assert is_unmanaged(summary) is unmanaged
+
+
+def test_a_container_s_own_name_is_the_one_without_a_link_s_slash():
+    assert name_of({"Names": ["/web/db", "/db"]}) == "db"
+    assert name_of({}) == ""
+
+
+def test_an_adopted_container_is_tagged_from_its_name_over_its_own_labels():
+    labels = {"owner": "ops", TAG_INSTALLATION: "", TAG_KEY: "", TAG_REVISION: ""}
+    instance = instance_of(listed("vt-vti-0a1b-asm-1-r2i3", labels), "127.0.0.1", "vti-0a1b")
+    assert instance.key == "asm-1-r2i3"
+    assert instance.assembly_id == "asm-1"
+    assert dict(instance.tags) == {
+        "owner": "ops",
+        TAG_INSTALLATION: "vti-0a1b",
+        TAG_KEY: "asm-1-r2i3",
+        TAG_ASSEMBLY: "asm-1",
+    }
 
 
 def test_create_arguments_carry_labels_limits_ports_env_and_init():

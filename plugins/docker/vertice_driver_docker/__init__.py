@@ -93,6 +93,7 @@ DRIVER = DriverInfo(
             Capability.HARD_REBOOT,
             Capability.HARD_STOP,
             Capability.SUSPEND,
+            Capability.ADOPT,
         }
     ),
     settings=DockerSettings,

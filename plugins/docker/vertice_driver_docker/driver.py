@@ -1,16 +1,25 @@
 """The `docker` driver's verbs: one engine per region, one container per instance.
 
-* `observe` is one listing (`GET /containers/json?all=1`) filtered by the
-  installation's label: containers of other installations, and containers
-  vertice did not make, are never seen and so never touched.
+* `observe` is one listing (`GET /containers/json?all=1`, unfiltered: the engine
+  cannot filter by "this label, or else this name"), of which the installation's
+  containers are kept: those labelled with it (made by it, whatever their name now)
+  and those with no installation label holding a name it gives (adopted by it,
+  `container_name`). Containers of other installations, and containers no one made
+  or adopted, are never seen and so never touched.
 * `create` is idempotent on the spec's key through the container's name: a
-  second create gets 409 Conflict from the engine and adopts the container
-  that holds the name (after checking its labels say it is this key's).
+  second create gets 409 Conflict from the engine and takes the container
+  that holds the name (after checking it is this key's: labelled so, or adopted).
   A container found never started (a crash between create and start) is
   given its launch files and started.
 * `start`, `stop`, `reboot` and `delete` are idempotent; deleting a container
   that is gone (or already being removed) succeeds. `hard_stop` and `hard_reboot`
   are `stop` and `restart` without the grace period: the processes are killed.
+* Adoption (`unmanaged`, `adopt`): labels cannot change once a container is made, so
+  adopting a container renames it to the name the driver gives the key's container
+  (`POST /containers/{id}/rename`, which neither stops nor restarts it); its tags are
+  then read from that name (`translate.adopted_tags`, without `TAG_PROJECT`). The
+  rename changes the container's name on its networks too: peers reaching it by its
+  old name (not by a network alias) no longer do.
 * Day 2: `snapshot` commits a container into an image of the installation (see
   `snapshots`); `resize` is not claimed: the engine's container listing does not
   show a container's CPU and memory, so a resize could not be observed in the one
@@ -22,9 +31,10 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+import attrs
 import docker
 import docker.errors
 
@@ -44,11 +54,16 @@ from vertice_driver_docker import DockerCredentials, DockerSettings, snapshots
 from vertice_driver_docker.client import Engine, translated
 from vertice_driver_docker.translate import (
     MIB,
+    adopted_tags,
     container_name,
     create_arguments,
     default_public_address,
     instance_of,
+    is_ours,
+    is_unmanaged,
+    is_vertice_name,
     launch_archive,
+    name_of,
 )
 
 #: The sizes offered, (name, CPUs, MiB); those larger than the engine are left out.
@@ -84,12 +99,15 @@ class DockerDriver(Driver):
     def _api(self) -> docker.APIClient:
         return self.engine.client().api
 
-    def _label_filter(self) -> dict[str, str]:
-        return {"label": f"{TAG_INSTALLATION}={self.region.installation_id}"}
+    def _instance(self, summary: dict[str, Any]) -> Instance:
+        return instance_of(summary, self.public_address, self.region.installation_id)
 
-    def _listed(self, filters: dict[str, Any]) -> list[Instance]:
-        summaries = self._api.containers(all=True, filters=filters)
-        return [instance_of(summary, self.public_address) for summary in summaries]
+    def _listed(self) -> list[Instance]:
+        """The installation's containers, made or adopted, from one listing of all (a
+        label filter would miss the adopted, a name filter the made ones renamed since)."""
+        installation = self.region.installation_id
+        summaries = self._api.containers(all=True)
+        return [self._instance(s) for s in summaries if is_ours(s, installation)]
 
     def capacity(self) -> tuple[int, int]:
         """The engine's CPUs and memory in MiB (from `GET /info`, cached a minute)."""
@@ -113,9 +131,7 @@ class DockerDriver(Driver):
             )
 
     def _check_count(self, spec: InstanceSpec, limit: int) -> None:
-        live = [
-            i for i in self._listed(self._label_filter()) if i.state is not InstanceState.TERMINATED
-        ]
+        live = [i for i in self._listed() if i.state is not InstanceState.TERMINATED]
         if spec.key not in {i.key for i in live} and len(live) >= limit:
             raise QuotaExceeded(
                 f"docker: the region holds at most {limit} containers of this installation"
@@ -124,9 +140,9 @@ class DockerDriver(Driver):
     # -- the driver interface --
 
     def observe(self) -> Iterator[Instance]:
-        """Every container labelled with this installation, in one listing."""
+        """Every container this installation made or adopted, in one listing."""
         with translated("observe"):
-            found = self._listed(self._label_filter())
+            found = self._listed()
         yield from found
 
     def create(self, spec: InstanceSpec) -> Instance:
@@ -139,7 +155,7 @@ class DockerDriver(Driver):
             if summary.get("State") == "created":  # made, never started: launch it now
                 self._launch(container_id, spec)
                 summary = self._summary(container_id)
-        return instance_of(summary, self.public_address)
+        return self._instance(summary)
 
     def _make(self, name: str, spec: InstanceSpec) -> str:
         """The id of the key's container: made now, or adopted (the engine's 409 on its name)."""
@@ -156,26 +172,29 @@ class DockerDriver(Driver):
             except docker.errors.APIError as exc:
                 if exc.status_code != 409:
                     raise
-                return self._adopt(name, spec)
+                return self._holder(name, spec)
         return str(created.id)
 
-    def _summary(self, container_id: str) -> dict[str, Any]:
-        """The container's entry in the engine's listing."""
+    def _summary(self, container_id: str, doing: str = "created") -> dict[str, Any]:
+        """The container's entry in the engine's listing (gone: TerminalError `NotFound`)."""
         found = self._api.containers(all=True, filters={"id": container_id})
         if not found:
-            raise TerminalError(f"docker: container {container_id} vanished while it was created")
+            raise TerminalError(
+                f"docker: container {container_id} vanished while it was {doing}",
+                reason="NotFound",
+            )
         return dict(found[0])
 
-    def _adopt(self, name: str, spec: InstanceSpec) -> str:
-        """The id of the container holding `name`, if it is this key's (409 on create)."""
+    def _holder(self, name: str, spec: InstanceSpec) -> str:
+        """The id of the container holding `name`, if it is this key's (409 on create):
+        labelled with the installation and the key, or adopted (no installation label:
+        the name, the key's, is the mark)."""
         details = self._api.inspect_container(name)
         labels = (details.get("Config") or {}).get("Labels") or {}
-        if (
-            labels.get(TAG_KEY) != spec.key
-            or labels.get(TAG_INSTALLATION) != self.region.installation_id
-        ):
+        owner = labels.get(TAG_INSTALLATION)
+        if owner and (owner != self.region.installation_id or labels.get(TAG_KEY) != spec.key):
             raise TerminalError(
-                f"docker: the name {name} is taken by a container vertice does not manage",
+                f"docker: the name {name} is taken by a container of another installation or key",
                 reason="NameTaken",
             )
         return str(details["Id"])
@@ -186,6 +205,75 @@ class DockerDriver(Driver):
         if archive is not None:
             self._api.put_archive(container_id, "/", archive)
         self._api.start(container_id)
+
+    # -- adopting what already runs: by renaming it (the module's docstring) --
+
+    def unmanaged(self) -> list[Instance]:
+        """The engine's live containers no installation made or adopted, from one listing
+        of all containers: their own labels as tags, key ''."""
+        with translated("unmanaged"):
+            summaries = self._api.containers(all=True)
+        found = [
+            attrs.evolve(instance_of(s, self.public_address), key="")
+            for s in summaries
+            if is_unmanaged(s)
+        ]
+        return [i for i in found if i.state is not InstanceState.TERMINATED]
+
+    def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
+        """Make the container this installation's instance `tags[TAG_KEY]` by renaming it
+        to the key's container name, without stopping or restarting it.
+
+        Its labels stay as they are: `observe` reads the installation, key and assembly
+        from the name (`TAG_PROJECT` cannot be carried). A container named so already is
+        returned as it is; one another installation made or adopted (its label, or a
+        name vertice gives) is refused, reason `ManagedElsewhere`; one gone, `NotFound`.
+        Two installations adopting one container at the same moment cannot both win, but
+        the engine's rename has no condition: the one that renames last holds it.
+        """
+        installation = self.region.installation_id
+        target = container_name(installation, self._adoption_key(tags))
+        with translated("adopt", cloud_id):
+            details = self._api.inspect_container(cloud_id)
+            if _name(details) != target:
+                _refuse_managed(details, cloud_id)
+                self._rename(cloud_id, target)
+            summary = self._summary(str(details["Id"]), "adopted")
+        # Named so but another installation's (its label), or renamed again meanwhile.
+        if name_of(summary) != target or not is_ours(summary, installation):
+            raise TerminalError(f"docker: container {cloud_id} is managed elsewhere",
+                                reason="ManagedElsewhere")  # fmt: skip
+        return self._instance(summary)
+
+    def _adoption_key(self, tags: Mapping[str, str]) -> str:
+        """The key `tags` adopt a container as, checked to be this installation's and to
+        survive in a container name as it is."""
+        installation, key = tags.get(TAG_INSTALLATION, ""), tags.get(TAG_KEY, "")
+        if installation != self.region.installation_id:
+            raise TerminalError(
+                f"docker: adopt for installation {installation!r} asked of the driver of "
+                f"{self.region.installation_id!r}"
+            )
+        name = container_name(installation, key)
+        if not key or adopted_tags(name, installation).get(TAG_KEY) != key:
+            raise TerminalError(f"docker: key {key!r} cannot be carried by a container name")
+        return key
+
+    def _rename(self, cloud_id: str, target: str) -> None:
+        """Rename the container to `target`; a concurrent adoption that did it already is a
+        success, a name another container holds is refused (`NameTaken`)."""
+        try:
+            self._api.rename(cloud_id, target)
+        except docker.errors.APIError as exc:
+            if _name(self._api.inspect_container(cloud_id)) == target:
+                return
+            if exc.status_code == 409:
+                raise TerminalError(
+                    f"docker: cannot adopt {cloud_id} as {target}: another container holds "
+                    "that name (the key has a container already)",
+                    reason="NameTaken",
+                ) from exc
+            raise
 
     def delete(self, cloud_id: str) -> None:
         """Remove the container (killing it); one already gone or going is a success."""
@@ -278,3 +366,20 @@ class DockerDriver(Driver):
     def close(self) -> None:
         """Close the engine's clients and remove the TLS files."""
         self.engine.close()
+
+
+def _name(details: Mapping[str, Any]) -> str:
+    """The container's name in `GET /containers/{id}/json`, without its slash."""
+    return str(details.get("Name") or "").lstrip("/")
+
+
+def _refuse_managed(details: Mapping[str, Any], cloud_id: str) -> None:
+    """Refuse to adopt a container some installation made (its label) or adopted (a name
+    vertice gives), this one included under another key: reason `ManagedElsewhere`."""
+    owner = ((details.get("Config") or {}).get("Labels") or {}).get(TAG_INSTALLATION)
+    name = _name(details)
+    if owner or is_vertice_name(name):
+        by = f"installation {owner}" if owner else f"its name {name}"
+        raise TerminalError(
+            f"docker: container {cloud_id} is managed already ({by})", reason="ManagedElsewhere"
+        )

@@ -2,6 +2,12 @@
 
 Pure functions on plain data (the JSON the engine's API speaks); nothing here
 calls the engine, so it is all tested as tables.
+
+A container is an installation's when it carries the installation's label (the driver
+made it) or when it carries no installation label and holds a name the driver gives
+(`container_name`): Docker's labels cannot change once a container is made, so
+`DockerDriver.adopt` marks an adopted container by renaming it, and its tags are read
+back from its name (`adopted_tags`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from vertice_core.driver import TAG_KEY, Instance, InstanceSpec, InstanceState
+from vertice_core.driver import (
+    TAG_ASSEMBLY,
+    TAG_INSTALLATION,
+    TAG_KEY,
+    Instance,
+    InstanceSpec,
+    InstanceState,
+)
 from vertice_driver_docker import DockerSettings
 
 #: The engine's container states (`State` in a listing) and what they mean to vertice.
@@ -56,6 +69,77 @@ def container_name(installation_id: str, key: str) -> str:
     how a repeated create finds the first one's container.
     """
     return _NAME_UNSAFE.sub("-", f"{NAME_PREFIX}-{installation_id}-{key}")
+
+
+def name_prefix(installation_id: str) -> str:
+    """How the names of the installation's containers start (`vt-<installation>-`).
+
+    The trailing hyphen keeps installation `vti-1` from claiming the names of `vti-10`.
+    The prefix is unambiguous while no installation id is another's followed by a hyphen
+    and more, which ids of the form `vti-<16 hex digits>` never are.
+    """
+    return container_name(installation_id, "")
+
+
+def is_vertice_name(name: str) -> bool:
+    """Whether the name is one some installation gave (made or adopted the container)."""
+    return name.startswith(f"{NAME_PREFIX}-")
+
+
+def name_of(summary: Mapping[str, Any]) -> str:
+    """The container's own name in a listing, without its slash (a legacy link adds
+    names such as `/web/db` to `Names`; the container's own has no other slash)."""
+    names = [str(n).lstrip("/") for n in summary.get("Names") or []]
+    own = [n for n in names if "/" not in n]
+    return (own or names or [""])[0]
+
+
+def assembly_of(key: str) -> str:
+    """The assembly id of an instance key: the key up to its last hyphen.
+
+    Keys are `<assembly_id>-<n>` or `<assembly_id>-r<o>i<n>` (`instance_key`): the part
+    after the id never holds a hyphen.
+    """
+    return key.rpartition("-")[0] or key
+
+
+def adopted_tags(name: str, installation_id: str) -> dict[str, str]:
+    """The tags a container named `name` carries for the installation once adopted
+    ({} when the name is not one of the installation's).
+
+    `TAG_KEY` is the rest of the name after the installation's prefix: keys hold only
+    lower-case letters, digits and hyphens, which `container_name` keeps as they are.
+    `TAG_PROJECT` cannot be read from a name, so an adopted container lacks it (it is
+    only informative: the assembly's row holds the project).
+    """
+    prefix = name_prefix(installation_id)
+    key = name.removeprefix(prefix)
+    if not name.startswith(prefix) or not key:
+        return {}
+    return {TAG_INSTALLATION: installation_id, TAG_KEY: key, TAG_ASSEMBLY: assembly_of(key)}
+
+
+def is_ours(summary: Mapping[str, Any], installation_id: str) -> bool:
+    """Whether the listed container is the installation's: made by it (its label), or
+    adopted by it (no installation label, a name of the installation's)."""
+    owner = (summary.get("Labels") or {}).get(TAG_INSTALLATION)
+    if owner:
+        return bool(owner == installation_id)
+    return bool(adopted_tags(name_of(summary), installation_id))
+
+
+def is_unmanaged(summary: Mapping[str, Any]) -> bool:
+    """Whether no installation made or adopted the listed container: no installation
+    label (a blank one, passed on by a snapshot's image, counts as none) and no name
+    vertice gives."""
+    owner = (summary.get("Labels") or {}).get(TAG_INSTALLATION)
+    return not owner and not is_vertice_name(name_of(summary))
+
+
+def own_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """A container's labels without the blank vertice ones a snapshot's image passes on
+    to the containers run from it (`snapshots`): they say "not an instance"."""
+    return {k: v for k, v in labels.items() if v or not k.startswith("vertice-")}
 
 
 def image_reference(settings: DockerSettings, plan_image: str) -> str:
@@ -145,13 +229,22 @@ def is_ipv4(text: str) -> bool:
         return False
 
 
-def instance_of(summary: Mapping[str, Any], public_address: str) -> Instance:
-    """The instance a container of the engine's listing (`GET /containers/json`) stands for."""
+def instance_of(
+    summary: Mapping[str, Any], public_address: str, installation_id: str = ""
+) -> Instance:
+    """The instance a container of the engine's listing (`GET /containers/json`) stands for.
+
+    Its tags are its labels; one with no installation label that `installation_id`
+    adopted (named for it) also gets the tags its name gives (`adopted_tags`).
+    """
     labels: dict[str, str] = dict(summary.get("Labels") or {})
-    names = summary.get("Names") or [""]
+    if not labels.get(TAG_INSTALLATION):
+        labels = own_labels(labels)
+        if installation_id:
+            labels.update(adopted_tags(name_of(summary), installation_id))
     created = summary.get("Created")
     return Instance(
-        key=labels.get(TAG_KEY) or names[0].lstrip("/"),
+        key=labels.get(TAG_KEY) or name_of(summary),
         cloud_id=str(summary["Id"]),
         state=state_of(str(summary.get("State", ""))),
         public_ipv4=public_address if is_ipv4(public_address) else "",
