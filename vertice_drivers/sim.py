@@ -34,10 +34,9 @@ available; `create` launches from one with `InstanceSpec.image_id`.
 from __future__ import annotations
 
 import random
-import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +59,8 @@ from vertice_core.driver import (
 from vertice_core.errors import DriverError, QuotaExceeded, TerminalError, TransientError
 from vertice_core.model.status import InstanceState
 from vertice_core.model.types import Fraction, NonNegativeFloat, Positive
-from vertice_drivers.simcloud import Full, SimCloud
+from vertice_drivers.simcloud import Full, SimCloud, public_ip
+from vertice_drivers.simday2 import SimDayTwo
 from vertice_drivers.simimages import SimImages, cloud_image
 
 _STATES = {
@@ -154,7 +154,7 @@ def sim_path(region: RegionConfig) -> Path:
     return Path(settings.path) if settings.path else region.home / "sim.db"
 
 
-class SimDriver(Driver):
+class SimDriver(SimDayTwo, Driver):
     """The `sim` driver."""
 
     def __init__(self, region: RegionConfig) -> None:
@@ -237,45 +237,6 @@ class SimDriver(Driver):
                 return
             after = page[-1]["id"]
 
-    def unmanaged(self) -> list[Instance]:
-        """The account's instances of no installation (made in the console, `hand_made`)."""
-        self._call("unmanaged")
-        found, after, now = [], "", time.time()
-        while True:
-            page, more = self.cloud.page(self.settings.account, "", after, 1000, now)
-            found += [attrs.evolve(self._instance(item), key="") for item in page]
-            if not more:
-                return found
-            after = page[-1]["id"]
-
-    def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
-        """Set the instance's installation and key, and add `tags` to its own."""
-        self._call("adopt", cloud_id)
-        installation = tags.get(TAG_INSTALLATION, "")
-        self.cloud.adopt(self.settings.account, cloud_id, installation, tags[TAG_KEY], tags)
-        item = self._existing(cloud_id)
-        if item is None or item["state"] == "terminated":
-            raise TerminalError(f"sim: instance {cloud_id} does not exist", reason="NotFound")
-        if item["installation"] != installation or item["key"] != tags[TAG_KEY]:
-            raise TerminalError(f"sim: instance {cloud_id} is managed already (installation "
-                                f"{item['installation']!r}, key {item['key']!r})",
-                                reason="ManagedElsewhere")  # fmt: skip
-        return self._instance(item)
-
-    def hand_made(self, tags: Mapping[str, str] | None = None) -> str:
-        """Make a running instance as an operator would in the cloud's console: of no
-        installation, with `tags` of its own (not a driver verb: tests and demos)."""
-        now, key = time.time(), f"hand-{secrets.token_hex(6)}"
-        made = self.cloud.insert(
-            account=self.settings.account, key=key, tags=dict(tags or {"owner": "ops"}),
-            installation="", image="ubuntu", size="sim.small", boot_at=now, now=now,
-            public_ip=self.settings.address or _public_ip(key), ports=[], stop_at=None,
-            launch={},
-        )  # fmt: skip
-        if not isinstance(made, dict):  # no capacity given, a fresh key: never so
-            raise TransientError("sim: the hand-made instance was not inserted")
-        return str(made["id"])
-
     def create(self, spec: InstanceSpec) -> Instance:
         self._call("create", spec.key)
         lose_response = self._chance(self.settings.transient_error_rate / 2)
@@ -304,7 +265,7 @@ class SimDriver(Driver):
             size=spec.size.name,
             boot_at=boot_at,
             now=now,
-            public_ip=self.settings.address or _public_ip(spec.key),
+            public_ip=self.settings.address or public_ip(spec.key),
             ports=list(spec.ports),
             stop_at=stop_at,
             launch={
@@ -397,41 +358,6 @@ class SimDriver(Driver):
                 self.settings.account, cloud_id, "pending", boot_at=boot_at, size=size.name
             )
 
-    def snapshot(self, cloud_id: str, name: str) -> CloudImage:
-        """The installation's image called `name`, made now from the instance's disk if
-        there is none; it is pending for `boot_time` seconds."""
-        self._call("snapshot", cloud_id)
-        account, installation, now = self.settings.account, self.region.installation_id, time.time()
-        found = self.snapshot_store.named(account, installation, name)
-        if found is None:
-            found = self.snapshot_store.make(
-                account=account,
-                installation=installation,
-                name=name,
-                instance=self._live(cloud_id),
-                now=now,
-                ready_at=now + self.settings.boot_time,
-            )
-        return cloud_image(found, now)
-
-    def snapshots(self) -> list[CloudImage]:
-        self._call("snapshots")
-        now = time.time()
-        rows = self.snapshot_store.of(self.settings.account, self.region.installation_id)
-        return [cloud_image(row, now) for row in rows]
-
-    def delete_snapshot(self, image_id: str) -> None:
-        self._call("delete_snapshot", image_id)
-        found = self.snapshot_store.get(self.settings.account, image_id)
-        if found is None:
-            return
-        if found["installation"] != self.region.installation_id:
-            raise TerminalError(
-                f"sim: image {image_id} is not a snapshot of this installation",
-                reason="NotOurs",
-            )
-        self.snapshot_store.delete(self.settings.account, image_id)
-
     def _refusal(self, spec: InstanceSpec, now: float) -> DriverError | None:
         """Why the spec's image cannot be launched (None: it can)."""
         if not spec.image_id:
@@ -466,9 +392,3 @@ class SimDriver(Driver):
         if self.settings.images:
             return [CloudImage(name, name) for name in self.settings.images]
         return list(IMAGES)
-
-
-def _public_ip(key: str) -> str:
-    """A stable documentation-range address (RFC 5737 TEST-NET-3) for a key."""
-    value = sum(key.encode()) % 250 + 2
-    return f"203.0.113.{value}"
