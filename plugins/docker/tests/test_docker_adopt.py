@@ -183,3 +183,32 @@ def test_a_container_the_driver_made_is_observed_after_a_rename_by_hand(
         assert all(i.cloud_id != made.cloud_id for i in driver.unmanaged())
     finally:
         driver.delete(made.cloud_id)
+
+
+def test_the_reconciler_adopts_a_container_run_by_hand_and_manages_it(
+    admin, docker_region, busybox_plan, make_reconciler, converge, hand_made, engine_client
+):
+    """Through the API and the reconciler: an administrator declares an assembly adopting
+    a container run by hand; it is renamed once (adopt, not create), keeps running from
+    the same start, and a stop declared afterwards reaches it."""
+    docker_region()
+    container = hand_made()
+    booted = started_at(engine_client, container.id)
+    declared = admin.declare("legacy", region="dock", plan_uri=busybox_plan,
+                             adopt={"cloud_id": container.id})  # fmt: skip
+    assert declared.status_code == 201, declared.json
+    uri = declared.json["uri"]
+    reconciler = make_reconciler()
+    converge(reconciler, lambda: admin.status(uri)["phase"] == "RUNNING")
+    (instance,) = admin.status(uri)["instances"]
+    assert instance["cloud_id"] == container.id
+    assert started_at(engine_client, container.id) == booted  # not restarted
+    assert engine_client.containers.get(container.id).labels == {"owner": "ops"}
+    for _ in range(3):
+        reconciler.run_pass()
+    calls = reconciler.metrics.calls
+    assert (calls("docker", "adopt"), calls("docker", "create")) == (1, 0)
+
+    admin.replace(uri, "/desired_state", "stopped")
+    converge(reconciler, lambda: admin.status(uri)["phase"] == "STOPPED")
+    assert engine_client.containers.get(container.id).status == "exited"
