@@ -110,17 +110,13 @@ def test_adopt_lists_what_no_installation_manages_and_declares_an_adoption(cli, 
     """`vertice adopt REGION` lists the sim's hand-made instance (not the installation's
     own), and `vertice adopt REGION CLOUD_ID ...` declares the assembly adopting it."""
     from vertice_drivers.sim import cloud_at
+    from vertice_drivers.simday2 import hand_made
 
     cli("db", "upgrade")
     cli("init")
     project = cli("users", "create", "carol").splitlines()[0].split("project ")[-1].strip("'")
     assert "holds no instance" in cli("adopt", "local")
-    now = datetime.now(UTC).timestamp()
-    hand = cloud_at(tmp_path / "home" / "sim.db").insert(
-        account="default", key="hand-1", tags={"owner": "ops"}, installation="",
-        image="ubuntu", size="sim.small", boot_at=now, now=now, public_ip="192.0.2.7",
-        ports=[], stop_at=None, launch={},
-    )["id"]  # fmt: skip
+    hand = hand_made(cloud_at(tmp_path / "home" / "sim.db"))
     rows = [line.split() for line in cli("adopt", "local").splitlines()]
     assert rows[0][:3] == ["CLOUD", "ID", "STATE"]
     assert rows[1][:3] == [hand, "running", "sim.small"] and rows[1][-1] == "owner=ops"

@@ -154,3 +154,20 @@ def test_replace_refuses_an_assembly_with_a_route_in_front(cli, server, tmp_path
     assert "route df-routed.example.test" in refused.stderr
     assert stored(server, "df-routed")["flavor"] == "small"
     assert json.loads(cli("get", "assembly", "df-routed", "-o", "json").stdout)["flavor"] == "small"
+
+
+def test_an_adopting_assembly_applied_again_is_unchanged(cli, server, tmp_path):
+    """The assembly shows `adopt` as declared, so a file naming it compares equal."""
+    from pathlib import Path
+
+    from vertice_drivers.sim import cloud_at
+    from vertice_drivers.simday2 import hand_made
+
+    made = hand_made(cloud_at(Path(server.env["VERTICE_HOME"]) / "sim.db"))
+    path = tmp_path / "legacy.yaml"
+    write(path, [declaration("df-legacy", adopt={"cloud_id": made})], "yaml")
+    cli("apply", "-f", str(path), "--wait", "--timeout", "60")
+    document = stored(server, "df-legacy")
+    assert document["adopt"] == {"cloud_id": made}
+    assert document["status"]["instances"][0]["cloud_id"] == made
+    assert cli("diff", "-f", str(path)).stdout == ""  # as declared

@@ -112,13 +112,24 @@ class SimDayTwo:
     def hand_made(self: _Sim, tags: Mapping[str, str] | None = None) -> str:
         """Make a running instance as an operator would in the cloud's console: of no
         installation, with `tags` of its own (not a driver verb: tests and demos)."""
-        now, key = time.time(), f"hand-{secrets.token_hex(6)}"
-        made = self.cloud.insert(
-            account=self.settings.account, key=key, tags=dict(tags or {"owner": "ops"}),
-            installation="", image="ubuntu", size="sim.small", boot_at=now, now=now,
-            public_ip=self.settings.address or public_ip(key), ports=[], stop_at=None,
-            launch={},
-        )  # fmt: skip
-        if not isinstance(made, dict):  # no capacity given, a fresh key: never so
-            raise TransientError("sim: the hand-made instance was not inserted")
-        return str(made["id"])
+        return hand_made(self.cloud, self.settings.account, tags, self.settings.address)
+
+
+def hand_made(
+    cloud: SimCloud,
+    account: str = "default",
+    tags: Mapping[str, str] | None = None,
+    address: str = "",
+) -> str:
+    """The id of a running instance made in the sim's console (`SimDayTwo.hand_made`), in
+    the simulated cloud's file behind `cloud` (`vertice_drivers.sim.cloud_at`): tests of
+    adoption make one without a driver."""
+    now, key = time.time(), f"hand-{secrets.token_hex(6)}"
+    made = cloud.insert(
+        account=account, key=key, tags=dict(tags or {"owner": "ops"}), installation="",
+        image="ubuntu", size="sim.small", boot_at=now, now=now,
+        public_ip=address or public_ip(key), ports=[], stop_at=None, launch={},
+    )  # fmt: skip
+    if not isinstance(made, dict):  # no capacity given, a fresh key: never so
+        raise TransientError("sim: the hand-made instance was not inserted")
+    return str(made["id"])

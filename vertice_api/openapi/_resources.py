@@ -276,8 +276,12 @@ def _assembly_parts() -> dict[str, Json]:
             "snapshot": nullable(
                 string("The name of the snapshot it was restored from (null: none).")
             ),
-            "adopted": nullable(
-                string("The cloud id of the instance it was declared to adopt (null: none).")
+            "adopt": nullable(
+                obj(
+                    {"cloud_id": string("The cloud's id of the instance.")},
+                    ("cloud_id",),
+                    description="The instance it was declared to adopt (null: none).",
+                )
             ),
             "generated_inputs": {
                 "type": "object",

@@ -320,8 +320,8 @@ class Assembly:
     bindings: list[dict[str, str]] = attrs.Factory(list)
     #: The name of the snapshot it was restored from, if any (it may be deleted since).
     snapshot: str | None = None
-    #: The cloud id of the instance it adopted, if it was declared to adopt one.
-    adopted: str | None = None
+    #: The instance it was declared to adopt, if any (as declared: `apply -f` compares it).
+    adopt: Adoption | None = None
     status: AssemblyStatus = attrs.Factory(AssemblyStatus)
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -23,6 +23,7 @@ import orjson
 
 from vertice_core.convert import structure, unstructure
 from vertice_core.model.assembly import (
+    Adoption,
     Assembly,
     AssemblySpec,
     CredentialKind,
@@ -168,7 +169,7 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         secret_inputs=sorted(spec.get("sealed_inputs") or {}),
         bindings=[dict(b) for b in spec.get("bindings") or []],
         snapshot=(spec.get("snapshot") or {}).get("name"),
-        adopted=(spec.get("adopt") or {}).get("cloud_id"),
+        adopt=Adoption(**spec["adopt"]) if spec.get("adopt") else None,
         status=status_of(row),
         created_at=row.created_at,
         updated_at=row.updated_at,

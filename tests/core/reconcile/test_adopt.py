@@ -9,16 +9,7 @@ from __future__ import annotations
 import time
 
 from vertice_core.driver import TAG_KEY
-
-
-def hand_made(sim_cloud) -> str:
-    """A running instance made in the sim's console: of no installation."""
-    now = time.time()
-    made = sim_cloud.insert(account="default", key=f"hand-{time.monotonic_ns()}",
-                            tags={"owner": "ops"}, installation="", image="ubuntu",
-                            size="sim.small", boot_at=now, now=now, public_ip="192.0.2.7",
-                            ports=[], stop_at=None, launch={})  # fmt: skip
-    return made["id"]
+from vertice_drivers.simday2 import hand_made
 
 
 def calls(reconciler, verb: str) -> int:
@@ -32,7 +23,7 @@ def test_an_adopted_instance_is_tagged_once_without_a_restart_and_then_managed(
     booted = sim_cloud.get("default", cloud_id, time.time())["boot_at"]
     declared = admin.declare("legacy", adopt={"cloud_id": cloud_id})
     assert declared.status_code == 201, declared.json
-    assert declared.json["adopted"] == cloud_id
+    assert declared.json["adopt"] == {"cloud_id": cloud_id}
     uri = declared.json["uri"]
     reconciler = make_reconciler()
     converge(reconciler, lambda: admin.status(uri)["phase"] == "RUNNING")
