@@ -3,16 +3,17 @@
 No emulator of Compute Engine exists, so this is one: a `ThreadingHTTPServer`
 on 127.0.0.1 answering the paths google-cloud-compute's REST transport calls
 (`/compute/v1/projects/{p}/zones/{z}/instances[/{name}[/start|stop|reset|
-resume]]`, `.../operations/{op}[/wait]`, `.../machineTypes`,
+suspend|resume]]`, `.../operations/{op}[/wait]`, `.../machineTypes`,
 `/global/images[/{name}|/family/{f}]`). Its documents are the recorded
 replies in `tests/fixtures/` used as templates (see `TEMPLATES`):
 int64 fields as decimal strings, errors as `{"error": {"code", "message",
 "errors": [{"reason"}]}}`. Instances move PROVISIONING -> STAGING -> RUNNING,
-STOPPING -> TERMINATED, STOPPING -> gone with time (`boot`, `halt`); their
-operations PENDING -> RUNNING -> DONE alongside. A name in use is a 409, a
-repeated `requestId` gives the first operation back, `list` honours a label
-filter and `pageToken` paging. When keys are registered (`accept`), every call
-needs a bearer JWT signed by one of them (what a service-account key sends).
+STOPPING -> TERMINATED, SUSPENDING -> SUSPENDED, STOPPING -> gone with time
+(`boot`, `halt`); their operations PENDING -> RUNNING -> DONE alongside. A
+name in use is a 409, a repeated `requestId` gives the first operation back,
+`list` honours a label filter and `pageToken` paging. When keys are registered
+(`accept`), every call needs a bearer JWT signed by one of them (what a
+service-account key sends).
 
 Tests inject faults per action (`fail`): an error reply (written, or a recorded
 file), a slow reply, or an insert whose operation fails later; `stop()` takes
@@ -335,7 +336,7 @@ class ComputePeer:
         return self._operation("insert", (project, zone, name), self.boot)
 
     def act(self, verb: str, ident: tuple[str, str, str]) -> dict[str, Any]:
-        """delete, start, stop, reset, resume: the instance moves on, an operation tells."""
+        """delete, start, stop, reset, suspend, resume: the instance moves on (an operation)."""
         found = self.instances.get(ident)
         if found is None:
             raise Refused(
@@ -351,6 +352,15 @@ class ComputePeer:
         elif verb == "stop" and status not in ("TERMINATED", "STOPPED", "STOPPING"):
             found["status"] = "STOPPING"
             steps = [("TERMINATED", self.halt)]
+        elif verb == "suspend" and status not in ("SUSPENDED", "SUSPENDING"):
+            # As the Compute API reference documents `instances.suspend` (no recorded reply:
+            # its operation is the recorded one's shape): a RUNNING instance only, its memory
+            # kept, SUSPENDING -> SUSPENDED; another state is refused as `start` refuses one.
+            # One suspended (or suspending) already is left alone, as `stop` leaves a stopped one.
+            if status != "RUNNING":
+                raise Refused(400, "resourceNotReady", f"The resource '{ident[2]}' is not ready")
+            found["status"] = "SUSPENDING"
+            steps = [("SUSPENDED", self.halt)]
         elif verb in ("start", "resume") and status != "RUNNING":
             wanted = "SUSPENDED" if verb == "resume" else "TERMINATED"
             if status != wanted:

@@ -51,3 +51,14 @@ class TestGceContract(DriverContract):
     @pytest.fixture
     def launch_data(self, driver):
         return lambda instance: driver.launch_data(instance.cloud_id)
+
+    @pytest.fixture
+    def suspend_mark(self, driver, compute_server):
+        """Whether the peer holds the instance SUSPENDED (its memory kept), not TERMINATED.
+        No `boot_mark`: the peer keeps nothing that changes with each boot."""
+
+        def suspended(instance):
+            found = compute_server.instance(driver.project, driver.zone, instance.cloud_id)
+            return found is not None and found["status"] == "SUSPENDED"
+
+        return suspended

@@ -18,6 +18,7 @@ from vertice_drivers.testkit import default_spec, unique_key
 
 INSTALLATION = "vti-gce-tests"
 DEBIAN = "projects/debian-cloud/global/images/debian-7-wheezy-v20131120"
+PROJECT, ZONE = "vertice-test", "us-central1-a"
 
 
 def spec(**changes):
@@ -161,7 +162,7 @@ def test_a_recorded_list_reply_is_understood_and_foreign_instances_are_dropped(
 def test_verbs_on_a_missing_instance(make_driver, compute):
     driver = make_driver()
     driver.delete("asm-nothing-1")  # already gone: a success
-    for verb in (driver.start, driver.stop, driver.reboot):
+    for verb in (driver.start, driver.stop, driver.reboot, driver.suspend):
         with pytest.raises(TransientError) as caught:
             verb("asm-nothing-1")
         assert caught.value.reason == "InstanceNotFound"
@@ -169,6 +170,35 @@ def test_verbs_on_a_missing_instance(make_driver, compute):
     gone = "zones_us-central1-b_instances_libcloud-lb-demo-www-002.json"
     compute.fail("instances.delete", status=404, body_file=gone)
     driver.delete("libcloud-lb-demo-www-002")
+
+
+def until(peer_instance, name, status):
+    deadline = time.monotonic() + 10
+    while (found := peer_instance(name)["status"]) != status:
+        assert time.monotonic() < deadline, f"{name} still {found}, not {status}"
+        time.sleep(0.02)
+
+
+def test_suspend_then_start_sends_suspend_once_then_resume(make_driver, compute, peer_instance):
+    compute.halt = 1.0  # time enough to see the suspending instance on a busy machine
+    driver = make_driver()
+    created = driver.create(spec())
+    until(peer_instance, created.cloud_id, "RUNNING")
+    driver.suspend(created.cloud_id)
+    assert peer_instance(created.cloud_id)["status"] == "SUSPENDING"
+    driver.suspend(created.cloud_id)  # in flight: nothing sent
+    until(peer_instance, created.cloud_id, "SUSPENDED")
+    driver.suspend(created.cloud_id)  # suspended already: nothing sent
+    driver.start(created.cloud_id)
+    until(peer_instance, created.cloud_id, "RUNNING")
+    verbs = ("instances.suspend", "instances.resume", "instances.start", "instances.stop")
+    assert [c[0] for c in compute.calls if c[0] in verbs] == list(verbs[:2])
+    assert compute.targets("instances.suspend") == {created.cloud_id}
+    # One still booting: GCE refuses, the reconciler tries again later.
+    compute.set_status(PROJECT, ZONE, created.cloud_id, "STAGING")
+    with pytest.raises(TransientError) as caught:
+        driver.suspend(created.cloud_id)
+    assert caught.value.reason == "ResourceNotReady"
 
 
 def test_a_slow_endpoint_is_a_transient_error(make_driver, compute):

@@ -136,6 +136,7 @@ DRIVER = DriverInfo(
             Capability.SSH_KEY,
             Capability.ROOT_PASSWORD,
             Capability.IDEMPOTENCY_TOKEN,
+            Capability.SUSPEND,
         }
     ),
     settings=GceSettings,

@@ -1,4 +1,4 @@
-"""The `gce` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images.
+"""The `gce` driver's verbs: observe, create, delete, start, stop, reboot, suspend, flavors, images.
 
 One set of REST clients per region (zone). Every instance vertice creates is
 named from its key and carries the installation's id, the assembly's id, the
@@ -65,6 +65,10 @@ from vertice_drivers.slots import CallSlots, bounded
 
 #: Most inserts one `create` sends while moving past failed or vanished earlier attempts.
 _ATTEMPTS = 4
+#: The statuses of an instance that runs nothing (or is on its way to): `suspend` sends nothing.
+_AT_REST = frozenset(
+    {"TERMINATED", "STOPPED", "STOPPING", "PENDING_STOP", "SUSPENDED", "SUSPENDING"}
+)
 
 
 class GceDriver(Driver):
@@ -214,18 +218,22 @@ class GceDriver(Driver):
             lambda: self.instances.delete_unary(request=request, timeout=self.timeout, retry=None),
         )
 
-    @bounded
-    def start(self, cloud_id: str) -> None:
-        """Start a stopped instance, resume a suspended one (a running one is left alone)."""
+    def _status(self, action: str, cloud_id: str) -> str:
+        """The instance's GCE status; TransientError InstanceNotFound when GCE does not know it."""
         item = self.get(cloud_id)
         if item is None:
             raise TransientError(
-                f"gce: instances.start: instance {cloud_id!r} is not known",
-                reason="InstanceNotFound",
+                f"gce: {action}: instance {cloud_id!r} is not known", reason="InstanceNotFound"
             )
-        if item.status in ("RUNNING", "PROVISIONING", "STAGING"):
+        return item.status
+
+    @bounded
+    def start(self, cloud_id: str) -> None:
+        """Start a stopped instance, resume a suspended one (a running one is left alone)."""
+        status = self._status("instances.start", cloud_id)
+        if status in ("RUNNING", "PROVISIONING", "STAGING"):
             return
-        if item.status == "SUSPENDED":
+        if status == "SUSPENDED":
             self._act("instances.resume", self.instances.resume_unary, cloud_id)
             return
         self._act("instances.start", self.instances.start_unary, cloud_id)
@@ -234,6 +242,16 @@ class GceDriver(Driver):
     def stop(self, cloud_id: str) -> None:
         """Stop a running instance (GCE leaves a stopped one alone)."""
         self._act("instances.stop", self.instances.stop_unary, cloud_id)
+
+    @bounded
+    def suspend(self, cloud_id: str) -> None:
+        """Suspend a running instance (`instances.suspend`: its memory kept, SUSPENDING then
+        SUSPENDED, which `start` resumes); one that runs nothing already (stopped, stopping,
+        suspended, suspending) is left alone. In any other state the call is sent as `stop`
+        sends its own: GCE refuses one still booting (resourceNotReady, transient)."""
+        if self._status("instances.suspend", cloud_id) in _AT_REST:
+            return
+        self._act("instances.suspend", self.instances.suspend_unary, cloud_id)
 
     @bounded
     def reboot(self, cloud_id: str) -> None:
