@@ -29,6 +29,7 @@ from vertice_core.errors import TerminalError
 from vertice_core.model.status import InstanceState
 from vertice_driver_aws.client import NOT_FOUND_CODES, call, call_or_none
 from vertice_driver_aws.translate import LIVE_STATES, instance_of
+from vertice_drivers.adopting import check_tags, refuse_managed
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -70,7 +71,7 @@ def listing(client: EC2Client, page_size: int) -> list[Instance]:
 def adopt(client: EC2Client, installation: str, cloud_id: str, tags: Mapping[str, str]) -> Instance:
     """Make the live instance `cloud_id` the installation's by putting `tags` on it; see
     the module. An instance with these tags already is returned after one look."""
-    _check_tags(installation, tags)
+    check_tags("aws", installation, tags)
     found = _owned_by(installation, _live(client, cloud_id), tags)
     if all(found.tags.get(name) == value for name, value in tags.items()):
         return found
@@ -80,17 +81,6 @@ def adopt(client: EC2Client, installation: str, cloud_id: str, tags: Mapping[str
     # at the same moment; a reply without the tags yet is EC2's eventual consistency.
     again = _owned_by(installation, _live(client, cloud_id), tags)
     return attrs.evolve(again, key=tags[TAG_KEY], tags={**again.tags, **tags})
-
-
-def _check_tags(installation: str, tags: Mapping[str, str]) -> None:
-    """Refuse tags `observe` would not list the instance by: they must name this
-    installation and a key."""
-    if tags.get(TAG_INSTALLATION) != installation or not tags.get(TAG_KEY):
-        raise TerminalError(
-            f"aws: adopting needs the tags {TAG_INSTALLATION}={installation} and a "
-            f"{TAG_KEY}, not {dict(tags)}",
-            reason="InvalidTags",
-        )
 
 
 def _live(client: EC2Client, cloud_id: str) -> Instance:
@@ -114,10 +104,5 @@ def _live(client: EC2Client, cloud_id: str) -> Instance:
 def _owned_by(installation: str, found: Instance, tags: Mapping[str, str]) -> Instance:
     """`found`, unless an installation manages it with tags other than `tags`: another
     installation, or this one under another key (TerminalError ManagedElsewhere)."""
-    managing = found.tags.get(TAG_INSTALLATION, "")
-    if not managing or (managing == installation and found.key == tags[TAG_KEY]):
-        return found
-    whose = "another installation" if managing != installation else f"key {found.key!r}"
-    raise TerminalError(
-        f"aws: instance {found.cloud_id} is managed by {whose} already", reason="ManagedElsewhere"
-    )
+    refuse_managed(f"aws: instance {found.cloud_id}", found.tags, installation, tags)
+    return found

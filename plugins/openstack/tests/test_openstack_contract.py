@@ -9,6 +9,9 @@ images of Glance's `images-list-response.json`. openstacksdk talks to it unmodif
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+
 import pytest
 
 from vertice_drivers.testkit import DriverContract
@@ -63,6 +66,28 @@ class TestOpenStackContract(DriverContract):
     def boot_mark(self, peer):
         """How many reboots Nova carried out on the server."""
         return lambda instance: peer.cloud.servers[instance.cloud_id].reboots
+
+    @pytest.fixture
+    def make_unmanaged(self, peer, ours):
+        """Servers made as an operator would, with openstacksdk and no vertice metadata
+        (one `owner: ops` of their own); deleted after the test."""
+        made: list[str] = []
+
+        def launch():
+            server = ours.conn.compute.create_server(
+                name=f"by-hand-{uuid.uuid4().hex[:8]}",
+                image_id=peer.cloud.images[0]["id"],
+                flavor_id=peer.cloud.flavors[0]["id"],
+                networks="auto",
+                metadata={"owner": "ops"},
+            )
+            made.append(str(server.id))
+            return made[-1]
+
+        yield launch
+        for cloud_id in made:
+            with contextlib.suppress(Exception):  # best effort: the test already reported
+                ours.conn.compute.delete_server(cloud_id, ignore_missing=True)
 
     @pytest.fixture
     def suspend_mark(self, peer):

@@ -167,10 +167,10 @@ def test_actions_are_the_recorded_action_bodies_and_the_documented_ones(peer):
     }
 
 
-def post_action(peer, server_id, body):
+def post_action(peer, server_id, body, tail="action"):
     token, _ = peer._issue()
     request = urllib.request.Request(
-        f"{peer.compute_base()}/v2.1/{PROJECT_ID}/servers/{server_id}/action",
+        f"{peer.compute_base()}/v2.1/{PROJECT_ID}/servers/{server_id}/{tail}",
         data=json.dumps(body).encode(), method="POST",
         headers={"X-Auth-Token": token, "Content-Type": "application/json"},
     )  # fmt: skip
@@ -210,3 +210,26 @@ def test_a_stopped_server_is_not_suspended(peer):
         f"Cannot 'suspend' instance {server.id} while it is in vm_state stopped",
     )
     assert server.status == "SHUTOFF"
+
+
+def test_metadata_is_merged_as_the_recorded_request_and_reply_show(make_driver, peer):
+    server = peer.cloud.plant("pet", {"owner": "ops"})
+    tags = dict(default_spec("vti-openstack-tests", "asm-m2-1").tags)
+    make_driver().adopt(server.id, tags)
+    (sent,) = peer.called("servers.metadata")
+    assert set(sent.body) == set(recorded("nova_server-metadata-all-req.json"))
+    assert sent.body["metadata"] == tags
+    status, body = post_action(peer, server.id, {"metadata": {"rack": "b2"}}, "metadata")
+    assert status == 200 and set(body) == set(recorded("nova_server-metadata-all-resp.json"))
+    assert body["metadata"] == {"owner": "ops", **tags, "rack": "b2"}  # all of it, merged
+    assert post_action(peer, server.id, {"meta": {"rack": "b3"}}, "metadata")[0] == 400
+    assert (server.status, server.reboots) == ("ACTIVE", 0)
+
+
+def test_metadata_is_refused_while_a_task_is_in_flight(peer):
+    peer.cloud.halt = 1.0
+    server = peer.cloud.plant("pet", {})
+    assert post_action(peer, server.id, {"os-stop": None})[0] == 202
+    status, body = post_action(peer, server.id, {"metadata": {"rack": "b2"}}, "metadata")
+    assert status == 409 and "task_state powering-off" in body["conflictingRequest"]["message"]
+    assert server.metadata == {}

@@ -247,6 +247,7 @@ DRIVER = DriverInfo(
             Capability.SNAPSHOT,
             Capability.HARD_REBOOT,
             Capability.SUSPEND,
+            Capability.ADOPT,
         }
     ),
     settings=OpenStackSettings,

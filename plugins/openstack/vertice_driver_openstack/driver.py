@@ -1,6 +1,6 @@
 """The `openstack` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images
 (and the day-2 ones: hard reboot and suspend here, resize and snapshots in
-`vertice_driver_openstack.day2`).
+`vertice_driver_openstack.day2`, unmanaged and adopt in `vertice_driver_openstack.adoption`).
 
 One openstacksdk connection per region (see `client`). Every server vertice
 creates is named after its key and carries vertice's tags as Nova metadata
@@ -31,7 +31,7 @@ reports its fault.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,7 +49,7 @@ from vertice_core.driver import (
 )
 from vertice_core.errors import TransientError
 from vertice_core.model.status import InstanceState
-from vertice_driver_openstack import OpenStackSettings, day2, is_uuid
+from vertice_driver_openstack import OpenStackSettings, adoption, day2, is_uuid
 from vertice_driver_openstack.client import (
     call,
     fault_error,
@@ -396,6 +396,14 @@ class OpenStackDriver(Driver):
 
     def delete_snapshot(self, image_id: str) -> None:
         day2.delete_snapshot(self, image_id)
+
+    def unmanaged(self) -> list[Instance]:
+        """The project's live servers without vertice's metadata (one paged listing)."""
+        return adoption.listing(self)
+
+    def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
+        """Merge `tags` into the server's metadata (no reboot; its own metadata stays)."""
+        return adoption.adopt(self, cloud_id, tags)
 
     # -- what the cloud offers --
 

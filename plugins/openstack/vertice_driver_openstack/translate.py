@@ -164,6 +164,18 @@ def instance_of(server: Mapping[str, Any], installation: str) -> Instance | None
     key = tags[TAG_KEY]
     if TAG_ASSEMBLY not in tags and "-" in key:
         tags[TAG_ASSEMBLY] = key.rsplit("-", 1)[0]
+    return _instance(server, key, tags)
+
+
+def unmanaged_of(server: Mapping[str, Any]) -> Instance:
+    """vertice's view of a server of no installation: `key` '', its whole metadata as
+    its tags (an operator's `owner` included)."""
+    metadata = server.get("metadata") or {}
+    return _instance(server, "", {str(k): str(v) for k, v in metadata.items()})
+
+
+def _instance(server: Mapping[str, Any], key: str, tags: dict[str, str]) -> Instance:
+    """The `Instance` of a server, under `key` with `tags`."""
     public, private = addresses_of(server)
     return Instance(
         key=key,

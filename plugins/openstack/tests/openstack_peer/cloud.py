@@ -9,6 +9,7 @@ Servers move as Nova moves them, with time (`boot`, `halt` seconds):
 * `suspend`: ACTIVE (task `suspending`) -> SUSPENDED (vm_state `suspended`, powered
   off: its memory is on disk); `resume`: SUSPENDED (task `resuming`) -> ACTIVE, where
   it was: a resume is no boot and no reboot (`reboots` stays);
+* metadata: merged in place (`POST /servers/{id}/metadata`), no reboot, no state change;
 * delete: task `deleting` -> gone. A deleted server is still listed to a listing with
   `changes-since` (status DELETED, with its fault), as Nova lists it.
 
@@ -348,6 +349,27 @@ class Cloud:
         else:
             server.set("HARD_REBOOT", server.vm_state, server.power_state, "reboot_started_hard")
         self._after(server, self.boot, "reboot")
+
+    def update_metadata(self, server_id: str, items: dict[str, str]) -> dict[str, str]:
+        """`POST /servers/{id}/metadata`: merge `items` into the server's metadata (the
+        rest stays; nothing else changes, the server is not rebooted) and return all of
+        it. Refused as Nova's `update_instance_metadata` refuses: in a vm_state other
+        than active, paused, suspended or stopped, or with a task in flight (409)."""
+        if any(not k or len(k) > 255 or len(v) > 255 for k, v in items.items()):
+            raise NovaError(400, "Invalid input for field/attribute metadata.")
+        with self.lock:
+            server = self.get(server_id)
+            if server.task_state is not None:
+                raise NovaError(
+                    409,
+                    f"Cannot 'update_instance_metadata' instance {server_id} while it is in "
+                    f"task_state {server.task_state}",
+                )
+            if server.vm_state not in ("active", "paused", "suspended", "stopped"):
+                raise self._refuse(server, "update_instance_metadata")
+            server.metadata.update(items)
+            server.updated = time.time()
+            return dict(server.metadata)
 
     def delete(self, server_id: str) -> None:
         """`DELETE /servers/{id}`: allowed in every state; gone after `halt` seconds."""

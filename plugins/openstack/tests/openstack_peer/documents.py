@@ -4,7 +4,8 @@ The samples are the projects' own (`tests/fixtures/`, see SOURCES.md there):
 Keystone's version documents, its project-scoped token with a full catalog and
 the headers of a token reply; Nova's version documents, a server at 2.100 (the
 SDK's highest), a listing with `servers_links`, the create reply, the flavors
-at 2.61, key pairs at 2.10, the action bodies, and the faults page of its API
+at 2.61, key pairs at 2.10, the action bodies, a server's metadata (the
+request and reply of `POST /servers/{id}/metadata`), and the faults page of its API
 guide (the synchronous fault `{"itemNotFound": {"code", "message"}}` and the
 `fault` of a server in ERROR); Glance's version list and image listing.
 
@@ -44,6 +45,8 @@ SAMPLES = {
     "keypair": "nova_v2.10_keypairs-get-resp.json",
     "keypair_imported": "nova_v2.10_keypairs-import-post-resp.json",
     "keypair_import_request": "nova_v2.10_keypairs-import-post-req.json",
+    "metadata_request": "nova_server-metadata-all-req.json",
+    "metadata": "nova_server-metadata-all-resp.json",
     "start": "nova_server-action-start.json",
     "stop": "nova_server-action-stop.json",
     "reboot": "nova_server-action-reboot.json",
@@ -346,6 +349,25 @@ def server_created(
         {"rel": "bookmark", "href": f"{base}/{project_id}/servers/{server_id}"},
     ]
     body["security_groups"] = [{"name": name} for name in security_groups]
+    return doc
+
+
+def metadata_items(recorded: Recorded, body: Any) -> dict[str, str] | None:
+    """The items of a `POST /servers/{id}/metadata` body shaped like the recorded request
+    (`{"metadata": {name: text}}`), or None when it is not."""
+    (root,) = recorded("metadata_request")
+    items = body.get(root) if isinstance(body, dict) and set(body) == {root} else None
+    if not isinstance(items, dict) or not all(isinstance(v, str) for v in items.values()):
+        return None
+    return dict(items)
+
+
+def metadata_reply(recorded: Recorded, metadata: Mapping[str, str]) -> dict[str, Any]:
+    """The 200 reply to `POST /servers/{id}/metadata`: the recorded one holding the
+    server's whole metadata (Nova answers with all of it, not only what was sent)."""
+    doc: dict[str, Any] = recorded("metadata")
+    (root,) = doc
+    doc[root] = dict(metadata)
     return doc
 
 

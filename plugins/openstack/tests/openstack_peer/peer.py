@@ -7,7 +7,8 @@ Paths:
   token in `X-Subject-Token` and a catalog pointing back at the peer);
 * `/<region>/<interface>/compute[/v2.1[/<project>]]/...`: version discovery, servers
   (`detail` listing with `limit`, `marker`, `name`, `changes-since` and `servers_links`
-  next links; show, create, `action`, delete), flavors, key pairs;
+  next links; show, create, `action`, metadata (`POST`: merge), delete), flavors, key
+  pairs;
 * `/<region>/<interface>/image[/v2/images]`: version discovery, images (`name`,
   `visibility`, `limit`, `marker`, `next`), and one image (show, delete:
   `day2`, with Nova's resize, confirmResize and createImage).
@@ -404,6 +405,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             ("POST", r"/servers", "servers.create"),
             ("GET", r"/servers/(?P<id>[^/]+)", "servers.get"),
             ("POST", r"/servers/(?P<id>[^/]+)/action", "servers.action"),
+            ("POST", r"/servers/(?P<id>[^/]+)/metadata", "servers.metadata"),
             ("DELETE", r"/servers/(?P<id>[^/]+)", "servers.delete"),
             ("GET", r"/flavors/detail", "flavors.list"),
             ("GET", r"/os-keypairs/(?P<id>[^/]+)", "keypairs.get"),
@@ -632,6 +634,13 @@ class _Nova:
     def servers_action(self, _query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
         status, reply = self.cloud.action(self.target, body or {}, self.peer.actions) or (202, None)
         return status, reply, self._headers()
+
+    def servers_metadata(self, _query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
+        items = documents.metadata_items(self.peer.recorded, body)
+        if items is None:
+            raise NovaError(400, "Invalid input for field/attribute metadata.")
+        merged = self.cloud.update_metadata(self.target, items)
+        return 200, documents.metadata_reply(self.peer.recorded, merged), self._headers()
 
     def servers_delete(self, _query: Any, _body: Any) -> tuple[int, Any, dict[str, str]]:
         self.cloud.delete(self.target)
