@@ -22,12 +22,13 @@ def rehearsal_resources() -> dict[str, Json]:
     """A plan's preview, its steps, and a dry run's answer."""
     step = record(
         {
-            "verb": enum([v.value for v in Verb], "The driver call."),
+            "verb": enum([*(v.value for v in Verb), "adopt"], "The driver call (`adopt`: a "
+                         "create that adopts the instance that runs already)."),
             "ordinal": integer("The instance it is for; -1 for one no ordinal owns (an older "
                                "incarnation, a duplicate).", minimum=-1),
             "region": string(),
             "target": string("The key an instance would be created with, else the cloud's "
-                             "id of the instance."),
+                             "id of the instance (the one adopted, for `adopt`)."),
             "reason": string("The planner's reason (`Creating`, `Stopping`, `ScalingDown`...)."),
             "why": string("The reason in words."),
         },

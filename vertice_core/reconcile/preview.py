@@ -18,7 +18,7 @@ words (`WHY`).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -29,10 +29,12 @@ from vertice_core.driver import TAG_ASSEMBLY, Instance
 from vertice_core.errors import NotFound
 from vertice_core.model.placement import Placement
 from vertice_core.model.status import InstanceState
+from vertice_core.reconcile.decision import Verb
 from vertice_core.reconcile.outcome import backing_off, desired_of
 from vertice_core.reconcile.placed import Placed, Share, share_of
 from vertice_core.reconcile.plan import UNHEALTHY, Decision, Member, plan_actions
 from vertice_core.reconcile.settings import ReconcilerSettings
+from vertice_core.reconcile.specs import adopted_id
 from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_core.store.repositories.probes import ProbeRepository
 from vertice_core.store.repositories.work import WorkItem, WorkRepository
@@ -60,6 +62,9 @@ WHY = {
     "Stopped": "it is stopped as declared",
     "WaitingForSpecChange": "it failed for good: nothing is tried until the declaration changes",
 }
+#: The reason of a create that adopts an instance already running (`adopt`).
+ADOPTING = "Adopting"
+WHY[ADOPTING] = "it is declared to adopt this instance, which runs already: tagged, not created"
 #: The reason of a delete of an instance no slot owns (an older incarnation, a duplicate).
 UNOWNED = "NotOwned"
 WHY[UNOWNED] = "no ordinal owns this instance (an older incarnation or a duplicate)"
@@ -127,7 +132,11 @@ def preview(
         decisions.append(
             (region, plan_actions(want, by_region.get(region, []), now=now, grace=settings.grace))
         )
-    steps = tuple(step for region, decision in decisions for step in _steps(region, decision))
+    spec_row = work.spec_rows([assembly_id]).get(assembly_id)
+    adopts = (lambda key: adopted_id(spec_row, key)) if spec_row is not None else (lambda _: "")
+    steps = tuple(
+        step for region, decision in decisions for step in _steps(region, decision, adopts)
+    )
     phase, reason = _overall(decisions)
     waiting = ""
     if backing_off(item, now) and item.due_at is not None:
@@ -179,8 +188,9 @@ def _shares(
     ]
 
 
-def _steps(region: str, decision: Decision) -> list[Step]:
-    """The decision's actions, each with the reason of the ordinal it is for."""
+def _steps(region: str, decision: Decision, adopts: Callable[[str], str]) -> list[Step]:
+    """The decision's actions, each with the reason of the ordinal it is for (a create
+    that adopts an instance, `adopts(key)` naming it, is an `adopt` of that instance)."""
     members: dict[int, Member] = {m.slot.ordinal: m for m in decision.members}
     steps = []
     for action in decision.actions:
@@ -192,6 +202,10 @@ def _steps(region: str, decision: Decision) -> list[Step]:
         why = WHY.get(reason, reason)
         if member is not None and member.note:
             why = f"{why}: {member.note}"
+        adopted = adopts(action.target) if action.verb is Verb.CREATE else ""
+        if adopted:
+            steps.append(Step("adopt", action.ordinal, region, adopted, ADOPTING, WHY[ADOPTING]))
+            continue
         steps.append(Step(action.verb.value, action.ordinal, region, action.target, reason, why))
     return steps
 

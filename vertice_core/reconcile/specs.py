@@ -87,11 +87,11 @@ def instance_spec(
         metrics_port=row.spec.get("metrics_port") or plan.metrics_port() or 0,
         program=program,
         image_id=str((row.spec.get("snapshot") or {}).get("image_id") or ""),
-        adopt_id=_adopted(row, key),
+        adopt_id=adopted_id(row, key),
     )
 
 
-def _adopted(row: SpecRow, key: str) -> str:
+def adopted_id(row: SpecRow, key: str) -> str:
     """The cloud id the create of `key` adopts: that of the assembly's `adopt`, for its
     first instance only (ordinal 0, first incarnation). A replacement, or another
     ordinal once scaled, is created as any other: the adoption was carried out once."""

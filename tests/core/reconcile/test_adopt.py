@@ -25,6 +25,10 @@ def test_an_adopted_instance_is_tagged_once_without_a_restart_and_then_managed(
     assert declared.status_code == 201, declared.json
     assert declared.json["adopt"] == {"cloud_id": cloud_id}
     uri = declared.json["uri"]
+    (step,) = admin.get(f"{uri}/plan").json["steps"]  # what the next pass does: adopt it
+    assert (step["verb"], step["ordinal"], step["target"], step["reason"]) == (
+        "adopt", 0, cloud_id, "Adopting"
+    )  # fmt: skip
     reconciler = make_reconciler()
     converge(reconciler, lambda: admin.status(uri)["phase"] == "RUNNING")
     (instance,) = admin.status(uri)["instances"]
