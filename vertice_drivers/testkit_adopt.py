@@ -87,3 +87,21 @@ def _unmanaged_running(contract: ContractHelpers, driver: Driver, cloud_id: str)
         if time.monotonic() > deadline:
             pytest.fail(f"unmanaged() did not list {cloud_id} running: {found}")
         time.sleep(contract.settle_interval)
+
+
+# -- helpers for the drivers' own adoption tests --
+
+
+def adoption_tags(installation: str, key: str) -> dict[str, str]:
+    """What the reconciler gives `adopt` for `key`: the tags `create` puts on an instance
+    of `installation` under that key."""
+    from vertice_drivers.testkit import default_spec  # testkit imports this module
+
+    return dict(default_spec(installation, key).tags)
+
+
+def refusal(verb: Callable[[], object]) -> str:
+    """The reason of the TerminalError `verb()` raises (the test fails when it raises none)."""
+    with pytest.raises(TerminalError) as caught:
+        verb()
+    return caught.value.reason

@@ -3,7 +3,7 @@
 No emulator of Compute Engine exists, so this is one: a `ThreadingHTTPServer`
 on 127.0.0.1 answering the paths google-cloud-compute's REST transport calls
 (`/compute/v1/projects/{p}/zones/{z}/instances[/{name}[/start|stop|reset|
-suspend|resume]]`, `.../operations/{op}[/wait]`, `.../machineTypes`,
+suspend|resume|setLabels]]`, `.../operations/{op}[/wait]`, `.../machineTypes`,
 `/global/images[/{name}|/family/{f}]`). Its documents are the recorded
 replies in `tests/fixtures/` used as templates (see `TEMPLATES`):
 int64 fields as decimal strings, errors as `{"error": {"code", "message",
@@ -11,9 +11,9 @@ int64 fields as decimal strings, errors as `{"error": {"code", "message",
 STOPPING -> TERMINATED, SUSPENDING -> SUSPENDED, STOPPING -> gone with time
 (`boot`, `halt`); their operations PENDING -> RUNNING -> DONE alongside. A
 name in use is a 409, a repeated `requestId` gives the first operation back,
-`list` honours a label filter and `pageToken` paging. When keys are registered
-(`accept`), every call needs a bearer JWT signed by one of them (what a
-service-account key sends).
+`list` honours a label filter and `pageToken` paging, `setLabels` a label
+fingerprint. When keys are registered (`accept`), every call needs a bearer
+JWT signed by one of them (what a service-account key sends).
 
 Tests inject faults per action (`fail`): an error reply (written, or a recorded
 file), a slow reply, or an insert whose operation fails later; `stop()` takes
@@ -22,7 +22,9 @@ the server down and `start()` brings it back on the same port.
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import http.server
 import json
 import re
@@ -53,6 +55,8 @@ TEMPLATES = {
 }
 _TERM = re.compile(r'\s*(?:AND\s+)?\(?\s*labels\.([a-z][-a-z0-9_]*)\s*=\s*"?([-a-z0-9_]*)"?\s*\)?')
 _NAME = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
+_LABEL_KEY = re.compile(r"[a-z][-a-z0-9_]{0,62}")
+_LABEL_VALUE = re.compile(r"[-a-z0-9_]{0,63}")
 #: The HTTP status a failed operation reports for an error code (else the recorded 400).
 _OPERATION_STATUS = {
     "QUOTA_EXCEEDED": (403, "FORBIDDEN"),
@@ -77,6 +81,13 @@ def error_body(code: int, reason: str, message: str) -> dict[str, Any]:
 
 def _int64() -> str:
     return str(secrets.randbelow(9 * 10**18) + 10**18)
+
+
+def label_fingerprint(labels: dict[str, str]) -> str:
+    """The `labelFingerprint` of a label set: a digest of it, as GCE's is (base64), so it
+    changes whenever the labels do."""
+    text = json.dumps(labels, sort_keys=True).encode()
+    return base64.b64encode(hashlib.sha256(text).digest()[:8]).decode()
 
 
 def _stamp(at: float) -> str:
@@ -210,6 +221,13 @@ class ComputePeer:
             self.instances[(project, zone, name)]["status"] = status
             self._plans.pop((project, zone, name), None)
 
+    def relabel(self, project: str, zone: str, name: str, labels: dict[str, str]) -> None:
+        """Replace an instance's labels behind vertice's back (a new fingerprint with them)."""
+        with self.lock:
+            self._settle()
+            found = self.instances[(project, zone, name)]
+            found.update(labels=dict(labels), labelFingerprint=label_fingerprint(labels))
+
     # -- the model --
 
     def _settle(self) -> None:
@@ -294,6 +312,7 @@ class ComputePeer:
             description=body.get("description", ""),
             creationTimestamp=_stamp(time.time()),
             labels=dict(body.get("labels", {})),
+            labelFingerprint=label_fingerprint(dict(body.get("labels", {}))),
             zone=zone_url,
             selfLink=f"{zone_url}/instances/{name}",
             status="PROVISIONING",
@@ -374,6 +393,32 @@ class ComputePeer:
         if steps:
             self._schedule(ident, steps)
         return self._operation(verb, ident, self.halt if steps else 0.0)
+
+    def set_labels(self, ident: tuple[str, str, str], body: dict[str, Any]) -> dict[str, Any]:
+        """instances.setLabels, as the Compute API reference documents it (no recorded reply:
+        its operation is the recorded one's shape): the body's `labels` replace the whole
+        label set when its `labelFingerprint` is the instance's current one, else 412
+        conditionNotMet; the fingerprint changes with the labels, the status does not."""
+        found = self.instances.get(ident)
+        if found is None:
+            raise Refused(404, "notFound", f"The resource '{ident[2]}' was not found")
+        if body.get("labelFingerprint") != found["labelFingerprint"]:
+            raise Refused(
+                412, "conditionNotMet", "Labels fingerprint either invalid or resource labels "
+                "have changed",
+            )  # fmt: skip
+        labels = {str(k): str(v) for k, v in (body.get("labels") or {}).items()}
+        for key, value in labels.items():
+            if not (_LABEL_KEY.fullmatch(key) and _LABEL_VALUE.fullmatch(value)):
+                raise Refused(400, "invalid", f"Invalid value for label '{key}': '{value}'.")
+        found.update(labels=labels, labelFingerprint=label_fingerprint(labels))
+        return self._operation("setLabels", ident, 0.0)
+
+    def _instance_verb(self, verb: str, ident: tuple[str, str, str], body: bytes) -> dict[str, Any]:
+        """setLabels (which has a body), or one of the verbs `act` carries out."""
+        if verb == "setLabels":
+            return self.set_labels(ident, json.loads(body or b"{}"))
+        return self.act(verb, ident)
 
     def listing(self, project: str, zone: str, query: dict[str, str]) -> dict[str, Any]:
         """instances.list: a label filter, `maxResults` and `pageToken` paging."""
@@ -494,7 +539,7 @@ class ComputePeer:
                 raise Refused(404, "notFound", f"The resource '{name}' was not found")
             return copy.deepcopy(self.instances[ident])
         if action.startswith("instances."):
-            return self.act(action.removeprefix("instances."), ident)
+            return self._instance_verb(action.removeprefix("instances."), ident, body)
         if action.startswith("zoneOperations."):
             if name not in self.operations:
                 raise Refused(404, "notFound", f"The resource '{name}' was not found")

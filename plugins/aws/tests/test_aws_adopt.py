@@ -4,12 +4,10 @@ calls are counted or EC2 answers as moto cannot)."""
 
 from __future__ import annotations
 
-import pytest
-
 from vertice_core.driver import TAG_INSTALLATION, TAG_KEY
-from vertice_core.errors import TerminalError
 from vertice_core.model.status import InstanceState
 from vertice_drivers.testkit import default_spec, unique_key
+from vertice_drivers.testkit_adopt import refusal
 
 
 def by_hand(ec2, ami, count=1, **tags):
@@ -33,12 +31,6 @@ def adoption_tags(driver, key=None):
 def tags_on(ec2, cloud_id):
     (reservation,) = ec2.describe_instances(InstanceIds=[cloud_id])["Reservations"]
     return {t["Key"]: t["Value"] for t in reservation["Instances"][0].get("Tags", [])}
-
-
-def refusal(verb):
-    with pytest.raises(TerminalError) as caught:
-        verb()
-    return caught.value.reason
 
 
 def test_unmanaged_lists_live_instances_of_no_installation_in_pages(

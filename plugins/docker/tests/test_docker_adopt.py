@@ -24,14 +24,10 @@ from vertice_core.driver import (
 from vertice_core.errors import TerminalError
 from vertice_driver_docker.translate import container_name
 from vertice_drivers.testkit import default_spec
+from vertice_drivers.testkit_adopt import adoption_tags
 
 #: An assembly id of the form `new_id("asm")` makes, and keys of both forms.
 ASSEMBLY = "asm-3f9a1c2b7d4e8a10"
-
-
-def tags_for(driver, key: str) -> dict[str, str]:
-    """What the reconciler gives `adopt`: the tags `create` would put on the key's instance."""
-    return dict(default_spec(driver.region.installation_id, key).tags)
 
 
 def observed(driver, cloud_id: str, state: InstanceState, timeout: float = 20.0):
@@ -57,7 +53,7 @@ def test_an_adopted_container_runs_on_with_its_labels_under_its_key(
     booted = started_at(engine_client, container.id)
     key = f"{ASSEMBLY}-r1i2"
 
-    adopted = driver.adopt(container.id, tags_for(driver, key))
+    adopted = driver.adopt(container.id, adoption_tags(driver.region.installation_id, key))
     assert (adopted.cloud_id, adopted.key, adopted.assembly_id) == (container.id, key, ASSEMBLY)
     container.reload()
     assert container.name == container_name(driver.region.installation_id, key)
@@ -72,7 +68,10 @@ def test_an_adopted_container_runs_on_with_its_labels_under_its_key(
     assert listed.tags["owner"] == "ops"
     assert TAG_PROJECT not in listed.tags  # a name cannot carry it
     assert all(i.cloud_id != container.id for i in driver.unmanaged())
-    assert driver.adopt(container.id, tags_for(driver, key)).cloud_id == container.id  # again
+    assert (
+        driver.adopt(container.id, adoption_tags(driver.region.installation_id, key)).cloud_id
+        == container.id
+    )  # again
 
 
 def test_the_driver_stops_starts_and_deletes_an_adopted_container(
@@ -80,7 +79,7 @@ def test_the_driver_stops_starts_and_deletes_an_adopted_container(
 ):
     driver = make_driver()
     container = hand_made()
-    driver.adopt(container.id, tags_for(driver, f"{ASSEMBLY}-1"))
+    driver.adopt(container.id, adoption_tags(driver.region.installation_id, f"{ASSEMBLY}-1"))
 
     driver.stop(container.id)
     observed(driver, container.id, InstanceState.STOPPED)
@@ -97,7 +96,7 @@ def test_create_of_an_adopted_key_returns_the_adopted_container(
     driver = make_driver()
     container = hand_made()
     key = f"{ASSEMBLY}-3"
-    driver.adopt(container.id, tags_for(driver, key))
+    driver.adopt(container.id, adoption_tags(driver.region.installation_id, key))
     spec = default_spec(driver.region.installation_id, key, image=busybox_image,
                         size=SizeSpec("small", 1, 256, 0))  # fmt: skip
     assert driver.create(spec).cloud_id == container.id  # the engine's 409 on its name
@@ -121,10 +120,12 @@ def test_containers_of_another_installation_are_neither_unmanaged_nor_adopted(
         assert container.id not in observed_ids
     for container in (theirs, adopted_by_them):
         with pytest.raises(TerminalError) as refused:
-            driver.adopt(container.id, tags_for(driver, f"{ASSEMBLY}-2"))
+            driver.adopt(
+                container.id, adoption_tags(driver.region.installation_id, f"{ASSEMBLY}-2")
+            )
         assert refused.value.reason == "ManagedElsewhere"
     with pytest.raises(TerminalError) as refused:  # it holds the name already, for another
-        driver.adopt(squatter.id, tags_for(driver, f"{ASSEMBLY}-9"))
+        driver.adopt(squatter.id, adoption_tags(driver.region.installation_id, f"{ASSEMBLY}-9"))
     assert refused.value.reason == "ManagedElsewhere"
 
 
@@ -132,7 +133,7 @@ def test_an_installation_whose_id_extends_ours_is_not_observed(make_driver, hand
     driver = make_driver()
     longer = make_driver(installation=driver.region.installation_id + "0")
     container = hand_made()
-    longer.adopt(container.id, tags_for(longer, f"{ASSEMBLY}-1"))
+    longer.adopt(container.id, adoption_tags(longer.region.installation_id, f"{ASSEMBLY}-1"))
     assert [i.cloud_id for i in longer.observe()] == [container.id]
     assert all(i.cloud_id != container.id for i in driver.observe())
 
@@ -141,9 +142,9 @@ def test_a_name_another_container_holds_is_not_taken(make_driver, hand_made):
     driver = make_driver()
     key = f"{ASSEMBLY}-1"
     first, second = hand_made(), hand_made()
-    driver.adopt(first.id, tags_for(driver, key))
+    driver.adopt(first.id, adoption_tags(driver.region.installation_id, key))
     with pytest.raises(TerminalError) as refused:
-        driver.adopt(second.id, tags_for(driver, key))
+        driver.adopt(second.id, adoption_tags(driver.region.installation_id, key))
     assert refused.value.reason == "NameTaken"
     assert any(i.cloud_id == second.id for i in driver.unmanaged())
 
@@ -151,14 +152,17 @@ def test_a_name_another_container_holds_is_not_taken(make_driver, hand_made):
 def test_adopting_a_missing_container_is_not_found(make_driver):
     driver = make_driver()
     with pytest.raises(TerminalError) as missing:
-        driver.adopt("0" * 64, tags_for(driver, f"{ASSEMBLY}-1"))
+        driver.adopt("0" * 64, adoption_tags(driver.region.installation_id, f"{ASSEMBLY}-1"))
     assert missing.value.reason == "NotFound"
 
 
 def test_adopt_is_for_the_driver_s_own_installation_only(make_driver, hand_made):
     driver = make_driver()
     container = hand_made()
-    foreign = {**tags_for(driver, f"{ASSEMBLY}-1"), TAG_INSTALLATION: "vti-someone-else"}
+    foreign = {
+        **adoption_tags(driver.region.installation_id, f"{ASSEMBLY}-1"),
+        TAG_INSTALLATION: "vti-someone-else",
+    }
     with pytest.raises(TerminalError, match="asked of the driver"):
         driver.adopt(container.id, foreign)
     with pytest.raises(TerminalError, match="cannot be carried"):

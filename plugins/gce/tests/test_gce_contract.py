@@ -7,6 +7,9 @@ in `plugins/gce/gce_compute_peer.py`).
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+
 import pytest
 
 from vertice_drivers.testkit import DriverContract
@@ -51,6 +54,23 @@ class TestGceContract(DriverContract):
     @pytest.fixture
     def launch_data(self, driver):
         return lambda instance: driver.launch_data(instance.cloud_id)
+
+    @pytest.fixture
+    def make_unmanaged(self, compute_server, ours):
+        """Instances made behind vertice's back, RUNNING at once, with no vertice labels (one
+        `owner: ops` of their own); their cloud id is their name, as `observe` reports it.
+        Deleted after the test."""
+        made: list[str] = []
+
+        def make():
+            made.append(f"by-hand-{uuid.uuid4().hex[:8]}")
+            compute_server.plant(ours.project, ours.zone, made[-1], {"owner": "ops"})
+            return made[-1]
+
+        yield make
+        for name in made:
+            with contextlib.suppress(Exception):  # best effort: the test already reported
+                ours.delete(name)
 
     @pytest.fixture
     def suspend_mark(self, driver, compute_server):

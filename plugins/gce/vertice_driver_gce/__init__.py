@@ -137,6 +137,7 @@ DRIVER = DriverInfo(
             Capability.ROOT_PASSWORD,
             Capability.IDEMPOTENCY_TOKEN,
             Capability.SUSPEND,
+            Capability.ADOPT,
         }
     ),
     settings=GceSettings,

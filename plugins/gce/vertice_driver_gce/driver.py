@@ -1,4 +1,5 @@
-"""The `gce` driver's verbs: observe, create, delete, start, stop, reboot, suspend, flavors, images.
+"""The `gce` driver's verbs: observe, create, delete, start, stop, reboot, suspend, flavors,
+images, unmanaged, adopt.
 
 One set of REST clients per region (zone). Every instance vertice creates is
 named from its key and carries the installation's id, the assembly's id, the
@@ -21,11 +22,13 @@ operation says decides the outcome:
 
 A name that is already taken (409 alreadyExists, when the request id was
 forgotten) is adopted when the instance has this installation's key label.
+An instance made by hand is adopted by labelling it (`instances.setLabels`
+on its label fingerprint, no restart; `vertice_driver_gce.adoption`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from google.cloud import compute_v1
@@ -42,7 +45,7 @@ from vertice_core.driver import (
 )
 from vertice_core.errors import TerminalError, TransientError, UnavailableError
 from vertice_core.model.status import InstanceState
-from vertice_driver_gce import GceSettings
+from vertice_driver_gce import GceSettings, adoption
 from vertice_driver_gce.client import (
     AlreadyExists,
     call,
@@ -257,6 +260,21 @@ class GceDriver(Driver):
     def reboot(self, cloud_id: str) -> None:
         """Reset the instance in place (same name, same disks, same addresses)."""
         self._act("instances.reset", self.instances.reset_unary, cloud_id)
+
+    def _zone(self) -> adoption.Zone:
+        return adoption.Zone(self.instances, self.project, self.zone, self.timeout)
+
+    @bounded
+    def unmanaged(self) -> list[Instance]:
+        """The zone's instances of no installation, in one paged `instances.list` of all of
+        them (a filter cannot ask for a missing label)."""
+        return adoption.listing(self._zone(), self.settings.page_size)
+
+    @bounded
+    def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
+        """Label the unmanaged instance `cloud_id` with `tags` (`instances.setLabels` on its
+        label fingerprint: it keeps running, and keeps its own labels)."""
+        return adoption.adopt(self._zone(), self.region.installation_id, cloud_id, tags)
 
     @bounded
     def flavors(self) -> list[CloudFlavor]:

@@ -6,6 +6,9 @@ The peer answers as oned does (see `one_peer.py`); its VM documents follow
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+
 import pytest
 from one_cloud import SUSPENDED
 
@@ -56,6 +59,23 @@ class TestOpenNebulaContract(DriverContract):
     def boot_mark(self, cloud):
         """How many reboots oned carried out on the VM (soft or hard)."""
         return lambda instance: cloud.vms[int(instance.cloud_id)].reboots
+
+    @pytest.fixture
+    def make_unmanaged(self, oneadmin):
+        """VMs allocated as an operator would (`onevm create`), with no vertice attributes
+        and one of their own, `OWNER=ops`; terminated after the test."""
+        made: list[int] = []
+
+        def allocate():
+            template = {"NAME": f"by-hand-{uuid.uuid4().hex[:8]}", "CPU": "1", "MEMORY": "512"}
+            template |= {"NIC": {"NETWORK_ID": "0"}, "OWNER": "ops"}
+            made.append(oneadmin.vm.allocate({"TEMPLATE": template}, False))
+            return str(made[-1])
+
+        yield allocate
+        for vm_id in made:
+            with contextlib.suppress(Exception):  # best effort: the test already reported
+                oneadmin.vm.action("terminate-hard", vm_id)
 
     @pytest.fixture
     def suspend_mark(self, cloud):

@@ -98,6 +98,7 @@ DRIVER = DriverInfo(
             Capability.HARD_REBOOT,
             Capability.HARD_STOP,
             Capability.SUSPEND,
+            Capability.ADOPT,
         }
     ),
     settings=OpenNebulaSettings,

@@ -1,4 +1,6 @@
-"""The `opennebula` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images.
+"""The `opennebula` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images
+(and the day-2 ones: hard reboot, hard stop and suspend here, unmanaged and adopt in
+`vertice_driver_opennebula.adoption`).
 
 One pyone server per region. Every VM vertice launches carries the
 installation's id, the assembly's id and the instance's key as USER_TEMPLATE
@@ -20,7 +22,7 @@ VM whose host is lost.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +38,7 @@ from vertice_core.driver import (
     RegionConfig,
 )
 from vertice_core.errors import TerminalError, TransientError
-from vertice_driver_opennebula import OpenNebulaSettings
+from vertice_driver_opennebula import OpenNebulaSettings, adoption
 from vertice_driver_opennebula.client import NoSuchObject, SearchUnsupported, call, make_server
 from vertice_driver_opennebula.states import (
     DONE,
@@ -249,6 +251,16 @@ class OpenNebulaDriver(Driver):
         to `resume` it without a boot); one that runs nothing is left alone, one still
         waiting for a host is held."""
         self._verb(cloud_id, "suspend", suspend_action)
+
+    def unmanaged(self) -> list[Instance]:
+        """The live VMs the user sees that carry no installation's attributes (one
+        unfiltered paged listing of the pool)."""
+        return adoption.listing(self)
+
+    def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
+        """Merge `tags` into the VM's USER_TEMPLATE (`one.vm.update`, type 1: no reboot,
+        no state change; its own attributes stay)."""
+        return adoption.adopt(self, cloud_id, tags)
 
     def templates(self) -> list[Any]:
         """The VM templates the user may see (one `one.templatepool.info`)."""

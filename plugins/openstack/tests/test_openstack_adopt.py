@@ -3,33 +3,19 @@
 
 from __future__ import annotations
 
-import pytest
-
 from vertice_core.driver import TAG_INSTALLATION, TAG_KEY
-from vertice_core.errors import TerminalError
 from vertice_core.model.status import InstanceState
-from vertice_drivers.testkit import default_spec
+from vertice_drivers.testkit_adopt import adoption_tags, refusal
 
 INSTALLATION = "vti-openstack-tests"
 OTHER = "vti-someone-else"
 
 
-def tags_for(installation, key):
-    """What `create` puts on a server of `installation` under `key`."""
-    return dict(default_spec(installation, key).tags)
-
-
-def refusal(verb):
-    with pytest.raises(TerminalError) as caught:
-        verb()
-    return caught.value.reason
-
-
 def test_unmanaged_lists_live_servers_of_no_installation_in_pages(make_driver, cloud, peer):
     driver = make_driver(page_size=2)
     by_hand = [cloud.plant(f"pet-{n}", {"owner": "ops"}) for n in range(5)]
-    cloud.plant("asm-m1-1", tags_for(INSTALLATION, "asm-m1-1"))
-    cloud.plant("asm-t1-1", tags_for(OTHER, "asm-t1-1"))
+    cloud.plant("asm-m1-1", adoption_tags(INSTALLATION, "asm-m1-1"))
+    cloud.plant("asm-t1-1", adoption_tags(OTHER, "asm-t1-1"))
     gone = cloud.plant("pet-gone", {"owner": "ops"})
     cloud.delete(gone.id)
     cloud.when(lambda: cloud.servers[gone.id].gone)
@@ -50,7 +36,7 @@ def test_unmanaged_lists_live_servers_of_no_installation_in_pages(make_driver, c
 def test_adopt_keeps_the_servers_own_metadata_and_does_not_reboot_it(make_driver, cloud):
     driver = make_driver()
     server = cloud.plant("pet", {"owner": "ops"})
-    tags = tags_for(INSTALLATION, "asm-a1-1")
+    tags = adoption_tags(INSTALLATION, "asm-a1-1")
 
     adopted = driver.adopt(server.id, tags)
 
@@ -66,7 +52,7 @@ def test_adopt_keeps_the_servers_own_metadata_and_does_not_reboot_it(make_driver
 def test_adopting_again_writes_nothing(make_driver, cloud, peer):
     driver = make_driver()
     server = cloud.plant("pet", {"owner": "ops"})
-    tags = tags_for(INSTALLATION, "asm-a2-1")
+    tags = adoption_tags(INSTALLATION, "asm-a2-1")
     driver.adopt(server.id, tags)
     assert driver.adopt(server.id, tags).key == "asm-a2-1"
     assert peer.count("servers.metadata") == 1
@@ -74,7 +60,7 @@ def test_adopting_again_writes_nothing(make_driver, cloud, peer):
 
 def test_a_missing_or_deleted_server_is_not_found(make_driver, cloud):
     driver = make_driver()
-    tags = tags_for(INSTALLATION, "asm-a3-1")
+    tags = adoption_tags(INSTALLATION, "asm-a3-1")
     assert refusal(lambda: driver.adopt("3d0ea4b5-0000-4000-8000-000000000000", tags)) == (
         "NotFound"
     )
@@ -87,11 +73,11 @@ def test_a_missing_or_deleted_server_is_not_found(make_driver, cloud):
 
 def test_a_server_managed_elsewhere_is_neither_listed_nor_adopted(make_driver, cloud):
     driver = make_driver()
-    theirs = cloud.plant("asm-t2-1", tags_for(OTHER, "asm-t2-1"))
-    mine = cloud.plant("asm-a4-1", tags_for(INSTALLATION, "asm-a4-1"))
+    theirs = cloud.plant("asm-t2-1", adoption_tags(OTHER, "asm-t2-1"))
+    mine = cloud.plant("asm-a4-1", adoption_tags(INSTALLATION, "asm-a4-1"))
 
     assert driver.unmanaged() == []
-    tags = tags_for(INSTALLATION, "asm-a5-1")
+    tags = adoption_tags(INSTALLATION, "asm-a5-1")
     assert refusal(lambda: driver.adopt(theirs.id, tags)) == "ManagedElsewhere"
     assert refusal(lambda: driver.adopt(mine.id, tags)) == "ManagedElsewhere"  # another key
     assert cloud.servers[theirs.id].metadata[TAG_INSTALLATION] == OTHER
@@ -102,6 +88,8 @@ def test_tags_of_another_installation_or_without_a_key_are_refused(make_driver, 
     driver = make_driver()
     server = cloud.plant("pet", {"owner": "ops"})
     keyless = {TAG_INSTALLATION: INSTALLATION}
-    assert refusal(lambda: driver.adopt(server.id, tags_for(OTHER, "asm-a6-1"))) == "InvalidTags"
+    assert (
+        refusal(lambda: driver.adopt(server.id, adoption_tags(OTHER, "asm-a6-1"))) == "InvalidTags"
+    )
     assert refusal(lambda: driver.adopt(server.id, keyless)) == "InvalidTags"
     assert cloud.servers[server.id].metadata == {"owner": "ops"}
