@@ -123,7 +123,6 @@ class BindingController:
             # Read each pass: an administrator may have replaced a plan since the last one.
             plans = {name: self._plan(session, name)
                      for name in {p.plan_name for p in providers.values()}}  # fmt: skip
-            made = bindings.with_instances(rows)  # only for the log: see the docstring
         changed = 0
         for consumer in rows.values():
             if consumer.desired_state == "deleted":
@@ -131,7 +130,11 @@ class BindingController:
             values = self._values(consumer, providers, plans, hosts, routes)
             digest = self.box.digest(repr(sorted(values.items())))
             if digest != (consumer.spec or {}).get("bound_digest"):
-                changed += self._write(consumer.id, values, digest, consumer.id in made)
+                changed += self._write(
+                    consumer.id,
+                    values,
+                    digest,
+                )
         return BindingResult(target, consumers=len(rows), changed=changed)
 
     def _values(
@@ -159,7 +162,7 @@ class BindingController:
         opened = {k: self.box.open(v) for k, v in (spec.get("sealed_inputs") or {}).items()}
         return {**(spec.get("inputs") or {}), **opened}
 
-    def _write(self, consumer_id: str, values: dict[str, str], digest: str, made: bool) -> int:
+    def _write(self, consumer_id: str, values: dict[str, str], digest: str) -> int:
         """Seal the values into the consumer's spec and raise its `replace_count`."""
         with self.store.write() as session:
             row = session.get(AssemblyRow, consumer_id)
@@ -170,8 +173,7 @@ class BindingController:
             changes: dict[str, Any] = {"spec": spec, "replace_count": row.replace_count + 1}
             if not AssemblyRepository(session).change_spec(row.id, row.generation, **changes):
                 return 0  # changed meanwhile: the next pass looks again
-        log.info("assembly %s: bound values changed%s", consumer_id,
-                 "; replacing its instances" if made else "")  # fmt: skip
+        log.info("assembly %s: bound values changed; its instances are replaced", consumer_id)
         return 1
 
     def _plan(self, session: Any, name: str) -> Plan | None:

@@ -50,11 +50,6 @@ class BindingRepository:
         rows = self.session.scalars(select(AssemblyRow).where(AssemblyRow.id.in_(wanted)))
         return {row.id: row for row in rows}
 
-    def with_instances(self, ids: Iterable[str]) -> set[str]:
-        """Which of these assemblies have instance rows (instances made, or being made)."""
-        query = select(InstanceRow.assembly_id).where(InstanceRow.assembly_id.in_(sorted(ids)))
-        return set(self.session.scalars(query))
-
     def hosts(self, ids: Iterable[str]) -> dict[str, str]:
         """Each assembly's first running instance's private address."""
         found: dict[str, str] = {}
