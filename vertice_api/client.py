@@ -109,6 +109,10 @@ class Client:
             self.request("PATCH", path, body=operations, media_type=JSON_PATCH, headers=headers)
         )
 
+    def change(self, path: str, body: Mapping[str, Any]) -> Any:
+        """PATCH a JSON change document (what should change, as a disk takes it)."""
+        return document_of(self.request("PATCH", path, body=dict(body)))
+
     def delete(self, path: str, **params: Any) -> Any:
         """DELETE a resource (with query `params`); its last representation, or what the
         API answers instead, if it sends one."""

@@ -18,6 +18,7 @@ from vertice_core.registry import DriverRegistry
 from vertice_core.service import AssemblyService, ServiceContext
 from vertice_core.service.builds import BuildService
 from vertice_core.service.catalog import CatalogCache
+from vertice_core.service.disks import DiskService
 from vertice_core.service.routes import RouteService
 from vertice_core.service.scalers import QueryCheck, ScalerService
 from vertice_core.service.snapshots import SnapshotService
@@ -51,6 +52,8 @@ class AppContext:
     scalers: ScalerService = attrs.field(init=False)
     #: The snapshots' operations (the capabilities read from the drivers' metadata).
     snapshots: SnapshotService = attrs.field(init=False)
+    #: The disks' operations (as the snapshots').
+    disks: DiskService = attrs.field(init=False)
     #: The builds' operations.
     builds: BuildService = attrs.field(init=False, factory=BuildService)
     #: The push webhooks' operations.
@@ -73,6 +76,7 @@ class AppContext:
         object.__setattr__(self, "scalers", ScalerService(service, _query_check(self.config)))
         object.__setattr__(self, "webhooks", WebhookService(self.box))
         object.__setattr__(self, "snapshots", SnapshotService(service))
+        object.__setattr__(self, "disks", DiskService(service))
 
     #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
     token_cache_seconds: float = 5.0

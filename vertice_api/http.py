@@ -337,6 +337,15 @@ def respond(
     resp.media = select_attributes(req, document, sometimes)
 
 
+def accepted(resp: falcon.Response, document: Mapping[str, Any], *, located: bool = True) -> None:
+    """202 with `document` (and its URI in `Location`, when `located`): a request a
+    controller carries out (a snapshot, a disk)."""
+    resp.status = falcon.HTTP_202
+    if located:
+        resp.location = document["uri"]
+    resp.media = document
+
+
 def assembly_etag(stored: StoredAssembly) -> str:
     """An assembly's ETag: its spec version (generation), then its status version.
 

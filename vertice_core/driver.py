@@ -27,10 +27,11 @@ The contract, checked by `vertice_drivers.testkit`:
 * Day-2 operations are optional verbs, each gated by a `Capability` the driver
   claims: `resize` (`RESIZE`), `snapshot`, `snapshots`, `delete_snapshot`
   with `InstanceSpec.image_id` (`SNAPSHOT`), `hard_reboot` (`HARD_REBOOT`),
-  `hard_stop` (`HARD_STOP`) and `suspend` (`SUSPEND`: `start` resumes a suspended
-  instance). A driver that does not claim one
-  inherits the verbs below, which raise `TerminalError` naming the capability and
-  the cloud type; the testkit checks both the claims and that refusal.
+  `hard_stop` (`HARD_STOP`), `suspend` (`SUSPEND`: `start` resumes a suspended
+  instance), `unmanaged` and `adopt` (`ADOPT`), and the disk verbs of
+  `vertice_core.driver_disks` (`DISKS`). A driver that does not claim one inherits
+  verbs that raise `TerminalError` naming the capability and the cloud type; the
+  testkit checks both the claims and that refusal.
 * Errors are `vertice_core.errors.DriverError` subclasses, never SDK types.
 
 A driver is published as an entry point in group `vertice.drivers` whose name
@@ -52,20 +53,25 @@ from typing import Any, ClassVar
 
 import attrs
 
+from vertice_core.capability import Capability
+from vertice_core.driver_disks import TAG_DISK, CloudDisk, DiskState, DiskVerbs
 from vertice_core.errors import TerminalError
 from vertice_core.model.status import InstanceState
 from vertice_core.program import Program
 
 __all__ = [
     "TAG_ASSEMBLY",
+    "TAG_DISK",
     "TAG_INSTALLATION",
     "TAG_KEY",
     "TAG_PROJECT",
     "TAG_REVISION",
     "TAG_SNAPSHOT",
     "Capability",
+    "CloudDisk",
     "CloudFlavor",
     "CloudImage",
+    "DiskState",
     "Driver",
     "DriverInfo",
     "ImageState",
@@ -88,48 +94,6 @@ TAG_PROJECT = "vertice-project"
 TAG_REVISION = "vertice-revision"
 #: Of an image `Driver.snapshot` made: the snapshot's name (with `TAG_INSTALLATION`).
 TAG_SNAPSHOT = "vertice-snapshot"
-
-
-class Capability(enum.StrEnum):
-    """What a driver can do beyond the mandatory verbs; the testkit checks each claim."""
-
-    #: `stop` and `start` keep the instance (and its disk); without it they raise TerminalError.
-    START_STOP = "start_stop"
-    #: `reboot` restarts the instance in place.
-    REBOOT = "reboot"
-    #: Observed instances carry a public IPv4 address.
-    PUBLIC_IPV4 = "public_ipv4"
-    #: Observed instances carry a private IPv4 address.
-    PRIVATE_IPV4 = "private_ipv4"
-    #: Ports of the spec are published and reported as `Instance.access`.
-    PUBLISH_PORTS = "publish_ports"
-    #: An SSH public key in the spec reaches the instance.
-    SSH_KEY = "ssh_key"
-    #: A root password in the spec reaches the instance.
-    ROOT_PASSWORD = "root_password"  # noqa: S105 -- a name, not a secret
-    #: The cloud itself deduplicates creates by a token (not only the driver's lookup).
-    IDEMPOTENCY_TOKEN = "idempotency_token"  # noqa: S105 -- a name, not a secret
-    #: `resize` moves an instance to another flavor in place, keeping its disk and
-    #: identity; without it `resize` raises TerminalError.
-    RESIZE = "resize"
-    #: `snapshot` makes an image of an instance's disk that `create` launches from
-    #: (`InstanceSpec.image_id`); `snapshots` lists them, `delete_snapshot` deletes one.
-    #: Without it the three raise TerminalError.
-    SNAPSHOT = "snapshot"
-    #: `hard_reboot` power-cycles an instance without asking its system to shut down
-    #: (what a hung guest needs); without it `hard_reboot` raises TerminalError.
-    HARD_REBOOT = "hard_reboot"
-    #: `hard_stop` powers an instance off (or kills it) without asking its system to
-    #: shut down; without it `hard_stop` raises TerminalError.
-    HARD_STOP = "hard_stop"
-    #: `suspend` saves a running instance's memory and stops it; `start` resumes it where
-    #: it was, without booting it again. Observed, a suspended instance is `STOPPED`.
-    #: Without it `suspend` raises TerminalError.
-    SUSPEND = "suspend"
-    #: `unmanaged` lists the region's instances no vertice installation manages, and
-    #: `adopt` puts this installation's tags on one without restarting it (`vertice
-    #: adopt`). Without it both raise TerminalError.
-    ADOPT = "adopt"
 
 
 class ImageState(enum.StrEnum):
@@ -283,7 +247,7 @@ class RegionConfig:
     home: Path = Path("var")
 
 
-class Driver(abc.ABC):
+class Driver(DiskVerbs, abc.ABC):
     """The interface every driver implements. One instance serves one region.
 
     Methods may be called from several threads at once; a driver whose SDK
@@ -422,7 +386,7 @@ class Driver(abc.ABC):
             reason="CapabilityNotSupported",
         )
 
-    def close(self) -> None:  # noqa: B027 -- an optional hook, empty by default
+    def close(self) -> None:
         """Release the SDK client's resources."""
 
 

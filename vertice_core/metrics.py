@@ -75,6 +75,10 @@ class Metrics:
             "vertice_snapshot_passes", "Snapshot controller passes over a region",
             ["region", "outcome"], registry=r,
         )  # fmt: skip
+        self.disk_passes = Counter(
+            "vertice_disk_passes", "Disk controller passes over a region",
+            ["region", "outcome"], registry=r,
+        )  # fmt: skip
         self.builds = Counter(
             "vertice_builds", "Builds finished", ["builder", "state"], registry=r,
         )  # fmt: skip

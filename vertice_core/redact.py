@@ -77,12 +77,12 @@ def public_message(text: str, *, endpoints: Iterable[str] = ()) -> str:
     return f"{text}..." if cut else text
 
 
-def public_error(error: E, *, endpoints: Iterable[str] = ()) -> E:
+def public_error(error: E, *, endpoints: Iterable[str] = (), prefix: str = "") -> E:
     """A copy of `error` (its class, `reason`, `retry_after`...) whose message is the
-    `public_message` of its own: what statuses and events may say of it."""
+    `public_message` of its own (after `prefix`): what statuses and events may say of it."""
     public = type(error).__new__(type(error))
     public.__dict__.update(error.__dict__)
-    public.message = public_message(error.message, endpoints=endpoints)
+    public.message = prefix + public_message(error.message, endpoints=endpoints)
     public.args = (public.message,)
     return public
 

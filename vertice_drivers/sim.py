@@ -28,7 +28,8 @@ It claims every capability. `resize` changes a live instance's flavor in place
 stopped, resized and started again, so it boots anew for `boot_time` seconds; a
 stopped one stays stopped. `snapshot` copies an instance's disk into an image
 (`vertice_drivers.simimages`) that is pending for `boot_time` seconds, then
-available; `create` launches from one with `InstanceSpec.image_id`.
+available; `create` launches from one with `InstanceSpec.image_id`. Disks
+(`vertice_drivers.simdisks`) are made in `boot_time` seconds and attached at once.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from vertice_core.model.status import InstanceState
 from vertice_core.model.types import Fraction, NonNegativeFloat, Positive
 from vertice_drivers.simcloud import Full, SimCloud, public_ip
 from vertice_drivers.simday2 import SimDayTwo
+from vertice_drivers.simdisks import SimDisks
 from vertice_drivers.simimages import SimImages, cloud_image
 
 _STATES = {
@@ -117,6 +119,7 @@ DRIVER = DriverInfo(
             Capability.HARD_STOP,
             Capability.SUSPEND,
             Capability.ADOPT,
+            Capability.DISKS,
         }
     ),
     settings=SimSettings,
@@ -154,7 +157,7 @@ def sim_path(region: RegionConfig) -> Path:
     return Path(settings.path) if settings.path else region.home / "sim.db"
 
 
-class SimDriver(SimDayTwo, Driver):
+class SimDriver(SimDayTwo, SimDisks, Driver):
     """The `sim` driver."""
 
     def __init__(self, region: RegionConfig) -> None:

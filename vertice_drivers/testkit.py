@@ -64,6 +64,7 @@ from vertice_core.model.status import InstanceState
 from vertice_core.runtime.calls import DEFAULT_WORKERS, CallPool
 from vertice_drivers.testkit_adopt import AdoptContract
 from vertice_drivers.testkit_day2 import DayTwoContract
+from vertice_drivers.testkit_disks import DisksContract
 
 #: A public key the contract launches with (a syntactically valid ed25519 key).
 TEST_PUBLIC_KEY = (
@@ -100,7 +101,7 @@ def default_spec(installation_id: str, key: str, **changes: Any) -> InstanceSpec
     return attrs.evolve(spec, **changes) if changes else spec
 
 
-class DriverContract(DayTwoContract, AdoptContract):
+class DriverContract(DayTwoContract, AdoptContract, DisksContract):
     """The driver contract as pytest tests. Subclass it and provide a `driver` fixture."""
 
     #: Seconds to wait for an instance to reach a state.

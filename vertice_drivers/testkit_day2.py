@@ -262,6 +262,14 @@ class DayTwoContract:
             Capability.HARD_STOP: [lambda: driver.hard_stop("vertice-testkit-none")],
             Capability.SUSPEND: [lambda: driver.suspend("vertice-testkit-none")],
             Capability.ADOPT: [driver.unmanaged, lambda: driver.adopt("vertice-testkit-none", {})],
+            Capability.DISKS: [
+                driver.disks,
+                lambda: driver.create_disk("testkit", 1),
+                lambda: driver.attach_disk("vertice-testkit-none", "vertice-testkit-none"),
+                lambda: driver.detach_disk("vertice-testkit-none"),
+                lambda: driver.resize_disk("vertice-testkit-none", 2),
+                lambda: driver.delete_disk("vertice-testkit-none"),
+            ],
         }
         unclaimed = [c for c in verbs if c not in type(driver).info.capabilities]
         if not unclaimed:

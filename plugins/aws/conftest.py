@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,29 @@ def error_envelope(code: str, message: str) -> bytes:
     ).encode()
 
 
+def page_of(payload: bytes, item_set: str, params: dict[str, list[str]]) -> bytes:
+    """One page of an EC2 reply listing every item in `item_set`: `MaxResults` items from
+    the offset `NextToken` holds (as this proxy gave it), with a `nextToken` when more
+    follow. A reply without `MaxResults` asked for is left whole."""
+    if "MaxResults" not in params:
+        return payload
+    root = ET.fromstring(payload)  # noqa: S314 (moto's own reply, on 127.0.0.1)
+    namespace = root.tag.partition("}")[0].lstrip("{")
+    found = root.find(f"{{{namespace}}}{item_set}")
+    if found is None:
+        return payload
+    items = list(found)
+    start = int(params.get("NextToken", ["0"])[0])
+    end = start + int(params["MaxResults"][0])
+    for item in items:
+        found.remove(item)
+    found.extend(items[start:end])
+    if end < len(items):
+        ET.SubElement(root, f"{{{namespace}}}nextToken").text = str(end)
+    ET.register_namespace("", namespace)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
 class FaultProxy:
     """An HTTP server before moto that can fail, slow down or refuse chosen EC2 actions."""
 
@@ -63,6 +87,10 @@ class FaultProxy:
         self.faults: dict[str, Fault] = {}
         #: Every EC2 action that reached the proxy, with its monotonic time and fate.
         self.calls: list[tuple[str, float, str]] = []
+        #: Every EC2 action that reached the proxy, with its parameters.
+        self.params: list[tuple[str, dict[str, list[str]]]] = []
+        #: The actions answered in pages, with the element listing their items.
+        self.paged: dict[str, str] = {}
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -77,6 +105,16 @@ class FaultProxy:
         """Answer `action` with the given fault (see `Fault`)."""
         with self._lock:
             self.faults[action] = Fault(**fault)
+
+    def page(self, action: str, item_set: str) -> None:
+        """Answer `action` in pages of its `MaxResults` items of `item_set` (see `page_of`)."""
+        with self._lock:
+            self.paged[action] = item_set
+
+    def sent(self, action: str) -> list[dict[str, str]]:
+        """The parameters of each call of `action` (the first value of each)."""
+        with self._lock:
+            return [{k: v[0] for k, v in p.items()} for a, p in self.params if a == action]
 
     def clear(self) -> None:
         """Forward everything again, and let delayed replies go now."""
@@ -93,8 +131,9 @@ class FaultProxy:
         with self._lock:
             return [t for a, t, _ in self.calls if a == action]
 
-    def _take(self, action: str) -> Fault | None:
+    def _take(self, action: str, params: dict[str, list[str]]) -> Fault | None:
         with self._lock:
+            self.params.append((action, params))
             fault = self.faults.get(action)
             if fault is not None and fault.times is not None:
                 fault.times -= 1
@@ -114,8 +153,9 @@ class FaultProxy:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                action = urllib.parse.parse_qs(body.decode()).get("Action", [""])[0]
-                fault = proxy._take(action)
+                params = urllib.parse.parse_qs(body.decode())
+                action = params.get("Action", [""])[0]
+                fault = proxy._take(action, params)
                 if fault is not None and not fault.delay:
                     if fault.body_file:
                         payload = (FIXTURES / fault.body_file).read_bytes()
@@ -124,6 +164,9 @@ class FaultProxy:
                     self._answer(fault.status, payload, "text/xml")
                     return
                 status, payload, kind = proxy._forward(self.path, body, dict(self.headers))
+                item_set = proxy.paged.get(action)
+                if item_set is not None and status == 200:
+                    payload = page_of(payload, item_set, params)
                 if fault is not None:
                     proxy._release.wait(fault.delay)
                 self._answer(status, payload, kind)

@@ -19,7 +19,9 @@ ADMIN = "admin"
 #: `max` and its query is more than blanks, a usage range's `to` comes after its `from`
 #: (within 366 days, on days that exist), a credit is not zero and has at most 6
 #: decimals, a plan input's default is of its type (and only a secret one is generated),
-#: a snapshot's region's driver claims `snapshot` and its instance exists,
+#: a snapshot's region's driver claims `snapshot` and its instance exists, a disk's
+#: region's driver claims `disks`, its attachment names an instance of an assembly that
+#: runs there and its new size is no smaller,
 #: a build's (or a push webhook's) assembly is built from source, whether an SSH key's
 #: base64 body holds a key, and whether a JSON Patch applies to the assembly as it is (an
 #: index its list has, a key it holds; RFC 5789's 422 when not). A schema-valid request
@@ -44,6 +46,8 @@ SEMANTIC_422 = [
     "GET /v3/billing/usage",
     "POST /v3/balances/{project}/credits",
     "POST /v3/assembly/{assembly_id}/snapshots",
+    "POST /v3/disks",
+    "PATCH /v3/disks/{disk_id}",
 ]
 
 #: Operations that honour `If-Match`: a schema-valid ETag that names no current version of

@@ -187,6 +187,15 @@ def test_resources_in_use_conform_to_the_document(server: LiveServer, api_schema
     call("GET /v3/snapshots", 200, query={"assembly": "web-1"})
     call("GET /v3/assembly/{assembly_id}/snapshots", 200, path_parameters=item)
     call("DELETE /v3/snapshots/{snapshot_id}", 202, path_parameters=snapshot_item)
+    disk = call("POST /v3/disks", 202, body={"name": "walk", "region": "local", "size_gb": 1,
+                                             "attach": {"assembly": "web-1"}})  # fmt: skip
+    disk_item = {"disk_id": disk["id"]}
+    call("GET /v3/disks/{disk_id}", 200, path_parameters=disk_item)
+    call("PATCH /v3/disks/{disk_id}", 202, path_parameters=disk_item, body={"size_gb": 2})
+    call("PATCH /v3/disks/{disk_id}", 202, path_parameters=disk_item, body={"detach": True})
+    call("GET /v3/disks", 200, query={"assembly": "web-1", "region": "local"})
+    call("GET /v3/assembly/{assembly_id}/disks", 200, path_parameters=item)
+    call("DELETE /v3/disks/{disk_id}", 202, path_parameters=disk_item)
     patch = [{"op": "replace", "path": "/desired_state", "value": "stopped"}]
     call(
         "PATCH /v3/assembly/{assembly_id}",

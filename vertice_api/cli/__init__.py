@@ -19,6 +19,7 @@ from vertice_api.cli import (
     billing,
     builds,
     client,
+    disks,
     local,
     power,
     projects,
@@ -84,6 +85,7 @@ for command in [
     *quotas.COMMANDS,
     *billing.COMMANDS,
     *snapshots.COMMANDS,
+    *disks.COMMANDS,
     *server.COMMANDS,
 ]:
     main.add_command(command)

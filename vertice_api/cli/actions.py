@@ -11,6 +11,7 @@ changed, so a typo changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -31,11 +32,15 @@ def _delete(client: Client, document: Document, _etag: str | None) -> tuple[Docu
     return answer or document, f"{document['name']}: delete requested"
 
 
-def _delete_with_snapshots(
-    client: Client, document: Document, _etag: str | None
-) -> tuple[Document, str]:
-    answer = client.delete(document["uri"], with_snapshots="true")
-    return answer or document, f"{document['name']}: delete requested, with its snapshots"
+def _deleting_with(*what: str) -> Callable[[Client, Document, str | None], tuple[Document, str]]:
+    """The delete of an assembly with its `what` (`snapshots`, `disks`) too."""
+
+    def act(client: Client, document: Document, _etag: str | None) -> tuple[Document, str]:
+        answer = client.delete(document["uri"], **{f"with_{w}": "true" for w in what})
+        return answer or document, (f"{document['name']}: delete requested, with its "
+                                    f"{' and '.join(what)}")  # fmt: skip
+
+    return act
 
 
 replace = action(
@@ -76,6 +81,12 @@ replace = action(
     help="Delete the snapshots made of the assemblies too (kept otherwise); refused, "
     "deleting nothing, while another assembly was restored from one.",
 )
+@click.option(
+    "--with-disks",
+    is_flag=True,
+    help="Delete the disks attached to the assemblies too, data and all (detached and "
+    "kept otherwise).",
+)
 @client_command
 def delete(
     names: tuple[str, ...],
@@ -89,6 +100,7 @@ def delete(
     cascade_orphan: bool,
     yes: bool,
     with_snapshots: bool,
+    with_disks: bool,
 ) -> None:
     """Delete assemblies NAMES, in any phase; `delete KIND NAMES...` deletes items of another
     kind: `delete route HOSTNAME...`, `delete scaler ASSEMBLY...`, `delete sshkey NAME`,
@@ -105,9 +117,10 @@ def delete(
     is already gone is a `not found` line, not an error."""
     kind = kinds.lookup(names[0]) if len(names) > 1 else None
     _check_orphaning(kind, orphan, cascade_orphan)
-    if with_snapshots and (orphan or sources or kind not in (None, kinds.ASSEMBLIES)):
-        raise Failure("--with-snapshots deletes the assemblies named, with their snapshots: "
-                      "not with --orphan, -f or another kind")  # fmt: skip
+    for flag, given in (("snapshots", with_snapshots), ("disks", with_disks)):
+        if given and (orphan or sources or kind not in (None, kinds.ASSEMBLIES)):
+            raise Failure(f"--with-{flag} deletes the assemblies named, with their {flag}: "
+                          "not with --orphan, -f or another kind")  # fmt: skip
     if sources:
         if names or orphan:
             raise click.UsageError("-f deletes what files declare: give no NAMES nor --orphan")
@@ -124,7 +137,8 @@ def delete(
         return
     if kind is kinds.ASSEMBLIES:
         names = names[1:]
-    act = orphans.act if orphan else _delete_with_snapshots if with_snapshots else _delete
+    extra = [w for w, given in (("snapshots", with_snapshots), ("disks", with_disks)) if given]
+    act = orphans.act if orphan else _deleting_with(*extra) if extra else _delete
     run(names, project, wait and not orphan, timeout, act, "gone")
 
 

@@ -9,16 +9,15 @@ flavor (`--flavor` another) in the snapshot's region. Every failure is one
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from vertice_api.cli import output
+from vertice_api.cli import named, output
 from vertice_api.cli.assemblies import Directory
-from vertice_api.cli.connect import Failure, TimedOut, client_command, open_client
-from vertice_api.cli.wait import INTERVAL, Tracked, wait_for, wait_options
+from vertice_api.cli.connect import Failure, client_command, open_client
+from vertice_api.cli.wait import Tracked, wait_for, wait_options
 
 if TYPE_CHECKING:
     from vertice_api.client import Client
@@ -44,20 +43,8 @@ def table(items: Sequence[Mapping[str, Any]]) -> str:
 
 
 def find(client: Client, ref: str, project: str | None) -> dict[str, Any]:
-    """The caller's snapshot named (or with id) `ref`; a one-line failure if none, or if
-    the name is used in several of the caller's projects."""
-    params: dict[str, Any] = {"project": project} if project else {}
-    found = [
-        dict(s) for s in client.items(COLLECTION, **params) if ref in (s.get("name"), s.get("id"))
-    ]
-    if not found:
-        where = f" in project {project!r}" if project else ""
-        raise Failure(f"there is no snapshot named {ref!r}{where} (vertice snapshot list)")
-    if len(found) > 1:
-        projects = ", ".join(sorted(str(s.get("project")) for s in found))
-        raise Failure(f"{ref!r} names {len(found)} snapshots (in projects {projects}); pass "
-                      "--project to say which")  # fmt: skip
-    return found[0]
+    """The caller's snapshot named (or with id) `ref` (`named.find`)."""
+    return named.find(client, COLLECTION, "snapshot", ref, project, "vertice snapshot list")
 
 
 def line(snapshot: Mapping[str, Any]) -> str:
@@ -75,21 +62,7 @@ def line(snapshot: Mapping[str, Any]) -> str:
 def wait_until_made(client: Client, snapshot: Mapping[str, Any], timeout: float) -> None:
     """Show each change of the snapshot until it is AVAILABLE (`Failure` if it FAILED,
     `TimedOut` after `timeout` seconds)."""
-    shown = line(snapshot)
-    deadline = time.monotonic() + timeout
-    while True:
-        current = client.get(str(snapshot["uri"]))
-        now = line(current)
-        if now != shown:
-            click.echo(now)
-            shown = now
-        if current.get("phase") == "AVAILABLE":
-            return
-        if current.get("phase") == "FAILED":
-            raise Failure(now)
-        if time.monotonic() >= deadline:
-            raise TimedOut(f"timed out after {timeout:g}s waiting for {now}")
-        time.sleep(min(INTERVAL, max(0.0, deadline - time.monotonic())))
+    named.follow(client, snapshot, line, lambda s: s.get("phase") == "AVAILABLE", timeout)
 
 
 @click.group("snapshot")
@@ -129,15 +102,8 @@ def create(assembly: str, name: str, instance: int, project: str | None, wait: b
 @client_command
 def list_snapshots(assembly: str | None, project: str | None, fmt: str) -> None:
     """Your snapshots: name, source assembly and instance, region, phase, image."""
-    params: dict[str, Any] = {k: v for k, v in (("assembly", assembly), ("project", project)) if v}
-    with open_client(click.get_current_context()) as client:
-        items = list(client.items(COLLECTION, **params))
-    if fmt != "table":
-        click.echo(output.dump(items, fmt))
-    elif items:
-        click.echo(table(items))
-    else:
-        click.echo("no snapshots", err=True)
+    filters = {"assembly": assembly, "project": project}
+    named.show(COLLECTION, filters, fmt, table, "no snapshots")
 
 
 @snapshot.command("delete")

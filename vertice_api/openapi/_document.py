@@ -8,6 +8,7 @@ from vertice_api.openapi._accounts import accounts, tenancy
 from vertice_api.openapi._billing import billing_paths, billing_resources
 from vertice_api.openapi._build import ERROR_RESPONSES, JSON, REASONS, Json, ref, string
 from vertice_api.openapi._builds import build_paths, build_requests, build_resources
+from vertice_api.openapi._disks import disk_paths, disk_requests, disk_resources
 from vertice_api.openapi._links import with_links
 from vertice_api.openapi._orphans import orphan_resources
 from vertice_api.openapi._paths import Paths, selection, shared_parameters
@@ -33,7 +34,8 @@ JSON path. Request bodies are at most 1 MiB.
 
 #: The groups of operations, in the order of `app.routes`.
 TAGS = ("meta", "plans", "assemblies", "regions", "flavors", "routes", "scalers", "snapshots",
-        "builds", "sshkeys", "projects", "users", "tokens", "quotas", "billing")  # fmt: skip
+        "disks", "builds", "sshkeys", "projects", "users", "tokens", "quotas",
+        "billing")  # fmt: skip
 
 
 def _selections(resources: dict[str, Json]) -> dict[str, Json]:
@@ -101,6 +103,7 @@ def _paths(resources: dict[str, Json]) -> dict[str, Json]:
         **route_paths(builder),
         **scaler_paths(builder),
         **snapshot_paths(builder),
+        **disk_paths(builder),
         **build_paths(builder),
         **tenancy(builder),
         **accounts(builder),
@@ -117,6 +120,7 @@ def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
         **route_resources(),
         **scaler_resources(),
         **snapshot_resources(),
+        **disk_resources(),
         **build_resources(),
         **placement_resources(),
         **orphan_resources(),
@@ -131,6 +135,7 @@ def document(max_replicas: int = DEFAULT_MAX_REPLICAS) -> dict[str, Any]:
         **route_requests(),
         **scaler_requests(max_replicas),
         **snapshot_requests(),
+        **disk_requests(),
         **build_requests(),
     }
     return {

@@ -80,6 +80,17 @@ def with_snapshots_param() -> Json:
     )
 
 
+def with_disks_param() -> Json:
+    """`with_disks` of the assembly delete."""
+    return query_param(
+        "with_disks",
+        "`true`: delete the disks attached (or to be attached) to the assembly too (each "
+        "DELETING: detached, then deleted, data and all). Without it they are detached and "
+        "kept. Not with `orphan=true` (a 400).",
+        boolean(),
+    )
+
+
 def orphaned_response() -> Json:
     """The 200 of an orphaning assembly delete."""
     return response(200, ref("OrphanedAssembly"),

@@ -29,6 +29,7 @@ from vertice_api.openapi._orphans import (
     orphan_param,
     orphaned_response,
     retired_response,
+    with_disks_param,
     with_snapshots_param,
 )
 from vertice_api.openapi._rehearsal import dry_run_param, rehearsal_response
@@ -264,7 +265,7 @@ class Paths:
                 "delete": operation("deleteAssembly", "Delete an assembly (any phase)",
                                     tag="assemblies",
                                     parameters=[if_match, orphan_param(), force_param(),
-                                                with_snapshots_param()],
+                                                with_snapshots_param(), with_disks_param()],
                                     errors=[404, 409, 412],
                                     ok={202: deleted, 200: orphaned_response()}),
             },

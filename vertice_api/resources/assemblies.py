@@ -165,20 +165,22 @@ class AssemblyItem:
     def on_delete(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         force = req.get_param_as_bool("force", default=False)
         with_snapshots = bool_param(req, "with_snapshots")
+        with_disks = bool_param(req, "with_disks")
         if bool_param(req, "orphan"):
-            if with_snapshots:  # a missing assembly is a 404 first, as always
+            if with_snapshots or with_disks:  # a missing assembly is a 404 first, as always
                 self._must_be_visible(req, assembly_id)
+                what = "with_snapshots" if with_snapshots else "with_disks"
                 raise falcon.HTTPBadRequest(
                     title="Invalid query parameter",
-                    description="with_snapshots cannot go with orphan=true, which calls no "
-                    "cloud: delete the snapshots first",
+                    description=f"{what} cannot go with orphan=true, which calls no "
+                    "cloud: delete them first",
                 )
             self._orphan(req, resp, assembly_id, force)
             return
         with self.ctx.store.write() as session:
             stored = self.ctx.assemblies.delete(
                 session, caller_of(req), assembly_id, expected=expected_generations(req),
-                force=force, with_snapshots=with_snapshots,
+                force=force, with_snapshots=with_snapshots, with_disks=with_disks,
             )  # fmt: skip
         resp.status = falcon.HTTP_202
         _answer(self.ctx, resp, stored)

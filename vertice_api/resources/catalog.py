@@ -25,6 +25,7 @@ from vertice_core.errors import Conflict, InvalidInput, Problem, UnavailableErro
 from vertice_core.model.cloud import Flavor, Region
 from vertice_core.service import orphans
 from vertice_core.store.repositories import FlavorRepository, RegionRepository
+from vertice_core.store.repositories.disks import DiskRepository
 from vertice_core.store.repositories.snapshots import SnapshotRepository
 from vertice_core.store.tables import RegionRow
 
@@ -172,11 +173,13 @@ class RegionItem:
         cascade = _cascade(req)
         with self.ctx.store.write() as session:
             found = orphans.orphan_region(session, caller, name) if cascade else None
-            held = SnapshotRepository(session).names_in_region(name) if not cascade else []
-            if held:  # their images would be left in the cloud, owned by nobody
-                raise Conflict(f"region {name!r} still holds snapshots: {', '.join(held)}; "
-                               "delete them first, or retire the region with ?cascade=orphan "
-                               "(their images are then left in the cloud)")  # fmt: skip
+            for kind, repository in (("snapshots", SnapshotRepository), ("disks", DiskRepository)):
+                held = repository(session).names_in_region(name) if not cascade else []
+                if held:  # their images or disks would be left in the cloud, owned by nobody
+                    left = f"their {kind} are then left in the cloud"
+                    raise Conflict(f"region {name!r} still holds {kind}: {', '.join(held)}; "
+                                   "delete them first, or retire the region with "
+                                   f"?cascade=orphan ({left})")  # fmt: skip
             delete_unused(RegionRepository(session), name, "region", RETIRE_HINT)
         self.ctx.announce([(o.event, o.project_id) for o in found or ()])
         if found is None:

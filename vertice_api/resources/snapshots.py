@@ -17,7 +17,7 @@ import falcon
 from vertice_api import views
 from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
-from vertice_api.http import read_body, respond
+from vertice_api.http import accepted, read_body, respond
 from vertice_core.convert import format_time, structure
 from vertice_core.errors import InvalidInput
 from vertice_core.model.snapshot import SnapshotInput
@@ -49,12 +49,8 @@ def snapshot_document(stored: StoredSnapshot) -> dict[str, Any]:
 
 
 def _accepted(resp: falcon.Response, stored: StoredSnapshot, *, located: bool = True) -> None:
-    """202 with the snapshot (and its URI in `Location`): the controller does the rest."""
-    document = snapshot_document(stored)
-    resp.status = falcon.HTTP_202
-    if located:
-        resp.location = document["uri"]
-    resp.media = document
+    """202 with the document: the controller does the rest."""
+    accepted(resp, snapshot_document(stored), located=located)
 
 
 def _listing(uri: str, stored: list[StoredSnapshot]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from vertice_core.store.repositories import (
     TokenRepository,
     UserRepository,
 )
+from vertice_core.store.repositories.disks import DiskRepository
 from vertice_core.store.repositories.snapshots import SnapshotRepository
 from vertice_core.store.tables import ProjectRow, SshKeyRow, TokenRow, UserRow
 
@@ -181,13 +182,18 @@ class ProjectItem(_ProjectsBase):
                 raise Conflict(f"project {name!r} still has assemblies; delete them first")
             # Its snapshots hold images in the clouds: forgotten with the project, they
             # would be left there, owned by nobody.
-            kept = [s.name for s in SnapshotRepository(session).in_projects([row.id])]
-            if kept:
-                listed = ", ".join(kept[:20]) + (", ..." if len(kept) > 20 else "")
-                raise Conflict(
-                    f"project {name!r} still has snapshots ({listed}); delete them "
-                    "first (vertice snapshot delete) and wait until they are gone"
-                )
+            # So do its disks.
+            for kind, command, kept in (
+                ("snapshot", "snapshot", [s.name for s in
+                                          SnapshotRepository(session).in_projects([row.id])]),
+                ("disk", "disks", [d.name for d in DiskRepository(session).listed([row.id])]),
+            ):  # fmt: skip
+                if kept:
+                    listed = ", ".join(kept[:20]) + (", ..." if len(kept) > 20 else "")
+                    raise Conflict(
+                        f"project {name!r} still has {kind}s ({listed}); delete them "
+                        f"first (vertice {command} delete) and wait until they are gone"
+                    )
             projects.delete(row)
         self.cache.clear()
         resp.status = falcon.HTTP_204

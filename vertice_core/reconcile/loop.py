@@ -27,6 +27,7 @@ from vertice_core.binding import BindingController, BindingResult
 from vertice_core.building.controller import BuildController, BuildResult
 from vertice_core.config import DEFAULT_MAX_REPLICAS, BuildSettings, Config
 from vertice_core.crypto import SecretBox
+from vertice_core.disks.controller import DiskController, DiskResult
 from vertice_core.errors import DriverError
 from vertice_core.metrics import Metrics
 from vertice_core.probing.controller import ProbeController, ProbeResult
@@ -264,14 +265,31 @@ class Reconciler:
             store, drivers=self.controller.drivers, calls=self.controller.calls,
             plugins=plugins, settings=self.settings, clock=clock, rng=self.rng,
         )  # fmt: skip
-        self.snapshot_runtime: Runtime[SnapshotResult] = Runtime(
-            self.snapshots,
+        self.snapshot_runtime: Runtime[SnapshotResult] = self._region_runtime(
+            self.snapshots, self.metrics.snapshot_passes
+        )
+        #: The disk controller: disks made, attached, grown, detached and deleted, as the
+        #: snapshot controller does its work.
+        self.disks = DiskController(
+            store, drivers=self.controller.drivers, calls=self.controller.calls,
+            plugins=plugins, settings=self.settings, clock=clock, rng=self.rng,
+        )  # fmt: skip
+        self.disk_runtime: Runtime[DiskResult] = self._region_runtime(
+            self.disks, self.metrics.disk_passes
+        )
+
+    def _region_runtime(self, controller: Any, passes: Any) -> Runtime[Any]:
+        """The runtime of a controller whose targets are regions (snapshots, disks): a
+        region at a time per worker, as assemblies."""
+        s = self.settings
+        return Runtime(
+            controller,
             RuntimeSettings(
                 resync=s.resync, jitter=s.jitter, poll=s.poll, idle_wait=s.idle_wait,
                 backoff_base=s.backoff_base, backoff_cap=s.backoff_cap,
                 target_workers=s.region_workers,
             ),
-            metrics=self.metrics, rng=self.rng, clock=clock, passes=self.metrics.snapshot_passes,
+            metrics=self.metrics, rng=self.rng, clock=self.clock, passes=passes,
         )  # fmt: skip
 
     def _runtime_of(
@@ -322,6 +340,10 @@ class Reconciler:
         """A pass of the snapshot controller over the regions that are due (tests and tools)."""
         return self.snapshot_runtime.run_pass(wait=True)
 
+    def run_disk_pass(self) -> list[DiskResult]:
+        """A pass of the disk controller over the regions that are due (tests and tools)."""
+        return self.disk_runtime.run_pass(wait=True)
+
     def run_forever(self, stop: threading.Event) -> None:
         """Run passes of every controller until `stop` is set; then finish those in flight.
         The assembly controller runs in this thread, the others in a thread each."""
@@ -334,6 +356,7 @@ class Reconciler:
             ("bindings", self.binding_runtime),
             ("meter", self.meter_runtime),
             ("snapshots", self.snapshot_runtime),
+            ("disks", self.disk_runtime),
         )
         others = [
             threading.Thread(target=runtime.run_forever, args=(stop,), name=f"vertice-{name}")
@@ -352,9 +375,11 @@ class Reconciler:
 
     def close(self) -> None:
         """Wait for passes in flight, stop the pools, close the drivers and the router."""
-        # The snapshot controller's passes use the assembly controller's drivers and calls.
+        # The snapshot and disk controllers' passes use the assembly controller's drivers and calls.
         self.snapshot_runtime.close()
         self.snapshots.close()
+        self.disk_runtime.close()
+        self.disks.close()
         self.runtime.close()
         self.controller.close()
         self.route_runtime.close()

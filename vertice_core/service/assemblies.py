@@ -36,6 +36,7 @@ from vertice_core.service import (
     adoption,
     bindings,
     capabilities,
+    disks,
     orphans,
     resolve,
     snapshots,
@@ -227,15 +228,18 @@ class AssemblyService:
         expected: Collection[int] | None = None,
         force: bool = False,
         with_snapshots: bool = False,
+        with_disks: bool = False,
     ) -> StoredAssembly:
         """Ask for the assembly's deletion (any phase; again is a no-op). The reconciler
         removes its instances, then its row. An assembly others are bound to is a 409
         naming them, unless `force`. Its snapshots are kept, unless `with_snapshots`
-        (then they are deleted too, or nothing is: `snapshots.delete_of_assembly`)."""
+        (then they are deleted too, or nothing is: `snapshots.delete_of_assembly`); its
+        disks are detached and kept, unless `with_disks` (`disks.for_deleted_assembly`)."""
         repository = AssemblyRepository(session)
         row = _deletable(session, caller, assembly_id, expected, force)
         if with_snapshots:
             snapshots.delete_of_assembly(session, row.project_id, row.id)
+        disks.for_deleted_assembly(session, row.id, with_disks=with_disks)
         if row.desired_state == DesiredState.DELETED:
             return stored_assembly(row)
         if not repository.change_spec(row.id, row.generation, desired_state="deleted"):

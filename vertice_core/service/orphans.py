@@ -22,6 +22,7 @@ one that names the region is refused (409): delete it (with `orphan=true` if nee
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ import attrs
 from vertice_core.errors import Conflict, NotFound
 from vertice_core.model.status import Event, EventType
 from vertice_core.store.repositories import AssemblyRepository, EventRepository, RegionRepository
+from vertice_core.store.repositories.disks import DiskRepository
 from vertice_core.store.repositories.orphans import OrphanRepository
 from vertice_core.store.repositories.work import WorkRepository
 from vertice_core.store.tables import utcnow
@@ -83,6 +85,7 @@ def orphan(session: Session, row: Row) -> Orphaned:
         row.id, row.project_id, row.name, [attrs.asdict(i) for i in abandoned]
     )
     work.remove([row.id])
+    DiskRepository(session).detach_assembly(row.id, time.time())  # kept, detached
     event = Event(utcnow(), EventType.WARNING, ORPHANED, _message(row.name, abandoned), row.id,
                   project=row.project_name, region=row.region_name,
                   assembly=row.name)  # fmt: skip

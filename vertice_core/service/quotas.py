@@ -113,6 +113,20 @@ class QuotaLedger:
             return self._message(ALL, "routes", limit, used, 1)
         return None
 
+    def disk_refusal(self, region: str, more: int) -> str | None:
+        """Why `more` GiB of disks in `region` would exceed a quota, or None."""
+        quotas = [q for q in self.repository.of_projects([self.project_id])
+                  if q.region_name in (ALL, region) and q.disk is not None]  # fmt: skip
+        if not quotas:
+            return None
+        self.repository.lock(self.project_id)
+        declared = self.repository.declared(self.project_id)
+        for quota in quotas:
+            used = declared.get(quota.region_name, Usage()).disk
+            if quota.disk is not None and used + more > quota.disk:
+                return self._message(quota.region_name, "disk", quota.disk, used, more)
+        return None
+
     def _asked(self, spec: AssemblySpec) -> tuple[Usage, list[str]]:
         """What `spec` declares, and the regions it counts in."""
         size = self.repository.size(spec.flavor)

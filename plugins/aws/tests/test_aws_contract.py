@@ -59,6 +59,17 @@ class TestAwsContract(DriverContract):
 
         return image_of
 
+    @pytest.fixture
+    def instance_disks(self, moto_server):
+        """moto's own view: the volumes the instance's block device mappings name."""
+
+        def volumes_of(cloud_id):
+            reply = moto_server.ec2.describe_instances(InstanceIds=[cloud_id])
+            (item,) = reply["Reservations"][0]["Instances"]
+            return {b["Ebs"]["VolumeId"] for b in item.get("BlockDeviceMappings", []) if "Ebs" in b}
+
+        return volumes_of
+
     # No `boot_mark`: moto sets `LaunchTime` once, at launch, where EC2 moves it with
     # every start; it could not tell a restart.
 

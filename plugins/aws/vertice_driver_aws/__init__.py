@@ -9,6 +9,12 @@ A region of type `aws` names the AWS region in its `provider_region` (for
 example `eu-west-1`) and may name an EC2-compatible endpoint in its
 `endpoint`; its `settings` are an `AwsSettings` and its `credentials` an
 `AwsCredentials` (sealed at rest, never returned by the API).
+
+Disks (`Capability.DISKS`) are EBS volumes in one availability zone, the one
+instances are launched in: the subnet's when `subnet_id` is set, else
+`availability_zone` (instances are then placed there too), else the region's first
+available zone, while EC2 places instances in any zone of the default VPC and an
+instance elsewhere cannot take a disk (`vertice_driver_aws.disks`).
 """
 
 from __future__ import annotations
@@ -53,6 +59,19 @@ def _instance_types(_instance: Any, attribute: attrs.Attribute[Any], value: dict
             )
 
 
+#: EBS volume types a disk may have (`""`: the endpoint's default, VolumeType left out).
+#: io1 and io2 need provisioned IOPS, which vertice does not ask for.
+VOLUME_TYPES = ("", "gp3", "gp2", "st1", "sc1", "standard")
+
+
+def _zone(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if value and instance.subnet_id:
+        raise ValueError(
+            f"{attribute.name}: set it or subnet_id, not both (a subnet lies in one zone, "
+            "which instances and disks take)"
+        )
+
+
 def _page_size(_instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if not 5 <= value <= 1000:
         raise ValueError(f"{attribute.name}: must be between 5 and 1000 (EC2's MaxResults)")
@@ -71,6 +90,11 @@ class AwsSettings:
     #: Launch into this subnet (its VPC's default security group applies unless
     #: `security_group_ids` says otherwise); empty: the default VPC's default subnet.
     subnet_id: str = attrs.field(default="", validator=_prefixed("subnet-", "a subnet id"))
+    #: Without `subnet_id`: the availability zone (`eu-west-1a`) of every instance
+    #: (`Placement`) and disk. Empty: EC2 places instances in any zone of the default
+    #: VPC, and disks go to the region's first available zone (an instance in another
+    #: zone cannot take one). With `subnet_id`, its zone is used: leave this empty.
+    availability_zone: str = attrs.field(default="", validator=_zone)
     #: Security groups of every instance; empty: the VPC's default group.
     security_group_ids: list[str] = attrs.field(
         factory=list, validator=_prefixed("sg-", "a security group id")
@@ -94,6 +118,8 @@ class AwsSettings:
     #: Seconds `resize` waits for a running instance to stop (EC2 changes the type of a
     #: stopped instance only) before it answers ResizeInProgress; the next call carries on.
     resize_wait: NonNegativeFloat = NonNegativeFloat(30.0)
+    #: The EBS volume type of disks (`gp3`; `""`: the endpoint's default).
+    volume_type: str = attrs.field(default="gp3", validator=attrs.validators.in_(VOLUME_TYPES))
 
 
 @attrs.frozen
@@ -122,6 +148,7 @@ DRIVER = DriverInfo(
             Capability.SNAPSHOT,
             Capability.HARD_STOP,
             Capability.ADOPT,
+            Capability.DISKS,
         }
     ),
     settings=AwsSettings,

@@ -15,7 +15,12 @@ botocore's exceptions into `vertice_core.errors.DriverError` subclasses:
 | InvalidAMIID.NotFound / .Unavailable, InvalidSnapshot.NotFound| None in `call_or_none` given   |
 |                                                               | them (deleting images), else   |
 |                                                               | TerminalError                  |
-| IncorrectInstanceState                                        | transient (wait for the state) |
+| InvalidVolume.NotFound                                        | None in `call_or_none` given   |
+|                                                               | it (disks), else TerminalError |
+|                                                               | NotFound                       |
+| VolumeInUse                                                   | TerminalError DiskInUse        |
+| IncorrectInstanceState, IncorrectState                        | transient (wait for the state) |
+| IncorrectModificationState, VolumeModificationRateExceeded    | transient (unknown codes)      |
 | InvalidParameterValue, IdempotentParameterMismatch, Invalid*  | TerminalError                  |
 | 5xx, network errors, timeouts, unknown codes                  | TransientError                 |
 
@@ -77,6 +82,10 @@ NOT_FOUND_CODES = frozenset({"InvalidInstanceID.NotFound"})
 #: An AMI that does not exist, or no longer (deregistered).
 IMAGE_GONE_CODES = frozenset({"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"})
 SNAPSHOT_GONE_CODES = frozenset({"InvalidSnapshot.NotFound"})
+#: An EBS volume that does not exist, or no longer (deleted).
+VOLUME_GONE_CODES = frozenset({"InvalidVolume.NotFound"})
+#: A volume attached elsewhere (attach) or still attached (delete).
+VOLUME_IN_USE_CODES = frozenset({"VolumeInUse"})
 STATE_CODES = frozenset({"IncorrectInstanceState", "IncorrectState"})
 INVALID_CODES = frozenset(
     {
@@ -91,6 +100,18 @@ INVALID_CODES = frozenset(
     }
 )
 SERVER_CODES = frozenset({"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"})
+
+#: EC2 codes that always mean one vertice error: its class, and its reason (None: the
+#: class's own), checked in this order.
+_FIXED: tuple[tuple[frozenset[str], type[DriverError], str | None], ...] = (
+    (AUTH_CODES, AuthFailed, None),
+    (QUOTA_CODES, QuotaExceeded, None),
+    (THROTTLE_CODES, Throttled, None),
+    (NOT_FOUND_CODES, TransientError, "InstanceNotFound"),
+    (VOLUME_GONE_CODES, TerminalError, "NotFound"),
+    (VOLUME_IN_USE_CODES, TerminalError, "DiskInUse"),
+    (STATE_CODES, TransientError, "IncorrectInstanceState"),
+)
 
 T = TypeVar("T")
 
@@ -167,16 +188,9 @@ def _client_error(exc: botocore.exceptions.ClientError, action: str) -> DriverEr
     message = " ".join(str(exc.response.get("Error", {}).get("Message", "")).split())
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     text = f"aws: {action}: {code}: {message}" if message else f"aws: {action}: {code}"
-    if code in AUTH_CODES:
-        return AuthFailed(text)
-    if code in QUOTA_CODES:
-        return QuotaExceeded(text)
-    if code in THROTTLE_CODES:
-        return Throttled(text)
-    if code in NOT_FOUND_CODES:
-        return TransientError(text, reason="InstanceNotFound")
-    if code in STATE_CODES:
-        return TransientError(text, reason="IncorrectInstanceState")
+    for codes, kind, reason in _FIXED:
+        if code in codes:
+            return kind(text, reason=reason)
     if code in SERVER_CODES or status >= 500:
         return TransientError(text)
     if code in INVALID_CODES or code.startswith("Invalid"):

@@ -1,5 +1,5 @@
 """The `aws` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images,
-and the day-2 ones: resize, snapshot, snapshots, delete_snapshot, unmanaged, adopt.
+the day-2 ones: resize, snapshot, snapshots, delete_snapshot, unmanaged, adopt, and disks.
 
 One EC2 client per region (boto3 clients are thread-safe). Every instance
 vertice launches carries the installation's id, the assembly's id and the
@@ -16,7 +16,8 @@ IPv4 address that is not an Elastic IP changes, as with every stop). A stopped
 instance stays stopped. A snapshot is an AMI (`CreateImage`, without a reboot:
 crash-consistent, as a disk copy of a running machine is) with EBS snapshots of
 its volumes (`vertice_driver_aws.snapshots`). An instance made by hand is adopted
-by tagging it (`CreateTags`, no restart; `vertice_driver_aws.adoption`).
+by tagging it (`CreateTags`, no restart; `vertice_driver_aws.adoption`). A disk is an
+EBS volume in the zone instances are launched in (`vertice_driver_aws.disks`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, cast
 from vertice_core.driver import (
     TAG_INSTALLATION,
     TAG_KEY,
+    CloudDisk,
     CloudFlavor,
     CloudImage,
     Driver,
@@ -37,7 +39,7 @@ from vertice_core.driver import (
     SizeSpec,
 )
 from vertice_core.errors import TransientError
-from vertice_driver_aws import AwsSettings, adoption
+from vertice_driver_aws import AwsSettings, adoption, disks
 from vertice_driver_aws import snapshots as amis
 from vertice_driver_aws.client import call, call_unless_absent, client_token, make_client
 from vertice_driver_aws.translate import (
@@ -74,6 +76,8 @@ class AwsDriver(Driver):
         self.client: EC2Client = make_client(region)
         # botocore's pool keeps max_connections and cannot block: as many calls at once.
         self.slots = CallSlots(self.settings.max_connections)
+        #: The availability zone of the region's disks, once `disks.zone` looked it up.
+        self.disk_zone = ""
 
     def _mine(self) -> FilterTypeDef:
         return {"Name": f"tag:{TAG_INSTALLATION}", "Values": [self.region.installation_id]}
@@ -307,6 +311,38 @@ class AwsDriver(Driver):
         """Tag the unmanaged instance `cloud_id` with `tags` (`CreateTags`: it keeps
         running, and keeps its own tags)."""
         return adoption.adopt(self.client, self.region.installation_id, cloud_id, tags)
+
+    # -- disks: EBS volumes (`vertice_driver_aws.disks`) --
+
+    @bounded
+    def disks(self) -> list[CloudDisk]:
+        """The installation's volumes `create_disk` made, in one paged `DescribeVolumes`."""
+        return disks.listing(self)
+
+    @bounded
+    def create_disk(self, name: str, size_gb: int) -> CloudDisk:
+        """The installation's volume `name`, made now (`CreateVolume`) if there is none."""
+        return disks.create(self, name, size_gb)
+
+    @bounded
+    def attach_disk(self, disk_id: str, cloud_id: str) -> str:
+        """Attach the volume to the instance (`AttachVolume`) and return its device."""
+        return disks.attach(self, disk_id, cloud_id)
+
+    @bounded
+    def detach_disk(self, disk_id: str) -> None:
+        """Detach the volume from its instance (`DetachVolume`)."""
+        disks.detach(self, disk_id)
+
+    @bounded
+    def resize_disk(self, disk_id: str, size_gb: int) -> None:
+        """Grow the volume (`ModifyVolume`), attached or not."""
+        disks.resize(self, disk_id, size_gb)
+
+    @bounded
+    def delete_disk(self, disk_id: str) -> None:
+        """Delete the detached volume (`DeleteVolume`)."""
+        disks.delete(self, disk_id)
 
     @bounded
     def launch_data(self, cloud_id: str) -> str:

@@ -1,8 +1,10 @@
-"""Between vertice's types and EC2's shapes: states, instances, images, launch arguments.
+"""Between vertice's types and EC2's shapes: states, instances, images, volumes, launch
+arguments.
 
 Pure functions, no I/O: what `run_instances` is asked for a spec (image and
 instance type from the region settings, tags, cloud-init user data carrying
-the launch credential), and what an EC2 instance or AMI document means to vertice.
+the launch credential), and what an EC2 instance, AMI or EBS volume document
+means to vertice.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from vertice_core.driver import (
+    TAG_DISK,
+    TAG_INSTALLATION,
     TAG_KEY,
     TAG_SNAPSHOT,
+    CloudDisk,
     CloudImage,
+    DiskState,
     ImageState,
     Instance,
     InstanceSpec,
@@ -57,6 +63,18 @@ IMAGE_STATES: Mapping[str, ImageState] = {
 _AMI_NAME = re.compile(r"[A-Za-z0-9()\[\] ./'@_-]{3,128}")
 #: The tag of a stopped instance that `resize` starts again once its type is changed.
 RESTART_TAG = "vertice-resize-restart"
+#: The devices a disk is attached as, in order (EC2's advice for EBS volumes).
+DEVICES = tuple(f"/dev/sd{letter}" for letter in "fghijklmnop")
+#: EBS volume states onto vertice's disk states (`in-use`: see `disk_state_of`). A
+#: volume `deleting` is still there: BUSY until it is listed no more.
+DISK_STATES: Mapping[str, DiskState] = {
+    "creating": DiskState.CREATING,
+    "available": DiskState.AVAILABLE,
+    "deleting": DiskState.BUSY,
+    "error": DiskState.ERROR,
+}
+#: Attachment states of a volume (still) plugged into its instance.
+_PLUGGED = ("attaching", "attached", "busy", "detaching")
 
 
 def state_of(name: str) -> InstanceState:
@@ -161,8 +179,70 @@ def run_arguments(spec: InstanceSpec, settings: AwsSettings, token: str) -> dict
         arguments["UserData"] = data
     if settings.subnet_id:
         arguments["SubnetId"] = settings.subnet_id
+    elif settings.availability_zone:  # where the region's disks are (`vertice_driver_aws.disks`)
+        arguments["Placement"] = {"AvailabilityZone": settings.availability_zone}
     if settings.security_group_ids:
         arguments["SecurityGroupIds"] = list(settings.security_group_ids)
     if settings.key_name:
         arguments["KeyName"] = settings.key_name
     return arguments
+
+
+# -- EBS volumes (disks) --
+
+
+def volume_tags(item: Mapping[str, Any]) -> dict[str, str]:
+    """The tags of a volume (or any EC2 document with `Tags`)."""
+    return {t["Key"]: t["Value"] for t in item.get("Tags", []) if "Key" in t and "Value" in t}
+
+
+def is_our_disk(item: Mapping[str, Any], installation: str) -> bool:
+    """Whether a volume is a disk of the installation: both tags (checked here too: an
+    EC2-compatible endpoint may ignore filters; an instance's root volume has the
+    installation's tag only)."""
+    tags = volume_tags(item)
+    return tags.get(TAG_INSTALLATION) == installation and bool(tags.get(TAG_DISK))
+
+
+def attachment_of(item: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The volume's attachment to an instance, if it is (still) plugged into one."""
+    return next((a for a in item.get("Attachments", []) if a.get("State") in _PLUGGED), None)
+
+
+def disk_state_of(item: Mapping[str, Any]) -> DiskState:
+    """vertice's state of an EBS volume: `in-use` is IN_USE once attached, BUSY while it is
+    attaching, detaching or busy; a state EC2 may add later is BUSY (look again)."""
+    state = str(item.get("State", ""))
+    if state == "in-use":
+        attachment = attachment_of(item)
+        settled = attachment is not None and attachment.get("State") == "attached"
+        return DiskState.IN_USE if settled else DiskState.BUSY
+    return DISK_STATES.get(state, DiskState.BUSY)
+
+
+def disk_of(item: Mapping[str, Any], name: str = "") -> CloudDisk:
+    """vertice's view of an EBS volume (named by its `TAG_DISK`, else `name`)."""
+    attachment = attachment_of(item) or {}
+    return CloudDisk(
+        id=str(item.get("VolumeId", "")),
+        name=volume_tags(item).get(TAG_DISK, name),
+        size_gb=int(item.get("Size", 0) or 0),
+        state=disk_state_of(item),
+        attached_to=str(attachment.get("InstanceId", "")),
+        device=str(attachment.get("Device", "")),
+    )
+
+
+def free_device(instance: Mapping[str, Any]) -> str:
+    """The first of `DEVICES` the instance's block devices leave free ('' when none)."""
+    names = [b.get("DeviceName", "") for b in instance.get("BlockDeviceMappings", [])]
+    taken = {_device_key(n) for n in [*names, instance.get("RootDeviceName", "")] if n}
+    return next((d for d in DEVICES if _device_key(d) not in taken), "")
+
+
+def _device_key(device: str) -> str:
+    """`/dev/xvdf`, `/dev/sdf` and `/dev/sdf1` all name the device `sdf`."""
+    name = device.removeprefix("/dev/")
+    if name.startswith("xvd"):
+        name = "sd" + name[3:]
+    return name.rstrip("0123456789")

@@ -1,4 +1,4 @@
-"""What the repositories of project-owned rows in front of assemblies (routes, scalers) share."""
+"""What the repositories of project-owned rows (routes, scalers, snapshots, disks) share."""
 
 from __future__ import annotations
 
@@ -10,10 +10,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vertice_core.ids import new_id
-from vertice_core.store.tables import AssemblyRow, RouteRow, ScalerRow, utcnow
+from vertice_core.store.tables import (
+    AssemblyRow,
+    DiskRow,
+    RouteRow,
+    ScalerRow,
+    SnapshotRow,
+    utcnow,
+)
 
-#: A project-owned row kept in front of an assembly.
-T = TypeVar("T", RouteRow, ScalerRow)
+#: A project-owned row.
+T = TypeVar("T", RouteRow, ScalerRow, SnapshotRow, DiskRow)
 
 
 def insert_unique(session: Session, table: type[T], prefix: str, **values: Any) -> T | None:

@@ -9,7 +9,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from vertice_core.model.quota import RESOURCES, QuotaLimits, Usage, demand
-from vertice_core.store.tables import AssemblyRow, FlavorRow, ProjectRow, QuotaRow, RouteRow, utcnow
+from vertice_core.store.tables import (
+    AssemblyRow,
+    DiskRow,
+    FlavorRow,
+    ProjectRow,
+    QuotaRow,
+    RouteRow,
+    utcnow,
+)
 
 #: The region of a project's quota over all regions.
 ALL = ""
@@ -58,9 +66,10 @@ class QuotaRepository:
         )
 
     def declared(self, project_id: str, *, exclude: str | None = None) -> dict[str, Usage]:
-        """What the project's assemblies declare, by region (`ALL`: in total), leaving out
-        the assembly `exclude` and those whose deletion was asked for. An assembly with a
-        placement counts in each region of it, and once in the total."""
+        """What the project's assemblies and disks declare, by region (`ALL`: in total),
+        leaving out the assembly `exclude` and what is being deleted. An assembly with a
+        placement counts in each region of it, and once in the total; a disk's size counts
+        as disk where it is."""
         query = (
             select(AssemblyRow.id, AssemblyRow.region_name, AssemblyRow.placement,
                    AssemblyRow.replicas, FlavorRow.cpu, FlavorRow.ram, FlavorRow.disk)
@@ -75,6 +84,14 @@ class QuotaRepository:
             found[ALL] = found[ALL] + asked
             for name in regions_of(region, placement):
                 found[name] = found.get(name, Usage()) + asked
+        disks = self.session.execute(
+            select(DiskRow.region_name, func.sum(DiskRow.size_gb))
+            .where(DiskRow.project_id == project_id, DiskRow.deleting.is_(False))
+            .group_by(DiskRow.region_name)
+        )
+        for region, size in disks:
+            found[ALL] = found[ALL] + Usage(disk=int(size or 0))
+            found[region] = found.get(region, Usage()) + Usage(disk=int(size or 0))
         routes = self.session.scalar(
             select(func.count()).select_from(RouteRow).where(RouteRow.project_id == project_id)
         )

@@ -8,18 +8,17 @@ recorded, once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import case, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vertice_core.ids import has_id_form, new_id
+from vertice_core.ids import has_id_form
+from vertice_core.store.repositories.owned import in_scope, insert_unique
 from vertice_core.store.tables import (
     AssemblyRow,
     InstanceRow,
-    ProjectRow,
     RegionRow,
     SnapshotRow,
     utcnow,
@@ -39,21 +38,11 @@ class SnapshotRepository:
 
     def create(self, **values: Any) -> SnapshotRow | None:
         """Insert a snapshot, due now; None when its name was taken meanwhile."""
-        now = utcnow()
-        row = SnapshotRow(id=new_id(PREFIX), created_at=now, updated_at=now, **values)
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            return None
-        return row
+        return insert_unique(self.session, SnapshotRow, PREFIX, **values)
 
     def get(self, snapshot_id: str, scope: Sequence[str] | None) -> SnapshotRow | None:
         """The snapshot with `snapshot_id` if its project is one of `scope` (None: any)."""
-        row = self.session.get(SnapshotRow, snapshot_id)
-        if row is None or (scope is not None and row.project_id not in scope):
-            return None
-        return row
+        return in_scope(self.session, SnapshotRow, snapshot_id, scope)
 
     def names_in_region(self, region: str, limit: int = 20) -> list[str]:
         """Names of (up to `limit`) snapshots whose images are in the region."""
@@ -142,16 +131,6 @@ class SnapshotRepository:
             .order_by(SnapshotRow.created_at, SnapshotRow.id)
         )
         return self.session.scalars(query).all()
-
-    def project_names(self, ids: Iterable[str]) -> dict[str, str]:
-        """The names of these projects, by id."""
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-        rows = self.session.execute(
-            select(ProjectRow.id, ProjectRow.name).where(ProjectRow.id.in_(wanted))
-        )
-        return {str(i): str(n) for i, n in rows}
 
     def advance(
         self, snapshot_id: str, read: str, deleting: bool, *, touch: bool = True, **values: Any

@@ -1,5 +1,5 @@
 """The SQLAlchemy 2 tables of vertice (`base`, `core`, `controllers`, `builds`,
-`billing`, `snapshots`), all importable from here.
+`billing`, `snapshots`, `disks`), all importable from here.
 
 One declarative base with one constraint naming convention. Types stay
 portable across SQLite, PostgreSQL and CockroachDB: strings, integers,
@@ -45,6 +45,7 @@ from vertice_core.store.tables.core import (
     TokenRow,
     UserRow,
 )
+from vertice_core.store.tables.disks import DiskRow
 from vertice_core.store.tables.snapshots import SnapshotRow
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "BuildLogRow",
     "BuildRow",
     "CreditRow",
+    "DiskRow",
     "EventRow",
     "FlavorRow",
     "InstanceRow",
