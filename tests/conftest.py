@@ -88,3 +88,14 @@ def failing_cloud(
         return cloud_failure
 
     return fail
+
+
+@pytest.fixture
+def bare_region(admin: Any) -> str:
+    """A region `bare` of an installed driver that claims no day-2 capability (SoftLayer's:
+    no resize, snapshot, disks...); nothing is called: the claims are its metadata."""
+    region = {"name": "bare", "cloud_type": "softlayer",
+              "credentials": {"username": "vertice", "api_key": "not-used-here"}}  # fmt: skip
+    answer = admin.post("/v3/regions", region)
+    assert answer.status_code == 201, answer.json
+    return "bare"

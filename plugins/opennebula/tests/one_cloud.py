@@ -7,6 +7,8 @@ It follows oned's own rules where the driver depends on them:
   refusals; `poweroff`, `suspend`, `resume`, `reboot`, `hold`, `release`
   likewise (`suspend` only from RUNNING, through SAVE_SUSPEND to SUSPENDED; a
   `resume` restores a SUSPENDED VM on its host through BOOT_SUSPENDED, no boot);
+* `one.vm.resize` and `one.vm.disksaveas` live in `one_vmops`, images (which a
+  VM's DISKs acquire and release) in `one_images`;
 * instantiate merges the extra template over the VM template, keeps the
   system attributes of vm.xsd's TEMPLATE and moves every other attribute
   (SCHED_REQUIREMENTS, vertice's VERTICE_*) to the USER_TEMPLATE;
@@ -28,7 +30,10 @@ import time
 from typing import Any
 
 import attrs
+from one_images import ImagePool, OneFailure
 from one_templates import SYSTEM_ATTRIBUTES, base_template, listed, matches, parse_template
+
+__all__ = ["ImagePool", "OneCloud", "OneFailure", "Vm"]
 
 AUTHORIZATION, NO_EXISTS, ACTION, RPC_API = 0x200, 0x400, 0x800, 0x1000
 INTERNAL, ALLOCATE = 0x2000, 0x4000
@@ -36,23 +41,16 @@ INIT, PENDING, HOLD, ACTIVE, STOPPED, SUSPENDED, DONE = range(7)
 POWEROFF, UNDEPLOYED = 8, 9
 LCM = {"PROLOG": 1, "BOOT": 2, "RUNNING": 3, "EPILOG": 11, "SHUTDOWN": 12, "UNKNOWN": 16}
 LCM |= {"SHUTDOWN_POWEROFF": 18, "BOOT_UNKNOWN": 19, "BOOT_POWEROFF": 20, "CLEANUP_DELETE": 23}
-LCM |= {"SAVE_SUSPEND": 6, "BOOT_SUSPENDED": 21}
+LCM |= {"SAVE_SUSPEND": 6, "BOOT_SUSPENDED": 21, "HOTPLUG_RESIZE": 66}
 LCM_NAMES = {v: k for k, v in LCM.items()}
 #: The `*_FAILURE` LCM states (BOOT_FAILURE... PROLOG_MIGRATE_UNKNOWN_FAILURE).
 FAILURES = frozenset({*range(36, 43), 44, 46, 47, 48, 49, 50, 61})
 STATE_NAMES = {0: "INIT", 1: "PENDING", 2: "HOLD", 3: "ACTIVE", 4: "STOPPED", 5: "SUSPENDED"}
-STATE_NAMES |= {6: "DONE", 8: "POWEROFF", 9: "UNDEPLOYED"}
+STATE_NAMES |= {6: "DONE", 8: "POWEROFF", 9: "UNDEPLOYED", 10: "CLONING", 11: "CLONING_FAILURE"}
+
 HOSTS = {0: "kvm-node-1", 1: "kvm-node-2"}
 #: id -> (name, address prefix); addresses are leased from .10 on.
 NETWORKS = {0: ("private", "10.0.0."), 1: ("public", "203.0.113.")}
-
-
-class OneFailure(Exception):
-    """A call oned answers with `[false, message, code, object id]`."""
-
-    def __init__(self, code: int, message: str, object_id: int = -1) -> None:
-        super().__init__(message)
-        self.code, self.message, self.object_id = code, message, object_id
 
 
 @attrs.define
@@ -79,6 +77,9 @@ class Vm:
     ignored: set[str] = attrs.Factory(set)
     #: Actions refused with "Error getting host", and how many more times (-1: always).
     refused: dict[str, int] = attrs.Factory(dict)
+    #: The capacity a hotplug resize that will fail restores when it ends (oned keeps it
+    #: in a RESIZE vector, which vm.xsd's TEMPLATE has no room for).
+    resize_undo: dict[str, str] | None = None
 
     @property
     def state_name(self) -> str:
@@ -106,6 +107,10 @@ class OneCloud:
         #: The code of that failure: ALLOCATE, or AUTHORIZATION (oned's quota authorization
         #: answers so, with the bare quota message).
         self.quota_code = ALLOCATE
+        #: Whether the hypervisor driver (kvm) resizes a RUNNING VM: oned.conf's VM_MAD
+        #: `LIVE_RESIZE` ("yes" for kvm in the default oned.conf).
+        self.live_resize = True
+        self.images = ImagePool(step)
         self.templates: dict[int, dict[str, Any]] = {
             0: base_template("ubuntu-22.04", "Ubuntu 22.04 LTS", image=0, cpu="1", memory="1024"),
             1: base_template("alma-9", "AlmaLinux 9", image=1, cpu="2", memory="2048"),
@@ -121,8 +126,13 @@ class OneCloud:
                 while vm.plan and vm.plan[0][0] <= now:
                     _, state, lcm = vm.plan.pop(0)
                     self._move(vm, state, lcm)
+            self.images.tick(now)
 
     def _move(self, vm: Vm, state: int, lcm: int) -> None:
+        if vm.state == ACTIVE and vm.lcm == LCM["HOTPLUG_RESIZE"] and vm.resize_undo:
+            # LifeCycleManager::trigger_resize_failure: the former capacity is back.
+            vm.template.update(vm.resize_undo)
+        vm.resize_undo = None
         vm.prev_state, vm.prev_lcm, vm.state, vm.lcm = vm.state, vm.lcm, state, lcm
         if state == ACTIVE and lcm == LCM["PROLOG"] and vm.host is None:
             vm.host = vm.id % len(HOSTS)
@@ -130,10 +140,11 @@ class OneCloud:
             vm.history.append({"SEQ": seq, "HID": vm.host, "STIME": int(time.time())})
         if state == DONE:
             vm.etime = int(time.time())
+            self.images.release(vm.id, listed(vm.template.get("DISK")))
             for nic in listed(vm.template.get("NIC")):
                 self.leases[int(nic["NETWORK_ID"])].discard(int(nic["IP"].rsplit(".", 1)[1]))
 
-    def _then(self, vm: Vm, *states: tuple[int, int]) -> None:
+    def then(self, vm: Vm, *states: tuple[int, int]) -> None:
         """Move now to the first state, then one step later to each next.
 
         A PENDING VM waits `schedule` seconds for a host first (oned's scheduler runs
@@ -173,8 +184,12 @@ class OneCloud:
                     if self.quota_code == ALLOCATE:
                         detail = f"Error allocating a new virtual machine. {detail}"
                     raise OneFailure(self.quota_code, f"[{method}] {detail}")
-            vm_id, self.next_id = self.next_id, self.next_id + 1
+            vm_id = self.next_id
+            disks = self.images.acquire(vm_id, listed(body.get("DISK")), method)
+            self.next_id += 1
             system = {k: v for k, v in body.items() if k in SYSTEM_ATTRIBUTES}
+            if disks:
+                system["DISK"] = disks
             custom = {k: v for k, v in body.items() if k not in SYSTEM_ATTRIBUTES and k != "NAME"}
             system["NIC"] = [self._lease(i, n) for i, n in enumerate(listed(system.get("NIC")))]
             context = system.get("CONTEXT")
@@ -203,7 +218,7 @@ class OneCloud:
                 "SECURITY_GROUPS": "0"}  # fmt: skip
 
     def _boot(self, vm: Vm, first: tuple[int, int] = (PENDING, 0)) -> None:
-        self._then(vm, first, (ACTIVE, LCM["PROLOG"]), (ACTIVE, LCM["BOOT"]), (ACTIVE, 3))
+        self.then(vm, first, (ACTIVE, LCM["PROLOG"]), (ACTIVE, LCM["BOOT"]), (ACTIVE, 3))
 
     def instantiate(self, template_id: int, name: str, hold: bool, extra: str, user: str) -> Vm:
         """`one.template.instantiate`: the template, the extra template merged over it."""
@@ -245,15 +260,15 @@ class OneCloud:
     def _terminate(self, vm: Vm, hard: bool) -> bool:
         running = vm.state == ACTIVE and vm.lcm in (3, LCM["UNKNOWN"])
         if vm.state in (INIT, PENDING, HOLD):
-            self._then(vm, (DONE, 0))
+            self.then(vm, (DONE, 0))
         elif vm.state in (POWEROFF, STOPPED, SUSPENDED, UNDEPLOYED):
-            self._then(vm, (ACTIVE, LCM["EPILOG"]), (DONE, 0))
+            self.then(vm, (ACTIVE, LCM["EPILOG"]), (DONE, 0))
         elif running and not hard:
-            self._then(vm, (ACTIVE, LCM["SHUTDOWN"]), (ACTIVE, LCM["EPILOG"]), (DONE, 0))
+            self.then(vm, (ACTIVE, LCM["SHUTDOWN"]), (ACTIVE, LCM["EPILOG"]), (DONE, 0))
         elif running or (vm.state == ACTIVE and vm.lcm == LCM["SHUTDOWN"] and hard):
-            self._then(vm, (ACTIVE, LCM["EPILOG"]), (DONE, 0))
+            self.then(vm, (ACTIVE, LCM["EPILOG"]), (DONE, 0))
         elif vm.state == ACTIVE and vm.lcm in FAILURES:
-            self._then(vm, (ACTIVE, LCM["CLEANUP_DELETE"]), (DONE, 0))
+            self.then(vm, (ACTIVE, LCM["CLEANUP_DELETE"]), (DONE, 0))
         else:
             return vm.state == DONE
         return True
@@ -263,7 +278,7 @@ class OneCloud:
     def _poweroff(self, vm: Vm, hard: bool) -> bool:
         if vm.state != ACTIVE or vm.lcm not in (3, LCM["UNKNOWN"]):
             return False
-        self._then(vm, (ACTIVE, LCM["SHUTDOWN_POWEROFF"]), (POWEROFF, 0))
+        self.then(vm, (ACTIVE, LCM["SHUTDOWN_POWEROFF"]), (POWEROFF, 0))
         return True
 
     _poweroff_hard = _poweroff
@@ -272,18 +287,18 @@ class OneCloud:
         """Save a running VM's memory on its host (LCM SAVE_SUSPEND), then SUSPENDED."""
         if vm.state != ACTIVE or vm.lcm != 3:
             return False
-        self._then(vm, (ACTIVE, LCM["SAVE_SUSPEND"]), (SUSPENDED, 0))
+        self.then(vm, (ACTIVE, LCM["SAVE_SUSPEND"]), (SUSPENDED, 0))
         return True
 
     def _resume(self, vm: Vm, _hard: bool) -> bool:
         """Restart a powered-off or UNKNOWN VM, restore a suspended one on its host (not a
         boot: `reboots` stays), redeploy a stopped or undeployed one through PENDING."""
         if vm.state == POWEROFF:
-            self._then(vm, (ACTIVE, LCM["BOOT_POWEROFF"]), (ACTIVE, 3))
+            self.then(vm, (ACTIVE, LCM["BOOT_POWEROFF"]), (ACTIVE, 3))
         elif vm.state == ACTIVE and vm.lcm == LCM["UNKNOWN"]:
-            self._then(vm, (ACTIVE, LCM["BOOT_UNKNOWN"]), (ACTIVE, 3))
+            self.then(vm, (ACTIVE, LCM["BOOT_UNKNOWN"]), (ACTIVE, 3))
         elif vm.state == SUSPENDED:
-            self._then(vm, (ACTIVE, LCM["BOOT_SUSPENDED"]), (ACTIVE, 3))
+            self.then(vm, (ACTIVE, LCM["BOOT_SUSPENDED"]), (ACTIVE, 3))
         elif vm.state in (STOPPED, UNDEPLOYED):
             self._boot(vm)
         else:

@@ -8,7 +8,9 @@
 * `pool_document(extended=False)` (one.vmpool.info) follows `one_xsd/vm_pool.xsd`,
   the short VM body;
 * `template_pool` (one.templatepool.info) follows `python_oca_fixtures/template.xml`
-  (no XSD of it is recorded).
+  (no XSD of it is recorded);
+* `image_document` (one.image.info) and `image_pool` (one.imagepool.info) follow
+  `one_xsd/image.xsd` and `one_xsd/image_pool.xsd`.
 
 `test_one_documents.py` validates them against the XSDs with lxml.
 """
@@ -21,6 +23,7 @@ from typing import Any
 
 from lxml import etree
 from one_cloud import ACTIVE, HOSTS, Vm
+from one_images import Image
 from one_templates import SYSTEM_ATTRIBUTES
 
 PERMISSIONS = ("OWNER_U", "OWNER_M", "OWNER_A", "GROUP_U", "GROUP_M", "GROUP_A")
@@ -149,4 +152,47 @@ def template_pool(templates: Mapping[int, Mapping[str, Any]]) -> str:
             _text(permissions, name, 1 if name.endswith("_U") else 0)
         _text(node, "REGTIME", 1320877281)
         _template(node, "TEMPLATE", template["TEMPLATE"], sorted(template["TEMPLATE"]))
+    return _string(pool)
+
+
+def image_element(image: Image) -> etree._Element:
+    """One image: the body of image.xsd, in its order."""
+    node = etree.Element("IMAGE")
+    for name, value in (("ID", image.id), ("UID", image.uid), ("GID", 0), ("UNAME", image.uname),
+                        ("GNAME", "oneadmin"), ("NAME", image.name)):  # fmt: skip
+        _text(node, name, value)
+    permissions = etree.SubElement(node, "PERMISSIONS")
+    for name in PERMISSIONS:
+        _text(permissions, name, 1 if name in ("OWNER_U", "OWNER_M") else 0)
+    for name, value in (
+        ("TYPE", image.type), ("DISK_TYPE", 0), ("PERSISTENT", 0), ("REGTIME", image.regtime),
+        ("MODTIME", image.regtime), ("SOURCE", image.source), ("PATH", ""), ("FORMAT", "qcow2"),
+        ("FS", ""), ("SIZE", image.size), ("STATE", image.state), ("PREV_STATE", image.prev_state),
+        ("RUNNING_VMS", len(image.vms)), ("CLONING_OPS", 0), ("CLONING_ID", -1),
+        ("TARGET_SNAPSHOT", -1), ("DATASTORE_ID", 1), ("DATASTORE", "default"),
+    ):  # fmt: skip
+        _text(node, name, value)
+    vms = etree.SubElement(node, "VMS")
+    for vm_id in sorted(image.vms):
+        _text(vms, "ID", vm_id)
+    etree.SubElement(node, "CLONES")
+    etree.SubElement(node, "APP_CLONES")
+    _template(node, "TEMPLATE", image.template, sorted(image.template))
+    snapshots = etree.SubElement(node, "SNAPSHOTS")
+    for name, value in (("ALLOW_ORPHANS", "NO"), ("CURRENT_BASE", -1), ("NEXT_SNAPSHOT", 0)):
+        _text(snapshots, name, value)
+    etree.SubElement(node, "BACKUP_INCREMENTS")
+    return node
+
+
+def image_document(image: Image) -> str:
+    """The reply of `one.image.info`."""
+    return _string(image_element(image))
+
+
+def image_pool(images: Iterable[Image]) -> str:
+    """The reply of `one.imagepool.info`."""
+    pool = etree.Element("IMAGE_POOL")
+    for image in images:
+        pool.append(image_element(image))
     return _string(pool)

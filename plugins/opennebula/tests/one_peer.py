@@ -11,6 +11,13 @@ session string `user:password` comes first and is checked on every call.
 | one.vm.info                | the VM document (vm.xsd)                                 |
 | one.vm.action              | the VM's id; the action as DispatchManager does it       |
 | one.vm.update              | the VM's id; USER_TEMPLATE replaced (0) or merged (1)    |
+| one.vm.resize              | the VM's id; CPU/VCPU/MEMORY as DispatchManager allows   |
+| one.vm.disksaveas          | the new image's id; LOCKED while the disk is copied      |
+| one.image.info             | the image document (image.xsd)                           |
+| one.image.update           | the image's id; TEMPLATE replaced (0) or merged (1)      |
+| one.image.rename           | the image's id                                           |
+| one.image.delete           | the image's id; DELETE, then gone (refused while used)   |
+| one.imagepool.info         | IMAGE_POOL (image_pool.xsd), by id range or paged        |
 | one.vmpool.info            | VM_POOL of short VM bodies (vm_pool.xsd)                 |
 | one.vmpool.infoextended    | VM_POOL of full VM documents (vm.xsd), paged, searched   |
 | one.template.instantiate   | the new VM's id                                          |
@@ -36,8 +43,9 @@ from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 import attrs
 from one_cloud import AUTHORIZATION, INTERNAL, OneCloud, OneFailure
-from one_documents import pool_document, template_pool, vm_document
+from one_documents import image_document, image_pool, pool_document, template_pool, vm_document
 from one_templates import parse_template
+from one_vmops import disk_saveas, resize
 
 AUTHENTICATION = 0x100
 #: oned's SQL backends -> what it answers (INTERNAL) to a search filter ("": it searches).
@@ -49,6 +57,8 @@ BACKENDS = {
     "sqlite-before-6.10": "Full text search is not supported by the SQL backend",
 }
 WRITES = ("one.vm.allocate", "one.vm.action", "one.vm.update", "one.template.instantiate")
+WRITES += ("one.vm.resize", "one.vm.disksaveas", "one.image.update", "one.image.rename")
+WRITES += ("one.image.delete",)
 
 
 @attrs.define
@@ -241,6 +251,39 @@ class OnePeer:
             body = parse_template(template)
             vm.user_template = {**vm.user_template, **body} if merge else body
         return vm_id
+
+    def one_vm_resize(self, _user: str, vm_id: int, template: str, _enforce: bool = False) -> int:
+        resize(self.cloud, vm_id, parse_template(template))
+        return vm_id
+
+    def one_vm_disksaveas(
+        self, user: str, vm_id: int, disk_id: int, name: str, kind: str = "", snap: int = -1
+    ) -> int:
+        uid = sorted(self.users).index(user)
+        return disk_saveas(self.cloud, vm_id, disk_id, name, kind, snap, (uid, user))
+
+    def one_image_info(self, _user: str, image_id: int, _decrypt: bool = False) -> str:
+        with self.cloud.lock:
+            return image_document(self.cloud.images.get(image_id, "one.image.info"))
+
+    def one_image_update(self, _user: str, image_id: int, template: str, merge: int = 0) -> int:
+        with self.cloud.lock:
+            self.cloud.images.update(image_id, parse_template(template), merge)
+        return image_id
+
+    def one_image_rename(self, _user: str, image_id: int, name: str) -> int:
+        with self.cloud.lock:
+            self.cloud.images.rename(image_id, name)
+        return image_id
+
+    def one_image_delete(self, _user: str, image_id: int, force: bool = False) -> int:
+        with self.cloud.lock:
+            self.cloud.images.delete(image_id, force)
+        return image_id
+
+    def one_imagepool_info(self, _user: str, _flag: int, start: int, end: int) -> str:
+        with self.cloud.lock:
+            return image_pool(self.cloud.images.listing(start, end))
 
     def _pool(self, method: str, params: tuple[Any, ...], extended: bool) -> str:
         _flag, start, end, state, *rest = params

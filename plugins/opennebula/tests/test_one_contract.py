@@ -78,6 +78,11 @@ class TestOpenNebulaContract(DriverContract):
                 oneadmin.vm.action("terminate-hard", vm_id)
 
     @pytest.fixture
+    def launched_image(self, cloud):
+        """The image oned gave the VM its (first) disk from."""
+        return lambda instance: cloud.vms[int(instance.cloud_id)].template["DISK"][0]["IMAGE_ID"]
+
+    @pytest.fixture
     def suspend_mark(self, cloud):
         """Whether oned holds the VM SUSPENDED (its memory saved), not merely powered off."""
         return lambda instance: cloud.vms[int(instance.cloud_id)].state == SUSPENDED

@@ -110,3 +110,24 @@ def test_the_schemas_are_strict_enough_to_catch_a_wrong_document(schema, raw, vm
     template.remove(template.find(f"{{{NAMESPACE}}}TM_MAD_SYSTEM"))
     etree.SubElement(template, f"{{{NAMESPACE}}}VERTICE_KEY").text = "misplaced"
     assert not schema("vm.xsd").validate(document)
+
+
+def test_image_documents_validate_against_image_xsd(schema, raw, make_driver, cloud):
+    """Base images, an image in use, and one `one.vm.disksaveas` is still copying."""
+    from vertice_drivers.testkit import default_spec
+
+    driver = make_driver()
+    vm_id = int(driver.create(default_spec("vti-one-tests", "asm-img-1")).cloud_id)
+    cloud.set_state(vm_id, 3, 3)
+    saved = raw("one.vm.disksaveas", vm_id, 0, "saved-disk", "", -1)
+    raw("one.image.update", saved, "<TEMPLATE><VERTICE_SNAPSHOT>s</VERTICE_SNAPSHOT></TEMPLATE>", 1)
+    image_xsd = schema("image.xsd")
+    for image_id in (0, 1, saved):
+        assert_valid(image_xsd, with_namespace(raw("one.image.info", image_id)))
+    pool = with_namespace(raw("one.imagepool.info", -2, -1, -1))
+    assert len(pool) == 3
+    assert_valid(schema("image_pool.xsd"), pool)
+    # ...and the check can fail: an image without its STATE is not one.
+    broken = with_namespace(raw("one.image.info", saved))
+    broken.remove(broken.find(f"{{{NAMESPACE}}}STATE"))
+    assert not image_xsd.validate(broken)

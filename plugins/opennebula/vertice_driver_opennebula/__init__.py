@@ -66,6 +66,9 @@ class OpenNebulaSettings:
     #: Seconds after a `terminate` that OpenNebula acknowledged but did not carry out
     #: before a delete escalates to `terminate-hard`.
     hard_terminate_after: float = attrs.field(default=120.0, validator=_at_least(0))
+    #: Seconds `resize` waits for a running VM to power off (oned resizes a VM that runs
+    #: nothing) before it answers ResizeInProgress; the next call carries on.
+    resize_wait: float = attrs.field(default=30.0, validator=_at_least(0))
     #: Seconds to wait for a connection to oned.
     connect_timeout: float = attrs.field(default=5.0, validator=_at_least(0.01))
     #: Seconds to wait for an answer.
@@ -99,6 +102,8 @@ DRIVER = DriverInfo(
             Capability.HARD_STOP,
             Capability.SUSPEND,
             Capability.ADOPT,
+            Capability.RESIZE,
+            Capability.SNAPSHOT,
         }
     ),
     settings=OpenNebulaSettings,

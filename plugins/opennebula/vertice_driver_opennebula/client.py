@@ -234,6 +234,14 @@ def _call_error(exc: OneCallError, action: str) -> DriverError:
     return cls(text, reason=reason)
 
 
+def busy(vm_id: int, verb: str, state: ValueError) -> TransientError:
+    """The error of a verb oned refuses in the VM's state (`state` names it): retried."""
+    return TransientError(
+        f"opennebula: cannot {verb} VM {vm_id} while it is {state}; retrying once it settles",
+        reason="IncorrectInstanceState",
+    )
+
+
 #: What a call to oned may raise: its answers, HTTP and XML-RPC failures, pyone's own
 #: exceptions and the parse errors of its generated bindings (lxml's are SyntaxErrors).
 SDK_ERRORS: tuple[type[BaseException], ...] = (

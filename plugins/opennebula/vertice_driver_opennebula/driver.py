@@ -1,6 +1,7 @@
 """The `opennebula` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images
 (and the day-2 ones: hard reboot, hard stop and suspend here, unmanaged and adopt in
-`vertice_driver_opennebula.adoption`).
+`vertice_driver_opennebula.adoption`, resize in `vertice_driver_opennebula.day2`,
+snapshots in `vertice_driver_opennebula.snapshots`).
 
 One pyone server per region. Every VM vertice launches carries the
 installation's id, the assembly's id and the instance's key as USER_TEMPLATE
@@ -36,10 +37,18 @@ from vertice_core.driver import (
     InstanceSpec,
     InstanceState,
     RegionConfig,
+    SizeSpec,
 )
-from vertice_core.errors import TerminalError, TransientError
-from vertice_driver_opennebula import OpenNebulaSettings, adoption
-from vertice_driver_opennebula.client import NoSuchObject, SearchUnsupported, call, make_server
+from vertice_core.errors import QuotaExceeded, TerminalError, TransientError
+from vertice_driver_opennebula import OpenNebulaSettings, adoption, day2, snapshots
+from vertice_driver_opennebula.client import (
+    NoSuchObject,
+    SearchUnsupported,
+    busy,
+    call,
+    make_server,
+)
+from vertice_driver_opennebula.paging import read_pages
 from vertice_driver_opennebula.states import (
     DONE,
     escalates,
@@ -99,33 +108,14 @@ class OpenNebulaDriver(Driver):
         return call("one.vmpool.infoextended", lambda: self._pages(""))
 
     def _pages(self, query: str) -> list[Any]:
-        """Read the pool page by page; pages overlap by one VM to notice the pool moving.
-
-        A VM that reaches DONE while the pool is read shifts every later VM one
-        offset back, which would hide a VM from this listing; when the previous
-        page's last VM is not where it should be, earlier pages are read again.
-        """
-        size = self.settings.page_size
-        found: dict[int, Any] = {}
-        offset, anchor, calls = 0, None, 0
-        while True:
-            calls += 1
-            if calls > 4 * (len(found) // (size - 1) + 2) + 16:
-                raise TransientError(
-                    "opennebula: the VM pool kept changing while it was read; retrying",
-                    reason="ListingUnstable",
-                )
-            pool = self.server.vmpool.infoextended(ALL_VISIBLE, offset, -size, NOT_DONE, query)
-            page = list(pool.VM)
-            ids = [int(vm.ID) for vm in page]
-            if anchor is not None and anchor not in ids and offset > 0:
-                offset = max(0, offset - (size - 1))
-                continue
-            found.update(zip(ids, page, strict=True))
-            if len(page) < size:
-                return list(found.values())
-            offset += size - 1
-            anchor = ids[-1]
+        """The VM pool (narrowed by `query`), page by page (`paging.read_pages`)."""
+        return read_pages(
+            lambda offset, size: list(
+                self.server.vmpool.infoextended(ALL_VISIBLE, offset, -size, NOT_DONE, query).VM
+            ),
+            self.settings.page_size,
+            "VM",
+        )
 
     def observe(self) -> list[Instance]:
         """Every VM of this installation in the cloud, all states but DONE, in pages."""
@@ -145,11 +135,13 @@ class OpenNebulaDriver(Driver):
 
     def create(self, spec: InstanceSpec) -> Instance:
         """Instantiate the VM of `spec.key`, or return the live one that has the key (looked
-        up only when an earlier attempt may have created it: `spec.maybe_created`)."""
+        up only when an earlier attempt may have created it: `spec.maybe_created`). With
+        `spec.image_id`, the snapshot is the VM's disk (see `snapshots`)."""
         existing = self.live_by_key(spec.key) if spec.maybe_created else None
         if existing is not None:
             return existing
-        template_id = template_for(spec, self.settings)
+        recorded = snapshots.launchable(self, spec.image_id) if spec.image_id else None
+        template_id = template_for(spec, self.settings) if recorded is None else recorded
         extra = instantiate_template(spec, self.settings)
         name = vm_name(spec)
         try:
@@ -162,6 +154,11 @@ class OpenNebulaDriver(Driver):
                 f"{missing.message} (the template of image {spec.image!r})",
                 reason="TemplateNotFound",
             ) from None
+        except QuotaExceeded as refused:
+            if not spec.image_id or "Image with ID" not in refused.message:
+                raise
+            # oned's allocation found the snapshot gone (it answers ALLOCATE).
+            raise TerminalError(refused.message, reason="ImageNotFound") from None
         return Instance(
             key=spec.key,
             cloud_id=str(vm_id),
@@ -193,8 +190,8 @@ class OpenNebulaDriver(Driver):
             action = terminate_action(
                 state, lcm, requested, now, self.settings.hard_terminate_after
             )
-        except ValueError as busy:
-            raise _busy(vm_id, "terminate", busy) from None
+        except ValueError as refused_in:
+            raise busy(vm_id, "terminate", refused_in) from None
         if requested is None and escalates(state, lcm):
             # The escalation's clock lives on the VM, so it survives restarts of vertice.
             marker = f'{TERMINATE_REQUESTED}="{now:.3f}"'
@@ -219,8 +216,8 @@ class OpenNebulaDriver(Driver):
             )
         try:
             action = decide(int(vm.STATE), int(vm.LCM_STATE))
-        except ValueError as busy:
-            raise _busy(int(vm.ID), verb, busy) from None
+        except ValueError as refused_in:
+            raise busy(int(vm.ID), verb, refused_in) from None
         if action is not None:
             self._act(action, int(vm.ID))
 
@@ -251,6 +248,25 @@ class OpenNebulaDriver(Driver):
         to `resume` it without a boot); one that runs nothing is left alone, one still
         waiting for a host is held."""
         self._verb(cloud_id, "suspend", suspend_action)
+
+    def resize(self, cloud_id: str, size: SizeSpec) -> None:
+        """Give the VM the flavor's CPU, VCPU and MEMORY: a running one is powered off,
+        resized (`one.vm.resize`) and resumed, a stopped one resized (see `day2`)."""
+        day2.resize(self, cloud_id, size)
+
+    def snapshot(self, cloud_id: str, name: str) -> CloudImage:
+        """Save the VM's first image disk as a new image (`one.vm.disksaveas`), tagged with
+        the installation and `name`; the image there is when one has that name already."""
+        return snapshots.snapshot(self, cloud_id, name)
+
+    def snapshots(self) -> list[CloudImage]:
+        """The installation's snapshot images, all states (one paged `one.imagepool.info`)."""
+        return snapshots.listing(self)
+
+    def delete_snapshot(self, image_id: str) -> None:
+        """Delete the installation's snapshot image (`one.image.delete`); one a VM still
+        uses is withdrawn and deleted once none does (see `snapshots`)."""
+        snapshots.delete(self, image_id)
 
     def unmanaged(self) -> list[Instance]:
         """The live VMs the user sees that carry no installation's attributes (one
@@ -313,10 +329,3 @@ def _number(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
-
-
-def _busy(vm_id: int, verb: str, state: ValueError) -> TransientError:
-    return TransientError(
-        f"opennebula: cannot {verb} VM {vm_id} while it is {state}; retrying once it settles",
-        reason="IncorrectInstanceState",
-    )

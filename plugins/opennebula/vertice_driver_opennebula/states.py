@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from vertice_core.driver import ImageState
 from vertice_core.model.status import InstanceState
 
 P, R, S = InstanceState.PENDING, InstanceState.RUNNING, InstanceState.STOPPED
@@ -133,6 +134,36 @@ _TERMINATE_NOW |= {POWEROFF, STOPPED, SUSPENDED, UNDEPLOYED}
 _GOING = frozenset({EPILOG, CLEANUP_DELETE})
 #: Where `resume` starts a VM (besides ACTIVE/UNKNOWN).
 _RESUMABLE = frozenset({POWEROFF, STOPPED, SUSPENDED, UNDEPLOYED})
+#: Where oned's `one.vm.resize` sets the capacity of a VM that runs nothing
+#: (DispatchManager::resize; POWEROFF checks the host's capacity too).
+_RESIZABLE = frozenset({INIT, PENDING, HOLD, POWEROFF, UNDEPLOYED, CLONING, CLONING_FAILURE})
+
+
+#: An image's STATE (include/Image.h, image.xsd) -> (name, whether it can be launched).
+#: Being written (INIT, LOCKED*, CLONE: a source being copied) is pending; in use or
+#: not is available; ERROR and DISABLED (an administrator's) will not launch. DELETE is
+#: the datastore removing it: the driver lists it no more.
+IMAGE_STATES: Mapping[int, tuple[str, ImageState]] = {
+    0: ("INIT", ImageState.PENDING),
+    1: ("READY", ImageState.AVAILABLE),
+    2: ("USED", ImageState.AVAILABLE),
+    3: ("DISABLED", ImageState.ERROR),
+    4: ("LOCKED", ImageState.PENDING),
+    5: ("ERROR", ImageState.ERROR),
+    6: ("CLONE", ImageState.PENDING),
+    7: ("DELETE", ImageState.ERROR),
+    8: ("USED_PERS", ImageState.AVAILABLE),
+    9: ("LOCKED_USED", ImageState.PENDING),
+    10: ("LOCKED_USED_PERS", ImageState.PENDING),
+}
+IMAGE_DELETE = 7
+#: Image states oned refuses `one.image.delete` in without force (ImageDelete).
+IMAGE_LOCKED = frozenset({4, 9, 10})
+
+
+def image_state(state: int) -> ImageState:
+    """vertice's state for an image's STATE (pending for codes OpenNebula may add)."""
+    return IMAGE_STATES.get(state, ("", ImageState.PENDING))[1]
 
 
 def state_of(state: int, lcm_state: int) -> InstanceState:
@@ -217,6 +248,33 @@ def suspend_action(state: int, lcm_state: int) -> str | None:
         return None
     action = stop_action(state, lcm_state)
     return "suspend" if action == "poweroff" else action
+
+
+def resize_step(state: int, lcm_state: int, fits: bool, restart: bool) -> str | None:
+    """The next step of a cold resize: `resize`, `poweroff`, `resume`, `wait`, or None
+    (done). `fits`: the VM has the wanted capacity; `restart`: a resize powered it off
+    and it must run again (the VM's `VERTICE_RESIZE_RESTART`).
+
+    oned resizes a VM that runs nothing (POWEROFF, UNDEPLOYED, and one not deployed
+    yet: PENDING, HOLD...), so a RUNNING one is powered off first. Transitions
+    (powering off, booting, an operation in flight) are waited for. Raises
+    ValueError where oned refuses a resize and nothing vertice does would change it
+    (SUSPENDED, STOPPED, a failure, UNKNOWN): retried until the VM is started or
+    replaced.
+    """
+    if fits:
+        if restart and state in (POWEROFF, UNDEPLOYED):
+            return "resume"
+        if restart and state == ACTIVE and lcm_state == SHUTDOWN_POWEROFF:
+            return "wait"
+        return None
+    if state in _RESIZABLE:
+        return "resize"
+    if state == ACTIVE and lcm_state == RUNNING:
+        return "poweroff"
+    if state == ACTIVE and state_of(state, lcm_state) in (P, R, S):
+        return "wait"  # booting, powering off, or an operation that ends where it began
+    raise ValueError(state_name(state, lcm_state))
 
 
 def terminate_action(

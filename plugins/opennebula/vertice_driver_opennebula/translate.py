@@ -25,7 +25,9 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from vertice_core.driver import TAG_KEY, Instance, InstanceSpec
+import attrs
+
+from vertice_core.driver import TAG_KEY, Instance, InstanceSpec, SizeSpec
 from vertice_core.errors import TerminalError
 from vertice_driver_opennebula import OpenNebulaSettings
 from vertice_driver_opennebula.states import state_of
@@ -33,6 +35,14 @@ from vertice_drivers.cloudinit import cloud_config
 
 #: The USER_TEMPLATE attribute where vertice records its first `terminate` (epoch seconds).
 TERMINATE_REQUESTED = "VERTICE_TERMINATE_REQUESTED"
+#: The USER_TEMPLATE attribute a resize sets on a VM it powered off to resize ("running":
+#: resume it afterwards), so that a later call remembers it ran; emptied once resumed.
+RESIZE_RESTART = "VERTICE_RESIZE_RESTART"
+#: The attribute of a snapshot's image that `delete_snapshot` could not delete yet (a VM
+#: still uses it): epoch seconds of the request. Such an image is never listed again.
+DELETE_REQUESTED = "VERTICE_DELETE_REQUESTED"
+#: vertice's own bookkeeping attributes: not tags.
+MARKERS = frozenset({TERMINATE_REQUESTED, RESIZE_RESTART, DELETE_REQUESTED})
 #: The prefix of vertice's attributes (a tag `vertice-key` is the attribute `VERTICE_KEY`).
 PREFIX = "VERTICE_"
 
@@ -63,11 +73,11 @@ def listed(value: Any) -> list[dict[str, Any]]:
 
 
 def tags_of(user_template: Any) -> dict[str, str]:
-    """vertice's tags from a VM's USER_TEMPLATE (its `VERTICE_*` attributes but the marker)."""
+    """vertice's tags from a VM's USER_TEMPLATE (its `VERTICE_*` attributes but the markers)."""
     return {
         tag_of(name): str(value)
         for name, value in text_map(user_template).items()
-        if name.startswith(PREFIX) and name != TERMINATE_REQUESTED and isinstance(value, str)
+        if name.startswith(PREFIX) and name not in MARKERS and isinstance(value, str)
     }
 
 
@@ -78,6 +88,58 @@ def terminate_requested_at(vm: Any) -> float | None:
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+@attrs.frozen
+class Capacity:
+    """A VM's size as OpenNebula keeps it: `CPU` (physical share), `VCPU`, `MEMORY` (MB)."""
+
+    cpu: float
+    vcpu: int
+    memory: int
+
+    @classmethod
+    def of_size(cls, size: SizeSpec, settings: OpenNebulaSettings) -> Capacity:
+        """A flavor's capacity: `VCPU` and `MEMORY` from it, `CPU` = `VCPU` x `cpu_ratio`."""
+        return cls(size.cpu * settings.cpu_ratio, size.cpu, size.ram)
+
+    def fits(self, template: Any) -> bool:
+        """Whether a VM's TEMPLATE has this capacity."""
+        body = text_map(template)
+        cpu = _number(body.get("CPU"))
+        return (_whole(body.get("VCPU")) or 1, _whole(body.get("MEMORY"))) == (
+            self.vcpu,
+            self.memory,
+        ) and abs(cpu - self.cpu) < 0.001
+
+    def elements(self) -> dict[str, str]:
+        """The template attributes, as oned writes them (`CPU` a float: "0.5", "2")."""
+        return {"CPU": f"{self.cpu:g}", "VCPU": str(self.vcpu), "MEMORY": str(self.memory)}
+
+    def template(self) -> str:
+        """The template of `one.vm.resize`, as XML."""
+        return template_xml(self.elements())
+
+
+def size_name(template: Any) -> str:
+    """The name `Instance.size` reports for a VM's TEMPLATE: `<VCPU>vcpu-<MEMORY>mb`
+    (`2vcpu-4096mb`). OpenNebula sizes have no names; this one is stable, and a VM
+    created with a flavor and one resized to it report the same. No `VCPU` counts as 1
+    (KVM's deployment file then sets none, and libvirt gives one); no `MEMORY`: ''."""
+    body = text_map(template)
+    memory = _whole(body.get("MEMORY"))
+    return f"{_whole(body.get('VCPU')) or 1}vcpu-{memory}mb" if memory > 0 else ""
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _whole(value: Any) -> int:
+    return round(_number(value))
 
 
 def addresses(template: Any, settings: OpenNebulaSettings) -> tuple[str, str]:
@@ -119,6 +181,7 @@ def instance_of(vm: Any, settings: OpenNebulaSettings) -> Instance:
         private_ipv4=private,
         tags=tags,
         created_at=datetime.fromtimestamp(started, UTC) if started else None,
+        size=size_name(vm.TEMPLATE),
     )
 
 
@@ -165,14 +228,16 @@ def _b64(text: str) -> str:
 def instantiate_template(spec: InstanceSpec, settings: OpenNebulaSettings) -> str:
     """The extra template of `one.template.instantiate` for `spec`, as XML.
 
-    oned merges it over the VM template: size, NICs (when the region names
-    networks), CONTEXT, placement and vertice's attributes. XML (not
-    `attribute=value`) so that no value needs quoting rules.
+    oned merges it over the VM template: size, the snapshot's DISK (when
+    `spec.image_id` is set), NICs (when the region names networks), CONTEXT,
+    placement and vertice's attributes. XML (not `attribute=value`) so that no
+    value needs quoting rules.
     """
     root = ET.Element("TEMPLATE")
-    _add(root, "VCPU", str(spec.size.cpu))
-    _add(root, "CPU", f"{spec.size.cpu * settings.cpu_ratio:g}")
-    _add(root, "MEMORY", str(spec.size.ram))
+    for name, value in Capacity.of_size(spec.size, settings).elements().items():
+        _add(root, name, value)
+    if spec.image_id:  # a snapshot: the VM's disk (oned merges vectors whole: its only one)
+        _add(ET.SubElement(root, "DISK"), "IMAGE_ID", spec.image_id)
     for network in (settings.network_id, settings.public_network_id):
         if network >= 0:
             _add(ET.SubElement(root, "NIC"), "NETWORK_ID", str(network))
@@ -188,6 +253,14 @@ def instantiate_template(spec: InstanceSpec, settings: OpenNebulaSettings) -> st
 
 def _add(parent: ET.Element, name: str, value: str) -> None:
     ET.SubElement(parent, name).text = value
+
+
+def template_xml(attributes: Mapping[str, str]) -> str:
+    """A template of plain attributes, as XML (what `one.*.update` merges)."""
+    root = ET.Element("TEMPLATE")
+    for name, value in sorted(attributes.items()):
+        _add(root, name, value)
+    return ET.tostring(root, encoding="unicode")
 
 
 def launch_context(vm: Any) -> str:
