@@ -187,7 +187,9 @@ class Instance:
     created_at: datetime | None = None
     #: The flavor (instance type) the cloud reports the instance has, in the cloud's own
     #: name (`t3.micro`, `m1.small`); '' when the driver cannot tell. Drivers claiming
-    #: `Capability.RESIZE` report it: it is how a resize is seen to be done.
+    #: `Capability.RESIZE` report it where their listing shows it (the testkit sees a
+    #: resize done in it; a driver whose listing cannot, Docker's, gives its tests a
+    #: `size_of` fixture that reads the size from the cloud instead).
     size: str = ""
 
     @property
