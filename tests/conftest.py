@@ -92,8 +92,8 @@ def failing_cloud(
 
 @pytest.fixture
 def bare_region(admin: Any) -> str:
-    """A region `bare` of an installed driver that claims no day-2 capability (SoftLayer's:
-    no resize, snapshot, disks...); nothing is called: the claims are its metadata."""
+    """A region `bare` of an installed driver that claims neither `resize`, `snapshot` nor
+    `disks` (SoftLayer's); nothing is called: the claims are its metadata."""
     region = {"name": "bare", "cloud_type": "softlayer",
               "credentials": {"username": "vertice", "api_key": "not-used-here"}}  # fmt: skip
     answer = admin.post("/v3/regions", region)

@@ -70,6 +70,7 @@ def azure(azure_server: AzurePeer) -> Iterator[AzurePeer]:
     azure_server.clear()
     azure_server.arm.boot, azure_server.arm.halt = 0.3, 0.2
     azure_server.arm.cores_quota = None
+    azure_server.arm.etags = True
     azure_server.page_size = 2
     azure_server.forbidden.clear()
     if azure_server._server is None:

@@ -18,11 +18,12 @@ import base64
 
 import pytest
 
-from azure_arm_peer.account import GROUP, LOCATION, NETWORK, SUBNET
+from azure_arm_peer.account import GROUP, LOCATION, NETWORK, SUBNET, by_hand
 from vertice_core import builtins
 from vertice_drivers.testkit import TEST_PASSWORD, TEST_PUBLIC_KEY
 
 pytestmark = pytest.mark.slow
+CREATE = "virtualMachines.createOrUpdate"
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
@@ -160,3 +161,46 @@ def test_what_happens_behind_vertices_back_is_undone(
     # The same key, so the same name: a new PUT made a new VM under it.
     assert second["key"] == first["key"] and second["cloud_id"] == name
     assert len(azure.arm.vms) == 1
+
+
+@sqlite_only
+def test_a_vm_made_by_hand_is_adopted_without_a_restart(
+    admin, azure_region, make_reconciler, converge, azure, driver_calls
+):
+    """An administrator declares an assembly adopting a VM made behind vertice's back; the
+    reconciler tags it once (a PATCH of its tags on its ETag: neither restarted nor
+    replaced), keeps its own tags, and manages it from then on (a stop reaches it)."""
+    azure_region()
+    name = by_hand(azure, "legacy-db", team="billing")
+    made = azure.vm(GROUP, name)
+    before = (made.doc["properties"]["vmId"], made.boots)
+    declared = admin.declare("legacy", region="azure-test", adopt={"cloud_id": name})
+    assert declared.status_code == 201, declared.json
+    uri = declared.json["uri"]
+    reconciler = make_reconciler()
+    converge(reconciler, lambda: admin.status(uri)["phase"] == "RUNNING")
+
+    (shown,) = admin.status(uri)["instances"]
+    vm = azure.vm(GROUP, name)
+    assert shown["cloud_id"] == name
+    assert shown["private_ipv4"] != ""
+    tags = vm.doc["tags"]
+    assert (tags["owner"], tags["team"]) == ("ops", "billing")  # its own tags stay
+    assert tags["vertice-key"] == shown["key"]
+    assert tags["vertice-assembly"] == declared.json["id"]
+    assert tags["vertice-installation"].startswith("vti-")
+    assert (vm.doc["properties"]["vmId"], vm.boots, vm.restarts, vm.power) == (
+        *before,
+        0,
+        "running",
+    )
+    for _ in range(3):
+        reconciler.run_pass()
+    assert (driver_calls(reconciler, "adopt"), driver_calls(reconciler, "create")) == (1, 0)
+    assert (azure.count("virtualMachines.update"), azure.count(CREATE)) == (1, 0)
+    assert azure.count("virtualMachines.restart") == azure.count("virtualMachines.start") == 0
+    assert len(azure.arm.vms) == 1
+
+    admin.replace(uri, "/desired_state", "stopped")
+    converge(reconciler, lambda: admin.status(uri)["phase"] == "STOPPED")
+    assert azure.vm(GROUP, name).power == "deallocated"

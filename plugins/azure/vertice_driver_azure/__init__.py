@@ -162,6 +162,7 @@ DRIVER = DriverInfo(
             Capability.SSH_KEY,
             Capability.ROOT_PASSWORD,
             Capability.IDEMPOTENCY_TOKEN,
+            Capability.ADOPT,
         }
     ),
     settings=AzureSettings,

@@ -1,4 +1,5 @@
-"""The `azure` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images.
+"""The `azure` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images,
+unmanaged and adopt.
 
 One Compute and one Network client per region (location and resource group).
 Every VM vertice creates is named from its key and tagged with the
@@ -17,6 +18,9 @@ and the only filter it takes names a scale set), so it reads
 3. and `networkInterfaces.list` / `publicIPAddresses.list` of the resource
    group, for the private and public addresses.
 
+A VM made by hand is adopted by tagging it (a PATCH of its tags, conditional
+on its ETag; no restart): `vertice_driver_azure.adoption`.
+
 Long-running operations are never waited on (`polling=False`): the initial
 PUT, POST or DELETE is what the driver sends and checks; its outcome shows in
 the next observation. So no poller thread outlives a call, and no 30-second
@@ -25,7 +29,7 @@ polling default slows the loop down.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azure.mgmt.compute.models import VirtualMachine
@@ -42,7 +46,7 @@ from vertice_core.driver import (
 )
 from vertice_core.errors import TerminalError
 from vertice_core.model.status import InstanceState
-from vertice_driver_azure import AzureCredentials, AzureSettings
+from vertice_driver_azure import AzureCredentials, AzureSettings, adoption
 from vertice_driver_azure.client import (
     CREATE,
     call,
@@ -55,15 +59,11 @@ from vertice_driver_azure.translate import (
     addresses_of,
     instance_of,
     nic_ids,
+    plain,
     vm_body,
     vm_name,
 )
 from vertice_drivers.slots import CallSlots, bounded
-
-
-def _plain(item: Any) -> dict[str, Any]:
-    """An SDK model as ARM's JSON (the models are mappings over the wire document)."""
-    return dict(item.as_dict()) if hasattr(item, "as_dict") else dict(item or {})
 
 
 class AzureDriver(Driver):
@@ -100,12 +100,18 @@ class AzureDriver(Driver):
     @bounded
     def observe(self) -> list[Instance]:
         """Every VM of this installation in the resource group, with states and addresses."""
+        return self.listed(self._ours)
+
+    def listed(self, wanted: Callable[[Instance], bool]) -> list[Instance]:
+        """The resource group's VMs `wanted` picks (from their models: name and tags), with
+        states and addresses: the group's listing, then the status-only and network
+        listings only when it picked any."""
         vms = call(
             "virtualMachines.list",
-            lambda: [_plain(vm) for vm in self.vms.list(self.resource_group)],
+            lambda: [plain(vm) for vm in self.vms.list(self.resource_group)],
         )
-        ours = [vm for vm in vms if self._ours(instance_of(vm))]
-        if not ours:
+        chosen = [vm for vm in vms if wanted(instance_of(vm))]
+        if not chosen:
             return []
         statuses = self._statuses()
         nics, public_ips = self._network()
@@ -115,7 +121,7 @@ class AzureDriver(Driver):
                 statuses.get(str(vm.get("id", "")).lower()),
                 addresses_of(nic_ids(vm), nics, public_ips),
             )
-            for vm in ours
+            for vm in chosen
         ]
 
     def _statuses(self) -> dict[str, Any]:
@@ -124,7 +130,7 @@ class AzureDriver(Driver):
         def listing() -> dict[str, Any]:
             found: dict[str, Any] = {}
             for item in self.vms.list_all(status_only="true"):
-                vm = _plain(item)
+                vm = plain(item)
                 view = (vm.get("properties") or {}).get("instanceView") or {}
                 found[str(vm.get("id", "")).lower()] = view.get("statuses") or []
             return found
@@ -135,7 +141,7 @@ class AzureDriver(Driver):
         """The resource group's NICs and public IPs, by lower-case resource id."""
 
         def by_id(items: Any) -> dict[str, Any]:
-            return {str(d.get("id", "")).lower(): d for d in map(_plain, items)}
+            return {str(d.get("id", "")).lower(): d for d in map(plain, items)}
 
         group = self.resource_group
         nics = call(
@@ -155,7 +161,7 @@ class AzureDriver(Driver):
         present = call_unless_absent(
             "virtualMachines.get",
             lambda: found.append(
-                _plain(self.vms.get(self.resource_group, name, expand="instanceView"))
+                plain(self.vms.get(self.resource_group, name, expand="instanceView"))
             ),
         )
         return found[0] if present else None
@@ -189,7 +195,7 @@ class AzureDriver(Driver):
                 self.resource_group, name, VirtualMachine(body), polling=False
             ),
         )
-        created = _plain(poller.result())
+        created = plain(poller.result())
         if not created.get("name"):
             return Instance(
                 key=spec.key, cloud_id=name, state=InstanceState.PENDING, tags=dict(spec.tags)
@@ -229,12 +235,23 @@ class AzureDriver(Driver):
         self._act("virtualMachines.restart", self.vms.begin_restart, cloud_id)
 
     @bounded
+    def unmanaged(self) -> list[Instance]:
+        """The resource group's live VMs of no installation, `key` '' (observe's listings)."""
+        return adoption.listing(self)
+
+    @bounded
+    def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
+        """Tag the unmanaged VM `cloud_id` with `tags` (a PATCH of its tags on its ETag: it
+        keeps running, and keeps its own tags); see `vertice_driver_azure.adoption`."""
+        return adoption.adopt(self, cloud_id, tags)
+
+    @bounded
     def flavors(self) -> list[CloudFlavor]:
         """The location's VM sizes the settings map flavors to (all of them when none is)."""
         wanted = set(self.settings.vm_sizes.values())
         sizes = call(
             "virtualMachineSizes.list",
-            lambda: [_plain(s) for s in self.compute.virtual_machine_sizes.list(self.location)],
+            lambda: [plain(s) for s in self.compute.virtual_machine_sizes.list(self.location)],
         )
         flavors = [
             CloudFlavor(
@@ -258,7 +275,7 @@ class AzureDriver(Driver):
         custom = call(
             "images.listByResourceGroup",
             lambda: [
-                _plain(i) for i in self.compute.images.list_by_resource_group(self.resource_group)
+                plain(i) for i in self.compute.images.list_by_resource_group(self.resource_group)
             ],
         )
         for item in custom:

@@ -50,6 +50,9 @@ NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 NETWORK_API_VERSION = "2020-11-01"
 #: The smallest OS disk (GB) of Azure's Linux marketplace images; smaller sizes are left out.
 MIN_OS_DISK_GB = 30
+#: Tag names vertice writes begin so. ARM's tag names are case-insensitive (a write of
+#: `Vertice-Key` updates `vertice-key`), so a name spelt so in any case is read lower-case.
+VERTICE_PREFIX = "vertice-"
 _SPECIALS = "!@#$%^&*-_=+"
 
 
@@ -121,11 +124,25 @@ def addresses_of(
     return public, private
 
 
+def plain(item: Any) -> dict[str, Any]:
+    """An SDK model as ARM's JSON (the models are mappings over the wire document)."""
+    return dict(item.as_dict()) if hasattr(item, "as_dict") else dict(item or {})
+
+
+def tags_of(vm: Mapping[str, Any]) -> dict[str, str]:
+    """A VM document's tags, vertice's names lower-case however they are spelt there."""
+    tags: dict[str, str] = {}
+    for name, value in (vm.get("tags") or {}).items():
+        text = str(name)
+        tags[text.lower() if text.lower().startswith(VERTICE_PREFIX) else text] = str(value)
+    return tags
+
+
 def instance_of(
     vm: Mapping[str, Any], statuses: Any = None, addresses: tuple[str, str] = ("", "")
 ) -> Instance:
     """vertice's view of one VM document, with its instance view's statuses and addresses."""
-    tags = {str(k): str(v) for k, v in (vm.get("tags") or {}).items()}
+    tags = tags_of(vm)
     props = vm.get("properties") or {}
     provisioning = provisioning_state(statuses) or str(props.get("provisioningState") or "")
     return Instance(

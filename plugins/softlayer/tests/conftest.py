@@ -15,8 +15,10 @@ put on `sys.path` here.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -139,6 +141,23 @@ def make_driver(peer: SoftLayerPeer) -> Iterator[Callable[..., Any]]:
     yield make
     for driver in made:
         driver.close()
+
+
+@pytest.fixture
+def make_unmanaged(account: GuestAccount) -> Iterator[Callable[[], str]]:
+    """`make_unmanaged()`: a guest an operator orders by hand, straight in the peer's account
+    (`createObject` in `example.com`, then `setTags` `owner:ops`), provisioning as any order;
+    its id. Cancelled after the test."""
+    made: list[int] = []
+
+    def order() -> str:
+        made.append(account.by_hand(f"by-hand-{uuid.uuid4().hex[:8]}"))
+        return str(made[-1])
+
+    yield order
+    for guest_id in made:
+        with contextlib.suppress(Exception):  # best effort: gone already, or the test failed
+            account.cancel(guest_id)
 
 
 @pytest.fixture

@@ -50,7 +50,10 @@ class Guest:
     private_ip: str = ""
     tags: list[str] = field(default_factory=list)
     created: str = field(default_factory=now)
+    notes: str = ""
     reboots: int = 0
+    #: Boots of the guest's system: its first, and each power-on or reboot since.
+    boots: int = 0
     gone: bool = False
 
     def document(self, names: set[str] | None) -> dict[str, Any]:
@@ -81,6 +84,7 @@ class Guest:
                 if self.transaction
                 else ""
             ),
+            "notes": self.notes,
             "tagReferences": [{"tag": {"name": tag}} for tag in self.tags],
             "userData": list(self.template.get("userData") or []),
             "datacenter": self.template.get("datacenter") or {},

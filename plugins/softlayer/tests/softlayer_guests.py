@@ -2,9 +2,9 @@
 
 The SDK's fixture server answers every call from static fixtures; this module
 gives the calls vertice makes a memory. Guests are ordered (`createObject`),
-provisioned, powered off and on, rebooted, cancelled and reclaimed, and
-`SoftLayer_Account::getVirtualGuests` lists them with SoftLayer's object
-filter (the properties vertice filters on), object mask and `resultLimit`.
+provisioned, powered off and on, rebooted, renamed and tagged, cancelled and
+reclaimed, and `SoftLayer_Account::getVirtualGuests` lists them with SoftLayer's
+object filter (the properties vertice filters on), object mask and `resultLimit`.
 
 Time is counted in listings: each first page of `getVirtualGuests` moves every
 transaction one step on, so a test's pace never depends on a clock. Documents
@@ -15,8 +15,10 @@ HALTED, no provisionDate), `v3_SoftLayer_Account_getVirtualGuests.xml` and
 RUNNING, primaryIpAddress, primaryBackendIpAddress, provisionDate); a cancelled
 guest shows status DISCONNECTED with a RECLAIM_WAIT transaction as in the SDK's
 own `SoftLayer_Virtual_PlacementGroup` fixture. Transaction names other than
-RECLAIM_WAIT are illustrative. Faults use SoftLayer's exception names as fault
-codes, with the messages its documentation gives where it gives one.
+RECLAIM_WAIT are illustrative. `editObject` changes the guest's record only (see
+`edit`): `Guest.boots`, the boots of its system, stays as it was. Faults use
+SoftLayer's exception names as fault codes, with the messages its documentation
+gives where it gives one.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ POWER = {
 }
 #: What `createObject` refuses to order without (SoftLayer_Exception_MissingCreationProperty).
 REQUIRED = ("hostname", "domain", "datacenter", "hourlyBillingFlag", "localDiskFlag")
+#: The transactions that boot the guest's system once they finish (provisioning does too).
+BOOTING = {"POWER_ON", "REBOOT_SOFT", "REBOOT", "REBOOT_HARD"}
+#: What `editObject` changes here: the properties the SDK's `VSManager.edit` sends.
+EDITABLE = ("hostname", "domain", "notes")
 
 
 class GuestAccount:
@@ -125,6 +131,31 @@ class GuestAccount:
             guest.tags = [t.strip() for t in tags.split(",") if t.strip()]
             return True
 
+    def edit(self, guest_id: int, template: Any) -> bool:
+        """`SoftLayer_Virtual_Guest::editObject`: set the properties the skeleton object
+        names, leave the others alone, answer true. A change of SoftLayer's record: no
+        transaction, no power action, the guest's system is not booted again. Properties
+        other than `EDITABLE` are refused (the peer's choice, and its illustrative
+        message: the reference does not list what SoftLayer refuses)."""
+        if not isinstance(template, Mapping):
+            raise fault(
+                "SoftLayer_Exception_InvalidValue",
+                "editObject expects a SoftLayer_Virtual_Guest skeleton object.",
+            )
+        for name, value in template.items():
+            if name not in EDITABLE:
+                raise fault(
+                    "SoftLayer_Exception_Public",
+                    f"Property '{name}' of 'SoftLayer_Virtual_Guest' may not be edited.",
+                )
+            if name != "notes" and not str(value).strip():
+                raise fault("SoftLayer_Exception_InvalidValue", f"Invalid value for '{name}'.")
+        with self._lock:
+            guest = self._guest(guest_id)
+            for name, value in template.items():
+                setattr(guest, name, str(value))
+            return True
+
     def power(self, guest_id: int, method: str) -> bool:
         """`powerOn`, `powerOff(Soft)`, `pause`, `resume`, `reboot*`: start the transaction."""
         allowed, transaction, outcome = POWER[method]
@@ -162,8 +193,26 @@ class GuestAccount:
             guest.tags = list(tags or [])
             self._addresses(guest)
             guest.provision_date = now()
+            guest.boots = 1 if power == "RUNNING" else 0
             self.guests[guest.id] = guest
             return guest
+
+    def by_hand(self, hostname: str, domain: str = "example.com", tags: str = "owner:ops") -> int:
+        """A guest an operator orders behind vertice's back (`createObject`, then `setTags`),
+        provisioning as any order; its id."""
+        template = {
+            "hostname": hostname,
+            "domain": domain,
+            "datacenter": {"name": "dal13"},
+            "hourlyBillingFlag": True,
+            "localDiskFlag": True,
+            "startCpus": 1,
+            "maxMemory": 1024,
+            "operatingSystemReferenceCode": "UBUNTU_22_64",
+        }
+        guest_id = int(self.create(template)["id"])
+        self.set_tags(guest_id, tags)
+        return guest_id
 
     def by_hostname(self, hostname: str) -> list[Guest]:
         """The guests (reclaimed ones too) with that hostname."""
@@ -197,4 +246,7 @@ class GuestAccount:
             if not guest.provision_date:
                 guest.provision_date = now()
                 self._addresses(guest)
+                guest.boots += 1
+            elif guest.transaction in BOOTING:
+                guest.boots += 1
             guest.power, guest.transaction, guest.outcome = guest.outcome, "", ""

@@ -151,6 +151,7 @@ class SoftLayerPeer:
             (GUEST, "getObject"): lambda c: account.get(int(c.identifier), mask_names(c.mask)),
             (GUEST, "createObject"): lambda c: account.create(c.args[0]),
             (GUEST, "setTags"): lambda c: account.set_tags(int(c.identifier), c.args[0]),
+            (GUEST, "editObject"): lambda c: account.edit(int(c.identifier), c.args[0]),
             (GUEST, "deleteObject"): lambda c: account.cancel(int(c.identifier)),
             (GUEST, "getCreateObjectOptions"): FixtureTransport(),
             (ACCOUNT, "getPrivateBlockDeviceTemplateGroups"): FixtureTransport(),

@@ -54,3 +54,8 @@ class TestSoftLayerContract(DriverContract):
     @pytest.fixture
     def launch_data(self, driver):
         return lambda instance: driver.launch_data(instance.cloud_id)
+
+    @pytest.fixture
+    def boot_mark(self, account):
+        """How many times the guest's system booted (provisioning, power-ons, reboots)."""
+        return lambda instance: account.guests[int(instance.cloud_id)].boots

@@ -113,7 +113,8 @@ class SoftLayerSettings:
     #: The datacenter (`dal13`, `fra02`...); empty: the region's `provider_region`.
     datacenter: str = ""
     #: Guests are named `<key>.<installation id>.<domain>`: the hostname is the instance's
-    #: key, and the installation's own subdomain is how `observe` finds its guests.
+    #: key, and the installation's own subdomain is how `observe` finds its guests (an
+    #: adopted guest is renamed so, `vertice_driver_softlayer.adoption`).
     domain: str = attrs.field(default="vertice.internal", validator=_domain)
     #: The image of each plan image (`"1_virtualmachine_ubuntu": "UBUNTU_22_64"`): an
     #: operating system reference code or an image template's global identifier. A plan
@@ -174,6 +175,7 @@ DRIVER = DriverInfo(
             Capability.PRIVATE_IPV4,
             Capability.SSH_KEY,
             Capability.ROOT_PASSWORD,
+            Capability.ADOPT,
         }
     ),
     settings=SoftLayerSettings,

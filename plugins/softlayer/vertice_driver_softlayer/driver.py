@@ -13,11 +13,15 @@ The verbs read the guest first (`getObject`) and act on what it shows, so that
 each is idempotent: a guest that is gone or being reclaimed is deleted already,
 a halted one is not powered off again, and a guest with a transaction in flight
 (a power change, a reload) is left to finish it.
+
+`unmanaged` and `adopt` (`Capability.ADOPT`) live in `adoption`: a guest made by
+hand is tagged and renamed into the installation's domain, so that `observe`
+lists it as one it ordered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +34,7 @@ from vertice_core.driver import (
     RegionConfig,
 )
 from vertice_core.errors import TerminalError, TransientError, UnavailableError
-from vertice_driver_softlayer import REBOOT_MODES, STOP_MODES, SoftLayerSettings
+from vertice_driver_softlayer import REBOOT_MODES, STOP_MODES, SoftLayerSettings, adoption
 from vertice_driver_softlayer.catalog import flavors_of, images_of
 from vertice_driver_softlayer.client import call, is_not_found, make_client
 from vertice_driver_softlayer.states import power_of, reclaiming, state_of, transaction_of
@@ -69,9 +73,14 @@ class SoftLayerDriver(Driver):
 
     def guests(self, **where: Any) -> list[dict[str, Any]]:
         """Every guest in this installation's domain (narrowed by `where`), page by page."""
+        return self.pages({"domain": {"operation": self.domain}, **where})
+
+    def pages(self, where: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every guest of the account passing the `virtualGuests` object filter `where`, from
+        one paged `getVirtualGuests` ordered by id (`resultLimit` pages of `page_size`)."""
         found: dict[int, dict[str, Any]] = {}
         size = self.settings.page_size
-        query = {"virtualGuests": {"domain": {"operation": self.domain}, "id": BY_ID, **where}}
+        query = {"virtualGuests": {**where, "id": BY_ID}}
         offset = 0
         while True:
             page = call(
@@ -221,6 +230,17 @@ class SoftLayerDriver(Driver):
     def reboot(self, cloud_id: str) -> None:
         """Reboot the guest in place (`reboot_mode`: same id, disks and addresses)."""
         self._act(REBOOT_MODES[self.settings.reboot_mode], _guest_id(cloud_id))
+
+    # -- adopting what already runs (`adoption`) --
+
+    def unmanaged(self) -> list[Instance]:
+        """The account's live guests of no installation, from one paged listing of all."""
+        return adoption.listing(self)
+
+    def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
+        """Make the guest this installation's: tag it, and name it after the key in the
+        installation's domain (`setTags`, `editObject`: no restart; see `adoption`)."""
+        return adoption.adopt(self, cloud_id, tags)
 
     # -- what the cloud offers --
 

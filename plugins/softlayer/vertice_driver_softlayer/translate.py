@@ -55,16 +55,40 @@ def domain_for(installation_id: str, settings: SoftLayerSettings) -> str:
     return f"{installation_id}.{settings.domain}".lower()
 
 
+def tag_value(value: str) -> str:
+    """A tag value as `setTags` can carry it (what SoftLayer refuses becomes `_`)."""
+    return _NOT_IN_TAG.sub("_", value)
+
+
 def tag_list(tags: Mapping[str, str]) -> str:
     """The `setTags` argument for vertice's tags: `name:value` pairs, comma-separated."""
-    return ",".join(f"{name}:{_NOT_IN_TAG.sub('_', value)}" for name, value in sorted(tags.items()))
+    return ",".join(tag_texts(tags))
+
+
+def tag_texts(tags: Mapping[str, str]) -> list[str]:
+    """vertice's tags as SoftLayer tag names: `name:value`, sorted."""
+    return [f"{name}:{tag_value(value)}" for name, value in sorted(tags.items())]
+
+
+def tag_names(guest: Mapping[str, Any]) -> list[str]:
+    """The guest's tags as SoftLayer names them (`tagReferences[tag[name]]`), in order."""
+    names = (str(lookup(ref, "tag", "name") or "") for ref in guest.get("tagReferences") or [])
+    return [name for name in names if name]
+
+
+def every_tag(guest: Mapping[str, Any]) -> dict[str, str]:
+    """All the guest's tags as a mapping: `owner:ops` -> owner: ops, `web` -> web: ''."""
+    tags: dict[str, str] = {}
+    for text in tag_names(guest):
+        name, _, value = text.partition(":")
+        tags[name] = value
+    return tags
 
 
 def tags_of(guest: Mapping[str, Any]) -> dict[str, str]:
-    """The `name:value` tags of a guest document (`tagReferences[tag[name]]`)."""
+    """vertice's `name:value` tags of a guest document (`tagReferences[tag[name]]`)."""
     tags: dict[str, str] = {}
-    for reference in guest.get("tagReferences") or []:
-        text = str(lookup(reference, "tag", "name") or "")
+    for text in tag_names(guest):
         name, colon, value = text.partition(":")
         if colon and name.startswith("vertice-"):
             tags[name] = value
@@ -100,13 +124,18 @@ def instance_of(guest: Mapping[str, Any], installation: str, domain: str) -> Ins
     tags.setdefault(TAG_KEY, key)
     if TAG_ASSEMBLY not in tags and "-" in key:
         tags[TAG_ASSEMBLY] = key.rsplit("-", 1)[0]
+    return guest_instance(guest, key, tags)
+
+
+def guest_instance(guest: Mapping[str, Any], key: str, tags: Mapping[str, str]) -> Instance:
+    """The guest as an `Instance` under `key` with `tags`."""
     return Instance(
         key=key,
         cloud_id=str(guest.get("id", "")),
         state=state_of(guest),
         public_ipv4=str(lookup(guest, "primaryIpAddress") or ""),
         private_ipv4=str(lookup(guest, "primaryBackendIpAddress") or ""),
-        tags=tags,
+        tags=dict(tags),
         created_at=created_at(guest),
     )
 

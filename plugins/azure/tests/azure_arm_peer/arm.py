@@ -8,6 +8,14 @@ through deleting, after which the VM, its NIC and its public IP are gone
 that is InProgress until the VM's transition ends, then Succeeded (or Failed
 with an error, when a test says so).
 
+Every VM document carries an `etag` (as VMs do from api-version 2024-03-01),
+a new one with each change of its model (a PUT, a PATCH), not with a change of
+power state. A PATCH (`update`) sets the tags the body gives, as a whole (the
+peer applies nothing else of a PATCH body), and does not touch the VM's
+states: the VM keeps running. With `If-Match` it is conditional on the ETag
+(412 PreconditionFailed when the VM changed since). `etags = False` makes the
+model an older Resource Manager's: no `etag` in documents, `If-Match` ignored.
+
 Besides what `checks` refuses in a new VM, the model refuses a change of an
 immutable property (409 PropertyChangeNotAllowed), a verb on a VM in the
 wrong state (409 OperationNotAllowed) and a VM it does not know (404
@@ -52,6 +60,8 @@ class Vm:
     #: What ARM never returns: the osProfile's customData and adminPassword.
     secrets: dict[str, str] = attrs.Factory(dict)
     restarts: int = 0
+    #: How many times the VM booted: created, started from stopped, restarted.
+    boots: int = 0
 
 
 class ArmModel:
@@ -72,6 +82,8 @@ class ArmModel:
         self.sizes = recorded.vm_sizes()
         self.locations = recorded.locations()
         self.addresses = Addresses()
+        #: Whether VM documents carry an `etag` (and `If-Match` is honoured).
+        self.etags = True
 
     def rid(self, group: str, provider: str, kind: str, name: str) -> str:
         """A resource id."""
@@ -178,7 +190,32 @@ class ArmModel:
                 message = f"Changing property 'osProfile.{prop}' is not allowed."
                 raise Refused(409, "PropertyChangeNotAllowed", message)
         vm.doc["tags"] = dict(body.get("tags") or {})
+        self._changed(vm)
         return self.operations.begin(vm.doc["location"], 0.0)
+
+    def patch(self, group: str, name: str, body: dict[str, Any], if_match: str = "") -> str:
+        """update (PATCH): the tags the body gives replace the VM's, on its ETag when
+        `if_match` names one; the VM's states do not move. The operation's name."""
+        vm = self.find(group, name)
+        if vm.provisioning == "deleting":
+            message = f"The VM '{vm.doc['name']}' is marked for deletion."
+            raise Refused(409, "OperationNotAllowed", message)
+        current = str(vm.doc.get("etag", ""))
+        stale = if_match not in ("", "*") and if_match.strip('"') != current.strip('"')
+        if self.etags and stale:
+            message = f"The specified precondition 'If-Match = {if_match}' failed."
+            raise Refused(412, "PreconditionFailed", message)
+        if "tags" in body:
+            vm.doc["tags"] = {str(k): str(v) for k, v in (body["tags"] or {}).items()}
+        self._changed(vm)
+        return self.operations.begin(vm.doc["location"], 0.0)
+
+    def _changed(self, vm: Vm) -> None:
+        """A new version of the VM's model: a new (opaque) ETag, none when `etags` is off."""
+        if self.etags:
+            vm.doc["etag"] = f'"{uuid.uuid4()}"'
+        else:
+            vm.doc.pop("etag", None)
 
     def _create(self, group: str, name: str, body: dict[str, Any], boot: float) -> tuple[Vm, float]:
         props = body.get("properties") or {}
@@ -236,7 +273,8 @@ class ArmModel:
             "timeCreated": stamp(),
         }
         secrets = {k: props["osProfile"][k] for k in _SECRET if k in props["osProfile"]}
-        vm = Vm(group, doc, "creating", "starting", secrets=secrets)
+        vm = Vm(group, doc, "creating", "starting", secrets=secrets, boots=1)
+        self._changed(vm)
         self.vms[(group.lower(), name.lower())] = vm
         self.nics.update({nic["id"].lower(): nic for nic in nics})
         self.public_ips.update({ip["id"].lower(): ip for ip in ips})
@@ -260,6 +298,7 @@ class ArmModel:
         if verb == "delete" and vm.provisioning != "deleting":
             duration = self._move(vm, ("deleting", power), [(self.halt, "deleting", None)])
         elif verb == "start" and power not in ("running", "starting"):
+            vm.boots += 1
             steps = [(self.boot / 2, "succeeded", "running")]
             duration = self._move(vm, ("updating", "starting"), steps)
         elif verb == "deallocate" and power not in ("deallocated", "deallocating"):
@@ -275,6 +314,7 @@ class ArmModel:
             if power != "running":
                 raise _not_allowed(verb, name, f"the VM is {power}")
             vm.restarts += 1
+            vm.boots += 1
             steps = [(self.boot / 2, "succeeded", "running")]
             duration = self._move(vm, ("updating", "running"), steps)
         return self.operations.begin(vm.doc["location"], duration)

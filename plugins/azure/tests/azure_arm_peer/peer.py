@@ -5,9 +5,10 @@ Paths (`{s}` the subscription, `{g}` a resource group, `{n}` a VM):
 * `GET /{tenant}/v2.0/.well-known/openid-configuration` and
   `POST /{tenant}/oauth2/v2.0/token` (client credentials; the reply is shaped
   like the recorded `oauth2_token.json`);
-* `PUT|GET|DELETE /subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.Compute/
-  virtualMachines/{n}`, `.../{n}/instanceView`, `POST .../{n}/start|powerOff|deallocate|
-  restart`, `GET .../virtualMachines` (the group's) and
+* `PUT|GET|PATCH|DELETE /subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.Compute/
+  virtualMachines/{n}` (the PATCH sets tags, on `If-Match` when given),
+  `.../{n}/instanceView`, `POST .../{n}/start|powerOff|deallocate|restart`,
+  `GET .../virtualMachines` (the group's) and
   `GET /subscriptions/{s}/providers/Microsoft.Compute/virtualMachines[?statusOnly=true]`;
 * `GET /subscriptions/{s}/providers/Microsoft.Compute/locations/{l}/operations/{id}`;
 * `GET .../locations/{l}/vmSizes`, `.../resourceGroups/{g}/providers/Microsoft.Compute/images`,
@@ -153,7 +154,9 @@ class AzurePeer:
             self.calls.append((action, time.monotonic(), fate, target))
             return fault
 
-    def handle(self, method: str, path: str, body: bytes, auth: str) -> tuple[Reply, Fault | None]:
+    def handle(
+        self, method: str, path: str, body: bytes, auth: str, if_match: str = ""
+    ) -> tuple[Reply, Fault | None]:
         """Answer one request; also return the fault that applied to it."""
         url = urllib.parse.urlsplit(path)
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
@@ -169,7 +172,7 @@ class AzurePeer:
             if parts[1].lower() != self.subscription.lower():
                 message = f"The subscription '{parts[1]}' could not be found."
                 raise Refused(404, "SubscriptionNotFound", message)
-            request = Request(action, parts, query, body, self.url)
+            request = Request(action, parts, query, body, self.url, if_match)
             error = fault.operation_error if fault is not None else ""
             with self.lock:
                 self.arm.settle()
@@ -236,7 +239,8 @@ class AzurePeer:
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 auth = self.headers.get("Authorization", "")
-                reply, fault = peer.handle(self.command, self.path, body, auth)
+                if_match = self.headers.get("If-Match", "")
+                reply, fault = peer.handle(self.command, self.path, body, auth, if_match)
                 if fault is not None and fault.delay:
                     peer._release.wait(fault.delay)
                 payload = b"" if reply.doc is None else json.dumps(reply.doc).encode()
@@ -251,7 +255,7 @@ class AzurePeer:
                 except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
                     pass  # the client gave up waiting (a timeout test)
 
-            do_GET = do_PUT = do_POST = do_DELETE = _serve
+            do_GET = do_PUT = do_PATCH = do_POST = do_DELETE = _serve
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True

@@ -4,7 +4,8 @@ Listings are paged like the recorded list pages (`{"value": [...], "nextLink": .
 `$skiptoken` in the link); accepted PUT, POST and DELETE answer with the
 `Azure-AsyncOperation` (and, for POST and DELETE, `Location`) headers of the
 recorded exchange; the `Location` poll (`monitor=true`) answers 202 until the
-operation is done, then 200.
+operation is done, then 200. A PATCH of a VM (`virtualMachines.update`) answers
+200 with the VM document and an `Azure-AsyncOperation`, as a PUT of an existing VM.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def action_of(method: str, parts: list[str]) -> tuple[str, str]:
     if len(parts) == 9:
         verb = parts[8] if parts[8] in _VERBS else "instanceView"
         return f"virtualMachines.{verb}", parts[7]
-    verbs = {"PUT": "createOrUpdate", "DELETE": "delete"}
+    verbs = {"PUT": "createOrUpdate", "PATCH": "update", "DELETE": "delete"}
     return f"virtualMachines.{verbs.get(method, 'get')}", parts[7]
 
 
@@ -62,6 +63,7 @@ class Request:
     query: dict[str, str]
     body: bytes
     url: str  # the peer's base URL
+    if_match: str = ""  # the request's `If-Match` header
 
     @property
     def group(self) -> str:
@@ -106,6 +108,12 @@ def route(arm: ArmModel, request: Request, page_size: int, operation_error: str)
         status, vm, op = arm.put(request.group, request.parts[7], body, operation_error)
         url = request.operation_url(arm.subscription, vm.doc["location"], op, False)
         return Reply(status, vm.doc, {"Azure-AsyncOperation": url})
+    if action == "virtualMachines.update":
+        body = json.loads(request.body or b"{}")
+        op = arm.patch(request.group, request.parts[7], body, request.if_match)
+        vm = arm.find(request.group, request.parts[7])
+        url = request.operation_url(arm.subscription, vm.doc["location"], op, False)
+        return Reply(200, vm.doc, {"Azure-AsyncOperation": url})
     return _act(arm, request)
 
 
