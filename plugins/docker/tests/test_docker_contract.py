@@ -44,6 +44,29 @@ class TestDockerContract(DriverContract):
         return make
 
     @pytest.fixture
+    def other_size(self, driver):
+        """A size the contract's instances (1 CPU, 256 MiB) are resized to and back: more
+        memory, and 2 CPUs where the engine has them."""
+        cpus, _ = driver.capacity()
+        return SizeSpec("medium", min(cpus, 2), 512, 0)
+
+    @pytest.fixture
+    def size_of(self, engine_client):
+        """The CPU and memory limits of the container, read from the engine (`docker
+        inspect`), not through the driver: the listing the driver reads shows none, so its
+        `Instance.size` is ''."""
+
+        def size(instance):
+            limits = engine_client.api.inspect_container(instance.cloud_id)["HostConfig"]
+            if limits["NanoCpus"]:
+                cpus = limits["NanoCpus"] / 1e9
+            else:  # a container limited by a CFS quota (the kernel's period: 100 ms)
+                cpus = limits["CpuQuota"] / (limits["CpuPeriod"] or 100_000)
+            return f"{cpus:g}cpu-{limits['Memory'] // 2**20}mb"
+
+        return size
+
+    @pytest.fixture
     def launched_image(self, driver):
         """The image a container runs (its id), read through the engine."""
         return lambda instance: driver.engine.client().api.inspect_container(instance.cloud_id)[

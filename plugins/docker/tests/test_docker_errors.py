@@ -21,6 +21,7 @@ import attrs
 import pytest
 
 from docker_engine_peer.engine import free_port
+from vertice_core.driver import SizeSpec
 from vertice_core.errors import AuthFailed, Throttled, TransientError
 
 HOP_HEADERS = {"connection", "transfer-encoding", "content-length", "keep-alive"}
@@ -137,7 +138,13 @@ def test_refusals_of_the_api_are_classified(make_driver, proxy, status, kind, re
     proxy.fault = None
     assert list(fresh.observe()) == []
     proxy.fault = (status, f"refused with {status}")
-    for call in (lambda: list(fresh.observe()), lambda: fresh.stop("c0ffee"), fresh.images):
+    calls = (
+        lambda: list(fresh.observe()),
+        lambda: fresh.stop("c0ffee"),
+        fresh.images,
+        lambda: fresh.resize("c0ffee", SizeSpec("small", 1, 256, 0)),
+    )
+    for call in calls:
         with pytest.raises(kind) as later:  # refused on an ordinary call
             call()
         assert later.value.reason == reason

@@ -41,9 +41,12 @@ from vertice_driver_docker.translate import (
     is_ours,
     is_unmanaged,
     launch_archive,
+    limits_of,
     name_of,
     published,
+    size_limits,
     state_of,
+    update_body,
 )
 from vertice_drivers.testkit import TEST_PASSWORD, TEST_PUBLIC_KEY, default_spec
 
@@ -149,10 +152,46 @@ def test_create_arguments_carry_labels_limits_ports_env_and_init():
     assert arguments["ports"] == {"8080/tcp": None, "9090/tcp": None}
     assert arguments["environment"] == {"http.port": "8080"}
     assert (arguments["nano_cpus"], arguments["mem_limit"]) == (2_000_000_000, 512 * 2**20)
+    assert arguments["memswap_limit"] == 1024 * 2**20  # the engine's default, made explicit
     assert arguments["init"] is True
     assert arguments["network"] == "vtnet"
     unmapped = create_arguments(attrs.evolve(spec, image="x:1"), settings, "n")
     assert unmapped["image"] == "x:1"
+
+
+MIB = 2**20
+MADE = {"NanoCpus": 10**9, "CpuQuota": 0, "CpuPeriod": 0, "Memory": 256 * MIB}
+
+
+@pytest.mark.parametrize(
+    ("host_config", "limits"),
+    [
+        (MADE, (10**9, 256 * MIB)),
+        ({"NanoCpus": 0, "CpuQuota": 50_000, "CpuPeriod": 100_000, "Memory": 0}, (5 * 10**8, 0)),
+        ({"CpuQuota": 200_000, "CpuPeriod": 0}, (2 * 10**9, 0)),  # the kernel's 100 ms period
+        ({"NanoCpus": 0, "CpuQuota": -1, "CpuPeriod": 0, "Memory": 0}, (0, 0)),  # no limits
+        ({}, (0, 0)),
+    ],
+)
+def test_a_container_s_limits_are_read_from_nano_cpus_or_its_cfs_quota(host_config, limits):
+    assert limits_of(host_config) == limits
+
+
+@pytest.mark.parametrize(
+    ("host_config", "cpus"),
+    [
+        (MADE, {"NanoCpus": 2 * 10**9}),
+        ({}, {"NanoCpus": 2 * 10**9}),  # no limits yet
+        ({"CpuQuota": 50_000, "CpuPeriod": 100_000}, {"CpuQuota": 200_000, "CpuPeriod": 100_000}),
+        ({"CpuQuota": 50_000, "CpuPeriod": 0}, {"CpuQuota": 200_000, "CpuPeriod": 100_000}),
+        ({"CpuQuota": 0, "CpuPeriod": 50_000}, {"CpuQuota": 100_000, "CpuPeriod": 50_000}),
+    ],
+)
+def test_an_update_sets_what_create_sets_cpus_as_the_container_is_limited(host_config, cpus):
+    size = SizeSpec("medium", 2, 4096, 0)
+    memory = {"Memory": 4096 * MIB, "MemorySwap": 8192 * MIB}
+    assert update_body(host_config, size) == {**cpus, **memory}
+    assert size_limits(size) == {"NanoCpus": 2 * 10**9, **memory}
 
 
 def test_the_specs_command_is_the_entrypoint_and_its_args_the_containers_command():

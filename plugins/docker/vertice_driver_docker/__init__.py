@@ -89,6 +89,7 @@ DRIVER = DriverInfo(
             Capability.SSH_KEY,
             Capability.ROOT_PASSWORD,
             Capability.IDEMPOTENCY_TOKEN,
+            Capability.RESIZE,
             Capability.SNAPSHOT,
             Capability.HARD_REBOOT,
             Capability.HARD_STOP,

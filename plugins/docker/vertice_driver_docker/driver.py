@@ -21,9 +21,11 @@
   rename changes the container's name on its networks too: peers reaching it by its
   old name (not by a network alias) no longer do.
 * Day 2: `snapshot` commits a container into an image of the installation (see
-  `snapshots`); `resize` is not claimed: the engine's container listing does not
-  show a container's CPU and memory, so a resize could not be observed in the one
-  listing a pass makes (`Instance.size`).
+  `snapshots`); `resize` changes a container's CPU and memory limits in place with
+  `docker update` (see `resizing`): it keeps running, not restarted, and a stopped one
+  stays stopped. The engine's container listing does not show a container's CPU and
+  memory, so `Instance.size` stays '' (one inspect per container and pass would be
+  needed); the reconciler records the flavor an instance runs in its own rows.
 """
 
 from __future__ import annotations
@@ -47,10 +49,11 @@ from vertice_core.driver import (
     Instance,
     InstanceSpec,
     RegionConfig,
+    SizeSpec,
 )
 from vertice_core.errors import QuotaExceeded, TerminalError
 from vertice_core.model.status import InstanceState
-from vertice_driver_docker import DockerCredentials, DockerSettings, snapshots
+from vertice_driver_docker import DockerCredentials, DockerSettings, resizing, snapshots
 from vertice_driver_docker.client import Engine, translated
 from vertice_driver_docker.translate import (
     MIB,
@@ -122,12 +125,12 @@ class DockerDriver(Driver):
             self._capacity = (time.monotonic(), cpus, ram)
         return cpus, ram
 
-    def _check_flavor(self, spec: InstanceSpec) -> None:
+    def _check_flavor(self, size: SizeSpec) -> None:
         cpus, ram = self.capacity()
-        if spec.size.cpu > cpus or spec.size.ram > ram:
+        if size.cpu > cpus or size.ram > ram:
             raise QuotaExceeded(
-                f"docker: flavor {spec.size.name!r} needs {spec.size.cpu} CPUs and "
-                f"{spec.size.ram} MiB; the engine has {cpus} CPUs and {ram} MiB"
+                f"docker: flavor {size.name!r} needs {size.cpu} CPUs and "
+                f"{size.ram} MiB; the engine has {cpus} CPUs and {ram} MiB"
             )
 
     def _check_count(self, spec: InstanceSpec, limit: int) -> None:
@@ -147,7 +150,7 @@ class DockerDriver(Driver):
 
     def create(self, spec: InstanceSpec) -> Instance:
         """Create and start the container of `spec.key`, or adopt the one holding its name."""
-        self._check_flavor(spec)
+        self._check_flavor(spec.size)
         name = container_name(self.region.installation_id, spec.key)
         with translated("create", spec.key):
             container_id = self._make(name, spec)
@@ -345,6 +348,17 @@ class DockerDriver(Driver):
             if tags:
                 found.append(CloudImage(str(summary["Id"]), tags[0], ", ".join(tags[1:])))
         return sorted(found, key=lambda image: image.name)
+
+    # -- day 2: resize is `docker update` (`resizing`) --
+
+    def resize(self, cloud_id: str, size: SizeSpec) -> None:
+        """Give the container the CPU and memory limits of `size` in place: it keeps
+        running (not restarted), a stopped one stays stopped; one that has them is left
+        alone. A size larger than the engine is refused, `QuotaExceeded`, as on create."""
+        resizing.check(size)
+        self._check_flavor(size)
+        with translated("resize", cloud_id):
+            resizing.resize(self._api, cloud_id, size)
 
     # -- day 2: snapshots are committed images (`snapshots`) --
 

@@ -28,6 +28,7 @@ from vertice_core.driver import (
     Instance,
     InstanceSpec,
     InstanceState,
+    SizeSpec,
 )
 from vertice_driver_docker import DockerSettings
 
@@ -55,6 +56,11 @@ AUTHORIZED_KEYS = "root/.ssh/authorized_keys"
 ROOT_PASSWORD_FILE = "run/secrets/vertice/root_password"  # noqa: S105 -- a path
 
 MIB = 1024 * 1024
+#: `NanoCpus` of one CPU (the engine counts CPUs in units of 10^-9).
+NANO_CPUS = 1_000_000_000
+#: The CFS period (microseconds) of a container given `CpuQuota` without `CpuPeriod`: the
+#: kernel's default, 100 ms.
+CFS_PERIOD = 100_000
 
 
 def state_of(engine_state: str) -> InstanceState:
@@ -155,6 +161,7 @@ def create_arguments(spec: InstanceSpec, settings: DockerSettings, name: str) ->
     since the engine drops the image's `CMD` when an entrypoint is given. Both are
     lists, never a shell string. `spec.env` becomes the environment.
     """
+    limits = size_limits(spec.size)
     arguments: dict[str, Any] = {
         # A snapshot's image (its id) when launched from one, else the plan's.
         "image": spec.image_id or image_reference(settings, spec.image),
@@ -162,8 +169,10 @@ def create_arguments(spec: InstanceSpec, settings: DockerSettings, name: str) ->
         "labels": {**spec.tags, TAG_KEY: spec.key},
         "environment": dict(spec.env),
         "ports": {f"{port}/tcp": None for port in spec.ports},
-        "nano_cpus": spec.size.cpu * 1_000_000_000,
-        "mem_limit": spec.size.ram * MIB,
+        # The flavor's limits, as `resize` sets them (`size_limits`).
+        "nano_cpus": limits["NanoCpus"],
+        "mem_limit": limits["Memory"],
+        "memswap_limit": limits["MemorySwap"],
         # An init process as PID 1 forwards SIGTERM and reaps children: stop is prompt.
         "init": True,
         "detach": True,
@@ -175,6 +184,46 @@ def create_arguments(spec: InstanceSpec, settings: DockerSettings, name: str) ->
     if settings.network:
         arguments["network"] = settings.network
     return arguments
+
+
+def size_limits(size: SizeSpec) -> dict[str, int]:
+    """The engine's limits (`HostConfig` fields) for a flavor, set by `create` and `resize`
+    alike: `NanoCpus` its CPUs, `Memory` its MiB, and `MemorySwap` (memory plus swap) twice
+    `Memory`: what the engine itself sets for a memory limit given alone (as much swap as
+    memory, where the host has swap), given here so that `docker update`, which keeps the
+    swap limit a container has and refuses a memory limit above it, sets it too."""
+    memory = size.ram * MIB
+    return {"NanoCpus": size.cpu * NANO_CPUS, "Memory": memory, "MemorySwap": 2 * memory}
+
+
+def limits_of(host_config: Mapping[str, Any]) -> tuple[int, int]:
+    """The CPUs (in `NanoCpus`) and memory (bytes) a container is limited to, from its
+    `HostConfig` (`GET /containers/{id}/json`): its `NanoCpus`, or for a container made with
+    `CpuQuota`/`CpuPeriod` instead (`docker run --cpu-quota`) its quota per period; 0 where
+    there is no limit."""
+    nano = int(host_config.get("NanoCpus") or 0)
+    quota, period = int(host_config.get("CpuQuota") or 0), int(host_config.get("CpuPeriod") or 0)
+    if not nano and quota > 0:
+        nano = quota * NANO_CPUS // (period or CFS_PERIOD)
+    return nano, int(host_config.get("Memory") or 0)
+
+
+def update_body(host_config: Mapping[str, Any], size: SizeSpec) -> dict[str, int]:
+    """The body of `POST /containers/{id}/update` giving a container the limits of `size`.
+
+    `NanoCpus`, `Memory` and `MemorySwap` (`size_limits`); but a container limited by
+    `CpuQuota` or `CpuPeriod` (one made by hand, then adopted) gets its CPUs as a quota of
+    its period: the engine refuses to set `NanoCpus` once either is set, and the other
+    way round (409 "Conflicting options").
+    """
+    limits = size_limits(size)
+    quota, period = int(host_config.get("CpuQuota") or 0), int(host_config.get("CpuPeriod") or 0)
+    if quota > 0 or period > 0:
+        period = period or CFS_PERIOD
+        cpus = {"CpuQuota": size.cpu * period, "CpuPeriod": period}
+    else:
+        cpus = {"NanoCpus": limits["NanoCpus"]}
+    return {**cpus, "Memory": limits["Memory"], "MemorySwap": limits["MemorySwap"]}
 
 
 def launch_archive(spec: InstanceSpec) -> bytes | None:
