@@ -99,6 +99,24 @@ def test_bad_input_is_one_clear_line(cli, args, message):
     assert "Traceback" not in output
 
 
+def test_a_flavor_is_inferred_from_the_instances_size_when_exactly_one_matches():
+    from vertice_api.cli.adopt import infer_flavor
+    from vertice_core.driver import CloudFlavor
+
+    offered = [CloudFlavor("t3.micro", 2, 1024), CloudFlavor("t3.large", 2, 8192)]
+    flavors = [("small", 2, 1024, []), ("big", 2, 8192, ["far"]), ("huge", 2, 8192, ["far"]),
+               ("t3.nano", 1, 512, [])]  # fmt: skip
+    assert infer_flavor("t3.micro", offered, flavors, "here")[0] == "small"
+    assert infer_flavor("t3.nano", offered, flavors, "here")[0] == "t3.nano"  # its own name
+    none, why = infer_flavor("t3.large", offered, flavors, "here")  # big, huge: not offered
+    assert none is None and "no flavor offered in 'here'" in why
+    several, why = infer_flavor("t3.large", offered, flavors, "far")
+    assert several is None and "as flavors big, huge" in why
+    assert infer_flavor("m5.xlarge", offered, flavors, "here") == (
+        None, "the cloud lists no size 'm5.xlarge'")  # fmt: skip
+    assert infer_flavor("", offered, flavors, "here")[0] is None
+
+
 def test_downgrade_to_base_and_back(cli):
     cli("db", "upgrade")
     assert "base" in cli("db", "downgrade", "base")
@@ -129,10 +147,23 @@ def test_adopt_lists_what_no_installation_manages_and_declares_an_adoption(cli, 
     again = cli("adopt", "local", hand, *options, "--project", project, code=1)
     assert again.strip() == "error: the project already has an assembly named 'legacy'"
     assert cli("adopt", "nowhere", code=1).strip() == "error: there is no region named 'nowhere'"
+    # Without --flavor: the flavor of the instance's size (sim.small: 1 CPU, 1024 MiB).
+    other = hand_made(cloud_at(tmp_path / "home" / "sim.db"))
+    inferred = cli("adopt", "local", other, "--name", "legacy-2", "--plan",
+                   "1_virtualmachine_ubuntu", "--project", project).splitlines()  # fmt: skip
+    assert inferred[0] == ("flavor small: 'sim.small' has 1 CPU(s) and 1024 MiB, as flavor "
+                           "'small'")  # fmt: skip
+    assert inferred[1].startswith(f"legacy-2: declared to adopt {other}")
+    unknown = cli("adopt", "local", "sim-nothing", "--name", "x", "--plan",
+                  "1_virtualmachine_ubuntu", "--project", project, code=1)  # fmt: skip
+    assert "holds no unmanaged instance 'sim-nothing'" in unknown
     store = Store(cli.url)
     with store.read() as session:
         from vertice_core.store.tables import AssemblyRow
 
-        (row,) = session.query(AssemblyRow).all()
-        assert (row.name, row.spec["adopt"]) == ("legacy", {"cloud_id": hand})
+        rows = session.query(AssemblyRow).order_by(AssemblyRow.name).all()
+        assert [(r.name, r.flavor_name, r.spec["adopt"]) for r in rows] == [
+            ("legacy", "small", {"cloud_id": hand}),
+            ("legacy-2", "small", {"cloud_id": other}),
+        ]
     store.dispose()
