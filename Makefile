@@ -36,7 +36,11 @@ $(STAMP): pyproject.toml testing/pyproject.toml $(PLUGINS)
 	$(BIN)/python -m pip install --quiet -e '.[test,postgresql,cockroachdb]' -e ./testing $(addprefix -e ,$(addsuffix [test],$(PLUGIN_DIRS)))
 	touch $(STAMP)
 
+# Swagger UI for /docs: swagger-ui-dist from the npm registry, pinned and checked against
+# its sha512 (vertice_api/ui/vendor.py), kept in the user's cache; nothing is fetched when
+# it is there already.
 install: $(STAMP)
+	$(BIN)/python -m vertice_api.ui.vendor --quiet
 
 run: install
 	$(BIN)/vertice db upgrade
@@ -52,10 +56,12 @@ postgres:
 # (the service-discovery test), Caddy (the first router's peer), mmdebstrap (the docker
 # builders' base images, made from Debian packages), openssh-server (a live ssh git server for
 # the deploy-key tests, on 127.0.0.1 of its own; the machine's sshd it installs is disabled
-# again, so `make test` leaves nothing listening on port 22) and npm (the Node recipe runs `npm ci` on the host; only when no npm is on
-# PATH already). Installed only when missing; `apt-get update` only if the install fails.
+# again, so `make test` leaves nothing listening on port 22), chromium (the web interface's
+# browser tests, driven by Playwright without a browser download) and npm (the Node recipe
+# runs `npm ci` on the host; only when no npm is on PATH already). Installed only when
+# missing; `apt-get update` only if the install fails.
 DEBIAN_PACKAGES := docker.io busybox-static wrk prometheus prometheus-node-exporter caddy \
-	mmdebstrap openssh-server $(if $(shell command -v npm),,npm)
+	mmdebstrap openssh-server chromium $(if $(shell command -v npm),,npm)
 system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -33,6 +33,7 @@ from vertice_api.resources import (
     tenancy,
 )
 from vertice_api.resources import routes as routes_
+from vertice_api.ui.serve import ui_routes
 
 
 def create_app(
@@ -63,6 +64,9 @@ def create_app(
     )
     errors.install(app)
     for path, resource in routes(ctx, cache):
+        app.add_route(path, resource)
+    # The web interface (`/`, `/ui`, `/docs`): static files, a client of the API above.
+    for path, resource in ui_routes():
         app.add_route(path, resource)
     return app
 
