@@ -17,8 +17,11 @@ import attrs
 import pytest
 
 from vertice_api.client import Client
+from vertice_core.driver import DriverInfo
 from vertice_core.errors import DriverError, TransientError
+from vertice_core.registry import DriverRegistry, InstalledDriver
 from vertice_core.store.repositories import RegionRepository
+from vertice_drivers.sim import SimSettings
 from vertice_testing.cli import VerticeCli
 from vertice_testing.server import LiveServer
 
@@ -99,3 +102,32 @@ def bare_region(admin: Any) -> str:
     answer = admin.post("/v3/regions", region)
     assert answer.status_code == 201, answer.json
     return "bare"
+
+
+#: A cloud type whose driver claims no capability at all (tests only, served by the sim's
+#: code): what a region whose driver cannot do a day-2 operation is refused.
+BARE = DriverInfo(
+    cloud_type="bare",
+    factory="vertice_drivers.sim:SimDriver",
+    settings=SimSettings,
+    description="A cloud type that claims no capability (tests only)",
+)
+
+
+class BareRegistry(DriverRegistry):
+    """The installed drivers and `bare`."""
+
+    def installed(self) -> dict[str, InstalledDriver]:
+        found = super().installed()
+        found["bare"] = InstalledDriver("bare", "tests:BARE", "vertice-driver-bare", "0.0.1")
+        return dict(sorted(found.items()))
+
+    def info(self, cloud_type: str) -> DriverInfo:
+        return BARE if cloud_type == "bare" else super().info(cloud_type)
+
+
+@pytest.fixture
+def bare_registry() -> DriverRegistry:
+    """A registry that also serves cloud type `bare` (a module's `ctx` takes it with
+    `attrs.evolve(ctx, registry=bare_registry)`)."""
+    return BareRegistry()

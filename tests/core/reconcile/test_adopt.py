@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import time
 
+import attrs
+import pytest
+
 from vertice_core.driver import TAG_KEY
 from vertice_drivers.simday2 import hand_made
+
+
+@pytest.fixture
+def ctx(ctx, bare_registry):
+    """The installed drivers and `bare`, which claims no capability (`adopt` neither)."""
+    return attrs.evolve(ctx, registry=bare_registry)
 
 
 def calls(reconciler, verb: str) -> int:
@@ -66,12 +75,10 @@ def test_adoption_is_refused_to_users_and_where_the_driver_cannot(alice, admin, 
     cloud_id = hand_made(sim_cloud)
     refused = alice.declare("mine", adopt={"cloud_id": cloud_id})
     assert refused.status_code == 403 and "administrators" in refused.json["description"]
-    region = {"name": "sl", "cloud_type": "softlayer", "provider_region": "dal13",
-              "settings": {"images": {"1_virtualmachine_ubuntu": "UBUNTU_22_64"}},
-              "credentials": {"username": "SL123456", "api_key": "not-used-here"}}  # fmt: skip
-    assert admin.post("/v3/regions", region).status_code == 201
-    on_sl = admin.declare("on-sl", region="sl", adopt={"cloud_id": "12345"})
-    assert on_sl.status_code == 422 and "'adopt'" in on_sl.json["description"]
+    assert admin.post("/v3/regions", {"name": "b", "cloud_type": "bare"}).status_code == 201
+    on_bare = admin.declare("on-bare", region="b", adopt={"cloud_id": "12345"})
+    assert on_bare.status_code == 422 and "'adopt'" in on_bare.json["description"]
+    assert "'bare'" in on_bare.json["description"]
     two = admin.declare("two", replicas=2, adopt={"cloud_id": cloud_id})
     assert two.status_code == 422 and two.json["problems"][0]["path"] == "$.replicas"
     blank = admin.declare("blank", adopt={"cloud_id": " "})
