@@ -105,8 +105,12 @@ class BuildService:
         instance at a time; nothing is rebuilt. The build rolled back to, and the
         `RolledBack` event stored with its project's id, for the caller to hand to the
         plugins once the transaction committed (`vertice_core.hooks.announce`)."""
-        project_id = project_id_for(session, caller, project)
-        assembly = assembly_row(session, project_id, assembly_ref)
+        visible = AssemblyRepository(session).one(assembly_ref, caller.scope)
+        if project is None and visible is not None:  # by id: in whichever project it is
+            assembly = assembly_row(session, visible.project_id, assembly_ref)
+        else:
+            assembly = assembly_row(session, project_id_for(session, caller, project),
+                                    assembly_ref)  # fmt: skip
         current = (assembly.spec or {}).get("release")
         if current is None:
             raise Conflict(f"assembly {assembly.name!r} has no release to roll back from")
@@ -123,7 +127,7 @@ class BuildService:
             raise Conflict(f"assembly {assembly.name!r} changed meanwhile; retry")
         message = (f"rolled back from revision {current['revision']} to {target.revision} "
                    f"(build {target.id}, commit {target.commit[:12]})")  # fmt: skip
-        project = project_name(session, caller, project_id)
+        project = project_name(session, caller, assembly.project_id)
         event = Event(utcnow(), EventType.NORMAL, "RolledBack", message, assembly.id,
                       project=project, region=assembly.region_name,
                       assembly=assembly.name)  # fmt: skip

@@ -315,3 +315,8 @@ def test_a_rollback_runs_an_earlier_image_again_without_a_rebuild(
     assert alice.post(rollback, {"revision": 7}).status_code == 409
     assert alice.post(rollback, {"revision": "x"}).status_code == 422
     assert alice.post("/v3/assembly/asm-0000000000000000/rollback", {}).status_code == 404
+    # By id, the assembly is found in whichever of the caller's projects it is.
+    assert alice.post("/v3/projects", {"name": "second"}).status_code == 201
+    other = alice.declare("other", project="second", source={"url": source_url}).json["uri"]
+    elsewhere = alice.post(f"{other}/rollback", {})
+    assert elsewhere.status_code == 409 and "has no release" in elsewhere.json["description"]
