@@ -6,7 +6,9 @@ Debian's `chromium`, driven by Playwright (`vertice_testing.browser`), against a
 sees it reach RUNNING on the list without a reload, stops, starts, scales and deletes
 it; an administrator creates a region with credentials that the pages never show
 back; a user cannot reach the admin pages, and the API refuses them whatever a page
-does; a bad input shows the API's message at its field.
+does; a bad input shows the API's message at its field; an assembly built from a local
+git repository (the `sim` builder) shows its source and builds, a build's log is
+followed live and cancelled, a rollback is confirmed in the page; scalers are listed.
 
 With `VERTICE_SCREENSHOTS=DIR`, the launch panel and the assemblies list are saved
 there at desktop and phone widths (how `docs/ui/` was made).
@@ -25,6 +27,7 @@ from playwright.sync_api import expect
 from vertice_api.client import ApiError, Client
 from vertice_testing.browser import DESKTOP, PHONE, chromium
 from vertice_testing.cli import FAST_RECONCILER
+from vertice_testing.gitserve import make_repository
 from vertice_testing.server import LiveServer, running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
@@ -37,7 +40,9 @@ SECRET = "s3cr3t-never-shown-0451"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with running_server(tmp_path_factory.mktemp("ui"), FAST_RECONCILER) as live:
+    # Builds may fetch local repositories (file://): the source-built assembly's test.
+    env = {**FAST_RECONCILER, "VERTICE_BUILD_ALLOW_LOCAL": "1"}
+    with running_server(tmp_path_factory.mktemp("ui"), env) as live:
         yield live
 
 
@@ -127,6 +132,8 @@ def test_a_vm_launched_from_the_panel_runs_stops_starts_scales_and_is_deleted(
     page.get_by_test_id("action-delete").click()
     page.get_by_test_id("confirm-delete").click()  # asked in the page, not window.confirm
     page.get_by_test_id("nav-assemblies").click()
+    # The list drawn (else "detached" holds at once, before the first read), then the row gone.
+    expect(page.get_by_test_id("assemblies-summary")).to_contain_text("refreshed", timeout=SHOWN)
     row(page, "ui-web").wait_for(state="detached", timeout=SHOWN)
     assert page.evaluate("window.__not_reloaded === true")
     with Client(server.url, token) as uma:
@@ -241,3 +248,99 @@ def test_the_api_document_is_browsable_at_docs(server: LiveServer, browser: Any)
     count = sum(1 for item in document["paths"].values() for m in item if m in methods)
     expect(operations).to_have_count(count, timeout=SHOWN)
     assert elsewhere == []
+
+
+def build_row(page: Any, build_id: str) -> Any:
+    return page.locator(f'[data-testid="build-row"][data-id="{build_id}"]')
+
+
+def test_an_assembly_built_from_a_source_shows_its_builds_logs_and_rolls_back(
+    server: LiveServer, browser: Any, admin_api: Client, tmp_path: Path
+) -> None:
+    token = user_token(admin_api, "xavier")
+    repository = tmp_path / "app"
+    first = make_repository(repository, {"index.html": "one\n"})
+    with Client(server.url, token) as xavier:
+        xavier.declare({"name": "ui-built", "plan_uri": "/v3/plan/1_virtualmachine_ubuntu",
+                        "region": "local", "flavor": "small",
+                        "source": {"url": f"file://{repository}", "token": SECRET}})  # fmt: skip
+    page = logged_in(browser, server, token)
+
+    # The builds page: the assembly's first build, live until it succeeded.
+    page.get_by_test_id("nav-builds").click()
+    built = page.locator('[data-testid="build-row"][data-phase="succeeded"]')
+    built.wait_for(timeout=SHOWN)
+    build_id = built.get_attribute("data-id")
+    assert built.get_by_test_id("build-assembly").inner_text().strip() == "ui-built"
+    assert built.get_by_test_id("build-commit").inner_text().strip() == first[:12]
+
+    # The assembly's page: RUNNING, its source without the token, its build.
+    page.get_by_test_id("nav-assemblies").click()
+    row(page, "ui-built").get_by_test_id("assembly-link").click()
+    expect(page.get_by_test_id("assembly-phase")).to_contain_text("RUNNING", timeout=SHOWN)
+    source = page.get_by_test_id("assembly-source")
+    expect(source).to_contain_text(f"file://{repository}")
+    expect(source.locator('[data-field="Release"]')).to_contain_text("revision 1 (", timeout=SHOWN)
+    assert SECRET not in page.content()
+    builds = page.get_by_test_id("assembly-builds")
+    expect(builds.locator(f'[data-id="{build_id}"]')).to_have_attribute("data-phase", "succeeded")
+    expect(page.get_by_test_id("action-rollback")).to_be_disabled()  # nothing earlier yet
+
+    # The build's page: its fields and its log, read whole once it is over.
+    builds.locator(f'[data-id="{build_id}"]').get_by_test_id("build-link").click()
+    log = page.get_by_test_id("build-log")
+    expect(log).to_contain_text(f"fetched {first}", timeout=SHOWN)
+    expect(log).to_contain_text("index.html (4 bytes)")
+    expect(log).to_contain_text("built sim/")
+    expect(page.get_by_test_id("build-phase")).to_have_text("succeeded")
+    expect(page.get_by_test_id("build-cancel")).to_be_hidden()
+    assert log.inner_text().count(f"fetched {first}") == 1  # appended once, never twice
+
+    # A second build is released; the page offers the first again, confirmed in the page.
+    second = make_repository(repository, {"index.html": "two\n"})
+    with Client(server.url, token) as xavier:
+        xavier.post("/v3/builds", {"assembly": "ui-built"})
+    page.go_back()
+    expect(source.locator('[data-field="Release"]')).to_contain_text("revision 2 (", timeout=SHOWN)
+    assert second[:12] in source.inner_text()
+    expect(page.get_by_test_id("rollback-build")).to_have_value("1", timeout=SHOWN)
+    page.get_by_test_id("action-rollback").click()
+    page.get_by_test_id("confirm-rollback").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("rolling back to revision 1")
+    expect(source.locator('[data-field="Release"]')).to_contain_text("revision 1 (", timeout=SHOWN)
+    expect(page.get_by_test_id("action-rollback")).to_be_disabled(timeout=SHOWN)
+    expect(page.get_by_test_id("assembly-phase")).to_contain_text("RUNNING", timeout=SHOWN)
+    shot(page, "assembly-source-desktop")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "assembly-source-phone")
+    page.set_viewport_size(DESKTOP)
+
+    # A slow build: its log is followed while it runs, then it is cancelled from its page.
+    make_repository(repository, {"SIMBUILD": "log 3\nsleep 60\n"})
+    with Client(server.url, token) as xavier:
+        slow = xavier.post("/v3/builds", {"assembly": "ui-built"})["id"]
+    page.get_by_test_id("nav-builds").click()
+    build_row(page, slow).get_by_test_id("build-link").click()
+    expect(page.get_by_test_id("build-phase")).to_have_text("running", timeout=SHOWN)
+    expect(log).to_contain_text("step output line 2", timeout=SHOWN)  # while it runs
+    shot(page, "build-running-desktop")
+    page.get_by_test_id("build-cancel").click()
+    expect(page.get_by_test_id("build-phase")).to_have_text("cancelled", timeout=SHOWN)
+    expect(page.get_by_test_id("build-cancel")).to_be_hidden()
+    assert log.inner_text().count("step output line 2") == 1
+    page.get_by_test_id("nav-builds").click()
+    expect(build_row(page, slow)).to_have_attribute("data-phase", "cancelled", timeout=SHOWN)
+    expect(page.locator('[data-testid="build-row"]')).to_have_count(3)
+    shot(page, "builds-desktop")
+
+    # Scalers: one declared through the API is listed.
+    with Client(server.url, token) as xavier:
+        xavier.post("/v3/scalers", {"assembly": "ui-built", "min": 1, "max": 3,
+                                    "query": "vector(1)", "target": 1})  # fmt: skip
+    page.get_by_test_id("nav-scalers").click()
+    scaler = page.locator('[data-testid="scalers-table-row"][data-name="ui-built"]')
+    scaler.wait_for(timeout=SHOWN)
+    assert scaler.get_by_test_id("scaler-max").inner_text().strip() == "3"
+    assert scaler.get_by_test_id("scaler-target").inner_text().strip() == "1 (average)"
+    shot(page, "scalers-desktop")

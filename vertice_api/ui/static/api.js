@@ -46,11 +46,13 @@ export function withQuery(path, query = {}) {
 /**
  * Send one request. Options: `query`, `body` (sent as JSON unless a string), `contentType`,
  * `ifMatch` (an ETag), `signal` (an AbortSignal), `token` (another than the session's:
- * the login checks one before keeping it; a 401 then does not log out).
- * Resolves to {status, data, etag, location}; rejects with an ApiError (or an AbortError).
+ * the login checks one before keeping it; a 401 then does not log out), `text` (a success's
+ * body is kept as the text it is, never parsed: a build's log).
+ * Resolves to {status, data, etag, location, headers}; rejects with an ApiError (or an
+ * AbortError).
  */
 export async function request(method, path, options = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: options.text ? 'text/plain, application/json' : 'application/json' };
   const bearer = options.token ?? token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (options.ifMatch) headers['If-Match'] = options.ifMatch;
@@ -77,7 +79,9 @@ export async function request(method, path, options = {}) {
   }
   const text = await response.text();
   let data = null;
-  if (text) {
+  if (options.text && response.ok) {
+    data = text;
+  } else if (text) {
     try {
       data = JSON.parse(text);
     } catch {
@@ -100,10 +104,16 @@ export async function request(method, path, options = {}) {
     data,
     etag: response.headers.get('ETag'),
     location: response.headers.get('Location'),
+    headers: response.headers,
   };
 }
 
 export const get = async (path, options) => (await request('GET', path, options)).data;
+/** A text resource (a build's log): {text, headers}, the body as it came, never parsed. */
+export const text = async (path, options = {}) => {
+  const answer = await request('GET', path, { ...options, text: true });
+  return { text: answer.data || '', headers: answer.headers };
+};
 export const post = (path, body, options = {}) => request('POST', path, { ...options, body });
 export const put = (path, body, options = {}) => request('PUT', path, { ...options, body });
 export const del = (path, options) => request('DELETE', path, options);

@@ -9,7 +9,8 @@ import { launchPage } from './launch.js';
 import { assembliesPage } from './assemblies.js';
 import { assemblyPage } from './assembly.js';
 import { flavorsPage, projectsPage, regionsPage, usersPage } from './admin.js';
-import { disksPage, quotasPage, routesPage, snapshotsPage, sshKeysPage, usagePage } from './other.js';
+import { disksPage, quotasPage, routesPage, scalersPage, snapshotsPage, sshKeysPage, usagePage } from './other.js';
+import { buildPage, buildsPage } from './builds.js';
 
 let loginReason = '';
 
@@ -116,6 +117,9 @@ async function main() {
   route('/assemblies', assembliesPage);
   route('/assemblies/:id', assemblyPage);
   route('/launch', launchPage);
+  route('/builds', buildsPage);
+  route('/builds/:id', buildPage);
+  route('/scalers', scalersPage);
   route('/routes', routesPage);
   route('/disks', disksPage);
   route('/snapshots', snapshotsPage);

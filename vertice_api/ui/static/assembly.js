@@ -1,12 +1,14 @@
 // An assembly's page (#/assemblies/{id}): spec, status, conditions, instances and events,
 // read again every 2 s; actions as the CLI does them (vertice_api/cli/power.py, acting.py):
 // JSON Patch with If-Match for stop, start, restart (restart_count + 1) and scale
-// (replicas), retried on a 412; delete after a confirmation step in the page.
+// (replicas), retried on a 412; delete after a confirmation step in the page. An assembly
+// built from a source also shows its source, builds and rollback (source.js).
 
 import * as api from './api.js';
 import { add, clearAlert, clearProblems, field, fill, h, notify, poll, showError, showProblems, table, when } from './dom.js';
 import { EVERY_MS, readyOf, regionsOf } from './assemblies.js';
 import { launched } from './launch.js';
+import { sourceSection } from './source.js';
 
 const KEEP_EVENTS = 200;
 const ATTEMPTS = 3;
@@ -46,8 +48,9 @@ function instances(doc) {
     { label: 'Private', cell: (i) => i.private_ipv4 || '-', key: 'instance-private' },
     { label: 'Published', cell: (i) => (i.access || []).join(', ') || '-' },
     { label: 'Region', cell: (i) => i.region || '-' },
+    doc.source ? { label: 'Revision', cell: (i) => i.revision || '-', class: 'num', key: 'instance-revision' } : null,
     { label: 'Cloud id', cell: (i) => h('code', {}, i.cloud_id || '-'), key: 'instance-cloud-id' },
-  ], doc.status?.instances || [], { testid: 'assembly-instances', empty: 'No instance yet.', rowAttrs: (i) => ({ 'data-ordinal': i.ordinal }) });
+  ].filter(Boolean), doc.status?.instances || [], { testid: 'assembly-instances', empty: 'No instance yet.', rowAttrs: (i) => ({ 'data-ordinal': i.ordinal }) });
 }
 
 function eventsTable(events) {
@@ -73,6 +76,7 @@ export async function assemblyPage(page, { signal, params }) {
   const conditionsBox = h('div', {});
   const instancesBox = h('div', {});
   const eventsBox = h('div', {});
+  const source = sourceSection(uri, signal, () => refresh());
   const button = (id, text, onclick, extra = {}) => h('button', { type: 'button', id, 'data-testid': id, onclick, ...extra }, text);
   const replicas = h('input', { type: 'number', id: 'scale-replicas', 'data-testid': 'scale-replicas', 'data-path': '$.replicas', min: '0', step: '1', inputmode: 'numeric' });
   const scaleForm = h('form', { id: 'scale-form', class: 'actions', novalidate: true },
@@ -94,6 +98,7 @@ export async function assemblyPage(page, { signal, params }) {
       h('dl', { class: 'spec' }, Object.entries(once).map(([k, v]) => [h('dt', {}, k), h('dd', {}, h('code', {}, v))]))) : null,
     h('section', { class: 'card', 'aria-labelledby': 'actions-title' },
       h('h2', { id: 'actions-title' }, 'Actions'), actions, scaleForm, confirmBox),
+    source.element,
     h('section', { 'aria-labelledby': 'spec-title' }, h('h2', { id: 'spec-title' }, 'Spec'), specBox),
     h('section', { 'aria-labelledby': 'conditions-title' }, h('h2', { id: 'conditions-title' }, 'Conditions'), conditionsBox),
     h('section', { 'aria-labelledby': 'instances-title' }, h('h2', { id: 'instances-title' }, 'Instances'), instancesBox),
@@ -123,6 +128,7 @@ export async function assemblyPage(page, { signal, params }) {
     badge.className = 'phase phase-DELETED';
     message.textContent = 'This assembly is gone: the cloud shows no instance of it any more.';
     for (const b of page.querySelectorAll('#assembly-actions button, #scale-form button')) b.disabled = true;
+    source.disable();
   };
 
   const loadEvents = async (s) => {
@@ -143,6 +149,7 @@ export async function assemblyPage(page, { signal, params }) {
     running = running || (async () => {
       try {
         show(await api.request('GET', uri, { signal: s }));
+        await source.update(doc, s);
         await loadEvents(s);
       } catch (error) {
         if (error.status === 404 && doc) markGone();

@@ -112,7 +112,6 @@ export async function launchPage(page, { signal }) {
     ] : []);
   };
   region.addEventListener('change', async () => {
-    const wanted = flavor.value;
     if (!region.value) {
       flavors = [];
       options(flavor, [['', 'Choose a region first']]);
@@ -126,6 +125,8 @@ export async function launchPage(page, { signal }) {
       if (error.name !== 'AbortError') showError(error);
       return;
     }
+    // The flavor chosen meanwhile (while the flavors were read) is kept when offered.
+    const wanted = flavor.value;
     const label = (f) => `${f.name}: ${f.cpu} vCPU, ${memory(f.ram)} RAM, ${f.disk} GiB disk, ${price(f, region.value)}`;
     options(flavor, flavors.length ? flavors.map((f) => [f.name, label(f)]) : [['', 'No flavor is offered in this region']],
       flavors.some((f) => f.name === wanted) ? wanted : undefined);

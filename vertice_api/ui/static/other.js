@@ -1,18 +1,48 @@
-// The read-only pages of what else the API has: routes, disks, snapshots, quotas, usage and
-// balances; and SSH keys (listed and added: the launch panel offers them).
+// The read-only pages of what else the API has: scalers, routes, disks, snapshots, quotas,
+// usage and balances; and SSH keys (listed and added: the launch panel offers them).
 
 import * as api from './api.js';
-import { add, field, h, options, phase, when } from './dom.js';
-import { createForm, input, listing, textarea } from './pages.js';
+import { add, field, h, options, phase, poll, when } from './dom.js';
+import { createForm, input, listing, liveTable, textarea } from './pages.js';
+import { EVERY_MS } from './assemblies.js';
 
-const assemblyLink = (uri, text) => {
-  const id = (uri || '').split('/').pop();
-  return id ? h('a', { href: `#/assemblies/${encodeURIComponent(id)}` }, text || id) : '-';
-};
+const assemblyId = (uri) => (uri || '').split('/').pop();
+const assemblyHref = (uri) => (assemblyId(uri) ? `#/assemblies/${encodeURIComponent(assemblyId(uri))}` : '');
+const assemblyLink = (uri, text) => (assemblyId(uri) ? h('a', { href: assemblyHref(uri) }, text || assemblyId(uri)) : '-');
 
 async function simplePage(page, signal, title, intro, section) {
   add(page, h('h1', {}, title), intro ? h('p', { class: 'muted' }, intro) : null, section.element);
   await section.reload(signal);
+}
+
+const condition = (item, type) => (item.status?.conditions || []).find((c) => c.type === type);
+const text = (value) => (value === null || value === undefined ? '-' : String(value));
+
+/** Scalers (docs/scaling.md), read again every 2 s: what each aims at and last saw. */
+export async function scalersPage(page, { signal }) {
+  const scalers = liveTable({
+    id: 'scalers-table',
+    empty: 'No scaler yet (POST /v3/scalers, docs/scaling.md).',
+    key: (s) => s.id,
+    rowAttrs: (s) => ({ 'data-testid': 'scalers-table-row', 'data-name': s.assembly, 'data-id': s.id }),
+    columns: [
+      { label: 'Assembly', key: 'scaler-assembly', text: (s) => s.assembly || '(gone)', href: (s) => assemblyHref(s.assembly_uri) },
+      { label: 'Min', key: 'scaler-min', text: (s) => s.min, class: 'num' },
+      { label: 'Max', key: 'scaler-max', text: (s) => s.max, class: 'num' },
+      { label: 'Target', key: 'scaler-target', text: (s) => `${s.target} (${s.target_type})`, title: (s) => s.query },
+      { label: 'Last value', key: 'scaler-value', text: (s) => text(s.status?.value), class: 'num' },
+      { label: 'Replicas', key: 'scaler-replicas', text: (s) => text(s.status?.replicas), class: 'num' },
+      { label: 'Active', key: 'scaler-active', text: (s) => {
+        const active = condition(s, 'ScalingActive');
+        if (!active) return 'not yet';
+        return active.status === 'True' ? 'yes' : `no: ${active.reason}`;
+      }, title: (s) => condition(s, 'ScalingActive')?.message },
+    ],
+  });
+  add(page, h('h1', {}, 'Scalers'),
+    h('p', { class: 'muted' }, 'Each changes its assembly\'s replicas to follow a Prometheus metric.'),
+    scalers.element);
+  poll(async (s) => scalers.update((await api.get('/v3/scalers', { signal: s })).items || []), EVERY_MS, signal);
 }
 
 export function routesPage(page, { signal }) {

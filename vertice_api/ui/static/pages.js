@@ -87,3 +87,72 @@ export function createForm({ id, title, path, controls, submit, body, created, s
 export function list(text) {
   return text.split(',').map((s) => s.trim()).filter(Boolean);
 }
+
+/**
+ * A table polled again and again whose rows are kept and changed in place, so focus,
+ * selection and scrolling stay where they are: `update(items)` draws the items in their
+ * order (`key(item)` names a row; rows of items gone are removed). `columns`: [{label, key,
+ * text(item), href(item) (the cell is a link), badge (the text is a phase), title(item),
+ * class, testid (of the link)}]; `rowAttrs(item)`: the row's attributes, set each time.
+ */
+export function liveTable({ id, columns, key, rowAttrs, empty = 'Nothing yet.', caption }) {
+  const body = h('tbody', {});
+  const summary = h('caption', { class: 'muted small' }, caption || '');
+  const wrap = h('div', { class: 'table-wrap', hidden: true },
+    h('table', { class: 'cards', id, 'data-testid': id },
+      caption === undefined ? null : summary,
+      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label)))),
+      body));
+  const none = h('p', { class: 'muted', id: `${id}-empty`, 'data-testid': `${id}-empty`, hidden: true }, empty);
+  const rows = new Map();
+
+  const draw = (td, column, item) => {
+    const text = String(column.text(item) ?? '-') || '-';
+    const href = column.href ? column.href(item) : '';
+    const title = column.title ? column.title(item) || '' : '';
+    let inner = td;
+    if (column.badge || href) {
+      const tag = href ? 'a' : 'span';
+      if (!td.firstChild || td.firstChild.tagName !== tag.toUpperCase()) {
+        fill(td, h(tag, { 'data-testid': column.testid }));
+      }
+      inner = td.firstChild;
+      if (href && inner.getAttribute('href') !== href) inner.setAttribute('href', href);
+      if (column.badge && inner.className !== `phase phase-${text}`) inner.className = `phase phase-${text}`;
+    }
+    if (inner.textContent !== text) inner.textContent = text;
+    if (inner.title !== title) inner.title = title;
+  };
+
+  const update = (items) => {
+    const seen = new Set();
+    items.forEach((item, index) => {
+      const name = key(item);
+      let tr = rows.get(name);
+      if (!tr) {
+        tr = h('tr', {}, columns.map((c) => h('td', { class: c.class, 'data-label': c.label, 'data-testid': c.key })));
+        rows.set(name, tr);
+      }
+      for (const [attr, value] of Object.entries(rowAttrs ? rowAttrs(item) : {})) {
+        if (tr.getAttribute(attr) !== String(value)) tr.setAttribute(attr, String(value));
+      }
+      columns.forEach((column, at) => draw(tr.children[at], column, item));
+      if (body.children[index] !== tr) body.insertBefore(tr, body.children[index] || null);
+      seen.add(name);
+    });
+    for (const [name, tr] of rows) {
+      if (!seen.has(name)) {
+        tr.remove();
+        rows.delete(name);
+      }
+    }
+    wrap.hidden = items.length === 0;
+    none.hidden = items.length !== 0;
+  };
+
+  /** Say something in the table's caption (when it was made with one). */
+  const say = (text) => {
+    if (summary.textContent !== text) summary.textContent = text;
+  };
+  return { element: h('div', {}, wrap, none), update, say };
+}
