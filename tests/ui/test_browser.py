@@ -344,3 +344,29 @@ def test_an_assembly_built_from_a_source_shows_its_builds_logs_and_rolls_back(
     assert scaler.get_by_test_id("scaler-max").inner_text().strip() == "3"
     assert scaler.get_by_test_id("scaler-target").inner_text().strip() == "1 (average)"
     shot(page, "scalers-desktop")
+
+
+def test_log_out_forgets_the_token_and_the_keyboard_reaches_every_control(
+    server: LiveServer, browser: Any, admin_api: Client
+) -> None:
+    token = user_token(admin_api, "xena")
+    page = logged_in(browser, server, token)
+    page.get_by_test_id("nav-launch").click()
+    page.get_by_test_id("launch-region").wait_for()
+    # Tab from the top of the page reaches each step's control, in order.
+    page.locator("body").focus()
+    reached: list[str] = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement && document.activeElement.id")
+        if focused and focused not in reached:
+            reached.append(focused)
+    wanted = ["launch-region", "launch-plan", "launch-name", "launch-submit"]
+    assert [f for f in reached if f in wanted] == wanted, reached
+    assert page.evaluate("sessionStorage.length") > 0
+    page.get_by_test_id("logout").click()
+    page.get_by_test_id("login-token").wait_for(timeout=SHOWN)
+    assert page.evaluate("sessionStorage.length") == 0  # the token is gone
+    page.goto(f"{server.url}/ui/#/assemblies")
+    page.get_by_test_id("login-token").wait_for(timeout=SHOWN)  # not the list
+    assert token not in page.content()
