@@ -32,6 +32,7 @@ def compute(compute_server: ComputePeer) -> Iterator[ComputePeer]:
     yield compute_server
     compute_server.clear()
     compute_server.boot, compute_server.halt, compute_server.skew = 0.3, 0.2, 0.0
+    compute_server.bake = 0.3
     compute_server.forbidden.clear()
     if compute_server._server is None:
         compute_server.start()

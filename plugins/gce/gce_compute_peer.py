@@ -3,17 +3,22 @@
 No emulator of Compute Engine exists, so this is one: a `ThreadingHTTPServer`
 on 127.0.0.1 answering the paths google-cloud-compute's REST transport calls
 (`/compute/v1/projects/{p}/zones/{z}/instances[/{name}[/start|stop|reset|
-suspend|resume|setLabels]]`, `.../operations/{op}[/wait]`, `.../machineTypes`,
-`/global/images[/{name}|/family/{f}]`). Its documents are the recorded
-replies in `tests/fixtures/` used as templates (see `TEMPLATES`):
-int64 fields as decimal strings, errors as `{"error": {"code", "message",
-"errors": [{"reason"}]}}`. Instances move PROVISIONING -> STAGING -> RUNNING,
-STOPPING -> TERMINATED, SUSPENDING -> SUSPENDED, STOPPING -> gone with time
-(`boot`, `halt`); their operations PENDING -> RUNNING -> DONE alongside. A
+suspend|resume|setLabels|setMachineType]]`, `.../operations/{op}[/wait]`,
+`.../machineTypes[/{name}]`, `/global/images[/{name}|/family/{f}]`,
+`/global/operations/{op}`).
+Its documents are the recorded replies in `tests/fixtures/` used as templates
+(see `TEMPLATES`): int64 fields as decimal strings, errors as `{"error": {"code",
+"message", "errors": [{"reason"}]}}`. Instances move PROVISIONING -> STAGING ->
+RUNNING, STOPPING -> TERMINATED, SUSPENDING -> SUSPENDED, STOPPING -> gone with
+time (`boot`, `halt`); their operations PENDING -> RUNNING -> DONE alongside. A
 name in use is a 409, a repeated `requestId` gives the first operation back,
 `list` honours a label filter and `pageToken` paging, `setLabels` a label
-fingerprint. When keys are registered (`accept`), every call needs a bearer
-JWT signed by one of them (what a service-account key sends).
+fingerprint, `setMachineType` the TERMINATED status it requires. Custom images
+made from an instance's boot disk (`images.insert` with `sourceDisk`) are
+PENDING, then READY after `bake` seconds; the image each instance's boot disk
+was made from is kept (`boot_image`). When keys are registered (`accept`),
+every call needs a bearer JWT signed by one of them (what a service-account key
+sends).
 
 Tests inject faults per action (`fail`): an error reply (written, or a recorded
 file), a slow reply, or an insert whose operation fails later; `stop()` takes
@@ -57,6 +62,11 @@ _TERM = re.compile(r'\s*(?:AND\s+)?\(?\s*labels\.([a-z][-a-z0-9_]*)\s*=\s*"?([-a
 _NAME = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 _LABEL_KEY = re.compile(r"[a-z][-a-z0-9_]{0,62}")
 _LABEL_VALUE = re.compile(r"[-a-z0-9_]{0,63}")
+#: A disk's full or partial URL (`[https://.../compute/v1/][projects/P/]zones/Z/disks/D`).
+_DISK = re.compile(
+    r"(?:https?://[^/]+/compute/v1/)?(?:projects/(?P<project>[^/]+)/)?zones/(?P<zone>[^/]+)"
+    r"/disks/(?P<disk>[^/]+)"
+)
 #: The HTTP status a failed operation reports for an error code (else the recorded 400).
 _OPERATION_STATUS = {
     "QUOTA_EXCEEDED": (403, "FORBIDDEN"),
@@ -134,8 +144,16 @@ class ComputePeer:
     def __init__(self) -> None:
         self.boot = 0.3  # seconds from insert/start to RUNNING
         self.halt = 0.2  # seconds from stop/delete to TERMINATED/gone
+        self.bake = 0.3  # seconds from images.insert to READY
         self.instances: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._plans: dict[tuple[str, str, str], list[tuple[float, str | None]]] = {}
+        #: Machine types set by setMachineType, taking effect when its operation is DONE.
+        self._machine_changes: dict[tuple[str, str, str], tuple[float, str]] = {}
+        #: Custom images by (project, name), and when each PENDING one becomes READY.
+        self.custom_images: dict[tuple[str, str], dict[str, Any]] = {}
+        self._baking: dict[tuple[str, str], float] = {}
+        #: The selfLink of the image each instance's boot disk was made from.
+        self.boot_images: dict[tuple[str, str, str], str] = {}
         self.operations: dict[str, _Op] = {}
         self.request_ids: dict[str, str] = {}
         self.faults: dict[str, Fault] = {}
@@ -155,6 +173,10 @@ class ComputePeer:
         with self.lock:
             self.instances.clear()
             self._plans.clear()
+            self._machine_changes.clear()
+            self.custom_images.clear()
+            self._baking.clear()
+            self.boot_images.clear()
             self.operations.clear()
             self.request_ids.clear()
             self.calls.clear()
@@ -214,6 +236,18 @@ class ComputePeer:
             found = self.instances.get((project, zone, name))
             return copy.deepcopy(found) if found else None
 
+    def boot_image(self, project: str, zone: str, name: str) -> str:
+        """The selfLink of the image the instance's boot disk was made from ('' if none)."""
+        with self.lock:
+            return self.boot_images.get((project, zone, name), "")
+
+    def custom_image(self, project: str, name: str) -> dict[str, Any] | None:
+        """The current document of a custom image (None when the peer has none of that name)."""
+        with self.lock:
+            self._settle()
+            found = self.custom_images.get((project, name))
+            return copy.deepcopy(found) if found else None
+
     def set_status(self, project: str, zone: str, name: str, status: str) -> None:
         """Put an instance in any status at once (a host event, a suspend...)."""
         with self.lock:
@@ -241,6 +275,16 @@ class ComputePeer:
                     self.instances[ident]["status"] = status
             if not plan:
                 del self._plans[ident]
+        for ident, (at, machine) in list(self._machine_changes.items()):
+            if at <= now:
+                del self._machine_changes[ident]
+                if ident in self.instances:
+                    self.instances[ident]["machineType"] = machine
+        for key, at in list(self._baking.items()):
+            if at <= now:
+                del self._baking[key]
+                if key in self.custom_images:
+                    self.custom_images[key]["status"] = "READY"
 
     def _schedule(self, ident: tuple[str, str, str], steps: list[tuple[str | None, float]]) -> None:
         now, plan = time.monotonic(), []
@@ -251,25 +295,37 @@ class ComputePeer:
             self._settle()
 
     def _operation(
-        self, kind: str, ident: tuple[str, str, str], duration: float, error: str = ""
+        self,
+        kind: str,
+        ident: tuple[str, str, str],
+        duration: float,
+        error: str = "",
+        message: str = "",
     ) -> dict[str, Any]:
+        """A zone operation on an instance, or (`ident` with no zone) a global one on an
+        image; it fails with `error` (and `message`) once DONE when an error is given."""
         project, zone, name = ident
         doc = recorded("operation")  # the recorded instances.insert reply
         op_name = f"operation-{int(time.time() * 1000)}-{secrets.token_hex(6)}"
-        zone_url = f"{BASE}/projects/{project}/zones/{zone}"
-        found = self.instances.get(ident)
+        if zone:
+            scope = f"{BASE}/projects/{project}/zones/{zone}"
+            found = self.instances.get(ident)
+            doc.update(zone=scope, targetLink=f"{scope}/instances/{name}")
+        else:  # a global operation has no zone
+            scope = f"{BASE}/projects/{project}/global"
+            found = self.custom_images.get((project, name))
+            del doc["zone"]
+            doc.update(targetLink=f"{scope}/images/{name}")
         doc.update(
             id=_int64(),
             name=op_name,
             operationType=kind,
             insertTime=_stamp(time.time() + self.skew),
             startTime=_stamp(time.time() + self.skew),
-            selfLink=f"{zone_url}/operations/{op_name}",
-            targetLink=f"{zone_url}/instances/{name}",
+            selfLink=f"{scope}/operations/{op_name}",
             targetId=found["id"] if found else _int64(),
-            zone=zone_url,
         )
-        failure = (error, f"{error}: the operation failed") if error else None
+        failure = (error, message or f"{error}: the operation failed") if error else None
         self.operations[op_name] = _Op(doc, time.monotonic(), duration, failure)
         return self._op_view(op_name)
 
@@ -321,6 +377,11 @@ class ComputePeer:
         doc["disks"][0]["source"] = f"{zone_url}/disks/{name}"
         if body.get("machineType"):
             doc["machineType"] = f"{zone_url}/machineTypes/{body['machineType'].rsplit('/')[-1]}"
+        for disk in body.get("disks", []):
+            source = (disk.get("initializeParams") or {}).get("sourceImage", "")
+            image = self.image(source, project) if source else None
+            if image is not None:  # what GCE's disk keeps as its `sourceImage`
+                self.boot_images[ident] = image["selfLink"]
         self.instances[ident] = doc
         self._schedule(ident, [("STAGING", boot / 2), ("RUNNING", boot)])
         return doc
@@ -340,8 +401,11 @@ class ComputePeer:
             )  # fmt: skip
         for disk in body.get("disks", []):
             image = (disk.get("initializeParams") or {}).get("sourceImage", "")
-            if image and self.image(image, project) is None:
+            found = self.image(image, project) if image else None
+            if image and found is None:
                 raise Refused(404, "notFound", f"The resource '{image}' was not found")
+            if found is not None and found.get("status", "READY") != "READY":
+                raise Refused(400, "resourceNotReady", f"The resource '{image}' is not ready")
         if (project, zone, name) in self.instances:
             raise Refused(
                 409, "alreadyExists",
@@ -414,48 +478,134 @@ class ComputePeer:
         found.update(labels=labels, labelFingerprint=label_fingerprint(labels))
         return self._operation("setLabels", ident, 0.0)
 
+    def set_machine_type(self, ident: tuple[str, str, str], body: dict[str, Any]) -> dict[str, Any]:
+        """instances.setMachineType, as the Compute API reference documents it ("changes the
+        machine type for a stopped instance"): a machine type the zone does not offer is a
+        400 invalid; the instance must be TERMINATED, else the call is accepted and its
+        operation ends DONE with RESOURCE_NOT_READY (HTTP 400), as the recorded operation
+        (`operation_failed`) shows; the new type shows once the operation is DONE."""
+        project, zone, name = ident
+        found = self.instances.get(ident)
+        if found is None:
+            raise Refused(404, "notFound", f"The resource '{name}' was not found")
+        machine = str(body.get("machineType", "")).rsplit("/", 1)[-1]
+        if machine not in {m["name"] for m in recorded("machine_types")["items"]}:
+            raise Refused(
+                400, "invalid", "Invalid value for field 'resource.machineTypes': 'projects/"
+                f"{project}/zones/{zone}/machineTypes/{machine}'. Resource was not found.",
+            )  # fmt: skip
+        if found["status"] != "TERMINATED":
+            return self._operation(
+                "setMachineType", ident, self.halt, "RESOURCE_NOT_READY",
+                f"The resource 'projects/{project}/zones/{zone}/instances/{name}' is not ready",
+            )  # fmt: skip
+        url = f"{BASE}/projects/{project}/zones/{zone}/machineTypes/{machine}"
+        self._machine_changes[ident] = (time.monotonic() + self.halt, url)
+        return self._operation("setMachineType", ident, self.halt)
+
     def _instance_verb(self, verb: str, ident: tuple[str, str, str], body: bytes) -> dict[str, Any]:
-        """setLabels (which has a body), or one of the verbs `act` carries out."""
+        """setLabels and setMachineType (which have a body), or a verb `act` carries out."""
         if verb == "setLabels":
             return self.set_labels(ident, json.loads(body or b"{}"))
+        if verb == "setMachineType":
+            return self.set_machine_type(ident, json.loads(body or b"{}"))
         return self.act(verb, ident)
 
     def listing(self, project: str, zone: str, query: dict[str, str]) -> dict[str, Any]:
         """instances.list: a label filter, `maxResults` and `pageToken` paging."""
-        wanted: dict[str, str] = {}
-        text = query.get("filter", "")
-        while text.strip():
-            match = _TERM.match(text)
-            if match is None or not match.group(0):
-                raise Refused(400, "invalid", f"Invalid value for field 'filter': '{text}'.")
-            wanted[match[1]] = match[2]
-            text = text[match.end() :]
         items = [
-            doc
-            for (p, z, _), doc in sorted(self.instances.items())
-            if (p, z) == (project, zone)
-            and all(doc.get("labels", {}).get(k) == v for k, v in wanted.items())
+            doc for (p, z, _), doc in sorted(self.instances.items()) if (p, z) == (project, zone)
         ]
-        size = min(int(query.get("maxResults", 500)), 500)
-        start = int(query.get("pageToken") or 0)
         reply = recorded("list")  # the recorded instances.list reply
         reply.update(
             id=f"projects/{project}/zones/{zone}/instances",
             selfLink=f"{BASE}/projects/{project}/zones/{zone}/instances",
-            items=copy.deepcopy(items[start : start + size]),
         )
-        if start + size < len(items):
-            reply["nextPageToken"] = str(start + size)
-        if not reply["items"]:
-            del reply["items"]  # GCE leaves an empty list out
-        return reply
+        return _page(reply, _filtered(items, query), query)
+
+    def image_listing(self, project: str, query: dict[str, str]) -> dict[str, Any]:
+        """images.list: the recorded images of the project, then its custom images, with
+        a label filter, `maxResults` and `pageToken` paging as `instances.list` has."""
+        reply = recorded("debian_images" if project == "debian-cloud" else "images")
+        items = reply.pop("items", []) + [
+            doc for (p, _), doc in sorted(self.custom_images.items()) if p == project
+        ]
+        return _page(reply, _filtered(items, query), query)
+
+    # -- custom images (`images.insert` from a boot disk, `images.delete`) --
+
+    def insert_image(self, project: str, body: dict[str, Any], force: bool) -> dict[str, Any]:
+        """images.insert of an image made from an instance's boot disk, as the Compute API
+        reference documents it: a taken name is a 409 alreadyExists; a disk that runs (its
+        instance not TERMINATED) is refused with 400 resourceInUseByAnotherResource unless
+        `forceCreate` is true (the API's "force image creation"); the image is PENDING,
+        READY after `bake` seconds (its global operation DONE then)."""
+        name = str(body.get("name", ""))
+        if not _NAME.fullmatch(name):
+            raise Refused(400, "invalid", f"Invalid value for field 'resource.name': '{name}'.")
+        labels = {str(k): str(v) for k, v in (body.get("labels") or {}).items()}
+        for key, value in labels.items():
+            if not (_LABEL_KEY.fullmatch(key) and _LABEL_VALUE.fullmatch(value)):
+                raise Refused(400, "invalid", f"Invalid value for label '{key}': '{value}'.")
+        match = _DISK.fullmatch(str(body.get("sourceDisk", "")))
+        if match is None or any(body.get(k) for k in ("sourceImage", "sourceSnapshot", "rawDisk")):
+            raise Refused(
+                400, "invalid", "Invalid resource usage: 'Must specify exactly one source for an "
+                "image.'",
+            )  # fmt: skip
+        disk = f"projects/{match['project'] or project}/zones/{match['zone']}/disks/{match['disk']}"
+        owner = self.instances.get((match["project"] or project, match["zone"], match["disk"]))
+        if owner is None:  # the peer's disks are its instances' boot disks, named after them
+            raise Refused(404, "notFound", f"The resource '{disk}' was not found")
+        if owner["status"] not in ("TERMINATED", "STOPPED") and not force:
+            raise Refused(
+                400, "resourceInUseByAnotherResource", f"The disk resource '{disk}' is already "
+                f"being used by '{owner['selfLink'].removeprefix(BASE + '/')}'",
+            )  # fmt: skip
+        if self.image(f"projects/{project}/global/images/{name}", project) is not None:
+            raise Refused(
+                409, "alreadyExists",
+                f"The resource 'projects/{project}/global/images/{name}' already exists",
+            )  # fmt: skip
+        doc = recorded("images")["items"][0]  # the recorded custom image made from a disk
+        doc.pop("family", None)
+        doc.update(
+            id=_int64(),
+            creationTimestamp=_stamp(time.time()),
+            name=name,
+            description=str(body.get("description", "")),
+            status="PENDING",
+            sourceDisk=f"{BASE}/{disk}",
+            sourceDiskId=owner["id"],
+            selfLink=f"{BASE}/projects/{project}/global/images/{name}",
+            labels=labels,
+            labelFingerprint=label_fingerprint(labels),
+        )
+        self.custom_images[(project, name)] = doc
+        self._baking[(project, name)] = time.monotonic() + self.bake
+        return self._operation("insert", (project, "", name), self.bake)
+
+    def delete_image(self, project: str, name: str) -> dict[str, Any]:
+        """images.delete: gone at once (a 404 when there is no such custom image)."""
+        if (project, name) not in self.custom_images:
+            raise Refused(
+                404, "notFound", f"The resource 'projects/{project}/global/images/{name}' was "
+                "not found",
+            )  # fmt: skip
+        operation = self._operation("delete", (project, "", name), 0.0)
+        del self.custom_images[(project, name)]
+        self._baking.pop((project, name), None)
+        return operation
 
     def image(self, path: str, project: str) -> dict[str, Any] | None:
-        """The recorded image a path names (`.../global/images/[family/]N`), if any."""
+        """The image a path names (`.../global/images/[family/]N`), if any: a custom one,
+        else a recorded one."""
         owner_match = re.search(r"projects/([^/]+)/", path)
         owner = owner_match[1] if owner_match else project
         items = recorded("debian_images" if owner == "debian-cloud" else "images")["items"]
         name = path.rsplit("/", 1)[-1]
+        if "/family/" not in path and (owner, name) in self.custom_images:
+            return copy.deepcopy(self.custom_images[(owner, name)])
         if "/family/" in path:
             family = [i for i in items if i.get("family") == name and "deprecated" not in i]
             return family[-1] if family else None
@@ -540,14 +690,33 @@ class ComputePeer:
             return copy.deepcopy(self.instances[ident])
         if action.startswith("instances."):
             return self._instance_verb(action.removeprefix("instances."), ident, body)
-        if action.startswith("zoneOperations."):
+        if action.startswith(("zoneOperations.", "globalOperations.")):
             if name not in self.operations:
                 raise Refused(404, "notFound", f"The resource '{name}' was not found")
             return self._op_view(name)
         if action == "machineTypes.list":
             return recorded("machine_types")  # served as recorded
+        if action == "machineTypes.get":  # an item of the recorded listing
+            offered = [m for m in recorded("machine_types")["items"] if m["name"] == name]
+            if not offered:
+                raise Refused(
+                    404, "notFound", f"The resource 'projects/{project}/zones/{zone}/"
+                    f"machineTypes/{name}' was not found",
+                )  # fmt: skip
+            return dict(offered[0])
+        return self._image_verb(action, project, name, query, body)
+
+    def _image_verb(
+        self, action: str, project: str, name: str, query: dict[str, str], body: bytes
+    ) -> dict[str, Any]:
+        """images.list, insert, delete, get and getFromFamily."""
         if action == "images.list":
-            return recorded("debian_images" if project == "debian-cloud" else "images")
+            return self.image_listing(project, query)
+        if action == "images.insert":
+            force = query.get("forceCreate", "").lower() == "true"
+            return self.insert_image(project, json.loads(body or b"{}"), force)
+        if action == "images.delete":
+            return self.delete_image(project, name)
         found = self.image(f"projects/{project}/{name}", project)
         if found is None:
             raise Refused(
@@ -597,18 +766,45 @@ class ComputePeer:
             self._server = None
 
 
+def _filtered(items: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+    """The items whose labels match the `filter` of a list call (`labels.K = "V"` terms)."""
+    wanted: dict[str, str] = {}
+    text = query.get("filter", "")
+    while text.strip():
+        match = _TERM.match(text)
+        if match is None or not match.group(0):
+            raise Refused(400, "invalid", f"Invalid value for field 'filter': '{text}'.")
+        wanted[match[1]] = match[2]
+        text = text[match.end() :]
+    return [d for d in items if all(d.get("labels", {}).get(k) == v for k, v in wanted.items())]
+
+
+def _page(
+    reply: dict[str, Any], items: list[dict[str, Any]], query: dict[str, str]
+) -> dict[str, Any]:
+    """`reply` (a recorded list reply) holding the page of `items` that `maxResults` and
+    `pageToken` ask for, and the next page's token when there is one."""
+    size = min(int(query.get("maxResults", 500)), 500)
+    start = int(query.get("pageToken") or 0)
+    reply["items"] = copy.deepcopy(items[start : start + size])
+    if start + size < len(items):
+        reply["nextPageToken"] = str(start + size)
+    if not reply["items"]:
+        del reply["items"]  # GCE leaves an empty list out
+    return reply
+
+
 def _action(method: str, project: str, rest: list[str]) -> tuple[str, tuple[str, str, str]]:
     """The API method a request calls (`instances.insert`...) and its target."""
     if rest[:1] == ["global"]:
-        if len(rest) == 2:
-            return "images.list", (project, "", "")
-        kind = "images.getFromFamily" if rest[2] == "family" else "images.get"
-        return kind, (project, "", "/".join(rest[1:]))
+        return _global_action(method, project, rest)
     zone, collection, tail = rest[1], rest[2], rest[3:]
     if collection == "operations":
         verb = "wait" if tail[1:] == ["wait"] else "get"
         return f"zoneOperations.{verb}", (project, zone, tail[0])
     if collection == "machineTypes":
+        if tail:
+            return "machineTypes.get", (project, zone, tail[0])
         return "machineTypes.list", (project, zone, "")
     if not tail:
         return ("instances.insert" if method == "POST" else "instances.list"), (project, zone, "")
@@ -616,3 +812,15 @@ def _action(method: str, project: str, rest: list[str]) -> tuple[str, tuple[str,
         return f"instances.{tail[1]}", (project, zone, tail[0])
     verb = {"GET": "get", "DELETE": "delete"}[method]
     return f"instances.{verb}", (project, zone, tail[0])
+
+
+def _global_action(method: str, project: str, rest: list[str]) -> tuple[str, tuple[str, str, str]]:
+    """The API method of a request for `/global/...`: images and global operations."""
+    if rest[1] == "operations":
+        return "globalOperations.get", (project, "", rest[2])
+    if len(rest) == 2:
+        return ("images.insert" if method == "POST" else "images.list"), (project, "", "")
+    if method == "DELETE":
+        return "images.delete", (project, "", rest[2])
+    kind = "images.getFromFamily" if rest[2] == "family" else "images.get"
+    return kind, (project, "", "/".join(rest[1:]))

@@ -1,7 +1,7 @@
 """The GCE driver passes the driver contract (vertice_drivers.testkit) against the Compute peer.
 
-The peer's replies follow the recorded `instances.get`, `instances.list` and
-`instances.insert` operation documents of `fixtures/` (see the templates
+The peer's replies follow the recorded `instances.get`, `instances.list`,
+`instances.insert` operation and image documents of `fixtures/` (see the templates
 in `plugins/gce/gce_compute_peer.py`).
 """
 
@@ -71,6 +71,17 @@ class TestGceContract(DriverContract):
         for name in made:
             with contextlib.suppress(Exception):  # best effort: the test already reported
                 ours.delete(name)
+
+    @pytest.fixture
+    def launched_image(self, driver, compute_server):
+        """The image the instance's boot disk was made from, as the peer keeps it (the
+        disk's `sourceImage`, a selfLink), as a partial URL: the form of the driver's ids."""
+
+        def image(instance):
+            link = compute_server.boot_image(driver.project, driver.zone, instance.cloud_id)
+            return link[link.find("projects/") :]
+
+        return image
 
     @pytest.fixture
     def suspend_mark(self, driver, compute_server):

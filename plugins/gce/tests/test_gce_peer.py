@@ -3,7 +3,9 @@
 These tests keep the peer honest: its documents carry every field of the
 recorded replies they follow (`fixtures/`), int64 fields as decimal
 strings, operations that move PENDING -> RUNNING -> DONE as the SDK's own
-`ZoneOperationsClient` sees them, and calls that must be signed.
+`ZoneOperationsClient` sees them, calls that must be signed, and the states the
+Compute API reference requires (setMachineType of a TERMINATED instance only, an
+image of a running instance's disk only with forceCreate).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import google.auth.exceptions
 import pytest
@@ -24,6 +27,14 @@ from google.oauth2 import service_account as sa
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PROJECT, ZONE = "vertice-test", "us-central1-a"
+TEMPLATES = {
+    "operation_failed": "zones_us_central1_a_operations_operation_setMachineType_notstopped.json"
+}
+
+
+def urlpath(link):
+    """The path of a selfLink (the peer names its resources as GCE does)."""
+    return urlsplit(link).path
 
 
 @pytest.fixture
@@ -124,3 +135,78 @@ def test_unsigned_calls_and_bad_filters_are_refused(compute, session):
     reply = session.get(f"{base}/instances", params={"filter": "status = RUNNING"}, timeout=5)
     assert reply.status_code == 400
     assert reply.json()["error"]["errors"][0]["reason"] == "invalid"
+
+
+def operation_done(session, url, timeout=5.0):
+    """The operation at `url` once DONE (polled)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        operation = session.get(url, timeout=5).json()
+        if operation["status"] == "DONE" or time.monotonic() > deadline:
+            return operation
+        time.sleep(0.02)
+
+
+def test_set_machine_type_needs_a_terminated_instance(compute, session):
+    compute.halt = 0.05
+    compute.plant(PROJECT, ZONE, "peer-3", {})  # RUNNING at once
+    base = f"{compute.url}/compute/v1/projects/{PROJECT}/zones/{ZONE}/instances/peer-3"
+    body = {"machineType": f"zones/{ZONE}/machineTypes/n1-standard-2"}
+    # Running: accepted, and the operation fails as the recorded one did (RESOURCE_NOT_READY).
+    accepted = session.post(f"{base}/setMachineType", json=body, timeout=5)
+    assert accepted.status_code == 200 and accepted.json()["operationType"] == "setMachineType"
+    failed = operation_done(session, f"{compute.url}{urlpath(accepted.json()['selfLink'])}")
+    assert set(recorded(TEMPLATES["operation_failed"])) <= set(failed)
+    assert [e["code"] for e in failed["error"]["errors"]] == ["RESOURCE_NOT_READY"]
+    assert failed["httpErrorStatusCode"] == 400
+    assert session.get(base, timeout=5).json()["machineType"].endswith("/n1-standard-1")
+
+    compute.set_status(PROJECT, ZONE, "peer-3", "TERMINATED")
+    accepted = session.post(f"{base}/setMachineType", json=body, timeout=5).json()
+    done = operation_done(session, f"{compute.url}{urlpath(accepted['selfLink'])}")
+    assert "error" not in done
+    # The new type shows once the operation is DONE.
+    assert session.get(base, timeout=5).json()["machineType"].endswith("/n1-standard-2")
+
+    unknown = {"machineType": f"zones/{ZONE}/machineTypes/n9-imaginary-1"}
+    refused = session.post(f"{base}/setMachineType", json=unknown, timeout=5)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["errors"][0]["reason"] == "invalid"
+
+
+def test_an_image_of_a_boot_disk_is_pending_then_ready(compute, session):
+    compute.bake = 0.2
+    compute.plant(PROJECT, ZONE, "peer-4", {})  # RUNNING at once
+    images = f"{compute.url}/compute/v1/projects/{PROJECT}/global/images"
+    body = {
+        "name": "img-1",
+        "sourceDisk": f"zones/{ZONE}/disks/peer-4",
+        "labels": {"vertice-snapshot": "nightly"},
+    }
+    # The disk of a running instance needs forceCreate.
+    in_use = session.post(images, json=body, timeout=5)
+    assert in_use.status_code == 400
+    assert in_use.json()["error"]["errors"][0]["reason"] == "resourceInUseByAnotherResource"
+    made = session.post(images, json=body, params={"forceCreate": "true"}, timeout=5).json()
+    assert "/global/operations/" in made["selfLink"] and "zone" not in made
+    image = session.get(f"{images}/img-1", timeout=5).json()
+    template = set(recorded("global_images.json")["items"][0]) - {"family"}
+    assert template <= set(image) and image["status"] == "PENDING"
+    assert image["sourceDisk"].endswith(f"/projects/{PROJECT}/zones/{ZONE}/disks/peer-4")
+    done = operation_done(session, f"{compute.url}{urlpath(made['selfLink'])}")
+    assert done["status"] == "DONE" and "error" not in done
+    assert session.get(f"{images}/img-1", timeout=5).json()["status"] == "READY"
+
+    taken = session.post(images, json=body, params={"forceCreate": "true"}, timeout=5)
+    assert taken.status_code == 409
+    assert taken.json()["error"]["errors"][0]["reason"] == "alreadyExists"
+    listed = session.get(
+        images, params={"filter": 'labels.vertice-snapshot = "nightly"'}, timeout=5
+    ).json()
+    assert [i["name"] for i in listed["items"]] == ["img-1"]
+    gone = dict(body, name="img-2", sourceDisk=f"zones/{ZONE}/disks/nothing")
+    assert session.post(images, json=gone, timeout=5).status_code == 404
+
+    assert session.delete(f"{images}/img-1", timeout=5).status_code == 200
+    assert session.get(f"{images}/img-1", timeout=5).status_code == 404
+    assert session.delete(f"{images}/img-1", timeout=5).status_code == 404

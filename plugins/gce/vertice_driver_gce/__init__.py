@@ -94,13 +94,17 @@ class GceSettings:
     ssh_user: str = "vertice"
     #: Projects whose images `images()` lists besides the mapped ones (empty: the own project).
     image_projects: list[str] = attrs.Factory(list)
-    #: Instances per `instances.list` page (1 to 500).
+    #: Items per page of a listing (`instances.list`, and `images.list` of snapshots), 1 to 500.
     page_size: Positive = attrs.field(default=Positive(500), validator=_page_size)
     #: Seconds to wait for each API call (connection and answer).
     timeout: NonNegativeFloat = NonNegativeFloat(30.0)
     #: Seconds for which an insert that GCE replays as failed (same request id) is reported
     #: as the create's outcome; later creates of the key retry under a new request id.
     failed_insert_window: NonNegativeFloat = NonNegativeFloat(120.0)
+    #: Seconds `resize` waits for a running instance to stop, and for its machine type to be
+    #: set (GCE changes the machine type of a TERMINATED instance only), before it answers
+    #: ResizeInProgress; the next call carries on.
+    resize_wait: NonNegativeFloat = NonNegativeFloat(30.0)
 
 
 def _service_account(_instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
@@ -138,6 +142,8 @@ DRIVER = DriverInfo(
             Capability.IDEMPOTENCY_TOKEN,
             Capability.SUSPEND,
             Capability.ADOPT,
+            Capability.RESIZE,
+            Capability.SNAPSHOT,
         }
     ),
     settings=GceSettings,

@@ -83,7 +83,7 @@ def adopt(zone: Zone, installation: str, cloud_id: str, tags: Mapping[str, str])
         refuse_managed(f"gce: instance {cloud_id}", found.tags, installation, tags)
         if all(found.tags.get(name) == value for name, value in tags.items()):
             return found
-        if _set_labels(zone, item, {**item.labels, **labels}):
+        if set_labels(zone, item, {**item.labels, **labels}):
             return attrs.evolve(found, key=tags[TAG_KEY], tags={**found.tags, **tags})
     raise TransientError(
         f"gce: instance {cloud_id}: its labels changed while adopting it, twice",
@@ -119,10 +119,10 @@ def _read(zone: Zone, cloud_id: str) -> compute_v1.Instance:
     return found[0]
 
 
-def _set_labels(zone: Zone, item: compute_v1.Instance, labels: dict[str, str]) -> bool:
+def set_labels(zone: Zone, item: compute_v1.Instance, labels: dict[str, str]) -> bool:
     """Replace the labels of `item` if they are still those it was read with: False when
     GCE refused its fingerprint (412). Its operation is not waited on, but one already
-    finished with an error is raised."""
+    finished with an error is raised. (`resize` marks instances with it too.)"""
     request = compute_v1.SetLabelsInstanceRequest(
         project=zone.project,
         zone=zone.zone,

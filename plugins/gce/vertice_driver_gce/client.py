@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import attrs
 import google.api_core.exceptions as gexc
 import google.auth.exceptions
 import requests.exceptions
@@ -134,9 +135,23 @@ def client_options(region: RegionConfig) -> ClientOptions | None:
     return ClientOptions(api_endpoint=region.endpoint.rstrip("/"))
 
 
-def make_clients(
-    region: RegionConfig,
-) -> tuple[compute_v1.InstancesClient, compute_v1.MachineTypesClient, compute_v1.ImagesClient]:
+@attrs.frozen
+class Clients:
+    """The REST clients of a region."""
+
+    instances: compute_v1.InstancesClient
+    machine_types: compute_v1.MachineTypesClient
+    images: compute_v1.ImagesClient
+    #: Read by `resize` only, which waits for its setMachineType operation.
+    zone_operations: compute_v1.ZoneOperationsClient
+
+    def close(self) -> None:
+        """Close the clients' HTTP sessions."""
+        for client in (self.instances, self.machine_types, self.images, self.zone_operations):
+            client.transport.close()  # type: ignore[no-untyped-call]
+
+
+def make_clients(region: RegionConfig) -> Clients:
     """The REST clients of the region, signing with its service-account key."""
     credentials: GceCredentials = region.credentials
     try:
@@ -147,10 +162,13 @@ def make_clients(
     except (ValueError, KeyError) as exc:
         raise AuthFailed(f"gce: the service-account key cannot be used: {exc}") from None
     options = client_options(region)
-    return (
+    return Clients(
         compute_v1.InstancesClient(credentials=signer, transport="rest", client_options=options),
         compute_v1.MachineTypesClient(credentials=signer, transport="rest", client_options=options),
         compute_v1.ImagesClient(credentials=signer, transport="rest", client_options=options),
+        compute_v1.ZoneOperationsClient(
+            credentials=signer, transport="rest", client_options=options
+        ),
     )
 
 

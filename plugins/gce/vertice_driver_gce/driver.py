@@ -1,5 +1,5 @@
 """The `gce` driver's verbs: observe, create, delete, start, stop, reboot, suspend, flavors,
-images, unmanaged, adopt.
+images, unmanaged, adopt, and the day-2 ones: resize, snapshot, snapshots, delete_snapshot.
 
 One set of REST clients per region (zone). Every instance vertice creates is
 named from its key and carries the installation's id, the assembly's id, the
@@ -23,7 +23,10 @@ operation says decides the outcome:
 A name that is already taken (409 alreadyExists, when the request id was
 forgotten) is adopted when the instance has this installation's key label.
 An instance made by hand is adopted by labelling it (`instances.setLabels`
-on its label fingerprint, no restart; `vertice_driver_gce.adoption`).
+on its label fingerprint, no restart; `vertice_driver_gce.adoption`). `resize`
+sets the machine type of a stopped instance (a running one is stopped and started
+again), and a snapshot is a custom image of the boot disk, which `create` takes
+as `image_id` (`vertice_driver_gce.day2`).
 """
 
 from __future__ import annotations
@@ -42,10 +45,11 @@ from vertice_core.driver import (
     Instance,
     InstanceSpec,
     RegionConfig,
+    SizeSpec,
 )
 from vertice_core.errors import TerminalError, TransientError, UnavailableError
 from vertice_core.model.status import InstanceState
-from vertice_driver_gce import GceSettings, adoption
+from vertice_driver_gce import GceSettings, adoption, day2
 from vertice_driver_gce.client import (
     AlreadyExists,
     call,
@@ -88,7 +92,10 @@ class GceDriver(Driver):
                 "service-account key with a project_id",
                 reason="RegionMisconfigured",
             )
-        self.instances, self.machine_types, self.images_client = make_clients(region)
+        self.clients = make_clients(region)
+        self.instances = self.clients.instances
+        self.machine_types = self.clients.machine_types
+        self.images_client = self.clients.images
         # google-auth's AuthorizedSession pools keep requests' default size and cannot block.
         self.slots = CallSlots(DEFAULT_POOLSIZE)
         self.timeout = self.settings.timeout
@@ -205,7 +212,7 @@ class GceDriver(Driver):
             )
         return found
 
-    def _act(self, action: str, method: Callable[..., compute_v1.Operation], name: str) -> None:
+    def act(self, action: str, method: Callable[..., compute_v1.Operation], name: str) -> None:
         """Call an instance verb (`stop_unary`...) on `name`; its operation is not waited on."""
         fields = {"project": self.project, "zone": self.zone, "instance": name}
         call(action, lambda: method(**fields, timeout=self.timeout, retry=None))
@@ -237,14 +244,14 @@ class GceDriver(Driver):
         if status in ("RUNNING", "PROVISIONING", "STAGING"):
             return
         if status == "SUSPENDED":
-            self._act("instances.resume", self.instances.resume_unary, cloud_id)
+            self.act("instances.resume", self.instances.resume_unary, cloud_id)
             return
-        self._act("instances.start", self.instances.start_unary, cloud_id)
+        self.act("instances.start", self.instances.start_unary, cloud_id)
 
     @bounded
     def stop(self, cloud_id: str) -> None:
         """Stop a running instance (GCE leaves a stopped one alone)."""
-        self._act("instances.stop", self.instances.stop_unary, cloud_id)
+        self.act("instances.stop", self.instances.stop_unary, cloud_id)
 
     @bounded
     def suspend(self, cloud_id: str) -> None:
@@ -254,27 +261,54 @@ class GceDriver(Driver):
         sends its own: GCE refuses one still booting (resourceNotReady, transient)."""
         if self._status("instances.suspend", cloud_id) in _AT_REST:
             return
-        self._act("instances.suspend", self.instances.suspend_unary, cloud_id)
+        self.act("instances.suspend", self.instances.suspend_unary, cloud_id)
 
     @bounded
     def reboot(self, cloud_id: str) -> None:
         """Reset the instance in place (same name, same disks, same addresses)."""
-        self._act("instances.reset", self.instances.reset_unary, cloud_id)
+        self.act("instances.reset", self.instances.reset_unary, cloud_id)
 
-    def _zone(self) -> adoption.Zone:
+    def zone_calls(self) -> adoption.Zone:
+        """The instances client with the project, zone and timeout of its calls."""
         return adoption.Zone(self.instances, self.project, self.zone, self.timeout)
 
     @bounded
     def unmanaged(self) -> list[Instance]:
         """The zone's instances of no installation, in one paged `instances.list` of all of
         them (a filter cannot ask for a missing label)."""
-        return adoption.listing(self._zone(), self.settings.page_size)
+        return adoption.listing(self.zone_calls(), self.settings.page_size)
 
     @bounded
     def adopt(self, cloud_id: str, tags: Mapping[str, str]) -> Instance:
         """Label the unmanaged instance `cloud_id` with `tags` (`instances.setLabels` on its
         label fingerprint: it keeps running, and keeps its own labels)."""
-        return adoption.adopt(self._zone(), self.region.installation_id, cloud_id, tags)
+        return adoption.adopt(self.zone_calls(), self.region.installation_id, cloud_id, tags)
+
+    @bounded
+    def resize(self, cloud_id: str, size: SizeSpec) -> None:
+        """Set the machine type of `size` (`instances.setMachineType`, which GCE does to a
+        TERMINATED instance only): a running instance is labelled `vertice-resize-restart`,
+        stopped, changed and started again; a stopped one is changed and stays stopped. The
+        label makes a later call finish what one cut short left (`day2.resize`)."""
+        day2.resize(self, cloud_id, size)
+
+    @bounded
+    def snapshot(self, cloud_id: str, name: str) -> CloudImage:
+        """The custom image of the instance's boot disk named after the installation and
+        `name` (`images.insert`, forced: the instance keeps running), made now if there is
+        none; returned PENDING (`day2.snapshot`)."""
+        return day2.snapshot(self, cloud_id, name)
+
+    @bounded
+    def snapshots(self) -> list[CloudImage]:
+        """The installation's snapshot images, in one paged `images.list` filtered by label."""
+        return day2.snapshots(self)
+
+    @bounded
+    def delete_snapshot(self, image_id: str) -> None:
+        """Delete the installation's snapshot image (`images.delete`); a gone one is a success,
+        another image is refused (NotOurs)."""
+        day2.delete_snapshot(self, image_id)
 
     @bounded
     def flavors(self) -> list[CloudFlavor]:
@@ -328,5 +362,4 @@ class GceDriver(Driver):
 
     def close(self) -> None:
         """Close the clients' HTTP sessions."""
-        for client in (self.instances, self.machine_types, self.images_client):
-            client.transport.close()  # type: ignore[no-untyped-call]
+        self.clients.close()

@@ -30,6 +30,15 @@ def image_path(item: compute_v1.Image) -> str:
     return link[start:] if start >= 0 else f"global/images/{item.name}"
 
 
+def image_named(path: str) -> tuple[str, str] | None:
+    """The project ('' for the own one) and name of an image path that names one image (not
+    a family); None for any other text."""
+    match = _PATH.fullmatch(path)
+    if match is None or match["family"]:
+        return None
+    return match["project"] or "", match["name"]
+
+
 def resolve_image(
     client: compute_v1.ImagesClient, path: str, project: str, timeout: float
 ) -> compute_v1.Image | None:

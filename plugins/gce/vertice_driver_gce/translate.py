@@ -24,7 +24,7 @@ from datetime import datetime
 
 from google.cloud import compute_v1
 
-from vertice_core.driver import TAG_KEY, Instance, InstanceSpec
+from vertice_core.driver import TAG_KEY, Instance, InstanceSpec, SizeSpec
 from vertice_core.errors import TerminalError
 from vertice_core.model.status import InstanceState
 from vertice_driver_gce import MACHINE_TYPE, GceSettings, is_image
@@ -141,11 +141,15 @@ def instance_of(item: compute_v1.Instance) -> Instance:
         private_ipv4=private,
         tags=tags,
         created_at=_time(item.creation_timestamp),
+        size=item.machine_type.rsplit("/", 1)[-1],
     )
 
 
 def image_for(spec: InstanceSpec, settings: GceSettings) -> str:
-    """The image of the spec's plan image (mapped in the settings, or an image path itself)."""
+    """The image of the spec's plan image (mapped in the settings, or an image path itself);
+    the spec's `image_id` (a snapshot's image, `projects/P/global/images/N`) when it has one."""
+    if spec.image_id:
+        return spec.image_id
     mapped = settings.images.get(spec.image)
     if mapped:
         return mapped
@@ -161,14 +165,19 @@ def image_for(spec: InstanceSpec, settings: GceSettings) -> str:
 
 def machine_type_for(spec: InstanceSpec, settings: GceSettings) -> str:
     """The machine type of the spec's flavor (mapped, or the flavor's own name)."""
-    mapped = settings.machine_types.get(spec.size.name)
+    return machine_type_of(spec.size, settings)
+
+
+def machine_type_of(size: SizeSpec, settings: GceSettings) -> str:
+    """The machine type of a flavor (mapped, or the flavor's own name); FlavorNotMapped."""
+    mapped = settings.machine_types.get(size.name)
     if mapped:
         return mapped
-    if MACHINE_TYPE.fullmatch(spec.size.name):
-        return spec.size.name
+    if MACHINE_TYPE.fullmatch(size.name):
+        return size.name
     known = ", ".join(sorted(settings.machine_types)) or "none"
     raise TerminalError(
-        f"gce: no machine type is configured for flavor {spec.size.name!r} in this region "
+        f"gce: no machine type is configured for flavor {size.name!r} in this region "
         f"(mapped flavors: {known})",
         reason="FlavorNotMapped",
     )
