@@ -14,6 +14,7 @@ import contextlib
 import secrets
 import sqlite3
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, Protocol
 
 from vertice_core.driver import CloudDisk, DiskState
@@ -41,6 +42,16 @@ _SCHEMA = (
 _COLUMNS = "id, account, installation, name, size_gb, attached_to, device, created_at, ready_at"
 #: The devices a disk is attached as, in order.
 _DEVICES = tuple(f"/dev/vd{letter}" for letter in "bcdefghijklmnop")
+#: The cloud files whose disk table is made (in this process).
+_MADE: weakref.WeakSet[SimCloud] = weakref.WeakSet()
+
+
+def make_table(cloud: SimCloud) -> None:
+    """Make the disk table of the cloud's file, once per process (tests read it too)."""
+    if cloud not in _MADE:
+        for statement in _SCHEMA:
+            cloud.read(statement)
+        _MADE.add(cloud)
 
 
 class _Sim(Protocol):
@@ -101,7 +112,7 @@ class SimDisks:
         if time.time() < row["ready_at"]:
             raise TransientError(f"sim: disk {disk_id} is still being made", reason="DiskNotReady")
         self._live(cloud_id)  # NotFound when the instance is gone
-        taken = {r["device"] for r in self._disk_rows("") if self._held_by(r) == cloud_id}
+        taken = {r["device"] for r in self._disk_rows("AND attached_to=?", (cloud_id,))}
         device = next((d for d in _DEVICES if d not in taken), "")
         if not device:
             raise TerminalError(f"sim: instance {cloud_id} has no free device", reason="NoDevice")
@@ -143,8 +154,7 @@ class SimDisks:
         self: _Sim, where: str = "", params: tuple[Any, ...] = ()
     ) -> list[dict[str, Any]]:
         """The account's disks matching `where` (SQL after the account's, with `params`)."""
-        for statement in _SCHEMA:  # made on first use only
-            self.cloud.read(statement)
+        make_table(self.cloud)
         return self.cloud.read(
             f"SELECT {_COLUMNS} FROM disks WHERE account=? {where} ORDER BY created_at, id",  # noqa: S608
             (self.settings.account, *params),

@@ -85,12 +85,12 @@ def _driver(ctx: Any, region: str) -> Driver:
     return drivers.get(row)
 
 
-def _unmanaged(ctx: Any, region: str) -> list[Instance]:
+def _unmanaged(driver: Driver, region: str) -> list[Instance]:
     """The region's unmanaged instances (one error line when the cloud cannot tell)."""
     from vertice_core.errors import VerticeError
 
     try:
-        return _driver(ctx, region).unmanaged()
+        return driver.unmanaged()
     except VerticeError as exc:
         fail(f"region {region!r}: {exc.description}")
 
@@ -101,12 +101,13 @@ def _inferred_flavor(ctx: Any, region: str, cloud_id: str) -> str:
     from vertice_core.errors import VerticeError
     from vertice_core.store.repositories import FlavorRepository
 
-    found = [i for i in _unmanaged(ctx, region) if i.cloud_id == cloud_id]
+    driver = _driver(ctx, region)
+    found = [i for i in _unmanaged(driver, region) if i.cloud_id == cloud_id]
     if not found:
         fail(f"region {region!r} holds no unmanaged instance {cloud_id!r} (vertice adopt "
              f"{region} lists them)")  # fmt: skip
     try:
-        offered = _driver(ctx, region).flavors()
+        offered = driver.flavors()
     except VerticeError as exc:
         fail(f"region {region!r}: {exc.description}")
     with ctx.store.read() as session:
@@ -148,7 +149,7 @@ def infer_flavor(
 
 def _list(ctx: Any, region: str) -> None:
     """Print the region's unmanaged instances, a line each (or say there are none)."""
-    found = _unmanaged(ctx, region)
+    found = _unmanaged(_driver(ctx, region), region)
     if not found:
         click.echo(f"region {region!r} holds no instance that no installation manages")
         return

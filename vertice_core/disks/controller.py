@@ -123,7 +123,8 @@ class DiskController(RegionalController[_Read, plan.Step]):
         with self.store.read() as session:
             repository = DiskRepository(session)
             due = repository.due_in(target, now)
-            regions = repository.assembly_regions([disk.assembly_id for disk, _ in due])
+            found = repository.assemblies([disk.assembly_id for disk, _ in due])
+            regions = {i: a.region_name for i, a in found.items()}
             rows = [_Read.of(d, i, regions.get(d.assembly_id, "")) for d, i in due]
             return rows, repository.region(target)
 

@@ -217,7 +217,8 @@ def _stored(session: Session, caller: Caller, row: DiskRow) -> StoredDisk:
 
 def _all_stored(session: Session, caller: Caller, rows: Sequence[DiskRow]) -> list[StoredDisk]:
     found = list(rows)
-    names = DiskRepository(session).assembly_names([r.assembly_id for r in found])
+    assemblies = DiskRepository(session).assemblies([r.assembly_id for r in found])
+    names = {i: a.name for i, a in assemblies.items()}
     return [
         StoredDisk(
             id=r.id,

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.core.snapshots.test_snapshots import running
-from vertice_core.hooks import hookimpl
+from tests.core.snapshots.test_snapshots import Recorder, running
 from vertice_core.store.repositories import RegionRepository
+from vertice_drivers.simdisks import make_table
 
 #: Seconds the sim takes to boot an instance and to make a disk.
 BOOT = 0.2
@@ -55,12 +55,7 @@ def settle(reconciler, api, uri, accept, timeout=30.0) -> dict[str, Any]:
 
 def cloud_disks(sim_cloud) -> list[dict[str, Any]]:
     """The disks the sim holds (its table made if none was ever made)."""
-    sim_cloud.read(
-        "CREATE TABLE IF NOT EXISTS disks (id TEXT PRIMARY KEY, account TEXT NOT NULL, "
-        "installation TEXT NOT NULL, name TEXT NOT NULL, size_gb INTEGER NOT NULL, "
-        "attached_to TEXT NOT NULL DEFAULT '', device TEXT NOT NULL DEFAULT '', "
-        "created_at REAL NOT NULL, ready_at REAL NOT NULL)"
-    )
+    make_table(sim_cloud)
     return sim_cloud.read("SELECT id, name, size_gb, attached_to FROM disks ORDER BY created_at")
 
 
@@ -70,27 +65,15 @@ def reasons(api, uri) -> list[str]:
             if e["reason"].startswith("Disk")]  # fmt: skip
 
 
-class Recorder:
-    """A notifier plugin that keeps the disk events the hook is handed."""
-
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-
-    @hookimpl
-    def vertice_event_recorded(self, event, project_id):
-        if event.reason.startswith("Disk"):
-            self.events.append(event)
+def attached(cloud_id: str):
+    return lambda d: d["phase"] == "ATTACHED" and d["observed"]["attached_to"] == cloud_id
 
 
 @pytest.fixture
 def recorder(ctx):
-    plugin = Recorder()
+    plugin = Recorder("Disk")
     ctx.plugins.register(plugin)
     return plugin
-
-
-def attached(cloud_id: str):
-    return lambda d: d["phase"] == "ATTACHED" and d["observed"]["attached_to"] == cloud_id
 
 
 def test_a_disk_is_made_attached_grown_detached_and_deleted(

@@ -53,14 +53,16 @@ def reasons(api, uri) -> list[str]:
 
 
 class Recorder:
-    """A notifier plugin that keeps the snapshot events the hook is handed."""
+    """A notifier plugin that keeps the events the hook is handed whose reason starts
+    with `prefix` (`Snapshot`: `SnapshotCreated`...)."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "Snapshot") -> None:
+        self.prefix = prefix
         self.events: list[Any] = []
 
     @hookimpl
     def vertice_event_recorded(self, event, project_id):
-        if event.reason.startswith("Snapshot"):
+        if event.reason.startswith(self.prefix):
             self.events.append(event)
 
 

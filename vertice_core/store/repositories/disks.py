@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from vertice_core.ids import has_id_form
-from vertice_core.store.repositories.owned import in_scope, insert_unique
+from vertice_core.store.repositories.owned import assemblies_by_id, in_scope, insert_unique
 from vertice_core.store.tables import AssemblyRow, DiskRow, InstanceRow, RegionRow, utcnow
 
 #: The prefix of a disk's id (`dk-3f9a1c2b7d4e8a10`).
@@ -94,16 +94,6 @@ class DiskRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query))
-
-    def assembly_names(self, ids: Sequence[str]) -> dict[str, str]:
-        """The names of these assemblies, by id."""
-        wanted = sorted({i for i in ids if i})
-        if not wanted:
-            return {}
-        rows = self.session.execute(
-            select(AssemblyRow.id, AssemblyRow.name).where(AssemblyRow.id.in_(wanted))
-        )
-        return {str(i): str(n) for i, n in rows}
 
     def change(self, row: DiskRow, now: float, **values: Any) -> None:
         """Change what the disk should be (`values`): a new generation, due now."""
@@ -181,19 +171,13 @@ class DiskRepository:
         )
         return [(disk, instance) for disk, instance in self.session.execute(query).tuples()]
 
+    def assemblies(self, ids: Sequence[str]) -> dict[str, AssemblyRow]:
+        """The assemblies with these ids (the ones disks should be attached to)."""
+        return assemblies_by_id(self.session, (i for i in ids if i))
+
     def region(self, name: str) -> RegionRow | None:
         """The region called `name`."""
         return self.session.get(RegionRow, name)
-
-    def assembly_regions(self, ids: Sequence[str]) -> dict[str, str]:
-        """The declared region of these assemblies, by id."""
-        wanted = sorted({i for i in ids if i})
-        if not wanted:
-            return {}
-        rows = self.session.execute(
-            select(AssemblyRow.id, AssemblyRow.region_name).where(AssemblyRow.id.in_(wanted))
-        )
-        return {str(i): str(r) for i, r in rows}
 
     def advance(self, disk_id: str, generation: int, *, touch: bool = True, **values: Any) -> bool:
         """Write the disk's status (`values`) if it is still at the `generation` the pass
