@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from vertice_testing.server import free_port
+from vertice_drivers.ports import free_port
 
 __all__ = ["Caddy", "caddy_binary"]
 

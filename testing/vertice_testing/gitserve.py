@@ -26,8 +26,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from vertice_drivers.ports import free_port
 from vertice_testing.gitcgi import GitHttpServer
-from vertice_testing.server import free_port
 
 __all__ = ["GitDaemon", "GitHttpServer", "SilentServer", "git_env", "make_repository"]
 

@@ -26,7 +26,7 @@ import attrs
 import httpx
 import yaml
 
-from vertice_testing.server import free_port
+from vertice_drivers.ports import free_port
 from vertice_testing.waiting import until_answers
 
 __all__ = ["RELABEL", "RunningPrometheus", "running_prometheus", "sd_job", "serving_app"]

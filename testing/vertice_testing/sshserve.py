@@ -32,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from vertice_testing.server import free_port
+from vertice_drivers.ports import free_port
 
 __all__ = ["SshGitServer", "sshd_binary"]
 

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.parse
 import urllib.request
 import uuid
@@ -28,6 +27,7 @@ from moto.server import ThreadedMotoServer
 from vertice_core.convert import make_converter, structure
 from vertice_core.driver import RegionConfig
 from vertice_driver_aws import DRIVER, AwsCredentials, AwsSettings
+from vertice_drivers.ports import free_port
 
 #: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
 pytest_plugins = ["vertice_testing.plugin"]
@@ -205,9 +205,7 @@ def make_driver(
 @pytest.fixture
 def closed_port() -> int:
     """A port of 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 # -- end to end: a region of type `aws` configured through the API --

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,6 +30,7 @@ from azure_arm_peer.account import (
 from vertice_core.convert import make_converter, structure
 from vertice_core.driver import RegionConfig
 from vertice_driver_azure import DRIVER, AzureCredentials, AzureSettings
+from vertice_drivers.ports import free_port
 
 #: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
 pytest_plugins = ["vertice_testing.plugin"]
@@ -110,9 +110,7 @@ def make_driver(azure: Any) -> Iterator[Callable[..., Any]]:
 @pytest.fixture
 def closed_port() -> int:
     """A port of 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from vertice_core.router import RouterConfig
+from vertice_drivers.ports import free_port
 from vertice_router_caddy import ROUTER, CaddySettings
 from vertice_testing.caddy import Caddy, caddy_binary
 from vertice_testing.peers import for_the_session, fresh_for_a_test
-from vertice_testing.server import free_port
 
 
 @pytest.fixture(scope="session")

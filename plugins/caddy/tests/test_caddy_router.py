@@ -16,10 +16,10 @@ from cryptography.x509.oid import NameOID
 
 from vertice_core.errors import TerminalError
 from vertice_core.router import TlsMode
+from vertice_drivers.ports import free_port
 from vertice_drivers.router_testkit import route_spec, serve_upstream
 from vertice_router_caddy import ROUTER, CaddySettings
 from vertice_router_caddy.router import CaddyRouter
-from vertice_testing.server import free_port
 
 
 @pytest.fixture

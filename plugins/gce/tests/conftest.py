@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from vertice_core.convert import make_converter, structure
 from vertice_core.driver import RegionConfig
 from vertice_driver_gce import DRIVER, GceCredentials, GceSettings
+from vertice_drivers.ports import free_port
 
 #: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
 pytest_plugins = ["vertice_testing.plugin"]
@@ -166,9 +166,7 @@ def make_driver(compute: Any, service_account: Any) -> Iterator[Callable[..., An
 @pytest.fixture
 def closed_port() -> int:
     """A port of 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ the repository) are put on `sys.path` here.
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,6 +35,7 @@ from vertice_driver_opennebula import (
     OpenNebulaCredentials,
     OpenNebulaSettings,
 )
+from vertice_drivers.ports import free_port
 from vertice_testing.peers import for_the_session, fresh_for_a_test
 
 #: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
@@ -146,9 +146,7 @@ def make_driver(peer: OnePeer) -> Iterator[Callable[..., Any]]:
 @pytest.fixture
 def closed_port() -> int:
     """A port of 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 @pytest.fixture

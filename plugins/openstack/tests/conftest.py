@@ -12,7 +12,6 @@ peer's package, `openstack_peer`, named to stay unique) is put on `sys.path` her
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +34,7 @@ from openstack_peer import (
 from vertice_core.convert import make_converter, structure
 from vertice_core.driver import TAG_ASSEMBLY, TAG_INSTALLATION, TAG_KEY, TAG_PROJECT, RegionConfig
 from vertice_driver_openstack import DRIVER, OpenStackCredentials, OpenStackSettings
+from vertice_drivers.ports import free_port
 from vertice_testing.peers import for_the_session, fresh_for_a_test
 
 #: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
@@ -151,9 +151,7 @@ def make_driver(peer: OpenStackPeer) -> Iterator[Callable[..., Any]]:
 @pytest.fixture
 def closed_port() -> int:
     """A port of 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def vertice_metadata(installation: str, assembly: str, key: str) -> dict[str, str]:

@@ -16,7 +16,6 @@ put on `sys.path` here.
 from __future__ import annotations
 
 import contextlib
-import socket
 import sys
 import uuid
 import warnings
@@ -38,6 +37,7 @@ with warnings.catch_warnings():
 from vertice_core.convert import make_converter, structure
 from vertice_core.driver import TAG_ASSEMBLY, TAG_INSTALLATION, TAG_KEY, TAG_PROJECT, RegionConfig
 from vertice_driver_softlayer import DRIVER, SoftLayerCredentials, SoftLayerSettings
+from vertice_drivers.ports import free_port
 from vertice_testing.peers import for_the_session, fresh_for_a_test
 
 #: vertice's test harness (vertice-testing, opt-in): the API users, databases, reconcilers.
@@ -163,9 +163,7 @@ def make_unmanaged(account: GuestAccount) -> Iterator[Callable[[], str]]:
 @pytest.fixture
 def closed_port() -> int:
     """A port of 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def vertice_tags(installation: str, assembly: str, key: str) -> list[str]:
