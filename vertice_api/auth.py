@@ -28,6 +28,7 @@ import falcon
 from vertice_api.generation import CacheGeneration
 from vertice_api.ratelimit import FailureLimiter, failure_keys
 from vertice_core.crypto import TOKEN_PREFIX, token_digest
+from vertice_core.errors import StorageFull, Unavailable
 from vertice_core.service.caller import Caller, caller_for_token
 from vertice_core.store import Store
 
@@ -43,7 +44,9 @@ class TokenCache:
 
     `clear()` (after a write that changes a caller: a token revoked, a membership, a
     project) empties every worker's cache through their shared `CacheGeneration`: a
-    revoked token stops working at once on every worker, not within `ttl`.
+    revoked token stops working at once on every worker, not within `ttl`. Another API
+    server (another machine, another `vertice serve --api-only`) has its own generation: a
+    change shows there within `ttl`. A `ttl` of 0 caches nothing: every request reads.
     """
 
     def __init__(
@@ -69,6 +72,8 @@ class TokenCache:
             return entry[1]
 
     def put(self, digest: str, caller: Caller) -> None:
+        if self.ttl <= 0:  # not even until the clock moves on: a coarse one might not
+            return
         # A caller read before a change another worker made is dropped at the next `get`,
         # which sees the generation its `_seen` is behind.
         with self._lock:
@@ -113,13 +118,24 @@ class AuthMiddleware:
         digest = token_digest(token)
         caller = self.cache.get(digest)
         if caller is None:
-            with self.store.read() as session:
-                caller = caller_for_token(session, digest, datetime.now(UTC))
+            caller = self._lookup(digest)
             if caller is None:
                 self.limiter.failed(keys)
                 raise _unauthorized("the token is unknown, revoked or expired")
             self.cache.put(digest, caller)
         req.context.caller = caller
+
+    def _lookup(self, digest: str) -> Caller | None:
+        """The token's caller, read once more on a new connection when the database
+        dropped the first (a restart, a failover: see `vertice_api.retrying`)."""
+        try:
+            with self.store.read() as session:
+                return caller_for_token(session, digest, datetime.now(UTC))
+        except StorageFull:
+            raise
+        except Unavailable:
+            with self.store.read() as session:
+                return caller_for_token(session, digest, datetime.now(UTC))
 
 
 def _unauthorized(description: str) -> falcon.HTTPUnauthorized:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import attrs
 
+from vertice_drivers.ports import free_port
 from vertice_testing.waiting import until_answers
 
 
@@ -56,13 +56,6 @@ def command_line(pid: int) -> str:
         return ""
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def vertice_command() -> Path:
     """The `vertice` console script of the running interpreter's environment."""
     return Path(sys.executable).with_name("vertice")
@@ -86,6 +79,7 @@ def running_server(
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERTICE_")}
     env["VERTICE_HOME"] = str(home)
     env.update(extra_env or {})
+    home.mkdir(parents=True, exist_ok=True)  # a SQLite database would have made it
     vertice("db", "upgrade", env=env)
     token = vertice("init", env=env).strip().splitlines()[-1]
     assert token.startswith("vt_"), token
@@ -103,11 +97,32 @@ def running_server(
         until_answers(f"{url}/healthz", process, log, "vertice serve")
         yield LiveServer(url=url, token=token, env=env, log=log, pid=process.pid)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    text = log.read_text()
-    assert "Traceback" not in text, text
+        stop_group(process)
+    assert_no_traceback(log.read_text(), "vertice serve")
+
+
+def assert_no_traceback(text: str, what: str, *, blocks: int = 3) -> None:
+    """Fail when a process's output `text` holds a traceback (a 500 or a crash is
+    logged with one), showing each (up to `blocks`) with the lines just before it,
+    not the whole output: a long log's tail would hide them."""
+    if "Traceback" not in text:
+        return
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback")][:blocks]
+    excerpts = ["\n".join(lines[max(0, i - 5) : i + 40]) for i in starts]
+    raise AssertionError(
+        f"{what} logged {text.count('Traceback')} traceback(s):\n" + "\n[...]\n".join(excerpts)
+    )
+
+
+def stop_group(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM the process group `process` leads (started with `start_new_session`);
+    SIGKILL it if it has not stopped within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
+import falcon.testing
 import pytest
 
+from vertice_api.app import create_app
 from vertice_core.crypto import new_token, token_digest
 from vertice_core.store.repositories import TokenRepository, UserRepository
 
@@ -178,3 +181,19 @@ def test_token_fields_are_validated(alice, snapshot, body, path):
     assert result.status_code == 422, result.json
     assert path in [p["path"] for p in result.json["problems"]]
     assert snapshot() == before
+
+
+def test_a_server_without_a_token_cache_refuses_a_token_revoked_on_another_at_once(alice, ctx):
+    """Two API servers over one database, each with its own cache and its own generation
+    (as on two machines): a revocation through one empties only its caches, so the other
+    refuses the token at once only when it caches nothing (`VERTICE_TOKEN_CACHE_SECONDS=0`)."""
+    uncached = falcon.testing.TestClient(create_app(attrs.evolve(ctx, token_cache_seconds=0)))
+    cached = falcon.testing.TestClient(create_app(attrs.evolve(ctx, token_cache_seconds=60)))
+    issued = alice.post("/v3/tokens", {"name": "elsewhere"})
+    token = issued.json["token"]
+    assert as_token(uncached, token).status_code == 200
+    assert as_token(cached, token).status_code == 200
+    assert alice.delete(issued.headers["location"]).status_code == 204
+    assert as_token(alice.client, token).status_code == 401  # the server that revoked it
+    assert as_token(uncached, token).status_code == 401
+    assert as_token(cached, token).status_code == 200  # its lookup, until it expires

@@ -156,17 +156,32 @@ class PassStore:
         writes: Sequence[StatusWrite],
         events: Sequence[dict[str, Any]],
         removed: Sequence[str],
-    ) -> None:
-        """Write outcomes, events and removals, release the leases: one transaction."""
+    ) -> set[str]:
+        """Write outcomes, events and removals, release the leases: one transaction.
+
+        Only for the assemblies whose lease this reconciler still holds (fencing): a pass
+        slower than its leases (a cloud near its call timeout, a huge backlog) may find
+        some taken by another reconciler meanwhile, which has observed the cloud since and
+        writes its own outcome; this pass's older one is dropped, not written over it.
+        Returns the ids whose outcomes were dropped so.
+        """
         now = now_utc().timestamp()
         with self.store.write() as session:
             work = WorkRepository(session)
+            ids = sorted({w.id for w in writes} | set(removed))
+            held = work.held(ids, self.holder) if ids else set()
+            lost = set(ids) - held
+            if lost:
+                writes = [w for w in writes if w.id not in lost]
+                events = [e for e in events if e.get("assembly_id") not in lost]
+                removed = [r for r in removed if r not in lost]
             work.write_status(writes, now)
             work.add_events(events)
             names = self._names(work, events)
             work.remove(removed, now)
             work.release([w.id for w in writes], self.holder)
         self._announce(events, names)
+        return lost
 
     def settle(
         self,

@@ -23,17 +23,27 @@ class Pipeline(Generic[B]):
     `complete(batch)` waits for the batch's calls and writes its outcome; it returns
     whether something is still in transition. Adding a batch completes the ready ones at
     the head, so writes keep pace with submissions; `drain()` completes the rest.
+
+    With a `depth`, adding a batch also waits until fewer than `depth` are in flight, so
+    the caller prepares (claims) the next one only then: what a pass has claimed and not
+    yet written stays a few batches, never a whole backlog. Other reconcilers can claim
+    the rest meanwhile, and a claimed batch's calls start soon after its claim, well
+    within its leases.
     """
 
-    def __init__(self, complete: Callable[[B], bool]) -> None:
+    def __init__(self, complete: Callable[[B], bool], depth: int | None = None) -> None:
         self._complete = complete
         self._in_flight: deque[B] = deque()
         self.busy = False
+        self.depth = depth
 
     def add(self, batch: B) -> None:
-        """Queue a submitted batch, then complete every ready batch at the head."""
+        """Queue a submitted batch, complete every ready batch at the head, and with a
+        `depth`, wait for the head ones until fewer than `depth` are in flight."""
         self._in_flight.append(batch)
         self.poll()
+        while self.depth is not None and len(self._in_flight) >= self.depth:
+            self.busy = self._complete(self._in_flight.popleft()) or self.busy
 
     def poll(self) -> None:
         """Complete the batches at the head that are ready (without waiting)."""

@@ -39,8 +39,9 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vertice_core.errors import ConfigurationError, StorageFull, Unavailable
+from vertice_core.errors import ConfigurationError, Contended, StorageFull, Unavailable
 from vertice_core.files import private_file
+from vertice_core.store import attempts
 from vertice_core.store.fastread import LISTENERS
 from vertice_core.store.writelock import WriteLock
 
@@ -98,7 +99,11 @@ def make_engine(url: str, *, begin: str | None = "BEGIN", **kwargs: Any) -> Engi
         # every row with a linear scan of the list (~240 ms a read of 1,000 instance rows
         # in the converge benchmark, against ~2 ms planned with the values): plan each
         # execution with its values; prepared statements still save the parsing.
-        kwargs.setdefault("connect_args", {"options": "-c plan_cache_mode=force_custom_plan"})
+        # The URL's own `options` (`?options=-c ...`) are kept: connect_args would replace them.
+        given = parsed.query.get("options") or ""
+        given = " ".join(given) if isinstance(given, tuple) else given
+        options = f"{given} -c plan_cache_mode=force_custom_plan".strip()
+        kwargs.setdefault("connect_args", {"options": options})
     if backend != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(parsed, **kwargs)
@@ -296,10 +301,22 @@ class Store:
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits at the end of the block.
 
-        On a SQLite file, writers queue on a `WriteLock` first (see its module).
+        On a SQLite file, writers queue on a `WriteLock` first (see its module). The
+        current `attempts.Attempt`, if any, counts the commit, or learns that its outcome
+        is unknown when the connection was lost while committing.
         """
-        with _reaching(), self._locked(), self._writer() as session, session.begin():
-            yield session
+        record = attempts.current()
+        committing = False
+        try:
+            with _reaching(), self._locked(), self._writer() as session, session.begin():
+                yield session
+                committing = True  # the block is done: leaving `begin()` commits
+        except Unavailable as exc:
+            if committing and record is not None and not isinstance(exc, Contended):
+                record.ambiguous = True
+            raise
+        if record is not None:
+            record.committed += 1
 
     @contextmanager
     def rehearse(self) -> Iterator[Session]:
@@ -367,12 +384,33 @@ def _reaching() -> Iterator[None]:
             ) from exc
         if _out_of_reach(exc):
             raise _unavailable(exc) from exc
+        if _contended(exc):
+            raise Contended(
+                "the database rolled the transaction back under contention "
+                f"(SQLSTATE {_sqlstate(exc)}); try again"
+            ) from exc
         raise
 
 
 #: SQLite's result code for a full disk (`sqlite3.SQLITE_FULL`) and PostgreSQL's SQLSTATE.
 _SQLITE_FULL = 13
 _POSTGRES_DISK_FULL = "53100"
+
+
+#: SQLSTATEs of a transaction the server rolled back whole and that can be run again:
+#: serialization_failure (also CockroachDB's "restart transaction") and deadlock_detected.
+#: Not 40003 (statement_completion_unknown): that one may have committed.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error (PostgreSQL, CockroachDB), else None."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
+
+
+def _contended(exc: BaseException) -> bool:
+    """Whether the database rolled the transaction back to resolve a conflict with others."""
+    return _sqlstate(exc) in RETRYABLE_SQLSTATES
 
 
 def _disk_full(exc: BaseException) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Table, or_, update
+from sqlalchemy import Column, Connection, Table, or_, select, update
 
 T = TypeVar("T")
 
@@ -50,6 +50,18 @@ class Leases:
             )
             won.update(row[0] for row in result)
         return won
+
+    def held(self, db: Connection, keys: Sequence[str], holder: str) -> set[str]:
+        """The keys of `keys` whose lease `holder` still holds, locked until the transaction
+        ends (`FOR UPDATE`, on engines that have it): a claim by another holder waits
+        for that, so what the transaction writes for them is still `holder`'s to write."""
+        c = self.table.c
+        held: set[str] = set()
+        for part in chunked(keys):
+            mine = select(self.key).where(self.key.in_(part)).where(c.holder == holder)
+            rows = db.execute(mine.with_for_update())
+            held.update(row[0] for row in rows)
+        return held
 
     def release(self, db: Connection, keys: Iterable[str], holder: str) -> None:
         """Give back leases `holder` took (others' are left alone)."""

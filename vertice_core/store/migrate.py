@@ -23,7 +23,10 @@ def _alembic_config(engine: Engine | None = None) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(_SCRIPTS))
     if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # Alembic's configuration interpolates `%`: a URL's escapes (a multi-host URL's
+        # `host=a%3A5432`, a password's `%40`) are doubled to be read back as they are.
+        url = engine.url.render_as_string(hide_password=False)
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

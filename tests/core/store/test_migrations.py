@@ -53,3 +53,17 @@ def test_the_schema_check_reads_the_revisions_as_alembic_does(empty_db_url):
         assert schema.schema_problem(store.engine) is None
     finally:
         store.dispose()
+
+
+def test_a_url_with_escapes_reaches_alembic_as_it_is():
+    """A multi-host URL (`host=a%3A5432&host=b%3A5433`) or a password with `%40` broke
+    `vertice db upgrade`: Alembic's configuration read `%` as interpolation (issue 19)."""
+    from sqlalchemy import create_engine
+
+    url = (
+        "postgresql+psycopg://vertice:p%40ss@/vertice?host=10.0.0.1%3A5432"
+        "&host=10.0.0.2%3A5432&target_session_attrs=read-write"
+    )
+    engine = create_engine(url)
+    config = migrate._alembic_config(engine)
+    assert config.get_main_option("sqlalchemy.url") == engine.url.render_as_string(False)

@@ -210,6 +210,10 @@ class WorkRepository:
         """Give back leases this holder took."""
         _LEASES.release(self._db, ids, holder)
 
+    def held(self, ids: Sequence[str], holder: str) -> set[str]:
+        """The ids whose lease this holder still holds, locked until the transaction ends."""
+        return _LEASES.held(self._db, ids, holder)
+
     def statuses(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored `status` documents of these assemblies."""
         found: dict[str, dict[str, Any]] = {}
