@@ -123,6 +123,17 @@ class Client:
         """Declare an assembly (`POST /v3/assembly_factory`)."""
         return self.post("/v3/assembly_factory", dict(declaration))
 
+    def declare_many(self, declarations: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Declare assemblies in one request (`POST /v3/assembly_factory/batch`): one result
+        per declaration, in order, each a 201's (`id`, `uri`, `name`, `generation`) or an
+        error document with its `status` (`error_of` makes it an `ApiError`)."""
+        answer = self.post("/v3/assembly_factory/batch", {"declarations": declarations})
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or len(results) != len(declarations):
+            raise ApiError(0, "Not a vertice API", f"{self.url} answered a batch with "
+                           "something else than one result per declaration")  # fmt: skip
+        return results
+
     def close(self) -> None:
         """Close the connection."""
         self.http.close()
@@ -154,12 +165,16 @@ def _error(response: httpx.Response) -> ApiError:
         document = None
     if not isinstance(document, dict):  # not an answer of vertice: a proxy, another server
         return ApiError(response.status_code, response.reason_phrase, response.text[:200].strip())
+    return error_of(response.status_code, document, response.reason_phrase)
+
+
+def error_of(status: int, document: Mapping[str, Any], reason: str = "Error") -> ApiError:
+    """The `ApiError` of an error document (an answer's body, or a batch's result)."""
     problems = tuple(
-        (str(p.get("path", "")), str(p.get("message", ""))) for p in document.get("problems", [])
+        (str(p.get("path", "")), str(p.get("message", "")))
+        for p in document.get("problems", [])
+        if isinstance(p, dict)
     )
     return ApiError(
-        response.status_code,
-        str(document.get("title", response.reason_phrase)),
-        str(document.get("description", "")),
-        problems,
+        status, str(document.get("title", reason)), str(document.get("description", "")), problems
     )

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import click
 
-from vertice_api.cli import kinds, rehearse, routes, scalers
+from vertice_api.cli import bulk, kinds, rehearse, routes, scalers
 from vertice_api.cli.assemblies import (
     Directory,
     Document,
@@ -119,10 +119,7 @@ def apply_one(client: Client, directory: Directory, manifest: Manifest, body: Do
     if kind in (kinds.ASSEMBLIES, None):
         replaced = replace_assembly(client, directory, body, options) if options.replace else None
         document, line = replaced or apply_assembly(client, directory, body)
-        replicas = body.get("replicas")
-        outcome.tracked.append(
-            Tracked.of(document, replicas=replicas if type(replicas) is int else None)
-        )
+        outcome.tracked.append(Tracked.declared(document, body))
     elif kind.name in ("routes", "scalers"):
         _, line = (routes if kind.name == "routes" else scalers).apply(client, body)
     else:
@@ -153,25 +150,50 @@ def replace_assembly(client: Client, directory: Directory, body: Document,
 
 def apply_all(client: Client, manifests: Sequence[Manifest], project: str | None,
               options: Options = Options()) -> Outcome:  # fmt: skip
-    """Apply every document in order, each on its own: a failure does not stop the others."""
+    """Apply every document in order, each on its own: a failure does not stop the others.
+    Runs of assembly documents go in batches (`bulk`), unless the run is a dry run, a
+    diff or a `--replace`, which look at each assembly first."""
     from vertice_api.client import ApiError
 
     directory = Directory(client)
     outcome = Outcome(len(manifests))
+    batching = not (options.dry_run or options.diff or options.replace)
+    run: list[bulk.Pending] = []
+
+    def one(item: bulk.Pending) -> None:
+        try:
+            apply_one(client, directory, item.manifest, item.body, outcome, options)
+        except (ApiError, Failure) as exc:
+            outcome.fail(item.manifest, explain(exc) if isinstance(exc, ApiError)
+                         else exc.message, item.secrets)  # fmt: skip
+
+    def flush() -> None:
+        if len(run) > 1:
+            bulk.apply_assemblies(client, directory, run, outcome, one)
+        else:
+            for item in run:
+                one(item)
+        run.clear()
+
     for manifest in manifests:
-        secrets: list[str] = []
         if manifest.kind is None:
             outcome.fail(manifest, unknown(manifest))
             continue
         try:
             body, secrets = substituted(manifest)
-            body.pop("kind", None)
-            if project and manifest.kind.name in IN_PROJECT and "project" not in body:
-                body["project"] = project
-            apply_one(client, directory, manifest, body, outcome, options)
-        except (ApiError, Failure) as exc:
-            outcome.fail(manifest, explain(exc) if isinstance(exc, ApiError) else exc.message,
-                         secrets)  # fmt: skip
+        except Failure as exc:
+            outcome.fail(manifest, exc.message)
+            continue
+        body.pop("kind", None)
+        if project and manifest.kind.name in IN_PROJECT and "project" not in body:
+            body["project"] = project
+        item = bulk.Pending(manifest, body, secrets)
+        if batching and manifest.kind is kinds.ASSEMBLIES:
+            run.append(item)
+            continue
+        flush()
+        one(item)
+    flush()
     return outcome
 
 

@@ -79,6 +79,13 @@ class Tracked:
             replicas=replicas, restarts=int(document.get("restart_count") or 0),
         )  # fmt: skip
 
+    @classmethod
+    def declared(cls, document: Mapping[str, Any], declaration: Mapping[str, Any]) -> Tracked:
+        """Track the assembly `document` that `declaration` created or updated, waiting for
+        the replicas the declaration asks for (whatever it declares when it says none)."""
+        replicas = declaration.get("replicas")
+        return cls.of(document, replicas=replicas if type(replicas) is int else None)
+
 
 def _condition(status: Mapping[str, Any], kind: str) -> bool:
     return any(

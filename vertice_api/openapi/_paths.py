@@ -39,6 +39,14 @@ NAME = {"type": "string", "pattern": f"^{NAME_PATTERN.pattern}$"}
 ASSEMBLY_ID = {"type": "string", "pattern": "^asm-[0-9a-f]{16}$"}
 PAGING = (param_ref("start_index"), param_ref("items_per_page"))
 ETAG = ("ETag",)
+BATCH_HELP = (
+    "Each declaration is declared as `POST /v3/assembly_factory` would, in order, in one "
+    "transaction, each in a savepoint of its own: a refused one (a name in use, an unknown "
+    "plan, a quota) stores nothing and takes nothing from the others. The answer's `results` "
+    "give, in order, the status the single POST would have answered: 201 with the "
+    "assembly's id, or the error document. A body that is not such a list is a 422 and "
+    "declares nothing; a database failure is the whole request's (503, nothing stored)."
+)
 SORTS = ("+name", "-name", "+created_at", "-created_at", "+status", "-status")
 
 
@@ -252,6 +260,13 @@ class Paths:
                                parameters=[dry_run_param()],
                                also={200: rehearsal_response()}),
             },
+            "/v3/assembly_factory/batch": {
+                "post": operation("declareAssemblies", "Declare many assemblies in one "
+                                  "request", tag="assemblies",
+                                  request=body(ref("AssemblyBatch"), (JSON,)),
+                                  ok={200: response(200, ref("AssemblyBatchResults"))},
+                                  description=BATCH_HELP),
+            },
             "/v3/assembly/{assembly_id}": {
                 "parameters": [assembly_id],
                 "get": self.get("getAssembly", "Read an assembly", "assemblies", "Assembly",
@@ -266,7 +281,7 @@ class Paths:
                                     tag="assemblies",
                                     parameters=[if_match, orphan_param(), force_param(),
                                                 with_snapshots_param(), with_disks_param()],
-                                    errors=[404, 409, 412],
+                                    errors=[404, 409, 412, 422],
                                     ok={202: deleted, 200: orphaned_response()}),
             },
             "/v3/assembly/{assembly_id}/events": {

@@ -36,6 +36,7 @@ from vertice_core.model.types import (
     NAME_RULE,
     PUBLIC_KEY_TYPES,
 )
+from vertice_core.service.assemblies import MAX_BATCH
 from vertice_core.service.resolve import MANAGED_COMPONENTS
 
 
@@ -316,6 +317,7 @@ def _assembly_input(max_replicas: int) -> Json:
         "MetadataInput": metadata,
         **credentials,
         "AssemblyDeclaration": declaration,
+        **batch_schemas(),
         "JsonPatch": patch,
         "Probe": obj(
             {
@@ -439,4 +441,48 @@ def request_schemas(max_replicas: int) -> dict[str, Json]:
         **_assembly_input(max_replicas),
         **_catalog_input(),
         **_tenancy_input(),
+    }
+
+
+def batch_schemas() -> dict[str, Json]:
+    """The body and the answer of `POST /v3/assembly_factory/batch`."""
+    declarations = array(
+        {"type": "object", "description": "An `AssemblyDeclaration`: one the single POST "
+         "would refuse (malformed too) is refused in its place, with the same answer."},
+        "Declared in order, each on its own.",
+    )  # fmt: skip
+    declarations.update(minItems=1, maxItems=MAX_BATCH)
+    result = obj(
+        {
+            "index": integer("The declaration's place in the list (from 0).", 0),
+            "status": integer("What `POST /v3/assembly_factory` would have answered.", 201),
+            "id": string("Of a stored one."),
+            "uri": string("Of a stored one."),
+            "name": string("Of a stored one."),
+            "generation": integer("Of a stored one.", 1),
+            "generated_inputs": {"type": "object", "additionalProperties": string(),
+                                 "description": "Of a stored one: secret inputs vertice "
+                                                "generated, shown this once."},
+            "title": string("Of a refused one."),
+            "description": string("Of a refused one: why."),
+            "problems": array(ref("Problem"), "Of a 422: every problem."),
+        },
+        ("index", "status"),
+    )  # fmt: skip
+    return {
+        "AssemblyBatch": obj(
+            {"declarations": declarations},
+            ("declarations",),
+            description=f"At most {MAX_BATCH} declarations, as `POST /v3/assembly_factory` "
+            "takes them.",
+        ),
+        "AssemblyBatchResult": result,
+        "AssemblyBatchResults": obj(
+            {
+                "results": array(ref("AssemblyBatchResult"), "One per declaration, in order."),
+                "created": integer("Declarations stored.", 0),
+                "refused": integer("Declarations refused.", 0),
+            },
+            ("results", "created", "refused"),
+        ),
     }

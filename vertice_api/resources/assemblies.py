@@ -26,7 +26,7 @@ from vertice_api.http import (
 from vertice_api.resources.named import created
 from vertice_api.resources.rehearsal import rehearsal
 from vertice_core.convert import structure
-from vertice_core.errors import NotFound
+from vertice_core.errors import InvalidInput, NotFound
 from vertice_core.model.assembly import AssemblyDeclaration
 from vertice_core.service import StoredAssembly, observed
 from vertice_core.store.repositories.views import SORTS, AssemblyViews
@@ -170,10 +170,11 @@ class AssemblyItem:
             if with_snapshots or with_disks:  # a missing assembly is a 404 first, as always
                 self._must_be_visible(req, assembly_id)
                 what = "with_snapshots" if with_snapshots else "with_disks"
-                raise falcon.HTTPBadRequest(
-                    title="Invalid query parameter",
-                    description=f"{what} cannot go with orphan=true, which calls no "
-                    "cloud: delete them first",
+                # Each parameter is valid; together they ask for what cannot be: a 422
+                # (a fresh-clone run's schemathesis walk flagged the 400 it was).
+                raise InvalidInput.at(
+                    f"?{what}",
+                    f"{what} cannot go with orphan=true, which calls no cloud: delete them first",
                 )
             self._orphan(req, resp, assembly_id, force)
             return

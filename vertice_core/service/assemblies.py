@@ -64,6 +64,10 @@ if TYPE_CHECKING:
     from vertice_core.service.context import ServiceContext
 
 
+#: The most declarations one batch request (`POST /v3/assembly_factory/batch`) holds.
+MAX_BATCH = 1000
+
+
 class AssemblyService:
     """Every operation on assemblies (see the module's docstring)."""
 

@@ -28,6 +28,7 @@ from vertice_core.model.assembly import AssemblySpec, DesiredState
 from vertice_core.model.quota import REGIONAL, RESOURCES, UNITS, QuotaLimits, Usage, demand
 from vertice_core.service.billing import balance_refusal
 from vertice_core.service.resolve import one_project
+from vertice_core.store.memo import memoized
 from vertice_core.store.repositories import RegionRepository
 from vertice_core.store.repositories.quotas import ALL, QuotaRepository, regions_of
 
@@ -80,7 +81,8 @@ class QuotaLedger:
     ) -> str | None:
         """Why the assembly `spec` (replacing `previous`, for a change) would exceed a
         quota, or None."""
-        quotas = self.repository.of_projects([self.project_id])
+        quotas = memoized(self.session, "quotas", self.project_id,
+                          lambda: self.repository.of_projects([self.project_id]))  # fmt: skip
         if not quotas:
             return None
         self.repository.lock(self.project_id)

@@ -26,6 +26,7 @@ from vertice_core.model.assembly import (
 )
 from vertice_core.model.camp import Component, ComponentTag, Metadata, Plan
 from vertice_core.model.types import Name
+from vertice_core.store.memo import memoized
 from vertice_core.store.repositories import PlanRepository, ProjectRepository, SshKeyRepository
 
 if TYPE_CHECKING:
@@ -176,11 +177,17 @@ def placement_problems(svc: ServiceContext, declaration: AssemblyDeclaration) ->
 
 
 def plan_model(svc: ServiceContext, session: Session, name: str) -> Plan:
-    """The stored plan `name` as a `Plan` (its inputs, characteristics...)."""
-    row = PlanRepository(session).get(name)
-    if row is None:
+    """The stored plan `name` as a `Plan` (its inputs, characteristics...), read once per
+    session (`memoized`: a batch declares many assemblies of one plan)."""
+
+    def read() -> Plan | None:
+        row = PlanRepository(session).get(name)
+        return structure(svc.converter, row.document, Plan) if row is not None else None
+
+    found = memoized(session, "plan", name, read)
+    if found is None:
         raise NotFound(f"there is no plan named {name!r}")
-    return structure(svc.converter, row.document, Plan)
+    return found
 
 
 @attrs.frozen
