@@ -57,11 +57,12 @@ postgres:
 # builders' base images, made from Debian packages), openssh-server (a live ssh git server for
 # the deploy-key tests, on 127.0.0.1 of its own; the machine's sshd it installs is disabled
 # again, so `make test` leaves nothing listening on port 22), chromium (the web interface's
-# browser tests, driven by Playwright without a browser download) and npm (the Node recipe
+# browser tests, driven by Playwright without a browser download), docker-compose (the
+# containers benchmark's peer, on the same engine) and npm (the Node recipe
 # runs `npm ci` on the host; only when no npm is on PATH already). Installed only when
 # missing; `apt-get update` only if the install fails.
 DEBIAN_PACKAGES := docker.io busybox-static wrk prometheus prometheus-node-exporter caddy \
-	mmdebstrap openssh-server chromium $(if $(shell command -v npm),,npm)
+	mmdebstrap openssh-server chromium docker-compose $(if $(shell command -v npm),,npm)
 system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -24,7 +23,6 @@ from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
-from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 
@@ -35,9 +33,10 @@ from vertice_core.ids import new_id
 from vertice_core.store import Store, migrate
 from vertice_core.store.repositories import AssemblyRepository, RegionRepository, RouteRepository
 from vertice_core.store.repositories.placements import PlacementRepository
+from vertice_drivers.ports import free_port
 from vertice_drivers.sim import cloud_at
 from vertice_testing.databases import create_postgres_database, drop_postgres_database
-from vertice_testing.server import free_port
+from vertice_testing.server import stop_group
 
 TICKS = os.sysconf("SC_CLK_TCK")
 UBUNTU = "1_virtualmachine_ubuntu"
@@ -130,16 +129,17 @@ class Installation:
         replicas: int = 1,
         plan: str = "1_virtualmachine_ubuntu",
         placement: dict[str, Any] | None = None,
+        regions: Sequence[str] = ("local",),
     ) -> float:
-        """Store `count` declared assemblies (with a `placement`, homed in its first region)
-        in one transaction; return when it committed."""
+        """Store `count` declared assemblies (with a `placement`, homed in its first region;
+        else dealt over `regions` in turn) in one transaction; return when it committed."""
         rows = [
             {
                 "id": new_id("asm"),
                 "project_id": self.project_id,
                 "name": f"{prefix}{i:05d}",
                 "plan_name": plan,
-                "region_name": placement["regions"][0] if placement else "local",
+                "region_name": placement["regions"][0] if placement else regions[i % len(regions)],
                 "flavor_name": "small",
                 "spec": SPEC,
                 "replicas": replicas,
@@ -229,10 +229,12 @@ class Installation:
         self.processes.append(process)
         return process
 
-    def reconciler(self, **reconcile: float) -> subprocess.Popen[bytes]:
-        """Start `vertice reconcile`, and wait until it has made its first pass."""
-        process = self.start("reconcile", "--identity", "bench", env=self.env(**reconcile))
-        self.wait_for(lambda: self.metric("vertice_reconcile_passes_total") > 0, timeout=60)
+    def reconciler(self, identity: str = "bench", **reconcile: float) -> subprocess.Popen[bytes]:
+        """Start `vertice reconcile --identity IDENTITY` (several, each with its own identity,
+        share the work through leases), and wait until it has made its first pass."""
+        process = self.start("reconcile", "--identity", identity, env=self.env(**reconcile))
+        passes = "vertice_reconcile_passes_total"
+        self.wait_for(lambda: self.metric(passes, pid=process.pid) > 0, timeout=60)
         return process
 
     @contextmanager
@@ -250,24 +252,28 @@ class Installation:
         finally:
             stop(process)
 
-    def metric(self, name: str, **labels: str) -> float:
-        """The sum over every process of the samples of `name` that carry `labels`."""
+    def metric(self, name: str, pid: int | None = None, **labels: str) -> float:
+        """The sum over every process (or the one of `pid`) of the samples of `name` that
+        carry `labels`."""
         wanted = set(labels.items())
         return sum(
-            value for key, value in self.metrics().get(name, {}).items() if wanted <= set(key)
+            value for key, value in self.metrics(pid).get(name, {}).items() if wanted <= set(key)
         )
 
-    def metrics(self) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
-        """Every sample of every process's metrics: name -> labels -> value.
+    def metrics(
+        self, pid: int | None = None
+    ) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+        """Every sample of every process's metrics (or of the one of `pid`, from its own
+        `<kind>_<pid>.db` files): name -> labels -> value.
 
         A process that is starting may have created its metrics file without sizing it
         yet (prometheus_client then fails on an empty buffer): read again shortly."""
         for attempt in range(20):
-            registry = CollectorRegistry()
-            MultiProcessCollector(registry, path=str(self.metrics_dir))  # type: ignore[no-untyped-call]
+            files = [str(f) for f in self.metrics_dir.glob("*.db")
+                     if pid is None or f.stem.rsplit("_", 1)[-1] == str(pid)]  # fmt: skip
             found: dict[str, dict[tuple[tuple[str, str], ...], float]] = defaultdict(dict)
             try:
-                for family in registry.collect():
+                for family in MultiProcessCollector.merge(files, accumulate=True):  # type: ignore[no-untyped-call]
                     for sample in family.samples:
                         found[sample.name][tuple(sorted(sample.labels.items()))] = sample.value
             except struct.error:
@@ -290,14 +296,7 @@ class Installation:
 
 def stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM a process group; SIGKILL it if it does not stop within 30 s."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    stop_group(process)
 
 
 def wait_healthy(url: str, timeout: float = 60) -> None:

@@ -29,14 +29,24 @@ class Size:
     proxy_seconds: int
     #: EC2 instances created on moto, through vertice and through a boto3 loop.
     ec2: int = 200
+    #: Containers run on the Docker Engine, through vertice and through docker-compose.
+    containers: int = 50
+    #: Sim regions, and assemblies homed in each, converged by 1, 2 and 4 reconcilers (more
+    #: regions than a reconciler works on at once, 8, so that every one of them has work).
+    scaling_regions: int = 20
+    scaling_assemblies: int = 1_000
 
 
 SIZES = {
     "full": Size(
-        "full", 10_000, 10.0, 6, 10_000, 8, 10_000, 10, 2_000, 5.0, 3, 1_000, 10, 1_000, 1_000, 10
+        "full", 10_000, 15.0, 6, 10_000, 8, 10_000, 10, 2_000, 5.0, 3, 1_000, 10, 1_000, 1_000, 10
     ),
     "quick": Size(
-        "quick", 1_000, 2.0, 4, 1_000, 8, 1_000, 2, 200, 2.0, 3, 100, 10, 100, 100, 3, ec2=50
+        "quick", 1_000, 2.0, 4, 1_000, 8, 1_000, 2, 200, 2.0, 3, 100, 10, 100, 100, 3, ec2=50,
+        containers=20, scaling_regions=10, scaling_assemblies=200,
     ),
-    "tiny": Size("tiny", 20, 1.0, 2, 20, 2, 20, 1, 20, 1.0, 1, 2, 10, 4, 20, 1, ec2=5),
-}
+    "tiny": Size(
+        "tiny", 20, 1.0, 2, 20, 2, 20, 1, 20, 1.0, 1, 2, 10, 4, 20, 1, ec2=5,
+        containers=3, scaling_regions=2, scaling_assemblies=5,
+    ),
+}  # fmt: skip

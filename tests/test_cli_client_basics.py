@@ -24,8 +24,9 @@ from vertice_api.cli import main
 from vertice_api.cli.connect import checked_url, explain
 from vertice_api.cli.output import age, describe, parse_time, ready, table
 from vertice_api.client import ApiError
+from vertice_drivers.ports import free_port
 from vertice_testing.cli import VerticeCli
-from vertice_testing.server import LiveServer, free_port, running_server
+from vertice_testing.server import LiveServer, running_server
 
 PLAN = "/v3/plan/1_virtualmachine_ubuntu"
 
@@ -193,7 +194,7 @@ BAD_FILES = [
     (
         "d.yaml",
         "- name: a\n  b: [\n",
-        "not valid YAML: expected the node content, but found '<stream end>' at line 3 column 1",
+        "not valid YAML: did not find expected node content at line 3 column 1",  # libyaml's words
     ),
 ]
 

@@ -31,6 +31,7 @@ BAD = [
     ("[api]\nworkerz = 2\n", "unknown key [api] workerz"),
     ("[reconcile]\nresync = 'soon'\n", "[reconcile] resync must be a number of 0 or more, not 'soon'"),  # noqa: E501
     ("[log]\nformat = 'xml'\n", "[log] format must be one of text, json, not 'xml'"),
+    ("[api]\ntoken_cache_seconds = -1\n", "[api] token_cache_seconds must be a number of 0 or more, not '-1'"),  # noqa: E501
     ("[api\n", "invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 5)"),  # noqa: E501
 ]  # fmt: skip
 
@@ -68,6 +69,15 @@ def test_the_flag_overrides_vertice_config_and_the_environment_overrides_the_fil
     done = run(tmp_path, "db", "current", VERTICE_CONFIG="good.toml", VERTICE_WORKERS="x")
     assert done.returncode == 2
     assert done.stderr == "error: VERTICE_WORKERS must be a positive integer, not 'x'\n"
+
+
+@pytest.mark.parametrize("command", [["serve", "--bind", "127.0.0.1:1"], ["db", "current"]])
+def test_a_bad_token_cache_from_the_environment_is_one_line_naming_it(tmp_path, command):
+    done = run(tmp_path, *command, VERTICE_TOKEN_CACHE_SECONDS="soon")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "error: VERTICE_TOKEN_CACHE_SECONDS must be a number of 0 or more, not 'soon'\n",
+    )
 
 
 #: Bad notifier settings, and the one line that refuses them (issue 16: a traceback as the

@@ -31,8 +31,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from vertice_drivers.ports import free_port
 from vertice_testing.databases import create_postgres_database, drop_postgres_database
-from vertice_testing.server import free_port
+from vertice_testing.server import assert_no_traceback
 from vertice_testing.waiting import until, until_answers
 from vertice_testing.wheels import source_copy
 
@@ -194,7 +195,7 @@ def test_the_operator_section_runs_as_written(tmp_path: Path, database: str) -> 
         for process in processes:
             stop(process)
     for log in logs:
-        assert "Traceback" not in log.read_text(), log.read_text()
+        assert_no_traceback(log.read_text(), str(log))
     assert "Booting worker" in logs[0].read_text()
     check_the_metrics_folder_is_left_empty(home)
 

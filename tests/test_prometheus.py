@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from vertice_drivers.ports import free_port
 from vertice_testing.prometheus import running_prometheus, sd_job
-from vertice_testing.server import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -28,8 +28,8 @@ from cryptography.fernet import Fernet
 from vertice_core.config import Config
 from vertice_core.scaling.prometheus import Prometheus
 from vertice_core.store.repositories import ScalerRepository
+from vertice_drivers.ports import free_port
 from vertice_testing.prometheus import RunningPrometheus, running_prometheus
-from vertice_testing.server import free_port
 
 pytestmark = pytest.mark.slow
 

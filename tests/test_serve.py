@@ -124,3 +124,19 @@ def test_a_second_serve_of_the_same_home_refuses_to_start(live_server, tmp_path)
     assert direct.stderr.splitlines()[-1].startswith(
         f"error: a reconciler with identity {identity!r} already runs on this machine (pid "
     ), direct.stderr
+
+
+def test_a_database_out_of_reach_is_said_so_not_called_one_without_a_schema(tmp_path):
+    """A URL whose `options` PostgreSQL refuses made `vertice reconcile` say "the database
+    has no schema yet: run `vertice db upgrade`" (issue 19): any error was no schema."""
+    from vertice_testing.databases import POSTGRES_SERVER
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERTICE_")}
+    env["VERTICE_HOME"] = str(tmp_path)
+    env["VERTICE_DATABASE_URL"] = POSTGRES_SERVER + "?options=-c%20no_such_setting%3D1"
+    done = subprocess.run([str(vertice_command()), "reconcile"], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode != 0
+    assert "no schema" not in done.stderr, done.stderr
+    assert "no_such_setting" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -18,6 +18,7 @@ from vertice_api.observe import MetricsResource, RequestMetrics
 from vertice_api.ratelimit import FailureLimiter
 from vertice_api.resources import (
     assemblies,
+    batch,
     billing,
     builds,
     catalog,
@@ -33,6 +34,7 @@ from vertice_api.resources import (
     tenancy,
 )
 from vertice_api.resources import routes as routes_
+from vertice_api.retrying import with_retries
 from vertice_api.ui.serve import ui_routes
 
 
@@ -63,8 +65,10 @@ def create_app(
         dumps=dump_json, loads=orjson.loads
     )
     errors.install(app)
+    # A request the database failed (contention, a lost connection) is run again while
+    # that is safe (`vertice_api.retrying`).
     for path, resource in routes(ctx, cache):
-        app.add_route(path, resource)
+        app.add_route(path, with_retries(resource, ctx.metrics))
     # The web interface (`/`, `/ui`, `/docs`): static files, a client of the API above.
     for path, resource in ui_routes():
         app.add_route(path, resource)
@@ -83,6 +87,7 @@ def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:
         ("/v3/plan_factory", plans.PlanFactory(ctx)),
         ("/v3/plan/{name}", plans.PlanItem(ctx)),
         ("/v3/assembly_factory", assemblies.AssemblyFactory(ctx)),
+        ("/v3/assembly_factory/batch", batch.AssemblyBatch(ctx)),
         ("/v3/assembly/{assembly_id}", assemblies.AssemblyItem(ctx)),
         ("/v3/assembly/{assembly_id}/events", assemblies.AssemblyEvents(ctx)),
         ("/v3/assembly/{assembly_id}/plan", rehearsal.AssemblyPlan(ctx)),

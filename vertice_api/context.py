@@ -78,7 +78,8 @@ class AppContext:
         object.__setattr__(self, "snapshots", SnapshotService(service))
         object.__setattr__(self, "disks", DiskService(service))
 
-    #: Seconds a token lookup is cached per worker (revocation takes this long to apply).
+    #: Seconds a token lookup is cached per worker (0: not cached): how long a revocation
+    #: takes to count on another API server (`VERTICE_TOKEN_CACHE_SECONDS`).
     token_cache_seconds: float = 5.0
 
     def _capabilities(self, cloud_type: str) -> frozenset[str]:
@@ -122,4 +123,5 @@ def build_context(config: Config, *, load_plugins: bool = True) -> AppContext:
         box=SecretBox(load_key(config)),
         registry=DriverRegistry(),
         plugins=make_plugin_manager(load_entry_points=load_plugins, config=config),
+        token_cache_seconds=config.token_cache_seconds,
     )

@@ -49,17 +49,29 @@ def request_id(req: falcon.Request) -> str:
     return uuid.uuid4().hex
 
 
+def status_of(exc: errors.VerticeError) -> str | None:
+    """The HTTP status line of a domain error (`404 Not Found`...), None for one the table
+    does not know (a bug)."""
+    return next((s for cls, s in STATUS.items() if isinstance(exc, cls)), None)
+
+
+def error_body(exc: errors.VerticeError) -> dict[str, Any]:
+    """The JSON error document of a domain error: title, description, and a 422's problems."""
+    body: dict[str, Any] = {"title": exc.title, "description": exc.description}
+    if isinstance(exc, errors.InvalidInput):
+        body["problems"] = [p.as_dict() for p in exc.problems]
+    return body
+
+
 def handle_vertice_error(
     req: falcon.Request, resp: falcon.Response, exc: errors.VerticeError, params: Any
 ) -> None:
     """Answer a domain error with its status and a JSON body (a bug if it has none)."""
-    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), None)
+    status = status_of(exc)
     if status is None:
         handle_unexpected(req, resp, exc, params)
         return
-    body: dict[str, Any] = {"title": exc.title, "description": exc.description}
-    if isinstance(exc, errors.InvalidInput):
-        body["problems"] = [p.as_dict() for p in exc.problems]
+    body = error_body(exc)
     if isinstance(exc, errors.Unavailable):
         log.warning("%s %s answered %s: %s", req.method, req.path, status[:3], exc.description)
         resp.set_header("Retry-After", str(exc.retry_after))

@@ -58,6 +58,9 @@ def read_raw(req: falcon.Request) -> bytes:
     as gunicorn does); Falcon's `bounded_stream` would read it as empty. Either way no
     more than `MAX_BODY + 1` bytes are read, so an endless body costs 1 MiB, not more.
     """
+    kept: bytes | None = getattr(req.context, "raw_body", None)
+    if kept is not None:  # read before, by a run of the request the database failed
+        return kept
     length = req.content_length
     if length is not None and length > MAX_BODY:
         raise _too_large()
@@ -73,6 +76,7 @@ def read_raw(req: falcon.Request) -> bytes:
             title="Request timeout",
             description="the body did not arrive in time; send it whole and promptly",
         )
+    req.context.raw_body = raw
     return raw
 
 

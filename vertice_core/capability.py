@@ -55,3 +55,8 @@ class Capability(enum.StrEnum):
     #: `delete_disk` deletes it and `disks` lists them (`vertice_core.driver_disks`).
     #: Without it the six raise TerminalError.
     DISKS = "disks"
+    #: `watch` follows the cloud's event stream and calls back as soon as an instance of
+    #: this installation dies, stops, is removed or otherwise changes state, so that the
+    #: reconciler repairs drift at once instead of at its next resync. Without it `watch`
+    #: raises TerminalError (the region is then only observed at each resync).
+    WATCH = "watch"

@@ -79,7 +79,7 @@ class Config:
     router_type: str | None = None
     #: That router's settings (structured by the router's settings class when it is loaded).
     router_settings: Mapping[str, object] = attrs.field(factory=dict)
-    #: The Prometheus scalers query (`http(s)://host:port`), if any (see docs/scaling.md).
+    #: The Prometheus scalers query (`http(s)://host:port`), if any (see docs/autoscaling.md).
     prometheus_url: str | None = None
     #: How builds run and what sources they may fetch (see docs/builds.md).
     builds: BuildSettings = attrs.field(factory=BuildSettings)
@@ -90,6 +90,10 @@ class Config:
     #: Seconds an API client has to send a whole request, from its connection: a slower
     #: one is cut off (`vertice_api.worker`), so a stalled client cannot hold a worker.
     request_timeout: int = 30
+    #: Seconds an API worker keeps a token's lookup (0: none, every request reads it). A
+    #: revocation counts at once on the workers of one `vertice serve` (they share their
+    #: caches' generation); another API server sees it within this.
+    token_cache_seconds: float = 5.0
     #: How `vertice serve` serves and how the processes log.
     server: ServerSettings = attrs.field(factory=ServerSettings)
     #: The balance policy (see docs/billing.md): warnings, and with enforcement the
@@ -120,6 +124,7 @@ class Config:
             ),
             allow_metadata_endpoints=_flag(env, "VERTICE_REGION_ALLOW_METADATA"),
             request_timeout=_positive(env, "VERTICE_REQUEST_TIMEOUT", 30),
+            token_cache_seconds=positive_number(env, "VERTICE_TOKEN_CACHE_SECONDS", 5.0, zero=True),
             server=ServerSettings(
                 bind=env.get("VERTICE_BIND") or "127.0.0.1:8080",
                 workers=_positive(env, "VERTICE_WORKERS", 2),
@@ -160,18 +165,21 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def positive_number(env: Mapping[str, str], name: str, default: float) -> float:
-    """A positive (finite) number setting, such as seconds; a wrong value stops the start
-    with a clear message."""
+def positive_number(
+    env: Mapping[str, str], name: str, default: float, *, zero: bool = False
+) -> float:
+    """A positive (finite) number setting, such as seconds (with `zero`, 0 too); a wrong
+    value stops the start with a clear message."""
     text = env.get(name)
     if not text:
         return default
     try:
         value = float(text)
     except ValueError:
-        value = 0.0
-    if not 0 < value < math.inf:  # NaN is refused too
-        raise ValueError(f"{name} must be a positive number, not {text!r}")
+        value = math.nan
+    if not (value >= 0 if zero else value > 0) or value == math.inf:  # NaN is refused too
+        wanted = "a number of 0 or more" if zero else "a positive number"
+        raise ValueError(f"{name} must be {wanted}, not {text!r}")
     return value
 
 

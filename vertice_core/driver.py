@@ -28,10 +28,12 @@ The contract, checked by `vertice_drivers.testkit`:
   claims: `resize` (`RESIZE`), `snapshot`, `snapshots`, `delete_snapshot`
   with `InstanceSpec.image_id` (`SNAPSHOT`), `hard_reboot` (`HARD_REBOOT`),
   `hard_stop` (`HARD_STOP`), `suspend` (`SUSPEND`: `start` resumes a suspended
-  instance), `unmanaged` and `adopt` (`ADOPT`), and the disk verbs of
-  `vertice_core.driver_disks` (`DISKS`). A driver that does not claim one inherits
-  verbs that raise `TerminalError` naming the capability and the cloud type; the
-  testkit checks both the claims and that refusal.
+  instance), `unmanaged` and `adopt` (`ADOPT`), the disk verbs of
+  `vertice_core.driver_disks` (`DISKS`), and `watch` (`WATCH`: a blocking call
+  that tells the reconciler at once when the cloud says an instance changed). A
+  driver that does not claim one inherits verbs that raise `TerminalError` naming
+  the capability and the cloud type; the testkit checks both the claims and that
+  refusal.
 * Errors are `vertice_core.errors.DriverError` subclasses, never SDK types.
 
 A driver is published as an entry point in group `vertice.drivers` whose name
@@ -46,7 +48,8 @@ from __future__ import annotations
 import abc
 import enum
 import importlib
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -379,6 +382,22 @@ class Driver(DiskVerbs, abc.ABC):
         not make is refused (TerminalError): vertice never deletes what is not its own.
         """
         raise self.lacks(Capability.SNAPSHOT)
+
+    # -- drift seen as it happens (`Capability.WATCH`) --
+
+    def watch(self, changed: Callable[[], None], stop: threading.Event) -> None:
+        """Follow the cloud's events until `stop` is set (`Capability.WATCH`).
+
+        Blocks, calling `changed()` whenever the cloud says an instance of this
+        installation died, stopped, was removed, or otherwise changed state; the
+        reconciler then observes the region at once (`changed` is cheap and may be called
+        too often: for the driver's own calls too, or several times for one change).
+        Returns within about a second of `stop` being set. A stream that fails or ends
+        while `stop` is not set raises a `DriverError` subclass, as the other verbs do
+        (a `TransientError` when the cloud or the connection dropped it): the reconciler
+        watches again after a backoff, and its periodic resync covers what was missed.
+        """
+        raise self.lacks(Capability.WATCH)
 
     def lacks(self, capability: Capability) -> TerminalError:
         """The error of a verb whose capability the driver does not claim."""

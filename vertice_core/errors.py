@@ -90,6 +90,17 @@ class Unavailable(VerticeError):
         self.retry_after = retry_after
 
 
+class Contended(Unavailable):
+    """The database rolled a transaction back to keep concurrent ones consistent
+    (SQLSTATE 40001, a serialization failure, CockroachDB's "restart transaction"; or
+    40P01, a deadlock): nothing of it was stored and the same work can simply be tried
+    again. The API retries a request that met it (`vertice_api.retrying`), the
+    reconciler its pass; a 503 only when the contention outlasts the retries."""
+
+    def __init__(self, description: str, retry_after: int = 1) -> None:
+        super().__init__(description, retry_after)
+
+
 class StorageFull(Unavailable):
     """The database's disk is full: nothing can be written until space is freed (the API
     answers 507; reads still work). Raised by the store instead of the driver's error."""

@@ -103,6 +103,10 @@ class Metrics:
         self.db_statements = Counter(
             "vertice_db_statements", "SQL statements executed", ["kind"], registry=r
         )
+        self.db_retries = Counter(
+            "vertice_db_retries", "Requests tried again after the database failed them",
+            ["reason"], registry=r,
+        )  # fmt: skip
 
     def value(self, name: str, **labels: str) -> float:
         """The current value of one sample of this process (0 if it was never set)."""

@@ -77,6 +77,7 @@ KEYS: tuple[Key, ...] = (
     Key("api", "bind", "VERTICE_BIND", TEXT, "`127.0.0.1:8080`"),
     Key("api", "workers", "VERTICE_WORKERS", NUMBER, "`2`"),
     Key("api", "request_timeout", "VERTICE_REQUEST_TIMEOUT", NUMBER, "`30`"),
+    Key("api", "token_cache_seconds", "VERTICE_TOKEN_CACHE_SECONDS", NUMBER, "`5`"),
     Key("api", "access_log", "VERTICE_ACCESS_LOG", FLAG, "`false`"),
     Key("log", "level", "VERTICE_LOG_LEVEL", TEXT, "`info`"),
     Key("log", "format", "VERTICE_LOG_FORMAT", TEXT, "`text` (or `json`)"),

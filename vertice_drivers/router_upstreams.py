@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import http.server
 import itertools
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import attrs
 
 from vertice_core.router import RouteSpec, TlsMode
+from vertice_drivers.ports import free_port
 
 __all__ = [
     "HEALTH_PATH",
@@ -79,13 +79,6 @@ def serve_upstream(name: str, healthy: bool = True) -> Iterator[Upstream]:
         server.shutdown()
         server.server_close()
         thread.join(5)
-
-
-def free_port() -> int:
-    """A 127.0.0.1 port nothing listens on (bound and released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def route_spec(hostname: str, *upstreams: Upstream, **changes: Any) -> RouteSpec:

@@ -23,8 +23,9 @@ misbehave like one, per region (all off by default):
 | `account`               | the namespace of instances inside the file                     |
 | `audit`                 | record every call (verb, target) in the file's `calls` table  |
 
-It claims every capability. `resize` changes a live instance's flavor in place
-(any size name, as `create` takes any): a running (or booting) instance is
+It claims every capability but `watch` (drift is seen at the resync). `resize`
+changes a live instance's flavor in place (any size name, as `create` takes any):
+a running (or booting) instance is
 stopped, resized and started again, so it boots anew for `boot_time` seconds; a
 stopped one stays stopped. `snapshot` copies an instance's disk into an image
 (`vertice_drivers.simimages`) that is pending for `boot_time` seconds, then

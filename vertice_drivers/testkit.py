@@ -33,7 +33,8 @@ engine, an emulator, a recorded-protocol server). Optional fixtures widen it:
 Each declared capability is checked; undeclared ones are not, except that the
 verbs of an undeclared day-2 capability (`resize`, `snapshot`...) must refuse
 with a TerminalError that names it: a caller needs the claim to use them
-(`vertice_drivers.testkit_day2`).
+(`vertice_drivers.testkit_day2`), and so must `watch` without `WATCH`
+(`vertice_drivers.testkit_watch`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from vertice_core.runtime.calls import DEFAULT_WORKERS, CallPool
 from vertice_drivers.testkit_adopt import AdoptContract
 from vertice_drivers.testkit_day2 import DayTwoContract
 from vertice_drivers.testkit_disks import DisksContract
+from vertice_drivers.testkit_watch import WatchContract
 
 #: A public key the contract launches with (a syntactically valid ed25519 key).
 TEST_PUBLIC_KEY = (
@@ -101,7 +103,7 @@ def default_spec(installation_id: str, key: str, **changes: Any) -> InstanceSpec
     return attrs.evolve(spec, **changes) if changes else spec
 
 
-class DriverContract(DayTwoContract, AdoptContract, DisksContract):
+class DriverContract(DayTwoContract, AdoptContract, DisksContract, WatchContract):
     """The driver contract as pytest tests. Subclass it and provide a `driver` fixture."""
 
     #: Seconds to wait for an instance to reach a state.

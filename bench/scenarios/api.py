@@ -22,8 +22,8 @@ from bench.installation import Installation, stop
 from bench.report import Figure
 from bench.sizes import Size
 from vertice_core.store.repositories import AssemblyRepository
+from vertice_drivers.ports import free_port
 from vertice_testing import wrk
-from vertice_testing.server import free_port
 
 #: Seconds of load, not measured, before the first figure of a server: both workers
 #: have booted and every code path has run once (statement caches, token cache).

@@ -53,8 +53,8 @@ from vertice_api.client import Client
 from vertice_core.convert import make_converter, structure, unstructure
 from vertice_core.model.camp import Plan
 from vertice_core.store.repositories import FlavorRepository, PlanRepository, RegionRepository
+from vertice_drivers.ports import free_port
 from vertice_testing.gitserve import make_repository
-from vertice_testing.server import free_port
 
 PEER = Path(__file__).resolve().parents[2] / "plugins" / "docker" / "tests"
 PLAN = {

@@ -15,8 +15,11 @@ import time
 from bench.installation import Installation, cpu_seconds, memory_mb
 from bench.report import Figure
 from bench.sizes import Size
+from vertice_core.reconcile.settings import ReconcilerSettings
 
 PAGE = 1000
+#: The reconciler's default resync period (s): the full size's idle window resyncs at it.
+DEFAULT_RESYNC = ReconcilerSettings().resync
 
 
 def run(size: Size, engine: str) -> list[Figure]:
@@ -63,10 +66,10 @@ def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
     passes0 = inst.metric("vertice_reconcile_passes_total")
     writes0 = inst.metric("vertice_db_statements_total", kind="write")
     calls0 = inst.sim_calls()
-    cpu0 = cpu_seconds(pid)
+    cpu0, opened = cpu_seconds(pid), time.monotonic()
     time.sleep(size.idle_resync * (size.idle_periods - 1))
     after_a_pass(inst, size)
-    cpu = cpu_seconds(pid) - cpu0
+    cpu, window = cpu_seconds(pid) - cpu0, time.monotonic() - opened
     passes = inst.metric("vertice_reconcile_passes_total") - passes0
     writes = inst.metric("vertice_db_statements_total", kind="write") - writes0
     calls = inst.sim_calls() - calls0
@@ -78,6 +81,9 @@ def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
         Figure("idle.db_writes_per_resync", writes / resyncs, "statements", 0.0),
         Figure("idle.cloud_calls_per_resync", sum(calls.values()) / resyncs, "calls",
                float(pages), note=f"observe pages: {pages} per resync"),
+        Figure("idle.core_share", cpu / window * 100, "%",
+               note=f"{n} assemblies idle, a resync every {size.idle_resync:.0f} s"
+                    + (" (the default)" if size.idle_resync == DEFAULT_RESYNC else "")),
     ]  # fmt: skip
 
 

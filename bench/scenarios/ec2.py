@@ -1,15 +1,22 @@
 """`ec2`: N EC2 instances running and tagged, through vertice and through a boto3 loop,
-against the same moto server, with every EC2 call counted by the server (issue 18).
+against the same moto server, with every EC2 call counted by the server (issue 18); and
+through Apache Libcloud's EC2 driver, the other library users would pick.
 
 moto runs in this process behind a WSGI wrapper that counts each request's `Action`,
 for vertice and the peer alike. vertice: `vertice serve --api-only` and one
 `vertice reconcile` with the aws driver, a region pointed at moto; the N assemblies
-are declared through the API, one request each, and the figure is timed from the
-first declaration request sent until every assembly is RUNNING (also printed: from
-the last declaration answered). The peer: a boto3 loop of 10 threads (Terraform's
-default parallelism), one `RunInstances` per instance with its tags, timed from the
-first call until `DescribeInstances` shows every instance running. moto runs
-instances at once; what is measured is the control plane's own work and calls.
+are declared through the API in batches of up to 1,000 (`POST
+/v3/assembly_factory/batch`, as `vertice apply -f` sends them), and the figure is
+timed from the first declaration request sent until every assembly is RUNNING (also
+printed: from the last declaration answered). The peers: a boto3 loop of 10 threads
+(Terraform's default parallelism), one `RunInstances` per instance with its tags, and
+a Libcloud loop of 10 threads (`create_node` with a tag), each timed from the first
+call until a listing shows every instance running. moto runs instances at once; what
+is measured is the control plane's own work and calls.
+
+Drift without events: once vertice's N run, one is terminated with boto3 behind its
+back, timed until another instance of its assembly runs. EC2 has no event stream
+vertice follows, so the periodic resync (15 s +-20 % by default) finds it.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ import httpx
 from bench.installation import Installation
 from bench.report import Figure
 from bench.sizes import Size
-from vertice_testing.server import free_port
+from vertice_core.driver import TAG_ASSEMBLY
+from vertice_core.service.assemblies import MAX_BATCH
+from vertice_drivers.ports import free_port
 
 REGION = "us-east-1"
 DUMMY = {"access_key_id": "testing", "secret_access_key": "testing"}
@@ -103,10 +112,12 @@ def run(size: Size) -> list[Figure]:
         ours = _vertice(moto, ami, size.ec2)
         moto.reset()
         peer = _boto3_loop(moto, ami, size.ec2)
+        moto.reset()
+        libcloud = _libcloud_loop(moto, ami, size.ec2)
     finally:
         moto.close()
     n = size.ec2
-    seconds, last, calls = ours
+    seconds, last, calls, drift = ours
     return [
         Figure("ec2.vertice.seconds", seconds, "s",
                note=f"{n} instances, first declaration request to all RUNNING"),
@@ -115,12 +126,19 @@ def run(size: Size) -> list[Figure]:
         Figure("ec2.boto3.seconds", peer[0], "s",
                note=f"{THREADS} threads, first call to all running"),
         Figure("ec2.ratio", seconds / peer[0], "x", 1.2, note="vertice / boto3 loop"),
+        Figure("ec2.libcloud.seconds", libcloud[0], "s",
+               note=f"Libcloud's EC2 driver, {THREADS} threads, first call to all running"),
+        Figure("ec2.libcloud_ratio", seconds / libcloud[0], "x", note="vertice / Libcloud loop"),
+        Figure("ec2.libcloud.calls_per_instance", sum(libcloud[1].values()) / n, "calls",
+               note="create_node (RunInstances with its tags), and the check's listings"),
         Figure("ec2.vertice.run_instances_per_instance", calls["RunInstances"] / n, "calls", 1.0),
         Figure("ec2.vertice.describe_per_instance", calls["DescribeInstances"] / n, "calls",
                note="listings of the passes, and lookups of retried keys"),
         Figure("ec2.vertice.calls_per_instance", sum(calls.values()) / n, "calls",
                note="every EC2 action moto was sent"),
         Figure("ec2.boto3.calls_per_instance", sum(peer[1].values()) / n, "calls"),
+        Figure("drift.ec2.terminated.seconds", drift, "s",
+               note="an instance terminated with boto3 -> running again (no events: resync)"),
     ]  # fmt: skip
 
 
@@ -131,9 +149,10 @@ def _ubuntu_ami(moto: CountingMoto) -> str:
     return str(sorted(images, key=lambda i: i["ImageId"])[0]["ImageId"])
 
 
-def _vertice(moto: CountingMoto, ami: str, n: int) -> tuple[float, float, Counter[str]]:
+def _vertice(moto: CountingMoto, ami: str, n: int) -> tuple[float, float, Counter[str], float]:
     """Seconds from the first declaration request to all RUNNING, from the last one
-    answered, and the EC2 calls counted."""
+    answered, the EC2 calls counted until then, and the seconds an instance terminated
+    behind vertice's back took to run again."""
     inst = Installation("sqlite")
     try:
         inst.reconciler(poll=0.2, idle_wait=0.05)
@@ -151,16 +170,44 @@ def _vertice(moto: CountingMoto, ami: str, n: int) -> tuple[float, float, Counte
             }  # fmt: skip
             api.post("/v3/regions", json=region).raise_for_status()
             moto.reset()
+            bodies = [{"name": f"e{i:05d}", "plan_uri": "/v3/plan/1_virtualmachine_ubuntu",
+                       "region": "ec2", "flavor": "small"} for i in range(n)]  # fmt: skip
             start = time.monotonic()
-            for i in range(n):
-                body = {"name": f"e{i:05d}", "plan_uri": "/v3/plan/1_virtualmachine_ubuntu",
-                        "region": "ec2", "flavor": "small"}  # fmt: skip
-                api.post("/v3/assembly_factory", json=body).raise_for_status()
+            for first in range(0, n, MAX_BATCH):  # what `vertice apply -f` sends
+                batch = {"declarations": bodies[first : first + MAX_BATCH]}
+                answer = api.post("/v3/assembly_factory/batch", json=batch)
+                answer.raise_for_status()
+                assert answer.json()["created"] == len(batch["declarations"]), answer.text
             declared = time.monotonic()
             done = inst.wait_for(lambda: inst.phases().get("RUNNING", 0) == n, timeout=900)
-        return done - start, done - declared, moto.counts()
+            counts = moto.counts()
+            drift = _terminated_behind_its_back(moto)
+        return done - start, done - declared, counts, drift
     finally:
         inst.close()
+
+
+def _terminated_behind_its_back(moto: CountingMoto) -> float:
+    """Seconds from terminating one of vertice's instances with boto3 until another
+    instance of its assembly runs: EC2 has no event stream vertice follows, so this is
+    the periodic resync's (15 s +-20 % by default) plus a pass."""
+    ec2 = moto.ec2()
+    tagged = [{"Name": "tag-key", "Values": [TAG_ASSEMBLY]}]
+    running = [i for page in ec2.get_paginator("describe_instances").paginate(Filters=[
+        *tagged, {"Name": "instance-state-name", "Values": ["running"]}])
+        for r in page["Reservations"] for i in r["Instances"]]  # fmt: skip
+    victim = running[len(running) // 2]
+    assembly = next(t["Value"] for t in victim["Tags"] if t["Key"] == TAG_ASSEMBLY)
+    started = time.monotonic()
+    ec2.terminate_instances(InstanceIds=[victim["InstanceId"]])
+    again = [{"Name": f"tag:{TAG_ASSEMBLY}", "Values": [assembly]},
+             {"Name": "instance-state-name", "Values": ["running"]}]  # fmt: skip
+    while time.monotonic() - started < 120:
+        found = ec2.describe_instances(Filters=again)["Reservations"]
+        if any(i["InstanceId"] != victim["InstanceId"] for r in found for i in r["Instances"]):
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise TimeoutError(f"assembly {assembly} ran no instance again within 120 s")
 
 
 def _boto3_loop(moto: CountingMoto, ami: str, n: int) -> tuple[float, Counter[str]]:
@@ -178,7 +225,14 @@ def _boto3_loop(moto: CountingMoto, ami: str, n: int) -> tuple[float, Counter[st
     start = time.monotonic()
     with ThreadPoolExecutor(THREADS) as pool:
         list(pool.map(launch, range(n)))
-    while True:
+    return _all_running(moto, n, start)
+
+
+def _all_running(moto: CountingMoto, n: int, start: float) -> tuple[float, Counter[str]]:
+    """Seconds from `start` until `DescribeInstances` (every page) shows the `n` instances
+    tagged `peer-key` running, and the EC2 calls counted."""
+    ec2 = moto.ec2()
+    while time.monotonic() - start < 600:
         pages = ec2.get_paginator("describe_instances").paginate(
             Filters=[{"Name": "instance-state-name", "Values": ["running"]},
                      {"Name": "tag-key", "Values": ["peer-key"]}]
@@ -187,3 +241,34 @@ def _boto3_loop(moto: CountingMoto, ami: str, n: int) -> tuple[float, Counter[st
         if running >= n:
             return time.monotonic() - start, moto.counts()
         time.sleep(0.05)
+    raise RuntimeError(f"the peer's {n} instances were not all running after 600 s")
+
+
+def _libcloud_loop(moto: CountingMoto, ami: str, n: int) -> tuple[float, Counter[str]]:
+    """The same with Apache Libcloud's EC2 driver (`create_node` with a name and a tag):
+    seconds from the first call to all running, and the EC2 calls counted."""
+    import libcloud.compute.drivers.ec2 as libcloud_ec2
+    from libcloud.compute.base import NodeImage, NodeSize
+
+    # moto answers in the namespace `.../doc/2016-11-15` where EC2 itself (and Libcloud)
+    # write `.../doc/2016-11-15/`: Libcloud's XPath would find nothing in moto's answers.
+    libcloud_ec2.NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15"
+    port = int(moto.url.rsplit(":", 1)[1])
+    # Signature version 4 names the service (moto dispatches on it; version 2 reached S3).
+    driver = libcloud_ec2.EC2NodeDriver(
+        "testing", "testing", secure=False, host="127.0.0.1", port=port, region=REGION,
+        signature_version="4",
+    )  # fmt: skip
+    size = NodeSize("t3.micro", "t3.micro", 1024, 8, None, None, driver)
+    image = NodeImage(ami, None, driver)
+
+    def launch(i: int) -> None:
+        driver.create_node(f"lc-{i}", size, image, ex_metadata={"peer-key": f"lc-{i}"},
+                           ex_clienttoken=f"lc-{i}")  # fmt: skip
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(launch, range(n)))
+    # Libcloud's `list_nodes` reads one page of `DescribeInstances` (moto's pages hold 100
+    # here): the same paginated check as the boto3 loop's says when all run.
+    return _all_running(moto, n, start)

@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from bench.installation import Installation, memory_mb
+from bench.installation import Installation, cpu_seconds, memory_mb
 from bench.report import Figure, median_of
 from bench.sizes import Size
 from vertice_testing.server import children
@@ -32,11 +32,17 @@ def run(size: Size) -> list[Figure]:
         reconciler = inst.reconciler()
         time.sleep(2)
         reconciler_rss = memory_mb(reconciler.pid)
+        cpu0, started = cpu_seconds(reconciler.pid), time.monotonic()
+        time.sleep(max(2.0, size.idle_resync * 2))
+        idle_cpu = (cpu_seconds(reconciler.pid) - cpu0) / (time.monotonic() - started)
         help_seconds = median_of(max(3, size.repeats), _help_time)
         sdk = _sdk_imports(inst)
         return [
             Figure("footprint.api_worker_rss", worker_rss, "MB", 60.0, note="idle gunicorn worker"),
             Figure("footprint.reconciler_rss", reconciler_rss, "MB", 80.0, note="idle, sim region"),
+            Figure("footprint.reconciler_idle_cpu", idle_cpu * 100, "%",
+                   note="a reconciler with no assembly: its nine controllers' looks for "
+                        "due work"),
             Figure("footprint.cli_help", help_seconds * 1000, "ms", 300.0,
                    note="wall time of `vertice --help`"),
             Figure("footprint.sdk_imports", len(sdk), "modules", 0.0,

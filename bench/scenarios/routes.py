@@ -51,9 +51,9 @@ from vertice_core.model.camp import Plan
 from vertice_core.router import RouterConfig
 from vertice_core.routing.controller import RouteController, RouterTarget
 from vertice_core.store.repositories import PlanRepository
+from vertice_drivers.ports import free_port
 from vertice_testing import wrk
 from vertice_testing.caddy import Caddy, caddy_binary
-from vertice_testing.server import free_port
 
 PLAN = "bench_httpd"
 #: Routes per assembly.

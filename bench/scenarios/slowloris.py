@@ -25,8 +25,9 @@ from contextlib import contextmanager
 from bench.installation import Installation, cpu_seconds, stop, wait_healthy
 from bench.report import Figure
 from bench.sizes import Size
+from vertice_drivers.ports import free_port
 from vertice_testing import wrk
-from vertice_testing.server import children, free_port
+from vertice_testing.server import children
 from vertice_testing.slowloris import Slowloris
 
 #: Slow connections held open during the attacked measurement.

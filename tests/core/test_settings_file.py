@@ -121,3 +121,26 @@ def test_every_variable_the_code_reads_has_a_key_in_the_file():
 
 def test_the_documented_table_is_the_one_the_code_makes():
     assert markdown_table() in (ROOT / "docs" / "configuration.md").read_text()
+
+
+def test_the_token_cache_is_seconds_of_0_or_more_from_the_file_or_the_environment(tmp_path):
+    assert Config.from_env({}).token_cache_seconds == 5.0
+    assert Config.from_env({"VERTICE_TOKEN_CACHE_SECONDS": "0"}).token_cache_seconds == 0.0
+    merged, _ = environ(write(tmp_path, "[api]\ntoken_cache_seconds = 0.5\n"), {})
+    assert Config.from_env(merged).token_cache_seconds == 0.5
+
+
+@pytest.mark.parametrize("text", ["-1", "soon", "nan", "inf"])
+def test_a_bad_token_cache_is_one_line_naming_its_variable_or_its_key(tmp_path, text):
+    with pytest.raises(ValueError, match="VERTICE_TOKEN_CACHE_SECONDS") as raised:
+        Config.from_env({"VERTICE_TOKEN_CACHE_SECONDS": text})
+    assert str(raised.value) == (
+        f"VERTICE_TOKEN_CACHE_SECONDS must be a number of 0 or more, not {text!r}"
+    )
+    path = write(tmp_path, f"[api]\ntoken_cache_seconds = {text!r}\n")
+    merged, settings = environ(path, {})
+    with pytest.raises(ValueError, match="VERTICE_TOKEN_CACHE_SECONDS") as raised:
+        Config.from_env(merged)
+    assert settings.explain(str(raised.value)) == (
+        f"{path}: [api] token_cache_seconds must be a number of 0 or more, not {text!r}"
+    )

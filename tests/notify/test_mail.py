@@ -10,9 +10,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from vertice_core.billing.policy import PolicySettings
+from vertice_drivers.ports import free_port
 from vertice_notify.filters import EventFilter
 from vertice_notify.mail import MailNotifier, SmtpSettings, plugin
-from vertice_testing.server import free_port
 
 
 class Inbox:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from vertice_drivers.ports import free_port
 from vertice_notify.filters import EventFilter
 from vertice_notify.webhook import DeliveryFailed, WebhookNotifier, origin
-from vertice_testing.server import free_port
 
 
 def test_a_failed_delivery_names_only_the_urls_scheme_and_host():

@@ -257,7 +257,11 @@ class RegionPass:
         pass). One that moved is left to the next pass."""
         busy = result.busy
         totals = {"acted": 0, "written": 0, "removed": 0}
-        pipeline: Pipeline[_Batch] = Pipeline(lambda batch: self._complete(batch, totals))
+        # Enough batches in flight to keep every call worker busy, and one being claimed.
+        depth = -(-self.settings.workers // self.settings.batch) + 1
+        pipeline: Pipeline[_Batch] = Pipeline(
+            lambda batch: self._complete(batch, totals), depth=max(depth, 2)
+        )
         for chunk in chunked(sorted(acting), self.settings.batch):
             batch = self._prepare(chunk, wanted, planned)
             busy = busy or batch.skipped
@@ -444,9 +448,16 @@ class RegionPass:
         """Write a batch's outcomes and events; `(busy, written, removed)`. Retries count
         from now, when the batch's calls have returned."""
         busy, writes, events, removed = self._outcomes(works, now, failed_at=self.clock())
-        self.ops.commit_pass(writes, events, removed)
+        lost = self.ops.commit_pass(writes, events, removed)
+        if lost:
+            log.warning(
+                "region %s: %d outcomes not written: their leases expired during the pass "
+                "and another reconciler took them (is lease_ttl shorter than a pass?)",
+                self.region, len(lost),
+            )  # fmt: skip
+            works = [w for w in works if w.item.id not in lost]
         self._log_removed(works)
-        return busy, len(writes), len(removed)
+        return busy or bool(lost), len(writes) - len(lost), len(set(removed) - lost)
 
     def _log_removed(self, works: Sequence[Work]) -> None:
         """Log the assemblies the pass just removed (as `_outcomes` decides it)."""

@@ -15,7 +15,7 @@ class ReconcilerSettings:
     """How often, how fast and how patiently the loop works (seconds unless said)."""
 
     #: Every region is observed at least this often when nothing changes (jittered).
-    resync: float = 60.0
+    resync: float = 15.0
     #: Share of `resync` by which each region's resync is jittered (+/-).
     jitter: float = 0.2
     #: While something is in transition in a region, it is observed again this soon.

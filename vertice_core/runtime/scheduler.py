@@ -6,6 +6,17 @@ targets do not all resync together), or soon again (`poll`) while something
 in it is in transition. Passes over different targets run concurrently, one
 pass per target at a time. The runtime never dies of what a controller does:
 a target whose pass raises is backed off exponentially, with jitter.
+
+`poke(target)` makes a target due at once (a cloud's event said something
+changed there: `vertice_core.reconcile.watching`): its next look is now, or,
+when a pass over it is running, right after that pass. A target backing off
+after failures keeps its backoff: an event does not make a failing cloud be
+called sooner (its failure may well be what the events are about).
+
+A poked target is also looked at once more `settle` seconds after the last poke:
+a cloud's listing may lag its own event (the Docker Engine lists a killed
+container as running for tens of milliseconds after its `die` event, so the pass
+the event brought sees nothing wrong). One extra listing per burst of events.
 """
 
 from __future__ import annotations
@@ -28,12 +39,15 @@ from vertice_core.runtime.controller import Controller, R
 
 log = logging.getLogger("vertice.runtime")
 
+#: The longest wait between two looks for due work while the database is out of reach.
+OUTAGE_WAIT_CAP = 2.0
+
 
 @attrs.frozen
 class RuntimeSettings:
     """How often and how patiently targets are looked at (seconds)."""
 
-    resync: float = 60.0
+    resync: float = 15.0
     jitter: float = 0.2
     poll: float = 1.0
     idle_wait: float = 0.25
@@ -41,6 +55,8 @@ class RuntimeSettings:
     backoff_cap: float = 300.0
     #: Targets worked on at once.
     target_workers: int = 8
+    #: Seconds after the last poke when a poked target is looked at once more.
+    settle: float = 1.0
 
 
 @attrs.define
@@ -49,6 +65,13 @@ class _Clock:
 
     next_look: float = 0.0
     failures: int = 0
+    #: Poked since its pass (if any) started: looked at again as soon as that pass ends.
+    poked: bool = False
+    #: When it was last poked, until a pass started `settle` seconds after that (None: no
+    #: look owed).
+    poked_at: float | None = None
+    #: When its latest pass started.
+    pass_started: float = 0.0
 
 
 class Runtime(Generic[R]):
@@ -79,6 +102,8 @@ class Runtime(Generic[R]):
         )
         self._running: dict[str, Future[R]] = {}
         self._lock = threading.Lock()
+        #: Guards the clocks' updates: `poke` comes from other threads (watchers).
+        self._clock_lock = threading.Lock()
 
     def _jittered(self, period: float) -> float:
         spread = self.settings.jitter
@@ -97,12 +122,30 @@ class Runtime(Generic[R]):
                 chosen.append(target)
         return chosen
 
+    def poke(self, target: str) -> None:
+        """Make `target` due at once: the next round (within `idle_wait` in
+        `run_forever`) starts a pass over it; a pass running now is followed by another
+        as soon as it ends (it may have observed before the change). A target backing off
+        after failures keeps its backoff. Cheap, idempotent, callable from any thread."""
+        now = self.clock()
+        with self._clock_lock:
+            clock = self._clocks.setdefault(target, _Clock())
+            clock.poked = True
+            clock.poked_at = now
+            if clock.failures == 0:
+                clock.next_look = min(clock.next_look, now)
+
     def _schedule(self, target: str, result: R | None, error: DriverError | None = None) -> None:
         """The next look at `target`: after a backoff if its pass failed (`result` None; no
         sooner than a throttling `error` asked), soon if it is busy, at the jittered resync
-        otherwise."""
+        otherwise; at once if it was poked during the pass and is not backing off."""
         now = self.clock()
-        clock = self._clocks.setdefault(target, _Clock())
+        with self._clock_lock:
+            self._next_look(self._clocks.setdefault(target, _Clock()), now, result, error)
+
+    def _next_look(
+        self, clock: _Clock, now: float, result: R | None, error: DriverError | None
+    ) -> None:
         if result is None:
             clock.failures += 1
             clock.next_look = now + retry_delay(
@@ -117,6 +160,22 @@ class Runtime(Generic[R]):
         clock.next_look = now + (
             self.settings.poll if result.busy else self._jittered(self.settings.resync)
         )
+        if clock.poked_at is not None:
+            echo = clock.poked_at + self.settings.settle
+            if clock.pass_started >= echo:  # this pass was the look owed
+                clock.poked_at = None
+            else:
+                clock.next_look = min(clock.next_look, echo)
+        if clock.poked:
+            clock.next_look = now
+
+    def _started(self, target: str) -> None:
+        """A pass over `target` starts: it sees every change poked so far."""
+        now = self.clock()
+        with self._clock_lock:
+            clock = self._clocks.setdefault(target, _Clock())
+            clock.poked = False
+            clock.pass_started = now
 
     def run_target(self, target: str) -> R:
         """One pass over `target`; its failures are recorded and scheduled, never raised."""
@@ -131,6 +190,7 @@ class Runtime(Generic[R]):
         return result
 
     def _run(self, target: str) -> R:
+        self._started(target)
         try:
             result = self.controller.run_target(target)
         except DriverError as exc:
@@ -141,8 +201,10 @@ class Runtime(Generic[R]):
             self.controller.target_failed(target, exc)
             return self.controller.error_result(target, f"{exc.reason}: {exc.message}")
         except Unavailable as exc:
-            # The database is down, restarting or its disk is full: an outage to wait out
-            # (the pass is tried again after a backoff), not a bug: one line, no traceback.
+            # The database is down, restarting, failing over or its disk is full, or it
+            # rolled a transaction back under contention (`Contended`): the whole pass is
+            # tried again after a backoff, as any pass is idempotent (level-based, with
+            # write-ahead creates). An outage to wait out, not a bug: one line, no traceback.
             self._schedule(target, None)
             log.warning("%s %s: %s", self.controller.name, target, exc.description)
             return self.controller.error_result(target, exc.description)
@@ -169,13 +231,32 @@ class Runtime(Generic[R]):
         return [future.result() for future in started]
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Run passes until `stop` is set; then wait for the passes in flight."""
+        """Run passes until `stop` is set; then wait for the passes in flight.
+
+        While the database is out of reach (a restart, a failover), looking for due work
+        fails: it is tried again after a doubling wait (`idle_wait` up to
+        `OUTAGE_WAIT_CAP`), with one line when the outage starts and one when it ends.
+        """
+        outage: float | None = None
+        failures = 0
         while not stop.is_set():
+            wait = self.settings.idle_wait
             try:
                 self.run_pass(wait=False)
-            except Exception:  # the database may be briefly unavailable
+            except Unavailable as exc:  # the database is restarting, failing over, contended
+                failures += 1
+                if outage is None:
+                    outage = time.monotonic()
+                    log.warning("%s: no pass can start: %s", self.controller.name, exc.description)
+                wait = min(self.settings.idle_wait * 2**failures, OUTAGE_WAIT_CAP)
+            except Exception:
                 log.exception("a pass could not start; retrying")
-            stop.wait(self.settings.idle_wait)
+            else:
+                if outage is not None:
+                    log.warning("%s: the database answers again after %.1f s",
+                                self.controller.name, time.monotonic() - outage)  # fmt: skip
+                outage, failures = None, 0
+            stop.wait(wait)
 
     def close(self) -> None:
         """Wait for the passes in flight and stop the pool."""

@@ -1,1 +1,1 @@
-"""The scaler controller: replicas driven by Prometheus metrics (see docs/scaling.md)."""
+"""The scaler controller: replicas driven by Prometheus metrics (see docs/autoscaling.md)."""

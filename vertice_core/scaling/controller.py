@@ -160,7 +160,7 @@ class ScalerController:
     def _query(self, rows: list[ScalerRow]) -> dict[str, Reading]:
         """Each scaler's value now (one query each, a few at a time)."""
         if self.prometheus is None:
-            why = "no Prometheus is configured (VERTICE_PROMETHEUS_URL, see docs/scaling.md)"
+            why = "no Prometheus is configured (VERTICE_PROMETHEUS_URL, see docs/autoscaling.md)"
             return {row.id: Reading(None, "NoPrometheus", why) for row in rows}
         read = self.prometheus.read
         calls = [("prometheus", "query", _reader(read, row.query)) for row in rows]

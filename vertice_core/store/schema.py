@@ -16,6 +16,8 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from vertice_core.errors import Unavailable
+
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 _DECLARED = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*\"?(\w+)\"?", re.MULTILINE)
 
@@ -39,12 +41,19 @@ def revisions() -> tuple[str, ...]:
 
 
 def current(engine: Engine) -> str | None:
-    """The revision the database is at, or None when it has no schema yet."""
+    """The revision the database is at, or None when it has no schema yet. A database
+    that cannot be reached raises `Unavailable` saying why: it is not one without a
+    schema (a wrong `options` in the URL read as "no schema yet, run db upgrade")."""
     try:
-        with engine.connect() as connection:
+        connection = engine.connect()
+    except DBAPIError as exc:
+        reason = (str(exc.orig or exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise Unavailable(f"the database cannot be reached: {reason}") from exc
+    with connection:
+        try:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except DBAPIError:  # no alembic_version table: a database never migrated
-        return None
+        except DBAPIError:  # no alembic_version table: a database never migrated
+            return None
 
 
 def schema_problem(engine: Engine) -> str | None:

@@ -24,10 +24,10 @@ from vertice_core.program import Program
 from vertice_driver_docker import baseimages
 from vertice_drivers import vmbuild, vmprogram
 from vertice_drivers.cloudinit import cloud_config
+from vertice_drivers.ports import free_port
 from vertice_drivers.testkit import TEST_PUBLIC_KEY, default_spec
 from vertice_testing.gitcgi import GitHttpServer
 from vertice_testing.gitserve import make_repository
-from vertice_testing.server import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("docker-load")]
 

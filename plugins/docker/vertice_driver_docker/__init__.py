@@ -95,6 +95,7 @@ DRIVER = DriverInfo(
             Capability.HARD_STOP,
             Capability.SUSPEND,
             Capability.ADOPT,
+            Capability.WATCH,
         }
     ),
     settings=DockerSettings,

@@ -26,6 +26,8 @@
   stays stopped. The engine's container listing does not show a container's CPU and
   memory, so `Instance.size` stays '' (one inspect per container and pass would be
   needed); the reconciler records the flavor an instance runs in its own rows.
+* `watch` follows the engine's event stream and calls back when a container of the
+  installation dies, stops, is paused or removed (see `watching`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -53,7 +55,7 @@ from vertice_core.driver import (
 )
 from vertice_core.errors import QuotaExceeded, TerminalError
 from vertice_core.model.status import InstanceState
-from vertice_driver_docker import DockerCredentials, DockerSettings, resizing, snapshots
+from vertice_driver_docker import DockerCredentials, DockerSettings, resizing, snapshots, watching
 from vertice_driver_docker.client import Engine, translated
 from vertice_driver_docker.translate import (
     MIB,
@@ -376,6 +378,16 @@ class DockerDriver(Driver):
         """Remove one of the installation's snapshot images (gone already: a success)."""
         with translated("delete_snapshot", image_id):
             snapshots.delete_snapshot(self._api, self.region.installation_id, image_id)
+
+    # -- drift seen as it happens: the engine's events (`watching`) --
+
+    def watch(self, changed: Callable[[], None], stop: threading.Event) -> None:
+        """Call `changed()` whenever a container of the installation dies, stops, is
+        paused or removed, until `stop` is set (one `GET /events` stream, on this
+        thread's own client)."""
+        with translated("watch"):
+            api = self._api  # the first call of all asks the engine for its API version
+        watching.watch(api, self.region.installation_id, changed, stop)
 
     def close(self) -> None:
         """Close the engine's clients and remove the TLS files."""

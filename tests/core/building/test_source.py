@@ -15,6 +15,7 @@ import pytest
 
 from vertice_core.building import gitrun, source
 from vertice_core.building.source import Checkout, SourceError, fetch
+from vertice_drivers.ports import free_port
 from vertice_testing.gitserve import (
     GitDaemon,
     GitHttpServer,
@@ -22,7 +23,7 @@ from vertice_testing.gitserve import (
     git_env,
     make_repository,
 )
-from vertice_testing.server import children, command_line, free_port
+from vertice_testing.server import children, command_line
 
 TOKEN = "s3cr3t-deploy-token-4242"
 

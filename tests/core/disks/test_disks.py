@@ -165,7 +165,7 @@ def test_deleting_an_assembly_detaches_its_disks_and_keeps_them_unless_asked(
     assert change(alice, kept["uri"], {"attach": {"assembly": "web-2"}}).status_code == 202
     settle(reconciler, alice, kept["uri"], attached(instance["cloud_id"]))
     orphan = alice.delete(other, params={"orphan": "true", "with_disks": "true"})
-    assert orphan.status_code == 400 and "with_disks" in orphan.json["description"]
+    assert orphan.status_code == 422 and "with_disks" in orphan.json["description"]
     assert alice.delete(other, params={"with_disks": "true"}).status_code == 202
     assert alice.get(kept["uri"]).json["phase"] == "DELETING"
     settle(reconciler, alice, kept["uri"], None)

@@ -269,7 +269,7 @@ def test_deleting_an_assembly_with_its_snapshots_deletes_them_unless_one_is_in_u
     assert alice.get(uri).json["desired_state"] == "running"  # nothing changed
     assert {alice.get(s["uri"]).json["phase"] for s in (first, second)} == {"AVAILABLE"}
     both = alice.delete(uri, params={"with_snapshots": "true", "orphan": "true"})
-    assert both.status_code == 400 and "orphan" in both.json["description"]
+    assert both.status_code == 422 and "orphan" in both.json["description"]
 
     assert alice.delete(restored.headers["location"]).status_code == 202
     deleting = alice.delete(uri, params={"with_snapshots": "true"})

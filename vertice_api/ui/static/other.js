@@ -18,11 +18,11 @@ async function simplePage(page, signal, title, intro, section) {
 const condition = (item, type) => (item.status?.conditions || []).find((c) => c.type === type);
 const text = (value) => (value === null || value === undefined ? '-' : String(value));
 
-/** Scalers (docs/scaling.md), read again every 2 s: what each aims at and last saw. */
+/** Scalers (docs/autoscaling.md), read again every 2 s: what each aims at and last saw. */
 export async function scalersPage(page, { signal }) {
   const scalers = liveTable({
     id: 'scalers-table',
-    empty: 'No scaler yet (POST /v3/scalers, docs/scaling.md).',
+    empty: 'No scaler yet (POST /v3/scalers, docs/autoscaling.md).',
     key: (s) => s.id,
     rowAttrs: (s) => ({ 'data-testid': 'scalers-table-row', 'data-name': s.assembly, 'data-id': s.id }),
     columns: [

@@ -32,6 +32,7 @@ import docker.errors
 
 from docker_engine_peer.pki import make_pki
 from vertice_driver_docker import DockerCredentials
+from vertice_drivers.ports import free_port
 
 #: A file in the folder saying the engine there was started by tests (and may be stopped).
 STARTED_BY_TESTS = "started-by-tests"
@@ -70,13 +71,6 @@ def ping(socket_path: Path, timeout: float = 1.0) -> bool:
     except OSError:
         return False
     return status_line.startswith(b"HTTP/1.") and b" 200 " in status_line
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_engine(dockerd: str, folder: Path, timeout: float = 60.0) -> int:
