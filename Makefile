@@ -96,7 +96,7 @@ typecheck: install
 	$(BIN)/mypy vertice_core vertice_api vertice_drivers testing/vertice_testing vertice_notify bench $(PLUGIN_PACKAGES) $(TEST_PEERS) docs/driver-template/vertice_driver_example
 
 pytest: install postgres system-packages
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=30
 
 # Benchmarks: full size (the targets' size) and a tenth of it. Figures go to var/bench/.
 bench: install postgres system-packages

@@ -2,12 +2,15 @@
 
 Every endpoint runs under gunicorn with two workers on 127.0.0.1 and is
 driven by wrk (2 threads, 32 connections): (a) the bare app, (b) an
-authenticated `GET /v3/assembly/{id}` with many assemblies stored (two routes
-in front of the one read, which its document lists), (c) a page
-of the assembly collection sorted by name, (d) `POST /v3/assembly_factory`.
-The figures that matter are the ratios to (a), measured in the same run. Each
-endpoint runs `repeats` times (3 at full and quick size); the run with the
-median rate gives the figures, and non-2xx responses of every run count.
+authenticated `GET /v3/assembly/{id}` of an id picked at random among all the
+stored assemblies each request (one of them has two routes in front, which its
+document lists), (c) a page of the assembly collection sorted by name, (d)
+`POST /v3/assembly_factory`. (b) to (d) run with a reconciler beside the API (the
+sim cloud, every stored assembly RUNNING first), as in production: its resyncs
+and the creates the POSTs bring share the machine and the database. The figures
+that matter are the ratios to (a), measured in the same run. Each endpoint runs
+`repeats` times (3 at full and quick size); the run with the median rate gives the
+figures, and non-2xx responses of every run count.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import httpx
 from bench.installation import Installation, stop
 from bench.report import Figure
 from bench.sizes import Size
-from vertice_core.store.repositories import AssemblyRepository
 from vertice_drivers.ports import free_port
 from vertice_testing import wrk
 
@@ -48,14 +50,17 @@ def run(size: Size) -> list[Figure]:
         finally:
             stop(bare)
         inst.declare(size.api_assemblies)
-        with inst.store.read() as session:
-            one = AssemblyRepository(session).page(None, limit=1, start=size.api_assemblies // 2)
-        target = f"/v3/assembly/{one.rows[0].id}"
-        inst.declare_routes([(f"{h}.bench.test", one.rows[0].id) for h in "ab"], port=8080)
+        ids = inst.assembly_ids()
+        routed = ids[len(ids) // 2]
+        inst.declare_routes([(f"{h}.bench.test", routed) for h in "ab"], port=8080)
+        inst.reconciler()
+        inst.wait_for(lambda: inst.phases().get("RUNNING", 0) == len(ids), timeout=600)
+        reads = wrk.get_script(inst.home / "get.lua", [f"/v3/assembly/{i}" for i in ids])
         script = wrk.post_script(inst.home / "post.lua", inst.token)
         with inst.api() as url:
-            wrk.run(url + target, WARM_UP, token=inst.token)
-            item = wrk.median_run(url + target, size.api_seconds, size.repeats, token=inst.token)
+            wrk.run(url, WARM_UP, token=inst.token, script=reads)
+            item = wrk.median_run(url, size.api_seconds, size.repeats, token=inst.token,
+                                  script=reads)  # fmt: skip
             page = wrk.median_run(
                 url + "/v3/assembly_factory?items_per_page=50&sort=%2Bname",
                 size.api_seconds, size.repeats, token=inst.token,
@@ -86,7 +91,7 @@ def figures(
     """Rates, latencies and ratios of the four endpoints."""
     found = [Figure("api.bare.rps", bare.requests_per_second, "req/s")]
     for name, result, ratio_target in (
-        ("get", item, 0.5),
+        ("get", item, 0.7),
         ("page", page, 0.25),
         ("post", post, None),
     ):

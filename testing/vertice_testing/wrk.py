@@ -43,6 +43,35 @@ def post_script(path: Path, token: str) -> Path:
     return path
 
 
+#: A wrk script that GETs one of PATHS, picked at random (seeded per thread), each request.
+GET_SCRIPT = """
+local paths = {PATHS}
+local thread_id = 0
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+function init(args)
+  thread_id = id
+  math.randomseed(7919 * thread_id + 1)
+end
+function request()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
+
+
+def get_script(path: Path, paths: Sequence[str]) -> Path:
+    """Write a script that GETs one of `paths` at random each request to `path` (the
+    request's other headers, such as a token, come from wrk's `-H`)."""
+    if not paths or any(not p.startswith("/") or '"' in p or "\\" in p for p in paths):
+        raise ValueError("paths: absolute paths without quotes or backslashes, at least one")
+    listed = ", ".join(f'"{p}"' for p in paths)
+    path.write_text(GET_SCRIPT.replace("{PATHS}", "{" + listed + "}"))
+    return path
+
+
 @attrs.frozen
 class WrkResult:
     """What wrk measured."""
