@@ -111,8 +111,12 @@ def run(size: Size) -> list[Figure]:
 
 
 def _vertice(base_url: str, client: Any, n: int, drift: dict[str, float] | None) -> float:
-    """Seconds from the batch request to N RUNNING; with `drift`, also the repair times."""
+    """Seconds from the batch request to N RUNNING; with `drift`, also the repair times.
+
+    The installation's containers are removed from the shared engine afterwards, also
+    when the round failed half-way (once its reconciler stopped, so none comes back)."""
     inst = Installation("sqlite")
+    installation = builtins.installation_id(inst.store)
     try:
         inst.reconciler(poll=0.2, idle_wait=0.05, resync=600)
         with (
@@ -136,17 +140,16 @@ def _vertice(base_url: str, client: Any, n: int, drift: dict[str, float] | None)
             if answer.json()["created"] != n:
                 raise RuntimeError(f"the batch was refused in part: {answer.text[:2000]}")
             done = inst.wait_for(lambda: inst.phases().get("RUNNING", 0) == n, timeout=600)
-            installation = builtins.installation_id(inst.store)
             if drift is not None:
                 drift["removed"] = _repaired(client, installation, lambda c: c.remove(force=True))
                 drift["killed"] = _repaired(client, installation, lambda c: c.kill())
             for result in answer.json()["results"]:
                 api.delete(result["uri"]).raise_for_status()
             inst.wait_for(lambda: inst.stored() == 0, timeout=300, interval=0.5)
-            _remove(client, f"{TAG_INSTALLATION}={installation}")
         return done - start
     finally:
         inst.close()
+        _remove(client, f"{TAG_INSTALLATION}={installation}")
 
 
 def _repaired(client: Any, installation: str, harm: Callable[[Any], None]) -> float:
