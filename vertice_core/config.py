@@ -18,6 +18,7 @@ from pathlib import Path
 import attrs
 
 from vertice_core.billing.policy import PolicySettings
+from vertice_core.logs import LOG_FORMATS, LOG_LEVELS
 
 #: The most instances one assembly may declare unless `VERTICE_MAX_REPLICAS` says otherwise.
 DEFAULT_MAX_REPLICAS = 100
@@ -42,11 +43,6 @@ class BuildSettings:
     #: Seconds a revision released over an earlier one has to run on every instance and be
     #: ready (its probe passing); past them it is failed and the earlier one comes back.
     rollout_timeout: float = 600.0
-
-
-#: The levels `--log-level` / `VERTICE_LOG_LEVEL` take, and the formats of `--log-format`.
-LOG_LEVELS = ("debug", "info", "warning", "error")
-LOG_FORMATS = ("text", "json")
 
 
 @attrs.frozen

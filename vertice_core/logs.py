@@ -19,6 +19,11 @@ import logging.config
 from datetime import UTC, datetime
 from typing import Any
 
+#: The levels `--log-level` / `VERTICE_LOG_LEVEL` take, and the formats of `--log-format`
+#: (here, not in `vertice_core.config`: the CLI's options name them without its imports).
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
+
 #: A text line: time, process, logger, level, message.
 TEXT_FORMAT = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
 #: The `extra=` fields a JSON line carries when the call gave them.

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from vertice_core.config import Config
+if TYPE_CHECKING:
+    from vertice_core.config import Config
 
 #: Where the option leaves the file's `Settings` (a context's `meta` is shared by its children).
 META = "vertice.settings_file"
@@ -69,6 +70,8 @@ def explain(message: str) -> str:
 def load() -> Config:
     """The installation's settings, every one of them checked (the reconciler's and the
     notifiers' too): a bad value stops the command with one line and status 2."""
+    # Imported here, as the other settings are: `vertice --help` needs none of them.
+    from vertice_core.config import Config
     from vertice_core.reconcile.settings import ReconcilerSettings
     from vertice_notify import settings as notifiers
 

@@ -17,11 +17,13 @@ import click
 from vertice_api.cli import output
 from vertice_api.cli.client import listing
 from vertice_api.cli.connect import client_command, open_client
-from vertice_core.model.quota import RESOURCES, UNITS
 
 
 def quotas_table(items: Sequence[Mapping[str, Any]]) -> str:
     """`quotas`: project, region, then `used/limit` of each resource."""
+    # Here, not at the top: the model package costs `vertice --help` about 0.1 s.
+    from vertice_core.model.quota import RESOURCES, UNITS
+
     rows = []
     for item in items:
         limits, usage = item.get("limits") or {}, item.get("usage") or {}

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vertice_api.cli.adopt import adopt
 from vertice_api.cli.configfile import CONFIG, fail, load
 from vertice_api.cli.kinds import OUTPUT
-from vertice_core.config import LOG_FORMATS, LOG_LEVELS, Config
+from vertice_core.logs import LOG_FORMATS, LOG_LEVELS
+
+if TYPE_CHECKING:
+    from vertice_core.config import Config
 
 
 def _store(config: Config):  # type: ignore[no-untyped-def]
