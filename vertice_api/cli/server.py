@@ -288,12 +288,14 @@ def _schema_ready(config: Config, migrate: bool) -> None:
     """Stop with one line saying what to run unless the database's schema is the one this
     vertice needs; with `migrate`, bring it there first."""
     from vertice_core.errors import ConfigurationError, Unavailable
-    from vertice_core.store import migrate as migrations
     from vertice_core.store import schema
 
     try:
         store = _store(config)
         if migrate:
+            # Only then: Alembic is 10 MB of every API worker's RSS (they fork from here).
+            from vertice_core.store import migrate as migrations
+
             migrations.upgrade(store.engine)
         problem = schema.schema_problem(store.engine)
         store.dispose()
