@@ -33,6 +33,7 @@ from vertice_core.store import Store
 from vertice_core.store.repositories import EventRepository, ProjectRepository
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
     from vertice_core.driver import Driver
@@ -109,9 +110,9 @@ class RegionalController(Generic[R, S]):
 
     # -- what a subclass gives --
 
-    def _work(self, session: Session, now: float) -> list[tuple[str, int, float | None]]:
+    def _work(self, connection: Connection, now: float) -> list[tuple[str, int, float | None]]:
         """Per region with work: its name, how many rows are due at `now`, the earliest due
-        time among those."""
+        time among those (polled at every idle wait: read on the DBAPI cursor)."""
         raise NotImplementedError
 
     def _read(self, target: str, now: float) -> tuple[list[R], RegionRow | None]:
@@ -152,8 +153,8 @@ class RegionalController(Generic[R, S]):
 
     def due(self, now: float) -> Due:
         """The regions with work, and how many rows are due in each."""
-        with self.store.read() as session:
-            work = self._work(session, now)
+        with self.store.connect() as connection:
+            work = self._work(connection, now)
         counts = {region: count for region, count, _ in work if count}
         oldest = min((at for _, count, at in work if count and at is not None), default=None)
         return Due(targets=[region for region, _, _ in work], counts=counts, oldest=oldest)

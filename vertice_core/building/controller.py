@@ -81,8 +81,8 @@ class BuildController:
         self._lock = threading.Lock()
 
     def due(self, now: float) -> Due:
-        with self.store.read() as session:
-            waiting = BuildRepository(session).due(now)
+        with self.store.connect() as connection:
+            waiting = BuildRepository.due(connection, now)
         return Due(targets=[TARGET], counts={TARGET: waiting} if waiting else {})
 
     def run_target(self, target: str) -> BuildResult:

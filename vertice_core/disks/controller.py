@@ -39,6 +39,7 @@ from vertice_core.regional import Outcome, RegionalController, RegionPass
 from vertice_core.store.repositories.disks import ATTACHABLE, DiskRepository
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
     from vertice_core.store.tables import DiskRow, InstanceRow, RegionRow
@@ -116,8 +117,8 @@ class DiskController(RegionalController[_Read, plan.Step]):
     listing_verb = "disks"
     plan = plan
 
-    def _work(self, session: Session, now: float) -> list[tuple[str, int, float | None]]:
-        return DiskRepository(session).work(now)
+    def _work(self, connection: Connection, now: float) -> list[tuple[str, int, float | None]]:
+        return DiskRepository.work(connection, now)
 
     def _read(self, target: str, now: float) -> tuple[list[_Read], RegionRow | None]:
         with self.store.read() as session:

@@ -117,11 +117,10 @@ class ScalerController:
 
     def due(self, now: float) -> Due:
         """The Prometheus, and how many scalers changed or are due (the resync does the rest)."""
-        with self.store.read() as session:
-            rows = ScalerRepository(session).watch()
-        due = [(i, at) for i, changed, at in rows if changed or (at is not None and at <= now)]
-        oldest = min((at for _, at in due if at is not None), default=None)
-        counts = {self.target_name: len(due)} if due else {}
+        with self.store.connect() as connection:
+            due = ScalerRepository.due(connection, now)
+        counts = {self.target_name: int(due.due)} if due.due else {}
+        oldest = float(due.oldest) if due.oldest is not None else None
         return Due(targets=[self.target_name], counts=counts, oldest=oldest)
 
     def run_target(self, target: str) -> ScalerResult:

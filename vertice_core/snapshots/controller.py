@@ -41,6 +41,7 @@ from vertice_core.snapshots import plan
 from vertice_core.store.repositories.snapshots import SnapshotRepository
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
     from vertice_core.store.tables import RegionRow, SnapshotRow
@@ -95,8 +96,8 @@ class SnapshotController(RegionalController[_Read, plan.Step]):
     listing_verb = "snapshots"
     plan = plan
 
-    def _work(self, session: Session, now: float) -> list[tuple[str, int, float | None]]:
-        return SnapshotRepository(session).work(now)
+    def _work(self, connection: Connection, now: float) -> list[tuple[str, int, float | None]]:
+        return SnapshotRepository.work(connection, now)
 
     def _read(self, target: str, now: float) -> tuple[list[_Read], RegionRow | None]:
         with self.store.read() as session:

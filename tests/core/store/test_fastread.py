@@ -13,8 +13,10 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import update
 
+from vertice_core.store.fastread import FastQuery
+from vertice_core.store.repositories import builds, disks, scalers, snapshots, work
 from vertice_core.store.repositories.views import _ONE, AssemblyViews
-from vertice_core.store.tables import AssemblyRow
+from vertice_core.store.tables import AssemblyRow, DiskRow, InstanceRow
 
 STATUS = {
     "conditions": [{"type": "Ready", "status": "True", "reason": "Running", "message": "ü",
@@ -87,3 +89,53 @@ def test_other_projects_and_missing_ids_read_nothing(ctx, alice):
         assert views.one(assembly_id, ["prj-someone-else"]) is None
         assert views.one("asm-0000000000000000", None) is None
         assert views.one(assembly_id, None).name == "fast-1"
+
+
+def polled() -> dict[str, FastQuery]:
+    """Every statement a controller polls for due work at each idle wait (`fastread`)."""
+    return {
+        "regions": work._REGION_MARK, "oldest assembly": work._OLDEST_DUE,
+        "scalers": scalers._DUE, "builds": builds._DUE, "snapshots": snapshots._WORK,
+        "disks": disks._WORK, "moved disks": disks._MOVED,
+    }  # fmt: skip
+
+
+def test_what_the_controllers_poll_reads_as_through_sqlalchemy(ctx, alice):
+    """The polled statements bind literals of their own (`case(..., else_=0)`) and an
+    `IN` list (a disk's instance states): both reach the cursor. A disk attached to an
+    instance the cloud since replaced is counted as moved."""
+    assembly_id = stored(ctx, alice)
+    with ctx.store.write() as session:
+        assembly = session.get(AssemblyRow, assembly_id)
+        assert assembly is not None
+        region = assembly.region_name
+        session.add(
+            InstanceRow(
+                assembly_id=assembly_id,
+                ordinal=0,
+                key="k-0",
+                cloud_id="i-2",
+                state="running",
+                region_name=assembly.region_name,
+            )
+        )
+        session.add(DiskRow(id="dk-0000000000000001", project_id=assembly.project_id, name="d",
+                            region_name=assembly.region_name, size_gb=1, assembly_id=assembly_id,
+                            attached_to="i-1", due_at=5.0))  # fmt: skip
+        session.execute(update(AssemblyRow).values(due_at=3.0))
+    with ctx.store.connect() as connection:
+        for name, query in polled().items():
+            fast = [vars(row) for row in query.all(connection, now=10.0)]
+            expected = [
+                dict(row._mapping) for row in connection.execute(query.statement, {"now": 10.0})
+            ]
+            assert fast == expected, name
+            assert (
+                query.first(connection, now=10.0) == (query.all(connection, now=10.0) or [None])[0]
+            )
+        assert [r.name for r in work.WorkRepository.due_mark(connection, 10.0)[0]] == [region]
+        # due by its retry time and moved; at 1.0 only moved, due at once
+        assert disks.DiskRepository.work(connection, 10.0) == [(region, 2, 5.0)]
+        assert disks.DiskRepository.work(connection, 1.0) == [(region, 1, 1.0)]
+        assert work.WorkRepository.due_mark(connection, 10.0)[1] == 3.0
+        assert work.WorkRepository.due_mark(connection, 1.0)[1] is None

@@ -14,29 +14,33 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vertice_core.ids import new_id
 from vertice_core.model.build import BuildState
+from vertice_core.store.fastread import NOW, FastQuery
 from vertice_core.store.tables import AssemblyRow, BuildLogRow, BuildRow, utcnow
 
 _QUEUED = BuildState.QUEUED.value
 _RUNNING = BuildState.RUNNING.value
 
 
-def _judged(now: float) -> Any:
+def _judged(now: Any) -> Any:
     """A build whose rollout deadline has passed."""
     return BuildRow.rollout_deadline <= now  # NULL (no deadline) compares as not true
 
 
-def _claimable(now: float) -> Any:
+def _claimable(now: Any) -> Any:
     """Builds a reconciler may claim at `now`: queued, or running with a lapsed lease."""
     return or_(
         BuildRow.state == _QUEUED,
         and_(BuildRow.state == _RUNNING, BuildRow.lease_until < now),
     )
+
+
+_DUE = FastQuery(select(func.count().label("due")).where(or_(_claimable(NOW), _judged(NOW))))
 
 
 class BuildRepository:
@@ -147,11 +151,12 @@ class BuildRepository:
 
     # -- the build controller's --
 
-    def due(self, now: float) -> int:
-        """How many builds a reconciler could claim at `now`, and rollouts to judge."""
-        return int(
-            self.session.scalar(select(func.count()).where(or_(_claimable(now), _judged(now)))) or 0
-        )
+    @staticmethod
+    def due(connection: Connection, now: float) -> int:
+        """How many builds a reconciler could claim at `now`, and rollouts to judge (one
+        statement on the DBAPI cursor, `fastread`: the build controller polls it)."""
+        row = _DUE.first(connection, now=now)
+        return int(row.due or 0) if row is not None else 0
 
     def rows(self, ids: Sequence[str]) -> Sequence[BuildRow]:
         """The builds of `ids` that exist, read afresh."""

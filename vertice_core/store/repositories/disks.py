@@ -15,11 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from vertice_core.ids import has_id_form
-from vertice_core.store.repositories.owned import assemblies_by_id, in_scope, insert_unique
+from vertice_core.store.fastread import FastQuery
+from vertice_core.store.repositories.owned import (
+    assemblies_by_id,
+    in_scope,
+    insert_unique,
+    work_by_region,
+)
 from vertice_core.store.tables import AssemblyRow, DiskRow, InstanceRow, RegionRow, utcnow
 
 #: The prefix of a disk's id (`dk-3f9a1c2b7d4e8a10`).
@@ -37,6 +43,20 @@ def _moved() -> Any:
         InstanceRow.cloud_id != "",
         InstanceRow.cloud_id != DiskRow.attached_to,
     )
+
+
+_WORK = work_by_region(DiskRow)
+_MOVED = FastQuery(
+    select(DiskRow.region_name.label("region"), func.count().label("moved"))
+    .join(
+        InstanceRow,
+        and_(
+            InstanceRow.assembly_id == DiskRow.assembly_id, InstanceRow.ordinal == DiskRow.ordinal
+        ),
+    )
+    .where(DiskRow.assembly_id != "", _moved())
+    .group_by(DiskRow.region_name)
+)
 
 
 class DiskRepository:
@@ -121,36 +141,19 @@ class DiskRepository:
 
     # -- the disk controller's reads and writes --
 
-    def work(self, now: float) -> list[tuple[str, int, float | None]]:
+    @staticmethod
+    def work(connection: Connection, now: float) -> list[tuple[str, int, float | None]]:
         """Per region with disks in progress: its name, how many are due at `now`, and the
         earliest due time among those (an aggregate over the `due_at` index), the disks
-        whose instance moved counted due now."""
-        due = DiskRow.due_at <= now
-        query = (
-            select(
-                DiskRow.region_name,
-                func.sum(case((due, 1), else_=0)),
-                func.min(case((due, DiskRow.due_at), else_=None)),
+        whose instance moved counted due now (two statements on the DBAPI cursor:
+        `fastread`)."""
+        work = {str(r.region): (int(r.due or 0), r.oldest) for r in _WORK.all(connection, now=now)}
+        for row in _MOVED.all(connection):
+            due_now, oldest = work.get(str(row.region), (0, None))
+            work[str(row.region)] = (
+                due_now + int(row.moved),
+                now if oldest is None else min(oldest, now),
             )
-            .where(DiskRow.due_at.is_not(None))
-            .group_by(DiskRow.region_name)
-        )
-        work = {str(r[0]): (int(r[1] or 0), r[2]) for r in self.session.execute(query)}
-        moved = self.session.execute(
-            select(DiskRow.region_name, func.count())
-            .join(
-                InstanceRow,
-                and_(
-                    InstanceRow.assembly_id == DiskRow.assembly_id,
-                    InstanceRow.ordinal == DiskRow.ordinal,
-                ),
-            )
-            .where(DiskRow.assembly_id != "", _moved())
-            .group_by(DiskRow.region_name)
-        )
-        for region, count in moved:
-            due_now, oldest = work.get(str(region), (0, None))
-            work[str(region)] = (due_now + int(count), now if oldest is None else min(oldest, now))
         return [(region, count, oldest) for region, (count, oldest) in work.items()]
 
     def due_in(self, region: str, now: float) -> Sequence[tuple[DiskRow, InstanceRow | None]]:

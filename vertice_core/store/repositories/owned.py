@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vertice_core.ids import new_id
+from vertice_core.store.fastread import NOW, FastQuery
 from vertice_core.store.tables import (
     AssemblyRow,
     DiskRow,
@@ -21,6 +22,22 @@ from vertice_core.store.tables import (
 
 #: A project-owned row.
 T = TypeVar("T", RouteRow, ScalerRow, SnapshotRow, DiskRow)
+
+
+def work_by_region(table: type[SnapshotRow] | type[DiskRow]) -> FastQuery:
+    """The statement a regional controller (snapshots, disks) polls for due work: per
+    region with rows in progress (`due_at` set), `region`, how many are `due` at `now`
+    and the `oldest` due time among those (one aggregate over the `due_at` index)."""
+    due = table.due_at <= NOW
+    return FastQuery(
+        select(
+            table.region_name.label("region"),
+            func.sum(case((due, 1), else_=0)).label("due"),
+            func.min(case((due, table.due_at), else_=None)).label("oldest"),
+        )
+        .where(table.due_at.is_not(None))
+        .group_by(table.region_name)
+    )
 
 
 def insert_unique(session: Session, table: type[T], prefix: str, **values: Any) -> T | None:

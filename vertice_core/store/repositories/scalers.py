@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, case, func, select, update
 from sqlalchemy.orm import Session
 
+from vertice_core.store.fastread import NOW, FastQuery
 from vertice_core.store.repositories.owned import assemblies_by_id, in_scope, insert_unique
 from vertice_core.store.tables import AssemblyRow, ScalerRow, utcnow
+
+_WANTED = (ScalerRow.generation != ScalerRow.observed_generation) | (ScalerRow.due_at <= NOW)
+_DUE = FastQuery(
+    select(
+        func.coalesce(func.sum(case((_WANTED, 1), else_=0)), 0).label("due"),
+        func.min(case((_WANTED, ScalerRow.due_at), else_=None)).label("oldest"),
+    )
+)
 
 
 class ScalerRepository:
@@ -62,13 +72,15 @@ class ScalerRepository:
         """The assemblies with these ids (missing ones are left out)."""
         return assemblies_by_id(self.session, ids)
 
-    def watch(self) -> list[tuple[str, bool, float | None]]:
-        """Per scaler: its id, whether its spec changed since the controller wrote its status,
-        and its retry time."""
-        query = select(
-            ScalerRow.id, ScalerRow.generation != ScalerRow.observed_generation, ScalerRow.due_at
-        )
-        return [(r[0], bool(r[1]), r[2]) for r in self.session.execute(query)]
+    @staticmethod
+    def due(connection: Connection, now: float) -> SimpleNamespace:
+        """What the scaler controller polls between passes, one row on the DBAPI cursor
+        (`fastread`): `due`, how many scalers changed since the controller wrote their
+        status or have a retry due by `now`, and `oldest`, the earliest retry time
+        among those."""
+        row = _DUE.first(connection, now=now)
+        assert row is not None  # an aggregate without GROUP BY has one row
+        return row
 
     def write_status(self, scaler_id: str, generation: int, **values: Any) -> bool:
         """Write a scaler's status and history if it still has `generation`."""

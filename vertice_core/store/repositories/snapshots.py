@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from vertice_core.ids import has_id_form
-from vertice_core.store.repositories.owned import in_scope, insert_unique
+from vertice_core.store.repositories.owned import in_scope, insert_unique, work_by_region
 from vertice_core.store.tables import (
     AssemblyRow,
     InstanceRow,
@@ -26,6 +26,9 @@ from vertice_core.store.tables import (
 
 #: The prefix of a snapshot's id (`sn-3f9a1c2b7d4e8a10`).
 PREFIX = "sn"
+
+
+_WORK = work_by_region(SnapshotRow)
 
 
 class SnapshotRepository:
@@ -108,20 +111,12 @@ class SnapshotRepository:
 
     # -- the snapshot controller's reads and writes --
 
-    def work(self, now: float) -> list[tuple[str, int, float | None]]:
+    @staticmethod
+    def work(connection: Connection, now: float) -> list[tuple[str, int, float | None]]:
         """Per region with snapshots in progress: its name, how many are due at `now`, and
-        the earliest due time among those (one aggregate over the `due_at` index)."""
-        due = SnapshotRow.due_at <= now
-        query = (
-            select(
-                SnapshotRow.region_name,
-                func.sum(case((due, 1), else_=0)),
-                func.min(case((due, SnapshotRow.due_at), else_=None)),
-            )
-            .where(SnapshotRow.due_at.is_not(None))
-            .group_by(SnapshotRow.region_name)
-        )
-        return [(str(r[0]), int(r[1] or 0), r[2]) for r in self.session.execute(query)]
+        the earliest due time among those (one aggregate over the `due_at` index, on the
+        DBAPI cursor: `fastread`)."""
+        return [(str(r.region), int(r.due or 0), r.oldest) for r in _WORK.all(connection, now=now)]
 
     def due_in(self, region: str, now: float) -> Sequence[SnapshotRow]:
         """The region's snapshots due at `now`, oldest first."""

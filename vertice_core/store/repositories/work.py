@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from vertice_core.store.bulk import insert_rows, update_rows
+from vertice_core.store.fastread import NOW, FastQuery
 from vertice_core.store.leases import Leases, chunked
 from vertice_core.store.repositories.placements import PlacementRepository
 from vertice_core.store.repositories.routes import serving_by_assembly
@@ -43,6 +44,13 @@ _A = ASSEMBLIES.c
 _I = INSTANCES.c
 _R = cast(Table, RouteRow.__table__).c
 _LEASES = Leases(LEASES, LEASES.c.assembly_id)
+_REGIONS = cast(Table, RegionRow.__table__)
+
+#: What the assembly controller reads at every idle wait, on the DBAPI cursor
+#: (`fastread`): every column of every region (compared with the last look, so the
+#: region rows are loaded only when one changed) and the earliest due time.
+_REGION_MARK = FastQuery(select(_REGIONS).order_by(_REGIONS.c.name))
+_OLDEST_DUE = FastQuery(select(func.min(_A.due_at).label("due_at")).where(_A.due_at <= NOW))
 
 
 @attrs.frozen
@@ -163,6 +171,16 @@ class WorkRepository:
         """The earliest due time of any assembly due by `now` (queue lag)."""
         value = self.session.scalar(select(func.min(_A.due_at)).where(_A.due_at <= now))
         return float(value) if value is not None else None
+
+    @staticmethod
+    def due_mark(connection: Connection, now: float) -> tuple[list[Any], float | None]:
+        """What the assembly controller polls between passes, in two statements on the
+        DBAPI cursor: every region's columns (one record each, in name order; equal to
+        the last look's when no region changed) and `oldest_due(now)`."""
+        regions = _REGION_MARK.all(connection)
+        oldest = _OLDEST_DUE.first(connection, now=now)
+        value = None if oldest is None else oldest.due_at
+        return regions, float(value) if value is not None else None
 
     def region_items(self, region: str) -> list[WorkItem]:
         """Every assembly of `region`, as the planner sees it."""
