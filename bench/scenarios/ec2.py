@@ -42,6 +42,8 @@ from vertice_drivers.ports import free_port
 REGION = "us-east-1"
 DUMMY = {"access_key_id": "testing", "secret_access_key": "testing"}
 THREADS = 10
+#: What a peer's run gives: seconds to all running, the EC2 calls, how creates were paced.
+Peer = tuple[float, Counter[str], tuple[float, float]]
 
 
 class CountingMoto:
@@ -56,6 +58,8 @@ class CountingMoto:
                 return
 
         self.actions: Counter[str] = Counter()
+        #: When each `RunInstances` arrived (monotonic seconds), to see how they were paced.
+        self.runs: list[float] = []
         self._lock = threading.Lock()
         app = DomainDispatcherApplication(create_backend_app)
         port = free_port()
@@ -76,6 +80,8 @@ class CountingMoto:
             if action:
                 with self._lock:
                     self.actions[action] += 1
+                    if action == "RunInstances":
+                        self.runs.append(time.monotonic())
             return app(environ, start_response)
 
         return counted
@@ -94,10 +100,17 @@ class CountingMoto:
         httpx.post(f"{self.url}/moto-api/reset")
         with self._lock:
             self.actions.clear()
+            self.runs.clear()
 
     def counts(self) -> Counter[str]:
         with self._lock:
             return Counter(self.actions)
+
+    def paced(self, start: float) -> tuple[float, float]:
+        """Seconds from `start` to the first `RunInstances`, and from it to the last."""
+        with self._lock:
+            first, last = min(self.runs), max(self.runs)
+        return first - start, last - first
 
     def close(self) -> None:
         self._server.shutdown()
@@ -117,12 +130,19 @@ def run(size: Size) -> list[Figure]:
     finally:
         moto.close()
     n = size.ec2
-    seconds, last, calls, drift = ours
+    seconds, last, calls, drift, paced = ours
     return [
         Figure("ec2.vertice.seconds", seconds, "s",
                note=f"{n} instances, first declaration request to all RUNNING"),
         Figure("ec2.vertice.after_last_declared", last, "s",
                note="from the last declaration answered"),
+        Figure("ec2.vertice.first_create", paced[0], "s",
+               note="first declaration request -> first RunInstances"),
+        Figure("ec2.vertice.creates_spread", paced[1], "s",
+               note="first RunInstances -> last"),
+        Figure("ec2.boto3.creates_spread", peer[2][1], "s", note="first RunInstances -> last"),
+        Figure("ec2.libcloud.creates_spread", libcloud[2][1], "s",
+               note="first RunInstances -> last"),
         Figure("ec2.boto3.seconds", peer[0], "s",
                note=f"{THREADS} threads, first call to all running"),
         Figure("ec2.ratio", seconds / peer[0], "x", 1.2, note="vertice / boto3 loop"),
@@ -149,10 +169,13 @@ def _ubuntu_ami(moto: CountingMoto) -> str:
     return str(sorted(images, key=lambda i: i["ImageId"])[0]["ImageId"])
 
 
-def _vertice(moto: CountingMoto, ami: str, n: int) -> tuple[float, float, Counter[str], float]:
+def _vertice(
+    moto: CountingMoto, ami: str, n: int
+) -> tuple[float, float, Counter[str], float, tuple[float, float]]:
     """Seconds from the first declaration request to all RUNNING, from the last one
-    answered, the EC2 calls counted until then, and the seconds an instance terminated
-    behind vertice's back took to run again."""
+    answered, the EC2 calls counted until then, the seconds an instance terminated
+    behind vertice's back took to run again, and how the creates were paced
+    (`CountingMoto.paced`)."""
     inst = Installation("sqlite")
     try:
         inst.reconciler(poll=0.2, idle_wait=0.05)
@@ -180,9 +203,9 @@ def _vertice(moto: CountingMoto, ami: str, n: int) -> tuple[float, float, Counte
                 assert answer.json()["created"] == len(batch["declarations"]), answer.text
             declared = time.monotonic()
             done = inst.wait_for(lambda: inst.phases().get("RUNNING", 0) == n, timeout=900)
-            counts = moto.counts()
+            counts, paced = moto.counts(), moto.paced(start)
             drift = _terminated_behind_its_back(moto)
-        return done - start, done - declared, counts, drift
+        return done - start, done - declared, counts, drift, paced
     finally:
         inst.close()
 
@@ -210,7 +233,7 @@ def _terminated_behind_its_back(moto: CountingMoto) -> float:
     raise TimeoutError(f"assembly {assembly} ran no instance again within 120 s")
 
 
-def _boto3_loop(moto: CountingMoto, ami: str, n: int) -> tuple[float, Counter[str]]:
+def _boto3_loop(moto: CountingMoto, ami: str, n: int) -> Peer:
     """Seconds from the first call to all running, and the EC2 calls counted."""
     ec2 = moto.ec2()
 
@@ -228,9 +251,9 @@ def _boto3_loop(moto: CountingMoto, ami: str, n: int) -> tuple[float, Counter[st
     return _all_running(moto, n, start)
 
 
-def _all_running(moto: CountingMoto, n: int, start: float) -> tuple[float, Counter[str]]:
+def _all_running(moto: CountingMoto, n: int, start: float) -> Peer:
     """Seconds from `start` until `DescribeInstances` (every page) shows the `n` instances
-    tagged `peer-key` running, and the EC2 calls counted."""
+    tagged `peer-key` running, the EC2 calls counted, and how the creates were paced."""
     ec2 = moto.ec2()
     while time.monotonic() - start < 600:
         pages = ec2.get_paginator("describe_instances").paginate(
@@ -239,12 +262,12 @@ def _all_running(moto: CountingMoto, n: int, start: float) -> tuple[float, Count
         )  # fmt: skip
         running = sum(len(r["Instances"]) for page in pages for r in page["Reservations"])
         if running >= n:
-            return time.monotonic() - start, moto.counts()
+            return time.monotonic() - start, moto.counts(), moto.paced(start)
         time.sleep(0.05)
     raise RuntimeError(f"the peer's {n} instances were not all running after 600 s")
 
 
-def _libcloud_loop(moto: CountingMoto, ami: str, n: int) -> tuple[float, Counter[str]]:
+def _libcloud_loop(moto: CountingMoto, ami: str, n: int) -> Peer:
     """The same with Apache Libcloud's EC2 driver (`create_node` with a name and a tag):
     seconds from the first call to all running, and the EC2 calls counted."""
     import libcloud.compute.drivers.ec2 as libcloud_ec2
