@@ -82,7 +82,7 @@ class QuotaLedger:
         """Why the assembly `spec` (replacing `previous`, for a change) would exceed a
         quota, or None."""
         quotas = memoized(self.session, "quotas", self.project_id,
-                          lambda: self.repository.of_projects([self.project_id]))  # fmt: skip
+                          lambda: self.repository.of_project(self.project_id))  # fmt: skip
         if not quotas:
             return None
         self.repository.lock(self.project_id)

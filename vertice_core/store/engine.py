@@ -208,13 +208,19 @@ class Store:
              if type(e) is Engine}.values()
         )  # fmt: skip
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+        #: What `on_statement` registered, for reads that bypass the engine (`fastread`):
+        #: in the `info` of every connection, those of sessions too.
+        self._listeners: list[Callable[[str], None]] = []
+        for engine in self._engines:
+            event.listen(engine, "connect", self._carry_listeners)
         #: The connections `connect()` keeps between blocks, the last returned on top,
         #: each with the pid that opened it (see `connect`).
         self._idle: list[tuple[Connection, int]] = []
         self._idle_lock = threading.Lock()
-        #: What `on_statement` registered, for reads that bypass the engine (`fastread`).
-        self._listeners: list[Callable[[str], None]] = []
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
+
+    def _carry_listeners(self, _dbapi_connection: Any, record: Any) -> None:
+        record.info[LISTENERS] = self._listeners
 
     @property
     def dialect(self) -> str:
@@ -277,9 +283,7 @@ class Store:
                 continue
             return connection
         with _reaching():
-            connection = self.read_engine.connect()
-        connection.info[LISTENERS] = self._listeners
-        return connection
+            return self.read_engine.connect()
 
     def _checkin(self, connection: Connection) -> None:
         """Keep `connection` for the next block, unless it is closed or enough wait."""

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from vertice_core.store.fastread import FastQuery
 from vertice_core.store.repositories import builds, disks, scalers, snapshots, work
+from vertice_core.store.repositories.quotas import QuotaRepository
 from vertice_core.store.repositories.views import _ONE, AssemblyViews
 from vertice_core.store.tables import AssemblyRow, DiskRow, InstanceRow
 
@@ -139,3 +140,17 @@ def test_what_the_controllers_poll_reads_as_through_sqlalchemy(ctx, alice):
         assert disks.DiskRepository.work(connection, 1.0) == [(region, 1, 1.0)]
         assert work.WorkRepository.due_mark(connection, 10.0)[1] == 3.0
         assert work.WorkRepository.due_mark(connection, 1.0)[1] is None
+
+
+def test_a_bypassing_read_in_a_session_counts_as_a_statement(ctx, alice):
+    """The listeners `Store.on_statement` registered reach every connection's `info`,
+    those a session opens too, so statement counts stay true."""
+    stored(ctx, alice)  # a project with no quota
+    seen: list[str] = []
+    ctx.store.on_statement(seen.append)
+    with ctx.store.write() as session:
+        project_id = session.scalars(select(AssemblyRow.project_id)).first()
+        assert project_id is not None
+        seen.clear()
+        assert QuotaRepository(session).of_project(project_id) == []
+    assert [sql for sql in seen if "FROM quotas" in sql] != [], seen

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from vertice_core.model.quota import RESOURCES, QuotaLimits, Usage, demand
+from vertice_core.store.fastread import FastQuery
 from vertice_core.store.tables import (
     AssemblyRow,
     DiskRow,
@@ -23,6 +25,13 @@ from vertice_core.store.tables import (
 ALL = ""
 
 
+_OF_PROJECT = FastQuery(
+    select(QuotaRow.__table__)
+    .where(QuotaRow.project_id == bindparam("project_id"))
+    .order_by(QuotaRow.region_name)
+)
+
+
 class QuotaRepository:
     """Read and write quotas; count what a project declares."""
 
@@ -35,6 +44,12 @@ class QuotaRepository:
         if project_ids is not None:
             query = query.where(QuotaRow.project_id.in_(list(project_ids)))
         return list(self.session.scalars(query))
+
+    def of_project(self, project_id: str) -> list[SimpleNamespace]:
+        """The quotas of one project by region, as records with `QuotaRow`'s attributes,
+        read on the DBAPI cursor in the session's transaction (`fastread`): every
+        declaration reads them, most often to find none."""
+        return _OF_PROJECT.all(self.session.connection(), project_id=project_id)
 
     def put(self, project_id: str, region: str, limits: QuotaLimits, by: str) -> QuotaRow:
         """Set the quota of a project in `region` (`ALL`: over all regions)."""
