@@ -181,8 +181,8 @@ def plan_model(svc: ServiceContext, session: Session, name: str) -> Plan:
     session (`memoized`: a batch declares many assemblies of one plan)."""
 
     def read() -> Plan | None:
-        row = PlanRepository(session).get(name)
-        return structure(svc.converter, row.document, Plan) if row is not None else None
+        document = PlanRepository(session).document(name)
+        return structure(svc.converter, document, Plan) if document is not None else None
 
     found = memoized(session, "plan", name, read)
     if found is None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
+from vertice_core.store.fastread import FastQuery
 from vertice_core.store.tables import (
     AssemblyRow,
     FlavorRow,
@@ -78,11 +79,20 @@ class _NamedRepository(Generic[RowT]):
         self.session.flush()
 
 
+_PLAN_DOCUMENT = FastQuery(select(PlanRow.document).where(PlanRow.name == bindparam("name")))
+
+
 class PlanRepository(_NamedRepository[PlanRow]):
     """CAMP plans."""
 
     row_type = PlanRow
     used_by_column = AssemblyRow.plan_name
+
+    def document(self, name: str) -> dict[str, Any] | None:
+        """The document of the plan `name`, or None: read on the DBAPI cursor in the
+        session's transaction (`fastread`), as every declaration reads its plan's."""
+        row = _PLAN_DOCUMENT.first(self.session.connection(), name=name)
+        return None if row is None else dict(row.document)
 
 
 class RegionRepository(_NamedRepository[RegionRow]):
