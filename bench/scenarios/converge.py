@@ -10,6 +10,7 @@ written and the cloud should only be listed.
 from __future__ import annotations
 
 import math
+import random
 import time
 
 from bench.installation import Installation, cpu_seconds, memory_mb
@@ -57,33 +58,43 @@ def run(size: Size, engine: str) -> list[Figure]:
 
 
 def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
-    """The cost of resyncs when nothing changes."""
+    """The cost of resyncs when nothing changes.
+
+    The CPU is measured over a window that opens and closes at moments unrelated to
+    the passes (a random fraction of a period after one), and turned into a cost per
+    resync with the configured period: a window cut at pass boundaries would choose
+    which passes and idle looks it holds. Database writes and cloud calls are counted
+    over whole passes inside that window (a pass cut by it would count its calls
+    without being counted itself)."""
     n = size.converge
-    time.sleep(size.idle_resync * 1.5)  # let the last transitions settle
-    # The window opens and closes just after a pass ended, so that it holds whole passes:
-    # a pass cut by the window would count its calls without being counted itself.
+    period = size.idle_resync
+    time.sleep(period * 1.5)  # let the last transitions settle
+    time.sleep(random.uniform(0, period))  # a start unrelated to the passes
+    cpu0, opened = cpu_seconds(pid), time.monotonic()
     after_a_pass(inst, size)
     passes0 = inst.metric("vertice_reconcile_passes_total")
     writes0 = inst.metric("vertice_db_statements_total", kind="write")
     calls0 = inst.sim_calls()
-    cpu0, opened = cpu_seconds(pid), time.monotonic()
-    time.sleep(size.idle_resync * (size.idle_periods - 1))
+    time.sleep(period * (size.idle_periods - 2))
     after_a_pass(inst, size)
-    cpu, window = cpu_seconds(pid) - cpu0, time.monotonic() - opened
     passes = inst.metric("vertice_reconcile_passes_total") - passes0
     writes = inst.metric("vertice_db_statements_total", kind="write") - writes0
     calls = inst.sim_calls() - calls0
-    resyncs = max(passes, 1)
+    time.sleep(random.uniform(0, period))  # an end unrelated to the passes
+    cpu, window = cpu_seconds(pid) - cpu0, time.monotonic() - opened
+    resyncs = window / period
+    whole = max(passes, 1)
     pages = math.ceil(n / PAGE)
     return [
         Figure("idle.cpu_per_assembly_per_resync", cpu / (n * resyncs) * 1e6, "us", 50.0,
-               note=f"{n} assemblies, {resyncs:.0f} resyncs of {size.idle_resync:.0f}s"),
-        Figure("idle.db_writes_per_resync", writes / resyncs, "statements", 0.0),
-        Figure("idle.cloud_calls_per_resync", sum(calls.values()) / resyncs, "calls",
+               note=f"{n} assemblies, {window:.0f} s at a resync every {period:.0f} s"),
+        Figure("idle.db_writes_per_resync", writes / whole, "statements", 0.0,
+               note=f"over {whole:.0f} whole passes"),
+        Figure("idle.cloud_calls_per_resync", sum(calls.values()) / whole, "calls",
                float(pages), note=f"observe pages: {pages} per resync"),
         Figure("idle.core_share", cpu / window * 100, "%",
-               note=f"{n} assemblies idle, a resync every {size.idle_resync:.0f} s"
-                    + (" (the default)" if size.idle_resync == DEFAULT_RESYNC else "")),
+               note=f"{n} assemblies idle, a resync every {period:.0f} s"
+                    + (" (the default)" if period == DEFAULT_RESYNC else "")),
     ]  # fmt: skip
 
 
