@@ -1,11 +1,10 @@
-"""The assembly controller on the controller runtime, and `Reconciler`, the process's loop.
+"""`Reconciler`, the process's loop: every controller on its own runtime.
 
-The assembly controller's targets are regions: a pass over a region observes
-its cloud once and works on every assembly in it (`RegionPass`). Scheduling,
-concurrency, target backoff and pass metrics are the runtime's
-(`vertice_core.runtime`); `Reconciler` ties the two together with the plugin
-hooks of a reconciler process, and watches the regions whose driver claims
-`Capability.WATCH` (`watching`): a change the cloud tells of pokes the region.
+The assembly controller (`assemblies`) runs in the loop's thread, the others
+(routes, probes, scalers, builds, bindings, usage, snapshots, disks) in a thread
+each. `Reconciler` ties them to the plugin hooks of a reconciler process, and
+watches the regions whose driver claims `Capability.WATCH` (`watching`): a change
+the cloud tells of pokes the region.
 """
 
 from __future__ import annotations
@@ -30,27 +29,21 @@ from vertice_core.building.controller import BuildController, BuildResult
 from vertice_core.config import DEFAULT_MAX_REPLICAS, BuildSettings, Config
 from vertice_core.crypto import SecretBox
 from vertice_core.disks.controller import DiskController, DiskResult
-from vertice_core.errors import DriverError
 from vertice_core.metrics import Metrics
 from vertice_core.probing.controller import ProbeController, ProbeResult
-from vertice_core.reconcile.drivers import RegionDrivers
-from vertice_core.reconcile.failures import record_region_failure
-from vertice_core.reconcile.region import RegionPass, RegionResult
+from vertice_core.reconcile.assemblies import AssemblyController
+from vertice_core.reconcile.region import RegionResult
 from vertice_core.reconcile.settings import ReconcilerSettings
-from vertice_core.reconcile.storeops import PassStore
 from vertice_core.reconcile.watching import RegionWatchers
-from vertice_core.redact import public_error
 from vertice_core.registry import DriverRegistry
 from vertice_core.routing.controller import RouteController, RouteResult, RouterTarget
-from vertice_core.runtime import CallPool, Due, Runtime, RuntimeSettings
+from vertice_core.runtime import Runtime, RuntimeSettings
 from vertice_core.scaling.controller import ScalerController, ScalerResult
 from vertice_core.scaling.prometheus import Prometheus
 from vertice_core.service.catalog import CatalogCache
 from vertice_core.service.context import ServiceContext
 from vertice_core.snapshots.controller import SnapshotController, SnapshotResult
 from vertice_core.store import Store
-from vertice_core.store.repositories.work import WorkRepository
-from vertice_core.store.tables import RegionRow
 
 #: The most seconds between two evaluations of the scalers (HPA's sync period is 15 s).
 SCALER_INTERVAL = 15.0
@@ -68,116 +61,6 @@ log = logging.getLogger("vertice.reconcile")
 def default_identity() -> str:
     """A lease identity unique to this process: `host-pid-random`."""
     return f"{socket.gethostname()}-{os.getpid()}-{random.randrange(16**6):06x}"  # noqa: S311
-
-
-class AssemblyController:
-    """Makes assemblies real in their regions' clouds: the runtime's first controller."""
-
-    name = "assemblies"
-
-    def __init__(
-        self,
-        store: Store,
-        *,
-        registry: DriverRegistry,
-        converter: cattrs.Converter,
-        box: SecretBox,
-        plugins: pluggy.PluginManager,
-        installation_id: str,
-        home: Path,
-        settings: ReconcilerSettings,
-        holder: str,
-        clock: Callable[[], float],
-        metrics: Metrics,
-        rng: random.Random,
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.clock = clock
-        self.metrics = metrics
-        self.rng = rng
-        self.calls = CallPool(settings.workers, metrics)
-        self.drivers = RegionDrivers(
-            registry, converter, box, installation_id=installation_id, home=home
-        )
-        self.ops = PassStore(
-            store,
-            holder=holder,
-            lease_ttl=settings.lease_ttl,
-            installation_id=installation_id,
-            converter=converter,
-            box=box,
-            plugins=plugins,
-        )
-        self._regions: dict[str, RegionRow] = {}
-        #: The regions' columns when `_regions` was loaded (see `due`).
-        self._region_mark: list[Any] | None = None
-        #: Per region: assemblies found settled, and what was seen of them (see RegionPass).
-        self._settled: dict[str, dict[str, Any]] = {}
-        #: The watchers of the regions whose driver claims WATCH, kept in step with the
-        #: regions at each `due` (set by `Reconciler`; None: no region is watched).
-        self.watchers: RegionWatchers | None = None
-
-    def due(self, now: float) -> Due:
-        """Every region, and those with assemblies due."""
-        # Polled at every idle wait: the regions' columns and the earliest due time are read
-        # on the DBAPI cursor; the region rows are loaded only when one changed, and only
-        # when something is due is it worth counting per region (a scan, with the region
-        # index). The earliest due time is one search of the due_at index.
-        with self.store.connect() as connection:
-            mark, oldest = WorkRepository.due_mark(connection, now)
-        if mark == self._region_mark and oldest is None:
-            return Due(targets=list(self._regions), counts={}, oldest=None)
-        with self.store.read() as session:
-            work = WorkRepository(session)
-            regions = work.regions() if mark != self._region_mark else None
-            counts = work.due_regions(now) if oldest is not None else {}
-        if regions is None:
-            return Due(targets=list(self._regions), counts=counts, oldest=oldest)
-        self._region_mark = mark
-        self._regions = {region.name: region for region in regions}
-        if self.watchers is not None:
-            try:
-                self.watchers.sync(regions)
-            except Exception:  # a watcher must never stop the passes
-                log.exception("the regions' watchers could not be updated")
-        return Due(targets=list(self._regions), counts=counts, oldest=oldest)
-
-    def run_target(self, target: str) -> RegionResult:
-        """One pass over the region `target` (raises DriverError when it cannot be observed)."""
-        region = self._regions[target]
-        result = RegionPass(
-            region=region.name,
-            cloud_type=region.cloud_type,
-            driver=self.drivers.get(region),
-            calls=self.calls,
-            settings=self.settings,
-            store_ops=self.ops,
-            rng=self.rng,
-            clock=self.clock,
-            settled=self._settled.setdefault(region.name, {}),
-            endpoint=region.endpoint,
-        ).run()
-        if result.ghosts:
-            self.metrics.ghosts.labels(region.name).inc(result.ghosts)
-        return result
-
-    def target_failed(self, target: str, error: DriverError) -> None:
-        """Tell the due assemblies of a region why nothing happens, and back them off: in
-        the error's public words (the runtime logged its full message, once per region)."""
-        public = public_error(error, endpoints=(self._regions[target].endpoint,))
-        record_region_failure(
-            self.ops, target, public, settings=self.settings, rng=self.rng, clock=self.clock
-        )
-
-    def error_result(self, target: str, message: str) -> RegionResult:
-        """A failed pass over a region."""
-        return RegionResult(target, error=message)
-
-    def close(self) -> None:
-        """Stop the call pool and close the drivers."""
-        self.calls.shutdown()
-        self.drivers.close()
 
 
 class Reconciler:

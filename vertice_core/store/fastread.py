@@ -11,8 +11,8 @@ whose driver does it). The statement is still SQLAlchemy's, so it stays
 portable; only the execution is bypassed.
 
 Statement listeners (`Store.on_statement`) are not called by the cursor;
-`FastQuery` calls the ones `Store.connect()` left in the connection's `info`
-(under `LISTENERS`) so that statement counts stay true.
+`FastQuery` calls the ones the store leaves in the `info` of every connection it
+opens (under `LISTENERS`), sessions' too, so that statement counts stay true.
 
 The reconciler's controllers poll for due work the same way, four times a second
 each when idle (`WorkRepository.due_mark`, `ScalerRepository.due`,

@@ -167,16 +167,12 @@ class WorkRepository:
             counts[region] = counts.get(region, 0) + count
         return counts
 
-    def oldest_due(self, now: float) -> float | None:
-        """The earliest due time of any assembly due by `now` (queue lag)."""
-        value = self.session.scalar(select(func.min(_A.due_at)).where(_A.due_at <= now))
-        return float(value) if value is not None else None
-
     @staticmethod
     def due_mark(connection: Connection, now: float) -> tuple[list[Any], float | None]:
         """What the assembly controller polls between passes, in two statements on the
         DBAPI cursor: every region's columns (one record each, in name order; equal to
-        the last look's when no region changed) and `oldest_due(now)`."""
+        the last look's when no region changed) and the earliest due time of any
+        assembly due by `now` (queue lag), None when none is due."""
         regions = _REGION_MARK.all(connection)
         oldest = _OLDEST_DUE.first(connection, now=now)
         value = None if oldest is None else oldest.due_at
