@@ -46,6 +46,8 @@ def test_every_scenario_runs_at_a_tiny_size(tmp_path):
         "converge.postgresql.seconds",
         "idle.db_writes_per_resync",
         "idle.core_share",
+        "converge.sqlite.peak_rss",
+        "idle.rss",
         "declare.rate",
         "bulk.sqlite.apply_rate",
         "bulk.postgresql.ratio",

@@ -149,7 +149,7 @@ def _vertice(base_url: str, client: Any, n: int, drift: dict[str, float] | None)
         return done - start
     finally:
         inst.close()
-        _remove(client, f"{TAG_INSTALLATION}={installation}")
+        remove_labelled(client, f"{TAG_INSTALLATION}={installation}")
 
 
 def _repaired(client: Any, installation: str, harm: Callable[[Any], None]) -> float:
@@ -211,7 +211,7 @@ def _project(compose: str, base_url: str) -> Iterator[Callable[[int], float]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _remove(client: Any, label: str) -> None:
+def remove_labelled(client: Any, label: str) -> None:
     """Remove every container carrying `label` (what a failed round may have left)."""
     import docker.errors
 

@@ -2,9 +2,12 @@
 
 Converge: N assemblies are declared (stored in one transaction) while one
 `vertice reconcile` runs against a sim region with 100 ms API latency and 2 s
-boot time; the figure is the time from that commit to all RUNNING. Idle: the
+boot time; the figure is the time from that commit to all RUNNING. On SQLite the
+reconciler also has an aws region on moto and a docker region on the Docker
+Engine, an assembly RUNNING in each (`bench.clouds`), so that its memory is
+measured with the SDK drivers loaded, as peak and after the idle window. Idle: the
 same installation, left alone for a few resync periods; nothing should be
-written and the cloud should only be listed.
+written and the sim cloud should only be listed.
 """
 
 from __future__ import annotations
@@ -12,49 +15,62 @@ from __future__ import annotations
 import math
 import random
 import time
+from contextlib import closing
 
+from bench.clouds import sdk_regions
 from bench.installation import Installation, cpu_seconds, memory_mb
 from bench.report import Figure
 from bench.sizes import Size
 from vertice_core.reconcile.settings import ReconcilerSettings
 
 PAGE = 1000
+#: Passes over a region, by region: the idle figures count the sim region's.
+PASSES = "vertice_reconcile_passes_total"
 #: The reconciler's default resync period (s): the full size's idle window resyncs at it.
 DEFAULT_RESYNC = ReconcilerSettings().resync
 
 
 def run(size: Size, engine: str) -> list[Figure]:
-    """Converge on `engine` (and, on SQLite, measure the idle cost after)."""
-    inst = Installation(engine)
-    try:
-        inst.configure_sim(latency=0.1, boot_time=2.0, page_size=PAGE, audit=True)
-        process = inst.reconciler(resync=size.idle_resync, poll=0.5)
-        n = size.converge
-        statements0 = inst.metric("vertice_db_statements_total")
-        cpu0 = cpu_seconds(process.pid)
-        declared = inst.declare(n)
-        done = inst.wait_for(lambda: inst.phases().get("RUNNING", 0) == n, timeout=600)
-        cpu1 = cpu_seconds(process.pid)
-        statements = inst.metric("vertice_db_statements_total") - statements0
-        calls = inst.sim_calls()
-        others = sum(count for verb, count in calls.items() if verb not in ("observe", "create"))
-        prefix = f"converge.{engine}"
-        figures = [
-            Figure(f"{prefix}.seconds", done - declared, "s", 15.0 if engine == "sqlite" else 20.0,
-                   note=f"{n} assemblies, 100 ms latency, 2 s boot"),
-            Figure(f"{prefix}.cpu", cpu1 - cpu0, "s", note="reconciler CPU seconds"),
-            Figure(f"{prefix}.peak_rss", memory_mb(process.pid, "VmHWM"), "MB", 250.0),
-            Figure(f"{prefix}.creates_per_assembly", calls["create"] / n, "calls", 1.0),
-            Figure(f"{prefix}.other_calls_per_assembly", others / n, "calls", 0.0,
-                   note="no per-assembly describe"),
-            Figure(f"{prefix}.observe_pages", calls["observe"], "calls"),
-            Figure(f"{prefix}.statements_per_assembly", statements / n, "statements"),
-        ]  # fmt: skip
-        if engine == "sqlite":
-            figures += idle(inst, process.pid, size)
-        return figures
-    finally:
-        inst.close()
+    """Converge on `engine`; on SQLite with the aws and docker drivers loaded too, each
+    with a region and an assembly (`bench.clouds`), and the idle cost measured after."""
+    with closing(Installation(engine)) as inst:
+        if engine != "sqlite":
+            return converge(inst, size, engine, 0)
+        with sdk_regions(inst) as others:
+            return converge(inst, size, engine, others)
+
+
+def converge(inst: Installation, size: Size, engine: str, others: int) -> list[Figure]:
+    """Declare `size.converge` sim assemblies, wait until they and `others` (already
+    declared elsewhere) are RUNNING; the figures, and on SQLite the idle ones."""
+    inst.configure_sim(latency=0.1, boot_time=2.0, page_size=PAGE, audit=True)
+    process = inst.reconciler(resync=size.idle_resync, poll=0.5)
+    n = size.converge
+    statements0 = inst.metric("vertice_db_statements_total")
+    cpu0 = cpu_seconds(process.pid)
+    declared = inst.declare(n)
+    done = inst.wait_for(lambda: inst.phases().get("RUNNING", 0) == n + others, timeout=600)
+    cpu1 = cpu_seconds(process.pid)
+    statements = inst.metric("vertice_db_statements_total") - statements0
+    calls = inst.sim_calls()
+    describes = sum(count for verb, count in calls.items() if verb not in ("observe", "create"))
+    prefix = f"converge.{engine}"
+    loaded = "; aws (moto) and docker regions beside, an assembly each" if others else ""
+    figures = [
+        Figure(f"{prefix}.seconds", done - declared, "s", 15.0 if engine == "sqlite" else 20.0,
+               note=f"{n} assemblies, 100 ms latency, 2 s boot"),
+        Figure(f"{prefix}.cpu", cpu1 - cpu0, "s", note="reconciler CPU seconds"),
+        Figure(f"{prefix}.peak_rss", memory_mb(process.pid, "VmHWM"), "MB",
+               150.0 if others else 250.0, note=f"reconciler, start to all RUNNING{loaded}"),
+        Figure(f"{prefix}.creates_per_assembly", calls["create"] / n, "calls", 1.0),
+        Figure(f"{prefix}.other_calls_per_assembly", describes / n, "calls", 0.0,
+               note="no per-assembly describe"),
+        Figure(f"{prefix}.observe_pages", calls["observe"], "calls"),
+        Figure(f"{prefix}.statements_per_assembly", statements / n, "statements"),
+    ]  # fmt: skip
+    if engine == "sqlite":
+        figures += idle(inst, process.pid, size)
+    return figures
 
 
 def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
@@ -72,12 +88,12 @@ def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
     time.sleep(random.uniform(0, period))  # a start unrelated to the passes
     cpu0, opened = cpu_seconds(pid), time.monotonic()
     after_a_pass(inst, size)
-    passes0 = inst.metric("vertice_reconcile_passes_total")
+    passes0 = inst.metric(PASSES, region="local")
     writes0 = inst.metric("vertice_db_statements_total", kind="write")
     calls0 = inst.sim_calls()
     time.sleep(period * (size.idle_periods - 2))
     after_a_pass(inst, size)
-    passes = inst.metric("vertice_reconcile_passes_total") - passes0
+    passes = inst.metric(PASSES, region="local") - passes0
     writes = inst.metric("vertice_db_statements_total", kind="write") - writes0
     calls = inst.sim_calls() - calls0
     time.sleep(random.uniform(0, period))  # an end unrelated to the passes
@@ -92,6 +108,8 @@ def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
                note=f"over {whole:.0f} whole passes"),
         Figure("idle.cloud_calls_per_resync", sum(calls.values()) / whole, "calls",
                float(pages), note=f"observe pages: {pages} per resync"),
+        Figure("idle.rss", memory_mb(pid), "MB", 150.0,
+               note="the reconciler after the idle window, the same drivers loaded"),
         Figure("idle.core_share", cpu / window * 100, "%",
                note=f"{n} assemblies idle, a resync every {period:.0f} s"
                     + (" (the default)" if period == DEFAULT_RESYNC else "")),
@@ -99,10 +117,10 @@ def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
 
 
 def after_a_pass(inst: Installation, size: Size) -> None:
-    """Return as soon as the reconciler finishes its next pass."""
-    done = inst.metric("vertice_reconcile_passes_total")
+    """Return as soon as the reconciler finishes its next pass over the sim region."""
+    done = inst.metric(PASSES, region="local")
     inst.wait_for(
-        lambda: inst.metric("vertice_reconcile_passes_total") > done,
+        lambda: inst.metric(PASSES, region="local") > done,
         timeout=size.idle_resync * 3,
         interval=0.02,
     )

@@ -120,7 +120,7 @@ def run(size: Size) -> list[Figure]:
     """vertice, then the boto3 loop, on one moto server."""
     moto = CountingMoto()
     try:
-        ami = _ubuntu_ami(moto)
+        ami = ubuntu_ami(moto)
         moto.reset()
         ours = _vertice(moto, ami, size.ec2)
         moto.reset()
@@ -162,7 +162,7 @@ def run(size: Size) -> list[Figure]:
     ]  # fmt: skip
 
 
-def _ubuntu_ami(moto: CountingMoto) -> str:
+def ubuntu_ami(moto: CountingMoto) -> str:
     images = moto.ec2().describe_images(
         Owners=["amazon"], Filters=[{"Name": "name", "Values": ["ubuntu/images/*"]}]
     )["Images"]
