@@ -1,7 +1,7 @@
 """The AWS EC2 driver of vertice (`cloud_type` `aws`): its region settings and entry point.
 
 This module is what the registry imports to validate a region's settings and
-to list drivers, so it must stay light: it never imports boto3. The driver
+to list drivers, so it must stay light: it never imports botocore. The driver
 itself lives in `vertice_driver_aws.driver` and is imported only when a region
 of type `aws` is reconciled.
 
@@ -153,6 +153,6 @@ DRIVER = DriverInfo(
     ),
     settings=AwsSettings,
     credentials=AwsCredentials,
-    requires=("boto3",),
-    description="Amazon EC2 (or an EC2-compatible endpoint) through boto3",
+    requires=("botocore",),
+    description="Amazon EC2 (or an EC2-compatible endpoint) through botocore",
 )

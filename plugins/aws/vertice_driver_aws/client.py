@@ -1,4 +1,4 @@
-"""The boto3 EC2 client of a region, and the one place botocore errors become vertice's.
+"""The botocore EC2 client of a region, and the one place botocore errors become vertice's.
 
 Every call the driver makes runs through `call(action, fn)`, which turns
 botocore's exceptions into `vertice_core.errors.DriverError` subclasses:
@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 from urllib.parse import urlsplit
 
-import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 
 from vertice_core.driver import RegionConfig
 from vertice_core.errors import (
@@ -50,6 +50,7 @@ from vertice_core.errors import (
     UnavailableError,
 )
 from vertice_driver_aws import AwsCredentials, AwsSettings
+from vertice_driver_aws.model import TrimmedLoader
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -144,14 +145,21 @@ def make_client(region: RegionConfig) -> EC2Client:
         max_pool_connections=settings.max_connections,
         user_agent_extra="vertice",
     )
-    # A session per driver: boto3's default session is not thread-safe to share.
-    session = boto3.session.Session(
+    # A botocore session per driver (sessions are not thread-safe to share), built
+    # from the trimmed EC2 model every driver shares (`model.py`); boto3 itself would
+    # add nothing but its import.
+    session = botocore.session.get_session()
+    session.register_component("data_loader", TrimmedLoader())
+    client = session.create_client(
+        "ec2",
+        region_name=region.provider_region,
+        endpoint_url=endpoint,
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
         aws_session_token=credentials.session_token or None,
-        region_name=region.provider_region,
+        config=config,
     )
-    return session.client("ec2", endpoint_url=endpoint, config=config)
+    return cast("EC2Client", client)
 
 
 def client_token(key: str) -> str:

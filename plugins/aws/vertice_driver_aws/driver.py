@@ -1,7 +1,7 @@
 """The `aws` driver's verbs: observe, create, delete, start, stop, reboot, flavors, images,
 the day-2 ones: resize, snapshot, snapshots, delete_snapshot, unmanaged, adopt, and disks.
 
-One EC2 client per region (boto3 clients are thread-safe). Every instance
+One EC2 client per region (botocore clients are thread-safe). Every instance
 vertice launches carries the installation's id, the assembly's id and the
 instance's key as tags; `observe` lists them with one paginated
 `DescribeInstances` filtered by the installation tag. `create` uses the key
@@ -68,7 +68,7 @@ _BATCH = 100
 
 
 class AwsDriver(Driver):
-    """The `aws` driver: EC2 instances through boto3."""
+    """The `aws` driver: EC2 instances through botocore."""
 
     def __init__(self, region: RegionConfig) -> None:
         super().__init__(region)
