@@ -10,12 +10,13 @@ parse, or None (valid, or Prometheus not there to ask).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from vertice_core.scaling.plan import Reading
+
+if TYPE_CHECKING:
+    import httpx
 
 #: Seconds a query may take (Prometheus is told, and the HTTP client stops waiting after).
 QUERY_TIMEOUT = 5.0
@@ -33,9 +34,14 @@ class Prometheus:
     """One Prometheus server, queried over HTTP."""
 
     def __init__(self, url: str, *, timeout: float = QUERY_TIMEOUT) -> None:
+        # Imported here: a reconciler without a Prometheus (no autoscaler) never loads
+        # httpx, which would cost it some 13 MB (httpx also imports its CLI's rich).
+        import httpx
+
         self.url = shown(url)
         self.timeout = timeout
         self._client = httpx.Client(base_url=url, timeout=timeout + 1.0)
+        self._failures: tuple[type[Exception], ...] = (httpx.HTTPError, ValueError)
 
     def _get(self, query: str) -> httpx.Response:
         params = {"query": query, "timeout": f"{self.timeout:g}s"}
@@ -46,7 +52,7 @@ class Prometheus:
         try:
             response = self._get(query)
             body: Any = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        except self._failures as exc:
             why = f"Prometheus at {self.url} does not answer: {type(exc).__name__}"
             return Reading(None, "PrometheusUnreachable", why)
         if response.status_code != 200 or not isinstance(body, dict):
