@@ -18,8 +18,9 @@ The reconciler's controllers poll for due work the same way, four times a second
 each when idle (`WorkRepository.due_mark`, `ScalerRepository.due`,
 `BuildRepository.due`, the snapshots' and disks' `work`): through the ORM those
 looks cost an idle reconciler 1.9-2.2 % of a core, this way 0.9-1.1 % (README,
-Performance). A statement's own literals (`case(..., else_=0)`) and `IN` lists are
-bound from its compilation.
+Performance). A pass reads every assembly of its region as plain tuples
+(`WorkRepository.region_rows`, `FastQuery.tuples`). A statement's own literals
+(`case(..., else_=0)`) and `IN` lists are bound from its compilation.
 
 It stays behind the repositories (`AssemblyViews.one`, the one read of an
 assembly) because it was measured to matter: with it, `GET /v3/assembly/{id}`
@@ -69,7 +70,9 @@ class _Compiled:
             return merged
         return tuple(merged[name] for name in self.positional)
 
-    def record(self, row: Sequence[Any], description: Sequence[Sequence[Any]]) -> SimpleNamespace:
+    def _converters(
+        self, description: Sequence[Sequence[Any]]
+    ) -> list[Callable[[Any], Any] | None]:
         converters = self.converters
         if converters is None:
             dialect = self.dialect
@@ -77,6 +80,10 @@ class _Compiled:
                 column.type.dialect_impl(dialect).result_processor(dialect, described[1])
                 for column, described in zip(self.columns, description, strict=True)
             ]
+        return converters
+
+    def record(self, row: Sequence[Any], description: Sequence[Sequence[Any]]) -> SimpleNamespace:
+        converters = self._converters(description)
         return SimpleNamespace(
             **{
                 name: value if convert is None or value is None else convert(value)
@@ -84,10 +91,29 @@ class _Compiled:
             }
         )
 
+    def tuples(
+        self, rows: Sequence[tuple[Any, ...]], description: Sequence[Sequence[Any]]
+    ) -> list[tuple[Any, ...]]:
+        """`rows` with the columns that need it converted (the DBAPI's own list when
+        none does: on PostgreSQL, usually)."""
+        todo = [(i, c) for i, c in enumerate(self._converters(description)) if c is not None]
+        if not todo:
+            return list(rows)
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index, convert in todo:
+                value = values[index]
+                if value is not None:
+                    values[index] = convert(value)
+            converted.append(tuple(values))
+        return converted
+
 
 class FastQuery:
     """`first(connection, **params)`: the first row of `statement`, or None; `all(...)`:
-    every row. Columns are attributes of each row."""
+    every row. Columns are attributes of each row; `tuples(...)` gives every row as a
+    plain tuple instead."""
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
@@ -104,8 +130,8 @@ class FastQuery:
         return compiled
 
     def _run(
-        self, connection: Connection, params: dict[str, Any], many: bool
-    ) -> list[SimpleNamespace]:
+        self, connection: Connection, params: dict[str, Any], many: bool, plain: bool = False
+    ) -> list[Any]:
         compiled = self._for(connection.dialect)
         for listener in connection.info.get(LISTENERS, ()):
             listener(compiled.sql)
@@ -117,6 +143,8 @@ class FastQuery:
             else:
                 row = cursor.fetchone()
                 rows = [] if row is None else [row]
+            if plain:
+                return compiled.tuples(rows, cursor.description)
             return [compiled.record(row, cursor.description) for row in rows]
         finally:
             cursor.close()
@@ -129,3 +157,8 @@ class FastQuery:
     def all(self, connection: Connection, **params: Any) -> list[SimpleNamespace]:
         """Run the statement with `params`; every row."""
         return self._run(connection, params, many=True)
+
+    def tuples(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
+        """Run the statement with `params`; every row as a plain tuple of its columns in
+        order (no object per row: what a read of thousands of rows wants)."""
+        return self._run(connection, params, many=True, plain=True)

@@ -142,6 +142,25 @@ def test_what_the_controllers_poll_reads_as_through_sqlalchemy(ctx, alice):
         assert work.WorkRepository.due_mark(connection, 1.0)[1] is None
 
 
+def test_a_pass_reads_its_region_as_sqlalchemy_would(ctx, alice):
+    """`region_rows` (what every pass reads, as plain tuples on the cursor): the same
+    values and types as SQLAlchemy's rows, booleans as booleans on SQLite too."""
+    assembly_id = stored(ctx, alice)
+    alice.declare("fast-2")
+    with ctx.store.read() as session:
+        region = session.get(AssemblyRow, assembly_id).region_name
+        fast = work.WorkRepository(session).region_rows(region)
+        statement = work._REGION_ROWS.statement
+        expected = [tuple(row) for row in session.execute(statement, {"region": region})]
+    assert sorted(fast) == sorted(expected) and len(fast) == 2
+    assert all(type(row) is tuple for row in fast)
+    for got, want in zip(sorted(fast), sorted(expected), strict=True):
+        assert [type(v) for v in got] == [type(v) for v in want]
+    mine = next(row for row in fast if row[0] == assembly_id)
+    item = work.WorkItem.of(mine, ())
+    assert (item.ready, item.synced, item.ready_since, item.probed) == (True, False, 1.5, False)
+
+
 def test_a_bypassing_read_in_a_session_counts_as_a_statement(ctx, alice):
     """The listeners `Store.on_statement` registered reach every connection's `info`,
     those a session opens too, so statement counts stay true."""

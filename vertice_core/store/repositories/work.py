@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import attrs
-from sqlalchemy import Connection, Table, delete, func, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from vertice_core.store.bulk import insert_rows, update_rows
@@ -105,6 +105,10 @@ _WORK_COLUMNS = [
     if f.name != "slots"
 ]
 
+#: Every assembly homed in a region, read on the cursor (`fastread`): a pass reads them
+#: all, ten thousand rows where SQLAlchemy's `Row` objects cost more than the query.
+_REGION_ROWS = FastQuery(select(*_WORK_COLUMNS).where(_A.region_name == bindparam("region")))
+
 
 @attrs.frozen
 class SpecRow:
@@ -187,9 +191,7 @@ class WorkRepository:
     def region_rows(self, region: str) -> Sequence[tuple[Any, ...]]:
         """Every assembly of `region` (homed there, or placed there too) as plain tuples
         of `WorkItem`'s fields but `slots` (cheapest)."""
-        home = (
-            self._db.execute(select(*_WORK_COLUMNS).where(_A.region_name == region)).tuples().all()
-        )
+        home = _REGION_ROWS.tuples(self._db, region=region)
         placed = PlacementRepository(self.session).rows_in(region, _WORK_COLUMNS)
         return [*home, *placed] if placed else home
 
