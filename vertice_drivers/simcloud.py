@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from vertice_core.files import private_file
 
 #: How long a terminated instance is still listed, in seconds.
 TERMINATED_LISTED_FOR = 60.0
+#: Connections to the file kept open between reads (`SimCloud._borrowed`).
+IDLE_CONNECTIONS = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -80,22 +83,56 @@ class SimCloud:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         private_file(path)
-        self._local = threading.local()
+        #: Connections not in use, shared by every thread (see `_borrowed`).
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._parsed: dict[str, tuple[str, dict[str, str], list[str]]] = {}
-        with self._connection() as db:
+        with self._borrowed() as db:
             db.executescript(_SCHEMA)
         self._writer = _Writer(self)
 
-    def _connection(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
-            self._local.db = db
+    def open(self) -> sqlite3.Connection:
+        """A new connection to the file (autocommit; usable from any thread, by one at
+        a time)."""
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=30000")
         return db
+
+    @contextmanager
+    def _borrowed(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one read, from the idle ones (or a new one), given back after.
+
+        Not one per thread: the reconciler's call pool has hundreds of threads, and each
+        one that ever listed the file kept a connection and its page cache (some 2.5 MB
+        at 10,000 instances), so an idle reconciler grew by a few MB a pass. At most
+        `IDLE_CONNECTIONS` are kept; more, opened while many threads read at once, are
+        closed when given back."""
+        try:
+            db = self._idle.get_nowait()
+        except queue.Empty:
+            db = self.open()
+        try:
+            yield db
+        finally:
+            if self._idle.qsize() < IDLE_CONNECTIONS:
+                self._idle.put(db)
+            else:
+                db.close()
+
+    def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._borrowed() as db:
+            return db.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Row | None:
+        with self._borrowed() as db:
+            cursor = db.execute(sql, params)
+            try:
+                row: sqlite3.Row | None = cursor.fetchone()
+                return row
+            finally:
+                cursor.close()
 
     def _write(
         self, sql: str, params: tuple[Any, ...], *, room: tuple[str, int] | None = None
@@ -152,70 +189,54 @@ class SimCloud:
         """
         if not after:
             self._purge(now)
-        rows = (
-            self._connection()
-            .execute(
-                f"SELECT {COLUMNS} FROM instances WHERE account=? AND installation=? AND id>? "  # noqa: S608
-                "AND created_at<=? ORDER BY id LIMIT ?",
-                (account, installation, after, now - listing_delay, size + 1),
-            )
-            .fetchall()
+        rows = self._all(
+            f"SELECT {COLUMNS} FROM instances WHERE account=? AND installation=? AND id>? "  # noqa: S608
+            "AND created_at<=? ORDER BY id LIMIT ?",
+            (account, installation, after, now - listing_delay, size + 1),
         )
         return [self.advance(row, now) for row in rows[:size]], len(rows) > size
 
     def _purge(self, now: float) -> None:
         # Cheap: the partial condition only matches rows deleted over a minute ago.
-        self._connection().execute(
-            "DELETE FROM instances WHERE state='terminated' AND deleted_at < ?",
+        purged = self._all(
+            "DELETE FROM instances WHERE state='terminated' AND deleted_at < ? RETURNING id",
             (now - TERMINATED_LISTED_FOR,),
         )
+        for row in purged:
+            self._parsed.pop(row[0], None)
 
     def live_by_key(self, account: str, key: str, now: float) -> dict[str, Any] | None:
         """The instance of `key` that is not terminated, if any."""
-        row = (
-            self._connection()
-            .execute(
-                f"SELECT {COLUMNS} FROM instances WHERE account=? AND key=? "  # noqa: S608
-                "AND state!='terminated'",
-                (account, key),
-            )
-            .fetchone()
+        row = self._one(
+            f"SELECT {COLUMNS} FROM instances WHERE account=? AND key=? "  # noqa: S608
+            "AND state!='terminated'",
+            (account, key),
         )
         return self.advance(row, now) if row else None
 
     def get(self, account: str, instance_id: str, now: float) -> dict[str, Any] | None:
         """One instance by id, if it exists in `account`."""
-        row = (
-            self._connection()
-            .execute(
-                f"SELECT {COLUMNS} FROM instances WHERE account=? AND id=?",  # noqa: S608
-                (account, instance_id),
-            )
-            .fetchone()
+        row = self._one(
+            f"SELECT {COLUMNS} FROM instances WHERE account=? AND id=?",  # noqa: S608
+            (account, instance_id),
         )
         return self.advance(row, now) if row else None
 
     def launch_data(self, account: str, instance_id: str) -> dict[str, str]:
         """What the instance received at launch (the cloud-init a real cloud would get)."""
-        row = (
-            self._connection()
-            .execute(
-                "SELECT launch FROM instances WHERE account=? AND id=?", (account, instance_id)
-            )
-            .fetchone()
+        row = self._one(
+            "SELECT launch FROM instances WHERE account=? AND id=?", (account, instance_id)
         )
         return dict(json.loads(row[0])) if row else {}
 
-    def count_live(self, account: str) -> int:
-        """How many instances of the account are not terminated."""
-        row = (
-            self._connection()
-            .execute(
-                "SELECT COUNT(*) FROM instances WHERE account=? AND state!='terminated'", (account,)
-            )
-            .fetchone()
-        )
-        return int(row[0])
+    def count_live(self, account: str, db: sqlite3.Connection | None = None) -> int:
+        """How many instances of the account are not terminated (seen from `db`: the
+        writer's, whose transaction holds the writes of its batch so far)."""
+        sql = "SELECT COUNT(*) FROM instances WHERE account=? AND state!='terminated'"
+        if db is not None:
+            return int(db.execute(sql, (account,)).fetchone()[0])
+        row = self._one(sql, (account,))
+        return int(row[0]) if row is not None else 0
 
     def insert(
         self,
@@ -311,7 +332,7 @@ class SimCloud:
     def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """The rows of one statement on this thread's connection (the file's other tables,
         such as `vertice_drivers.simimages`', and their schema)."""
-        return [dict(row) for row in self._connection().execute(sql, params).fetchall()]
+        return [dict(row) for row in self._all(sql, params)]
 
     def write(self, sql: str, params: tuple[Any, ...]) -> None:
         """One write to the file's other tables, through the writer thread (raises
@@ -327,19 +348,17 @@ class SimCloud:
 
     def audited(self, account: str) -> list[tuple[str, str]]:
         """Every audited call of the account as `(verb, target)`, oldest first."""
-        rows = self._connection().execute(
-            "SELECT verb, target FROM calls WHERE account=? ORDER BY id", (account,)
-        )
-        return [(verb, target) for verb, target in rows.fetchall()]
+        rows = self._all("SELECT verb, target FROM calls WHERE account=? ORDER BY id", (account,))
+        return [(verb, target) for verb, target in rows]
 
     def all_rows(self, account: str) -> Iterator[dict[str, Any]]:
         """Every instance of the account, whatever its installation (for tests and tools)."""
         now = time.time()
-        rows = self._connection().execute(
+        rows = self._all(
             f"SELECT {COLUMNS} FROM instances WHERE account=? ORDER BY id",  # noqa: S608
             (account,),
         )
-        for row in rows.fetchall():
+        for row in rows:
             yield self.advance(row, now)
 
 
@@ -366,7 +385,7 @@ class _Writer:
         return future
 
     def _run(self) -> None:
-        db = self.cloud._connection()
+        db = self.cloud.open()
         while True:
             batch = [self.queue.get()]
             while len(batch) < self.BATCH:
@@ -386,7 +405,7 @@ class _Writer:
             db.execute("BEGIN IMMEDIATE")
             for sql, params, room, future in batch:
                 try:
-                    if room is not None and self.cloud.count_live(room[0]) >= room[1]:
+                    if room is not None and self.cloud.count_live(room[0], db) >= room[1]:
                         outcomes.append((future, False))
                         continue
                     db.execute(sql, params)
