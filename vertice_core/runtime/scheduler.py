@@ -34,6 +34,7 @@ import attrs
 from vertice_core.errors import DriverError, Unavailable
 from vertice_core.metrics import Metrics
 from vertice_core.redact import loggable
+from vertice_core.runtime import heap
 from vertice_core.runtime.backoff import retry_delay
 from vertice_core.runtime.controller import Controller, R
 
@@ -181,6 +182,7 @@ class Runtime(Generic[R]):
         """One pass over `target`; its failures are recorded and scheduled, never raised."""
         started = time.monotonic()
         result = self._run(target)
+        heap.release()  # what the pass freed, back to the system (`runtime/heap.py`)
         outcome = "error" if result.error else "ok"
         if self.passes is not None:
             self.passes.labels(target, outcome).inc()
