@@ -15,13 +15,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from bench.installation import Installation
-from bench.scenarios.containers import IMAGE, PEER, PLAN, remove_labelled
-from bench.scenarios.ec2 import DUMMY, REGION, CountingMoto, ubuntu_ami
+from bench.scenarios.containers import IMAGE, PEER, PLAN, docker_region, remove_labelled
+from bench.scenarios.ec2 import CountingMoto, aws_region, ubuntu_ami
 from vertice_core import builtins
 from vertice_core.driver import TAG_INSTALLATION
 
@@ -57,15 +56,7 @@ def sdk_regions(inst: Installation) -> Iterator[int]:
 
 
 def _declare(inst: Installation, moto: CountingMoto, docker_url: str) -> None:
-    regions: list[dict[str, Any]] = [
-        {"name": "ec2", "cloud_type": "aws", "provider_region": REGION, "endpoint": moto.url,
-         "credentials": DUMMY,
-         "settings": {"images": {"1_virtualmachine_ubuntu": ubuntu_ami(moto)},
-                      "image_owners": [], "instance_types": {"small": "t3.micro"}}},
-        {"name": "dock", "cloud_type": "docker", "provider_region": "engine",
-         "settings": {"base_url": docker_url, "public_address": "127.0.0.1",
-                      "stop_timeout": 2, "images": {"busybox-web": IMAGE}}},
-    ]  # fmt: skip
+    regions = [aws_region(moto, ubuntu_ami(moto)), docker_region(docker_url)]
     declarations = [
         {"name": "sdk-ec2", "plan_uri": "/v3/plan/1_virtualmachine_ubuntu", "region": "ec2",
          "flavor": "small"},

@@ -17,15 +17,14 @@ import json
 import queue
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from vertice_core.files import private_file
+from vertice_drivers.simwriter import Writer
 
 #: How long a terminated instance is still listed, in seconds.
 TERMINATED_LISTED_FOR = 60.0
@@ -88,7 +87,7 @@ class SimCloud:
         self._parsed: dict[str, tuple[str, dict[str, str], list[str]]] = {}
         with self._borrowed() as db:
             db.executescript(_SCHEMA)
-        self._writer = _Writer(self)
+        self._writer = Writer(self.open(), self.count_live)
 
     def open(self) -> sqlite3.Connection:
         """A new connection to the file (autocommit; usable from any thread, by one at
@@ -140,9 +139,7 @@ class SimCloud:
         """Run one write; with `room=(account, capacity)`, only if the account holds fewer
         live instances than `capacity`. False when there was no room.
 
-        Writes from every thread of the process go through one writer thread that
-        commits them in batches (group commit), as a cloud's database would: one SQLite
-        transaction per write, with hundreds of threads, is a lock convoy.
+        Every write goes through the writer thread (`simwriter`: group commit).
         """
         return self._writer.submit(sql, params, room).result()
 
@@ -229,14 +226,12 @@ class SimCloud:
         )
         return dict(json.loads(row[0])) if row else {}
 
-    def count_live(self, account: str, db: sqlite3.Connection | None = None) -> int:
-        """How many instances of the account are not terminated (seen from `db`: the
+    @staticmethod
+    def count_live(db: sqlite3.Connection, account: str) -> int:
+        """How many instances of the account are not terminated, seen from `db` (the
         writer's, whose transaction holds the writes of its batch so far)."""
         sql = "SELECT COUNT(*) FROM instances WHERE account=? AND state!='terminated'"
-        if db is not None:
-            return int(db.execute(sql, (account,)).fetchone()[0])
-        row = self._one(sql, (account,))
-        return int(row[0]) if row is not None else 0
+        return int(db.execute(sql, (account,)).fetchone()[0])
 
     def insert(
         self,
@@ -360,68 +355,6 @@ class SimCloud:
         )
         for row in rows:
             yield self.advance(row, now)
-
-
-class _Writer:
-    """The writer thread of a SimCloud: batches queued writes into one transaction."""
-
-    #: Most writes committed together.
-    BATCH = 500
-
-    def __init__(self, cloud: SimCloud) -> None:
-        self.cloud = cloud
-        self.queue: queue.SimpleQueue[tuple[str, tuple[Any, ...], Any, Future[bool]]] = (
-            queue.SimpleQueue()
-        )
-        self.thread = threading.Thread(target=self._run, name="sim-writer", daemon=True)
-        self.thread.start()
-
-    def submit(
-        self, sql: str, params: tuple[Any, ...], room: tuple[str, int] | None
-    ) -> Future[bool]:
-        """Queue a write; the future says whether it was done (False: no room)."""
-        future: Future[bool] = Future()
-        self.queue.put((sql, params, room, future))
-        return future
-
-    def _run(self) -> None:
-        db = self.cloud.open()
-        while True:
-            batch = [self.queue.get()]
-            while len(batch) < self.BATCH:
-                try:
-                    batch.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._commit(db, batch)
-
-    def _commit(
-        self,
-        db: sqlite3.Connection,
-        batch: list[tuple[str, tuple[Any, ...], Any, Future[bool]]],
-    ) -> None:
-        outcomes: list[tuple[Future[bool], bool | BaseException]] = []
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            for sql, params, room, future in batch:
-                try:
-                    if room is not None and self.cloud.count_live(room[0], db) >= room[1]:
-                        outcomes.append((future, False))
-                        continue
-                    db.execute(sql, params)
-                    outcomes.append((future, True))
-                except sqlite3.Error as exc:  # this write alone fails (a duplicate key)
-                    outcomes.append((future, exc))
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:  # the transaction failed: every write in it did
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            outcomes = [(future, exc) for *_, future in batch]
-        for future, outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
 
 
 def public_ip(key: str) -> str:

@@ -125,12 +125,7 @@ def _vertice(base_url: str, client: Any, n: int, drift: dict[str, float] | None)
                 base_url=url, headers={"Authorization": f"Bearer {inst.token}"}, timeout=60
             ) as api,
         ):
-            region = {
-                "name": "dock", "cloud_type": "docker", "provider_region": "engine",
-                "settings": {"base_url": base_url, "public_address": "127.0.0.1",
-                             "stop_timeout": 2, "images": {"busybox-web": IMAGE}},
-            }  # fmt: skip
-            api.post("/v3/regions", json=region).raise_for_status()
+            api.post("/v3/regions", json=docker_region(base_url)).raise_for_status()
             api.post("/v3/plan_factory", json=PLAN).raise_for_status()
             bodies = [{"name": f"c{i:04d}", "plan_uri": "/v3/plan/bench_busybox",
                        "region": "dock", "flavor": "small"} for i in range(n)]  # fmt: skip
@@ -150,6 +145,15 @@ def _vertice(base_url: str, client: Any, n: int, drift: dict[str, float] | None)
     finally:
         inst.close()
         remove_labelled(client, f"{TAG_INSTALLATION}={installation}")
+
+
+def docker_region(base_url: str) -> dict[str, Any]:
+    """The declaration of a region `dock` on the Docker Engine at `base_url`."""
+    return {
+        "name": "dock", "cloud_type": "docker", "provider_region": "engine",
+        "settings": {"base_url": base_url, "public_address": "127.0.0.1",
+                     "stop_timeout": 2, "images": {"busybox-web": IMAGE}},
+    }  # fmt: skip
 
 
 def _repaired(client: Any, installation: str, harm: Callable[[Any], None]) -> float:

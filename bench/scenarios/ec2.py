@@ -162,6 +162,16 @@ def run(size: Size) -> list[Figure]:
     ]  # fmt: skip
 
 
+def aws_region(moto: CountingMoto, ami: str) -> dict[str, Any]:
+    """The declaration of a region `ec2` on `moto`, the plans' ubuntu image as `ami`."""
+    return {
+        "name": "ec2", "cloud_type": "aws", "provider_region": REGION,
+        "endpoint": moto.url, "credentials": DUMMY,
+        "settings": {"images": {"1_virtualmachine_ubuntu": ami}, "image_owners": [],
+                     "instance_types": {"small": "t3.micro"}},
+    }  # fmt: skip
+
+
 def ubuntu_ami(moto: CountingMoto) -> str:
     images = moto.ec2().describe_images(
         Owners=["amazon"], Filters=[{"Name": "name", "Values": ["ubuntu/images/*"]}]
@@ -185,13 +195,7 @@ def _vertice(
                 base_url=url, headers={"Authorization": f"Bearer {inst.token}"}, timeout=30
             ) as api,
         ):
-            region = {
-                "name": "ec2", "cloud_type": "aws", "provider_region": REGION,
-                "endpoint": moto.url, "credentials": DUMMY,
-                "settings": {"images": {"1_virtualmachine_ubuntu": ami}, "image_owners": [],
-                             "instance_types": {"small": "t3.micro"}},
-            }  # fmt: skip
-            api.post("/v3/regions", json=region).raise_for_status()
+            api.post("/v3/regions", json=aws_region(moto, ami)).raise_for_status()
             moto.reset()
             bodies = [{"name": f"e{i:05d}", "plan_uri": "/v3/plan/1_virtualmachine_ubuntu",
                        "region": "ec2", "flavor": "small"} for i in range(n)]  # fmt: skip
