@@ -1,7 +1,10 @@
 """The baseline of the API benchmark: a bare Falcon app under the same gunicorn settings.
 
-`python -m bench.bare --bind 127.0.0.1:PORT` serves one route that returns a
-fixed small JSON body, with exactly the options `vertice serve` uses.
+`python -m bench.bare --bind 127.0.0.1:PORT` serves a fixed small JSON body, with
+exactly the options `vertice serve` uses, at `/bare` and at `/v3/assembly/{id}` (any id):
+the API benchmark sends the bare app the very requests it sends vertice (the same wrk
+script, the same token header), so that the load generator's own cost is the same on
+both sides of the ratio.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from vertice_api.serve import gunicorn_options
 class Fixed:
     """Answers every GET with the same small document."""
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    def on_get(self, req: falcon.Request, resp: falcon.Response, **_params: str) -> None:
         resp.media = {"uri": "/bare", "name": "bare", "status": "RUNNING"}
 
 
@@ -37,6 +40,7 @@ class BareServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         app = falcon.App()
         app.add_route("/bare", Fixed())
+        app.add_route("/v3/assembly/{assembly_id}", Fixed())
         return app
 
 
