@@ -18,6 +18,7 @@ others: then the failure is counted without it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import math
@@ -42,6 +43,9 @@ SLOTS = 4096
 PREFIX_LENGTH = 7
 #: Seconds a worker waits for the lock before counting a failure without it.
 LOCK_TIMEOUT = 0.05
+#: Keys whose slot a worker remembers (every request checks two; hashing them was about a
+#: tenth of a cached `GET /v3/assembly/{id}`'s own time). Forgotten all at once when full.
+REMEMBERED = 4096
 
 _SLOT = struct.Struct("=dq")  # the window's start (monotonic seconds), the failures in it
 
@@ -64,6 +68,7 @@ class FailureLimiter:
         self._table = mmap.mmap(-1, slots * _SLOT.size)
         self._lock = multiprocessing.Lock()
         self._hash_key = os.urandom(16)
+        self._offsets: dict[str, int] = {}
 
     def retry_after(self, keys: list[str]) -> int | None:
         """Seconds until the latest window of an over-the-limit key in `keys` ends, or None
@@ -92,8 +97,14 @@ class FailureLimiter:
                 self._lock.release()
 
     def _offset(self, key: str) -> int:
-        digest = hashlib.blake2b(key.encode(), key=self._hash_key, digest_size=8).digest()
-        return int.from_bytes(digest) % self.slots * _SLOT.size
+        offset = self._offsets.get(key)
+        if offset is None:
+            digest = hashlib.blake2b(key.encode(), key=self._hash_key, digest_size=8).digest()
+            offset = int.from_bytes(digest) % self.slots * _SLOT.size
+            if len(self._offsets) >= REMEMBERED:
+                self._offsets.clear()
+            self._offsets[key] = offset
+        return offset
 
 
 def failure_keys(remote_addr: str, token: str) -> list[str]:
@@ -106,6 +117,7 @@ def failure_keys(remote_addr: str, token: str) -> list[str]:
     return keys
 
 
+@functools.lru_cache(maxsize=1024)
 def _client(remote_addr: str) -> str:
     try:
         address = ipaddress.ip_address(remote_addr)

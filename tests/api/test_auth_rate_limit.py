@@ -10,7 +10,7 @@ import falcon.testing
 import pytest
 
 from vertice_api.app import create_app
-from vertice_api.ratelimit import PREFIX_LENGTH, FailureLimiter
+from vertice_api.ratelimit import PREFIX_LENGTH, REMEMBERED, FailureLimiter
 from vertice_core.accounts import create_user
 from vertice_core.crypto import new_token, token_digest
 from vertice_core.store.repositories import TokenRepository, UserRepository
@@ -118,3 +118,14 @@ def test_ipv6_clients_count_per_64(limited, token):
         assert get(limited, new_token(), addr=f"2001:db8::{n + 1}").status_code == 401
     assert_refused(get(limited, token, addr="2001:db8::ffff"))
     assert get(limited, token, addr="2001:db8:0:1::1").status_code == 200
+
+
+def test_the_slots_a_worker_remembers_are_bounded_and_still_count() -> None:
+    limiter = FailureLimiter(limit=2, clock=lambda: 100.0)
+    for n in range(REMEMBERED + 10):  # more distinct keys than it remembers
+        limiter.retry_after([f"prefix:vt_{n:07d}"])
+        assert len(limiter._offsets) <= REMEMBERED
+    limiter.failed(["addr:10.0.0.1"])
+    limiter.failed(["addr:10.0.0.1"])
+    limiter._offsets.clear()  # forgotten, the key hashes to the same slot again
+    assert limiter.retry_after(["addr:10.0.0.1"]) is not None
