@@ -13,12 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import botocore.loaders
+import botocore.session
 from botocore import xform_name
 
 from vertice_core.driver import RegionConfig
 from vertice_driver_aws import AwsCredentials, AwsSettings
 from vertice_driver_aws.client import make_client
-from vertice_driver_aws.model import OPERATIONS, ec2_model, trim
+from vertice_driver_aws.model import (
+    OPERATIONS,
+    SERVICES,
+    TrimmedLoader,
+    ec2_endpoints,
+    ec2_model,
+    trim,
+)
 
 SOURCES = Path(__file__).resolve().parents[1] / "vertice_driver_aws"
 CALLED = re.compile(r"client\.(\w+)\(")
@@ -69,3 +77,24 @@ def test_clients_share_one_trimmed_model() -> None:
     model = ec2_model()
     assert first.meta.service_model._service_description is model
     assert second.meta.service_model._service_description is model
+
+
+def test_the_endpoint_table_keeps_ec2_alone_and_resolves_as_botocore_does() -> None:
+    table, path = ec2_endpoints()
+    assert botocore.loaders.create_loader().is_builtin_path(path)
+    for partition in table["partitions"]:
+        assert set(partition["services"]) <= SERVICES
+    assert any("ec2" in p["services"] for p in table["partitions"])
+
+    def url(region: str, trimmed: bool) -> str:
+        session = botocore.session.get_session()
+        if trimmed:
+            session.register_component("data_loader", TrimmedLoader())
+        client = session.create_client(
+            "ec2", region_name=region, aws_access_key_id="a", aws_secret_access_key="b"
+        )
+        return str(client.meta.endpoint_url)
+
+    regions = ("us-east-1", "eu-west-3", "cn-north-1", "us-gov-west-1", "us-iso-east-1")
+    assert [url(r, trimmed=True) for r in regions] == [url(r, trimmed=False) for r in regions]
+    assert url("cn-north-1", trimmed=True).endswith(".amazonaws.com.cn")

@@ -8,7 +8,13 @@ between threads), so each aws region cost that much again in the reconciler.
 
 Here the model is read once per process with a loader of its own (thrown away with its
 cache), cut down to `OPERATIONS`, the shapes they reach and no documentation, and
-shared by every client: about 1 MB in all. The model is botocore's own data, only
+shared by every client: about 1 MB in all.
+
+Each session also read botocore's endpoint table (`endpoints.json`: every service of
+every partition, 7 MB of live objects) for its legacy endpoint resolver, which a
+client asks about its own service only. `TrimmedLoader` gives every session one
+table, read once, with EC2's entries alone (`SERVICES`); the partitions, their
+regions and defaults are whole. The model is botocore's own data, only
 smaller, so requests, responses and errors are what the whole model gives for those
 operations. A call the driver makes that is not in `OPERATIONS` fails at once with
 AttributeError, in the plugin's tests first (`test_aws_model.py` also reads the
@@ -54,6 +60,10 @@ OPERATIONS = frozenset(
 )
 
 
+#: The services whose endpoints the driver's sessions resolve.
+SERVICES = frozenset({"ec2"})
+
+
 @functools.lru_cache(maxsize=1)
 def ec2_model() -> dict[str, Any]:
     """The trimmed EC2 model (built on first use, then shared; do not modify it). Two
@@ -82,8 +92,25 @@ def trim(whole: dict[str, Any], operations: frozenset[str]) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=1)
+def ec2_endpoints() -> tuple[dict[str, Any], str]:
+    """botocore's endpoint table with only `SERVICES` in each partition, and the path it
+    was read from (built on first use, then shared; do not modify it)."""
+    whole, path = botocore.loaders.create_loader().load_data_with_path("endpoints")
+    for partition in whole["partitions"]:
+        services = partition.get("services", {})
+        partition["services"] = {k: v for k, v in services.items() if k in SERVICES}
+    return whole, path
+
+
 class TrimmedLoader(botocore.loaders.Loader):
-    """botocore's loader, giving the trimmed EC2 model for the newest API version."""
+    """botocore's loader, giving the trimmed EC2 model for the newest API version and the
+    trimmed endpoint table."""
+
+    def load_data_with_path(self, name: str) -> tuple[Any, str]:
+        if name == "endpoints":
+            return ec2_endpoints()
+        return super().load_data_with_path(name)
 
     def load_service_model(
         self, service_name: str, type_name: str, api_version: str | None = None
