@@ -25,6 +25,7 @@ from vertice_core.driver import Capability, Driver, Instance
 from vertice_core.errors import DriverError, TerminalError
 from vertice_core.model.status import EventType, InstanceState
 from vertice_core.reconcile import lifelog, placed, status
+from vertice_core.reconcile.fingerprints import seen_as
 from vertice_core.reconcile.outcome import (
     Work,
     backing_off,
@@ -91,7 +92,7 @@ class RegionPass:
         store_ops: Any,
         rng: random.Random,
         clock: Callable[[], float] = time.time,
-        settled: dict[str, tuple[tuple[Any, int], bool]] | None = None,
+        settled: dict[str, tuple[int, bool]] | None = None,
         endpoint: str = "",
     ) -> None:
         self.region = region
@@ -104,8 +105,8 @@ class RegionPass:
         self.ops = store_ops
         self.rng = rng
         self.clock = clock
-        #: Assemblies a previous pass found settled, with the row it saw, a fingerprint
-        #: of the instances it saw (`_fingerprint`) and whether it was still busy
+        #: Assemblies a previous pass found settled, with one number for the row and
+        #: the instances it saw (`fingerprints.seen_as`) and whether it was still busy
         #: (booting) then; kept by the reconciler between passes, a pass skips planning
         #: these until their row or instances move.
         self.settled = settled if settled is not None else {}
@@ -139,10 +140,10 @@ class RegionPass:
         planned: dict[str, Decision] = {}
         acting: set[str] = set()
         busy = bool(ghosts)
-        settled: dict[str, tuple[tuple[Any, int], bool]] = {}
+        settled: dict[str, tuple[int, bool]] = {}
         moving = []
         for row in rows:
-            seen = (row, _fingerprint(by_assembly.get(row[0], ())))
+            seen = seen_as(row, by_assembly.get(row[0], ()))
             known = self.settled.get(row[0])
             if known is not None and known[0] == seen:
                 # Nothing moved since a pass found nothing to do: the plan would agree
@@ -184,7 +185,7 @@ class RegionPass:
                 if decision.actions:
                     acting.add(item.id)
             elif _timeless(item) and (share is None or not share.failed):
-                seen = (row_of[item.id], _fingerprint(by_assembly.get(item.id, ())))
+                seen = seen_as(row_of[item.id], by_assembly.get(item.id, ()))
                 settled[item.id] = (seen, decision.busy)
             busy = busy or decision.busy
         self.settled.clear()
@@ -544,23 +545,6 @@ def _removes(work: Work) -> bool:
     """Whether the pass removes the assembly's row: it was deleted and no region (this
     one, and the others of its placement) shows an instance of it any more."""
     return work.decision.gone and (work.share is None or work.share.gone_elsewhere())
-
-
-def _fingerprint(instances: Sequence[Instance]) -> int:
-    """What a pass saw of an assembly's instances, as one number: a hash of every field
-    of each (tags as a set), in order. Kept between passes instead of the instances
-    themselves, which held some 1.5 KB per assembly (15 MB at 10,000, and as much again
-    while a pass holds the new ones). The assembly's row is kept and compared whole,
-    exactly; the instances' fields are strings (hashed with SipHash, keyed per process),
-    their state, addresses, tags and creation time, so two different views give the same
-    number with a chance of about 2**-64 per look."""
-    return hash(
-        tuple(
-            (i.key, i.cloud_id, i.state, i.public_ipv4, i.private_ipv4, i.access,
-             frozenset(i.tags.items()), i.created_at, i.size)
-            for i in instances
-        )
-    )  # fmt: skip
 
 
 def _timeless(item: WorkItem) -> bool:
