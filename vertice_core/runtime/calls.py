@@ -3,7 +3,8 @@
 A call that raises anything but a `DriverError` is a driver bug; it is turned
 into a transient error (and logged) so that no driver can take the loop down.
 A call that runs past its timeout is reported as a transient error; Python
-cannot stop its thread, so the worker stays busy until the call returns.
+cannot stop its thread, so the worker stays busy until the call returns. The
+threads end after a while with nothing to do (`vertice_core.runtime.elastic`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import logging
 import queue
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
 from vertice_core.errors import DriverError, TransientError
 from vertice_core.metrics import Metrics
+from vertice_core.runtime.elastic import ElasticPool
 
 log = logging.getLogger("vertice.runtime")
 
@@ -40,7 +42,7 @@ class CallPool:
     """Runs driver calls concurrently; counts calls by cloud type, verb and outcome."""
 
     def __init__(self, workers: int, metrics: Metrics) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vertice-call")
+        self._pool = ElasticPool(workers, thread_name_prefix="vertice-call")
         self.metrics = metrics
 
     def _count(
@@ -96,7 +98,7 @@ class CallPool:
 
     def shutdown(self) -> None:
         """Stop taking calls; do not wait for calls that hang."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(cancel_futures=True)
 
 
 class Pending(Generic[T]):

@@ -62,13 +62,19 @@ _WRAPPED = (docker.errors.APIError, requests.exceptions.RequestException, OSErro
 
 
 class Engine:
-    """Docker clients for one engine (one per thread), built from a region's configuration."""
+    """Docker clients for one engine (one per thread), built from a region's configuration.
+
+    A thread's client lives as long as the thread: the reconciler's call pool ends
+    threads that had nothing to do for a while (`vertice_core.runtime.elastic`), and
+    the client of one that ended is closed then (its connections with it). `close()`
+    closes those of the threads still alive.
+    """
 
     def __init__(self, settings: DockerSettings, credentials: DockerCredentials) -> None:
         self.settings = settings
         self.credentials = credentials
         self._local = threading.local()
-        self._clients: list[docker.DockerClient] = []
+        self._clients: weakref.WeakSet[docker.DockerClient] = weakref.WeakSet()
         self._version: str | None = None
         self._lock = threading.Lock()
         self._tls_dir: Path | None = None
@@ -91,8 +97,11 @@ class Engine:
         if version is None:
             version = self._negotiate()
         client = self._build(version)
+        # Held by this thread's local storage only: when the thread ends, the client goes
+        # and its connections are closed (the finalizer holds its API client, not it).
+        weakref.finalize(client, client.api.close)
         with self._lock:
-            self._clients.append(client)
+            self._clients.add(client)
         self._local.client = client
         return client
 
@@ -169,7 +178,7 @@ class Engine:
     def close(self) -> None:
         """Close every client and remove the TLS files."""
         with self._lock:
-            clients, self._clients = self._clients, []
+            clients, self._clients = list(self._clients), weakref.WeakSet()
             self._local = threading.local()
             cleanup, self._cleanup, self._tls_dir = self._cleanup, None, None
         for client in clients:
