@@ -36,7 +36,9 @@ def test_vertice_fixtures_are_not_loaded(request):
 def test_a_new_driver_from_the_template(tmp_path: Path) -> None:
     copy = tmp_path / "my-driver"
     shutil.copytree(ROOT / "docs" / "driver-template", copy)
-    venv = Venv(tmp_path / "venv", *checkout_wheels(ROOT, tmp_path / "wheels"))
+    # With a pip of its own: the harness's packaging check builds the plugin's wheel
+    # with the environment's pip, as in a plugin author's environment.
+    venv = Venv(tmp_path / "venv", *checkout_wheels(ROOT, tmp_path / "wheels"), with_pip=True)
     venv.pip("install", f"{copy}[test]")
     drivers = venv.drivers()
     assert set(drivers) == {"sim", "example"}, drivers
