@@ -59,6 +59,8 @@ def run(size: Size) -> list[Figure]:
             one_path = wrk.median_run(
                 f"{bare_url}/bare", size.api_seconds, size.repeats, token=inst.token
             )
+            # What the baseline was before 2026-12-06's evening: no script, no header.
+            plain = wrk.median_run(f"{bare_url}/bare", size.api_seconds, size.repeats)
         finally:
             stop(bare)
         routed = ids[len(ids) // 2]
@@ -77,7 +79,7 @@ def run(size: Size) -> list[Figure]:
             post = wrk.median_run(
                 url + "/v3/assembly_factory", size.api_seconds, size.repeats, script=script
             )
-        return figures(baseline, one_path, item, page, post)
+        return figures(baseline, one_path, item, page, post, plain)
     finally:
         inst.close()
 
@@ -100,6 +102,7 @@ def figures(
     item: wrk.WrkResult,
     page: wrk.WrkResult,
     post: wrk.WrkResult,
+    plain: wrk.WrkResult,
 ) -> list[Figure]:
     """Rates, latencies and ratios of the four endpoints, each to the bare app under the
     same load: the GETs' script for the item and the POSTs, the one path for the page."""
@@ -108,6 +111,10 @@ def figures(
                note="the GETs' requests: a random id each, the token header"),
         Figure("api.bare_one_path.rps", one_path.requests_per_second, "req/s",
                note="one path, the token header, no wrk script"),
+        Figure("api.bare_plain.rps", plain.requests_per_second, "req/s",
+               note="one path, no header, no script: the baseline until 2026-12-06"),
+        Figure("api.get.plain_ratio", item.requests_per_second / plain.requests_per_second,
+               "ratio", note="the GETs to that baseline"),
     ]  # fmt: skip
     for name, result, base, ratio_target in (
         ("get", item, bare, 0.7),
