@@ -25,7 +25,11 @@ def run(size: Size) -> list[Figure]:
             transient_error_rate=0.3, ghost_delete_rate=0.1, spontaneous_stop_rate=0.1,
             boot_time=0.5, latency=0.02,
         )  # fmt: skip
-        inst.reconciler(resync=size.chaos_resync, poll=0.5, backoff_cap=5)
+        # Backoff capped at two resyncs, 5 s at most (the full size): the tiny size
+        # converges in seconds, not in backoff waits.
+        inst.reconciler(
+            resync=size.chaos_resync, poll=0.5, backoff_cap=min(5.0, 2 * size.chaos_resync)
+        )
         n = size.chaos
         declared = inst.declare(n)
         done = inst.wait_for(lambda: inst.phases().get("RUNNING", 0) == n, timeout=900)
