@@ -98,7 +98,7 @@ class CallPool:
 
     def shutdown(self) -> None:
         """Stop taking calls; do not wait for calls that hang."""
-        self._pool.shutdown(cancel_futures=True)
+        self._pool.shutdown()
 
 
 class Pending(Generic[T]):

@@ -81,7 +81,7 @@ class ElasticPool:
             with self._lock:
                 self._waiting -= 1
                 if item is None:
-                    if self._queued == 0 or self._closed:
+                    if self._queued == 0:
                         self._threads -= 1
                         return
                     continue  # a call arrived as the wait ended: take it
@@ -97,13 +97,11 @@ class ElasticPool:
                 future.set_result(result)
             del item, future, fn, args
 
-    def shutdown(self, cancel_futures: bool = True) -> None:
-        """Take no more calls; cancel the queued ones (when `cancel_futures`). Does not
-        wait: threads end once their call returns, or after `idle` seconds waiting."""
+    def shutdown(self) -> None:
+        """Take no more calls and cancel the queued ones. Does not wait: threads end once
+        their call returns."""
         with self._lock:
             self._closed = True
-            if not cancel_futures:
-                return
             while True:
                 try:
                     future, _fn, _args = self._work.get_nowait()

@@ -8,17 +8,17 @@ between threads), so each aws region cost that much again in the reconciler.
 
 Here the model is read once per process with a loader of its own (thrown away with its
 cache), cut down to `OPERATIONS`, the shapes they reach and no documentation, and
-shared by every client: about 1 MB in all.
+shared by every client: about 1 MB in all. The model is botocore's own data, only
+smaller, so requests, responses and errors are what the whole model gives for those
+operations. A call the driver makes that is not in `OPERATIONS` fails at once with
+AttributeError, in the plugin's tests first (`test_aws_model.py` also reads the
+driver's sources for the calls it makes).
 
 Each session also read botocore's endpoint table (`endpoints.json`: every service of
 every partition, 7 MB of live objects) for its legacy endpoint resolver, which a
 client asks about its own service only. `TrimmedLoader` gives every session one
 table, read once, with EC2's entries alone (`SERVICES`); the partitions, their
-regions and defaults are whole. The model is botocore's own data, only
-smaller, so requests, responses and errors are what the whole model gives for those
-operations. A call the driver makes that is not in `OPERATIONS` fails at once with
-AttributeError, in the plugin's tests first (`test_aws_model.py` also reads the
-driver's sources for the calls it makes).
+regions and defaults are whole.
 """
 
 from __future__ import annotations
