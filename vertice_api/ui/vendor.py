@@ -14,13 +14,11 @@ To move to another version, set `VERSION` and `INTEGRITY` from
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import io
 import os
 import sys
-import tarfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -88,6 +86,8 @@ def extract(data: bytes, folder: Path, names: tuple[str, ...] = FILES) -> dict[s
     """Write the regular files `package/<name>` of the tarball `data` into `folder`, each
     under its own fixed name (nothing else of the archive is written anywhere); returns
     name -> sha256. A name the archive lacks is a `VendorError`."""
+    import tarfile  # here, as argparse in `main`: the API's workers import this module
+
     found: dict[str, bytes] = {}
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
@@ -179,6 +179,8 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="python -m vertice_api.ui.vendor",
         description=f"Fetch {PACKAGE} {VERSION} (verified against its pinned sha512) for /docs.",

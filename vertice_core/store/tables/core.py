@@ -186,7 +186,10 @@ class AssemblyRow(Base):
         Index("ix_assemblies_created_at_id", "created_at", "id"),
         Index("ix_assemblies_phase_name_id", "phase", "name", "id"),
         # The prober's read of the assemblies with a probe (a few among many): no scan.
-        Index("ix_assemblies_probed", "id", sqlite_where=PROBED, postgresql_where=PROBED),
+        # Migration 0006 makes it partial on PostgreSQL too; `postgresql_where` here would
+        # import SQLAlchemy's whole PostgreSQL dialect (18 modules, 2 MB of RSS) into every
+        # process on SQLite, the API's workers included.
+        Index("ix_assemblies_probed", "id", sqlite_where=PROBED),
     )
     id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
