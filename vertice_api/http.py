@@ -21,7 +21,6 @@ import falcon
 import orjson
 
 from vertice_core.model.types import MAX_INT
-from vertice_core.service.records import StoredAssembly
 
 MAX_BODY = 1024 * 1024
 #: How deeply a body's arrays and objects may nest.
@@ -350,14 +349,14 @@ def accepted(resp: falcon.Response, document: Mapping[str, Any], *, located: boo
     resp.media = document
 
 
-def assembly_etag(stored: StoredAssembly) -> str:
+def assembly_etag(generation: int, status_version: str) -> str:
     """An assembly's ETag: its spec version (generation), then its status version.
 
     It changes whenever the document could: with the spec, and whenever the
     reconciler writes a new status. A write's `If-Match` is compared with the
     first part only, so a status update alone never fails a write.
     """
-    return f'"{stored.assembly.generation}.{stored.status_version}"'
+    return f'"{generation}.{status_version}"'
 
 
 def expected_generations(req: falcon.Request) -> frozenset[int] | None:

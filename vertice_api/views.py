@@ -11,7 +11,7 @@ credential they use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +19,12 @@ import cattrs
 
 from vertice_core import __version__
 from vertice_core.convert import format_time, unstructure
-from vertice_core.model.assembly import Assembly
 from vertice_core.model.build import Build, Webhook
 from vertice_core.model.camp import OBSERVED_COMPONENTS
 from vertice_core.model.status import Phase
 from vertice_core.service.observed import ObservedComponent
 from vertice_core.service.orphans import Orphaned
+from vertice_core.service.plain import PlainAssembly
 from vertice_core.service.records import RouteInFront, StoredAssembly
 from vertice_core.service.routes import StoredRoute
 from vertice_core.service.scalers import StoredScaler
@@ -49,17 +49,17 @@ V3 = "/v3"
 ASSEMBLY_SOMETIMES = ("generated_inputs",)
 REGION_SOMETIMES = ("endpoint", "settings", "credentials_set", "created_at", "updated_at")
 
-#: CAMP's representation_skew from an assembly's phase.
-SKEW = {
-    Phase.PENDING: "CREATING",
-    Phase.SCHEDULED: "CREATING",
-    Phase.LAUNCHING: "CREATING",
-    Phase.RUNNING: "NONE",
-    Phase.STOPPING: "NONE",
-    Phase.STOPPED: "NONE",
-    Phase.DELETING: "DESTROYING",
-    Phase.DELETED: "DESTROYING",
-    Phase.FAILED: "UNKNOWN",
+#: CAMP's representation_skew from an assembly's phase (its value: a document's phase).
+SKEW: dict[str, str] = {
+    Phase.PENDING.value: "CREATING",
+    Phase.SCHEDULED.value: "CREATING",
+    Phase.LAUNCHING.value: "CREATING",
+    Phase.RUNNING.value: "NONE",
+    Phase.STOPPING.value: "NONE",
+    Phase.STOPPED.value: "NONE",
+    Phase.DELETING.value: "DESTROYING",
+    Phase.DELETED.value: "DESTROYING",
+    Phase.FAILED.value: "UNKNOWN",
 }
 
 
@@ -255,37 +255,50 @@ def assembly_item(row: Any) -> dict[str, Any]:
     return {"uri": assembly_uri(row.id), "name": row.name, "status": row.phase}
 
 
-def component_links(record: Assembly) -> list[dict[str, str]]:
-    """CAMP links to an assembly's components."""
-    return [
-        {"href": f"{V3}/component/{record.id}.{i}", "target_name": c.name or c.tag.value}
-        for i, c in enumerate(record.components)
-    ]
-
-
 def assembly(converter: cattrs.Converter, stored: StoredAssembly) -> dict[str, Any]:
     """An assembly: the converter's form of the record (spec and status, secrets left out),
     with the CAMP attributes, the links to its plan, components and events, and the
     routes in front of it."""
     record = stored.assembly
-    doc = common(
-        assembly_uri(record.id),
-        record.name,
-        "assembly",
-        skew=SKEW.get(record.status.phase, "UNKNOWN"),
+    return _assembly(
+        unstructure(converter, record),
+        record.plan,
+        [c.name or c.tag.value for c in record.components],
+        stored.routes,
+        stored.generated,
     )
-    doc.update(unstructure(converter, record))
+
+
+def plain_assembly(plain: PlainAssembly) -> dict[str, Any]:
+    """`assembly` of an assembly read as its converter's form (`AssemblyService.read_plain`,
+    the GET's read): the same document."""
+    return _assembly(plain.document, plain.plan, plain.component_names, plain.routes, {})
+
+
+def _assembly(
+    form: dict[str, Any],
+    plan: str,
+    component_names: Sequence[str],
+    routes: Sequence[RouteInFront],
+    generated: Mapping[str, str],
+) -> dict[str, Any]:
+    uri = assembly_uri(form["id"])
+    doc = common(uri, form["name"], "assembly", skew=SKEW.get(form["status"]["phase"], "UNKNOWN"))
+    doc.update(form)
     doc.update(
         external_management_resource="",
-        plan_uri=f"{V3}/plan/{record.plan}",
-        components=component_links(record),
+        plan_uri=f"{V3}/plan/{plan}",
+        components=[
+            {"href": f"{V3}/component/{form['id']}.{i}", "target_name": name}
+            for i, name in enumerate(component_names)
+        ],
         operation_collection=[],
         sensor_collection=[],
-        events_uri=f"{assembly_uri(record.id)}/events",
-        routes=[route_in_front(r) for r in stored.routes],
+        events_uri=f"{uri}/events",
+        routes=[route_in_front(r) for r in routes],
     )
-    if stored.generated:  # the answer that declared it or regenerated them: shown this once
-        doc["generated_inputs"] = dict(stored.generated)
+    if generated:  # the answer that declared it or regenerated them: shown this once
+        doc["generated_inputs"] = dict(generated)
     return doc
 
 

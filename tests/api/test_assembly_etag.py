@@ -61,3 +61,23 @@ def test_a_missing_assembly_is_404_whatever_the_precondition(alice):
 
 def test_if_none_match_does_not_reveal_another_users_assembly(alice, bob, uri):
     assert bob.get(uri, headers={"If-None-Match": "*"}).status_code == 404
+
+
+def test_the_get_answers_the_document_a_write_answers(alice, uri, make_reconciler, converge):
+    """The GET makes its document straight from the row (`vertice_core.service.plain`),
+    a write from the record: the same document and ETag, before and after the reconciler
+    wrote a status, with routes in front and components declared."""
+    for hostname in ("b.example.test", "a.example.test"):
+        body = {"hostname": hostname, "assembly": "web-1", "port": 8080}
+        assert alice.post("/v3/routes", body).status_code == 201
+    for step in range(2):
+        patched = alice.patch(uri, [{"op": "replace", "path": "/description", "value": f"d{step}"}])
+        assert patched.status_code == 200, patched.json
+        read = alice.get(uri)
+        assert read.json == patched.json
+        assert read.headers["etag"] == patched.headers["etag"]
+        assert len(read.json["routes"]) == 2
+        if step == 0:
+            converge(make_reconciler(), lambda: alice.status(uri)["phase"] == "RUNNING")
+    assert read.json["status"]["instances"] and read.json["status"]["conditions"]
+    assert read.json["components"]  # the plan's components, linked

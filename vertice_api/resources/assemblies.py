@@ -51,7 +51,7 @@ def parse_sort(raw: str | None) -> tuple[str, bool]:
 
 def _answer(ctx: AppContext, resp: falcon.Response, stored: StoredAssembly) -> None:
     """The assembly's document and its ETag."""
-    resp.etag = assembly_etag(stored)
+    resp.etag = assembly_etag(stored.assembly.generation, stored.status_version)
     resp.media = views.assembly(ctx.converter, stored)
 
 
@@ -99,7 +99,7 @@ class AssemblyFactory:
             return
         with self.ctx.store.write() as session:
             stored = self.ctx.assemblies.declare(session, caller, declaration)
-        resp.etag = assembly_etag(stored)
+        resp.etag = assembly_etag(stored.assembly.generation, stored.status_version)
         created(resp, views.assembly(self.ctx.converter, stored))
 
 
@@ -115,13 +115,12 @@ class AssemblyItem:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         with self.ctx.store.connect() as connection:
-            stored = self.ctx.assemblies.read(connection, caller_of(req), assembly_id)
-        resp.etag = etag = assembly_etag(stored)
+            plain = self.ctx.assemblies.read_plain(connection, caller_of(req), assembly_id)
+        resp.etag = etag = assembly_etag(plain.document["generation"], plain.status_version)
         if not_modified(req, etag):
             resp.status = falcon.HTTP_304
             return
-        document = views.assembly(self.ctx.converter, stored)
-        respond(req, resp, document, views.ASSEMBLY_SOMETIMES)
+        respond(req, resp, views.plain_assembly(plain), views.ASSEMBLY_SOMETIMES)
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         caller = caller_of(req)
@@ -155,7 +154,7 @@ class AssemblyItem:
             resp.media = rehearsal(self.ctx, session, document, stored)
         # The version it was tried on: send it as If-Match to make the change only if
         # nothing moved since.
-        resp.etag = assembly_etag(before)
+        resp.etag = assembly_etag(before.assembly.generation, before.status_version)
 
     def _must_be_visible(self, req: falcon.Request, assembly_id: str) -> None:
         """`NotFound` unless the caller may see the assembly."""

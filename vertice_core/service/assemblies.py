@@ -45,6 +45,7 @@ from vertice_core.service import (
 from vertice_core.service.admission import admit
 from vertice_core.service.input_changes import changed_inputs, shown_inputs
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
+from vertice_core.service.plain import PlainAssembly, plain_stored
 from vertice_core.service.quotas import QuotaLedger
 from vertice_core.service.records import Row, StoredAssembly, spec_of, stored_assembly, stored_spec
 from vertice_core.store.repositories import AssemblyRepository
@@ -78,6 +79,12 @@ class AssemblyService:
         """The assembly as it stands (a read-only connection suffices: one statement)."""
         row = AssemblyViews(connection).one(assembly_id, caller.scope)
         return stored_assembly(_visible(row, assembly_id))
+
+    def read_plain(self, connection: Connection, caller: Caller, assembly_id: str) -> PlainAssembly:
+        """`read`, as the converter's form made straight from the row (`plain`): what
+        `GET /v3/assembly/{id}` answers with."""
+        row = AssemblyViews(connection).one(assembly_id, caller.scope)
+        return plain_stored(self.svc.converter, _visible(row, assembly_id))
 
     def declare(
         self, session: Session, caller: Caller, declaration: AssemblyDeclaration

@@ -55,12 +55,12 @@ Row = Any
 
 # Enum members by value: a dict lookup costs a tenth of calling the enum, and every read
 # of an assembly (the API's hottest path) makes a dozen of them.
-_STATES = {state.value: state for state in InstanceState}
+STATES = {state.value: state for state in InstanceState}
 _TAGS = {tag.value: tag for tag in ComponentTag}
 _PHASES = {phase.value: phase for phase in Phase}
 _DESIRED = {state.value: state for state in DesiredState}
-_KINDS = {kind.value: kind for kind in CredentialKind}
-_CONDITIONS = {status.value: status for status in ConditionStatus}
+KINDS = {kind.value: kind for kind in CredentialKind}
+CONDITIONS = {status.value: status for status in ConditionStatus}
 
 
 @attrs.frozen
@@ -159,7 +159,7 @@ def assembly_of(row: Row, project: str | None = None) -> Assembly:
         metadata=_metadata(spec.get("metadata") or {}),
         metrics_port=spec.get("metrics_port"),
         probe=Probe(**row.probe) if row.probe else None,
-        placement=_placement(row.placement),
+        placement=placement_of(row.placement),
         command=spec.get("command"),
         args=spec.get("args"),
         env_names=sorted(spec.get("sealed_env") or {}),
@@ -190,7 +190,8 @@ def source_summary(stored: Mapping[str, Any] | None) -> SourceSummary | None:
     )
 
 
-def _placement(stored: Mapping[str, Any] | None) -> Placement | None:
+def placement_of(stored: Mapping[str, Any] | None) -> Placement | None:
+    """The declared placement of a row's `placement` column (None: none declared)."""
     if not stored:
         return None
     return Placement(PlacementPolicy(stored["policy"]), [Name(r) for r in stored["regions"]])
@@ -198,7 +199,7 @@ def _placement(stored: Mapping[str, Any] | None) -> Placement | None:
 
 def credential_summary(stored: Mapping[str, Any]) -> CredentialSummary:
     """The launch credential without its secret: its kind, and the key if one."""
-    kind = _KINDS[stored.get("kind", "none")]
+    kind = KINDS[stored.get("kind", "none")]
     return CredentialSummary(
         kind=kind,
         name=stored.get("key_name") or None,
@@ -246,10 +247,10 @@ def status_of(row: Row) -> AssemblyStatus:
         observed_generation=row.observed_generation,
         restarts_done=row.restarts_done,
         instances=instances,
-        replicas=_count(stored, "replicas", row.replicas),
-        ready_replicas=_count(stored, "ready_replicas", in_declared_state),
-        updated_replicas=_count(stored, "updated_replicas", len(instances)),
-        placement=[_region_status(p) for p in stored.get("placement", [])],
+        replicas=count_of(stored, "replicas", row.replicas),
+        ready_replicas=count_of(stored, "ready_replicas", in_declared_state),
+        updated_replicas=count_of(stored, "updated_replicas", len(instances)),
+        placement=[region_status(p) for p in stored.get("placement", [])],
     )
 
 
@@ -272,7 +273,8 @@ def _as_of_spec(condition: Condition, row: Row) -> Condition:
     )
 
 
-def _region_status(stored: Mapping[str, Any]) -> RegionStatus:
+def region_status(stored: Mapping[str, Any]) -> RegionStatus:
+    """One region's entry of a placed assembly's status, as the reconciler wrote it."""
     failed = stored.get("failed")
     return RegionStatus(
         region=stored.get("region", ""),
@@ -280,9 +282,9 @@ def _region_status(stored: Mapping[str, Any]) -> RegionStatus:
         reason=stored.get("reason", ""),
         message=stored.get("message", ""),
         synced=stored.get("synced") is not False,
-        replicas=_count(stored, "replicas", 0),
-        ready_replicas=_count(stored, "ready_replicas", 0),
-        updated_replicas=_count(stored, "updated_replicas", 0),
+        replicas=count_of(stored, "replicas", 0),
+        ready_replicas=count_of(stored, "ready_replicas", 0),
+        updated_replicas=count_of(stored, "updated_replicas", 0),
         failed=PlacementFailure(
             at=datetime.fromtimestamp(failed.get("at", 0), UTC),
             reason=failed.get("reason", ""),
@@ -293,7 +295,8 @@ def _region_status(stored: Mapping[str, Any]) -> RegionStatus:
     )
 
 
-def _count(stored: Mapping[str, Any], key: str, otherwise: int) -> int:
+def count_of(stored: Mapping[str, Any], key: str, otherwise: int) -> int:
+    """The count `stored[key]`, or `otherwise` where it is missing or not an integer."""
     value = stored.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else otherwise
 
@@ -302,7 +305,7 @@ def _instance(stored: Mapping[str, Any], region: str) -> InstanceView:
     return InstanceView(
         key=stored.get("key", ""),
         cloud_id=stored.get("cloud_id", ""),
-        state=_STATES.get(stored.get("state", ""), InstanceState.UNKNOWN),
+        state=STATES.get(stored.get("state", ""), InstanceState.UNKNOWN),
         ordinal=stored.get("ordinal", 0),
         public_ipv4=stored.get("public_ipv4", ""),
         private_ipv4=stored.get("private_ipv4", ""),
@@ -320,7 +323,7 @@ def _instance(stored: Mapping[str, Any], region: str) -> InstanceView:
 def _condition(stored: Mapping[str, Any]) -> Condition:
     return Condition(
         type=stored.get("type", ""),
-        status=_CONDITIONS.get(stored.get("status", ""), ConditionStatus.UNKNOWN),
+        status=CONDITIONS.get(stored.get("status", ""), ConditionStatus.UNKNOWN),
         last_transition_time=datetime.fromisoformat(stored["last_transition_time"]),
         reason=stored.get("reason", ""),
         message=stored.get("message", ""),
