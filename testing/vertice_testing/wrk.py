@@ -158,14 +158,17 @@ def median_run(
     """`repeats` runs of wrk; the one with the median rate, with the non-2xx responses and
     socket errors of all of them (one bad response in any run shows). Each run's script
     gets its own prefix (`r0`, `r1`...), so that POSTed names never repeat."""
-    runs = sorted(
-        (
+    return median(
+        [
             run(url, seconds, token=token, script=script, args=[f"r{i}"])
             for i in range(max(repeats, 1))
-        ),
-        key=lambda r: r.requests_per_second,
+        ]
     )
-    middle = runs[len(runs) // 2]
+
+
+def median(runs: Sequence[WrkResult]) -> WrkResult:
+    """The run with the median rate, with the non-2xx responses and socket errors of all."""
+    middle = sorted(runs, key=lambda r: r.requests_per_second)[len(runs) // 2]
     return attrs.evolve(
         middle,
         non_2xx=sum(r.non_2xx for r in runs),
