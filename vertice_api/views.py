@@ -3,7 +3,8 @@
 Every resource carries the CAMP common attributes (`uri`, `name`, `type`,
 `description`, `tags`, `representation_skew`). An assembly's document is the
 converter's form of its record (`vertice_core.model.assembly.Assembly`), so
-an attribute added to the record shows here without a change to this module;
+an attribute added to the record shows here without a change to this module (the
+GET's form is made from the row by `vertice_core.service.plain`, held equal to it);
 the CAMP attributes and links are added here. Secrets never appear: regions
 show which credential fields are set, assemblies which kind of launch
 credential they use.

@@ -13,7 +13,9 @@ claims the `resize` capability).
 
 `Assembly` is a stored assembly as reads return it: its identity, its spec
 without secrets and its observed status. The API's assembly document is its
-converter form, so an attribute added here shows in every answer.
+converter form, so an attribute added here shows in every answer; the GET makes that
+form straight from the row (`vertice_core.service.plain`), whose test fails until the
+attribute is made there too.
 """
 
 from __future__ import annotations
