@@ -7,7 +7,8 @@ ghost (its assembly was removed, or it was started behind our back with our
 tags) and is deleted, unless its assembly was deleted with `orphan=true` (its
 instances were abandoned on purpose: `OrphanRow`). Assemblies that need work are
 claimed with leases, re-read, re-planned and acted upon; assemblies whose status
-did not change cost no write at all.
+did not change cost no write at all. The driver calls it makes are `driver_calls`'s,
+what it writes of the assemblies it worked on `results`'s.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from typing import Any
 import attrs
 
 from vertice_core.driver import Capability, Driver, Instance
-from vertice_core.errors import DriverError, TerminalError
-from vertice_core.model.status import EventType, InstanceState
+from vertice_core.errors import DriverError
+from vertice_core.model.status import InstanceState
 from vertice_core.reconcile import lifelog, placed, status
+from vertice_core.reconcile.driver_calls import bound, call_for, call_name, verb_name
 from vertice_core.reconcile.fingerprints import seen_as
 from vertice_core.reconcile.outcome import (
     Work,
@@ -32,11 +34,11 @@ from vertice_core.reconcile.outcome import (
     creates_of,
     desired_of,
     needs_work,
-    outcome,
     slots_after,
 )
 from vertice_core.reconcile.placed import Share, share_of
 from vertice_core.reconcile.plan import Action, Decision, Verb, plan_actions
+from vertice_core.reconcile.results import pass_results, removes
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.redact import loggable, public_error
 from vertice_core.runtime import CallPool, Pending, Pipeline
@@ -304,7 +306,7 @@ class RegionPass:
                     state["busy"] = True  # changed meanwhile: the next pass looks again
                     continue
                 works.append(Work(item, planned[item.id], share=self.shares.get(item.id)))
-            busy, writes, events, removed = self._outcomes(works, now)
+            busy, writes, events, removed = self._results(works, now)
             state["busy"] = state["busy"] or busy
             return writes, events, removed
 
@@ -367,7 +369,7 @@ class RegionPass:
             for w in resizing:
                 w.size = sizes.get(w.item.flavor_name)
         owners = [(work, action) for work in works for action in work.decision.actions]
-        calls = [(self.cloud_type, _verb_name(w, a), self._call_for(w, a)) for w, a in owners]
+        calls = [(self.cloud_type, verb_name(w, a), call_for(self.driver, w, a)) for w, a in owners]
         pending = self.calls.submit(calls, self.settings.call_timeout) if calls else None
         skipped = len(fresh) < len(chunk)
         return _Batch(works=works, owners=owners, pending=pending, now=now, skipped=skipped)
@@ -378,7 +380,7 @@ class RegionPass:
             results = batch.pending.results()
             for (work, action), value in zip(batch.owners, results, strict=True):
                 if isinstance(value, DriverError):
-                    error = self._public(value, _call_of(work.item, action))
+                    error = self._public(value, call_name(work.item, action))
                     if work.share is not None and placed.refused(action.verb, error):
                         work.refused[action.ordinal] = error
                     else:
@@ -406,34 +408,8 @@ class RegionPass:
         )
         return public_error(error, endpoints=(self.endpoint,))
 
-    def _call_for(self, work: Work, action: Action) -> Callable[[], Any]:
-        driver = self.driver
-        if action.verb is Verb.CREATE:
-            spec = work.specs[action.ordinal]
-            if spec.adopt_id:  # the instance exists: it is made ours instead
-                return lambda: driver.adopt(spec.adopt_id, spec.tags)
-            return lambda: driver.create(spec)
-        if action.verb is Verb.RESIZE:
-            size = work.size
-            if size is None:  # the flavor was deleted since the pass read the assembly
-                return _refused(f"flavor {work.item.flavor_name!r} no longer exists")
-            return lambda: driver.resize(action.target, size)
-        verbs: dict[Verb, Callable[[str], None]] = {
-            Verb.START: driver.start,
-            Verb.STOP: driver.stop,
-            Verb.REBOOT: driver.reboot,
-            Verb.HARD_STOP: driver.hard_stop,
-            Verb.SUSPEND: driver.suspend,
-            Verb.HARD_REBOOT: driver.hard_reboot,
-            Verb.DELETE: driver.delete,
-        }
-        method = verbs[action.verb]
-        return lambda: method(action.target)
-
     def _remove_ghosts(self, ghosts: list[Instance]) -> None:
-        calls = [
-            (self.cloud_type, "delete", _bound(self.driver.delete, g.cloud_id)) for g in ghosts
-        ]
+        calls = [(self.cloud_type, "delete", bound(self.driver.delete, g.cloud_id)) for g in ghosts]
         results = self.calls.run_all(calls, self.settings.call_timeout)
         for i, (ghost, value) in enumerate(zip(ghosts, results, strict=True)):
             if isinstance(value, DriverError):
@@ -450,7 +426,7 @@ class RegionPass:
     def _finish(self, works: list[Work], now: float) -> tuple[bool, int, int]:
         """Write a batch's outcomes and events; `(busy, written, removed)`. Retries count
         from now, when the batch's calls have returned."""
-        busy, writes, events, removed = self._outcomes(works, now, failed_at=self.clock())
+        busy, writes, events, removed = self._results(works, now, failed_at=self.clock())
         lost = self.ops.commit_pass(writes, events, removed)
         if lost:
             log.warning(
@@ -462,89 +438,18 @@ class RegionPass:
         self._log_removed(works)
         return busy or bool(lost), len(writes) - len(lost), len(set(removed) - lost)
 
-    def _log_removed(self, works: Sequence[Work]) -> None:
-        """Log the assemblies the pass just removed (as `_outcomes` decides it)."""
-        lifelog.removed((w.item for w in works if _removes(w)), self.region)
-
-    def _outcomes(
+    def _results(
         self, works: Sequence[Work], now: float, failed_at: float | None = None
     ) -> tuple[bool, list[StatusWrite], list[dict[str, Any]], list[str]]:
-        """The writes, events and removals of worked-on assemblies (no I/O)."""
-        writes: list[StatusWrite] = []
-        events: list[dict[str, Any]] = []
-        removed: list[str] = []
-        busy = False
-        for work in works:
-            item, decision = work.item, work.decision
-            busy = busy or decision.busy
-            if _removes(work):
-                removed.append(item.id)
-                events.append(
-                    status.event_row(
-                        EventType.NORMAL,
-                        "Deleted",
-                        "the cloud shows no instance",
-                        assembly_id=item.id,
-                        project_id=item.project_id,
-                        region=self.region,
-                    )
-                )
-                continue
-            write, report = outcome(
-                work, now, settings=self.settings, rng=self.rng, region=self.region,
-                failed_at=failed_at,
-            )  # fmt: skip
-            writes.append(write)
-            events.extend(
-                placed.refusal_events(
-                    work.refused,
-                    region=self.region,
-                    retry=self.settings.placement_retry,
-                    assembly_id=item.id,
-                    project_id=item.project_id,
-                )
-            )
-            for verb, request in ((Verb.REBOOT, item.restart_count),
-                                  (Verb.HARD_REBOOT, item.restart_count),
-                                  (Verb.RESIZE, item.flavor_name)):  # fmt: skip
-                events.extend(
-                    status.done_events(
-                        verb,
-                        work.decision.actions,
-                        work.failed,
-                        request,
-                        assembly_id=item.id,
-                        project_id=item.project_id,
-                        region=self.region,
-                    )
-                )
-            events.extend(
-                status.unhealthy_events(
-                    work.decision.members,
-                    work.failed,
-                    assembly_id=item.id,
-                    project_id=item.project_id,
-                    region=self.region,
-                )
-            )
-            if report.digest() != item.status_digest:
-                events.extend(
-                    status.change_events(
-                        item.phase,
-                        report,
-                        status.prior_of(item),
-                        assembly_id=item.id,
-                        project_id=item.project_id,
-                        region=self.region,
-                    )
-                )
-        return busy, writes, events, removed
+        """`results.pass_results` of this region's pass."""
+        return pass_results(
+            works, now, region=self.region, settings=self.settings, rng=self.rng,
+            failed_at=failed_at,
+        )  # fmt: skip
 
-
-def _removes(work: Work) -> bool:
-    """Whether the pass removes the assembly's row: it was deleted and no region (this
-    one, and the others of its placement) shows an instance of it any more."""
-    return work.decision.gone and (work.share is None or work.share.gone_elsewhere())
+    def _log_removed(self, works: Sequence[Work]) -> None:
+        """Log the assemblies the pass just removed (as `results.removes` decides it)."""
+        lifelog.removed((w.item for w in works if removes(w)), self.region)
 
 
 def _timeless(item: WorkItem) -> bool:
@@ -555,29 +460,3 @@ def _timeless(item: WorkItem) -> bool:
         and item.due_at is None
         and all(s.create_key is None and s.drain_started_at is None for s in item.slots)
     )
-
-
-def _call_of(item: WorkItem, action: Action) -> str:
-    """A call as the log names it: the assembly (name and id), the verb, the instance."""
-    return f"assembly {item.name} ({item.id}): {action.verb.value} of instance {action.ordinal}"
-
-
-def _bound(method: Callable[[str], None], argument: str) -> Callable[[], None]:
-    return lambda: method(argument)
-
-
-def _verb_name(work: Work, action: Action) -> str:
-    """The driver verb an action calls, as metrics count it (a create that adopts:
-    `adopt`)."""
-    if action.verb is Verb.CREATE and work.specs[action.ordinal].adopt_id:
-        return "adopt"
-    return action.verb.value
-
-
-def _refused(message: str) -> Callable[[], None]:
-    """A call that fails at once with a terminal error saying why."""
-
-    def call() -> None:
-        raise TerminalError(message, reason="FlavorNotFound")
-
-    return call
