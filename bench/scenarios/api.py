@@ -88,7 +88,7 @@ class Round:
     """One round of the bare app's runs and vertice's, back to back, so that the ratios
     compare runs a few seconds apart: the machine's speed drifts (other guests of the
     host), and measuring every bare run before every vertice run let that drift into
-    the ratios (the same code measured 0.55 and 0.70 in two runs)."""
+    the ratios (one commit measured 0.51 and 0.70 in two runs)."""
 
     bare: wrk.WrkResult  # the GETs' script and token header
     one_path: wrk.WrkResult  # the page's one path and the token header
