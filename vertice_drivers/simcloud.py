@@ -32,6 +32,10 @@ from vertice_drivers.simwriter import Writer
 TERMINATED_LISTED_FOR = 60.0
 #: Connections to the file kept open between reads (`SimCloud._borrowed`).
 IDLE_CONNECTIONS = 4
+#: KiB of SQLite's page cache per connection (SQLite's default is 2,000): the file is
+#: listed whole at every resync, and each kept connection's cache grew to the default
+#: at 10,000 instances, in the reconciler's memory (see `vertice_core.store.engine`).
+CACHE_KIB = 256
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -99,6 +103,7 @@ class SimCloud:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=30000")
+        db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         return db
 
     @contextmanager

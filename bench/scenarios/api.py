@@ -10,13 +10,15 @@ two routes in front, which its document lists), (c) a page of the assembly
 collection sorted by name, (d) `POST /v3/assembly_factory`. (b) to (d) run with
 a reconciler beside the API (the sim cloud, every stored assembly RUNNING
 first), as in production: its resyncs and the creates the POSTs bring share the
-machine and the database. The figures that matter are the ratios to (a),
-measured in the same run. Both servers are up together and measured in rounds
-(`repeats`: 3 at full and quick size): in each, the bare app's runs with the
-reconciler stopped (SIGSTOP), then vertice's GETs and page with it running, back
-to back; a ratio is the median of the rounds' ratios, a rate or latency is the
-run's with the median rate, and the non-2xx responses of every run count. The
-POSTs run last, 3 times, since each adds assemblies.
+machine and the database. The workers' RSS is read after the GET and page runs
+(the issue's "API worker RSS with 10,000 stored"; `footprint` has an idle one's).
+The figures that matter are the ratios to (a), measured in the same run. Both
+servers are up together and measured in rounds (`repeats`: 3 at full and quick
+size): in each, the bare app's runs with the reconciler stopped (SIGSTOP), then
+vertice's GETs and page with it running, back to back; a ratio is the median of
+the rounds' ratios, a rate or latency is the run's with the median rate, and the
+non-2xx responses of every run count. The POSTs run last, 3 times, since each
+adds assemblies.
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ from pathlib import Path
 import attrs
 import httpx
 
-from bench.installation import Installation, stop
+from bench.installation import Installation, memory_mb, stop
 from bench.report import Figure
 from bench.sizes import Size
 from vertice_drivers.ports import free_port
 from vertice_testing import wrk
+from vertice_testing.server import children
 
 #: Seconds of load, not measured, before the first figure of a server: both workers
 #: have booted and every code path has run once (statement caches, token cache).
@@ -72,13 +75,20 @@ def run(size: Size) -> list[Figure]:
                     Round.measure(size, inst, reconciler, bare_url, url, reads)
                     for _ in range(max(size.repeats, 1))
                 ]
+                # After every GET and page run, before the POSTs add assemblies.
+                worker_rss = max(memory_mb(pid) for pid in children(inst.processes[-1].pid))
                 post = wrk.median_run(
                     url + "/v3/assembly_factory", size.api_seconds, size.repeats,
                     script=wrk.post_script(inst.home / "post.lua", inst.token),
                 )  # fmt: skip
         finally:
             stop(bare)
-        return figures(rounds, post)
+        return [
+            *figures(rounds, post),
+            Figure("api.worker_rss", worker_rss, "MB", 60.0,
+                   note=f"the larger of the two workers after the GET and page runs, "
+                   f"{len(ids)} stored"),
+        ]  # fmt: skip
     finally:
         inst.close()
 

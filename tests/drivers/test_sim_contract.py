@@ -75,3 +75,16 @@ def test_a_listing_asks_for_a_next_page_only_when_there_is_one(tmp_path, instanc
     assert len(list(driver.observe())) == instances
     calls = [verb for verb, _ in driver.cloud.audited("default")]
     assert calls.count("observe") == pages
+
+
+def test_the_sim_clouds_connections_have_a_small_page_cache(tmp_path):
+    from vertice_drivers.simcloud import CACHE_KIB
+
+    driver = sim_driver(tmp_path)
+    db = driver.cloud.open()
+    try:
+        assert db.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
+    finally:
+        db.close()
+    with driver.cloud._borrowed() as kept:  # the connections reads reuse
+        assert kept.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB

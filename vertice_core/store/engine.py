@@ -45,11 +45,20 @@ from vertice_core.store import attempts
 from vertice_core.store.fastread import LISTENERS
 from vertice_core.store.writelock import WriteLock
 
-#: The dialect packages a URL's scheme needs, for a clear error when one is missing.
 #: Connections `connect()` keeps open between blocks, per process: as many as a worker
 #: serves requests at once in the common case, beyond which they are closed after use.
 MAX_IDLE = 8
+#: KiB of SQLite's page cache per connection (`PRAGMA cache_size`; SQLite's default is
+#: 2,000). A process holds several connections to one file (three engines, each with its
+#: pool: eight in a reconciler), and each one's cache filled up to the default with a
+#: database of 10,000 assemblies, in memory glibc keeps: the reconciler's peak / idle RSS
+#: was 184 / 167 and 187 / 174 MB with the default, 165 / 158 and 164 / 156 MB with this
+#: (`python -m bench converge`, full size, two runs each, alternating). The pages stay in
+#: the system's file cache, so a page not in a connection's own is a `pread` away: a read
+#: of one row by id over 10,000 took 16.4 to 18.5 µs with either size.
+SQLITE_CACHE_KIB = 256
 
+#: The dialect packages a URL's scheme needs, for a clear error when one is missing.
 _DIALECT_PACKAGES = {
     "postgresql": ("psycopg", "pip install 'vertice-core[postgresql]'"),
     "cockroachdb": ("sqlalchemy_cockroachdb", "pip install 'vertice-core[cockroachdb]'"),
@@ -175,6 +184,7 @@ def _configure_sqlite(engine: Engine, *, begin: str | None) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     if begin is None:

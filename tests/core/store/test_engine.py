@@ -126,3 +126,20 @@ def test_statement_listeners_see_the_fast_reads(ctx, alice):
     with ctx.store.connect() as connection:
         assert AssemblyViews(connection).one(assembly_id, None).name == "counted"
     assert any("FROM assemblies" in sql for sql in seen)
+
+
+def test_every_sqlite_connection_has_a_small_page_cache(tmp_path):
+    """Each of a process's connections (three engines, each with its pool) would fill
+    SQLite's default 2 MB cache; the reconciler holds eight of them."""
+    from vertice_core.store.engine import SQLITE_CACHE_KIB
+
+    store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+    with store.write() as session:
+        assert session.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+    with store.read() as session:
+        assert session.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+    with store.connect() as connection:
+        assert connection.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+    store.dispose()
