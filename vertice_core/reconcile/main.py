@@ -18,6 +18,7 @@ from vertice_core.reconcile.loop import Reconciler
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.registry import DriverRegistry
 from vertice_core.routing.routers import build_router
+from vertice_core.runtime import heap
 from vertice_core.scaling.prometheus import Prometheus
 from vertice_core.store import Store
 
@@ -55,6 +56,7 @@ def build(
 def run(config: Config, *, holder: str | None = None) -> None:
     """Run the loop until SIGTERM or SIGINT, then stop cleanly; `IdentityTaken` when another
     reconciler of this machine runs under the same identity (`reconcile.identity`)."""
+    heap.limit_arenas()  # before any thread of the reconciler's starts
     reconciler = build(config, holder=holder)
     try:
         identity.hold(config.home, reconciler.holder)  # held until the process ends

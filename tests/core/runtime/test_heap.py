@@ -8,6 +8,8 @@ the RSS stays up until `release` returns the free pages.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,40 @@ def test_at_most_once_an_interval(monkeypatch) -> None:
     assert not heap.release(clock=lambda: now[0])
     now[0] += heap.INTERVAL
     assert heap.release(clock=lambda: now[0])
+
+
+_ARENAS = """
+import ctypes, sys, threading
+from vertice_core.runtime import heap
+if sys.argv[1] == "limited":
+    assert heap.limit_arenas()
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+ready, done = threading.Barrier(9), threading.Event()
+def allocate():
+    libc.malloc(1000)  # a thread's first allocation gives it an arena
+    ready.wait()
+    done.wait()
+threads = [threading.Thread(target=allocate) for _ in range(8)]
+for thread in threads:
+    thread.start()
+ready.wait()
+libc.malloc_stats()  # one "Arena N:" paragraph per arena, on standard error
+done.set()
+"""
+
+
+@pytest.mark.parametrize(("mode", "most"), [("limited", heap.ARENAS), ("default", None)])
+def test_limit_arenas_caps_the_arenas_threads_get(mode, most) -> None:
+    """Eight threads that allocate at once get an arena each by default (glibc allows
+    eight per core); once limited, they share `ARENAS`."""
+    done = subprocess.run(
+        [sys.executable, "-c", _ARENAS, mode],
+        check=False, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    arenas = done.stderr.count("Arena ")
+    if most is not None:
+        assert 1 <= arenas <= most, done.stderr
+    else:
+        assert arenas > heap.ARENAS, done.stderr  # what the limit changes
