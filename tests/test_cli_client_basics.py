@@ -281,7 +281,10 @@ def test_a_server_that_is_not_vertice_is_one_line(cli):
 
 
 def every_command(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, (*path, name)
         yield (*path, name)
         if isinstance(command, click.Group):
             yield from every_command(command, (*path, name))
@@ -298,7 +301,9 @@ def test_every_command_has_help(cli):
         assert result.stdout.startswith(f"Usage: vertice {' '.join(path)}".rstrip()), path
         command = main
         for name in path:
-            command = command.commands[name]  # type: ignore[attr-defined]
+            found = command.get_command(click.Context(command), name)  # type: ignore[attr-defined]
+            assert found is not None, path
+            command = found
         assert command.help and len(command.help) > 20, path
 
 

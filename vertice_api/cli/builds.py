@@ -229,3 +229,6 @@ def cancel_build(build_id: str) -> None:
         found = client.post(f"/v3/builds/{_check(build_id)}/cancel", {})
     click.echo(f"build {found['id']}: {found['state']}"
                + ("" if found["state"] == "cancelled" else " (stopping)"))  # fmt: skip
+
+
+COMMANDS = [build, deploy, rollback, webhook, builds, logs, cancel]

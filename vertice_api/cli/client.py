@@ -245,3 +245,6 @@ for kind in kinds.KINDS:
         describe.add_command(kinds.describe_command(kind))
 get.add_command(builds.builds)
 describe.add_command(builds.describe_build)
+
+
+COMMANDS = [plans, regions, flavors, apply_command, diff_command, get, describe, events]

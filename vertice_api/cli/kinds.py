@@ -23,12 +23,11 @@ import click
 from vertice_api.cli import output, routes, scalers
 from vertice_api.cli.assemblies import Directory, Document, events_of
 from vertice_api.cli.connect import Failure, client_command, open_client, until_interrupted
+from vertice_api.cli.formats import OUTPUT
 
 if TYPE_CHECKING:
     from vertice_api.client import Client
 
-#: What `get -o` prints: a table, a wider table, the API's documents, or `kind/name` lines.
-FORMATS = ("table", "wide", "json", "yaml", "name")
 #: Seconds between two looks of `get --watch`.
 WATCH_INTERVAL = 2.0
 #: Events shown by `describe assembly`.
@@ -395,12 +394,6 @@ def _options(kind: Kind, func: Any, *, listing: bool) -> Any:
 
 
 #: `-o FORMAT` of the listings (`get KIND`, `vertice users list`).
-OUTPUT = click.option(
-    "-o", "--output", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-    help="A table, a wider one, the API's documents as JSON or YAML, or KIND/NAME lines.",
-)  # fmt: skip
-
-
 def get_command(kind: Kind) -> click.Command:
     """`get KIND [NAMES]`: list the kind, or the named items."""
 

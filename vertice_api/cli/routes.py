@@ -148,3 +148,6 @@ def describe_route(ref: str) -> None:
     """Show a route: its declaration, URL, upstreams and conditions."""
     with open_client(click.get_current_context()) as client:
         click.echo(describe_text(find(client, ref)))
+
+
+COMMANDS = [routes]

@@ -133,3 +133,6 @@ def describe_scaler(ref: str) -> None:
     """Show a scaler: its declaration, last value and decision, and conditions."""
     with open_client(click.get_current_context()) as client:
         click.echo(describe_text(find(client, ref)))
+
+
+COMMANDS = [scalers]

@@ -14,7 +14,7 @@ import click
 
 from vertice_api.cli.adopt import adopt
 from vertice_api.cli.configfile import CONFIG, fail, load
-from vertice_api.cli.kinds import OUTPUT
+from vertice_api.cli.formats import OUTPUT
 from vertice_core.logs import LOG_FORMATS, LOG_LEVELS
 
 if TYPE_CHECKING:
