@@ -393,7 +393,6 @@ def _options(kind: Kind, func: Any, *, listing: bool) -> Any:
     return func
 
 
-#: `-o FORMAT` of the listings (`get KIND`, `vertice users list`).
 def get_command(kind: Kind) -> click.Command:
     """`get KIND [NAMES]`: list the kind, or the named items."""
 
