@@ -30,7 +30,6 @@ client's connections would serve all of them while the other idled.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
 import re
@@ -43,6 +42,7 @@ from gunicorn.workers.sync import SyncWorker
 
 from vertice_api.http import MAX_BODY
 from vertice_api.wire_errors import error_response
+from vertice_core import glibc
 from vertice_core.config import Config
 
 #: Bytes of a request head buffered before it is handed over unfinished (gunicorn
@@ -381,11 +381,9 @@ def _fix_mmap_threshold() -> None:
     largest accepted bodies, and 6 to 8 % with a fixed threshold (issue 17 asks for 10 %;
     `python -m bench abuse`). Only allocations this large pay a system call, and no
     ordinary request makes one. Nothing happens where the C library is not glibc."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    mallopt = glibc.function("mallopt")
+    if mallopt is not None:
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def _defer_accept(listener: Any) -> None:

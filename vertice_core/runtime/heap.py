@@ -26,11 +26,11 @@ Where the C library is not glibc (musl, macOS), both do nothing.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import threading
 import time
 from collections.abc import Callable
+
+from vertice_core import glibc
 
 #: Least seconds between two trims (a busy reconciler finishes many passes a second).
 INTERVAL = 10.0
@@ -38,18 +38,7 @@ INTERVAL = 10.0
 M_ARENA_MAX = -8
 ARENAS = 2
 
-
-def _glibc(name: str) -> Callable[..., int] | None:
-    """glibc's function `name`, or None where the C library has none."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        function: Callable[..., int] = getattr(libc, name)
-    except (OSError, AttributeError):
-        return None
-    return function
-
-
-_TRIM = _glibc("malloc_trim")
+_TRIM = glibc.function("malloc_trim")
 _lock = threading.Lock()
 _last = [float("-inf")]
 
@@ -71,5 +60,5 @@ def release(clock: Callable[[], float] = time.monotonic) -> bool:
 def limit_arenas(arenas: int = ARENAS) -> bool:
     """Have glibc make at most `arenas` arenas in this process from now on (call it before
     starting threads: a thread keeps the arena it was given); True when it could."""
-    mallopt = _glibc("mallopt")
+    mallopt = glibc.function("mallopt")
     return mallopt is not None and mallopt(M_ARENA_MAX, arenas) == 1
