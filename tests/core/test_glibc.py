@@ -13,8 +13,9 @@ from vertice_core import glibc
 def test_the_allocators_functions_are_found_and_work() -> None:
     mallopt = glibc.function("mallopt")
     trim = glibc.function("malloc_trim")
-    assert callable(mallopt) and trim is not None  # mallopt is left uncalled: it would
-    assert trim(0) in (0, 1)  # change how this test process allocates from now on
+    # mallopt is not called: it would change how this test process allocates from now on.
+    assert callable(mallopt) and trim is not None
+    assert trim(0) in (0, 1)
 
 
 def test_a_function_the_library_lacks_is_none() -> None:
