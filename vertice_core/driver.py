@@ -63,6 +63,7 @@ from vertice_core.model.status import InstanceState
 from vertice_core.program import Program
 
 __all__ = [
+    "CONCURRENT_CALLS",
     "TAG_ASSEMBLY",
     "TAG_DISK",
     "TAG_INSTALLATION",
@@ -86,6 +87,11 @@ __all__ = [
     "RegionConfig",
     "SizeSpec",
 ]
+
+#: Driver calls a reconciler has in flight at once, unless configured otherwise
+#: (`ReconcilerSettings.workers`, the size of its call pool): a driver's HTTP pool must
+#: cope with this many (see docs/writing-a-driver.md, "Connections").
+CONCURRENT_CALLS = 256
 
 #: Tag (label) names every managed instance carries. Lower-case with hyphens: valid
 #: as AWS/Azure tags, GCE labels and Docker labels alike.

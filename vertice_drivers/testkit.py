@@ -49,6 +49,7 @@ import attrs
 import pytest
 
 from vertice_core.driver import (
+    CONCURRENT_CALLS,
     TAG_ASSEMBLY,
     TAG_INSTALLATION,
     TAG_KEY,
@@ -62,7 +63,7 @@ from vertice_core.driver import (
 from vertice_core.errors import DriverError, TransientError, UnavailableError
 from vertice_core.metrics import Metrics
 from vertice_core.model.status import InstanceState
-from vertice_core.runtime.calls import DEFAULT_WORKERS, CallPool
+from vertice_core.runtime.calls import CallPool
 from vertice_drivers.testkit_adopt import AdoptContract
 from vertice_drivers.testkit_day2 import DayTwoContract
 from vertice_drivers.testkit_disks import DisksContract
@@ -298,7 +299,7 @@ class DriverContract(DayTwoContract, AdoptContract, DisksContract, WatchContract
         """As many calls at once as the reconciler runs (`ReconcilerSettings.workers`, in
         its `CallPool`) never overflow the driver's HTTP pool: urllib3 would otherwise
         open connections only to discard them ("Connection pool is full")."""
-        workers = DEFAULT_WORKERS
+        workers = CONCURRENT_CALLS
         pool = CallPool(workers, Metrics())
         verbs: list[tuple[str, Callable[[], Any]]] = [
             ("observe", lambda: list(driver.observe())),

@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from vertice_core.backoff import retry_delay
 from vertice_core.errors import DriverError
 from vertice_core.model.assembly import DesiredState
 from vertice_core.model.status import Phase
@@ -20,7 +21,6 @@ from vertice_core.reconcile import status
 from vertice_core.reconcile.outcome import write_of
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.reconcile.storeops import PassStore
-from vertice_core.runtime import retry_delay
 from vertice_core.store.repositories.work import StatusWrite
 
 

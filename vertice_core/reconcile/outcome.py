@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from vertice_core.backoff import retry_delay
 from vertice_core.driver import Instance, InstanceSpec, SizeSpec
 from vertice_core.errors import DriverError, TerminalError
 from vertice_core.model.assembly import DesiredState
@@ -32,7 +33,6 @@ from vertice_core.reconcile.plan import (
     instance_key,
 )
 from vertice_core.reconcile.settings import ReconcilerSettings
-from vertice_core.runtime import retry_delay
 from vertice_core.store.repositories.probes import ProbeState
 from vertice_core.store.repositories.slots import InstanceSlot, SlotChanges
 from vertice_core.store.repositories.work import StatusWrite, WorkItem

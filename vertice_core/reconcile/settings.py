@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from vertice_core.runtime.calls import DEFAULT_WORKERS
+from vertice_core.driver import CONCURRENT_CALLS
 
 
 @attrs.frozen
@@ -25,7 +25,7 @@ class ReconcilerSettings:
     #: After a create, the cloud may not list the instance for this long.
     grace: float = 30.0
     #: Driver calls in flight at once (per reconciler process).
-    workers: int = DEFAULT_WORKERS
+    workers: int = CONCURRENT_CALLS
     #: Assemblies claimed, submitted and written together; batches are pipelined.
     batch: int = 500
     #: Regions worked on at once.

@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from vertice_core.backoff import retry_delay
 from vertice_core.driver import Capability, Driver
 from vertice_core.errors import DriverError
 from vertice_core.redact import loggable
 from vertice_core.registry import DriverRegistry
-from vertice_core.runtime.backoff import retry_delay
 from vertice_core.store.tables import RegionRow
 
 log = logging.getLogger("vertice.reconcile.watch")

@@ -13,7 +13,7 @@ pipelined batches, exponential backoff with jitter, and pass metrics.
 controller (`vertice_core.reconcile`) as the worked example.
 """
 
-from vertice_core.runtime.backoff import backoff, retry_delay
+from vertice_core.backoff import backoff, retry_delay
 from vertice_core.runtime.batches import Pipeline
 from vertice_core.runtime.calls import CallPool, Pending
 from vertice_core.runtime.controller import Controller, Due, PassResult

@@ -24,10 +24,6 @@ log = logging.getLogger("vertice.runtime")
 
 T = TypeVar("T")
 
-#: Driver calls in flight at once per process, unless configured otherwise
-#: (`ReconcilerSettings.workers`); a driver's HTTP pool must cope with this many.
-DEFAULT_WORKERS = 256
-
 
 class _Timed:
     """A call's start time, set when a worker picks it up."""

@@ -31,11 +31,11 @@ from typing import Any, Generic
 
 import attrs
 
+from vertice_core.backoff import retry_delay
 from vertice_core.errors import DriverError, Unavailable
 from vertice_core.metrics import Metrics
 from vertice_core.redact import loggable
 from vertice_core.runtime import heap
-from vertice_core.runtime.backoff import retry_delay
 from vertice_core.runtime.controller import Controller, R
 
 log = logging.getLogger("vertice.runtime")

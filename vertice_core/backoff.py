@@ -1,4 +1,9 @@
-"""Exponential backoff with jitter, for rows and for whole targets."""
+"""Exponential backoff with jitter, for rows and for whole targets.
+
+Pure arithmetic, outside the controller runtime (`vertice_core.runtime` re-exports it):
+the planner's outcomes use it, and the API runs the planner for a plan's preview
+without importing the runtime's threads and pools.
+"""
 
 from __future__ import annotations
 
