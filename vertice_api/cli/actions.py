@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from vertice_api.cli import declare, kinds, manifests, orphans
+from vertice_api.cli import declare, kind_commands, kinds, manifests, orphans
 from vertice_api.cli.acting import action, patch_current, raise_counter, run
 from vertice_api.cli.assemblies import Directory, Document
 from vertice_api.cli.client import complete_names, project_option
@@ -133,7 +133,7 @@ def delete(
             if cascade_orphan:
                 orphans.retire(client, names[1:], ask=not yes)
             else:
-                kinds.delete(client, kind, names[1:], kinds.Query(project))
+                kind_commands.delete(client, kind, names[1:], kinds.Query(project))
         return
     if kind is kinds.ASSEMBLIES:
         names = names[1:]

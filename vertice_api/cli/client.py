@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vertice_api.cli import builds, declare, kinds, manifests, output
+from vertice_api.cli import builds, declare, kind_commands, kinds, manifests, output
 from vertice_api.cli.assemblies import Directory, Document, events_of
 from vertice_api.cli.connect import Failure, client_command, open_client, until_interrupted
 from vertice_api.cli.wait import wait_for, wait_options
@@ -26,7 +26,7 @@ def _client() -> Client:
 
 
 #: Shell completion of assembly names.
-complete_names = kinds.completer("/v3/assembly_factory")
+complete_names = kind_commands.completer("/v3/assembly_factory")
 
 
 project_option = click.option(
@@ -240,9 +240,9 @@ def events(name: str, project: str | None, follow: bool, interval: float) -> Non
 
 
 for kind in kinds.KINDS:
-    get.add_command(kinds.get_command(kind))
+    get.add_command(kind_commands.get_command(kind))
     if kind.describable:
-        describe.add_command(kinds.describe_command(kind))
+        describe.add_command(kind_commands.describe_command(kind))
 get.add_command(builds.builds)
 describe.add_command(builds.describe_build)
 

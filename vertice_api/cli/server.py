@@ -150,7 +150,8 @@ def users_create(name: str, admin: bool) -> None:
 @OUTPUT
 def users_list(fmt: str) -> None:
     """List the users, as `vertice get users` does (read from the local database)."""
-    from vertice_api.cli.kinds import lookup, show
+    from vertice_api.cli.kind_commands import show
+    from vertice_api.cli.kinds import lookup
     from vertice_api.resources.tenancy import user_documents
 
     with _store(load()).read() as session:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from vertice_api.cli import kinds
+from vertice_api.cli import kind_commands, kinds
 from vertice_api.cli.connect import client_command, open_client
 
 
@@ -17,7 +17,7 @@ def tokens() -> None:
     """List or revoke your API tokens (`vertice tokens list`, `vertice tokens revoke ID`)."""
 
 
-tokens.add_command(kinds.get_command(kinds.TOKENS), "list")
+tokens.add_command(kind_commands.get_command(kinds.TOKENS), "list")
 
 
 @tokens.command("revoke")
@@ -28,7 +28,7 @@ def revoke(ctx: click.Context, ids: tuple[str, ...]) -> None:
     """Revoke tokens ID...: the API refuses them from now on (yours, or anyone's for an
     administrator)."""
     with open_client(ctx) as client:
-        kinds.delete(client, kinds.TOKENS, ids, kinds.Query())
+        kind_commands.delete(client, kinds.TOKENS, ids, kinds.Query())
 
 
 COMMANDS = [tokens]
