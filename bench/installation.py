@@ -54,7 +54,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def memory_mb(pid: int, field: str = "VmRSS") -> float:
-    """A memory figure of `/proc/PID/status` in MB (`VmRSS`, or `VmHWM` for the peak)."""
+    """A memory figure of `/proc/PID/status` in MB (`VmRSS`, `VmHWM` for the peak, `RssFile`
+    for the part in mapped files' pages)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024

@@ -76,7 +76,10 @@ def run(size: Size) -> list[Figure]:
                     for _ in range(max(size.repeats, 1))
                 ]
                 # After every GET and page run, before the POSTs add assemblies.
-                worker_rss = max(memory_mb(pid) for pid in children(inst.processes[-1].pid))
+                worker_rss, worker_files = max(
+                    (memory_mb(pid), memory_mb(pid, "RssFile"))
+                    for pid in children(inst.processes[-1].pid)
+                )
                 post = wrk.median_run(
                     url + "/v3/assembly_factory", size.api_seconds, size.repeats,
                     script=wrk.post_script(inst.home / "post.lua", inst.token),
@@ -88,6 +91,9 @@ def run(size: Size) -> list[Figure]:
             Figure("api.worker_rss", worker_rss, "MB", 60.0,
                    note=f"the larger of the two workers after the GET and page runs, "
                    f"{len(ids)} stored"),
+            Figure("api.worker_rss_files", worker_files, "MB",
+                   note="of api.worker_rss, the pages of mapped files (shared libraries' "
+                        "code and data), not of the heap"),
         ]  # fmt: skip
     finally:
         inst.close()

@@ -110,6 +110,9 @@ def idle(inst: Installation, pid: int, size: Size) -> list[Figure]:
                float(pages), note=f"observe pages: {pages} per resync"),
         Figure("idle.rss", memory_mb(pid), "MB", 150.0,
                note="the reconciler after the idle window, the same drivers loaded"),
+        Figure("idle.rss_files", memory_mb(pid, "RssFile"), "MB",
+               note="of idle.rss, the pages of mapped files (shared libraries' code and "
+                    "data), not of the heap"),
         Figure("idle.core_share", cpu / window * 100, "%",
                note=f"{n} assemblies idle, a resync every {period:.0f} s"
                     + (" (the default)" if period == DEFAULT_RESYNC else "")),
