@@ -30,14 +30,11 @@ from vertice_core.reconcile.driver_calls import bound, call_for, call_name, verb
 from vertice_core.reconcile.fingerprints import seen_as
 from vertice_core.reconcile.outcome import (
     Work,
-    backing_off,
     creates_of,
-    desired_of,
-    needs_work,
     slots_after,
 )
-from vertice_core.reconcile.placed import Share, share_of
-from vertice_core.reconcile.plan import Action, Decision, Verb, plan_actions
+from vertice_core.reconcile.plan import Action, Decision, Verb
+from vertice_core.reconcile.planning import PartPlanner
 from vertice_core.reconcile.results import pass_results, removes
 from vertice_core.reconcile.settings import ReconcilerSettings
 from vertice_core.redact import loggable, public_error
@@ -117,11 +114,12 @@ class RegionPass:
         #: (booting) then; kept by the reconciler between passes, a pass skips planning
         #: these until their row or instances move.
         self.settled = settled if settled is not None else {}
-        #: Of the assemblies with a placement planned this pass: their share in the region.
-        self.shares: dict[str, Share] = {}
-        #: Whether the driver resizes instances in place (what it claims in its metadata).
+        # Whether the driver resizes instances in place: what it claims in its metadata.
         info = getattr(type(driver), "info", None)
-        self.resizable = info is not None and Capability.RESIZE in info.capabilities
+        resizable = info is not None and Capability.RESIZE in info.capabilities
+        self.planner = PartPlanner(region, settings, store_ops, resizable)
+        #: Of the assemblies with a placement planned this pass: their share in the region.
+        self.shares = self.planner.shares
 
     def run(self) -> RegionResult:
         """Read the region's assemblies, observe once, plan, act, write what changed.
@@ -131,10 +129,10 @@ class RegionPass:
         the cloud than our snapshot, so it is left for the next pass (see
         `_prepare`). Ghosts are confirmed with a second read after the observation.
 
-        The assemblies that may need work are planned and acted upon in parts
-        (`_PART`), their instance rows read part by part, with batches of driver calls
-        pipelined across the parts: what a pass holds at once is its rows and a few
-        parts' items, plans and calls, not the whole region's.
+        The assemblies that may need work are planned (`planning.PartPlanner`) and acted
+        upon in parts (`_PART`), their instance rows read part by part, with batches of
+        driver calls pipelined across the parts: what a pass holds at once is its rows
+        and a few parts' items, plans and calls, not the whole region's.
         """
         rows = self.ops.region_rows(self.region)
         observed = self.calls.run(
@@ -171,60 +169,6 @@ class RegionPass:
         self.settled.update(settled)
         return result
 
-    # -- planning --
-
-    def _plan(
-        self,
-        part: Sequence[tuple[Any, ...]],
-        by_assembly: Mapping[str, list[Instance]],
-        now: float,
-        region_wide: tuple[dict[str, frozenset[str]], dict[str, Any]],
-        settled: dict[str, tuple[int, bool]],
-    ) -> tuple[dict[str, WorkItem], dict[str, Decision], set[str], bool]:
-        """Plan a part of the region's rows: the items that need work, their decisions,
-        those with driver calls to make, and whether something is in transition. The
-        items found settled go to `settled`. Instance rows are read only of assemblies
-        that may need work (an idle pass reads none); rows are written with a lease held,
-        and the claim re-reads them before acting."""
-        routed, probes = region_wide
-        slots = self.ops.slots([row[0] for row in part])
-        items = [WorkItem.of(row, slots.get(row[0], ())) for row in part]
-        row_of = {row[0]: row for row in part}
-        self.shares.update(self._shares_of([i for i in items if i.placed], now, routed, probes))
-        wanted: dict[str, WorkItem] = {}
-        planned: dict[str, Decision] = {}
-        acting: set[str] = set()
-        busy = False
-        for item in items:
-            if backing_off(item, now):
-                continue
-            share = self.shares.get(item.id)
-            drain = self.settings.drain if item.id in routed else 0.0
-            decision = plan_actions(
-                desired_of(
-                    item,
-                    drain,
-                    probes.get(item.id),
-                    share,
-                    routed.get(item.id),
-                    drain_limit=self.settings.drain_limit,
-                    resizable=self.resizable,
-                ),
-                by_assembly.get(item.id, []),
-                now=now,
-                grace=self.settings.grace,
-            )
-            if needs_work(item, decision, now, region=self.region, share=share):
-                wanted[item.id] = item
-                planned[item.id] = decision
-                if decision.actions:
-                    acting.add(item.id)
-            elif _timeless(item) and (share is None or not share.failed):
-                seen = seen_as(row_of[item.id], by_assembly.get(item.id, ()))
-                settled[item.id] = (seen, decision.busy)
-            busy = busy or decision.busy
-        return wanted, planned, acting, busy
-
     def _ghosts(self, observed: Sequence[Instance], known: set[str]) -> list[Instance]:
         """Live instances whose assembly does not exist and was not orphaned (checked
         again after observing)."""
@@ -240,34 +184,6 @@ class RegionPass:
         # declared after our first read. A second read settles it.
         existing = self.ops.existing({i.assembly_id for i in unknown})
         return [i for i in unknown if i.assembly_id not in existing]
-
-    def _shares_of(
-        self,
-        items: Sequence[WorkItem],
-        now: float,
-        routed: dict[str, frozenset[str]],
-        probes: dict[str, Any],
-    ) -> dict[str, Share]:
-        """The region's share of each assembly with a placement (and, for those homed in
-        another region, whether a route is in front of them and their probes' findings)."""
-        if not items:
-            return {}
-        ids = [i.id for i in items]
-        facts = self.ops.placed(ids)
-        routed.update(self.ops.served_ids(ids))
-        probes.update(self.ops.probe_states_of(ids))
-        return {
-            i.id: share_of(
-                self.region,
-                i.replicas,
-                i.slots,
-                facts[i.id],
-                now=now,
-                retry=self.settings.placement_retry,
-            )
-            for i in items
-            if i.id in facts
-        }
 
     # -- acting --
 
@@ -297,12 +213,10 @@ class RegionPass:
             lambda batch: self._complete(batch, totals), depth=max(depth, 2)
         )
         region_wide = (self.ops.served(self.region), self.ops.probe_states(self.region))
-        self.shares = {}
         for part in _taken(moving, self.settings.batch * _PART):
-            wanted, planned, acting, planned_busy = self._plan(
-                part, by_assembly, now, region_wide, settled
-            )
-            busy = busy or planned_busy
+            found = self.planner.plan(part, by_assembly, now, region_wide, settled)
+            wanted, planned, acting = found.wanted, found.planned, found.acting
+            busy = busy or found.busy
             for chunk in chunked(sorted(acting), self.settings.batch):
                 batch = self._prepare(chunk, wanted, planned)
                 busy = busy or batch.skipped
@@ -494,13 +408,3 @@ def _taken(rows: list[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, .
     rows.reverse()
     while rows:
         yield [rows.pop() for _ in range(min(size, len(rows)))]
-
-
-def _timeless(item: WorkItem) -> bool:
-    """Whether the plan of this item cannot change with time alone (no grace, no backoff,
-    no drain running; a placement's refusals, which expire, are checked by the caller)."""
-    return (
-        item.attempts == 0
-        and item.due_at is None
-        and all(s.create_key is None and s.drain_started_at is None for s in item.slots)
-    )
