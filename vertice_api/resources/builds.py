@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import falcon
 
-from vertice_api import views
+from vertice_api import app_views, views
 from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
 from vertice_api.http import read_body, read_raw, respond
@@ -37,7 +37,7 @@ class Builds:
             found = self.ctx.builds.visible(
                 session, caller, req.get_param("project"), req.get_param("assembly")
             )
-        items = [views.build(b) for b in found]
+        items = [app_views.build(b) for b in found]
         respond(req, resp, views.listing("/v3/builds", "builds", "Builds", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -45,7 +45,7 @@ class Builds:
         request = structure(self.ctx.converter, read_body(req), BuildRequest)
         with self.ctx.store.write() as session:
             build = self.ctx.builds.request(session, caller, request)
-        created(resp, views.build(build))
+        created(resp, app_views.build(build))
 
 
 class BuildItem:
@@ -57,7 +57,7 @@ class BuildItem:
     def on_get(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
         with self.ctx.store.read() as session:
             build = self.ctx.builds.get(session, caller_of(req), build_id)
-        respond(req, resp, views.build(build))
+        respond(req, resp, app_views.build(build))
 
 
 class BuildCancel:
@@ -69,7 +69,7 @@ class BuildCancel:
     def on_post(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
         with self.ctx.store.write() as session:
             build = self.ctx.builds.cancel(session, caller_of(req), build_id)
-        respond(req, resp, views.build(build))
+        respond(req, resp, app_views.build(build))
 
 
 class BuildLog:
@@ -111,7 +111,7 @@ class AssemblyRollback:
                 session, caller_of(req), assembly_id, request.revision
             )
         self.ctx.announce([(event, project_id)])
-        respond(req, resp, views.build(build))
+        respond(req, resp, app_views.build(build))
 
 
 class AssemblyWebhook:
@@ -126,12 +126,12 @@ class AssemblyWebhook:
             hook = self.ctx.webhooks.put(session, caller_of(req), assembly_id)
         resp.status = falcon.HTTP_201
         resp.location = hook.url
-        resp.media = views.webhook(hook)
+        resp.media = app_views.webhook(hook)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         with self.ctx.store.read() as session:
             hook = self.ctx.webhooks.get(session, caller_of(req), assembly_id)
-        respond(req, resp, views.webhook(hook))
+        respond(req, resp, app_views.webhook(hook))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, assembly_id: str) -> None:
         with self.ctx.store.write() as session:

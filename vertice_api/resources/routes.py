@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import falcon
 
-from vertice_api import views
+from vertice_api import app_views, views
 from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
 from vertice_api.http import read_body, respond
@@ -28,7 +28,7 @@ class Routes:
         caller = caller_of(req)
         with self.ctx.store.read() as session:
             stored = self.ctx.routes.visible(session, caller, req.get_param("project"))
-        items = [views.route(s) for s in stored]
+        items = [app_views.route(s) for s in stored]
         respond(req, resp, views.listing("/v3/routes", "routes", "Routes", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -36,7 +36,7 @@ class Routes:
         route = structure(self.ctx.converter, read_body(req), RouteInput)
         with self.ctx.store.write() as session:
             stored = self.ctx.routes.declare(session, caller, route)
-        created(resp, views.route(stored))
+        created(resp, app_views.route(stored))
 
 
 class RouteItem:
@@ -48,7 +48,7 @@ class RouteItem:
     def on_get(self, req: falcon.Request, resp: falcon.Response, route_id: str) -> None:
         with self.ctx.store.read() as session:
             stored = self.ctx.routes.get(session, caller_of(req), route_id)
-        respond(req, resp, views.route(stored))
+        respond(req, resp, app_views.route(stored))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, route_id: str) -> None:
         with self.ctx.store.write() as session:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import falcon
 
-from vertice_api import views
+from vertice_api import app_views, views
 from vertice_api.auth import caller_of
 from vertice_api.context import AppContext
 from vertice_api.http import read_body, respond
@@ -29,7 +29,7 @@ class Scalers:
         caller = caller_of(req)
         with self.ctx.store.read() as session:
             stored = self.ctx.scalers.visible(session, caller, req.get_param("project"))
-        items = [views.scaler(s) for s in stored]
+        items = [app_views.scaler(s) for s in stored]
         respond(req, resp, views.listing("/v3/scalers", "scalers", "Scalers", items))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -37,7 +37,7 @@ class Scalers:
         scaler = structure(self.ctx.converter, read_body(req), ScalerInput)
         with self.ctx.store.write() as session:
             stored = self.ctx.scalers.declare(session, caller, scaler)
-        created(resp, views.scaler(stored))
+        created(resp, app_views.scaler(stored))
 
 
 class ScalerItem:
@@ -49,7 +49,7 @@ class ScalerItem:
     def on_get(self, req: falcon.Request, resp: falcon.Response, scaler_id: str) -> None:
         with self.ctx.store.read() as session:
             stored = self.ctx.scalers.get(session, caller_of(req), scaler_id)
-        respond(req, resp, views.scaler(stored))
+        respond(req, resp, app_views.scaler(stored))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, scaler_id: str) -> None:
         try:
@@ -61,7 +61,7 @@ class ScalerItem:
             raise
         with self.ctx.store.write() as session:
             stored = self.ctx.scalers.change(session, caller_of(req), scaler_id, changes)
-        respond(req, resp, views.scaler(stored))
+        respond(req, resp, app_views.scaler(stored))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, scaler_id: str) -> None:
         with self.ctx.store.write() as session:
