@@ -222,8 +222,8 @@ class RegionPass:
                 busy = busy or batch.skipped
                 pipeline.add(batch)
             quiet = sorted(set(wanted) - acting)
-            for chunk in chunked(quiet, self.settings.batch * _PART):
-                busy = self._settle(chunk, wanted, planned, totals) or busy
+            if quiet:  # a part's fit in one transaction (a part is at most `_PART` batches)
+                busy = self._settle(quiet, wanted, planned, totals) or busy
                 pipeline.poll()
         busy = pipeline.drain() or busy
         return attrs.evolve(
