@@ -108,3 +108,15 @@ def test_a_bad_notifier_setting_from_the_file_names_its_key(tmp_path):
         2,
         "error: vertice.toml: [notify.smtp] port must be a port number from 1 to 65535, not '0'\n",
     )
+
+
+def test_the_serving_settings_given_as_variables_read_back_the_same():
+    """`vertice serve --api-only` hands its settings to the API's master in the environment
+    (`ServerSettings.environ`): every one of them, non-defaults included, reads back."""
+    from vertice_core.config import Config, ServerSettings
+
+    given = ServerSettings(bind="127.0.0.1:9", workers=5, access_log=True, log_level="debug",
+                           log_format="json")  # fmt: skip
+    assert Config.from_env({"VERTICE_HOME": "/nowhere", **given.environ()}).server == given
+    assert Config.from_env({"VERTICE_HOME": "/nowhere",
+                            **ServerSettings().environ()}).server == ServerSettings()  # fmt: skip

@@ -22,12 +22,14 @@ def test_import_contracts_hold():
     assert "0 broken" in result.stdout
 
 
-def loaded_after(code: str, tmp_path: Path) -> set[str]:
-    """Top-level modules loaded by running `code` in a fresh interpreter."""
+def loaded_after(code: str, tmp_path: Path, *, top: bool = True) -> set[str]:
+    """Top-level modules (`top`, else every module) loaded by running `code` in a fresh
+    interpreter."""
     script = textwrap.dedent(code) + textwrap.dedent(
-        """
+        f"""
         import json, sys
-        print("MODULES=" + json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
+        names = {{m.split('.')[0] for m in sys.modules}} if {top} else set(sys.modules)
+        print("MODULES=" + json.dumps(sorted(names)))
         """
     )
     result = subprocess.run(
@@ -98,3 +100,23 @@ def test_a_reconciler_of_sim_regions_imports_no_sdk(tmp_path):
         tmp_path,
     )
     assert not modules & set(SDKS)
+
+
+def test_the_api_master_imports_what_workers_serve_with_and_not_the_cli_nor_the_planner(
+    tmp_path,
+):
+    """What every API worker starts with (issue 18: a worker's RSS holds all its master
+    holds). `vertice serve --api-only` becomes `vertice_api.master`, which imports the app's
+    modules before forking but not the command line's; the reconciler's planner (`GET
+    .../plan` and dry runs) loads on a worker's first such request."""
+    modules = loaded_after(
+        """
+        from vertice_api import master, serve
+        serve.import_app_modules()
+        """,
+        tmp_path,
+        top=False,
+    )
+    assert {"vertice_api.app", "vertice_api.context", "sqlalchemy", "falcon"} <= modules
+    assert not modules & {"click", "vertice_api.cli", "vertice_core.reconcile.preview",
+                          "vertice_core.reconcile.plan", "alembic"}  # fmt: skip

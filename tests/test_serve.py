@@ -140,3 +140,17 @@ def test_a_database_out_of_reach_is_said_so_not_called_one_without_a_schema(tmp_
     assert "no schema" not in done.stderr, done.stderr
     assert "no_such_setting" in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_the_api_master_is_a_process_of_its_own_serving_with_the_flags_given(tmp_path):
+    """`vertice serve --api-only` (the supervisor's API child) checks, then replaces itself
+    with `python -m vertice_api.master`, so that the workers forked from it do not hold
+    the command line's code (issue 18); the flags reach it through the environment."""
+    with running_server(tmp_path / "home", args=["--workers", "3"]) as server:
+        (master,) = wait(lambda: [c for c in children(server.pid)
+                                  if "vertice_api.master" in command_line(c)])  # fmt: skip
+        assert "vertice_api.cli" not in command_line(master)
+        assert wait(lambda: len(children(master)) == 3)
+        answer = httpx.get(f"{server.url}/v3/platform",
+                           headers={"Authorization": f"Bearer {server.token}"})  # fmt: skip
+        assert answer.status_code == 200, answer.text

@@ -18,9 +18,11 @@ serve` does there, and every worker inherits it:
   counts, and the reconciler's were missing). The files of processes that have ended are
   removed; a running reconciler's stay. prometheus-client reads the variable when it is
   first imported: the master must not import it before this hook (it does not: the
-  metrics are imported by the app, in the workers);
+  app's modules are imported at the hook's end);
 * gunicorn's own error answers in the API's JSON shape (`wire_errors.install`);
-* the failure table and cache generation the workers share (`vertice_api.shared`).
+* the failure table and cache generation the workers share (`vertice_api.shared`);
+* the app's modules, imported but not built (`serve.import_app_modules`): each worker
+  starts with them instead of importing them anew.
 
 `on_exit` removes the metrics files of the processes that have ended (its workers).
 gunicorn imports the module by name (`python:`), and a worker's `vertice_api.wsgi` finds
@@ -51,6 +53,7 @@ def on_starting(_server: Any) -> None:
     _metrics_folder = metrics_folder.open_for_api(Config.from_env())
     wire_errors.install()
     shared.make()
+    serve.import_app_modules()  # last: prometheus-client reads the folder as it is imported
 
 
 def on_exit(_server: Any) -> None:

@@ -42,7 +42,7 @@ from gunicorn.workers.sync import SyncWorker
 
 from vertice_api.http import MAX_BODY
 from vertice_api.wire_errors import error_response
-from vertice_core import glibc
+from vertice_core import glibc, memory
 from vertice_core.config import Config
 
 #: Bytes of a request head buffered before it is handed over unfinished (gunicorn
@@ -235,6 +235,7 @@ class ApiWorker(SyncWorker):  # type: ignore[misc]
 
     def run(self) -> None:
         """Accept, buffer and serve until told to stop or orphaned."""
+        memory.forget_generated_sources()  # the app is loaded (`vertice_core.memory`)
         selector = selectors.DefaultSelector()
         for listener in self.sockets:
             listener.setblocking(False)

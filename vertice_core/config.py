@@ -60,6 +60,17 @@ class ServerSettings:
     #: `text` (one line of words) or `json` (one object a line).
     log_format: str = "text"
 
+    def environ(self) -> dict[str, str]:
+        """These settings as the variables `Config.from_env` reads them from: what a process
+        started with them (the API's gunicorn master, `vertice_api.master`) is given."""
+        return {
+            "VERTICE_BIND": self.bind,
+            "VERTICE_WORKERS": str(self.workers),
+            "VERTICE_ACCESS_LOG": "1" if self.access_log else "0",
+            "VERTICE_LOG_LEVEL": self.log_level,
+            "VERTICE_LOG_FORMAT": self.log_format,
+        }
+
 
 @attrs.frozen
 class Config:

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,10 +96,36 @@ def running_server(
         )
     try:
         until_answers(f"{url}/healthz", process, log, "vertice serve")
+        until_all_workers(process, _workers(args, env), log)
         yield LiveServer(url=url, token=token, env=env, log=log, pid=process.pid)
     finally:
         stop_group(process)
     assert_no_traceback(log.read_text(), "vertice serve")
+
+
+def _workers(args: Sequence[str], env: Mapping[str, str]) -> int:
+    """The API workers `vertice serve ARGS` runs: `--workers`, else `VERTICE_WORKERS`, else
+    2 (a count set in a configuration file is not read here: pass `--workers` too)."""
+    if "--workers" in args:
+        return int(args[list(args).index("--workers") + 1])
+    return int(env.get("VERTICE_WORKERS") or 2)
+
+
+def until_all_workers(
+    process: subprocess.Popen[bytes], workers: int, log: Path, timeout: float = 30
+) -> None:
+    """Wait until the API's gunicorn master under `vertice serve` has forked its `workers`.
+    The first worker can answer before gunicorn forked the last (it pauses up to 0.1 s
+    between two), and a test that lists the processes, or needs every worker, must not
+    see half of them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        masters = [c for c in children(process.pid) if "vertice_api.master" in command_line(c)]
+        if masters and len(children(masters[0])) >= workers:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"vertice serve did not run {workers} API workers in {timeout:.0f} s; "
+                         f"its log:\n{log.read_text()[-3000:]}")  # fmt: skip
 
 
 def assert_no_traceback(text: str, what: str, *, blocks: int = 3) -> None:

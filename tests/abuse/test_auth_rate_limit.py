@@ -20,8 +20,9 @@ ATTEMPTS = 100
 
 
 def workers(supervisor: int) -> list[int]:
-    """The gunicorn workers under `vertice serve`: the API master's children."""
-    (master,) = [c for c in children(supervisor) if "--api-only" in command_line(c)]
+    """The gunicorn workers under `vertice serve`: the children of the API's master
+    (`vertice serve --api-only`, which became `python -m vertice_api.master`)."""
+    (master,) = [c for c in children(supervisor) if "vertice_api.master" in command_line(c)]
     return children(master)
 
 

@@ -243,8 +243,7 @@ def serve(api_only: bool, migrate: bool, **given: Any) -> None:
                   f"identity {server.serve_identity(config)!r}): stop it first")  # fmt: skip
     _logging(config)
     if api_only:
-        server.run_api(config)
-        return
+        server.exec_api(config)
     sys.exit(server.run(config))
 
 

@@ -7,7 +7,7 @@ import signal
 import threading
 from types import FrameType
 
-from vertice_core import builtins
+from vertice_core import builtins, memory
 from vertice_core.config import Config
 from vertice_core.convert import make_converter
 from vertice_core.crypto import SecretBox, load_key
@@ -71,6 +71,7 @@ def run(config: Config, *, holder: str | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    memory.forget_generated_sources()  # its code is loaded (`vertice_core.memory`)
     log.info("reconciler %s started", reconciler.holder)
     try:
         reconciler.run_forever(stop)
