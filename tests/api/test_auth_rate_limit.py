@@ -4,13 +4,17 @@ looked up, valid tokens included, until the window ends; other clients are not s
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import falcon.testing
 import pytest
 
 from vertice_api.app import create_app
-from vertice_api.ratelimit import PREFIX_LENGTH, REMEMBERED, FailureLimiter
+from vertice_api.ratelimit import PREFIX_LENGTH, REMEMBERED, FailureLimiter, ProcessLock
 from vertice_core.accounts import create_user
 from vertice_core.crypto import new_token, token_digest
 from vertice_core.store.repositories import TokenRepository, UserRepository
@@ -129,3 +133,36 @@ def test_the_slots_a_worker_remembers_are_bounded_and_still_count() -> None:
     limiter.failed(["addr:10.0.0.1"])
     limiter._offsets.clear()  # forgotten, the key hashes to the same slot again
     assert limiter.retry_after(["addr:10.0.0.1"]) is not None
+
+
+def test_the_lock_excludes_other_processes_and_threads_and_dies_with_its_holder() -> None:
+    """The failure table's lock (`ProcessLock`): a worker holding it keeps the others out
+    (each then counts without it after `LOCK_TIMEOUT`), and once that worker is killed
+    the lock is free at once; a semaphore stayed taken after a killed holder."""
+    lock = ProcessLock()
+    ready, go = os.pipe()
+    holder = os.fork()
+    if holder == 0:  # the child: take the lock, say so, and wait to be killed
+        try:
+            lock.acquire(timeout=5)
+            os.write(go, b"x")
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    try:
+        assert os.read(ready, 1) == b"x"
+        started = time.monotonic()
+        assert not lock.acquire(timeout=0.2)  # another process holds it
+        assert time.monotonic() - started >= 0.2
+    finally:
+        os.kill(holder, signal.SIGKILL)
+        os.waitpid(holder, 0)
+    assert lock.acquire(timeout=1)  # released by the kernel with its dead holder
+    inside = threading.Thread(target=lambda: results.append(lock.acquire(timeout=0.1)))
+    results: list[bool] = []
+    inside.start()
+    inside.join()
+    assert results == [False]  # a thread of the same process waits too
+    lock.release()
+    assert lock.acquire(timeout=0.1)
+    lock.release()
