@@ -116,7 +116,8 @@ class ProcessLock:
     it when its holder dies, where a killed worker holding a `multiprocessing.Lock` (a
     semaphore) left it taken for good. Record locks do not exclude the threads of one
     process, so a thread lock is taken first. It also spares every API worker the
-    `multiprocessing` package (0.3 MB of its RSS, `python -m bench footprint`).
+    `multiprocessing` package (0.3 MB of its RSS, measured making the requests of
+    `python -m bench footprint`).
     """
 
     #: Seconds between two tries while another process holds the lock.

@@ -134,7 +134,8 @@ def exec_api(config: Config) -> NoReturn:
     command's own process, the master also held the CLI (click and vertice's commands)
     and what the checks left behind (the schema's inspection), in every worker's RSS.
     Replaced by a process that imports only what serving needs, an idle worker measured
-    60.0-60.2 MB against 60.7 (`python -m bench --size quick footprint`, two runs each).
+    60.0-60.2 MB against 60.7 (a probe making the requests of `python -m bench
+    footprint`, two runs each).
     The process id stays the same: whoever started the command still has the master."""
     os.environ.update(config.server.environ())
     sys.stdout.flush()
