@@ -154,3 +154,24 @@ def test_the_api_master_is_a_process_of_its_own_serving_with_the_flags_given(tmp
         answer = httpx.get(f"{server.url}/v3/platform",
                            headers={"Authorization": f"Bearer {server.token}"})  # fmt: skip
         assert answer.status_code == 200, answer.text
+
+
+def test_the_directory_vertice_serve_is_started_in_shadows_no_module(tmp_path):
+    """`python -m` puts the working directory first on `sys.path`: the API master and the
+    children of `vertice serve`, started that way, imported a `sqlalchemy.py` lying where
+    the operator ran the command instead of the installed package (and failed to start,
+    or ran its code). They run in safe-path mode (`-P`)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in ("sqlalchemy", "falcon"):
+        (work / f"{name}.py").write_text(
+            f"raise SystemExit('the {name}.py of the working directory was imported')\n"
+        )
+    with running_server(tmp_path / "home", cwd=work) as server:
+        answer = httpx.get(f"{server.url}/v3/platform",
+                           headers={"Authorization": f"Bearer {server.token}"})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        (master,) = wait(lambda: [c for c in children(server.pid)
+                                  if "vertice_api.master" in command_line(c)])  # fmt: skip
+        assert " -P " in command_line(master)
+    assert "working directory was imported" not in server.log.read_text()

@@ -140,7 +140,7 @@ def exec_api(config: Config) -> NoReturn:
     os.environ.update(config.server.environ())
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "vertice_api.master"])  # noqa: S606
+    os.execv(sys.executable, python_module("vertice_api.master"))  # noqa: S606
 
 
 def run_api(config: Config) -> None:
@@ -159,8 +159,18 @@ def serve_identity(config: Config) -> str:
     return f"serve-{socket.gethostname()}-{digest}"
 
 
+def python_module(module: str, *args: str) -> list[str]:
+    """The command line running `module` with this Python, in safe-path mode (`-P`).
+
+    `python -m` puts the working directory first on `sys.path`: the API master and
+    `vertice serve`'s children, run that way, imported a `falcon.py`, `logging.py` or
+    `vertice_api/` found where the operator started `vertice serve` instead of the
+    installed module. `-P` (Python 3.11) leaves the working directory out."""
+    return [sys.executable, "-P", "-m", module, *args]
+
+
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "vertice_api.cli", *args]
+    return python_module("vertice_api.cli", *args)
 
 
 class Supervisor:

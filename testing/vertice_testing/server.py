@@ -73,10 +73,13 @@ def vertice(*args: str, env: Mapping[str, str]) -> str:
 
 @contextmanager
 def running_server(
-    home: Path, extra_env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+    home: Path,
+    extra_env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> Iterator[LiveServer]:
     """A fresh installation under `home`, served on a free port until the block ends
-    (`args`: more options of `vertice serve`)."""
+    (`args`: more options of `vertice serve`; `cwd`: the directory it is started in)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERTICE_")}
     env["VERTICE_HOME"] = str(home)
     env.update(extra_env or {})
@@ -90,6 +93,7 @@ def running_server(
         process = subprocess.Popen(
             [str(vertice_command()), "serve", "--bind", url.removeprefix("http://"), *args],
             env=env,
+            cwd=cwd,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
