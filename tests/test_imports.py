@@ -120,4 +120,5 @@ def test_the_api_master_imports_what_workers_serve_with_and_not_the_cli_nor_the_
     assert {"vertice_api.app", "vertice_api.context", "sqlalchemy", "falcon"} <= modules
     assert not modules & {"click", "vertice_api.cli", "vertice_core.reconcile.preview",
                           "vertice_core.reconcile.plan", "alembic",
-                          "multiprocessing"}  # fmt: skip
+                          "multiprocessing", "jsonpatch", "jsonpointer",
+                          "difflib"}  # fmt: skip

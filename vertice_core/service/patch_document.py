@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonpointer
-
 from vertice_core.convert import json_type
 from vertice_core.errors import MalformedInput
 
@@ -73,6 +71,8 @@ def _shape_problem(where: str, operation: Any) -> str | None:
 
 def failed_test_message(document: Any, operation: dict[str, Any]) -> str:
     """Why `operation` (a `test`) failed against `document`, in JSON's words."""
+    import jsonpointer  # as `apply_patch` does: only a PATCH needs it
+
     path = operation["path"]
     try:
         actual = jsonpointer.resolve_pointer(document, path)

@@ -14,8 +14,6 @@ from typing import Any
 
 import attrs
 import cattrs
-import jsonpatch
-import jsonpointer
 
 from vertice_core.convert import structure
 from vertice_core.errors import Conflict, InvalidInput, Problem
@@ -80,6 +78,11 @@ def apply_patch(
     Operations are applied one by one so that a failed `test` is described
     against the document as the operations before it left it.
     """
+    # Imported here: only a PATCH needs them, and they (with difflib) are 0.36 MB that
+    # every API worker would otherwise hold from its start (issue 18).
+    import jsonpatch
+    import jsonpointer
+
     check_paths(check_shape(operations), allowed)
     changed = dict(current)
     for i, operation in enumerate(operations):
