@@ -315,14 +315,18 @@ class Store:
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits at the end of the block.
 
-        On a SQLite file, writers queue on a `WriteLock` first (see its module). The
+        On a SQLite file, writers queue on a `WriteLock` (see its module), taken once the
+        session is made and given back as the transaction commits, before the session
+        closes: the lock is what orders the writers of a file, so what it covers sets the
+        pace of all of them (`python -m bench declare`: held 1.54-1.60 ms a declaration,
+        from 1.66-1.88 ms when it also covered making and closing the session). The
         current `attempts.Attempt`, if any, counts the commit, or learns that its outcome
         is unknown when the connection was lost while committing.
         """
         record = attempts.current()
         committing = False
         try:
-            with _reaching(), self._locked(), self._writer() as session, session.begin():
+            with _reaching(), self._writer() as session, self._locked(), session.begin():
                 yield session
                 committing = True  # the block is done: leaving `begin()` commits
         except Unavailable as exc:
@@ -336,7 +340,7 @@ class Store:
     def rehearse(self) -> Iterator[Session]:
         """A session like `write()`'s whose transaction is always rolled back: a dry run
         validates a change and reads what it would make, and stores nothing."""
-        with _reaching(), self._locked(), self._writer() as session:
+        with _reaching(), self._writer() as session, self._locked():
             transaction = session.begin()
             try:
                 yield session
