@@ -11,7 +11,13 @@ import httpx
 import pytest
 
 from vertice_core.store import Store
-from vertice_testing.server import children, command_line, running_server, vertice_command
+from vertice_testing.server import (
+    api_masters,
+    children,
+    command_line,
+    running_server,
+    vertice_command,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -147,8 +153,7 @@ def test_the_api_master_is_a_process_of_its_own_serving_with_the_flags_given(tmp
     with `python -m vertice_api.master`, so that the workers forked from it do not hold
     the command line's code (issue 18); the flags reach it through the environment."""
     with running_server(tmp_path / "home", args=["--workers", "3"]) as server:
-        (master,) = wait(lambda: [c for c in children(server.pid)
-                                  if "vertice_api.master" in command_line(c)])  # fmt: skip
+        (master,) = wait(lambda: api_masters(server.pid))
         assert "vertice_api.cli" not in command_line(master)
         assert wait(lambda: len(children(master)) == 3)
         answer = httpx.get(f"{server.url}/v3/platform",
@@ -171,7 +176,6 @@ def test_the_directory_vertice_serve_is_started_in_shadows_no_module(tmp_path):
         answer = httpx.get(f"{server.url}/v3/platform",
                            headers={"Authorization": f"Bearer {server.token}"})  # fmt: skip
         assert answer.status_code == 200, answer.text
-        (master,) = wait(lambda: [c for c in children(server.pid)
-                                  if "vertice_api.master" in command_line(c)])  # fmt: skip
+        (master,) = wait(lambda: api_masters(server.pid))
         assert " -P " in command_line(master)
     assert "working directory was imported" not in server.log.read_text()

@@ -115,6 +115,13 @@ def _workers(args: Sequence[str], env: Mapping[str, str]) -> int:
     return int(env.get("VERTICE_WORKERS") or 2)
 
 
+def api_masters(supervisor: int) -> list[int]:
+    """The API's gunicorn master among the children of `vertice serve` (pid
+    `supervisor`): `vertice serve --api-only`, once it became `python -m
+    vertice_api.master`; an empty list before it has."""
+    return [c for c in children(supervisor) if "vertice_api.master" in command_line(c)]
+
+
 def until_all_workers(
     process: subprocess.Popen[bytes], workers: int, log: Path, timeout: float = 30
 ) -> None:
@@ -124,7 +131,7 @@ def until_all_workers(
     see half of them."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        masters = [c for c in children(process.pid) if "vertice_api.master" in command_line(c)]
+        masters = api_masters(process.pid)
         if masters and len(children(masters[0])) >= workers:
             return
         time.sleep(0.05)

@@ -12,7 +12,7 @@ import pytest
 
 from vertice_api.ratelimit import LIMIT
 from vertice_core.crypto import new_token
-from vertice_testing.server import children, command_line
+from vertice_testing.server import api_masters, children
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ ATTEMPTS = 100
 def workers(supervisor: int) -> list[int]:
     """The gunicorn workers under `vertice serve`: the children of the API's master
     (`vertice serve --api-only`, which became `python -m vertice_api.master`)."""
-    (master,) = [c for c in children(supervisor) if "vertice_api.master" in command_line(c)]
+    (master,) = api_masters(supervisor)
     return children(master)
 
 
