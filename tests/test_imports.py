@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from vertice_testing.processes import fresh_python
+
 ROOT = Path(__file__).resolve().parent.parent
 SDKS = ("boto3", "botocore", "azure", "google", "SoftLayer", "pyone", "docker", "openstack",
         "keystoneauth1")  # fmt: skip
@@ -32,16 +34,8 @@ def loaded_after(code: str, tmp_path: Path, *, top: bool = True) -> set[str]:
         print("MODULES=" + json.dumps(sorted(names)))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"VERTICE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    assert result.returncode == 0, result.stderr
-    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("MODULES="))
+    output = fresh_python(script, tmp_path)
+    line = next(ln for ln in output.splitlines() if ln.startswith("MODULES="))
     return set(json.loads(line.removeprefix("MODULES=")))
 
 

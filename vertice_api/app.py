@@ -89,8 +89,7 @@ def skip_system_mime_table() -> None:
     still reads the system's files the first time something asks it (`guess_type`,
     `add_type`: they look at its database, which stays unread until then).
     """
-    if not mimetypes.inited:
-        mimetypes.inited = True
+    mimetypes.inited = True
 
 
 def routes(ctx: AppContext, cache: TokenCache) -> list[tuple[str, object]]:

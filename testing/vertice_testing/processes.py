@@ -1,9 +1,11 @@
-"""Reconcilers as real processes, for the tests that kill one (crash safety) or run two.
+"""Reconcilers as real processes, for the tests that kill one (crash safety) or run two,
+and Python code run in a fresh interpreter.
 
 `reconciler_env` is the environment of a fast reconciler on a test's installation
 (`VERTICE_RECONCILE_<KNOB>` overrides from keyword arguments), and
 `start_reconciler` starts `vertice reconcile` with an identity, its output to a log
-file (or dropped).
+file (or dropped). `fresh_python` runs code where nothing a test imported before is
+loaded (what a module imports, what it does to process-wide state).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
+from pathlib import Path
 from typing import IO, Any
 
 #: A reconciler that looks again within a second and retries at once.
@@ -43,3 +47,19 @@ def start_reconciler(
         stdout=log if log is not None else subprocess.DEVNULL,
         stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
     )
+
+
+def fresh_python(code: str, home: Path, timeout: float = 120) -> str:
+    """Run `code` (dedented) in a fresh interpreter in `home`, with `VERTICE_HOME` set to
+    it and no other vertice setting; what it printed. Fails the test if it failed."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=home,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"VERTICE_HOME": str(home), "PATH": "/usr/bin:/bin"},
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
