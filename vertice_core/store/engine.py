@@ -13,7 +13,8 @@ A database that restarted has closed every connection the pools keep: a pooled
 connection is pinged when it is checked out (`pool_pre_ping`), and the connections
 `connect()` keeps are replaced once the server has closed them. A database
 out of reach (down, or dropping the connection mid-request) raises `Unavailable`
-from every block, which the API answers 503; never a driver's exception.
+from every block, which the API answers 503; never a driver's exception (what an
+error means is `vertice_core.store.failures`).
 
 A SQLite file is created mode 0600 (`vertice_core.files.private_file`).
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import select
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -35,13 +35,13 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vertice_core.errors import ConfigurationError, Contended, StorageFull, Unavailable
+from vertice_core.errors import ConfigurationError, Contended, Unavailable
 from vertice_core.files import private_file
-from vertice_core.store import attempts
+from vertice_core.store import attempts, failures
 from vertice_core.store.fastread import LISTENERS
 from vertice_core.store.writelock import WriteLock
 
@@ -122,55 +122,8 @@ def make_engine(url: str, *, begin: str | None = "BEGIN", **kwargs: Any) -> Engi
             private_file(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine, begin=begin)
-    event.listen(engine, "handle_error", _connecting_failed_is_a_disconnect)
+    event.listen(engine, "handle_error", failures.connecting_failed_is_a_disconnect)
     return engine
-
-
-def _connecting_failed_is_a_disconnect(context: ExceptionContext) -> None:
-    """Mark an error raised while connecting (or pinging a pooled connection) as a
-    disconnect: the database is out of reach, whatever the driver's message says.
-
-    SQLAlchemy then sets `connection_invalidated` on the error it raises, so that
-    `_out_of_reach` tells it from an error of a statement (a constraint, a lock).
-    """
-    if context.connection is None:
-        context.is_disconnect = True
-
-
-def _out_of_reach(exc: BaseException, connection: Connection | None = None) -> bool:
-    """Whether `exc` says the database cannot be reached: connecting failed, or it
-    dropped the connection (a restart). A driver's own exception (raised on the DBAPI
-    cursor `FastQuery` uses) is judged by the dialect on the `connection` it came from.
-    """
-    if isinstance(exc, DisconnectionError):
-        return True
-    if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated
-    if connection is None or connection.invalidated or connection.closed:
-        return False
-    dialect = connection.dialect
-    return isinstance(exc, dialect.loaded_dbapi.Error) and dialect.is_disconnect(
-        exc, connection.connection.dbapi_connection, None
-    )
-
-
-def _closed_by_server(connection: Connection) -> bool:
-    """Whether the server has spoken on an idle kept connection: it only does to end it
-    (a restart, `pg_terminate_backend`), so a readable socket means a dead connection.
-
-    Costs one `poll` of the socket, no round trip (a ping would cost as much as the read
-    it guards). A connection without a socket (SQLite) is never closed by a server.
-    """
-    raw = connection.connection.dbapi_connection
-    fileno = getattr(raw, "fileno", None)
-    if fileno is None:
-        return False
-    try:
-        poller = select.poll()
-        poller.register(fileno(), select.POLLIN)
-        return bool(poller.poll(0))
-    except Exception:  # the driver raises when it knows the connection is closed
-        return True
 
 
 def _configure_sqlite(engine: Engine, *, begin: str | None) -> None:
@@ -245,7 +198,7 @@ class Store:
         statements of one `read()` may see different commits; code that needs
         one consistent snapshot reads inside `write()`.
         """
-        with _reaching(), self._reader() as session:
+        with failures.reaching(), self._reader() as session:
             yield session
 
     @contextmanager
@@ -267,10 +220,10 @@ class Store:
         try:
             yield connection
         except Exception as exc:
-            if not _out_of_reach(exc, connection):
+            if not failures.out_of_reach(exc, connection):
                 raise
             self._drop(connection)
-            raise _unavailable(exc) from exc
+            raise failures.unavailable(exc) from exc
         finally:
             if not connection.closed and connection.in_transaction():
                 connection.rollback()  # only bookkeeping: the DBAPI connection autocommits
@@ -288,11 +241,11 @@ class Store:
                 continue
             if connection.closed or connection.invalidated:
                 continue
-            if _closed_by_server(connection):
+            if failures.closed_by_server(connection):
                 self._drop(connection)
                 continue
             return connection
-        with _reaching():
+        with failures.reaching():
             return self.read_engine.connect()
 
     def _checkin(self, connection: Connection) -> None:
@@ -318,15 +271,16 @@ class Store:
         On a SQLite file, writers queue on a `WriteLock` (see its module), taken once the
         session is made and given back as the transaction commits, before the session
         closes: the lock is what orders the writers of a file, so what it covers sets the
-        pace of all of them (`python -m bench declare`: held 1.54-1.60 ms a declaration,
-        from 1.66-1.88 ms when it also covered making and closing the session). The
-        current `attempts.Attempt`, if any, counts the commit, or learns that its outcome
-        is unknown when the connection was lost while committing.
+        pace of all of them (timed in both API workers under the load of `python -m bench
+        declare`: held 1.54-1.60 ms a declaration, from 1.66-1.88 ms when it also covered
+        making and closing the session). The current `attempts.Attempt`, if any, counts
+        the commit, or learns that its outcome is unknown when the connection was lost
+        while committing.
         """
         record = attempts.current()
         committing = False
         try:
-            with _reaching(), self._writer() as session, self._locked(), session.begin():
+            with failures.reaching(), self._writer() as session, self._locked(), session.begin():
                 yield session
                 committing = True  # the block is done: leaving `begin()` commits
         except Unavailable as exc:
@@ -340,7 +294,7 @@ class Store:
     def rehearse(self) -> Iterator[Session]:
         """A session like `write()`'s whose transaction is always rolled back: a dry run
         validates a change and reads what it would make, and stores nothing."""
-        with _reaching(), self._writer() as session, self._locked():
+        with failures.reaching(), self._writer() as session, self._locked():
             transaction = session.begin()
             try:
                 yield session
@@ -382,61 +336,3 @@ class Store:
                 connection.close()
         for engine in self._engines:
             engine.dispose()
-
-
-def _unavailable(exc: BaseException) -> Unavailable:
-    """The error a block raises when the database is out of reach (`exc` says why)."""
-    return Unavailable(f"the database is unavailable ({type(exc).__name__}); try again shortly")
-
-
-@contextmanager
-def _reaching() -> Iterator[None]:
-    """Raise `Unavailable` for an error of the block that says the database is out of reach,
-    and `StorageFull` for one that says its disk is full."""
-    try:
-        yield
-    except SQLAlchemyError as exc:
-        if _disk_full(exc):
-            raise StorageFull(
-                "the database's disk is full: nothing can be stored until space is freed"
-            ) from exc
-        if _out_of_reach(exc):
-            raise _unavailable(exc) from exc
-        if _contended(exc):
-            raise Contended(
-                "the database rolled the transaction back under contention "
-                f"(SQLSTATE {_sqlstate(exc)}); try again"
-            ) from exc
-        raise
-
-
-#: SQLite's result code for a full disk (`sqlite3.SQLITE_FULL`) and PostgreSQL's SQLSTATE.
-_SQLITE_FULL = 13
-_POSTGRES_DISK_FULL = "53100"
-
-
-#: SQLSTATEs of a transaction the server rolled back whole and that can be run again:
-#: serialization_failure (also CockroachDB's "restart transaction") and deadlock_detected.
-#: Not 40003 (statement_completion_unknown): that one may have committed.
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a database error (PostgreSQL, CockroachDB), else None."""
-    return getattr(getattr(exc, "orig", None), "sqlstate", None)
-
-
-def _contended(exc: BaseException) -> bool:
-    """Whether the database rolled the transaction back to resolve a conflict with others."""
-    return _sqlstate(exc) in RETRYABLE_SQLSTATES
-
-
-def _disk_full(exc: BaseException) -> bool:
-    """Whether the database refused a write because its disk is full."""
-    original = getattr(exc, "orig", None)
-    if original is None:
-        return False
-    return (
-        getattr(original, "sqlite_errorcode", None) == _SQLITE_FULL
-        or getattr(original, "sqlstate", None) == _POSTGRES_DISK_FULL
-    )
