@@ -90,12 +90,17 @@ class AssemblyBatch:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         caller = caller_of(req)
+        # Checked before the transaction: a SQLite file's writers queue for it
+        # (`store.writelock`), so what needs no database is not done while they wait.
         items = declarations_of(read_body(req))
+        parsed = [self._structured(index, item) for index, item in enumerate(items)]
         results: list[dict[str, Any]] = []
         with self.ctx.store.write() as session:
-            for index, item in enumerate(items):
+            for index, declaration in enumerate(parsed):
+                if isinstance(declaration, dict):  # refused as malformed
+                    results.append(declaration)
+                    continue
                 try:
-                    declaration = structure(self.ctx.converter, item, AssemblyDeclaration)
                     with session.begin_nested():
                         stored = self.ctx.assemblies.declare(session, caller, declaration)
                 except NOT_AN_ITEMS_FAULT:
@@ -106,3 +111,11 @@ class AssemblyBatch:
                     results.append(declared(index, stored))
         created = sum(1 for r in results if r["status"] == 201)
         resp.media = {"results": results, "created": created, "refused": len(results) - created}
+
+    def _structured(self, index: int, item: Any) -> AssemblyDeclaration | dict[str, Any]:
+        """The declaration at `index`, or its result when it is malformed (refused as the
+        single POST would refuse it)."""
+        try:
+            return structure(self.ctx.converter, item, AssemblyDeclaration)
+        except errors.VerticeError as exc:
+            return refused(index, exc)
