@@ -173,10 +173,10 @@ def _declare(ctx: Any, document: dict[str, Any]) -> None:
     try:
         declaration = structure(ctx.converter, document, AssemblyDeclaration)
         with ctx.store.write() as session:
-            stored = ctx.assemblies.declare(session, Caller.operator(), declaration)
+            declared = ctx.assemblies.declare(session, Caller.operator(), declaration)
     except VerticeError as exc:
         fail(exc.description)
-    assembly = stored.assembly
+    assembly = declared.stored().assembly
     click.echo(f"{assembly.name}: declared to adopt {document['adopt']['cloud_id']} in region "
                f"{assembly.region!r} (assembly {assembly.id}); the reconciler tags it, without "
                "a restart")  # fmt: skip

@@ -94,11 +94,12 @@ class AssemblyFactory:
         declaration = structure(self.ctx.converter, read_body(req), AssemblyDeclaration)
         if bool_param(req, "dry_run"):
             with self.ctx.store.rehearse() as session:
-                stored = self.ctx.assemblies.declare(session, caller, declaration)
-                resp.media = rehearsal(self.ctx, session, None, stored)
+                declared = self.ctx.assemblies.declare(session, caller, declaration)
+                resp.media = rehearsal(self.ctx, session, None, declared.stored())
             return
         with self.ctx.store.write() as session:
-            stored = self.ctx.assemblies.declare(session, caller, declaration)
+            declared = self.ctx.assemblies.declare(session, caller, declaration)
+        stored = declared.stored()  # after the commit: writers wait while it is open
         resp.etag = assembly_etag(stored.assembly.generation, stored.status_version)
         created(resp, views.assembly(self.ctx.converter, stored))
 

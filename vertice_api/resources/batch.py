@@ -32,8 +32,8 @@ from vertice_api.http import read_body
 from vertice_core import errors
 from vertice_core.convert import structure
 from vertice_core.model.assembly import AssemblyDeclaration
-from vertice_core.service import StoredAssembly
 from vertice_core.service.assemblies import MAX_BATCH
+from vertice_core.service.records import Declared
 
 #: What a declaration's failure is the whole request's: nothing of it can be stored.
 NOT_AN_ITEMS_FAULT = (errors.Unavailable, errors.StorageFull)
@@ -62,12 +62,12 @@ def declarations_of(body: Any) -> list[Any]:
     return items
 
 
-def declared(index: int, stored: StoredAssembly) -> dict[str, Any]:
-    """The result of a declaration that was stored."""
-    record = stored.assembly
+def declared(index: int, stored: Declared) -> dict[str, Any]:
+    """The result of a declaration that was stored (from its row: no record is made)."""
+    row = stored.row
     result: dict[str, Any] = {
-        "index": index, "status": 201, "id": record.id, "uri": views.assembly_uri(record.id),
-        "name": record.name, "generation": record.generation,
+        "index": index, "status": 201, "id": row.id, "uri": views.assembly_uri(row.id),
+        "name": row.name, "generation": row.generation,
     }  # fmt: skip
     if stored.generated:
         result["generated_inputs"] = dict(stored.generated)

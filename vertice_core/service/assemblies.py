@@ -47,7 +47,14 @@ from vertice_core.service.input_changes import changed_inputs, shown_inputs
 from vertice_core.service.patching import FIELDS, allowed_paths, apply_patch
 from vertice_core.service.plain import PlainAssembly, plain_stored
 from vertice_core.service.quotas import QuotaLedger
-from vertice_core.service.records import Row, StoredAssembly, spec_of, stored_assembly, stored_spec
+from vertice_core.service.records import (
+    Declared,
+    Row,
+    StoredAssembly,
+    spec_of,
+    stored_assembly,
+    stored_spec,
+)
 from vertice_core.store.repositories import AssemblyRepository
 from vertice_core.store.repositories.bindings import BindingRepository
 from vertice_core.store.repositories.builds import BuildRepository
@@ -88,8 +95,9 @@ class AssemblyService:
 
     def declare(
         self, session: Session, caller: Caller, declaration: AssemblyDeclaration
-    ) -> StoredAssembly:
-        """Resolve, admit and store a new assembly (generation 1, due for reconciling now)."""
+    ) -> Declared:
+        """Resolve, admit and store a new assembly (generation 1, due for reconciling now).
+        Its record is `Declared.stored()`, made when the caller asks for it."""
         svc = self.svc
         # Every wrong reference is a problem of one answer (plan, project, regions,
         # flavor, key), not the first one found (issue 16).
@@ -184,7 +192,7 @@ class AssemblyService:
                 row.build_wait = sources.awaiting(build.revision, build.id)
                 BuildRepository(session).wait(row.id, row.build_wait)
         generated = {name: given.values[name] for name in given.generated}
-        return attrs.evolve(stored_assembly(row, project), generated=generated)
+        return Declared(row, project, generated)
 
     def patch(
         self,

@@ -90,6 +90,23 @@ class StoredAssembly:
     generated: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
 
+@attrs.frozen
+class Declared:
+    """An assembly just declared: its stored columns, its project's name and the secret
+    inputs generated for it. Its record (`stored()`) is made when asked, after the
+    transaction if the caller likes: a SQLite file's other writers wait while the
+    transaction is open, and a batch's answer needs only the row's id, name and
+    generation."""
+
+    row: Row
+    project: str
+    generated: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+
+    def stored(self) -> StoredAssembly:
+        """The record, as a read of the assembly would give it, with the generated inputs."""
+        return attrs.evolve(stored_assembly(self.row, self.project), generated=self.generated)
+
+
 def stored_assembly(row: Row, project: str | None = None) -> StoredAssembly:
     """The record of a stored row (its project's name from `project`, else the row).
 

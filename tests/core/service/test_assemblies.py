@@ -36,7 +36,7 @@ def declaration(ctx, name: str = "web-1", **fields) -> AssemblyDeclaration:
 
 def declare(ctx, caller: Caller, **fields) -> str:
     with ctx.store.write() as session:
-        return ctx.assemblies.declare(session, caller, declaration(ctx, **fields)).assembly.id
+        return ctx.assemblies.declare(session, caller, declaration(ctx, **fields)).row.id
 
 
 def test_declare_then_scale_and_read(ctx, owner):
@@ -123,7 +123,7 @@ def test_admission_sees_the_replicas_of_declarations_and_scales(ctx, owner):
         attrs.evolve(ctx.service, plugins=make_plugin_manager([quota], load_entry_points=False))
     )
     with ctx.store.write() as session:
-        assembly_id = service.declare(session, owner, declaration(ctx, replicas=2)).assembly.id
+        assembly_id = service.declare(session, owner, declaration(ctx, replicas=2)).row.id
     with ctx.store.write() as session, pytest.raises(Forbidden) as refused:
         service.scale(session, owner, assembly_id, 4)
     assert "at most 3 instances" in refused.value.description
