@@ -11,7 +11,7 @@ the pages it returns are faulted in again, zeroed, by the next pass: run after e
 pass (once a second, counting every controller's), that cost 10,000 idle assemblies
 about 20 µs per assembly per resync more (59 against 39). So `release` runs it at
 most once per `INTERVAL` seconds, after a pass: 46 µs in the same benchmark, and the
-reconciler's RSS after its idle window 183 MB instead of 208 (README, Performance).
+reconciler's RSS after its idle window 183 MB instead of 208 (`docs/performance-history.md`).
 
 `limit_arenas` caps how many arenas glibc makes (one per thread that allocates, up to
 eight per core by default): each keeps the free memory of its own threads, so the

@@ -25,7 +25,7 @@ Performance). A pass reads every assembly of its region as plain tuples
 It stays behind the repositories (`AssemblyViews.one`, the one read of an
 assembly) because it was measured to matter: with it, `GET /v3/assembly/{id}`
 held about half a bare Falcon app's rate; through SQLAlchemy's execution,
-about a third (README, Performance). What it relies on of SQLAlchemy (a
+about a third (`docs/performance-history.md`). What it relies on of SQLAlchemy (a
 compiled statement's SQL and parameter order, each type's result processor
 per dialect) is checked on every engine by `tests/core/store/test_fastread.py`,
 which fails when an upgrade changes it.
