@@ -19,6 +19,12 @@ in front would do, inside the worker:
   is buffered;
 * a worker maps large allocations on their own (`_fix_mmap_threshold`), so the
   memory of a large body goes back to the system once it is answered;
+* once a request is answered, its connection is closed as RFC 9112 (9.6) asks, the
+  write side first and the read side once the client has closed its own, but that
+  wait is the loop's, not the worker's (`DeadlineSocket.shutdown`): gunicorn's
+  `close_graceful` waited in a blocking read for up to 2 s, so each client that read
+  its answer and kept the connection open held a worker for those 2 s (twenty such
+  clients took a GET of `/healthz` from 31 ms to 4 s on two workers);
 * a worker buffers at most `worker_connections` connections (gunicorn's setting,
   1000), and accepts one connection per turn of its loop, so a busy worker leaves
   new connections to an idle one, as the sync worker did.
@@ -36,6 +42,7 @@ import re
 import selectors
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.workers.sync import SyncWorker
@@ -50,8 +57,10 @@ from vertice_core.config import Config
 MAX_HEAD = 64 * 1024
 #: Seconds a client may leave a part of its answer unread before it is dropped.
 SEND_TIMEOUT = 30.0
-#: Seconds a refused client's connection is read on (and dropped) before it is closed.
+#: Seconds a refused or answered client's connection is read on (and what is read
+#: dropped) before it is closed, and the most bytes read so (gunicorn's own cap).
 DRAIN = 2.0
+MAX_DRAIN = 64 * 1024
 #: glibc's `mallopt` parameter number of the size from which a block is mapped on its own,
 #: and the size (glibc's default start): see `_fix_mmap_threshold`.
 M_MMAP_THRESHOLD = -3
@@ -83,8 +92,11 @@ class Arriving:
         #: The error answered here, without gunicorn, for what it would read on and on:
         #: (status, reason, message).
         self.refusal: tuple[int, str, str] | None = None
-        #: True once the refusal is sent: what the client still sends is read and dropped.
+        #: True once the refusal or the answer is sent: what the client still sends is read
+        #: and dropped (`_linger`).
         self.draining = False
+        #: Bytes read and discarded since then (at most `MAX_DRAIN`).
+        self.drained = 0
 
     def feed(self, data: bytes) -> None:
         """Add bytes read from the client."""
@@ -174,16 +186,46 @@ class DeadlineSocket:
     (as if the client had closed) at a deadline, and whose writes give up on a client
     that stopped reading; anything else is the socket's own."""
 
-    def __init__(self, sock: socket.socket, buffered: bytes, deadline: float) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        buffered: bytes,
+        deadline: float,
+        linger: Callable[[], None] | None = None,
+    ) -> None:
         self._sock = sock
         self._buffered = buffered
         self._deadline = deadline
         #: True once a read met the deadline (the application answers 408).
         self.expired = False
+        #: Hands the socket, its write side shut, to the worker's loop to read until the
+        #: client closes (`ApiWorker._linger`); None: the socket is closed at `close()`.
+        self._linger = linger
+        #: True once the answer is sent and the write side shut (`shutdown`).
+        self._lingering = False
+
+    def shutdown(self, how: int) -> None:
+        """Shut a side of the socket. Once the write side is shut after the answer (as
+        gunicorn's `close_graceful` does), the reads end at once and `close()` leaves the
+        socket to the worker's loop, which reads on without blocking until the client
+        closes (or `DRAIN` seconds): the worker serves the next request meanwhile."""
+        self._sock.shutdown(how)
+        if how == socket.SHUT_WR and self._linger is not None:
+            self._lingering = True
+
+    def close(self) -> None:
+        """Close the socket, or leave it to the worker's loop after `shutdown`."""
+        if self._lingering and self._linger is not None:
+            linger, self._linger = self._linger, None
+            linger()
+            return
+        self._sock.close()
 
     def recv(self, size: int, *flags: int) -> bytes:
         """The buffered bytes first, then up to `size` bytes from the socket, or none
-        (the end) once the deadline has passed."""
+        (the end) once the deadline has passed or the answer was sent (`shutdown`)."""
+        if self._lingering:
+            return b""
         if self._buffered:
             data, self._buffered = self._buffered[:size], self._buffered[size:]
             return data
@@ -282,7 +324,7 @@ class ApiWorker(SyncWorker):  # type: ignore[misc]
         elif request.refusal is not None:
             self._refuse(selector, arriving, request, register=True)
         else:
-            self._serve(request)
+            self._serve(selector, arriving, request)
 
     def _read(
         self, selector: selectors.BaseSelector, arriving: dict[int, Arriving], request: Arriving
@@ -296,7 +338,7 @@ class ApiWorker(SyncWorker):  # type: ignore[misc]
         else:
             selector.unregister(request.sock)
             del arriving[request.sock.fileno()]
-            self._serve(request)
+            self._serve(selector, arriving, request)
 
     @staticmethod
     def _refuse(
@@ -312,11 +354,11 @@ class ApiWorker(SyncWorker):  # type: ignore[misc]
         with contextlib.suppress(OSError):
             request.sock.send(error_response(*request.refusal))  # type: ignore[misc]
             request.sock.shutdown(socket.SHUT_WR)
-        request.draining = True
-        request.deadline = time.monotonic() + DRAIN
         if register:
-            arriving[request.sock.fileno()] = request
-            selector.register(request.sock, selectors.EVENT_READ, request)
+            _linger(selector, arriving, request)
+        else:
+            request.draining = True
+            request.deadline = time.monotonic() + DRAIN
 
     def _expire(self, selector: selectors.BaseSelector, arriving: dict[int, Arriving]) -> None:
         now = time.monotonic()
@@ -326,11 +368,14 @@ class ApiWorker(SyncWorker):  # type: ignore[misc]
             if request.draining:
                 request.sock.close()
             else:
-                self._serve(request)
+                self._serve(selector, arriving, request)
 
-    def _serve(self, request: Arriving) -> None:
-        """Serve what arrived with the sync worker's `handle` (which closes the socket):
-        whole, or cut short by its deadline or the client's end."""
+    def _serve(
+        self, selector: selectors.BaseSelector, arriving: dict[int, Arriving], request: Arriving
+    ) -> None:
+        """Serve what arrived with the sync worker's `handle`: whole, or cut short by its
+        deadline or the client's end. `handle` closes the socket; once the answer is sent,
+        this loop reads on until the client closes (`DeadlineSocket.shutdown`)."""
         if not request.data:
             request.sock.close()  # the client left (or sent nothing in time): no request
             return
@@ -339,7 +384,10 @@ class ApiWorker(SyncWorker):  # type: ignore[misc]
         except OSError:
             request.sock.close()
             return
-        client = DeadlineSocket(request.sock, bytes(request.data), request.deadline)
+        client = DeadlineSocket(
+            request.sock, bytes(request.data), request.deadline,
+            linger=lambda: _linger(selector, arriving, request),
+        )  # fmt: skip
         self.handle(request.listener, client, request.addr)
 
 
@@ -358,12 +406,33 @@ def _received(request: Arriving) -> bool:
     return True
 
 
+def _linger(
+    selector: selectors.BaseSelector, arriving: dict[int, Arriving], request: Arriving
+) -> None:
+    """Read on, discarding, from a connection whose write side is shut, until the client
+    closes, `DRAIN` seconds pass or `MAX_DRAIN` bytes came (`_drain`, `ApiWorker._expire`):
+    closing a socket with unread bytes resets the connection, and the client could lose
+    the answer."""
+    try:
+        request.sock.setblocking(False)
+    except OSError:
+        request.sock.close()
+        return
+    request.draining = True
+    request.deadline = time.monotonic() + DRAIN
+    arriving[request.sock.fileno()] = request
+    selector.register(request.sock, selectors.EVENT_READ, request)
+
+
 def _drain(
     selector: selectors.BaseSelector, arriving: dict[int, Arriving], request: Arriving
 ) -> None:
-    """Discard what a refused client still sends; close once it has closed."""
+    """Discard what a refused or answered client still sends; close once it has closed,
+    or once it has sent `MAX_DRAIN` bytes (an endless body is not read to its end)."""
     try:
-        if request.sock.recv(CHUNK):
+        data = request.sock.recv(CHUNK)
+        request.drained += len(data)
+        if data and request.drained < MAX_DRAIN:
             return
     except BlockingIOError:
         return

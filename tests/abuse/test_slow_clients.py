@@ -57,6 +57,33 @@ def test_fifty_slow_clients_leave_the_api_answering_others(server):
     assert slow.opened >= 50
 
 
+def test_clients_that_read_their_answer_and_never_close_leave_the_api_answering_others(
+    server,
+):
+    """gunicorn closes a connection by shutting its write side and reading until the
+    client closes, for up to 2 s: in the worker's only thread, each such client held a
+    worker for those 2 s (fifty: 50 s of two workers). The worker's loop does that wait."""
+    host, port = _address(server)
+    request = b"GET /v3/platform HTTP/1.1\r\nHost: slow\r\nAuthorization: Bearer " + (
+        server.token.encode() + b"\r\n\r\n"
+    )
+    lingering = [socket.create_connection((host, port)) for _ in range(50)]
+    try:
+        for sock in lingering:
+            sock.sendall(request)
+        time.sleep(0.5)  # they are answered; none of them closes
+        headers = {"Authorization": f"Bearer {server.token}"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=5) as api:
+            others = [api.get("/v3/platform").status_code for _ in range(40)]
+        assert others == [200] * 40
+        # each got its whole answer, then the server's end of the connection
+        answers = [_answer(sock) for sock in lingering]
+        assert all(a.startswith(b"HTTP/1.1 200 ") and a.endswith(b"}") for a in answers)
+    finally:
+        for sock in lingering:
+            sock.close()
+
+
 def test_a_head_that_never_ends_is_cut_at_the_deadline(server):
     with socket.create_connection(_address(server)) as sock:
         sock.sendall(b"GET /v3/platform HTTP/1.1\r\nHost: slow\r\n")
