@@ -199,7 +199,7 @@ class DeadlineSocket:
         #: True once a read met the deadline (the application answers 408).
         self.expired = False
         #: Hands the socket, its write side shut, to the worker's loop to read until the
-        #: client closes (`ApiWorker._linger`); None: the socket is closed at `close()`.
+        #: client closes (`_linger`); None: the socket is closed at `close()`.
         self._linger = linger
         #: True once the answer is sent and the write side shut (`shutdown`).
         self._lingering = False
