@@ -129,7 +129,10 @@ def look(client: Client, tracked: Tracked) -> tuple[str, str]:
     elif tracked.replicas is not None:
         ready = int(status.get("ready_replicas") or 0)
         line += f" [{ready}/{tracked.replicas} ready]"
-        counted = ready == tracked.replicas
+        # Scaled down, the instances beyond the count may still be listed (draining)
+        # when the kept ones are ready: done once they are gone too.
+        instances = len(status.get("instances") or [])
+        counted = ready == tracked.replicas and instances == tracked.replicas
     if tracked.until in ("ready", "replaced", "restarted"):
         if phase == "FAILED":
             return "failed", line
